@@ -1,0 +1,1 @@
+"""Sprachpool's web service: API, pages, dispatch workflow, scheduler, storage."""

@@ -1,0 +1,71 @@
+"""Offers to mediators and the assignments that come of them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from dispatch.storage import UTCDateTime
+
+
+class OfferStatus(StrEnum):
+    pending = "pending"
+    accepted = "accepted"
+    declined = "declined"
+    expired = "expired"
+    withdrawn = "withdrawn"
+
+
+class Offer(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_offer_status_expires", "status", "expires_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    mediator_id: int = Field(foreign_key="mediator.id", index=True)
+    wave: int
+    #: SHA-256 of the link token; the token itself exists only in the message.
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    #: Short code for SMS replies ("JA 4711"), unique among pending offers.
+    short_code: str = Field(max_length=8, index=True)
+    channel: str = Field(default="sms", max_length=10)
+    status: OfferStatus = Field(default=OfferStatus.pending, sa_type=sa.String(10))
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    decline_reason: str | None = Field(default=None, max_length=300)
+
+
+class AssignmentSource(StrEnum):
+    offer = "offer"
+    coordinator = "coordinator"
+
+
+class Assignment(SQLModel, table=True):
+    __table_args__ = (
+        # At most one live assignment per request, whatever the concurrency.
+        sa.Index(
+            "uq_assignment_live_request",
+            "request_id",
+            unique=True,
+            sqlite_where=sa.text("cancelled_at IS NULL"),
+            postgresql_where=sa.text("cancelled_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="request.id", index=True)
+    mediator_id: int = Field(foreign_key="mediator.id", index=True)
+    source: AssignmentSource = Field(sa_type=sa.String(12))
+    offer_id: int | None = Field(default=None, foreign_key="offer.id")
+    created_by_user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    cancel_reason: str | None = Field(default=None, max_length=300)
+    reconfirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    minutes_worked: int | None = None
+    travel_km: float | None = None
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    no_show: bool = False

@@ -1,0 +1,46 @@
+"""The transactional outbox: every SMS and email, with its delivery state."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from dispatch.storage import UTCDateTime
+
+
+class MessageStatus(StrEnum):
+    pending = "pending"
+    sending = "sending"
+    sent = "sent"
+    delivered = "delivered"
+    failed = "failed"
+    logged = "logged"
+
+
+class Message(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_message_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    #: One message per purpose and recipient, however often a job re-runs.
+    idempotency_key: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    channel: str = Field(max_length=10)
+    kind: str = Field(max_length=60)
+    recipient: str | None = Field(default=None, max_length=254)
+    recipient_kind: str = Field(max_length=20)
+    recipient_id: int | None = None
+    locale: str = Field(default="de", max_length=10)
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = Field(sa_type=sa.Text)
+    html: str | None = Field(default=None, sa_type=sa.Text)
+    status: MessageStatus = Field(default=MessageStatus.pending, sa_type=sa.String(12))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime)
+    provider_id: str | None = Field(default=None, max_length=64, index=True)
+    error: str | None = Field(default=None, max_length=500)
+    request_id: int | None = Field(default=None, foreign_key="request.id", index=True)
+    offer_id: int | None = Field(default=None, foreign_key="offer.id")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

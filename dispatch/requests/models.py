@@ -1,0 +1,68 @@
+"""Einsatzanfragen: a caseworker's request for a mediator."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from dispatch.storage import UTCDateTime
+
+
+class RequestStatus(StrEnum):
+    open = "open"
+    offered = "offered"
+    assigned = "assigned"
+    completed = "completed"
+    cancelled = "cancelled"
+    unfilled = "unfilled"
+
+
+class Mode(StrEnum):
+    in_person = "in_person"
+    phone = "phone"
+    video = "video"
+
+
+class Request(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("created_by_user_id", "idempotency_key"),
+        sa.Index("ix_request_status_start", "status", "start"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    created_by_user_id: int = Field(foreign_key="user.id")
+    language: str = Field(max_length=12)
+    min_level: str = Field(default="fluent", max_length=10)
+    start: datetime = Field(sa_type=UTCDateTime)
+    end: datetime = Field(sa_type=UTCDateTime)
+    mode: Mode = Field(sa_type=sa.String(12))
+    place_id: int | None = Field(default=None, foreign_key="place.id")
+    location_lat: float | None = None
+    location_lon: float | None = None
+    address: str | None = Field(default=None, max_length=300)
+    qualification: str | None = Field(default=None, max_length=40)
+    gender_value: str | None = Field(default=None, max_length=1)
+    gender_strength: str | None = Field(default=None, max_length=10)
+    #: Pseudonymous client reference for continuity; never a name.
+    client_ref: str | None = Field(default=None, max_length=64, index=True)
+    #: Notes for the mediator that hold no personal data.
+    notes: str | None = Field(default=None, max_length=1000)
+    contact_name: str | None = Field(default=None, max_length=200)
+    contact_phone: str | None = Field(default=None, max_length=20)
+    priority: int = 1
+    #: Dispatch policy overrides for this request only, e.g. {"broadcast": true}.
+    policy: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    status: RequestStatus = Field(default=RequestStatus.open, sa_type=sa.String(12), index=True)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    #: Fingerprint of the body sent with the idempotency key.
+    idempotency_fingerprint: str | None = Field(default=None, max_length=64)
+    cancel_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    filled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,0 +1,30 @@
+"""Every table, imported in one place so the metadata is complete."""
+
+from sqlmodel import SQLModel
+
+from dispatch.audit import AuditEvent
+from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
+from dispatch.offers.models import Assignment, Offer
+from dispatch.outbox.models import Message
+from dispatch.places.models import Place
+from dispatch.requests.models import Request
+from dispatch.users.models import ApiToken, Organisation, User
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "Absence",
+    "ApiToken",
+    "Assignment",
+    "AuditEvent",
+    "AvailabilitySlot",
+    "Mediator",
+    "MediatorLanguage",
+    "Message",
+    "Offer",
+    "Organisation",
+    "Place",
+    "Request",
+    "User",
+    "metadata",
+]
