@@ -7,7 +7,6 @@ never end up in a log line or a traceback by accident.
 from __future__ import annotations
 
 import logging
-import warnings
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -58,7 +57,8 @@ class Settings(BaseSettings):
             message = "SECRET_KEY is the default; set a long random value before production use"
             if self.environment == "production":
                 raise ValueError(message)
-            warnings.warn(message, stacklevel=2)
+            if self.environment == "local":
+                log.warning(message)
         ZoneInfo(self.timezone)  # fails fast on a typo
         return self
 

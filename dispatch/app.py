@@ -1,0 +1,134 @@
+"""The FastAPI application: routers, error handlers, start-up and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from config import data as config_data
+from config.settings import Settings, get_settings
+from dispatch import errors
+from dispatch.clock import Clock, SystemClock
+from dispatch.deps import CurrentUser
+from dispatch.mediators.routes import router as mediators_router
+from dispatch.places.routes import router as places_router
+from dispatch.requests.routes import router as requests_router
+from dispatch.storage import make_engine, migrate
+
+log = logging.getLogger("sprachpool")
+
+ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
+
+
+class BodySizeLimit:
+    """Refuse bodies over the limit with 413 before anything parses them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal seen
+            message: dict[str, Any] = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        response = JSONResponse(
+            errors.error_body(f"The request body is larger than {self.max_bytes} bytes.", "too_large"),
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    clock: Clock | None = None,
+    run_migrations: bool = True,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = engine or make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if run_migrations:
+            migrate(settings.database_url)
+        if not settings.sms_configured:
+            log.warning("No Twilio settings: SMS are kept in the outbox and the log, not sent.")
+        if not settings.email_configured:
+            log.warning("No SMTP settings: emails are kept in the outbox and the log, not sent.")
+        yield
+
+    app = FastAPI(
+        title="Sprachpool",
+        summary="Dispatch service for a town's pool of language mediators (Sprachmittlerpool).",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.clock = clock or SystemClock()
+    app.state.scheduler = None
+    errors.install_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+
+    @app.get("/health", tags=["meta"])
+    def health() -> JSONResponse:
+        """Status of the app, the database and the scheduler."""
+        database = "ok"
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means "not ok"
+            log.exception("health check: database unreachable")
+            database = "unreachable"
+        scheduler = app.state.scheduler
+        body = {
+            "status": "ok" if database == "ok" else "degraded",
+            "database": database,
+            "scheduler": "running" if scheduler is not None and scheduler.running else "not running",
+        }
+        return JSONResponse(body, status_code=200 if database == "ok" else 503)
+
+    @app.get("/api/v1/languages", tags=["meta"])
+    def languages(_user: CurrentUser) -> list[dict[str, str]]:
+        """The configured languages with German and English names."""
+        return [
+            {"tag": lang.tag, "name_de": lang.de, "name_en": lang.en}
+            for lang in config_data.languages().values()
+        ]
+
+    app.include_router(places_router)
+    app.include_router(mediators_router)
+    app.include_router(requests_router)
+    return app

@@ -1,0 +1,147 @@
+"""`sprachpool` (also `python -m dispatch`): serve, demo, user add, mediators import, migrate."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from pathlib import Path
+
+from config.settings import get_settings
+from dispatch.clock import SystemClock
+from dispatch.storage import make_engine, migrate, unit_of_work
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    settings = get_settings()
+    migrate(settings.database_url)
+    return make_engine(settings.database_url)
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    migrate(get_settings().database_url)
+    print("database schema is up to date")
+    return 0
+
+
+def _print_demo_access(base_url: str) -> None:
+    from dispatch.demo import CASEWORKER_EMAIL, COORDINATOR_EMAIL, seed_demo
+
+    with unit_of_work(_engine()) as session:
+        access = seed_demo(session, now=SystemClock().now())
+    print("Sprachpool demo" + (" (pool seeded: 40 mediators, 8 places)" if access.seeded else ""))
+    print(f"  coordinator token ({COORDINATOR_EMAIL}): {access.coordinator_token}")
+    print(f"  caseworker token  ({CASEWORKER_EMAIL}):  {access.caseworker_token}")
+    print(f"  API docs: {base_url}/docs")
+    print(f"  try: curl -H 'Authorization: Bearer {access.caseworker_token}' {base_url}/api/v1/languages")
+    sys.stdout.flush()
+
+
+def cmd_demo(_args: argparse.Namespace) -> int:
+    _print_demo_access(get_settings().public_base_url.rstrip("/"))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from dispatch.app import create_app
+
+    settings = get_settings()
+    migrate(settings.database_url)
+    if args.demo:
+        _print_demo_access(f"http://{args.host}:{args.port}")
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from dispatch.users import service as users
+    from dispatch.users.models import Role
+
+    password = None
+    if args.password:
+        password = getpass.getpass("password: ")
+        if len(password) < 10:
+            print("error: a password needs at least 10 characters", file=sys.stderr)
+            return 2
+    now = SystemClock().now()
+    with unit_of_work(_engine()) as session:
+        organisation = users.get_or_create_organisation(session, name=args.organisation, now=now)
+        user = users.create_user(session, email=args.email, name=args.name or args.email,
+                                 role=Role(args.role), organisation=organisation, password=password, now=now)
+        token = users.issue_token(session, user=user, now=now)
+    print(f"user {args.email} ({args.role}, {args.organisation}) created")
+    print(f"API token (shown once, store it now): {token}")
+    return 0
+
+
+def cmd_mediators_import(args: argparse.Namespace) -> int:
+    from dispatch.mediators.importer import import_csv
+
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        print(f"error: {path} does not exist", file=sys.stderr)
+        return 2
+    except UnicodeDecodeError:
+        print(f"error: {path} is not UTF-8 text; save the sheet as 'CSV UTF-8'", file=sys.stderr)
+        return 2
+    engine = _engine()
+    with unit_of_work(engine) as session:
+        report = import_csv(session, text=text, now=SystemClock().now())
+        if not report.ok or args.dry_run:
+            session.rollback()
+    if not report.ok:
+        for error in report.errors:
+            print(f"{path}: {error}", file=sys.stderr)
+        print(f"nothing imported: {len(report.errors)} error(s)", file=sys.stderr)
+        return 1
+    verb = "would import" if args.dry_run else "imported"
+    print(f"{verb}: {report.created} new, {report.updated} updated")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sprachpool", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="API, pages, scheduler and outbox worker in one process")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="seed a demo pool and print demo tokens")
+    serve.set_defaults(func=cmd_serve)
+
+    commands.add_parser("demo", help="seed the demo pool and print demo tokens").set_defaults(func=cmd_demo)
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+
+    user = commands.add_parser("user", help="staff users").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="add a coordinator or caseworker and print an API token once")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name")
+    add.add_argument("--role", choices=["coordinator", "caseworker"], required=True)
+    add.add_argument("--organisation", required=True, help="organisation name; created if new")
+    add.add_argument("--password", action="store_true", help="also set a password (asked for)")
+    add.set_defaults(func=cmd_user_add)
+
+    mediators = commands.add_parser("mediators", help="the pool").add_subparsers(dest="mediators_command", required=True)
+    imp = mediators.add_parser("import", help="import mediators from a CSV file (see examples/mediators.csv)")
+    imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+    imp.set_defaults(func=cmd_mediators_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    args = build_parser().parse_args(argv)
+    from dispatch.errors import SprachpoolError
+
+    try:
+        return int(args.func(args))
+    except SprachpoolError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2

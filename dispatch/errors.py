@@ -1,0 +1,113 @@
+"""Failures a user can cause, each mapped to one 4xx response shape.
+
+Every error body is `{"detail": "<sentence a person understands>",
+"code": "<machine code>", "errors": [{"field": ..., "message": ...}]}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+
+class SprachpoolError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(SprachpoolError):
+    status_code = 422
+    code = "invalid_input"
+
+
+class NotAuthenticated(SprachpoolError):
+    status_code = 401
+    code = "not_authenticated"
+
+
+class Forbidden(SprachpoolError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(SprachpoolError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(SprachpoolError):
+    status_code = 409
+    code = "conflict"
+
+
+def error_body(message: str, code: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"detail": message, "code": code, "errors": errors or []}
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def friendly_message(error: dict[str, Any]) -> str:
+    message = str(error.get("msg", "is invalid"))
+    if error.get("type") == "json_invalid":
+        return "the request body is not valid JSON"
+    if error.get("type") == "missing":
+        return "is required"
+    # pydantic prefixes custom errors with "Value error, "; people need not see that.
+    return message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+
+
+def install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(SprachpoolError)
+    async def _domain(_request: Request, exc: SprachpoolError) -> JSONResponse:
+        errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse(
+            error_body(exc.message, exc.code, errors), status_code=exc.status_code, headers=headers
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": _field_name(tuple(error.get("loc", ()))), "message": friendly_message(error)}
+            for error in exc.errors()
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
+        return JSONResponse(
+            error_body(f"Invalid input — {summary}", "invalid_input", errors), status_code=422
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404 and message == "Not Found":
+            message = "There is nothing at this address."
+        if exc.status_code == 405:
+            message = "This method is not allowed here."
+        return JSONResponse(
+            error_body(message, f"http_{exc.status_code}"),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(
+            error_body("Something went wrong on our side; it has been logged.", "internal_error"),
+            status_code=500,
+        )

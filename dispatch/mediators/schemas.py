@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from dispatch.mediators.models import Level, TravelMode
+from dispatch.validation import (
+    AwareDatetime,
+    Email,
+    LanguageTag,
+    Latitude,
+    Line,
+    Longitude,
+    Phone,
+    Qualification,
+)
+
+WEEKDAYS = {
+    "mon": 0, "mo": 0, "tue": 1, "di": 1, "wed": 2, "mi": 2, "thu": 3, "do": 3,
+    "fri": 4, "fr": 4, "sat": 5, "sa": 5, "sun": 6, "so": 6,
+}
+WEEKDAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+MESSAGE_LOCALES = ("de", "en", "ar", "uk", "ru", "fa", "tr")
+
+
+def _weekday(value: object) -> object:
+    if isinstance(value, str):
+        key = value.strip().lower()[:3]
+        key = key if key in WEEKDAYS else key[:2]
+        if key not in WEEKDAYS:
+            raise ValueError("must be a weekday: 0-6 (Monday = 0) or mon, tue, ... / Mo, Di, ...")
+        return WEEKDAYS[key]
+    return value
+
+
+Weekday = Annotated[int, BeforeValidator(_weekday), Field(ge=0, le=6)]
+
+
+def parse_clock(value: str) -> int:
+    """'08:30' -> 510 minutes after midnight; '24:00' is the end of the day."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if not match:
+        raise ValueError("must be a time of day like 08:00")
+    hours, minutes = int(match[1]), int(match[2])
+    if minutes > 59 or hours > 24 or (hours == 24 and minutes):
+        raise ValueError("must be a time of day between 00:00 and 24:00")
+    return hours * 60 + minutes
+
+
+def format_clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class LanguageSkill(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: LanguageTag
+    level: Level
+
+
+class WeeklySlot(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    weekday: Weekday
+    start: Annotated[str, Field(max_length=5, examples=["08:00"])]
+    end: Annotated[str, Field(max_length=5, examples=["12:00"])]
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> WeeklySlot:
+        start, end = parse_clock(self.start), parse_clock(self.end)
+        if end <= start:
+            raise ValueError(f"availability ends ({self.end}) before or when it starts ({self.start})")
+        self.start, self.end = format_clock(start), format_clock(end)
+        return self
+
+
+class AbsenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> AbsenceIn:
+        if self.end <= self.start:
+            raise ValueError("an absence must end after it starts")
+        return self
+
+
+class Home(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: Latitude
+    lon: Longitude
+
+
+Channel = Literal["sms", "email"]
+Gender = Literal["f", "m", "d"]
+
+
+class MediatorFields(BaseModel):
+    """Fields shared by create and update; on update every field is optional."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Line(200) | None = None  # type: ignore[valid-type]
+    phone: Phone | None = None
+    email: Email | None = None
+    languages: Annotated[list[LanguageSkill], Field(max_length=20)] | None = None
+    german_level: Level | None = None
+    gender: Gender | None = None
+    home: Home | None = None
+    travel_mode: TravelMode | None = None
+    max_travel_km: Annotated[float, Field(gt=0, le=500, allow_inf_nan=False)] | None = None
+    max_hours_per_week: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] | None = None
+    qualifications: Annotated[list[Qualification], Field(max_length=10)] | None = None
+    channels: Annotated[list[Channel], Field(max_length=2)] | None = None
+    message_locale: Literal[MESSAGE_LOCALES] | None = None  # type: ignore[valid-type]
+    availability: Annotated[list[WeeklySlot], Field(max_length=50)] | None = None
+    absences: Annotated[list[AbsenceIn], Field(max_length=100)] | None = None
+    active: bool | None = None
+    paused: bool | None = None
+    consent_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _languages_unique(self) -> MediatorFields:
+        if self.languages is not None:
+            tags = [skill.language for skill in self.languages]
+            if len(tags) != len(set(tags)):
+                raise ValueError("languages: each language may be listed once")
+        return self
+
+
+class MediatorCreate(MediatorFields):
+    name: Line(200)  # type: ignore[valid-type]
+    languages: Annotated[list[LanguageSkill], Field(min_length=1, max_length=20)]
+
+
+class MediatorUpdate(MediatorFields):
+    pass
+
+
+class MediatorPublic(BaseModel):
+    id: int
+    name: str
+    phone: str | None
+    email: str | None
+    languages: list[LanguageSkill]
+    german_level: Level | None
+    gender: str | None
+    home: Home | None
+    travel_mode: TravelMode
+    max_travel_km: float | None
+    max_hours_per_week: float | None
+    qualifications: list[str]
+    channels: list[str]
+    message_locale: str
+    availability: list[WeeklySlot]
+    absences: list[AbsenceIn]
+    active: bool
+    paused: bool
+    consent_at: datetime | None
+    erased_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class MediatorPage(BaseModel):
+    items: list[MediatorPublic]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response, status
+
+from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep
+from dispatch.errors import InvalidInput
+from dispatch.requests import service
+from dispatch.requests.models import RequestStatus
+from dispatch.requests.schemas import CancelBody, RequestCreate, RequestPage, RequestPublic
+from dispatch.validation import MAX_ID, AwareDatetime, LanguageTag
+
+router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
+
+IDEMPOTENCY_KEY_MAX = 200
+
+
+@router.post("", response_model=RequestPublic, status_code=status.HTTP_201_CREATED)
+def create_request(
+    data: RequestCreate,
+    session: SessionDep,
+    user: CurrentUser,
+    clock: ClockDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Retry-safe creation: the same key returns the same request."),
+    ] = None,
+) -> RequestPublic:
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX or not idempotency_key.isprintable():
+            raise InvalidInput(
+                f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters.",
+                field="Idempotency-Key",
+            )
+    request, replayed = service.create_request(
+        session, data=data, actor=user, now=clock.now(), idempotency_key=idempotency_key
+    )
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
+    return service.to_public(session, request, actor=user)
+
+
+@router.get("", response_model=RequestPage)
+def list_requests(
+    session: SessionDep,
+    user: CurrentUser,
+    status_: Annotated[RequestStatus | None, Query(alias="status")] = None,
+    language: LanguageTag | None = None,
+    start_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+    start_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
+    organisation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> RequestPage:
+    rows, total = service.list_requests(
+        session, actor=user, status=status_, language=language, start_from=start_from,
+        start_to=start_to, organisation_id=organisation_id, limit=limit, offset=offset,
+    )
+    return RequestPage(
+        items=[service.to_public(session, r, actor=user) for r in rows], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{request_id}", response_model=RequestPublic)
+def get_request(request_id: IdPath, session: SessionDep, user: CurrentUser) -> RequestPublic:
+    return service.to_public(session, service.get_request(session, request_id=request_id, actor=user), actor=user)
+
+
+@router.post("/{request_id}/cancel", response_model=RequestPublic)
+def cancel_request(
+    request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep, body: CancelBody | None = None
+) -> RequestPublic:
+    request = service.cancel_request(
+        session, request_id=request_id, actor=user, reason=body.reason if body else None, now=clock.now()
+    )
+    session.commit()
+    return service.to_public(session, request, actor=user)

@@ -1,0 +1,168 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from dispatch.mediators.models import Level
+from dispatch.mediators.schemas import Gender
+from dispatch.requests.models import Mode, RequestStatus
+from dispatch.validation import (
+    MAX_ID,
+    AwareDatetime,
+    LanguageTag,
+    Latitude,
+    Line,
+    Longitude,
+    Phone,
+    Qualification,
+    Text,
+)
+
+#: Hard upper bound; the configured policy may be stricter (config/policy.toml).
+MAX_DURATION_HOURS = 8
+
+ClientRef = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,63}$"),
+    Field(
+        description="Pseudonymous client reference for continuity, e.g. 'JC-2026-0417'. "
+        "Letters, digits and . _ / - only, so that no name is typed here.",
+    ),
+]
+
+
+class GenderPreference(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    value: Gender
+    strength: Literal["preferred", "required"] = "preferred"
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: Latitude
+    lon: Longitude
+
+
+class RequestCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: LanguageTag
+    min_level: Level = Level.fluent
+    start: AwareDatetime
+    end: AwareDatetime
+    mode: Mode
+    place_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    location: Location | None = None
+    address: Line(300) | None = None  # type: ignore[valid-type]
+    qualification: Qualification | None = None
+    gender: GenderPreference | None = None
+    client_ref: ClientRef | None = None
+    notes: Text(1000) | None = Field(  # type: ignore[valid-type]
+        default=None, description="For the mediator; no names or other personal data."
+    )
+    contact_name: Line(200) | None = Field(  # type: ignore[valid-type]
+        default=None, description="Whom the mediator asks for on arrival."
+    )
+    contact_phone: Phone | None = None
+    priority: Annotated[int, Field(ge=1, le=5)] = 1
+    broadcast: bool = Field(
+        default=False, description="Urgent: offer to every feasible mediator at once."
+    )
+    organisation_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+        default=None, description="Coordinators only: file the request for this organisation."
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RequestCreate:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if self.end - self.start > _hours(MAX_DURATION_HOURS):
+            raise ValueError(f"a request may last at most {MAX_DURATION_HOURS} hours; split longer ones")
+        if self.mode == Mode.in_person and self.place_id is None and self.location is None:
+            raise ValueError("an in-person request needs a place_id or a location")
+        return self
+
+
+def _hours(hours: int):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    return timedelta(hours=hours)
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Line(500) | None = None  # type: ignore[valid-type]
+
+
+class PlaceRef(BaseModel):
+    id: int
+    name: str
+
+
+class AssignmentPublic(BaseModel):
+    id: int
+    mediator_id: int
+    mediator_name: str
+    mediator_phone: str | None
+    source: str
+    created_at: datetime
+    reconfirmed_at: datetime | None
+    cancelled_at: datetime | None = None
+
+
+class OfferPublic(BaseModel):
+    id: int
+    mediator_id: int
+    mediator_name: str
+    wave: int
+    channel: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    responded_at: datetime | None
+    decline_reason: str | None
+
+
+class RequestPublic(BaseModel):
+    id: int
+    status: RequestStatus
+    organisation_id: int
+    created_by_user_id: int
+    language: str
+    language_name: str
+    min_level: str
+    start: datetime
+    end: datetime
+    mode: Mode
+    place: PlaceRef | None
+    location: Location | None
+    address: str | None
+    qualification: str | None
+    gender: GenderPreference | None
+    client_ref: str | None
+    notes: str | None
+    contact_name: str | None
+    contact_phone: str | None
+    priority: int
+    broadcast: bool
+    created_at: datetime
+    updated_at: datetime
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    filled_at: datetime | None
+    assignment: AssignmentPublic | None
+    offers: list[OfferPublic] | None = Field(
+        default=None, description="Coordinators only: every offer made for this request."
+    )
+
+
+class RequestPage(BaseModel):
+    items: list[RequestPublic]
+    total: int
+    limit: int
+    offset: int

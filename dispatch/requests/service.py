@@ -1,0 +1,280 @@
+"""Intake and life of requests (Einsatzanfragen)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, func, select
+
+from config import data as config_data
+from dispatch import audit
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.mediators.models import Mediator
+from dispatch.offers.models import Assignment, Offer, OfferStatus
+from dispatch.places.models import Place
+from dispatch.requests.models import Request, RequestStatus
+from dispatch.requests.schemas import (
+    AssignmentPublic,
+    GenderPreference,
+    Location,
+    OfferPublic,
+    PlaceRef,
+    RequestCreate,
+    RequestPublic,
+)
+from dispatch.users.models import Organisation, Role, User
+
+#: Statuses from which a request can still be cancelled.
+CANCELLABLE = {RequestStatus.open, RequestStatus.offered, RequestStatus.assigned, RequestStatus.unfilled}
+
+
+def _fingerprint(data: RequestCreate) -> str:
+    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _replay(session: Session, *, actor: User, key: str, fingerprint: str) -> Request | None:
+    existing = session.exec(
+        select(Request).where(Request.created_by_user_id == actor.id, Request.idempotency_key == key)
+    ).first()
+    if existing is None:
+        return None
+    if existing.idempotency_fingerprint != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different request; "
+            "use a new key for a new request.",
+            field="Idempotency-Key",
+        )
+    return existing
+
+
+def create_request(
+    session: Session,
+    *,
+    data: RequestCreate,
+    actor: User,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> tuple[Request, bool]:
+    """File a request; returns it and whether it was an idempotent replay.
+
+    Unlike other services this one commits: the unique index on
+    (user, idempotency key) is what settles two concurrent retries, and it
+    can only do so at commit time.
+    """
+    fingerprint = _fingerprint(data)
+    if idempotency_key is not None:
+        replayed = _replay(session, actor=actor, key=idempotency_key, fingerprint=fingerprint)
+        if replayed is not None:
+            return replayed, True
+    policy = config_data.default_policy()
+    if data.start <= now:
+        raise InvalidInput("start is in the past; a mediator cannot be sent back in time.", field="start")
+    if data.start - now > timedelta(days=policy.max_lead_days):
+        raise InvalidInput(f"start is more than {policy.max_lead_days} days ahead.", field="start")
+    if data.end - data.start > timedelta(hours=policy.max_request_hours):
+        raise InvalidInput(
+            f"a request may last at most {policy.max_request_hours} hours; split longer ones", field="end"
+        )
+    organisation_id = actor.organisation_id
+    if data.organisation_id is not None and data.organisation_id != actor.organisation_id:
+        if actor.role != Role.coordinator:
+            raise InvalidInput("Only a coordinator may file a request for another organisation.",
+                               field="organisation_id")
+        if session.get(Organisation, data.organisation_id) is None:
+            raise InvalidInput(f"There is no organisation with id {data.organisation_id}.",
+                               field="organisation_id")
+        organisation_id = data.organisation_id
+    lat = data.location.lat if data.location else None
+    lon = data.location.lon if data.location else None
+    if data.place_id is not None:
+        place = session.get(Place, data.place_id)
+        if place is None or not place.active:
+            raise InvalidInput(f"There is no place with id {data.place_id}; GET /api/v1/places lists them.",
+                               field="place_id")
+        if lat is None:
+            lat, lon = place.lat, place.lon
+    request = Request(
+        organisation_id=organisation_id,
+        created_by_user_id=actor.id,  # type: ignore[arg-type]
+        language=data.language,
+        min_level=data.min_level.value,
+        start=data.start,
+        end=data.end,
+        mode=data.mode,
+        place_id=data.place_id,
+        location_lat=lat,
+        location_lon=lon,
+        address=data.address,
+        qualification=data.qualification,
+        gender_value=data.gender.value if data.gender else None,
+        gender_strength=data.gender.strength if data.gender else None,
+        client_ref=data.client_ref,
+        notes=data.notes,
+        contact_name=data.contact_name,
+        contact_phone=data.contact_phone,
+        priority=data.priority,
+        policy={"broadcast": True} if data.broadcast else None,
+        idempotency_key=idempotency_key,
+        idempotency_fingerprint=fingerprint if idempotency_key else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(request)
+    try:
+        session.flush()
+        audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="request.create",
+                     entity="request", entity_id=request.id)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        if idempotency_key is None:
+            raise
+        replayed = _replay(session, actor=actor, key=idempotency_key, fingerprint=fingerprint)
+        if replayed is None:
+            raise
+        return replayed, True
+    return request, False
+
+
+def visible_requests(actor: User):  # type: ignore[no-untyped-def]
+    """Caseworkers see their own organisation's requests; coordinators all."""
+    query = select(Request)
+    if actor.role != Role.coordinator:
+        query = query.where(Request.organisation_id == actor.organisation_id)
+    return query
+
+
+def get_request(session: Session, *, request_id: int, actor: User) -> Request:
+    request = session.get(Request, request_id)
+    # Another organisation's request is reported as absent, not as forbidden,
+    # so that ids do not reveal what other offices asked for.
+    if request is None or (actor.role != Role.coordinator and request.organisation_id != actor.organisation_id):
+        raise NotFound(f"There is no request with id {request_id}.")
+    return request
+
+
+def list_requests(
+    session: Session,
+    *,
+    actor: User,
+    status: RequestStatus | None = None,
+    language: str | None = None,
+    start_from: datetime | None = None,
+    start_to: datetime | None = None,
+    organisation_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Request], int]:
+    query = visible_requests(actor)
+    if status is not None:
+        query = query.where(Request.status == status)
+    if language is not None:
+        query = query.where(Request.language == language)
+    if start_from is not None:
+        query = query.where(Request.start >= start_from)
+    if start_to is not None:
+        query = query.where(Request.start < start_to)
+    if organisation_id is not None:
+        query = query.where(Request.organisation_id == organisation_id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = list(session.exec(query.order_by(col(Request.start), col(Request.id)).limit(limit).offset(offset)))
+    return rows, total
+
+
+def cancel_request(
+    session: Session, *, request_id: int, actor: User, reason: str | None, now: datetime
+) -> Request:
+    request = get_request(session, request_id=request_id, actor=actor)
+    if request.status not in CANCELLABLE:
+        raise Conflict(f"This request is {request.status.value} and can no longer be cancelled.")
+    request.status = RequestStatus.cancelled
+    request.cancelled_at = now
+    request.cancel_reason = reason
+    request.updated_at = now
+    session.add(request)
+    for offer in session.exec(
+        select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)
+    ):
+        offer.status = OfferStatus.withdrawn
+        offer.responded_at = now
+        session.add(offer)
+    for assignment in session.exec(
+        select(Assignment).where(Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None))
+    ):
+        assignment.cancelled_at = now
+        assignment.cancel_reason = "request cancelled"
+        session.add(assignment)
+    audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="request.cancel",
+                 entity="request", entity_id=request.id)
+    session.flush()
+    return request
+
+
+def to_public(session: Session, request: Request, *, actor: User) -> RequestPublic:
+    place = session.get(Place, request.place_id) if request.place_id else None
+    language = config_data.languages().get(request.language.lower())
+    assignment_row = session.exec(
+        select(Assignment, Mediator)
+        .join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
+        .where(Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None))
+    ).first()
+    assignment = None
+    if assignment_row is not None:
+        row, mediator = assignment_row
+        assignment = AssignmentPublic(
+            id=row.id, mediator_id=mediator.id, mediator_name=mediator.name,  # type: ignore[arg-type]
+            mediator_phone=mediator.phone, source=row.source, created_at=row.created_at,
+            reconfirmed_at=row.reconfirmed_at,
+        )
+    offers = None
+    if actor.role == Role.coordinator:
+        offers = [
+            OfferPublic(
+                id=offer.id, mediator_id=mediator.id, mediator_name=mediator.name, wave=offer.wave,  # type: ignore[arg-type]
+                channel=offer.channel, status=offer.status, created_at=offer.created_at,
+                expires_at=offer.expires_at, responded_at=offer.responded_at,
+                decline_reason=offer.decline_reason,
+            )
+            for offer, mediator in session.exec(
+                select(Offer, Mediator)
+                .join(Mediator, col(Mediator.id) == col(Offer.mediator_id))
+                .where(Offer.request_id == request.id)
+                .order_by(col(Offer.wave), col(Offer.id))
+            )
+        ]
+    return RequestPublic(
+        id=request.id,  # type: ignore[arg-type]
+        status=request.status,
+        organisation_id=request.organisation_id,
+        created_by_user_id=request.created_by_user_id,
+        language=request.language,
+        language_name=language.de if language else request.language,
+        min_level=request.min_level,
+        start=request.start,
+        end=request.end,
+        mode=request.mode,
+        place=PlaceRef(id=place.id, name=place.name) if place else None,  # type: ignore[arg-type]
+        location=Location(lat=request.location_lat, lon=request.location_lon)
+        if request.location_lat is not None and request.location_lon is not None else None,
+        address=request.address,
+        qualification=request.qualification,
+        gender=GenderPreference(value=request.gender_value, strength=request.gender_strength)  # type: ignore[arg-type]
+        if request.gender_value else None,
+        client_ref=request.client_ref,
+        notes=request.notes,
+        contact_name=request.contact_name,
+        contact_phone=request.contact_phone,
+        priority=request.priority,
+        broadcast=bool(request.policy and request.policy.get("broadcast")),
+        created_at=request.created_at,
+        updated_at=request.updated_at,
+        cancelled_at=request.cancelled_at,
+        cancel_reason=request.cancel_reason,
+        filled_at=request.filled_at,
+        assignment=assignment,
+        offers=offers,
+    )

@@ -1,0 +1,88 @@
+"""Organisations, users and tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from dispatch import audit
+from dispatch.errors import Conflict
+from dispatch.security import hash_password, hash_token, new_api_token
+from dispatch.users.models import ApiToken, Organisation, Role, User
+
+
+def get_or_create_organisation(session: Session, *, name: str, now: datetime) -> Organisation:
+    organisation = session.exec(select(Organisation).where(Organisation.name == name)).first()
+    if organisation is None:
+        organisation = Organisation(name=name, created_at=now)
+        session.add(organisation)
+        session.flush()
+        audit.record(
+            session, at=now, actor_kind="system", actor_id=None, action="organisation.create",
+            entity="organisation", entity_id=organisation.id,
+        )
+    return organisation
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: Role,
+    organisation: Organisation,
+    password: str | None = None,
+    now: datetime,
+) -> User:
+    if session.exec(select(User).where(User.email == email)).first() is not None:
+        raise Conflict(f"A user with the email {email} exists already.", field="email")
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        organisation_id=organisation.id,  # type: ignore[arg-type]
+        password_hash=hash_password(password) if password else None,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, at=now, actor_kind="system", actor_id=None, action="user.create",
+        entity="user", entity_id=user.id, details={"role": role.value},
+    )
+    return user
+
+
+def issue_token(session: Session, *, user: User, now: datetime) -> str:
+    """A new API token for `user`; the plain token is returned once, never stored."""
+    token = new_api_token()
+    session.add(
+        ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:10], created_at=now)  # type: ignore[arg-type]
+    )
+    audit.record(
+        session, at=now, actor_kind="system", actor_id=None, action="token.issue",
+        entity="user", entity_id=user.id,
+    )
+    return token
+
+
+def user_for_token(session: Session, *, token: str, now: datetime) -> User | None:
+    if len(token) > 200:
+        return None
+    row = session.exec(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)  # type: ignore[arg-type]
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+    if row is None:
+        return None
+    api_token, user = row
+    if not user.active:
+        return None
+    # Record use at most hourly, so reading the API does not mean writing to it.
+    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(hours=1):
+        api_token.last_used_at = now
+        session.add(api_token)
+        session.commit()
+    return user

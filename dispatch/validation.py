@@ -1,0 +1,130 @@
+"""Input types shared by every schema: text without control characters,
+E.164 phone numbers, configured language tags, coordinates.
+
+PostgreSQL refuses NUL bytes in text and a stray control character in an
+SMS is trouble, so free text is checked here once instead of in every form.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from config import data
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean_line(value: str) -> str:
+    if _CONTROL_ONE_LINE.search(value):
+        raise ValueError("must not contain control characters or line breaks")
+    value = value.strip()
+    if not value:
+        raise ValueError("must not be empty")
+    return value
+
+
+def _clean_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value.strip()
+
+
+def Line(max_length: int) -> type[str]:  # noqa: N802 - reads like a type
+    """A single line of text: trimmed, not empty, no control characters."""
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_clean_line)]  # type: ignore[return-value]
+
+
+def Text(max_length: int) -> type[str]:  # noqa: N802
+    """Free text that may span lines, without other control characters."""
+    return Annotated[str, Field(max_length=max_length), AfterValidator(_clean_text)]  # type: ignore[return-value]
+
+
+def normalise_phone(value: str) -> str:
+    if _CONTROL_ONE_LINE.search(value) or len(value) > 32:
+        raise ValueError("must be a phone number in international format, e.g. +49 2521 29-0")
+    compact = re.sub(r"[\s\-/().]", "", value)
+    if not re.fullmatch(r"\+[1-9]\d{6,14}", compact):
+        raise ValueError(
+            "must be a phone number in international E.164 format starting with +, "
+            "e.g. +4915112345678"
+        )
+    try:
+        parsed = phonenumbers.parse(compact, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("is not a valid phone number") from exc
+    if not phonenumbers.is_possible_number(parsed):
+        raise ValueError("is not a possible phone number (check the number of digits)")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+Phone = Annotated[str, AfterValidator(normalise_phone)]
+
+
+def normalise_language(value: str) -> str:
+    tag = value.strip().lower().replace("_", "-")
+    known = data.languages()
+    if tag not in known:
+        shown = ", ".join(sorted(known)[:12])
+        raise ValueError(
+            f"'{value[:20]}' is not a configured language; use a BCP 47 tag such as {shown}, ... "
+            "(GET /api/v1/languages lists them all)"
+        )
+    return known[tag].tag
+
+
+LanguageTag = Annotated[str, Field(max_length=12), AfterValidator(normalise_language)]
+
+
+def normalise_qualification(value: str) -> str:
+    tag = value.strip().lower()
+    if tag not in data.qualifications():
+        raise ValueError(
+            f"'{value[:20]}' is not a known qualification; use one of "
+            + ", ".join(data.qualifications())
+        )
+    return tag
+
+
+Qualification = Annotated[str, Field(max_length=40), AfterValidator(normalise_qualification)]
+
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+$")
+
+
+def normalise_email(value: str) -> str:
+    value = value.strip()
+    if len(value) > 254 or not EMAIL.match(value):
+        raise ValueError("is not a valid email address")
+    return value
+
+
+Email = Annotated[str, AfterValidator(normalise_email)]
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must include a timezone offset, e.g. 2026-12-01T09:00:00+01:00")
+    return value
+
+
+def _reject_bare_numbers(value: object) -> object:
+    # pydantic would read 1700000000 as a Unix time; a person never means that.
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        raise ValueError("must be an ISO 8601 date and time, e.g. 2026-12-01T09:00:00+01:00")
+    return value
+
+
+AwareDatetime = Annotated[
+    datetime, BeforeValidator(_reject_bare_numbers), AfterValidator(_aware)
+]
+
+#: Database ids in paths and bodies: positive and within a 32-bit column.
+MAX_ID = 2_147_483_647
