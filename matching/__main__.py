@@ -1,0 +1,88 @@
+"""Command line: `python -m matching solve|check|generate` (SPEC.md "The matching problem format")."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from matching.feasibility import check
+from matching.generate import SIZES, generate
+from matching.optimize import optimize
+from matching.problem_io import (
+    ProblemFormatError,
+    load_problem,
+    load_solution,
+    problem_to_dict,
+    solution_to_dict,
+)
+
+
+def _solve(args: argparse.Namespace) -> int:
+    problem = load_problem(args.problem)
+    solution = optimize(
+        problem, time_limit_s=args.time_limit, num_workers=args.workers, seed=args.seed
+    )
+    json.dump(solution_to_dict(solution), sys.stdout, indent=1)
+    sys.stdout.write("\n")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    problem = load_problem(args.problem)
+    solution = load_solution(args.solution)
+    report = check(problem, solution)
+    figures = report.figures
+    print("FEASIBLE" if report.feasible else "INFEASIBLE")
+    for violation in report.violations:
+        where = ", ".join(x for x in (violation.request_id, violation.mediator_id) if x)
+        print(f"  {violation.code}: {violation.message} ({where})")
+    for warning in report.warnings:
+        print(f"  warning: {warning}")
+    print(f"filled: {figures.filled} of {figures.requests} requests")
+    print(f"filled priority: {figures.filled_priority} of {figures.total_priority}")
+    if solution.bound is not None:
+        print(f"solver status: {solution.status}, objective {solution.objective}, bound {solution.bound}")
+    print(f"travel: {figures.travel_km:.1f} km (home to job, great-circle)")
+    print(f"mediators working: {len(figures.minutes_by_mediator)}")
+    print(f"fairness spread: {figures.fairness_spread_minutes:.0f} min")
+    return 0 if report.feasible else 1
+
+
+def _generate(args: argparse.Namespace) -> int:
+    problem = generate(args.size, seed=args.seed, congestion=args.congestion)
+    json.dump(problem_to_dict(problem), sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m matching", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    solve = commands.add_parser("solve", help="optimise problem.json, print solution.json")
+    solve.add_argument("problem")
+    solve.add_argument("--time-limit", type=float, default=None, help="seconds (default: the problem's time_limit_s, else 10)")
+    solve.add_argument("--workers", type=int, default=8)
+    solve.add_argument("--seed", type=int, default=0)
+    solve.set_defaults(run=_solve)
+    checker = commands.add_parser("check", help="verify a solution; exit 1 if infeasible")
+    checker.add_argument("problem")
+    checker.add_argument("solution")
+    checker.set_defaults(run=_check)
+    maker = commands.add_parser("generate", help="print a seeded realistic problem.json")
+    maker.add_argument("--size", choices=sorted(SIZES), default="town")
+    maker.add_argument("--seed", type=int, default=0)
+    maker.add_argument("--congestion", type=float, default=1.0)
+    maker.set_defaults(run=_generate)
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except (ProblemFormatError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,501 @@
+"""Feasibility rules, one named function each, and the solution checker.
+
+Every rule answers one question about one (request, mediator) pair and
+returns None when the pair passes, or an `Exclusion` whose message a
+coordinator can read and whose `code` and `params` let a UI translate it.
+The optimiser, the ranking and `check` all go through these rules (the
+ranking has a vectorised twin in rank.py that is tested against them).
+
+Readings of SPEC.md "The matching problem format" used here: intervals are
+half-open; one availability interval must cover the whole job; travel is
+needed only between in-person jobs and located busy blocks, and since
+great-circle travel obeys the triangle inequality, checking every such pair
+is the same as checking consecutive ones (a phone job in between changes
+nothing).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.model import (
+    EARTH_RADIUS_KM,
+    LEVEL_RANK,
+    ROAD_FACTOR,
+    TRAVEL_SPEED_KMH,
+    Location,
+    Mediator,
+    Problem,
+    Request,
+    Solution,
+)
+
+DISTANCE_TOLERANCE_KM = 1e-6
+"""Slack for float noise, so the scalar and the vectorised checks agree."""
+TIME_TOLERANCE_S = 1e-3
+
+LANGUAGE_NAMES: dict[str, str] = {
+    "ar": "Arabic", "uk": "Ukrainian", "ru": "Russian", "tr": "Turkish", "prs": "Dari",
+    "fa": "Farsi", "ps": "Pashto", "kmr": "Kurmanji", "ku": "Kurdish", "ckb": "Sorani",
+    "ti": "Tigrinya", "so": "Somali", "ro": "Romanian", "bg": "Bulgarian", "sq": "Albanian",
+    "pl": "Polish", "de": "German", "en": "English", "fr": "French", "sr": "Serbian",
+    "ur": "Urdu", "vi": "Vietnamese", "am": "Amharic", "ha": "Hausa",
+}
+
+ParamValue = str | float | int
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """Why one mediator cannot take one request."""
+
+    mediator_id: str
+    code: str
+    message: str
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A block of a mediator's time: an assigned request or a busy block.
+
+    `location` is set only where travel matters (in-person jobs, located
+    busy blocks).
+    """
+
+    start: datetime
+    end: datetime
+    location: Location | None = None
+    label: str | None = None
+    request_id: str | None = None
+
+
+def language_name(tag: str) -> str:
+    return LANGUAGE_NAMES.get(tag.lower(), tag)
+
+
+def great_circle_km(a: Location, b: Location) -> float:
+    """Haversine distance on a sphere of radius 6371 km."""
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat = lat2 - lat1
+    dlon = math.radians(b.lon - a.lon)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def great_circle_km_array(
+    lat1: npt.NDArray[np.float64] | float,
+    lon1: npt.NDArray[np.float64] | float,
+    lat2: npt.NDArray[np.float64] | float,
+    lon2: npt.NDArray[np.float64] | float,
+) -> npt.NDArray[np.float64]:
+    """The same haversine as `great_circle_km`, on arrays of degrees."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat = p2 - p1
+    dlon = np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    result: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(
+        np.minimum(1.0, np.sqrt(h))
+    )
+    return result
+
+
+def travel_conflict_array(
+    start_a: npt.NDArray[np.float64] | float,
+    end_a: npt.NDArray[np.float64] | float,
+    lat_a: npt.NDArray[np.float64] | float,
+    lon_a: npt.NDArray[np.float64] | float,
+    start_b: npt.NDArray[np.float64] | float,
+    end_b: npt.NDArray[np.float64] | float,
+    lat_b: npt.NDArray[np.float64] | float,
+    lon_b: npt.NDArray[np.float64] | float,
+    speed_kmh: npt.NDArray[np.float64] | float,
+) -> npt.NDArray[np.bool_]:
+    """`travel_conflict` on arrays: times in epoch seconds, lat NaN where no travel."""
+    overlap = (np.asarray(start_a) < end_b) & (np.asarray(start_b) < end_a)
+    km = great_circle_km_array(lat_a, lon_a, lat_b, lon_b)
+    needed_s = km * ROAD_FACTOR / speed_kmh * 3600.0
+    gap_s = np.maximum(np.asarray(start_b) - end_a, np.asarray(start_a) - end_b)
+    result: npt.NDArray[np.bool_] = overlap | (needed_s > gap_s + TIME_TOLERANCE_S)
+    return result
+
+
+def travel_speed_kmh(travel_mode: str) -> float:
+    return TRAVEL_SPEED_KMH.get(travel_mode, TRAVEL_SPEED_KMH["car"])
+
+
+def travel_minutes(distance_km: float, travel_mode: str) -> float:
+    """Travel time: great-circle distance x 1.3 at the mode's speed."""
+    return distance_km * ROAD_FACTOR / travel_speed_kmh(travel_mode) * 60.0
+
+
+def request_job(request: Request) -> Job:
+    location = request.location if request.in_person else None
+    return Job(request.start, request.end, location, request.label, request.id)
+
+
+def travel_conflict(first: Job, second: Job, travel_mode: str) -> bool:
+    """True when one mediator cannot do both jobs.
+
+    They overlap (half-open), or both need travel and the later one starts
+    before the earlier one ends plus the travel time between them.
+    """
+    return _conflict_minutes(first, second, travel_mode) is not None
+
+
+def _conflict_minutes(first: Job, second: Job, travel_mode: str) -> float | None:
+    """None when compatible; else the travel minutes between them (0 for overlap)."""
+    if first.start < second.end and second.start < first.end:
+        return 0.0
+    if first.location is None or second.location is None:
+        return None
+    earlier, later = (first, second) if first.start <= second.start else (second, first)
+    minutes = travel_minutes(great_circle_km(first.location, second.location), travel_mode)
+    gap_s = later.start.timestamp() - earlier.end.timestamp()
+    if minutes * 60.0 > gap_s + TIME_TOLERANCE_S:
+        return minutes
+    return None
+
+
+def _hm(moment: datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+def _span(start: datetime, end: datetime) -> str:
+    return f"{_hm(start)}-{_hm(end)}"
+
+
+# --- the rules, in the order a coordinator reads them -----------------------
+
+
+def rule_excluded(request: Request, mediator: Mediator) -> Exclusion | None:
+    """The requesting organisation asked never to be offered this mediator."""
+    if mediator.id in request.excluded_mediators:
+        return Exclusion(mediator.id, "excluded", "excluded by the requesting organisation")
+    return None
+
+
+def rule_language(request: Request, mediator: Mediator) -> Exclusion | None:
+    """The mediator speaks the request's language at all."""
+    if mediator.level(request.language) is None:
+        name = language_name(request.language)
+        return Exclusion(
+            mediator.id, "language", f"does not speak {name}", {"language": request.language}
+        )
+    return None
+
+
+def rule_level(request: Request, mediator: Mediator) -> Exclusion | None:
+    """The mediator's level is at least the request's `min_level`."""
+    level = mediator.level(request.language)
+    if level is None or LEVEL_RANK[level] >= LEVEL_RANK[request.min_level]:
+        return None
+    name = language_name(request.language)
+    return Exclusion(
+        mediator.id,
+        "level",
+        f"speaks {name} only at {level} level",
+        {"language": request.language, "level": level, "min_level": request.min_level},
+    )
+
+
+def rule_availability(request: Request, mediator: Mediator) -> Exclusion | None:
+    """One availability interval covers the whole job (8-12 and 12-16 are not joined)."""
+    for slot in mediator.availability:
+        if slot.start <= request.start and request.end <= slot.end:
+            return None
+    return Exclusion(
+        mediator.id,
+        "availability",
+        f"not available {_span(request.start, request.end)}",
+        {"start": request.start.isoformat(), "end": request.end.isoformat()},
+    )
+
+
+def rule_busy(request: Request, mediator: Mediator) -> Exclusion | None:
+    """No busy block overlaps the job or leaves too little time to travel."""
+    job = request_job(request)
+    for block in mediator.busy:
+        other = Job(block.start, block.end, block.location, block.label)
+        minutes = _conflict_minutes(job, other, mediator.travel_mode)
+        if minutes is None:
+            continue
+        text = f"busy {_span(block.start, block.end)}"
+        if block.label:
+            text += f" {block.label}"
+        params: dict[str, ParamValue] = {
+            "start": block.start.isoformat(),
+            "end": block.end.isoformat(),
+            "label": block.label or "",
+        }
+        if minutes > 0:
+            text += f", {math.ceil(minutes)} min away"
+            params["travel_minutes"] = round(minutes, 1)
+        return Exclusion(mediator.id, "busy", text, params)
+    return None
+
+
+def rule_travel_radius(request: Request, mediator: Mediator) -> Exclusion | None:
+    """An in-person job lies within the mediator's maximum travel distance."""
+    if (
+        not request.in_person
+        or request.location is None
+        or mediator.home is None
+        or mediator.max_travel_km is None
+    ):
+        return None
+    distance = great_circle_km(mediator.home, request.location)
+    if distance <= mediator.max_travel_km + DISTANCE_TOLERANCE_KM:
+        return None
+    return Exclusion(
+        mediator.id,
+        "travel_radius",
+        f"lives {distance:.1f} km away, travels at most {mediator.max_travel_km:g} km",
+        {"distance_km": round(distance, 2), "max_travel_km": mediator.max_travel_km},
+    )
+
+
+def rule_qualification(request: Request, mediator: Mediator) -> Exclusion | None:
+    """The mediator holds the request's qualification tag."""
+    if request.qualification is None or request.qualification in mediator.qualifications:
+        return None
+    return Exclusion(
+        mediator.id,
+        "qualification",
+        f"lacks the {request.qualification} qualification",
+        {"qualification": request.qualification},
+    )
+
+
+def rule_gender(request: Request, mediator: Mediator) -> Exclusion | None:
+    """A required gender is met (a preferred one only changes the score)."""
+    wish = request.gender
+    if wish is None or wish.strength != "required" or mediator.gender == wish.value:
+        return None
+    return Exclusion(
+        mediator.id, "gender", f"gender {wish.value} required", {"gender": wish.value}
+    )
+
+
+def rule_minutes_cap(
+    request: Request, mediator: Mediator, already_minutes: float = 0.0
+) -> Exclusion | None:
+    """The job fits under max_minutes with what the mediator already has."""
+    if mediator.max_minutes is None:
+        return None
+    used = mediator.committed_minutes + already_minutes
+    if used + request.minutes <= mediator.max_minutes + 1e-9:
+        return None
+    return Exclusion(
+        mediator.id,
+        "minutes_cap",
+        f"over {mediator.max_minutes} min in the period ({used:g} + {request.minutes:g})",
+        {"max_minutes": mediator.max_minutes, "used": used, "job_minutes": request.minutes},
+    )
+
+
+def rule_reach_in_time(request: Request, mediator: Mediator, now: datetime) -> Exclusion | None:
+    """Asked at `now`, the mediator can still get from home to an in-person job."""
+    if not request.in_person or request.location is None or mediator.home is None:
+        return None
+    minutes = travel_minutes(great_circle_km(mediator.home, request.location), mediator.travel_mode)
+    left = (request.start - now).total_seconds() / 60.0
+    if minutes <= left + TIME_TOLERANCE_S / 60:
+        return None
+    return Exclusion(
+        mediator.id,
+        "too_late",
+        f"{math.ceil(minutes)} min away, the job starts in {max(0, math.floor(left))} min",
+        {"travel_minutes": round(minutes, 1), "minutes_left": round(left, 1)},
+    )
+
+
+PairRule = Callable[[Request, Mediator], Exclusion | None]
+
+PAIR_RULES: tuple[PairRule, ...] = (
+    rule_excluded,
+    rule_language,
+    rule_level,
+    rule_availability,
+    rule_busy,
+    rule_travel_radius,
+    rule_qualification,
+    rule_gender,
+    rule_minutes_cap,
+)
+"""Every rule about one pair alone; conflicts between jobs come on top."""
+
+
+def exclusions(
+    request: Request, mediator: Mediator, *, now: datetime | None = None
+) -> list[Exclusion]:
+    """All reasons this mediator cannot take this request (empty when feasible)."""
+    found = [reason for rule in PAIR_RULES if (reason := rule(request, mediator)) is not None]
+    if now is not None and (late := rule_reach_in_time(request, mediator, now)) is not None:
+        found.append(late)
+    return found
+
+
+def pair_feasible(request: Request, mediator: Mediator) -> bool:
+    return all(rule(request, mediator) is None for rule in PAIR_RULES)
+
+
+# --- checking a whole solution -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    code: str
+    message: str
+    request_id: str | None = None
+    mediator_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    requests: int
+    filled: int
+    total_priority: int
+    filled_priority: int
+    travel_km: float
+    """Sum of great-circle home-to-job distances of assigned in-person jobs."""
+    minutes_by_mediator: Mapping[str, float]
+    fairness_spread_minutes: float
+    """Most minus fewest assigned minutes among mediators who got any work."""
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    feasible: bool
+    violations: tuple[Violation, ...]
+    warnings: tuple[str, ...]
+    figures: Figures
+
+
+def assigned_travel_km(request: Request, mediator: Mediator) -> float:
+    if not request.in_person or request.location is None or mediator.home is None:
+        return 0.0
+    return great_circle_km(mediator.home, request.location)
+
+
+def mediator_conflicts(
+    mediator: Mediator, requests: Sequence[Request]
+) -> list[tuple[Job, Job]]:
+    """Pairs among a mediator's assigned jobs and busy blocks that cannot both be done.
+
+    Pairs of two busy blocks are the mediator's own affair and are skipped.
+    """
+    jobs = [request_job(r) for r in requests]
+    jobs += [Job(b.start, b.end, b.location, b.label) for b in mediator.busy]
+    jobs.sort(key=lambda job: job.start)
+    clashes: list[tuple[Job, Job]] = []
+    for i, first in enumerate(jobs):
+        for second in jobs[i + 1 :]:
+            if first.request_id is None and second.request_id is None:
+                continue
+            if travel_conflict(first, second, mediator.travel_mode):
+                clashes.append((first, second))
+    return clashes
+
+
+def check(problem: Problem, solution: Solution) -> CheckReport:
+    """Verify every rule of the SPEC on a whole solution and compute its figures."""
+    requests = {r.id: r for r in problem.requests}
+    mediators = {m.id: m for m in problem.mediators}
+    violations: list[Violation] = []
+    warnings: list[str] = []
+    holder: dict[str, str] = {}
+    jobs_of: dict[str, list[Request]] = {}
+
+    for pair in solution.assignments:
+        request, mediator = requests.get(pair.request), mediators.get(pair.mediator)
+        if request is None or mediator is None:
+            what = "request" if request is None else "mediator"
+            violations.append(
+                Violation("unknown_id", f"unknown {what} in assignment", pair.request, pair.mediator)
+            )
+            continue
+        if pair.request in holder:
+            violations.append(
+                Violation(
+                    "two_mediators",
+                    f"request has two mediators ({holder[pair.request]}, {pair.mediator})",
+                    pair.request,
+                    pair.mediator,
+                )
+            )
+            continue
+        holder[pair.request] = pair.mediator
+        jobs_of.setdefault(mediator.id, []).append(request)
+        for rule in PAIR_RULES:
+            if rule is rule_minutes_cap:
+                continue  # checked below over all the mediator's jobs
+            reason = rule(request, mediator)
+            if reason is not None:
+                violations.append(Violation(reason.code, reason.message, request.id, mediator.id))
+
+    for request_id, mediator_id in problem.fixed:
+        if holder.get(request_id) != mediator_id:
+            violations.append(
+                Violation("fixed", "fixed pair not kept", request_id, mediator_id)
+            )
+
+    minutes_by_mediator: dict[str, float] = {}
+    for mediator_id, assigned in jobs_of.items():
+        mediator = mediators[mediator_id]
+        for first, second in mediator_conflicts(mediator, assigned):
+            violations.append(
+                Violation(
+                    "conflict",
+                    f"jobs {_span(first.start, first.end)} and {_span(second.start, second.end)}"
+                    " overlap or leave no time to travel",
+                    first.request_id or second.request_id,
+                    mediator_id,
+                )
+            )
+        minutes = sum(r.minutes for r in assigned)
+        minutes_by_mediator[mediator_id] = minutes
+        if (
+            mediator.max_minutes is not None
+            and mediator.committed_minutes + minutes > mediator.max_minutes + 1e-9
+        ):
+            violations.append(
+                Violation(
+                    "minutes_cap",
+                    f"over {mediator.max_minutes} min "
+                    f"({mediator.committed_minutes} + {minutes:g})",
+                    None,
+                    mediator_id,
+                )
+            )
+
+    listed = set(holder) | set(solution.unassigned)
+    missing = [r.id for r in problem.requests if r.id not in listed]
+    if missing:
+        warnings.append(f"{len(missing)} requests neither assigned nor listed unassigned")
+    both = set(holder) & set(solution.unassigned)
+    if both:
+        warnings.append(f"{len(both)} requests both assigned and listed unassigned")
+
+    figures = Figures(
+        requests=len(requests),
+        filled=len(holder),
+        total_priority=sum(r.priority for r in problem.requests),
+        filled_priority=sum(requests[r].priority for r in holder),
+        travel_km=sum(
+            assigned_travel_km(requests[r], mediators[m]) for r, m in holder.items()
+        ),
+        minutes_by_mediator=minutes_by_mediator,
+        fairness_spread_minutes=(
+            max(minutes_by_mediator.values()) - min(minutes_by_mediator.values())
+            if minutes_by_mediator
+            else 0.0
+        ),
+    )
+    return CheckReport(not violations, tuple(violations), tuple(warnings), figures)

@@ -1,0 +1,154 @@
+"""Two greedy planners: the baselines the optimiser is measured against.
+
+- `status_quo`: what a coordinator phoning down a list does: requests in the
+  order they came, each to the first mediator on the list who can take it.
+- `careful_greedy`: hardest request first (fewest candidates, then higher
+  priority), each to the nearest mediator who can still take it. It also
+  gives the optimiser its starting hint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from matching.candidates import IntArray, Jobs, Pairs, feasible_pairs, problem_jobs
+from matching.feasibility import travel_conflict_array
+from matching.model import Assignment, Problem, Solution
+from matching.rank import Pool
+
+
+class Planner:
+    """A partial plan: which mediator holds which request, kept conflict-free."""
+
+    def __init__(self, problem: Problem, pool: Pool, jobs: Jobs) -> None:
+        self.problem = problem
+        self.pool = pool
+        self.jobs = jobs
+        self.holder: dict[int, int] = {}
+        self._jobs_of: dict[int, list[int]] = {}
+        self._seconds_of: dict[int, int] = {}
+
+    def fits(self, request: int, mediator: int) -> bool:
+        """The request adds no overlap, travel or minutes-cap conflict to the mediator."""
+        taken = self._jobs_of.get(mediator)
+        if not taken:
+            return True  # the pair rules already checked the job alone against the cap
+        jobs = self.jobs
+        seconds = self._seconds_of[mediator] + int(jobs.seconds[request])
+        if seconds > self.pool.minutes_left[mediator] * 60.0 + 1e-6:
+            return False
+        index = np.array(taken, dtype=np.int64)
+        clash = travel_conflict_array(
+            jobs.start[index], jobs.end[index], jobs.lat[index], jobs.lon[index],
+            jobs.start[request], jobs.end[request], jobs.lat[request], jobs.lon[request],
+            self.pool.speed_kmh[mediator],
+        )
+        return not bool(clash.any())
+
+    def assign(self, request: int, mediator: int) -> None:
+        self.holder[request] = mediator
+        self._jobs_of.setdefault(mediator, []).append(request)
+        self._seconds_of[mediator] = self._seconds_of.get(mediator, 0) + int(
+            self.jobs.seconds[request]
+        )
+
+    def assign_fixed(self, pairs: Pairs) -> None:
+        """Fixed pairs first, where they are feasible at all."""
+        request_index = {r.id: i for i, r in enumerate(self.problem.requests)}
+        for request_id, mediator_id in self.problem.fixed:
+            r, m = request_index[request_id], self.pool.index[mediator_id]
+            lo, hi = pairs.offsets[r], pairs.offsets[r + 1]
+            if r not in self.holder and m in pairs.mediator[lo:hi] and self.fits(r, m):
+                self.assign(r, m)
+
+    def solution(self, status: str, seconds: float = 0.0) -> Solution:
+        return plan_solution(self.problem, self.pool, self.holder, status, seconds)
+
+
+def plan_solution(
+    problem: Problem,
+    pool: Pool,
+    holder: Mapping[int, int],
+    status: str,
+    seconds: float = 0.0,
+    *,
+    objective: float | None = None,
+    bound: float | None = None,
+    filled_priority_bound: int | None = None,
+    stats: Mapping[str, float | int | str] | None = None,
+) -> Solution:
+    """A Solution from request index -> mediator pool index."""
+    assignments = tuple(
+        Assignment(problem.requests[r].id, pool.mediators[m].id) for r, m in sorted(holder.items())
+    )
+    unassigned = tuple(r.id for i, r in enumerate(problem.requests) if i not in holder)
+    filled = sum(problem.requests[r].priority for r in holder)
+    return Solution(
+        assignments=assignments,
+        unassigned=unassigned,
+        status=status,
+        objective=float(filled) if objective is None else objective,
+        bound=bound,
+        solve_seconds=seconds,
+        filled_priority=filled,
+        filled_priority_bound=filled_priority_bound,
+        stats=dict(stats or {}),
+    )
+
+
+def _run(
+    problem: Problem,
+    pool: Pool | None,
+    pairs: Pairs | None,
+    order: Callable[[Pairs, Jobs], Sequence[int]],
+    choices: Callable[[Pairs, int], IntArray],
+) -> Planner:
+    pool = pool or Pool(problem.mediators)
+    pairs = pairs if pairs is not None else feasible_pairs(problem, pool)
+    planner = Planner(problem, pool, problem_jobs(problem))
+    planner.assign_fixed(pairs)
+    for r in order(pairs, planner.jobs):
+        if r in planner.holder:
+            continue
+        for m in choices(pairs, r):
+            if planner.fits(r, int(m)):
+                planner.assign(r, int(m))
+                break
+    return planner
+
+
+def status_quo_plan(problem: Problem, pool: Pool | None = None, pairs: Pairs | None = None) -> Planner:
+    def in_order(pairs: Pairs, jobs: Jobs) -> Sequence[int]:
+        return range(len(jobs.start))
+
+    def first_on_list(pairs: Pairs, r: int) -> IntArray:
+        mediators: IntArray = pairs.mediator[pairs.offsets[r] : pairs.offsets[r + 1]]
+        return mediators  # already in pool (list) order
+
+    return _run(problem, pool, pairs, in_order, first_on_list)
+
+
+def careful_plan(problem: Problem, pool: Pool | None = None, pairs: Pairs | None = None) -> Planner:
+    def hardest_first(pairs: Pairs, jobs: Jobs) -> Sequence[int]:
+        counts = pairs.count_per_request()
+        order: IntArray = np.lexsort((jobs.start, -jobs.priority, counts))
+        return [int(r) for r in order]
+
+    def nearest(pairs: Pairs, r: int) -> IntArray:
+        lo, hi = pairs.offsets[r], pairs.offsets[r + 1]
+        mediators: IntArray = pairs.mediator[lo:hi][np.argsort(pairs.distance_km[lo:hi], kind="stable")]
+        return mediators
+
+    return _run(problem, pool, pairs, hardest_first, nearest)
+
+
+def status_quo(problem: Problem, pool: Pool | None = None) -> Solution:
+    """Requests in order, each to the first feasible mediator in list order."""
+    return status_quo_plan(problem, pool).solution("FEASIBLE")
+
+
+def careful_greedy(problem: Problem, pool: Pool | None = None) -> Solution:
+    """Hardest request first, each to the nearest feasible mediator."""
+    return careful_plan(problem, pool).solution("FEASIBLE")
