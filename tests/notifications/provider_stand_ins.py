@@ -322,6 +322,7 @@ def smtps_server(self_signed_certificate: Certificate) -> Iterator[SmtpServer]:
         authenticator=_authenticator,
         ssl_context=self_signed_certificate.server_context(),
         server_hostname="127.0.0.1",
+        auth_require_tls=False,  # aiosmtpd does not see implicit TLS as TLS; the socket is
     )
     yield server
     controller.stop()
