@@ -18,8 +18,17 @@ from dispatch.validation import MAX_ID
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; the route commits what it changed."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    """A session per request; the route commits what it changed.
+
+    On SQLite a request that may write takes the write lock when its
+    transaction begins: a deferred transaction that reads and then writes
+    fails at once with "database is locked" when another writer got in
+    between, whatever the busy timeout.
+    """
+    engine = request.app.state.engine
+    if request.method not in ("GET", "HEAD", "OPTIONS") and engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 

@@ -83,7 +83,10 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": _field_name(tuple(error.get("loc", ()))), "message": friendly_message(error)}
+            {
+                "field": "body" if error.get("type") == "json_invalid" else _field_name(tuple(error.get("loc", ()))),
+                "message": friendly_message(error),
+            }
             for error in exc.errors()
         ]
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5])
@@ -96,6 +99,8 @@ def install_handlers(app: FastAPI) -> None:
         message = exc.detail if isinstance(exc.detail, str) else "request refused"
         if exc.status_code == 404 and message == "Not Found":
             message = "There is nothing at this address."
+        if message == "There was an error parsing the body":
+            message = "The request body could not be read; send UTF-8 JSON."
         if exc.status_code == 405:
             message = "This method is not allowed here."
         return JSONResponse(

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 
 from config import data
 
@@ -122,9 +122,21 @@ def _reject_bare_numbers(value: object) -> object:
     return value
 
 
+def _local_iso(value: datetime) -> str:
+    """Times go out in the town's time zone, as people read them."""
+    from config.settings import get_settings
+
+    return value.astimezone(get_settings().tz).isoformat()
+
+
 AwareDatetime = Annotated[
-    datetime, BeforeValidator(_reject_bare_numbers), AfterValidator(_aware)
+    datetime,
+    BeforeValidator(_reject_bare_numbers),
+    AfterValidator(_aware),
+    PlainSerializer(_local_iso, return_type=str, when_used="json"),
 ]
+#: A timestamp in a response, shown in local time with its offset.
+Timestamp = Annotated[datetime, PlainSerializer(_local_iso, return_type=str, when_used="json")]
 
 #: Database ids in paths and bodies: positive and within a 32-bit column.
 MAX_ID = 2_147_483_647

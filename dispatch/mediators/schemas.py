@@ -16,6 +16,7 @@ from dispatch.validation import (
     Longitude,
     Phone,
     Qualification,
+    Timestamp,
 )
 
 WEEKDAYS = {
@@ -162,10 +163,10 @@ class MediatorPublic(BaseModel):
     absences: list[AbsenceIn]
     active: bool
     paused: bool
-    consent_at: datetime | None
-    erased_at: datetime | None
-    created_at: datetime
-    updated_at: datetime
+    consent_at: Timestamp | None
+    erased_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
 
 
 class MediatorPage(BaseModel):

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from dispatch.validation import Latitude, Line, Longitude
+from dispatch.validation import Latitude, Line, Longitude, Timestamp
 
 
 class PlaceCreate(BaseModel):
@@ -38,5 +38,5 @@ class PlacePublic(BaseModel):
     lon: float
     contact_hint: str | None
     active: bool
-    created_at: datetime
-    updated_at: datetime
+    created_at: Timestamp
+    updated_at: Timestamp

@@ -18,6 +18,7 @@ from dispatch.validation import (
     Phone,
     Qualification,
     Text,
+    Timestamp,
 )
 
 #: Hard upper bound; the configured policy may be stricter (config/policy.toml).
@@ -110,8 +111,8 @@ class AssignmentPublic(BaseModel):
     mediator_name: str
     mediator_phone: str | None
     source: str
-    created_at: datetime
-    reconfirmed_at: datetime | None
+    created_at: Timestamp
+    reconfirmed_at: Timestamp | None
     cancelled_at: datetime | None = None
 
 
@@ -122,9 +123,9 @@ class OfferPublic(BaseModel):
     wave: int
     channel: str
     status: str
-    created_at: datetime
-    expires_at: datetime
-    responded_at: datetime | None
+    created_at: Timestamp
+    expires_at: Timestamp
+    responded_at: Timestamp | None
     decline_reason: str | None
 
 
@@ -136,8 +137,8 @@ class RequestPublic(BaseModel):
     language: str
     language_name: str
     min_level: str
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
     mode: Mode
     place: PlaceRef | None
     location: Location | None
@@ -150,11 +151,11 @@ class RequestPublic(BaseModel):
     contact_phone: str | None
     priority: int
     broadcast: bool
-    created_at: datetime
-    updated_at: datetime
-    cancelled_at: datetime | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    cancelled_at: Timestamp | None
     cancel_reason: str | None
-    filled_at: datetime | None
+    filled_at: Timestamp | None
     assignment: AssignmentPublic | None
     offers: list[OfferPublic] | None = Field(
         default=None, description="Coordinators only: every offer made for this request."

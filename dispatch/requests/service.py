@@ -190,7 +190,7 @@ def cancel_request(
 ) -> Request:
     request = get_request(session, request_id=request_id, actor=actor)
     if request.status not in CANCELLABLE:
-        raise Conflict(f"This request is {request.status.value} and can no longer be cancelled.")
+        raise Conflict(f"This request is {request.status} and can no longer be cancelled.")
     request.status = RequestStatus.cancelled
     request.cancelled_at = now
     request.cancel_reason = reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
 from dispatch import audit
@@ -84,5 +85,8 @@ def user_for_token(session: Session, *, token: str, now: datetime) -> User | Non
     if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(hours=1):
         api_token.last_used_at = now
         session.add(api_token)
-        session.commit()
+        try:
+            session.commit()
+        except OperationalError:  # busy database: the timestamp can wait an hour
+            session.rollback()
     return user
