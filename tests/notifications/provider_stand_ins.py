@@ -135,9 +135,7 @@ def _build_twilio_app(state: FakeTwilio) -> Starlette:
         if behaviour == "invalid_number":
             return _twilio_error(400, 21211, f"Invalid 'To' Phone Number: {dict(form)['To']}")
         if behaviour == "opted_out":
-            return _twilio_error(
-                400, 21610, "Attempt to send to unsubscribed recipient"
-            )
+            return _twilio_error(400, 21610, "Attempt to send to unsubscribed recipient")
         if behaviour == "unauthorized":
             return _twilio_error(401, 20003, "Authenticate")
         account_sid = request.path_params["account_sid"]
@@ -210,7 +208,7 @@ class _Recorder:
         self.mails: list[ReceivedMail] = []
         self.refuse: dict[str, str] = {}  # recipient -> SMTP reply, e.g. "550 5.1.1 no such user"
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         if address in self.refuse:
@@ -218,9 +216,7 @@ class _Recorder:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802 - aiosmtpd hook name
-        self, server: Any, session: Any, envelope: Any
-    ) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = message_from_bytes(envelope.content, policy=policy.default)
         login = session.auth_data.login.decode() if session.auth_data else None
         self.mails.append(
@@ -233,7 +229,9 @@ SMTP_USER = "sprachpool"
 SMTP_PASSWORD = "s3cret-smtp"
 
 
-def _authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+def _authenticator(
+    server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+) -> AuthResult:
     ok = (
         isinstance(data, LoginPassword)
         and data.login.decode() == SMTP_USER

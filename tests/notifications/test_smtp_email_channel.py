@@ -88,7 +88,7 @@ def test_mail_arrives_with_text_html_and_the_calendar_invitation(smtp_server: Sm
 def test_the_invitation_parses_back_into_its_event(smtp_server: SmtpServer) -> None:
     plain_channel(smtp_server).send(email())
 
-    calendar = list(smtp_server.mails[0].message.iter_attachments())[0]
+    [calendar] = smtp_server.mails[0].message.iter_attachments()
     unfolded = calendar.get_content().replace("\r\n ", "")
     properties = dict(line.split(":", 1) for line in unfolded.split("\r\n") if line)
     assert properties["METHOD"] == "REQUEST"
@@ -163,22 +163,29 @@ def test_no_server_listening_is_transient() -> None:
             channel.send(email())
 
 
-def test_starttls_then_login(
-    starttls_smtp_server: SmtpServer, self_signed_certificate: Certificate
+@pytest.mark.parametrize(
+    ("server_fixture", "security"), [("starttls_smtp_server", "starttls"), ("smtps_server", "ssl")]
+)
+def test_login_over_tls(
+    request: pytest.FixtureRequest,
+    self_signed_certificate: Certificate,
+    server_fixture: str,
+    security: str,
 ) -> None:
+    server: SmtpServer = request.getfixturevalue(server_fixture)
     channel = SmtpEmailChannel(
-        starttls_smtp_server.host,
-        starttls_smtp_server.port,
+        server.host,
+        server.port,
         from_addr=FROM,
         username=SMTP_USER,
         password=SMTP_PASSWORD,
-        security="starttls",
+        security=security,  # type: ignore[arg-type]
         ssl_context=self_signed_certificate.client_context(),
     )
 
     channel.send(email())
 
-    assert starttls_smtp_server.mails[0].authenticated_as == SMTP_USER
+    assert server.mails[0].authenticated_as == SMTP_USER
 
 
 def test_sending_in_clear_to_a_server_that_requires_starttls_fails_permanently(
@@ -190,24 +197,6 @@ def test_sending_in_clear_to_a_server_that_requires_starttls_fails_permanently(
         channel.send(email())
 
     assert raised.value.code == 530
-
-
-def test_implicit_tls_then_login(
-    smtps_server: SmtpServer, self_signed_certificate: Certificate
-) -> None:
-    channel = SmtpEmailChannel(
-        smtps_server.host,
-        smtps_server.port,
-        from_addr=FROM,
-        username=SMTP_USER,
-        password=SMTP_PASSWORD,
-        security="ssl",
-        ssl_context=self_signed_certificate.client_context(),
-    )
-
-    channel.send(email())
-
-    assert smtps_server.mails[0].authenticated_as == SMTP_USER
 
 
 def test_a_certificate_that_cannot_be_verified_is_not_trusted(

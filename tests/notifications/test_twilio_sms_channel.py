@@ -5,8 +5,8 @@ from __future__ import annotations
 import socket
 
 import pytest
-from twilio.http.http_client import TwilioHttpClient
 from provider_stand_ins import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
+from twilio.http.http_client import TwilioHttpClient
 
 from notifications.channels import (
     Channel,

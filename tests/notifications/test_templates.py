@@ -1,0 +1,330 @@
+"""Templates: every kind renders in every locale with exactly its fields, and SMS stay short."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from notifications.segments import sms_segments
+from notifications.templates import (
+    FORBIDDEN_SMS_FIELDS,
+    MEDIATOR_LOCALES,
+    MIN_KEPT,
+    SPECS,
+    STAFF_LOCALES,
+    TemplateError,
+    TemplateSpec,
+    render,
+    resolve_locale,
+)
+
+START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin
+END = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
+LONG_LINK = "https://sprachpool.beckum.de/o/AbCdEfGhJk12"
+LONG_PLACE = "Städtisches Klinikum Beckum, Haus B"
+
+# Realistic and long values for every field any template declares.
+SAMPLE: dict[str, Any] = {
+    "language": "Ukrainisch",
+    "start": START,
+    "end": END,
+    "expires_at": START,
+    "mode": "in_person",
+    "place": LONG_PLACE,
+    "address": "Elisabethstraße 12, 59269 Beckum",
+    "subject": "psychosocial",
+    "link": LONG_LINK,
+    "request_link": "https://sprachpool.beckum.de/requests/1234",
+    "code": "K7Q2X9",
+    "notes": "Bitte am Empfang melden.",
+    "organisation": "Jobcenter Kreis Warendorf",
+    "recipient_name": "Olena Kovalenko",
+    "contact_name": "Frau Schulte",
+    "contact_phone": "+49 2521 29-1234",
+    "mediator_name": "Olena Kovalenko",
+    "mediator_phone": "+49 170 1234567",
+    "event_uid": "assignment-42@sprachpool",
+    "reason": "no candidates left",
+    "cancelled_by": "Olena Kovalenko",
+    "valid_minutes": 15,
+}
+
+ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
+
+
+def spec_locales() -> list[tuple[TemplateSpec, str]]:
+    return [(spec, locale) for spec in ALL for locale in spec.locales]
+
+
+def ids(pair: tuple[TemplateSpec, str]) -> str:
+    spec, locale = pair
+    return f"{spec.kind}-{spec.channel}-{locale}"
+
+
+def required_fields(spec: TemplateSpec) -> dict[str, Any]:
+    return {name: SAMPLE[name] for name in spec.required}
+
+
+def all_fields(spec: TemplateSpec) -> dict[str, Any]:
+    return {name: SAMPLE[name] for name in spec.required | spec.optional}
+
+
+@pytest.mark.parametrize("pair", spec_locales(), ids=ids)
+def test_every_template_renders_with_its_required_fields_alone(
+    pair: tuple[TemplateSpec, str],
+) -> None:
+    spec, locale = pair
+
+    message = render(spec.kind, spec.channel, locale, **required_fields(spec))
+
+    assert message.locale == locale
+    assert message.body and "{{" not in message.body and "{%" not in message.body
+    if spec.channel == "email":
+        assert message.subject and "\n" not in message.subject
+        assert message.html and f'lang="{locale}"' in message.html
+
+
+@pytest.mark.parametrize("pair", spec_locales(), ids=ids)
+def test_every_template_renders_with_all_its_fields_and_shows_them(
+    pair: tuple[TemplateSpec, str],
+) -> None:
+    spec, locale = pair
+
+    message = render(spec.kind, spec.channel, locale, **all_fields(spec))
+
+    for name in ("link", "code", "request_link", "mediator_phone"):
+        if name in spec.required:
+            assert str(SAMPLE[name]) in message.body
+
+
+@pytest.mark.parametrize("spec", ALL, ids=lambda spec: f"{spec.kind}-{spec.channel}")
+def test_a_missing_field_is_refused(spec: TemplateSpec) -> None:
+    for name in spec.required:
+        fields = required_fields(spec)
+        del fields[name]
+        with pytest.raises(TemplateError, match=f"missing.*{name}"):
+            render(spec.kind, spec.channel, "de", **fields)
+
+
+@pytest.mark.parametrize("spec", ALL, ids=lambda spec: f"{spec.kind}-{spec.channel}")
+def test_an_unexpected_field_is_refused(spec: TemplateSpec) -> None:
+    with pytest.raises(TemplateError, match="unexpected.*favourite_colour"):
+        render(spec.kind, spec.channel, "de", favourite_colour="blue", **required_fields(spec))
+
+
+SMS_SPECS = [spec for spec in ALL if spec.channel == "sms"]
+
+
+@pytest.mark.parametrize("spec", SMS_SPECS, ids=lambda spec: spec.kind)
+def test_no_sms_template_declares_a_client_or_notes_field(spec: TemplateSpec) -> None:
+    declared = spec.required | spec.optional
+    assert not declared & FORBIDDEN_SMS_FIELDS
+    assert not any("client" in name or "note" in name for name in declared)
+
+
+@pytest.mark.parametrize("spec", SMS_SPECS, ids=lambda spec: spec.kind)
+@pytest.mark.parametrize("field", sorted(FORBIDDEN_SMS_FIELDS))
+def test_no_sms_template_accepts_a_client_name_or_notes(spec: TemplateSpec, field: str) -> None:
+    with pytest.raises(TemplateError, match="unexpected"):
+        render(spec.kind, spec.channel, "de", **{field: "Fatima Beispiel"}, **all_fields(spec))
+
+
+OFFER_LIKE = [spec for spec in SMS_SPECS if spec.max_segments]
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [(spec, locale) for spec in OFFER_LIKE for locale in spec.locales],
+    ids=ids,
+)
+def test_sms_keep_their_segment_budget_with_a_long_link_and_place(
+    pair: tuple[TemplateSpec, str],
+) -> None:
+    spec, locale = pair
+
+    text = render(spec.kind, "sms", locale, **all_fields(spec)).body
+
+    encoding, segments = sms_segments(text)
+    assert segments <= (spec.max_segments or 0), f"{encoding} {segments}: {text}"
+    for name in ("link", "code"):
+        if name in spec.required:
+            assert str(SAMPLE[name]) in text  # never cut
+
+
+@pytest.mark.parametrize("locale", ["de", "en", "tr"])
+def test_german_english_and_turkish_offer_sms_are_gsm7_and_keep_the_whole_place(
+    locale: str,
+) -> None:
+    text = render("offer", "sms", locale, **all_fields(SPECS["offer", "sms"])).body
+
+    assert sms_segments(text) == ("GSM-7", 2)
+    assert LONG_PLACE in text
+
+
+@pytest.mark.parametrize("locale", ["ar", "uk", "ru", "fa"])
+def test_ucs2_offer_sms_shorten_the_place_no_further_than_needed(locale: str) -> None:
+    text = render("offer", "sms", locale, **all_fields(SPECS["offer", "sms"])).body
+
+    assert sms_segments(text).encoding == "UCS-2"
+    assert LONG_PLACE[: MIN_KEPT - 1] in text
+
+
+def test_short_place_names_are_never_shortened() -> None:
+    fields = all_fields(SPECS["offer", "sms"]) | {"place": "Rathaus"}
+    for locale in MEDIATOR_LOCALES:
+        assert "Rathaus" in render("offer", "sms", locale, **fields).body
+
+
+def test_the_german_offer_sms_reads_as_expected() -> None:
+    text = render("offer", "sms", "de", **all_fields(SPECS["offer", "sms"])).body
+
+    assert text == (
+        "Sprachpool: Einsatz Ukrainisch, Di 01.12. 09:00-10:30, vor Ort: "
+        "Städtisches Klinikum Beckum, Haus B (Psychosozial). "
+        "Zusagen: https://sprachpool.beckum.de/o/AbCdEfGhJk12 oder SMS JA K7Q2X9. "
+        "Absagen: NEIN K7Q2X9"
+    )
+
+
+def test_times_are_shown_in_berlin_time_across_daylight_saving() -> None:
+    summer = datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
+    fields = required_fields(SPECS["reminder_2h", "sms"]) | {"start": summer}
+
+    assert "09:00" in render("reminder_2h", "sms", "de", **fields).body
+
+
+def test_naive_datetimes_are_refused() -> None:
+    fields = required_fields(SPECS["reminder_2h", "sms"]) | {"start": datetime(2026, 7, 1, 9)}
+
+    with pytest.raises(TemplateError, match="timezone-aware"):
+        render("reminder_2h", "sms", "de", **fields)
+
+
+def test_turkish_sms_use_gsm7_spelling_but_emails_keep_turkish_letters() -> None:
+    sms = render("offer_withdrawn", "sms", "tr", language="Arapça", start=START).body
+    mail = render("offer_withdrawn", "email", "tr", language="Arapça", start=START)
+
+    assert "Tesekkürler" in sms and "ş" not in sms
+    assert sms_segments(sms).encoding == "GSM-7"
+    assert "Teşekkürler" not in sms and "teşekkürler" in mail.body.lower()
+
+
+@pytest.mark.parametrize(
+    ("asked", "audience", "used"),
+    [
+        ("de-DE", "mediator", "de"),
+        ("uk_UA", "mediator", "uk"),
+        ("prs", "mediator", "fa"),
+        ("fa-AF", "mediator", "fa"),
+        ("ti", "mediator", "de"),
+        (None, "mediator", "de"),
+        ("EN", "caseworker", "en"),
+        ("ar", "coordinator", "de"),  # staff messages exist in German and English only
+    ],
+)
+def test_locale_fallback(asked: str | None, audience: Any, used: str) -> None:
+    assert resolve_locale(asked, audience) == used
+
+
+def test_dari_speakers_get_the_farsi_text() -> None:
+    fields = required_fields(SPECS["sms_paused", "sms"])
+    assert render("sms_paused", "sms", "prs", **fields) == render(
+        "sms_paused", "sms", "fa", **fields
+    )
+
+
+def test_an_unknown_locale_gets_simple_german() -> None:
+    message = render("sms_decline_ok", "sms", "so")
+    assert message.locale == "de"
+    assert message.body == "Sprachpool: Danke, Sie haben abgesagt."
+
+
+def test_arabic_and_farsi_emails_are_right_to_left() -> None:
+    fields = required_fields(SPECS["offer_withdrawn", "email"])
+    for locale in ("ar", "fa"):
+        assert 'dir="rtl"' in (render("offer_withdrawn", "email", locale, **fields).html or "")
+    assert 'dir="ltr"' in (render("offer_withdrawn", "email", "de", **fields).html or "")
+
+
+def test_html_part_escapes_values_and_links_urls() -> None:
+    fields = required_fields(SPECS["offer", "email"]) | {"organisation": "<b>Amt</b> & Co"}
+
+    html = render("offer", "email", "de", **fields).html or ""
+
+    assert "&lt;b&gt;Amt&lt;/b&gt; &amp; Co" in html
+    assert f'<a href="{LONG_LINK}">{LONG_LINK}</a>' in html
+
+
+def test_the_mediator_confirmation_email_carries_the_calendar_invitation() -> None:
+    fields = all_fields(SPECS["assignment_confirmed_mediator", "email"])
+    now = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
+
+    message = render("assignment_confirmed_mediator", "email", "uk", now=now, **fields)
+
+    [ics] = message.attachments
+    assert ics.filename.endswith(".ics")
+    assert ics.content_type.startswith("text/calendar; method=REQUEST")
+    text = ics.data.decode("utf-8").replace("\r\n ", "")
+    assert "UID:assignment-42@sprachpool" in text
+    assert "DTSTART:20261201T080000Z" in text
+    assert "DTSTAMP:20261130T120000Z" in text
+
+
+def test_the_cancellation_email_withdraws_the_same_calendar_event() -> None:
+    fields = required_fields(SPECS["cancelled_mediator", "email"])
+
+    [ics] = render("cancelled_mediator", "email", "de", **fields).attachments
+
+    text = ics.data.decode("utf-8")
+    assert "METHOD:CANCEL" in text and "SEQUENCE:1" in text
+    assert "UID:assignment-42@sprachpool" in text
+
+
+def test_the_caseworker_confirmation_names_the_mediator_and_phone() -> None:
+    fields = required_fields(SPECS["assignment_confirmed_caseworker", "email"])
+
+    body = render("assignment_confirmed_caseworker", "email", "de", **fields).body
+
+    assert "Olena Kovalenko" in body and "+49 170 1234567" in body
+
+
+def test_the_unfilled_notice_suggests_phone_video_or_a_professional_service() -> None:
+    fields = required_fields(SPECS["request_unfilled_caseworker", "email"])
+
+    body = render("request_unfilled_caseworker", "email", "de", **fields).body
+
+    assert "Telefon oder Video" in body and "professionellen Dolmetschdienst" in body
+
+
+def test_the_24h_reminder_asks_to_reconfirm_by_link_or_reply() -> None:
+    fields = required_fields(SPECS["reminder_24h", "sms"])
+
+    body = render("reminder_24h", "sms", "de", **fields).body
+
+    assert LONG_LINK in body and "JA K7Q2X9" in body
+
+
+def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_en() -> None:
+    kinds = {
+        "offer", "offer_withdrawn", "assignment_confirmed_mediator",
+        "assignment_confirmed_caseworker", "reminder_24h", "reminder_2h", "cancelled_mediator",
+        "request_unfilled_caseworker", "alert_unfilled_coordinator",
+        "alert_late_cancellation_coordinator", "alert_at_risk_coordinator", "completion_request",
+        "sms_help", "sms_paused", "sms_resumed", "sms_accept_ok", "sms_decline_ok",
+        "sms_unknown_code", "signin_link",
+    }  # fmt: skip
+    assert {spec.kind for spec in ALL} == kinds
+    for spec in ALL:
+        expected = MEDIATOR_LOCALES if spec.audience == "mediator" else STAFF_LOCALES
+        assert spec.locales == expected
+    assert {"offer"} <= {s.kind for s in ALL if s.channel == "sms"}
+    assert {"offer"} <= {s.kind for s in ALL if s.channel == "email"}
+
+
+def test_an_unknown_kind_or_channel_is_refused() -> None:
+    with pytest.raises(TemplateError):
+        render("birthday_greeting", "sms", "de")
+    with pytest.raises(TemplateError):
+        render("assignment_confirmed_caseworker", "sms", "de")
