@@ -8,7 +8,7 @@ from dispatch.offers.models import Assignment, Offer
 from dispatch.outbox.models import Message
 from dispatch.places.models import Place
 from dispatch.requests.models import Request
-from dispatch.users.models import ApiToken, Organisation, User
+from dispatch.users.models import ApiToken, Organisation, OrganisationMediator, User
 
 metadata = SQLModel.metadata
 
@@ -23,6 +23,7 @@ __all__ = [
     "Message",
     "Offer",
     "Organisation",
+    "OrganisationMediator",
     "Place",
     "Request",
     "User",

@@ -51,3 +51,17 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class OrganisationMediator(SQLModel, table=True):
+    """An organisation's own list: mediators it prefers or never wants offered."""
+
+    __tablename__ = "organisation_mediator"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "mediator_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
+    mediator_id: int = Field(foreign_key="mediator.id", index=True, ondelete="CASCADE")
+    #: "preferred" (offered first) or "excluded" (never offered its jobs).
+    kind: str = Field(max_length=10)
+    created_at: datetime = Field(sa_type=UTCDateTime)

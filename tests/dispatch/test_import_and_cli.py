@@ -1,0 +1,163 @@
+"""`sprachpool mediators import`, `user add`, `demo` and `serve --demo` as a person runs them."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from dispatch.mediators.importer import import_csv
+from dispatch.mediators.models import Mediator, MediatorLanguage
+from tests.conftest import ROOT
+
+HEADER = "name,phone,email,languages,availability,max_travel_km\n"
+
+
+def run_cli(*args: str, cwd: Path, env_extra: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ENVIRONMENT": "test", "SECRET_KEY": "s" * 40, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "dispatch", *args], cwd=cwd, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_good_file_imports_every_row(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    text = (ROOT / "examples" / "mediators.csv").read_text(encoding="utf-8")
+    with Session(engine) as session:
+        report = import_csv(session, text=text, now=clock.now())
+        session.commit()
+        assert report.errors == [] and report.created == 3
+        names = sorted(m.name for m in session.exec(select(Mediator)))
+        languages = sorted(f"{row.language}:{row.level}" for row in session.exec(select(MediatorLanguage)))
+    assert names == ["Amina Haddad", "Mehmet Yılmaz", "Oleksandr Kovalenko"]
+    assert "kmr:fluent" in languages and "uk:native" in languages
+
+
+def test_reimport_updates_by_phone_number(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    first = HEADER + "Amina Haddad,+4915112340001,,ar:native,Mo 08:00-12:00,8\n"
+    second = HEADER + "Amina Haddad-Nasser,+49 151 1234 0001,,ar:native; de:fluent,,10\n"
+    with Session(engine) as session:
+        assert import_csv(session, text=first, now=clock.now()).created == 1
+        session.commit()
+        report = import_csv(session, text=second, now=clock.now())
+        session.commit()
+        assert (report.created, report.updated) == (0, 1)
+        mediator = session.exec(select(Mediator)).one()
+        assert mediator.name == "Amina Haddad-Nasser" and mediator.max_travel_km == 10
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_is_imported(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    text = HEADER + (
+        "Amina Haddad,+4915112340001,,ar:native,Mo 08:00-12:00,8\n"
+        "Bad Phone,0151-123,,ar:native,,\n"
+        "No Level,+4915112340003,,ar,,\n"
+        "Unknown Language,+4915112340004,,xx:native,,\n"
+        "Bad Slot,+4915112340005,,uk:native,Mo 12:00-08:00,\n"
+        "Same Phone,+4915112340001,,ru:native,,\n"
+    )
+    with Session(engine) as session:
+        report = import_csv(session, text=text, now=clock.now())
+        session.rollback()
+        assert session.exec(select(Mediator)).all() == []
+    lines = [error.split(":")[0] for error in report.errors]
+    assert lines == ["line 3", "line 4", "line 5", "line 6", "line 7"], report.errors
+    assert "E.164" in report.errors[0]
+    assert "needs a level" in report.errors[1]
+    assert "not a configured language" in report.errors[2]
+    assert "also on line 2" in report.errors[4]
+
+
+def test_header_must_name_known_columns(engine, clock) -> None:  # type: ignore[no-untyped-def]
+    with Session(engine) as session:
+        report = import_csv(session, text="name,languages,shoe_size\nA,ar:native,44\n", now=clock.now())
+    assert report.errors and "unknown column(s) shoe_size" in report.errors[0]
+
+
+def test_cli_import_exits_nonzero_and_writes_nothing_for_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "pool.csv"
+    bad.write_text(HEADER + "Amina,+4915112340001,,ar:native,,\nBroken,+49,,ar:native,,\n", encoding="utf-8")
+    result = run_cli("mediators", "import", str(bad), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "pool.csv: line 3: phone" in result.stderr and "nothing imported" in result.stderr
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'sprachpool.db'}")
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM mediator")).scalar_one() == 0
+    good = run_cli("mediators", "import", str(ROOT / "examples" / "mediators.csv"), cwd=tmp_path)
+    assert good.returncode == 0, good.stderr
+    assert "imported: 3 new, 0 updated" in good.stdout
+
+
+def test_user_add_prints_a_token_once_that_works(tmp_path: Path) -> None:
+    result = run_cli("user", "add", "--email", "fm@jobcenter.example", "--role", "caseworker",
+                     "--organisation", "Jobcenter Kreis Warendorf", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    token = re.search(r"(sp_[A-Za-z0-9_\-]{40,})", result.stdout)
+    assert token is not None
+    database = (tmp_path / "sprachpool.db").read_bytes()
+    assert token.group(1).encode() not in database
+    again = run_cli("user", "add", "--email", "fm@jobcenter.example", "--role", "caseworker",
+                    "--organisation", "Jobcenter Kreis Warendorf", cwd=tmp_path)
+    assert again.returncode == 2 and "exists already" in again.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "SECRET_KEY": "s" * 40}
+    process = subprocess.Popen([sys.executable, "-m", "dispatch", "serve", "--demo", "--port", str(port)],
+                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        output = ""
+        assert process.stdout is not None
+        while "API docs" not in output:
+            line = process.stdout.readline()
+            assert line, f"serve exited early: {output}"
+            output += line
+        caseworker = re.search(r"caseworker token .*:\s+(sp_\S+)", output)
+        coordinator = re.search(r"coordinator token .*:\s+(sp_\S+)", output)
+        assert caseworker and coordinator, output
+        assert f"http://127.0.0.1:{port}/docs" in output
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        pool = httpx.get(f"{base}/api/v1/mediators", params={"limit": 500},
+                         headers={"Authorization": f"Bearer {coordinator.group(1)}"}).json()
+        assert pool["total"] == 40
+        languages = {skill["language"] for item in pool["items"] for skill in item["languages"]}
+        assert {"ar", "uk", "ru", "prs", "fa", "tr", "kmr", "ckb", "ps", "ti", "so"} <= languages
+        places = httpx.get(f"{base}/api/v1/places", headers={"Authorization": f"Bearer {caseworker.group(1)}"}).json()
+        assert {"Rathaus Beckum", "St. Elisabeth-Hospital Beckum"} <= {p["name"] for p in places}
+        assert httpx.get(f"{base}/docs").status_code == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+@pytest.mark.parametrize("args", [["mediators", "import", "missing.csv"], ["user", "add", "--role", "boss"]])
+def test_cli_mistakes_get_a_clear_message(tmp_path: Path, args: list[str]) -> None:
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "error" in result.stderr and "Traceback" not in result.stderr
