@@ -19,6 +19,7 @@ from dispatch.clock import Clock, SystemClock
 from dispatch.deps import CurrentUser
 from dispatch.mediators.routes import router as mediators_router
 from dispatch.places.routes import router as places_router
+from dispatch.planning.routes import router as planning_router
 from dispatch.requests.routes import router as requests_router
 from dispatch.storage import make_engine, migrate
 
@@ -131,4 +132,5 @@ def create_app(
     app.include_router(places_router)
     app.include_router(mediators_router)
     app.include_router(requests_router)
+    app.include_router(planning_router)
     return app

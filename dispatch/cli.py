@@ -1,4 +1,4 @@
-"""`sprachpool` (also `python -m dispatch`): serve, demo, user add, mediators import, migrate."""
+"""`sprachpool` (also `python -m dispatch`): serve, demo, user add, mediators import, optimize, migrate."""
 
 from __future__ import annotations
 
@@ -104,6 +104,37 @@ def cmd_mediators_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_optimize(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+
+    from dispatch.planning.service import plan_period
+
+    settings = get_settings()
+    try:
+        start = datetime.fromisoformat(args.start) if args.start else None
+    except ValueError:
+        print("error: --from must be a date or ISO date-time, e.g. 2026-12-07", file=sys.stderr)
+        return 2
+    if start is None:
+        today = SystemClock().now().astimezone(settings.tz).date()
+        start = datetime.combine(today + timedelta(days=1), datetime.min.time())
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=settings.tz)
+    end = start + timedelta(days=args.days)
+    with unit_of_work(_engine()) as session:
+        plan = plan_period(session, start=start, end=end, tz=settings.tz, time_limit_s=args.time_limit)
+        session.rollback()
+    print(f"{plan['status']}: {plan['filled']} of {plan['requests']} open requests filled "
+          f"(priority {plan['filled_priority']}, bound {plan['filled_priority_bound']}) in {plan['solve_seconds']} s")
+    for item in plan["assignments"]:
+        local = item["start"].astimezone(settings.tz).strftime("%a %d.%m. %H:%M")
+        print(f"  request {item['request_id']:>5}  {local}  {item['language']:<4} -> {item['mediator_name']}")
+    if plan["unassigned"]:
+        print("  no one found for requests: " + ", ".join(str(r) for r in plan["unassigned"]))
+    print("This is a proposal; nothing was changed.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sprachpool", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
     imp.set_defaults(func=cmd_mediators_import)
+    optimize = commands.add_parser("optimize", help="propose a plan for the open requests of a period")
+    optimize.add_argument("--from", dest="start", help="first day (default: tomorrow)")
+    optimize.add_argument("--days", type=int, default=7, choices=range(1, 15), metavar="1-14")
+    optimize.add_argument("--time-limit", type=float, default=10.0)
+    optimize.set_defaults(func=cmd_optimize)
     return parser
 
 

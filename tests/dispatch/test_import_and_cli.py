@@ -156,7 +156,7 @@ def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
             process.stdout.close()
 
 
-@pytest.mark.parametrize("args", [["mediators", "import", "missing.csv"], ["user", "add", "--role", "boss"]])
+@pytest.mark.parametrize("args", [["mediators", "import", "missing.csv"], ["user", "add", "--role", "boss"], ["optimize"]])
 def test_cli_mistakes_get_a_clear_message(tmp_path: Path, args: list[str]) -> None:
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2

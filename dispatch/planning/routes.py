@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.deps import ClockDep, CoordinatorUser, IdPath, SessionDep, SettingsDep
+from dispatch.planning import service
+from dispatch.requests.service import get_request
+from dispatch.validation import AwareDatetime
+
+router = APIRouter(prefix="/api/v1", tags=["matching"])
+
+
+@router.get("/requests/{request_id}/candidates")
+def candidates(
+    request_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Feasible mediators ranked with their score parts, and the reasons for the others."""
+    request = get_request(session, request_id=request_id, actor=user)
+    return service.candidates(session, request=request, now=clock.now(), tz=settings.tz)
+
+
+class OptimizeBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    start: AwareDatetime = Field(alias="from")
+    end: AwareDatetime = Field(alias="to")
+    time_limit_s: Annotated[float, Field(gt=0, le=120, allow_inf_nan=False)] = 10.0
+
+
+@router.post("/optimize")
+def optimize(body: OptimizeBody, session: SessionDep, _user: CoordinatorUser, settings: SettingsDep) -> dict[str, Any]:
+    """A plan for every open request in the period, to review before offers go out."""
+    return service.plan_period(session, start=body.start, end=body.end, tz=settings.tz,
+                               time_limit_s=body.time_limit_s)

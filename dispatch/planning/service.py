@@ -1,0 +1,242 @@
+"""The bridge between the database and the matching engine.
+
+`matching/` knows nothing of tables; this module turns the pool, its weekly
+availability, absences and existing assignments into the engine's
+dataclasses, and the engine's answers back into names a coordinator reads.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+import matching
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.mediators.models import Mediator
+from dispatch.mediators.service import load_details
+from dispatch.offers.models import Assignment
+from dispatch.places.models import Place
+from dispatch.requests.models import Mode, Request, RequestStatus
+from dispatch.users.models import OrganisationMediator
+
+#: Recent work that counts for fairness ("who has had little lately").
+LOAD_WINDOW = timedelta(days=28)
+LIVE = (RequestStatus.assigned, RequestStatus.completed)
+
+
+def _minutes(start: datetime, end: datetime) -> int:
+    return int((end - start).total_seconds() // 60)
+
+
+def _week_bounds(moment: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    local = moment.astimezone(tz).date()
+    monday = local - timedelta(days=local.weekday())
+    start = datetime.combine(monday, time(0), tzinfo=tz)
+    return start, datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
+
+
+def _slot_intervals(slots: list, first: date, last: date, tz: ZoneInfo) -> tuple[matching.Interval, ...]:  # type: ignore[type-arg]
+    """Weekly local-time slots as concrete intervals on each day of [first, last]."""
+    intervals = []
+    day = first
+    while day <= last:
+        for slot in slots:
+            if slot.weekday == day.weekday():
+                midnight = datetime.combine(day, time(0), tzinfo=tz)
+                # Local wall-clock minutes, so a slot keeps its hours across DST changes.
+                start = datetime.combine(day, time(slot.start_minute // 60, slot.start_minute % 60), tzinfo=tz)
+                end = (midnight + timedelta(days=1)) if slot.end_minute >= 24 * 60 else datetime.combine(
+                    day, time(slot.end_minute // 60, slot.end_minute % 60), tzinfo=tz)
+                intervals.append(matching.Interval(start, end))
+        day += timedelta(days=1)
+    return tuple(sorted(intervals, key=lambda i: i.start))
+
+
+def _location(request: Request) -> matching.Location | None:
+    if request.location_lat is None or request.location_lon is None:
+        return None
+    return matching.Location(request.location_lat, request.location_lon)
+
+
+@dataclass
+class PoolSnapshot:
+    mediators: list[matching.Mediator]
+    names: dict[str, str]
+
+
+def pool_snapshot(
+    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, skip_request_ids: set[int] = frozenset()  # type: ignore[assignment]
+) -> PoolSnapshot:
+    """Active mediators as the engine sees them for jobs in [start, end).
+
+    Their weekly cap is counted over the week(s) the period touches; jobs they
+    already hold become busy blocks (with the place, so travel is checked),
+    absences become busy blocks without a place.
+    """
+    week_start, _ = _week_bounds(start, tz)
+    _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
+    rows = list(session.exec(
+        select(Mediator).where(col(Mediator.active).is_(True), col(Mediator.paused).is_(False),
+                               col(Mediator.erased_at).is_(None))
+    ))
+    details = load_details(session, [m.id for m in rows])  # type: ignore[misc]
+    held: dict[int, list[tuple[Request, Place | None]]] = defaultdict(list)
+    for assignment, request, place in session.exec(
+        select(Assignment, Request, Place)
+        .join(Request, col(Request.id) == col(Assignment.request_id))
+        .outerjoin(Place, col(Place.id) == col(Request.place_id))
+        .where(col(Assignment.cancelled_at).is_(None), col(Request.status).in_(LIVE),
+               col(Request.end) > week_start - LOAD_WINDOW, col(Request.start) < week_end)
+    ):
+        if request.id not in skip_request_ids:
+            held[assignment.mediator_id].append((request, place))
+    first, last = start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date()
+    mediators = []
+    for row in rows:
+        detail = details[row.id]  # type: ignore[index]
+        jobs = held.get(row.id, [])  # type: ignore[arg-type]
+        busy = [matching.Busy(a.start, a.end) for a in detail.absences if a.end > start and a.start < end]
+        committed = 0
+        load = 0
+        for request, place in jobs:
+            if request.end > start and request.start < end:
+                busy.append(matching.Busy(
+                    request.start, request.end,
+                    _location(request) if request.mode == Mode.in_person else None,
+                    f"at {place.name}" if place else None,
+                ))
+            if request.start >= week_start and request.start < week_end:
+                committed += _minutes(request.start, request.end)
+            if start - LOAD_WINDOW <= request.start < start:
+                load += _minutes(request.start, request.end)
+        mediators.append(matching.Mediator(
+            id=str(row.id),
+            languages={lang.language: lang.level for lang in detail.languages},
+            home=matching.Location(row.home_lat, row.home_lon)
+            if row.home_lat is not None and row.home_lon is not None else None,
+            travel_mode=row.travel_mode,
+            max_travel_km=row.max_travel_km,
+            max_minutes=int(row.max_hours_per_week * 60) if row.max_hours_per_week else None,
+            qualifications=frozenset(row.qualifications or []),
+            gender=row.gender,
+            availability=_slot_intervals(detail.slots, first, last, tz),
+            busy=tuple(sorted(busy, key=lambda b: b.start)),
+            committed_minutes=committed,
+            load_minutes=load,
+        ))
+    return PoolSnapshot(mediators=mediators, names={str(r.id): r.name for r in rows})
+
+
+def engine_request(session: Session, request: Request) -> matching.Request:
+    """A request as the engine sees it, with continuity and the organisation's lists."""
+    preferred: list[str] = []
+    if request.client_ref:
+        # Continuity: whoever served this client before (most recent first).
+        for mediator_id in session.exec(
+            select(Assignment.mediator_id)
+            .join(Request, col(Request.id) == col(Assignment.request_id))
+            .where(Request.client_ref == request.client_ref, Request.organisation_id == request.organisation_id,
+                   col(Request.id) != request.id, col(Request.status).in_(LIVE),
+                   col(Assignment.cancelled_at).is_(None))
+            .order_by(col(Request.start).desc())
+        ):
+            if str(mediator_id) not in preferred:
+                preferred.append(str(mediator_id))
+    lists = list(session.exec(
+        select(OrganisationMediator).where(OrganisationMediator.organisation_id == request.organisation_id)
+    ))
+    preferred += [str(e.mediator_id) for e in lists if e.kind == "preferred" and str(e.mediator_id) not in preferred]
+    return matching.Request(
+        id=str(request.id),
+        language=request.language,
+        min_level=request.min_level,
+        start=request.start,
+        end=request.end,
+        mode=request.mode,
+        location=_location(request) if request.mode == Mode.in_person else None,
+        qualification=request.qualification,
+        gender=matching.GenderPreference(request.gender_value, request.gender_strength)  # type: ignore[arg-type]
+        if request.gender_value else None,
+        priority=request.priority,
+        client_ref=request.client_ref,
+        preferred_mediators=tuple(preferred),
+        excluded_mediators=tuple(str(e.mediator_id) for e in lists if e.kind == "excluded"),
+    )
+
+
+def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInfo) -> dict:  # type: ignore[type-arg]
+    """Ranked candidates with their score parts, and why the others are out."""
+    snapshot = pool_snapshot(session, start=request.start, end=request.end, tz=tz, skip_request_ids={request.id})  # type: ignore[arg-type]
+    ranking = matching.rank(engine_request(session, request), snapshot.mediators, now=now)
+    reasons: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for exclusion in ranking.excluded:
+        reasons[exclusion.mediator_id].append({"code": exclusion.code, "message": exclusion.message})
+    return {
+        "request_id": request.id,
+        "summary": ranking.summary,
+        "candidates": [
+            {"mediator_id": int(c.mediator_id), "name": snapshot.names[c.mediator_id], "score": round(c.score, 3),
+             "parts": {k: round(v, 3) for k, v in c.parts.items()}, "travel_km": round(c.travel_km, 2),
+             "travel_minutes": round(c.travel_minutes, 1)}
+            for c in ranking.candidates
+        ],
+        "excluded": [
+            {"mediator_id": int(mid), "name": snapshot.names[mid], "reasons": found}
+            for mid, found in sorted(reasons.items(), key=lambda item: int(item[0]))
+        ],
+        "not_speaking": ranking.not_speaking,
+    }
+
+
+MAX_PERIOD = timedelta(days=14)
+
+
+def plan_period(
+    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, time_limit_s: float, seed: int = 0
+) -> dict:  # type: ignore[type-arg]
+    """A proposal for every open request starting in [start, end), for review.
+
+    Nothing is written: the coordinator looks at the plan first. Requests that
+    are already assigned stay with their mediator (they are busy blocks).
+    """
+    if end <= start:
+        raise InvalidInput("to must be after from", field="to")
+    if end - start > MAX_PERIOD:
+        raise InvalidInput(f"a plan covers at most {MAX_PERIOD.days} days", field="to")
+    open_requests = list(session.exec(
+        select(Request).where(col(Request.status).in_((RequestStatus.open, RequestStatus.unfilled)),
+                              col(Request.start) >= start, col(Request.start) < end)
+        .order_by(col(Request.start), col(Request.id))
+    ))
+    if not open_requests:
+        raise NotFound("There are no open requests in this period.")
+    horizon_end = max(r.end for r in open_requests)
+    snapshot = pool_snapshot(session, start=start, end=horizon_end, tz=tz)
+    problem = matching.Problem(
+        mediators=tuple(snapshot.mediators),
+        requests=tuple(engine_request(session, r) for r in open_requests),
+        time_limit_s=time_limit_s,
+    )
+    solution = matching.optimize(problem, time_limit_s=time_limit_s, seed=seed)
+    by_id = {str(r.id): r for r in open_requests}
+    return {
+        "from": start, "to": end,
+        "status": solution.status,
+        "requests": len(open_requests),
+        "filled": len(solution.assignments),
+        "filled_priority": solution.filled_priority,
+        "filled_priority_bound": solution.filled_priority_bound,
+        "objective": solution.objective,
+        "bound": solution.bound,
+        "solve_seconds": round(solution.solve_seconds, 3),
+        "assignments": [
+            {"request_id": int(a.request), "mediator_id": int(a.mediator), "mediator_name": snapshot.names[a.mediator],
+             "language": by_id[a.request].language, "start": by_id[a.request].start}
+            for a in solution.assignments
+        ],
+        "unassigned": [int(r) for r in solution.unassigned],
+    }
