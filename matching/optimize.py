@@ -39,7 +39,7 @@ from ortools.sat.python import cp_model
 
 from matching.candidates import FloatArray, IntArray, Jobs, Pairs, feasible_pairs, problem_jobs
 from matching.feasibility import exclusions, travel_conflict_array
-from matching.greedy import careful_plan, plan_solution
+from matching.greedy import careful_plan, plan_solution, status_quo_plan
 from matching.model import LEVEL_RANK, Problem, Solution
 from matching.rank import Pool
 
@@ -98,6 +98,39 @@ def pair_scores(
     )
     score -= travel.astype(np.int64) + load.astype(np.int64)
     return score
+
+
+def _keep_best_pairs(
+    pairs: Pairs, scores: IntArray, must_keep: npt.NDArray[np.bool_], max_pairs: int
+) -> tuple[Pairs, IntArray, int]:
+    """At most k best-scoring pairs per request, k as large as max_pairs allows.
+
+    Fixed pairs are always kept. Returns the kept pairs, their scores and k.
+    """
+    counts = pairs.count_per_request()
+    low, high = 1, int(counts.max())
+    while low < high:  # largest k with sum(min(count, k)) <= max_pairs
+        middle = (low + high + 1) // 2
+        if int(np.minimum(counts, middle).sum()) <= max_pairs:
+            low = middle
+        else:
+            high = middle - 1
+    order = np.lexsort((-scores, pairs.request))
+    rank_in_request = np.arange(len(pairs)) - pairs.offsets[pairs.request[order]]
+    keep = np.zeros(len(pairs), dtype=bool)
+    keep[order[rank_in_request < low]] = True
+    keep |= must_keep
+    kept = np.flatnonzero(keep)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(np.bincount(pairs.request[kept], minlength=len(counts)))
+    pruned = Pairs(
+        request=pairs.request[kept],
+        mediator=pairs.mediator[kept],
+        distance_km=pairs.distance_km[kept],
+        level=pairs.level[kept],
+        offsets=offsets,
+    )
+    return pruned, scores[kept], low
 
 
 def _components(pairs: Pairs, request_count: int, mediator_count: int) -> list[_Component]:
@@ -304,9 +337,17 @@ def optimize(
     seed: int = 0,
     pool: Pool | None = None,
     weights: Weights = Weights(),
+    max_pairs: int | None = 200_000,
     log: bool = False,
 ) -> Solution:
-    """Plan all requests of the problem at once; see the module docstring for the model."""
+    """Plan all requests of the problem at once; see the module docstring for the model.
+
+    When the problem has more than `max_pairs` feasible pairs, each request
+    keeps only its k best-scoring mediators (k as large as fits); the
+    solver's bound then holds for that smaller model only, so the reported
+    `filled_priority_bound` falls back to the plain bound "every request
+    with a candidate filled" (`stats["pruned_to"]` says k).
+    """
     clock = time.perf_counter()
     limit = time_limit_s if time_limit_s is not None else problem.time_limit_s
     deadline = clock + (limit if limit is not None else DEFAULT_TIME_LIMIT_S)
@@ -328,8 +369,23 @@ def optimize(
             )
         fixed[r] = m
 
-    hint = careful_plan(problem, pool, pairs).holder
     scores = pair_scores(problem, pool, pairs, weights)
+    has_candidate = pairs.count_per_request() > 0
+    plain_bound = int(jobs.priority[has_candidate].sum())
+    all_pairs = len(pairs)
+    pruned_to = 0
+    # The better greedy plan on all pairs is the hint; its pairs survive pruning,
+    # so the solver never ends below either greedy baseline.
+    hint = max(
+        (careful_plan(problem, pool, pairs).holder, status_quo_plan(problem, pool, pairs).holder),
+        key=lambda plan: sum(problem.requests[r].priority for r in plan),
+    )
+    if max_pairs is not None and len(pairs) > max_pairs:
+        must_keep = np.array(
+            [fixed.get(int(r), hint.get(int(r))) == int(m) for r, m in zip(pairs.request, pairs.mediator)],
+            dtype=bool,
+        )
+        pairs, scores, pruned_to = _keep_best_pairs(pairs, scores, must_keep, max_pairs)
     components = _components(pairs, len(problem.requests), len(pool))
     prepared = time.perf_counter()
 
@@ -401,9 +457,15 @@ def optimize(
         elapsed,
         objective=float(objective_total) if overall != "INFEASIBLE" else None,
         bound=bound_total if overall != "INFEASIBLE" else None,
-        filled_priority_bound=filled_bound if overall != "INFEASIBLE" else None,
+        filled_priority_bound=(
+            None if overall == "INFEASIBLE" else plain_bound if pruned_to else filled_bound
+        ),
         stats={
-            "pairs": len(pairs),
+            "pairs": all_pairs,
+            "model_pairs": len(pairs),
+            "pruned_to": pruned_to,
+            "model_filled_priority_bound": filled_bound,
+            "plain_filled_priority_bound": plain_bound,
             "components": len(components),
             "solver_calls": solver_calls,
             "largest_component_requests": 0 if largest is None else len(largest.requests),

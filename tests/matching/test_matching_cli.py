@@ -1,0 +1,61 @@
+"""`python -m matching generate | solve | check`, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "matching", *args],
+        cwd=REPOSITORY, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def test_generate_solve_check(tmp_path: Path) -> None:
+    generated = run("generate", "--size", "town", "--seed", "4", "--congestion", "0.3")
+    assert generated.returncode == 0, generated.stderr
+    problem = tmp_path / "problem.json"
+    problem.write_text(generated.stdout)
+    assert len(json.loads(generated.stdout)["requests"]) == 90
+
+    solved = run("solve", str(problem), "--time-limit", "10", "--workers", "2", "--seed", "1")
+    assert solved.returncode == 0, solved.stderr
+    solution = json.loads(solved.stdout)
+    assert solution["status"] in ("OPTIMAL", "FEASIBLE")
+    assert {"assignments", "unassigned", "objective", "bound", "solve_seconds"} <= set(solution)
+    solution_file = tmp_path / "solution.json"
+    solution_file.write_text(solved.stdout)
+
+    checked = run("check", str(problem), str(solution_file))
+    assert checked.returncode == 0, checked.stdout
+    assert checked.stdout.startswith("FEASIBLE")
+    assert "filled priority:" in checked.stdout
+
+
+def test_check_exits_1_on_an_infeasible_solution(tmp_path: Path) -> None:
+    problem = tmp_path / "problem.json"
+    problem.write_text(json.dumps({
+        "mediators": [{"id": "m1", "languages": {"uk": "native"}}],
+        "requests": [{"id": "r1", "language": "ar", "mode": "phone",
+                      "start": "2026-12-01T09:00:00+01:00", "end": "2026-12-01T10:00:00+01:00"}],
+    }))
+    solution = tmp_path / "solution.json"
+    solution.write_text(json.dumps({"assignments": [{"request": "r1", "mediator": "m1"}], "unassigned": []}))
+    checked = run("check", str(problem), str(solution))
+    assert checked.returncode == 1
+    assert "INFEASIBLE" in checked.stdout
+    assert "does not speak Arabic" in checked.stdout
+
+
+def test_bad_problem_file_gives_a_clear_error(tmp_path: Path) -> None:
+    problem = tmp_path / "problem.json"
+    problem.write_text(json.dumps({"mediators": [{"languages": {}}], "requests": []}))
+    solved = run("solve", str(problem))
+    assert solved.returncode == 2
+    assert "mediator #0: field 'id' is missing" in solved.stderr

@@ -1,0 +1,204 @@
+"""The optimiser: feasible, never worse than greedy, optimal where brute force knows."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from matching.feasibility import check, pair_feasible, travel_conflict, request_job
+from matching.generate import generate
+from matching.greedy import careful_greedy, status_quo
+from matching.model import Busy, Interval, Location, Mediator, Problem, Request
+from matching.optimize import optimize
+from matching_factories import HOSPITAL, JOB_CENTRE, TOWN_HALL, at, mediator, request
+
+PLACES = (TOWN_HALL, JOB_CENTRE, HOSPITAL, Location(51.70, 8.10))
+CLOCK = [f"{h:02d}:{m:02d}" for h in range(8, 14) for m in (0, 30)]
+
+
+@st.composite
+def small_problems(draw: st.DrawFn) -> Problem:
+    """A few mediators and requests on one morning, with every rule in play."""
+    mediators = []
+    for i in range(draw(st.integers(1, 3))):
+        start = draw(st.sampled_from(CLOCK[:4]))
+        busy_blocks: tuple[Busy, ...] = ()
+        if draw(st.booleans()):
+            b = draw(st.sampled_from(CLOCK[2:8]))
+            where = draw(st.sampled_from((None, *PLACES)))
+            busy_blocks = (Busy(at(b), at(b) + timedelta(minutes=30), where),)
+        mediators.append(
+            mediator(
+                f"m{i + 1}",
+                languages={draw(st.sampled_from(["ar", "uk"])): draw(st.sampled_from(["basic", "fluent", "native"]))},
+                home=draw(st.sampled_from(PLACES)),
+                travel_mode=draw(st.sampled_from(["car", "foot", "bike", "transit"])),
+                max_travel_km=draw(st.sampled_from([None, 1.0, 6.0])),
+                max_minutes=draw(st.sampled_from([None, 60, 120])),
+                availability=(Interval(at(start), at("14:00")),),
+                busy=busy_blocks,
+            )
+        )
+    requests = []
+    for i in range(draw(st.integers(1, 5))):
+        begin = draw(st.sampled_from(CLOCK[:-2]))
+        minutes = draw(st.sampled_from([30, 60, 90]))
+        mode = draw(st.sampled_from(["in_person", "in_person", "phone"]))
+        base = request(
+            f"r{i + 1}",
+            language=draw(st.sampled_from(["ar", "uk"])),
+            mode=mode,
+            location=draw(st.sampled_from(PLACES)) if mode == "in_person" else None,
+            priority=draw(st.integers(1, 3)),
+            preferred_mediators=(draw(st.sampled_from([m.id for m in mediators])),)
+            if draw(st.booleans()) else (),
+        )
+        requests.append(replace(base, start=at(begin), end=at(begin) + timedelta(minutes=minutes)))
+    return Problem(tuple(mediators), tuple(requests))
+
+
+def brute_force_best_priority(problem: Problem) -> int:
+    """Try every way to give each request nobody or one feasible mediator."""
+    options = [
+        [None, *[m for m in problem.mediators if pair_feasible(r, m)]] for r in problem.requests
+    ]
+    best = 0
+    for choice in itertools.product(*options):
+        jobs: dict[str, list[Request]] = {}
+        for req, med in zip(problem.requests, choice):
+            if med is not None:
+                jobs.setdefault(med.id, []).append(req)
+        if all(_fits(next(m for m in problem.mediators if m.id == mid), reqs) for mid, reqs in jobs.items()):
+            best = max(best, sum(r.priority for r, m in zip(problem.requests, choice) if m is not None))
+    return best
+
+
+def _fits(med: Mediator, reqs: list[Request]) -> bool:
+    if med.max_minutes is not None and sum(r.minutes for r in reqs) > med.max_minutes:
+        return False
+    return not any(
+        travel_conflict(request_job(a), request_job(b), med.travel_mode)
+        for a, b in itertools.combinations(reqs, 2)
+    )
+
+
+SMALL = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SMALL
+@given(small_problems())
+def test_every_plan_passes_the_checker(problem: Problem) -> None:
+    solution = optimize(problem, time_limit_s=5, num_workers=1)
+    report = check(problem, solution)
+    assert report.feasible, report.violations
+
+
+@SMALL
+@given(small_problems())
+def test_optimum_found_where_brute_force_knows_it(problem: Problem) -> None:
+    solution = optimize(problem, time_limit_s=5, num_workers=1)
+    assert solution.status == "OPTIMAL"
+    assert solution.filled_priority == brute_force_best_priority(problem)
+    assert solution.filled_priority_bound == solution.filled_priority
+
+
+@SMALL
+@given(small_problems())
+def test_never_fills_less_priority_than_either_greedy(problem: Problem) -> None:
+    solution = optimize(problem, time_limit_s=5, num_workers=1)
+    assert solution.filled_priority >= status_quo(problem).filled_priority
+    assert solution.filled_priority >= careful_greedy(problem).filled_priority
+
+
+def test_greedy_plans_pass_the_checker_on_a_generated_town() -> None:
+    problem = generate("town", seed=2, congestion=2.0)
+    assert check(problem, status_quo(problem)).feasible
+    assert check(problem, careful_greedy(problem)).feasible
+
+
+def test_congested_town_beats_both_greedy_plans_and_passes_the_checker() -> None:
+    problem = generate("town", seed=2, congestion=2.0)
+    solution = optimize(problem, time_limit_s=10)
+    assert check(problem, solution).feasible
+    assert solution.filled_priority >= careful_greedy(problem).filled_priority
+    assert solution.filled_priority >= status_quo(problem).filled_priority
+
+
+def test_same_seed_and_one_worker_give_the_same_plan() -> None:
+    town = generate("town", seed=5)
+    problem = replace(town, requests=town.requests[:120])
+    first = optimize(problem, time_limit_s=20, num_workers=1, seed=7)
+    second = optimize(problem, time_limit_s=20, num_workers=1, seed=7)
+    assert first.status == second.status == "OPTIMAL"
+    assert first.assignments == second.assignments
+
+
+def test_fixed_pair_is_kept_even_when_another_is_nearer() -> None:
+    problem = Problem(
+        (mediator("m1", home=TOWN_HALL), mediator("m2", home=HOSPITAL)),
+        (request("r1"),),
+        fixed=(("r1", "m2"),),
+    )
+    assert optimize(problem, num_workers=1).as_dict() == {"r1": "m2"}
+
+
+def test_infeasible_fixed_pair_makes_the_problem_infeasible_with_a_reason() -> None:
+    problem = Problem((mediator("m1", languages={"uk": "native"}),), (request("r1"),), fixed=(("r1", "m1"),))
+    solution = optimize(problem, num_workers=1)
+    assert solution.status == "INFEASIBLE"
+    assert "does not speak Arabic" in str(solution.stats["reason"])
+
+
+def test_higher_priority_wins_a_contested_mediator() -> None:
+    problem = Problem(
+        (mediator("m1"),),
+        (request("r1", "09:00", "10:00"), request("r2", "09:30", "10:30", priority=3)),
+    )
+    assert optimize(problem, num_workers=1).as_dict() == {"r2": "m1"}
+
+
+def test_two_small_jobs_beat_one_of_equal_total_priority_only_on_lower_terms() -> None:
+    problem = Problem(
+        (mediator("m1"),),
+        (
+            request("r1", "09:00", "10:00"),
+            request("r2", "10:00", "11:00"),
+            request("r3", "09:00", "11:00", priority=3),
+        ),
+    )
+    solution = optimize(problem, num_workers=1)
+    assert solution.filled_priority == 3
+    assert solution.status == "OPTIMAL"
+
+
+def test_continuity_beats_less_travel() -> None:
+    problem = Problem(
+        (mediator("m1", home=TOWN_HALL), mediator("m2", home=HOSPITAL)),
+        (request("r1", preferred_mediators=("m2",)),),
+    )
+    assert optimize(problem, num_workers=1).as_dict() == {"r1": "m2"}
+
+
+def test_less_travel_wins_when_nothing_else_differs() -> None:
+    problem = Problem(
+        (mediator("m1", home=HOSPITAL), mediator("m2", home=TOWN_HALL)), (request("r1"),)
+    )
+    assert optimize(problem, num_workers=1).as_dict() == {"r1": "m2"}
+
+
+def test_earlier_proposal_is_kept_when_it_costs_nothing() -> None:
+    twins = (mediator("m1"), mediator("m2"))
+    problem = Problem(twins, (request("r1"),), previous={"r1": "m2"})
+    assert optimize(problem, num_workers=1).as_dict() == {"r1": "m2"}
+    assert optimize(replace(problem, previous={}), num_workers=1).as_dict() == {"r1": "m1"}
+
+
+def test_request_nobody_can_take_is_listed_unassigned() -> None:
+    problem = Problem((mediator(),), (request("r1", language="ti"),))
+    solution = optimize(problem, num_workers=1)
+    assert solution.unassigned == ("r1",)
+    assert solution.status == "OPTIMAL"

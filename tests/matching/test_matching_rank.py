@@ -1,0 +1,89 @@
+"""Ranking one request: order, score parts, reasons, and the vectorised pool."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from matching.feasibility import pair_feasible
+from matching.generate import generate
+from matching.model import GenderPreference
+from matching.rank import Pool, rank
+from matching_factories import HOSPITAL, JOB_CENTRE, at, busy, mediator, request
+
+
+def test_candidates_best_first_with_visible_parts() -> None:
+    near = mediator("m1", home=JOB_CENTRE)
+    far = mediator("m2", home=HOSPITAL)
+    ranking = rank(request(), [far, near])
+    assert [c.mediator_id for c in ranking.candidates] == ["m1", "m2"]
+    best = ranking.candidates[0]
+    assert set(best.parts) == {"continuity", "gender", "level", "travel", "load"}
+    assert abs(sum(best.parts.values()) - best.score) < 1e-9
+    assert best.travel_minutes > 0
+
+
+def test_preferred_mediator_for_the_client_ranks_first() -> None:
+    near = mediator("m1", home=JOB_CENTRE)
+    usual = mediator("m2", home=HOSPITAL)
+    ranking = rank(request(preferred_mediators=("m2",)), [near, usual])
+    assert ranking.candidates[0].mediator_id == "m2"
+    assert ranking.candidates[0].parts["continuity"] > 0
+
+
+def test_preferred_gender_raises_the_score() -> None:
+    ranking = rank(
+        request(gender=GenderPreference("f", "preferred")),
+        [mediator("m1", gender="m"), mediator("m2", gender="f")],
+    )
+    assert [c.mediator_id for c in ranking.candidates] == ["m2", "m1"]
+
+
+def test_less_recent_work_ranks_higher() -> None:
+    ranking = rank(request(), [mediator("m1", load_minutes=600), mediator("m2")])
+    assert [c.mediator_id for c in ranking.candidates] == ["m2", "m1"]
+
+
+def test_equal_scores_are_ordered_by_id() -> None:
+    ranking = rank(request(), [mediator("m3"), mediator("m1"), mediator("m2")])
+    assert [c.mediator_id for c in ranking.candidates] == ["m1", "m2", "m3"]
+
+
+def test_excluded_speakers_get_every_reason_and_others_a_count() -> None:
+    pool = [
+        mediator("m1", languages={"ar": "basic"}, max_travel_km=0.1),
+        mediator("m2", languages={"uk": "native"}),
+        mediator("m3"),
+    ]
+    ranking = rank(request(location=HOSPITAL), pool)
+    assert [c.mediator_id for c in ranking.candidates] == ["m3"]
+    assert [(e.mediator_id, e.code) for e in ranking.excluded] == [
+        ("m1", "level"),
+        ("m1", "travel_radius"),
+    ]
+    assert ranking.excluded_codes == {"m1": ["level", "travel_radius"]}
+    assert ranking.not_speaking == 1
+    assert ranking.summary == "1 candidates, 1 excluded, 1 do not speak Arabic"
+
+
+def test_busy_reason_names_the_place_and_the_travel() -> None:
+    walker = mediator(travel_mode="foot", busy=(busy("08:00", "08:45", HOSPITAL, "at the hospital"),))
+    ranking = rank(request(), [walker])
+    assert ranking.candidates == []
+    assert ranking.excluded[0].message.startswith("busy 08:00-08:45 at the hospital, ")
+
+
+def test_with_a_clock_a_mediator_who_cannot_arrive_in_time_is_excluded() -> None:
+    walker = mediator("m1", travel_mode="foot", home=HOSPITAL)
+    driver = mediator("m2", travel_mode="car", home=HOSPITAL)
+    ranking = rank(request(), [walker, driver], now=at("09:00") - timedelta(minutes=20))
+    assert [c.mediator_id for c in ranking.candidates] == ["m2"]
+    assert ranking.excluded_codes == {"m1": ["too_late"]}
+
+
+def test_vectorised_pool_agrees_with_the_rule_functions() -> None:
+    problem = generate("town", seed=3)
+    pool = Pool(problem.mediators)
+    for req in problem.requests[:150]:
+        ranked = {c.mediator_id for c in rank(req, pool).candidates}
+        expected = {m.id for m in problem.mediators if pair_feasible(req, m)}
+        assert ranked == expected, req.id
