@@ -1,0 +1,438 @@
+"""Request intake benchmark: POST /api/v1/requests under concurrent clients.
+
+For each backend (SQLite file, PostgreSQL) the script prepares a fresh
+database (migrations, a pool of --mediators mediators, the demo places, a
+caseworker and their token), starts the real server as a separate process
+(`python -m uvicorn`, see bench/_intake_app.py) on a free 127.0.0.1 port,
+waits for /health, and drives it with --clients threads, each with its own
+keep-alive httpx.Client, posting --requests varied requests (languages,
+times, modes; every one with its own Idempotency-Key) after a short warm-up.
+Every non-2xx answer and every exception counts as an error.
+
+The same harness then drives a trivial FastAPI endpoint served the same way
+(separate uvicorn process, same worker count, same client threads), so the
+ratio shows what our own work costs on top of framework, server and client.
+
+It prints figures and never asserts on timing. The goal from issue 2 is a
+p99 under 50 ms and no error at all with 20 concurrent clients; the script
+says whether a run met it.
+
+    .venv/bin/python bench/bench_intake.py                      # both backends
+    .venv/bin/python bench/bench_intake.py --backend sqlite --requests 500
+    .venv/bin/python bench/bench_intake.py --repeat 3            # medians of 3
+
+PostgreSQL: the database `sprachpool_bench` on --pg-url's server is dropped
+and created at the start and dropped at the end; nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# The app's formatting helpers read the settings; a bench is not "local" use.
+os.environ.setdefault("ENVIRONMENT", "test")
+
+GOAL_P99_MS = 50.0
+BENCH_DB = "sprachpool_bench"
+BERLIN = ZoneInfo("Europe/Berlin")
+# Languages of the demo pool, weighted roughly like a German town's demand.
+LANGUAGES = ["ar"] * 6 + ["uk"] * 5 + ["ru"] * 3 + ["tr"] * 3 + ["fa"] * 2 + ["prs"] * 2 + [
+    "ps", "kmr", "ckb", "ti", "so", "ro", "bg", "sq", "pl", "ur",
+]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Result:
+    label: str
+    requests: int
+    seconds: float
+    latencies_ms: list[float] = field(repr=False)
+    errors: int
+    error_samples: list[str]
+
+    @property
+    def throughput(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        data = sorted(self.latencies_ms)
+        if not data:
+            return float("nan")
+        index = min(len(data) - 1, max(0, round(q / 100 * len(data) + 0.5) - 1))  # nearest rank
+        return data[index]
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "throughput": self.throughput,
+            "p50": self.pct(50),
+            "p90": self.pct(90),
+            "p99": self.pct(99),
+            "max": max(self.latencies_ms) if self.latencies_ms else float("nan"),
+            "errors": float(self.errors),
+        }
+
+
+# --------------------------------------------------------------------------- databases
+
+
+def pool_payloads(count: int, seed: int = 11) -> list[Any]:  # list[MediatorCreate]
+    """`count` realistic mediators: the demo pool, varied in name, contact, home and hours."""
+    from dispatch.demo import demo_mediators
+    from dispatch.mediators.schemas import MediatorCreate
+
+    rng = random.Random(seed)
+    base = [m.model_dump(mode="json", exclude_unset=True) for m in demo_mediators()]
+    first = [m["name"].split()[0] for m in base]
+    last = [m["name"].split()[-1] for m in base]
+    payloads = []
+    for index in range(count):
+        data = json.loads(json.dumps(base[index % len(base)]))
+        data["name"] = f"{rng.choice(first)} {rng.choice(last)} {index + 1}"
+        data["phone"] = f"+4915200{index + 1:06d}"
+        data["email"] = f"mediator.{index + 1}@example.org"
+        if data.get("home"):
+            data["home"] = {
+                "lat": round(data["home"]["lat"] + rng.uniform(-0.03, 0.03), 5),
+                "lon": round(data["home"]["lon"] + rng.uniform(-0.04, 0.04), 5),
+            }
+        data["max_hours_per_week"] = rng.choice([5, 8, 10, 15, 20, 30])
+        payloads.append(MediatorCreate.model_validate(data))
+    return payloads
+
+
+@dataclass
+class Prepared:
+    url: str
+    token: str
+    place_ids: list[int]
+
+
+def seed(url: str, mediators: int) -> Prepared:
+    from dispatch.demo import PLACES
+    from dispatch.mediators import service as mediator_service
+    from dispatch.places.models import Place
+    from dispatch.storage import make_engine, migrate, unit_of_work
+    from dispatch.users import service as users
+    from dispatch.users.models import Role
+
+    migrate(url)
+    engine = make_engine(url)
+    now = datetime.now(UTC)
+    try:
+        with unit_of_work(engine) as session:
+            organisation = users.get_or_create_organisation(session, name="Jobcenter Bench", now=now)
+            user = users.create_user(session, email="bench@jobcenter.example", name="Bench Caseworker",
+                                     role=Role.caseworker, organisation=organisation, now=now)
+            token = users.issue_token(session, user=user, now=now)
+            places = [Place(name=name, address=address, lat=lat, lon=lon, contact_hint=hint,
+                            created_at=now, updated_at=now) for name, address, lat, lon, hint in PLACES]
+            session.add_all(places)
+            session.flush()
+            place_ids = [p.id for p in places]
+            for data in pool_payloads(mediators):
+                mediator_service.create_mediator(session, data=data, actor=None, now=now)
+    finally:
+        engine.dispose()
+    return Prepared(url=url, token=token, place_ids=place_ids)  # type: ignore[arg-type]
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    directory = tempfile.mkdtemp(prefix="sprachpool-bench-")
+    try:
+        yield f"sqlite:///{directory}/bench.db"
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
+def postgres_database(admin_url: str) -> Iterator[str]:
+    import psycopg
+
+    def run(sql: str) -> None:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=10) as connection:
+            connection.execute(sql)
+
+    run(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    run(f"CREATE DATABASE {BENCH_DB}")
+    base = admin_url.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{BENCH_DB}"
+    finally:
+        run(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+# --------------------------------------------------------------------------- server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def server(kind: str, *, database_url: str | None, workers: int) -> Iterator[str]:
+    """Run bench/_intake_app.py under uvicorn in its own process; yield its base URL."""
+    port = free_port()
+    env = dict(os.environ, SPRACHPOOL_BENCH_APP=kind, PYTHONUNBUFFERED="1")
+    if database_url:
+        env["SPRACHPOOL_BENCH_DATABASE_URL"] = database_url
+    command = [
+        sys.executable, "-m", "uvicorn", "_intake_app:app", "--app-dir", str(ROOT / "bench"),
+        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
+        "--no-access-log", "--log-level", "warning",
+    ]
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            _wait_healthy(process, base, kind, log)
+            yield base
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, 9)  # its own session: uvicorn and its workers only
+                    process.wait(timeout=5)
+            problems = _tail(log)
+            if "Traceback" in problems or "ERROR" in problems:
+                lines = problems.splitlines()[-30:]
+                print(f"    [{kind} server log]\n" + "\n".join("    " + line for line in lines))
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], base: str, kind: str, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    with httpx.Client(timeout=2) as client:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{kind} server exited with {process.returncode}:\n{_tail(log)}")
+            try:
+                if client.get(f"{base}/health").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{kind} server not healthy within 60 s:\n{_tail(log)}")
+            time.sleep(0.1)
+
+
+def _tail(log: IO[bytes], limit: int = 6000) -> str:
+    log.seek(0)
+    return log.read().decode(errors="replace")[-limit:]
+
+
+# --------------------------------------------------------------------------- load
+
+
+def request_body(rng: random.Random, place_ids: list[int], now: datetime) -> dict[str, object]:
+    """A plausible request: mostly in person at a named place, some by phone or video."""
+    start = (now + timedelta(hours=rng.uniform(3, 24 * 60))).astimezone(BERLIN)
+    start = start.replace(minute=rng.choice([0, 15, 30, 45]), second=0, microsecond=0)
+    if start <= now + timedelta(hours=1):
+        start += timedelta(hours=2)
+    end = start + timedelta(minutes=rng.choice([30, 45, 60, 60, 90, 120, 180, 240]))
+    mode = rng.choices(["in_person", "phone", "video"], weights=[7, 2, 1])[0]
+    body: dict[str, object] = {
+        "language": rng.choice(LANGUAGES),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "mode": mode,
+    }
+    if mode == "in_person":
+        body["place_id"] = rng.choice(place_ids)
+    if rng.random() < 0.3:
+        body["qualification"] = rng.choice(["medical", "school", "authority"])
+    if rng.random() < 0.2:
+        body["client_ref"] = f"JC-2026-{rng.randrange(10000):04d}"
+    return body
+
+
+def drive(label: str, base: str, *, token: str, place_ids: list[int], clients: int, count: int,
+          warmup: int, seed: int) -> Result:
+    """`clients` threads post `count` requests in all (after `warmup` unrecorded ones)."""
+    now = datetime.now(UTC)
+    rng = random.Random(seed)
+    run = uuid.uuid4().hex[:8]
+    bodies = [request_body(rng, place_ids, now) for _ in range(warmup + count)]
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"{base}/api/v1/requests"
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    lock = threading.Lock()
+    latencies: list[float] = []
+    error_samples: list[str] = []
+    errors = 0
+
+    def post(client: httpx.Client, index: int) -> tuple[float, str | None]:
+        key = {"Idempotency-Key": f"bench-{run}-{index}"}
+        began = time.perf_counter()
+        try:
+            response = client.post(url, json=bodies[index], headers=key)
+            elapsed = (time.perf_counter() - began) * 1000
+            if 200 <= response.status_code < 300:
+                return elapsed, None
+            return elapsed, f"HTTP {response.status_code}: {response.text[:300]}"
+        except Exception as exc:  # noqa: BLE001 - every failure is an error to report
+            return (time.perf_counter() - began) * 1000, f"{type(exc).__name__}: {exc}"[:300]
+
+    def phase(indices: Iterator[int], record: bool) -> float:
+        nonlocal errors
+        next_lock = threading.Lock()
+        barrier = threading.Barrier(clients + 1)
+
+        def worker() -> None:
+            nonlocal errors
+            with httpx.Client(headers=headers, timeout=30, limits=limits) as client:
+                client.get(f"{base}/health")  # open the keep-alive connection before the clock runs
+                barrier.wait()
+                while True:
+                    with next_lock:
+                        index = next(indices, None)
+                    if index is None:
+                        return
+                    elapsed, error = post(client, index)
+                    if record:
+                        with lock:
+                            latencies.append(elapsed)
+                            if error is not None:
+                                errors += 1
+                                if len(error_samples) < 5:
+                                    error_samples.append(error)
+
+        threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        barrier.wait(timeout=60)
+        began = time.perf_counter()
+        for thread in threads:
+            thread.join(timeout=600)
+        if any(thread.is_alive() for thread in threads):
+            raise RuntimeError(f"{label}: client threads still running after 600 s")
+        return time.perf_counter() - began
+
+    phase(iter(range(warmup)), record=False)
+    seconds = phase(iter(range(warmup, warmup + count)), record=True)
+    return Result(label, count, seconds, latencies, errors, error_samples)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def print_result(result: Result, baseline: Result | None) -> None:
+    f = result.figures()
+    print(f"  {result.label:<22} {f['throughput']:8.0f} req/s   p50 {f['p50']:7.1f}   p90 {f['p90']:7.1f}"
+          f"   p99 {f['p99']:7.1f}   max {f['max']:7.1f} ms   errors {result.errors}")
+    for sample in result.error_samples:
+        print(f"      error: {sample}")
+    if baseline is not None and result is not baseline:
+        b = baseline.figures()
+        print(f"  {'':<22} vs trivial: p50 x{f['p50'] / b['p50']:.1f}   p99 x{f['p99'] / b['p99']:.1f}"
+              f"   throughput x{f['throughput'] / b['throughput']:.2f}")
+        met = f["p99"] < GOAL_P99_MS and result.errors == 0
+        print(f"  {'':<22} goal (p99 < {GOAL_P99_MS:.0f} ms, no error): {'MET' if met else 'NOT MET'}")
+
+
+def one_run(args: argparse.Namespace, run: int) -> dict[str, Result]:
+    results: dict[str, Result] = {}
+    common = {"clients": args.clients, "count": args.requests, "warmup": args.warmup, "seed": 1000 + run}
+    print(f"run {run + 1}/{args.repeat}: {args.clients} clients, {args.requests} requests "
+          f"(+{args.warmup} warm-up), {args.mediators} mediators, {args.workers} uvicorn worker(s)")
+    with server("trivial", database_url=None, workers=args.workers) as base:
+        results["trivial"] = drive("trivial FastAPI", base, token="none", place_ids=[1], **common)
+    print_result(results["trivial"], None)
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        manager = sqlite_database() if backend == "sqlite" else postgres_database(args.pg_url)
+        with manager as url:
+            began = time.perf_counter()
+            prepared = seed(url, args.mediators)
+            print(f"  ({backend}: database prepared in {time.perf_counter() - began:.1f} s)")
+            with server("sprachpool", database_url=prepared.url, workers=args.workers) as base:
+                results[backend] = drive(f"sprachpool {backend}", base, token=prepared.token,
+                                         place_ids=prepared.place_ids, **common)
+        print_result(results[backend], results["trivial"])
+    return results
+
+
+def code_version() -> str:
+    """Which code was measured: the commit, and whether the app's files differ from it."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=10, check=False).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "dispatch", "config"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown (no git)"
+    return f"{head or 'unknown'}{' + uncommitted changes in dispatch/ or config/' if dirty else ''}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=200, help="unrecorded requests before measuring")
+    parser.add_argument("--mediators", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--repeat", type=int, default=1, help="repeat the whole run; prints medians")
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_ADMIN_URL",
+                                                          "postgresql://postgres@127.0.0.1:5432/postgres"),
+                        help=f"a maintenance database on the server; {BENCH_DB} is created next to it")
+    parser.add_argument("--json", type=Path, help="also write every run's figures to this file")
+    args = parser.parse_args(argv)
+    if args.clients < 1 or args.requests < 1 or args.repeat < 1 or args.warmup < 0:
+        parser.error("--clients, --requests and --repeat must be positive")
+
+    print(f"code: {code_version()}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs")
+    runs = [one_run(args, run) for run in range(args.repeat)]
+    if args.repeat > 1:
+        print(f"\nmedians of {args.repeat} runs:")
+        for label in runs[0]:
+            med = {k: statistics.median(r[label].figures()[k] for r in runs) for k in runs[0][label].figures()}
+            line = (f"  {label:<10} {med['throughput']:8.0f} req/s   p50 {med['p50']:7.1f}   p90 {med['p90']:7.1f}"
+                    f"   p99 {med['p99']:7.1f}   max {med['max']:7.1f} ms   errors {med['errors']:.0f}"
+                    f" (total {sum(r[label].errors for r in runs)})")
+            if label != "trivial":
+                ratios = {k: statistics.median(r[label].figures()[k] / r["trivial"].figures()[k] for r in runs)
+                          for k in ("p50", "p99", "throughput")}
+                line += (f"\n  {'':<10} vs trivial (median of per-run ratios): p50 x{ratios['p50']:.1f}"
+                         f"   p99 x{ratios['p99']:.1f}   throughput x{ratios['throughput']:.2f}")
+            print(line)
+    if args.json:
+        args.json.write_text(json.dumps(
+            [{label: {**r.figures(), "error_samples": r.error_samples} for label, r in run.items()} for run in runs],
+            indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
