@@ -49,20 +49,18 @@ _bearer = HTTPBearer(auto_error=False, description="A personal API token (sprach
 
 def current_user(
     request: Request,
-    session: SessionDep,
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    token = credentials.credentials if credentials else None
-    if token is None:
-        # Pages sign in with a session cookie instead of a bearer token.
-        user_id = request.scope.get("session", {}).get("user_id") if "session" in request.scope else None
-        if user_id is not None:
-            user = session.get(User, user_id)
-            if user is not None and user.active:
-                return user
+    """The token's user, looked up in a short read transaction of its own.
+
+    Not in the request's session: on SQLite that one may hold the write
+    lock from its first statement, and the lookup need not wait for it.
+    """
+    if credentials is None:
         raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>'.")
-    user = users.user_for_token(session, token=token, now=clock.now())
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        user = users.user_for_token(session, token=credentials.credentials, now=clock.now())
     if user is None:
         raise NotAuthenticated("This token is not valid (unknown, revoked or mistyped).")
     return user

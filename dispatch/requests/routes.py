@@ -41,7 +41,10 @@ def create_request(
     if replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
-    return service.to_public(session, request, actor=user)
+    # Built before the commit, so SQLite's write lock is taken once per request.
+    view = service.to_public(session, request, actor=user, new=not replayed)
+    session.commit()
+    return view
 
 
 @router.get("", response_model=RequestPage)

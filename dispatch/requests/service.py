@@ -61,9 +61,9 @@ def create_request(
 ) -> tuple[Request, bool]:
     """File a request; returns it and whether it was an idempotent replay.
 
-    Unlike other services this one commits: the unique index on
-    (user, idempotency key) is what settles two concurrent retries, and it
-    can only do so at commit time.
+    The unique index on (user, idempotency key) settles two concurrent
+    retries: the second INSERT fails (on PostgreSQL once the first commits)
+    and the first request is returned instead.
     """
     fingerprint = _fingerprint(data)
     if idempotency_key is not None:
@@ -128,7 +128,7 @@ def create_request(
         session.flush()
         audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="request.create",
                      entity="request", entity_id=request.id)
-        session.commit()
+        session.flush()
     except IntegrityError:
         session.rollback()
         if idempotency_key is None:
@@ -214,10 +214,11 @@ def cancel_request(
     return request
 
 
-def to_public(session: Session, request: Request, *, actor: User) -> RequestPublic:
+def to_public(session: Session, request: Request, *, actor: User, new: bool = False) -> RequestPublic:
+    """The API's view of a request; `new` skips looking for offers it cannot have yet."""
     place = session.get(Place, request.place_id) if request.place_id else None
     language = config_data.languages().get(request.language.lower())
-    assignment_row = session.exec(
+    assignment_row = None if new else session.exec(
         select(Assignment, Mediator)
         .join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
         .where(Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None))
@@ -230,8 +231,8 @@ def to_public(session: Session, request: Request, *, actor: User) -> RequestPubl
             mediator_phone=mediator.phone, source=row.source, created_at=row.created_at,
             reconfirmed_at=row.reconfirmed_at,
         )
-    offers = None
-    if actor.role == Role.coordinator:
+    offers = [] if new and actor.role == Role.coordinator else None
+    if actor.role == Role.coordinator and not new:
         offers = [
             OfferPublic(
                 id=offer.id, mediator_id=mediator.id, mediator_name=mediator.name, wave=offer.wave,  # type: ignore[arg-type]

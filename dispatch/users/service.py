@@ -89,4 +89,5 @@ def user_for_token(session: Session, *, token: str, now: datetime) -> User | Non
             session.commit()
         except OperationalError:  # busy database: the timestamp can wait an hour
             session.rollback()
+            session.refresh(user)  # a rollback expires what the session loaded
     return user
