@@ -331,6 +331,18 @@ PAIR_RULES: tuple[PairRule, ...] = (
 )
 """Every rule about one pair alone; conflicts between jobs come on top."""
 
+RULE_BY_CODE: dict[str, PairRule] = {
+    "excluded": rule_excluded,
+    "language": rule_language,
+    "level": rule_level,
+    "availability": rule_availability,
+    "busy": rule_busy,
+    "travel_radius": rule_travel_radius,
+    "qualification": rule_qualification,
+    "gender": rule_gender,
+    "minutes_cap": rule_minutes_cap,
+}
+
 
 def exclusions(
     request: Request, mediator: Mediator, *, now: datetime | None = None

@@ -178,11 +178,21 @@ def _mediator(rng: random.Random, index: int, size: Size, places: list[Place]) -
     )
 
 
-def generate(size: str = "town", *, seed: int = 0, congestion: float = 1.0) -> Problem:
-    """A seeded instance: `town`, `city` or `region` (see SIZES)."""
+def generate(
+    size: str = "town",
+    *,
+    seed: int = 0,
+    congestion: float = 1.0,
+    mediator_count: int | None = None,
+    request_count: int | None = None,
+) -> Problem:
+    """A seeded instance: `town`, `city` or `region` (see SIZES), counts overridable."""
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}, choose from {sorted(SIZES)}")
     shape = SIZES[size]
+    shape = Size(
+        mediator_count or shape.mediators, request_count or shape.requests, shape.towns, shape.spread_km
+    )
     rng = random.Random(f"{size}-{seed}")
     places, place_weights = _places(rng, shape)
     mediators = [_mediator(rng, i, shape, places) for i in range(shape.mediators)]

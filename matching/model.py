@@ -83,6 +83,12 @@ class Mediator:
     load_minutes: int = 0
     """Recent work, used only to spread work fairly."""
 
+    def __post_init__(self) -> None:
+        # Language tags compare case-insensitively: keep them lower case.
+        if any(tag != tag.lower() for tag in self.languages):
+            lowered = {tag.lower(): level for tag, level in self.languages.items()}
+            object.__setattr__(self, "languages", lowered)
+
     def level(self, language: str) -> str | None:
         return self.languages.get(language.lower())
 

@@ -209,6 +209,7 @@ class _Built:
     model: cp_model.CpModel
     fill_weight: int
     lower_min: int
+    lower_max: int
     coefficients: IntArray
     over_vars: list[tuple[int, IntArray, int]]
     """(variable index, local pair indices, share seconds) of each fairness excess."""
@@ -318,7 +319,9 @@ def _build(
         worked = int(jobs.seconds[request[group]][chosen[group]].sum())
         proto.solution_hint.vars.append(over)
         proto.solution_hint.values.append(max(0, math.ceil((worked - share) / FAIRNESS_UNIT_S)))
-    return _Built(model, fill_weight, lower_min, coefficients, over_vars, clique_count, travel_count)
+    return _Built(
+        model, fill_weight, lower_min, lower_max, coefficients, over_vars, clique_count, travel_count
+    )
 
 
 def _objective_of(built: _Built, chosen: npt.NDArray[np.bool_], jobs: Jobs, request: IntArray, weights: Weights) -> int:
@@ -439,8 +442,14 @@ def optimize(
         for k in np.flatnonzero(chosen):
             holder[int(request[k])] = int(mediator[k])
         objective_total += value
+        # Without an LP bound in time the solver's bound can exceed the plain
+        # one (every request filled with its best pair); keep the smaller.
+        plain = int(jobs.priority[component.requests].sum())
+        bound = min(bound, float(built.fill_weight * plain + built.lower_max))
         bound_total += bound
-        filled_bound += math.floor((bound - built.lower_min) / built.fill_weight + 1e-9)
+        filled_bound += min(
+            plain, math.floor((bound - built.lower_min) / built.fill_weight + 1e-9)
+        )
 
     overall = "FEASIBLE"
     if "INFEASIBLE" in statuses:

@@ -25,10 +25,11 @@ import numpy.typing as npt
 from matching.feasibility import (
     DISTANCE_TOLERANCE_KM,
     TIME_TOLERANCE_S,
+    RULE_BY_CODE,
     Exclusion,
-    exclusions,
     great_circle_km_array,
     language_name,
+    rule_reach_in_time,
     travel_conflict_array,
     travel_speed_kmh,
 )
@@ -47,6 +48,8 @@ TRAVEL_SCALE_KM = 30.0
 """Travel of this distance or more earns no travel points."""
 LOAD_SCALE_MINUTES = 40 * 60.0
 """Recent work of this many minutes or more earns no load points."""
+SAME_MESSAGE_FOR_ALL = frozenset({"availability", "qualification", "gender", "excluded"})
+"""Exclusions whose message depends on the request only, built once per ranking."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,9 +309,21 @@ class Ranking:
     def excluded(self) -> list[Exclusion]:
         """Every reason for every speaker of the language who is excluded, by id."""
         found: list[Exclusion] = []
-        for mediator_id in sorted(self.excluded_codes):
+        same_for_all: dict[str, Exclusion] = {}
+        for mediator_id, codes in sorted(self.excluded_codes.items()):
             mediator = self._pool.mediators[self._pool.index[mediator_id]]
-            found.extend(exclusions(self.request, mediator, now=self._now))
+            for code in codes:  # only the rules the vectorised check saw failing
+                if code in SAME_MESSAGE_FOR_ALL and code in same_for_all:
+                    shared = same_for_all[code]
+                    found.append(Exclusion(mediator_id, code, shared.message, shared.params))
+                    continue
+                if code == "too_late" and self._now is not None:
+                    reason = rule_reach_in_time(self.request, mediator, self._now)
+                else:
+                    reason = RULE_BY_CODE[code](self.request, mediator)
+                if reason is not None:
+                    found.append(reason)
+                    same_for_all.setdefault(code, reason)
         return found
 
     @property
