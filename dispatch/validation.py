@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 
 from config import data
 
@@ -95,6 +95,15 @@ Qualification = Annotated[str, Field(max_length=40), AfterValidator(normalise_qu
 
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+class Location(BaseModel):
+    """A point on the map: a mediator's home, a place, a request's address."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lat: Latitude
+    lon: Longitude
+
 
 EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+$")
 

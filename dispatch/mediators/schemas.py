@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -11,9 +10,8 @@ from dispatch.validation import (
     AwareDatetime,
     Email,
     LanguageTag,
-    Latitude,
     Line,
-    Longitude,
+    Location,
     Phone,
     Qualification,
     Timestamp,
@@ -91,11 +89,7 @@ class AbsenceIn(BaseModel):
         return self
 
 
-class Home(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lat: Latitude
-    lon: Longitude
+Home = Location
 
 
 Channel = Literal["sms", "email"]

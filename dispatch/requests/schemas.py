@@ -12,9 +12,8 @@ from dispatch.validation import (
     MAX_ID,
     AwareDatetime,
     LanguageTag,
-    Latitude,
     Line,
-    Longitude,
+    Location,
     Phone,
     Qualification,
     Text,
@@ -39,13 +38,6 @@ class GenderPreference(BaseModel):
 
     value: Gender
     strength: Literal["preferred", "required"] = "preferred"
-
-
-class Location(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    lat: Latitude
-    lon: Longitude
 
 
 class RequestCreate(BaseModel):

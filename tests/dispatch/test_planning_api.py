@@ -19,6 +19,15 @@ def add_mediator(client: TestClient, coordinator: Staff, name: str, phone: str, 
     return int(response.json()["id"])
 
 
+def hand_over(engine, request_id: int, mediator_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Give a request to a mediator directly in the database (dispatch is not built yet)."""
+    with engine.begin() as connection:
+        connection.execute(sa.text(
+            "INSERT INTO assignment (request_id, mediator_id, source, created_at, no_show)"
+            " VALUES (:r, :m, 'coordinator', '2026-11-30 07:00:00', false)"), {"r": request_id, "m": mediator_id})
+        connection.execute(sa.text("UPDATE request SET status = 'assigned' WHERE id = :r"), {"r": request_id})
+
+
 def test_candidates_are_ranked_and_the_others_explained(
     client: TestClient, coordinator: Staff, caseworker: Staff, place_id: int
 ) -> None:
@@ -49,11 +58,7 @@ def test_a_mediator_busy_elsewhere_is_excluded_with_the_reason(
     earlier = client.post("/api/v1/requests", json=request_payload(start="2026-12-01T08:30:00+01:00",
                                                                    end="2026-12-01T09:30:00+01:00"),
                           headers=caseworker.headers).json()
-    with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO assignment (request_id, mediator_id, source, created_at, no_show)"
-            " VALUES (:r, :m, 'coordinator', '2026-11-30 07:00:00', false)"), {"r": earlier["id"], "m": helen})
-        connection.execute(sa.text("UPDATE request SET status = 'assigned' WHERE id = :r"), {"r": earlier["id"]})
+    hand_over(engine, earlier["id"], helen)
     request = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
     body = client.get(f"/api/v1/requests/{request['id']}/candidates", headers=coordinator.headers).json()
     assert body["candidates"] == []
@@ -69,11 +74,7 @@ def test_the_mediator_who_served_the_client_before_comes_first(
     before = client.post("/api/v1/requests", json=request_payload(client_ref="JC-0417", start="2026-12-01T08:00:00+01:00",
                                                                   end="2026-12-01T08:30:00+01:00"),
                          headers=caseworker.headers).json()
-    with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO assignment (request_id, mediator_id, source, created_at, no_show)"
-            " VALUES (:r, :m, 'coordinator', '2026-11-30 07:00:00', false)"), {"r": before["id"], "m": second})
-        connection.execute(sa.text("UPDATE request SET status = 'assigned' WHERE id = :r"), {"r": before["id"]})
+    hand_over(engine, before["id"], second)
     request = client.post("/api/v1/requests", json=request_payload(client_ref="JC-0417"), headers=caseworker.headers).json()
     body = client.get(f"/api/v1/requests/{request['id']}/candidates", headers=coordinator.headers).json()
     assert [c["mediator_id"] for c in body["candidates"]] == [second, first]
