@@ -110,7 +110,7 @@ def create_app(
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-        except Exception:  # noqa: BLE001 - any failure means "not ok"
+        except Exception:
             log.exception("health check: database unreachable")
             database = "unreachable"
         scheduler = app.state.scheduler

@@ -35,12 +35,12 @@ def _clean_text(value: str) -> str:
     return value.strip()
 
 
-def Line(max_length: int) -> type[str]:  # noqa: N802 - reads like a type
+def Line(max_length: int) -> type[str]:
     """A single line of text: trimmed, not empty, no control characters."""
     return Annotated[str, Field(max_length=max_length), AfterValidator(_clean_line)]  # type: ignore[return-value]
 
 
-def Text(max_length: int) -> type[str]:  # noqa: N802
+def Text(max_length: int) -> type[str]:
     """Free text that may span lines, without other control characters."""
     return Annotated[str, Field(max_length=max_length), AfterValidator(_clean_text)]  # type: ignore[return-value]
 
