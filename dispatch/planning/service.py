@@ -99,13 +99,14 @@ def pool_snapshot(
     for row in rows:
         detail = details[row.id]  # type: ignore[index]
         jobs = held.get(row.id, [])  # type: ignore[arg-type]
-        busy = [matching.Busy(a.start, a.end) for a in detail.absences if a.end > start and a.start < end]
+        busy = [matching.Busy(a.start.astimezone(tz), a.end.astimezone(tz))
+                for a in detail.absences if a.end > start and a.start < end]
         committed = 0
         load = 0
         for request, place in jobs:
             if request.end > start and request.start < end:
                 busy.append(matching.Busy(
-                    request.start, request.end,
+                    request.start.astimezone(tz), request.end.astimezone(tz),
                     _location(request) if request.mode == Mode.in_person else None,
                     f"at {place.name}" if place else None,
                 ))
@@ -131,8 +132,12 @@ def pool_snapshot(
     return PoolSnapshot(mediators=mediators, names={str(r.id): r.name for r in rows})
 
 
-def engine_request(session: Session, request: Request) -> matching.Request:
-    """A request as the engine sees it, with continuity and the organisation's lists."""
+def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> matching.Request:
+    """A request as the engine sees it, with continuity and the organisation's lists.
+
+    Times are given in the town's zone, so the engine's reasons read
+    "not available 09:00-10:30" in the hours people use.
+    """
     preferred: list[str] = []
     if request.client_ref:
         # Continuity: whoever served this client before (most recent first).
@@ -154,8 +159,8 @@ def engine_request(session: Session, request: Request) -> matching.Request:
         id=str(request.id),
         language=request.language,
         min_level=request.min_level,
-        start=request.start,
-        end=request.end,
+        start=request.start.astimezone(tz),
+        end=request.end.astimezone(tz),
         mode=request.mode,
         location=_location(request) if request.mode == Mode.in_person else None,
         qualification=request.qualification,
@@ -171,7 +176,7 @@ def engine_request(session: Session, request: Request) -> matching.Request:
 def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInfo) -> dict:  # type: ignore[type-arg]
     """Ranked candidates with their score parts, and why the others are out."""
     snapshot = pool_snapshot(session, start=request.start, end=request.end, tz=tz, skip_request_ids={request.id})  # type: ignore[arg-type]
-    ranking = matching.rank(engine_request(session, request), snapshot.mediators, now=now)
+    ranking = matching.rank(engine_request(session, request, tz=tz), snapshot.mediators, now=now)
     reasons: dict[str, list[dict[str, str]]] = defaultdict(list)
     for exclusion in ranking.excluded:
         reasons[exclusion.mediator_id].append({"code": exclusion.code, "message": exclusion.message})
@@ -218,7 +223,7 @@ def plan_period(
     snapshot = pool_snapshot(session, start=start, end=horizon_end, tz=tz)
     problem = matching.Problem(
         mediators=tuple(snapshot.mediators),
-        requests=tuple(engine_request(session, r) for r in open_requests),
+        requests=tuple(engine_request(session, r, tz=tz) for r in open_requests),
         time_limit_s=time_limit_s,
     )
     solution = matching.optimize(problem, time_limit_s=time_limit_s, seed=seed)

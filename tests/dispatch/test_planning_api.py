@@ -51,6 +51,15 @@ def test_candidates_are_ranked_and_the_others_explained(
     assert body["not_speaking"] == 1
 
 
+def test_unavailable_reason_is_in_local_time(client: TestClient, coordinator: Staff, caseworker: Staff) -> None:
+    late = add_mediator(client, coordinator, "Helen", "+4915112340001",
+                        availability=[{"weekday": "tue", "start": "10:00", "end": "16:00"}])
+    request = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
+    body = client.get(f"/api/v1/requests/{request['id']}/candidates", headers=coordinator.headers).json()
+    assert body["excluded"][0]["mediator_id"] == late
+    assert "09:00-10:30" in body["excluded"][0]["reasons"][0]["message"], body
+
+
 def test_a_mediator_busy_elsewhere_is_excluded_with_the_reason(
     client: TestClient, coordinator: Staff, caseworker: Staff, place_id: int, engine
 ) -> None:  # type: ignore[no-untyped-def]
@@ -64,6 +73,7 @@ def test_a_mediator_busy_elsewhere_is_excluded_with_the_reason(
     assert body["candidates"] == []
     assert body["excluded"][0]["mediator_id"] == helen
     assert body["excluded"][0]["reasons"][0]["code"] == "busy"
+    assert "08:30-09:30" in body["excluded"][0]["reasons"][0]["message"]  # local time, as people read it
 
 
 def test_the_mediator_who_served_the_client_before_comes_first(
