@@ -50,8 +50,8 @@ class ImportReport:
         return not self.errors
 
 
-class ImportError_(ValueError):
-    pass
+class RowError(ValueError):
+    """A cell that cannot be read into the API's fields."""
 
 
 def _split(cell: str) -> list[str]:
@@ -70,13 +70,13 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
         for part in _split(row["languages"]):
             tag, _, level = part.partition(":")
             if not level:
-                raise ImportError_(f"languages: '{part}' needs a level, e.g. ar:native")
+                raise RowError(f"languages: '{part}' needs a level, e.g. ar:native")
             skills.append({"language": tag.strip(), "level": level.strip().lower()})
         fields["languages"] = skills
     lat, lon = (row.get("home_lat") or "").strip(), (row.get("home_lon") or "").strip()
     if lat or lon:
         if not (lat and lon):
-            raise ImportError_("home_lat and home_lon go together; give both or neither")
+            raise RowError("home_lat and home_lon go together; give both or neither")
         fields["home"] = {"lat": lat, "lon": lon}
     for name in ("qualifications", "channels"):
         if (row.get(name) or "").strip():
@@ -87,7 +87,7 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
             day, _, hours = part.partition(" ")
             start, _, end = hours.strip().partition("-")
             if not (day and start and end):
-                raise ImportError_(f"availability: '{part}' should look like 'Mo 08:00-12:00'")
+                raise RowError(f"availability: '{part}' should look like 'Mo 08:00-12:00'")
             slots.append({"weekday": day, "start": start.strip(), "end": end.strip()})
         fields["availability"] = slots
     return fields
@@ -127,7 +127,7 @@ def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[str]]:
             continue
         try:
             data = MediatorCreate.model_validate(_row_to_fields(row))
-        except ImportError_ as exc:
+        except RowError as exc:
             errors.append(f"line {line}: {exc}")
             continue
         except ValidationError as exc:

@@ -69,7 +69,7 @@ class PoolSnapshot:
 
 
 def pool_snapshot(
-    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, skip_request_ids: set[int] = frozenset()  # type: ignore[assignment]
+    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, skip_request_ids: frozenset[int] = frozenset()
 ) -> PoolSnapshot:
     """Active mediators as the engine sees them for jobs in [start, end).
 
@@ -175,7 +175,7 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
 
 def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInfo) -> dict:  # type: ignore[type-arg]
     """Ranked candidates with their score parts, and why the others are out."""
-    snapshot = pool_snapshot(session, start=request.start, end=request.end, tz=tz, skip_request_ids={request.id})  # type: ignore[arg-type]
+    snapshot = pool_snapshot(session, start=request.start, end=request.end, tz=tz, skip_request_ids=frozenset({request.id}))  # type: ignore[arg-type]
     ranking = matching.rank(engine_request(session, request, tz=tz), snapshot.mediators, now=now)
     reasons: dict[str, list[dict[str, str]]] = defaultdict(list)
     for exclusion in ranking.excluded:

@@ -20,9 +20,6 @@ from dispatch.validation import (
     Timestamp,
 )
 
-#: Hard upper bound; the configured policy may be stricter (config/policy.toml).
-MAX_DURATION_HOURS = 8
-
 ClientRef = Annotated[
     str,
     StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/\-]{0,63}$"),
@@ -73,17 +70,9 @@ class RequestCreate(BaseModel):
     def _consistent(self) -> RequestCreate:
         if self.end <= self.start:
             raise ValueError("end must be after start")
-        if self.end - self.start > _hours(MAX_DURATION_HOURS):
-            raise ValueError(f"a request may last at most {MAX_DURATION_HOURS} hours; split longer ones")
         if self.mode == Mode.in_person and self.place_id is None and self.location is None:
             raise ValueError("an in-person request needs a place_id or a location")
         return self
-
-
-def _hours(hours: int):  # type: ignore[no-untyped-def]
-    from datetime import timedelta
-
-    return timedelta(hours=hours)
 
 
 class CancelBody(BaseModel):

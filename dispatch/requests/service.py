@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from config import data as config_data
 from dispatch import audit
@@ -140,7 +141,7 @@ def create_request(
     return request, False
 
 
-def visible_requests(actor: User):  # type: ignore[no-untyped-def]
+def visible_requests(actor: User) -> SelectOfScalar[Request]:
     """Caseworkers see their own organisation's requests; coordinators all."""
     query = select(Request)
     if actor.role != Role.coordinator:

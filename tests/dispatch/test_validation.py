@@ -23,7 +23,7 @@ def error_fields(response) -> list[str]:  # type: ignore[no-untyped-def]
         ({"language": ""}, "language", "not a configured language"),
         ({"end": "2026-12-01T08:00:00+01:00"}, "body", "end must be after start"),
         ({"start": "2026-11-29T09:00:00+01:00", "end": "2026-11-29T10:00:00+01:00"}, "start", "in the past"),
-        ({"end": "2026-12-01T18:00:00+01:00"}, "body", "at most 8 hours"),
+        ({"end": "2026-12-01T18:00:00+01:00"}, "end", "at most 8 hours"),
         ({"mode": "in_person"}, "body", "needs a place_id or a location"),
         ({"mode": "telepathy"}, "mode", "in_person"),
         ({"start": "2026-12-01T09:00:00"}, "start", "timezone offset"),
