@@ -128,8 +128,8 @@ def alembic_config(url: str) -> Any:
     return config
 
 
-def migrate(url: str, revision: str = "head") -> None:
-    """Bring the database schema to `revision` (default: the newest)."""
+def migrate(url: str, revision: str = "heads") -> None:
+    """Bring the database schema to `revision` (default: every newest head)."""
     from alembic import command
 
     command.upgrade(alembic_config(url), revision)

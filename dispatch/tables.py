@@ -9,6 +9,7 @@ from dispatch.outbox.models import Message
 from dispatch.places.models import Place
 from dispatch.requests.models import Request
 from dispatch.users.models import ApiToken, Organisation, OrganisationMediator, User
+from dispatch.workflow.models import Deadline
 
 metadata = SQLModel.metadata
 
@@ -18,6 +19,7 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "AvailabilitySlot",
+    "Deadline",
     "Mediator",
     "MediatorLanguage",
     "Message",

@@ -36,6 +36,8 @@ class Offer(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     decline_reason: str | None = Field(default=None, max_length=300)
+    #: When the link was first opened (a preview counts; it accepts nothing).
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AssignmentSource(StrEnum):
@@ -65,6 +67,8 @@ class Assignment(SQLModel, table=True):
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     cancel_reason: str | None = Field(default=None, max_length=300)
     reconfirmed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Not reconfirmed in time: shown at risk on the dashboard.
+    at_risk_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     minutes_worked: int | None = None
     travel_km: float | None = None
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -57,7 +57,7 @@ def test_upgrade_from_every_older_revision_keeps_the_data(empty_database: str) -
         connection.execute(sa.text(
             "INSERT INTO mediator_language (mediator_id, language, level) VALUES (1, 'ti', 'native')"
         ))
-    for revision in older[1:] + ["head"]:
+    for revision in older[1:] + ["heads"]:
         migrate(empty_database, revision)
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT name FROM organisation")).scalar_one() == "Jobcenter"

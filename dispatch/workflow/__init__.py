@@ -1,0 +1,1 @@
+"""The dispatch workflow: waves of offers, first accept wins, escalation, deadlines."""
