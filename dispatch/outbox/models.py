@@ -35,6 +35,8 @@ class Message(SQLModel, table=True):
     subject: str | None = Field(default=None, max_length=300)
     body: str = Field(sa_type=sa.Text)
     html: str | None = Field(default=None, sa_type=sa.Text)
+    #: The calendar file (.ics) that goes with an email, if any.
+    ics: str | None = Field(default=None, sa_type=sa.Text)
     status: MessageStatus = Field(default=MessageStatus.pending, sa_type=sa.String(12))
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)

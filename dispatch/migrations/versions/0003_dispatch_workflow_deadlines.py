@@ -39,6 +39,9 @@ def upgrade() -> None:
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.add_column(sa.Column('at_risk_at', dispatch.storage.UTCDateTime(timezone=True), nullable=True))
 
+    with op.batch_alter_table('message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ics', sa.Text(), nullable=True))
+
     with op.batch_alter_table('offer', schema=None) as batch_op:
         batch_op.add_column(sa.Column('opened_at', dispatch.storage.UTCDateTime(timezone=True), nullable=True))
 
@@ -49,6 +52,9 @@ def downgrade() -> None:
 
     with op.batch_alter_table('offer', schema=None) as batch_op:
         batch_op.drop_column('opened_at')
+
+    with op.batch_alter_table('message', schema=None) as batch_op:
+        batch_op.drop_column('ics')
 
     with op.batch_alter_table('assignment', schema=None) as batch_op:
         batch_op.drop_column('at_risk_at')
