@@ -4,7 +4,7 @@ from sqlmodel import SQLModel
 
 from dispatch.audit import AuditEvent
 from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
-from dispatch.offers.models import Assignment, Offer
+from dispatch.offers.models import Assignment, Offer, OfferLink
 from dispatch.outbox.models import Message
 from dispatch.places.models import Place
 from dispatch.requests.models import Request
@@ -24,6 +24,7 @@ __all__ = [
     "MediatorLanguage",
     "Message",
     "Offer",
+    "OfferLink",
     "Organisation",
     "OrganisationMediator",
     "Place",

@@ -40,6 +40,24 @@ class Offer(SQLModel, table=True):
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class OfferLink(SQLModel, table=True):
+    """A further link to an offer, for a later message (reminder, report).
+
+    Each message gets its own token, stored hashed like the offer's first
+    one, so that no token ever has to be kept in a form that can be read
+    back; each link expires on its own.
+    """
+
+    __tablename__ = "offer_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    offer_id: int = Field(foreign_key="offer.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    purpose: str = Field(max_length=20)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+
+
 class AssignmentSource(StrEnum):
     offer = "offer"
     coordinator = "coordinator"
