@@ -9,11 +9,13 @@ from dispatch.outbox.models import Message
 from dispatch.places.models import Place
 from dispatch.requests.models import Request
 from dispatch.users.models import ApiToken, Organisation, OrganisationMediator, User
+from dispatch.web.models import AccessLink, WebSession
 from dispatch.workflow.models import Deadline
 
 metadata = SQLModel.metadata
 
 __all__ = [
+    "AccessLink",
     "Absence",
     "ApiToken",
     "Assignment",
@@ -30,5 +32,6 @@ __all__ = [
     "Place",
     "Request",
     "User",
+    "WebSession",
     "metadata",
 ]
