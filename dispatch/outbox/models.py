@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -41,6 +42,16 @@ class Message(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(sa_type=UTCDateTime)
     provider_id: str | None = Field(default=None, max_length=64, index=True)
+    #: The provider's own last word on the message (Twilio: queued, sent, delivered,
+    #: undelivered, failed), kept apart from `status` so callbacks never move it back.
+    provider_status: str | None = Field(default=None, max_length=20)
+    #: Which worker took the message out of `pending` and when: a message left in
+    #: `sending` by a worker that died is recognised by an old `claimed_at`.
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: The template fields the other channel's version of this message needs, for the
+    #: fallback after a permanent failure; only fields that channel's template accepts.
+    fallback_fields: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     error: str | None = Field(default=None, max_length=500)
     request_id: int | None = Field(default=None, foreign_key="request.id", index=True)
     offer_id: int | None = Field(default=None, foreign_key="offer.id")

@@ -1,19 +1,36 @@
 """Writing messages to the outbox, in the transaction of the change that causes them.
 
-Nothing here talks to a provider: the worker delivers what was committed,
-so a rolled-back change sends nothing and a committed one is never lost.
+Nothing here talks to a provider: the worker (``worker.py``) delivers what was
+committed, so a rolled-back change sends nothing and a committed one is never
+lost. Also here, because the worker and the status webhook share them: the
+fallback to a person's other channel, provider status reports, and the
+coordinator's list of messages. Like every service, these add and flush; the
+caller's unit of work commits.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
+from config.settings import Settings
+from dispatch.mediators.models import Mediator
+from dispatch.offers.models import Offer
 from dispatch.outbox.models import Message, MessageStatus
+from dispatch.users.models import User
 from notifications import templates
 from notifications.channels import ChannelName
+
+log = logging.getLogger(__name__)
+
+FALLBACK_SUFFIX = ":fallback"
+OTHER_CHANNEL: dict[str, ChannelName] = {"sms": "email", "email": "sms"}
+_DATETIME_TAG = "$datetime"
 
 
 def enqueue(
@@ -29,6 +46,7 @@ def enqueue(
     now: datetime,
     request_id: int | None = None,
     offer_id: int | None = None,
+    fallback: Mapping[str, Any] | None = None,
     **fields: Any,
 ) -> Message | None:
     """Render and store one message; the same `key` twice stores it once.
@@ -36,6 +54,11 @@ def enqueue(
     `key` names the purpose and the recipient ("offer:17:sms"), so a step
     that runs again after a crash does not message anyone twice. Returns
     None when the message already exists or there is no address to use.
+
+    `fallback` optionally gives the fields of the other channel's version
+    (e.g. the email fields for an SMS), for when this one fails for good;
+    without it the fallback is rendered from `fields`, completed from the
+    database where it can be (see :func:`enqueue_fallback`).
     """
     if not to:
         return None
@@ -60,6 +83,233 @@ def enqueue(
         request_id=request_id,
         offer_id=offer_id,
         created_at=now,
+        fallback_fields=_fallback_fields(kind, channel, fallback if fallback is not None else fields),
     )
     session.add(message)
     return message
+
+
+# --- the fallback to the other channel ---------------------------------------------
+
+
+def _other_spec(kind: str, channel: str) -> templates.TemplateSpec | None:
+    other = OTHER_CHANNEL.get(channel)
+    return templates.SPECS.get((kind, other)) if other else None
+
+
+def _fallback_fields(kind: str, channel: str, fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The subset of `fields` the other channel's template declares, ready for a JSON column.
+
+    Only declared fields are kept, so an SMS fallback can never carry the
+    notes or names an email had; `recipient_name` is left out because the
+    fallback looks the name up when it is needed (and erasure removes it).
+    """
+    spec = _other_spec(kind, channel)
+    if spec is None:
+        return None
+    accepted = (spec.required | spec.optional) - {"recipient_name"}
+    return {
+        name: _encode(value)
+        for name, value in fields.items()
+        if name in accepted and value is not None
+    }
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return {_DATETIME_TAG: value.isoformat()}
+    if isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, dict) and set(value) == {_DATETIME_TAG}:
+        return datetime.fromisoformat(value[_DATETIME_TAG])
+    return value
+
+
+def _address_on(session: Session, message: Message, channel: str, settings: Settings) -> tuple[str | None, str | None]:
+    """The person's address on `channel` and their name, looked up now (not stored)."""
+    if message.recipient_kind == "mediator" and message.recipient_id is not None:
+        mediator = session.get(Mediator, message.recipient_id)
+        if mediator is None or mediator.erased_at is not None:
+            return None, None
+        return (mediator.phone if channel == "sms" else mediator.email), mediator.name
+    if message.recipient_kind == "user" and message.recipient_id is not None:
+        user = session.get(User, message.recipient_id)
+        if user is None or not user.active:
+            return None, None
+        return (None if channel == "sms" else user.email), user.name
+    if message.recipient_kind == "coordinator":
+        return (settings.coordinator_phone if channel == "sms" else settings.coordinator_email), None
+    return None, None
+
+
+def enqueue_fallback(
+    session: Session, message: Message, *, settings: Settings, now: datetime
+) -> Message | None:
+    """After a permanent failure, the same message on the person's other channel, once.
+
+    Used by the worker (invalid number, opted out, gave up, may-have-been-
+    delivered) and by the Twilio status webhook (undelivered). Returns the
+    new message, or None when there is no fallback: the message is itself a
+    fallback, the kind has no version on the other channel, the person has
+    no address there, the other channel already carries this message, or a
+    field the other template needs cannot be found. The reason is logged.
+    """
+    other = OTHER_CHANNEL.get(message.channel)
+    spec = _other_spec(message.kind, message.channel)
+
+    def no_fallback(reason: str) -> None:
+        log.info("message %s: no fallback (%s)", message.id, reason)
+
+    if message.idempotency_key.endswith(FALLBACK_SUFFIX):
+        return no_fallback("it is a fallback itself")
+    if other is None or spec is None or message.fallback_fields is None:
+        return no_fallback(f"no {other} version of {message.kind!r}")
+    if _other_channel_carries(session, message, other):
+        return no_fallback(f"the {other} version is already in the outbox")
+    address, name = _address_on(session, message, other, settings)
+    if not address:
+        return no_fallback(f"the recipient has no {other} address")
+    fields = {name_: _decode(value) for name_, value in message.fallback_fields.items()}
+    if "expires_at" in spec.required | spec.optional and "expires_at" not in fields and message.offer_id:
+        offer = session.get(Offer, message.offer_id)
+        if offer is not None:
+            fields["expires_at"] = offer.expires_at
+    if "recipient_name" in spec.optional and name:
+        fields["recipient_name"] = name
+    missing = spec.required - {k for k, v in fields.items() if v is not None}
+    if missing:
+        return no_fallback(f"the {other} template needs {sorted(missing)}")
+    return enqueue(
+        session,
+        key=message.idempotency_key + FALLBACK_SUFFIX,
+        kind=message.kind,
+        channel=other,
+        to=address,
+        recipient_kind=message.recipient_kind,
+        recipient_id=message.recipient_id,
+        locale=message.locale,
+        now=now,
+        request_id=message.request_id,
+        offer_id=message.offer_id,
+        **fields,
+    )
+
+
+def _other_channel_carries(session: Session, message: Message, other: str) -> bool:
+    """True when the same purpose already has a message to this person on `other`.
+
+    Whatever its status: delivered or on its way, nothing is missing; failed,
+    that address does not work either.
+    """
+    query = select(Message.id).where(
+        Message.kind == message.kind,
+        Message.channel == other,
+        Message.recipient_kind == message.recipient_kind,
+        Message.recipient_id == message.recipient_id,  # == None renders IS NULL
+        Message.request_id == message.request_id,
+        Message.offer_id == message.offer_id,
+    )
+    return session.exec(query.limit(1)).first() is not None
+
+
+def fail_with_fallback(
+    session: Session, message: Message, *, reason: str, settings: Settings, now: datetime
+) -> Message | None:
+    """Mark `message` failed with `reason` and queue its fallback; the reason names the fallback."""
+    message.status = MessageStatus.failed
+    fallback = enqueue_fallback(session, message, settings=settings, now=now)
+    if fallback is not None:
+        session.flush()  # for its id
+        reason = f"{reason} — sent by {fallback.channel} instead (message {fallback.id})"
+    message.error = reason[:500]
+    session.add(message)
+    return fallback
+
+
+# --- provider status reports -------------------------------------------------------
+
+#: How far along each Twilio status is; a report never moves a message back.
+_TWILIO_PROGRESS: dict[str, int] = {
+    "accepted": 1, "scheduled": 1, "queued": 1, "sending": 1,
+    "sent": 2,
+    "delivered": 3, "read": 3, "undelivered": 3, "failed": 3, "canceled": 3,
+}  # fmt: skip
+_TWILIO_NOT_DELIVERED = frozenset({"undelivered", "failed", "canceled"})
+
+
+def record_provider_status(
+    session: Session,
+    *,
+    provider_id: str,
+    provider_status: str,
+    error_code: str | None,
+    settings: Settings,
+    now: datetime,
+) -> Message | None:
+    """Apply a delivery report (Twilio's status callback) to the message with this provider id.
+
+    Reports can arrive late and out of order ("sent" after "delivered"), so
+    only a step forward counts. Undelivered or failed falls back to the
+    other channel like a permanent send error. Unknown ids return None.
+    """
+    provider_status = provider_status.strip().lower()
+    progress = _TWILIO_PROGRESS.get(provider_status)
+    if progress is None or not provider_id:
+        return None
+    message = session.exec(
+        select(Message).where(Message.provider_id == provider_id).with_for_update()
+    ).first()
+    if message is None:
+        return None
+    if progress <= _TWILIO_PROGRESS.get(message.provider_status or "", 0):
+        return message
+    message.provider_status = provider_status
+    if provider_status in ("delivered", "read"):
+        message.status = MessageStatus.delivered
+        message.error = None
+    elif provider_status in _TWILIO_NOT_DELIVERED:
+        code = f" (Twilio error {error_code})" if error_code else ""
+        fail_with_fallback(
+            session, message, reason=f"{provider_status} by the provider{code}",
+            settings=settings, now=now,
+        )
+    session.add(message)
+    return message
+
+
+# --- the coordinator's view --------------------------------------------------------
+
+
+def list_messages(
+    session: Session,
+    *,
+    status: MessageStatus | None = None,
+    channel: str | None = None,
+    kind: str | None = None,
+    request_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[Message], int]:
+    """Messages newest first with the total matching the filters."""
+    conditions = []
+    if status is not None:
+        conditions.append(col(Message.status) == status)
+    if channel is not None:
+        conditions.append(col(Message.channel) == channel)
+    if kind is not None:
+        conditions.append(col(Message.kind) == kind)
+    if request_id is not None:
+        conditions.append(col(Message.request_id) == request_id)
+    total = session.exec(select(sa.func.count()).select_from(Message).where(*conditions)).one()
+    rows = session.exec(
+        select(Message)
+        .where(*conditions)
+        .order_by(col(Message.created_at).desc(), col(Message.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), int(total)

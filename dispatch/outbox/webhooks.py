@@ -11,11 +11,14 @@ Twilio was given — before checking. The inbound SMS route
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from config.settings import Settings
+from dispatch.deps import ClockDep, SessionDep, SettingsDep
 from dispatch.errors import Forbidden
+from dispatch.outbox import service
 from notifications.signature import public_url, verify_twilio_signature
 
 log = logging.getLogger(__name__)
@@ -56,3 +59,32 @@ async def twilio_form(request: Request) -> dict[str, str]:
         log.warning("Twilio webhook with a missing or invalid signature for %s", url)
         raise Forbidden("The Twilio signature is missing or does not match this address.")
     return {name: values[0] for name, values in params.items()}
+
+
+TwilioForm = Annotated[dict[str, str], Depends(twilio_form)]
+
+router = APIRouter(tags=["webhooks"])
+
+
+@router.post(
+    "/webhooks/twilio/status",
+    status_code=204,
+    response_class=Response,
+    summary="Twilio delivery status callback",
+)
+def twilio_status(form: TwilioForm, session: SessionDep, clock: ClockDep, settings: SettingsDep) -> Response:
+    """Record queued/sent/delivered/undelivered/failed on the message with this MessageSid.
+
+    An undelivered or failed SMS falls back to the person's email. Unknown
+    SIDs and statuses are acknowledged and ignored: Twilio only needs a 2xx.
+    """
+    service.record_provider_status(
+        session,
+        provider_id=form.get("MessageSid") or form.get("SmsSid") or "",
+        provider_status=form.get("MessageStatus") or form.get("SmsStatus") or "",
+        error_code=form.get("ErrorCode"),
+        settings=settings,
+        now=clock.now(),
+    )
+    session.commit()
+    return Response(status_code=204)

@@ -1,0 +1,240 @@
+"""Fixtures for the outbox tests: real provider stand-ins, people to message, workers.
+
+The Twilio stand-in and the aiosmtpd server are the ones the notifications
+tests use (tests/notifications/provider_stand_ins.py), so the worker drives
+the real twilio client and smtplib over real sockets. Every test runs on
+SQLite and on PostgreSQL through the shared `engine` fixture.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from fastapi.testclient import TestClient
+from sqlmodel import delete, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notifications"))
+
+from provider_stand_ins import (  # noqa: E402, F401 - fixtures are found by name
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    FakeTwilio,
+    SmtpServer,
+    _twilio_server,
+    fake_twilio,
+    smtp_server,
+)
+
+from config.settings import Settings  # noqa: E402
+from dispatch.clock import ManualClock  # noqa: E402
+from dispatch.mediators.models import Mediator  # noqa: E402
+from dispatch.offers.models import Offer  # noqa: E402
+from dispatch.outbox import service  # noqa: E402
+from dispatch.outbox.models import Message  # noqa: E402
+from dispatch.outbox.worker import OutboxWorker  # noqa: E402
+from dispatch.storage import unit_of_work  # noqa: E402
+from notifications.channels import Channel  # noqa: E402
+from notifications.smtp_email import SmtpEmailChannel  # noqa: E402
+from notifications.twilio_sms import TwilioSmsChannel  # noqa: E402
+from tests.conftest import Staff, request_payload  # noqa: E402
+
+TWILIO_FROM = "+4925219999000"
+START = datetime.fromisoformat("2026-12-01T09:00:00+01:00")
+END = START + timedelta(minutes=90)
+LINK = "https://sprachpool.test/o/AbCdEfGhJk12"
+
+#: The fields of an offer SMS, as the dispatch workflow passes them.
+OFFER_SMS: dict[str, Any] = {
+    "language": "Tigrinya", "start": START, "end": END, "mode": "in_person",
+    "place": "Jobcenter Beckum", "link": LINK, "code": "4711",
+}  # fmt: skip
+#: ... and of the offer email: more detail, including notes that must never reach an SMS.
+OFFER_EMAIL: dict[str, Any] = {
+    **OFFER_SMS, "expires_at": START - timedelta(hours=12),
+    "notes": "Bitte am Empfang nach Frau Peters fragen", "organisation": "Jobcenter Kreis Warendorf",
+    "recipient_name": "Helen Tekle",
+}  # fmt: skip
+
+
+@pytest.fixture
+def settings(settings: Settings, fake_twilio: FakeTwilio, smtp_server: SmtpServer) -> Settings:
+    """The shared test settings with Twilio and SMTP pointed at the local stand-ins."""
+    return settings.model_copy(
+        update={
+            "twilio_account_sid": ACCOUNT_SID,
+            "twilio_auth_token": SecretStr(AUTH_TOKEN),
+            "twilio_from": TWILIO_FROM,
+            "twilio_api_base": fake_twilio.base_url,
+            "smtp_host": smtp_server.host,
+            "smtp_port": smtp_server.port,
+            "smtp_security": "none",
+            "smtp_from": "sprachpool@beckum.test",
+            "coordinator_email": "integration@beckum.test",
+        }
+    )
+
+
+def twilio_channel(base_url: str, *, timeout: float = 5) -> TwilioSmsChannel:
+    return TwilioSmsChannel(
+        ACCOUNT_SID, AUTH_TOKEN, from_number=TWILIO_FROM, api_base_url=base_url, timeout=timeout
+    )
+
+
+def smtp_channel(server: SmtpServer) -> SmtpEmailChannel:
+    return SmtpEmailChannel(
+        server.host, server.port, from_addr="sprachpool@beckum.test", security="none", timeout=5
+    )
+
+
+@pytest.fixture
+def channels(fake_twilio: FakeTwilio, smtp_server: SmtpServer) -> dict[str, Channel]:
+    return {"sms": twilio_channel(fake_twilio.base_url), "email": smtp_channel(smtp_server)}
+
+
+@pytest.fixture
+def make_worker(
+    engine: Engine, settings: Settings, clock: ManualClock, channels: dict[str, Channel]
+) -> Callable[..., OutboxWorker]:
+    counter = iter(range(1, 1000))
+
+    def make(**overrides: Any) -> OutboxWorker:
+        overrides.setdefault("channels", dict(channels))
+        overrides.setdefault("worker_id", f"worker-{next(counter)}")
+        return OutboxWorker(engine, settings=settings, clock=clock, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def worker(make_worker: Callable[..., OutboxWorker]) -> OutboxWorker:
+    return make_worker()
+
+
+@pytest.fixture
+def make_mediator(engine: Engine, clock: ManualClock) -> Callable[..., int]:
+    counter = iter(range(1, 100_000))
+
+    def make(
+        *, phone: str | None = "auto", email: str | None = "auto", locale: str = "de",
+        name: str = "Helen Tekle",
+    ) -> int:
+        number = next(counter)
+        with unit_of_work(engine) as session:
+            mediator = Mediator(
+                name=name,
+                phone=f"+4915112{number:06d}" if phone == "auto" else phone,
+                email=f"mediator{number}@example.org" if email == "auto" else email,
+                message_locale=locale,
+                channels=["sms", "email"],
+                created_at=clock.now(),
+                updated_at=clock.now(),
+            )
+            session.add(mediator)
+            session.flush()
+            return int(mediator.id)  # type: ignore[arg-type]
+
+    return make
+
+
+def mediator_row(engine: Engine, mediator_id: int) -> Mediator:
+    with unit_of_work(engine) as session:
+        mediator = session.get(Mediator, mediator_id)
+        assert mediator is not None
+        return mediator
+
+
+@pytest.fixture
+def enqueue_offer(engine: Engine, clock: ManualClock) -> Callable[..., int]:
+    """Commit one offer message to a mediator, as the workflow does, and return its id."""
+
+    def enqueue(
+        mediator_id: int, *, channel: str = "sms", key: str | None = None,
+        offer_id: int | None = None, request_id: int | None = None,
+        fallback: dict[str, Any] | None = None, **fields: Any,
+    ) -> int:
+        mediator = mediator_row(engine, mediator_id)
+        values = {**(OFFER_SMS if channel == "sms" else OFFER_EMAIL), **fields}
+        with unit_of_work(engine) as session:
+            message = service.enqueue(
+                session, key=key or f"offer:test-{mediator_id}:{channel}", kind="offer",
+                channel=channel,  # type: ignore[arg-type]
+                to=mediator.phone if channel == "sms" else mediator.email,
+                recipient_kind="mediator", recipient_id=mediator_id, locale=mediator.message_locale,
+                now=clock.now(), request_id=request_id, offer_id=offer_id, fallback=fallback,
+                **values,
+            )
+            assert message is not None
+            session.flush()
+            return int(message.id)  # type: ignore[arg-type]
+
+    return enqueue
+
+
+@pytest.fixture
+def caseworker_request(client: TestClient, caseworker: Staff, engine: Engine) -> int:
+    """A real request (messages and offers point at one), with whatever dispatching it
+    wrote to the outbox removed, so a test sees only its own messages."""
+    response = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers)
+    assert response.status_code == 201, response.text
+    with unit_of_work(engine) as session:
+        session.exec(delete(Message))  # type: ignore[call-overload]
+    return int(response.json()["id"])
+
+
+def message_row(engine: Engine, message_id: int) -> Message:
+    with unit_of_work(engine) as session:
+        message = session.get(Message, message_id)
+        assert message is not None
+        return message
+
+
+def all_messages(engine: Engine) -> list[Message]:
+    with unit_of_work(engine) as session:
+        return list(session.exec(select(Message).order_by(Message.id)).all())  # type: ignore[arg-type]
+
+
+def make_offer(engine: Engine, *, request_id: int, mediator_id: int, expires_at: datetime, now: datetime) -> int:
+    """An offer row, so messages can point at it (the fallback reads its expiry)."""
+    with unit_of_work(engine) as session:
+        offer = Offer(
+            request_id=request_id, mediator_id=mediator_id, wave=1,
+            token_hash=f"{mediator_id:064d}", short_code="4711", created_at=now, expires_at=expires_at,
+        )
+        session.add(offer)
+        session.flush()
+        return int(offer.id)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A port whose accept queue is full: connecting to it times out (a "black hole").
+
+    A listening socket with a backlog of 0 is filled by one connection that
+    is never accepted; the kernel then drops further SYNs, so a client's
+    connect attempt waits out its timeout, as against an unreachable host.
+    """
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    port = server.getsockname()[1]
+    fillers = []
+    for _ in range(2):
+        filler = socket.socket()
+        filler.setblocking(False)
+        try:
+            filler.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fillers.append(filler)
+    yield port
+    for filler in fillers:
+        filler.close()
+    server.close()
