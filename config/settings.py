@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me"
@@ -48,6 +48,9 @@ class Settings(BaseSettings):
 
     #: Run the scheduler and the outbox worker inside `serve` (off in some tests).
     run_background_jobs: bool = True
+    #: How often the scheduler looks for due deadlines and for messages to send.
+    deadline_poll_seconds: float = Field(default=5.0, gt=0, le=300)
+    outbox_poll_seconds: float = Field(default=2.0, gt=0, le=300)
     #: Largest request body the API accepts, in bytes.
     max_body_bytes: int = 256 * 1024
 

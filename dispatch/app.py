@@ -18,10 +18,13 @@ from dispatch import errors
 from dispatch.clock import Clock, SystemClock
 from dispatch.deps import CurrentUser
 from dispatch.mediators.routes import router as mediators_router
+from dispatch.outbox import routes as outbox_routes
+from dispatch.outbox import webhooks as outbox_webhooks
 from dispatch.places.routes import router as places_router
 from dispatch.planning.routes import router as planning_router
 from dispatch.requests.routes import router as requests_router
 from dispatch.storage import make_engine, migrate
+from dispatch.workflow import routes as workflow_routes
 
 log = logging.getLogger("sprachpool")
 
@@ -88,7 +91,19 @@ def create_app(
             log.warning("No Twilio settings: SMS are kept in the outbox and the log, not sent.")
         if not settings.email_configured:
             log.warning("No SMTP settings: emails are kept in the outbox and the log, not sent.")
-        yield
+        jobs = None
+        if settings.run_background_jobs:
+            from dispatch.scheduler import BackgroundJobs
+
+            jobs = BackgroundJobs(engine, settings=settings, clock=app.state.clock)
+            jobs.start()
+            app.state.scheduler = jobs
+        try:
+            yield
+        finally:
+            if jobs is not None:
+                jobs.shutdown()
+                app.state.scheduler = None
 
     app = FastAPI(
         title="Sprachpool",
@@ -133,4 +148,9 @@ def create_app(
     app.include_router(mediators_router)
     app.include_router(requests_router)
     app.include_router(planning_router)
+    app.include_router(outbox_routes.router)
+    app.include_router(outbox_webhooks.router)
+    app.include_router(workflow_routes.api)
+    app.include_router(workflow_routes.pages)
+    app.include_router(workflow_routes.webhooks)
     return app

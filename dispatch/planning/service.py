@@ -198,6 +198,8 @@ def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInf
 
 
 MAX_PERIOD = timedelta(days=14)
+#: Requests without a mediator yet: new, with offers out, or given up on.
+UNASSIGNED = (RequestStatus.open, RequestStatus.offered, RequestStatus.unfilled)
 
 
 def plan_period(
@@ -213,7 +215,7 @@ def plan_period(
     if end - start > MAX_PERIOD:
         raise InvalidInput(f"a plan covers at most {MAX_PERIOD.days} days", field="to")
     open_requests = list(session.exec(
-        select(Request).where(col(Request.status).in_((RequestStatus.open, RequestStatus.unfilled)),
+        select(Request).where(col(Request.status).in_(UNASSIGNED),
                               col(Request.start) >= start, col(Request.start) < end)
         .order_by(col(Request.start), col(Request.id))
     ))

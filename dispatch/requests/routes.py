@@ -4,12 +4,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep
+from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.requests import service
 from dispatch.requests.models import RequestStatus
 from dispatch.requests.schemas import CancelBody, RequestCreate, RequestPage, RequestPublic
 from dispatch.validation import MAX_ID, AwareDatetime, LanguageTag
+from dispatch.workflow import service as workflow
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 
@@ -22,6 +23,7 @@ def create_request(
     session: SessionDep,
     user: CurrentUser,
     clock: ClockDep,
+    settings: SettingsDep,
     response: Response,
     idempotency_key: Annotated[
         str | None,
@@ -35,14 +37,19 @@ def create_request(
                 f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters.",
                 field="Idempotency-Key",
             )
+    now = clock.now()
     request, replayed = service.create_request(
-        session, data=data, actor=user, now=clock.now(), idempotency_key=idempotency_key
+        session, data=data, actor=user, now=now, idempotency_key=idempotency_key
     )
     if replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
+    else:
+        # The first wave goes out in the same transaction: a request is never
+        # stored without its offers (or its "unfilled" verdict).
+        workflow.dispatch_new_request(session, request, now=now, settings=settings)
     # Built before the commit, so SQLite's write lock is taken once per request.
-    view = service.to_public(session, request, actor=user, new=not replayed)
+    view = service.to_public(session, request, actor=user)
     session.commit()
     return view
 
@@ -77,8 +84,10 @@ def get_request(request_id: IdPath, session: SessionDep, user: CurrentUser) -> R
 def cancel_request(
     request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep, body: CancelBody | None = None
 ) -> RequestPublic:
+    now = clock.now()
     request = service.cancel_request(
-        session, request_id=request_id, actor=user, reason=body.reason if body else None, now=clock.now()
+        session, request_id=request_id, actor=user, reason=body.reason if body else None, now=now
     )
+    workflow.on_request_cancelled(session, request, now=now)
     session.commit()
     return service.to_public(session, request, actor=user)

@@ -190,6 +190,9 @@ def cancel_request(
     session: Session, *, request_id: int, actor: User, reason: str | None, now: datetime
 ) -> Request:
     request = get_request(session, request_id=request_id, actor=actor)
+    # Locked, so a mediator's accept in the same moment either lands first
+    # (and its assignment is cancelled here) or finds the request cancelled.
+    session.refresh(request, with_for_update=True)
     if request.status not in CANCELLABLE:
         raise Conflict(f"This request is {request.status} and can no longer be cancelled.")
     request.status = RequestStatus.cancelled

@@ -68,7 +68,7 @@ def test_caseworker_of_another_organisation_neither_sees_nor_cancels(
     refused = client.post(f"/api/v1/requests/{created['id']}/cancel", headers=other_caseworker.headers)
     assert refused.status_code == 404
     assert client.get("/api/v1/requests", headers=other_caseworker.headers).json()["total"] == 0
-    assert client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()["status"] == "open"
+    assert client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()["status"] != "cancelled"
 
 
 def test_colleague_of_the_same_organisation_sees_and_cancels(client: TestClient, caseworker: Staff, make_staff) -> None:  # type: ignore[no-untyped-def]

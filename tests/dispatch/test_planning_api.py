@@ -116,7 +116,7 @@ def test_optimize_plans_every_open_request_of_the_period(
     assert plan["filled"] == 3 and plan["unassigned"] == []
     assert {a["mediator_id"] for a in plan["assignments"]} == {helen, yonas}
     statuses = {r["status"] for r in client.get("/api/v1/requests", headers=coordinator.headers).json()["items"]}
-    assert statuses == {"open"}  # a plan is a proposal; nothing is written
+    assert statuses == {"offered"}  # a plan is a proposal; nothing is written
 
 
 def test_optimize_refuses_a_bad_period(client: TestClient, coordinator: Staff) -> None:

@@ -13,7 +13,7 @@ def test_caseworker_files_a_phone_request_and_gets_it_back(client: TestClient, c
     response = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["status"] == "open"
+    assert body["status"] == "unfilled"  # dispatched at once, and nobody in the (empty) pool speaks it
     assert body["language"] == "ti" and body["language_name"] == "Tigrinya"
     assert body["organisation_id"] == caseworker.organisation_id
     assert body["offers"] is None  # offers are for coordinators
@@ -102,7 +102,7 @@ def test_list_filters_by_status_language_and_period(client: TestClient, casework
         return [item["language"] for item in response.json()["items"]]
 
     assert languages(language="ar") == ["ar"]
-    assert sorted(languages(status="open")) == ["ar", "ti"]
+    assert sorted(languages(status="unfilled")) == ["ar", "ti"]
     assert languages(status="cancelled") == ["uk"]
     assert languages(**{"from": "2026-12-02T00:00:00+01:00"}) == ["ar"]
     assert sorted(languages(to="2026-12-02T00:00:00+01:00")) == ["ti", "uk"]
@@ -138,4 +138,4 @@ def test_every_change_writes_an_audit_event(client: TestClient, caseworker: Staf
     client.post(f"/api/v1/requests/{created['id']}/cancel", headers=caseworker.headers)
     with Session(engine) as session:
         actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "request"))]
-    assert actions == ["request.create", "request.cancel"]
+    assert actions == ["request.create", "request.unfilled", "request.cancel"]
