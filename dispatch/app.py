@@ -24,6 +24,8 @@ from dispatch.places.routes import router as places_router
 from dispatch.planning.routes import router as planning_router
 from dispatch.requests.routes import router as requests_router
 from dispatch.storage import make_engine, migrate
+from dispatch.stats.routes import router as stats_router
+from dispatch.web import pages as web_pages
 from dispatch.workflow import routes as workflow_routes
 
 log = logging.getLogger("sprachpool")
@@ -148,6 +150,8 @@ def create_app(
     app.include_router(mediators_router)
     app.include_router(requests_router)
     app.include_router(planning_router)
+    app.include_router(stats_router)
+    web_pages.install(app)
     app.include_router(outbox_routes.router)
     app.include_router(outbox_webhooks.router)
     app.include_router(workflow_routes.api)

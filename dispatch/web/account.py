@@ -1,0 +1,126 @@
+"""Pages for everyone: sign-in, sign-out, one-time sign-in links, language switch, start page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dispatch.deps import ClockDep, SessionDep, SettingsDep
+from dispatch.users.models import Role, User
+from dispatch.web import auth, links
+from dispatch.web.auth import CsrfChecked, OptionalWebUser
+from dispatch.web.rendering import LANG_COOKIE, LANGS, render
+
+router = APIRouter(include_in_schema=False)
+
+LANG_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def start_page(user: User) -> str:
+    """Each person's own start page: the dashboard or their organisation's requests."""
+    return "/dashboard" if user.role == Role.coordinator else "/requests"
+
+
+def safe_next(target: str | None, fallback: str) -> str:
+    """Only paths on this site, so `?next=` cannot send anyone elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target or len(target) > 500:
+        return fallback
+    if any(ord(c) < 32 for c in target):
+        return fallback
+    return target
+
+
+def _signed_in(request: Request, user: User, token: str, target: str) -> Response:
+    response = RedirectResponse(safe_next(target, start_page(user)), status_code=303)
+    response.set_cookie(
+        auth.SESSION_COOKIE, token, httponly=True, samesite="lax",
+        secure=auth.secure_cookies(request.app.state.settings), path="/",
+        max_age=int(auth.ABSOLUTE_LIFETIME.total_seconds()),
+    )
+    return response
+
+
+@router.get("/")
+def home(user: OptionalWebUser) -> RedirectResponse:
+    return RedirectResponse("/login" if user is None else start_page(user), status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request, user: OptionalWebUser, next: str | None = None) -> Response:  # noqa: A002
+    if user is not None:
+        return RedirectResponse(safe_next(next, start_page(user)), status_code=303)
+    return render(request, "login.html", {"next": safe_next(next, ""), "email": ""})
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+def login(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    next: Annotated[str, Form(max_length=500)] = "",  # noqa: A002
+) -> Response:
+    now = clock.now()
+    try:
+        user = auth.sign_in(session, email=email, password=password, now=now)
+    except auth.AccountLocked as exc:
+        session.commit()
+        minutes = max(1, int((exc.until - now).total_seconds() + 59) // 60)
+        return render(request, "login.html", {"next": safe_next(next, ""), "email": email,
+                                              "error": "locked", "minutes": minutes}, status_code=429)
+    except auth.InvalidCredentials:
+        session.commit()
+        return render(request, "login.html", {"next": safe_next(next, ""), "email": email, "error": "wrong"},
+                      status_code=401)
+    token = auth.start_session(session, user=user, now=now)
+    session.commit()
+    return _signed_in(request, user, token, next)
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request, session: SessionDep, clock: ClockDep) -> Response:
+    token = request.cookies.get(auth.SESSION_COOKIE)
+    if token:
+        auth.end_session(session, token=token, now=clock.now())
+        session.commit()
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(auth.SESSION_COOKIE, path="/")
+    return response
+
+
+@router.get("/login/link/{token}", response_class=HTMLResponse)
+def sign_in_link_page(request: Request, token: str) -> Response:
+    """Opening the link only shows a button: link previewers must not use it up."""
+    return render(request, "login_link.html", {"token": token})
+
+
+@router.post("/login/link/{token}", dependencies=[CsrfChecked])
+def sign_in_with_link(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    password: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    now = clock.now()
+    if password and len(password) < auth.MIN_PASSWORD_LENGTH:
+        return render(request, "login_link.html", {"token": token, "error": "short"}, status_code=422)
+    user = links.redeem_sign_in_link(session, token=token, now=now)
+    if password:
+        auth.set_password(session, user=user, password=password, now=now)
+    session_token = auth.start_session(session, user=user, now=now)
+    session.commit()
+    return _signed_in(request, user, session_token, start_page(user))
+
+
+@router.get("/lang/{code}")
+def switch_language(request: Request, code: str, settings: SettingsDep, next: str | None = None) -> Response:  # noqa: A002
+    response = RedirectResponse(safe_next(next, "/"), status_code=303)
+    if code in LANGS:
+        response.set_cookie(LANG_COOKIE, code, max_age=LANG_COOKIE_SECONDS, samesite="lax",
+                            secure=auth.secure_cookies(settings), httponly=True, path="/")
+    return response

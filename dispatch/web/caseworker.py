@@ -1,0 +1,99 @@
+"""The caseworker's pages: the request form and their organisation's requests.
+
+Coordinators may use them too (they see every organisation's requests).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from config import data as config_data
+from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
+from dispatch.errors import InvalidInput
+from dispatch.places.service import list_places
+from dispatch.requests import service as requests
+from dispatch.users.models import User
+from dispatch.web import forms, service
+from dispatch.web.auth import CsrfChecked, StaffPageUser
+from dispatch.web.rendering import page_lang, render
+
+router = APIRouter(include_in_schema=False)
+
+#: How far back "recent" requests reach in the list.
+RECENT = timedelta(days=14)
+
+
+def _form_page(request: Request, session: SessionDep, user: User, form: forms.RequestForm,
+               *, status_code: int = 200) -> HTMLResponse:
+    lang = page_lang(request)
+    names = {lang_.tag: lang_.de if lang == "de" else lang_.en for lang_ in config_data.languages().values()}
+    ordered = sorted(names.items(), key=lambda item: item[1].casefold())
+    return render(request, "caseworker/request_form.html", {
+        "form": form,
+        "languages": [forms.language_option(tag, name) for tag, name in ordered],
+        "places": list_places(session),
+        "qualifications": config_data.qualifications(),
+        "durations": forms.DURATIONS,
+        "address": forms.ADDRESS,
+    }, status_code=status_code, user=user)
+
+
+@router.get("/requests/new", response_class=HTMLResponse)
+def new_request(request: Request, session: SessionDep, user: StaffPageUser, clock: ClockDep,
+                settings: SettingsDep) -> HTMLResponse:
+    return _form_page(request, session, user, forms.RequestForm.blank(today=clock.now().astimezone(settings.tz).date()))
+
+
+@router.post("/requests/new", dependencies=[CsrfChecked])
+async def file_request(request: Request, session: SessionDep, user: StaffPageUser, clock: ClockDep,
+                       settings: SettingsDep) -> Response:
+    raw = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    form, data = forms.parse_request_form(raw, tz=settings.tz)
+    if data is None:
+        return _form_page(request, session, user, form, status_code=422)
+    try:
+        created, _replayed = requests.create_request(session, data=data, actor=user, now=clock.now())
+    except InvalidInput as exc:
+        session.rollback()
+        forms.service_error(form, field_name=exc.field, message=exc.message)
+        return _form_page(request, session, user, form, status_code=422)
+    session.commit()
+    return RedirectResponse(f"/requests?filed={created.id}", status_code=303)
+
+
+@router.get("/requests", response_class=HTMLResponse)
+def my_requests(
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    show: Literal["upcoming", "past"] = "upcoming",
+    filed: Annotated[int | None, Query(ge=1)] = None,
+    cancelled: Annotated[int | None, Query(ge=1)] = None,
+) -> HTMLResponse:
+    """Upcoming (and today's) requests, or the past ones, with their live status."""
+    now = clock.now()
+    midnight = datetime.combine(now.astimezone(settings.tz).date(), time(0), tzinfo=settings.tz)
+    if show == "upcoming":
+        rows, total = requests.list_requests(session, actor=user, start_from=midnight, limit=300)
+    else:
+        rows, total = requests.list_requests(session, actor=user, start_from=midnight - RECENT,
+                                             start_to=midnight, limit=300)
+        rows.reverse()
+    return render(request, "caseworker/requests.html", {
+        "rows": service.request_rows(session, rows, now=now), "total": total, "show": show,
+        "filed": filed, "cancelled": cancelled,
+    }, user=user)
+
+
+@router.post("/requests/{request_id}/cancel", dependencies=[CsrfChecked])
+def cancel(request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep) -> Response:
+    requests.cancel_request(session, request_id=request_id, actor=user, reason="cancelled on the web page",
+                            now=clock.now())
+    session.commit()
+    return RedirectResponse(f"/requests?cancelled={request_id}", status_code=303)

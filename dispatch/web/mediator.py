@@ -1,0 +1,52 @@
+"""A mediator's personal page (the link in their confirmations): upcoming jobs, pause, resume.
+
+No account and no password: the link is the key, valid for this one page
+and only until it expires. Forms on it carry a CSRF token bound to the link.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from dispatch.deps import ClockDep, SessionDep
+from dispatch.mediators import service as mediators
+from dispatch.mediators.schemas import MediatorUpdate
+from dispatch.web import links, service
+from dispatch.web.auth import CsrfChecked
+from dispatch.web.rendering import render
+
+router = APIRouter(prefix="/m", include_in_schema=False)
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+def personal_page(request: Request, token: str, session: SessionDep, clock: ClockDep,
+                  done: Literal["paused", "resumed"] | None = None) -> HTMLResponse:
+    now = clock.now()
+    mediator = links.mediator_for_link(session, token=token, now=now)
+    return render(request, "mediator/page.html", {
+        "mediator": mediator, "jobs": service.upcoming_jobs(session, mediator_id=mediator.id, now=now),  # type: ignore[arg-type]
+        "token": token, "done": done,
+    }, lang="en" if mediator.message_locale == "en" else "de")
+
+
+def _set_paused(token: str, session: SessionDep, clock: ClockDep, *, paused: bool) -> Response:
+    now = clock.now()
+    mediator = links.mediator_for_link(session, token=token, now=now)
+    mediators.update_mediator(session, mediator_id=mediator.id, data=MediatorUpdate(paused=paused),  # type: ignore[arg-type]
+                              actor=None, now=now)
+    session.commit()
+    return RedirectResponse(f"/m/{token}?done={'paused' if paused else 'resumed'}", status_code=303)
+
+
+@router.post("/{token}/pause", dependencies=[CsrfChecked])
+def pause(token: str, session: SessionDep, clock: ClockDep) -> Response:
+    """No new offers until the mediator resumes; jobs already accepted stay."""
+    return _set_paused(token, session, clock, paused=True)
+
+
+@router.post("/{token}/resume", dependencies=[CsrfChecked])
+def resume(token: str, session: SessionDep, clock: ClockDep) -> Response:
+    return _set_paused(token, session, clock, paused=False)

@@ -1,0 +1,79 @@
+"""Wire the web pages into the app: routers, static files, HTML error pages.
+
+The API keeps its JSON errors; a person in a browser gets a page in their
+language instead, and a page that needs sign-in sends them to /login.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from dispatch.errors import SprachpoolError
+from dispatch.web import account, caseworker, coordinator, mediator
+from dispatch.web.auth import CsrfRefused, SignInRequired
+from dispatch.web.links import LinkInvalid
+from dispatch.web.rendering import HERE, render
+
+#: Addresses that are not pages: their errors stay JSON.
+NOT_PAGES = ("/api/", "/webhooks/", "/health", "/docs", "/redoc", "/openapi.json")
+
+
+def is_page(request: Request) -> bool:
+    return not request.url.path.startswith(NOT_PAGES)
+
+
+def _error_page(request: Request, status_code: int, kind: str, message: str | None = None) -> Response:
+    return render(request, "error.html", {"kind": kind, "status_code": status_code, "message": message},
+                  status_code=status_code)
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for module in (account, caseworker, coordinator, mediator):
+        app.include_router(module.router)
+
+    json_handlers: dict[Any, Any] = dict(app.exception_handlers)
+
+    async def domain(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SprachpoolError)
+        if not is_page(request):
+            return await json_handlers[SprachpoolError](request, exc)  # type: ignore[no-any-return]
+        if isinstance(exc, SignInRequired):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        if isinstance(exc, CsrfRefused):
+            return _error_page(request, 403, "csrf")
+        if isinstance(exc, LinkInvalid):
+            return _error_page(request, 410, "link", exc.message)
+        kind = {403: "forbidden", 404: "not_found", 409: "conflict"}.get(exc.status_code, "invalid")
+        return _error_page(request, exc.status_code, kind, exc.message)
+
+    async def http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if not is_page(request):
+            return await json_handlers[StarletteHTTPException](request, exc)  # type: ignore[no-any-return]
+        kind = {404: "not_found", 405: "not_allowed"}.get(exc.status_code, "invalid")
+        return _error_page(request, exc.status_code, kind)
+
+    async def validation(request: Request, exc: Exception) -> Response:
+        if not is_page(request):
+            return await json_handlers[RequestValidationError](request, exc)  # type: ignore[no-any-return]
+        return _error_page(request, 422, "invalid")
+
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        response: Response = await json_handlers[Exception](request, exc)  # logs it
+        if not is_page(request):
+            return response
+        return _error_page(request, 500, "internal")
+
+    app.add_exception_handler(SprachpoolError, domain)
+    app.add_exception_handler(StarletteHTTPException, http)
+    app.add_exception_handler(RequestValidationError, validation)
+    app.add_exception_handler(Exception, unexpected)

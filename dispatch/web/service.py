@@ -1,0 +1,174 @@
+"""What the pages show, read in a few queries: request rows with their live
+status, the coordinator's day view, a mediator's upcoming jobs.
+
+These are read models; every change goes through the domain services.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, func, select
+
+from dispatch.mediators.models import Mediator
+from dispatch.offers.models import Assignment, Offer, OfferStatus
+from dispatch.outbox.models import Message
+from dispatch.places.models import Place
+from dispatch.requests.models import Mode, Request, RequestStatus
+from dispatch.users.models import Organisation
+
+#: An assigned request not reconfirmed by this long before its start is at risk.
+AT_RISK_WITHIN = timedelta(hours=4)
+#: How many days the dashboard shows at most.
+MAX_DASHBOARD_DAYS = 14
+LIVE_STATUSES = (RequestStatus.open, RequestStatus.offered, RequestStatus.assigned, RequestStatus.unfilled)
+
+
+@dataclass
+class RequestRow:
+    """A request with what a person wants to know about it at a glance."""
+
+    request: Request
+    place: Place | None = None
+    organisation_name: str = ""
+    offers_asked: int = 0
+    offers_declined: int = 0
+    offers_pending: int = 0
+    assignment: Assignment | None = None
+    mediator: Mediator | None = None
+    at_risk: bool = False
+
+    @property
+    def next_step(self) -> str | None:
+        """For an unfilled request: what the caseworker can do instead.
+
+        An in-person job may find someone by phone or video; otherwise a
+        professional interpreting service is the way left.
+        """
+        if self.request.status != RequestStatus.unfilled:
+            return None
+        return "remote" if self.request.mode == Mode.in_person else "professional"
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.request.status == RequestStatus.unfilled or self.at_risk
+
+
+def is_at_risk(assignment: Assignment | None, request: Request, *, now: datetime) -> bool:
+    """Flagged by the workflow, or held without reconfirmation and starting within 4 hours."""
+    if assignment is None or request.status != RequestStatus.assigned:
+        return False
+    if assignment.at_risk_at is not None:
+        return True
+    return assignment.reconfirmed_at is None and now <= request.start <= now + AT_RISK_WITHIN
+
+
+def request_rows(session: Session, requests: list[Request], *, now: datetime) -> list[RequestRow]:
+    """Rows for many requests in four queries, in the order given."""
+    ids = [r.id for r in requests]
+    rows = [RequestRow(request=r) for r in requests]
+    if not ids:
+        return rows
+    by_id = {row.request.id: row for row in rows}
+    place_ids = {r.place_id for r in requests if r.place_id}
+    places = {p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(place_ids)))} if place_ids else {}
+    organisations = dict(session.exec(
+        select(Organisation.id, Organisation.name).where(col(Organisation.id).in_({r.organisation_id for r in requests}))
+    ).all())
+    for request_id, status, count in session.exec(
+        select(Offer.request_id, Offer.status, func.count()).where(col(Offer.request_id).in_(ids))
+        .group_by(col(Offer.request_id), col(Offer.status))
+    ):
+        row = by_id[request_id]
+        row.offers_asked += count
+        if status == OfferStatus.declined:
+            row.offers_declined += count
+        elif status == OfferStatus.pending:
+            row.offers_pending += count
+    for assignment, mediator in session.exec(
+        select(Assignment, Mediator).join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
+        .where(col(Assignment.request_id).in_(ids), col(Assignment.cancelled_at).is_(None))
+    ):
+        row = by_id[assignment.request_id]
+        row.assignment, row.mediator = assignment, mediator
+    for row in rows:
+        row.place = places.get(row.request.place_id) if row.request.place_id else None
+        row.organisation_name = organisations.get(row.request.organisation_id, "")
+        row.at_risk = is_at_risk(row.assignment, row.request, now=now)
+    return rows
+
+
+@dataclass
+class DayColumn:
+    day: date
+    rows: list[RequestRow] = field(default_factory=list)
+
+
+@dataclass
+class Dashboard:
+    attention: list[RequestRow]
+    days: list[DayColumn]
+    counts: dict[str, int]
+
+
+def _local_midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz)
+
+
+def dashboard(session: Session, *, now: datetime, tz: ZoneInfo, days: int) -> Dashboard:
+    """Today and the next days; what needs the coordinator first (unfilled, at risk).
+
+    Unfilled requests are listed on top even when they started earlier
+    today, so nothing drops off the screen unseen.
+    """
+    days = max(1, min(days, MAX_DASHBOARD_DAYS))
+    today = now.astimezone(tz).date()
+    start, end = _local_midnight(today, tz), _local_midnight(today + timedelta(days=days), tz)
+    requests = list(session.exec(
+        select(Request).where(col(Request.start) >= start, col(Request.start) < end)
+        .order_by(col(Request.start), col(Request.id))
+    ))
+    rows = request_rows(session, requests, now=now)
+    columns = {today + timedelta(days=i): DayColumn(day=today + timedelta(days=i)) for i in range(days)}
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        columns[row.request.start.astimezone(tz).date()].rows.append(row)
+        counts[row.request.status] += 1
+        if row.at_risk:
+            counts["at_risk"] += 1
+    attention = sorted(
+        (row for row in rows if row.needs_attention),
+        key=lambda row: (row.request.status != RequestStatus.unfilled, row.request.start),
+    )
+    return Dashboard(attention=attention, days=list(columns.values()), counts=dict(counts))
+
+
+def upcoming_jobs(session: Session, *, mediator_id: int, now: datetime) -> list[RequestRow]:
+    """A mediator's jobs that have not ended yet, soonest first."""
+    requests = list(session.exec(
+        select(Request).join(Assignment, col(Assignment.request_id) == col(Request.id))
+        .where(col(Assignment.mediator_id) == mediator_id, col(Assignment.cancelled_at).is_(None),
+               col(Request.status) == RequestStatus.assigned, col(Request.end) > now)
+        .order_by(col(Request.start))
+    ))
+    return request_rows(session, requests, now=now)
+
+
+def requests_by_ids(session: Session, ids: list[int]) -> list[Request]:
+    if not ids:
+        return []
+    return list(session.exec(select(Request).where(col(Request.id).in_(ids)).order_by(col(Request.start))))
+
+
+def message_log(session: Session, *, status: str | None, limit: int, offset: int) -> tuple[list[Message], int]:
+    """Messages newest first, optionally of one delivery status."""
+    query = select(Message)
+    if status:
+        query = query.where(Message.status == status)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = list(session.exec(query.order_by(col(Message.created_at).desc(), col(Message.id).desc())
+                             .limit(limit).offset(offset)))
+    return rows, total

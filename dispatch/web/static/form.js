@@ -1,0 +1,26 @@
+// Progressive enhancement for the request form: the place fields only matter
+// for in-person appointments, and the address fields only for "other address".
+// Without JavaScript every field is shown and the server ignores what is not needed.
+(function () {
+  "use strict";
+  var form = document.querySelector(".request-form");
+  if (!form) { return; }
+  var where = document.getElementById("where");
+  var place = document.getElementById("place");
+  var addressFields = ["address", "lat", "lon"].map(function (id) {
+    return document.getElementById(id).closest(".field");
+  });
+  var hint = document.getElementById("coords-hint");
+  function update() {
+    var mode = form.querySelector("input[name=mode]:checked");
+    var inPerson = !mode || mode.value === "in_person";
+    where.hidden = !inPerson;
+    var other = place.value === "address";
+    addressFields.forEach(function (field) { field.hidden = !other; });
+    hint.hidden = !other;
+  }
+  form.addEventListener("change", update);
+  update();
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+})();
