@@ -71,9 +71,9 @@ def handle_inbound(session: Session, *, sender: str, body: str, now: datetime, s
                           place=fields["place"])
         return _reply("offer_withdrawn", locale, language=fields["language"], start=request.start)
     outcome = service.decline_offer(session, offer, now=now, settings=settings, via="sms")
-    if outcome == Outcome.declined:
+    if outcome in (Outcome.declined, Outcome.already_answered):
         return _reply("sms_decline_ok", locale)
-    return _reply("sms_unknown_code", locale, code=command.code)
+    return _reply("offer_withdrawn", locale, language=fields["language"], start=request.start)
 
 
 def _offer_for(session: Session, mediator: Mediator, code: str | None, *, now: datetime) -> Offer | None:
@@ -91,7 +91,15 @@ def _offer_for(session: Session, mediator: Mediator, code: str | None, *, now: d
             return pending[0]
         unconfirmed = [o for o in live if o.status == OfferStatus.accepted and _unconfirmed(session, o)]
         return unconfirmed[0] if not pending and len(unconfirmed) == 1 else None
-    return next((o for o in live if o.short_code == code), None)
+    match = next((o for o in live if o.short_code == code), None)
+    if match is None:
+        # A code from an offer that was filled or ran out: say so, rather than "unknown".
+        match = session.exec(
+            select(Offer).join(Request, col(Request.id) == col(Offer.request_id))
+            .where(Offer.mediator_id == mediator.id, Offer.short_code == code, col(Request.end) > now)
+            .order_by(col(Offer.id).desc())
+        ).first()
+    return match
 
 
 def _unconfirmed(session: Session, offer: Offer) -> bool:

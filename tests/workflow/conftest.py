@@ -30,22 +30,22 @@ def settings(settings: Settings) -> Settings:
 
 def tigrinya_speaker(number: int, **overrides: object) -> dict[str, object]:
     """A mediator who speaks Tigrinya and is free all Tuesday, by phone."""
-    return mediator_payload(
-        name=f"Mediator {number}",
-        phone=f"+49151000{number:05d}",
-        email=f"m{number}@example.org",
-        languages=[{"language": "ti", "level": "native"}],
-        gender=None,
-        home={"lat": 51.7561 + number * 0.001, "lon": 8.0452},
-        max_travel_km=50,
-        max_hours_per_week=None,
-        qualifications=[],
-        channels=["sms"],
-        message_locale="de",
-        availability=[{"weekday": day, "start": "06:00", "end": "22:00"}
-                      for day in ("mon", "tue", "wed", "thu", "fri")],
-        **overrides,
-    )
+    fields: dict[str, object] = {
+        "name": f"Mediator {number}",
+        "phone": f"+49151000{number:05d}",
+        "email": f"m{number}@example.org",
+        "languages": [{"language": "ti", "level": "native"}],
+        "gender": None,
+        "home": {"lat": 51.7561 + number * 0.001, "lon": 8.0452},
+        "max_travel_km": 50,
+        "max_hours_per_week": None,
+        "qualifications": [],
+        "channels": ["sms"],
+        "message_locale": "de",
+        "availability": [{"weekday": day, "start": "06:00", "end": "22:00"}
+                         for day in ("mon", "tue", "wed", "thu", "fri")],
+    }
+    return mediator_payload(**{**fields, **overrides})
 
 
 @pytest.fixture

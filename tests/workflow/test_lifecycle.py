@@ -337,3 +337,25 @@ def test_a_no_show_is_recorded_by_the_caseworker(
     assert client.post(f"/api/v1/requests/{created['id']}/no-show", headers=caseworker.headers).status_code == 200
     with Session(engine) as session:
         assert session.exec(select(Assignment)).one().no_show is True
+
+
+def test_link_tokens_are_long_random_single_use_and_stored_only_hashed(
+    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox, engine: Engine
+) -> None:
+    import hashlib
+
+    import sqlalchemy as sa
+
+    make_pool(3)
+    file_request(client, caseworker)
+    tokens = list(outbox.links().values())
+    assert len(set(tokens)) == 3 and all(len(t) >= 22 for t in tokens)  # 128 random bits each
+    with engine.connect() as connection:
+        dump = " ".join(str(v) for table in ("offer", "offer_link", "deadline", "audit_event")
+                        for row in connection.execute(sa.text(f"SELECT * FROM {table}")) for v in row)
+    assert not any(t in dump for t in tokens)
+    assert all(hashlib.sha256(t.encode()).hexdigest() in dump for t in tokens)
+    declined = client.post(f"/o/{tokens[0]}/decline", follow_redirects=False)
+    assert declined.status_code == 303
+    reused = client.post(f"/o/{tokens[0]}/accept")
+    assert reused.status_code == 409 and "Schon beantwortet" in reused.text

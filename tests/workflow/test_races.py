@@ -1,0 +1,159 @@
+"""Races decided by the database: many accepts at once, accept against cancel, decline against expiry."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from config.settings import Settings
+from dispatch.clock import ManualClock
+from dispatch.offers.models import Assignment, Offer
+from dispatch.requests.models import Request
+from dispatch.storage import make_engine
+from dispatch.users.models import User
+from dispatch.workflow import deadlines, service
+from dispatch.workflow.models import Deadline
+from tests.conftest import Staff, request_payload
+from tests.workflow.conftest import Outbox
+
+
+def writer(engine: Engine) -> Session:
+    """A session like a route's: on SQLite its transaction takes the write lock at BEGIN."""
+    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+    return Session(bind, expire_on_commit=False)
+
+
+def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
+    """Run `work(i)` in `count` threads released together by a barrier."""
+    barrier = threading.Barrier(count)
+    results: list[Any] = [None] * count
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = work(index)
+        except Exception as exc:  # noqa: BLE001 - reported in the results, so the test shows it
+            results[index] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+@pytest.fixture
+def racing_engine(database_url: str, engine: Engine) -> Engine:
+    """One connection per thread, so the database, not a pool, decides who waits."""
+    racing = make_engine(database_url, poolclass=sa.pool.NullPool)
+    yield racing  # type: ignore[misc]
+    racing.dispose()
+
+
+def test_fifty_concurrent_accepts_give_exactly_one_assignment(
+    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
+    racing_engine: Engine, clock: ManualClock, settings: Settings,
+) -> None:
+    make_pool(50)
+    created = client.post("/api/v1/requests", json=request_payload(broadcast=True), headers=caseworker.headers).json()
+    tokens = list(outbox.links().values())
+    assert len(tokens) == 50
+
+    def accept(index: int) -> str:
+        with writer(racing_engine) as session:
+            offer = service.find_offer(session, tokens[index], now=clock.now())
+            assert offer is not None
+            outcome = service.accept_offer(session, offer, now=clock.now(), settings=settings)
+            session.commit()
+            return outcome.value
+
+    outcomes = Counter(at_once(50, accept))
+    assert outcomes == {"accepted": 1, "filled": 49}, outcomes
+    with Session(racing_engine) as session:
+        assignments = list(session.exec(select(Assignment).where(Assignment.request_id == created["id"])))
+        assert len(assignments) == 1
+        statuses = Counter(o.status for o in session.exec(select(Offer)))
+        assert statuses == {"accepted": 1, "withdrawn": 49}
+        winner = session.exec(select(Offer).where(Offer.status == "accepted")).one()
+        assert assignments[0].offer_id == winner.id and assignments[0].mediator_id == winner.mediator_id
+    assert len(outbox.messages("assignment_confirmed_mediator")) == 1
+
+
+def test_accept_against_cancel_never_leaves_a_live_assignment_on_a_cancelled_request(
+    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
+    racing_engine: Engine, clock: ManualClock, settings: Settings,
+) -> None:
+    make_pool(3)
+    for round_ in range(6):
+        start = f"2026-12-0{1 + round_ % 5}T{9 + round_:02d}:00:00+01:00"
+        end = f"2026-12-0{1 + round_ % 5}T{10 + round_:02d}:00:00+01:00"
+        created = client.post("/api/v1/requests", json=request_payload(start=start, end=end),
+                              headers=caseworker.headers).json()
+        with Session(racing_engine) as session:
+            offer_ids = [o.id for o in session.exec(select(Offer).where(Offer.request_id == created["id"]))]
+            actor = session.get(User, caseworker.user_id)
+
+        def act(index: int, created: dict = created, actor: User | None = actor,  # type: ignore[type-arg]
+                offer_ids: list[int | None] = offer_ids) -> str:
+            with writer(racing_engine) as session:
+                if index == 0:
+                    from dispatch.requests.service import cancel_request
+
+                    request = cancel_request(session, request_id=created["id"], actor=actor,  # type: ignore[arg-type]
+                                             reason=None, now=clock.now())
+                    service.on_request_cancelled(session, request, now=clock.now())
+                    session.commit()
+                    return "cancelled"
+                offer = session.get(Offer, offer_ids[index - 1])
+                outcome = service.accept_offer(session, offer, now=clock.now(), settings=settings)  # type: ignore[arg-type]
+                session.commit()
+                return outcome.value
+
+        results = at_once(1 + len(offer_ids), act)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        with Session(racing_engine) as session:
+            assert session.get(Request, created["id"]).status == "cancelled"  # type: ignore[union-attr]
+            live = session.exec(select(Assignment).where(Assignment.request_id == created["id"],
+                                                         col(Assignment.cancelled_at).is_(None))).all()
+            assert live == []
+            assert {o.status for o in session.exec(select(Offer).where(Offer.request_id == created["id"]))} <= {
+                "withdrawn", "accepted"}
+
+
+def test_declines_and_the_expiry_job_at_once_send_one_next_wave(
+    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
+    racing_engine: Engine, clock: ManualClock, settings: Settings,
+) -> None:
+    from datetime import timedelta
+
+    make_pool(9)
+    created = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
+    tokens = list(outbox.links().values())
+    clock.advance(timedelta(minutes=59, seconds=59))
+
+    def act(index: int) -> str:
+        if index == len(tokens):
+            clock_later = ManualClock(clock.now() + timedelta(seconds=1))
+            return f"fired {deadlines.run_due(racing_engine, clock=clock_later, settings=settings)}"
+        with writer(racing_engine) as session:
+            offer = service.find_offer(session, tokens[index], now=clock.now())
+            outcome = service.decline_offer(session, offer, now=clock.now(), settings=settings)  # type: ignore[arg-type]
+            session.commit()
+            return outcome.value
+
+    results = at_once(len(tokens) + 1, act)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    with Session(racing_engine) as session:
+        waves = Counter(o.wave for o in session.exec(select(Offer).where(Offer.request_id == created["id"])))
+        assert waves[2] == 3 and 3 not in waves, waves
+        open_deadlines = session.exec(select(Deadline).where(col(Deadline.done_at).is_(None))).all()
+        assert [d.sequence for d in open_deadlines] == [2]

@@ -1,0 +1,113 @@
+"""Mediators answer by SMS: JA/NEIN with a code, a bare JA, STOP/START, and anything else."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from xml.etree import ElementTree
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+from twilio.request_validator import RequestValidator
+
+from config.settings import Settings
+from dispatch.mediators.models import Mediator
+from dispatch.offers.models import Assignment
+from tests.conftest import Staff, request_payload
+from tests.workflow.conftest import Outbox
+
+AUTH_TOKEN = "twilio-test-auth-token"
+URL = "https://sprachpool.test/webhooks/twilio/sms"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"twilio_auth_token": SecretStr(AUTH_TOKEN)})
+
+
+def sms(client: TestClient, sender: str, text: str, *, token: str = AUTH_TOKEN) -> tuple[int, str]:
+    form = {"From": sender, "To": "+4925210000000", "Body": text, "MessageSid": "SM" + "0" * 32}
+    signature = RequestValidator(token).compute_signature(URL, form)
+    response = client.post("/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signature})
+    if response.status_code != 200:
+        return response.status_code, response.text
+    reply = ElementTree.fromstring(response.text).findtext("Message") or ""
+    return response.status_code, reply
+
+
+def code_for(outbox: Outbox, phone: str) -> str:
+    body = next(m.body for m in outbox.messages("offer", "sms") if m.recipient == phone)
+    return body.split("JA ")[1].split()[0]
+
+
+def test_ja_with_the_code_accepts_and_nein_declines(
+    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox, engine: Engine
+) -> None:
+    make_pool(3)
+    created = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
+    phones = list(outbox.links())
+    status, reply = sms(client, phones[1], f"nein {code_for(outbox, phones[1])}")
+    assert status == 200 and "abgesagt" in reply
+    status, reply = sms(client, phones[0], f"Ja {code_for(outbox, phones[0])}")
+    assert status == 200 and "gehört Ihnen" in reply
+    view = client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()
+    assert view["status"] == "assigned"
+    # the third one is too late, and is told so
+    status, reply = sms(client, phones[2], f"JA {code_for(outbox, phones[2])}")
+    assert status == 200 and "nicht mehr frei" in reply
+    with Session(engine) as session:
+        assert len(session.exec(select(Assignment)).all()) == 1
+
+
+def test_a_bare_ja_works_only_with_exactly_one_open_offer(
+    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox
+) -> None:
+    make_pool(1)
+    client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers)
+    client.post("/api/v1/requests", json=request_payload(start="2026-12-02T09:00:00+01:00",
+                                                         end="2026-12-02T10:00:00+01:00"), headers=caseworker.headers)
+    [phone] = set(outbox.links())
+    status, reply = sms(client, phone, "JA")
+    assert status == 200 and "unbekannt" in reply  # two offers: which one? nothing happens
+    status, reply = sms(client, phone, "JA 0000")
+    assert "unbekannt" in reply
+
+
+def test_stop_pauses_and_start_resumes_with_a_confirmation(
+    client: TestClient, make_pool: Callable[..., list[int]], engine: Engine
+) -> None:
+    [mediator_id] = make_pool(1)
+    status, reply = sms(client, "+49 151 00000001", "STOP")
+    assert status == 200 and "pausiert" in reply
+    with Session(engine) as session:
+        assert session.get(Mediator, mediator_id).paused is True  # type: ignore[union-attr]
+    status, reply = sms(client, "+4915100000001", "start")
+    assert "wieder" in reply
+    with Session(engine) as session:
+        assert session.get(Mediator, mediator_id).paused is False  # type: ignore[union-attr]
+
+
+def test_anything_else_gets_help_and_strangers_change_nothing(
+    client: TestClient, make_pool: Callable[..., list[int]]
+) -> None:
+    make_pool(1)
+    for text in ["Hallo?", "", "JA JA JA JA", "🙂", "x" * 1000]:
+        status, reply = sms(client, "+4915100000001", text)
+        assert status == 200 and "JA" in reply, text
+    status, reply = sms(client, "+4917699999999", "STOP")
+    assert status == 200 and "JA" in reply
+    status, _ = sms(client, "not a number", "JA 1234")
+    assert status == 200
+
+
+def test_a_forged_or_missing_signature_is_refused(client: TestClient, make_pool: Callable[..., list[int]],
+                                                  engine: Engine) -> None:
+    [mediator_id] = make_pool(1)
+    status, _ = sms(client, "+4915100000001", "STOP", token="not-the-auth-token")
+    assert status == 403
+    response = client.post("/webhooks/twilio/sms", data={"From": "+4915100000001", "Body": "STOP"})
+    assert response.status_code == 403
+    with Session(engine) as session:
+        assert session.get(Mediator, mediator_id).paused is False  # type: ignore[union-attr]
