@@ -60,20 +60,29 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     from dispatch.users import service as users
     from dispatch.users.models import Role
 
+    from dispatch.web.auth import MIN_PASSWORD_LENGTH
+    from dispatch.web.links import issue_sign_in_link
+
     password = None
     if args.password:
         password = getpass.getpass("password: ")
-        if len(password) < 10:
-            print("error: a password needs at least 10 characters", file=sys.stderr)
-            return 2
+    elif args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        print(f"error: a password needs at least {MIN_PASSWORD_LENGTH} characters", file=sys.stderr)
+        return 2
     now = SystemClock().now()
     with unit_of_work(_engine()) as session:
         organisation = users.get_or_create_organisation(session, name=args.organisation, now=now)
         user = users.create_user(session, email=args.email, name=args.name or args.email,
                                  role=Role(args.role), organisation=organisation, password=password, now=now)
         token = users.issue_token(session, user=user, now=now)
+        link = issue_sign_in_link(session, user=user, now=now) if args.link else None
     print(f"user {args.email} ({args.role}, {args.organisation}) created")
     print(f"API token (shown once, store it now): {token}")
+    if link is not None:
+        base = get_settings().public_base_url.rstrip("/")
+        print(f"one-time sign-in link (valid 48 hours, works once): {base}{link}")
     return 0
 
 
@@ -154,7 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name")
     add.add_argument("--role", choices=["coordinator", "caseworker"], required=True)
     add.add_argument("--organisation", required=True, help="organisation name; created if new")
-    add.add_argument("--password", action="store_true", help="also set a password (asked for)")
+    secret = add.add_mutually_exclusive_group()
+    secret.add_argument("--password", action="store_true", help="also set a password (asked for)")
+    secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    add.add_argument("--link", action="store_true", help="print a one-time sign-in link for the web pages")
     add.set_defaults(func=cmd_user_add)
 
     mediators = commands.add_parser("mediators", help="the pool").add_subparsers(dest="mediators_command", required=True)

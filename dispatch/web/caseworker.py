@@ -18,6 +18,7 @@ from dispatch.places.service import list_places
 from dispatch.requests import service as requests
 from dispatch.users.models import User
 from dispatch.web import forms, service
+from dispatch.workflow import service as workflow
 from dispatch.web.auth import CsrfChecked, StaffPageUser
 from dispatch.web.rendering import page_lang, render
 
@@ -55,12 +56,15 @@ async def file_request(request: Request, session: SessionDep, user: StaffPageUse
     form, data = forms.parse_request_form(raw, tz=settings.tz)
     if data is None:
         return _form_page(request, session, user, form, status_code=422)
+    now = clock.now()
     try:
-        created, _replayed = requests.create_request(session, data=data, actor=user, now=clock.now())
+        created, _replayed = requests.create_request(session, data=data, actor=user, now=now)
     except InvalidInput as exc:
         session.rollback()
         forms.service_error(form, field_name=exc.field, message=exc.message)
         return _form_page(request, session, user, form, status_code=422)
+    # The first wave goes out in the same transaction, as for the JSON API.
+    workflow.dispatch_new_request(session, created, now=now, settings=settings)
     session.commit()
     return RedirectResponse(f"/requests?filed={created.id}", status_code=303)
 
@@ -93,7 +97,9 @@ def my_requests(
 
 @router.post("/requests/{request_id}/cancel", dependencies=[CsrfChecked])
 def cancel(request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep) -> Response:
-    requests.cancel_request(session, request_id=request_id, actor=user, reason="cancelled on the web page",
-                            now=clock.now())
+    now = clock.now()
+    cancelled_request = requests.cancel_request(session, request_id=request_id, actor=user,
+                                                reason="cancelled on the web page", now=now)
+    workflow.on_request_cancelled(session, cancelled_request, now=now)
     session.commit()
     return RedirectResponse(f"/requests?cancelled={request_id}", status_code=303)

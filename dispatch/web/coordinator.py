@@ -20,11 +20,12 @@ from dispatch.requests import service as requests
 from dispatch.requests.models import RequestStatus
 from dispatch.stats import service as stats
 from dispatch.stats.routes import csv_response
-from dispatch.validation import normalise_language
+from dispatch.validation import MAX_ID, normalise_language
 from dispatch.web import charts, service
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, page_lang, render
+from dispatch.workflow import service as workflow
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -65,6 +66,28 @@ def request_detail(request: Request, request_id: IdPath, session: SessionDep, us
         "r": found, "public": public, "row": row, "ranking": ranking, "assigned": assigned, "freed": freed,
         "can_override": found.status != RequestStatus.cancelled and found.start > now,
     }, user=user)
+
+
+@router.post("/requests/{request_id}/assign", dependencies=[CsrfChecked])
+def assign(request_id: IdPath, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep,
+           settings: SettingsDep, mediator_id: Annotated[int, Form(ge=1, le=MAX_ID)],
+           next: Annotated[str, Form(max_length=500)] = "") -> Response:  # noqa: A002
+    """The one-click override: this mediator gets the job, pending offers are withdrawn."""
+    workflow.assign_directly(session, request_id=request_id, mediator_id=mediator_id, actor=user,
+                             now=clock.now(), settings=settings, reason="assigned on the dashboard")
+    session.commit()
+    return RedirectResponse(safe_next(next, f"/dashboard/requests/{request_id}?assigned={mediator_id}"),
+                            status_code=303)
+
+
+@router.post("/assignments/{assignment_id}/cancel", dependencies=[CsrfChecked])
+def free_assignment(assignment_id: IdPath, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep,
+                    settings: SettingsDep) -> Response:
+    """The mediator dropped out: the request is offered again at once."""
+    freed = workflow.cancel_assignment(session, assignment_id=assignment_id, actor=user, now=clock.now(),
+                                       settings=settings, reason="cancelled on the dashboard")
+    session.commit()
+    return RedirectResponse(f"/dashboard/requests/{freed.id}?freed=1", status_code=303)
 
 
 # --- the pool -------------------------------------------------------------------------------

@@ -126,6 +126,12 @@ class Formatter:
     def mode(self, mode: str) -> str:
         return self.t(i18n.MODE_DE.get(str(mode), str(mode)))
 
+    def level(self, level: str) -> str:
+        return self.t(i18n.LEVEL_DE.get(str(level), str(level)))
+
+    def travel(self, mode: str) -> str:
+        return self.t(i18n.TRAVEL_DE.get(str(mode), str(mode)))
+
 
 def formatter(request: Request) -> Formatter:
     return Formatter(lang=page_lang(request), tz=get_settings(request).tz)
