@@ -1,0 +1,84 @@
+"""A mediator's personal link: upcoming jobs, pause and resume; single-purpose, expiring, hashed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from dispatch.clock import ManualClock
+from dispatch.mediators.models import Mediator
+from dispatch.offers.models import Assignment, AssignmentSource
+from dispatch.requests.models import Request, RequestStatus
+from dispatch.storage import unit_of_work
+from dispatch.users.models import User
+from dispatch.web.links import MEDIATOR_LINK_LIFETIME, issue_mediator_link, issue_sign_in_link
+from tests.web.conftest import Person, csrf_of, update_row
+
+
+def _link(engine: Engine, clock: ManualClock, mediator_id: int) -> str:
+    with unit_of_work(engine) as session:
+        return issue_mediator_link(session, mediator_id=mediator_id, now=clock.now())
+
+
+def test_link_shows_upcoming_jobs_and_pauses_and_resumes(
+    web: TestClient, add_mediator: Callable[..., int], case_person: Person, file_request: Callable[..., Request],
+    place: object, engine: Engine, clock: ManualClock,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad")
+    job = file_request(case_person, mode="in_person", place_id=place.id, contact_name="Frau Peters")  # type: ignore[attr-defined]
+    with unit_of_work(engine) as session:
+        session.add(Assignment(request_id=job.id, mediator_id=mediator_id, source=AssignmentSource.coordinator,  # type: ignore[arg-type]
+                               created_at=clock.now()))
+    update_row(engine, job, status=RequestStatus.assigned)
+    path = _link(engine, clock, mediator_id)
+    assert path.startswith("/m/")
+    page = web.get(path)
+    assert page.status_code == 200 and "Hallo Amina" in page.text
+    assert "Rathaus Beckum" in page.text and "Frau Peters" in page.text and "Bürgerbüro" in page.text
+    paused = web.post(path + "/pause", data={"csrf_token": csrf_of(page)})
+    assert paused.headers["location"] == path + "?done=paused"
+    assert "Sie sind pausiert" in web.get(paused.headers["location"]).text
+    with Session(engine) as session:
+        assert session.get(Mediator, mediator_id).paused is True  # type: ignore[union-attr]
+    web.post(path + "/resume", data={"csrf_token": csrf_of(page)})
+    with Session(engine) as session:
+        assert session.get(Mediator, mediator_id).paused is False  # type: ignore[union-attr]
+
+
+def test_pause_without_the_form_token_is_refused(
+    web: TestClient, add_mediator: Callable[..., int], engine: Engine, clock: ManualClock
+) -> None:
+    path = _link(engine, clock, add_mediator())
+    other = _link(engine, clock, add_mediator())
+    token_of_other = csrf_of(web.get(other))
+    assert web.post(path + "/pause", data={}).status_code == 403
+    assert web.post(path + "/pause", data={"csrf_token": token_of_other}).status_code == 403
+
+
+def test_links_expire_are_stored_hashed_and_serve_one_purpose(
+    web: TestClient, add_mediator: Callable[..., int], case_person: Person, engine: Engine, clock: ManualClock
+) -> None:
+    path = _link(engine, clock, add_mediator())
+    with engine.connect() as connection:
+        stored = " ".join(str(r) for r in connection.execute(sa.text("SELECT * FROM access_link")))
+    assert path.removeprefix("/m/") not in stored
+    with unit_of_work(engine) as session:
+        sign_in_path = issue_sign_in_link(session, user=session.get(User, case_person.id), now=clock.now())  # type: ignore[arg-type]
+    assert web.get("/m/" + sign_in_path.rsplit("/", 1)[1]).status_code == 410
+    assert web.get("/m/not-a-token").status_code == 410
+    clock.advance(MEDIATOR_LINK_LIFETIME + timedelta(minutes=1))
+    expired = web.get(path)
+    assert expired.status_code == 410 and "Dieser Link gilt nicht mehr" in expired.text
+
+
+def test_english_speaking_mediator_gets_english(
+    web: TestClient, add_mediator: Callable[..., int], engine: Engine, clock: ManualClock
+) -> None:
+    path = _link(engine, clock, add_mediator(message_locale="en"))
+    page = web.get(path)
+    assert '<html lang="en">' in page.text and "Your next jobs" in page.text
