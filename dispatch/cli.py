@@ -49,6 +49,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from dispatch.app import create_app
 
     settings = get_settings()
+    if "public_base_url" not in settings.model_fields_set:
+        # Without PUBLIC_BASE_URL, links in messages point at this server.
+        settings = settings.model_copy(update={"public_base_url": f"http://{args.host}:{args.port}"})
     migrate(settings.database_url)
     if args.demo:
         _print_demo_access(f"http://{args.host}:{args.port}")
