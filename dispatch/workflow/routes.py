@@ -300,6 +300,22 @@ def report(token: str, http_request: Request, session: SessionDep, clock: ClockD
     return _done(token)
 
 
+@pages.post("/o/{token}/mine")
+def my_page(token: str, http_request: Request, session: SessionDep, clock: ClockDep,
+            settings: SettingsDep) -> Response:
+    """From a job's link to the mediator's own page (upcoming jobs, pause), with a fresh personal link."""
+    from dispatch.web.links import issue_mediator_link
+
+    now = clock.now()
+    view = _require(http_request, token, session, now, settings, LinkState.accepted, LinkState.report,
+                    LinkState.reported)
+    if isinstance(view, Response):
+        return view
+    path = issue_mediator_link(session, mediator_id=view.mediator.id, now=now)  # type: ignore[arg-type]
+    session.commit()
+    return RedirectResponse(path, status_code=303, headers=_private())
+
+
 @pages.get("/o/{token}/calendar.ics")
 def calendar(token: str, http_request: Request, session: SessionDep, clock: ClockDep,
              settings: SettingsDep) -> Response:

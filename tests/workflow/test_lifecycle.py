@@ -55,6 +55,9 @@ def test_whole_life_offer_accept_remind_report(
     assert page.status_code == 200 and "Frau Jansen" in page.text and "calendar.ics" in page.text
     ics = client.get(f"/o/{token}/calendar.ics")
     assert ics.status_code == 200 and "BEGIN:VEVENT" in ics.text
+    mine = client.post(f"/o/{token}/mine", follow_redirects=False)
+    assert mine.status_code == 303 and mine.headers["location"].startswith("/m/")
+    assert client.get(mine.headers["location"]).status_code == 200
 
     view = client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()
     assert view["status"] == "assigned"
