@@ -28,6 +28,9 @@ STATUS_DE = {
 
 MODE_DE = {"in_person": "vor Ort", "phone": "Telefon", "video": "Video"}
 LEVEL_DE = {"native": "Muttersprache", "fluent": "fließend", "basic": "Grundkenntnisse"}
+#: The parts of a candidate's score (matching.rank), as the coordinator reads them.
+SCORE_PART_DE = {"continuity": "Kontinuität", "gender": "Geschlecht", "level": "Sprachniveau",
+                 "travel": "Anfahrt", "load": "wenig Einsätze zuletzt"}
 TRAVEL_DE = {"car": "Auto", "bike": "Fahrrad", "foot": "zu Fuß", "transit": "Bus und Bahn"}
 
 EN: dict[str, str] = {
@@ -321,6 +324,9 @@ EN: dict[str, str] = {
     'fehlgeschlagen': 'failed',
     'nur protokolliert': 'logged only',
     'KW': 'Wk',
+    'Kontinuität': 'continuity',
+    'Sprachniveau': 'language level',
+    'wenig Einsätze zuletzt': 'few jobs lately',
     'Muttersprache': 'native',
     'fließend': 'fluent',
     'Grundkenntnisse': 'basic',

@@ -129,6 +129,9 @@ class Formatter:
     def level(self, level: str) -> str:
         return self.t(i18n.LEVEL_DE.get(str(level), str(level)))
 
+    def score_part(self, name: str) -> str:
+        return self.t(i18n.SCORE_PART_DE.get(name, name))
+
     def travel(self, mode: str) -> str:
         return self.t(i18n.TRAVEL_DE.get(str(mode), str(mode)))
 

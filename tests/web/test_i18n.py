@@ -23,7 +23,7 @@ def page_texts() -> set[str]:
         for days in DAYS.findall(source):
             texts |= set(re.findall(r'"([^"]+)"', days))
     texts |= set(forms.MESSAGES.values())
-    for table in (i18n.STATUS_DE, i18n.MODE_DE, i18n.LEVEL_DE, i18n.TRAVEL_DE):
+    for table in (i18n.STATUS_DE, i18n.MODE_DE, i18n.LEVEL_DE, i18n.TRAVEL_DE, i18n.SCORE_PART_DE):
         texts |= set(table.values())
     return texts
 
