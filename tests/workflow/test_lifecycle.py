@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
@@ -71,7 +72,7 @@ def test_whole_life_offer_accept_remind_report(
     advance(hours=1, minutes=1)
     reminder = outbox.messages("reminder_24h", "sms")
     assert len(reminder) == 1
-    code = reminder[0].body.split("JA ")[-1].split()[0].strip(".")
+    code = re.findall(r"\bJA (\d{4})\b", reminder[0].body)[-1]
     reply_token = outbox.links("reminder_24h")[reminder[0].recipient]
     assert client.post(f"/o/{reply_token}/confirm", follow_redirects=False).status_code == 303
     assert code.isdigit()
