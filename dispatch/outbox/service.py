@@ -146,6 +146,10 @@ def _address_on(session: Session, message: Message, channel: str, settings: Sett
     return None, None
 
 
+class _NoFallback(Exception):
+    """Why a failed message has no fallback (logged, not an error)."""
+
+
 def enqueue_fallback(
     session: Session, message: Message, *, settings: Settings, now: datetime
 ) -> Message | None:
@@ -158,31 +162,11 @@ def enqueue_fallback(
     no address there, the other channel already carries this message, or a
     field the other template needs cannot be found. The reason is logged.
     """
-    other = OTHER_CHANNEL.get(message.channel)
-    spec = _other_spec(message.kind, message.channel)
-
-    def no_fallback(reason: str) -> None:
+    try:
+        other, address, fields = _fallback_plan(session, message, settings=settings)
+    except _NoFallback as reason:
         log.info("message %s: no fallback (%s)", message.id, reason)
-
-    if message.idempotency_key.endswith(FALLBACK_SUFFIX):
-        return no_fallback("it is a fallback itself")
-    if other is None or spec is None or message.fallback_fields is None:
-        return no_fallback(f"no {other} version of {message.kind!r}")
-    if _other_channel_carries(session, message, other):
-        return no_fallback(f"the {other} version is already in the outbox")
-    address, name = _address_on(session, message, other, settings)
-    if not address:
-        return no_fallback(f"the recipient has no {other} address")
-    fields = {name_: _decode(value) for name_, value in message.fallback_fields.items()}
-    if "expires_at" in spec.required | spec.optional and "expires_at" not in fields and message.offer_id:
-        offer = session.get(Offer, message.offer_id)
-        if offer is not None:
-            fields["expires_at"] = offer.expires_at
-    if "recipient_name" in spec.optional and name:
-        fields["recipient_name"] = name
-    missing = spec.required - {k for k, v in fields.items() if v is not None}
-    if missing:
-        return no_fallback(f"the {other} template needs {sorted(missing)}")
+        return None
     return enqueue(
         session,
         key=message.idempotency_key + FALLBACK_SUFFIX,
@@ -197,6 +181,35 @@ def enqueue_fallback(
         offer_id=message.offer_id,
         **fields,
     )
+
+
+def _fallback_plan(
+    session: Session, message: Message, *, settings: Settings
+) -> tuple[ChannelName, str, dict[str, Any]]:
+    """The other channel, the person's address on it and the fields to render, or _NoFallback."""
+    other = OTHER_CHANNEL.get(message.channel)
+    spec = _other_spec(message.kind, message.channel)
+    if message.idempotency_key.endswith(FALLBACK_SUFFIX):
+        raise _NoFallback("it is a fallback itself")
+    if other is None or spec is None or message.fallback_fields is None:
+        raise _NoFallback(f"no {other} version of {message.kind!r}")
+    if _other_channel_carries(session, message, other):
+        raise _NoFallback(f"the {other} version is already in the outbox")
+    address, name = _address_on(session, message, other, settings)
+    if not address:
+        raise _NoFallback(f"the recipient has no {other} address")
+    fields = {field: _decode(value) for field, value in message.fallback_fields.items()}
+    accepted = spec.required | spec.optional
+    if "expires_at" in accepted and "expires_at" not in fields and message.offer_id:
+        offer = session.get(Offer, message.offer_id)
+        if offer is not None:
+            fields["expires_at"] = offer.expires_at
+    if "recipient_name" in accepted and name:
+        fields["recipient_name"] = name
+    missing = spec.required - {k for k, v in fields.items() if v is not None}
+    if missing:
+        raise _NoFallback(f"the {other} template needs {sorted(missing)}")
+    return other, address, fields
 
 
 def _other_channel_carries(session: Session, message: Message, other: str) -> bool:

@@ -114,7 +114,8 @@ class RetryPolicy:
 
     def ceiling(self, attempts: int) -> timedelta:
         """The longest wait after the `attempts`-th failed attempt (before jitter)."""
-        return min(self.max_delay, self.first_delay * 2 ** max(0, attempts - 1))
+        doublings = min(max(0, attempts - 1), 20)  # 2**20 steps is past any cap
+        return min(self.max_delay, self.first_delay * (1 << doublings))
 
     def delay(self, attempts: int, rng: random.Random) -> timedelta:
         """Between half and all of the ceiling ("equal jitter"): workers that failed
@@ -184,7 +185,13 @@ class OutboxWorker:
             if self._stopping.is_set() or self._overran(claim):
                 self._release(claims[index:])
                 break
-            self._record(claim, self._send(claim))
+            try:
+                self._record(claim, self._send(claim))
+            except Exception:
+                # The database failed while recording: this message stays `sending`
+                # (it may have gone out), the ones not yet tried go back to `pending`.
+                self._release_quietly(claims[index + 1 :])
+                raise
             handled += 1
         return handled
 
@@ -289,6 +296,12 @@ class OutboxWorker:
                     message.claimed_by = None
                     message.claimed_at = None
                     session.add(message)
+
+    def _release_quietly(self, claims: list[Claim]) -> None:
+        try:
+            self._release(claims)
+        except Exception:  # the database is still away: the lease will find them
+            log.exception("outbox worker %s: could not put %d claims back", self.worker_id, len(claims))
 
     # --- step 2: send -------------------------------------------------------------
 

@@ -11,19 +11,26 @@ from __future__ import annotations
 import socket
 import sys
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
-from fastapi.testclient import TestClient
-from sqlmodel import delete, select
+from sqlmodel import delete
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notifications"))
 
-from provider_stand_ins import (  # noqa: E402, F401 - fixtures are found by name
+from outbox_factories import (
+    OFFER_EMAIL,
+    OFFER_SMS,
+    TWILIO_FROM,
+    mediator_row,
+    smtp_channel,
+    twilio_channel,
+)
+from provider_stand_ins import (  # noqa: F401 - fixtures are found by name
     ACCOUNT_SID,
     AUTH_TOKEN,
     FakeTwilio,
@@ -33,39 +40,21 @@ from provider_stand_ins import (  # noqa: E402, F401 - fixtures are found by nam
     smtp_server,
 )
 
-from config.settings import Settings  # noqa: E402
-from dispatch.clock import ManualClock  # noqa: E402
-from dispatch.mediators.models import Mediator  # noqa: E402
-from dispatch.offers.models import Offer  # noqa: E402
-from dispatch.outbox import service  # noqa: E402
-from dispatch.outbox.models import Message  # noqa: E402
-from dispatch.outbox.worker import OutboxWorker  # noqa: E402
-from dispatch.storage import unit_of_work  # noqa: E402
-from notifications.channels import Channel  # noqa: E402
-from notifications.smtp_email import SmtpEmailChannel  # noqa: E402
-from notifications.twilio_sms import TwilioSmsChannel  # noqa: E402
-from tests.conftest import Staff, request_payload  # noqa: E402
-
-TWILIO_FROM = "+4925219999000"
-START = datetime.fromisoformat("2026-12-01T09:00:00+01:00")
-END = START + timedelta(minutes=90)
-LINK = "https://sprachpool.test/o/AbCdEfGhJk12"
-
-#: The fields of an offer SMS, as the dispatch workflow passes them.
-OFFER_SMS: dict[str, Any] = {
-    "language": "Tigrinya", "start": START, "end": END, "mode": "in_person",
-    "place": "Jobcenter Beckum", "link": LINK, "code": "4711",
-}  # fmt: skip
-#: ... and of the offer email: more detail, including notes that must never reach an SMS.
-OFFER_EMAIL: dict[str, Any] = {
-    **OFFER_SMS, "expires_at": START - timedelta(hours=12),
-    "notes": "Bitte am Empfang nach Frau Peters fragen", "organisation": "Jobcenter Kreis Warendorf",
-    "recipient_name": "Helen Tekle",
-}  # fmt: skip
+from config.settings import Settings
+from dispatch.clock import ManualClock
+from dispatch.mediators.models import Mediator
+from dispatch.outbox import service
+from dispatch.outbox.models import Message
+from dispatch.outbox.worker import OutboxWorker
+from dispatch.storage import unit_of_work
+from notifications.channels import Channel
+from tests.conftest import Staff, request_payload
 
 
 @pytest.fixture
-def settings(settings: Settings, fake_twilio: FakeTwilio, smtp_server: SmtpServer) -> Settings:
+def settings(
+    settings: Settings, fake_twilio: FakeTwilio, smtp_server: SmtpServer  # noqa: F811
+) -> Settings:
     """The shared test settings with Twilio and SMTP pointed at the local stand-ins."""
     return settings.model_copy(
         update={
@@ -82,20 +71,8 @@ def settings(settings: Settings, fake_twilio: FakeTwilio, smtp_server: SmtpServe
     )
 
 
-def twilio_channel(base_url: str, *, timeout: float = 5) -> TwilioSmsChannel:
-    return TwilioSmsChannel(
-        ACCOUNT_SID, AUTH_TOKEN, from_number=TWILIO_FROM, api_base_url=base_url, timeout=timeout
-    )
-
-
-def smtp_channel(server: SmtpServer) -> SmtpEmailChannel:
-    return SmtpEmailChannel(
-        server.host, server.port, from_addr="sprachpool@beckum.test", security="none", timeout=5
-    )
-
-
 @pytest.fixture
-def channels(fake_twilio: FakeTwilio, smtp_server: SmtpServer) -> dict[str, Channel]:
+def channels(fake_twilio: FakeTwilio, smtp_server: SmtpServer) -> dict[str, Channel]:  # noqa: F811
     return {"sms": twilio_channel(fake_twilio.base_url), "email": smtp_channel(smtp_server)}
 
 
@@ -144,13 +121,6 @@ def make_mediator(engine: Engine, clock: ManualClock) -> Callable[..., int]:
     return make
 
 
-def mediator_row(engine: Engine, mediator_id: int) -> Mediator:
-    with unit_of_work(engine) as session:
-        mediator = session.get(Mediator, mediator_id)
-        assert mediator is not None
-        return mediator
-
-
 @pytest.fixture
 def enqueue_offer(engine: Engine, clock: ManualClock) -> Callable[..., int]:
     """Commit one offer message to a mediator, as the workflow does, and return its id."""
@@ -187,30 +157,6 @@ def caseworker_request(client: TestClient, caseworker: Staff, engine: Engine) ->
     with unit_of_work(engine) as session:
         session.exec(delete(Message))  # type: ignore[call-overload]
     return int(response.json()["id"])
-
-
-def message_row(engine: Engine, message_id: int) -> Message:
-    with unit_of_work(engine) as session:
-        message = session.get(Message, message_id)
-        assert message is not None
-        return message
-
-
-def all_messages(engine: Engine) -> list[Message]:
-    with unit_of_work(engine) as session:
-        return list(session.exec(select(Message).order_by(Message.id)).all())  # type: ignore[arg-type]
-
-
-def make_offer(engine: Engine, *, request_id: int, mediator_id: int, expires_at: datetime, now: datetime) -> int:
-    """An offer row, so messages can point at it (the fallback reads its expiry)."""
-    with unit_of_work(engine) as session:
-        offer = Offer(
-            request_id=request_id, mediator_id=mediator_id, wave=1,
-            token_hash=f"{mediator_id:064d}", short_code="4711", created_at=now, expires_at=expires_at,
-        )
-        session.add(offer)
-        session.flush()
-        return int(offer.id)  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from conftest import mediator_row
 from fastapi.testclient import TestClient
+from outbox_factories import mediator_row
 from provider_stand_ins import FakeTwilio
 from sqlalchemy.engine import Engine
 

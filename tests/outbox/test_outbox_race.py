@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from conftest import OFFER_SMS, all_messages, twilio_channel
+from outbox_factories import OFFER_SMS, all_messages, twilio_channel
 from provider_stand_ins import FakeTwilio
 from sqlalchemy.engine import Engine
 
@@ -32,7 +32,7 @@ def test_two_racing_workers_send_every_message_exactly_once(
                 **OFFER_SMS,
             )
     handled: Counter[str] = Counter()
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
     start = threading.Barrier(2)
 
     def work(name: str) -> None:
@@ -46,7 +46,7 @@ def test_two_racing_workers_send_every_message_exactly_once(
             # Small batches, so the two keep claiming from under each other.
             while (count := worker.run_once(limit=5)) > 0:
                 handled[name] += count
-        except BaseException as error:  # reported by the main thread
+        except Exception as error:  # noqa: BLE001 - reported by the main thread
             errors.append(error)
         finally:
             own_engine.dispose()

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import OFFER_EMAIL, all_messages, mediator_row, message_row
 from fastapi.testclient import TestClient
+from outbox_factories import OFFER_EMAIL, all_messages, mediator_row, message_row
 from provider_stand_ins import AUTH_TOKEN, FakeTwilio, SmtpServer
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from conftest import (
+from outbox_factories import (
     OFFER_EMAIL,
     OFFER_SMS,
     all_messages,
@@ -353,6 +353,27 @@ def test_a_stopped_worker_puts_its_unsent_claims_back(
     assert make_worker().run_once() == 3
     assert len(fake_twilio.requests) == 3
 
+
+def test_a_database_failure_after_a_send_puts_only_the_untried_claims_back(
+    engine: Engine, make_worker: Callable[..., OutboxWorker], fake_twilio: FakeTwilio,
+    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first, *rest = [enqueue_offer(make_mediator()) for _ in range(3)]
+    worker = make_worker()
+
+    def database_gone(*_args: object) -> None:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(worker, "_record", database_gone)
+    with pytest.raises(ConnectionError):
+        worker.run_once()
+
+    assert len(fake_twilio.requests) == 1
+    assert message_row(engine, first).status == MessageStatus.sending, "sent, but not recorded"
+    for message_id in rest:
+        message = message_row(engine, message_id)
+        assert (message.status, message.attempts) == (MessageStatus.pending, 0)
 
 def test_a_send_that_outlasts_the_lease_is_recorded_but_not_repeated(
     engine: Engine, clock: ManualClock, make_worker: Callable[..., OutboxWorker],
