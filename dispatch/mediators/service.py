@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import null
 from sqlmodel import Session, col, delete, func, select, update
 
 from dispatch import audit
@@ -237,7 +238,7 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
     session.exec(  # type: ignore[call-overload]
         update(Message)
         .where(col(Message.recipient_kind) == "mediator", col(Message.recipient_id) == mediator_id)
-        .values(recipient=None, body="[erased]", html=None, subject=None)
+        .values(recipient=None, body="[erased]", html=None, subject=None, ics=None, fallback_fields=null())
     )
     session.exec(  # type: ignore[call-overload]
         update(Offer)

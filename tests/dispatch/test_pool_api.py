@@ -75,9 +75,9 @@ def test_delete_erases_personal_data_and_keeps_history(
     with engine.begin() as connection:
         connection.execute(sa.text(
             "INSERT INTO message (idempotency_key, channel, kind, recipient, recipient_kind, recipient_id, locale,"
-            " body, status, attempts, next_attempt_at, created_at, request_id)"
+            " body, ics, status, attempts, next_attempt_at, created_at, request_id)"
             " VALUES ('k1', 'sms', 'offer', '+4915112340001', 'mediator', :m, 'ar', 'Einsatz Tigrinya ...',"
-            " 'sent', 1, :t, :t, :r)"
+            " 'BEGIN:VCALENDAR Amina', 'sent', 1, :t, :t, :r)"
         ), {"m": created["id"], "t": "2026-11-30 07:00:00", "r": request["id"]})
     response = client.delete(f"/api/v1/mediators/{created['id']}", headers=coordinator.headers)
     assert response.status_code == 200, response.text
@@ -88,8 +88,9 @@ def test_delete_erases_personal_data_and_keeps_history(
     assert erased["languages"] == [] and erased["availability"] == [] and erased["absences"] == []
     assert "Amina" not in erased["name"]
     with engine.connect() as connection:
-        message = connection.execute(sa.text("SELECT recipient, body, status FROM message WHERE recipient_kind = 'mediator'")).one()
+        message = connection.execute(sa.text("SELECT recipient, body, status, ics, fallback_fields FROM message WHERE recipient_kind = 'mediator'")).one()
         assert message.recipient is None and "Tigrinya" not in message.body and message.status == "sent"
+        assert message.ics is None and message.fallback_fields is None
         dump = " ".join(str(v) for row in connection.execute(sa.text("SELECT * FROM audit_event")) for v in row)
     assert "Amina" not in dump and "+4915112340001" not in dump
     listed = client.get("/api/v1/mediators", headers=coordinator.headers).json()
