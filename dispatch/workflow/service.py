@@ -173,13 +173,14 @@ def _message_mediator(
     channels: list[tuple[str, str]] | None = None,
 ) -> None:
     for channel, address in channels or _channels(mediator):
-        fields = sms if channel == "sms" else email
+        fields, other = (sms, email) if channel == "sms" else (email, sms)
         if fields is None:
             continue
+        # The other channel's fields go along, so a failed SMS can become an email (and back).
         enqueue(session, key=f"{key}:{channel}", kind=kind, channel=channel,  # type: ignore[arg-type]
                 to=address, recipient_kind="mediator", recipient_id=mediator.id,
                 locale=mediator.message_locale, now=now, request_id=request.id,
-                offer_id=offer.id if offer else None, **fields)
+                offer_id=offer.id if offer else None, fallback=other, **fields)
 
 
 def _alert_coordinator(

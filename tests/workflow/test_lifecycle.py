@@ -363,3 +363,21 @@ def test_link_tokens_are_long_random_single_use_and_stored_only_hashed(
     assert declined.status_code == 303
     reused = client.post(f"/o/{tokens[0]}/accept")
     assert reused.status_code == 409 and "Schon beantwortet" in reused.text
+
+
+def test_a_failed_confirmation_sms_can_fall_back_to_email(
+    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox, engine: Engine,
+    clock: ManualClock, settings: object,
+) -> None:
+    from dispatch.outbox.models import Message
+    from dispatch.outbox.service import enqueue_fallback
+
+    make_pool(3)
+    file_request(client, caseworker)
+    client.post(f"/o/{next(iter(outbox.links().values()))}/accept")
+    with Session(engine) as session:
+        sms = session.exec(select(Message).where(Message.kind == "assignment_confirmed_mediator")).one()
+        email = enqueue_fallback(session, sms, settings=settings, now=clock.now())  # type: ignore[arg-type]
+        session.commit()
+        assert email is not None and email.channel == "email" and email.recipient.endswith("@example.org")
+        assert email.ics is not None and "BEGIN:VEVENT" in email.ics
