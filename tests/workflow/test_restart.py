@@ -32,6 +32,9 @@ from tests.conftest import ROOT, drop_postgres_schema, fresh_postgres_schema_url
 from tests.workflow.conftest import tigrinya_speaker
 
 SETTLE_LIMIT_S = 60  # how long to wait for an outcome before calling it missing (not a speed check)
+#: Messages not yet handed to a channel. A kill while one is `sending` would leave it to
+#: the worker's lease (at most once: failed, not resent), so tests wait for none before killing.
+UNSETTLED = "SELECT count(*) FROM message WHERE status IN ('pending', 'sending')"
 
 
 def free_port() -> int:
@@ -159,12 +162,12 @@ def test_a_killed_service_fires_the_waves_deadline_exactly_once_after_restart(
     second = Service(sqlite_url, tmp_path).start()
     try:
         wait_until(engine, "SELECT count(*) FROM deadline WHERE sequence = 1 AND done_at IS NOT NULL", 1)
-        wait_until(engine, "SELECT count(*) FROM message WHERE status = 'pending'", 0)
+        wait_until(engine, UNSETTLED, 0)
     finally:
         second.kill()
     third = Service(sqlite_url, tmp_path).start()  # a second restart must not repeat anything
     try:
-        wait_until(engine, "SELECT count(*) FROM message WHERE status = 'pending'", 0)
+        wait_until(engine, UNSETTLED, 0)
         time.sleep(1.0)  # several scheduler rounds (every 0.2 s) go by
     finally:
         third.kill()
@@ -190,7 +193,7 @@ def test_two_service_processes_on_one_postgres_never_fire_or_send_twice(postgres
     setup = Service(postgres_url, tmp_path).start()
     try:
         request_ids = file_requests(setup, token, mediators=15, requests=12)
-        wait_until(engine, "SELECT count(*) FROM message WHERE status = 'pending'", 0)
+        wait_until(engine, UNSETTLED, 0)
     finally:
         setup.kill()
     let_the_wave_run_out_while_down(engine)
@@ -200,7 +203,7 @@ def test_two_service_processes_on_one_postgres_never_fire_or_send_twice(postgres
             service.start()
         wait_until(engine, "SELECT count(*) FROM deadline WHERE sequence = 1 AND done_at IS NOT NULL",
                    len(request_ids))
-        wait_until(engine, "SELECT count(*) FROM message WHERE status IN ('pending', 'sending')", 0)
+        wait_until(engine, UNSETTLED, 0)
     finally:
         for service in services:
             service.kill()
