@@ -23,12 +23,16 @@ from dispatch.workflow import deadlines
 
 log = logging.getLogger("sprachpool.scheduler")
 
+#: Messages the outbox worker claims at a time.
+BATCH = 50
+
 
 class BackgroundJobs:
     """Deadlines and outbox delivery, each on its own interval, never overlapping itself."""
 
     def __init__(self, engine: Engine, *, settings: Settings, clock: Clock) -> None:
         self.engine = engine
+        self._stopping = False
         self.settings = settings
         self.clock = clock
         self.outbox = OutboxWorker(engine, settings=settings, clock=clock, channels=channels_from_settings(settings))
@@ -52,11 +56,21 @@ class BackgroundJobs:
             return 0
 
     def deliver_messages(self) -> int:
+        """Deliver batch after batch while batches come back full, then wait for the next poll.
+
+        One batch per poll would cap a process at BATCH messages per interval
+        (a wave broadcast to 200 mediators would trickle out over seconds).
+        """
+        delivered = 0
         try:
-            return self.outbox.run_once()
+            while True:
+                handled = self.outbox.run_once(BATCH)
+                delivered += handled
+                if handled < BATCH or self._stopping:
+                    return delivered
         except Exception:
             log.exception("outbox run failed")
-            return 0
+            return delivered
 
     def start(self) -> None:
         self.scheduler.start()
@@ -67,5 +81,8 @@ class BackgroundJobs:
                  self.settings.deadline_poll_seconds, self.settings.outbox_poll_seconds)
 
     def shutdown(self) -> None:
+        # The worker finishes the message in hand and puts the rest of its batch back.
+        self._stopping = True
+        self.outbox.stop()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)

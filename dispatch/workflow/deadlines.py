@@ -40,6 +40,7 @@ def run_due(engine: Engine, *, clock: Clock, settings: Settings, limit: int = 10
     fired = 0
     while fired < limit:
         now = clock.now()
+        deadline_id: int | None = None
         try:
             with unit_of_work(engine, immediate=True) as session:
                 query = (select(Deadline).where(col(Deadline.done_at).is_(None), col(Deadline.due_at) <= now)
@@ -55,9 +56,10 @@ def run_due(engine: Engine, *, clock: Clock, settings: Settings, limit: int = 10
                 deadline.outcome = outcome[:200]
                 session.add(deadline)
         except Exception as exc:  # one broken step must not stop the others
-            log.exception("deadline %s failed; retrying later", locals().get("deadline_id"))
-            if locals().get("deadline_id") is None:
+            log.exception("deadline %s failed; retrying later", deadline_id)
+            if deadline_id is None:
                 return fired
+            # The step rolled back as a whole; push the row back so the others go first.
             with unit_of_work(engine, immediate=True) as session:
                 session.execute(sa.update(Deadline).where(col(Deadline.id) == deadline_id)
                                 .values(due_at=now + RETRY_AFTER, outcome=f"failed: {exc}"[:200]))
@@ -145,7 +147,7 @@ def _check_reconfirmed(session: Session, assignment: Assignment, request: Reques
     session.add(assignment)
     mediator = session.get(Mediator, assignment.mediator_id)
     organisation = session.get(Organisation, request.organisation_id)
-    link = f"{settings.public_base_url.rstrip('/')}/dashboard/requests/{request.id}"
+    link = service.dashboard_link(settings, request)
     language = service._language_name(request.language)
     service._alert_coordinator(
         session, settings, kind="alert_at_risk_coordinator", key=f"at-risk:{assignment.id}", now=now,

@@ -198,7 +198,13 @@ def _alert_coordinator(
 
 
 def request_link(settings: Settings, request: Request) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/requests/{request.id}"
+    """Where the caseworker sees the request: its row in their organisation's list."""
+    return f"{settings.public_base_url.rstrip('/')}/requests#request-{request.id}"
+
+
+def dashboard_link(settings: Settings, request: Request) -> str:
+    """Where the coordinator sees the request, its offers and candidates."""
+    return f"{settings.public_base_url.rstrip('/')}/dashboard/requests/{request.id}"
 
 
 def _schedule(session: Session, kind: DeadlineKind, subject_id: int, sequence: int, due_at: datetime,
@@ -310,7 +316,7 @@ def _mark_unfilled(session: Session, request: Request, *, now: datetime, setting
                 now=now, request_id=request.id, request_link=request_link(settings, request),
                 recipient_name=creator.name, **fields)
     organisation = session.get(Organisation, request.organisation_id)
-    link = f"{settings.public_base_url.rstrip('/')}/dashboard/requests/{request.id}"
+    link = dashboard_link(settings, request)
     _alert_coordinator(
         session, settings, kind="alert_unfilled_coordinator", key=f"unfilled:{request.id}:coordinator", now=now,
         request=request,
@@ -658,7 +664,7 @@ def cancel_assignment(
     session.flush()
     if by_mediator and request.start - now <= LATE_CANCELLATION:
         organisation = session.get(Organisation, request.organisation_id)
-        link = f"{settings.public_base_url.rstrip('/')}/dashboard/requests/{request.id}"
+        link = dashboard_link(settings, request)
         _alert_coordinator(
             session, settings, kind="alert_late_cancellation_coordinator",
             key=f"late-cancel:{assignment.id}", now=now, request=request,
