@@ -23,8 +23,8 @@ from dispatch.outbox import webhooks as outbox_webhooks
 from dispatch.places.routes import router as places_router
 from dispatch.planning.routes import router as planning_router
 from dispatch.requests.routes import router as requests_router
-from dispatch.storage import make_engine, migrate
 from dispatch.stats.routes import router as stats_router
+from dispatch.storage import make_engine, migrate
 from dispatch.web import pages as web_pages
 from dispatch.workflow import routes as workflow_routes
 

@@ -62,7 +62,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_user_add(args: argparse.Namespace) -> int:
     from dispatch.users import service as users
     from dispatch.users.models import Role
-
     from dispatch.web.auth import MIN_PASSWORD_LENGTH
     from dispatch.web.links import issue_sign_in_link
 

@@ -15,8 +15,8 @@ from dispatch.workflow.models import Deadline
 metadata = SQLModel.metadata
 
 __all__ = [
-    "AccessLink",
     "Absence",
+    "AccessLink",
     "ApiToken",
     "Assignment",
     "AuditEvent",

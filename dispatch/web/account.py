@@ -48,7 +48,7 @@ def home(user: OptionalWebUser) -> RedirectResponse:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, user: OptionalWebUser, next: str | None = None) -> Response:  # noqa: A002
+def login_form(request: Request, user: OptionalWebUser, next: str | None = None) -> Response:
     if user is not None:
         return RedirectResponse(safe_next(next, start_page(user)), status_code=303)
     return render(request, "login.html", {"next": safe_next(next, ""), "email": ""})
@@ -61,7 +61,7 @@ def login(
     clock: ClockDep,
     email: Annotated[str, Form(max_length=254)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
-    next: Annotated[str, Form(max_length=500)] = "",  # noqa: A002
+    next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     now = clock.now()
     try:
@@ -118,7 +118,7 @@ def sign_in_with_link(
 
 
 @router.get("/lang/{code}")
-def switch_language(request: Request, code: str, settings: SettingsDep, next: str | None = None) -> Response:  # noqa: A002
+def switch_language(request: Request, code: str, settings: SettingsDep, next: str | None = None) -> Response:
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     if code in LANGS:
         response.set_cookie(LANG_COOKIE, code, max_age=LANG_COOKIE_SECONDS, samesite="lax",

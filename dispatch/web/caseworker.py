@@ -18,9 +18,9 @@ from dispatch.places.service import list_places
 from dispatch.requests import service as requests
 from dispatch.users.models import User
 from dispatch.web import forms, service
-from dispatch.workflow import service as workflow
 from dispatch.web.auth import CsrfChecked, StaffPageUser
 from dispatch.web.rendering import page_lang, render
+from dispatch.workflow import service as workflow
 
 router = APIRouter(include_in_schema=False)
 

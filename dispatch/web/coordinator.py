@@ -71,7 +71,7 @@ def request_detail(request: Request, request_id: IdPath, session: SessionDep, us
 @router.post("/requests/{request_id}/assign", dependencies=[CsrfChecked])
 def assign(request_id: IdPath, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep,
            settings: SettingsDep, mediator_id: Annotated[int, Form(ge=1, le=MAX_ID)],
-           next: Annotated[str, Form(max_length=500)] = "") -> Response:  # noqa: A002
+           next: Annotated[str, Form(max_length=500)] = "") -> Response:
     """The one-click override: this mediator gets the job, pending offers are withdrawn."""
     workflow.assign_directly(session, request_id=request_id, mediator_id=mediator_id, actor=user,
                              now=clock.now(), settings=settings, reason="assigned on the dashboard")
@@ -180,7 +180,7 @@ async def save_availability(request: Request, mediator_id: IdPath, session: Sess
 @router.post("/pool/{mediator_id}/pause", dependencies=[CsrfChecked])
 def pause_mediator(mediator_id: IdPath, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep,
                    paused: Annotated[Literal["true", "false"], Form()],
-                   next: Annotated[str, Form(max_length=500)] = "") -> Response:  # noqa: A002
+                   next: Annotated[str, Form(max_length=500)] = "") -> Response:
     """Pause (no offers until resumed) or resume a mediator."""
     mediators.update_mediator(session, mediator_id=mediator_id, data=MediatorUpdate(paused=paused == "true"),
                               actor=user, now=clock.now())

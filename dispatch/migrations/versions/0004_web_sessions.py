@@ -12,7 +12,6 @@ from alembic import op
 
 import dispatch.storage
 
-
 revision: str = '0004w'
 down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
