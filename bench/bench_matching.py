@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_matching.py            # ranking, town, city
     .venv/bin/python bench/bench_matching.py --region   # and the region (about 5 min)
+    .venv/bin/python bench/bench_matching.py --ranking-only [--ranking-sizes 1000 10000]
 
 Prints figures and ratios measured in the same run; asserts nothing. Each
 optimisation runs in its own process so the peak memory (max RSS) is its own.
@@ -47,7 +48,7 @@ def ranking_latency(mediators: int, requests: int = 500) -> dict[str, float]:
     for request in problem.requests:  # warm the per-language index once
         pool.speakers(request.language)
     build = time.perf_counter() - started
-    timings, with_reasons, candidates = [], [], []
+    timings, with_reasons, candidates, excluded = [], [], [], []
     for request in problem.requests:
         started = time.perf_counter()
         ranking = rank(request, pool)
@@ -56,16 +57,26 @@ def ranking_latency(mediators: int, requests: int = 500) -> dict[str, float]:
         started = time.perf_counter()
         ranking.excluded  # noqa: B018 - the lazy messages, timed on their own
         with_reasons.append(time.perf_counter() - started + timings[-1])
+        excluded.append(len(ranking.excluded_codes))
     timings.sort()
     with_reasons.sort()
+    median_ms = statistics.median(timings) * 1000
+    p99_ms = timings[int(0.99 * (len(timings) - 1))] * 1000
+    median_with_reasons_ms = statistics.median(with_reasons) * 1000
+    p99_with_reasons_ms = with_reasons[int(0.99 * (len(with_reasons) - 1))] * 1000
     return {
         "mediators": mediators,
         "index_build_s": build,
-        "median_ms": statistics.median(timings) * 1000,
-        "p99_ms": timings[int(0.99 * (len(timings) - 1))] * 1000,
-        "median_with_reasons_ms": statistics.median(with_reasons) * 1000,
-        "p99_with_reasons_ms": with_reasons[int(0.99 * (len(with_reasons) - 1))] * 1000,
+        "median_ms": median_ms,
+        "p99_ms": p99_ms,
+        "median_with_reasons_ms": median_with_reasons_ms,
+        "p99_with_reasons_ms": p99_with_reasons_ms,
+        "max_with_reasons_ms": with_reasons[-1] * 1000,
+        "median_ratio": median_with_reasons_ms / median_ms,
+        "p99_ratio": p99_with_reasons_ms / p99_ms,
         "median_candidates": statistics.median(candidates),
+        "median_excluded": statistics.median(excluded),
+        "max_excluded": max(excluded),
     }
 
 
@@ -143,6 +154,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--only", choices=sorted(INSTANCES), help=argparse.SUPPRESS)
     parser.add_argument("--skip-ranking", action="store_true")
+    parser.add_argument("--ranking-only", action="store_true", help="only the ranking latency")
+    parser.add_argument(
+        "--ranking-sizes", type=int, nargs="+", default=[1_000, 10_000], metavar="N",
+        help="pool sizes for the ranking latency (default 1000 10000)",
+    )
     args = parser.parse_args()
     if args.only:
         print(json.dumps(one_instance(args.only, args.workers)))
@@ -150,14 +166,18 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores, python {sys.version.split()[0]}")
     if not args.skip_ranking:
         print("\nranking one request (pool index built once; 500 requests)")
-        for count in (1_000, 10_000):
+        for count in args.ranking_sizes:
             result = ranking_latency(count)
             print(
                 f"  {count:>6} mediators: median {result['median_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms; "
                 f"with exclusion messages median {result['median_with_reasons_ms']:.2f} ms, "
-                f"p99 {result['p99_with_reasons_ms']:.2f} ms; index build {result['index_build_s']:.2f} s; "
-                f"median {result['median_candidates']:.0f} candidates"
+                f"p99 {result['p99_with_reasons_ms']:.2f} ms (x{result['median_ratio']:.2f} / "
+                f"x{result['p99_ratio']:.2f} the ranking alone), max {result['max_with_reasons_ms']:.1f} ms; index build {result['index_build_s']:.2f} s; "
+                f"median {result['median_candidates']:.0f} candidates, "
+                f"{result['median_excluded']:.0f} excluded speakers (max {result['max_excluded']})"
             )
+    if args.ranking_only:
+        return
     names = ["town", "town-congested", "city", "city-congested"] + (["region"] if args.region else [])
     for name in names:
         child = subprocess.run(

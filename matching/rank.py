@@ -8,16 +8,29 @@ vectorised checks mirror the rule functions in feasibility.py; the tests
 compare the two on random instances.
 
 Exclusions are reported only for mediators who speak the request's
-language, with every reason that applies to each, built lazily (the
-messages cost more than the check); the others are summarised as a count.
+language, with every reason that applies to each; the others are
+summarised as a count. They are built in bulk from the arrays of the
+vectorised check (which rules fail, distances, the first busy block in the
+way), not by calling the rule functions per mediator: a reason whose text
+depends on the request only is made once and shared, the others are
+formatted from gathered values by the same text helpers the rules use, and
+the `Exclusion` objects are filled through their slots. The result equals,
+reason by reason, what `feasibility.exclusions` says of each speaker (tested).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
+from itertools import repeat
+from types import MemberDescriptorType
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -25,15 +38,26 @@ import numpy.typing as npt
 from matching.feasibility import (
     DISTANCE_TOLERANCE_KM,
     TIME_TOLERANCE_S,
-    RULE_BY_CODE,
     Exclusion,
+    ParamValue,
+    Reason,
+    busy_reason,
+    great_circle_km,
     great_circle_km_array,
     language_name,
-    rule_reach_in_time,
+    level_reason,
+    rule_availability,
+    rule_excluded,
+    rule_gender,
+    rule_minutes_cap,
+    rule_qualification,
+    too_late_reason,
     travel_conflict_array,
+    travel_minutes,
+    travel_radius_reason,
     travel_speed_kmh,
 )
-from matching.model import LEVEL_RANK, ROAD_FACTOR, Location, Mediator, Request
+from matching.model import LEVEL_RANK, ROAD_FACTOR, Busy, Location, Mediator, Request
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -50,6 +74,7 @@ LOAD_SCALE_MINUTES = 40 * 60.0
 """Recent work of this many minutes or more earns no load points."""
 SAME_MESSAGE_FOR_ALL = frozenset({"availability", "qualification", "gender", "excluded"})
 """Exclusions whose message depends on the request only, built once per ranking."""
+LEVEL_NAMES: dict[int, str] = {rank: name for name, rank in LEVEL_RANK.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +106,8 @@ class _Speakers:
     level: IntArray
     availability: _Blocks
     busy: _Blocks
+    busy_items: tuple[Busy, ...] = ()
+    """The `Busy` of each entry of `busy`, for reasons."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +122,8 @@ class Evaluation:
     """Per rule code, per speaker: the rule fails."""
     distance_km: FloatArray
     """Per speaker: great-circle distance home to job (0 without travel)."""
+    busy_clash: BoolArray | None = None
+    """Per busy block of the speakers (`_Speakers.busy`): it is in the job's way."""
 
 
 def _seconds(moment: datetime) -> float:
@@ -107,6 +136,7 @@ class Pool:
     def __init__(self, mediators: Sequence[Mediator]) -> None:
         self.mediators: tuple[Mediator, ...] = tuple(mediators)
         self.index: dict[str, int] = {m.id: i for i, m in enumerate(self.mediators)}
+        self.ids: list[str] = [m.id for m in self.mediators]
         count = len(self.mediators)
         order = sorted(range(count), key=lambda i: self.mediators[i].id)
         self.id_rank: IntArray = np.empty(count, dtype=np.int64)
@@ -125,6 +155,12 @@ class Pool:
             [np.inf if m.max_travel_km is None else m.max_travel_km for m in self.mediators],
             dtype=np.float64,
         )
+        self._busy_overlap_reasons: dict[str, list[Reason | None]] = {}
+        """Per language, per busy block of its speakers: the reason when it overlaps a job."""
+        self._travel_limits: list[float] = [
+            np.inf if m.max_travel_km is None else m.max_travel_km for m in self.mediators
+        ]
+        """As given (25 stays an int), for reasons."""
         self.minutes_left: FloatArray = np.array(
             [
                 np.inf if m.max_minutes is None else m.max_minutes - m.committed_minutes
@@ -167,9 +203,10 @@ class Pool:
                 for pos, i in enumerate(members)
                 for s in self.mediators[i].availability
             ]
+            items = tuple(b for i in members for b in self.mediators[i].busy)
             busy = [(b.start, b.end, pos, b.location) for pos, i in enumerate(members)
                     for b in self.mediators[i].busy]
-            found = _Speakers(index, level, _blocks(avail), _blocks(busy))
+            found = _Speakers(index, level, _blocks(avail), _blocks(busy), items)
             self._speakers[tag] = found
         return found
 
@@ -201,7 +238,10 @@ class Pool:
             distance = np.nan_to_num(distance, nan=0.0)
             failing["travel_radius"] = distance > self.max_travel_km[index] + DISTANCE_TOLERANCE_KM
 
-        failing["busy"] = self._busy_conflicts(group, request, start, end)
+        clash = self._busy_clash(group, request, start, end)
+        conflicted = np.zeros(len(index), dtype=bool)
+        conflicted[group.busy.owner[clash]] = True
+        failing["busy"] = conflicted
 
         if request.qualification is not None:
             failing["qualification"] = ~self.qualification_mask(request.qualification)[index]
@@ -217,23 +257,20 @@ class Pool:
         feasible = np.ones(len(index), dtype=bool)
         for mask in failing.values():
             feasible &= ~mask
-        return Evaluation(index, feasible, failing, distance)
+        return Evaluation(index, feasible, failing, distance, clash)
 
-    def _busy_conflicts(
+    def _busy_clash(
         self, group: _Speakers, request: Request, start: float, end: float
     ) -> BoolArray:
-        """Per speaker: a busy block overlaps, or leaves no time to travel."""
+        """Per busy block: it overlaps the job, or leaves no time to travel."""
         blocks = group.busy
         travels = request.in_person and request.location is not None
         lat = request.location.lat if travels and request.location else float("nan")
         lon = request.location.lon if travels and request.location else float("nan")
-        clash = travel_conflict_array(
+        return travel_conflict_array(
             blocks.start, blocks.end, blocks.lat, blocks.lon, start, end, lat, lon,
             self.speed_kmh[group.index[blocks.owner]],
         )
-        conflicted = np.zeros(len(group.index), dtype=bool)
-        conflicted[blocks.owner[clash]] = True
-        return conflicted
 
 
 def _blocks(rows: Sequence[tuple[datetime, datetime, int, Location | None]]) -> _Blocks:
@@ -297,34 +334,28 @@ class Ranking:
     def excluded_codes(self) -> dict[str, list[str]]:
         """Mediator id -> codes of the rules that exclude them (speakers only)."""
         evaluation = self._evaluation
-        codes: dict[str, list[str]] = {}
-        for position in np.flatnonzero(~evaluation.feasible):
-            mediator_id = self._pool.mediators[evaluation.speakers[position]].id
-            codes[mediator_id] = [
-                code for code, mask in evaluation.failing.items() if mask[position]
-            ]
-        return codes
+        positions = np.flatnonzero(~evaluation.feasible)
+        if len(positions) == 0:
+            return {}
+        codes = list(evaluation.failing)
+        bits = np.zeros(len(positions), dtype=np.int64)
+        for bit, code in enumerate(codes):
+            bits |= evaluation.failing[code][positions].astype(np.int64) << bit
+        combos = {
+            combo: tuple(code for bit, code in enumerate(codes) if combo >> bit & 1)
+            for combo in np.unique(bits).tolist()
+        }
+        ids = self._pool.ids
+        return {
+            ids[i]: list(combos[combo])
+            for i, combo in zip(evaluation.speakers[positions].tolist(), bits.tolist())
+        }
 
     @cached_property
     def excluded(self) -> list[Exclusion]:
         """Every reason for every speaker of the language who is excluded, by id."""
-        found: list[Exclusion] = []
-        same_for_all: dict[str, Exclusion] = {}
-        for mediator_id, codes in sorted(self.excluded_codes.items()):
-            mediator = self._pool.mediators[self._pool.index[mediator_id]]
-            for code in codes:  # only the rules the vectorised check saw failing
-                if code in SAME_MESSAGE_FOR_ALL and code in same_for_all:
-                    shared = same_for_all[code]
-                    found.append(Exclusion(mediator_id, code, shared.message, shared.params))
-                    continue
-                if code == "too_late" and self._now is not None:
-                    reason = rule_reach_in_time(self.request, mediator, self._now)
-                else:
-                    reason = RULE_BY_CODE[code](self.request, mediator)
-                if reason is not None:
-                    found.append(reason)
-                    same_for_all.setdefault(code, reason)
-        return found
+        with _collector_paused():
+            return _Exclusions(self.request, self._pool, self._evaluation, self._now).build()
 
     @property
     def summary(self) -> str:
@@ -333,6 +364,293 @@ class Ranking:
             f"{len(self.candidates)} candidates, {len(self.excluded_codes)} excluded, "
             f"{self.not_speaking} do not speak {name}"
         )
+
+
+# --- exclusions in bulk ---------------------------------------------------------
+
+Messages = str | list[str]
+"""One message for every mediator of a code, or one each."""
+Params = Mapping[str, ParamValue] | list[Mapping[str, ParamValue]]
+Built = tuple[Messages, Params, BoolArray | None]
+"""Messages, params, and which of the code's mediators keep the reason (None: all)."""
+
+_SAME_FOR_ALL_RULES: dict[str, Callable[[Request, Mediator], Exclusion | None]] = {
+    "excluded": rule_excluded,
+    "availability": rule_availability,
+    "qualification": rule_qualification,
+    "gender": rule_gender,
+}
+assert set(_SAME_FOR_ALL_RULES) == SAME_MESSAGE_FOR_ALL
+_ROUNDING_NOISE = 1e-9
+"""Relative distance to a rounding edge below which a value is recomputed by the scalar code."""
+
+
+def _near_edge(values: FloatArray, scale: float, edge: float) -> BoolArray:
+    """Where values * scale is within float noise of a whole number plus `edge`.
+
+    The vectorised haversine may differ from `great_circle_km` in the last
+    bit; that only shows in a message where a value sits on a rounding edge
+    (a tie for round() and .1f at edge 0.5, a whole number for ceil/floor at
+    edge 0), so exactly those values are recomputed with the scalar code.
+    """
+    scaled = values * scale - edge
+    gap = np.abs(scaled - np.round(scaled))
+    near: BoolArray = gap <= _ROUNDING_NOISE * np.maximum(1.0, np.abs(scaled))
+    return near
+
+
+def _minutes_near_edge(minutes: FloatArray) -> BoolArray:
+    """Travel minutes appear as ceil(m) and round(m, 1)."""
+    return _near_edge(minutes, 1.0, 0.0) | _near_edge(minutes, 10.0, 0.5)
+
+
+_pause_lock = threading.Lock()
+_pauses = 0
+_collector_was_enabled = False
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the exclusions are built.
+
+    The build makes thousands of small objects without reference cycles, so
+    a collection during it can free nothing; yet each one it sets off walks
+    the young objects, and every few dozen a full one walks the whole heap
+    (with a 10,000-mediator pool, ~100 ms: that was the p99). Paused and
+    resumed as it was, counted across threads; the allocations still count
+    toward the next collection, which runs once afterwards instead of many
+    times during.
+    """
+    global _pauses, _collector_was_enabled
+    with _pause_lock:
+        if _pauses == 0:
+            _collector_was_enabled = gc.isenabled()
+            gc.disable()
+        _pauses += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pauses -= 1
+            if _pauses == 0 and _collector_was_enabled:
+                gc.enable()
+
+
+def _slot_setters() -> tuple[Callable[[Exclusion, Any], None], ...] | None:
+    """The slot descriptors' setters of Exclusion, which skip its frozen __init__."""
+    names = ("mediator_id", "code", "message", "params")
+    members = [vars(Exclusion).get(name) for name in names]
+    if not all(isinstance(member, MemberDescriptorType) for member in members):
+        return None
+    return tuple(member.__set__ for member in members)  # type: ignore[union-attr]
+
+
+_SETTERS = _slot_setters()
+
+
+def _fill(ids: list[str], code: str, messages: Messages, params: Params) -> list[Exclusion]:
+    """Exclusion objects in bulk, equal to Exclusion(id, code, message, params) each."""
+    message_column: Iterable[str] = repeat(messages) if isinstance(messages, str) else messages
+    params_column: Iterable[Mapping[str, ParamValue]] = (
+        params if isinstance(params, list) else repeat(params)
+    )
+    if _SETTERS is None:
+        return list(map(Exclusion, ids, repeat(code), message_column, params_column))
+    set_id, set_code, set_message, set_params = _SETTERS
+    made: list[Exclusion] = list(map(object.__new__, repeat(Exclusion, len(ids))))
+    deque(map(set_id, made, ids), maxlen=0)
+    deque(map(set_code, made, repeat(code)), maxlen=0)
+    deque(map(set_message, made, message_column), maxlen=0)
+    deque(map(set_params, made, params_column), maxlen=0)
+    return made
+
+
+class _Exclusions:
+    """Builds `Ranking.excluded` from the arrays of one evaluation.
+
+    Rows are the excluded speakers sorted by mediator id; per failing rule
+    (in the evaluation's order) the messages come from shared templates or
+    from values gathered with numpy, then the reasons are interleaved row by
+    row, so the list reads mediator by mediator as the rules fail.
+    """
+
+    def __init__(
+        self, request: Request, pool: Pool, evaluation: Evaluation, now: datetime | None
+    ) -> None:
+        self.request = request
+        self.pool = pool
+        self.evaluation = evaluation
+        self.now = now
+        self.group = pool.speakers(request.language)
+        out = np.flatnonzero(~evaluation.feasible)
+        self.rows: IntArray = out[np.argsort(pool.id_rank[evaluation.speakers[out]])]
+        """Speaker positions of the excluded, by mediator id."""
+        self.pool_index: IntArray = evaluation.speakers[self.rows]
+
+    def build(self) -> list[Exclusion]:
+        if len(self.rows) == 0:
+            return []
+        ids_all = self.pool.ids
+        ids = [ids_all[i] for i in self.pool_index.tolist()]
+        codes = list(self.evaluation.failing)
+        kept = np.stack([self.evaluation.failing[code][self.rows] for code in codes], axis=1)
+        made: list[Exclusion] = []
+        for column, code in enumerate(codes):
+            sub = np.flatnonzero(kept[:, column])
+            if len(sub) == 0:
+                continue
+            messages, params, keep = self._reasons(code, sub)
+            if keep is not None:
+                kept[sub[~keep], column] = False
+                sub = sub[keep]
+            made += _fill([ids[k] for k in sub.tolist()], code, messages, params)
+        # made holds code by code, each in row order; read it row by row instead.
+        counts = kept.sum(axis=0)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        within = np.cumsum(kept, axis=0) - 1
+        rows, columns = np.nonzero(kept)
+        return [made[k] for k in (starts[columns] + within[rows, columns]).tolist()]
+
+    def _reasons(self, code: str, sub: IntArray) -> Built:
+        if code in _SAME_FOR_ALL_RULES:
+            return self._same_for_all(_SAME_FOR_ALL_RULES[code], sub)
+        build: Callable[[IntArray], Built] = getattr(self, f"_{code}")
+        return build(sub)
+
+    def _mediators(self, sub: IntArray) -> list[Mediator]:
+        mediators = self.pool.mediators
+        return [mediators[i] for i in self.pool_index[sub].tolist()]
+
+    def _same_for_all(
+        self, rule: Callable[[Request, Mediator], Exclusion | None], sub: IntArray
+    ) -> Built:
+        """One message for all: the rule's own, asked of the first mediator it excludes."""
+        for i in self.pool_index[sub].tolist():
+            reason = rule(self.request, self.pool.mediators[i])
+            if reason is not None:
+                return reason.message, reason.params, None
+        return "", {}, np.zeros(len(sub), dtype=bool)
+
+    def _level(self, sub: IntArray) -> Built:
+        request = self.request
+        levels = self.group.level[self.rows[sub]].tolist()
+        templates = {
+            level: level_reason(request.language, LEVEL_NAMES[level], request.min_level)
+            for level in set(levels)
+        }
+        messages = [templates[level][0] for level in levels]
+        return messages, [templates[level][1] for level in levels], None
+
+    def _travel_radius(self, sub: IntArray) -> Built:
+        request, pool = self.request, self.pool
+        assert request.location is not None
+        index = self.pool_index[sub]
+        # Without a home or a limit the rule has nothing to say (the array check agrees).
+        usable = ~np.isnan(pool.home_lat[index]) & np.isfinite(pool.max_travel_km[index])
+        keep: BoolArray | None = None
+        if not usable.all():
+            keep, sub, index = usable, sub[usable], index[usable]
+        distance = self.evaluation.distance_km[self.rows[sub]]
+        edge = _near_edge(distance, 10.0, 0.5) | _near_edge(distance, 100.0, 0.5)
+        if edge.any():
+            distance = distance.copy()
+            for k in np.flatnonzero(edge).tolist():
+                home = pool.mediators[index[k]].home
+                assert home is not None
+                distance[k] = great_circle_km(home, request.location)
+        limits = pool._travel_limits
+        reasons = [
+            travel_radius_reason(km, limits[i])
+            for km, i in zip(distance.tolist(), index.tolist())
+        ]
+        return [r[0] for r in reasons], [r[1] for r in reasons], keep
+
+    def _busy(self, sub: IntArray) -> Built:
+        request, group = self.request, self.group
+        blocks = group.busy
+        positions = self.rows[sub]
+        clash = self.evaluation.busy_clash
+        if clash is None:
+            clash = self.pool._busy_clash(
+                group, request, _seconds(request.start), _seconds(request.end)
+            )
+        # The first block in each mediator's way, in the order of Mediator.busy.
+        found = np.flatnonzero(clash)
+        owners = blocks.owner[found]
+        first = np.ones(len(found), dtype=bool)
+        first[1:] = owners[1:] != owners[:-1]
+        block_of = np.full(len(group.index), -1, dtype=np.int64)
+        block_of[owners[first]] = found[first]
+        block = block_of[positions]
+        overlap = (blocks.start[block] < _seconds(request.end)) & (
+            _seconds(request.start) < blocks.end[block]
+        )
+        minutes = np.zeros(len(sub), dtype=np.float64)
+        block_list = block.tolist()
+        items = [group.busy_items[b] for b in block_list]
+        travel = np.flatnonzero(~overlap)
+        if len(travel) and request.in_person and request.location is not None:
+            location = request.location
+            lat, lon = location.lat, location.lon
+            where = block[travel]
+            km = great_circle_km_array(lat, lon, blocks.lat[where], blocks.lon[where])
+            speed = self.pool.speed_kmh[self.pool_index[sub[travel]]]
+            minutes[travel] = km * ROAD_FACTOR / speed * 60.0
+            for k in travel[_minutes_near_edge(minutes[travel])].tolist():
+                busy_location = items[k].location
+                if busy_location is not None:
+                    mode = self.pool.mediators[self.pool_index[sub[k]]].travel_mode
+                    minutes[k] = travel_minutes(great_circle_km(location, busy_location), mode)
+        # An overlapping block's reason depends on the block alone: made once per
+        # pool, each exclusion then gets its own copy of the params.
+        overlapping = self.pool._busy_overlap_reasons.setdefault(
+            request.language.lower(), [None] * len(group.busy_items)
+        )
+        messages: list[str] = []
+        params: list[Mapping[str, ParamValue]] = []
+        for b, item, m in zip(block_list, items, minutes.tolist()):
+            if m > 0:
+                text, values = busy_reason(item.start, item.end, item.label, m)
+            else:
+                cached = overlapping[b]
+                if cached is None:
+                    cached = overlapping[b] = busy_reason(item.start, item.end, item.label, 0.0)
+                text, values = cached[0], dict(cached[1])
+            messages.append(text)
+            params.append(values)
+        return messages, params, None
+
+    def _minutes_cap(self, sub: IntArray) -> Built:
+        """The rule itself, once per distinct (max_minutes, committed_minutes)."""
+        request = self.request
+        mediators = self._mediators(sub)
+        templates: dict[tuple[int | None, int], Exclusion | None] = {}
+        reasons: list[Exclusion | None] = []
+        for mediator in mediators:
+            key = (mediator.max_minutes, mediator.committed_minutes)
+            if key not in templates:
+                templates[key] = rule_minutes_cap(request, mediator)
+            reasons.append(templates[key])
+        keep = None
+        if any(r is None for r in reasons):
+            keep = np.array([r is not None for r in reasons], dtype=bool)
+        found = [r for r in reasons if r is not None]
+        return [r.message for r in found], [r.params for r in found], keep
+
+    def _too_late(self, sub: IntArray) -> Built:
+        request, now = self.request, self.now
+        assert now is not None and request.location is not None
+        mediators = self._mediators(sub)
+        distance = self.evaluation.distance_km[self.rows[sub]]
+        minutes = distance * ROAD_FACTOR / self.pool.speed_kmh[self.pool_index[sub]] * 60.0
+        for k in np.flatnonzero(_minutes_near_edge(minutes)).tolist():
+            home = mediators[k].home
+            if home is not None:
+                km = great_circle_km(home, request.location)
+                minutes[k] = travel_minutes(km, mediators[k].travel_mode)
+        left = (request.start - now).total_seconds() / 60.0
+        reasons = [too_late_reason(m, left) for m in minutes.tolist()]
+        return [r[0] for r in reasons], [r[1] for r in reasons], None
 
 
 def rank(

@@ -1,0 +1,207 @@
+"""The ranking's bulk exclusions say exactly what the rule functions say.
+
+`Ranking.excluded` is built from the vectorised check's arrays, not by
+calling the rules per mediator; these tests compare it, reason by reason
+(code, message, params, order), with `feasibility.exclusions` for every
+speaker of the language on generated instances varied to hit every rule.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import random
+import threading
+from dataclasses import FrozenInstanceError, replace
+from datetime import datetime, timedelta
+
+import pytest
+from matching_factories import HOSPITAL, TOWN_HALL, at, busy, mediator, request
+
+from matching.feasibility import Exclusion, exclusions
+from matching.generate import generate
+from matching.model import GenderPreference, Mediator, Request
+from matching.rank import Pool, rank
+
+rank_module = importlib.import_module("matching.rank")  # `matching.rank` is also the function
+
+CODE_ORDER = (
+    "excluded", "level", "availability", "travel_radius", "busy",
+    "qualification", "gender", "minutes_cap", "too_late",
+)
+"""The order of one mediator's reasons in `Ranking.excluded` (the vectorised check's)."""
+
+
+def varied(size: str, seed: int, requests: int) -> tuple[list[Mediator], list[tuple[Request, datetime | None]]]:
+    """A generated instance with every rule in play: caps already used, mediators
+    without a home or a radius, excluded lists, required genders, qualifications,
+    native level, upper-case tags, in-person jobs without a place, and a clock."""
+    problem = generate(size, seed=seed, request_count=requests)
+    rng = random.Random(f"reasons-{size}-{seed}")
+    mediators = [
+        replace(
+            m,
+            committed_minutes=rng.choice([0, 0, 0, 300, 550, 885]),
+            home=None if rng.random() < 0.03 else m.home,
+            max_travel_km=None if rng.random() < 0.1 else (
+                int(m.max_travel_km) if m.max_travel_km and rng.random() < 0.2 else m.max_travel_km
+            ),
+        )
+        for m in problem.mediators
+    ]
+    ids = [m.id for m in mediators]
+    cases: list[tuple[Request, datetime | None]] = []
+    for r in problem.requests:
+        changes: dict[str, object] = {}
+        if rng.random() < 0.3:
+            changes["excluded_mediators"] = (*rng.sample(ids, 8), "nobody")
+        if rng.random() < 0.2:
+            changes["gender"] = GenderPreference(rng.choice("fm"), "required")
+        if rng.random() < 0.2:
+            changes["min_level"] = rng.choice(["native", "basic"])
+        if rng.random() < 0.2:
+            changes["qualification"] = rng.choice(["medical", "school", "authority", "psychosocial"])
+        if rng.random() < 0.1:
+            changes["language"] = r.language.upper()
+        if r.in_person and rng.random() < 0.05:
+            changes["location"] = None
+        now = None
+        if rng.random() < 0.6:
+            now = r.start - timedelta(minutes=rng.choice([0, 5, 12, 25, 45, 90]), seconds=rng.randrange(60))
+        cases.append((replace(r, **changes), now))  # type: ignore[arg-type]
+    return mediators, cases
+
+
+def expected_exclusions(
+    request: Request, mediators: list[Mediator], now: datetime | None
+) -> list[Exclusion]:
+    """What the scalar rules say of every speaker, by id, in the ranking's code order."""
+    found: list[Exclusion] = []
+    speakers = [m for m in mediators if m.level(request.language) is not None]
+    for m in sorted(speakers, key=lambda m: m.id):
+        found += sorted(exclusions(request, m, now=now), key=lambda e: CODE_ORDER.index(e.code))
+    return found
+
+
+def assert_same_reasons(mediators: list[Mediator], cases: list[tuple[Request, datetime | None]]) -> set[str]:
+    pool = Pool(mediators)
+    seen: set[str] = set()
+    for req, now in cases:
+        ranking = rank(req, pool, now=now)
+        expected = expected_exclusions(req, mediators, now)
+        got = ranking.excluded
+        assert got == expected, req.id
+        for mine, theirs in zip(got, expected):  # the params' value types too (25 vs 25.0)
+            assert type(mine) is Exclusion
+            assert [type(v) for v in mine.params.values()] == [type(v) for v in theirs.params.values()]
+            assert list(mine.params) == list(theirs.params)
+        codes: dict[str, list[str]] = {}
+        for reason in expected:
+            codes.setdefault(reason.mediator_id, []).append(reason.code)
+        assert ranking.excluded_codes == codes, req.id
+        seen.update(reason.code for reason in got)
+    return seen
+
+
+@pytest.mark.parametrize(("size", "seed", "requests"), [("town", 1, 300), ("town", 7, 300), ("city", 2, 120)])
+def test_bulk_exclusions_equal_the_rule_functions(size: str, seed: int, requests: int) -> None:
+    mediators, cases = varied(size, seed, requests)
+    seen = assert_same_reasons(mediators, cases)
+    assert seen == set(CODE_ORDER)  # every rule was exercised
+
+
+def test_values_on_rounding_edges_are_recomputed_by_the_scalar_code(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every distance and travel time treated as "on an edge": all come from the scalar code.
+    mediators, cases = varied("town", 3, 150)
+    monkeypatch.setattr(rank_module, "_ROUNDING_NOISE", 10.0)
+    assert_same_reasons(mediators, cases)
+    # None treated so: all from the vectorised arrays.
+    monkeypatch.setattr(rank_module, "_ROUNDING_NOISE", 0.0)
+    assert_same_reasons(mediators, cases)
+
+
+def test_plain_constructor_fallback_gives_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    mediators, cases = varied("town", 4, 80)
+    monkeypatch.setattr(rank_module, "_SETTERS", None)
+    assert_same_reasons(mediators, cases)
+
+
+def test_bulk_exclusions_are_ordinary_frozen_exclusions() -> None:
+    ranking = rank(request(), [mediator("m2", languages={"ar": "basic"}), mediator("m1", availability=())])
+    assert [(e.mediator_id, e.code) for e in ranking.excluded] == [("m1", "availability"), ("m2", "level")]
+    reason = ranking.excluded[0]
+    assert reason == Exclusion("m1", "availability", "not available 09:00-10:00", dict(reason.params))
+    with pytest.raises(FrozenInstanceError):
+        reason.message = "changed"  # type: ignore[misc]
+    assert repr(reason).startswith("Exclusion(mediator_id='m1', code='availability'")
+
+
+def test_every_reason_of_one_mediator_in_the_ranking_order() -> None:
+    everything = mediator(
+        "m1",
+        languages={"ar": "basic"},
+        home=HOSPITAL,
+        max_travel_km=1,
+        max_minutes=60,
+        committed_minutes=30,
+        gender="m",
+        availability=(),
+        busy=(busy("08:00", "08:55", HOSPITAL, "at the hospital"),),
+    )
+    req = request(
+        location=TOWN_HALL,
+        qualification="medical",
+        gender=GenderPreference("f", "required"),
+        excluded_mediators=("m1",),
+    )
+    now = at("09:00") - timedelta(minutes=3)
+    ranking = rank(req, [everything], now=now)
+    assert [e.code for e in ranking.excluded] == list(CODE_ORDER)
+    assert ranking.excluded == expected_exclusions(req, [everything], now)
+    assert ranking.excluded[3].message == "lives 4.4 km away, travels at most 1 km"
+    assert ranking.excluded[4].message.startswith("busy 08:00-08:55 at the hospital, 9 min away")
+
+
+def test_a_mediator_at_the_job_with_no_time_left() -> None:
+    # Distance 0 (an edge for ceil) and a clock past the start.
+    here = mediator("m1", home=TOWN_HALL, busy=(busy("09:30", "09:45"),))
+    req = request(location=TOWN_HALL)
+    now = at("09:10")
+    ranking = rank(req, [here], now=now)
+    assert ranking.excluded == expected_exclusions(req, [here], now)
+    assert [(e.code, e.message) for e in ranking.excluded] == [
+        ("busy", "busy 09:30-09:45"),
+        ("too_late", "0 min away, the job starts in 0 min"),
+    ]
+
+
+def test_the_collector_is_left_as_it_was() -> None:
+    pool = [mediator("m1", availability=()), mediator("m2")]
+    assert gc.isenabled()
+    assert [e.code for e in rank(request(), pool).excluded] == ["availability"]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert [e.code for e in rank(request(), pool).excluded] == ["availability"]
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_collector_is_enabled_again_after_builds_in_several_threads() -> None:
+    mediators, cases = varied("town", 5, 60)
+    pool = Pool(mediators)
+    expected = {req.id: expected_exclusions(req, mediators, now) for req, now in cases}
+    results: dict[str, list[Exclusion]] = {}
+
+    def work(part: list[tuple[Request, datetime | None]]) -> None:
+        for req, now in part:
+            results[req.id] = rank(req, pool, now=now).excluded
+
+    threads = [threading.Thread(target=work, args=(cases[k::4],)) for k in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == expected
+    assert gc.isenabled()
