@@ -22,7 +22,8 @@ from matching.problem_io import (
 def _solve(args: argparse.Namespace) -> int:
     problem = load_problem(args.problem)
     solution = optimize(
-        problem, time_limit_s=args.time_limit, num_workers=args.workers, seed=args.seed
+        problem, time_limit_s=args.time_limit, num_workers=args.workers, seed=args.seed,
+        deterministic=args.deterministic,
     )
     json.dump(solution_to_dict(solution), sys.stdout, indent=1)
     sys.stdout.write("\n")
@@ -65,6 +66,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     solve.add_argument("--time-limit", type=float, default=None, help="seconds (default: the problem's time_limit_s, else 10)")
     solve.add_argument("--workers", type=int, default=8)
     solve.add_argument("--seed", type=int, default=0)
+    solve.add_argument(
+        "--deterministic", action="store_true",
+        help="count the time limit in CP-SAT's deterministic time: with --workers 1 the same "
+        "problem and seed give the same plan on any machine",
+    )
     solve.set_defaults(run=_solve)
     checker = commands.add_parser("check", help="verify a solution; exit 1 if infeasible")
     checker.add_argument("problem")

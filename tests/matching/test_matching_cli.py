@@ -59,3 +59,13 @@ def test_bad_problem_file_gives_a_clear_error(tmp_path: Path) -> None:
     solved = run("solve", str(problem))
     assert solved.returncode == 2
     assert "mediator #0: field 'id' is missing" in solved.stderr
+
+
+def test_deterministic_solve_prints_the_same_plan_twice(tmp_path: Path) -> None:
+    problem = tmp_path / "problem.json"
+    problem.write_text(run("generate", "--size", "town", "--seed", "6", "--congestion", "2").stdout)
+    args = ("solve", str(problem), "--time-limit", "0.5", "--workers", "1", "--seed", "3", "--deterministic")
+    first, second = run(*args), run(*args)
+    assert first.returncode == second.returncode == 0, first.stderr
+    plans = [json.loads(out.stdout)["assignments"] for out in (first, second)]
+    assert plans[0] and plans[0] == plans[1]

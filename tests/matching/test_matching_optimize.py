@@ -6,14 +6,15 @@ import itertools
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.feasibility import check, pair_feasible, travel_conflict, request_job
+from matching.feasibility import assigned_travel_km, check, pair_feasible, request_job, travel_conflict
 from matching.generate import generate
 from matching.greedy import careful_greedy, status_quo
 from matching.model import Busy, Interval, Location, Mediator, Problem, Request
-from matching.optimize import optimize
+from matching.optimize import TIERS, Weights, optimize
 from matching_factories import HOSPITAL, JOB_CENTRE, TOWN_HALL, at, mediator, request
 
 PLACES = (TOWN_HALL, JOB_CENTRE, HOSPITAL, Location(51.70, 8.10))
@@ -61,19 +62,32 @@ def small_problems(draw: st.DrawFn) -> Problem:
     return Problem(tuple(mediators), tuple(requests))
 
 
-def brute_force_best_priority(problem: Problem) -> int:
+def first_tiers(problem: Problem, plan: dict[str, Mediator]) -> tuple[int, int, int]:
+    """Filled priority, continuity (1000 per preferred mediator), minus travel in tenths of a km.
+
+    The first three tiers of the SPEC's order, written out independently of
+    the optimiser (the small problems have no gender or previous plan).
+    """
+    filled = sum(r.priority for r in problem.requests if r.id in plan)
+    continuity = sum(1000 for r in problem.requests if r.id in plan and plan[r.id].id in r.preferred_mediators)
+    travel = sum(round(assigned_travel_km(r, plan[r.id]) / 0.1) for r in problem.requests if r.id in plan)
+    return filled, continuity, -travel
+
+
+def brute_force_best(problem: Problem) -> tuple[int, int, int]:
     """Try every way to give each request nobody or one feasible mediator."""
     options = [
         [None, *[m for m in problem.mediators if pair_feasible(r, m)]] for r in problem.requests
     ]
-    best = 0
+    best = (0, 0, 0)
     for choice in itertools.product(*options):
         jobs: dict[str, list[Request]] = {}
         for req, med in zip(problem.requests, choice):
             if med is not None:
                 jobs.setdefault(med.id, []).append(req)
         if all(_fits(next(m for m in problem.mediators if m.id == mid), reqs) for mid, reqs in jobs.items()):
-            best = max(best, sum(r.priority for r, m in zip(problem.requests, choice) if m is not None))
+            plan = {r.id: m for r, m in zip(problem.requests, choice) if m is not None}
+            best = max(best, first_tiers(problem, plan))
     return best
 
 
@@ -99,10 +113,12 @@ def test_every_plan_passes_the_checker(problem: Problem) -> None:
 
 @SMALL
 @given(small_problems())
-def test_optimum_found_where_brute_force_knows_it(problem: Problem) -> None:
+def test_lexicographic_optimum_found_where_brute_force_knows_it(problem: Problem) -> None:
     solution = optimize(problem, time_limit_s=5, num_workers=1)
+    by_id = {m.id: m for m in problem.mediators}
+    plan = {a.request: by_id[a.mediator] for a in solution.assignments}
     assert solution.status == "OPTIMAL"
-    assert solution.filled_priority == brute_force_best_priority(problem)
+    assert first_tiers(problem, plan) == brute_force_best(problem)
     assert solution.filled_priority_bound == solution.filled_priority
 
 
@@ -135,6 +151,16 @@ def test_same_seed_and_one_worker_give_the_same_plan() -> None:
     second = optimize(problem, time_limit_s=20, num_workers=1, seed=7)
     assert first.status == second.status == "OPTIMAL"
     assert first.assignments == second.assignments
+
+
+def test_deterministic_time_gives_the_same_plan_even_when_the_limit_cuts_the_search() -> None:
+    problem = generate("town", seed=3, congestion=3.0)
+    runs = [
+        optimize(problem, time_limit_s=0.3, num_workers=1, seed=7, deterministic=True) for _ in range(2)
+    ]
+    assert any(runs[0].stats[f"{tier}_status"] != "OPTIMAL" for tier in TIERS)  # the limit did cut
+    assert runs[0].assignments == runs[1].assignments
+    assert [runs[0].stats[f"{t}_value"] for t in TIERS] == [runs[1].stats[f"{t}_value"] for t in TIERS]
 
 
 def test_fixed_pair_is_kept_even_when_another_is_nearer() -> None:
@@ -181,6 +207,68 @@ def test_continuity_beats_less_travel() -> None:
         (request("r1", preferred_mediators=("m2",)),),
     )
     assert optimize(problem, num_workers=1).as_dict() == {"r1": "m2"}
+
+
+def test_continuity_beats_any_amount_of_travel_whatever_the_weights() -> None:
+    """The tiers are strictly ordered; weights only matter inside one tier."""
+    far = Location(51.90, 8.40)  # about 30 km out
+    problem = Problem(
+        (mediator("m1", home=TOWN_HALL), mediator("m2", home=far)),
+        (request("r1", preferred_mediators=("m2",)),),
+    )
+    assert optimize(problem, num_workers=1, weights=Weights(continuity=1)).as_dict() == {"r1": "m2"}
+
+
+def test_one_preferred_mediator_beats_less_travel_on_several_other_requests() -> None:
+    """A per-pair weighting would trade this away; the strict order does not.
+
+    r1 (by phone) wants m1, who lives by the town hall; r2-r4 are at the
+    town hall while r1 runs. If m1 takes r1, m2 must come 100 km for each
+    of r2-r4; if m2 takes r1, nobody travels, but the family loses its
+    mediator. Continuity comes first.
+    """
+    far = Location(52.65, 8.04)
+    problem = Problem(
+        (mediator("m1", home=TOWN_HALL), mediator("m2", home=far)),
+        (
+            request("r1", "09:00", "12:00", mode="phone", location=None, preferred_mediators=("m1",)),
+            request("r2", "09:00", "09:30"),
+            request("r3", "10:00", "10:30"),
+            request("r4", "11:00", "11:30"),
+        ),
+    )
+    solution = optimize(problem, num_workers=1)
+    assert solution.as_dict() == {"r1": "m1", "r2": "m2", "r3": "m2", "r4": "m2"}
+    assert check(problem, solution).figures.travel_km > 290
+
+
+def test_less_travel_beats_fairness_and_fairness_beats_a_higher_level() -> None:
+    busy_near = mediator("m1", home=TOWN_HALL, load_minutes=30 * 60, languages={"ar": "native"})
+    idle_far = mediator("m2", home=HOSPITAL, languages={"ar": "native"})
+    assert optimize(Problem((busy_near, idle_far), (request("r1"),)), num_workers=1).as_dict() == {"r1": "m1"}
+    native_busy = mediator("m1", home=TOWN_HALL, load_minutes=30 * 60, languages={"ar": "native"})
+    fluent_idle = mediator("m2", home=TOWN_HALL, languages={"ar": "fluent"})
+    assert optimize(Problem((native_busy, fluent_idle), (request("r1"),)), num_workers=1).as_dict() == {"r1": "m2"}
+
+
+def test_a_higher_level_wins_when_nothing_else_differs() -> None:
+    problem = Problem(
+        (mediator("m1", languages={"ar": "fluent"}), mediator("m2", languages={"ar": "native"})), (request("r1"),)
+    )
+    assert optimize(problem, num_workers=1).as_dict() == {"r1": "m2"}
+
+
+def test_every_tier_is_reported_with_value_bound_and_status() -> None:
+    problem = generate("town", seed=5)
+    solution = optimize(problem, time_limit_s=20)
+    for tier in TIERS:
+        assert solution.stats[f"{tier}_status"] in ("OPTIMAL", "FEASIBLE")
+        assert float(solution.stats[f"{tier}_bound"]) >= float(solution.stats[f"{tier}_value"])
+    assert solution.stats["filled_priority_value"] == solution.filled_priority
+    assert solution.objective == solution.filled_priority
+    assert check(problem, solution).figures.travel_km == pytest.approx(
+        -int(solution.stats["travel_value"]) / 10, abs=0.05 * len(solution.assignments)
+    )
 
 
 def test_less_travel_wins_when_nothing_else_differs() -> None:
