@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 import matching
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.mediators.models import Mediator
-from dispatch.mediators.service import load_details
+from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
 from dispatch.offers.models import Assignment
 from dispatch.places.models import Place
 from dispatch.requests.models import Mode, Request, RequestStatus
@@ -39,18 +39,23 @@ def _week_bounds(moment: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
 
 
-def _slot_intervals(slots: list, first: date, last: date, tz: ZoneInfo) -> tuple[matching.Interval, ...]:  # type: ignore[type-arg]
-    """Weekly local-time slots as concrete intervals on each day of [first, last]."""
+def _slot_intervals(
+    slots: list[tuple[int, int, int]], first: date, last: date, tz: ZoneInfo
+) -> tuple[matching.Interval, ...]:
+    """Weekly local-time slots as concrete intervals on each day of [first, last].
+
+    A slot is (weekday, start minute, end minute), weekday 0 = Monday.
+    """
     intervals = []
     day = first
     while day <= last:
-        for slot in slots:
-            if slot.weekday == day.weekday():
+        for weekday, start_minute, end_minute in slots:
+            if weekday == day.weekday():
                 midnight = datetime.combine(day, time(0), tzinfo=tz)
                 # Local wall-clock minutes, so a slot keeps its hours across DST changes.
-                start = datetime.combine(day, time(slot.start_minute // 60, slot.start_minute % 60), tzinfo=tz)
-                end = (midnight + timedelta(days=1)) if slot.end_minute >= 24 * 60 else datetime.combine(
-                    day, time(slot.end_minute // 60, slot.end_minute % 60), tzinfo=tz)
+                start = datetime.combine(day, time(start_minute // 60, start_minute % 60), tzinfo=tz)
+                end = (midnight + timedelta(days=1)) if end_minute >= 24 * 60 else datetime.combine(
+                    day, time(end_minute // 60, end_minute % 60), tzinfo=tz)
                 intervals.append(matching.Interval(start, end))
         day += timedelta(days=1)
     return tuple(sorted(intervals, key=lambda i: i.start))
@@ -68,68 +73,114 @@ class PoolSnapshot:
     names: dict[str, str]
 
 
+def _in_pool(language: str | None = None) -> list[sa.ColumnElement[bool]]:
+    """Who may get work: active, not paused, not erased; with `language`, speaking it.
+
+    Language tags compare case-insensitively, as in the engine.
+    """
+    where: list[sa.ColumnElement[bool]] = [
+        col(Mediator.active).is_(True), col(Mediator.paused).is_(False), col(Mediator.erased_at).is_(None)]
+    if language is not None:
+        where.append(col(Mediator.id).in_(
+            select(MediatorLanguage.mediator_id)
+            .where(sa.func.lower(col(MediatorLanguage.language)) == language.lower())
+        ))
+    return where
+
+
 def pool_snapshot(
-    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, skip_request_ids: frozenset[int] = frozenset()
+    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, skip_request_ids: frozenset[int] = frozenset(),
+    language: str | None = None,
 ) -> PoolSnapshot:
     """Active mediators as the engine sees them for jobs in [start, end).
 
     Their weekly cap is counted over the week(s) the period touches; jobs they
     already hold become busy blocks (with the place, so travel is checked),
-    absences become busy blocks without a place.
+    absences become busy blocks without a place; recent work over
+    `LOAD_WINDOW` before `start` is their load. Jobs of `skip_request_ids`
+    count for nothing (the request being placed again).
+
+    With `language`, only the active mediators who speak it (any level) are
+    loaded, and only their details and jobs: each of them comes out exactly
+    as in the whole pool's snapshot. Plain rows throughout, no ORM objects.
     """
     week_start, _ = _week_bounds(start, tz)
     _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
-    rows = list(session.exec(
-        select(Mediator).where(col(Mediator.active).is_(True), col(Mediator.paused).is_(False),
-                               col(Mediator.erased_at).is_(None))
-    ))
-    details = load_details(session, [m.id for m in rows])  # type: ignore[misc]
-    held: dict[int, list[tuple[Request, Place | None]]] = defaultdict(list)
-    for assignment, request, place in session.exec(
-        select(Assignment, Request, Place)
+    in_pool = _in_pool(language)
+    rows = session.execute(
+        sa.select(col(Mediator.id), col(Mediator.name), col(Mediator.home_lat), col(Mediator.home_lon),
+                  col(Mediator.travel_mode), col(Mediator.max_travel_km), col(Mediator.max_hours_per_week),
+                  col(Mediator.qualifications), col(Mediator.gender))
+        .where(*in_pool).order_by(col(Mediator.id))
+    ).all()
+    if not rows:
+        return PoolSnapshot(mediators=[], names={})
+    ids = select(Mediator.id).where(*in_pool)  # their details and jobs only, without a list of ids to send
+    languages: dict[int, dict[str, str]] = defaultdict(dict)
+    for mediator_id, tag, level in session.execute(
+        sa.select(col(MediatorLanguage.mediator_id), col(MediatorLanguage.language), col(MediatorLanguage.level))
+        .where(col(MediatorLanguage.mediator_id).in_(ids)).order_by(col(MediatorLanguage.id))
+    ):
+        languages[mediator_id][tag] = level
+    slots: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for mediator_id, weekday, start_minute, end_minute in session.execute(
+        sa.select(col(AvailabilitySlot.mediator_id), col(AvailabilitySlot.weekday), col(AvailabilitySlot.start_minute),
+                  col(AvailabilitySlot.end_minute))
+        .where(col(AvailabilitySlot.mediator_id).in_(ids))
+        .order_by(col(AvailabilitySlot.weekday), col(AvailabilitySlot.start_minute), col(AvailabilitySlot.id))
+    ):
+        slots[mediator_id].append((weekday, start_minute, end_minute))
+    busy: dict[int, list[matching.Busy]] = defaultdict(list)
+    for mediator_id, absence_start, absence_end in session.execute(
+        sa.select(col(Absence.mediator_id), col(Absence.start), col(Absence.end))
+        .where(col(Absence.mediator_id).in_(ids), col(Absence.end) > start, col(Absence.start) < end)
+        .order_by(col(Absence.start), col(Absence.id))
+    ):
+        busy[mediator_id].append(matching.Busy(absence_start.astimezone(tz), absence_end.astimezone(tz)))
+    committed: dict[int, int] = defaultdict(int)
+    load: dict[int, int] = defaultdict(int)
+    for mediator_id, request_id, job_start, job_end, mode, lat, lon, place_name in session.execute(
+        sa.select(col(Assignment.mediator_id), col(Request.id), col(Request.start), col(Request.end), col(Request.mode),
+                  col(Request.location_lat), col(Request.location_lon), col(Place.name))
         .join(Request, col(Request.id) == col(Assignment.request_id))
         .outerjoin(Place, col(Place.id) == col(Request.place_id))
-        .where(col(Assignment.cancelled_at).is_(None), col(Request.status).in_(LIVE),
+        .where(col(Assignment.mediator_id).in_(ids), col(Assignment.cancelled_at).is_(None),
+               col(Request.status).in_(LIVE),
                col(Request.end) > week_start - LOAD_WINDOW, col(Request.start) < week_end)
+        .order_by(col(Request.start), col(Assignment.id))
     ):
-        if request.id not in skip_request_ids:
-            held[assignment.mediator_id].append((request, place))
+        if request_id in skip_request_ids:
+            continue
+        if job_end > start and job_start < end:
+            busy[mediator_id].append(matching.Busy(
+                job_start.astimezone(tz), job_end.astimezone(tz),
+                matching.Location(lat, lon) if mode == Mode.in_person and lat is not None and lon is not None
+                else None,
+                f"at {place_name}" if place_name is not None else None,
+            ))
+        if week_start <= job_start < week_end:
+            committed[mediator_id] += _minutes(job_start, job_end)
+        if start - LOAD_WINDOW <= job_start < start:
+            load[mediator_id] += _minutes(job_start, job_end)
     first, last = start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date()
-    mediators = []
-    for row in rows:
-        detail = details[row.id]  # type: ignore[index]
-        jobs = held.get(row.id, [])  # type: ignore[arg-type]
-        busy = [matching.Busy(a.start.astimezone(tz), a.end.astimezone(tz))
-                for a in detail.absences if a.end > start and a.start < end]
-        committed = 0
-        load = 0
-        for request, place in jobs:
-            if request.end > start and request.start < end:
-                busy.append(matching.Busy(
-                    request.start.astimezone(tz), request.end.astimezone(tz),
-                    _location(request) if request.mode == Mode.in_person else None,
-                    f"at {place.name}" if place else None,
-                ))
-            if request.start >= week_start and request.start < week_end:
-                committed += _minutes(request.start, request.end)
-            if start - LOAD_WINDOW <= request.start < start:
-                load += _minutes(request.start, request.end)
-        mediators.append(matching.Mediator(
-            id=str(row.id),
-            languages={lang.language: lang.level for lang in detail.languages},
-            home=matching.Location(row.home_lat, row.home_lon)
-            if row.home_lat is not None and row.home_lon is not None else None,
-            travel_mode=row.travel_mode,
-            max_travel_km=row.max_travel_km,
-            max_minutes=int(row.max_hours_per_week * 60) if row.max_hours_per_week else None,
-            qualifications=frozenset(row.qualifications or []),
-            gender=row.gender,
-            availability=_slot_intervals(detail.slots, first, last, tz),
-            busy=tuple(sorted(busy, key=lambda b: b.start)),
-            committed_minutes=committed,
-            load_minutes=load,
-        ))
-    return PoolSnapshot(mediators=mediators, names={str(r.id): r.name for r in rows})
+    mediators = [
+        matching.Mediator(
+            id=str(mediator_id),
+            languages=languages.get(mediator_id, {}),
+            home=matching.Location(home_lat, home_lon) if home_lat is not None and home_lon is not None else None,
+            travel_mode=travel_mode,
+            max_travel_km=max_travel_km,
+            max_minutes=int(max_hours * 60) if max_hours else None,
+            qualifications=frozenset(qualifications or []),
+            gender=gender,
+            availability=_slot_intervals(slots.get(mediator_id, []), first, last, tz),
+            busy=tuple(sorted(busy.get(mediator_id, []), key=lambda b: b.start)),
+            committed_minutes=committed.get(mediator_id, 0),
+            load_minutes=load.get(mediator_id, 0),
+        )
+        for mediator_id, _, home_lat, home_lon, travel_mode, max_travel_km, max_hours, qualifications, gender in rows
+    ]
+    return PoolSnapshot(mediators=mediators, names={str(row[0]): row[1] for row in rows})
 
 
 def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> matching.Request:
@@ -174,9 +225,17 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
 
 
 def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInfo) -> dict:  # type: ignore[type-arg]
-    """Ranked candidates with their score parts, and why the others are out."""
-    snapshot = pool_snapshot(session, start=request.start, end=request.end, tz=tz, skip_request_ids=frozenset({request.id}))  # type: ignore[arg-type]
+    """Ranked candidates with their score parts, and why the others are out.
+
+    Only the language's speakers are loaded; the rest of the active pool is
+    counted, so `not_speaking` and the summary speak of the whole pool.
+    """
+    snapshot = pool_snapshot(session, start=request.start, end=request.end, tz=tz,
+                             skip_request_ids=frozenset({request.id}), language=request.language)  # type: ignore[arg-type]
     ranking = matching.rank(engine_request(session, request, tz=tz), snapshot.mediators, now=now)
+    pool_size = session.exec(select(sa.func.count()).select_from(Mediator).where(*_in_pool())).one()
+    # The engine saw speakers only; its summary reads this count.
+    ranking.not_speaking += pool_size - len(snapshot.mediators)
     reasons: dict[str, list[dict[str, str]]] = defaultdict(list)
     for exclusion in ranking.excluded:
         reasons[exclusion.mediator_id].append({"code": exclusion.code, "message": exclusion.message})

@@ -233,8 +233,10 @@ def ranked_candidates(session: Session, request: Request, *, now: datetime, sett
     already weighs level, travel, gender preference and fairness).
     """
     tz = settings.tz
+    # Only the language's speakers can be offered the job: load them, not the whole pool.
     snapshot = planning.pool_snapshot(session, start=request.start, end=request.end, tz=tz,
-                                      skip_request_ids=frozenset({request.id}))  # type: ignore[arg-type]
+                                      skip_request_ids=frozenset({request.id}),  # type: ignore[arg-type]
+                                      language=request.language)
     engine_request = planning.engine_request(session, request, tz=tz)
     ranking = matching.rank(engine_request, snapshot.mediators, now=now)
     order = [c.mediator_id for c in ranking.candidates]
