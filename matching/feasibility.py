@@ -206,11 +206,21 @@ def busy_reason(
     return text, params
 
 
+def travel_radius_reasons(
+    distances_km: Sequence[float], max_travel_kms: Sequence[float]
+) -> tuple[list[str], list[dict[str, ParamValue]]]:
+    """Messages and params for many mediators at once (the ranking's hot path)."""
+    pairs = list(zip(distances_km, max_travel_kms))
+    messages = [f"lives {km:.1f} km away, travels at most {limit:g} km" for km, limit in pairs]
+    params: list[dict[str, ParamValue]] = [
+        {"distance_km": round(km, 2), "max_travel_km": limit} for km, limit in pairs
+    ]
+    return messages, params
+
+
 def travel_radius_reason(distance_km: float, max_travel_km: float) -> Reason:
-    return (
-        f"lives {distance_km:.1f} km away, travels at most {max_travel_km:g} km",
-        {"distance_km": round(distance_km, 2), "max_travel_km": max_travel_km},
-    )
+    messages, params = travel_radius_reasons([distance_km], [max_travel_km])
+    return messages[0], params[0]
 
 
 def too_late_reason(travel_minutes: float, minutes_left: float) -> Reason:

@@ -29,8 +29,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from itertools import repeat
+from operator import itemgetter
 from types import MemberDescriptorType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -54,11 +55,12 @@ from matching.feasibility import (
     too_late_reason,
     travel_conflict_array,
     travel_minutes,
-    travel_radius_reason,
+    travel_radius_reasons,
     travel_speed_kmh,
 )
 from matching.model import LEVEL_RANK, ROAD_FACTOR, Busy, Location, Mediator, Request
 
+T = TypeVar("T")
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
@@ -370,7 +372,7 @@ class Ranking:
 
 Messages = str | list[str]
 """One message for every mediator of a code, or one each."""
-Params = Mapping[str, ParamValue] | list[Mapping[str, ParamValue]]
+Params = Mapping[str, ParamValue] | Sequence[Mapping[str, ParamValue]]
 Built = tuple[Messages, Params, BoolArray | None]
 """Messages, params, and which of the code's mediators keep the reason (None: all)."""
 
@@ -436,6 +438,13 @@ def _collector_paused() -> Iterator[None]:
                 gc.enable()
 
 
+def _take(items: Sequence[T], at: list[int]) -> list[T]:
+    """[items[k] for k in at], in C."""
+    if len(at) < 2:
+        return [items[k] for k in at]
+    return list(itemgetter(*at)(items))
+
+
 def _slot_setters() -> tuple[Callable[[Exclusion, Any], None], ...] | None:
     """The slot descriptors' setters of Exclusion, which skip its frozen __init__."""
     names = ("mediator_id", "code", "message", "params")
@@ -452,7 +461,7 @@ def _fill(ids: list[str], code: str, messages: Messages, params: Params) -> list
     """Exclusion objects in bulk, equal to Exclusion(id, code, message, params) each."""
     message_column: Iterable[str] = repeat(messages) if isinstance(messages, str) else messages
     params_column: Iterable[Mapping[str, ParamValue]] = (
-        params if isinstance(params, list) else repeat(params)
+        repeat(params) if isinstance(params, Mapping) else params
     )
     if _SETTERS is None:
         return list(map(Exclusion, ids, repeat(code), message_column, params_column))
@@ -490,8 +499,7 @@ class _Exclusions:
     def build(self) -> list[Exclusion]:
         if len(self.rows) == 0:
             return []
-        ids_all = self.pool.ids
-        ids = [ids_all[i] for i in self.pool_index.tolist()]
+        ids = _take(self.pool.ids, self.pool_index.tolist())
         codes = list(self.evaluation.failing)
         kept = np.stack([self.evaluation.failing[code][self.rows] for code in codes], axis=1)
         made: list[Exclusion] = []
@@ -503,13 +511,13 @@ class _Exclusions:
             if keep is not None:
                 kept[sub[~keep], column] = False
                 sub = sub[keep]
-            made += _fill([ids[k] for k in sub.tolist()], code, messages, params)
+            made += _fill(_take(ids, sub.tolist()), code, messages, params)
         # made holds code by code, each in row order; read it row by row instead.
         counts = kept.sum(axis=0)
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
         within = np.cumsum(kept, axis=0) - 1
         rows, columns = np.nonzero(kept)
-        return [made[k] for k in (starts[columns] + within[rows, columns]).tolist()]
+        return _take(made, (starts[columns] + within[rows, columns]).tolist())
 
     def _reasons(self, code: str, sub: IntArray) -> Built:
         if code in _SAME_FOR_ALL_RULES:
@@ -558,12 +566,10 @@ class _Exclusions:
                 home = pool.mediators[index[k]].home
                 assert home is not None
                 distance[k] = great_circle_km(home, request.location)
-        limits = pool._travel_limits
-        reasons = [
-            travel_radius_reason(km, limits[i])
-            for km, i in zip(distance.tolist(), index.tolist())
-        ]
-        return [r[0] for r in reasons], [r[1] for r in reasons], keep
+        messages, params = travel_radius_reasons(
+            distance.tolist(), _take(pool._travel_limits, index.tolist())
+        )
+        return messages, params, keep
 
     def _busy(self, sub: IntArray) -> Built:
         request, group = self.request, self.group
