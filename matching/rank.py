@@ -682,15 +682,15 @@ def rank(
     speed = pool.speed_kmh[index]
     minutes = distance * ROAD_FACTOR / speed * 60.0
     names = list(parts)
-    columns = [parts[name] for name in names]
-    candidates = [
-        Candidate(
-            mediator_id=pool.mediators[index[k]].id,
-            score=float(score[k]),
-            parts={name: float(column[k]) for name, column in zip(names, columns)},
-            travel_km=float(distance[k]),
-            travel_minutes=float(minutes[k]),
+    part_rows = zip(*(parts[name][order].tolist() for name in names))
+    candidates = list(
+        map(
+            Candidate,
+            _take(pool.ids, index[order].tolist()),
+            score[order].tolist(),
+            [dict(zip(names, row)) for row in part_rows],
+            distance[order].tolist(),
+            minutes[order].tolist(),
         )
-        for k in order
-    ]
+    )
     return Ranking(request, pool, evaluation, candidates, now)

@@ -88,3 +88,15 @@ def test_vectorised_pool_agrees_with_the_rule_functions() -> None:
         ranked = {c.mediator_id for c in rank(req, pool).candidates}
         expected = {m.id for m in problem.mediators if pair_feasible(req, m)}
         assert ranked == expected, req.id
+
+
+def test_candidates_carry_plain_python_values() -> None:
+    problem = generate("town", seed=5)
+    pool = Pool(problem.mediators)
+    for req in problem.requests[:40]:
+        for c in rank(req, pool).candidates:
+            assert type(c.mediator_id) is str
+            assert type(c.score) is float and type(c.travel_km) is float
+            assert type(c.travel_minutes) is float
+            assert all(type(v) is float for v in c.parts.values())
+            assert abs(sum(c.parts.values()) - c.score) < 1e-9
