@@ -355,7 +355,13 @@ class Ranking:
 
     @cached_property
     def excluded(self) -> list[Exclusion]:
-        """Every reason for every speaker of the language who is excluded, by id."""
+        """Every reason for every speaker of the language who is excluded, by id.
+
+        Equal to `feasibility.exclusions` for each of them, in the order of
+        `excluded_codes`. Reasons with the same text within one ranking (the
+        request-only ones, a level, a minutes cap) share one params dict:
+        read params, do not change them.
+        """
         with _collector_paused():
             return _Exclusions(self.request, self._pool, self._evaluation, self._now).build()
 
