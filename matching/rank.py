@@ -357,10 +357,11 @@ class Ranking:
     def excluded(self) -> list[Exclusion]:
         """Every reason for every speaker of the language who is excluded, by id.
 
-        Equal to `feasibility.exclusions` for each of them, in the order of
-        `excluded_codes`. Reasons with the same text within one ranking (the
-        request-only ones, a level, a minutes cap) share one params dict:
-        read params, do not change them.
+        Sorted by mediator id; each one's reasons equal what
+        `feasibility.exclusions` says, in the order of their `excluded_codes`.
+        Reasons with the same text within one ranking (the request-only ones,
+        a level, a minutes cap) share one params dict: read params, do not
+        change them.
         """
         with _collector_paused():
             return _Exclusions(self.request, self._pool, self._evaluation, self._now).build()
