@@ -24,12 +24,12 @@ from typing import Any
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
-from matching.feasibility import check  # noqa: E402
-from matching.generate import generate  # noqa: E402
-from matching.greedy import careful_greedy, status_quo  # noqa: E402
-from matching.model import Problem, Solution  # noqa: E402
-from matching.optimize import optimize  # noqa: E402
-from matching.rank import Pool, rank  # noqa: E402
+from matching.feasibility import check
+from matching.generate import generate
+from matching.greedy import careful_greedy, status_quo
+from matching.model import Problem, Solution
+from matching.optimize import TIERS, optimize
+from matching.rank import Pool, rank
 
 INSTANCES: dict[str, tuple[str, float, float]] = {
     # name: (size, congestion, time limit for the optimiser)
@@ -146,6 +146,11 @@ def print_instance(rows: dict[str, Any]) -> None:
         f"{stats.get('largest_component_requests')} requests, {stats.get('cliques')} cliques, "
         f"{stats.get('travel_pairs')} travel pairs, prepare {stats.get('prepare_seconds')} s"
     )
+    tiers = ", ".join(
+        f"{tier} {stats.get(f'{tier}_value')} / {stats.get(f'{tier}_bound')} {stats.get(f'{tier}_status')}"
+        for tier in TIERS
+    )
+    print(f"  tiers (value / bound status; travel in 0.1 km, negated): {tiers}")
 
 
 def main() -> None:
@@ -154,6 +159,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--only", choices=sorted(INSTANCES), help=argparse.SUPPRESS)
     parser.add_argument("--skip-ranking", action="store_true")
+    parser.add_argument(
+        "--instances", nargs="+", choices=sorted(INSTANCES), metavar="NAME",
+        help="optimise only these instances (town, town-congested, city, city-congested, region)",
+    )
     parser.add_argument("--ranking-only", action="store_true", help="only the ranking latency")
     parser.add_argument(
         "--ranking-sizes", type=int, nargs="+", default=[1_000, 10_000], metavar="N",
@@ -178,7 +187,7 @@ def main() -> None:
             )
     if args.ranking_only:
         return
-    names = ["town", "town-congested", "city", "city-congested"] + (["region"] if args.region else [])
+    names = args.instances or ["town", "town-congested", "city", "city-congested"] + (["region"] if args.region else [])
     for name in names:
         child = subprocess.run(
             [sys.executable, __file__, "--only", name, "--workers", str(args.workers)],

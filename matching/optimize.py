@@ -70,15 +70,24 @@ from matching.rank import Pool
 
 DEFAULT_TIME_LIMIT_S = 10.0
 DEFAULT_MAX_MEMORY_MB = 3500
-"""CP-SAT stops searching (keeping its best plan) once the process uses this much."""
+"""CP-SAT stops searching (keeping its best plan) once the process uses this much.
+
+A guard, not a bound: CP-SAT checks it only inside its SAT search, and a
+region-sized component with 8 workers grew past it to 4.5 GB in 280 s."""
+LARGE_COMPONENT_PAIRS = 100_000
+LARGE_COMPONENT_WORKERS = 4
+"""Each CP-SAT worker holds its own copy of the model, LP and learnt clauses:
+on the region's 188,000-pair component 8 workers peaked at 3.7 GB after 150 s,
+4 workers at 2.2 GB. Smaller components keep every worker (the portfolio's LP
+and LNS workers find the bounds there)."""
 FAIRNESS_UNIT_S = 1800
 """Work above the fair share is penalised per started half hour."""
 TIERS = ("filled_priority", "preferences", "travel", "fairness", "level")
 REFINE_PARAMS: dict[str, object] = {"cp_model_presolve": False}
 """Refining tiers start from a feasible full hint and run briefly: presolving the
 whole model again for each (seconds on a city-sized component) would eat the time."""
-TIER_SHARE = (0.6, 0.5, 0.5, 0.5, 1.0)
-"""Share of the component's remaining time each tier may use."""
+TIER_SHARE = (0.7, 0.5, 0.5, 0.5, 1.0)
+"""Share of the component's remaining time each tier may use (the first solve gets the first)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,13 +286,26 @@ class _Tier:
 
 
 @dataclass
+class _Search:
+    """What one solve maximises: its tier times `weight`, plus the lower tiers weighted."""
+
+    objective: _Tier
+    weight: int
+    lower_min: int
+    """The least the weighted lower tiers can add."""
+
+    def tier_bound(self, bound: float) -> int:
+        """A bound on the search's own tier, from a bound on its objective."""
+        return math.floor((bound - self.lower_min) / self.weight + 1e-9)
+
+
+@dataclass
 class _Built:
     model: cp_model.CpModel
     tiers: list[_Tier]
-    blend: _Tier
-    """Filled priority times fill_weight plus a weighted sum of the lower tiers."""
-    fill_weight: int
-    blend_lower_min: int
+    searches: list[_Search]
+    """One per tier; the first is the blend."""
+    hint_keeps_fixed: bool
     hint: IntArray
     """A full assignment of the model's variables: the greedy plan."""
     cliques: int
@@ -305,6 +327,7 @@ class _Budget:
     deterministic: bool
     started: float = field(default_factory=time.perf_counter)
     used: float = 0.0
+    solves: int = 0
 
     def left(self) -> float:
         if self.deterministic:
@@ -313,6 +336,7 @@ class _Budget:
 
     def spent(self, solver: cp_model.CpSolver) -> None:
         self.used += solver.response_proto.deterministic_time
+        self.solves += 1
 
 
 def _tier(variables: IntArray, coefficients: IntArray, per_request: IntArray | None) -> _Tier:
@@ -412,29 +436,41 @@ def _build(
         _tier(pair_index, tiers.level[local], request),
     ]
 
-    # The blend: filled priority times a weight larger than any swing of the
-    # weighted lower tiers, so its bound still bounds filled priority.
+    # Searches: each tier times a weight larger than any swing of the weighted
+    # tiers below it, plus that weighted sum as the tie-break. Tier 1's search
+    # is the blend; a bound of any search still bounds its own tier.
     travel_blend = np.minimum(
         np.round(tiers.travel[local] * weights.travel_unit_km * weights.blend_travel_per_km),
         weights.blend_travel_cap,
     ).astype(np.int64)
-    lower = (
-        tiers.preferences[local] + weights.blend_level * tiers.level[local]
-        - travel_blend - tiers.load[local]
-    )
+    blend_parts = [
+        tiers.preferences[local],
+        -travel_blend,
+        -tiers.load[local],
+        weights.blend_level * tiers.level[local],
+    ]
     starts = np.r_[0, np.flatnonzero(np.diff(request)) + 1]
     fairness_span = sum(
         weights.fairness * math.ceil((int(jobs.seconds[request[group]].sum()) - share_s) / FAIRNESS_UNIT_S)
         for _, group in over_vars
     )
-    lower_min = int(np.minimum(np.minimum.reduceat(lower, starts), 0).sum()) - fairness_span
-    lower_max = int(np.maximum(np.maximum.reduceat(lower, starts), 0).sum())
-    fill_weight = lower_max - lower_min + 1
-    blend = _tier(
-        np.r_[pair_index, over_index].astype(np.int64),
-        np.r_[fill_weight * jobs.priority[request] + lower, np.full(len(over_vars), -weights.fairness)].astype(np.int64),
-        request,
-    )
+    fair_share_index = TIERS.index("fairness")
+    searches = []
+    for number, tier in enumerate(built_tiers):
+        lower = np.zeros(count, dtype=np.int64)
+        for part in blend_parts[number:]:
+            lower += part
+        with_fair_share = number < fair_share_index
+        lower_min = int(np.minimum(np.minimum.reduceat(lower, starts), 0).sum())
+        lower_min -= fairness_span if with_fair_share else 0
+        weight = int(np.maximum(np.maximum.reduceat(lower, starts), 0).sum()) - lower_min + 1
+        main = np.zeros(len(proto.variables), dtype=np.int64)
+        main[tier.variables] = tier.coefficients
+        combined = weight * main
+        combined[:count] += lower
+        if with_fair_share:
+            combined[over_index] -= weights.fairness
+        searches.append(_Search(_tier(np.arange(len(combined), dtype=np.int64), combined, request), weight, lower_min))
 
     # The first hint: the greedy plan, with each fair-share excess as it works out.
     values = np.zeros(len(proto.variables), dtype=np.int64)
@@ -442,7 +478,10 @@ def _build(
     for over, group in over_vars:
         worked = int(jobs.seconds[request[group]][values[group] == 1].sum())
         values[over] = max(0, math.ceil((worked - share_s) / FAIRNESS_UNIT_S))
-    return _Built(model, built_tiers, blend, fill_weight, lower_min, values, clique_count, travel_count)
+    keeps_fixed = all(
+        values[k] == 1 for k in range(count) if fixed.get(int(request[k])) == int(mediator[k])
+    )
+    return _Built(model, built_tiers, searches, keeps_fixed, values, clique_count, travel_count)
 
 
 def _set_objective(model: cp_model.CpModel, tier: _Tier) -> None:
@@ -517,50 +556,39 @@ def _solve_tiers(
     log: bool,
     max_memory_mb: int | None,
 ) -> tuple[IntArray, list[_TierResult]] | None:
-    """The blend first, then tier by tier; None when fixed pairs clash."""
+    """Tier by tier, each search tie-broken by the tiers below; None when fixed pairs clash."""
     component_left = budget.left()
-
-    def time_for(share: float) -> float:
-        return max(0.01, (allowance - (component_left - budget.left())) * share)
-
     current = built.hint
-    fill = built.tiers[0]
-    value = fill.value(current)
-    fill_bound = float(fill.trivial_bound)
-    proven = value >= fill.trivial_bound
-    status, values, bound = _solve(
-        built, built.blend, current, time_for(TIER_SHARE[0]), budget,
-        num_workers=num_workers, seed=seed, log=log, max_memory_mb=max_memory_mb,
-    )
-    if status == cp_model.INFEASIBLE:
-        return None
-    if values is not None and built.blend.value(values) >= built.blend.value(current):
-        current = values
-    value = fill.value(current)
-    # Filled priority p and lower tiers l >= lower_min give blend >= p * W + lower_min.
-    blend_bound = math.floor((bound - built.blend_lower_min) / built.fill_weight + 1e-9)
-    fill_bound = max(min(fill_bound, blend_bound), value)
-    proven = proven or status == cp_model.OPTIMAL or fill_bound <= value
-    results = [_TierResult(value, float(value) if proven else fill_bound, "OPTIMAL" if proven else "FEASIBLE")]
-    _lock(built.model, fill, value)
-
-    for number, tier in enumerate(built.tiers[1:], start=1):
+    results: list[_TierResult] = []
+    solved_once = False
+    last = len(built.tiers) - 1
+    for number, (tier, search) in enumerate(zip(built.tiers, built.searches)):
         value = tier.value(current)
-        if value >= tier.trivial_bound:
+        if value >= tier.trivial_bound and (solved_once or built.hint_keeps_fixed):
             results.append(_TierResult(value, float(value), "OPTIMAL"))
         else:
+            share = 1.0 if number == last else TIER_SHARE[number] if solved_once else TIER_SHARE[0]
+            limit = max(0.01, (allowance - (component_left - budget.left())) * share)
             status, values, bound = _solve(
-                built, tier, current, time_for(TIER_SHARE[number]), budget,
-                num_workers=num_workers, seed=seed, log=log, max_memory_mb=max_memory_mb, refine=True,
+                built, search.objective, current, limit, budget, num_workers=num_workers,
+                seed=seed, log=log, max_memory_mb=max_memory_mb, refine=solved_once,
             )
-            if values is not None and tier.value(values) >= value:
+            if status == cp_model.INFEASIBLE and not solved_once:
+                return None
+            solved_once = True
+            if values is not None and search.objective.value(values) >= search.objective.value(current):
                 current, value = values, tier.value(values)
-            optimal = status == cp_model.OPTIMAL or bound <= value
+            if status == cp_model.OPTIMAL:
+                tier_bound = value
+            elif status == cp_model.UNKNOWN:
+                tier_bound = tier.trivial_bound
+            else:
+                tier_bound = min(tier.trivial_bound, search.tier_bound(bound))
+            tier_bound = max(tier_bound, value)
             results.append(
-                _TierResult(value, float(value) if optimal else max(bound, float(value)),
-                            "OPTIMAL" if optimal else "FEASIBLE")
+                _TierResult(value, float(tier_bound), "OPTIMAL" if tier_bound == value else "FEASIBLE")
             )
-        if number < len(built.tiers) - 1:
+        if number < last:
             _lock(built.model, tier, value)
     return current, results
 
@@ -651,7 +679,7 @@ def optimize(
     bounds = [0.0] * len(TIERS)
     statuses: list[set[str]] = [set() for _ in TIERS]
     infeasible = False
-    cliques = travel_pairs = solver_calls = 0
+    cliques = travel_pairs = 0
     pairs_left = sum(len(c.pairs) for c in components)
     for component in components:
         local = component.pairs
@@ -666,12 +694,13 @@ def optimize(
             results = [_TierResult(t.value(chosen), float(t.value(chosen)), "OPTIMAL") for t in built.tiers]
         else:
             allowance = max(0.05, budget.left()) * len(local) / max(1, pairs_left)
-            calls_before = budget.used
+            workers = num_workers
+            if len(local) > LARGE_COMPONENT_PAIRS:
+                workers = min(num_workers, LARGE_COMPONENT_WORKERS)
             solved = _solve_tiers(
-                built, budget, allowance, num_workers=num_workers, seed=seed, log=log,
+                built, budget, allowance, num_workers=workers, seed=seed, log=log,
                 max_memory_mb=max_memory_mb,
             )
-            solver_calls += int(budget.used > calls_before) or 0
             if solved is None:
                 infeasible = True
                 break
@@ -700,7 +729,7 @@ def optimize(
         "model_filled_priority_bound": filled_bound,
         "plain_filled_priority_bound": plain_bound,
         "components": len(components),
-        "solver_calls": solver_calls,
+        "solver_calls": budget.solves,
         "largest_component_requests": 0 if largest is None else len(largest.requests),
         "largest_component_pairs": 0 if largest is None else len(largest.pairs),
         "cliques": cliques,
