@@ -22,16 +22,27 @@ def candidates(
     return service.candidates(session, request=request, now=clock.now(), tz=settings.tz)
 
 
+class ProposedPair(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    request_id: Annotated[int, Field(ge=1, le=2**62)]
+    mediator_id: Annotated[int, Field(ge=1, le=2**62)]
+
+
 class OptimizeBody(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     start: AwareDatetime = Field(alias="from")
     end: AwareDatetime = Field(alias="to")
     time_limit_s: Annotated[float, Field(gt=0, le=120, allow_inf_nan=False)] = 10.0
+    previous: Annotated[list[ProposedPair], Field(max_length=20_000)] = []
+    """An earlier plan's assignments (as returned): kept where nothing better
+    in a higher tier needs the change, so a re-plan does not shuffle mediators."""
 
 
 @router.post("/optimize")
 def optimize(body: OptimizeBody, session: SessionDep, _user: CoordinatorUser, settings: SettingsDep) -> dict[str, Any]:
     """A plan for every open request in the period, to review before offers go out."""
     return service.plan_period(session, start=body.start, end=body.end, tz=settings.tz,
-                               time_limit_s=body.time_limit_s)
+                               time_limit_s=body.time_limit_s,
+                               previous=[(p.request_id, p.mediator_id) for p in body.previous])

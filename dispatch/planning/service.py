@@ -8,6 +8,7 @@ dataclasses, and the engine's answers back into names a coordinator reads.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -262,12 +263,17 @@ UNASSIGNED = (RequestStatus.open, RequestStatus.offered, RequestStatus.unfilled)
 
 
 def plan_period(
-    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, time_limit_s: float, seed: int = 0
+    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, time_limit_s: float, seed: int = 0,
+    previous: Iterable[tuple[int, int]] = (),
 ) -> dict:  # type: ignore[type-arg]
     """A proposal for every open request starting in [start, end), for review.
 
     Nothing is written: the coordinator looks at the plan first. Requests that
     are already assigned stay with their mediator (they are busy blocks).
+    `previous` ((request id, mediator id) pairs of an earlier plan) is kept
+    where only travel, fairness or level would gain by a change; pairs for
+    requests no longer open, or mediators no longer in the pool, are dropped,
+    and of two pairs for one request the first counts.
     """
     if end <= start:
         raise InvalidInput("to must be after from", field="to")
@@ -282,10 +288,17 @@ def plan_period(
         raise NotFound("There are no open requests in this period.")
     horizon_end = max(r.end for r in open_requests)
     snapshot = pool_snapshot(session, start=start, end=horizon_end, tz=tz)
+    open_ids = {r.id for r in open_requests}
+    pool_ids = {m.id for m in snapshot.mediators}
+    kept_proposals: dict[str, str] = {}
+    for request_id, mediator_id in previous:
+        if request_id in open_ids and str(mediator_id) in pool_ids:
+            kept_proposals.setdefault(str(request_id), str(mediator_id))
     problem = matching.Problem(
         mediators=tuple(snapshot.mediators),
         requests=tuple(engine_request(session, r, tz=tz) for r in open_requests),
         time_limit_s=time_limit_s,
+        previous=kept_proposals,
     )
     solution = matching.optimize(problem, time_limit_s=time_limit_s, seed=seed)
     by_id = {str(r.id): r for r in open_requests}

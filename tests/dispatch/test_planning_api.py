@@ -129,3 +129,30 @@ def test_optimize_refuses_a_bad_period(client: TestClient, coordinator: Staff) -
     too_long = client.post("/api/v1/optimize", json={"from": "2026-12-01T00:00:00+01:00", "to": "2027-02-01T00:00:00+01:00"},
                            headers=coordinator.headers)
     assert too_long.status_code == 422
+
+
+def test_a_re_plan_keeps_the_earlier_proposal_when_nothing_above_travel_gains(
+    client: TestClient, coordinator: Staff, caseworker: Staff
+) -> None:
+    twins = [add_mediator(client, coordinator, name, phone)
+             for name, phone in (("Helen", "+4915112340001"), ("Hanna", "+4915112340002"))]
+    request = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
+    period = {"from": "2026-12-01T00:00:00+01:00", "to": "2026-12-02T00:00:00+01:00", "time_limit_s": 5}
+    first = client.post("/api/v1/optimize", json=period, headers=coordinator.headers).json()
+    chosen = first["assignments"][0]["mediator_id"]
+    other = next(m for m in twins if m != chosen)
+
+    earlier = [{"request_id": request["id"], "mediator_id": other},
+               {"request_id": 999_999, "mediator_id": other},  # no longer open: dropped
+               {"request_id": request["id"], "mediator_id": 888_888}]  # not in the pool: dropped
+    again = client.post("/api/v1/optimize", json={**period, "previous": earlier}, headers=coordinator.headers)
+    assert again.status_code == 200, again.text
+    assert [a["mediator_id"] for a in again.json()["assignments"]] == [other]
+
+
+def test_a_malformed_earlier_plan_is_refused_with_the_field_named(client: TestClient, coordinator: Staff) -> None:
+    period = {"from": "2026-12-01T00:00:00+01:00", "to": "2026-12-02T00:00:00+01:00"}
+    for previous in ([{"request_id": "x", "mediator_id": 1}], [{"request_id": 0, "mediator_id": 1}], "all", [{}]):
+        response = client.post("/api/v1/optimize", json={**period, "previous": previous}, headers=coordinator.headers)
+        assert response.status_code == 422, response.text
+        assert "previous" in response.text
