@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from matching_factories import HOSPITAL, JOB_CENTRE, TOWN_HALL, at, busy, mediator, request, slot
+
 from matching.feasibility import (
     Job,
     check,
@@ -20,7 +22,6 @@ from matching.feasibility import (
     travel_minutes,
 )
 from matching.model import Assignment, GenderPreference, Location, Problem, Solution
-from matching_factories import HOSPITAL, JOB_CENTRE, TOWN_HALL, at, busy, mediator, request, slot
 
 
 def codes(req: object, med: object) -> list[str]:
