@@ -14,7 +14,7 @@ are needed):
   mediator, at most one of two in-person jobs that do not overlap but leave
   too little time to travel between them; the jobs of a mediator fit under
   max_minutes; fixed pairs are forced;
-- objective, four tiers in strict order (SPEC.md: "more filled priority,
+- objective, five tiers in strict order (SPEC.md: "more filled priority,
   then continuity and soft preferences, then less travel, then a fairer
   spread of work"):
   1. filled priority;
@@ -28,28 +28,27 @@ are needed):
      tie-break (a native speaker 20 km away should not beat a fluent one
      next door).
 
-The search runs in two steps on one model per component:
-
-- the blend: one solve of filled priority times a weight larger than any
-  swing of a weighted sum of the lower tiers, plus that sum. Its bound is
-  still a proven bound on filled priority, and it finds plans that are good
-  on every tier at once, which a tier-by-tier search under a time limit
-  does not (measured: the strict tier-2 search alone undid the greedy's
-  short trips on the city instance and had no time left to win them back);
-- the strict refinement: filled priority is locked in as a constraint, then
-  each lower tier in turn is maximised from the current plan and locked in
-  before the next. A tier whose plan already reaches its trivial bound
-  (every request at its best pair) is skipped. These solves start from a
-  feasible full hint and skip presolve, which would take seconds per tier
-  on a city-sized component.
+The search, per component, on one model: tier by tier, each solve
+maximising W x (its tier) + (the lower tiers, weighted by `Weights`), W
+larger than any swing of that weighted sum, so the tier itself comes first
+and its bound is still a proven bound on the tier; after each solve the
+tier's value is locked in as a constraint before the next. The first solve
+(tier 1 over all the others) is the blend that finds plans good on every
+tier at once. Without the tie-break a strict search moves mediators freely
+within its own tier: measured on the city, the preferences search undid
+the greedy's short trips and the travel search had no time left to win
+them back (5,693 km against 3,343 km with the tie-break). A tier whose plan
+already reaches its trivial bound (every request at its best pair) is not
+solved; later solves start from a feasible full hint and skip presolve,
+which would take seconds per tier on a city-sized component.
 
 When every solve proves optimality the plan is exactly the lexicographic
 optimum (the property tests check the first three tiers against brute
 force); under a time limit each tier is as good as the time allowed, and
-never worse than the plan before it. The blend gets 60 % of a component's
-time, each refinement half of what is left, the last tier the rest. The
-careful greedy plan is the first hint and the fallback when the time runs
-out before the solver finds anything better.
+never worse than the plan before it. The first solve gets 70 % of a
+component's time, each later one half of what is left, the last tier the
+rest. The careful greedy plan is the first hint and the fallback when the
+time runs out before the solver finds anything better.
 """
 
 from __future__ import annotations
@@ -339,13 +338,11 @@ class _Budget:
         self.solves += 1
 
 
-def _tier(variables: IntArray, coefficients: IntArray, per_request: IntArray | None) -> _Tier:
-    """A tier over the given variables; per_request groups the pair coefficients by request."""
+def _tier(variables: IntArray, coefficients: IntArray, per_request: IntArray) -> _Tier:
+    """A tier over the given variables, the pair variables first, grouped by per_request."""
     nonzero = coefficients != 0
-    trivial = 0
-    if per_request is not None and len(per_request):
-        starts = np.r_[0, np.flatnonzero(np.diff(per_request)) + 1]
-        trivial = int(np.maximum(np.maximum.reduceat(coefficients[: len(per_request)], starts), 0).sum())
+    starts = np.r_[0, np.flatnonzero(np.diff(per_request)) + 1]
+    trivial = int(np.maximum(np.maximum.reduceat(coefficients[: len(per_request)], starts), 0).sum())
     return _Tier(variables[nonzero], coefficients[nonzero], trivial)
 
 
