@@ -40,7 +40,11 @@ WEEK_START = datetime(2026, 11, 30, tzinfo=BERLIN)
 LINK = re.compile(r"/o/([A-Za-z0-9_\-]+)")
 #: Lead-time bands of the generated requests: (label, share, lowest hours, highest hours).
 #: They line up with the bands of config/policy.toml, so each band shows one wave shape.
-LEAD_MIX = [("under 4 h", 0.15, 1.0, 4.0), ("4-48 h", 0.25, 4.0, 48.0), ("2-7 days", 0.60, 48.0, 168.0)]
+LEAD_MIX = [
+    ("under 4 h", 0.15, 1.0, 4.0),
+    ("4-48 h", 0.25, 4.0, 48.0),
+    ("2-7 days", 0.60, 48.0, 168.0),
+]
 
 
 # --------------------------------------------------------------------------- inputs
@@ -59,9 +63,11 @@ class Behaviour:
     awake_until: int = 21
 
     def describe(self) -> str:
-        return (f"{self.never_answer:.0%} never answer; the others answer after a lognormal delay "
-                f"(median {self.median_minutes:g} min, sigma {self.sigma:g}) counted in waking hours "
-                f"{self.awake_from:02d}-{self.awake_until:02d}, and {self.decline:.0%} of them decline")
+        return (
+            f"{self.never_answer:.0%} never answer; the others answer after a lognormal delay "
+            f"(median {self.median_minutes:g} min, sigma {self.sigma:g}) counted in waking hours "
+            f"{self.awake_from:02d}-{self.awake_until:02d}, and {self.decline:.0%} of them decline"
+        )
 
     def answer(self, seed: int, request_index: int, mediator_id: int) -> tuple[str | None, float]:
         """("accept" | "decline" | None for silence, delay in waking minutes)."""
@@ -113,13 +119,26 @@ def policies() -> list[SimPolicy]:
     """The default, broadcast to all, and one at a time (band sizes 1, same lifetimes)."""
     from config.data import default_policy
 
-    one_at_a_time = {"bands": [{"lead_under_hours": band.lead_under_hours, "size": 1,
-                                "offer_minutes": band.offer_minutes} for band in default_policy().bands]}
-    return [SimPolicy("default"), SimPolicy("broadcast", broadcast=True),
-            SimPolicy("one at a time", organisation_policy=one_at_a_time)]
+    one_at_a_time = {
+        "bands": [
+            {
+                "lead_under_hours": band.lead_under_hours,
+                "size": 1,
+                "offer_minutes": band.offer_minutes,
+            }
+            for band in default_policy().bands
+        ]
+    }
+    return [
+        SimPolicy("default"),
+        SimPolicy("broadcast", broadcast=True),
+        SimPolicy("one at a time", organisation_policy=one_at_a_time),
+    ]
 
 
-def working_hours_start(rng: random.Random, arrival: datetime, low_hours: float, high_hours: float) -> datetime | None:
+def working_hours_start(
+    rng: random.Random, arrival: datetime, low_hours: float, high_hours: float
+) -> datetime | None:
     """A start `low_hours`..`high_hours` after arrival, on a weekday, 08:00-18:00, on the quarter hour."""
     for _ in range(1_000):
         start = arrival + timedelta(hours=rng.uniform(low_hours, high_hours))
@@ -135,9 +154,14 @@ def extra_policies() -> list[SimPolicy]:
     """Variants to try against the default: urgent offers open longer."""
     from config.data import default_policy
 
-    bands = [{"lead_under_hours": band.lead_under_hours, "size": band.size,
-              "offer_minutes": 45 if band.lead_under_hours <= 4 else band.offer_minutes}
-             for band in default_policy().bands]
+    bands = [
+        {
+            "lead_under_hours": band.lead_under_hours,
+            "size": band.size,
+            "offer_minutes": 45 if band.lead_under_hours <= 4 else band.offer_minutes,
+        }
+        for band in default_policy().bands
+    ]
     return [SimPolicy("urgent 45 min", organisation_policy={"bands": bands})]
 
 
@@ -155,8 +179,14 @@ def town_pool(count: int) -> list[Any]:  # list[MediatorCreate]
     pool = []
     for index, mediator in enumerate(pool_payloads(count)):
         pattern = SLOT_PATTERNS[(index + index // len(PEOPLE)) % len(SLOT_PATTERNS)]
-        slots = [{"weekday": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][day], "start": start, "end": end}
-                 for day, start, end in pattern]
+        slots = [
+            {
+                "weekday": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][day],
+                "start": start,
+                "end": end,
+            }
+            for day, start, end in pattern
+        ]
         data = {**mediator.model_dump(mode="json", exclude_unset=True), "availability": slots}
         pool.append(MediatorCreate.model_validate(data))
     return pool
@@ -179,14 +209,18 @@ def week_of_arrivals(seed: int, count: int, place_ids: list[int]) -> list[Arriva
     from bench_intake import request_body
 
     rng = random.Random(seed)
-    times = sorted(WEEK_START + timedelta(days=rng.randrange(5), hours=rng.uniform(8.0, 16.5))
-                   for _ in range(count))
+    times = sorted(
+        WEEK_START + timedelta(days=rng.randrange(5), hours=rng.uniform(8.0, 16.5))
+        for _ in range(count)
+    )
     arrivals = []
     for index, at in enumerate(times):
         at = at.replace(second=0, microsecond=0)
         start = None
         while start is None:
-            band, _, low, high = rng.choices(LEAD_MIX, weights=[share for _, share, _, _ in LEAD_MIX])[0]
+            band, _, low, high = rng.choices(
+                LEAD_MIX, weights=[share for _, share, _, _ in LEAD_MIX]
+            )[0]
             start = working_hours_start(rng, at, low, high)
         arrivals.append(Arrival(index, at, band, moved(request_body(rng, place_ids, at), start)))
     return arrivals
@@ -244,7 +278,9 @@ class WeekFigures:
         filled = self.filled or float("nan")
         return {
             "fill_rate": self.filled / self.requests,
-            "fill_rate_feasible": self.filled / self.with_candidates if self.with_candidates else float("nan"),
+            "fill_rate_feasible": self.filled / self.with_candidates
+            if self.with_candidates
+            else float("nan"),
             "ttf_p50_min": nearest_rank(self.fill_minutes, 50),
             "ttf_p90_min": nearest_rank(self.fill_minutes, 90),
             "offers_per_filled": self.offers / filled,
@@ -272,8 +308,15 @@ class _ErrorCounter(logging.Handler):
         self.records.append(record.getMessage())
 
 
-def simulate(policy: SimPolicy, *, arrivals: list[Arrival], pool: int, seed: int, behaviour: Behaviour,
-             directory: Path) -> WeekFigures:
+def simulate(
+    policy: SimPolicy,
+    *,
+    arrivals: list[Arrival],
+    pool: int,
+    seed: int,
+    behaviour: Behaviour,
+    directory: Path,
+) -> WeekFigures:
     """Run the week under `policy` on a fresh SQLite file in `directory`."""
     from bench_intake import seed as seed_database
     from pydantic import SecretStr
@@ -297,10 +340,18 @@ def simulate(policy: SimPolicy, *, arrivals: list[Arrival], pool: int, seed: int
     engine = make_engine(url)
     with unit_of_work(engine) as session:
         for data in town_pool(pool):
-            mediator_service.create_mediator(session, data=data, actor=None, now=arrivals[0].at - timedelta(days=30))
-    settings = Settings(database_url=url, environment="test", secret_key=SecretStr("s" * 40),
-                        public_base_url="https://sprachpool.test", coordinator_email="integration@beckum.example",
-                        run_background_jobs=False, _env_file=None)  # type: ignore[call-arg]
+            mediator_service.create_mediator(
+                session, data=data, actor=None, now=arrivals[0].at - timedelta(days=30)
+            )
+    settings = Settings(
+        database_url=url,
+        environment="test",
+        secret_key=SecretStr("s" * 40),
+        public_base_url="https://sprachpool.test",
+        coordinator_email="integration@beckum.example",
+        run_background_jobs=False,
+        _env_file=None,
+    )  # type: ignore[call-arg]
     with unit_of_work(engine) as session:
         caseworker = session.exec(select(User)).one()
         caseworker_id = caseworker.id
@@ -313,7 +364,9 @@ def simulate(policy: SimPolicy, *, arrivals: list[Arrival], pool: int, seed: int
     logging.getLogger("sprachpool").addHandler(errors)
     clock = ManualClock(arrivals[0].at)
     sequence = itertools.count()
-    events: list[tuple[datetime, int, str, Any]] = [(a.at, next(sequence), "arrive", a) for a in arrivals]
+    events: list[tuple[datetime, int, str, Any]] = [
+        (a.at, next(sequence), "arrive", a) for a in arrivals
+    ]
     heapq.heapify(events)
     index_of: dict[int, int] = {}  # request id -> arrival index
     band_of: dict[int, str] = {}
@@ -328,9 +381,14 @@ def simulate(policy: SimPolicy, *, arrivals: list[Arrival], pool: int, seed: int
         """Read new offer messages as the mediators' phones would, and schedule their answers."""
         nonlocal last_message_id
         with unit_of_work(engine) as session:
-            rows = [(int(m.id), int(m.offer_id), int(m.recipient_id), int(m.request_id), m.body)  # type: ignore[arg-type]
-                    for m in session.exec(select(Message).where(col(Message.id) > last_message_id,
-                                                                Message.kind == "offer").order_by(col(Message.id)))]
+            rows = [
+                (int(m.id), int(m.offer_id), int(m.recipient_id), int(m.request_id), m.body)  # type: ignore[arg-type]
+                for m in session.exec(
+                    select(Message)
+                    .where(col(Message.id) > last_message_id, Message.kind == "offer")
+                    .order_by(col(Message.id))
+                )
+            ]
         seen: set[int] = set()
         for message_id, offer_id, mediator_id, request_id, body in rows:
             last_message_id = max(last_message_id, message_id)
@@ -343,15 +401,20 @@ def simulate(policy: SimPolicy, *, arrivals: list[Arrival], pool: int, seed: int
             if action is None:
                 answers["silent"] += 1
                 continue
-            heapq.heappush(events, (behaviour.answered_at(clock.now(), delay), next(sequence), action,
-                                    match.group(1)))
+            heapq.heappush(
+                events,
+                (behaviour.answered_at(clock.now(), delay), next(sequence), action, match.group(1)),
+            )
 
     def seeking() -> int:
         with engine.connect() as connection:
-            return int(connection.execute(
-                sa.select(sa.func.count()).select_from(Request)
-                .where(col(Request.status).in_((RequestStatus.open, RequestStatus.offered)))
-            ).scalar_one())
+            return int(
+                connection.execute(
+                    sa.select(sa.func.count())
+                    .select_from(Request)
+                    .where(col(Request.status).in_((RequestStatus.open, RequestStatus.offered)))
+                ).scalar_one()
+            )
 
     try:
         while True:
@@ -373,7 +436,8 @@ def simulate(policy: SimPolicy, *, arrivals: list[Arrival], pool: int, seed: int
                         actor = session.get(User, caseworker_id)
                         body = {**payload.body, "broadcast": policy.broadcast}
                         request, _ = requests_service.create_request(
-                            session, data=RequestCreate.model_validate(body), actor=actor, now=now)  # type: ignore[arg-type]
+                            session, data=RequestCreate.model_validate(body), actor=actor, now=now
+                        )  # type: ignore[arg-type]
                         index_of[request.id] = payload.index  # type: ignore[index]
                         band_of[request.id] = payload.band  # type: ignore[index]
                         workflow.dispatch_new_request(session, request, now=now, settings=settings)
@@ -382,9 +446,13 @@ def simulate(policy: SimPolicy, *, arrivals: list[Arrival], pool: int, seed: int
                         if offer is None:
                             outcome = "unknown link"
                         elif kind == "accept":
-                            outcome = str(workflow.accept_offer(session, offer, now=now, settings=settings))
+                            outcome = str(
+                                workflow.accept_offer(session, offer, now=now, settings=settings)
+                            )
                         else:
-                            outcome = str(workflow.decline_offer(session, offer, now=now, settings=settings))
+                            outcome = str(
+                                workflow.decline_offer(session, offer, now=now, settings=settings)
+                            )
                         answers[f"{kind}: {outcome}"] += 1
                         if kind == "accept" and outcome in ("filled", "expired", "withdrawn"):
                             late_yes += 1
@@ -394,8 +462,17 @@ def simulate(policy: SimPolicy, *, arrivals: list[Arrival], pool: int, seed: int
     finally:
         logging.getLogger("sprachpool").removeHandler(errors)
     seconds = time.perf_counter() - began
-    figures = _read_figures(engine, policy=policy, band_of=band_of, answers=answers, late_yes=late_yes,
-                            expired_yes=expired_yes, behaviour=behaviour, steps=steps, seconds=seconds)
+    figures = _read_figures(
+        engine,
+        policy=policy,
+        band_of=band_of,
+        answers=answers,
+        late_yes=late_yes,
+        expired_yes=expired_yes,
+        behaviour=behaviour,
+        steps=steps,
+        seconds=seconds,
+    )
     figures.problems = check_invariants(engine) + [f"logged error: {m}" for m in errors.records[:5]]
     engine.dispose()
     return figures
@@ -407,14 +484,27 @@ def _next_due(engine: sa.Engine) -> datetime | None:
     from dispatch.workflow.models import Deadline
 
     with Session(engine) as session:
-        row = session.exec(select(Deadline).where(col(Deadline.done_at).is_(None))
-                           .order_by(col(Deadline.due_at)).limit(1)).first()
+        row = session.exec(
+            select(Deadline)
+            .where(col(Deadline.done_at).is_(None))
+            .order_by(col(Deadline.due_at))
+            .limit(1)
+        ).first()
         return row.due_at if row else None
 
 
-def _read_figures(engine: sa.Engine, *, policy: SimPolicy, band_of: dict[int, str], answers: Counter[str],
-                  late_yes: int, expired_yes: set[int], behaviour: Behaviour, steps: int,
-                  seconds: float) -> WeekFigures:
+def _read_figures(
+    engine: sa.Engine,
+    *,
+    policy: SimPolicy,
+    band_of: dict[int, str],
+    answers: Counter[str],
+    late_yes: int,
+    expired_yes: set[int],
+    behaviour: Behaviour,
+    steps: int,
+    seconds: float,
+) -> WeekFigures:
     from sqlmodel import Session, select
 
     from dispatch.offers.models import Offer
@@ -442,14 +532,30 @@ def _read_figures(engine: sa.Engine, *, policy: SimPolicy, band_of: dict[int, st
             band.fill_minutes.append(minutes)
             fill_minutes.append(minutes)
     return WeekFigures(
-        policy=policy.name, requests=len(requests), filled=len(filled), with_candidates=len(asked),
-        fill_minutes=fill_minutes, offers=len(offers), offer_messages=offer_messages, messages=messages,
+        policy=policy.name,
+        requests=len(requests),
+        filled=len(filled),
+        with_candidates=len(asked),
+        fill_minutes=fill_minutes,
+        offers=len(offers),
+        offer_messages=offer_messages,
+        messages=messages,
         waves_per_filled=statistics.mean(waves[r.id] for r in filled) if filled else float("nan"),  # type: ignore[index]
-        answers=answers, late_yes=late_yes,
-        unfilled_after_late_yes=sum(1 for r in requests if r.id in expired_yes and r.status == RequestStatus.unfilled),
+        answers=answers,
+        late_yes=late_yes,
+        unfilled_after_late_yes=sum(
+            1 for r in requests if r.id in expired_yes and r.status == RequestStatus.unfilled
+        ),
         night_offers=sum(1 for o in offers if behaviour.asleep(o.created_at)),
-        unfilled_at_night=sum(1 for r in requests if r.status == RequestStatus.unfilled and behaviour.asleep(r.updated_at)),
-        by_band=by_band, problems=[], steps=steps, seconds=seconds,
+        unfilled_at_night=sum(
+            1
+            for r in requests
+            if r.status == RequestStatus.unfilled and behaviour.asleep(r.updated_at)
+        ),
+        by_band=by_band,
+        problems=[],
+        steps=steps,
+        seconds=seconds,
     )
 
 
@@ -467,29 +573,44 @@ def check_invariants(engine: sa.Engine) -> list[str]:
         requests = {int(r.id): r for r in session.exec(select(Request))}  # type: ignore[arg-type]
         offers = list(session.exec(select(Offer)))
         live = [a for a in session.exec(select(Assignment)) if a.cancelled_at is None]
-        policy: dict[int, Policy] = {rid: workflow.policy_for(session, r) for rid, r in requests.items()}
+        policy: dict[int, Policy] = {
+            rid: workflow.policy_for(session, r) for rid, r in requests.items()
+        }
     accepted = Counter(o.request_id for o in offers if o.status == OfferStatus.accepted)
     holders = Counter(a.request_id for a in live)
     pairs = Counter((o.request_id, o.mediator_id) for o in offers)
     waves = Counter((o.request_id, o.wave) for o in offers)
     sent_at = {(o.request_id, o.wave): o.created_at for o in offers}
     for (request_id, wave), size in waves.items():
-        allowed, _ = workflow.wave_shape(policy[request_id], requests[request_id], sent_at[request_id, wave])
+        allowed, _ = workflow.wave_shape(
+            policy[request_id], requests[request_id], sent_at[request_id, wave]
+        )
         if allowed is not None and size > allowed:
-            problems.append(f"request {request_id} wave {wave}: {size} offers, the policy allows {allowed}")
+            problems.append(
+                f"request {request_id} wave {wave}: {size} offers, the policy allows {allowed}"
+            )
     for request_id, request in requests.items():
         if request.status in (RequestStatus.open, RequestStatus.offered):
             problems.append(f"request {request_id} still {request.status} at the end")
         assigned = request.status in (RequestStatus.assigned, RequestStatus.completed)
-        if assigned != (accepted[request_id] == 1 and holders[request_id] == 1) or accepted[request_id] > 1:
-            problems.append(f"request {request_id} {request.status}: {accepted[request_id]} accepted offers, "
-                            f"{holders[request_id]} live assignments")
-    problems += [f"mediator {m} asked twice for request {r}" for (r, m), n in pairs.items() if n > 1]
+        if (
+            assigned != (accepted[request_id] == 1 and holders[request_id] == 1)
+            or accepted[request_id] > 1
+        ):
+            problems.append(
+                f"request {request_id} {request.status}: {accepted[request_id]} accepted offers, "
+                f"{holders[request_id]} live assignments"
+            )
+    problems += [
+        f"mediator {m} asked twice for request {r}" for (r, m), n in pairs.items() if n > 1
+    ]
     for offer in offers:
         request = requests[offer.request_id]
         if offer.expires_at > workflow.offer_deadline(policy[offer.request_id], request):
-            problems.append(f"offer {offer.id} outlives start - "
-                            f"{policy[offer.request_id].latest_offer_before_start_minutes} min")
+            problems.append(
+                f"offer {offer.id} outlives start - "
+                f"{policy[offer.request_id].latest_offer_before_start_minutes} min"
+            )
         if offer.status == OfferStatus.pending:
             problems.append(f"offer {offer.id} still pending at the end")
     jobs: dict[int, list[Request]] = {}
@@ -499,5 +620,7 @@ def check_invariants(engine: sa.Engine) -> list[str]:
         held.sort(key=lambda r: r.start)
         for first, second in itertools.pairwise(held):
             if second.start < first.end:
-                problems.append(f"mediator {mediator_id} holds overlapping requests {first.id} and {second.id}")
+                problems.append(
+                    f"mediator {mediator_id} holds overlapping requests {first.id} and {second.id}"
+                )
     return problems

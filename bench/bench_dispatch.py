@@ -96,9 +96,14 @@ class OfferLatency:
         p50, p99 = sim.nearest_rank(self.served_ms, 50), sim.nearest_rank(self.served_ms, 99)
         b50, b99 = sim.nearest_rank(self.unserved_ms, 50), sim.nearest_rank(self.unserved_ms, 99)
         return {
-            "p50": p50, "p99": p99, "base_p50": b50, "base_p99": b99,
-            "ratio_p50": p50 / b50, "ratio_p99": p99 / b99,
-            "snapshot_p50": sim.nearest_rank(self.snapshot_ms, 50), "rank_p50": sim.nearest_rank(self.rank_ms, 50),
+            "p50": p50,
+            "p99": p99,
+            "base_p50": b50,
+            "base_p99": b99,
+            "ratio_p50": p50 / b50,
+            "ratio_p99": p99 / b99,
+            "snapshot_p50": sim.nearest_rank(self.snapshot_ms, 50),
+            "rank_p50": sim.nearest_rank(self.rank_ms, 50),
             "wave_p50": sim.nearest_rank([float(n) for n in self.wave_sizes], 50),
         }
 
@@ -120,13 +125,20 @@ def _in_outbox(engine: Any, request_id: int) -> tuple[int, int]:
     from dispatch.outbox.models import Message
 
     with Session(engine) as session:
-        offers = session.exec(select(func.count()).select_from(Offer).where(Offer.request_id == request_id)).one()
-        messages = session.exec(select(func.count()).select_from(Message)
-                                .where(Message.request_id == request_id, Message.kind == "offer")).one()
+        offers = session.exec(
+            select(func.count()).select_from(Offer).where(Offer.request_id == request_id)
+        ).one()
+        messages = session.exec(
+            select(func.count())
+            .select_from(Message)
+            .where(Message.request_id == request_id, Message.kind == "offer")
+        ).one()
     return int(offers), int(messages)
 
 
-def measure_intake(backend: str, url: str, *, mediators: int, count: int, seed: int) -> OfferLatency:
+def measure_intake(
+    backend: str, url: str, *, mediators: int, count: int, seed: int
+) -> OfferLatency:
     """Seed, serve, post `count` served and `count` unserved requests one by one, check the outbox."""
     from dispatch.storage import make_engine
 
@@ -137,14 +149,21 @@ def measure_intake(backend: str, url: str, *, mediators: int, count: int, seed: 
     now = datetime.now(UTC)
     served = [served_body(rng, prepared.place_ids, now) for _ in range(count + 5)]
     jobs = [("served", body) for body in served[5:]] + [
-        ("unserved", {**body, "language": UNSERVED_LANGUAGE}) for body in served[5:]]
+        ("unserved", {**body, "language": UNSERVED_LANGUAGE}) for body in served[5:]
+    ]
     rng.shuffle(jobs)
-    warmup = [("served", body) for body in served[:5]] + [("unserved", {**served[0], "language": UNSERVED_LANGUAGE})]
+    warmup = [("served", body) for body in served[:5]] + [
+        ("unserved", {**served[0], "language": UNSERVED_LANGUAGE})
+    ]
     result = OfferLatency(backend)
     engine = make_engine(url)
     try:
-        with intake.server("sprachpool", database_url=url, workers=1) as base, httpx.Client(
-                base_url=base, headers={"Authorization": f"Bearer {prepared.token}"}, timeout=60) as client:
+        with (
+            intake.server("sprachpool", database_url=url, workers=1) as base,
+            httpx.Client(
+                base_url=base, headers={"Authorization": f"Bearer {prepared.token}"}, timeout=60
+            ) as client,
+        ):
             for index, (kind, body) in enumerate(warmup + jobs):
                 began = time.perf_counter()
                 response = client.post("/api/v1/requests", json=body)
@@ -165,15 +184,19 @@ def measure_intake(backend: str, url: str, *, mediators: int, count: int, seed: 
                     else:
                         result.no_candidate += 1
                 else:
-                    result.mismatches.append(f"{kind} request {answer['id']}: status {answer['status']}, "
-                                             f"{offers} offers, {messages} offer messages in the outbox")
+                    result.mismatches.append(
+                        f"{kind} request {answer['id']}: status {answer['status']}, "
+                        f"{offers} offers, {messages} offer messages in the outbox"
+                    )
         result.snapshot_ms, result.rank_ms = where_the_time_goes(engine, served[:10], now=now)
     finally:
         engine.dispose()
     return result
 
 
-def where_the_time_goes(engine: Any, bodies: list[dict[str, object]], *, now: datetime) -> tuple[list[float], list[float]]:
+def where_the_time_goes(
+    engine: Any, bodies: list[dict[str, object]], *, now: datetime
+) -> tuple[list[float], list[float]]:
     """Rank requests again in this process, timing the pool snapshot and the engine apart; rolled back."""
     from sqlmodel import Session, select
 
@@ -187,13 +210,23 @@ def where_the_time_goes(engine: Any, bodies: list[dict[str, object]], *, now: da
     for body in bodies:
         with Session(engine) as session:  # one transaction per request, as in the app
             actor = session.exec(select(User)).one()
-            request, _ = requests_service.create_request(session, data=RequestCreate.model_validate(body),
-                                                         actor=actor, now=now)
+            request, _ = requests_service.create_request(
+                session, data=RequestCreate.model_validate(body), actor=actor, now=now
+            )
             began = time.perf_counter()
-            snapshot = planning.pool_snapshot(session, start=request.start, end=request.end, tz=intake.BERLIN,
-                                              skip_request_ids=frozenset({request.id}))  # type: ignore[arg-type]
+            snapshot = planning.pool_snapshot(
+                session,
+                start=request.start,
+                end=request.end,
+                tz=intake.BERLIN,
+                skip_request_ids=frozenset({request.id}),
+            )  # type: ignore[arg-type]
             ranked = time.perf_counter()
-            matching.rank(planning.engine_request(session, request, tz=intake.BERLIN), snapshot.mediators, now=now)
+            matching.rank(
+                planning.engine_request(session, request, tz=intake.BERLIN),
+                snapshot.mediators,
+                now=now,
+            )
             done = time.perf_counter()
             snapshot_ms.append((ranked - began) * 1000)
             rank_ms.append((done - ranked) * 1000)
@@ -222,14 +255,22 @@ def postgres_schema(url: str) -> Iterator[str]:
 
 def print_latency(result: OfferLatency) -> None:
     f = result.figures()
-    print(f"  {result.backend:<9} first offer in the outbox (POST latency): p50 {f['p50']:7.1f}  p99 {f['p99']:7.1f} ms"
-          f"  ({len(result.served_ms)} requests, median wave {f['wave_p50']:.0f} offers)")
-    print(f"  {'':<9} nobody speaks it (baseline):           p50 {f['base_p50']:7.1f}  p99 {f['base_p99']:7.1f} ms"
-          f"  ({len(result.unserved_ms)} requests)")
-    print(f"  {'':<9} ratio to the baseline: p50 x{f['ratio_p50']:.2f}  p99 x{f['ratio_p99']:.2f};  in-process "
-          f"pool snapshot p50 {f['snapshot_p50']:.1f} ms, engine ranking p50 {f['rank_p50']:.2f} ms")
+    print(
+        f"  {result.backend:<9} first offer in the outbox (POST latency): p50 {f['p50']:7.1f}  p99 {f['p99']:7.1f} ms"
+        f"  ({len(result.served_ms)} requests, median wave {f['wave_p50']:.0f} offers)"
+    )
+    print(
+        f"  {'':<9} nobody speaks it (baseline):           p50 {f['base_p50']:7.1f}  p99 {f['base_p99']:7.1f} ms"
+        f"  ({len(result.unserved_ms)} requests)"
+    )
+    print(
+        f"  {'':<9} ratio to the baseline: p50 x{f['ratio_p50']:.2f}  p99 x{f['ratio_p99']:.2f};  in-process "
+        f"pool snapshot p50 {f['snapshot_p50']:.1f} ms, engine ranking p50 {f['rank_p50']:.2f} ms"
+    )
     if result.no_candidate:
-        print(f"  {'':<9} ({result.no_candidate} served-language requests found no candidate; not timed)")
+        print(
+            f"  {'':<9} ({result.no_candidate} served-language requests found no candidate; not timed)"
+        )
     for problem in result.mismatches[:5]:
         print(f"  {'':<9} MISMATCH: {problem}")
 
@@ -245,29 +286,47 @@ def part_intake(args: argparse.Namespace) -> list[dict[str, OfferLatency]]:
             with make_engine(args.pg_url, poolclass=sa.pool.NullPool).connect():
                 pass
         except sa.exc.OperationalError as exc:
-            print(f"PostgreSQL at {args.pg_url} is not reachable ({str(exc).splitlines()[0]}): SQLite only")
+            print(
+                f"PostgreSQL at {args.pg_url} is not reachable ({str(exc).splitlines()[0]}): SQLite only"
+            )
             backends.remove("postgres")
-    print(f"Intake to first offer: {args.mediators} mediators, {args.count} served + {args.count} unserved "
-          f"requests per backend and run, one client, 1 uvicorn worker")
+    print(
+        f"Intake to first offer: {args.mediators} mediators, {args.count} served + {args.count} unserved "
+        f"requests per backend and run, one client, 1 uvicorn worker"
+    )
     runs = []
     for number in range(args.repeat):
         print(f"run {number + 1}/{args.repeat}:")
         results = {}
         for backend in backends:
-            manager = intake.sqlite_database() if backend == "sqlite" else postgres_schema(args.pg_url)
+            manager = (
+                intake.sqlite_database() if backend == "sqlite" else postgres_schema(args.pg_url)
+            )
             with manager as url:
-                results[backend] = measure_intake(backend, url, mediators=args.mediators, count=args.count,
-                                                  seed=args.seed + number)
+                results[backend] = measure_intake(
+                    backend,
+                    url,
+                    mediators=args.mediators,
+                    count=args.count,
+                    seed=args.seed + number,
+                )
             print_latency(results[backend])
         runs.append(results)
     if args.repeat > 1:
-        print(f"\nintake to first offer, medians of {args.repeat} runs (ratios: median of the per-run ratios):")
+        print(
+            f"\nintake to first offer, medians of {args.repeat} runs (ratios: median of the per-run ratios):"
+        )
         for backend in runs[0]:
-            med = {k: statistics.median(run[backend].figures()[k] for run in runs) for k in runs[0][backend].figures()}
-            print(f"  {backend:<9} p50 {med['p50']:.1f} ms  p99 {med['p99']:.1f} ms;  nobody speaks it: "
-                  f"p50 {med['base_p50']:.1f} ms  p99 {med['base_p99']:.1f} ms;  ratio p50 x{med['ratio_p50']:.2f}"
-                  f"  p99 x{med['ratio_p99']:.2f};  pool snapshot {med['snapshot_p50']:.1f} ms, ranking "
-                  f"{med['rank_p50']:.2f} ms; mismatches {sum(len(run[backend].mismatches) for run in runs)}")
+            med = {
+                k: statistics.median(run[backend].figures()[k] for run in runs)
+                for k in runs[0][backend].figures()
+            }
+            print(
+                f"  {backend:<9} p50 {med['p50']:.1f} ms  p99 {med['p99']:.1f} ms;  nobody speaks it: "
+                f"p50 {med['base_p50']:.1f} ms  p99 {med['base_p99']:.1f} ms;  ratio p50 x{med['ratio_p50']:.2f}"
+                f"  p99 x{med['ratio_p99']:.2f};  pool snapshot {med['snapshot_p50']:.1f} ms, ranking "
+                f"{med['rank_p50']:.2f} ms; mismatches {sum(len(run[backend].mismatches) for run in runs)}"
+            )
     return runs
 
 
@@ -276,34 +335,44 @@ def part_intake(args: argparse.Namespace) -> list[dict[str, OfferLatency]]:
 
 def print_week(results: list[sim.WeekFigures]) -> None:
     default = results[0].figures()
-    print(f"  {'policy':<14} {'filled':>8} {'fill rate':>9} {'of feasible':>11} {'ttf p50':>8} {'ttf p90':>8}"
-          f" {'offers/filled':>13} {'offer msgs/filled':>17} {'all msgs/filled':>15} {'late yes/filled':>15}"
-          f" {'wall s':>6}")
+    print(
+        f"  {'policy':<14} {'filled':>8} {'fill rate':>9} {'of feasible':>11} {'ttf p50':>8} {'ttf p90':>8}"
+        f" {'offers/filled':>13} {'offer msgs/filled':>17} {'all msgs/filled':>15} {'late yes/filled':>15}"
+        f" {'wall s':>6}"
+    )
     for result in results:
         f = result.figures()
-        print(f"  {result.policy:<14} {result.filled:>4}/{result.requests:<3} {f['fill_rate']:>9.1%}"
-              f" {f['fill_rate_feasible']:>11.1%} {f['ttf_p50_min']:>7.0f}m {f['ttf_p90_min']:>7.0f}m"
-              f" {f['offers_per_filled']:>13.2f} {f['offer_messages_per_filled']:>17.2f}"
-              f" {f['messages_per_filled']:>15.2f} {f['late_yes_per_filled']:>15.2f} {result.seconds:>6.1f}")
+        print(
+            f"  {result.policy:<14} {result.filled:>4}/{result.requests:<3} {f['fill_rate']:>9.1%}"
+            f" {f['fill_rate_feasible']:>11.1%} {f['ttf_p50_min']:>7.0f}m {f['ttf_p90_min']:>7.0f}m"
+            f" {f['offers_per_filled']:>13.2f} {f['offer_messages_per_filled']:>17.2f}"
+            f" {f['messages_per_filled']:>15.2f} {f['late_yes_per_filled']:>15.2f} {result.seconds:>6.1f}"
+        )
     for result in results[1:]:
         f = result.figures()
-        print(f"  {result.policy} / default: fill rate {f['fill_rate'] - default['fill_rate']:+.1%} points,"
-              f" ttf p50 x{f['ttf_p50_min'] / default['ttf_p50_min']:.2f}, ttf p90 x"
-              f"{f['ttf_p90_min'] / default['ttf_p90_min']:.2f}, offer messages per filled x"
-              f"{f['offer_messages_per_filled'] / default['offer_messages_per_filled']:.2f}")
+        print(
+            f"  {result.policy} / default: fill rate {f['fill_rate'] - default['fill_rate']:+.1%} points,"
+            f" ttf p50 x{f['ttf_p50_min'] / default['ttf_p50_min']:.2f}, ttf p90 x"
+            f"{f['ttf_p90_min'] / default['ttf_p90_min']:.2f}, offer messages per filled x"
+            f"{f['offer_messages_per_filled'] / default['offer_messages_per_filled']:.2f}"
+        )
     print("  by lead time (filled / requests, median time to fill):")
     for label, _, _, _ in sim.LEAD_MIX:
         cells = []
         for result in results:
             band = result.by_band[label]
-            cells.append(f"{result.policy} {band.filled:>3}/{band.requests:<3} "
-                         f"{sim.nearest_rank(band.fill_minutes, 50):5.0f}m")
+            cells.append(
+                f"{result.policy} {band.filled:>3}/{band.requests:<3} "
+                f"{sim.nearest_rank(band.fill_minutes, 50):5.0f}m"
+            )
         print(f"    {label:<10} " + "   ".join(cells))
     for result in results:
         answers = ", ".join(f"{k} {v}" for k, v in sorted(result.answers.items()))
-        print(f"  answers under {result.policy}: {answers}; unfilled after a late yes: "
-              f"{result.unfilled_after_late_yes}; offers sent at night: {result.night_offers} of {result.offers};"
-              f" given up at night: {result.unfilled_at_night}")
+        print(
+            f"  answers under {result.policy}: {answers}; unfilled after a late yes: "
+            f"{result.unfilled_after_late_yes}; offers sent at night: {result.night_offers} of {result.offers};"
+            f" given up at night: {result.unfilled_at_night}"
+        )
         for problem in result.problems[:10]:
             print(f"  PROBLEM ({result.policy}): {problem}")
 
@@ -311,35 +380,58 @@ def print_week(results: list[sim.WeekFigures]) -> None:
 def part_week(args: argparse.Namespace) -> list[list[sim.WeekFigures]]:
     behaviour = sim.Behaviour()
     chosen = sim.policies() + (sim.extra_policies() if args.extra else [])
-    print(f"\nA busy week: {args.requests} requests, a town pool of {args.pool}; {behaviour.describe()}.")
+    print(
+        f"\nA busy week: {args.requests} requests, a town pool of {args.pool}; {behaviour.describe()}."
+    )
     runs = []
     for number in range(args.repeat):
         seed = args.seed + number
         arrivals = sim.week_of_arrivals(seed, args.requests, sim.town_place_ids())
         bands = Counter(a.band for a in arrivals)
-        print(f"seed {seed}: lead times " + ", ".join(f"{label} {bands[label]}" for label, _, _, _ in sim.LEAD_MIX))
+        print(
+            f"seed {seed}: lead times "
+            + ", ".join(f"{label} {bands[label]}" for label, _, _, _ in sim.LEAD_MIX)
+        )
         with tempfile.TemporaryDirectory(prefix="sprachpool-week-") as directory:
-            results = [sim.simulate(policy, arrivals=arrivals, pool=args.pool, seed=seed, behaviour=behaviour,
-                                    directory=Path(directory)) for policy in chosen]
+            results = [
+                sim.simulate(
+                    policy,
+                    arrivals=arrivals,
+                    pool=args.pool,
+                    seed=seed,
+                    behaviour=behaviour,
+                    directory=Path(directory),
+                )
+                for policy in chosen
+            ]
         print_week(results)
         runs.append(results)
     if args.repeat > 1:
         print(f"\nweek, medians over {args.repeat} seeds:")
         for index, policy in enumerate(chosen):
-            med = {k: statistics.median(run[index].figures()[k] for run in runs) for k in runs[0][index].figures()}
-            line = (f"  {policy.name:<14} fill rate {med['fill_rate']:.1%} (of feasible {med['fill_rate_feasible']:.1%})"
-                    f"  ttf p50 {med['ttf_p50_min']:.0f} min  p90 {med['ttf_p90_min']:.0f} min"
-                    f"  offers/filled {med['offers_per_filled']:.2f}  offer msgs/filled {med['offer_messages_per_filled']:.2f}"
-                    f"  all msgs/filled {med['messages_per_filled']:.2f}  late yes/filled {med['late_yes_per_filled']:.2f}"
-                    f"  waves/filled {med['waves_per_filled']:.2f}  offers at night {med['night_offers']:.0f}"
-                    f"  given up at night {med['unfilled_at_night']:.0f}  unfilled after a late yes "
-                    f"{med['unfilled_after_late_yes']:.0f}")
+            med = {
+                k: statistics.median(run[index].figures()[k] for run in runs)
+                for k in runs[0][index].figures()
+            }
+            line = (
+                f"  {policy.name:<14} fill rate {med['fill_rate']:.1%} (of feasible {med['fill_rate_feasible']:.1%})"
+                f"  ttf p50 {med['ttf_p50_min']:.0f} min  p90 {med['ttf_p90_min']:.0f} min"
+                f"  offers/filled {med['offers_per_filled']:.2f}  offer msgs/filled {med['offer_messages_per_filled']:.2f}"
+                f"  all msgs/filled {med['messages_per_filled']:.2f}  late yes/filled {med['late_yes_per_filled']:.2f}"
+                f"  waves/filled {med['waves_per_filled']:.2f}  offers at night {med['night_offers']:.0f}"
+                f"  given up at night {med['unfilled_at_night']:.0f}  unfilled after a late yes "
+                f"{med['unfilled_after_late_yes']:.0f}"
+            )
             print(line)
             cells = []
             for label, _, _, _ in sim.LEAD_MIX:
-                rate = statistics.median(run[index].by_band[label].filled / run[index].by_band[label].requests
-                                         for run in runs)
-                ttf = statistics.median(sim.nearest_rank(run[index].by_band[label].fill_minutes, 50) for run in runs)
+                rate = statistics.median(
+                    run[index].by_band[label].filled / run[index].by_band[label].requests
+                    for run in runs
+                )
+                ttf = statistics.median(
+                    sim.nearest_rank(run[index].by_band[label].fill_minutes, 50) for run in runs
+                )
                 cells.append(f"{label}: {rate:.0%} filled, ttf p50 {ttf:.0f} min")
             print(f"  {'':<14} " + "; ".join(cells))
     return runs
@@ -351,20 +443,38 @@ def part_week(args: argparse.Namespace) -> list[list[sim.WeekFigures]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", choices=["intake", "week", "both"], default="both")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="repeat part 1 N times and run the week with N seeds; prints medians")
-    parser.add_argument("--quick", action="store_true",
-                        help="a smoke run: 15 + 15 requests per backend, a week of 60 requests")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="repeat part 1 N times and run the week with N seeds; prints medians",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run: 15 + 15 requests per backend, a week of 60 requests",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--mediators", type=int, default=1000, help="pool size for part 1")
-    parser.add_argument("--count", type=int, default=None,
-                        help="served (and as many unserved) requests per backend and run (default 60)")
-    parser.add_argument("--requests", type=int, default=None, help="requests in the simulated week (default 300)")
+    parser.add_argument(
+        "--count",
+        type=int,
+        default=None,
+        help="served (and as many unserved) requests per backend and run (default 60)",
+    )
+    parser.add_argument(
+        "--requests", type=int, default=None, help="requests in the simulated week (default 300)"
+    )
     parser.add_argument("--pool", type=int, default=100, help="mediators in the simulated town")
-    parser.add_argument("--extra", action="store_true", help="also simulate the policy variants in _dispatch_sim")
-    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
-                        help="a database in which a throw-away schema is created")
+    parser.add_argument(
+        "--extra", action="store_true", help="also simulate the policy variants in _dispatch_sim"
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="a database in which a throw-away schema is created",
+    )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
     args.count = args.count or (15 if args.quick else 60)
@@ -376,10 +486,15 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     report: dict[str, Any] = {}
     if args.part in ("intake", "both"):
-        report["intake"] = [{b: {**r.figures(), "mismatches": r.mismatches} for b, r in run.items()}
-                            for run in part_intake(args)]
+        report["intake"] = [
+            {b: {**r.figures(), "mismatches": r.mismatches} for b, r in run.items()}
+            for run in part_intake(args)
+        ]
     if args.part in ("week", "both"):
-        report["week"] = [{r.policy: {**r.figures(), "problems": r.problems} for r in run} for run in part_week(args)]
+        report["week"] = [
+            {r.policy: {**r.figures(), "problems": r.problems} for r in run}
+            for run in part_week(args)
+        ]
     print(f"\n(total {time.perf_counter() - began:.0f} s)")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2, default=str))

@@ -59,9 +59,26 @@ GOAL_P99_MS = 50.0
 BENCH_DB = "sprachpool_bench"
 BERLIN = ZoneInfo("Europe/Berlin")
 # Languages of the demo pool, weighted roughly like a German town's demand.
-LANGUAGES = ["ar"] * 6 + ["uk"] * 5 + ["ru"] * 3 + ["tr"] * 3 + ["fa"] * 2 + ["prs"] * 2 + [
-    "ps", "kmr", "ckb", "ti", "so", "ro", "bg", "sq", "pl", "ur",
-]
+LANGUAGES = (
+    ["ar"] * 6
+    + ["uk"] * 5
+    + ["ru"] * 3
+    + ["tr"] * 3
+    + ["fa"] * 2
+    + ["prs"] * 2
+    + [
+        "ps",
+        "kmr",
+        "ckb",
+        "ti",
+        "so",
+        "ro",
+        "bg",
+        "sq",
+        "pl",
+        "ur",
+    ]
+)
 
 
 # --------------------------------------------------------------------------- results
@@ -146,12 +163,30 @@ def seed(url: str, mediators: int) -> Prepared:
     now = datetime.now(UTC)
     try:
         with unit_of_work(engine) as session:
-            organisation = users.get_or_create_organisation(session, name="Jobcenter Bench", now=now)
-            user = users.create_user(session, email="bench@jobcenter.example", name="Bench Caseworker",
-                                     role=Role.caseworker, organisation=organisation, now=now)
+            organisation = users.get_or_create_organisation(
+                session, name="Jobcenter Bench", now=now
+            )
+            user = users.create_user(
+                session,
+                email="bench@jobcenter.example",
+                name="Bench Caseworker",
+                role=Role.caseworker,
+                organisation=organisation,
+                now=now,
+            )
             token = users.issue_token(session, user=user, now=now)
-            places = [Place(name=name, address=address, lat=lat, lon=lon, contact_hint=hint,
-                            created_at=now, updated_at=now) for name, address, lat, lon, hint in PLACES]
+            places = [
+                Place(
+                    name=name,
+                    address=address,
+                    lat=lat,
+                    lon=lon,
+                    contact_hint=hint,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for name, address, lat, lon, hint in PLACES
+            ]
             session.add_all(places)
             session.flush()
             place_ids = [p.id for p in places]
@@ -205,14 +240,27 @@ def server(kind: str, *, database_url: str | None, workers: int) -> Iterator[str
     if database_url:
         env["SPRACHPOOL_BENCH_DATABASE_URL"] = database_url
     command = [
-        sys.executable, "-m", "uvicorn", "_intake_app:app", "--app-dir", str(ROOT / "bench"),
-        "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers),
-        "--no-access-log", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "_intake_app:app",
+        "--app-dir",
+        str(ROOT / "bench"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--log-level",
+        "warning",
     ]
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         try:
             _wait_healthy(process, base, kind, log)
             yield base
@@ -277,8 +325,17 @@ def request_body(rng: random.Random, place_ids: list[int], now: datetime) -> dic
     return body
 
 
-def drive(label: str, base: str, *, token: str, place_ids: list[int], clients: int, count: int,
-          warmup: int, seed: int) -> Result:
+def drive(
+    label: str,
+    base: str,
+    *,
+    token: str,
+    place_ids: list[int],
+    clients: int,
+    count: int,
+    warmup: int,
+    seed: int,
+) -> Result:
     """`clients` threads post `count` requests in all (after `warmup` unrecorded ones)."""
     now = datetime.now(UTC)
     rng = random.Random(seed)
@@ -349,23 +406,36 @@ def drive(label: str, base: str, *, token: str, place_ids: list[int], clients: i
 
 def print_result(result: Result, baseline: Result | None) -> None:
     f = result.figures()
-    print(f"  {result.label:<22} {f['throughput']:8.0f} req/s   p50 {f['p50']:7.1f}   p90 {f['p90']:7.1f}"
-          f"   p99 {f['p99']:7.1f}   max {f['max']:7.1f} ms   errors {result.errors}")
+    print(
+        f"  {result.label:<22} {f['throughput']:8.0f} req/s   p50 {f['p50']:7.1f}   p90 {f['p90']:7.1f}"
+        f"   p99 {f['p99']:7.1f}   max {f['max']:7.1f} ms   errors {result.errors}"
+    )
     for sample in result.error_samples:
         print(f"      error: {sample}")
     if baseline is not None and result is not baseline:
         b = baseline.figures()
-        print(f"  {'':<22} vs trivial: p50 x{f['p50'] / b['p50']:.1f}   p99 x{f['p99'] / b['p99']:.1f}"
-              f"   throughput x{f['throughput'] / b['throughput']:.2f}")
+        print(
+            f"  {'':<22} vs trivial: p50 x{f['p50'] / b['p50']:.1f}   p99 x{f['p99'] / b['p99']:.1f}"
+            f"   throughput x{f['throughput'] / b['throughput']:.2f}"
+        )
         met = f["p99"] < GOAL_P99_MS and result.errors == 0
-        print(f"  {'':<22} goal (p99 < {GOAL_P99_MS:.0f} ms, no error): {'MET' if met else 'NOT MET'}")
+        print(
+            f"  {'':<22} goal (p99 < {GOAL_P99_MS:.0f} ms, no error): {'MET' if met else 'NOT MET'}"
+        )
 
 
 def one_run(args: argparse.Namespace, run: int) -> dict[str, Result]:
     results: dict[str, Result] = {}
-    common = {"clients": args.clients, "count": args.requests, "warmup": args.warmup, "seed": 1000 + run}
-    print(f"run {run + 1}/{args.repeat}: {args.clients} clients, {args.requests} requests "
-          f"(+{args.warmup} warm-up), {args.mediators} mediators, {args.workers} uvicorn worker(s)")
+    common = {
+        "clients": args.clients,
+        "count": args.requests,
+        "warmup": args.warmup,
+        "seed": 1000 + run,
+    }
+    print(
+        f"run {run + 1}/{args.repeat}: {args.clients} clients, {args.requests} requests "
+        f"(+{args.warmup} warm-up), {args.mediators} mediators, {args.workers} uvicorn worker(s)"
+    )
     with server("trivial", database_url=None, workers=args.workers) as base:
         results["trivial"] = drive("trivial FastAPI", base, token="none", place_ids=[1], **common)
     print_result(results["trivial"], None)
@@ -377,8 +447,13 @@ def one_run(args: argparse.Namespace, run: int) -> dict[str, Result]:
             prepared = seed(url, args.mediators)
             print(f"  ({backend}: database prepared in {time.perf_counter() - began:.1f} s)")
             with server("sprachpool", database_url=prepared.url, workers=args.workers) as base:
-                results[backend] = drive(f"sprachpool {backend}", base, token=prepared.token,
-                                         place_ids=prepared.place_ids, **common)
+                results[backend] = drive(
+                    f"sprachpool {backend}",
+                    base,
+                    token=prepared.token,
+                    place_ids=prepared.place_ids,
+                    **common,
+                )
         print_result(results[backend], results["trivial"])
     return results
 
@@ -386,10 +461,22 @@ def one_run(args: argparse.Namespace, run: int) -> dict[str, Result]:
 def code_version() -> str:
     """Which code was measured: the commit, and whether the app's files differ from it."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=10, check=False).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "dispatch", "config"], cwd=ROOT,
-                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "dispatch", "config"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown (no git)"
     return f"{head or 'unknown'}{' + uncommitted changes in dispatch/ or config/' if dirty else ''}"
@@ -400,13 +487,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--requests", type=int, default=2000)
-    parser.add_argument("--warmup", type=int, default=200, help="unrecorded requests before measuring")
+    parser.add_argument(
+        "--warmup", type=int, default=200, help="unrecorded requests before measuring"
+    )
     parser.add_argument("--mediators", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--repeat", type=int, default=1, help="repeat the whole run; prints medians")
-    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_ADMIN_URL",
-                                                          "postgresql://postgres@127.0.0.1:5432/postgres"),
-                        help=f"a maintenance database on the server; {BENCH_DB} is created next to it")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="repeat the whole run; prints medians"
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+        help=f"a maintenance database on the server; {BENCH_DB} is created next to it",
+    )
     parser.add_argument("--json", type=Path, help="also write every run's figures to this file")
     args = parser.parse_args(argv)
     if args.clients < 1 or args.requests < 1 or args.repeat < 1 or args.warmup < 0:
@@ -417,20 +512,40 @@ def main(argv: list[str] | None = None) -> int:
     if args.repeat > 1:
         print(f"\nmedians of {args.repeat} runs:")
         for label in runs[0]:
-            med = {k: statistics.median(r[label].figures()[k] for r in runs) for k in runs[0][label].figures()}
-            line = (f"  {label:<10} {med['throughput']:8.0f} req/s   p50 {med['p50']:7.1f}   p90 {med['p90']:7.1f}"
-                    f"   p99 {med['p99']:7.1f}   max {med['max']:7.1f} ms   errors {med['errors']:.0f}"
-                    f" (total {sum(r[label].errors for r in runs)})")
+            med = {
+                k: statistics.median(r[label].figures()[k] for r in runs)
+                for k in runs[0][label].figures()
+            }
+            line = (
+                f"  {label:<10} {med['throughput']:8.0f} req/s   p50 {med['p50']:7.1f}   p90 {med['p90']:7.1f}"
+                f"   p99 {med['p99']:7.1f}   max {med['max']:7.1f} ms   errors {med['errors']:.0f}"
+                f" (total {sum(r[label].errors for r in runs)})"
+            )
             if label != "trivial":
-                ratios = {k: statistics.median(r[label].figures()[k] / r["trivial"].figures()[k] for r in runs)
-                          for k in ("p50", "p99", "throughput")}
-                line += (f"\n  {'':<10} vs trivial (median of per-run ratios): p50 x{ratios['p50']:.1f}"
-                         f"   p99 x{ratios['p99']:.1f}   throughput x{ratios['throughput']:.2f}")
+                ratios = {
+                    k: statistics.median(
+                        r[label].figures()[k] / r["trivial"].figures()[k] for r in runs
+                    )
+                    for k in ("p50", "p99", "throughput")
+                }
+                line += (
+                    f"\n  {'':<10} vs trivial (median of per-run ratios): p50 x{ratios['p50']:.1f}"
+                    f"   p99 x{ratios['p99']:.1f}   throughput x{ratios['throughput']:.2f}"
+                )
             print(line)
     if args.json:
-        args.json.write_text(json.dumps(
-            [{label: {**r.figures(), "error_samples": r.error_samples} for label, r in run.items()} for run in runs],
-            indent=2))
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        label: {**r.figures(), "error_samples": r.error_samples}
+                        for label, r in run.items()
+                    }
+                    for run in runs
+                ],
+                indent=2,
+            )
+        )
     return 0
 
 

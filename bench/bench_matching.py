@@ -126,7 +126,9 @@ def print_instance(rows: dict[str, Any]) -> None:
         f"\n{rows['instance']}: {rows['mediators']} mediators, {rows['requests']} requests, "
         f"total priority {rows['total_priority']}, peak RSS {rows['peak_rss_mb']} MB"
     )
-    print(f"  {'planner':<15} {'filled prio':>11} {'% of bound':>10} {'filled':>7} {'travel km':>10} {'seconds':>8} feasible")
+    print(
+        f"  {'planner':<15} {'filled prio':>11} {'% of bound':>10} {'filled':>7} {'travel km':>10} {'seconds':>8} feasible"
+    )
     for planner in ("status_quo", "careful_greedy", "optimize"):
         row = rows[planner]
         share = 100.0 * row["filled_priority"] / bound if bound else float("nan")
@@ -160,12 +162,19 @@ def main() -> None:
     parser.add_argument("--only", choices=sorted(INSTANCES), help=argparse.SUPPRESS)
     parser.add_argument("--skip-ranking", action="store_true")
     parser.add_argument(
-        "--instances", nargs="+", choices=sorted(INSTANCES), metavar="NAME",
+        "--instances",
+        nargs="+",
+        choices=sorted(INSTANCES),
+        metavar="NAME",
         help="optimise only these instances (town, town-congested, city, city-congested, region)",
     )
     parser.add_argument("--ranking-only", action="store_true", help="only the ranking latency")
     parser.add_argument(
-        "--ranking-sizes", type=int, nargs="+", default=[1_000, 10_000], metavar="N",
+        "--ranking-sizes",
+        type=int,
+        nargs="+",
+        default=[1_000, 10_000],
+        metavar="N",
         help="pool sizes for the ranking latency (default 1000 10000)",
     )
     args = parser.parse_args()
@@ -187,11 +196,15 @@ def main() -> None:
             )
     if args.ranking_only:
         return
-    names = args.instances or ["town", "town-congested", "city", "city-congested"] + (["region"] if args.region else [])
+    names = args.instances or ["town", "town-congested", "city", "city-congested"] + (
+        ["region"] if args.region else []
+    )
     for name in names:
         child = subprocess.run(
             [sys.executable, __file__, "--only", name, "--workers", str(args.workers)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         print_instance(json.loads(child.stdout.strip().splitlines()[-1]))
 

@@ -83,8 +83,14 @@ def stand_in_app(provider_seconds: float) -> Any:
             await asyncio.sleep(provider_seconds)
         sid = f"SM{len(calls):032x}"
         return JSONResponse(
-            {"sid": sid, "status": "queued", "to": to, "body": str(form.get("Body")),
-             "account_sid": request.path_params["account_sid"], "api_version": "2010-04-01"},
+            {
+                "sid": sid,
+                "status": "queued",
+                "to": to,
+                "body": str(form.get("Body")),
+                "account_sid": request.path_params["account_sid"],
+                "api_version": "2010-04-01",
+            },
             status_code=201,
         )
 
@@ -95,21 +101,31 @@ def stand_in_app(provider_seconds: float) -> Any:
         calls.clear()
         return JSONResponse({"ok": True})
 
-    return Starlette(routes=[
-        Route("/2010-04-01/Accounts/{account_sid}/Messages.json", create, methods=["POST"]),
-        Route("/calls", read_calls, methods=["GET"]),
-        Route("/reset", reset, methods=["POST"]),
-    ])
+    return Starlette(
+        routes=[
+            Route("/2010-04-01/Accounts/{account_sid}/Messages.json", create, methods=["POST"]),
+            Route("/calls", read_calls, methods=["GET"]),
+            Route("/reset", reset, methods=["POST"]),
+        ]
+    )
 
 
 @contextmanager
 def twilio_stand_in(provider_ms: float) -> Iterator[str]:
     """Run the stand-in under uvicorn in its own process; yield its base URL."""
     port = free_port()
-    command = [sys.executable, __file__, "--serve-stand-in", str(port), "--provider-ms", str(provider_ms)]
+    command = [
+        sys.executable,
+        __file__,
+        "--serve-stand-in",
+        str(port),
+        "--provider-ms",
+        str(provider_ms),
+    ]
     with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 30
@@ -120,7 +136,9 @@ def twilio_stand_in(provider_ms: float) -> Iterator[str]:
                 except httpx.HTTPError:
                     if process.poll() is not None or time.monotonic() > deadline:
                         log.seek(0)
-                        raise RuntimeError("the Twilio stand-in did not start:\n" + log.read().decode()) from None
+                        raise RuntimeError(
+                            "the Twilio stand-in did not start:\n" + log.read().decode()
+                        ) from None
                     time.sleep(0.1)
             yield base
         finally:
@@ -141,18 +159,30 @@ def bench_settings(url: str, stand_in: str) -> Any:
     from config.settings import Settings
 
     return Settings(
-        database_url=url, environment="test", secret_key=SecretStr("bench-" + "x" * 40),
-        public_base_url="https://sprachpool.bench", twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=SecretStr(AUTH_TOKEN), twilio_from="+4925219999000", twilio_api_base=stand_in,
-        run_background_jobs=False, _env_file=None,  # type: ignore[call-arg]
+        database_url=url,
+        environment="test",
+        secret_key=SecretStr("bench-" + "x" * 40),
+        public_base_url="https://sprachpool.bench",
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=SecretStr(AUTH_TOKEN),
+        twilio_from="+4925219999000",
+        twilio_api_base=stand_in,
+        run_background_jobs=False,
+        _env_file=None,  # type: ignore[call-arg]
     )
 
 
 def offer_fields(now: Any) -> dict[str, Any]:
     start = now + START_IN
-    return {"language": "Tigrinya", "start": start, "end": start + timedelta(minutes=90),
-            "mode": "in_person", "place": "Jobcenter Beckum",
-            "link": "https://sprachpool.beckum.de/o/AbCdEfGhJk12", "code": "4711"}
+    return {
+        "language": "Tigrinya",
+        "start": start,
+        "end": start + timedelta(minutes=90),
+        "mode": "in_person",
+        "place": "Jobcenter Beckum",
+        "link": "https://sprachpool.beckum.de/o/AbCdEfGhJk12",
+        "code": "4711",
+    }
 
 
 def enqueue_messages(engine: Any, numbers: list[str], *, per_transaction: int = 500) -> None:
@@ -167,9 +197,19 @@ def enqueue_messages(engine: Any, numbers: list[str], *, per_transaction: int = 
         # IMMEDIATE, as the API's write sessions: on SQLite a deferred transaction that
         # reads (the idempotency check) and then writes fails while a worker holds the lock.
         with unit_of_work(engine, immediate=True) as session:
-            for number in numbers[first:first + per_transaction]:
-                enqueue(session, key=f"bench:{number}:sms", kind="offer", channel="sms", to=number,
-                        recipient_kind="mediator", recipient_id=None, locale="de", now=now, **fields)
+            for number in numbers[first : first + per_transaction]:
+                enqueue(
+                    session,
+                    key=f"bench:{number}:sms",
+                    kind="offer",
+                    channel="sms",
+                    to=number,
+                    recipient_kind="mediator",
+                    recipient_id=None,
+                    locale="de",
+                    now=now,
+                    **fields,
+                )
 
 
 def new_worker(url: str, settings: Any, name: str) -> Any:
@@ -193,7 +233,9 @@ def empty_outbox(engine: Any) -> None:
 def check_exactly_once(calls: list[tuple[str, float]], numbers: list[str], label: str) -> int:
     """How many messages broke exactly-once (0 is the only good answer)."""
     counts = Counter(to for to, _ in calls)
-    wrong = sum(1 for n in numbers if counts[n] != 1) + sum(1 for n in counts if n not in set(numbers))
+    wrong = sum(1 for n in numbers if counts[n] != 1) + sum(
+        1 for n in counts if n not in set(numbers)
+    )
     if wrong:
         print(f"    !! {label}: {wrong} messages were not sent exactly once")
     return wrong
@@ -210,8 +252,9 @@ class Throughput:
         return self.messages / self.seconds
 
 
-def drain(url: str, settings: Any, stand_in: str, *, workers: int, messages: int, tag: str,
-          batch: int) -> Throughput:
+def drain(
+    url: str, settings: Any, stand_in: str, *, workers: int, messages: int, tag: str, batch: int
+) -> Throughput:
     """Commit `messages`, then let `workers` threads deliver until the outbox is empty."""
     from dispatch.storage import make_engine
 
@@ -251,8 +294,16 @@ def percentile(data: list[float], q: float) -> float:
     return ordered[index]
 
 
-def latency(url: str, settings: Any, stand_in: str, *, workers: int, messages: int, interval: float,
-            poll: float) -> list[float]:
+def latency(
+    url: str,
+    settings: Any,
+    stand_in: str,
+    *,
+    workers: int,
+    messages: int,
+    interval: float,
+    poll: float,
+) -> list[float]:
     """Latencies (ms) from each commit to its provider call, workers polling every `poll` s when idle."""
     from dispatch.storage import make_engine
 
@@ -292,18 +343,43 @@ def one_run(args: argparse.Namespace, run: int, stand_in: str) -> dict[str, dict
 
     figures: dict[str, dict[str, float]] = {}
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    print(f"run {run + 1}/{args.repeat}: {args.messages} messages, claimed {args.batch} at a time, "
-          f"provider {args.provider_ms:g} ms, "
-          f"latency: {args.latency_messages} messages {args.interval * 1000:g} ms apart, poll {args.poll:g} s")
+    print(
+        f"run {run + 1}/{args.repeat}: {args.messages} messages, claimed {args.batch} at a time, "
+        f"provider {args.provider_ms:g} ms, "
+        f"latency: {args.latency_messages} messages {args.interval * 1000:g} ms apart, poll {args.poll:g} s"
+    )
     for backend in backends:
         manager = sqlite_database() if backend == "sqlite" else postgres_database(args.pg_url)
         with manager as url:
             migrate(url)
             settings = bench_settings(url, stand_in)
-            one = drain(url, settings, stand_in, workers=1, messages=args.messages, tag="1", batch=args.batch)
-            four = drain(url, settings, stand_in, workers=4, messages=args.messages, tag="4", batch=args.batch)
-            lat = latency(url, settings, stand_in, workers=args.latency_workers,
-                          messages=args.latency_messages, interval=args.interval, poll=args.poll)
+            one = drain(
+                url,
+                settings,
+                stand_in,
+                workers=1,
+                messages=args.messages,
+                tag="1",
+                batch=args.batch,
+            )
+            four = drain(
+                url,
+                settings,
+                stand_in,
+                workers=4,
+                messages=args.messages,
+                tag="4",
+                batch=args.batch,
+            )
+            lat = latency(
+                url,
+                settings,
+                stand_in,
+                workers=args.latency_workers,
+                messages=args.latency_messages,
+                interval=args.interval,
+                poll=args.poll,
+            )
         result = {
             "1 worker msg/s": one.per_second,
             "4 workers msg/s": four.per_second,
@@ -312,32 +388,53 @@ def one_run(args: argparse.Namespace, run: int, stand_in: str) -> dict[str, dict
             "latency p99 ms": percentile(lat, 99),
         }
         figures[backend] = result
-        print(f"  {backend:<8} 1 worker {result['1 worker msg/s']:7.0f} msg/s   4 workers "
-              f"{result['4 workers msg/s']:7.0f} msg/s   4 vs 1 x{result['4 vs 1']:.2f}   "
-              f"latency p50 {result['latency p50 ms']:6.1f} ms  p99 {result['latency p99 ms']:6.1f} ms")
+        print(
+            f"  {backend:<8} 1 worker {result['1 worker msg/s']:7.0f} msg/s   4 workers "
+            f"{result['4 workers msg/s']:7.0f} msg/s   4 vs 1 x{result['4 vs 1']:.2f}   "
+            f"latency p50 {result['latency p50 ms']:6.1f} ms  p99 {result['latency p99 ms']:6.1f} ms"
+        )
     return figures
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--messages", type=int, default=1000, help="backlog per throughput measurement")
-    parser.add_argument("--batch", type=int, default=50, help="messages a worker claims at once (run_once limit)")
+    parser.add_argument(
+        "--messages", type=int, default=1000, help="backlog per throughput measurement"
+    )
+    parser.add_argument(
+        "--batch", type=int, default=50, help="messages a worker claims at once (run_once limit)"
+    )
     parser.add_argument("--provider-ms", type=float, default=0.0, help="stand-in's answer delay")
     parser.add_argument("--latency-messages", type=int, default=300)
     parser.add_argument("--latency-workers", type=int, default=1)
-    parser.add_argument("--interval", type=float, default=0.02, help="seconds between latency commits")
-    parser.add_argument("--poll", type=float, default=0.1, help="workers' idle sleep in the latency test")
-    parser.add_argument("--repeat", type=int, default=1, help="repeat the whole run; prints medians")
-    parser.add_argument("--pg-url", default=os.environ.get("BENCH_PG_ADMIN_URL",
-                                                          "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument(
+        "--interval", type=float, default=0.02, help="seconds between latency commits"
+    )
+    parser.add_argument(
+        "--poll", type=float, default=0.1, help="workers' idle sleep in the latency test"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="repeat the whole run; prints medians"
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get(
+            "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
+    )
     parser.add_argument("--serve-stand-in", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_stand_in:
         import uvicorn
 
-        uvicorn.run(stand_in_app(args.provider_ms / 1000), host="127.0.0.1", port=args.serve_stand_in,
-                    log_level="warning", access_log=False)
+        uvicorn.run(
+            stand_in_app(args.provider_ms / 1000),
+            host="127.0.0.1",
+            port=args.serve_stand_in,
+            log_level="warning",
+            access_log=False,
+        )
         return 0
     if min(args.messages, args.latency_messages, args.repeat, args.batch) < 1:
         parser.error("--messages, --latency-messages, --repeat and --batch must be positive")
@@ -349,9 +446,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nmedians of {args.repeat} runs:")
         for backend in runs[0]:
             med = {k: statistics.median(r[backend][k] for r in runs) for k in runs[0][backend]}
-            print(f"  {backend:<8} 1 worker {med['1 worker msg/s']:7.0f} msg/s   4 workers "
-                  f"{med['4 workers msg/s']:7.0f} msg/s   4 vs 1 x{med['4 vs 1']:.2f} (median of per-run "
-                  f"ratios)   latency p50 {med['latency p50 ms']:6.1f} ms  p99 {med['latency p99 ms']:6.1f} ms")
+            print(
+                f"  {backend:<8} 1 worker {med['1 worker msg/s']:7.0f} msg/s   4 workers "
+                f"{med['4 workers msg/s']:7.0f} msg/s   4 vs 1 x{med['4 vs 1']:.2f} (median of per-run "
+                f"ratios)   latency p50 {med['latency p50 ms']:6.1f} ms  p99 {med['latency p99 ms']:6.1f} ms"
+            )
     return 0
 
 

@@ -30,7 +30,14 @@ from dispatch.workflow import routes as workflow_routes
 
 log = logging.getLogger("sprachpool")
 
-ASGIApp = Callable[[dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]], Awaitable[None]]
+ASGIApp = Callable[
+    [
+        dict[str, Any],
+        Callable[[], Awaitable[dict[str, Any]]],
+        Callable[[dict[str, Any]], Awaitable[None]],
+    ],
+    Awaitable[None],
+]
 
 
 class BodySizeLimit:
@@ -65,7 +72,9 @@ class BodySizeLimit:
 
     async def _refuse(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         response = JSONResponse(
-            errors.error_body(f"The request body is larger than {self.max_bytes} bytes.", "too_large"),
+            errors.error_body(
+                f"The request body is larger than {self.max_bytes} bytes.", "too_large"
+            ),
             status_code=413,
         )
         await response(scope, receive, send)
@@ -134,7 +143,9 @@ def create_app(
         body = {
             "status": "ok" if database == "ok" else "degraded",
             "database": database,
-            "scheduler": "running" if scheduler is not None and scheduler.running else "not running",
+            "scheduler": "running"
+            if scheduler is not None and scheduler.running
+            else "not running",
         }
         return JSONResponse(body, status_code=200 if database == "ok" else 503)
 

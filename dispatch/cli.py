@@ -34,7 +34,9 @@ def _print_demo_access(base_url: str) -> None:
     print(f"  coordinator token ({COORDINATOR_EMAIL}): {access.coordinator_token}")
     print(f"  caseworker token  ({CASEWORKER_EMAIL}):  {access.caseworker_token}")
     print(f"  API docs: {base_url}/docs")
-    print(f"  try: curl -H 'Authorization: Bearer {access.caseworker_token}' {base_url}/api/v1/languages")
+    print(
+        f"  try: curl -H 'Authorization: Bearer {access.caseworker_token}' {base_url}/api/v1/languages"
+    )
     sys.stdout.flush()
 
 
@@ -51,7 +53,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     if "public_base_url" not in settings.model_fields_set:
         # Without PUBLIC_BASE_URL, links in messages point at this server.
-        settings = settings.model_copy(update={"public_base_url": f"http://{args.host}:{args.port}"})
+        settings = settings.model_copy(
+            update={"public_base_url": f"http://{args.host}:{args.port}"}
+        )
     migrate(settings.database_url)
     if args.demo:
         _print_demo_access(f"http://{args.host}:{args.port}")
@@ -76,8 +80,15 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     now = SystemClock().now()
     with unit_of_work(_engine()) as session:
         organisation = users.get_or_create_organisation(session, name=args.organisation, now=now)
-        user = users.create_user(session, email=args.email, name=args.name or args.email,
-                                 role=Role(args.role), organisation=organisation, password=password, now=now)
+        user = users.create_user(
+            session,
+            email=args.email,
+            name=args.name or args.email,
+            role=Role(args.role),
+            organisation=organisation,
+            password=password,
+            now=now,
+        )
         token = users.issue_token(session, user=user, now=now)
         link = issue_sign_in_link(session, user=user, now=now) if args.link else None
     print(f"user {args.email} ({args.role}, {args.organisation}) created")
@@ -133,13 +144,19 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         start = start.replace(tzinfo=settings.tz)
     end = start + timedelta(days=args.days)
     with unit_of_work(_engine()) as session:
-        plan = plan_period(session, start=start, end=end, tz=settings.tz, time_limit_s=args.time_limit)
+        plan = plan_period(
+            session, start=start, end=end, tz=settings.tz, time_limit_s=args.time_limit
+        )
         session.rollback()
-    print(f"{plan['status']}: {plan['filled']} of {plan['requests']} open requests filled "
-          f"(priority {plan['filled_priority']}, bound {plan['filled_priority_bound']}) in {plan['solve_seconds']} s")
+    print(
+        f"{plan['status']}: {plan['filled']} of {plan['requests']} open requests filled "
+        f"(priority {plan['filled_priority']}, bound {plan['filled_priority_bound']}) in {plan['solve_seconds']} s"
+    )
     for item in plan["assignments"]:
         local = item["start"].astimezone(settings.tz).strftime("%a %d.%m. %H:%M")
-        print(f"  request {item['request_id']:>5}  {local}  {item['language']:<4} -> {item['mediator_name']}")
+        print(
+            f"  request {item['request_id']:>5}  {local}  {item['language']:<4} -> {item['mediator_name']}"
+        )
     if plan["unassigned"]:
         print("  no one found for requests: " + ", ".join(str(r) for r in plan["unassigned"]))
     print("This is a proposal; nothing was changed.")
@@ -150,16 +167,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sprachpool", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    serve = commands.add_parser("serve", help="API, pages, scheduler and outbox worker in one process")
+    serve = commands.add_parser(
+        "serve", help="API, pages, scheduler and outbox worker in one process"
+    )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed a demo pool and print demo tokens")
     serve.set_defaults(func=cmd_serve)
 
-    commands.add_parser("demo", help="seed the demo pool and print demo tokens").set_defaults(func=cmd_demo)
-    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(func=cmd_migrate)
+    commands.add_parser("demo", help="seed the demo pool and print demo tokens").set_defaults(
+        func=cmd_demo
+    )
+    commands.add_parser("migrate", help="bring the database schema up to date").set_defaults(
+        func=cmd_migrate
+    )
 
-    user = commands.add_parser("user", help="staff users").add_subparsers(dest="user_command", required=True)
+    user = commands.add_parser("user", help="staff users").add_subparsers(
+        dest="user_command", required=True
+    )
     add = user.add_parser("add", help="add a coordinator or caseworker and print an API token once")
     add.add_argument("--email", required=True)
     add.add_argument("--name")
@@ -167,16 +192,28 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--organisation", required=True, help="organisation name; created if new")
     secret = add.add_mutually_exclusive_group()
     secret.add_argument("--password", action="store_true", help="also set a password (asked for)")
-    secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
-    add.add_argument("--link", action="store_true", help="print a one-time sign-in link for the web pages")
+    secret.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin",
+    )
+    add.add_argument(
+        "--link", action="store_true", help="print a one-time sign-in link for the web pages"
+    )
     add.set_defaults(func=cmd_user_add)
 
-    mediators = commands.add_parser("mediators", help="the pool").add_subparsers(dest="mediators_command", required=True)
-    imp = mediators.add_parser("import", help="import mediators from a CSV file (see examples/mediators.csv)")
+    mediators = commands.add_parser("mediators", help="the pool").add_subparsers(
+        dest="mediators_command", required=True
+    )
+    imp = mediators.add_parser(
+        "import", help="import mediators from a CSV file (see examples/mediators.csv)"
+    )
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
     imp.set_defaults(func=cmd_mediators_import)
-    optimize = commands.add_parser("optimize", help="propose a plan for the open requests of a period")
+    optimize = commands.add_parser(
+        "optimize", help="propose a plan for the open requests of a period"
+    )
     optimize.add_argument("--from", dest="start", help="first day (default: tomorrow)")
     optimize.add_argument("--days", type=int, default=7, choices=range(1, 15), metavar="1-14")
     optimize.add_argument("--time-limit", type=float, default=10.0)
@@ -185,7 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("alembic").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     from dispatch.errors import SprachpoolError

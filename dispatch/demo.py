@@ -23,33 +23,105 @@ CASEWORKER_EMAIL = "jobcenter@beckum.example"
 
 PLACES = [
     ("Rathaus Beckum", "Weststraße 46, 59269 Beckum", 51.7553, 8.0403, "Bürgerbüro, Erdgeschoss"),
-    ("Jobcenter Kreis Warendorf, Standort Beckum", "Hühlstraße 8, 59269 Beckum", 51.7571, 8.0458, "Empfang, Raum 1"),
-    ("St. Elisabeth-Hospital Beckum", "Elisabethstraße 10, 59269 Beckum", 51.7500, 8.0454, "Zentrale Aufnahme"),
-    ("Ausländerbehörde Kreis Warendorf", "Waldenburger Straße 2, 48231 Warendorf", 51.9532, 7.9874, "Wartebereich B"),
-    ("Albertus-Magnus-Gymnasium", "Vellerner Straße 2, 59269 Beckum", 51.7522, 8.0386, "Sekretariat"),
-    ("Kopernikus-Gymnasium Neubeckum", "Kopernikusstraße, 59269 Beckum-Neubeckum", 51.7986, 8.0196, "Sekretariat"),
+    (
+        "Jobcenter Kreis Warendorf, Standort Beckum",
+        "Hühlstraße 8, 59269 Beckum",
+        51.7571,
+        8.0458,
+        "Empfang, Raum 1",
+    ),
+    (
+        "St. Elisabeth-Hospital Beckum",
+        "Elisabethstraße 10, 59269 Beckum",
+        51.7500,
+        8.0454,
+        "Zentrale Aufnahme",
+    ),
+    (
+        "Ausländerbehörde Kreis Warendorf",
+        "Waldenburger Straße 2, 48231 Warendorf",
+        51.9532,
+        7.9874,
+        "Wartebereich B",
+    ),
+    (
+        "Albertus-Magnus-Gymnasium",
+        "Vellerner Straße 2, 59269 Beckum",
+        51.7522,
+        8.0386,
+        "Sekretariat",
+    ),
+    (
+        "Kopernikus-Gymnasium Neubeckum",
+        "Kopernikusstraße, 59269 Beckum-Neubeckum",
+        51.7986,
+        8.0196,
+        "Sekretariat",
+    ),
     ("Familienzentrum Sonnenschein", "Nordwall 12, 59269 Beckum", 51.7592, 8.0415, "Leitung"),
-    ("Bürgerbüro Neubeckum", "Hauptstraße 46, 59269 Beckum-Neubeckum", 51.8006, 8.0236, "Schalter 2"),
+    (
+        "Bürgerbüro Neubeckum",
+        "Hauptstraße 46, 59269 Beckum-Neubeckum",
+        51.8006,
+        8.0236,
+        "Schalter 2",
+    ),
 ]
 
 # (name, gender, languages with levels, locale, qualifications)
 PEOPLE = [
     ("Amina Haddad", "f", {"ar": "native", "de": "fluent"}, "ar", ["medical", "school"]),
     ("Yousef Al-Masri", "m", {"ar": "native", "de": "fluent", "en": "fluent"}, "ar", ["authority"]),
-    ("Rania Khalil", "f", {"ar": "native", "ku": "basic", "de": "native"}, "de", ["school", "psychosocial"]),
+    (
+        "Rania Khalil",
+        "f",
+        {"ar": "native", "ku": "basic", "de": "native"},
+        "de",
+        ["school", "psychosocial"],
+    ),
     ("Omar Darwish", "m", {"ar": "native", "de": "basic"}, "ar", []),
     ("Layla Nasser", "f", {"ar": "fluent", "fr": "fluent", "de": "fluent"}, "de", ["medical"]),
-    ("Oleksandr Kovalenko", "m", {"uk": "native", "ru": "native", "de": "basic"}, "uk", ["authority"]),
-    ("Iryna Shevchenko", "f", {"uk": "native", "ru": "fluent", "de": "fluent"}, "uk", ["medical", "school"]),
-    ("Natalia Bondarenko", "f", {"uk": "native", "ru": "native", "de": "fluent"}, "uk", ["psychosocial"]),
+    (
+        "Oleksandr Kovalenko",
+        "m",
+        {"uk": "native", "ru": "native", "de": "basic"},
+        "uk",
+        ["authority"],
+    ),
+    (
+        "Iryna Shevchenko",
+        "f",
+        {"uk": "native", "ru": "fluent", "de": "fluent"},
+        "uk",
+        ["medical", "school"],
+    ),
+    (
+        "Natalia Bondarenko",
+        "f",
+        {"uk": "native", "ru": "native", "de": "fluent"},
+        "uk",
+        ["psychosocial"],
+    ),
     ("Dmytro Melnyk", "m", {"uk": "native", "de": "fluent", "en": "fluent"}, "uk", []),
     ("Svetlana Ivanova", "f", {"ru": "native", "de": "native"}, "ru", ["medical", "legal"]),
     ("Andrej Wolkow", "m", {"ru": "native", "de": "native", "pl": "basic"}, "ru", ["authority"]),
-    ("Mehmet Yılmaz", "m", {"tr": "native", "kmr": "fluent", "de": "native"}, "tr", ["authority", "legal"]),
+    (
+        "Mehmet Yılmaz",
+        "m",
+        {"tr": "native", "kmr": "fluent", "de": "native"},
+        "tr",
+        ["authority", "legal"],
+    ),
     ("Ayşe Demir", "f", {"tr": "native", "de": "native"}, "tr", ["school", "medical"]),
     ("Elif Kaya", "f", {"tr": "native", "de": "fluent", "en": "basic"}, "tr", []),
     ("Ahmad Rahimi", "m", {"prs": "native", "fa": "native", "de": "fluent"}, "fa", ["authority"]),
-    ("Zahra Hosseini", "f", {"prs": "native", "fa": "native", "de": "fluent"}, "fa", ["medical", "psychosocial"]),
+    (
+        "Zahra Hosseini",
+        "f",
+        {"prs": "native", "fa": "native", "de": "fluent"},
+        "fa",
+        ["medical", "psychosocial"],
+    ),
     ("Mariam Sultani", "f", {"prs": "native", "ps": "fluent", "de": "basic"}, "fa", ["school"]),
     ("Reza Karimi", "m", {"fa": "native", "de": "native", "en": "fluent"}, "fa", ["legal"]),
     ("Shirin Ahmadi", "f", {"fa": "native", "prs": "fluent", "de": "fluent"}, "fa", ["medical"]),
@@ -59,26 +131,67 @@ PEOPLE = [
     ("Dilan Şahin", "m", {"kmr": "native", "tr": "native", "de": "native"}, "tr", ["authority"]),
     ("Bakhtiar Rasul", "m", {"ckb": "native", "ar": "fluent", "de": "basic"}, "ar", []),
     ("Sozan Omer", "f", {"ckb": "native", "kmr": "basic", "de": "fluent"}, "de", ["medical"]),
-    ("Tesfay Gebremedhin", "m", {"ti": "native", "am": "fluent", "de": "fluent"}, "de", ["authority"]),
-    ("Helen Tekle", "f", {"ti": "native", "de": "fluent", "en": "fluent"}, "en", ["medical", "school"]),
+    (
+        "Tesfay Gebremedhin",
+        "m",
+        {"ti": "native", "am": "fluent", "de": "fluent"},
+        "de",
+        ["authority"],
+    ),
+    (
+        "Helen Tekle",
+        "f",
+        {"ti": "native", "de": "fluent", "en": "fluent"},
+        "en",
+        ["medical", "school"],
+    ),
     ("Yonas Habte", "m", {"ti": "native", "ar": "basic", "de": "basic"}, "de", []),
     ("Hodan Abdi", "f", {"so": "native", "ar": "fluent", "de": "fluent"}, "de", ["school"]),
-    ("Abdirahman Warsame", "m", {"so": "native", "en": "fluent", "de": "basic"}, "en", ["authority"]),
+    (
+        "Abdirahman Warsame",
+        "m",
+        {"so": "native", "en": "fluent", "de": "basic"},
+        "en",
+        ["authority"],
+    ),
     ("Ioana Popescu", "f", {"ro": "native", "de": "fluent"}, "de", ["medical"]),
     ("Georgi Petrov", "m", {"bg": "native", "ru": "fluent", "de": "fluent"}, "ru", []),
-    ("Arta Krasniqi", "f", {"sq": "native", "sr": "fluent", "de": "native"}, "de", ["school", "legal"]),
+    (
+        "Arta Krasniqi",
+        "f",
+        {"sq": "native", "sr": "fluent", "de": "native"},
+        "de",
+        ["school", "legal"],
+    ),
     ("Agnieszka Nowak", "f", {"pl": "native", "de": "native"}, "de", ["medical"]),
-    ("Mirela Hodžić", "f", {"bs": "native", "hr": "native", "sr": "native", "de": "native"}, "de", ["psychosocial"]),
+    (
+        "Mirela Hodžić",
+        "f",
+        {"bs": "native", "hr": "native", "sr": "native", "de": "native"},
+        "de",
+        ["psychosocial"],
+    ),
     ("Imran Qureshi", "m", {"ur": "native", "en": "fluent", "de": "fluent"}, "en", []),
     ("Fatima Bakr", "f", {"ar": "native", "de": "fluent"}, "ar", ["medical", "psychosocial"]),
     ("Nasrin Mohammadi", "f", {"fa": "native", "prs": "native", "de": "fluent"}, "fa", ["school"]),
     ("Viktoria Lysenko", "f", {"uk": "native", "ru": "native", "de": "basic"}, "uk", ["school"]),
-    ("Samir Haidari", "m", {"prs": "native", "ps": "native", "fa": "fluent", "de": "fluent"}, "fa", ["authority"]),
+    (
+        "Samir Haidari",
+        "m",
+        {"prs": "native", "ps": "native", "fa": "fluent", "de": "fluent"},
+        "fa",
+        ["authority"],
+    ),
 ]
 
 HOMES = [  # (lat, lon) of neighbourhoods: Beckum, Neubeckum, Ennigerloh, Oelde, Ahlen
-    (51.7553, 8.0403), (51.7600, 8.0300), (51.7490, 8.0520), (51.8006, 8.0236),
-    (51.8350, 8.0300), (51.8300, 8.1500), (51.7630, 7.8910),
+    (51.7553, 8.0403),
+    (51.7600, 8.0300),
+    (51.7490, 8.0520),
+    (51.8006, 8.0236),
+    (51.8350, 8.0300),
+    (51.8300, 8.1500),
+    (51.7630, 7.8910),
 ]
 SLOT_PATTERNS = [
     [(0, "08:00", "16:00"), (2, "08:00", "16:00"), (4, "08:00", "13:00")],
@@ -103,26 +216,35 @@ def demo_mediators(seed: int = 7) -> list[MediatorCreate]:
     for index, (name, gender, languages, locale, qualifications) in enumerate(PEOPLE):
         lat, lon = HOMES[index % len(HOMES)]
         mode = rng.choice(["car", "car", "bike", "transit", "foot"])
-        pool.append(MediatorCreate.model_validate({
-            "name": name,
-            "phone": f"+49151000{index + 1:05d}",
-            "email": f"{name.split()[0].lower().replace('ş', 's').replace('ı', 'i')}.{index + 1}@example.org",
-            "languages": [{"language": tag, "level": level} for tag, level in languages.items()],
-            "german_level": languages.get("de", "basic"),
-            "gender": gender,
-            "home": {"lat": round(lat + rng.uniform(-0.01, 0.01), 5), "lon": round(lon + rng.uniform(-0.015, 0.015), 5)},
-            "travel_mode": mode,
-            "max_travel_km": {"car": 30, "transit": 20, "bike": 10, "foot": 4}[mode],
-            "max_hours_per_week": rng.choice([5, 8, 10, 15, 20]),
-            "qualifications": qualifications,
-            "channels": ["sms", "email"] if index % 3 == 0 else ["sms"],
-            "message_locale": locale,
-            "availability": [
-                {"weekday": day, "start": start, "end": end}
-                for day, start, end in SLOT_PATTERNS[index % len(SLOT_PATTERNS)]
-            ],
-            "consent_at": "2026-10-01T10:00:00+02:00",
-        }))
+        pool.append(
+            MediatorCreate.model_validate(
+                {
+                    "name": name,
+                    "phone": f"+49151000{index + 1:05d}",
+                    "email": f"{name.split()[0].lower().replace('ş', 's').replace('ı', 'i')}.{index + 1}@example.org",
+                    "languages": [
+                        {"language": tag, "level": level} for tag, level in languages.items()
+                    ],
+                    "german_level": languages.get("de", "basic"),
+                    "gender": gender,
+                    "home": {
+                        "lat": round(lat + rng.uniform(-0.01, 0.01), 5),
+                        "lon": round(lon + rng.uniform(-0.015, 0.015), 5),
+                    },
+                    "travel_mode": mode,
+                    "max_travel_km": {"car": 30, "transit": 20, "bike": 10, "foot": 4}[mode],
+                    "max_hours_per_week": rng.choice([5, 8, 10, 15, 20]),
+                    "qualifications": qualifications,
+                    "channels": ["sms", "email"] if index % 3 == 0 else ["sms"],
+                    "message_locale": locale,
+                    "availability": [
+                        {"weekday": day, "start": start, "end": end}
+                        for day, start, end in SLOT_PATTERNS[index % len(SLOT_PATTERNS)]
+                    ],
+                    "consent_at": "2026-10-01T10:00:00+02:00",
+                }
+            )
+        )
     return pool
 
 
@@ -131,18 +253,52 @@ def seed_demo(session: Session, *, now: datetime) -> DemoAccess:
     coordinator = session.exec(select(User).where(User.email == COORDINATOR_EMAIL)).first()
     seeded = coordinator is None
     if coordinator is None:
-        town = users.get_or_create_organisation(session, name="Stadt Beckum – Integrationsmanagement", now=now)
-        jobcenter = users.get_or_create_organisation(session, name="Jobcenter Kreis Warendorf", now=now)
+        town = users.get_or_create_organisation(
+            session, name="Stadt Beckum – Integrationsmanagement", now=now
+        )
+        jobcenter = users.get_or_create_organisation(
+            session, name="Jobcenter Kreis Warendorf", now=now
+        )
         social = users.get_or_create_organisation(session, name="Stadt Beckum – Sozialamt", now=now)
-        coordinator = users.create_user(session, email=COORDINATOR_EMAIL, name="Integrationsmanagement Beckum",
-                                        role=Role.coordinator, organisation=town, password="demo-coordinator", now=now)
-        users.create_user(session, email=CASEWORKER_EMAIL, name="Fallmanagement Jobcenter",
-                          role=Role.caseworker, organisation=jobcenter, password="demo-caseworker", now=now)
-        users.create_user(session, email="sozialamt@beckum.example", name="Sozialamt Beckum",
-                          role=Role.caseworker, organisation=social, password="demo-caseworker", now=now)
+        coordinator = users.create_user(
+            session,
+            email=COORDINATOR_EMAIL,
+            name="Integrationsmanagement Beckum",
+            role=Role.coordinator,
+            organisation=town,
+            password="demo-coordinator",
+            now=now,
+        )
+        users.create_user(
+            session,
+            email=CASEWORKER_EMAIL,
+            name="Fallmanagement Jobcenter",
+            role=Role.caseworker,
+            organisation=jobcenter,
+            password="demo-caseworker",
+            now=now,
+        )
+        users.create_user(
+            session,
+            email="sozialamt@beckum.example",
+            name="Sozialamt Beckum",
+            role=Role.caseworker,
+            organisation=social,
+            password="demo-caseworker",
+            now=now,
+        )
         for name, address, lat, lon, hint in PLACES:
-            session.add(Place(name=name, address=address, lat=lat, lon=lon, contact_hint=hint,
-                              created_at=now, updated_at=now))
+            session.add(
+                Place(
+                    name=name,
+                    address=address,
+                    lat=lat,
+                    lon=lon,
+                    contact_hint=hint,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
         for data in demo_mediators():
             mediators.create_mediator(session, data=data, actor=None, now=now)
     caseworker = session.exec(select(User).where(User.email == CASEWORKER_EMAIL)).one()

@@ -52,7 +52,9 @@ class Conflict(SprachpoolError):
     code = "conflict"
 
 
-def error_body(message: str, code: str, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def error_body(
+    message: str, code: str, errors: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     return {"detail": message, "code": code, "errors": errors or []}
 
 
@@ -84,7 +86,9 @@ def install_handlers(app: FastAPI) -> None:
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
             {
-                "field": "body" if error.get("type") == "json_invalid" else _field_name(tuple(error.get("loc", ()))),
+                "field": "body"
+                if error.get("type") == "json_invalid"
+                else _field_name(tuple(error.get("loc", ()))),
                 "message": friendly_message(error),
             }
             for error in exc.errors()

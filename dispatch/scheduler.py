@@ -35,14 +35,27 @@ class BackgroundJobs:
         self._stopping = False
         self.settings = settings
         self.clock = clock
-        self.outbox = OutboxWorker(engine, settings=settings, clock=clock, channels=channels_from_settings(settings))
-        self.scheduler = BackgroundScheduler(
-            timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
+        self.outbox = OutboxWorker(
+            engine, settings=settings, clock=clock, channels=channels_from_settings(settings)
         )
-        self.scheduler.add_job(self.fire_deadlines, "interval", seconds=settings.deadline_poll_seconds,
-                               id="deadlines", next_run_time=None)
-        self.scheduler.add_job(self.deliver_messages, "interval", seconds=settings.outbox_poll_seconds,
-                               id="outbox", next_run_time=None)
+        self.scheduler = BackgroundScheduler(
+            timezone="UTC",
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.scheduler.add_job(
+            self.fire_deadlines,
+            "interval",
+            seconds=settings.deadline_poll_seconds,
+            id="deadlines",
+            next_run_time=None,
+        )
+        self.scheduler.add_job(
+            self.deliver_messages,
+            "interval",
+            seconds=settings.outbox_poll_seconds,
+            id="outbox",
+            next_run_time=None,
+        )
 
     @property
     def running(self) -> bool:
@@ -77,8 +90,11 @@ class BackgroundJobs:
         # Look at once: whatever fell due while the service was down goes first.
         for job in self.scheduler.get_jobs():
             job.modify(next_run_time=datetime.now(UTC))
-        log.info("scheduler started (deadlines every %ss, outbox every %ss)",
-                 self.settings.deadline_poll_seconds, self.settings.outbox_poll_seconds)
+        log.info(
+            "scheduler started (deadlines every %ss, outbox every %ss)",
+            self.settings.deadline_poll_seconds,
+            self.settings.outbox_poll_seconds,
+        )
 
     def shutdown(self) -> None:
         # The worker finishes the message in hand and puts the rest of its batch back.

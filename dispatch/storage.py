@@ -60,7 +60,7 @@ def normalise_url(url: str) -> str:
     """Accept the usual spellings of a PostgreSQL URL and use psycopg 3."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 

@@ -96,6 +96,7 @@ Qualification = Annotated[str, Field(max_length=40), AfterValidator(normalise_qu
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
+
 class Location(BaseModel):
     """A point on the map: a mediator's home, a place, a request's address."""
 
@@ -105,7 +106,9 @@ class Location(BaseModel):
     lon: Longitude
 
 
-EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+$"
+)
 
 
 def normalise_email(value: str) -> str:

@@ -1,6 +1,6 @@
 """Sprachpool's matching engine: a pure library, plain dataclasses in, results out.
 
-    from matching import Pool, rank, optimize, check
+from matching import Pool, rank, optimize, check
 """
 
 from matching.feasibility import (
@@ -40,10 +40,38 @@ from matching.problem_io import (
 from matching.rank import Candidate, Pool, Ranking, rank
 
 __all__ = [
-    "Assignment", "Busy", "Candidate", "CheckReport", "Exclusion", "Figures", "GenderPreference",
-    "Interval", "Job", "Location", "Mediator", "Pool", "Problem", "ProblemFormatError", "Ranking",
-    "Request", "Solution", "Violation", "Weights", "careful_greedy", "check", "exclusions",
-    "generate", "load_problem", "load_solution", "optimize", "pair_feasible", "problem_from_dict",
-    "problem_to_dict", "rank", "solution_from_dict", "solution_to_dict", "status_quo",
+    "Assignment",
+    "Busy",
+    "Candidate",
+    "CheckReport",
+    "Exclusion",
+    "Figures",
+    "GenderPreference",
+    "Interval",
+    "Job",
+    "Location",
+    "Mediator",
+    "Pool",
+    "Problem",
+    "ProblemFormatError",
+    "Ranking",
+    "Request",
+    "Solution",
+    "Violation",
+    "Weights",
+    "careful_greedy",
+    "check",
+    "exclusions",
+    "generate",
+    "load_problem",
+    "load_solution",
+    "optimize",
+    "pair_feasible",
+    "problem_from_dict",
+    "problem_to_dict",
+    "rank",
+    "solution_from_dict",
+    "solution_to_dict",
+    "status_quo",
     "travel_conflict",
 ]

@@ -22,7 +22,10 @@ from matching.problem_io import (
 def _solve(args: argparse.Namespace) -> int:
     problem = load_problem(args.problem)
     solution = optimize(
-        problem, time_limit_s=args.time_limit, num_workers=args.workers, seed=args.seed,
+        problem,
+        time_limit_s=args.time_limit,
+        num_workers=args.workers,
+        seed=args.seed,
         deterministic=args.deterministic,
     )
     json.dump(solution_to_dict(solution), sys.stdout, indent=1)
@@ -44,7 +47,9 @@ def _check(args: argparse.Namespace) -> int:
     print(f"filled: {figures.filled} of {figures.requests} requests")
     print(f"filled priority: {figures.filled_priority} of {figures.total_priority}")
     if solution.bound is not None:
-        print(f"solver status: {solution.status}, objective {solution.objective}, bound {solution.bound}")
+        print(
+            f"solver status: {solution.status}, objective {solution.objective}, bound {solution.bound}"
+        )
     print(f"travel: {figures.travel_km:.1f} km (home to job, great-circle)")
     print(f"mediators working: {len(figures.minutes_by_mediator)}")
     print(f"fairness spread: {figures.fairness_spread_minutes:.0f} min")
@@ -63,11 +68,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     solve = commands.add_parser("solve", help="optimise problem.json, print solution.json")
     solve.add_argument("problem")
-    solve.add_argument("--time-limit", type=float, default=None, help="seconds (default: the problem's time_limit_s, else 10)")
+    solve.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="seconds (default: the problem's time_limit_s, else 10)",
+    )
     solve.add_argument("--workers", type=int, default=8)
     solve.add_argument("--seed", type=int, default=0)
     solve.add_argument(
-        "--deterministic", action="store_true",
+        "--deterministic",
+        action="store_true",
         help="count the time limit in CP-SAT's deterministic time: with --workers 1 the same "
         "problem and seed give the same plan on any machine",
     )

@@ -41,11 +41,30 @@ DISTANCE_TOLERANCE_KM = 1e-6
 TIME_TOLERANCE_S = 1e-3
 
 LANGUAGE_NAMES: dict[str, str] = {
-    "ar": "Arabic", "uk": "Ukrainian", "ru": "Russian", "tr": "Turkish", "prs": "Dari",
-    "fa": "Farsi", "ps": "Pashto", "kmr": "Kurmanji", "ku": "Kurdish", "ckb": "Sorani",
-    "ti": "Tigrinya", "so": "Somali", "ro": "Romanian", "bg": "Bulgarian", "sq": "Albanian",
-    "pl": "Polish", "de": "German", "en": "English", "fr": "French", "sr": "Serbian",
-    "ur": "Urdu", "vi": "Vietnamese", "am": "Amharic", "ha": "Hausa",
+    "ar": "Arabic",
+    "uk": "Ukrainian",
+    "ru": "Russian",
+    "tr": "Turkish",
+    "prs": "Dari",
+    "fa": "Farsi",
+    "ps": "Pashto",
+    "kmr": "Kurmanji",
+    "ku": "Kurdish",
+    "ckb": "Sorani",
+    "ti": "Tigrinya",
+    "so": "Somali",
+    "ro": "Romanian",
+    "bg": "Bulgarian",
+    "sq": "Albanian",
+    "pl": "Polish",
+    "de": "German",
+    "en": "English",
+    "fr": "French",
+    "sr": "Serbian",
+    "ur": "Urdu",
+    "vi": "Vietnamese",
+    "am": "Amharic",
+    "ha": "Hausa",
 }
 
 ParamValue = str | float | int
@@ -100,9 +119,7 @@ def great_circle_km_array(
     dlat = p2 - p1
     dlon = np.radians(np.asarray(lon2) - np.asarray(lon1))
     h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    result: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(
-        np.minimum(1.0, np.sqrt(h))
-    )
+    result: npt.NDArray[np.float64] = 2 * EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(h)))
     return result
 
 
@@ -188,9 +205,7 @@ def level_reason(language: str, level: str, min_level: str) -> Reason:
     )
 
 
-def busy_reason(
-    start: datetime, end: datetime, label: str | None, travel_minutes: float
-) -> Reason:
+def busy_reason(start: datetime, end: datetime, label: str | None, travel_minutes: float) -> Reason:
     """A busy block in the way; travel_minutes 0 when it overlaps the job."""
     text = f"busy {_span(start, end)}"
     if label:
@@ -256,7 +271,9 @@ def rule_level(request: Request, mediator: Mediator) -> Exclusion | None:
     level = mediator.level(request.language)
     if level is None or LEVEL_RANK[level] >= LEVEL_RANK[request.min_level]:
         return None
-    return Exclusion(mediator.id, "level", *level_reason(request.language, level, request.min_level))
+    return Exclusion(
+        mediator.id, "level", *level_reason(request.language, level, request.min_level)
+    )
 
 
 def rule_availability(request: Request, mediator: Mediator) -> Exclusion | None:
@@ -320,9 +337,7 @@ def rule_gender(request: Request, mediator: Mediator) -> Exclusion | None:
     wish = request.gender
     if wish is None or wish.strength != "required" or mediator.gender == wish.value:
         return None
-    return Exclusion(
-        mediator.id, "gender", f"gender {wish.value} required", {"gender": wish.value}
-    )
+    return Exclusion(mediator.id, "gender", f"gender {wish.value} required", {"gender": wish.value})
 
 
 def rule_minutes_cap(
@@ -433,9 +448,7 @@ def assigned_travel_km(request: Request, mediator: Mediator) -> float:
     return great_circle_km(mediator.home, request.location)
 
 
-def mediator_conflicts(
-    mediator: Mediator, requests: Sequence[Request]
-) -> list[tuple[Job, Job]]:
+def mediator_conflicts(mediator: Mediator, requests: Sequence[Request]) -> list[tuple[Job, Job]]:
     """Pairs among a mediator's assigned jobs and busy blocks that cannot both be done.
 
     Pairs of two busy blocks are the mediator's own affair and are skipped.
@@ -467,7 +480,9 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
         if request is None or mediator is None:
             what = "request" if request is None else "mediator"
             violations.append(
-                Violation("unknown_id", f"unknown {what} in assignment", pair.request, pair.mediator)
+                Violation(
+                    "unknown_id", f"unknown {what} in assignment", pair.request, pair.mediator
+                )
             )
             continue
         if pair.request in holder:
@@ -491,9 +506,7 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
 
     for request_id, mediator_id in problem.fixed:
         if holder.get(request_id) != mediator_id:
-            violations.append(
-                Violation("fixed", "fixed pair not kept", request_id, mediator_id)
-            )
+            violations.append(Violation("fixed", "fixed pair not kept", request_id, mediator_id))
 
     minutes_by_mediator: dict[str, float] = {}
     for mediator_id, assigned in jobs_of.items():
@@ -517,8 +530,7 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
             violations.append(
                 Violation(
                     "minutes_cap",
-                    f"over {mediator.max_minutes} min "
-                    f"({mediator.committed_minutes} + {minutes:g})",
+                    f"over {mediator.max_minutes} min ({mediator.committed_minutes} + {minutes:g})",
                     None,
                     mediator_id,
                 )
@@ -537,9 +549,7 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
         filled=len(holder),
         total_priority=sum(r.priority for r in problem.requests),
         filled_priority=sum(requests[r].priority for r in holder),
-        travel_km=sum(
-            assigned_travel_km(requests[r], mediators[m]) for r, m in holder.items()
-        ),
+        travel_km=sum(assigned_travel_km(requests[r], mediators[m]) for r, m in holder.items()),
         minutes_by_mediator=minutes_by_mediator,
         fairness_spread_minutes=(
             max(minutes_by_mediator.values()) - min(minutes_by_mediator.values())

@@ -32,32 +32,66 @@ WEEK_START = datetime(2026, 11, 30, tzinfo=CET)
 """A Monday."""
 
 LANGUAGE_DEMAND: dict[str, float] = {
-    "ar": 22, "uk": 18, "tr": 9, "ru": 8, "prs": 6, "fa": 6, "kmr": 5, "ps": 4, "ti": 4,
-    "ro": 4, "ckb": 3, "so": 3, "bg": 3, "sq": 3, "pl": 2,
+    "ar": 22,
+    "uk": 18,
+    "tr": 9,
+    "ru": 8,
+    "prs": 6,
+    "fa": 6,
+    "kmr": 5,
+    "ps": 4,
+    "ti": 4,
+    "ro": 4,
+    "ckb": 3,
+    "so": 3,
+    "bg": 3,
+    "sq": 3,
+    "pl": 2,
 }
 SECOND_LANGUAGE: dict[str, list[str]] = {
-    "ar": ["kmr", "tr", "ckb"], "uk": ["ru", "pl"], "ru": ["uk", "bg"], "tr": ["kmr", "ar"],
-    "prs": ["fa", "ps"], "fa": ["prs", "ps"], "ps": ["prs", "fa"], "kmr": ["tr", "ar", "ckb"],
-    "ckb": ["ar", "kmr", "fa"], "ti": ["ar", "am"], "so": ["ar"], "ro": ["bg"],
-    "bg": ["ru", "ro", "tr"], "sq": ["sr"], "pl": ["uk", "ru"],
+    "ar": ["kmr", "tr", "ckb"],
+    "uk": ["ru", "pl"],
+    "ru": ["uk", "bg"],
+    "tr": ["kmr", "ar"],
+    "prs": ["fa", "ps"],
+    "fa": ["prs", "ps"],
+    "ps": ["prs", "fa"],
+    "kmr": ["tr", "ar", "ckb"],
+    "ckb": ["ar", "kmr", "fa"],
+    "ti": ["ar", "am"],
+    "so": ["ar"],
+    "ro": ["bg"],
+    "bg": ["ru", "ro", "tr"],
+    "sq": ["sr"],
+    "pl": ["uk", "ru"],
 }
 
 TOWNS: list[tuple[str, float, float, float]] = [
     # name, lat, lon, weight (population share)
-    ("Beckum", 51.7553, 8.0403, 3.7), ("Ahlen", 51.7633, 7.8912, 5.2),
-    ("Oelde", 51.8254, 8.1446, 2.9), ("Warendorf", 51.9539, 7.9933, 3.7),
-    ("Ennigerloh", 51.8381, 8.0316, 2.0), ("Sendenhorst", 51.8431, 7.8285, 1.3),
-    ("Drensteinfurt", 51.7952, 7.7388, 1.6), ("Telgte", 51.9830, 7.7858, 2.0),
-    ("Sassenberg", 51.9906, 8.0442, 1.4), ("Everswinkel", 51.9255, 7.8484, 1.0),
+    ("Beckum", 51.7553, 8.0403, 3.7),
+    ("Ahlen", 51.7633, 7.8912, 5.2),
+    ("Oelde", 51.8254, 8.1446, 2.9),
+    ("Warendorf", 51.9539, 7.9933, 3.7),
+    ("Ennigerloh", 51.8381, 8.0316, 2.0),
+    ("Sendenhorst", 51.8431, 7.8285, 1.3),
+    ("Drensteinfurt", 51.7952, 7.7388, 1.6),
+    ("Telgte", 51.9830, 7.7858, 2.0),
+    ("Sassenberg", 51.9906, 8.0442, 1.4),
+    ("Everswinkel", 51.9255, 7.8484, 1.0),
 ]
 
 PLACE_KINDS: list[tuple[str, str | None, float]] = [
     # label, qualification usually needed, share of in-person requests
-    ("town hall", "authority", 0.12), ("job centre", "authority", 0.16),
-    ("immigration office", "authority", 0.08), ("youth welfare office", "psychosocial", 0.07),
-    ("hospital", "medical", 0.12), ("doctor's practice", "medical", 0.15),
-    ("primary school", "school", 0.10), ("secondary school", "school", 0.08),
-    ("counselling centre", "psychosocial", 0.06), ("kindergarten", "school", 0.06),
+    ("town hall", "authority", 0.12),
+    ("job centre", "authority", 0.16),
+    ("immigration office", "authority", 0.08),
+    ("youth welfare office", "psychosocial", 0.07),
+    ("hospital", "medical", 0.12),
+    ("doctor's practice", "medical", 0.15),
+    ("primary school", "school", 0.10),
+    ("secondary school", "school", 0.08),
+    ("counselling centre", "psychosocial", 0.06),
+    ("kindergarten", "school", 0.06),
 ]
 
 
@@ -78,7 +112,10 @@ SIZES: dict[str, Size] = {
 
 TRAVEL_MODES: list[tuple[str, float, float]] = [
     # mode, share, typical max travel km
-    ("car", 0.45, 25.0), ("transit", 0.25, 15.0), ("bike", 0.2, 7.0), ("foot", 0.1, 2.5),
+    ("car", 0.45, 25.0),
+    ("transit", 0.25, 15.0),
+    ("bike", 0.2, 7.0),
+    ("foot", 0.1, 2.5),
 ]
 
 
@@ -109,7 +146,9 @@ def _places(rng: random.Random, size: Size) -> tuple[list[Place], list[float]]:
                 where = f"the {label}" + (f" {copy + 1}" if copies > 1 else "")
                 if size.towns > 1:
                     where += f" in {name}"
-                places.append(Place(where, qualification, _offset(rng, lat, lon, size.spread_km * 0.6)))
+                places.append(
+                    Place(where, qualification, _offset(rng, lat, lon, size.spread_km * 0.6))
+                )
                 weights.append(town_weight * share / copies)
     return places, weights
 
@@ -123,14 +162,18 @@ def _at(day: int, hour: float) -> datetime:
 
 
 def _availability(rng: random.Random) -> tuple[Interval, ...]:
-    pattern = rng.choices(["full", "mornings", "afternoons", "some_days", "split"], [2, 2, 1.5, 3, 1.5])[0]
+    pattern = rng.choices(
+        ["full", "mornings", "afternoons", "some_days", "split"], [2, 2, 1.5, 3, 1.5]
+    )[0]
     days = list(range(5))
     if pattern == "some_days":
         days = sorted(rng.sample(days, rng.randint(2, 3)))
     slots: list[Interval] = []
     for day in days:
         if pattern in ("full", "some_days"):
-            slots.append(Interval(_at(day, rng.choice([7.5, 8, 8.5])), _at(day, rng.choice([15, 16, 17]))))
+            slots.append(
+                Interval(_at(day, rng.choice([7.5, 8, 8.5])), _at(day, rng.choice([15, 16, 17])))
+            )
         elif pattern == "mornings":
             slots.append(Interval(_at(day, 8), _at(day, rng.choice([12, 12.5, 13]))))
         elif pattern == "afternoons":
@@ -151,7 +194,13 @@ def _mediator(rng: random.Random, index: int, size: Size, places: list[Place]) -
         languages.setdefault(second, rng.choice(["fluent", "basic"]))
     mode, _, reach = rng.choices(TRAVEL_MODES, weights=[t[1] for t in TRAVEL_MODES])[0]
     qualifications = frozenset(
-        q for q, share in (("medical", 0.35), ("school", 0.35), ("authority", 0.45), ("psychosocial", 0.2))
+        q
+        for q, share in (
+            ("medical", 0.35),
+            ("school", 0.35),
+            ("authority", 0.45),
+            ("psychosocial", 0.2),
+        )
         if rng.random() < share
     )
     busy: list[Busy] = []
@@ -159,7 +208,14 @@ def _mediator(rng: random.Random, index: int, size: Size, places: list[Place]) -
         day, hour = rng.randrange(5), rng.choice([8, 9, 10, 11, 13, 14, 15])
         if rng.random() < 0.6:
             place = rng.choice(places)
-            busy.append(Busy(_at(day, hour), _at(day, hour + rng.choice([1, 1.5, 2])), place.location, f"at {place.label}"))
+            busy.append(
+                Busy(
+                    _at(day, hour),
+                    _at(day, hour + rng.choice([1, 1.5, 2])),
+                    place.location,
+                    f"at {place.label}",
+                )
+            )
         else:
             busy.append(Busy(_at(day, hour), _at(day, hour + rng.choice([2, 4])), None, "absent"))
     busy.sort(key=lambda b: b.start)
@@ -191,7 +247,10 @@ def generate(
         raise ValueError(f"unknown size {size!r}, choose from {sorted(SIZES)}")
     shape = SIZES[size]
     shape = Size(
-        mediator_count or shape.mediators, request_count or shape.requests, shape.towns, shape.spread_km
+        mediator_count or shape.mediators,
+        request_count or shape.requests,
+        shape.towns,
+        shape.spread_km,
     )
     rng = random.Random(f"{size}-{seed}")
     places, place_weights = _places(rng, shape)
@@ -221,7 +280,9 @@ def generate(
                 clients[client_ref] = (language, rng.choice(speakers.get(language, [""])) or None)
         gender = None
         if rng.random() < 0.12:
-            gender = GenderPreference(rng.choice(["f", "m"]), "required" if rng.random() < 0.3 else "preferred")
+            gender = GenderPreference(
+                rng.choice(["f", "m"]), "required" if rng.random() < 0.3 else "preferred"
+            )
         requests.append(
             Request(
                 id=f"r{index + 1}",

@@ -41,8 +41,14 @@ class Planner:
             return False
         index = np.array(taken, dtype=np.int64)
         clash = travel_conflict_array(
-            jobs.start[index], jobs.end[index], jobs.lat[index], jobs.lon[index],
-            jobs.start[request], jobs.end[request], jobs.lat[request], jobs.lon[request],
+            jobs.start[index],
+            jobs.end[index],
+            jobs.lat[index],
+            jobs.lon[index],
+            jobs.start[request],
+            jobs.end[request],
+            jobs.lat[request],
+            jobs.lon[request],
             self.pool.speed_kmh[mediator],
         )
         return not bool(clash.any())
@@ -119,7 +125,9 @@ def _run(
     return planner
 
 
-def status_quo_plan(problem: Problem, pool: Pool | None = None, pairs: Pairs | None = None) -> Planner:
+def status_quo_plan(
+    problem: Problem, pool: Pool | None = None, pairs: Pairs | None = None
+) -> Planner:
     def in_order(pairs: Pairs, jobs: Jobs) -> Sequence[int]:
         return range(len(jobs.start))
 
@@ -138,7 +146,9 @@ def careful_plan(problem: Problem, pool: Pool | None = None, pairs: Pairs | None
 
     def nearest(pairs: Pairs, r: int) -> IntArray:
         lo, hi = pairs.offsets[r], pairs.offsets[r + 1]
-        mediators: IntArray = pairs.mediator[lo:hi][np.argsort(pairs.distance_km[lo:hi], kind="stable")]
+        mediators: IntArray = pairs.mediator[lo:hi][
+            np.argsort(pairs.distance_km[lo:hi], kind="stable")
+        ]
         return mediators
 
     return _run(problem, pool, pairs, hardest_first, nearest)

@@ -153,10 +153,14 @@ def pair_tiers(problem: Problem, pool: Pool, pairs: Pairs, weights: Weights) -> 
             wanted = set(request.preferred_mediators)
             previous = problem.previous.get(request.id)
             preferences[lo:hi] += weights.continuity * np.array([m in wanted for m in mediator_ids])
-            preferences[lo:hi] += weights.stability * np.array([m == previous for m in mediator_ids])
+            preferences[lo:hi] += weights.stability * np.array(
+                [m == previous for m in mediator_ids]
+            )
         if request.gender is not None and request.gender.strength == "preferred":
             genders = [pool.genders[m] for m in pairs.mediator[lo:hi]]
-            preferences[lo:hi] += weights.gender * np.array([g == request.gender.value for g in genders])
+            preferences[lo:hi] += weights.gender * np.array(
+                [g == request.gender.value for g in genders]
+            )
     travel = np.round(pairs.distance_km / weights.travel_unit_km).astype(np.int64)
     load = np.minimum(
         np.round(pool.load_minutes[pairs.mediator] / 60.0 * weights.load_per_hour), weights.load_cap
@@ -245,8 +249,12 @@ def _maximal_cliques(start: FloatArray, end: FloatArray) -> list[list[int]]:
 
 
 def _travel_pairs(
-    start: FloatArray, end: FloatArray, lat: FloatArray, lon: FloatArray,
-    speed_kmh: float, reach_km: float,
+    start: FloatArray,
+    end: FloatArray,
+    lat: FloatArray,
+    lon: FloatArray,
+    speed_kmh: float,
+    reach_km: float,
 ) -> tuple[IntArray, IntArray]:
     """Non-overlapping job pairs (sorted by start) with too little time to travel."""
     located = np.flatnonzero(~np.isnan(lat))
@@ -263,7 +271,9 @@ def _travel_pairs(
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty
     first = np.repeat(np.arange(len(located)), counts)
-    second = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+    second = (
+        np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(lo, counts)
+    )
     a, b = located[first], located[second]
     clash = travel_conflict_array(
         start[a], end[a], lat[a], lon[a], start[b], end[b], lat[b], lon[b], speed_kmh
@@ -342,7 +352,9 @@ def _tier(variables: IntArray, coefficients: IntArray, per_request: IntArray) ->
     """A tier over the given variables, the pair variables first, grouped by per_request."""
     nonzero = coefficients != 0
     starts = np.r_[0, np.flatnonzero(np.diff(per_request)) + 1]
-    trivial = int(np.maximum(np.maximum.reduceat(coefficients[: len(per_request)], starts), 0).sum())
+    trivial = int(
+        np.maximum(np.maximum.reduceat(coefficients[: len(per_request)], starts), 0).sum()
+    )
     return _Tier(variables[nonzero], coefficients[nonzero], trivial)
 
 
@@ -429,7 +441,11 @@ def _build(
         _tier(pair_index, jobs.priority[request], request),
         _tier(pair_index, tiers.preferences[local], request),
         _tier(pair_index, -tiers.travel[local], request),
-        _tier(np.r_[pair_index, over_index].astype(np.int64), fairness_coefficients.astype(np.int64), request),
+        _tier(
+            np.r_[pair_index, over_index].astype(np.int64),
+            fairness_coefficients.astype(np.int64),
+            request,
+        ),
         _tier(pair_index, tiers.level[local], request),
     ]
 
@@ -448,7 +464,8 @@ def _build(
     ]
     starts = np.r_[0, np.flatnonzero(np.diff(request)) + 1]
     fairness_span = sum(
-        weights.fairness * math.ceil((int(jobs.seconds[request[group]].sum()) - share_s) / FAIRNESS_UNIT_S)
+        weights.fairness
+        * math.ceil((int(jobs.seconds[request[group]].sum()) - share_s) / FAIRNESS_UNIT_S)
         for _, group in over_vars
     )
     fair_share_index = TIERS.index("fairness")
@@ -467,7 +484,13 @@ def _build(
         combined[:count] += lower
         if with_fair_share:
             combined[over_index] -= weights.fairness
-        searches.append(_Search(_tier(np.arange(len(combined), dtype=np.int64), combined, request), weight, lower_min))
+        searches.append(
+            _Search(
+                _tier(np.arange(len(combined), dtype=np.int64), combined, request),
+                weight,
+                lower_min,
+            )
+        )
 
     # The first hint: the greedy plan, with each fair-share excess as it works out.
     values = np.zeros(len(proto.variables), dtype=np.int64)
@@ -567,13 +590,23 @@ def _solve_tiers(
             share = 1.0 if number == last else TIER_SHARE[number] if solved_once else TIER_SHARE[0]
             limit = max(0.01, (allowance - (component_left - budget.left())) * share)
             status, values, bound = _solve(
-                built, search.objective, current, limit, budget, num_workers=num_workers,
-                seed=seed, log=log, max_memory_mb=max_memory_mb, refine=solved_once,
+                built,
+                search.objective,
+                current,
+                limit,
+                budget,
+                num_workers=num_workers,
+                seed=seed,
+                log=log,
+                max_memory_mb=max_memory_mb,
+                refine=solved_once,
             )
             if status == cp_model.INFEASIBLE and not solved_once:
                 return None
             solved_once = True
-            if values is not None and search.objective.value(values) >= search.objective.value(current):
+            if values is not None and search.objective.value(values) >= search.objective.value(
+                current
+            ):
                 current, value = values, tier.value(values)
             if status == cp_model.OPTIMAL:
                 tier_bound = value
@@ -583,7 +616,9 @@ def _solve_tiers(
                 tier_bound = min(tier.trivial_bound, search.tier_bound(bound))
             tier_bound = max(tier_bound, value)
             results.append(
-                _TierResult(value, float(tier_bound), "OPTIMAL" if tier_bound == value else "FEASIBLE")
+                _TierResult(
+                    value, float(tier_bound), "OPTIMAL" if tier_bound == value else "FEASIBLE"
+                )
             )
         if number < last:
             _lock(built.model, tier, value)
@@ -644,8 +679,13 @@ def optimize(
             reasons = exclusions(problem.requests[r], pool.mediators[m])
             why = reasons[0].message if reasons else "two mediators fixed for one request"
             return plan_solution(
-                problem, pool, {}, "INFEASIBLE", time.perf_counter() - clock,
-                objective=None, stats={"reason": f"fixed pair {request_id}-{mediator_id}: {why}"},
+                problem,
+                pool,
+                {},
+                "INFEASIBLE",
+                time.perf_counter() - clock,
+                objective=None,
+                stats={"reason": f"fixed pair {request_id}-{mediator_id}: {why}"},
             )
         fixed[r] = m
 
@@ -686,16 +726,25 @@ def optimize(
         travel_pairs += built.travel_pairs
         if len(component.requests) == 1:
             chosen = np.zeros(len(built.hint), dtype=np.int64)
-            forced = [k for k in range(len(local)) if fixed.get(int(request[k])) == int(mediator[k])]
+            forced = [
+                k for k in range(len(local)) if fixed.get(int(request[k])) == int(mediator[k])
+            ]
             chosen[forced[0] if forced else _best_pair(built, len(local))] = 1
-            results = [_TierResult(t.value(chosen), float(t.value(chosen)), "OPTIMAL") for t in built.tiers]
+            results = [
+                _TierResult(t.value(chosen), float(t.value(chosen)), "OPTIMAL") for t in built.tiers
+            ]
         else:
             allowance = max(0.05, budget.left()) * len(local) / max(1, pairs_left)
             workers = num_workers
             if len(local) > LARGE_COMPONENT_PAIRS:
                 workers = min(num_workers, LARGE_COMPONENT_WORKERS)
             solved = _solve_tiers(
-                built, budget, allowance, num_workers=workers, seed=seed, log=log,
+                built,
+                budget,
+                allowance,
+                num_workers=workers,
+                seed=seed,
+                log=log,
                 max_memory_mb=max_memory_mb,
             )
             if solved is None:
@@ -713,7 +762,12 @@ def optimize(
     elapsed = time.perf_counter() - clock
     if infeasible:
         return plan_solution(
-            problem, pool, {}, "INFEASIBLE", elapsed, objective=None,
+            problem,
+            pool,
+            {},
+            "INFEASIBLE",
+            elapsed,
+            objective=None,
             stats={"reason": "the fixed pairs cannot all be kept together"},
         )
     tier_status = ["OPTIMAL" if s <= {"OPTIMAL"} else "FEASIBLE" for s in statuses]

@@ -105,7 +105,9 @@ class _Record:
             raise self.fail(field, f"has lat/lon out of range ({lat}, {lon})")
         return Location(lat, lon)
 
-    def choice(self, field: str, allowed: Mapping[str, object] | frozenset[str], default: str) -> str:
+    def choice(
+        self, field: str, allowed: Mapping[str, object] | frozenset[str], default: str
+    ) -> str:
         if not self.has(field):
             return default
         value = self.text(field)
@@ -143,13 +145,17 @@ def _mediator(data: Any, index: int) -> Mediator:
         languages=languages,
         home=record.location("home"),
         travel_mode=record.choice("travel_mode", TRAVEL_SPEED_KMH, "car"),
-        max_travel_km=record.number("max_travel_km", minimum=0) if record.has("max_travel_km") else None,
+        max_travel_km=record.number("max_travel_km", minimum=0)
+        if record.has("max_travel_km")
+        else None,
         max_minutes=record.integer("max_minutes") if record.has("max_minutes") else None,
         qualifications=frozenset(qualifications),
         gender=record.optional_text("gender"),
         availability=tuple(sorted(availability, key=lambda slot: slot.start)),
         busy=tuple(sorted(busy, key=lambda block: block.start)),
-        committed_minutes=record.integer("committed_minutes") if record.has("committed_minutes") else 0,
+        committed_minutes=record.integer("committed_minutes")
+        if record.has("committed_minutes")
+        else 0,
         load_minutes=record.integer("load_minutes") if record.has("load_minutes") else 0,
     )
 
@@ -164,8 +170,10 @@ def _request(data: Any, index: int) -> Request:
         wish = _Record(record.data["gender"], f"{record.where}: gender")
         gender = GenderPreference(
             wish.text("value"),
-            "required" if wish.choice("strength", frozenset({"preferred", "required"}), "preferred")
-            == "required" else "preferred",
+            "required"
+            if wish.choice("strength", frozenset({"preferred", "required"}), "preferred")
+            == "required"
+            else "preferred",
         )
     return Request(
         id=request_id,
@@ -197,7 +205,10 @@ def problem_from_dict(data: Any) -> Problem:
     top = _Record(data, "problem")
     mediators = tuple(_mediator(item, i) for i, item in enumerate(top.items("mediators")))
     requests = tuple(_request(item, i) for i, item in enumerate(top.items("requests")))
-    for kind, ids in (("mediator", [m.id for m in mediators]), ("request", [r.id for r in requests])):
+    for kind, ids in (
+        ("mediator", [m.id for m in mediators]),
+        ("request", [r.id for r in requests]),
+    ):
         seen: set[str] = set()
         for record_id in ids:
             if record_id in seen:
@@ -207,9 +218,11 @@ def problem_from_dict(data: Any) -> Problem:
     request_ids = {r.id for r in requests}
     fixed = _pairs(top.items("fixed"), "fixed")
     previous_raw = top.data.get("previous") or []
-    previous = _pairs(previous_raw, "previous") if isinstance(previous_raw, list) else [
-        (str(r), str(m)) for r, m in dict(previous_raw).items()
-    ]
+    previous = (
+        _pairs(previous_raw, "previous")
+        if isinstance(previous_raw, list)
+        else [(str(r), str(m)) for r, m in dict(previous_raw).items()]
+    )
     for request_id, mediator_id in fixed:
         if request_id not in request_ids:
             raise ProblemFormatError(f"fixed: unknown request {request_id!r}")
@@ -304,7 +317,9 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
 
 def solution_to_dict(solution: Solution) -> dict[str, Any]:
     return {
-        "assignments": [{"request": a.request, "mediator": a.mediator} for a in solution.assignments],
+        "assignments": [
+            {"request": a.request, "mediator": a.mediator} for a in solution.assignments
+        ],
         "unassigned": list(solution.unassigned),
         "status": solution.status,
         "objective": solution.objective,
@@ -319,7 +334,9 @@ def solution_to_dict(solution: Solution) -> dict[str, Any]:
 
 def solution_from_dict(data: Any) -> Solution:
     top = _Record(data, "solution")
-    assignments = tuple(Assignment(r, m) for r, m in _pairs(top.items("assignments"), "assignments"))
+    assignments = tuple(
+        Assignment(r, m) for r, m in _pairs(top.items("assignments"), "assignments")
+    )
     unassigned = top.items("unassigned")
 
     def optional_number(field: str) -> float | None:

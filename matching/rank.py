@@ -206,8 +206,11 @@ class Pool:
                 for s in self.mediators[i].availability
             ]
             items = tuple(b for i in members for b in self.mediators[i].busy)
-            busy = [(b.start, b.end, pos, b.location) for pos, i in enumerate(members)
-                    for b in self.mediators[i].busy]
+            busy = [
+                (b.start, b.end, pos, b.location)
+                for pos, i in enumerate(members)
+                for b in self.mediators[i].busy
+            ]
             found = _Speakers(index, level, _blocks(avail), _blocks(busy), items)
             self._speakers[tag] = found
         return found
@@ -270,7 +273,14 @@ class Pool:
         lat = request.location.lat if travels and request.location else float("nan")
         lon = request.location.lon if travels and request.location else float("nan")
         return travel_conflict_array(
-            blocks.start, blocks.end, blocks.lat, blocks.lon, start, end, lat, lon,
+            blocks.start,
+            blocks.end,
+            blocks.lat,
+            blocks.lon,
+            start,
+            end,
+            lat,
+            lon,
             self.speed_kmh[group.index[blocks.owner]],
         )
 
@@ -292,9 +302,11 @@ def score_parts(
     """The weighted score contributions of feasible mediators, per part."""
     count = len(index)
     preferred = set(request.preferred_mediators)
-    continuity = np.array(
-        [pool.mediators[i].id in preferred for i in index], dtype=np.float64
-    ) if preferred else np.zeros(count)
+    continuity = (
+        np.array([pool.mediators[i].id in preferred for i in index], dtype=np.float64)
+        if preferred
+        else np.zeros(count)
+    )
     gender = np.zeros(count)
     if request.gender is not None and request.gender.strength == "preferred":
         wanted = request.gender.value

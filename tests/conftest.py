@@ -75,7 +75,9 @@ def drop_postgres_schema(schema: str) -> None:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A migrated database per backend, shared by the session; tables are emptied per test."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'sprachpool.db'}"
@@ -166,8 +168,12 @@ def make_staff(engine: Engine, clock: ManualClock):  # type: ignore[no-untyped-d
         with unit_of_work(engine) as session:
             org = users.get_or_create_organisation(session, name=organisation, now=clock.now())
             user = users.create_user(
-                session, email=f"{role}{next(counter)}@example.org", name=f"{role} test",
-                role=Role(role), organisation=org, now=clock.now(),
+                session,
+                email=f"{role}{next(counter)}@example.org",
+                name=f"{role} test",
+                role=Role(role),
+                organisation=org,
+                now=clock.now(),
             )
             token = users.issue_token(session, user=user, now=clock.now())
             return Staff(user_id=user.id, organisation_id=org.id, token=token)  # type: ignore[arg-type]

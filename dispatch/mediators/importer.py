@@ -31,9 +31,22 @@ from dispatch.mediators.models import Mediator
 from dispatch.mediators.schemas import MediatorCreate, MediatorUpdate
 
 COLUMNS = [
-    "name", "phone", "email", "languages", "german_level", "gender", "home_lat", "home_lon",
-    "travel_mode", "max_travel_km", "max_hours_per_week", "qualifications", "channels",
-    "message_locale", "availability", "consent_at",
+    "name",
+    "phone",
+    "email",
+    "languages",
+    "german_level",
+    "gender",
+    "home_lat",
+    "home_lon",
+    "travel_mode",
+    "max_travel_km",
+    "max_hours_per_week",
+    "qualifications",
+    "channels",
+    "message_locale",
+    "availability",
+    "consent_at",
 ]
 REQUIRED = {"name", "languages"}
 MAX_ROWS = 10_000
@@ -60,8 +73,18 @@ def _split(cell: str) -> list[str]:
 
 def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    for name in ("name", "phone", "email", "german_level", "gender", "travel_mode",
-                 "max_travel_km", "max_hours_per_week", "message_locale", "consent_at"):
+    for name in (
+        "name",
+        "phone",
+        "email",
+        "german_level",
+        "gender",
+        "travel_mode",
+        "max_travel_km",
+        "max_hours_per_week",
+        "message_locale",
+        "consent_at",
+    ):
         value = (row.get(name) or "").strip()
         if value:
             fields[name] = value
@@ -111,7 +134,9 @@ def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[str]]:
         return [], [f"line 1: the header lacks the column(s) {', '.join(sorted(missing))}"]
     unknown = set(header) - set(COLUMNS)
     if unknown:
-        return [], [f"line 1: unknown column(s) {', '.join(sorted(unknown))}; known: {', '.join(COLUMNS)}"]
+        return [], [
+            f"line 1: unknown column(s) {', '.join(sorted(unknown))}; known: {', '.join(COLUMNS)}"
+        ]
     good: list[tuple[int, MediatorCreate]] = []
     errors: list[str] = []
     phones: dict[str, int] = {}
@@ -121,7 +146,9 @@ def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[str]]:
             errors.append(f"line {line}: more than {MAX_ROWS} rows; split the file")
             break
         if None in row:
-            errors.append(f"line {line}: more cells than columns (a comma inside a cell needs quotes)")
+            errors.append(
+                f"line {line}: more cells than columns (a comma inside a cell needs quotes)"
+            )
             continue
         if not any((value or "").strip() for value in row.values()):
             continue
@@ -135,7 +162,9 @@ def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[str]]:
             continue
         if data.phone:
             if data.phone in phones:
-                errors.append(f"line {line}: phone {data.phone} is also on line {phones[data.phone]}")
+                errors.append(
+                    f"line {line}: phone {data.phone} is also on line {phones[data.phone]}"
+                )
                 continue
             phones[data.phone] = line
         good.append((line, data))
@@ -149,17 +178,26 @@ def import_csv(session: Session, *, text: str, now: datetime) -> ImportReport:
     if errors:
         return report
     phones = [data.phone for _, data in rows if data.phone]
-    existing = {
-        m.phone: m for m in session.exec(
-            select(Mediator).where(col(Mediator.phone).in_(phones), col(Mediator.erased_at).is_(None))
-        )
-    } if phones else {}
+    existing = (
+        {
+            m.phone: m
+            for m in session.exec(
+                select(Mediator).where(
+                    col(Mediator.phone).in_(phones), col(Mediator.erased_at).is_(None)
+                )
+            )
+        }
+        if phones
+        else {}
+    )
     for line, data in rows:
         try:
             match = existing.get(data.phone) if data.phone else None
             if match is not None:
                 update = MediatorUpdate.model_validate(data.model_dump(exclude_unset=True))
-                service.update_mediator(session, mediator_id=match.id, data=update, actor=None, now=now)  # type: ignore[arg-type]
+                service.update_mediator(
+                    session, mediator_id=match.id, data=update, actor=None, now=now
+                )  # type: ignore[arg-type]
                 report.updated += 1
             else:
                 service.create_mediator(session, data=data, actor=None, now=now)

@@ -24,34 +24,52 @@ def list_mediators(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> MediatorPage:
     items, total = service.list_mediators(
-        session, language=language, active=active, paused=paused, search=q, limit=limit, offset=offset
+        session,
+        language=language,
+        active=active,
+        paused=paused,
+        search=q,
+        limit=limit,
+        offset=offset,
     )
     return MediatorPage(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post("", response_model=MediatorPublic, status_code=status.HTTP_201_CREATED)
-def create_mediator(data: MediatorCreate, session: SessionDep, user: CoordinatorUser, clock: ClockDep) -> MediatorPublic:
+def create_mediator(
+    data: MediatorCreate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+) -> MediatorPublic:
     mediator = service.create_mediator(session, data=data, actor=user, now=clock.now())
     session.commit()
     return service.public(session, mediator)
 
 
 @router.get("/{mediator_id}", response_model=MediatorPublic)
-def get_mediator(mediator_id: IdPath, session: SessionDep, _user: CoordinatorUser) -> MediatorPublic:
+def get_mediator(
+    mediator_id: IdPath, session: SessionDep, _user: CoordinatorUser
+) -> MediatorPublic:
     return service.public(session, service.get_mediator(session, mediator_id=mediator_id))
 
 
 @router.patch("/{mediator_id}", response_model=MediatorPublic)
 def update_mediator(
-    mediator_id: IdPath, data: MediatorUpdate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+    mediator_id: IdPath,
+    data: MediatorUpdate,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
 ) -> MediatorPublic:
-    mediator = service.update_mediator(session, mediator_id=mediator_id, data=data, actor=user, now=clock.now())
+    mediator = service.update_mediator(
+        session, mediator_id=mediator_id, data=data, actor=user, now=clock.now()
+    )
     session.commit()
     return service.public(session, mediator)
 
 
 @router.delete("/{mediator_id}", response_model=MediatorPublic)
-def erase_mediator(mediator_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep) -> MediatorPublic:
+def erase_mediator(
+    mediator_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+) -> MediatorPublic:
     """Deactivate the mediator and erase their personal data."""
     mediator = service.erase_mediator(session, mediator_id=mediator_id, actor=user, now=clock.now())
     session.commit()

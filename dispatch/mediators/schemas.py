@@ -18,8 +18,20 @@ from dispatch.validation import (
 )
 
 WEEKDAYS = {
-    "mon": 0, "mo": 0, "tue": 1, "di": 1, "wed": 2, "mi": 2, "thu": 3, "do": 3,
-    "fri": 4, "fr": 4, "sat": 5, "sa": 5, "sun": 6, "so": 6,
+    "mon": 0,
+    "mo": 0,
+    "tue": 1,
+    "di": 1,
+    "wed": 2,
+    "mi": 2,
+    "thu": 3,
+    "do": 3,
+    "fri": 4,
+    "fr": 4,
+    "sat": 5,
+    "sa": 5,
+    "sun": 6,
+    "so": 6,
 }
 WEEKDAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 MESSAGE_LOCALES = ("de", "en", "ar", "uk", "ru", "fa", "tr")
@@ -71,7 +83,9 @@ class WeeklySlot(BaseModel):
     def _start_before_end(self) -> WeeklySlot:
         start, end = parse_clock(self.start), parse_clock(self.end)
         if end <= start:
-            raise ValueError(f"availability ends ({self.end}) before or when it starts ({self.start})")
+            raise ValueError(
+                f"availability ends ({self.end}) before or when it starts ({self.start})"
+            )
         self.start, self.end = format_clock(start), format_clock(end)
         return self
 

@@ -45,17 +45,21 @@ def load_details(session: Session, mediator_ids: list[int]) -> dict[int, Mediato
     if not mediator_ids:
         return details
     for language in session.exec(
-        select(MediatorLanguage).where(col(MediatorLanguage.mediator_id).in_(mediator_ids))
+        select(MediatorLanguage)
+        .where(col(MediatorLanguage.mediator_id).in_(mediator_ids))
         .order_by(col(MediatorLanguage.id))
     ):
         details[language.mediator_id].languages.append(language)
     for slot in session.exec(
-        select(AvailabilitySlot).where(col(AvailabilitySlot.mediator_id).in_(mediator_ids))
+        select(AvailabilitySlot)
+        .where(col(AvailabilitySlot.mediator_id).in_(mediator_ids))
         .order_by(col(AvailabilitySlot.weekday), col(AvailabilitySlot.start_minute))
     ):
         details[slot.mediator_id].slots.append(slot)
     for absence in session.exec(
-        select(Absence).where(col(Absence.mediator_id).in_(mediator_ids)).order_by(col(Absence.start))
+        select(Absence)
+        .where(col(Absence.mediator_id).in_(mediator_ids))
+        .order_by(col(Absence.start))
     ):
         details[absence.mediator_id].absences.append(absence)
     return details
@@ -67,11 +71,14 @@ def to_public(mediator: Mediator, details: MediatorDetails) -> MediatorPublic:
         name=mediator.name,
         phone=mediator.phone,
         email=mediator.email,
-        languages=[LanguageSkill(language=row.language, level=row.level) for row in details.languages],
+        languages=[
+            LanguageSkill(language=row.language, level=row.level) for row in details.languages
+        ],
         german_level=mediator.german_level,
         gender=mediator.gender,
         home=Home(lat=mediator.home_lat, lon=mediator.home_lon)
-        if mediator.home_lat is not None and mediator.home_lon is not None else None,
+        if mediator.home_lat is not None and mediator.home_lon is not None
+        else None,
         travel_mode=mediator.travel_mode,
         max_travel_km=mediator.max_travel_km,
         max_hours_per_week=mediator.max_hours_per_week,
@@ -79,7 +86,11 @@ def to_public(mediator: Mediator, details: MediatorDetails) -> MediatorPublic:
         channels=list(mediator.channels or []),
         message_locale=mediator.message_locale,
         availability=[
-            WeeklySlot(weekday=s.weekday, start=format_clock(s.start_minute), end=format_clock(s.end_minute))
+            WeeklySlot(
+                weekday=s.weekday,
+                start=format_clock(s.start_minute),
+                end=format_clock(s.end_minute),
+            )
             for s in details.slots
         ],
         absences=[AbsenceIn(start=a.start, end=a.end) for a in details.absences],
@@ -116,7 +127,9 @@ def list_mediators(
     query = select(Mediator).where(col(Mediator.erased_at).is_(None))
     if language is not None:
         query = query.where(
-            col(Mediator.id).in_(select(MediatorLanguage.mediator_id).where(MediatorLanguage.language == language))
+            col(Mediator.id).in_(
+                select(MediatorLanguage.mediator_id).where(MediatorLanguage.language == language)
+            )
         )
     if active is not None:
         query = query.where(Mediator.active == active)
@@ -125,10 +138,15 @@ def list_mediators(
     if search:
         pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(
-            col(Mediator.name).ilike(pattern, escape="\\") | col(Mediator.phone).like(pattern, escape="\\")
+            col(Mediator.name).ilike(pattern, escape="\\")
+            | col(Mediator.phone).like(pattern, escape="\\")
         )
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = list(session.exec(query.order_by(col(Mediator.name), col(Mediator.id)).limit(limit).offset(offset)))
+    rows = list(
+        session.exec(
+            query.order_by(col(Mediator.name), col(Mediator.id)).limit(limit).offset(offset)
+        )
+    )
     details = load_details(session, [m.id for m in rows])  # type: ignore[misc]
     return [to_public(m, details[m.id]) for m in rows], total  # type: ignore[index]
 
@@ -139,22 +157,47 @@ def _check_reachable(mediator: Mediator) -> None:
         raise InvalidInput("A mediator needs a phone number or an email address.", field="phone")
     channels = mediator.channels or []
     if "sms" in channels and not mediator.phone:
-        raise InvalidInput("SMS is a preferred channel, but there is no phone number.", field="phone")
+        raise InvalidInput(
+            "SMS is a preferred channel, but there is no phone number.", field="phone"
+        )
     if "email" in channels and not mediator.email:
-        raise InvalidInput("Email is a preferred channel, but there is no email address.", field="email")
+        raise InvalidInput(
+            "Email is a preferred channel, but there is no email address.", field="email"
+        )
     if not channels:
         mediator.channels = ["sms"] if mediator.phone else ["email"]
 
 
-def _apply(session: Session, mediator: Mediator, data: MediatorFields, *, now: datetime) -> list[str]:
+def _apply(
+    session: Session, mediator: Mediator, data: MediatorFields, *, now: datetime
+) -> list[str]:
     """Copy the fields that were sent onto the mediator; list what changed."""
     sent = data.model_fields_set
     scalar = {
-        "name", "phone", "email", "german_level", "gender", "travel_mode", "max_travel_km",
-        "max_hours_per_week", "qualifications", "channels", "message_locale", "active", "paused",
+        "name",
+        "phone",
+        "email",
+        "german_level",
+        "gender",
+        "travel_mode",
+        "max_travel_km",
+        "max_hours_per_week",
+        "qualifications",
+        "channels",
+        "message_locale",
+        "active",
+        "paused",
         "consent_at",
     }
-    required = {"name", "travel_mode", "message_locale", "active", "paused", "qualifications", "channels"}
+    required = {
+        "name",
+        "travel_mode",
+        "message_locale",
+        "active",
+        "paused",
+        "qualifications",
+        "channels",
+    }
     for name in sorted(sent & scalar):
         value = getattr(data, name)
         if value is None and name in required:
@@ -171,16 +214,28 @@ def _apply(session: Session, mediator: Mediator, data: MediatorFields, *, now: d
     if "languages" in sent:
         if not data.languages:
             raise InvalidInput("A mediator needs at least one language.", field="languages")
-        session.exec(delete(MediatorLanguage).where(col(MediatorLanguage.mediator_id) == mediator_id))  # type: ignore[call-overload]
+        session.exec(
+            delete(MediatorLanguage).where(col(MediatorLanguage.mediator_id) == mediator_id)
+        )  # type: ignore[call-overload]
         for skill in data.languages:
-            session.add(MediatorLanguage(mediator_id=mediator_id, language=skill.language, level=skill.level))  # type: ignore[arg-type]
+            session.add(
+                MediatorLanguage(
+                    mediator_id=mediator_id, language=skill.language, level=skill.level
+                )
+            )  # type: ignore[arg-type]
     if "availability" in sent:
-        session.exec(delete(AvailabilitySlot).where(col(AvailabilitySlot.mediator_id) == mediator_id))  # type: ignore[call-overload]
+        session.exec(
+            delete(AvailabilitySlot).where(col(AvailabilitySlot.mediator_id) == mediator_id)
+        )  # type: ignore[call-overload]
         for slot in data.availability or []:
-            session.add(AvailabilitySlot(
-                mediator_id=mediator_id, weekday=slot.weekday,  # type: ignore[arg-type]
-                start_minute=parse_clock(slot.start), end_minute=parse_clock(slot.end),
-            ))
+            session.add(
+                AvailabilitySlot(
+                    mediator_id=mediator_id,
+                    weekday=slot.weekday,  # type: ignore[arg-type]
+                    start_minute=parse_clock(slot.start),
+                    end_minute=parse_clock(slot.end),
+                )
+            )
     if "absences" in sent:
         session.exec(delete(Absence).where(col(Absence.mediator_id) == mediator_id))  # type: ignore[call-overload]
         for absence in data.absences or []:
@@ -189,13 +244,23 @@ def _apply(session: Session, mediator: Mediator, data: MediatorFields, *, now: d
     return sorted(sent)
 
 
-def create_mediator(session: Session, *, data: MediatorCreate, actor: User | None, now: datetime) -> Mediator:
+def create_mediator(
+    session: Session, *, data: MediatorCreate, actor: User | None, now: datetime
+) -> Mediator:
     mediator = Mediator(name=data.name, created_at=now, updated_at=now)
     if "channels" not in data.model_fields_set:
         mediator.channels = []
     fields = _apply(session, mediator, data, now=now)
-    audit.record(session, at=now, actor_kind="user" if actor else "system", actor_id=actor.id if actor else None,
-                 action="mediator.create", entity="mediator", entity_id=mediator.id, details={"fields": fields})
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user" if actor else "system",
+        actor_id=actor.id if actor else None,
+        action="mediator.create",
+        entity="mediator",
+        entity_id=mediator.id,
+        details={"fields": fields},
+    )
     return mediator
 
 
@@ -206,8 +271,16 @@ def update_mediator(
     if mediator.erased_at is not None:
         raise InvalidInput("This mediator was erased; add them again as a new mediator.")
     fields = _apply(session, mediator, data, now=now)
-    audit.record(session, at=now, actor_kind="user" if actor else "system", actor_id=actor.id if actor else None,
-                 action="mediator.update", entity="mediator", entity_id=mediator.id, details={"fields": fields})
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user" if actor else "system",
+        actor_id=actor.id if actor else None,
+        action="mediator.update",
+        entity="mediator",
+        entity_id=mediator.id,
+        details={"fields": fields},
+    )
     return mediator
 
 
@@ -222,8 +295,17 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
     mediator = get_mediator(session, mediator_id=mediator_id)
     if mediator.erased_at is not None:
         return mediator
-    for name in ("phone", "email", "german_level", "gender", "home_lat", "home_lon",
-                 "max_travel_km", "max_hours_per_week", "consent_at"):
+    for name in (
+        "phone",
+        "email",
+        "german_level",
+        "gender",
+        "home_lat",
+        "home_lon",
+        "max_travel_km",
+        "max_hours_per_week",
+        "consent_at",
+    ):
         setattr(mediator, name, None)
     mediator.name = ERASED_NAME
     mediator.qualifications = []
@@ -238,7 +320,14 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
     session.exec(  # type: ignore[call-overload]
         update(Message)
         .where(col(Message.recipient_kind) == "mediator", col(Message.recipient_id) == mediator_id)
-        .values(recipient=None, body="[erased]", html=None, subject=None, ics=None, fallback_fields=null())
+        .values(
+            recipient=None,
+            body="[erased]",
+            html=None,
+            subject=None,
+            ics=None,
+            fallback_fields=null(),
+        )
     )
     session.exec(  # type: ignore[call-overload]
         update(Offer)
@@ -248,8 +337,12 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
     future = session.exec(
         select(Assignment, Request)
         .join(Request, col(Request.id) == col(Assignment.request_id))
-        .where(col(Assignment.mediator_id) == mediator_id, col(Assignment.cancelled_at).is_(None),
-               col(Request.start) > now, col(Request.status) == RequestStatus.assigned)
+        .where(
+            col(Assignment.mediator_id) == mediator_id,
+            col(Assignment.cancelled_at).is_(None),
+            col(Request.start) > now,
+            col(Request.status) == RequestStatus.assigned,
+        )
     ).all()
     for assignment, request in future:
         assignment.cancelled_at = now
@@ -258,9 +351,24 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
         request.updated_at = now
         session.add(assignment)
         session.add(request)
-        audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="assignment.cancel",
-                     entity="request", entity_id=request.id, details={"reason": "mediator erased"})
-    audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="mediator.erase",
-                 entity="mediator", entity_id=mediator.id)
+        audit.record(
+            session,
+            at=now,
+            actor_kind="user",
+            actor_id=actor.id,
+            action="assignment.cancel",
+            entity="request",
+            entity_id=request.id,
+            details={"reason": "mediator erased"},
+        )
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="mediator.erase",
+        entity="mediator",
+        entity_id=mediator.id,
+    )
     session.flush()
     return mediator

@@ -15,7 +15,9 @@ from dispatch.validation import MAX_ID
 router = APIRouter(prefix="/api/v1/messages", tags=["messages"])
 
 #: Template kinds are snake_case words ("offer", "reminder_24h").
-KindQuery = Annotated[str, Query(pattern=r"^[a-z0-9_]{1,60}$", description="message kind, e.g. offer")]
+KindQuery = Annotated[
+    str, Query(pattern=r"^[a-z0-9_]{1,60}$", description="message kind, e.g. offer")
+]
 
 
 @router.get("", response_model=MessagePage)
@@ -31,7 +33,14 @@ def list_messages(
 ) -> MessagePage:
     """Outbox messages, newest first, with their delivery status (coordinators only)."""
     rows, total = service.list_messages(
-        session, status=status_, channel=channel, kind=kind, request_id=request_id,
-        limit=limit, offset=offset,
+        session,
+        status=status_,
+        channel=channel,
+        kind=kind,
+        request_id=request_id,
+        limit=limit,
+        offset=offset,
     )
-    return MessagePage(items=[MessagePublic.of(m) for m in rows], total=total, limit=limit, offset=offset)
+    return MessagePage(
+        items=[MessagePublic.of(m) for m in rows], total=total, limit=limit, offset=offset
+    )

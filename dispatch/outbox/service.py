@@ -83,7 +83,9 @@ def enqueue(
         request_id=request_id,
         offer_id=offer_id,
         created_at=now,
-        fallback_fields=_fallback_fields(kind, channel, fallback if fallback is not None else fields),
+        fallback_fields=_fallback_fields(
+            kind, channel, fallback if fallback is not None else fields
+        ),
     )
     session.add(message)
     return message
@@ -129,7 +131,9 @@ def _decode(value: Any) -> Any:
     return value
 
 
-def _address_on(session: Session, message: Message, channel: str, settings: Settings) -> tuple[str | None, str | None]:
+def _address_on(
+    session: Session, message: Message, channel: str, settings: Settings
+) -> tuple[str | None, str | None]:
     """The person's address on `channel` and their name, looked up now (not stored)."""
     if message.recipient_kind == "mediator" and message.recipient_id is not None:
         mediator = session.get(Mediator, message.recipient_id)
@@ -142,7 +146,9 @@ def _address_on(session: Session, message: Message, channel: str, settings: Sett
             return None, None
         return (None if channel == "sms" else user.email), user.name
     if message.recipient_kind == "coordinator":
-        return (settings.coordinator_phone if channel == "sms" else settings.coordinator_email), None
+        return (
+            settings.coordinator_phone if channel == "sms" else settings.coordinator_email
+        ), None
     return None, None
 
 
@@ -287,8 +293,11 @@ def record_provider_status(
     elif provider_status in _TWILIO_NOT_DELIVERED:
         code = f" (Twilio error {error_code})" if error_code else ""
         fail_with_fallback(
-            session, message, reason=f"{provider_status} by the provider{code}",
-            settings=settings, now=now,
+            session,
+            message,
+            reason=f"{provider_status} by the provider{code}",
+            settings=settings,
+            now=now,
         )
     session.add(message)
     return message

@@ -72,7 +72,9 @@ router = APIRouter(tags=["webhooks"])
     response_class=Response,
     summary="Twilio delivery status callback",
 )
-def twilio_status(form: TwilioForm, session: SessionDep, clock: ClockDep, settings: SettingsDep) -> Response:
+def twilio_status(
+    form: TwilioForm, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
     """Record queued/sent/delivered/undelivered/failed on the message with this MessageSid.
 
     An undelivered or failed SMS falls back to the person's email. Unknown

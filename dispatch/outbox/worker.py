@@ -254,10 +254,14 @@ class OutboxWorker:
         for message in stale:
             log.warning(
                 "message %s: worker %s stopped while sending it; not resent",
-                message.id, message.claimed_by,
+                message.id,
+                message.claimed_by,
             )
             service.fail_with_fallback(
-                session, message, settings=self.settings, now=now,
+                session,
+                message,
+                settings=self.settings,
+                now=now,
                 reason=f"interrupted while sending (worker {message.claimed_by} stopped); "
                 "may have been delivered, so not sent again",
             )
@@ -268,7 +272,9 @@ class OutboxWorker:
         if message.ics and message.channel == "email":
             method = "CANCEL" if "METHOD:CANCEL" in message.ics else "REQUEST"
             attachments = (
-                Attachment("einsatz.ics", ICS_CONTENT_TYPE.format(method=method), message.ics.encode()),
+                Attachment(
+                    "einsatz.ics", ICS_CONTENT_TYPE.format(method=method), message.ics.encode()
+                ),
             )
         return OutgoingMessage(
             idempotency_key=message.idempotency_key,
@@ -301,7 +307,9 @@ class OutboxWorker:
         try:
             self._release(claims)
         except Exception:  # the database is still away: the lease will find them
-            log.exception("outbox worker %s: could not put %d claims back", self.worker_id, len(claims))
+            log.exception(
+                "outbox worker %s: could not put %d claims back", self.worker_id, len(claims)
+            )
 
     # --- step 2: send -------------------------------------------------------------
 
@@ -323,7 +331,11 @@ class OutboxWorker:
                 )
             return _Outcome(retry_reason=error.reason)
         except Exception as error:  # a bug in a channel: whether it sent is unknown
-            log.exception("message %s: unexpected error from the %s channel", claim.message_id, outgoing.channel)
+            log.exception(
+                "message %s: unexpected error from the %s channel",
+                claim.message_id,
+                outgoing.channel,
+            )
             return _Outcome(
                 failed_reason=f"may have been delivered (unexpected {type(error).__name__}: {error}), "
                 "so not sent again"
@@ -335,7 +347,11 @@ class OutboxWorker:
         message = session.exec(
             select(Message).where(Message.id == claim.message_id).with_for_update()
         ).first()
-        if message is None or message.claimed_by != self.worker_id or message.attempts != claim.attempt:
+        if (
+            message is None
+            or message.claimed_by != self.worker_id
+            or message.attempts != claim.attempt
+        ):
             return None
         return message
 
@@ -344,15 +360,23 @@ class OutboxWorker:
         with unit_of_work(self.engine, immediate=True) as session:
             message = self._still_mine(session, claim)
             if message is None:
-                log.error("message %s: claim %s/%s lost before its outcome was recorded",
-                          claim.message_id, self.worker_id, claim.attempt)
+                log.error(
+                    "message %s: claim %s/%s lost before its outcome was recorded",
+                    claim.message_id,
+                    self.worker_id,
+                    claim.attempt,
+                )
                 return
             if message.status != MessageStatus.sending:
                 # Taken for abandoned while this worker was slow: it has fallen back
                 # already; a send that did go out is still worth recording.
                 if outcome.result is not None:
-                    self._mark_sent(message, outcome.result, now, note="sent late, after being "
-                                    "marked interrupted; the fallback went out too")
+                    self._mark_sent(
+                        message,
+                        outcome.result,
+                        now,
+                        note="sent late, after being marked interrupted; the fallback went out too",
+                    )
                     session.add(message)
                 return
             if outcome.result is not None:
@@ -361,13 +385,18 @@ class OutboxWorker:
                 self._reschedule(session, message, outcome.retry_reason, now)
             else:
                 service.fail_with_fallback(
-                    session, message, reason=outcome.failed_reason or "failed",
-                    settings=self.settings, now=now,
+                    session,
+                    message,
+                    reason=outcome.failed_reason or "failed",
+                    settings=self.settings,
+                    now=now,
                 )
             session.add(message)
 
     @staticmethod
-    def _mark_sent(message: Message, result: SendResult, now: datetime, note: str | None = None) -> None:
+    def _mark_sent(
+        message: Message, result: SendResult, now: datetime, note: str | None = None
+    ) -> None:
         message.status = MessageStatus.logged if result.status == "logged" else MessageStatus.sent
         message.provider_id = result.provider_id
         message.provider_status = result.status
@@ -377,7 +406,10 @@ class OutboxWorker:
     def _reschedule(self, session: Session, message: Message, reason: str, now: datetime) -> None:
         if message.attempts >= self.retry.max_attempts:
             service.fail_with_fallback(
-                session, message, settings=self.settings, now=now,
+                session,
+                message,
+                settings=self.settings,
+                now=now,
                 reason=f"gave up after {message.attempts} attempts: {reason}",
             )
             return

@@ -10,12 +10,19 @@ router = APIRouter(prefix="/api/v1/places", tags=["places"])
 
 
 @router.get("", response_model=list[PlacePublic])
-def list_places(session: SessionDep, _user: CurrentUser, include_inactive: bool = False) -> list[PlacePublic]:
-    return [PlacePublic.model_validate(p) for p in service.list_places(session, include_inactive=include_inactive)]
+def list_places(
+    session: SessionDep, _user: CurrentUser, include_inactive: bool = False
+) -> list[PlacePublic]:
+    return [
+        PlacePublic.model_validate(p)
+        for p in service.list_places(session, include_inactive=include_inactive)
+    ]
 
 
 @router.post("", response_model=PlacePublic, status_code=status.HTTP_201_CREATED)
-def create_place(data: PlaceCreate, session: SessionDep, user: CoordinatorUser, clock: ClockDep) -> PlacePublic:
+def create_place(
+    data: PlaceCreate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+) -> PlacePublic:
     place = service.create_place(session, data=data, actor=user, now=clock.now())
     session.commit()
     return PlacePublic.model_validate(place)
@@ -36,7 +43,9 @@ def update_place(
 
 
 @router.delete("/{place_id}", response_model=PlacePublic)
-def delete_place(place_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep) -> PlacePublic:
+def delete_place(
+    place_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+) -> PlacePublic:
     place = service.deactivate_place(session, place_id=place_id, actor=user, now=clock.now())
     session.commit()
     return PlacePublic.model_validate(place)

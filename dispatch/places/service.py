@@ -38,8 +38,15 @@ def create_place(session: Session, *, data: PlaceCreate, actor: User, now: datet
     place = Place(**data.model_dump(), created_at=now, updated_at=now)
     session.add(place)
     session.flush()
-    audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="place.create",
-                 entity="place", entity_id=place.id)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="place.create",
+        entity="place",
+        entity_id=place.id,
+    )
     return place
 
 
@@ -57,8 +64,16 @@ def update_place(
         setattr(place, field, value)
     place.updated_at = now
     session.add(place)
-    audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="place.update",
-                 entity="place", entity_id=place.id, details={"fields": sorted(changes)})
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="place.update",
+        entity="place",
+        entity_id=place.id,
+        details={"fields": sorted(changes)},
+    )
     return place
 
 
@@ -68,6 +83,13 @@ def deactivate_place(session: Session, *, place_id: int, actor: User, now: datet
     place.active = False
     place.updated_at = now
     session.add(place)
-    audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="place.deactivate",
-                 entity="place", entity_id=place.id)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="place.deactivate",
+        entity="place",
+        entity_id=place.id,
+    )
     return place

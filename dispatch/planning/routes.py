@@ -15,7 +15,11 @@ router = APIRouter(prefix="/api/v1", tags=["matching"])
 
 @router.get("/requests/{request_id}/candidates")
 def candidates(
-    request_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep, settings: SettingsDep
+    request_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Feasible mediators ranked with their score parts, and the reasons for the others."""
     request = get_request(session, request_id=request_id, actor=user)
@@ -41,8 +45,15 @@ class OptimizeBody(BaseModel):
 
 
 @router.post("/optimize")
-def optimize(body: OptimizeBody, session: SessionDep, _user: CoordinatorUser, settings: SettingsDep) -> dict[str, Any]:
+def optimize(
+    body: OptimizeBody, session: SessionDep, _user: CoordinatorUser, settings: SettingsDep
+) -> dict[str, Any]:
     """A plan for every open request in the period, to review before offers go out."""
-    return service.plan_period(session, start=body.start, end=body.end, tz=settings.tz,
-                               time_limit_s=body.time_limit_s,
-                               previous=[(p.request_id, p.mediator_id) for p in body.previous])
+    return service.plan_period(
+        session,
+        start=body.start,
+        end=body.end,
+        tz=settings.tz,
+        time_limit_s=body.time_limit_s,
+        previous=[(p.request_id, p.mediator_id) for p in body.previous],
+    )

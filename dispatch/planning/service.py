@@ -54,9 +54,14 @@ def _slot_intervals(
             if weekday == day.weekday():
                 midnight = datetime.combine(day, time(0), tzinfo=tz)
                 # Local wall-clock minutes, so a slot keeps its hours across DST changes.
-                start = datetime.combine(day, time(start_minute // 60, start_minute % 60), tzinfo=tz)
-                end = (midnight + timedelta(days=1)) if end_minute >= 24 * 60 else datetime.combine(
-                    day, time(end_minute // 60, end_minute % 60), tzinfo=tz)
+                start = datetime.combine(
+                    day, time(start_minute // 60, start_minute % 60), tzinfo=tz
+                )
+                end = (
+                    (midnight + timedelta(days=1))
+                    if end_minute >= 24 * 60
+                    else datetime.combine(day, time(end_minute // 60, end_minute % 60), tzinfo=tz)
+                )
                 intervals.append(matching.Interval(start, end))
         day += timedelta(days=1)
     return tuple(sorted(intervals, key=lambda i: i.start))
@@ -80,17 +85,28 @@ def _in_pool(language: str | None = None) -> list[sa.ColumnElement[bool]]:
     Language tags compare case-insensitively, as in the engine.
     """
     where: list[sa.ColumnElement[bool]] = [
-        col(Mediator.active).is_(True), col(Mediator.paused).is_(False), col(Mediator.erased_at).is_(None)]
+        col(Mediator.active).is_(True),
+        col(Mediator.paused).is_(False),
+        col(Mediator.erased_at).is_(None),
+    ]
     if language is not None:
-        where.append(col(Mediator.id).in_(
-            select(MediatorLanguage.mediator_id)
-            .where(sa.func.lower(col(MediatorLanguage.language)) == language.lower())
-        ))
+        where.append(
+            col(Mediator.id).in_(
+                select(MediatorLanguage.mediator_id).where(
+                    sa.func.lower(col(MediatorLanguage.language)) == language.lower()
+                )
+            )
+        )
     return where
 
 
 def pool_snapshot(
-    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, skip_request_ids: frozenset[int] = frozenset(),
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    skip_request_ids: frozenset[int] = frozenset(),
     language: str | None = None,
 ) -> PoolSnapshot:
     """Active mediators as the engine sees them for jobs in [start, end).
@@ -109,56 +125,100 @@ def pool_snapshot(
     _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
     in_pool = _in_pool(language)
     rows = session.execute(
-        sa.select(col(Mediator.id), col(Mediator.name), col(Mediator.home_lat), col(Mediator.home_lon),
-                  col(Mediator.travel_mode), col(Mediator.max_travel_km), col(Mediator.max_hours_per_week),
-                  col(Mediator.qualifications), col(Mediator.gender))
-        .where(*in_pool).order_by(col(Mediator.id))
+        sa.select(
+            col(Mediator.id),
+            col(Mediator.name),
+            col(Mediator.home_lat),
+            col(Mediator.home_lon),
+            col(Mediator.travel_mode),
+            col(Mediator.max_travel_km),
+            col(Mediator.max_hours_per_week),
+            col(Mediator.qualifications),
+            col(Mediator.gender),
+        )
+        .where(*in_pool)
+        .order_by(col(Mediator.id))
     ).all()
     if not rows:
         return PoolSnapshot(mediators=[], names={})
-    ids = select(Mediator.id).where(*in_pool)  # their details and jobs only, without a list of ids to send
+    ids = select(Mediator.id).where(
+        *in_pool
+    )  # their details and jobs only, without a list of ids to send
     languages: dict[int, dict[str, str]] = defaultdict(dict)
     for mediator_id, tag, level in session.execute(
-        sa.select(col(MediatorLanguage.mediator_id), col(MediatorLanguage.language), col(MediatorLanguage.level))
-        .where(col(MediatorLanguage.mediator_id).in_(ids)).order_by(col(MediatorLanguage.id))
+        sa.select(
+            col(MediatorLanguage.mediator_id),
+            col(MediatorLanguage.language),
+            col(MediatorLanguage.level),
+        )
+        .where(col(MediatorLanguage.mediator_id).in_(ids))
+        .order_by(col(MediatorLanguage.id))
     ):
         languages[mediator_id][tag] = level
     slots: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for mediator_id, weekday, start_minute, end_minute in session.execute(
-        sa.select(col(AvailabilitySlot.mediator_id), col(AvailabilitySlot.weekday), col(AvailabilitySlot.start_minute),
-                  col(AvailabilitySlot.end_minute))
+        sa.select(
+            col(AvailabilitySlot.mediator_id),
+            col(AvailabilitySlot.weekday),
+            col(AvailabilitySlot.start_minute),
+            col(AvailabilitySlot.end_minute),
+        )
         .where(col(AvailabilitySlot.mediator_id).in_(ids))
-        .order_by(col(AvailabilitySlot.weekday), col(AvailabilitySlot.start_minute), col(AvailabilitySlot.id))
+        .order_by(
+            col(AvailabilitySlot.weekday),
+            col(AvailabilitySlot.start_minute),
+            col(AvailabilitySlot.id),
+        )
     ):
         slots[mediator_id].append((weekday, start_minute, end_minute))
     busy: dict[int, list[matching.Busy]] = defaultdict(list)
     for mediator_id, absence_start, absence_end in session.execute(
         sa.select(col(Absence.mediator_id), col(Absence.start), col(Absence.end))
-        .where(col(Absence.mediator_id).in_(ids), col(Absence.end) > start, col(Absence.start) < end)
+        .where(
+            col(Absence.mediator_id).in_(ids), col(Absence.end) > start, col(Absence.start) < end
+        )
         .order_by(col(Absence.start), col(Absence.id))
     ):
-        busy[mediator_id].append(matching.Busy(absence_start.astimezone(tz), absence_end.astimezone(tz)))
+        busy[mediator_id].append(
+            matching.Busy(absence_start.astimezone(tz), absence_end.astimezone(tz))
+        )
     committed: dict[int, int] = defaultdict(int)
     load: dict[int, int] = defaultdict(int)
     for mediator_id, request_id, job_start, job_end, mode, lat, lon, place_name in session.execute(
-        sa.select(col(Assignment.mediator_id), col(Request.id), col(Request.start), col(Request.end), col(Request.mode),
-                  col(Request.location_lat), col(Request.location_lon), col(Place.name))
+        sa.select(
+            col(Assignment.mediator_id),
+            col(Request.id),
+            col(Request.start),
+            col(Request.end),
+            col(Request.mode),
+            col(Request.location_lat),
+            col(Request.location_lon),
+            col(Place.name),
+        )
         .join(Request, col(Request.id) == col(Assignment.request_id))
         .outerjoin(Place, col(Place.id) == col(Request.place_id))
-        .where(col(Assignment.mediator_id).in_(ids), col(Assignment.cancelled_at).is_(None),
-               col(Request.status).in_(LIVE),
-               col(Request.end) > week_start - LOAD_WINDOW, col(Request.start) < week_end)
+        .where(
+            col(Assignment.mediator_id).in_(ids),
+            col(Assignment.cancelled_at).is_(None),
+            col(Request.status).in_(LIVE),
+            col(Request.end) > week_start - LOAD_WINDOW,
+            col(Request.start) < week_end,
+        )
         .order_by(col(Request.start), col(Assignment.id))
     ):
         if request_id in skip_request_ids:
             continue
         if job_end > start and job_start < end:
-            busy[mediator_id].append(matching.Busy(
-                job_start.astimezone(tz), job_end.astimezone(tz),
-                matching.Location(lat, lon) if mode == Mode.in_person and lat is not None and lon is not None
-                else None,
-                f"at {place_name}" if place_name is not None else None,
-            ))
+            busy[mediator_id].append(
+                matching.Busy(
+                    job_start.astimezone(tz),
+                    job_end.astimezone(tz),
+                    matching.Location(lat, lon)
+                    if mode == Mode.in_person and lat is not None and lon is not None
+                    else None,
+                    f"at {place_name}" if place_name is not None else None,
+                )
+            )
         if week_start <= job_start < week_end:
             committed[mediator_id] += _minutes(job_start, job_end)
         if start - LOAD_WINDOW <= job_start < start:
@@ -168,7 +228,9 @@ def pool_snapshot(
         matching.Mediator(
             id=str(mediator_id),
             languages=languages.get(mediator_id, {}),
-            home=matching.Location(home_lat, home_lon) if home_lat is not None and home_lon is not None else None,
+            home=matching.Location(home_lat, home_lon)
+            if home_lat is not None and home_lon is not None
+            else None,
             travel_mode=travel_mode,
             max_travel_km=max_travel_km,
             max_minutes=int(max_hours * 60) if max_hours else None,
@@ -196,17 +258,29 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
         for mediator_id in session.exec(
             select(Assignment.mediator_id)
             .join(Request, col(Request.id) == col(Assignment.request_id))
-            .where(Request.client_ref == request.client_ref, Request.organisation_id == request.organisation_id,
-                   col(Request.id) != request.id, col(Request.status).in_(LIVE),
-                   col(Assignment.cancelled_at).is_(None))
+            .where(
+                Request.client_ref == request.client_ref,
+                Request.organisation_id == request.organisation_id,
+                col(Request.id) != request.id,
+                col(Request.status).in_(LIVE),
+                col(Assignment.cancelled_at).is_(None),
+            )
             .order_by(col(Request.start).desc())
         ):
             if str(mediator_id) not in preferred:
                 preferred.append(str(mediator_id))
-    lists = list(session.exec(
-        select(OrganisationMediator).where(OrganisationMediator.organisation_id == request.organisation_id)
-    ))
-    preferred += [str(e.mediator_id) for e in lists if e.kind == "preferred" and str(e.mediator_id) not in preferred]
+    lists = list(
+        session.exec(
+            select(OrganisationMediator).where(
+                OrganisationMediator.organisation_id == request.organisation_id
+            )
+        )
+    )
+    preferred += [
+        str(e.mediator_id)
+        for e in lists
+        if e.kind == "preferred" and str(e.mediator_id) not in preferred
+    ]
     return matching.Request(
         id=str(request.id),
         language=request.language,
@@ -217,7 +291,8 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
         location=_location(request) if request.mode == Mode.in_person else None,
         qualification=request.qualification,
         gender=matching.GenderPreference(request.gender_value, request.gender_strength)  # type: ignore[arg-type]
-        if request.gender_value else None,
+        if request.gender_value
+        else None,
         priority=request.priority,
         client_ref=request.client_ref,
         preferred_mediators=tuple(preferred),
@@ -231,22 +306,35 @@ def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInf
     Only the language's speakers are loaded; the rest of the active pool is
     counted, so `not_speaking` and the summary speak of the whole pool.
     """
-    snapshot = pool_snapshot(session, start=request.start, end=request.end, tz=tz,
-                             skip_request_ids=frozenset({request.id}), language=request.language)  # type: ignore[arg-type]
+    snapshot = pool_snapshot(
+        session,
+        start=request.start,
+        end=request.end,
+        tz=tz,
+        skip_request_ids=frozenset({request.id}),
+        language=request.language,
+    )  # type: ignore[arg-type]
     ranking = matching.rank(engine_request(session, request, tz=tz), snapshot.mediators, now=now)
     pool_size = session.exec(select(sa.func.count()).select_from(Mediator).where(*_in_pool())).one()
     # The engine saw speakers only; its summary reads this count.
     ranking.not_speaking += pool_size - len(snapshot.mediators)
     reasons: dict[str, list[dict[str, str]]] = defaultdict(list)
     for exclusion in ranking.excluded:
-        reasons[exclusion.mediator_id].append({"code": exclusion.code, "message": exclusion.message})
+        reasons[exclusion.mediator_id].append(
+            {"code": exclusion.code, "message": exclusion.message}
+        )
     return {
         "request_id": request.id,
         "summary": ranking.summary,
         "candidates": [
-            {"mediator_id": int(c.mediator_id), "name": snapshot.names[c.mediator_id], "score": round(c.score, 3),
-             "parts": {k: round(v, 3) for k, v in c.parts.items()}, "travel_km": round(c.travel_km, 2),
-             "travel_minutes": round(c.travel_minutes, 1)}
+            {
+                "mediator_id": int(c.mediator_id),
+                "name": snapshot.names[c.mediator_id],
+                "score": round(c.score, 3),
+                "parts": {k: round(v, 3) for k, v in c.parts.items()},
+                "travel_km": round(c.travel_km, 2),
+                "travel_minutes": round(c.travel_minutes, 1),
+            }
             for c in ranking.candidates
         ],
         "excluded": [
@@ -263,7 +351,13 @@ UNASSIGNED = (RequestStatus.open, RequestStatus.offered, RequestStatus.unfilled)
 
 
 def plan_period(
-    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, time_limit_s: float, seed: int = 0,
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    time_limit_s: float,
+    seed: int = 0,
     previous: Iterable[tuple[int, int]] = (),
 ) -> dict:  # type: ignore[type-arg]
     """A proposal for every open request starting in [start, end), for review.
@@ -279,11 +373,17 @@ def plan_period(
         raise InvalidInput("to must be after from", field="to")
     if end - start > MAX_PERIOD:
         raise InvalidInput(f"a plan covers at most {MAX_PERIOD.days} days", field="to")
-    open_requests = list(session.exec(
-        select(Request).where(col(Request.status).in_(UNASSIGNED),
-                              col(Request.start) >= start, col(Request.start) < end)
-        .order_by(col(Request.start), col(Request.id))
-    ))
+    open_requests = list(
+        session.exec(
+            select(Request)
+            .where(
+                col(Request.status).in_(UNASSIGNED),
+                col(Request.start) >= start,
+                col(Request.start) < end,
+            )
+            .order_by(col(Request.start), col(Request.id))
+        )
+    )
     if not open_requests:
         raise NotFound("There are no open requests in this period.")
     horizon_end = max(r.end for r in open_requests)
@@ -303,7 +403,8 @@ def plan_period(
     solution = matching.optimize(problem, time_limit_s=time_limit_s, seed=seed)
     by_id = {str(r.id): r for r in open_requests}
     return {
-        "from": start, "to": end,
+        "from": start,
+        "to": end,
         "status": solution.status,
         "requests": len(open_requests),
         "filled": len(solution.assignments),
@@ -313,8 +414,13 @@ def plan_period(
         "bound": solution.bound,
         "solve_seconds": round(solution.solve_seconds, 3),
         "assignments": [
-            {"request_id": int(a.request), "mediator_id": int(a.mediator), "mediator_name": snapshot.names[a.mediator],
-             "language": by_id[a.request].language, "start": by_id[a.request].start}
+            {
+                "request_id": int(a.request),
+                "mediator_id": int(a.mediator),
+                "mediator_name": snapshot.names[a.mediator],
+                "language": by_id[a.request].language,
+                "start": by_id[a.request].start,
+            }
             for a in solution.assignments
         ],
         "unassigned": [int(r) for r in solution.unassigned],

@@ -32,7 +32,11 @@ def create_request(
 ) -> RequestPublic:
     if idempotency_key is not None:
         idempotency_key = idempotency_key.strip()
-        if not idempotency_key or len(idempotency_key) > IDEMPOTENCY_KEY_MAX or not idempotency_key.isprintable():
+        if (
+            not idempotency_key
+            or len(idempotency_key) > IDEMPOTENCY_KEY_MAX
+            or not idempotency_key.isprintable()
+        ):
             raise InvalidInput(
                 f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters.",
                 field="Idempotency-Key",
@@ -67,22 +71,38 @@ def list_requests(
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> RequestPage:
     rows, total = service.list_requests(
-        session, actor=user, status=status_, language=language, start_from=start_from,
-        start_to=start_to, organisation_id=organisation_id, limit=limit, offset=offset,
+        session,
+        actor=user,
+        status=status_,
+        language=language,
+        start_from=start_from,
+        start_to=start_to,
+        organisation_id=organisation_id,
+        limit=limit,
+        offset=offset,
     )
     return RequestPage(
-        items=[service.to_public(session, r, actor=user) for r in rows], total=total, limit=limit, offset=offset
+        items=[service.to_public(session, r, actor=user) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
     )
 
 
 @router.get("/{request_id}", response_model=RequestPublic)
 def get_request(request_id: IdPath, session: SessionDep, user: CurrentUser) -> RequestPublic:
-    return service.to_public(session, service.get_request(session, request_id=request_id, actor=user), actor=user)
+    return service.to_public(
+        session, service.get_request(session, request_id=request_id, actor=user), actor=user
+    )
 
 
 @router.post("/{request_id}/cancel", response_model=RequestPublic)
 def cancel_request(
-    request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep, body: CancelBody | None = None
+    request_id: IdPath,
+    session: SessionDep,
+    user: CurrentUser,
+    clock: ClockDep,
+    body: CancelBody | None = None,
 ) -> RequestPublic:
     now = clock.now()
     request = service.cancel_request(

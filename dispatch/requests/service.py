@@ -29,7 +29,12 @@ from dispatch.requests.schemas import (
 from dispatch.users.models import Organisation, Role, User
 
 #: Statuses from which a request can still be cancelled.
-CANCELLABLE = {RequestStatus.open, RequestStatus.offered, RequestStatus.assigned, RequestStatus.unfilled}
+CANCELLABLE = {
+    RequestStatus.open,
+    RequestStatus.offered,
+    RequestStatus.assigned,
+    RequestStatus.unfilled,
+}
 
 
 def _fingerprint(data: RequestCreate) -> str:
@@ -39,7 +44,9 @@ def _fingerprint(data: RequestCreate) -> str:
 
 def _replay(session: Session, *, actor: User, key: str, fingerprint: str) -> Request | None:
     existing = session.exec(
-        select(Request).where(Request.created_by_user_id == actor.id, Request.idempotency_key == key)
+        select(Request).where(
+            Request.created_by_user_id == actor.id, Request.idempotency_key == key
+        )
     ).first()
     if existing is None:
         return None
@@ -73,29 +80,37 @@ def create_request(
             return replayed, True
     policy = config_data.default_policy()
     if data.start <= now:
-        raise InvalidInput("start is in the past; a mediator cannot be sent back in time.", field="start")
+        raise InvalidInput(
+            "start is in the past; a mediator cannot be sent back in time.", field="start"
+        )
     if data.start - now > timedelta(days=policy.max_lead_days):
         raise InvalidInput(f"start is more than {policy.max_lead_days} days ahead.", field="start")
     if data.end - data.start > timedelta(hours=policy.max_request_hours):
         raise InvalidInput(
-            f"a request may last at most {policy.max_request_hours} hours; split longer ones", field="end"
+            f"a request may last at most {policy.max_request_hours} hours; split longer ones",
+            field="end",
         )
     organisation_id = actor.organisation_id
     if data.organisation_id is not None and data.organisation_id != actor.organisation_id:
         if actor.role != Role.coordinator:
-            raise InvalidInput("Only a coordinator may file a request for another organisation.",
-                               field="organisation_id")
+            raise InvalidInput(
+                "Only a coordinator may file a request for another organisation.",
+                field="organisation_id",
+            )
         if session.get(Organisation, data.organisation_id) is None:
-            raise InvalidInput(f"There is no organisation with id {data.organisation_id}.",
-                               field="organisation_id")
+            raise InvalidInput(
+                f"There is no organisation with id {data.organisation_id}.", field="organisation_id"
+            )
         organisation_id = data.organisation_id
     lat = data.location.lat if data.location else None
     lon = data.location.lon if data.location else None
     if data.place_id is not None:
         place = session.get(Place, data.place_id)
         if place is None or not place.active:
-            raise InvalidInput(f"There is no place with id {data.place_id}; GET /api/v1/places lists them.",
-                               field="place_id")
+            raise InvalidInput(
+                f"There is no place with id {data.place_id}; GET /api/v1/places lists them.",
+                field="place_id",
+            )
         if lat is None:
             lat, lon = place.lat, place.lon
     request = Request(
@@ -127,8 +142,15 @@ def create_request(
     session.add(request)
     try:
         session.flush()
-        audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="request.create",
-                     entity="request", entity_id=request.id)
+        audit.record(
+            session,
+            at=now,
+            actor_kind="user",
+            actor_id=actor.id,
+            action="request.create",
+            entity="request",
+            entity_id=request.id,
+        )
         session.flush()
     except IntegrityError:
         session.rollback()
@@ -153,7 +175,9 @@ def get_request(session: Session, *, request_id: int, actor: User) -> Request:
     request = session.get(Request, request_id)
     # Another organisation's request is reported as absent, not as forbidden,
     # so that ids do not reveal what other offices asked for.
-    if request is None or (actor.role != Role.coordinator and request.organisation_id != actor.organisation_id):
+    if request is None or (
+        actor.role != Role.coordinator and request.organisation_id != actor.organisation_id
+    ):
         raise NotFound(f"There is no request with id {request_id}.")
     return request
 
@@ -182,7 +206,11 @@ def list_requests(
     if organisation_id is not None:
         query = query.where(Request.organisation_id == organisation_id)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = list(session.exec(query.order_by(col(Request.start), col(Request.id)).limit(limit).offset(offset)))
+    rows = list(
+        session.exec(
+            query.order_by(col(Request.start), col(Request.id)).limit(limit).offset(offset)
+        )
+    )
     return rows, total
 
 
@@ -207,41 +235,66 @@ def cancel_request(
         offer.responded_at = now
         session.add(offer)
     for assignment in session.exec(
-        select(Assignment).where(Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None))
+        select(Assignment).where(
+            Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None)
+        )
     ):
         assignment.cancelled_at = now
         assignment.cancel_reason = "request cancelled"
         session.add(assignment)
-    audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="request.cancel",
-                 entity="request", entity_id=request.id)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="request.cancel",
+        entity="request",
+        entity_id=request.id,
+    )
     session.flush()
     return request
 
 
-def to_public(session: Session, request: Request, *, actor: User, new: bool = False) -> RequestPublic:
+def to_public(
+    session: Session, request: Request, *, actor: User, new: bool = False
+) -> RequestPublic:
     """The API's view of a request; `new` skips looking for offers it cannot have yet."""
     place = session.get(Place, request.place_id) if request.place_id else None
     language = config_data.languages().get(request.language.lower())
-    assignment_row = None if new else session.exec(
-        select(Assignment, Mediator)
-        .join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
-        .where(Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None))
-    ).first()
+    assignment_row = (
+        None
+        if new
+        else session.exec(
+            select(Assignment, Mediator)
+            .join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
+            .where(Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None))
+        ).first()
+    )
     assignment = None
     if assignment_row is not None:
         row, mediator = assignment_row
         assignment = AssignmentPublic(
-            id=row.id, mediator_id=mediator.id, mediator_name=mediator.name,  # type: ignore[arg-type]
-            mediator_phone=mediator.phone, source=row.source, created_at=row.created_at,
+            id=row.id,
+            mediator_id=mediator.id,
+            mediator_name=mediator.name,  # type: ignore[arg-type]
+            mediator_phone=mediator.phone,
+            source=row.source,
+            created_at=row.created_at,
             reconfirmed_at=row.reconfirmed_at,
         )
     offers = [] if new and actor.role == Role.coordinator else None
     if actor.role == Role.coordinator and not new:
         offers = [
             OfferPublic(
-                id=offer.id, mediator_id=mediator.id, mediator_name=mediator.name, wave=offer.wave,  # type: ignore[arg-type]
-                channel=offer.channel, status=offer.status, created_at=offer.created_at,
-                expires_at=offer.expires_at, responded_at=offer.responded_at,
+                id=offer.id,
+                mediator_id=mediator.id,
+                mediator_name=mediator.name,
+                wave=offer.wave,  # type: ignore[arg-type]
+                channel=offer.channel,
+                status=offer.status,
+                created_at=offer.created_at,
+                expires_at=offer.expires_at,
+                responded_at=offer.responded_at,
                 decline_reason=offer.decline_reason,
             )
             for offer, mediator in session.exec(
@@ -264,11 +317,13 @@ def to_public(session: Session, request: Request, *, actor: User, new: bool = Fa
         mode=request.mode,
         place=PlaceRef(id=place.id, name=place.name) if place else None,  # type: ignore[arg-type]
         location=Location(lat=request.location_lat, lon=request.location_lon)
-        if request.location_lat is not None and request.location_lon is not None else None,
+        if request.location_lat is not None and request.location_lon is not None
+        else None,
         address=request.address,
         qualification=request.qualification,
         gender=GenderPreference(value=request.gender_value, strength=request.gender_strength)  # type: ignore[arg-type]
-        if request.gender_value else None,
+        if request.gender_value
+        else None,
         client_ref=request.client_ref,
         notes=request.notes,
         contact_name=request.contact_name,

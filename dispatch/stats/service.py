@@ -48,8 +48,10 @@ class Period:
     last: date
 
     def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
-        return (datetime.combine(self.first, time(0), tzinfo=tz),
-                datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=tz))
+        return (
+            datetime.combine(self.first, time(0), tzinfo=tz),
+            datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=tz),
+        )
 
 
 def period(first: date | None, last: date | None, *, today: date) -> Period:
@@ -88,8 +90,12 @@ class Group:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "key": self.key, "label": self.label, "requests": self.requests, "filled": self.filled,
-            "unfilled": self.unfilled, "fill_rate": _rounded(self.fill_rate),
+            "key": self.key,
+            "label": self.label,
+            "requests": self.requests,
+            "filled": self.filled,
+            "unfilled": self.unfilled,
+            "fill_rate": _rounded(self.fill_rate),
             "median_minutes_to_fill": _rounded(self.median_minutes_to_fill, 1),
             "unfilled_hours": round(self.unfilled_minutes / 60, 2),
         }
@@ -111,8 +117,11 @@ class Stats:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "from": self.period.first.isoformat(), "to": self.period.last.isoformat(),
-            "requests": self.total.requests, "filled": self.total.filled, "unfilled": self.total.unfilled,
+            "from": self.period.first.isoformat(),
+            "to": self.period.last.isoformat(),
+            "requests": self.total.requests,
+            "filled": self.total.filled,
+            "unfilled": self.total.unfilled,
             "fill_rate": _rounded(self.total.fill_rate),
             "median_minutes_to_fill": _rounded(self.total.median_minutes_to_fill, 1),
             "by_status": self.by_status,
@@ -120,8 +129,13 @@ class Stats:
             "by_language": [g.as_dict() for g in self.by_language],
             "by_organisation": [g.as_dict() for g in self.by_organisation],
             "unmet_demand_by_language": [
-                {"language": g.key, "label": g.label, "requests": g.unfilled,
-                 "hours": round(g.unfilled_minutes / 60, 2)} for g in self.unmet_by_language
+                {
+                    "language": g.key,
+                    "label": g.label,
+                    "requests": g.unfilled,
+                    "hours": round(g.unfilled_minutes / 60, 2),
+                }
+                for g in self.unmet_by_language
             ],
         }
 
@@ -135,14 +149,20 @@ def _week(day: date) -> Group:
 def compute(session: Session, *, span: Period, tz: ZoneInfo, lang: str = "de") -> Stats:
     """Every figure of the statistics page and of GET /api/v1/stats, in one pass."""
     start, end = span.bounds(tz)
-    rows = list(session.exec(
-        select(Request).where(col(Request.start) >= start, col(Request.start) < end)
-    ))
-    first_assignment = dict(session.exec(
-        select(Assignment.request_id, func.min(Assignment.created_at))
-        .where(col(Assignment.request_id).in_([r.id for r in rows]))
-        .group_by(col(Assignment.request_id))
-    ).all()) if rows else {}
+    rows = list(
+        session.exec(select(Request).where(col(Request.start) >= start, col(Request.start) < end))
+    )
+    first_assignment = (
+        dict(
+            session.exec(
+                select(Assignment.request_id, func.min(Assignment.created_at))
+                .where(col(Assignment.request_id).in_([r.id for r in rows]))
+                .group_by(col(Assignment.request_id))
+            ).all()
+        )
+        if rows
+        else {}
+    )
     organisations = dict(session.exec(select(Organisation.id, Organisation.name)).all())
     languages = config_data.languages()
 
@@ -164,17 +184,25 @@ def compute(session: Session, *, span: Period, tz: ZoneInfo, lang: str = "de") -
             total,
             weeks[_week(request.start.astimezone(tz).date()).key],
             by_language.setdefault(request.language, Group(request.language, label)),
-            by_organisation.setdefault(str(request.organisation_id), Group(
-                str(request.organisation_id), organisations.get(request.organisation_id, "?"))),
+            by_organisation.setdefault(
+                str(request.organisation_id),
+                Group(
+                    str(request.organisation_id), organisations.get(request.organisation_id, "?")
+                ),
+            ),
         ]
         filled_at = request.filled_at or first_assignment.get(request.id)
-        filled = filled_at is not None and (request.filled_at is not None or request.status in FILLED_STATUSES)
+        filled = filled_at is not None and (
+            request.filled_at is not None or request.status in FILLED_STATUSES
+        )
         unfilled = request.status == RequestStatus.unfilled and not filled
         for group in groups:
             group.requests += 1
             if filled:
                 group.filled += 1
-                group.fill_minutes.append(max(0.0, (filled_at - request.created_at).total_seconds() / 60))  # type: ignore[operator]
+                group.fill_minutes.append(
+                    max(0.0, (filled_at - request.created_at).total_seconds() / 60)
+                )  # type: ignore[operator]
             if unfilled:
                 group.unfilled += 1
                 group.unfilled_minutes += int((request.end - request.start).total_seconds() // 60)
@@ -186,15 +214,34 @@ def compute(session: Session, *, span: Period, tz: ZoneInfo, lang: str = "de") -
         by_week=sorted(weeks.values(), key=lambda g: g.key),
         by_language=by_size,
         by_organisation=sorted(by_organisation.values(), key=lambda g: (-g.requests, g.label)),
-        unmet_by_language=sorted((g for g in by_size if g.unfilled),
-                                 key=lambda g: (-g.unfilled_minutes, -g.unfilled, g.label)),
+        unmet_by_language=sorted(
+            (g for g in by_size if g.unfilled),
+            key=lambda g: (-g.unfilled_minutes, -g.unfilled, g.label),
+        ),
     )
 
 
 CSV_COLUMNS = (
-    "assignment_id", "request_id", "organisation", "language", "mode", "start", "end", "place",
-    "request_status", "mediator_id", "mediator_name", "source", "assigned_at", "reconfirmed_at",
-    "cancelled_at", "cancel_reason", "completed_at", "minutes_worked", "travel_km", "no_show",
+    "assignment_id",
+    "request_id",
+    "organisation",
+    "language",
+    "mode",
+    "start",
+    "end",
+    "place",
+    "request_status",
+    "mediator_id",
+    "mediator_name",
+    "source",
+    "assigned_at",
+    "reconfirmed_at",
+    "cancelled_at",
+    "cancel_reason",
+    "completed_at",
+    "minutes_worked",
+    "travel_km",
+    "no_show",
 )
 
 
@@ -227,12 +274,31 @@ def assignments_csv(session: Session, *, span: Period, tz: ZoneInfo) -> str:
         .where(col(Request.start) >= start, col(Request.start) < end)
         .order_by(col(Request.start), col(Assignment.id))
     ):
-        writer.writerow([_cell(v) for v in (
-            assignment.id, request.id, organisation.name, request.language, request.mode,
-            local(request.start), local(request.end), place.name if place else (request.address or ""),
-            request.status, mediator.id, mediator.name, assignment.source, local(assignment.created_at),
-            local(assignment.reconfirmed_at), local(assignment.cancelled_at), assignment.cancel_reason or "",
-            local(assignment.completed_at), "" if assignment.minutes_worked is None else assignment.minutes_worked,
-            "" if assignment.travel_km is None else assignment.travel_km, "yes" if assignment.no_show else "no",
-        )])
+        writer.writerow(
+            [
+                _cell(v)
+                for v in (
+                    assignment.id,
+                    request.id,
+                    organisation.name,
+                    request.language,
+                    request.mode,
+                    local(request.start),
+                    local(request.end),
+                    place.name if place else (request.address or ""),
+                    request.status,
+                    mediator.id,
+                    mediator.name,
+                    assignment.source,
+                    local(assignment.created_at),
+                    local(assignment.reconfirmed_at),
+                    local(assignment.cancelled_at),
+                    assignment.cancel_reason or "",
+                    local(assignment.completed_at),
+                    "" if assignment.minutes_worked is None else assignment.minutes_worked,
+                    "" if assignment.travel_km is None else assignment.travel_km,
+                    "yes" if assignment.no_show else "no",
+                )
+            ]
+        )
     return "\ufeff" + out.getvalue()

@@ -20,8 +20,13 @@ def get_or_create_organisation(session: Session, *, name: str, now: datetime) ->
         session.add(organisation)
         session.flush()
         audit.record(
-            session, at=now, actor_kind="system", actor_id=None, action="organisation.create",
-            entity="organisation", entity_id=organisation.id,
+            session,
+            at=now,
+            actor_kind="system",
+            actor_id=None,
+            action="organisation.create",
+            entity="organisation",
+            entity_id=organisation.id,
         )
     return organisation
 
@@ -49,8 +54,14 @@ def create_user(
     session.add(user)
     session.flush()
     audit.record(
-        session, at=now, actor_kind="system", actor_id=None, action="user.create",
-        entity="user", entity_id=user.id, details={"role": role.value},
+        session,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="user.create",
+        entity="user",
+        entity_id=user.id,
+        details={"role": role.value},
     )
     return user
 
@@ -62,8 +73,13 @@ def issue_token(session: Session, *, user: User, now: datetime) -> str:
         ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:10], created_at=now)  # type: ignore[arg-type]
     )
     audit.record(
-        session, at=now, actor_kind="system", actor_id=None, action="token.issue",
-        entity="user", entity_id=user.id,
+        session,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="token.issue",
+        entity="user",
+        entity_id=user.id,
     )
     return token
 

@@ -25,7 +25,13 @@ def start_page(user: User) -> str:
 
 def safe_next(target: str | None, fallback: str) -> str:
     """Only paths on this site, so `?next=` cannot send anyone elsewhere."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target or len(target) > 500:
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or len(target) > 500
+    ):
         return fallback
     if any(ord(c) < 32 for c in target):
         return fallback
@@ -35,8 +41,12 @@ def safe_next(target: str | None, fallback: str) -> str:
 def _signed_in(request: Request, user: User, token: str, target: str) -> Response:
     response = RedirectResponse(safe_next(target, start_page(user)), status_code=303)
     response.set_cookie(
-        auth.SESSION_COOKIE, token, httponly=True, samesite="lax",
-        secure=auth.secure_cookies(request.app.state.settings), path="/",
+        auth.SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="lax",
+        secure=auth.secure_cookies(request.app.state.settings),
+        path="/",
         max_age=int(auth.ABSOLUTE_LIFETIME.total_seconds()),
     )
     return response
@@ -69,12 +79,20 @@ def login(
     except auth.AccountLocked as exc:
         session.commit()
         minutes = max(1, int((exc.until - now).total_seconds() + 59) // 60)
-        return render(request, "login.html", {"next": safe_next(next, ""), "email": email,
-                                              "error": "locked", "minutes": minutes}, status_code=429)
+        return render(
+            request,
+            "login.html",
+            {"next": safe_next(next, ""), "email": email, "error": "locked", "minutes": minutes},
+            status_code=429,
+        )
     except auth.InvalidCredentials:
         session.commit()
-        return render(request, "login.html", {"next": safe_next(next, ""), "email": email, "error": "wrong"},
-                      status_code=401)
+        return render(
+            request,
+            "login.html",
+            {"next": safe_next(next, ""), "email": email, "error": "wrong"},
+            status_code=401,
+        )
     token = auth.start_session(session, user=user, now=now)
     session.commit()
     return _signed_in(request, user, token, next)
@@ -108,7 +126,9 @@ def sign_in_with_link(
 ) -> Response:
     now = clock.now()
     if password and len(password) < auth.MIN_PASSWORD_LENGTH:
-        return render(request, "login_link.html", {"token": token, "error": "short"}, status_code=422)
+        return render(
+            request, "login_link.html", {"token": token, "error": "short"}, status_code=422
+        )
     user = links.redeem_sign_in_link(session, token=token, now=now)
     if password:
         auth.set_password(session, user=user, password=password, now=now)
@@ -118,9 +138,18 @@ def sign_in_with_link(
 
 
 @router.get("/lang/{code}")
-def switch_language(request: Request, code: str, settings: SettingsDep, next: str | None = None) -> Response:
+def switch_language(
+    request: Request, code: str, settings: SettingsDep, next: str | None = None
+) -> Response:
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     if code in LANGS:
-        response.set_cookie(LANG_COOKIE, code, max_age=LANG_COOKIE_SECONDS, samesite="lax",
-                            secure=auth.secure_cookies(settings), httponly=True, path="/")
+        response.set_cookie(
+            LANG_COOKIE,
+            code,
+            max_age=LANG_COOKIE_SECONDS,
+            samesite="lax",
+            secure=auth.secure_cookies(settings),
+            httponly=True,
+            path="/",
+        )
     return response

@@ -77,23 +77,39 @@ def sign_in(session: Session, *, email: str, password: str, now: datetime) -> Us
     caller commits whatever happens.
     """
     email = email.strip()
-    user = session.exec(select(User).where(func.lower(User.email) == email.lower())).first() if email else None
+    user = (
+        session.exec(select(User).where(func.lower(User.email) == email.lower())).first()
+        if email
+        else None
+    )
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)
         raise InvalidCredentials("The email address or the password is not right.")
     if user.locked_until is not None and user.locked_until > now:
-        raise AccountLocked("Too many failed attempts; this account is locked for a while.", until=user.locked_until)
+        raise AccountLocked(
+            "Too many failed attempts; this account is locked for a while.", until=user.locked_until
+        )
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1
         if user.failed_logins >= MAX_FAILED_LOGINS:
             user.failed_logins = 0
             user.locked_until = now + LOCKOUT
             session.add(user)
-            audit.record(session, at=now, actor_kind="system", actor_id=None, action="user.lock",
-                         entity="user", entity_id=user.id, details={"minutes": int(LOCKOUT.total_seconds() // 60)})
+            audit.record(
+                session,
+                at=now,
+                actor_kind="system",
+                actor_id=None,
+                action="user.lock",
+                entity="user",
+                entity_id=user.id,
+                details={"minutes": int(LOCKOUT.total_seconds() // 60)},
+            )
             session.flush()
-            raise AccountLocked("Too many failed attempts; this account is locked for a while.",
-                                until=user.locked_until)
+            raise AccountLocked(
+                "Too many failed attempts; this account is locked for a while.",
+                until=user.locked_until,
+            )
         session.add(user)
         session.flush()
         raise InvalidCredentials("The email address or the password is not right.")
@@ -106,26 +122,47 @@ def sign_in(session: Session, *, email: str, password: str, now: datetime) -> Us
 
 def set_password(session: Session, *, user: User, password: str, now: datetime) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidCredentials(f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password")
+        raise InvalidCredentials(
+            f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password"
+        )
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     session.add(user)
-    audit.record(session, at=now, actor_kind="system", actor_id=None, action="user.password",
-                 entity="user", entity_id=user.id)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="user.password",
+        entity="user",
+        entity_id=user.id,
+    )
     session.flush()
 
 
 def start_session(session: Session, *, user: User, now: datetime) -> str:
     """A new session for `user`; the cookie value is returned once, only its hash is kept."""
     token = secrets.token_urlsafe(32)
-    session.add(WebSession(
-        user_id=user.id,  # type: ignore[arg-type]
-        token_hash=hash_token(token), created_at=now, last_seen_at=now,
-        expires_at=now + IDLE_TIMEOUT, absolute_expires_at=now + ABSOLUTE_LIFETIME,
-    ))
-    audit.record(session, at=now, actor_kind="user", actor_id=user.id, action="session.start",
-                 entity="user", entity_id=user.id)
+    session.add(
+        WebSession(
+            user_id=user.id,  # type: ignore[arg-type]
+            token_hash=hash_token(token),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + IDLE_TIMEOUT,
+            absolute_expires_at=now + ABSOLUTE_LIFETIME,
+        )
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=user.id,
+        action="session.start",
+        entity="user",
+        entity_id=user.id,
+    )
     session.flush()
     return token
 
@@ -135,7 +172,8 @@ def user_for_session(session: Session, *, token: str, now: datetime) -> User | N
     if not token or len(token) > 100:
         return None
     row = session.exec(
-        select(WebSession, User).join(User, col(User.id) == col(WebSession.user_id))
+        select(WebSession, User)
+        .join(User, col(User.id) == col(WebSession.user_id))
         .where(WebSession.token_hash == hash_token(token), col(WebSession.ended_at).is_(None))
     ).first()
     if row is None:
@@ -210,8 +248,10 @@ async def check_csrf(request: Request) -> None:
         raise CsrfRefused("This form could not be read.") from exc
     sent = form.get(CSRF_FIELD)
     binding = csrf_binding(request)
-    if not isinstance(sent, str) or binding is None or not hmac.compare_digest(
-        sent, csrf_token(get_settings(request), binding)
+    if (
+        not isinstance(sent, str)
+        or binding is None
+        or not hmac.compare_digest(sent, csrf_token(get_settings(request), binding))
     ):
         raise CsrfRefused("This form is out of date or was not sent from Sprachpool.")
 

@@ -28,30 +28,60 @@ router = APIRouter(include_in_schema=False)
 RECENT = timedelta(days=14)
 
 
-def _form_page(request: Request, session: SessionDep, user: User, form: forms.RequestForm,
-               *, status_code: int = 200) -> HTMLResponse:
+def _form_page(
+    request: Request,
+    session: SessionDep,
+    user: User,
+    form: forms.RequestForm,
+    *,
+    status_code: int = 200,
+) -> HTMLResponse:
     lang = page_lang(request)
-    names = {lang_.tag: lang_.de if lang == "de" else lang_.en for lang_ in config_data.languages().values()}
+    names = {
+        lang_.tag: lang_.de if lang == "de" else lang_.en
+        for lang_ in config_data.languages().values()
+    }
     ordered = sorted(names.items(), key=lambda item: item[1].casefold())
-    return render(request, "caseworker/request_form.html", {
-        "form": form,
-        "languages": [forms.language_option(tag, name) for tag, name in ordered],
-        "places": list_places(session),
-        "qualifications": config_data.qualifications(),
-        "durations": forms.DURATIONS,
-        "address": forms.ADDRESS,
-    }, status_code=status_code, user=user)
+    return render(
+        request,
+        "caseworker/request_form.html",
+        {
+            "form": form,
+            "languages": [forms.language_option(tag, name) for tag, name in ordered],
+            "places": list_places(session),
+            "qualifications": config_data.qualifications(),
+            "durations": forms.DURATIONS,
+            "address": forms.ADDRESS,
+        },
+        status_code=status_code,
+        user=user,
+    )
 
 
 @router.get("/requests/new", response_class=HTMLResponse)
-def new_request(request: Request, session: SessionDep, user: StaffPageUser, clock: ClockDep,
-                settings: SettingsDep) -> HTMLResponse:
-    return _form_page(request, session, user, forms.RequestForm.blank(today=clock.now().astimezone(settings.tz).date()))
+def new_request(
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    return _form_page(
+        request,
+        session,
+        user,
+        forms.RequestForm.blank(today=clock.now().astimezone(settings.tz).date()),
+    )
 
 
 @router.post("/requests/new", dependencies=[CsrfChecked])
-async def file_request(request: Request, session: SessionDep, user: StaffPageUser, clock: ClockDep,
-                       settings: SettingsDep) -> Response:
+async def file_request(
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Response:
     raw = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
     form, data = forms.parse_request_form(raw, tz=settings.tz)
     if data is None:
@@ -86,20 +116,32 @@ def my_requests(
     if show == "upcoming":
         rows, total = requests.list_requests(session, actor=user, start_from=midnight, limit=300)
     else:
-        rows, total = requests.list_requests(session, actor=user, start_from=midnight - RECENT,
-                                             start_to=midnight, limit=300)
+        rows, total = requests.list_requests(
+            session, actor=user, start_from=midnight - RECENT, start_to=midnight, limit=300
+        )
         rows.reverse()
-    return render(request, "caseworker/requests.html", {
-        "rows": service.request_rows(session, rows, now=now), "total": total, "show": show,
-        "filed": filed, "cancelled": cancelled,
-    }, user=user)
+    return render(
+        request,
+        "caseworker/requests.html",
+        {
+            "rows": service.request_rows(session, rows, now=now),
+            "total": total,
+            "show": show,
+            "filed": filed,
+            "cancelled": cancelled,
+        },
+        user=user,
+    )
 
 
 @router.post("/requests/{request_id}/cancel", dependencies=[CsrfChecked])
-def cancel(request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep) -> Response:
+def cancel(
+    request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep
+) -> Response:
     now = clock.now()
-    cancelled_request = requests.cancel_request(session, request_id=request_id, actor=user,
-                                                reason="cancelled on the web page", now=now)
+    cancelled_request = requests.cancel_request(
+        session, request_id=request_id, actor=user, reason="cancelled on the web page", now=now
+    )
     workflow.on_request_cancelled(session, cancelled_request, now=now)
     session.commit()
     return RedirectResponse(f"/requests?cancelled={request_id}", status_code=303)

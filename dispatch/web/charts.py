@@ -25,15 +25,24 @@ class Bar:
     width: float
 
 
-def bars(items: list[tuple[str, float | None, str]], *, scale_max: float | None = None) -> list[Bar]:
+def bars(
+    items: list[tuple[str, float | None, str]], *, scale_max: float | None = None
+) -> list[Bar]:
     """Horizontal bars for (label, value, shown text); `scale_max` fixes the scale (1.0 for rates)."""
     values = [v for _, v, _ in items if v is not None]
     top = scale_max if scale_max is not None else (max(values) if values else 0)
     result = []
     for index, (label, value, text) in enumerate(items):
         fraction = None if value is None or top <= 0 else max(0.0, min(1.0, value / top))
-        result.append(Bar(label=label, text=text, fraction=fraction, y=index * ROW_HEIGHT,
-                          width=round((fraction or 0) * BAR_WIDTH, 1)))
+        result.append(
+            Bar(
+                label=label,
+                text=text,
+                fraction=fraction,
+                y=index * ROW_HEIGHT,
+                width=round((fraction or 0) * BAR_WIDTH, 1),
+            )
+        )
     return result
 
 
@@ -52,13 +61,33 @@ def stats_charts(figures: Stats, fmt: Formatter) -> dict[str, object]:
         return f"{fmt.t('KW')} {group.key[-2:]} · {fmt.day(date.fromisoformat(group.label))}"
 
     charts = {
-        "week_rate": bars([(week_label(g), g.fill_rate, rate_text(g)) for g in figures.by_week], scale_max=1.0),
-        "week_ttf": bars([(week_label(g), g.median_minutes_to_fill, fmt.minutes(g.median_minutes_to_fill))
-                          for g in figures.by_week]),
-        "lang_rate": bars([(g.label, g.fill_rate, rate_text(g)) for g in figures.by_language], scale_max=1.0),
-        "lang_ttf": bars([(g.label, g.median_minutes_to_fill, fmt.minutes(g.median_minutes_to_fill))
-                          for g in figures.by_language]),
-        "unmet": bars([(g.label, g.unfilled_minutes / 60,
-                        f"{fmt.number(g.unfilled_minutes / 60)} h · {g.unfilled}×") for g in figures.unmet_by_language]),
+        "week_rate": bars(
+            [(week_label(g), g.fill_rate, rate_text(g)) for g in figures.by_week], scale_max=1.0
+        ),
+        "week_ttf": bars(
+            [
+                (week_label(g), g.median_minutes_to_fill, fmt.minutes(g.median_minutes_to_fill))
+                for g in figures.by_week
+            ]
+        ),
+        "lang_rate": bars(
+            [(g.label, g.fill_rate, rate_text(g)) for g in figures.by_language], scale_max=1.0
+        ),
+        "lang_ttf": bars(
+            [
+                (g.label, g.median_minutes_to_fill, fmt.minutes(g.median_minutes_to_fill))
+                for g in figures.by_language
+            ]
+        ),
+        "unmet": bars(
+            [
+                (
+                    g.label,
+                    g.unfilled_minutes / 60,
+                    f"{fmt.number(g.unfilled_minutes / 60)} h · {g.unfilled}×",
+                )
+                for g in figures.unmet_by_language
+            ]
+        ),
     }
     return {**charts, **{f"{name}_h": height(chart) for name, chart in charts.items()}}

@@ -38,54 +38,112 @@ PLAN_TIME_LIMIT_S = 5.0
 
 
 @router.get("", response_class=HTMLResponse)
-def dashboard(request: Request, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep,
-              settings: SettingsDep, days: Annotated[int, Query(ge=1, le=service.MAX_DASHBOARD_DAYS)] = 3,
-              ) -> HTMLResponse:
+def dashboard(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    days: Annotated[int, Query(ge=1, le=service.MAX_DASHBOARD_DAYS)] = 3,
+) -> HTMLResponse:
     board = service.dashboard(session, now=clock.now(), tz=settings.tz, days=days)
-    return render(request, "coordinator/dashboard.html", {"board": board, "days": days,
-                                                          "today": clock.now().astimezone(settings.tz).date()},
-                  user=user)
+    return render(
+        request,
+        "coordinator/dashboard.html",
+        {"board": board, "days": days, "today": clock.now().astimezone(settings.tz).date()},
+        user=user,
+    )
 
 
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
-def request_detail(request: Request, request_id: IdPath, session: SessionDep, user: CoordinatorPageUser,
-                   clock: ClockDep, settings: SettingsDep, assigned: int | None = None,
-                   freed: int | None = None) -> HTMLResponse:
+def request_detail(
+    request: Request,
+    request_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    assigned: int | None = None,
+    freed: int | None = None,
+) -> HTMLResponse:
     """Everything about one request: offers, the assignment, and who else could go."""
     now = clock.now()
     found = requests.get_request(session, request_id=request_id, actor=user)
     public = requests.to_public(session, found, actor=user)
     row = service.request_rows(session, [found], now=now)[0]
     ranking = None
-    if found.status in (RequestStatus.open, RequestStatus.offered, RequestStatus.unfilled,
-                        RequestStatus.assigned) and found.end > now:
+    if (
+        found.status
+        in (
+            RequestStatus.open,
+            RequestStatus.offered,
+            RequestStatus.unfilled,
+            RequestStatus.assigned,
+        )
+        and found.end > now
+    ):
         ranking = planning.candidates(session, request=found, now=now, tz=settings.tz)
         held_by = row.mediator.id if row.mediator else None
         ranking["candidates"] = [c for c in ranking["candidates"] if c["mediator_id"] != held_by]
-    return render(request, "coordinator/request_detail.html", {
-        "r": found, "public": public, "row": row, "ranking": ranking, "assigned": assigned, "freed": freed,
-        "can_override": found.status != RequestStatus.cancelled and found.start > now,
-    }, user=user)
+    return render(
+        request,
+        "coordinator/request_detail.html",
+        {
+            "r": found,
+            "public": public,
+            "row": row,
+            "ranking": ranking,
+            "assigned": assigned,
+            "freed": freed,
+            "can_override": found.status != RequestStatus.cancelled and found.start > now,
+        },
+        user=user,
+    )
 
 
 @router.post("/requests/{request_id}/assign", dependencies=[CsrfChecked])
-def assign(request_id: IdPath, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep,
-           settings: SettingsDep, mediator_id: Annotated[int, Form(ge=1, le=MAX_ID)],
-           next: Annotated[str, Form(max_length=500)] = "") -> Response:
+def assign(
+    request_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    mediator_id: Annotated[int, Form(ge=1, le=MAX_ID)],
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
     """The one-click override: this mediator gets the job, pending offers are withdrawn."""
-    workflow.assign_directly(session, request_id=request_id, mediator_id=mediator_id, actor=user,
-                             now=clock.now(), settings=settings, reason="assigned on the dashboard")
+    workflow.assign_directly(
+        session,
+        request_id=request_id,
+        mediator_id=mediator_id,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+        reason="assigned on the dashboard",
+    )
     session.commit()
-    return RedirectResponse(safe_next(next, f"/dashboard/requests/{request_id}?assigned={mediator_id}"),
-                            status_code=303)
+    return RedirectResponse(
+        safe_next(next, f"/dashboard/requests/{request_id}?assigned={mediator_id}"), status_code=303
+    )
 
 
 @router.post("/assignments/{assignment_id}/cancel", dependencies=[CsrfChecked])
-def free_assignment(assignment_id: IdPath, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep,
-                    settings: SettingsDep) -> Response:
+def free_assignment(
+    assignment_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Response:
     """The mediator dropped out: the request is offered again at once."""
-    freed = workflow.cancel_assignment(session, assignment_id=assignment_id, actor=user, now=clock.now(),
-                                       settings=settings, reason="cancelled on the dashboard")
+    freed = workflow.cancel_assignment(
+        session,
+        assignment_id=assignment_id,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+        reason="cancelled on the dashboard",
+    )
     session.commit()
     return RedirectResponse(f"/dashboard/requests/{freed.id}?freed=1", status_code=303)
 
@@ -110,15 +168,32 @@ def pool(
         except ValueError as exc:
             raise InvalidInput(str(exc), field="language") from exc
     items, total = mediators.list_mediators(
-        session, language=tag, active=True, paused={"all": None, "available": False, "paused": True}[state],
-        search=q.strip() or None, limit=500,
+        session,
+        language=tag,
+        active=True,
+        paused={"all": None, "available": False, "paused": True}[state],
+        search=q.strip() or None,
+        limit=500,
     )
     lang = page_lang(request)
-    languages = sorted(config_data.languages().values(), key=lambda l: (l.de if lang == "de" else l.en).casefold())
-    return render(request, "coordinator/pool.html", {
-        "items": items, "total": total, "q": q, "language": tag or "", "state": state, "languages": languages,
-        "weekdays": WEEKDAY_NAMES, "changed": changed,
-    }, user=user)
+    languages = sorted(
+        config_data.languages().values(), key=lambda l: (l.de if lang == "de" else l.en).casefold()
+    )
+    return render(
+        request,
+        "coordinator/pool.html",
+        {
+            "items": items,
+            "total": total,
+            "q": q,
+            "language": tag or "",
+            "state": state,
+            "languages": languages,
+            "weekdays": WEEKDAY_NAMES,
+            "changed": changed,
+        },
+        user=user,
+    )
 
 
 def _slot_rows(availability: list[WeeklySlot]) -> list[dict[str, str]]:
@@ -126,125 +201,233 @@ def _slot_rows(availability: list[WeeklySlot]) -> list[dict[str, str]]:
     return rows + [{"weekday": "0", "start": "", "end": ""} for _ in range(EMPTY_SLOT_ROWS)]
 
 
-def _mediator_page(request: Request, session: SessionDep, user: CoordinatorPageUser, mediator_id: int,
-                   rows: list[dict[str, str]] | None = None, errors: dict[int, str] | None = None,
-                   saved: bool = False, status_code: int = 200) -> HTMLResponse:
+def _mediator_page(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    mediator_id: int,
+    rows: list[dict[str, str]] | None = None,
+    errors: dict[int, str] | None = None,
+    saved: bool = False,
+    status_code: int = 200,
+) -> HTMLResponse:
     mediator = mediators.get_mediator(session, mediator_id=mediator_id)
     if mediator.erased_at is not None:
         raise NotFound(f"There is no mediator with id {mediator_id}.")
     public = mediators.public(session, mediator)
-    return render(request, "coordinator/mediator.html", {
-        "m": public, "rows": rows if rows is not None else _slot_rows(public.availability),
-        "errors": errors or {}, "saved": saved,
-    }, status_code=status_code, user=user)
+    return render(
+        request,
+        "coordinator/mediator.html",
+        {
+            "m": public,
+            "rows": rows if rows is not None else _slot_rows(public.availability),
+            "errors": errors or {},
+            "saved": saved,
+        },
+        status_code=status_code,
+        user=user,
+    )
 
 
 @router.get("/pool/{mediator_id}", response_class=HTMLResponse)
-def mediator_page(request: Request, mediator_id: IdPath, session: SessionDep, user: CoordinatorPageUser,
-                  saved: bool = False) -> HTMLResponse:
+def mediator_page(
+    request: Request,
+    mediator_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    saved: bool = False,
+) -> HTMLResponse:
     return _mediator_page(request, session, user, mediator_id, saved=saved)
 
 
-def parse_slots(form: dict[str, str]) -> tuple[list[dict[str, str]], list[WeeklySlot], dict[int, str]]:
+def parse_slots(
+    form: dict[str, str],
+) -> tuple[list[dict[str, str]], list[WeeklySlot], dict[int, str]]:
     """Availability rows from the form; a row without times is left out (that removes a slot)."""
     rows, slots, errors = [], [], {}
     for index in range(MAX_SLOT_ROWS):
         if f"weekday-{index}" not in form:
             break
-        row = {name: form.get(f"{name}-{index}", "").strip() for name in ("weekday", "start", "end")}
+        row = {
+            name: form.get(f"{name}-{index}", "").strip() for name in ("weekday", "start", "end")
+        }
         rows.append(row)
         if not row["start"] and not row["end"]:
             continue
         try:
             weekday: int | str = int(row["weekday"]) if row["weekday"].isdigit() else row["weekday"]
-            slots.append(WeeklySlot.model_validate({"weekday": weekday, "start": row["start"],
-                                                    "end": row["end"]}))
+            slots.append(
+                WeeklySlot.model_validate(
+                    {"weekday": weekday, "start": row["start"], "end": row["end"]}
+                )
+            )
         except ValidationError as exc:
             errors[len(rows) - 1] = friendly_message(exc.errors()[0])
     return rows, slots, errors
 
 
 @router.post("/pool/{mediator_id}/availability", dependencies=[CsrfChecked])
-async def save_availability(request: Request, mediator_id: IdPath, session: SessionDep,
-                            user: CoordinatorPageUser, clock: ClockDep) -> Response:
+async def save_availability(
+    request: Request,
+    mediator_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+) -> Response:
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     rows, slots, errors = parse_slots(form)
     if errors:
-        return _mediator_page(request, session, user, mediator_id, rows=rows, errors=errors, status_code=422)
-    mediators.update_mediator(session, mediator_id=mediator_id, data=MediatorUpdate(availability=slots),
-                              actor=user, now=clock.now())
+        return _mediator_page(
+            request, session, user, mediator_id, rows=rows, errors=errors, status_code=422
+        )
+    mediators.update_mediator(
+        session,
+        mediator_id=mediator_id,
+        data=MediatorUpdate(availability=slots),
+        actor=user,
+        now=clock.now(),
+    )
     session.commit()
     return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=true", status_code=303)
 
 
 @router.post("/pool/{mediator_id}/pause", dependencies=[CsrfChecked])
-def pause_mediator(mediator_id: IdPath, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep,
-                   paused: Annotated[Literal["true", "false"], Form()],
-                   next: Annotated[str, Form(max_length=500)] = "") -> Response:
+def pause_mediator(
+    mediator_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    paused: Annotated[Literal["true", "false"], Form()],
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
     """Pause (no offers until resumed) or resume a mediator."""
-    mediators.update_mediator(session, mediator_id=mediator_id, data=MediatorUpdate(paused=paused == "true"),
-                              actor=user, now=clock.now())
+    mediators.update_mediator(
+        session,
+        mediator_id=mediator_id,
+        data=MediatorUpdate(paused=paused == "true"),
+        actor=user,
+        now=clock.now(),
+    )
     session.commit()
-    return RedirectResponse(safe_next(next, f"/dashboard/pool?changed={mediator_id}"), status_code=303)
+    return RedirectResponse(
+        safe_next(next, f"/dashboard/pool?changed={mediator_id}"), status_code=303
+    )
 
 
 # --- the optimiser ------------------------------------------------------------------------
 
 
 @router.get("/plan", response_class=HTMLResponse)
-def plan(request: Request, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep, settings: SettingsDep,
-         start: Annotated[date | None, Query(alias="from")] = None,
-         days: Annotated[int, Query(ge=1, le=planning.MAX_PERIOD.days)] = 7) -> HTMLResponse:
+def plan(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    days: Annotated[int, Query(ge=1, le=planning.MAX_PERIOD.days)] = 7,
+) -> HTMLResponse:
     """A proposal for the open requests of a period; nothing is written until the coordinator assigns."""
     today = clock.now().astimezone(settings.tz).date()
     result, empty = None, False
     if start is not None:
         begin = datetime.combine(start, time(0), tzinfo=settings.tz)
         try:
-            result = planning.plan_period(session, start=begin, end=begin + timedelta(days=days), tz=settings.tz,
-                                          time_limit_s=PLAN_TIME_LIMIT_S)
+            result = planning.plan_period(
+                session,
+                start=begin,
+                end=begin + timedelta(days=days),
+                tz=settings.tz,
+                time_limit_s=PLAN_TIME_LIMIT_S,
+            )
         except NotFound:
             empty = True
         if result is not None:
             ids = [a["request_id"] for a in result["assignments"]] + result["unassigned"]
-            result["rows"] = {row.request.id: row for row in service.request_rows(
-                session, service.requests_by_ids(session, ids), now=clock.now())}
-    return render(request, "coordinator/plan.html", {
-        "start": start or today + timedelta(days=1), "days": days, "result": result, "empty": empty,
-        "ran": start is not None,
-    }, user=user)
+            result["rows"] = {
+                row.request.id: row
+                for row in service.request_rows(
+                    session, service.requests_by_ids(session, ids), now=clock.now()
+                )
+            }
+    return render(
+        request,
+        "coordinator/plan.html",
+        {
+            "start": start or today + timedelta(days=1),
+            "days": days,
+            "result": result,
+            "empty": empty,
+            "ran": start is not None,
+        },
+        user=user,
+    )
 
 
 # --- statistics, export, messages ---------------------------------------------------------
 
 
 @router.get("/stats", response_class=HTMLResponse)
-def statistics(request: Request, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep,
-               settings: SettingsDep, start: Annotated[date | None, Query(alias="from")] = None,
-               end: Annotated[date | None, Query(alias="to")] = None) -> HTMLResponse:
+def statistics(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+) -> HTMLResponse:
     span = stats.period(start, end, today=clock.now().astimezone(settings.tz).date())
     figures = stats.compute(session, span=span, tz=settings.tz, lang=page_lang(request))
-    return render(request, "coordinator/stats.html", {
-        "s": figures, "span": span, **charts.stats_charts(figures, formatter(request)),
-    }, user=user)
+    return render(
+        request,
+        "coordinator/stats.html",
+        {
+            "s": figures,
+            "span": span,
+            **charts.stats_charts(figures, formatter(request)),
+        },
+        user=user,
+    )
 
 
 @router.get("/export/assignments.csv")
-def export(session: SessionDep, _user: CoordinatorPageUser, clock: ClockDep, settings: SettingsDep,
-           start: Annotated[date | None, Query(alias="from")] = None,
-           end: Annotated[date | None, Query(alias="to")] = None) -> Response:
+def export(
+    session: SessionDep,
+    _user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+) -> Response:
     span = stats.period(start, end, today=clock.now().astimezone(settings.tz).date())
     return csv_response(stats.assignments_csv(session, span=span, tz=settings.tz), span=span)
 
 
 @router.get("/messages", response_class=HTMLResponse)
-def messages(request: Request, session: SessionDep, user: CoordinatorPageUser,
-             page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-             status: Annotated[str, Query(max_length=12)] = "") -> HTMLResponse:
+def messages(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    status: Annotated[str, Query(max_length=12)] = "",
+) -> HTMLResponse:
     """The outbox, newest first: what was sent to whom and whether it arrived."""
-    rows, total = service.message_log(session, status=status or None, limit=MESSAGES_PER_PAGE,
-                                      offset=(page - 1) * MESSAGES_PER_PAGE)
-    return render(request, "coordinator/messages.html", {
-        "rows": rows, "total": total, "page": page, "status": status,
-        "pages": max(1, (total + MESSAGES_PER_PAGE - 1) // MESSAGES_PER_PAGE),
-    }, user=user)
+    rows, total = service.message_log(
+        session,
+        status=status or None,
+        limit=MESSAGES_PER_PAGE,
+        offset=(page - 1) * MESSAGES_PER_PAGE,
+    )
+    return render(
+        request,
+        "coordinator/messages.html",
+        {
+            "rows": rows,
+            "total": total,
+            "page": page,
+            "status": status,
+            "pages": max(1, (total + MESSAGES_PER_PAGE - 1) // MESSAGES_PER_PAGE),
+        },
+        user=user,
+    )

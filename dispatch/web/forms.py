@@ -28,16 +28,42 @@ ADDRESS = "address"
 GENDER_CHOICES = ("", "f:preferred", "f:required", "m:preferred", "m:required")
 
 FIELDS = (
-    "language", "date", "time", "duration", "mode", "place", "address", "lat", "lon", "qualification",
-    "gender", "client_ref", "contact_name", "contact_phone", "notes", "broadcast",
+    "language",
+    "date",
+    "time",
+    "duration",
+    "mode",
+    "place",
+    "address",
+    "lat",
+    "lon",
+    "qualification",
+    "gender",
+    "client_ref",
+    "contact_name",
+    "contact_phone",
+    "notes",
+    "broadcast",
 )
 
 #: Where an error of an API field is shown in the form.
 API_TO_FORM = {
-    "language": "language", "start": "date", "end": "duration", "mode": "mode", "place_id": "place",
-    "address": "address", "qualification": "qualification", "gender": "gender", "client_ref": "client_ref",
-    "notes": "notes", "contact_name": "contact_name", "contact_phone": "contact_phone",
-    "organisation_id": "form", "priority": "form", "broadcast": "broadcast", "min_level": "language",
+    "language": "language",
+    "start": "date",
+    "end": "duration",
+    "mode": "mode",
+    "place_id": "place",
+    "address": "address",
+    "qualification": "qualification",
+    "gender": "gender",
+    "client_ref": "client_ref",
+    "notes": "notes",
+    "contact_name": "contact_name",
+    "contact_phone": "contact_phone",
+    "organisation_id": "form",
+    "priority": "form",
+    "broadcast": "broadcast",
+    "min_level": "language",
 }
 
 #: German messages (translated on the page) for the errors people make most.
@@ -71,8 +97,14 @@ class RequestForm:
 
     @classmethod
     def blank(cls, *, today: date) -> RequestForm:
-        return cls(values={"date": (today + timedelta(days=1)).isoformat(), "time": "09:00",
-                           "duration": str(DEFAULT_DURATION), "mode": Mode.in_person.value})
+        return cls(
+            values={
+                "date": (today + timedelta(days=1)).isoformat(),
+                "time": "09:00",
+                "duration": str(DEFAULT_DURATION),
+                "mode": Mode.in_person.value,
+            }
+        )
 
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, message)
@@ -107,10 +139,16 @@ def _float(value: str) -> float | None:
         return None
 
 
-def parse_request_form(raw: dict[str, str], *, tz: ZoneInfo) -> tuple[RequestForm, RequestCreate | None]:
+def parse_request_form(
+    raw: dict[str, str], *, tz: ZoneInfo
+) -> tuple[RequestForm, RequestCreate | None]:
     """Check the form; the API body when everything is right, else the errors beside the fields."""
-    form = RequestForm(values={name: raw.get(name, "").strip() if name != "notes" else raw.get(name, "")
-                               for name in FIELDS})
+    form = RequestForm(
+        values={
+            name: raw.get(name, "").strip() if name != "notes" else raw.get(name, "")
+            for name in FIELDS
+        }
+    )
     v = form.values
     body: dict[str, Any] = {}
 
@@ -125,7 +163,9 @@ def parse_request_form(raw: dict[str, str], *, tz: ZoneInfo) -> tuple[RequestFor
     except ValueError:
         form.error("date", MESSAGES["date"])
     try:
-        start_time = time.fromisoformat(v["time"]) if re.fullmatch(r"\d{1,2}:\d{2}", v["time"]) else None
+        start_time = (
+            time.fromisoformat(v["time"]) if re.fullmatch(r"\d{1,2}:\d{2}", v["time"]) else None
+        )
     except ValueError:
         start_time = None
     if start_time is None:
@@ -178,9 +218,15 @@ def parse_request_form(raw: dict[str, str], *, tz: ZoneInfo) -> tuple[RequestFor
             location = tuple(error.get("loc", ()))
             if location[:1] == ("end",) and "start" not in body:
                 continue  # the date or time is wrong, not the duration
-            name = API_TO_FORM.get(str(location[0]), "form") if location else _model_error_field(error)
+            name = (
+                API_TO_FORM.get(str(location[0]), "form") if location else _model_error_field(error)
+            )
             if location[:1] == ("location",):
-                name = str(location[1]) if len(location) > 1 and location[1] in ("lat", "lon") else "lat"
+                name = (
+                    str(location[1])
+                    if len(location) > 1 and location[1] in ("lat", "lon")
+                    else "lat"
+                )
             form.error(name, MESSAGES.get(name, friendly_message(error)))
         return form, None
     return form, (None if form.errors else data)

@@ -33,11 +33,26 @@ class LinkInvalid(SprachpoolError):
     code = "link_invalid"
 
 
-def _issue(session: Session, *, purpose: LinkPurpose, now: datetime, lifetime: timedelta,
-           user_id: int | None = None, mediator_id: int | None = None) -> str:
+def _issue(
+    session: Session,
+    *,
+    purpose: LinkPurpose,
+    now: datetime,
+    lifetime: timedelta,
+    user_id: int | None = None,
+    mediator_id: int | None = None,
+) -> str:
     token = secrets.token_urlsafe(32)
-    session.add(AccessLink(purpose=purpose, token_hash=hash_token(token), user_id=user_id,
-                           mediator_id=mediator_id, created_at=now, expires_at=now + lifetime))
+    session.add(
+        AccessLink(
+            purpose=purpose,
+            token_hash=hash_token(token),
+            user_id=user_id,
+            mediator_id=mediator_id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
     session.flush()
     return token
 
@@ -46,7 +61,9 @@ def _find(session: Session, *, purpose: LinkPurpose, token: str, now: datetime) 
     if not token or len(token) > 100:
         raise LinkInvalid("This link is not valid.")
     link = session.exec(
-        select(AccessLink).where(AccessLink.token_hash == hash_token(token), AccessLink.purpose == purpose)
+        select(AccessLink).where(
+            AccessLink.token_hash == hash_token(token), AccessLink.purpose == purpose
+        )
     ).first()
     if link is None:
         raise LinkInvalid("This link is not valid.")
@@ -59,9 +76,22 @@ def _find(session: Session, *, purpose: LinkPurpose, token: str, now: datetime) 
 
 def issue_sign_in_link(session: Session, *, user: User, now: datetime) -> str:
     """A one-time sign-in link (URL path) for a user who has no password yet or forgot it."""
-    token = _issue(session, purpose=LinkPurpose.sign_in, now=now, lifetime=SIGN_IN_LINK_LIFETIME, user_id=user.id)
-    audit.record(session, at=now, actor_kind="system", actor_id=None, action="sign_in_link.issue",
-                 entity="user", entity_id=user.id)
+    token = _issue(
+        session,
+        purpose=LinkPurpose.sign_in,
+        now=now,
+        lifetime=SIGN_IN_LINK_LIFETIME,
+        user_id=user.id,
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="sign_in_link.issue",
+        entity="user",
+        entity_id=user.id,
+    )
     return SIGN_IN_PATH + token
 
 
@@ -73,13 +103,22 @@ def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> User:
     """
     link = _find(session, purpose=LinkPurpose.sign_in, token=token, now=now)
     claimed = session.exec(  # type: ignore[call-overload]
-        update(AccessLink).where(col(AccessLink.id) == link.id, col(AccessLink.used_at).is_(None)).values(used_at=now)
+        update(AccessLink)
+        .where(col(AccessLink.id) == link.id, col(AccessLink.used_at).is_(None))
+        .values(used_at=now)
     )
     user = session.get(User, link.user_id)
     if claimed.rowcount != 1 or user is None or not user.active:
         raise LinkInvalid("This link has been used already.")
-    audit.record(session, at=now, actor_kind="user", actor_id=user.id, action="sign_in_link.use",
-                 entity="user", entity_id=user.id)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=user.id,
+        action="sign_in_link.use",
+        entity="user",
+        entity_id=user.id,
+    )
     return user
 
 
@@ -92,8 +131,13 @@ def issue_mediator_link(session: Session, *, mediator_id: int, now: datetime) ->
     """
     if session.get(Mediator, mediator_id) is None:
         raise NotFound(f"There is no mediator with id {mediator_id}.")
-    return MEDIATOR_PATH + _issue(session, purpose=LinkPurpose.mediator_page, now=now,
-                                  lifetime=MEDIATOR_LINK_LIFETIME, mediator_id=mediator_id)
+    return MEDIATOR_PATH + _issue(
+        session,
+        purpose=LinkPurpose.mediator_page,
+        now=now,
+        lifetime=MEDIATOR_LINK_LIFETIME,
+        mediator_id=mediator_id,
+    )
 
 
 def mediator_for_link(session: Session, *, token: str, now: datetime) -> Mediator:

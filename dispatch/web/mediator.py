@@ -22,21 +22,38 @@ router = APIRouter(prefix="/m", include_in_schema=False)
 
 
 @router.get("/{token}", response_class=HTMLResponse)
-def personal_page(request: Request, token: str, session: SessionDep, clock: ClockDep,
-                  done: Literal["paused", "resumed"] | None = None) -> HTMLResponse:
+def personal_page(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    clock: ClockDep,
+    done: Literal["paused", "resumed"] | None = None,
+) -> HTMLResponse:
     now = clock.now()
     mediator = links.mediator_for_link(session, token=token, now=now)
-    return render(request, "mediator/page.html", {
-        "mediator": mediator, "jobs": service.upcoming_jobs(session, mediator_id=mediator.id, now=now),  # type: ignore[arg-type]
-        "token": token, "done": done,
-    }, lang="en" if mediator.message_locale == "en" else "de")
+    return render(
+        request,
+        "mediator/page.html",
+        {
+            "mediator": mediator,
+            "jobs": service.upcoming_jobs(session, mediator_id=mediator.id, now=now),  # type: ignore[arg-type]
+            "token": token,
+            "done": done,
+        },
+        lang="en" if mediator.message_locale == "en" else "de",
+    )
 
 
 def _set_paused(token: str, session: SessionDep, clock: ClockDep, *, paused: bool) -> Response:
     now = clock.now()
     mediator = links.mediator_for_link(session, token=token, now=now)
-    mediators.update_mediator(session, mediator_id=mediator.id, data=MediatorUpdate(paused=paused),  # type: ignore[arg-type]
-                              actor=None, now=now)
+    mediators.update_mediator(
+        session,
+        mediator_id=mediator.id,
+        data=MediatorUpdate(paused=paused),  # type: ignore[arg-type]
+        actor=None,
+        now=now,
+    )
     session.commit()
     return RedirectResponse(f"/m/{token}?done={'paused' if paused else 'resumed'}", status_code=303)
 

@@ -57,7 +57,9 @@ class AccessLink(SQLModel, table=True):
     purpose: LinkPurpose = Field(sa_type=sa.String(20))
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     user_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="CASCADE")
-    mediator_id: int | None = Field(default=None, foreign_key="mediator.id", index=True, ondelete="CASCADE")
+    mediator_id: int | None = Field(
+        default=None, foreign_key="mediator.id", index=True, ondelete="CASCADE"
+    )
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -29,9 +29,15 @@ def is_page(request: Request) -> bool:
     return not request.url.path.startswith(NOT_PAGES)
 
 
-def _error_page(request: Request, status_code: int, kind: str, message: str | None = None) -> Response:
-    return render(request, "error.html", {"kind": kind, "status_code": status_code, "message": message},
-                  status_code=status_code)
+def _error_page(
+    request: Request, status_code: int, kind: str, message: str | None = None
+) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"kind": kind, "status_code": status_code, "message": message},
+        status_code=status_code,
+    )
 
 
 def install(app: FastAPI) -> None:

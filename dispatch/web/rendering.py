@@ -28,7 +28,10 @@ templates = Jinja2Templates(directory=HERE / "templates")
 LANG_COOKIE = "sp_lang"
 LANGS = ("de", "en")
 
-WEEKDAYS = {"de": ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"], "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}
+WEEKDAYS = {
+    "de": ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"],
+    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
+}
 WEEKDAYS_LONG = {
     "de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
@@ -62,13 +65,19 @@ class Formatter:
     def day(self, moment: datetime | date) -> str:
         value = self.local(moment).date() if isinstance(moment, datetime) else moment
         weekday = WEEKDAYS[self.lang][value.weekday()]
-        return f"{weekday} {value.day:02d}.{value.month:02d}." if self.lang == "de" else \
-            f"{weekday} {value.day} {value.strftime('%b')}"
+        return (
+            f"{weekday} {value.day:02d}.{value.month:02d}."
+            if self.lang == "de"
+            else f"{weekday} {value.day} {value.strftime('%b')}"
+        )
 
     def day_long(self, value: date) -> str:
         weekday = WEEKDAYS_LONG[self.lang][value.weekday()]
-        return f"{weekday}, {value.day}.{value.month}.{value.year}" if self.lang == "de" else \
-            f"{weekday}, {value.day} {value.strftime('%B %Y')}"
+        return (
+            f"{weekday}, {value.day}.{value.month}.{value.year}"
+            if self.lang == "de"
+            else f"{weekday}, {value.day} {value.strftime('%B %Y')}"
+        )
 
     def time(self, moment: datetime) -> str:
         return self.local(moment).strftime("%H:%M")
@@ -170,8 +179,14 @@ def render(
     settings = get_settings(request)
     new_visitor = getattr(request.state, "new_visitor", None)
     if new_visitor:
-        response.set_cookie(VISITOR_COOKIE, new_visitor, httponly=True, samesite="lax",
-                            secure=secure_cookies(settings), path="/")
+        response.set_cookie(
+            VISITOR_COOKIE,
+            new_visitor,
+            httponly=True,
+            samesite="lax",
+            secure=secure_cookies(settings),
+            path="/",
+        )
     apply_page_headers(response)
     return response
 

@@ -24,7 +24,12 @@ from dispatch.users.models import Organisation
 AT_RISK_WITHIN = timedelta(hours=4)
 #: How many days the dashboard shows at most.
 MAX_DASHBOARD_DAYS = 14
-LIVE_STATUSES = (RequestStatus.open, RequestStatus.offered, RequestStatus.assigned, RequestStatus.unfilled)
+LIVE_STATUSES = (
+    RequestStatus.open,
+    RequestStatus.offered,
+    RequestStatus.assigned,
+    RequestStatus.unfilled,
+)
 
 
 @dataclass
@@ -74,12 +79,21 @@ def request_rows(session: Session, requests: list[Request], *, now: datetime) ->
         return rows
     by_id = {row.request.id: row for row in rows}
     place_ids = {r.place_id for r in requests if r.place_id}
-    places = {p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(place_ids)))} if place_ids else {}
-    organisations = dict(session.exec(
-        select(Organisation.id, Organisation.name).where(col(Organisation.id).in_({r.organisation_id for r in requests}))
-    ).all())
+    places = (
+        {p.id: p for p in session.exec(select(Place).where(col(Place.id).in_(place_ids)))}
+        if place_ids
+        else {}
+    )
+    organisations = dict(
+        session.exec(
+            select(Organisation.id, Organisation.name).where(
+                col(Organisation.id).in_({r.organisation_id for r in requests})
+            )
+        ).all()
+    )
     for request_id, status, count in session.exec(
-        select(Offer.request_id, Offer.status, func.count()).where(col(Offer.request_id).in_(ids))
+        select(Offer.request_id, Offer.status, func.count())
+        .where(col(Offer.request_id).in_(ids))
         .group_by(col(Offer.request_id), col(Offer.status))
     ):
         row = by_id[request_id]
@@ -89,7 +103,8 @@ def request_rows(session: Session, requests: list[Request], *, now: datetime) ->
         elif status == OfferStatus.pending:
             row.offers_pending += count
     for assignment, mediator in session.exec(
-        select(Assignment, Mediator).join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
+        select(Assignment, Mediator)
+        .join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
         .where(col(Assignment.request_id).in_(ids), col(Assignment.cancelled_at).is_(None))
     ):
         row = by_id[assignment.request_id]
@@ -127,12 +142,17 @@ def dashboard(session: Session, *, now: datetime, tz: ZoneInfo, days: int) -> Da
     days = max(1, min(days, MAX_DASHBOARD_DAYS))
     today = now.astimezone(tz).date()
     start, end = _local_midnight(today, tz), _local_midnight(today + timedelta(days=days), tz)
-    requests = list(session.exec(
-        select(Request).where(col(Request.start) >= start, col(Request.start) < end)
-        .order_by(col(Request.start), col(Request.id))
-    ))
+    requests = list(
+        session.exec(
+            select(Request)
+            .where(col(Request.start) >= start, col(Request.start) < end)
+            .order_by(col(Request.start), col(Request.id))
+        )
+    )
     rows = request_rows(session, requests, now=now)
-    columns = {today + timedelta(days=i): DayColumn(day=today + timedelta(days=i)) for i in range(days)}
+    columns = {
+        today + timedelta(days=i): DayColumn(day=today + timedelta(days=i)) for i in range(days)
+    }
     counts: dict[str, int] = defaultdict(int)
     for row in rows:
         columns[row.request.start.astimezone(tz).date()].rows.append(row)
@@ -148,27 +168,43 @@ def dashboard(session: Session, *, now: datetime, tz: ZoneInfo, days: int) -> Da
 
 def upcoming_jobs(session: Session, *, mediator_id: int, now: datetime) -> list[RequestRow]:
     """A mediator's jobs that have not ended yet, soonest first."""
-    requests = list(session.exec(
-        select(Request).join(Assignment, col(Assignment.request_id) == col(Request.id))
-        .where(col(Assignment.mediator_id) == mediator_id, col(Assignment.cancelled_at).is_(None),
-               col(Request.status) == RequestStatus.assigned, col(Request.end) > now)
-        .order_by(col(Request.start))
-    ))
+    requests = list(
+        session.exec(
+            select(Request)
+            .join(Assignment, col(Assignment.request_id) == col(Request.id))
+            .where(
+                col(Assignment.mediator_id) == mediator_id,
+                col(Assignment.cancelled_at).is_(None),
+                col(Request.status) == RequestStatus.assigned,
+                col(Request.end) > now,
+            )
+            .order_by(col(Request.start))
+        )
+    )
     return request_rows(session, requests, now=now)
 
 
 def requests_by_ids(session: Session, ids: list[int]) -> list[Request]:
     if not ids:
         return []
-    return list(session.exec(select(Request).where(col(Request.id).in_(ids)).order_by(col(Request.start))))
+    return list(
+        session.exec(select(Request).where(col(Request.id).in_(ids)).order_by(col(Request.start)))
+    )
 
 
-def message_log(session: Session, *, status: str | None, limit: int, offset: int) -> tuple[list[Message], int]:
+def message_log(
+    session: Session, *, status: str | None, limit: int, offset: int
+) -> tuple[list[Message], int]:
     """Messages newest first, optionally of one delivery status."""
     query = select(Message)
     if status:
         query = query.where(Message.status == status)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = list(session.exec(query.order_by(col(Message.created_at).desc(), col(Message.id).desc())
-                             .limit(limit).offset(offset)))
+    rows = list(
+        session.exec(
+            query.order_by(col(Message.created_at).desc(), col(Message.id).desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
     return rows, total

@@ -43,8 +43,12 @@ def run_due(engine: Engine, *, clock: Clock, settings: Settings, limit: int = 10
         deadline_id: int | None = None
         try:
             with unit_of_work(engine, immediate=True) as session:
-                query = (select(Deadline).where(col(Deadline.done_at).is_(None), col(Deadline.due_at) <= now)
-                         .order_by(col(Deadline.due_at), col(Deadline.id)).limit(1))
+                query = (
+                    select(Deadline)
+                    .where(col(Deadline.done_at).is_(None), col(Deadline.due_at) <= now)
+                    .order_by(col(Deadline.due_at), col(Deadline.id))
+                    .limit(1)
+                )
                 if engine.dialect.name == "postgresql":
                     query = query.with_for_update(skip_locked=True)
                 deadline = session.exec(query).first()
@@ -61,8 +65,11 @@ def run_due(engine: Engine, *, clock: Clock, settings: Settings, limit: int = 10
                 return fired
             # The step rolled back as a whole; push the row back so the others go first.
             with unit_of_work(engine, immediate=True) as session:
-                session.execute(sa.update(Deadline).where(col(Deadline.id) == deadline_id)
-                                .values(due_at=now + RETRY_AFTER, outcome=f"failed: {exc}"[:200]))
+                session.execute(
+                    sa.update(Deadline)
+                    .where(col(Deadline.id) == deadline_id)
+                    .values(due_at=now + RETRY_AFTER, outcome=f"failed: {exc}"[:200])
+                )
         fired += 1
     return fired
 
@@ -77,7 +84,9 @@ def fire(session: Session, deadline: Deadline, *, now: datetime, settings: Setti
     request = session.get(Request, assignment.request_id)
     assert request is not None
     if deadline.kind == DeadlineKind.reminder:
-        return _remind(session, assignment, request, hours=deadline.sequence, now=now, settings=settings)
+        return _remind(
+            session, assignment, request, hours=deadline.sequence, now=now, settings=settings
+        )
     if deadline.kind == DeadlineKind.reconfirm_check:
         return _check_reconfirmed(session, assignment, request, now=now, settings=settings)
     if deadline.kind == DeadlineKind.after_job:
@@ -85,28 +94,54 @@ def fire(session: Session, deadline: Deadline, *, now: datetime, settings: Setti
     return f"no-op: unknown kind {deadline.kind}"
 
 
-def _wave_expired(session: Session, deadline: Deadline, *, now: datetime, settings: Settings) -> str:
+def _wave_expired(
+    session: Session, deadline: Deadline, *, now: datetime, settings: Settings
+) -> str:
     request = service._lock_request(session, deadline.subject_id)
     expired = session.execute(
         sa.update(Offer)
-        .where(col(Offer.request_id) == request.id, col(Offer.status) == OfferStatus.pending,
-               col(Offer.expires_at) <= now)
+        .where(
+            col(Offer.request_id) == request.id,
+            col(Offer.status) == OfferStatus.pending,
+            col(Offer.expires_at) <= now,
+        )
         .values(status=OfferStatus.expired)
     ).rowcount
     outcome = service._escalate_if_wave_over(session, request, now=now, settings=settings)
     return f"{expired} expired; {outcome}"
 
 
-def _new_link(session: Session, offer_id: int, purpose: str, *, now: datetime, expires_at: datetime,
-              settings: Settings) -> str:
+def _new_link(
+    session: Session,
+    offer_id: int,
+    purpose: str,
+    *,
+    now: datetime,
+    expires_at: datetime,
+    settings: Settings,
+) -> str:
     token = service.new_link_token()
-    session.add(OfferLink(offer_id=offer_id, token_hash=hash_token(token), purpose=purpose, created_at=now,
-                          expires_at=expires_at))
+    session.add(
+        OfferLink(
+            offer_id=offer_id,
+            token_hash=hash_token(token),
+            purpose=purpose,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
     return service.link_url(settings, token)
 
 
-def _remind(session: Session, assignment: Assignment, request: Request, *, hours: int, now: datetime,
-            settings: Settings) -> str:
+def _remind(
+    session: Session,
+    assignment: Assignment,
+    request: Request,
+    *,
+    hours: int,
+    now: datetime,
+    settings: Settings,
+) -> str:
     if request.status != RequestStatus.assigned or now >= request.start:
         return f"no-op: request {request.status}"
     mediator = session.get(Mediator, assignment.mediator_id)
@@ -115,34 +150,70 @@ def _remind(session: Session, assignment: Assignment, request: Request, *, hours
         return "no-op: no mediator"
     policy = service.policy_for(session, request)
     fields = service._job_fields(session, request)
-    link = _new_link(session, offer.id, f"reminder{hours}", now=now,  # type: ignore[arg-type]
-                     expires_at=request.end + service.REPORT_WINDOW, settings=settings)
+    link = _new_link(
+        session,
+        offer.id,
+        f"reminder{hours}",
+        now=now,  # type: ignore[arg-type]
+        expires_at=request.end + service.REPORT_WINDOW,
+        settings=settings,
+    )
     if hours > policy.reconfirm_deadline_hours:
         # The day-before reminder asks for a one-tap reconfirmation (or JA <code>).
         service._message_mediator(
-            session, mediator, kind="reminder_24h", key=f"reminder:{assignment.id}:{hours}", now=now,
-            request=request, offer=offer,
+            session,
+            mediator,
+            kind="reminder_24h",
+            key=f"reminder:{assignment.id}:{hours}",
+            now=now,
+            request=request,
+            offer=offer,
             sms={**fields, "link": link, "code": offer.short_code},
-            email={**fields, "link": link, "code": offer.short_code, "recipient_name": mediator.name,
-                   "address": request.address},
+            email={
+                **fields,
+                "link": link,
+                "code": offer.short_code,
+                "recipient_name": mediator.name,
+                "address": request.address,
+            },
         )
     else:
         service._message_mediator(
-            session, mediator, kind="reminder_2h", key=f"reminder:{assignment.id}:{hours}", now=now,
-            request=request, offer=offer,
-            sms={"language": fields["language"], "start": request.start, "mode": fields["mode"],
-                 "place": fields["place"]},
-            email={"language": fields["language"], "start": request.start, "mode": fields["mode"],
-                   "place": fields["place"], "link": link, "recipient_name": mediator.name,
-                   "address": request.address},
+            session,
+            mediator,
+            kind="reminder_2h",
+            key=f"reminder:{assignment.id}:{hours}",
+            now=now,
+            request=request,
+            offer=offer,
+            sms={
+                "language": fields["language"],
+                "start": request.start,
+                "mode": fields["mode"],
+                "place": fields["place"],
+            },
+            email={
+                "language": fields["language"],
+                "start": request.start,
+                "mode": fields["mode"],
+                "place": fields["place"],
+                "link": link,
+                "recipient_name": mediator.name,
+                "address": request.address,
+            },
         )
     return f"reminder {hours}h sent"
 
 
-def _check_reconfirmed(session: Session, assignment: Assignment, request: Request, *, now: datetime,
-                       settings: Settings) -> str:
+def _check_reconfirmed(
+    session: Session, assignment: Assignment, request: Request, *, now: datetime, settings: Settings
+) -> str:
     if request.status != RequestStatus.assigned or assignment.reconfirmed_at is not None:
-        return "no-op: reconfirmed" if assignment.reconfirmed_at else f"no-op: request {request.status}"
+        return (
+            "no-op: reconfirmed"
+            if assignment.reconfirmed_at
+            else f"no-op: request {request.status}"
+        )
     assignment.at_risk_at = now
     session.add(assignment)
     mediator = session.get(Mediator, assignment.mediator_id)
@@ -150,33 +221,71 @@ def _check_reconfirmed(session: Session, assignment: Assignment, request: Reques
     link = service.dashboard_link(settings, request)
     language = service._language_name(request.language)
     service._alert_coordinator(
-        session, settings, kind="alert_at_risk_coordinator", key=f"at-risk:{assignment.id}", now=now,
+        session,
+        settings,
+        kind="alert_at_risk_coordinator",
+        key=f"at-risk:{assignment.id}",
+        now=now,
         request=request,
-        email={"language": language, "start": request.start, "end": request.end,
-               "organisation": organisation.name if organisation else "-",
-               "reason": "Keine Rückbestätigung bis 4 Stunden vor Beginn.", "link": link,
-               "mediator_name": mediator.name if mediator else None},
+        email={
+            "language": language,
+            "start": request.start,
+            "end": request.end,
+            "organisation": organisation.name if organisation else "-",
+            "reason": "Keine Rückbestätigung bis 4 Stunden vor Beginn.",
+            "link": link,
+            "mediator_name": mediator.name if mediator else None,
+        },
         sms={"language": language, "start": request.start, "link": link},
     )
-    audit.record(session, at=now, actor_kind="system", actor_id=None, action="assignment.at_risk",
-                 entity="assignment", entity_id=assignment.id)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="assignment.at_risk",
+        entity="assignment",
+        entity_id=assignment.id,
+    )
     return "at risk: coordinator alerted"
 
 
-def _ask_for_report(session: Session, assignment: Assignment, request: Request, *, now: datetime,
-                    settings: Settings) -> str:
-    if assignment.no_show or assignment.completed_at is not None or request.status != RequestStatus.assigned:
+def _ask_for_report(
+    session: Session, assignment: Assignment, request: Request, *, now: datetime, settings: Settings
+) -> str:
+    if (
+        assignment.no_show
+        or assignment.completed_at is not None
+        or request.status != RequestStatus.assigned
+    ):
         return f"no-op: request {request.status}"
     mediator = session.get(Mediator, assignment.mediator_id)
     if mediator is None or assignment.offer_id is None:
         return "no-op: no mediator"
     offer = session.get(Offer, assignment.offer_id)
-    link = _new_link(session, assignment.offer_id, "report", now=now,
-                     expires_at=request.end + service.REPORT_WINDOW, settings=settings)
+    link = _new_link(
+        session,
+        assignment.offer_id,
+        "report",
+        now=now,
+        expires_at=request.end + service.REPORT_WINDOW,
+        settings=settings,
+    )
     language = service._language_name(request.language)
     service._message_mediator(
-        session, mediator, kind="completion_request", key=f"report:{assignment.id}", now=now, request=request,
-        offer=offer, sms={"language": language, "start": request.start, "link": link},
-        email={"language": language, "start": request.start, "link": link, "recipient_name": mediator.name},
+        session,
+        mediator,
+        kind="completion_request",
+        key=f"report:{assignment.id}",
+        now=now,
+        request=request,
+        offer=offer,
+        sms={"language": language, "start": request.start, "link": link},
+        email={
+            "language": language,
+            "start": request.start,
+            "link": link,
+            "recipient_name": mediator.name,
+        },
     )
     return "report requested"

@@ -46,27 +46,56 @@ class ReasonBody(BaseModel):
 
 
 @api.post("/requests/{request_id}/assign", response_model=RequestPublic)
-def assign(request_id: IdPath, body: AssignBody, session: SessionDep, user: CoordinatorUser, clock: ClockDep,
-           settings: SettingsDep) -> RequestPublic:
+def assign(
+    request_id: IdPath,
+    body: AssignBody,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> RequestPublic:
     """Assign a mediator directly (override); pending offers are withdrawn."""
-    service.assign_directly(session, request_id=request_id, mediator_id=body.mediator_id, actor=user,
-                            now=clock.now(), settings=settings, reason=body.reason)
+    service.assign_directly(
+        session,
+        request_id=request_id,
+        mediator_id=body.mediator_id,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+        reason=body.reason,
+    )
     session.commit()
-    return requests.to_public(session, requests.get_request(session, request_id=request_id, actor=user), actor=user)
+    return requests.to_public(
+        session, requests.get_request(session, request_id=request_id, actor=user), actor=user
+    )
 
 
 @api.post("/assignments/{assignment_id}/cancel", response_model=RequestPublic)
-def cancel_assignment(assignment_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep,
-                      settings: SettingsDep, body: ReasonBody | None = None) -> RequestPublic:
+def cancel_assignment(
+    assignment_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    body: ReasonBody | None = None,
+) -> RequestPublic:
     """A mediator dropped out: the request is offered again at once, skipping them."""
-    request = service.cancel_assignment(session, assignment_id=assignment_id, actor=user, now=clock.now(),
-                                        settings=settings, reason=body.reason if body else None)
+    request = service.cancel_assignment(
+        session,
+        assignment_id=assignment_id,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+        reason=body.reason if body else None,
+    )
     session.commit()
     return requests.to_public(session, request, actor=user)
 
 
 @api.post("/requests/{request_id}/no-show", response_model=RequestPublic)
-def no_show(request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep) -> RequestPublic:
+def no_show(
+    request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep
+) -> RequestPublic:
     """The mediator did not come (caseworker of the organisation, or coordinator)."""
     request = requests.get_request(session, request_id=request_id, actor=user)
     service.record_no_show(session, request=request, actor=user, now=clock.now())
@@ -82,22 +111,60 @@ PAGE_TEXT: dict[LinkState, tuple[str, str | None, str]] = {
     LinkState.report: ("Wie lief der Einsatz?", None, ""),
     LinkState.reported: ("Danke!", "Ihre Zeit ist gemeldet.", "good"),
     LinkState.declined: ("Abgesagt", "Sie haben abgesagt. Danke für die Rückmeldung!", ""),
-    LinkState.expired: ("Anfrage abgelaufen", "Diese Anfrage ist nicht mehr offen. Sie müssen nichts tun.", "bad"),
-    LinkState.filled: ("Schon vergeben", "Jemand anderes hat schneller zugesagt. Danke für Ihre Bereitschaft!",
-                       "bad"),
-    LinkState.withdrawn: ("Nicht mehr nötig", "Die Anfrage wurde zurückgezogen. Sie müssen nichts tun.", "bad"),
-    LinkState.cancelled: ("Einsatz abgegeben", "Dieser Einsatz ist nicht mehr Ihrer. Sie müssen nichts tun.",
-                          "bad"),
+    LinkState.expired: (
+        "Anfrage abgelaufen",
+        "Diese Anfrage ist nicht mehr offen. Sie müssen nichts tun.",
+        "bad",
+    ),
+    LinkState.filled: (
+        "Schon vergeben",
+        "Jemand anderes hat schneller zugesagt. Danke für Ihre Bereitschaft!",
+        "bad",
+    ),
+    LinkState.withdrawn: (
+        "Nicht mehr nötig",
+        "Die Anfrage wurde zurückgezogen. Sie müssen nichts tun.",
+        "bad",
+    ),
+    LinkState.cancelled: (
+        "Einsatz abgegeben",
+        "Dieser Einsatz ist nicht mehr Ihrer. Sie müssen nichts tun.",
+        "bad",
+    ),
 }
 #: HTTP status per page: a link that no longer leads anywhere says so (410).
-PAGE_STATUS = {LinkState.expired: 410, LinkState.filled: 410, LinkState.withdrawn: 410, LinkState.cancelled: 410}
+PAGE_STATUS = {
+    LinkState.expired: 410,
+    LinkState.filled: 410,
+    LinkState.withdrawn: 410,
+    LinkState.cancelled: 410,
+}
 OUTCOME_TEXT: dict[Outcome, tuple[int, str, str | None]] = {
-    Outcome.filled: (409, "Schon vergeben", "Jemand anderes hat schneller zugesagt. Danke für Ihre Bereitschaft!"),
-    Outcome.expired: (410, "Anfrage abgelaufen", "Diese Anfrage ist nicht mehr offen. Sie müssen nichts tun."),
-    Outcome.withdrawn: (410, "Nicht mehr nötig", "Die Anfrage wurde zurückgezogen. Sie müssen nichts tun."),
-    Outcome.already_answered: (409, "Schon beantwortet", "Sie haben auf diese Anfrage schon geantwortet."),
-    Outcome.busy: (409, "Sie haben schon einen Einsatz",
-                   "Zu dieser Zeit haben Sie schon einen anderen Einsatz. Bitte melden Sie sich bei der Koordination."),
+    Outcome.filled: (
+        409,
+        "Schon vergeben",
+        "Jemand anderes hat schneller zugesagt. Danke für Ihre Bereitschaft!",
+    ),
+    Outcome.expired: (
+        410,
+        "Anfrage abgelaufen",
+        "Diese Anfrage ist nicht mehr offen. Sie müssen nichts tun.",
+    ),
+    Outcome.withdrawn: (
+        410,
+        "Nicht mehr nötig",
+        "Die Anfrage wurde zurückgezogen. Sie müssen nichts tun.",
+    ),
+    Outcome.already_answered: (
+        409,
+        "Schon beantwortet",
+        "Sie haben auf diese Anfrage schon geantwortet.",
+    ),
+    Outcome.busy: (
+        409,
+        "Sie haben schon einen Einsatz",
+        "Zu dieser Zeit haben Sie schon einen anderen Einsatz. Bitte melden Sie sich bei der Koordination.",
+    ),
 }
 
 
@@ -111,56 +178,94 @@ def _job(view: LinkView, *, now_tz: Any, detailed: bool, session: Any) -> dict[s
     in_person = request.mode == Mode.in_person
     map_link = None
     if in_person and request.location_lat is not None and request.location_lon is not None:
-        map_link = (f"https://www.openstreetmap.org/?mlat={request.location_lat:.5f}&mlon={request.location_lon:.5f}"
-                    f"#map=17/{request.location_lat:.5f}/{request.location_lon:.5f}")
+        map_link = (
+            f"https://www.openstreetmap.org/?mlat={request.location_lat:.5f}&mlon={request.location_lon:.5f}"
+            f"#map=17/{request.location_lat:.5f}/{request.location_lon:.5f}"
+        )
     job: dict[str, Any] = {
         "language": service._language_name(request.language),
         "day": f"{weekdays[start.weekday()]}, {start:%d.%m.%Y}",
-        "start": f"{start:%H:%M}", "end": f"{end:%H:%M}",
+        "start": f"{start:%H:%M}",
+        "end": f"{end:%H:%M}",
         "mode": modes.get(f"{request.mode}", f"{request.mode}"),
-        "place": place.name if place and in_person else ("Adresse nach Zusage" if in_person else None),
+        "place": place.name
+        if place and in_person
+        else ("Adresse nach Zusage" if in_person else None),
         "map": map_link,
         "subject": qualification.de if qualification else None,
         "open_until": f"{view.offer.expires_at.astimezone(now_tz):%d.%m. %H:%M}"
-        if view.state == LinkState.pending else None,
+        if view.state == LinkState.pending
+        else None,
     }
     if detailed:  # only the mediator who holds the job sees where exactly and whom to ask
-        job.update(address=request.address or (place.address if place else None),
-                   contact=request.contact_name or (place.contact_hint if place else None),
-                   contact_phone=request.contact_phone, notes=request.notes)
+        job.update(
+            address=request.address or (place.address if place else None),
+            contact=request.contact_name or (place.contact_hint if place else None),
+            contact_phone=request.contact_phone,
+            notes=request.notes,
+        )
     return job
 
 
-def _page(http_request: Request, token: str, view: LinkView | None, *, settings: Any, session: Any,
-          status_code: int | None = None, title: str | None = None, message: str | None = None,
-          tone: str | None = None, extra: dict[str, Any] | None = None) -> HTMLResponse:
-    context: dict[str, Any] = {"base": f"/o/{token}", "coordinator_phone": settings.coordinator_phone,
-                               "state": None, "job": None}
+def _page(
+    http_request: Request,
+    token: str,
+    view: LinkView | None,
+    *,
+    settings: Any,
+    session: Any,
+    status_code: int | None = None,
+    title: str | None = None,
+    message: str | None = None,
+    tone: str | None = None,
+    extra: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    context: dict[str, Any] = {
+        "base": f"/o/{token}",
+        "coordinator_phone": settings.coordinator_phone,
+        "state": None,
+        "job": None,
+    }
     if view is None:
-        context.update(title=title or "Link unbekannt",
-                       message=message or "Diesen Link kennen wir nicht, oder er ist abgelaufen. "
-                       "Bitte nehmen Sie den Link aus der letzten Nachricht.", tone="bad")
-        return templates.TemplateResponse(http_request, "offer.html", context, status_code=status_code or 404,
-                                          headers=_private())
+        context.update(
+            title=title or "Link unbekannt",
+            message=message
+            or "Diesen Link kennen wir nicht, oder er ist abgelaufen. "
+            "Bitte nehmen Sie den Link aus der letzten Nachricht.",
+            tone="bad",
+        )
+        return templates.TemplateResponse(
+            http_request, "offer.html", context, status_code=status_code or 404, headers=_private()
+        )
     default_title, default_message, default_tone = PAGE_TEXT[view.state]
     detailed = view.state in (LinkState.accepted, LinkState.report)
     context.update(
-        title=title or default_title, message=message if message is not None else default_message,
-        tone=tone or default_tone, state=view.state.value if status_code is None or status_code < 400 else None,
+        title=title or default_title,
+        message=message if message is not None else default_message,
+        tone=tone or default_tone,
+        state=view.state.value if status_code is None or status_code < 400 else None,
         job=_job(view, now_tz=settings.tz, detailed=detailed, session=session),
         code=view.offer.short_code,
         reconfirmed=view.assignment is not None and view.assignment.reconfirmed_at is not None,
         default_minutes=int((view.request.end - view.request.start).total_seconds() // 60),
     )
     context.update(extra or {})
-    return templates.TemplateResponse(http_request, "offer.html", context,
-                                      status_code=status_code or PAGE_STATUS.get(view.state, 200),
-                                      headers=_private())
+    return templates.TemplateResponse(
+        http_request,
+        "offer.html",
+        context,
+        status_code=status_code or PAGE_STATUS.get(view.state, 200),
+        headers=_private(),
+    )
 
 
 def _private() -> dict[str, str]:
     """The page holds a secret link: never cache it, never send it on as a referrer."""
-    return {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+    return {
+        "Cache-Control": "no-store",
+        "Referrer-Policy": "no-referrer",
+        "X-Robots-Tag": "noindex",
+    }
 
 
 def _resolve(session: Any, token: str, now: Any) -> LinkView | None:
@@ -174,8 +279,9 @@ def _done(token: str) -> RedirectResponse:
 
 
 @pages.get("/o/{token}", response_class=HTMLResponse)
-def offer_page(token: str, http_request: Request, session: SessionDep, clock: ClockDep,
-               settings: SettingsDep) -> HTMLResponse:
+def offer_page(
+    token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> HTMLResponse:
     """Show the offer. Opening it accepts nothing: link previewers open links too."""
     now = clock.now()
     view = _resolve(session, token, now)
@@ -187,20 +293,31 @@ def offer_page(token: str, http_request: Request, session: SessionDep, clock: Cl
     return _page(http_request, token, view, settings=settings, session=session)
 
 
-def _after(http_request: Request, token: str, outcome: Outcome, session: Any, settings: Any,
-           now: Any) -> Response:
+def _after(
+    http_request: Request, token: str, outcome: Outcome, session: Any, settings: Any, now: Any
+) -> Response:
     if outcome in (Outcome.accepted, Outcome.already_yours, Outcome.declined):
         return _done(token)
     session.rollback()
     view = _resolve(session, token, now)
     status_code, title, message = OUTCOME_TEXT[outcome]
-    return _page(http_request, token, view, settings=settings, session=session, status_code=status_code,
-                 title=title, message=message, tone="bad")
+    return _page(
+        http_request,
+        token,
+        view,
+        settings=settings,
+        session=session,
+        status_code=status_code,
+        title=title,
+        message=message,
+        tone="bad",
+    )
 
 
 @pages.post("/o/{token}/accept")
-def accept(token: str, http_request: Request, session: SessionDep, clock: ClockDep,
-           settings: SettingsDep) -> Response:
+def accept(
+    token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
     now = clock.now()
     offer = service.find_offer(session, token, now=now)
     if offer is None:
@@ -211,13 +328,21 @@ def accept(token: str, http_request: Request, session: SessionDep, clock: ClockD
 
 
 @pages.post("/o/{token}/decline")
-def decline(token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep,
-            reason: Annotated[str | None, Form(max_length=300)] = None) -> Response:
+def decline(
+    token: str,
+    http_request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    reason: Annotated[str | None, Form(max_length=300)] = None,
+) -> Response:
     now = clock.now()
     offer = service.find_offer(session, token, now=now)
     if offer is None:
         return _page(http_request, token, None, settings=settings, session=session)
-    outcome = service.decline_offer(session, offer, now=now, settings=settings, reason=_clean(reason))
+    outcome = service.decline_offer(
+        session, offer, now=now, settings=settings, reason=_clean(reason)
+    )
     session.commit()
     return _after(http_request, token, outcome, session, settings, now)
 
@@ -230,20 +355,28 @@ def _clean(text: str | None) -> str | None:
     return kept[:300] or None
 
 
-def _require(http_request: Request, token: str, session: Any, now: Any, settings: Any,
-             *states: LinkState) -> LinkView | Response:
+def _require(
+    http_request: Request, token: str, session: Any, now: Any, settings: Any, *states: LinkState
+) -> LinkView | Response:
     view = _resolve(session, token, now)
     if view is None:
         return _page(http_request, token, None, settings=settings, session=session)
     if view.state not in states:
-        return _page(http_request, token, view, settings=settings, session=session,
-                     status_code=PAGE_STATUS.get(view.state, 409))
+        return _page(
+            http_request,
+            token,
+            view,
+            settings=settings,
+            session=session,
+            status_code=PAGE_STATUS.get(view.state, 409),
+        )
     return view
 
 
 @pages.post("/o/{token}/confirm")
-def confirm(token: str, http_request: Request, session: SessionDep, clock: ClockDep,
-            settings: SettingsDep) -> Response:
+def confirm(
+    token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
     now = clock.now()
     view = _require(http_request, token, session, now, settings, LinkState.accepted)
     if isinstance(view, Response):
@@ -254,26 +387,53 @@ def confirm(token: str, http_request: Request, session: SessionDep, clock: Clock
 
 
 @pages.post("/o/{token}/cancel")
-def give_back(token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep,
-              reason: Annotated[str | None, Form(max_length=300)] = None) -> Response:
+def give_back(
+    token: str,
+    http_request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    reason: Annotated[str | None, Form(max_length=300)] = None,
+) -> Response:
     """The mediator cannot come after all: the request is offered again at once."""
     now = clock.now()
     view = _require(http_request, token, session, now, settings, LinkState.accepted)
     if isinstance(view, Response):
         return view
     if now >= view.request.start:
-        return _page(http_request, token, view, settings=settings, session=session, status_code=409,
-                     title="Der Einsatz hat begonnen",
-                     message="Bitte rufen Sie die Koordination an.", tone="bad")
-    service.cancel_assignment(session, assignment_id=view.assignment.id,  # type: ignore[union-attr,arg-type]
-                              now=now, settings=settings, by_mediator=True, reason=_clean(reason))
+        return _page(
+            http_request,
+            token,
+            view,
+            settings=settings,
+            session=session,
+            status_code=409,
+            title="Der Einsatz hat begonnen",
+            message="Bitte rufen Sie die Koordination an.",
+            tone="bad",
+        )
+    service.cancel_assignment(
+        session,
+        assignment_id=view.assignment.id,  # type: ignore[union-attr,arg-type]
+        now=now,
+        settings=settings,
+        by_mediator=True,
+        reason=_clean(reason),
+    )
     session.commit()
     return _done(token)
 
 
 @pages.post("/o/{token}/report")
-def report(token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep,
-           minutes: Annotated[str, Form()] = "", travel_km: Annotated[str, Form()] = "") -> Response:
+def report(
+    token: str,
+    http_request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    minutes: Annotated[str, Form()] = "",
+    travel_km: Annotated[str, Form()] = "",
+) -> Response:
     now = clock.now()
     view = _require(http_request, token, session, now, settings, LinkState.report)
     if isinstance(view, Response):
@@ -292,23 +452,41 @@ def report(token: str, http_request: Request, session: SessionDep, clock: ClockD
     except ValueError:
         errors["error_travel_km"] = "Bitte eine Zahl von 0 bis 1000 eingeben."
     if errors:
-        return _page(http_request, token, view, settings=settings, session=session, status_code=422,
-                     title="Bitte prüfen", message="Einige Angaben fehlen oder passen nicht.", tone="bad",
-                     extra={**errors, "state": "report"})
+        return _page(
+            http_request,
+            token,
+            view,
+            settings=settings,
+            session=session,
+            status_code=422,
+            title="Bitte prüfen",
+            message="Einige Angaben fehlen oder passen nicht.",
+            tone="bad",
+            extra={**errors, "state": "report"},
+        )
     service.report_job(session, view.offer, now=now, minutes=minutes_value, travel_km=km_value)
     session.commit()
     return _done(token)
 
 
 @pages.post("/o/{token}/mine")
-def my_page(token: str, http_request: Request, session: SessionDep, clock: ClockDep,
-            settings: SettingsDep) -> Response:
+def my_page(
+    token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
     """From a job's link to the mediator's own page (upcoming jobs, pause), with a fresh personal link."""
     from dispatch.web.links import issue_mediator_link
 
     now = clock.now()
-    view = _require(http_request, token, session, now, settings, LinkState.accepted, LinkState.report,
-                    LinkState.reported)
+    view = _require(
+        http_request,
+        token,
+        session,
+        now,
+        settings,
+        LinkState.accepted,
+        LinkState.report,
+        LinkState.reported,
+    )
     if isinstance(view, Response):
         return view
     path = issue_mediator_link(session, mediator_id=view.mediator.id, now=now)  # type: ignore[arg-type]
@@ -317,34 +495,60 @@ def my_page(token: str, http_request: Request, session: SessionDep, clock: Clock
 
 
 @pages.get("/o/{token}/calendar.ics")
-def calendar(token: str, http_request: Request, session: SessionDep, clock: ClockDep,
-             settings: SettingsDep) -> Response:
+def calendar(
+    token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
     now = clock.now()
     view = _require(http_request, token, session, now, settings, LinkState.accepted)
     if isinstance(view, Response):
         return view
     request = view.request
     place = service._place(session, request)
-    where = ", ".join(p for p in [place.name if place else None, request.address or (place.address if place else None)]
-                      if p) or {"phone": "Telefon", "video": "Video"}.get(f"{request.mode}", "")
-    data = make_ics(f"assignment-{view.assignment.id}@sprachpool", request.start, request.end,  # type: ignore[union-attr]
-                    f"Sprachmittlung {service._language_name(request.language)}", where,
-                    request.notes or "", f"{settings.public_base_url.rstrip('/')}/o/{token}", dtstamp=now)
-    return Response(data, media_type="text/calendar; charset=utf-8",
-                    headers={**_private(), "Content-Disposition": 'attachment; filename="sprachpool-einsatz.ics"'})
+    where = ", ".join(
+        p
+        for p in [
+            place.name if place else None,
+            request.address or (place.address if place else None),
+        ]
+        if p
+    ) or {"phone": "Telefon", "video": "Video"}.get(f"{request.mode}", "")
+    data = make_ics(
+        f"assignment-{view.assignment.id}@sprachpool",
+        request.start,
+        request.end,  # type: ignore[union-attr]
+        f"Sprachmittlung {service._language_name(request.language)}",
+        where,
+        request.notes or "",
+        f"{settings.public_base_url.rstrip('/')}/o/{token}",
+        dtstamp=now,
+    )
+    return Response(
+        data,
+        media_type="text/calendar; charset=utf-8",
+        headers={
+            **_private(),
+            "Content-Disposition": 'attachment; filename="sprachpool-einsatz.ics"',
+        },
+    )
 
 
 # --- SMS replies ------------------------------------------------------------------
 
 
 @webhooks.post("/sms")
-def inbound_sms(form: Annotated[dict[str, str], Depends(twilio_form)], session: SessionDep, clock: ClockDep,
-                settings: SettingsDep) -> Response:
+def inbound_sms(
+    form: Annotated[dict[str, str], Depends(twilio_form)],
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Response:
     """JA/NEIN with a code, STOP/START; the answer goes back as TwiML."""
     sender = form.get("From", "")
     body = form.get("Body", "")
     if not sender or len(body) > 1600:
-        raise InvalidInput("From is required and Body may hold at most 1600 characters.", field="Body")
+        raise InvalidInput(
+            "From is required and Body may hold at most 1600 characters.", field="Body"
+        )
     reply = handle_inbound(session, sender=sender, body=body, now=clock.now(), settings=settings)
     session.commit()
     twiml = '<?xml version="1.0" encoding="UTF-8"?><Response>'

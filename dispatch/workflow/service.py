@@ -90,7 +90,10 @@ def wave_shape(policy: Policy, request: Request, now: datetime) -> tuple[int | N
 def _lock_request(session: Session, request_id: int) -> Request:
     """The request row, locked for this transaction (PostgreSQL; SQLite is serial)."""
     request = session.exec(
-        select(Request).where(Request.id == request_id).with_for_update().execution_options(populate_existing=True)
+        select(Request)
+        .where(Request.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).first()
     if request is None:
         raise NotFound(f"There is no request with id {request_id}.")
@@ -112,10 +115,14 @@ def _short_code(session: Session, mediator_id: int) -> str:
     A reply comes from the mediator's phone, so the code only has to tell
     apart that one person's offers, not everyone's.
     """
-    taken = set(session.exec(
-        select(Offer.short_code).where(Offer.mediator_id == mediator_id,
-                                       col(Offer.status).in_((OfferStatus.pending, OfferStatus.accepted)))
-    ))
+    taken = set(
+        session.exec(
+            select(Offer.short_code).where(
+                Offer.mediator_id == mediator_id,
+                col(Offer.status).in_((OfferStatus.pending, OfferStatus.accepted)),
+            )
+        )
+    )
     while True:
         code = f"{secrets.randbelow(9000) + 1000}"
         if code not in taken:
@@ -134,7 +141,9 @@ def _place(session: Session, request: Request) -> Place | None:
 def _job_fields(session: Session, request: Request) -> dict[str, Any]:
     """What every message about a job may say: no client, no notes (those stay on the page)."""
     place = _place(session, request)
-    place_name = place.name if place else ("Adresse im Link" if request.mode == Mode.in_person else None)
+    place_name = (
+        place.name if place else ("Adresse im Link" if request.mode == Mode.in_person else None)
+    )
     return {
         "language": _language_name(request.language),
         "start": request.start,
@@ -148,7 +157,9 @@ def _channels(mediator: Mediator) -> list[tuple[str, str]]:
     """(channel, address) pairs the mediator wants offers on, in their order."""
     pairs: list[tuple[str, str]] = []
     for channel in mediator.channels or ["sms"]:
-        address = mediator.phone if channel == "sms" else mediator.email if channel == "email" else None
+        address = (
+            mediator.phone if channel == "sms" else mediator.email if channel == "email" else None
+        )
         if address and (channel, address) not in pairs:
             pairs.append((channel, address))
     if not pairs:  # preferred channel without an address: use what there is
@@ -177,24 +188,62 @@ def _message_mediator(
         if fields is None:
             continue
         # The other channel's fields go along, so a failed SMS can become an email (and back).
-        enqueue(session, key=f"{key}:{channel}", kind=kind, channel=channel,  # type: ignore[arg-type]
-                to=address, recipient_kind="mediator", recipient_id=mediator.id,
-                locale=mediator.message_locale, now=now, request_id=request.id,
-                offer_id=offer.id if offer else None, fallback=other, **fields)
+        enqueue(
+            session,
+            key=f"{key}:{channel}",
+            kind=kind,
+            channel=channel,  # type: ignore[arg-type]
+            to=address,
+            recipient_kind="mediator",
+            recipient_id=mediator.id,
+            locale=mediator.message_locale,
+            now=now,
+            request_id=request.id,
+            offer_id=offer.id if offer else None,
+            fallback=other,
+            **fields,
+        )
 
 
 def _alert_coordinator(
-    session: Session, settings: Settings, *, kind: str, key: str, now: datetime, request: Request,
-    email: dict[str, Any], sms: dict[str, Any],
+    session: Session,
+    settings: Settings,
+    *,
+    kind: str,
+    key: str,
+    now: datetime,
+    request: Request,
+    email: dict[str, Any],
+    sms: dict[str, Any],
 ) -> None:
     if settings.coordinator_email:
-        enqueue(session, key=f"{key}:email", kind=kind, channel="email", to=settings.coordinator_email,
-                recipient_kind="coordinator", recipient_id=None, locale="de", now=now,
-                request_id=request.id, **email)
+        enqueue(
+            session,
+            key=f"{key}:email",
+            kind=kind,
+            channel="email",
+            to=settings.coordinator_email,
+            recipient_kind="coordinator",
+            recipient_id=None,
+            locale="de",
+            now=now,
+            request_id=request.id,
+            **email,
+        )
     if settings.coordinator_phone:
-        enqueue(session, key=f"{key}:sms", kind=kind, channel="sms", to=settings.coordinator_phone,
-                recipient_kind="coordinator", recipient_id=None, locale="de", now=now,
-                request_id=request.id, **sms)
+        enqueue(
+            session,
+            key=f"{key}:sms",
+            kind=kind,
+            channel="sms",
+            to=settings.coordinator_phone,
+            recipient_kind="coordinator",
+            recipient_id=None,
+            locale="de",
+            now=now,
+            request_id=request.id,
+            **sms,
+        )
 
 
 def request_link(settings: Settings, request: Request) -> str:
@@ -207,12 +256,25 @@ def dashboard_link(settings: Settings, request: Request) -> str:
     return f"{settings.public_base_url.rstrip('/')}/dashboard/requests/{request.id}"
 
 
-def _schedule(session: Session, kind: DeadlineKind, subject_id: int, sequence: int, due_at: datetime,
-              now: datetime) -> None:
-    exists = session.exec(select(Deadline.id).where(
-        Deadline.kind == kind, Deadline.subject_id == subject_id, Deadline.sequence == sequence)).first()
+def _schedule(
+    session: Session,
+    kind: DeadlineKind,
+    subject_id: int,
+    sequence: int,
+    due_at: datetime,
+    now: datetime,
+) -> None:
+    exists = session.exec(
+        select(Deadline.id).where(
+            Deadline.kind == kind, Deadline.subject_id == subject_id, Deadline.sequence == sequence
+        )
+    ).first()
     if exists is None:
-        session.add(Deadline(kind=kind, subject_id=subject_id, sequence=sequence, due_at=due_at, created_at=now))
+        session.add(
+            Deadline(
+                kind=kind, subject_id=subject_id, sequence=sequence, due_at=due_at, created_at=now
+            )
+        )
 
 
 # --- waves ----------------------------------------------------------------------
@@ -221,11 +283,15 @@ def _schedule(session: Session, kind: DeadlineKind, subject_id: int, sequence: i
 def _already_asked(session: Session, request_id: int) -> set[int]:
     """Everyone who had an offer or an assignment for this request: never asked twice."""
     asked = set(session.exec(select(Offer.mediator_id).where(Offer.request_id == request_id)))
-    asked |= set(session.exec(select(Assignment.mediator_id).where(Assignment.request_id == request_id)))
+    asked |= set(
+        session.exec(select(Assignment.mediator_id).where(Assignment.request_id == request_id))
+    )
     return asked
 
 
-def ranked_candidates(session: Session, request: Request, *, now: datetime, settings: Settings) -> list[int]:
+def ranked_candidates(
+    session: Session, request: Request, *, now: datetime, settings: Settings
+) -> list[int]:
     """Feasible mediators in the order offers go out.
 
     Whoever served this client before comes first, then the organisation's
@@ -234,9 +300,14 @@ def ranked_candidates(session: Session, request: Request, *, now: datetime, sett
     """
     tz = settings.tz
     # Only the language's speakers can be offered the job: load them, not the whole pool.
-    snapshot = planning.pool_snapshot(session, start=request.start, end=request.end, tz=tz,
-                                      skip_request_ids=frozenset({request.id}),  # type: ignore[arg-type]
-                                      language=request.language)
+    snapshot = planning.pool_snapshot(
+        session,
+        start=request.start,
+        end=request.end,
+        tz=tz,
+        skip_request_ids=frozenset({request.id}),  # type: ignore[arg-type]
+        language=request.language,
+    )
     engine_request = planning.engine_request(session, request, tz=tz)
     ranking = matching.rank(engine_request, snapshot.mediators, now=now)
     order = [c.mediator_id for c in ranking.candidates]
@@ -251,87 +322,180 @@ class WaveResult:
     unfilled_reason: str | None = None
 
 
-def send_next_wave(session: Session, request: Request, *, now: datetime, settings: Settings) -> WaveResult:
+def send_next_wave(
+    session: Session, request: Request, *, now: datetime, settings: Settings
+) -> WaveResult:
     """Offer the request to the next candidates, or give up and say so.
 
     The caller holds the request (locked or new). A wave never goes to
     anyone asked before, and its offers expire together at one deadline.
     """
     policy = policy_for(session, request)
-    last_wave = session.exec(select(sa.func.max(Offer.wave)).where(Offer.request_id == request.id)).one() or 0
+    last_wave = (
+        session.exec(select(sa.func.max(Offer.wave)).where(Offer.request_id == request.id)).one()
+        or 0
+    )
     deadline = offer_deadline(policy, request)
     if now >= deadline:
-        return WaveResult(last_wave, [], _mark_unfilled(session, request, now=now, settings=settings,
-                                                        reason="Die Zeit bis zum Beginn reicht nicht mehr."))
+        return WaveResult(
+            last_wave,
+            [],
+            _mark_unfilled(
+                session,
+                request,
+                now=now,
+                settings=settings,
+                reason="Die Zeit bis zum Beginn reicht nicht mehr.",
+            ),
+        )
     asked = _already_asked(session, request.id)  # type: ignore[arg-type]
-    candidates = [m for m in ranked_candidates(session, request, now=now, settings=settings) if m not in asked]
+    candidates = [
+        m for m in ranked_candidates(session, request, now=now, settings=settings) if m not in asked
+    ]
     if not candidates:
-        reason = ("Niemand im Pool kann diesen Einsatz übernehmen." if not asked
-                  else "Alle passenden Sprachmittler*innen wurden gefragt.")
-        return WaveResult(last_wave, [], _mark_unfilled(session, request, now=now, settings=settings, reason=reason))
+        reason = (
+            "Niemand im Pool kann diesen Einsatz übernehmen."
+            if not asked
+            else "Alle passenden Sprachmittler*innen wurden gefragt."
+        )
+        return WaveResult(
+            last_wave,
+            [],
+            _mark_unfilled(session, request, now=now, settings=settings, reason=reason),
+        )
     size, lifetime = wave_shape(policy, request, now)
     chosen = candidates if size is None else candidates[:size]
     expires_at = min(now + lifetime, deadline)
     wave = last_wave + 1
-    mediators = {m.id: m for m in session.exec(select(Mediator).where(col(Mediator.id).in_(chosen)))}
+    mediators = {
+        m.id: m for m in session.exec(select(Mediator).where(col(Mediator.id).in_(chosen)))
+    }
     fields = _job_fields(session, request)
     organisation = session.get(Organisation, request.organisation_id)
     offers: list[Offer] = []
     for mediator_id in chosen:
         mediator = mediators[mediator_id]
         token = new_link_token()
-        offer = Offer(request_id=request.id, mediator_id=mediator_id, wave=wave,  # type: ignore[arg-type]
-                      token_hash=hash_token(token), short_code=_short_code(session, mediator_id),
-                      channel=",".join(c for c, _ in _channels(mediator)) or "none",
-                      created_at=now, expires_at=expires_at)
+        offer = Offer(
+            request_id=request.id,
+            mediator_id=mediator_id,
+            wave=wave,  # type: ignore[arg-type]
+            token_hash=hash_token(token),
+            short_code=_short_code(session, mediator_id),
+            channel=",".join(c for c, _ in _channels(mediator)) or "none",
+            created_at=now,
+            expires_at=expires_at,
+        )
         session.add(offer)
         session.flush()
         link = link_url(settings, token)
         _message_mediator(
-            session, mediator, kind="offer", key=f"offer:{offer.id}", now=now, request=request, offer=offer,
-            sms={**fields, "link": link, "code": offer.short_code, "subject": request.qualification},
-            email={**fields, "link": link, "code": offer.short_code, "subject": request.qualification,
-                   "expires_at": expires_at, "notes": request.notes,
-                   "organisation": organisation.name if organisation else None, "recipient_name": mediator.name},
+            session,
+            mediator,
+            kind="offer",
+            key=f"offer:{offer.id}",
+            now=now,
+            request=request,
+            offer=offer,
+            sms={
+                **fields,
+                "link": link,
+                "code": offer.short_code,
+                "subject": request.qualification,
+            },
+            email={
+                **fields,
+                "link": link,
+                "code": offer.short_code,
+                "subject": request.qualification,
+                "expires_at": expires_at,
+                "notes": request.notes,
+                "organisation": organisation.name if organisation else None,
+                "recipient_name": mediator.name,
+            },
         )
         offers.append(offer)
     request.status = RequestStatus.offered
     request.updated_at = now
     session.add(request)
     _schedule(session, DeadlineKind.wave_expiry, request.id, wave, expires_at, now)  # type: ignore[arg-type]
-    audit.record(session, at=now, actor_kind="system", actor_id=None, action="request.wave",
-                 entity="request", entity_id=request.id, details={"wave": wave, "offers": len(offers)})
+    audit.record(
+        session,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="request.wave",
+        entity="request",
+        entity_id=request.id,
+        details={"wave": wave, "offers": len(offers)},
+    )
     session.flush()
     return WaveResult(wave, offers)
 
 
-def _mark_unfilled(session: Session, request: Request, *, now: datetime, settings: Settings, reason: str) -> str:
+def _mark_unfilled(
+    session: Session, request: Request, *, now: datetime, settings: Settings, reason: str
+) -> str:
     """Nobody (more) to ask: tell the caseworker and alert the coordinator, once."""
     request.status = RequestStatus.unfilled
     request.updated_at = now
     session.add(request)
-    fields = {"language": _language_name(request.language), "start": request.start, "end": request.end}
+    fields = {
+        "language": _language_name(request.language),
+        "start": request.start,
+        "end": request.end,
+    }
     creator = session.get(User, request.created_by_user_id)
     if creator is not None and creator.email:
-        enqueue(session, key=f"unfilled:{request.id}:caseworker", kind="request_unfilled_caseworker",
-                channel="email", to=creator.email, recipient_kind="user", recipient_id=creator.id, locale="de",
-                now=now, request_id=request.id, request_link=request_link(settings, request),
-                recipient_name=creator.name, **fields)
+        enqueue(
+            session,
+            key=f"unfilled:{request.id}:caseworker",
+            kind="request_unfilled_caseworker",
+            channel="email",
+            to=creator.email,
+            recipient_kind="user",
+            recipient_id=creator.id,
+            locale="de",
+            now=now,
+            request_id=request.id,
+            request_link=request_link(settings, request),
+            recipient_name=creator.name,
+            **fields,
+        )
     organisation = session.get(Organisation, request.organisation_id)
     link = dashboard_link(settings, request)
     _alert_coordinator(
-        session, settings, kind="alert_unfilled_coordinator", key=f"unfilled:{request.id}:coordinator", now=now,
+        session,
+        settings,
+        kind="alert_unfilled_coordinator",
+        key=f"unfilled:{request.id}:coordinator",
+        now=now,
         request=request,
-        email={**fields, "organisation": organisation.name if organisation else "-", "link": link, "reason": reason},
+        email={
+            **fields,
+            "organisation": organisation.name if organisation else "-",
+            "link": link,
+            "reason": reason,
+        },
         sms={"language": fields["language"], "start": request.start, "link": link},
     )
-    audit.record(session, at=now, actor_kind="system", actor_id=None, action="request.unfilled",
-                 entity="request", entity_id=request.id, details={"reason": reason})
+    audit.record(
+        session,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="request.unfilled",
+        entity="request",
+        entity_id=request.id,
+        details={"reason": reason},
+    )
     log.info("request %s unfilled: %s", request.id, reason)
     return reason
 
 
-def dispatch_new_request(session: Session, request: Request, *, now: datetime, settings: Settings) -> WaveResult:
+def dispatch_new_request(
+    session: Session, request: Request, *, now: datetime, settings: Settings
+) -> WaveResult:
     """Rank a new request at once and send its first wave (same transaction as the insert)."""
     return send_next_wave(session, request, now=now, settings=settings)
 
@@ -377,8 +541,11 @@ def find_offer(session: Session, token: str, *, now: datetime) -> Offer | None:
 
 
 def _live_assignment(session: Session, request_id: int) -> Assignment | None:
-    return session.exec(select(Assignment).where(
-        Assignment.request_id == request_id, col(Assignment.cancelled_at).is_(None))).first()
+    return session.exec(
+        select(Assignment).where(
+            Assignment.request_id == request_id, col(Assignment.cancelled_at).is_(None)
+        )
+    ).first()
 
 
 def view_link(session: Session, offer: Offer, *, now: datetime) -> LinkView:
@@ -403,8 +570,11 @@ def view_link(session: Session, offer: Offer, *, now: datetime) -> LinkView:
     elif offer.status == OfferStatus.expired:
         state = LinkState.expired
     else:  # withdrawn
-        state = LinkState.filled if request.status in (RequestStatus.assigned, RequestStatus.completed) \
+        state = (
+            LinkState.filled
+            if request.status in (RequestStatus.assigned, RequestStatus.completed)
             else LinkState.withdrawn
+        )
     if state == LinkState.accepted and now > request.end + REPORT_WINDOW:
         state = LinkState.expired
     return LinkView(offer, request, mediator, assignment, state)
@@ -413,8 +583,11 @@ def view_link(session: Session, offer: Offer, *, now: datetime) -> LinkView:
 def mark_opened(session: Session, offer: Offer, *, now: datetime) -> None:
     """Remember the first time a link was opened (previews included: opening accepts nothing)."""
     if offer.opened_at is None:
-        session.execute(sa.update(Offer).where(col(Offer.id) == offer.id, col(Offer.opened_at).is_(None))
-                        .values(opened_at=now))
+        session.execute(
+            sa.update(Offer)
+            .where(col(Offer.id) == offer.id, col(Offer.opened_at).is_(None))
+            .values(opened_at=now)
+        )
 
 
 class Outcome(StrEnum):
@@ -430,14 +603,22 @@ class Outcome(StrEnum):
 
 def _overlapping_job(session: Session, mediator_id: int, request: Request) -> Request | None:
     return session.exec(
-        select(Request).join(Assignment, col(Assignment.request_id) == col(Request.id))
-        .where(Assignment.mediator_id == mediator_id, col(Assignment.cancelled_at).is_(None),
-               col(Request.status).in_((RequestStatus.assigned,)), col(Request.id) != request.id,
-               col(Request.start) < request.end, col(Request.end) > request.start)
+        select(Request)
+        .join(Assignment, col(Assignment.request_id) == col(Request.id))
+        .where(
+            Assignment.mediator_id == mediator_id,
+            col(Assignment.cancelled_at).is_(None),
+            col(Request.status).in_((RequestStatus.assigned,)),
+            col(Request.id) != request.id,
+            col(Request.start) < request.end,
+            col(Request.end) > request.start,
+        )
     ).first()
 
 
-def accept_offer(session: Session, offer: Offer, *, now: datetime, settings: Settings, via: str = "link") -> Outcome:
+def accept_offer(
+    session: Session, offer: Offer, *, now: datetime, settings: Settings, via: str = "link"
+) -> Outcome:
     """First accept wins: one conditional UPDATE of the request decides.
 
     On a lost race the transaction is rolled back (nothing of this attempt
@@ -462,7 +643,11 @@ def accept_offer(session: Session, offer: Offer, *, now: datetime, settings: Set
         return _late_outcome(session, session.get(Offer, offer_id))  # type: ignore[arg-type]
     taken = session.execute(
         sa.update(Offer)
-        .where(col(Offer.id) == offer_id, col(Offer.status) == OfferStatus.pending, col(Offer.expires_at) > now)
+        .where(
+            col(Offer.id) == offer_id,
+            col(Offer.status) == OfferStatus.pending,
+            col(Offer.expires_at) > now,
+        )
         .values(status=OfferStatus.accepted, responded_at=now)
     ).rowcount
     if taken != 1:
@@ -477,11 +662,24 @@ def accept_offer(session: Session, offer: Offer, *, now: datetime, settings: Set
     request = session.get(Request, request_id)
     offer = session.get(Offer, offer_id)  # type: ignore[assignment]
     assert request is not None and offer is not None
-    assignment = Assignment(request_id=request_id, mediator_id=mediator_id, source=AssignmentSource.offer,
-                            offer_id=offer_id, created_at=now)
+    assignment = Assignment(
+        request_id=request_id,
+        mediator_id=mediator_id,
+        source=AssignmentSource.offer,
+        offer_id=offer_id,
+        created_at=now,
+    )
     _start_assignment(session, request, offer, assignment, now=now, settings=settings)
-    audit.record(session, at=now, actor_kind="mediator", actor_id=mediator_id, action="offer.accept",
-                 entity="offer", entity_id=offer_id, details={"via": via})
+    audit.record(
+        session,
+        at=now,
+        actor_kind="mediator",
+        actor_id=mediator_id,
+        action="offer.accept",
+        entity="offer",
+        entity_id=offer_id,
+        details={"via": via},
+    )
     session.flush()
     return Outcome.accepted
 
@@ -502,8 +700,15 @@ def _late_outcome(session: Session, offer: Offer) -> Outcome:
     return Outcome.expired
 
 
-def _start_assignment(session: Session, request: Request, offer: Offer, assignment: Assignment, *,
-                      now: datetime, settings: Settings) -> None:
+def _start_assignment(
+    session: Session,
+    request: Request,
+    offer: Offer,
+    assignment: Assignment,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> None:
     """Everything that follows a new assignment: messages, reminders, the check after the job."""
     policy = policy_for(session, request)
     mediator = session.get(Mediator, assignment.mediator_id)
@@ -517,27 +722,58 @@ def _start_assignment(session: Session, request: Request, offer: Offer, assignme
     place = _place(session, request)
     fields = _job_fields(session, request)
     token = new_link_token()
-    session.add(OfferLink(offer_id=offer.id, token_hash=hash_token(token), purpose="confirmation",  # type: ignore[arg-type]
-                          created_at=now, expires_at=request.end + REPORT_WINDOW))
+    session.add(
+        OfferLink(
+            offer_id=offer.id,
+            token_hash=hash_token(token),
+            purpose="confirmation",  # type: ignore[arg-type]
+            created_at=now,
+            expires_at=request.end + REPORT_WINDOW,
+        )
+    )
     link = link_url(settings, token)
     organisation = session.get(Organisation, request.organisation_id)
     _message_mediator(
-        session, mediator, kind="assignment_confirmed_mediator", key=f"confirmed:{assignment.id}", now=now,
-        request=request, offer=offer,
+        session,
+        mediator,
+        kind="assignment_confirmed_mediator",
+        key=f"confirmed:{assignment.id}",
+        now=now,
+        request=request,
+        offer=offer,
         sms={**fields, "link": link},
-        email={**fields, "link": link, "event_uid": f"assignment-{assignment.id}@sprachpool",
-               "address": request.address or (place.address if place else None),
-               "subject": request.qualification, "notes": request.notes,
-               "organisation": organisation.name if organisation else None,
-               "contact_name": request.contact_name or (place.contact_hint if place else None),
-               "contact_phone": request.contact_phone, "recipient_name": mediator.name},
+        email={
+            **fields,
+            "link": link,
+            "event_uid": f"assignment-{assignment.id}@sprachpool",
+            "address": request.address or (place.address if place else None),
+            "subject": request.qualification,
+            "notes": request.notes,
+            "organisation": organisation.name if organisation else None,
+            "contact_name": request.contact_name or (place.contact_hint if place else None),
+            "contact_phone": request.contact_phone,
+            "recipient_name": mediator.name,
+        },
     )
     creator = session.get(User, request.created_by_user_id)
     if creator is not None and creator.email:
-        enqueue(session, key=f"confirmed:{assignment.id}:caseworker", kind="assignment_confirmed_caseworker",
-                channel="email", to=creator.email, recipient_kind="user", recipient_id=creator.id, locale="de",
-                now=now, request_id=request.id, mediator_name=mediator.name, mediator_phone=mediator.phone or "-",
-                request_link=request_link(settings, request), recipient_name=creator.name, **fields)
+        enqueue(
+            session,
+            key=f"confirmed:{assignment.id}:caseworker",
+            kind="assignment_confirmed_caseworker",
+            channel="email",
+            to=creator.email,
+            recipient_kind="user",
+            recipient_id=creator.id,
+            locale="de",
+            now=now,
+            request_id=request.id,
+            mediator_name=mediator.name,
+            mediator_phone=mediator.phone or "-",
+            request_link=request_link(settings, request),
+            recipient_name=creator.name,
+            **fields,
+        )
     for hours in policy.reminder_hours:
         due = request.start - timedelta(hours=hours)
         if due > now:
@@ -548,12 +784,20 @@ def _start_assignment(session: Session, request: Request, offer: Offer, assignme
     _schedule(session, DeadlineKind.after_job, assignment.id, 0, request.end, now)  # type: ignore[arg-type]
 
 
-def decline_offer(session: Session, offer: Offer, *, now: datetime, settings: Settings,
-                  reason: str | None = None, via: str = "link") -> Outcome:
+def decline_offer(
+    session: Session,
+    offer: Offer,
+    *,
+    now: datetime,
+    settings: Settings,
+    reason: str | None = None,
+    via: str = "link",
+) -> Outcome:
     """Record a decline; the last open offer of a wave declined sends the next wave at once."""
     request = _lock_request(session, offer.request_id)
-    offer = session.exec(select(Offer).where(Offer.id == offer.id)
-                         .execution_options(populate_existing=True)).one()
+    offer = session.exec(
+        select(Offer).where(Offer.id == offer.id).execution_options(populate_existing=True)
+    ).one()
     if offer.status != OfferStatus.pending:
         return _late_outcome(session, offer)
     if offer.expires_at <= now:
@@ -562,22 +806,39 @@ def decline_offer(session: Session, offer: Offer, *, now: datetime, settings: Se
     offer.responded_at = now
     offer.decline_reason = (reason or "").strip()[:300] or None
     session.add(offer)
-    audit.record(session, at=now, actor_kind="mediator", actor_id=offer.mediator_id, action="offer.decline",
-                 entity="offer", entity_id=offer.id, details={"via": via})
+    audit.record(
+        session,
+        at=now,
+        actor_kind="mediator",
+        actor_id=offer.mediator_id,
+        action="offer.decline",
+        entity="offer",
+        entity_id=offer.id,
+        details={"via": via},
+    )
     session.flush()
     _escalate_if_wave_over(session, request, now=now, settings=settings)
     return Outcome.declined
 
 
-def _escalate_if_wave_over(session: Session, request: Request, *, now: datetime, settings: Settings) -> str:
+def _escalate_if_wave_over(
+    session: Session, request: Request, *, now: datetime, settings: Settings
+) -> str:
     if request.status != RequestStatus.offered:
         return f"no-op: request {request.status}"
-    pending = session.exec(select(sa.func.count()).select_from(Offer).where(
-        Offer.request_id == request.id, Offer.status == OfferStatus.pending)).one()
+    pending = session.exec(
+        select(sa.func.count())
+        .select_from(Offer)
+        .where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)
+    ).one()
     if pending:
         return "offers still open"
     result = send_next_wave(session, request, now=now, settings=settings)
-    return f"unfilled: {result.unfilled_reason}" if result.unfilled_reason else f"wave {result.wave} sent"
+    return (
+        f"unfilled: {result.unfilled_reason}"
+        if result.unfilled_reason
+        else f"wave {result.wave} sent"
+    )
 
 
 # --- after acceptance: reconfirm, report, the mediator's own cancellation ------
@@ -585,21 +846,33 @@ def _escalate_if_wave_over(session: Session, request: Request, *, now: datetime,
 
 def reconfirm(session: Session, offer: Offer, *, now: datetime, via: str = "link") -> bool:
     """The mediator confirms they will come (one tap, or JA to the reminder)."""
-    assignment = session.exec(select(Assignment).where(Assignment.offer_id == offer.id,
-                                                       col(Assignment.cancelled_at).is_(None))).first()
+    assignment = session.exec(
+        select(Assignment).where(
+            Assignment.offer_id == offer.id, col(Assignment.cancelled_at).is_(None)
+        )
+    ).first()
     if assignment is None:
         return False
     if assignment.reconfirmed_at is None:
         assignment.reconfirmed_at = now
         assignment.at_risk_at = None
         session.add(assignment)
-        audit.record(session, at=now, actor_kind="mediator", actor_id=assignment.mediator_id,
-                     action="assignment.reconfirm", entity="assignment", entity_id=assignment.id,
-                     details={"via": via})
+        audit.record(
+            session,
+            at=now,
+            actor_kind="mediator",
+            actor_id=assignment.mediator_id,
+            action="assignment.reconfirm",
+            entity="assignment",
+            entity_id=assignment.id,
+            details={"via": via},
+        )
     return True
 
 
-def report_job(session: Session, offer: Offer, *, now: datetime, minutes: int, travel_km: float) -> Assignment:
+def report_job(
+    session: Session, offer: Offer, *, now: datetime, minutes: int, travel_km: float
+) -> Assignment:
     """Hours and travel after the job, for the expense allowance; the request is completed."""
     view = view_link(session, offer, now=now)
     if view.state == LinkState.reported:
@@ -620,8 +893,15 @@ def report_job(session: Session, offer: Offer, *, now: datetime, minutes: int, t
         request.status = RequestStatus.completed
         request.updated_at = now
         session.add(request)
-    audit.record(session, at=now, actor_kind="mediator", actor_id=assignment.mediator_id,
-                 action="assignment.report", entity="assignment", entity_id=assignment.id)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="mediator",
+        actor_id=assignment.mediator_id,
+        action="assignment.report",
+        entity="assignment",
+        entity_id=assignment.id,
+    )
     session.flush()
     return assignment
 
@@ -645,10 +925,14 @@ def cancel_assignment(
     if assignment.cancelled_at is not None:
         raise Conflict("This assignment was already cancelled.")
     if request.status != RequestStatus.assigned or now >= request.start:
-        raise Conflict(f"This request is {request.status} and has started or ended; "
-                       "its assignment can no longer be cancelled.")
+        raise Conflict(
+            f"This request is {request.status} and has started or ended; "
+            "its assignment can no longer be cancelled."
+        )
     assignment.cancelled_at = now
-    assignment.cancel_reason = (reason or ("cancelled by the mediator" if by_mediator else "mediator dropped out"))[:300]
+    assignment.cancel_reason = (
+        reason or ("cancelled by the mediator" if by_mediator else "mediator dropped out")
+    )[:300]
     session.add(assignment)
     _close_deadlines(session, assignment.id, now, "assignment cancelled")  # type: ignore[arg-type]
     mediator = session.get(Mediator, assignment.mediator_id)
@@ -659,53 +943,91 @@ def cancel_assignment(
     request.filled_at = None
     request.updated_at = now
     session.add(request)
-    audit.record(session, at=now, actor_kind="mediator" if by_mediator else "user",
-                 actor_id=assignment.mediator_id if by_mediator else (actor.id if actor else None),
-                 action="assignment.cancel", entity="assignment", entity_id=assignment.id,
-                 details={"reason": assignment.cancel_reason})
+    audit.record(
+        session,
+        at=now,
+        actor_kind="mediator" if by_mediator else "user",
+        actor_id=assignment.mediator_id if by_mediator else (actor.id if actor else None),
+        action="assignment.cancel",
+        entity="assignment",
+        entity_id=assignment.id,
+        details={"reason": assignment.cancel_reason},
+    )
     session.flush()
     if by_mediator and request.start - now <= LATE_CANCELLATION:
         organisation = session.get(Organisation, request.organisation_id)
         link = dashboard_link(settings, request)
         _alert_coordinator(
-            session, settings, kind="alert_late_cancellation_coordinator",
-            key=f"late-cancel:{assignment.id}", now=now, request=request,
-            email={"language": _language_name(request.language), "start": request.start, "end": request.end,
-                   "organisation": organisation.name if organisation else "-", "mediator_name": mediator.name,
-                   "link": link, "cancelled_by": "die Sprachmittlerin / der Sprachmittler"},
-            sms={"language": _language_name(request.language), "start": request.start, "link": link},
+            session,
+            settings,
+            kind="alert_late_cancellation_coordinator",
+            key=f"late-cancel:{assignment.id}",
+            now=now,
+            request=request,
+            email={
+                "language": _language_name(request.language),
+                "start": request.start,
+                "end": request.end,
+                "organisation": organisation.name if organisation else "-",
+                "mediator_name": mediator.name,
+                "link": link,
+                "cancelled_by": "die Sprachmittlerin / der Sprachmittler",
+            },
+            sms={
+                "language": _language_name(request.language),
+                "start": request.start,
+                "link": link,
+            },
         )
     send_next_wave(session, request, now=now, settings=settings)
     return request
 
 
-def _tell_cancelled(session: Session, mediator: Mediator, request: Request, assignment: Assignment, *,
-                    now: datetime) -> None:
+def _tell_cancelled(
+    session: Session, mediator: Mediator, request: Request, assignment: Assignment, *, now: datetime
+) -> None:
     fields = _job_fields(session, request)
     _message_mediator(
-        session, mediator, kind="cancelled_mediator", key=f"cancelled:{assignment.id}", now=now,
-        request=request, offer=None,
+        session,
+        mediator,
+        kind="cancelled_mediator",
+        key=f"cancelled:{assignment.id}",
+        now=now,
+        request=request,
+        offer=None,
         sms={"language": fields["language"], "start": request.start},
-        email={"language": fields["language"], "start": request.start, "end": request.end,
-               "event_uid": f"assignment-{assignment.id}@sprachpool", "place": fields["place"],
-               "recipient_name": mediator.name},
+        email={
+            "language": fields["language"],
+            "start": request.start,
+            "end": request.end,
+            "event_uid": f"assignment-{assignment.id}@sprachpool",
+            "place": fields["place"],
+            "recipient_name": mediator.name,
+        },
     )
 
 
 def _close_deadlines(session: Session, assignment_id: int, now: datetime, outcome: str) -> None:
     session.execute(
         sa.update(Deadline)
-        .where(col(Deadline.subject_id) == assignment_id, col(Deadline.kind) != DeadlineKind.wave_expiry,
-               col(Deadline.done_at).is_(None))
+        .where(
+            col(Deadline.subject_id) == assignment_id,
+            col(Deadline.kind) != DeadlineKind.wave_expiry,
+            col(Deadline.done_at).is_(None),
+        )
         .values(done_at=now, outcome=outcome)
     )
 
 
 def on_request_cancelled(session: Session, request: Request, *, now: datetime) -> None:
     """After a caseworker's cancel: tell the assigned mediator and retire the deadlines."""
-    for assignment in session.exec(select(Assignment).where(
-            Assignment.request_id == request.id, Assignment.cancel_reason == "request cancelled",
-            Assignment.cancelled_at == now)):
+    for assignment in session.exec(
+        select(Assignment).where(
+            Assignment.request_id == request.id,
+            Assignment.cancel_reason == "request cancelled",
+            Assignment.cancelled_at == now,
+        )
+    ):
         mediator = session.get(Mediator, assignment.mediator_id)
         if mediator is not None:
             _tell_cancelled(session, mediator, request, assignment, now=now)
@@ -758,27 +1080,54 @@ def assign_directly(
             _tell_cancelled(session, previous, request, current, now=now)
         session.flush()
     session.execute(
-        sa.update(Offer).where(col(Offer.request_id) == request_id, col(Offer.status) == OfferStatus.pending)
+        sa.update(Offer)
+        .where(col(Offer.request_id) == request_id, col(Offer.status) == OfferStatus.pending)
         .values(status=OfferStatus.withdrawn, responded_at=now)
     )
     # The mediator gets a link like everyone else's, so the page, the
     # reminders and the report after the job work the same way.
-    offer = Offer(request_id=request_id, mediator_id=mediator_id, wave=0, token_hash=hash_token(new_link_token()),
-                  short_code=_short_code(session, mediator_id), channel="direct",
-                  status=OfferStatus.accepted, created_at=now, expires_at=now, responded_at=now)
+    offer = Offer(
+        request_id=request_id,
+        mediator_id=mediator_id,
+        wave=0,
+        token_hash=hash_token(new_link_token()),
+        short_code=_short_code(session, mediator_id),
+        channel="direct",
+        status=OfferStatus.accepted,
+        created_at=now,
+        expires_at=now,
+        responded_at=now,
+    )
     session.add(offer)
     session.flush()
     request.status = RequestStatus.assigned
     request.filled_at = now
     request.updated_at = now
     session.add(request)
-    assignment = Assignment(request_id=request_id, mediator_id=mediator_id, source=AssignmentSource.coordinator,
-                            offer_id=offer.id, created_by_user_id=actor.id, created_at=now)
+    assignment = Assignment(
+        request_id=request_id,
+        mediator_id=mediator_id,
+        source=AssignmentSource.coordinator,
+        offer_id=offer.id,
+        created_by_user_id=actor.id,
+        created_at=now,
+    )
     _start_assignment(session, request, offer, assignment, now=now, settings=settings)
-    audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="assignment.override",
-                 entity="assignment", entity_id=assignment.id,
-                 details={"request": request_id, "mediator": mediator_id,
-                         "replaced": current.mediator_id if current else None, "reason": reason})
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="assignment.override",
+        entity="assignment",
+        entity_id=assignment.id,
+        details={
+            "request": request_id,
+            "mediator": mediator_id,
+            "replaced": current.mediator_id if current else None,
+            "reason": reason,
+        },
+    )
     session.flush()
     return assignment
 
@@ -786,14 +1135,24 @@ def assign_directly(
 def record_no_show(session: Session, *, request: Request, actor: User, now: datetime) -> Assignment:
     """The caseworker reports that the mediator did not come."""
     assignment = _live_assignment(session, request.id)  # type: ignore[arg-type]
-    if assignment is None or request.status not in (RequestStatus.assigned, RequestStatus.completed):
+    if assignment is None or request.status not in (
+        RequestStatus.assigned,
+        RequestStatus.completed,
+    ):
         raise Conflict("This request has no assignment to report a no-show for.")
     if now < request.start:
         raise Conflict("A no-show can be reported once the job has started.")
     assignment.no_show = True
     session.add(assignment)
     _close_deadlines(session, assignment.id, now, "no-show")  # type: ignore[arg-type]
-    audit.record(session, at=now, actor_kind="user", actor_id=actor.id, action="assignment.no_show",
-                 entity="assignment", entity_id=assignment.id)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="assignment.no_show",
+        entity="assignment",
+        entity_id=assignment.id,
+    )
     session.flush()
     return assignment

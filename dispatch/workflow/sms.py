@@ -30,11 +30,18 @@ def _reply(kind: str, locale: str | None, **fields: object) -> str:
     return templates.render(kind, "sms", locale, **fields).body
 
 
-def handle_inbound(session: Session, *, sender: str, body: str, now: datetime, settings: Settings) -> str:
+def handle_inbound(
+    session: Session, *, sender: str, body: str, now: datetime, settings: Settings
+) -> str:
     """Act on one inbound SMS and return the reply text (empty: no reply)."""
     phone = _normalise(sender)
-    mediator = session.exec(select(Mediator).where(Mediator.phone == phone, col(Mediator.erased_at).is_(None))
-                            ).first() if phone else None
+    mediator = (
+        session.exec(
+            select(Mediator).where(Mediator.phone == phone, col(Mediator.erased_at).is_(None))
+        ).first()
+        if phone
+        else None
+    )
     command = parse_inbound(body)
     if mediator is None:
         # Not someone in the pool: answer politely, act on nothing.
@@ -46,9 +53,16 @@ def handle_inbound(session: Session, *, sender: str, body: str, now: datetime, s
             mediator.paused = pause
             mediator.updated_at = now
             session.add(mediator)
-            audit.record(session, at=now, actor_kind="mediator", actor_id=mediator.id,
-                         action="mediator.pause" if pause else "mediator.resume", entity="mediator",
-                         entity_id=mediator.id, details={"via": "sms"})
+            audit.record(
+                session,
+                at=now,
+                actor_kind="mediator",
+                actor_id=mediator.id,
+                action="mediator.pause" if pause else "mediator.resume",
+                entity="mediator",
+                entity_id=mediator.id,
+                details={"via": "sms"},
+            )
         return _reply("sms_paused" if pause else "sms_resumed", locale)
     if command.kind == "help":
         return _reply("sms_help", locale, contact_phone=settings.coordinator_phone)
@@ -61,14 +75,24 @@ def handle_inbound(session: Session, *, sender: str, body: str, now: datetime, s
     if offer.status == OfferStatus.accepted:
         # JA to the day-before reminder: the mediator reconfirms.
         if command.kind == "accept" and service.reconfirm(session, offer, now=now, via="sms"):
-            return _reply("sms_accept_ok", locale, language=fields["language"], start=request.start,
-                          place=fields["place"])
+            return _reply(
+                "sms_accept_ok",
+                locale,
+                language=fields["language"],
+                start=request.start,
+                place=fields["place"],
+            )
         return _reply("sms_help", locale, contact_phone=settings.coordinator_phone)
     if command.kind == "accept":
         outcome = service.accept_offer(session, offer, now=now, settings=settings, via="sms")
         if outcome in (Outcome.accepted, Outcome.already_yours):
-            return _reply("sms_accept_ok", locale, language=fields["language"], start=request.start,
-                          place=fields["place"])
+            return _reply(
+                "sms_accept_ok",
+                locale,
+                language=fields["language"],
+                start=request.start,
+                place=fields["place"],
+            )
         return _reply("offer_withdrawn", locale, language=fields["language"], start=request.start)
     outcome = service.decline_offer(session, offer, now=now, settings=settings, via="sms")
     if outcome in (Outcome.declined, Outcome.already_answered):
@@ -76,33 +100,49 @@ def handle_inbound(session: Session, *, sender: str, body: str, now: datetime, s
     return _reply("offer_withdrawn", locale, language=fields["language"], start=request.start)
 
 
-def _offer_for(session: Session, mediator: Mediator, code: str | None, *, now: datetime) -> Offer | None:
+def _offer_for(
+    session: Session, mediator: Mediator, code: str | None, *, now: datetime
+) -> Offer | None:
     """The offer a reply means: by its code, or the only one open when no code is given."""
-    live = list(session.exec(
-        select(Offer).join(Request, col(Request.id) == col(Offer.request_id))
-        .where(Offer.mediator_id == mediator.id, col(Request.end) > now,
-               col(Offer.status).in_((OfferStatus.pending, OfferStatus.accepted)),
-               col(Request.status).in_((RequestStatus.offered, RequestStatus.assigned)))
-        .order_by(col(Offer.id).desc())
-    ))
+    live = list(
+        session.exec(
+            select(Offer)
+            .join(Request, col(Request.id) == col(Offer.request_id))
+            .where(
+                Offer.mediator_id == mediator.id,
+                col(Request.end) > now,
+                col(Offer.status).in_((OfferStatus.pending, OfferStatus.accepted)),
+                col(Request.status).in_((RequestStatus.offered, RequestStatus.assigned)),
+            )
+            .order_by(col(Offer.id).desc())
+        )
+    )
     pending = [o for o in live if o.status == OfferStatus.pending and o.expires_at > now]
     if code is None:
         if len(pending) == 1:
             return pending[0]
-        unconfirmed = [o for o in live if o.status == OfferStatus.accepted and _unconfirmed(session, o)]
+        unconfirmed = [
+            o for o in live if o.status == OfferStatus.accepted and _unconfirmed(session, o)
+        ]
         return unconfirmed[0] if not pending and len(unconfirmed) == 1 else None
     match = next((o for o in live if o.short_code == code), None)
     if match is None:
         # A code from an offer that was filled or ran out: say so, rather than "unknown".
         match = session.exec(
-            select(Offer).join(Request, col(Request.id) == col(Offer.request_id))
-            .where(Offer.mediator_id == mediator.id, Offer.short_code == code, col(Request.end) > now)
+            select(Offer)
+            .join(Request, col(Request.id) == col(Offer.request_id))
+            .where(
+                Offer.mediator_id == mediator.id, Offer.short_code == code, col(Request.end) > now
+            )
             .order_by(col(Offer.id).desc())
         ).first()
     return match
 
 
 def _unconfirmed(session: Session, offer: Offer) -> bool:
-    assignment = session.exec(select(Assignment).where(Assignment.offer_id == offer.id,
-                                                       col(Assignment.cancelled_at).is_(None))).first()
+    assignment = session.exec(
+        select(Assignment).where(
+            Assignment.offer_id == offer.id, col(Assignment.cancelled_at).is_(None)
+        )
+    ).first()
     return assignment is not None and assignment.reconfirmed_at is None

@@ -23,10 +23,25 @@ from tests.conftest import ROOT
 HEADER = "name,phone,email,languages,availability,max_travel_km\n"
 
 
-def run_cli(*args: str, cwd: Path, env_extra: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ENVIRONMENT": "test", "SECRET_KEY": "s" * 40, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "dispatch", *args], cwd=cwd, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120)
+def run_cli(
+    *args: str, cwd: Path, env_extra: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ENVIRONMENT": "test",
+        "SECRET_KEY": "s" * 40,
+        **(env_extra or {}),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "dispatch", *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_good_file_imports_every_row(engine, clock) -> None:  # type: ignore[no-untyped-def]
@@ -36,7 +51,9 @@ def test_good_file_imports_every_row(engine, clock) -> None:  # type: ignore[no-
         session.commit()
         assert report.errors == [] and report.created == 3
         names = sorted(m.name for m in session.exec(select(Mediator)))
-        languages = sorted(f"{row.language}:{row.level}" for row in session.exec(select(MediatorLanguage)))
+        languages = sorted(
+            f"{row.language}:{row.level}" for row in session.exec(select(MediatorLanguage))
+        )
     assert names == ["Amina Haddad", "Mehmet Yılmaz", "Oleksandr Kovalenko"]
     assert "kmr:fluent" in languages and "uk:native" in languages
 
@@ -77,13 +94,17 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(engine, clock) ->
 
 def test_header_must_name_known_columns(engine, clock) -> None:  # type: ignore[no-untyped-def]
     with Session(engine) as session:
-        report = import_csv(session, text="name,languages,shoe_size\nA,ar:native,44\n", now=clock.now())
+        report = import_csv(
+            session, text="name,languages,shoe_size\nA,ar:native,44\n", now=clock.now()
+        )
     assert report.errors and "unknown column(s) shoe_size" in report.errors[0]
 
 
 def test_cli_import_exits_nonzero_and_writes_nothing_for_a_bad_file(tmp_path: Path) -> None:
     bad = tmp_path / "pool.csv"
-    bad.write_text(HEADER + "Amina,+4915112340001,,ar:native,,\nBroken,+49,,ar:native,,\n", encoding="utf-8")
+    bad.write_text(
+        HEADER + "Amina,+4915112340001,,ar:native,,\nBroken,+49,,ar:native,,\n", encoding="utf-8"
+    )
     result = run_cli("mediators", "import", str(bad), cwd=tmp_path)
     assert result.returncode == 1
     assert "pool.csv: line 3: phone" in result.stderr and "nothing imported" in result.stderr
@@ -96,15 +117,33 @@ def test_cli_import_exits_nonzero_and_writes_nothing_for_a_bad_file(tmp_path: Pa
 
 
 def test_user_add_prints_a_token_once_that_works(tmp_path: Path) -> None:
-    result = run_cli("user", "add", "--email", "fm@jobcenter.example", "--role", "caseworker",
-                     "--organisation", "Jobcenter Kreis Warendorf", cwd=tmp_path)
+    result = run_cli(
+        "user",
+        "add",
+        "--email",
+        "fm@jobcenter.example",
+        "--role",
+        "caseworker",
+        "--organisation",
+        "Jobcenter Kreis Warendorf",
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     token = re.search(r"(sp_[A-Za-z0-9_\-]{40,})", result.stdout)
     assert token is not None
     database = (tmp_path / "sprachpool.db").read_bytes()
     assert token.group(1).encode() not in database
-    again = run_cli("user", "add", "--email", "fm@jobcenter.example", "--role", "caseworker",
-                    "--organisation", "Jobcenter Kreis Warendorf", cwd=tmp_path)
+    again = run_cli(
+        "user",
+        "add",
+        "--email",
+        "fm@jobcenter.example",
+        "--role",
+        "caseworker",
+        "--organisation",
+        "Jobcenter Kreis Warendorf",
+        cwd=tmp_path,
+    )
     assert again.returncode == 2 and "exists already" in again.stderr
 
 
@@ -117,8 +156,14 @@ def _free_port() -> int:
 def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "SECRET_KEY": "s" * 40}
-    process = subprocess.Popen([sys.executable, "-m", "dispatch", "serve", "--demo", "--port", str(port)],
-                               cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dispatch", "serve", "--demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         output = ""
         assert process.stdout is not None
@@ -137,12 +182,17 @@ def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        pool = httpx.get(f"{base}/api/v1/mediators", params={"limit": 500},
-                         headers={"Authorization": f"Bearer {coordinator.group(1)}"}).json()
+        pool = httpx.get(
+            f"{base}/api/v1/mediators",
+            params={"limit": 500},
+            headers={"Authorization": f"Bearer {coordinator.group(1)}"},
+        ).json()
         assert pool["total"] == 40
         languages = {skill["language"] for item in pool["items"] for skill in item["languages"]}
         assert {"ar", "uk", "ru", "prs", "fa", "tr", "kmr", "ckb", "ps", "ti", "so"} <= languages
-        places = httpx.get(f"{base}/api/v1/places", headers={"Authorization": f"Bearer {caseworker.group(1)}"}).json()
+        places = httpx.get(
+            f"{base}/api/v1/places", headers={"Authorization": f"Bearer {caseworker.group(1)}"}
+        ).json()
         assert {"Rathaus Beckum", "St. Elisabeth-Hospital Beckum"} <= {p["name"] for p in places}
         assert httpx.get(f"{base}/docs").status_code == 200
     finally:
@@ -156,7 +206,10 @@ def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
             process.stdout.close()
 
 
-@pytest.mark.parametrize("args", [["mediators", "import", "missing.csv"], ["user", "add", "--role", "boss"], ["optimize"]])
+@pytest.mark.parametrize(
+    "args",
+    [["mediators", "import", "missing.csv"], ["user", "add", "--role", "boss"], ["optimize"]],
+)
 def test_cli_mistakes_get_a_clear_message(tmp_path: Path, args: list[str]) -> None:
     result = run_cli(*args, cwd=tmp_path)
     assert result.returncode == 2

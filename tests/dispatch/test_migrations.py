@@ -46,23 +46,37 @@ def test_upgrade_from_every_older_revision_keeps_the_data(empty_database: str) -
     migrate(empty_database, older[0])
     engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
     with engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO organisation (name, created_at) VALUES ('Jobcenter', '2026-11-01 09:00:00+00')"
-        ))
-        connection.execute(sa.text(
-            "INSERT INTO mediator (name, phone, travel_mode, qualifications, channels, message_locale, active,"
-            " paused, created_at, updated_at) VALUES ('Helen Tekle', '+4915112340027', 'car', '[]', '[\"sms\"]',"
-            " 'de', true, false, '2026-11-01 09:00:00+00', '2026-11-01 09:00:00+00')"
-        ))
-        connection.execute(sa.text(
-            "INSERT INTO mediator_language (mediator_id, language, level) VALUES (1, 'ti', 'native')"
-        ))
+        connection.execute(
+            sa.text(
+                "INSERT INTO organisation (name, created_at) VALUES ('Jobcenter', '2026-11-01 09:00:00+00')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO mediator (name, phone, travel_mode, qualifications, channels, message_locale, active,"
+                " paused, created_at, updated_at) VALUES ('Helen Tekle', '+4915112340027', 'car', '[]', '[\"sms\"]',"
+                " 'de', true, false, '2026-11-01 09:00:00+00', '2026-11-01 09:00:00+00')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO mediator_language (mediator_id, language, level) VALUES (1, 'ti', 'native')"
+            )
+        )
     for revision in older[1:] + ["heads"]:
         migrate(empty_database, revision)
     with engine.connect() as connection:
-        assert connection.execute(sa.text("SELECT name FROM organisation")).scalar_one() == "Jobcenter"
-        assert connection.execute(sa.text("SELECT name, phone FROM mediator")).one() == ("Helen Tekle", "+4915112340027")
-        assert connection.execute(sa.text("SELECT language FROM mediator_language")).scalar_one() == "ti"
+        assert (
+            connection.execute(sa.text("SELECT name FROM organisation")).scalar_one() == "Jobcenter"
+        )
+        assert connection.execute(sa.text("SELECT name, phone FROM mediator")).one() == (
+            "Helen Tekle",
+            "+4915112340027",
+        )
+        assert (
+            connection.execute(sa.text("SELECT language FROM mediator_language")).scalar_one()
+            == "ti"
+        )
     assert current_revision(engine) == revisions()[-1]
     engine.dispose()
 
@@ -76,7 +90,9 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> N
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30000
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
-        connection.execute(sa.text(
-            "INSERT INTO mediator_language (mediator_id, language, level) VALUES (999, 'ti', 'native')"
-        ))
+        connection.execute(
+            sa.text(
+                "INSERT INTO mediator_language (mediator_id, language, level) VALUES (999, 'ti', 'native')"
+            )
+        )
     engine.dispose()

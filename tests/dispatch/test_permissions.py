@@ -34,14 +34,24 @@ def test_caseworker_may_not_manage_the_pool(
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("get", "/api/v1/languages"), ("get", "/api/v1/places"), ("get", "/api/v1/mediators"),
-        ("post", "/api/v1/requests"), ("get", "/api/v1/requests"), ("get", "/api/v1/requests/1"),
+        ("get", "/api/v1/languages"),
+        ("get", "/api/v1/places"),
+        ("get", "/api/v1/mediators"),
+        ("post", "/api/v1/requests"),
+        ("get", "/api/v1/requests"),
+        ("get", "/api/v1/requests/1"),
         ("post", "/api/v1/requests/1/cancel"),
     ],
 )
 @pytest.mark.parametrize("token", [None, "sp_not-a-real-token", "Basic abc", "x" * 5000])
-def test_without_a_valid_token_nothing_is_shown(client: TestClient, method: str, path: str, token: str | None) -> None:
-    headers = {} if token is None else {"Authorization": token if token.startswith("Basic") else f"Bearer {token}"}
+def test_without_a_valid_token_nothing_is_shown(
+    client: TestClient, method: str, path: str, token: str | None
+) -> None:
+    headers = (
+        {}
+        if token is None
+        else {"Authorization": token if token.startswith("Basic") else f"Bearer {token}"}
+    )
     response = client.request(method, path, headers=headers, json=request_payload())
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == "Bearer"
@@ -53,36 +63,69 @@ def test_health_needs_no_token(client: TestClient) -> None:
     assert response.json() == {"status": "ok", "database": "ok", "scheduler": "not running"}
 
 
-def test_caseworker_reads_places_and_languages(client: TestClient, caseworker: Staff, place_id: int) -> None:
-    assert [p["id"] for p in client.get("/api/v1/places", headers=caseworker.headers).json()] == [place_id]
+def test_caseworker_reads_places_and_languages(
+    client: TestClient, caseworker: Staff, place_id: int
+) -> None:
+    assert [p["id"] for p in client.get("/api/v1/places", headers=caseworker.headers).json()] == [
+        place_id
+    ]
     assert client.get(f"/api/v1/places/{place_id}", headers=caseworker.headers).status_code == 200
-    tags = {lang["tag"] for lang in client.get("/api/v1/languages", headers=caseworker.headers).json()}
+    tags = {
+        lang["tag"] for lang in client.get("/api/v1/languages", headers=caseworker.headers).json()
+    }
     assert {"ar", "uk", "ru", "prs", "fa", "tr", "kmr", "ckb", "ps", "ti", "so"} <= tags
 
 
 def test_caseworker_of_another_organisation_neither_sees_nor_cancels(
     client: TestClient, caseworker: Staff, other_caseworker: Staff
 ) -> None:
-    created = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
-    assert client.get(f"/api/v1/requests/{created['id']}", headers=other_caseworker.headers).status_code == 404
-    refused = client.post(f"/api/v1/requests/{created['id']}/cancel", headers=other_caseworker.headers)
+    created = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
+    assert (
+        client.get(
+            f"/api/v1/requests/{created['id']}", headers=other_caseworker.headers
+        ).status_code
+        == 404
+    )
+    refused = client.post(
+        f"/api/v1/requests/{created['id']}/cancel", headers=other_caseworker.headers
+    )
     assert refused.status_code == 404
     assert client.get("/api/v1/requests", headers=other_caseworker.headers).json()["total"] == 0
-    assert client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()["status"] != "cancelled"
+    assert (
+        client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()["status"]
+        != "cancelled"
+    )
 
 
-def test_colleague_of_the_same_organisation_sees_and_cancels(client: TestClient, caseworker: Staff, make_staff) -> None:  # type: ignore[no-untyped-def]
+def test_colleague_of_the_same_organisation_sees_and_cancels(
+    client: TestClient, caseworker: Staff, make_staff
+) -> None:  # type: ignore[no-untyped-def]
     colleague = make_staff("caseworker", "Jobcenter Kreis Warendorf")
-    created = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
-    assert client.get(f"/api/v1/requests/{created['id']}", headers=colleague.headers).status_code == 200
-    assert client.post(f"/api/v1/requests/{created['id']}/cancel", headers=colleague.headers).status_code == 200
+    created = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
+    assert (
+        client.get(f"/api/v1/requests/{created['id']}", headers=colleague.headers).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            f"/api/v1/requests/{created['id']}/cancel", headers=colleague.headers
+        ).status_code
+        == 200
+    )
 
 
 def test_caseworker_may_not_file_for_another_organisation(
     client: TestClient, caseworker: Staff, other_caseworker: Staff
 ) -> None:
-    response = client.post("/api/v1/requests", json=request_payload(organisation_id=other_caseworker.organisation_id),
-                           headers=caseworker.headers)
+    response = client.post(
+        "/api/v1/requests",
+        json=request_payload(organisation_id=other_caseworker.organisation_id),
+        headers=caseworker.headers,
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "organisation_id"
 
@@ -91,16 +134,23 @@ def test_coordinator_sees_every_organisation_and_the_offers(
     client: TestClient, coordinator: Staff, caseworker: Staff, other_caseworker: Staff
 ) -> None:
     client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers)
-    client.post("/api/v1/requests", json=request_payload(language="ar"), headers=other_caseworker.headers)
+    client.post(
+        "/api/v1/requests", json=request_payload(language="ar"), headers=other_caseworker.headers
+    )
     listed = client.get("/api/v1/requests", headers=coordinator.headers).json()
     assert listed["total"] == 2
     assert all(item["offers"] == [] for item in listed["items"])
-    only_one = client.get("/api/v1/requests", params={"organisation_id": other_caseworker.organisation_id},
-                          headers=coordinator.headers).json()
+    only_one = client.get(
+        "/api/v1/requests",
+        params={"organisation_id": other_caseworker.organisation_id},
+        headers=coordinator.headers,
+    ).json()
     assert [item["language"] for item in only_one["items"]] == ["ar"]
 
 
-def test_revoked_or_inactive_users_are_refused(client: TestClient, caseworker: Staff, engine) -> None:  # type: ignore[no-untyped-def]
+def test_revoked_or_inactive_users_are_refused(
+    client: TestClient, caseworker: Staff, engine
+) -> None:  # type: ignore[no-untyped-def]
     from sqlmodel import Session
 
     from dispatch.users.models import User

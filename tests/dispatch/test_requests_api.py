@@ -9,11 +9,15 @@ from fastapi.testclient import TestClient
 from tests.conftest import Staff, request_payload
 
 
-def test_caseworker_files_a_phone_request_and_gets_it_back(client: TestClient, caseworker: Staff) -> None:
+def test_caseworker_files_a_phone_request_and_gets_it_back(
+    client: TestClient, caseworker: Staff
+) -> None:
     response = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["status"] == "unfilled"  # dispatched at once, and nobody in the (empty) pool speaks it
+    assert (
+        body["status"] == "unfilled"
+    )  # dispatched at once, and nobody in the (empty) pool speaks it
     assert body["language"] == "ti" and body["language_name"] == "Tigrinya"
     assert body["organisation_id"] == caseworker.organisation_id
     assert body["offers"] is None  # offers are for coordinators
@@ -37,7 +41,9 @@ def test_in_person_request_takes_its_location_from_the_place(
     assert body["language"] == "ar"
 
 
-def test_same_idempotency_key_returns_the_same_request_once(client: TestClient, caseworker: Staff) -> None:
+def test_same_idempotency_key_returns_the_same_request_once(
+    client: TestClient, caseworker: Staff
+) -> None:
     headers = {**caseworker.headers, "Idempotency-Key": "form-submit-7f3a"}
     first = client.post("/api/v1/requests", json=request_payload(), headers=headers)
     second = client.post("/api/v1/requests", json=request_payload(), headers=headers)
@@ -49,9 +55,13 @@ def test_same_idempotency_key_returns_the_same_request_once(client: TestClient, 
     assert listed["total"] == 1
 
 
-def test_idempotency_key_reused_for_another_body_is_a_conflict(client: TestClient, caseworker: Staff) -> None:
+def test_idempotency_key_reused_for_another_body_is_a_conflict(
+    client: TestClient, caseworker: Staff
+) -> None:
     headers = {**caseworker.headers, "Idempotency-Key": "k1"}
-    assert client.post("/api/v1/requests", json=request_payload(), headers=headers).status_code == 201
+    assert (
+        client.post("/api/v1/requests", json=request_payload(), headers=headers).status_code == 201
+    )
     clash = client.post("/api/v1/requests", json=request_payload(language="ar"), headers=headers)
     assert clash.status_code == 409
     assert "Idempotency-Key" in clash.json()["detail"]
@@ -59,15 +69,23 @@ def test_idempotency_key_reused_for_another_body_is_a_conflict(client: TestClien
 
 def test_idempotency_keys_are_per_user(client: TestClient, caseworker: Staff, make_staff) -> None:  # type: ignore[no-untyped-def]
     colleague = make_staff("caseworker", "Jobcenter Kreis Warendorf")
-    one = client.post("/api/v1/requests", json=request_payload(),
-                      headers={**caseworker.headers, "Idempotency-Key": "same"})
-    two = client.post("/api/v1/requests", json=request_payload(),
-                      headers={**colleague.headers, "Idempotency-Key": "same"})
+    one = client.post(
+        "/api/v1/requests",
+        json=request_payload(),
+        headers={**caseworker.headers, "Idempotency-Key": "same"},
+    )
+    two = client.post(
+        "/api/v1/requests",
+        json=request_payload(),
+        headers={**colleague.headers, "Idempotency-Key": "same"},
+    )
     assert one.status_code == two.status_code == 201
     assert one.json()["id"] != two.json()["id"]
 
 
-def test_concurrent_retries_with_one_key_create_one_request(client: TestClient, caseworker: Staff) -> None:
+def test_concurrent_retries_with_one_key_create_one_request(
+    client: TestClient, caseworker: Staff
+) -> None:
     headers = {**caseworker.headers, "Idempotency-Key": "double-click"}
     results: list[int] = []
     ids: list[int] = []
@@ -91,9 +109,16 @@ def test_concurrent_retries_with_one_key_create_one_request(client: TestClient, 
 
 def test_list_filters_by_status_language_and_period(client: TestClient, caseworker: Staff) -> None:
     client.post("/api/v1/requests", json=request_payload(language="ti"), headers=caseworker.headers)
-    client.post("/api/v1/requests", json=request_payload(language="ar", start="2026-12-03T09:00:00+01:00",
-                                                          end="2026-12-03T10:00:00+01:00"), headers=caseworker.headers)
-    cancelled = client.post("/api/v1/requests", json=request_payload(language="uk"), headers=caseworker.headers).json()
+    client.post(
+        "/api/v1/requests",
+        json=request_payload(
+            language="ar", start="2026-12-03T09:00:00+01:00", end="2026-12-03T10:00:00+01:00"
+        ),
+        headers=caseworker.headers,
+    )
+    cancelled = client.post(
+        "/api/v1/requests", json=request_payload(language="uk"), headers=caseworker.headers
+    ).json()
     client.post(f"/api/v1/requests/{cancelled['id']}/cancel", headers=caseworker.headers)
 
     def languages(**params: str) -> list[str]:
@@ -109,9 +134,14 @@ def test_list_filters_by_status_language_and_period(client: TestClient, casework
 
 
 def test_cancel_records_reason_and_cannot_repeat(client: TestClient, caseworker: Staff) -> None:
-    created = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
-    response = client.post(f"/api/v1/requests/{created['id']}/cancel", json={"reason": "Termin verschoben"},
-                           headers=caseworker.headers)
+    created = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
+    response = client.post(
+        f"/api/v1/requests/{created['id']}/cancel",
+        json={"reason": "Termin verschoben"},
+        headers=caseworker.headers,
+    )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "cancelled"
     assert response.json()["cancel_reason"] == "Termin verschoben"
@@ -120,9 +150,14 @@ def test_cancel_records_reason_and_cannot_repeat(client: TestClient, caseworker:
     assert "cancelled" in again.json()["detail"]
 
 
-def test_coordinator_files_for_another_organisation(client: TestClient, coordinator: Staff, caseworker: Staff) -> None:
-    response = client.post("/api/v1/requests", json=request_payload(organisation_id=caseworker.organisation_id),
-                           headers=coordinator.headers)
+def test_coordinator_files_for_another_organisation(
+    client: TestClient, coordinator: Staff, caseworker: Staff
+) -> None:
+    response = client.post(
+        "/api/v1/requests",
+        json=request_payload(organisation_id=caseworker.organisation_id),
+        headers=coordinator.headers,
+    )
     assert response.status_code == 201, response.text
     assert response.json()["organisation_id"] == caseworker.organisation_id
     mine = client.get("/api/v1/requests", headers=caseworker.headers).json()
@@ -134,8 +169,12 @@ def test_every_change_writes_an_audit_event(client: TestClient, caseworker: Staf
 
     from dispatch.audit import AuditEvent
 
-    created = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
+    created = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
     client.post(f"/api/v1/requests/{created['id']}/cancel", headers=caseworker.headers)
     with Session(engine) as session:
-        actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "request"))]
+        actions = [
+            e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "request"))
+        ]
     assert actions == ["request.create", "request.unfilled", "request.cancel"]

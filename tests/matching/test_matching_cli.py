@@ -13,7 +13,11 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "matching", *args],
-        cwd=REPOSITORY, capture_output=True, text=True, timeout=120, check=False,
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -40,13 +44,26 @@ def test_generate_solve_check(tmp_path: Path) -> None:
 
 def test_check_exits_1_on_an_infeasible_solution(tmp_path: Path) -> None:
     problem = tmp_path / "problem.json"
-    problem.write_text(json.dumps({
-        "mediators": [{"id": "m1", "languages": {"uk": "native"}}],
-        "requests": [{"id": "r1", "language": "ar", "mode": "phone",
-                      "start": "2026-12-01T09:00:00+01:00", "end": "2026-12-01T10:00:00+01:00"}],
-    }))
+    problem.write_text(
+        json.dumps(
+            {
+                "mediators": [{"id": "m1", "languages": {"uk": "native"}}],
+                "requests": [
+                    {
+                        "id": "r1",
+                        "language": "ar",
+                        "mode": "phone",
+                        "start": "2026-12-01T09:00:00+01:00",
+                        "end": "2026-12-01T10:00:00+01:00",
+                    }
+                ],
+            }
+        )
+    )
     solution = tmp_path / "solution.json"
-    solution.write_text(json.dumps({"assignments": [{"request": "r1", "mediator": "m1"}], "unassigned": []}))
+    solution.write_text(
+        json.dumps({"assignments": [{"request": "r1", "mediator": "m1"}], "unassigned": []})
+    )
     checked = run("check", str(problem), str(solution))
     assert checked.returncode == 1
     assert "INFEASIBLE" in checked.stdout
@@ -64,7 +81,17 @@ def test_bad_problem_file_gives_a_clear_error(tmp_path: Path) -> None:
 def test_deterministic_solve_prints_the_same_plan_twice(tmp_path: Path) -> None:
     problem = tmp_path / "problem.json"
     problem.write_text(run("generate", "--size", "town", "--seed", "6", "--congestion", "2").stdout)
-    args = ("solve", str(problem), "--time-limit", "0.5", "--workers", "1", "--seed", "3", "--deterministic")
+    args = (
+        "solve",
+        str(problem),
+        "--time-limit",
+        "0.5",
+        "--workers",
+        "1",
+        "--seed",
+        "3",
+        "--deterministic",
+    )
     first, second = run(*args), run(*args)
     assert first.returncode == second.returncode == 0, first.stderr
     plans = [json.loads(out.stdout)["assignments"] for out in (first, second)]

@@ -85,7 +85,9 @@ def test_busy_block_ending_at_the_start_fits() -> None:
 
 def test_located_busy_block_too_far_to_travel_excludes() -> None:
     # Hospital to town hall is ~4.3 km; on foot that takes about an hour.
-    walker = mediator(travel_mode="foot", busy=(busy("08:00", "08:45", HOSPITAL, "at the hospital"),))
+    walker = mediator(
+        travel_mode="foot", busy=(busy("08:00", "08:45", HOSPITAL, "at the hospital"),)
+    )
     reason = rule_busy(request(), walker)
     assert reason is not None
     assert reason.code == "busy"
@@ -128,9 +130,12 @@ def test_phone_job_ignores_travel_radius() -> None:
 def test_missing_qualification_excludes() -> None:
     reason = rule_qualification(request(qualification="medical"), mediator())
     assert reason is not None and reason.message == "lacks the medical qualification"
-    assert rule_qualification(
-        request(qualification="medical"), mediator(qualifications=frozenset({"medical"}))
-    ) is None
+    assert (
+        rule_qualification(
+            request(qualification="medical"), mediator(qualifications=frozenset({"medical"}))
+        )
+        is None
+    )
 
 
 def test_required_gender_excludes_and_preferred_does_not() -> None:
@@ -194,7 +199,9 @@ def test_enough_gap_lets_a_driver_but_not_a_walker_change_place() -> None:
     assert travel_conflict(first, second, "foot")
 
 
-def _problem(*requests: object, med: object = None, fixed: tuple[tuple[str, str], ...] = ()) -> Problem:
+def _problem(
+    *requests: object, med: object = None, fixed: tuple[tuple[str, str], ...] = ()
+) -> Problem:
     return Problem(
         mediators=(med or mediator(),),  # type: ignore[arg-type]
         requests=tuple(requests),  # type: ignore[arg-type]

@@ -41,7 +41,11 @@ def small_problems(draw: st.DrawFn) -> Problem:
         mediators.append(
             mediator(
                 f"m{i + 1}",
-                languages={draw(st.sampled_from(["ar", "uk"])): draw(st.sampled_from(["basic", "fluent", "native"]))},
+                languages={
+                    draw(st.sampled_from(["ar", "uk"])): draw(
+                        st.sampled_from(["basic", "fluent", "native"])
+                    )
+                },
                 home=draw(st.sampled_from(PLACES)),
                 travel_mode=draw(st.sampled_from(["car", "foot", "bike", "transit"])),
                 max_travel_km=draw(st.sampled_from([None, 1.0, 6.0])),
@@ -62,7 +66,8 @@ def small_problems(draw: st.DrawFn) -> Problem:
             location=draw(st.sampled_from(PLACES)) if mode == "in_person" else None,
             priority=draw(st.integers(1, 3)),
             preferred_mediators=(draw(st.sampled_from([m.id for m in mediators])),)
-            if draw(st.booleans()) else (),
+            if draw(st.booleans())
+            else (),
         )
         requests.append(replace(base, start=at(begin), end=at(begin) + timedelta(minutes=minutes)))
     return Problem(tuple(mediators), tuple(requests))
@@ -75,8 +80,12 @@ def first_tiers(problem: Problem, plan: dict[str, Mediator]) -> tuple[int, int, 
     the optimiser (the small problems have no gender or previous plan).
     """
     filled = sum(r.priority for r in problem.requests if r.id in plan)
-    continuity = sum(1000 for r in problem.requests if r.id in plan and plan[r.id].id in r.preferred_mediators)
-    travel = sum(round(assigned_travel_km(r, plan[r.id]) / 0.1) for r in problem.requests if r.id in plan)
+    continuity = sum(
+        1000 for r in problem.requests if r.id in plan and plan[r.id].id in r.preferred_mediators
+    )
+    travel = sum(
+        round(assigned_travel_km(r, plan[r.id]) / 0.1) for r in problem.requests if r.id in plan
+    )
     return filled, continuity, -travel
 
 
@@ -91,7 +100,10 @@ def brute_force_best(problem: Problem) -> tuple[int, int, int]:
         for req, med in zip(problem.requests, choice):
             if med is not None:
                 jobs.setdefault(med.id, []).append(req)
-        if all(_fits(next(m for m in problem.mediators if m.id == mid), reqs) for mid, reqs in jobs.items()):
+        if all(
+            _fits(next(m for m in problem.mediators if m.id == mid), reqs)
+            for mid, reqs in jobs.items()
+        ):
             plan = {r.id: m for r, m in zip(problem.requests, choice) if m is not None}
             best = max(best, first_tiers(problem, plan))
     return best
@@ -162,11 +174,14 @@ def test_same_seed_and_one_worker_give_the_same_plan() -> None:
 def test_deterministic_time_gives_the_same_plan_even_when_the_limit_cuts_the_search() -> None:
     problem = generate("town", seed=3, congestion=3.0)
     runs = [
-        optimize(problem, time_limit_s=0.3, num_workers=1, seed=7, deterministic=True) for _ in range(2)
+        optimize(problem, time_limit_s=0.3, num_workers=1, seed=7, deterministic=True)
+        for _ in range(2)
     ]
     assert any(runs[0].stats[f"{tier}_status"] != "OPTIMAL" for tier in TIERS)  # the limit did cut
     assert runs[0].assignments == runs[1].assignments
-    assert [runs[0].stats[f"{t}_value"] for t in TIERS] == [runs[1].stats[f"{t}_value"] for t in TIERS]
+    assert [runs[0].stats[f"{t}_value"] for t in TIERS] == [
+        runs[1].stats[f"{t}_value"] for t in TIERS
+    ]
 
 
 def test_fixed_pair_is_kept_even_when_another_is_nearer() -> None:
@@ -179,7 +194,9 @@ def test_fixed_pair_is_kept_even_when_another_is_nearer() -> None:
 
 
 def test_infeasible_fixed_pair_makes_the_problem_infeasible_with_a_reason() -> None:
-    problem = Problem((mediator("m1", languages={"uk": "native"}),), (request("r1"),), fixed=(("r1", "m1"),))
+    problem = Problem(
+        (mediator("m1", languages={"uk": "native"}),), (request("r1"),), fixed=(("r1", "m1"),)
+    )
     solution = optimize(problem, num_workers=1)
     assert solution.status == "INFEASIBLE"
     assert "does not speak Arabic" in str(solution.stats["reason"])
@@ -237,7 +254,9 @@ def test_one_preferred_mediator_beats_less_travel_on_several_other_requests() ->
     problem = Problem(
         (mediator("m1", home=TOWN_HALL), mediator("m2", home=far)),
         (
-            request("r1", "09:00", "12:00", mode="phone", location=None, preferred_mediators=("m1",)),
+            request(
+                "r1", "09:00", "12:00", mode="phone", location=None, preferred_mediators=("m1",)
+            ),
             request("r2", "09:00", "09:30"),
             request("r3", "10:00", "10:30"),
             request("r4", "11:00", "11:30"),
@@ -251,15 +270,20 @@ def test_one_preferred_mediator_beats_less_travel_on_several_other_requests() ->
 def test_less_travel_beats_fairness_and_fairness_beats_a_higher_level() -> None:
     busy_near = mediator("m1", home=TOWN_HALL, load_minutes=30 * 60, languages={"ar": "native"})
     idle_far = mediator("m2", home=HOSPITAL, languages={"ar": "native"})
-    assert optimize(Problem((busy_near, idle_far), (request("r1"),)), num_workers=1).as_dict() == {"r1": "m1"}
+    assert optimize(Problem((busy_near, idle_far), (request("r1"),)), num_workers=1).as_dict() == {
+        "r1": "m1"
+    }
     native_busy = mediator("m1", home=TOWN_HALL, load_minutes=30 * 60, languages={"ar": "native"})
     fluent_idle = mediator("m2", home=TOWN_HALL, languages={"ar": "fluent"})
-    assert optimize(Problem((native_busy, fluent_idle), (request("r1"),)), num_workers=1).as_dict() == {"r1": "m2"}
+    assert optimize(
+        Problem((native_busy, fluent_idle), (request("r1"),)), num_workers=1
+    ).as_dict() == {"r1": "m2"}
 
 
 def test_a_higher_level_wins_when_nothing_else_differs() -> None:
     problem = Problem(
-        (mediator("m1", languages={"ar": "fluent"}), mediator("m2", languages={"ar": "native"})), (request("r1"),)
+        (mediator("m1", languages={"ar": "fluent"}), mediator("m2", languages={"ar": "native"})),
+        (request("r1"),),
     )
     assert optimize(problem, num_workers=1).as_dict() == {"r1": "m2"}
 

@@ -67,7 +67,9 @@ def test_excluded_speakers_get_every_reason_and_others_a_count() -> None:
 
 
 def test_busy_reason_names_the_place_and_the_travel() -> None:
-    walker = mediator(travel_mode="foot", busy=(busy("08:00", "08:45", HOSPITAL, "at the hospital"),))
+    walker = mediator(
+        travel_mode="foot", busy=(busy("08:00", "08:45", HOSPITAL, "at the hospital"),)
+    )
     ranking = rank(request(), [walker])
     assert ranking.candidates == []
     assert ranking.excluded[0].message.startswith("busy 08:00-08:45 at the hospital, ")

@@ -26,13 +26,22 @@ from matching.rank import Pool, rank
 rank_module = importlib.import_module("matching.rank")  # `matching.rank` is also the function
 
 CODE_ORDER = (
-    "excluded", "level", "availability", "travel_radius", "busy",
-    "qualification", "gender", "minutes_cap", "too_late",
+    "excluded",
+    "level",
+    "availability",
+    "travel_radius",
+    "busy",
+    "qualification",
+    "gender",
+    "minutes_cap",
+    "too_late",
 )
 """The order of one mediator's reasons in `Ranking.excluded` (the vectorised check's)."""
 
 
-def varied(size: str, seed: int, requests: int) -> tuple[list[Mediator], list[tuple[Request, datetime | None]]]:
+def varied(
+    size: str, seed: int, requests: int
+) -> tuple[list[Mediator], list[tuple[Request, datetime | None]]]:
     """A generated instance with every rule in play: caps already used, mediators
     without a home or a radius, excluded lists, required genders, qualifications,
     native level, upper-case tags, in-person jobs without a place, and a clock."""
@@ -43,7 +52,9 @@ def varied(size: str, seed: int, requests: int) -> tuple[list[Mediator], list[tu
             m,
             committed_minutes=rng.choice([0, 0, 0, 300, 550, 885]),
             home=None if rng.random() < 0.03 else m.home,
-            max_travel_km=None if rng.random() < 0.1 else (
+            max_travel_km=None
+            if rng.random() < 0.1
+            else (
                 int(m.max_travel_km) if m.max_travel_km and rng.random() < 0.2 else m.max_travel_km
             ),
         )
@@ -60,14 +71,18 @@ def varied(size: str, seed: int, requests: int) -> tuple[list[Mediator], list[tu
         if rng.random() < 0.2:
             changes["min_level"] = rng.choice(["native", "basic"])
         if rng.random() < 0.2:
-            changes["qualification"] = rng.choice(["medical", "school", "authority", "psychosocial"])
+            changes["qualification"] = rng.choice(
+                ["medical", "school", "authority", "psychosocial"]
+            )
         if rng.random() < 0.1:
             changes["language"] = r.language.upper()
         if r.in_person and rng.random() < 0.05:
             changes["location"] = None
         now = None
         if rng.random() < 0.6:
-            now = r.start - timedelta(minutes=rng.choice([0, 5, 12, 25, 45, 90]), seconds=rng.randrange(60))
+            now = r.start - timedelta(
+                minutes=rng.choice([0, 5, 12, 25, 45, 90]), seconds=rng.randrange(60)
+            )
         cases.append((replace(r, **changes), now))  # type: ignore[arg-type]
     return mediators, cases
 
@@ -83,7 +98,9 @@ def expected_exclusions(
     return found
 
 
-def assert_same_reasons(mediators: list[Mediator], cases: list[tuple[Request, datetime | None]]) -> set[str]:
+def assert_same_reasons(
+    mediators: list[Mediator], cases: list[tuple[Request, datetime | None]]
+) -> set[str]:
     pool = Pool(mediators)
     seen: set[str] = set()
     for req, now in cases:
@@ -93,7 +110,9 @@ def assert_same_reasons(mediators: list[Mediator], cases: list[tuple[Request, da
         assert got == expected, req.id
         for mine, theirs in zip(got, expected):  # the params' value types too (25 vs 25.0)
             assert type(mine) is Exclusion
-            assert [type(v) for v in mine.params.values()] == [type(v) for v in theirs.params.values()]
+            assert [type(v) for v in mine.params.values()] == [
+                type(v) for v in theirs.params.values()
+            ]
             assert list(mine.params) == list(theirs.params)
         codes: dict[str, list[str]] = {}
         for reason in expected:
@@ -103,14 +122,18 @@ def assert_same_reasons(mediators: list[Mediator], cases: list[tuple[Request, da
     return seen
 
 
-@pytest.mark.parametrize(("size", "seed", "requests"), [("town", 1, 300), ("town", 7, 300), ("city", 2, 120)])
+@pytest.mark.parametrize(
+    ("size", "seed", "requests"), [("town", 1, 300), ("town", 7, 300), ("city", 2, 120)]
+)
 def test_bulk_exclusions_equal_the_rule_functions(size: str, seed: int, requests: int) -> None:
     mediators, cases = varied(size, seed, requests)
     seen = assert_same_reasons(mediators, cases)
     assert seen == set(CODE_ORDER)  # every rule was exercised
 
 
-def test_values_on_rounding_edges_are_recomputed_by_the_scalar_code(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_values_on_rounding_edges_are_recomputed_by_the_scalar_code(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Every distance and travel time treated as "on an edge": all come from the scalar code.
     mediators, cases = varied("town", 3, 150)
     monkeypatch.setattr(rank_module, "_ROUNDING_NOISE", 10.0)
@@ -127,10 +150,17 @@ def test_plain_constructor_fallback_gives_the_same(monkeypatch: pytest.MonkeyPat
 
 
 def test_bulk_exclusions_are_ordinary_frozen_exclusions() -> None:
-    ranking = rank(request(), [mediator("m2", languages={"ar": "basic"}), mediator("m1", availability=())])
-    assert [(e.mediator_id, e.code) for e in ranking.excluded] == [("m1", "availability"), ("m2", "level")]
+    ranking = rank(
+        request(), [mediator("m2", languages={"ar": "basic"}), mediator("m1", availability=())]
+    )
+    assert [(e.mediator_id, e.code) for e in ranking.excluded] == [
+        ("m1", "availability"),
+        ("m2", "level"),
+    ]
     reason = ranking.excluded[0]
-    assert reason == Exclusion("m1", "availability", "not available 09:00-10:00", dict(reason.params))
+    assert reason == Exclusion(
+        "m1", "availability", "not available 09:00-10:00", dict(reason.params)
+    )
     with pytest.raises(FrozenInstanceError):
         reason.message = "changed"  # type: ignore[misc]
     assert repr(reason).startswith("Exclusion(mediator_id='m1', code='availability'")

@@ -53,7 +53,9 @@ from tests.conftest import Staff, request_payload
 
 @pytest.fixture
 def settings(
-    settings: Settings, fake_twilio: FakeTwilio, smtp_server: SmtpServer  # noqa: F811
+    settings: Settings,
+    fake_twilio: FakeTwilio,
+    smtp_server: SmtpServer,  # noqa: F811
 ) -> Settings:
     """The shared test settings with Twilio and SMTP pointed at the local stand-ins."""
     return settings.model_copy(
@@ -100,7 +102,10 @@ def make_mediator(engine: Engine, clock: ManualClock) -> Callable[..., int]:
     counter = iter(range(1, 100_000))
 
     def make(
-        *, phone: str | None = "auto", email: str | None = "auto", locale: str = "de",
+        *,
+        phone: str | None = "auto",
+        email: str | None = "auto",
+        locale: str = "de",
         name: str = "Helen Tekle",
     ) -> int:
         number = next(counter)
@@ -126,19 +131,31 @@ def enqueue_offer(engine: Engine, clock: ManualClock) -> Callable[..., int]:
     """Commit one offer message to a mediator, as the workflow does, and return its id."""
 
     def enqueue(
-        mediator_id: int, *, channel: str = "sms", key: str | None = None,
-        offer_id: int | None = None, request_id: int | None = None,
-        fallback: dict[str, Any] | None = None, **fields: Any,
+        mediator_id: int,
+        *,
+        channel: str = "sms",
+        key: str | None = None,
+        offer_id: int | None = None,
+        request_id: int | None = None,
+        fallback: dict[str, Any] | None = None,
+        **fields: Any,
     ) -> int:
         mediator = mediator_row(engine, mediator_id)
         values = {**(OFFER_SMS if channel == "sms" else OFFER_EMAIL), **fields}
         with unit_of_work(engine) as session:
             message = service.enqueue(
-                session, key=key or f"offer:test-{mediator_id}:{channel}", kind="offer",
+                session,
+                key=key or f"offer:test-{mediator_id}:{channel}",
+                kind="offer",
                 channel=channel,  # type: ignore[arg-type]
                 to=mediator.phone if channel == "sms" else mediator.email,
-                recipient_kind="mediator", recipient_id=mediator_id, locale=mediator.message_locale,
-                now=clock.now(), request_id=request_id, offer_id=offer_id, fallback=fallback,
+                recipient_kind="mediator",
+                recipient_id=mediator_id,
+                locale=mediator.message_locale,
+                now=clock.now(),
+                request_id=request_id,
+                offer_id=offer_id,
+                fallback=fallback,
                 **values,
             )
             assert message is not None

@@ -66,12 +66,19 @@ def all_messages(engine: Engine) -> list[Message]:
         return list(session.exec(select(Message).order_by(Message.id)).all())  # type: ignore[arg-type]
 
 
-def make_offer(engine: Engine, *, request_id: int, mediator_id: int, expires_at: datetime, now: datetime) -> int:
+def make_offer(
+    engine: Engine, *, request_id: int, mediator_id: int, expires_at: datetime, now: datetime
+) -> int:
     """An offer row, so messages can point at it (the fallback reads its expiry)."""
     with unit_of_work(engine) as session:
         offer = Offer(
-            request_id=request_id, mediator_id=mediator_id, wave=1,
-            token_hash=f"{mediator_id:064d}", short_code="4711", created_at=now, expires_at=expires_at,
+            request_id=request_id,
+            mediator_id=mediator_id,
+            wave=1,
+            token_hash=f"{mediator_id:064d}",
+            short_code="4711",
+            created_at=now,
+            expires_at=expires_at,
         )
         session.add(offer)
         session.flush()

@@ -20,8 +20,13 @@ URL = "/api/v1/messages"
 
 @pytest.fixture
 def outbox(
-    engine: Engine, clock: ManualClock, worker: OutboxWorker, fake_twilio: FakeTwilio,
-    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int], caseworker_request: int,
+    engine: Engine,
+    clock: ManualClock,
+    worker: OutboxWorker,
+    fake_twilio: FakeTwilio,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
+    caseworker_request: int,
 ) -> dict[str, int]:
     """Three messages, one minute apart: a failed SMS (for the request), a sent email, a pending SMS."""
     fake_twilio.behaviour = "invalid_number"
@@ -48,7 +53,10 @@ def test_without_a_token_the_outbox_is_closed(client: TestClient) -> None:
 
 
 def test_the_coordinator_sees_every_message_newest_first(
-    client: TestClient, coordinator: Staff, engine: Engine, outbox: dict[str, int],
+    client: TestClient,
+    coordinator: Staff,
+    engine: Engine,
+    outbox: dict[str, int],
     caseworker_request: int,
 ) -> None:
     response = client.get(URL, headers=coordinator.headers)
@@ -88,8 +96,12 @@ def test_the_coordinator_sees_every_message_newest_first(
     ],
 )
 def test_filters_narrow_the_list(
-    query: str, expected: list[str], client: TestClient, coordinator: Staff,
-    outbox: dict[str, int], caseworker_request: int,
+    query: str,
+    expected: list[str],
+    client: TestClient,
+    coordinator: Staff,
+    outbox: dict[str, int],
+    caseworker_request: int,
 ) -> None:
     response = client.get(
         f"{URL}?{query.replace('REQUEST', str(caseworker_request))}", headers=coordinator.headers
@@ -103,13 +115,27 @@ def test_filters_narrow_the_list(
 @pytest.mark.parametrize(
     "query",
     [
-        "status=lost", "status=", "channel=fax", "kind=DROP%20TABLE", "kind=%00", "kind=" + "a" * 61,
-        "request_id=abc", "request_id=0", "request_id=99999999999999999999", "limit=0", "limit=501",
-        "limit=-1", "limit=1e3", "offset=-1", "offset=10000000000000000000000",
+        "status=lost",
+        "status=",
+        "channel=fax",
+        "kind=DROP%20TABLE",
+        "kind=%00",
+        "kind=" + "a" * 61,
+        "request_id=abc",
+        "request_id=0",
+        "request_id=99999999999999999999",
+        "limit=0",
+        "limit=501",
+        "limit=-1",
+        "limit=1e3",
+        "offset=-1",
+        "offset=10000000000000000000000",
     ],
 )
 def test_bad_query_values_are_a_4xx_never_a_500(
-    query: str, client: TestClient, coordinator: Staff,
+    query: str,
+    client: TestClient,
+    coordinator: Staff,
 ) -> None:
     response = client.get(f"{URL}?{query}", headers=coordinator.headers)
     assert 400 <= response.status_code < 500, response.text

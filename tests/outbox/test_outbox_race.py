@@ -20,15 +20,25 @@ MESSAGES = 200
 
 
 def test_two_racing_workers_send_every_message_exactly_once(
-    engine: Engine, database_url: str, settings: Settings, clock: ManualClock,
+    engine: Engine,
+    database_url: str,
+    settings: Settings,
+    clock: ManualClock,
     fake_twilio: FakeTwilio,
 ) -> None:
     numbers = [f"+4915112{i:06d}" for i in range(MESSAGES)]
     with unit_of_work(engine) as session:
         for i, number in enumerate(numbers):
             service.enqueue(
-                session, key=f"offer:{i}:sms", kind="offer", channel="sms", to=number,
-                recipient_kind="mediator", recipient_id=None, locale="de", now=clock.now(),
+                session,
+                key=f"offer:{i}:sms",
+                kind="offer",
+                channel="sms",
+                to=number,
+                recipient_kind="mediator",
+                recipient_id=None,
+                locale="de",
+                now=clock.now(),
                 **OFFER_SMS,
             )
     handled: Counter[str] = Counter()
@@ -39,7 +49,10 @@ def test_two_racing_workers_send_every_message_exactly_once(
         own_engine = make_engine(database_url)
         try:
             worker = OutboxWorker(
-                own_engine, settings=settings, clock=clock, worker_id=name,
+                own_engine,
+                settings=settings,
+                clock=clock,
+                worker_id=name,
                 channels={"sms": twilio_channel(fake_twilio.base_url)},
             )
             start.wait()

@@ -37,7 +37,9 @@ def report(sid: str, status: str, **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def sent_sms(
-    engine: Engine, worker: OutboxWorker, make_mediator: Callable[..., int],
+    engine: Engine,
+    worker: OutboxWorker,
+    make_mediator: Callable[..., int],
     enqueue_offer: Callable[..., int],
 ) -> tuple[int, str]:
     """An offer SMS the worker handed to the Twilio stand-in: (message id, MessageSid)."""
@@ -49,7 +51,9 @@ def sent_sms(
 
 
 def test_a_signed_delivery_report_marks_the_message_delivered(
-    client: TestClient, engine: Engine, sent_sms: tuple[int, str],
+    client: TestClient,
+    engine: Engine,
+    sent_sms: tuple[int, str],
 ) -> None:
     message_id, sid = sent_sms
     params = report(sid, "delivered")
@@ -63,7 +67,9 @@ def test_a_signed_delivery_report_marks_the_message_delivered(
 
 
 def test_reports_never_move_a_message_back(
-    client: TestClient, engine: Engine, sent_sms: tuple[int, str],
+    client: TestClient,
+    engine: Engine,
+    sent_sms: tuple[int, str],
 ) -> None:
     message_id, sid = sent_sms
     for status in ("sent", "delivered", "sent", "queued"):
@@ -76,8 +82,13 @@ def test_reports_never_move_a_message_back(
 
 @pytest.mark.parametrize("status", ["undelivered", "failed"])
 def test_an_undelivered_offer_sms_is_sent_by_email_instead(
-    status: str, client: TestClient, engine: Engine, worker: OutboxWorker,
-    smtp_server: SmtpServer, fake_twilio: FakeTwilio, sent_sms: tuple[int, str],
+    status: str,
+    client: TestClient,
+    engine: Engine,
+    worker: OutboxWorker,
+    smtp_server: SmtpServer,
+    fake_twilio: FakeTwilio,
+    sent_sms: tuple[int, str],
 ) -> None:
     message_id, sid = sent_sms
     params = report(sid, "sent")
@@ -124,7 +135,10 @@ def test_an_unknown_sid_is_acknowledged_and_ignored(client: TestClient, engine: 
     ],
 )
 def test_an_unsigned_or_misdirected_report_is_refused(
-    headers: dict[str, str] | str, client: TestClient, engine: Engine, sent_sms: tuple[int, str],
+    headers: dict[str, str] | str,
+    client: TestClient,
+    engine: Engine,
+    sent_sms: tuple[int, str],
 ) -> None:
     message_id, sid = sent_sms
     params = report(sid, "undelivered")
@@ -142,7 +156,9 @@ def test_an_unsigned_or_misdirected_report_is_refused(
 
 
 def test_a_report_whose_body_was_changed_is_refused(
-    client: TestClient, engine: Engine, sent_sms: tuple[int, str],
+    client: TestClient,
+    engine: Engine,
+    sent_sms: tuple[int, str],
 ) -> None:
     message_id, sid = sent_sms
     headers = signed(report(sid, "delivered"))
@@ -153,12 +169,16 @@ def test_a_report_whose_body_was_changed_is_refused(
 
 def test_the_query_string_is_part_of_what_twilio_signs(client: TestClient) -> None:
     params = report("SM" + "e" * 32, "delivered")
-    response = client.post(PATH + "?retry=1", data=params, headers=signed(params, url=URL + "?retry=1"))
+    response = client.post(
+        PATH + "?retry=1", data=params, headers=signed(params, url=URL + "?retry=1")
+    )
     assert response.status_code == 204
 
 
 def test_without_an_auth_token_every_report_is_refused(
-    settings: Settings, engine: Engine, clock: ManualClock,
+    settings: Settings,
+    engine: Engine,
+    clock: ManualClock,
 ) -> None:
     """Nothing can be checked without the token, so nothing is believed."""
     unconfigured = settings.model_copy(update={"twilio_auth_token": None})
@@ -171,14 +191,21 @@ def test_without_an_auth_token_every_report_is_refused(
 
 
 def test_behind_a_path_prefix_the_public_url_is_checked(
-    settings: Settings, engine: Engine, clock: ManualClock,
+    settings: Settings,
+    engine: Engine,
+    clock: ManualClock,
 ) -> None:
     prefixed = settings.model_copy(
-        update={"public_base_url": "https://stadt.example/sprachpool", "twilio_auth_token": SecretStr(AUTH_TOKEN)}
+        update={
+            "public_base_url": "https://stadt.example/sprachpool",
+            "twilio_auth_token": SecretStr(AUTH_TOKEN),
+        }
     )
     app = create_app(prefixed, engine=engine, clock=clock, run_migrations=False)
     params = report("SM" + "e" * 32, "delivered")
     with TestClient(app) as client:
-        good = client.post(PATH, data=params, headers=signed(params, url="https://stadt.example/sprachpool" + PATH))
+        good = client.post(
+            PATH, data=params, headers=signed(params, url="https://stadt.example/sprachpool" + PATH)
+        )
         bad = client.post(PATH, data=params, headers=signed(params))
     assert (good.status_code, bad.status_code) == (204, 403)

@@ -38,15 +38,25 @@ def sms_requests_to(fake: FakeTwilio, number: str) -> int:
 
 
 def test_a_rolled_back_change_sends_nothing(
-    engine: Engine, clock: ManualClock, worker: OutboxWorker, fake_twilio: FakeTwilio,
+    engine: Engine,
+    clock: ManualClock,
+    worker: OutboxWorker,
+    fake_twilio: FakeTwilio,
     make_mediator: Callable[..., int],
 ) -> None:
     mediator = mediator_row(engine, make_mediator())
 
     with pytest.raises(RuntimeError), unit_of_work(engine) as session:
         service.enqueue(
-            session, key="offer:1:sms", kind="offer", channel="sms", to=mediator.phone,
-            recipient_kind="mediator", recipient_id=mediator.id, locale="de", now=clock.now(),
+            session,
+            key="offer:1:sms",
+            kind="offer",
+            channel="sms",
+            to=mediator.phone,
+            recipient_kind="mediator",
+            recipient_id=mediator.id,
+            locale="de",
+            now=clock.now(),
             **OFFER_SMS,
         )
         session.flush()
@@ -58,8 +68,12 @@ def test_a_rolled_back_change_sends_nothing(
 
 
 def test_a_committed_message_is_sent_once_with_the_status_callback(
-    engine: Engine, worker: OutboxWorker, fake_twilio: FakeTwilio, settings: Settings,
-    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int],
+    engine: Engine,
+    worker: OutboxWorker,
+    fake_twilio: FakeTwilio,
+    settings: Settings,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
 ) -> None:
     mediator = mediator_row(engine, make_mediator())
     message_id = enqueue_offer(mediator.id)
@@ -81,8 +95,12 @@ def test_a_committed_message_is_sent_once_with_the_status_callback(
 
 
 def test_not_due_messages_wait(
-    engine: Engine, clock: ManualClock, worker: OutboxWorker, fake_twilio: FakeTwilio,
-    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    worker: OutboxWorker,
+    fake_twilio: FakeTwilio,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
 ) -> None:
     message_id = enqueue_offer(make_mediator())
     with unit_of_work(engine) as session:
@@ -101,8 +119,12 @@ def test_not_due_messages_wait(
 
 
 def test_server_errors_are_retried_with_backoff_then_delivered_exactly_once(
-    engine: Engine, clock: ManualClock, worker: OutboxWorker, fake_twilio: FakeTwilio,
-    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    worker: OutboxWorker,
+    fake_twilio: FakeTwilio,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
 ) -> None:
     fake_twilio.behaviour = ["server_error", "rate_limited", "created"]
     message_id = enqueue_offer(make_mediator())
@@ -136,8 +158,12 @@ def test_server_errors_are_retried_with_backoff_then_delivered_exactly_once(
 
 
 def test_a_connect_timeout_is_retried_and_then_delivered_once(
-    engine: Engine, clock: ManualClock, make_worker: Callable[..., OutboxWorker],
-    fake_twilio: FakeTwilio, unanswered_port: int, make_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    make_worker: Callable[..., OutboxWorker],
+    fake_twilio: FakeTwilio,
+    unanswered_port: int,
+    make_mediator: Callable[..., int],
     enqueue_offer: Callable[..., int],
 ) -> None:
     """Nothing reached Twilio when the connection was never made, so a retry is safe."""
@@ -158,8 +184,12 @@ def test_a_connect_timeout_is_retried_and_then_delivered_once(
 
 
 def test_after_the_last_attempt_the_message_fails_and_falls_back(
-    engine: Engine, clock: ManualClock, make_worker: Callable[..., OutboxWorker],
-    fake_twilio: FakeTwilio, smtp_server: SmtpServer, make_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    make_worker: Callable[..., OutboxWorker],
+    fake_twilio: FakeTwilio,
+    smtp_server: SmtpServer,
+    make_mediator: Callable[..., int],
     enqueue_offer: Callable[..., int],
 ) -> None:
     fake_twilio.behaviour = "server_error"
@@ -185,8 +215,12 @@ def test_after_the_last_attempt_the_message_fails_and_falls_back(
 
 
 def test_a_read_timeout_is_never_resent_and_the_email_carries_the_offer(
-    engine: Engine, clock: ManualClock, make_worker: Callable[..., OutboxWorker],
-    fake_twilio: FakeTwilio, smtp_server: SmtpServer, make_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    make_worker: Callable[..., OutboxWorker],
+    fake_twilio: FakeTwilio,
+    smtp_server: SmtpServer,
+    make_mediator: Callable[..., int],
     enqueue_offer: Callable[..., int],
 ) -> None:
     """Twilio may have taken the SMS before the answer was lost: one SMS at most."""
@@ -219,16 +253,28 @@ def test_a_read_timeout_is_never_resent_and_the_email_carries_the_offer(
     [("invalid_number", "Twilio 21211"), ("opted_out", "Twilio 21610")],
 )
 def test_a_permanent_sms_failure_fails_the_message_and_emails_the_offer(
-    behaviour: str, reason: str, engine: Engine, clock: ManualClock, worker: OutboxWorker,
-    fake_twilio: FakeTwilio, smtp_server: SmtpServer, make_mediator: Callable[..., int],
-    enqueue_offer: Callable[..., int], caseworker_request: int,
+    behaviour: str,
+    reason: str,
+    engine: Engine,
+    clock: ManualClock,
+    worker: OutboxWorker,
+    fake_twilio: FakeTwilio,
+    smtp_server: SmtpServer,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
+    caseworker_request: int,
 ) -> None:
     """The workflow passes only the SMS fields; the expiry comes from the offer row."""
     fake_twilio.behaviour = behaviour
     mediator = mediator_row(engine, make_mediator(locale="en", name="Helen Tekle"))
     expires_at = clock.now() + timedelta(hours=1)
-    offer_id = make_offer(engine, request_id=caseworker_request, mediator_id=mediator.id,
-                          expires_at=expires_at, now=clock.now())
+    offer_id = make_offer(
+        engine,
+        request_id=caseworker_request,
+        mediator_id=mediator.id,
+        expires_at=expires_at,
+        now=clock.now(),
+    )
     message_id = enqueue_offer(mediator.id, offer_id=offer_id, request_id=caseworker_request)
 
     assert worker.run_once() == 1
@@ -254,8 +300,12 @@ def test_a_permanent_sms_failure_fails_the_message_and_emails_the_offer(
 
 
 def test_a_refused_email_falls_back_to_an_sms_without_the_notes(
-    engine: Engine, worker: OutboxWorker, fake_twilio: FakeTwilio, smtp_server: SmtpServer,
-    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int],
+    engine: Engine,
+    worker: OutboxWorker,
+    fake_twilio: FakeTwilio,
+    smtp_server: SmtpServer,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
 ) -> None:
     mediator = mediator_row(engine, make_mediator())
     smtp_server.recorder.refuse[mediator.email] = "550 5.1.1 no such user"  # type: ignore[index]
@@ -275,8 +325,12 @@ def test_a_refused_email_falls_back_to_an_sms_without_the_notes(
 
 
 def test_no_fallback_when_the_other_channel_already_has_the_message(
-    engine: Engine, worker: OutboxWorker, fake_twilio: FakeTwilio, smtp_server: SmtpServer,
-    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int],
+    engine: Engine,
+    worker: OutboxWorker,
+    fake_twilio: FakeTwilio,
+    smtp_server: SmtpServer,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
 ) -> None:
     """A mediator who wants both channels got the email anyway: no second email."""
     fake_twilio.behaviour = "invalid_number"
@@ -293,8 +347,12 @@ def test_no_fallback_when_the_other_channel_already_has_the_message(
 
 
 def test_no_fallback_without_an_address_on_the_other_channel(
-    engine: Engine, worker: OutboxWorker, fake_twilio: FakeTwilio, smtp_server: SmtpServer,
-    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int],
+    engine: Engine,
+    worker: OutboxWorker,
+    fake_twilio: FakeTwilio,
+    smtp_server: SmtpServer,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
 ) -> None:
     fake_twilio.behaviour = "invalid_number"
     message_id = enqueue_offer(make_mediator(email=None), fallback=OFFER_EMAIL)
@@ -311,8 +369,12 @@ def test_no_fallback_without_an_address_on_the_other_channel(
 
 
 def test_a_worker_that_died_between_claim_and_send_causes_no_resend(
-    engine: Engine, clock: ManualClock, make_worker: Callable[..., OutboxWorker],
-    fake_twilio: FakeTwilio, smtp_server: SmtpServer, make_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    make_worker: Callable[..., OutboxWorker],
+    fake_twilio: FakeTwilio,
+    smtp_server: SmtpServer,
+    make_mediator: Callable[..., int],
     enqueue_offer: Callable[..., int],
 ) -> None:
     """Its claim was committed; whether the SMS left is unknown, so it is not sent again."""
@@ -338,8 +400,11 @@ def test_a_worker_that_died_between_claim_and_send_causes_no_resend(
 
 
 def test_a_stopped_worker_puts_its_unsent_claims_back(
-    engine: Engine, make_worker: Callable[..., OutboxWorker], fake_twilio: FakeTwilio,
-    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int],
+    engine: Engine,
+    make_worker: Callable[..., OutboxWorker],
+    fake_twilio: FakeTwilio,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
 ) -> None:
     ids = [enqueue_offer(make_mediator()) for _ in range(3)]
     stopping = make_worker()
@@ -348,15 +413,22 @@ def test_a_stopped_worker_puts_its_unsent_claims_back(
     assert stopping.run_once() == 0
     for message_id in ids:
         message = message_row(engine, message_id)
-        assert (message.status, message.attempts, message.claimed_by) == (MessageStatus.pending, 0, None)
+        assert (message.status, message.attempts, message.claimed_by) == (
+            MessageStatus.pending,
+            0,
+            None,
+        )
 
     assert make_worker().run_once() == 3
     assert len(fake_twilio.requests) == 3
 
 
 def test_a_database_failure_after_a_send_puts_only_the_untried_claims_back(
-    engine: Engine, make_worker: Callable[..., OutboxWorker], fake_twilio: FakeTwilio,
-    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int],
+    engine: Engine,
+    make_worker: Callable[..., OutboxWorker],
+    fake_twilio: FakeTwilio,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first, *rest = [enqueue_offer(make_mediator()) for _ in range(3)]
@@ -375,9 +447,14 @@ def test_a_database_failure_after_a_send_puts_only_the_untried_claims_back(
         message = message_row(engine, message_id)
         assert (message.status, message.attempts) == (MessageStatus.pending, 0)
 
+
 def test_a_send_that_outlasts_the_lease_is_recorded_but_not_repeated(
-    engine: Engine, clock: ManualClock, make_worker: Callable[..., OutboxWorker],
-    fake_twilio: FakeTwilio, smtp_server: SmtpServer, make_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    make_worker: Callable[..., OutboxWorker],
+    fake_twilio: FakeTwilio,
+    smtp_server: SmtpServer,
+    make_mediator: Callable[..., int],
     enqueue_offer: Callable[..., int],
 ) -> None:
     """A very slow send looks dead to another worker; the SMS still goes out only once."""
@@ -411,8 +488,13 @@ def test_a_send_that_outlasts_the_lease_is_recorded_but_not_repeated(
 
 
 def test_without_provider_settings_messages_are_logged_and_kept(
-    engine: Engine, clock: ManualClock, settings: Settings, make_mediator: Callable[..., int],
-    enqueue_offer: Callable[..., int], fake_twilio: FakeTwilio, caplog: pytest.LogCaptureFixture,
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
+    fake_twilio: FakeTwilio,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     bare = settings.model_copy(update={"twilio_account_sid": None, "smtp_host": None})
     channels = channels_from_settings(bare)
@@ -437,16 +519,30 @@ def test_configured_providers_are_used(settings: Settings) -> None:
 
 
 def test_an_assignment_email_carries_its_calendar_file(
-    engine: Engine, clock: ManualClock, worker: OutboxWorker, smtp_server: SmtpServer,
+    engine: Engine,
+    clock: ManualClock,
+    worker: OutboxWorker,
+    smtp_server: SmtpServer,
     make_mediator: Callable[..., int],
 ) -> None:
     mediator = mediator_row(engine, make_mediator())
     with unit_of_work(engine) as session:
         service.enqueue(
-            session, key="confirmed:1:email", kind="assignment_confirmed_mediator", channel="email",
-            to=mediator.email, recipient_kind="mediator", recipient_id=mediator.id, locale="de",
-            now=clock.now(), language="Tigrinya", start=OFFER_SMS["start"], end=OFFER_SMS["end"],
-            mode="in_person", link=OFFER_SMS["link"], event_uid="assignment-1@sprachpool",
+            session,
+            key="confirmed:1:email",
+            kind="assignment_confirmed_mediator",
+            channel="email",
+            to=mediator.email,
+            recipient_kind="mediator",
+            recipient_id=mediator.id,
+            locale="de",
+            now=clock.now(),
+            language="Tigrinya",
+            start=OFFER_SMS["start"],
+            end=OFFER_SMS["end"],
+            mode="in_person",
+            link=OFFER_SMS["link"],
+            event_uid="assignment-1@sprachpool",
             place="Jobcenter Beckum",
         )
 
@@ -462,12 +558,15 @@ def test_an_assignment_email_carries_its_calendar_file(
 
 
 def test_a_worker_without_channels_settings_builds_them(
-    engine: Engine, clock: ManualClock, settings: Settings, smtp_server: SmtpServer,
-    make_mediator: Callable[..., int], enqueue_offer: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+    smtp_server: SmtpServer,
+    make_mediator: Callable[..., int],
+    enqueue_offer: Callable[..., int],
 ) -> None:
     worker = OutboxWorker(engine, settings=settings, clock=clock)
     enqueue_offer(make_mediator(), channel="email")
     assert worker.run_once() == 1
     assert len(smtp_server.mails) == 1
     assert isinstance(worker.channels["email"], SmtpEmailChannel)
-

@@ -49,16 +49,18 @@ class Person:
 
 @pytest.fixture
 def web(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
-    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False,
-                    follow_redirects=False) as client:
+    with TestClient(
+        app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False
+    ) as client:
         yield client
 
 
 @pytest.fixture
 def other_web(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
     """A second browser, with cookies of its own."""
-    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False,
-                    follow_redirects=False) as client:
+    with TestClient(
+        app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False
+    ) as client:
         yield client
 
 
@@ -66,12 +68,22 @@ def other_web(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 def make_person(engine: Engine, clock: ManualClock) -> Callable[..., Person]:
     counter = iter(range(1, 10_000))
 
-    def make(role: str = "caseworker", organisation: str = "Jobcenter Kreis Warendorf",
-             password: str | None = PASSWORD) -> Person:
+    def make(
+        role: str = "caseworker",
+        organisation: str = "Jobcenter Kreis Warendorf",
+        password: str | None = PASSWORD,
+    ) -> Person:
         with unit_of_work(engine) as session:
             org = users.get_or_create_organisation(session, name=organisation, now=clock.now())
-            user = users.create_user(session, email=f"{role}{next(counter)}@beckum.example", name=f"{role.title()} Test",
-                                     role=Role(role), organisation=org, password=password, now=clock.now())
+            user = users.create_user(
+                session,
+                email=f"{role}{next(counter)}@beckum.example",
+                name=f"{role.title()} Test",
+                role=Role(role),
+                organisation=org,
+                password=password,
+                now=clock.now(),
+            )
             return Person(id=user.id, email=user.email, organisation_id=org.id, user=user)  # type: ignore[arg-type]
 
     return make
@@ -89,7 +101,9 @@ def coord_person(make_person: Callable[..., Person]) -> Person:
 
 def sign_in(client: TestClient, person: Person, password: str = PASSWORD) -> httpx.Response:
     page = client.get("/login")
-    return client.post("/login", data={"email": person.email, "password": password, "csrf_token": csrf_of(page)})
+    return client.post(
+        "/login", data={"email": person.email, "password": password, "csrf_token": csrf_of(page)}
+    )
 
 
 @pytest.fixture
@@ -105,8 +119,15 @@ def signed_in(web: TestClient) -> Callable[[Person], TestClient]:
 @pytest.fixture
 def place(engine: Engine, clock: ManualClock) -> Place:
     with unit_of_work(engine) as session:
-        found = Place(name="Rathaus Beckum", address="Weststraße 46", lat=51.7553, lon=8.0403,
-                      contact_hint="Bürgerbüro", created_at=clock.now(), updated_at=clock.now())
+        found = Place(
+            name="Rathaus Beckum",
+            address="Weststraße 46",
+            lat=51.7553,
+            lon=8.0403,
+            contact_hint="Bürgerbüro",
+            created_at=clock.now(),
+            updated_at=clock.now(),
+        )
         session.add(found)
         session.flush()
         return found
@@ -119,8 +140,9 @@ def add_mediator(engine: Engine, clock: ManualClock) -> Callable[..., int]:
     def add(**overrides: object) -> int:
         body = mediator_payload(phone=f"+49151123{next(phones):05d}", **overrides)
         with unit_of_work(engine) as session:
-            return mediators.create_mediator(session, data=MediatorCreate.model_validate(body), actor=None,
-                                             now=clock.now()).id  # type: ignore[return-value]
+            return mediators.create_mediator(
+                session, data=MediatorCreate.model_validate(body), actor=None, now=clock.now()
+            ).id  # type: ignore[return-value]
 
     return add
 
@@ -129,13 +151,25 @@ def add_mediator(engine: Engine, clock: ManualClock) -> Callable[..., int]:
 def file_request(engine: Engine, clock: ManualClock) -> Callable[..., Request]:
     """A request filed through the service (no dispatch), for pages that list requests."""
 
-    def file(person: Person, *, start: datetime | None = None, minutes: int = 90, **fields: object) -> Request:
+    def file(
+        person: Person, *, start: datetime | None = None, minutes: int = 90, **fields: object
+    ) -> Request:
         start = start or clock.now() + timedelta(days=1, hours=1)
-        body = {"language": "ar", "mode": "phone", "start": start, "end": start + timedelta(minutes=minutes), **fields}
+        body = {
+            "language": "ar",
+            "mode": "phone",
+            "start": start,
+            "end": start + timedelta(minutes=minutes),
+            **fields,
+        }
         with unit_of_work(engine) as session:
             actor = session.get(User, person.id)
-            created, _ = requests.create_request(session, data=RequestCreate.model_validate(body), actor=actor,  # type: ignore[arg-type]
-                                                 now=clock.now())
+            created, _ = requests.create_request(
+                session,
+                data=RequestCreate.model_validate(body),
+                actor=actor,  # type: ignore[arg-type]
+                now=clock.now(),
+            )
             return created
 
     return file

@@ -19,7 +19,9 @@ from dispatch.web.models import WebSession
 from tests.web.conftest import PASSWORD, Person, csrf_of, sign_in
 
 
-def test_caseworker_signs_in_and_lands_on_their_requests(web: TestClient, case_person: Person) -> None:
+def test_caseworker_signs_in_and_lands_on_their_requests(
+    web: TestClient, case_person: Person
+) -> None:
     response = sign_in(web, case_person)
     assert response.status_code == 303
     assert response.headers["location"] == "/requests"
@@ -39,7 +41,11 @@ def test_session_cookie_is_httponly_secure_lax_and_stored_hashed(
     web: TestClient, case_person: Person, engine: Engine
 ) -> None:
     response = sign_in(web, case_person)
-    cookie = next(h for h in response.headers.get_list("set-cookie") if h.startswith(auth.SESSION_COOKIE + "="))
+    cookie = next(
+        h
+        for h in response.headers.get_list("set-cookie")
+        if h.startswith(auth.SESSION_COOKIE + "=")
+    )
     flags = cookie.lower()
     assert "httponly" in flags and "secure" in flags and "samesite=lax" in flags
     value = cookie.split(";")[0].split("=", 1)[1]
@@ -47,7 +53,9 @@ def test_session_cookie_is_httponly_secure_lax_and_stored_hashed(
         stored = session.exec(select(WebSession)).one()
     assert stored.token_hash != value and len(stored.token_hash) == 64
     with engine.connect() as connection:
-        dump = " ".join(str(row) for row in connection.execute(sa.text("SELECT * FROM web_session")))
+        dump = " ".join(
+            str(row) for row in connection.execute(sa.text("SELECT * FROM web_session"))
+        )
     assert value not in dump
 
 
@@ -57,8 +65,15 @@ def test_anonymous_visitor_is_sent_to_login_and_back(web: TestClient, case_perso
     assert response.status_code == 303
     assert response.headers["location"] == "/login?next=%2Frequests%3Fshow%3Dpast"
     page = web.get(response.headers["location"])
-    signed = web.post("/login", data={"email": case_person.email, "password": PASSWORD,
-                                      "csrf_token": csrf_of(page), "next": "/requests?show=past"})
+    signed = web.post(
+        "/login",
+        data={
+            "email": case_person.email,
+            "password": PASSWORD,
+            "csrf_token": csrf_of(page),
+            "next": "/requests?show=past",
+        },
+    )
     assert signed.headers["location"] == "/requests?show=past"
 
 
@@ -66,15 +81,26 @@ def test_next_may_not_lead_to_another_site(web: TestClient, case_person: Person)
     for target in ("//evil.example/x", "https://evil.example", "/\\evil.example"):
         web.cookies.clear()
         page = web.get("/login")
-        signed = web.post("/login", data={"email": case_person.email, "password": PASSWORD,
-                                          "csrf_token": csrf_of(page), "next": target})
+        signed = web.post(
+            "/login",
+            data={
+                "email": case_person.email,
+                "password": PASSWORD,
+                "csrf_token": csrf_of(page),
+                "next": target,
+            },
+        )
         assert signed.headers["location"] == "/requests"
 
 
-def test_wrong_password_says_so_without_telling_which_part(web: TestClient, case_person: Person) -> None:
+def test_wrong_password_says_so_without_telling_which_part(
+    web: TestClient, case_person: Person
+) -> None:
     for email in (case_person.email, "nobody@beckum.example"):
         page = web.get("/login")
-        response = web.post("/login", data={"email": email, "password": "falsch", "csrf_token": csrf_of(page)})
+        response = web.post(
+            "/login", data={"email": email, "password": "falsch", "csrf_token": csrf_of(page)}
+        )
         assert response.status_code == 401
         assert "E-Mail-Adresse oder Passwort stimmen nicht." in response.text
         assert auth.SESSION_COOKIE not in response.cookies
@@ -96,7 +122,9 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
     assert sign_in(web, case_person).status_code == 303
 
 
-def test_a_successful_sign_in_resets_the_failure_count(web: TestClient, case_person: Person, engine: Engine) -> None:
+def test_a_successful_sign_in_resets_the_failure_count(
+    web: TestClient, case_person: Person, engine: Engine
+) -> None:
     for _ in range(auth.MAX_FAILED_LOGINS - 1):
         assert sign_in(web, case_person, password="wrong").status_code == 401
     assert sign_in(web, case_person).status_code == 303
@@ -104,10 +132,14 @@ def test_a_successful_sign_in_resets_the_failure_count(web: TestClient, case_per
         assert session.get(User, case_person.id).failed_logins == 0  # type: ignore[union-attr]
 
 
-def test_login_without_or_with_a_wrong_csrf_token_is_refused(web: TestClient, case_person: Person) -> None:
+def test_login_without_or_with_a_wrong_csrf_token_is_refused(
+    web: TestClient, case_person: Person
+) -> None:
     web.get("/login")
     for data in ({}, {"csrf_token": "0" * 64}):
-        response = web.post("/login", data={"email": case_person.email, "password": PASSWORD, **data})
+        response = web.post(
+            "/login", data={"email": case_person.email, "password": PASSWORD, **data}
+        )
         assert response.status_code == 403
         assert "Das Formular ist abgelaufen" in response.text
         assert response.headers["content-type"].startswith("text/html")
@@ -118,7 +150,9 @@ def test_a_form_token_of_one_browser_is_refused_in_another(
 ) -> None:
     token = csrf_of(web.get("/login"))
     other_web.get("/login")
-    response = other_web.post("/login", data={"email": case_person.email, "password": PASSWORD, "csrf_token": token})
+    response = other_web.post(
+        "/login", data={"email": case_person.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 403
 
 
@@ -127,7 +161,9 @@ def test_sign_out_ends_the_session_for_good(web: TestClient, case_person: Person
     cookie = web.cookies.get(auth.SESSION_COOKIE)
     page = web.get("/requests")
     assert web.post("/logout", data={"csrf_token": csrf_of(page)}).headers["location"] == "/login"
-    web.cookies.set(auth.SESSION_COOKIE, cookie, domain="testserver")  # a copied cookie is no use afterwards
+    web.cookies.set(
+        auth.SESSION_COOKIE, cookie, domain="testserver"
+    )  # a copied cookie is no use afterwards
     assert web.get("/requests").status_code == 303
 
 
@@ -143,15 +179,25 @@ def test_an_idle_session_expires(web: TestClient, case_person: Person, clock: Ma
 
 def test_caseworker_may_not_open_coordinator_pages(web: TestClient, case_person: Person) -> None:
     sign_in(web, case_person)
-    for path in ("/dashboard", "/dashboard/pool", "/dashboard/stats", "/dashboard/messages", "/dashboard/plan",
-                 "/dashboard/export/assignments.csv"):
+    for path in (
+        "/dashboard",
+        "/dashboard/pool",
+        "/dashboard/stats",
+        "/dashboard/messages",
+        "/dashboard/plan",
+        "/dashboard/export/assignments.csv",
+    ):
         response = web.get(path)
         assert response.status_code == 403, path
         assert "Kein Zugriff" in response.text
 
 
 def test_one_time_link_works_once_and_can_set_a_password(
-    web: TestClient, other_web: TestClient, make_person: Callable[..., Person], engine: Engine, clock: ManualClock
+    web: TestClient,
+    other_web: TestClient,
+    make_person: Callable[..., Person],
+    engine: Engine,
+    clock: ManualClock,
 ) -> None:
     person = make_person("caseworker", password=None)
     with unit_of_work(engine) as session:

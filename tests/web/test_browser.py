@@ -59,18 +59,34 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         seed_demo(session, now=clock.now())
         for email, role, organisation in (
             ("peters@jobcenter.example", Role.caseworker, "Jobcenter Kreis Warendorf"),
-            ("koordination@beckum.example", Role.coordinator, "Stadt Beckum – Integrationsmanagement"),
+            (
+                "koordination@beckum.example",
+                Role.coordinator,
+                "Stadt Beckum – Integrationsmanagement",
+            ),
             ("gesperrt@jobcenter.example", Role.caseworker, "Jobcenter Kreis Warendorf"),
         ):
             org = users.get_or_create_organisation(session, name=organisation, now=clock.now())
-            users.create_user(session, email=email, name=email.split("@")[0].title(), role=role,
-                              organisation=org, password=PASSWORD, now=clock.now())
+            users.create_user(
+                session,
+                email=email,
+                name=email.split("@")[0].title(),
+                role=role,
+                organisation=org,
+                password=PASSWORD,
+                now=clock.now(),
+            )
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    settings = Settings(database_url=database, environment="test", secret_key="browser-" + "s" * 40,
-                        public_base_url=f"http://127.0.0.1:{port}", run_background_jobs=False,
-                        _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=database,
+        environment="test",
+        secret_key="browser-" + "s" * 40,
+        public_base_url=f"http://127.0.0.1:{port}",
+        run_background_jobs=False,
+        _env_file=None,
+    )  # type: ignore[call-arg]
     app = create_app(settings, engine=engine, clock=clock, run_migrations=False)
     uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -124,7 +140,9 @@ def fill_request(page: Page, *, language: str, place: str | None = None) -> None
         page.get_by_role("radio", name="Telefon").check()
 
 
-def test_login_page_and_lockout_after_five_wrong_passwords(browser: Browser, server: Server) -> None:
+def test_login_page_and_lockout_after_five_wrong_passwords(
+    browser: Browser, server: Server
+) -> None:
     page = new_page(browser, server)
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/login$"))
@@ -145,7 +163,9 @@ def test_bad_input_shows_errors_beside_the_fields(browser: Browser, server: Serv
     page.get_by_label("Aktenzeichen / Kundennummer").fill("Hans Müller")
     page.get_by_role("radio", name="vor Ort").check()
     page.get_by_role("button", name="Anfrage senden").click()
-    expect(page.locator("#language-error")).to_have_text(re.compile("Bitte eine Sprache aus der Liste wählen"))
+    expect(page.locator("#language-error")).to_have_text(
+        re.compile("Bitte eine Sprache aus der Liste wählen")
+    )
     expect(page.locator("#place-error")).to_be_visible()
     expect(page.locator("#client_ref-error")).to_contain_text("bitte keine Namen")
     expect(page.get_by_label("Sprache", exact=True)).to_have_attribute("aria-invalid", "true")
@@ -162,7 +182,9 @@ def test_a_form_post_without_the_csrf_token_is_refused(browser: Browser, server:
     expect(page.get_by_role("heading", name="Das Formular ist abgelaufen")).to_be_visible()
 
 
-def test_caseworker_files_mediator_accepts_on_a_phone_coordinator_overrides(browser: Browser, server: Server) -> None:
+def test_caseworker_files_mediator_accepts_on_a_phone_coordinator_overrides(
+    browser: Browser, server: Server
+) -> None:
     caseworker = new_page(browser, server)
     sign_in(caseworker, "peters@jobcenter.example")
     expect(caseworker).to_have_url(re.compile(r"/requests$"))
@@ -176,9 +198,13 @@ def test_caseworker_files_mediator_accepts_on_a_phone_coordinator_overrides(brow
 
     # The mediator's SMS link: read from the outbox, as the phone would receive it.
     with unit_of_work(server.engine) as session:  # type: ignore[arg-type]
-        message = session.exec(select(Message).where(Message.kind == "offer", Message.channel == "sms",
-                                                     Message.request_id == request_id)
-                               .order_by(col(Message.id))).first()
+        message = session.exec(
+            select(Message)
+            .where(
+                Message.kind == "offer", Message.channel == "sms", Message.request_id == request_id
+            )
+            .order_by(col(Message.id))
+        ).first()
         assert message is not None
         link = re.search(r"https?://\S+/o/[A-Za-z0-9_\-]+", message.body)[0]  # type: ignore[index]
         mediator_id = message.recipient_id

@@ -19,7 +19,13 @@ from dispatch.storage import unit_of_work
 from dispatch.workflow import service as workflow
 from tests.web.conftest import Person, csrf_of
 
-GOOD = {"language": "Tigrinya (ti)", "date": "2026-12-01", "time": "09:00", "duration": "90", "mode": "phone"}
+GOOD = {
+    "language": "Tigrinya (ti)",
+    "date": "2026-12-01",
+    "time": "09:00",
+    "duration": "90",
+    "mode": "phone",
+}
 
 
 def post_form(web: TestClient, **fields: str) -> object:
@@ -66,20 +72,35 @@ def test_language_can_be_typed_by_name_or_tag(
             assert session.exec(select(Request).order_by(Request.id.desc())).first().language == tag  # type: ignore[union-attr, attr-defined]
 
 
-def test_bad_input_is_shown_beside_each_field(signed_in: Callable[[Person], TestClient], case_person: Person) -> None:
+def test_bad_input_is_shown_beside_each_field(
+    signed_in: Callable[[Person], TestClient], case_person: Person
+) -> None:
     web = signed_in(case_person)
-    response = post_form(web, language="Klingonisch", date="", time="25:99", duration="7", mode="in_person",
-                         client_ref="Hans Müller", contact_phone="0171 12")
+    response = post_form(
+        web,
+        language="Klingonisch",
+        date="",
+        time="25:99",
+        duration="7",
+        mode="in_person",
+        client_ref="Hans Müller",
+        contact_phone="0171 12",
+    )
     assert response.status_code == 422  # type: ignore[attr-defined]
     text = response.text  # type: ignore[attr-defined]
     for field, message in (
-        ("language", "Bitte eine Sprache aus der Liste wählen."), ("date", "Bitte ein gültiges Datum angeben."),
-        ("time", "Bitte eine Uhrzeit angeben"), ("duration", "Bitte eine Dauer aus der Liste wählen."),
-        ("place", "Bitte einen Ort aus der Liste wählen"), ("client_ref", "bitte keine Namen"),
+        ("language", "Bitte eine Sprache aus der Liste wählen."),
+        ("date", "Bitte ein gültiges Datum angeben."),
+        ("time", "Bitte eine Uhrzeit angeben"),
+        ("duration", "Bitte eine Dauer aus der Liste wählen."),
+        ("place", "Bitte einen Ort aus der Liste wählen"),
+        ("client_ref", "bitte keine Namen"),
         ("contact_phone", "internationalen Format"),
     ):
         assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', text, re.S), field
-        assert re.search(rf'<p class="field-error" id="{field}-error">.*?{re.escape(message)}', text), field
+        assert re.search(
+            rf'<p class="field-error" id="{field}-error">.*?{re.escape(message)}', text
+        ), field
     # What was typed is shown again, so nothing has to be typed twice.
     assert 'value="Klingonisch"' in text and 'value="Hans Müller"' in text
 
@@ -97,14 +118,29 @@ def test_other_address_needs_coordinates(
     signed_in: Callable[[Person], TestClient], case_person: Person, engine: Engine
 ) -> None:
     web = signed_in(case_person)
-    missing = post_form(web, **{**GOOD, "mode": "in_person", "place": "address", "address": "Markt 1"})
+    missing = post_form(
+        web, **{**GOOD, "mode": "in_person", "place": "address", "address": "Markt 1"}
+    )
     assert 'id="lat-error"' in missing.text and 'id="lon-error"' in missing.text  # type: ignore[attr-defined]
-    good = post_form(web, **{**GOOD, "mode": "in_person", "place": "address", "address": "Markt 1",
-                             "lat": "51,7553", "lon": "8.0403"})
+    good = post_form(
+        web,
+        **{
+            **GOOD,
+            "mode": "in_person",
+            "place": "address",
+            "address": "Markt 1",
+            "lat": "51,7553",
+            "lon": "8.0403",
+        },
+    )
     assert good.status_code == 303  # type: ignore[attr-defined]
     with Session(engine) as session:
         stored = session.exec(select(Request)).one()
-    assert (stored.address, stored.location_lat, stored.location_lon) == ("Markt 1", 51.7553, 8.0403)
+    assert (stored.address, stored.location_lat, stored.location_lon) == (
+        "Markt 1",
+        51.7553,
+        8.0403,
+    )
 
 
 def test_form_post_without_csrf_token_is_refused(
@@ -118,12 +154,18 @@ def test_form_post_without_csrf_token_is_refused(
 
 
 def test_list_shows_asked_declined_and_then_name_and_phone(
-    signed_in: Callable[[Person], TestClient], case_person: Person, add_mediator: Callable[..., int],
-    engine: Engine, clock: ManualClock, settings: Settings,
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
 ) -> None:
     for _ in range(3):
-        add_mediator(languages=[{"language": "ti", "level": "native"}], availability=[
-            {"weekday": "tue", "start": "08:00", "end": "16:00"}])
+        add_mediator(
+            languages=[{"language": "ti", "level": "native"}],
+            availability=[{"weekday": "tue", "start": "08:00", "end": "16:00"}],
+        )
     web = signed_in(case_person)
     post_form(web, **GOOD)
     assert "3 angefragt" in web.get("/requests").text
@@ -134,18 +176,28 @@ def test_list_shows_asked_declined_and_then_name_and_phone(
     with unit_of_work(engine) as session:
         workflow.accept_offer(session, offers[1], now=clock.now(), settings=settings)
     listing = web.get("/requests").text
-    assert "besetzt" in listing and "Amina Haddad" in listing and 'href="tel:+4915112300011"' in listing
+    assert (
+        "besetzt" in listing
+        and "Amina Haddad" in listing
+        and 'href="tel:+4915112300011"' in listing
+    )
 
 
 def test_cancel_and_other_organisations_requests_stay_hidden(
-    signed_in: Callable[[Person], TestClient], case_person: Person, make_person: Callable[..., Person],
-    file_request: Callable[..., Request], engine: Engine,
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    make_person: Callable[..., Person],
+    file_request: Callable[..., Request],
+    engine: Engine,
 ) -> None:
     mine = file_request(case_person)
     theirs = file_request(make_person("caseworker", "Stadt Beckum – Sozialamt"))
     web = signed_in(case_person)
     listing = web.get("/requests")
-    assert f"/requests/{mine.id}/cancel" in listing.text and f"/requests/{theirs.id}/cancel" not in listing.text
+    assert (
+        f"/requests/{mine.id}/cancel" in listing.text
+        and f"/requests/{theirs.id}/cancel" not in listing.text
+    )
     token = csrf_of(listing)
     refused = web.post(f"/requests/{theirs.id}/cancel", data={"csrf_token": token})
     assert refused.status_code == 404 and "Nicht gefunden" in refused.text
@@ -158,10 +210,17 @@ def test_cancel_and_other_organisations_requests_stay_hidden(
     assert again.status_code == 409 and "can no longer be cancelled" in again.text
 
 
-def test_bad_path_and_query_values_are_4xx_pages(signed_in: Callable[[Person], TestClient], case_person: Person) -> None:
+def test_bad_path_and_query_values_are_4xx_pages(
+    signed_in: Callable[[Person], TestClient], case_person: Person
+) -> None:
     web = signed_in(case_person)
     token = csrf_of(web.get("/requests"))
     assert web.get("/requests?show=tomorrow").status_code == 422
     assert web.post("/requests/0/cancel", data={"csrf_token": token}).status_code == 422
     assert web.post("/requests/99999999999/cancel", data={"csrf_token": token}).status_code == 422
-    assert web.post("/requests/new", content=b"\xff\xfe", headers={"content-type": "text/plain"}).status_code == 403
+    assert (
+        web.post(
+            "/requests/new", content=b"\xff\xfe", headers={"content-type": "text/plain"}
+        ).status_code
+        == 403
+    )

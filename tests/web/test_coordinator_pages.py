@@ -25,8 +25,13 @@ MONDAY = [{"weekday": "mon", "start": "08:00", "end": "18:00"}]
 
 
 def test_unfilled_and_at_risk_requests_come_first(
-    signed_in: Callable[[Person], TestClient], coord_person: Person, case_person: Person,
-    file_request: Callable[..., Request], add_mediator: Callable[..., int], engine: Engine, clock: ManualClock,
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    add_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
 ) -> None:
     calm = file_request(case_person, start=clock.now() + timedelta(hours=5))
     unfilled = file_request(case_person, start=clock.now() + timedelta(days=1))
@@ -34,31 +39,59 @@ def test_unfilled_and_at_risk_requests_come_first(
     update_row(engine, unfilled, status=RequestStatus.unfilled)
     mediator_id = add_mediator(availability=MONDAY)
     with unit_of_work(engine) as session:
-        session.add(Assignment(request_id=risky.id, mediator_id=mediator_id, source=AssignmentSource.coordinator,  # type: ignore[arg-type]
-                               created_at=clock.now()))
+        session.add(
+            Assignment(
+                request_id=risky.id,
+                mediator_id=mediator_id,
+                source=AssignmentSource.coordinator,  # type: ignore[arg-type]
+                created_at=clock.now(),
+            )
+        )
     update_row(engine, risky, status=RequestStatus.assigned)
     page = signed_in(coord_person).get("/dashboard")
     assert page.status_code == 200
-    attention = page.text[page.text.index("Braucht Ihre Aufmerksamkeit"):page.text.index('<div class="days">')]
+    attention = page.text[
+        page.text.index("Braucht Ihre Aufmerksamkeit") : page.text.index('<div class="days">')
+    ]
     links = re.findall(r'href="/dashboard/requests/(\d+)"', attention)
     assert links == [str(unfilled.id), str(risky.id)]
-    assert str(calm.id) not in links and "Noch nicht bestätigt:" in attention and "Amina Haddad" in attention
+    assert (
+        str(calm.id) not in links
+        and "Noch nicht bestätigt:" in attention
+        and "Amina Haddad" in attention
+    )
     assert re.search(r'<span class="n">1</span>nicht besetzt', page.text)
     assert re.search(r'<span class="n">1</span>gefährdet', page.text)
 
 
 def test_request_detail_shows_offers_candidates_reasons_and_overrides(
-    signed_in: Callable[[Person], TestClient], coord_person: Person, case_person: Person,
-    file_request: Callable[..., Request], add_mediator: Callable[..., int], engine: Engine, clock: ManualClock,
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    add_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
     settings: Settings,
 ) -> None:
-    first = add_mediator(name="Helen Tekle", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY)
-    second = add_mediator(name="Yonas Habte", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY)
-    add_mediator(name="Tesfay Sonntag", languages=[{"language": "ti", "level": "native"}],
-                 availability=[{"weekday": "sun", "start": "08:00", "end": "16:00"}])
-    request = file_request(case_person, language="ti", start=clock.now() + timedelta(days=1, hours=1))
+    first = add_mediator(
+        name="Helen Tekle", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY
+    )
+    second = add_mediator(
+        name="Yonas Habte", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY
+    )
+    add_mediator(
+        name="Tesfay Sonntag",
+        languages=[{"language": "ti", "level": "native"}],
+        availability=[{"weekday": "sun", "start": "08:00", "end": "16:00"}],
+    )
+    request = file_request(
+        case_person, language="ti", start=clock.now() + timedelta(days=1, hours=1)
+    )
     with unit_of_work(engine) as session:
-        workflow.dispatch_new_request(session, session.get(Request, request.id), now=clock.now(), settings=settings)  # type: ignore[arg-type]
+        workflow.dispatch_new_request(
+            session, session.get(Request, request.id), now=clock.now(), settings=settings
+        )  # type: ignore[arg-type]
     web = signed_in(coord_person)
     page = web.get(f"/dashboard/requests/{request.id}")
     assert page.status_code == 200
@@ -66,8 +99,10 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
     assert "angefragt" in page.text and "Welle" in page.text  # the offers table
     assert "Nicht in Frage: 1 Personen" in page.text and "Tesfay Sonntag" in page.text
     assert "not available" in page.text  # the engine's reason
-    response = web.post(f"/dashboard/requests/{request.id}/assign",
-                        data={"csrf_token": csrf_of(page), "mediator_id": str(second)})
+    response = web.post(
+        f"/dashboard/requests/{request.id}/assign",
+        data={"csrf_token": csrf_of(page), "mediator_id": str(second)},
+    )
     assert response.status_code == 303
     assert response.headers["location"] == f"/dashboard/requests/{request.id}?assigned={second}"
     with Session(engine) as session:
@@ -77,88 +112,161 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
     after = web.get(response.headers["location"])
     assert "Zugewiesen." in after.text and "von der Koordination zugewiesen" in after.text
     # The override again, to the first: the second is replaced.
-    again = web.post(f"/dashboard/requests/{request.id}/assign", data={"csrf_token": csrf_of(after), "mediator_id": str(first)})
+    again = web.post(
+        f"/dashboard/requests/{request.id}/assign",
+        data={"csrf_token": csrf_of(after), "mediator_id": str(first)},
+    )
     assert again.status_code == 303
     # Freeing the assignment sends the request out again.
     with Session(engine) as session:
         held = session.exec(select(Assignment).where(Assignment.cancelled_at == None)).one()  # noqa: E711
-    freed = web.post(f"/dashboard/assignments/{held.id}/cancel", data={"csrf_token": csrf_of(after)})
+    freed = web.post(
+        f"/dashboard/assignments/{held.id}/cancel", data={"csrf_token": csrf_of(after)}
+    )
     assert freed.headers["location"] == f"/dashboard/requests/{request.id}?freed=1"
     with Session(engine) as session:
         assert session.get(Request, request.id).status != RequestStatus.assigned  # type: ignore[union-attr]
 
 
 def test_override_of_an_unknown_mediator_is_a_4xx_page(
-    signed_in: Callable[[Person], TestClient], coord_person: Person, case_person: Person,
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
     file_request: Callable[..., Request],
 ) -> None:
     request = file_request(case_person)
     web = signed_in(coord_person)
     token = csrf_of(web.get("/dashboard"))
-    response = web.post(f"/dashboard/requests/{request.id}/assign", data={"csrf_token": token, "mediator_id": "999"})
+    response = web.post(
+        f"/dashboard/requests/{request.id}/assign", data={"csrf_token": token, "mediator_id": "999"}
+    )
     assert response.status_code == 422 and "There is no mediator with id 999" in response.text
-    assert web.post(f"/dashboard/requests/{request.id}/assign", data={"csrf_token": token, "mediator_id": "x"}).status_code == 422
-    assert web.post(f"/dashboard/requests/{request.id}/assign", data={"mediator_id": "1"}).status_code == 403
+    assert (
+        web.post(
+            f"/dashboard/requests/{request.id}/assign",
+            data={"csrf_token": token, "mediator_id": "x"},
+        ).status_code
+        == 422
+    )
+    assert (
+        web.post(f"/dashboard/requests/{request.id}/assign", data={"mediator_id": "1"}).status_code
+        == 403
+    )
 
 
 def test_pool_search_language_filter_pause_and_resume(
-    signed_in: Callable[[Person], TestClient], coord_person: Person, add_mediator: Callable[..., int], engine: Engine,
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
 ) -> None:
     amina = add_mediator(name="Amina Haddad")
-    oleks = add_mediator(name="Oleksandr Kovalenko", languages=[{"language": "uk", "level": "native"}])
+    oleks = add_mediator(
+        name="Oleksandr Kovalenko", languages=[{"language": "uk", "level": "native"}]
+    )
     web = signed_in(coord_person)
     assert "Oleksandr" in web.get("/dashboard/pool").text
     by_language = web.get("/dashboard/pool?language=uk").text
     assert "Oleksandr" in by_language and "Amina" not in by_language
-    assert "Amina" in web.get("/dashboard/pool?q=amina").text and "Oleksandr" not in web.get("/dashboard/pool?q=amina").text
+    assert (
+        "Amina" in web.get("/dashboard/pool?q=amina").text
+        and "Oleksandr" not in web.get("/dashboard/pool?q=amina").text
+    )
     assert web.get("/dashboard/pool?language=xx").status_code == 422
     page = web.get("/dashboard/pool")
-    paused = web.post(f"/dashboard/pool/{oleks}/pause", data={"csrf_token": csrf_of(page), "paused": "true",
-                                                             "next": "/dashboard/pool?state=paused"})
+    paused = web.post(
+        f"/dashboard/pool/{oleks}/pause",
+        data={
+            "csrf_token": csrf_of(page),
+            "paused": "true",
+            "next": "/dashboard/pool?state=paused",
+        },
+    )
     assert paused.headers["location"] == "/dashboard/pool?state=paused"
     listing = web.get("/dashboard/pool?state=paused").text
     assert "Oleksandr" in listing and "Amina" not in listing
-    web.post(f"/dashboard/pool/{oleks}/pause", data={"csrf_token": csrf_of(page), "paused": "false"})
+    web.post(
+        f"/dashboard/pool/{oleks}/pause", data={"csrf_token": csrf_of(page), "paused": "false"}
+    )
     with Session(engine) as session:
         assert session.get(Mediator, oleks).paused is False  # type: ignore[union-attr]
         assert session.get(Mediator, amina).paused is False  # type: ignore[union-attr]
 
 
 def test_availability_is_edited_with_errors_beside_the_row(
-    signed_in: Callable[[Person], TestClient], coord_person: Person, add_mediator: Callable[..., int], engine: Engine,
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
 ) -> None:
     mediator = add_mediator(availability=MONDAY)
     web = signed_in(coord_person)
     page = web.get(f"/dashboard/pool/{mediator}")
     assert 'value="08:00"' in page.text and 'value="18:00"' in page.text
     token = csrf_of(page)
-    bad = web.post(f"/dashboard/pool/{mediator}/availability", data={
-        "csrf_token": token, "weekday-0": "0", "start-0": "08:00", "end-0": "12:00",
-        "weekday-1": "2", "start-1": "14:00", "end-1": "10:00"})
+    bad = web.post(
+        f"/dashboard/pool/{mediator}/availability",
+        data={
+            "csrf_token": token,
+            "weekday-0": "0",
+            "start-0": "08:00",
+            "end-0": "12:00",
+            "weekday-1": "2",
+            "start-1": "14:00",
+            "end-1": "10:00",
+        },
+    )
     assert bad.status_code == 422
     assert re.search(r'id="end-1"[^>]*aria-invalid="true"', bad.text)
     assert "availability ends (10:00) before or when it starts (14:00)" in bad.text
-    good = web.post(f"/dashboard/pool/{mediator}/availability", data={
-        "csrf_token": token, "weekday-0": "0", "start-0": "", "end-0": "",
-        "weekday-1": "2", "start-1": "14:00", "end-1": "18:00", "weekday-2": "4", "start-2": "", "end-2": ""})
+    good = web.post(
+        f"/dashboard/pool/{mediator}/availability",
+        data={
+            "csrf_token": token,
+            "weekday-0": "0",
+            "start-0": "",
+            "end-0": "",
+            "weekday-1": "2",
+            "start-1": "14:00",
+            "end-1": "18:00",
+            "weekday-2": "4",
+            "start-2": "",
+            "end-2": "",
+        },
+    )
     assert good.headers["location"] == f"/dashboard/pool/{mediator}?saved=true"
     with Session(engine) as session:
-        slots = [(s.weekday, s.start_minute, s.end_minute) for s in session.exec(select(AvailabilitySlot))]
+        slots = [
+            (s.weekday, s.start_minute, s.end_minute)
+            for s in session.exec(select(AvailabilitySlot))
+        ]
     assert slots == [(2, 14 * 60, 18 * 60)]
 
 
 def test_planning_proposes_and_assigns_from_the_proposal(
-    signed_in: Callable[[Person], TestClient], coord_person: Person, case_person: Person,
-    file_request: Callable[..., Request], add_mediator: Callable[..., int], engine: Engine,
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    add_mediator: Callable[..., int],
+    engine: Engine,
 ) -> None:
-    helen = add_mediator(name="Helen Tekle", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY)
+    helen = add_mediator(
+        name="Helen Tekle", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY
+    )
     request = file_request(case_person, language="ti")
     web = signed_in(coord_person)
     assert "Vorschlag berechnen" in web.get("/dashboard/plan").text
     page = web.get("/dashboard/plan?from=2026-11-30&days=7")
     assert page.status_code == 200 and "1 / 1" in page.text and "Helen Tekle" in page.text
-    assigned = web.post(f"/dashboard/requests/{request.id}/assign", data={
-        "csrf_token": csrf_of(page), "mediator_id": str(helen), "next": "/dashboard/plan?from=2026-11-30&days=7"})
+    assigned = web.post(
+        f"/dashboard/requests/{request.id}/assign",
+        data={
+            "csrf_token": csrf_of(page),
+            "mediator_id": str(helen),
+            "next": "/dashboard/plan?from=2026-11-30&days=7",
+        },
+    )
     assert assigned.headers["location"] == "/dashboard/plan?from=2026-11-30&days=7"
     assert "keine offenen Anfragen" in web.get("/dashboard/plan?from=2026-11-30&days=7").text
     assert web.get("/dashboard/plan?from=2026-13-01").status_code == 422
@@ -166,15 +274,29 @@ def test_planning_proposes_and_assigns_from_the_proposal(
 
 
 def test_statistics_page_export_and_message_log(
-    signed_in: Callable[[Person], TestClient], coord_person: Person, case_person: Person,
-    file_request: Callable[..., Request], engine: Engine, clock: ManualClock,
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    engine: Engine,
+    clock: ManualClock,
 ) -> None:
     request = file_request(case_person, language="so")
     update_row(engine, request, status=RequestStatus.unfilled)
     with unit_of_work(engine) as session:
-        session.add(Message(idempotency_key="k1", channel="sms", kind="offer", recipient="+4915112345678",
-                            recipient_kind="mediator", body="Sprachpool: Einsatz Somali", next_attempt_at=clock.now(),
-                            created_at=clock.now(), request_id=request.id))
+        session.add(
+            Message(
+                idempotency_key="k1",
+                channel="sms",
+                kind="offer",
+                recipient="+4915112345678",
+                recipient_kind="mediator",
+                body="Sprachpool: Einsatz Somali",
+                next_attempt_at=clock.now(),
+                created_at=clock.now(),
+                request_id=request.id,
+            )
+        )
     web = signed_in(coord_person)
     page = web.get("/dashboard/stats")
     assert page.status_code == 200

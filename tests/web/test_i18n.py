@@ -8,7 +8,7 @@ from pathlib import Path
 from dispatch.web import forms, i18n
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "dispatch" / "web" / "templates"
-CALL = re.compile(r'''_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\)''')
+CALL = re.compile(r"""_\(\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\)""")
 #: Choices written as ("value", "German label") pairs and passed through _(label).
 PAIR = re.compile(r'\("[a-z_:]*", "([^"]+)"\)')
 DAYS = re.compile(r'\[("(?:Mo|Montag)".*?)\]')

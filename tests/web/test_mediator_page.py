@@ -26,20 +26,33 @@ def _link(engine: Engine, clock: ManualClock, mediator_id: int) -> str:
 
 
 def test_link_shows_upcoming_jobs_and_pauses_and_resumes(
-    web: TestClient, add_mediator: Callable[..., int], case_person: Person, file_request: Callable[..., Request],
-    place: object, engine: Engine, clock: ManualClock,
+    web: TestClient,
+    add_mediator: Callable[..., int],
+    case_person: Person,
+    file_request: Callable[..., Request],
+    place: object,
+    engine: Engine,
+    clock: ManualClock,
 ) -> None:
     mediator_id = add_mediator(name="Amina Haddad")
     job = file_request(case_person, mode="in_person", place_id=place.id, contact_name="Frau Peters")  # type: ignore[attr-defined]
     with unit_of_work(engine) as session:
-        session.add(Assignment(request_id=job.id, mediator_id=mediator_id, source=AssignmentSource.coordinator,  # type: ignore[arg-type]
-                               created_at=clock.now()))
+        session.add(
+            Assignment(
+                request_id=job.id,
+                mediator_id=mediator_id,
+                source=AssignmentSource.coordinator,  # type: ignore[arg-type]
+                created_at=clock.now(),
+            )
+        )
     update_row(engine, job, status=RequestStatus.assigned)
     path = _link(engine, clock, mediator_id)
     assert path.startswith("/m/")
     page = web.get(path)
     assert page.status_code == 200 and "Hallo Amina" in page.text
-    assert "Rathaus Beckum" in page.text and "Frau Peters" in page.text and "Bürgerbüro" in page.text
+    assert (
+        "Rathaus Beckum" in page.text and "Frau Peters" in page.text and "Bürgerbüro" in page.text
+    )
     paused = web.post(path + "/pause", data={"csrf_token": csrf_of(page)})
     assert paused.headers["location"] == path + "?done=paused"
     assert "Sie sind pausiert" in web.get(paused.headers["location"]).text
@@ -61,14 +74,20 @@ def test_pause_without_the_form_token_is_refused(
 
 
 def test_links_expire_are_stored_hashed_and_serve_one_purpose(
-    web: TestClient, add_mediator: Callable[..., int], case_person: Person, engine: Engine, clock: ManualClock
+    web: TestClient,
+    add_mediator: Callable[..., int],
+    case_person: Person,
+    engine: Engine,
+    clock: ManualClock,
 ) -> None:
     path = _link(engine, clock, add_mediator())
     with engine.connect() as connection:
         stored = " ".join(str(r) for r in connection.execute(sa.text("SELECT * FROM access_link")))
     assert path.removeprefix("/m/") not in stored
     with unit_of_work(engine) as session:
-        sign_in_path = issue_sign_in_link(session, user=session.get(User, case_person.id), now=clock.now())  # type: ignore[arg-type]
+        sign_in_path = issue_sign_in_link(
+            session, user=session.get(User, case_person.id), now=clock.now()
+        )  # type: ignore[arg-type]
     assert web.get("/m/" + sign_in_path.rsplit("/", 1)[1]).status_code == 410
     assert web.get("/m/not-a-token").status_code == 410
     clock.advance(MEDIATOR_LINK_LIFETIME + timedelta(minutes=1))

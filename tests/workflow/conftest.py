@@ -24,8 +24,12 @@ LINK = re.compile(r"https://sprachpool\.test/o/([A-Za-z0-9_\-]+)")
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """The shared test settings, with a coordinator to alert."""
-    return settings.model_copy(update={"coordinator_email": "integration@beckum.example",
-                                       "coordinator_phone": "+4925219990000"})
+    return settings.model_copy(
+        update={
+            "coordinator_email": "integration@beckum.example",
+            "coordinator_phone": "+4925219990000",
+        }
+    )
 
 
 def tigrinya_speaker(number: int, **overrides: object) -> dict[str, object]:
@@ -42,8 +46,10 @@ def tigrinya_speaker(number: int, **overrides: object) -> dict[str, object]:
         "qualifications": [],
         "channels": ["sms"],
         "message_locale": "de",
-        "availability": [{"weekday": day, "start": "06:00", "end": "22:00"}
-                         for day in ("mon", "tue", "wed", "thu", "fri")],
+        "availability": [
+            {"weekday": day, "start": "06:00", "end": "22:00"}
+            for day in ("mon", "tue", "wed", "thu", "fri")
+        ],
     }
     return mediator_payload(**{**fields, **overrides})
 
@@ -53,8 +59,11 @@ def make_pool(client: TestClient, coordinator: Staff) -> Callable[..., list[int]
     def make(count: int, **overrides: object) -> list[int]:
         ids = []
         for number in range(1, count + 1):
-            response = client.post("/api/v1/mediators", json=tigrinya_speaker(number, **overrides),
-                                   headers=coordinator.headers)
+            response = client.post(
+                "/api/v1/mediators",
+                json=tigrinya_speaker(number, **overrides),
+                headers=coordinator.headers,
+            )
             assert response.status_code == 201, response.text
             ids.append(response.json()["id"])
         return ids
@@ -88,7 +97,11 @@ class Outbox:
 
     def offers(self, request_id: int) -> list[Offer]:
         with Session(self.engine) as session:
-            return list(session.exec(select(Offer).where(Offer.request_id == request_id).order_by(col(Offer.id))))
+            return list(
+                session.exec(
+                    select(Offer).where(Offer.request_id == request_id).order_by(col(Offer.id))
+                )
+            )
 
 
 @pytest.fixture

@@ -21,14 +21,27 @@ from tests.workflow.conftest import Outbox
 
 
 def test_a_step_that_fails_is_pushed_back_and_the_others_still_fire(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], engine: Engine,
-    clock: ManualClock, settings: Settings,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
 ) -> None:
     make_pool(6)
     client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers)
-    with Session(engine) as session:  # a deadline for a request that does not exist: its step raises
-        session.add(Deadline(kind=DeadlineKind.wave_expiry, subject_id=999_999, sequence=1,
-                             due_at=clock.now(), created_at=clock.now()))
+    with Session(
+        engine
+    ) as session:  # a deadline for a request that does not exist: its step raises
+        session.add(
+            Deadline(
+                kind=DeadlineKind.wave_expiry,
+                subject_id=999_999,
+                sequence=1,
+                due_at=clock.now(),
+                created_at=clock.now(),
+            )
+        )
         session.commit()
     clock.advance(timedelta(minutes=61))
     assert deadlines.run_due(engine, clock=clock, settings=settings) == 2
@@ -36,16 +49,25 @@ def test_a_step_that_fails_is_pushed_back_and_the_others_still_fire(
         broken = session.exec(select(Deadline).where(Deadline.subject_id == 999_999)).one()
         assert broken.done_at is None and broken.due_at > clock.now()
         assert (broken.outcome or "").startswith("failed:")
-        real = session.exec(select(Deadline).where(Deadline.subject_id != 999_999, Deadline.sequence == 1)).one()
+        real = session.exec(
+            select(Deadline).where(Deadline.subject_id != 999_999, Deadline.sequence == 1)
+        ).one()
         assert real.done_at is not None and "wave 2 sent" in (real.outcome or "")
 
 
 def test_the_scheduler_delivers_batch_after_batch_until_the_outbox_is_empty(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], engine: Engine,
-    clock: ManualClock, settings: Settings, outbox: Outbox,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+    outbox: Outbox,
 ) -> None:
     make_pool(BATCH + 20)
-    client.post("/api/v1/requests", json=request_payload(broadcast=True), headers=caseworker.headers)
+    client.post(
+        "/api/v1/requests", json=request_payload(broadcast=True), headers=caseworker.headers
+    )
     pending = len([m for m in outbox.messages() if m.status == "pending"])
     assert pending > BATCH
     jobs = BackgroundJobs(engine, settings=settings, clock=clock)
@@ -54,13 +76,20 @@ def test_the_scheduler_delivers_batch_after_batch_until_the_outbox_is_empty(
 
 
 def test_links_in_the_caseworkers_and_coordinators_emails_lead_to_pages(
-    client: TestClient, caseworker: Staff, outbox: Outbox, engine: Engine,
+    client: TestClient,
+    caseworker: Staff,
+    outbox: Outbox,
+    engine: Engine,
 ) -> None:
-    created = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
+    created = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
     assert created["status"] == "unfilled"
     with Session(engine) as session:
         bodies = [m.body for m in session.exec(select(Message).where(Message.channel == "email"))]
-    links = {link for body in bodies for link in re.findall(r"https://sprachpool\.test(/[^\s#]*)", body)}
+    links = {
+        link for body in bodies for link in re.findall(r"https://sprachpool\.test(/[^\s#]*)", body)
+    }
     assert f"/dashboard/requests/{created['id']}" in links and "/requests" in links
     for path in links:  # signed out: each leads to the sign-in page, none is a 404
         response = client.get(path, follow_redirects=False)

@@ -18,7 +18,9 @@ from tests.workflow.conftest import Outbox
 
 
 def file_request(client: TestClient, staff: Staff, **overrides: object) -> dict:  # type: ignore[type-arg]
-    response = client.post("/api/v1/requests", json=request_payload(**overrides), headers=staff.headers)
+    response = client.post(
+        "/api/v1/requests", json=request_payload(**overrides), headers=staff.headers
+    )
     assert response.status_code == 201, response.text
     return response.json()  # type: ignore[no-any-return]
 
@@ -38,17 +40,30 @@ def test_a_new_request_goes_out_at_once_as_a_first_wave(
 
 
 def test_whole_life_offer_accept_remind_report(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
-    advance: Callable[..., int], clock: ManualClock, engine: Engine,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+    clock: ManualClock,
+    engine: Engine,
 ) -> None:
     make_pool(3)
-    created = file_request(client, caseworker, notes="Bitte am Empfang melden",
-                           contact_name="Frau Jansen", contact_phone="+4925211234")
+    created = file_request(
+        client,
+        caseworker,
+        notes="Bitte am Empfang melden",
+        contact_name="Frau Jansen",
+        contact_phone="+4925211234",
+    )
     token = next(iter(outbox.links().values()))
     page = client.get(f"/o/{token}")
     assert page.status_code == 200
     assert "Zusagen" in page.text and "Frau Jansen" not in page.text  # details only after accepting
-    assert client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()["status"] == "offered"
+    assert (
+        client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()["status"]
+        == "offered"
+    )
 
     accepted = client.post(f"/o/{token}/accept", follow_redirects=False)
     assert accepted.status_code == 303
@@ -82,10 +97,16 @@ def test_whole_life_offer_accept_remind_report(
     report_token = outbox.links("completion_request")[reminder[0].recipient]
     bad = client.post(f"/o/{report_token}/report", data={"minutes": "lots", "travel_km": "3"})
     assert bad.status_code == 422 and "ganze Zahl" in bad.text
-    done = client.post(f"/o/{report_token}/report", data={"minutes": "95", "travel_km": "12,5"},
-                       follow_redirects=False)
+    done = client.post(
+        f"/o/{report_token}/report",
+        data={"minutes": "95", "travel_km": "12,5"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303
-    assert client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()["status"] == "completed"
+    assert (
+        client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()["status"]
+        == "completed"
+    )
     with Session(engine) as session:
         assignment = session.exec(select(Assignment)).one()
         assert (assignment.minutes_worked, assignment.travel_km) == (95, 12.5)
@@ -134,7 +155,9 @@ def test_all_declined_sends_the_next_wave_at_once(
     created = file_request(client, caseworker)
     first_wave = outbox.links()
     for token in first_wave.values():
-        response = client.post(f"/o/{token}/decline", data={"reason": "krank"}, follow_redirects=False)
+        response = client.post(
+            f"/o/{token}/decline", data={"reason": "krank"}, follow_redirects=False
+        )
         assert response.status_code == 303
     offers = outbox.offers(created["id"])
     assert [o.wave for o in offers] == [1, 1, 1, 2, 2]
@@ -144,7 +167,10 @@ def test_all_declined_sends_the_next_wave_at_once(
 
 
 def test_expiry_escalates_and_running_out_makes_it_unfilled(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
     advance: Callable[..., int],
 ) -> None:
     make_pool(4)
@@ -177,10 +203,14 @@ def test_an_urgent_request_asks_five_for_fifteen_minutes_and_never_past_start_mi
     client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox
 ) -> None:
     make_pool(6)
-    created = file_request(client, caseworker, start="2026-11-30T08:40:00+01:00", end="2026-11-30T09:30:00+01:00")
+    created = file_request(
+        client, caseworker, start="2026-11-30T08:40:00+01:00", end="2026-11-30T09:30:00+01:00"
+    )
     offers = outbox.offers(created["id"])
     assert len(offers) == 5
-    assert all((o.expires_at - o.created_at).total_seconds() == 10 * 60 for o in offers)  # start-30 min cuts 15 min
+    assert all(
+        (o.expires_at - o.created_at).total_seconds() == 10 * 60 for o in offers
+    )  # start-30 min cuts 15 min
 
 
 def test_broadcast_asks_everyone_at_once(
@@ -192,21 +222,36 @@ def test_broadcast_asks_everyone_at_once(
 
 
 def test_cancellation_at_each_stage(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
     advance: Callable[..., int],
 ) -> None:
     make_pool(3)
     # offered: every offer is withdrawn, the links say so
     offered = file_request(client, caseworker)
     tokens = list(outbox.links().values())
-    assert client.post(f"/api/v1/requests/{offered['id']}/cancel", headers=caseworker.headers).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/requests/{offered['id']}/cancel", headers=caseworker.headers
+        ).status_code
+        == 200
+    )
     assert {o.status for o in outbox.offers(offered["id"])} == {"withdrawn"}
     assert client.post(f"/o/{tokens[0]}/accept").status_code == 410
     # assigned: the mediator is told, reminders never go out
-    assigned = file_request(client, caseworker, start="2026-12-02T09:00:00+01:00", end="2026-12-02T10:00:00+01:00")
+    assigned = file_request(
+        client, caseworker, start="2026-12-02T09:00:00+01:00", end="2026-12-02T10:00:00+01:00"
+    )
     token = next(t for t in outbox.links().values() if t not in tokens)
     assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
-    assert client.post(f"/api/v1/requests/{assigned['id']}/cancel", headers=caseworker.headers).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/requests/{assigned['id']}/cancel", headers=caseworker.headers
+        ).status_code
+        == 200
+    )
     assert len(outbox.messages("cancelled_mediator", "sms")) == 1
     assert client.get(f"/o/{token}").status_code == 410
     advance(days=3)
@@ -217,14 +262,24 @@ def test_cancellation_at_each_stage(
 
 
 def test_a_mediator_gives_a_job_back_and_it_goes_out_again_without_them(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
     clock: ManualClock,
 ) -> None:
     make_pool(5)
-    created = file_request(client, caseworker, start="2026-11-30T12:00:00+01:00", end="2026-11-30T13:00:00+01:00")
+    created = file_request(
+        client, caseworker, start="2026-11-30T12:00:00+01:00", end="2026-11-30T13:00:00+01:00"
+    )
     holder, token = next(iter(outbox.links().items()))
     assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
-    assert client.post(f"/o/{token}/cancel", data={"reason": "Kind krank"}, follow_redirects=False).status_code == 303
+    assert (
+        client.post(
+            f"/o/{token}/cancel", data={"reason": "Kind krank"}, follow_redirects=False
+        ).status_code
+        == 303
+    )
     offers = outbox.offers(created["id"])
     second_wave = [o for o in offers if o.wave == 2]
     assert second_wave and all(o.status == "pending" for o in second_wave)
@@ -235,42 +290,80 @@ def test_a_mediator_gives_a_job_back_and_it_goes_out_again_without_them(
 
 
 def test_coordinator_override_and_drop_out(
-    client: TestClient, caseworker: Staff, coordinator: Staff, make_pool: Callable[..., list[int]],
-    outbox: Outbox, engine: Engine,
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    engine: Engine,
 ) -> None:
     pool = make_pool(5)
     created = file_request(client, caseworker)
     chosen = pool[-1]
-    response = client.post(f"/api/v1/requests/{created['id']}/assign", json={"mediator_id": chosen,
-                           "reason": "kennt die Familie"}, headers=coordinator.headers)
+    response = client.post(
+        f"/api/v1/requests/{created['id']}/assign",
+        json={"mediator_id": chosen, "reason": "kennt die Familie"},
+        headers=coordinator.headers,
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "assigned" and body["assignment"]["mediator_id"] == chosen
     assert body["assignment"]["source"] == "coordinator"
     assert {o.status for o in outbox.offers(created["id"]) if o.wave == 1} == {"withdrawn"}
     with Session(engine) as session:
-        assert session.exec(select(AuditEvent).where(AuditEvent.action == "assignment.override")).one()
+        assert session.exec(
+            select(AuditEvent).where(AuditEvent.action == "assignment.override")
+        ).one()
     # the caseworker may not override, nor cancel an assignment
-    assert client.post(f"/api/v1/requests/{created['id']}/assign", json={"mediator_id": pool[0]},
-                       headers=caseworker.headers).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/requests/{created['id']}/assign",
+            json={"mediator_id": pool[0]},
+            headers=caseworker.headers,
+        ).status_code
+        == 403
+    )
     assignment_id = body["assignment"]["id"]
-    assert client.post(f"/api/v1/assignments/{assignment_id}/cancel", headers=caseworker.headers).status_code == 403
+    assert (
+        client.post(
+            f"/api/v1/assignments/{assignment_id}/cancel", headers=caseworker.headers
+        ).status_code
+        == 403
+    )
     # the mediator drops out: re-dispatched at once, never to them
-    dropped = client.post(f"/api/v1/assignments/{assignment_id}/cancel", json={"reason": "krank"},
-                          headers=coordinator.headers)
+    dropped = client.post(
+        f"/api/v1/assignments/{assignment_id}/cancel",
+        json={"reason": "krank"},
+        headers=coordinator.headers,
+    )
     assert dropped.status_code == 200, dropped.text
     assert dropped.json()["status"] == "offered"
     newest = [o for o in outbox.offers(created["id"]) if o.wave == 2]
     assert newest and chosen not in {o.mediator_id for o in newest}
-    assert client.post(f"/api/v1/assignments/{assignment_id}/cancel",
-                       headers=coordinator.headers).status_code == 409
-    for bad in [{"mediator_id": 0}, {"mediator_id": "x"}, {"mediator_id": 99999}, {}, {"mediator_id": 1, "x": 1}]:
-        answer = client.post(f"/api/v1/requests/{created['id']}/assign", json=bad, headers=coordinator.headers)
+    assert (
+        client.post(
+            f"/api/v1/assignments/{assignment_id}/cancel", headers=coordinator.headers
+        ).status_code
+        == 409
+    )
+    for bad in [
+        {"mediator_id": 0},
+        {"mediator_id": "x"},
+        {"mediator_id": 99999},
+        {},
+        {"mediator_id": 1, "x": 1},
+    ]:
+        answer = client.post(
+            f"/api/v1/requests/{created['id']}/assign", json=bad, headers=coordinator.headers
+        )
         assert 400 <= answer.status_code < 500, (bad, answer.text)
 
 
 def test_deadlines_are_rows_that_fire_once(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], engine: Engine,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    engine: Engine,
     advance: Callable[..., int],
 ) -> None:
     make_pool(6)
@@ -283,29 +376,57 @@ def test_deadlines_are_rows_that_fire_once(
 
 
 def test_continuity_offers_first_to_whoever_served_the_client(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
     coordinator: Staff,
 ) -> None:
     pool = make_pool(6)
     first = file_request(client, caseworker, client_ref="fam-17")
-    client.post(f"/api/v1/requests/{first['id']}/assign", json={"mediator_id": pool[5]}, headers=coordinator.headers)
-    second = file_request(client, caseworker, client_ref="fam-17", start="2026-12-03T09:00:00+01:00",
-                          end="2026-12-03T10:00:00+01:00")
+    client.post(
+        f"/api/v1/requests/{first['id']}/assign",
+        json={"mediator_id": pool[5]},
+        headers=coordinator.headers,
+    )
+    second = file_request(
+        client,
+        caseworker,
+        client_ref="fam-17",
+        start="2026-12-03T09:00:00+01:00",
+        end="2026-12-03T10:00:00+01:00",
+    )
     assert outbox.offers(second["id"])[0].mediator_id == pool[5]
 
 
 def test_an_organisations_excluded_mediator_is_never_offered(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox, engine: Engine,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    engine: Engine,
     clock: ManualClock,
 ) -> None:
     from dispatch.users.models import OrganisationMediator
 
     pool = make_pool(3)
     with Session(engine) as session:
-        session.add(OrganisationMediator(organisation_id=caseworker.organisation_id, mediator_id=pool[0],
-                                         kind="excluded", created_at=clock.now()))
-        session.add(OrganisationMediator(organisation_id=caseworker.organisation_id, mediator_id=pool[2],
-                                         kind="preferred", created_at=clock.now()))
+        session.add(
+            OrganisationMediator(
+                organisation_id=caseworker.organisation_id,
+                mediator_id=pool[0],
+                kind="excluded",
+                created_at=clock.now(),
+            )
+        )
+        session.add(
+            OrganisationMediator(
+                organisation_id=caseworker.organisation_id,
+                mediator_id=pool[2],
+                kind="preferred",
+                created_at=clock.now(),
+            )
+        )
         session.commit()
     created = file_request(client, caseworker, broadcast=True)
     offered = [o.mediator_id for o in outbox.offers(created["id"])]
@@ -313,11 +434,17 @@ def test_an_organisations_excluded_mediator_is_never_offered(
 
 
 def test_no_confirmation_marks_the_job_at_risk(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
-    advance: Callable[..., int], coordinator: Staff,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+    coordinator: Staff,
 ) -> None:
     make_pool(3)
-    created = file_request(client, caseworker, start="2026-12-03T09:00:00+01:00", end="2026-12-03T10:00:00+01:00")
+    created = file_request(
+        client, caseworker, start="2026-12-03T09:00:00+01:00", end="2026-12-03T10:00:00+01:00"
+    )
     token = next(iter(outbox.links().values()))
     client.post(f"/o/{token}/accept")
     advance(days=2, hours=21, minutes=1)  # Thursday 05:01: 4 h before, never reconfirmed
@@ -327,8 +454,13 @@ def test_no_confirmation_marks_the_job_at_risk(
 
 
 def test_a_no_show_is_recorded_by_the_caseworker(
-    client: TestClient, caseworker: Staff, other_caseworker: Staff, make_pool: Callable[..., list[int]],
-    outbox: Outbox, advance: Callable[..., int], engine: Engine,
+    client: TestClient,
+    caseworker: Staff,
+    other_caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+    engine: Engine,
 ) -> None:
     make_pool(3)
     created = file_request(client, caseworker)
@@ -336,15 +468,28 @@ def test_a_no_show_is_recorded_by_the_caseworker(
     early = client.post(f"/api/v1/requests/{created['id']}/no-show", headers=caseworker.headers)
     assert early.status_code == 409
     advance(hours=26)
-    assert client.post(f"/api/v1/requests/{created['id']}/no-show",
-                       headers=other_caseworker.headers).status_code == 404
-    assert client.post(f"/api/v1/requests/{created['id']}/no-show", headers=caseworker.headers).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/requests/{created['id']}/no-show", headers=other_caseworker.headers
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/v1/requests/{created['id']}/no-show", headers=caseworker.headers
+        ).status_code
+        == 200
+    )
     with Session(engine) as session:
         assert session.exec(select(Assignment)).one().no_show is True
 
 
 def test_link_tokens_are_long_random_single_use_and_stored_only_hashed(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox, engine: Engine
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    engine: Engine,
 ) -> None:
     import hashlib
 
@@ -355,8 +500,12 @@ def test_link_tokens_are_long_random_single_use_and_stored_only_hashed(
     tokens = list(outbox.links().values())
     assert len(set(tokens)) == 3 and all(len(t) >= 22 for t in tokens)  # 128 random bits each
     with engine.connect() as connection:
-        dump = " ".join(str(v) for table in ("offer", "offer_link", "deadline", "audit_event")
-                        for row in connection.execute(sa.text(f"SELECT * FROM {table}")) for v in row)
+        dump = " ".join(
+            str(v)
+            for table in ("offer", "offer_link", "deadline", "audit_event")
+            for row in connection.execute(sa.text(f"SELECT * FROM {table}"))
+            for v in row
+        )
     assert not any(t in dump for t in tokens)
     assert all(hashlib.sha256(t.encode()).hexdigest() in dump for t in tokens)
     declined = client.post(f"/o/{tokens[0]}/decline", follow_redirects=False)
@@ -366,8 +515,13 @@ def test_link_tokens_are_long_random_single_use_and_stored_only_hashed(
 
 
 def test_a_failed_confirmation_sms_can_fall_back_to_email(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox, engine: Engine,
-    clock: ManualClock, settings: object,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    engine: Engine,
+    clock: ManualClock,
+    settings: object,
 ) -> None:
     from dispatch.outbox.models import Message
     from dispatch.outbox.service import enqueue_fallback
@@ -376,8 +530,14 @@ def test_a_failed_confirmation_sms_can_fall_back_to_email(
     file_request(client, caseworker)
     client.post(f"/o/{next(iter(outbox.links().values()))}/accept")
     with Session(engine) as session:
-        sms = session.exec(select(Message).where(Message.kind == "assignment_confirmed_mediator")).one()
+        sms = session.exec(
+            select(Message).where(Message.kind == "assignment_confirmed_mediator")
+        ).one()
         email = enqueue_fallback(session, sms, settings=settings, now=clock.now())  # type: ignore[arg-type]
         session.commit()
-        assert email is not None and email.channel == "email" and email.recipient.endswith("@example.org")
+        assert (
+            email is not None
+            and email.channel == "email"
+            and email.recipient.endswith("@example.org")
+        )
         assert email.ics is not None and "BEGIN:VEVENT" in email.ics

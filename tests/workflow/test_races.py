@@ -27,7 +27,11 @@ from tests.workflow.conftest import Outbox
 
 def writer(engine: Engine) -> Session:
     """A session like a route's: on SQLite its transaction takes the write lock at BEGIN."""
-    bind = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+    bind = (
+        engine.execution_options(sqlite_begin="IMMEDIATE")
+        if engine.dialect.name == "sqlite"
+        else engine
+    )
     return Session(bind, expire_on_commit=False)
 
 
@@ -60,11 +64,18 @@ def racing_engine(database_url: str, engine: Engine) -> Engine:
 
 
 def test_fifty_concurrent_accepts_give_exactly_one_assignment(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
-    racing_engine: Engine, clock: ManualClock, settings: Settings,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    racing_engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
 ) -> None:
     make_pool(50)
-    created = client.post("/api/v1/requests", json=request_payload(broadcast=True), headers=caseworker.headers).json()
+    created = client.post(
+        "/api/v1/requests", json=request_payload(broadcast=True), headers=caseworker.headers
+    ).json()
     tokens = list(outbox.links().values())
     assert len(tokens) == 50
 
@@ -79,37 +90,61 @@ def test_fifty_concurrent_accepts_give_exactly_one_assignment(
     outcomes = Counter(at_once(50, accept))
     assert outcomes == {"accepted": 1, "filled": 49}, outcomes
     with Session(racing_engine) as session:
-        assignments = list(session.exec(select(Assignment).where(Assignment.request_id == created["id"])))
+        assignments = list(
+            session.exec(select(Assignment).where(Assignment.request_id == created["id"]))
+        )
         assert len(assignments) == 1
         statuses = Counter(o.status for o in session.exec(select(Offer)))
         assert statuses == {"accepted": 1, "withdrawn": 49}
         winner = session.exec(select(Offer).where(Offer.status == "accepted")).one()
-        assert assignments[0].offer_id == winner.id and assignments[0].mediator_id == winner.mediator_id
+        assert (
+            assignments[0].offer_id == winner.id
+            and assignments[0].mediator_id == winner.mediator_id
+        )
     assert len(outbox.messages("assignment_confirmed_mediator")) == 1
 
 
 def test_accept_against_cancel_never_leaves_a_live_assignment_on_a_cancelled_request(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
-    racing_engine: Engine, clock: ManualClock, settings: Settings,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    racing_engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
 ) -> None:
     make_pool(3)
     for round_ in range(6):
         start = f"2026-12-0{1 + round_ % 5}T{9 + round_:02d}:00:00+01:00"
         end = f"2026-12-0{1 + round_ % 5}T{10 + round_:02d}:00:00+01:00"
-        created = client.post("/api/v1/requests", json=request_payload(start=start, end=end),
-                              headers=caseworker.headers).json()
+        created = client.post(
+            "/api/v1/requests",
+            json=request_payload(start=start, end=end),
+            headers=caseworker.headers,
+        ).json()
         with Session(racing_engine) as session:
-            offer_ids = [o.id for o in session.exec(select(Offer).where(Offer.request_id == created["id"]))]
+            offer_ids = [
+                o.id for o in session.exec(select(Offer).where(Offer.request_id == created["id"]))
+            ]
             actor = session.get(User, caseworker.user_id)
 
-        def act(index: int, created: dict = created, actor: User | None = actor,  # type: ignore[type-arg]
-                offer_ids: list[int | None] = offer_ids) -> str:
+        def act(
+            index: int,
+            created: dict = created,
+            actor: User | None = actor,  # type: ignore[type-arg]
+            offer_ids: list[int | None] = offer_ids,
+        ) -> str:
             with writer(racing_engine) as session:
                 if index == 0:
                     from dispatch.requests.service import cancel_request
 
-                    request = cancel_request(session, request_id=created["id"], actor=actor,  # type: ignore[arg-type]
-                                             reason=None, now=clock.now())
+                    request = cancel_request(
+                        session,
+                        request_id=created["id"],
+                        actor=actor,  # type: ignore[arg-type]
+                        reason=None,
+                        now=clock.now(),
+                    )
                     service.on_request_cancelled(session, request, now=clock.now())
                     session.commit()
                     return "cancelled"
@@ -122,21 +157,33 @@ def test_accept_against_cancel_never_leaves_a_live_assignment_on_a_cancelled_req
         assert not [r for r in results if isinstance(r, Exception)], results
         with Session(racing_engine) as session:
             assert session.get(Request, created["id"]).status == "cancelled"  # type: ignore[union-attr]
-            live = session.exec(select(Assignment).where(Assignment.request_id == created["id"],
-                                                         col(Assignment.cancelled_at).is_(None))).all()
+            live = session.exec(
+                select(Assignment).where(
+                    Assignment.request_id == created["id"], col(Assignment.cancelled_at).is_(None)
+                )
+            ).all()
             assert live == []
-            assert {o.status for o in session.exec(select(Offer).where(Offer.request_id == created["id"]))} <= {
-                "withdrawn", "accepted"}
+            assert {
+                o.status
+                for o in session.exec(select(Offer).where(Offer.request_id == created["id"]))
+            } <= {"withdrawn", "accepted"}
 
 
 def test_declines_and_the_expiry_job_at_once_send_one_next_wave(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox,
-    racing_engine: Engine, clock: ManualClock, settings: Settings,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    racing_engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
 ) -> None:
     from datetime import timedelta
 
     make_pool(9)
-    created = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
+    created = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
     tokens = list(outbox.links().values())
     clock.advance(timedelta(minutes=59, seconds=59))
 
@@ -153,7 +200,9 @@ def test_declines_and_the_expiry_job_at_once_send_one_next_wave(
     results = at_once(len(tokens) + 1, act)
     assert not [r for r in results if isinstance(r, Exception)], results
     with Session(racing_engine) as session:
-        waves = Counter(o.wave for o in session.exec(select(Offer).where(Offer.request_id == created["id"])))
+        waves = Counter(
+            o.wave for o in session.exec(select(Offer).where(Offer.request_id == created["id"]))
+        )
         assert waves[2] == 3 and 3 not in waves, waves
         open_deadlines = session.exec(select(Deadline).where(col(Deadline.done_at).is_(None))).all()
         assert [d.sequence for d in open_deadlines] == [2]

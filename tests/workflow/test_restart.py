@@ -53,19 +53,30 @@ class Service:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Service:
-        env = {**os.environ, "DATABASE_URL": self.database_url, "PUBLIC_BASE_URL": "https://sprachpool.test",
-               "SECRET_KEY": "restart-test-" + "k" * 40, "ENVIRONMENT": "test",
-               "DEADLINE_POLL_SECONDS": "0.2", "OUTBOX_POLL_SECONDS": "0.2"}
+        env = {
+            **os.environ,
+            "DATABASE_URL": self.database_url,
+            "PUBLIC_BASE_URL": "https://sprachpool.test",
+            "SECRET_KEY": "restart-test-" + "k" * 40,
+            "ENVIRONMENT": "test",
+            "DEADLINE_POLL_SECONDS": "0.2",
+            "OUTBOX_POLL_SECONDS": "0.2",
+        }
         for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMTP_HOST"):
             env.pop(name, None)
         with (self.workdir / f"serve-{self.port}.log").open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "dispatch", "serve", "--port", str(self.port)],
-                cwd=self.workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + SETTLE_LIMIT_S
         while time.monotonic() < deadline:
-            assert self.process.poll() is None, (self.workdir / f"serve-{self.port}.log").read_text()
+            assert self.process.poll() is None, (
+                self.workdir / f"serve-{self.port}.log"
+            ).read_text()
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).json()["scheduler"] == "running":
                     return self
@@ -92,8 +103,14 @@ def seed(database_url: str, mediators: int) -> tuple[str, Engine]:
     now = datetime.now(UTC)
     with unit_of_work(engine) as session:
         org = users.get_or_create_organisation(session, name="Stadt Beckum", now=now)
-        user = users.create_user(session, email="koordination@beckum.example", name="Koordination",
-                                 role=Role.coordinator, organisation=org, now=now)
+        user = users.create_user(
+            session,
+            email="koordination@beckum.example",
+            name="Koordination",
+            role=Role.coordinator,
+            organisation=org,
+            now=now,
+        )
         token = users.issue_token(session, user=user, now=now)
     return token, engine
 
@@ -102,17 +119,27 @@ def file_requests(service: Service, token: str, mediators: int, requests: int) -
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=service.url, headers=headers, timeout=30) as http:
         for number in range(1, mediators + 1):
-            body = tigrinya_speaker(number, availability=[
-                {"weekday": day, "start": "00:00", "end": "23:59"} for day in
-                ("mon", "tue", "wed", "thu", "fri", "sat", "sun")])
+            body = tigrinya_speaker(
+                number,
+                availability=[
+                    {"weekday": day, "start": "00:00", "end": "23:59"}
+                    for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+                ],
+            )
             assert http.post("/api/v1/mediators", json=body).status_code == 201
         ids = []
         base = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
         for index in range(requests):
             start = base + timedelta(minutes=10 * index)
-            response = http.post("/api/v1/requests", json={
-                "language": "ti", "mode": "phone", "start": start.isoformat(),
-                "end": (start + timedelta(minutes=5)).isoformat()})
+            response = http.post(
+                "/api/v1/requests",
+                json={
+                    "language": "ti",
+                    "mode": "phone",
+                    "start": start.isoformat(),
+                    "end": (start + timedelta(minutes=5)).isoformat(),
+                },
+            )
             assert response.status_code == 201, response.text
             assert response.json()["status"] == "offered"
             ids.append(response.json()["id"])
@@ -122,8 +149,12 @@ def file_requests(service: Service, token: str, mediators: int, requests: int) -
 def let_the_wave_run_out_while_down(engine: Engine) -> None:
     past = datetime.now(UTC) - timedelta(minutes=1)
     with engine.begin() as connection:
-        connection.execute(sa.text("UPDATE deadline SET due_at = :past WHERE done_at IS NULL"), {"past": past})
-        connection.execute(sa.text("UPDATE offer SET expires_at = :past WHERE status = 'pending'"), {"past": past})
+        connection.execute(
+            sa.text("UPDATE deadline SET due_at = :past WHERE done_at IS NULL"), {"past": past}
+        )
+        connection.execute(
+            sa.text("UPDATE offer SET expires_at = :past WHERE status = 'pending'"), {"past": past}
+        )
 
 
 def wait_until(engine: Engine, sql: str, expected: int) -> None:
@@ -138,8 +169,7 @@ def wait_until(engine: Engine, sql: str, expected: int) -> None:
 
 def waves_per_request(engine: Engine) -> Counter[tuple[int, int]]:
     with engine.connect() as connection:
-        return Counter(connection.execute(sa.text(
-            "SELECT request_id, wave FROM offer")).all())  # type: ignore[arg-type]
+        return Counter(connection.execute(sa.text("SELECT request_id, wave FROM offer")).all())  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -161,7 +191,9 @@ def test_a_killed_service_fires_the_waves_deadline_exactly_once_after_restart(
 
     second = Service(sqlite_url, tmp_path).start()
     try:
-        wait_until(engine, "SELECT count(*) FROM deadline WHERE sequence = 1 AND done_at IS NOT NULL", 1)
+        wait_until(
+            engine, "SELECT count(*) FROM deadline WHERE sequence = 1 AND done_at IS NOT NULL", 1
+        )
         wait_until(engine, UNSETTLED, 0)
     finally:
         second.kill()
@@ -173,9 +205,13 @@ def test_a_killed_service_fires_the_waves_deadline_exactly_once_after_restart(
         third.kill()
     assert waves_per_request(engine) == {(request_id, 1): 5, (request_id, 2): 5}
     with engine.connect() as connection:
-        waves = connection.execute(sa.text("SELECT count(*) FROM audit_event WHERE action = 'request.wave'"))
+        waves = connection.execute(
+            sa.text("SELECT count(*) FROM audit_event WHERE action = 'request.wave'")
+        )
         assert waves.scalar_one() == 2
-        attempts = connection.execute(sa.text("SELECT attempts, status FROM message WHERE kind = 'offer'")).all()
+        attempts = connection.execute(
+            sa.text("SELECT attempts, status FROM message WHERE kind = 'offer'")
+        ).all()
         assert len(attempts) == 10 and set(attempts) == {(1, "logged")}
     engine.dispose()
 
@@ -188,7 +224,9 @@ def postgres_url() -> Iterator[str]:
     drop_postgres_schema(schema)
 
 
-def test_two_service_processes_on_one_postgres_never_fire_or_send_twice(postgres_url: str, tmp_path: Path) -> None:
+def test_two_service_processes_on_one_postgres_never_fire_or_send_twice(
+    postgres_url: str, tmp_path: Path
+) -> None:
     token, engine = seed(postgres_url, mediators=15)
     setup = Service(postgres_url, tmp_path).start()
     try:
@@ -201,20 +239,32 @@ def test_two_service_processes_on_one_postgres_never_fire_or_send_twice(postgres
     try:
         for service in services:
             service.start()
-        wait_until(engine, "SELECT count(*) FROM deadline WHERE sequence = 1 AND done_at IS NOT NULL",
-                   len(request_ids))
+        wait_until(
+            engine,
+            "SELECT count(*) FROM deadline WHERE sequence = 1 AND done_at IS NOT NULL",
+            len(request_ids),
+        )
         wait_until(engine, UNSETTLED, 0)
     finally:
         for service in services:
             service.kill()
     waves = waves_per_request(engine)
     for request_id in request_ids:
-        assert waves[(request_id, 1)] == 5 and waves[(request_id, 2)] == 5 and waves[(request_id, 3)] == 0
+        assert (
+            waves[(request_id, 1)] == 5
+            and waves[(request_id, 2)] == 5
+            and waves[(request_id, 3)] == 0
+        )
     with engine.connect() as connection:
-        per_request = connection.execute(sa.text(
-            "SELECT entity_id, count(*) FROM audit_event WHERE action = 'request.wave' GROUP BY entity_id")).all()
+        per_request = connection.execute(
+            sa.text(
+                "SELECT entity_id, count(*) FROM audit_event WHERE action = 'request.wave' GROUP BY entity_id"
+            )
+        ).all()
         assert {count for _, count in per_request} == {2}
-        sends = connection.execute(sa.text("SELECT attempts, status FROM message WHERE kind = 'offer'")).all()
+        sends = connection.execute(
+            sa.text("SELECT attempts, status FROM message WHERE kind = 'offer'")
+        ).all()
         assert len(sends) == 10 * len(request_ids) and set(sends) == {(1, "logged")}
     engine.dispose()
     assert ROOT.exists()

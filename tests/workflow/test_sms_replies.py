@@ -31,7 +31,9 @@ def settings(settings: Settings) -> Settings:
 def sms(client: TestClient, sender: str, text: str, *, token: str = AUTH_TOKEN) -> tuple[int, str]:
     form = {"From": sender, "To": "+4925210000000", "Body": text, "MessageSid": "SM" + "0" * 32}
     signature = RequestValidator(token).compute_signature(URL, form)
-    response = client.post("/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signature})
+    response = client.post(
+        "/webhooks/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}
+    )
     if response.status_code != 200:
         return response.status_code, response.text
     reply = ElementTree.fromstring(response.text).findtext("Message") or ""
@@ -46,10 +48,16 @@ def code_for(outbox: Outbox, phone: str) -> str:
 
 
 def test_ja_with_the_code_accepts_and_nein_declines(
-    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox, engine: Engine
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    engine: Engine,
 ) -> None:
     make_pool(3)
-    created = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers).json()
+    created = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
     phones = list(outbox.links())
     status, reply = sms(client, phones[1], f"nein {code_for(outbox, phones[1])}")
     assert status == 200 and "abgesagt" in reply
@@ -69,8 +77,11 @@ def test_a_bare_ja_works_only_with_exactly_one_open_offer(
 ) -> None:
     make_pool(1)
     client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers)
-    client.post("/api/v1/requests", json=request_payload(start="2026-12-02T09:00:00+01:00",
-                                                         end="2026-12-02T10:00:00+01:00"), headers=caseworker.headers)
+    client.post(
+        "/api/v1/requests",
+        json=request_payload(start="2026-12-02T09:00:00+01:00", end="2026-12-02T10:00:00+01:00"),
+        headers=caseworker.headers,
+    )
     [phone] = set(outbox.links())
     status, reply = sms(client, phone, "JA")
     assert status == 200 and "unbekannt" in reply  # two offers: which one? nothing happens
@@ -105,8 +116,9 @@ def test_anything_else_gets_help_and_strangers_change_nothing(
     assert status == 200
 
 
-def test_a_forged_or_missing_signature_is_refused(client: TestClient, make_pool: Callable[..., list[int]],
-                                                  engine: Engine) -> None:
+def test_a_forged_or_missing_signature_is_refused(
+    client: TestClient, make_pool: Callable[..., list[int]], engine: Engine
+) -> None:
     [mediator_id] = make_pool(1)
     status, _ = sms(client, "+4915100000001", "STOP", token="not-the-auth-token")
     assert status == 403
