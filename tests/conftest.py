@@ -34,6 +34,34 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=BERLIN)
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
+ROOT = Path(__file__).resolve().parent.parent
+#: Where browser tests put their screenshots unless told otherwise: ignored by git,
+#: so running the tests leaves the tree clean.
+DEFAULT_SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+_screenshots = DEFAULT_SCREENSHOTS
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots-to",
+        metavar="DIR",
+        default=None,
+        help="write the browser tests' screenshots here; "
+        "'docs/screenshots' refreshes the README's pictures",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _screenshots
+    chosen = config.getoption("--screenshots-to")
+    _screenshots = Path(chosen).resolve() if chosen else DEFAULT_SCREENSHOTS
+
+
+def screenshots_dir() -> Path:
+    """The folder for this run's screenshots (created on first use)."""
+    _screenshots.mkdir(parents=True, exist_ok=True)
+    return _screenshots
+
 
 def postgres_available(url: str = POSTGRES_URL) -> str | None:
     """None when PostgreSQL answers, else the reason it does not."""
@@ -239,5 +267,3 @@ def place_id(client: TestClient, coordinator: Staff) -> int:
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
 
-
-ROOT = Path(__file__).resolve().parent.parent
