@@ -513,13 +513,13 @@ def calendar(
         if p
     ) or {"phone": "Telefon", "video": "Video"}.get(f"{request.mode}", "")
     data = make_ics(
-        f"assignment-{view.assignment.id}@sprachpool",
-        request.start,
-        request.end,  # type: ignore[union-attr]
-        f"Sprachmittlung {service._language_name(request.language)}",
-        where,
-        request.notes or "",
-        f"{settings.public_base_url.rstrip('/')}/o/{token}",
+        uid=f"assignment-{view.assignment.id}@sprachpool",
+        start=request.start,
+        end=request.end,  # type: ignore[union-attr]
+        summary=f"Sprachmittlung {service._language_name(request.language)}",
+        location=where,
+        description=request.notes or "",
+        url=f"{settings.public_base_url.rstrip('/')}/o/{token}",
         dtstamp=now,
     )
     return Response(
