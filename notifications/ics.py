@@ -66,4 +66,5 @@ def make_ics(
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     calendar.add_component(event)
-    return calendar.to_ical()
+    data: bytes = calendar.to_ical()  # typed Any by icalendar
+    return data
