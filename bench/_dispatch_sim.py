@@ -139,7 +139,7 @@ def policies() -> list[SimPolicy]:
 def working_hours_start(
     rng: random.Random, arrival: datetime, low_hours: float, high_hours: float
 ) -> datetime | None:
-    """A start `low_hours`..`high_hours` after arrival, on a weekday, 08:00-18:00, on the quarter hour."""
+    """A start `low_hours`..`high_hours` after arrival: a weekday, 08:00-18:00, quarter hours."""
     for _ in range(1_000):
         start = arrival + timedelta(hours=rng.uniform(low_hours, high_hours))
         start = start.replace(minute=start.minute // 15 * 15, second=0, microsecond=0)

@@ -100,7 +100,8 @@ def postgres_available(url: str = POSTGRES_URL) -> str | None:
         engine.dispose()
         return None
     except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL at {url} is not reachable: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+        first_line = str(exc).splitlines()[0]
+        return f"PostgreSQL at {url} is not reachable: {exc.__class__.__name__}: {first_line}"
 
 
 def require_postgres() -> None:

@@ -337,8 +337,8 @@ class OutboxWorker:
                 outgoing.channel,
             )
             return _Outcome(
-                failed_reason=f"may have been delivered (unexpected {type(error).__name__}: {error}), "
-                "so not sent again"
+                failed_reason="may have been delivered"
+                f" (unexpected {type(error).__name__}: {error}), so not sent again"
             )
 
     # --- step 3: record -----------------------------------------------------------

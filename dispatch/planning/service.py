@@ -241,7 +241,17 @@ def pool_snapshot(
             committed_minutes=committed.get(mediator_id, 0),
             load_minutes=load.get(mediator_id, 0),
         )
-        for mediator_id, _, home_lat, home_lon, travel_mode, max_travel_km, max_hours, qualifications, gender in rows
+        for (
+            mediator_id,
+            _,
+            home_lat,
+            home_lon,
+            travel_mode,
+            max_travel_km,
+            max_hours,
+            qualifications,
+            gender,
+        ) in rows
     ]
     return PoolSnapshot(mediators=mediators, names={str(row[0]): row[1] for row in rows})
 

@@ -105,10 +105,10 @@ def test_delete_erases_personal_data_and_keeps_history(
     with engine.begin() as connection:
         connection.execute(
             sa.text(
-                "INSERT INTO message (idempotency_key, channel, kind, recipient, recipient_kind, recipient_id, locale,"
-                " body, ics, status, attempts, next_attempt_at, created_at, request_id)"
-                " VALUES ('k1', 'sms', 'offer', '+4915112340001', 'mediator', :m, 'ar', 'Einsatz Tigrinya ...',"
-                " 'BEGIN:VCALENDAR Amina', 'sent', 1, :t, :t, :r)"
+                "INSERT INTO message (idempotency_key, channel, kind, recipient, recipient_kind,"
+                " recipient_id, locale, body, ics, status, attempts, next_attempt_at, created_at,"
+                " request_id) VALUES ('k1', 'sms', 'offer', '+4915112340001', 'mediator', :m,"
+                " 'ar', 'Einsatz Tigrinya ...', 'BEGIN:VCALENDAR Amina', 'sent', 1, :t, :t, :r)"
             ),
             {"m": created["id"], "t": "2026-11-30 07:00:00", "r": request["id"]},
         )
@@ -123,7 +123,8 @@ def test_delete_erases_personal_data_and_keeps_history(
     with engine.connect() as connection:
         message = connection.execute(
             sa.text(
-                "SELECT recipient, body, status, ics, fallback_fields FROM message WHERE recipient_kind = 'mediator'"
+                "SELECT recipient, body, status, ics, fallback_fields FROM message"
+                " WHERE recipient_kind = 'mediator'"
             )
         ).one()
         assert (

@@ -77,7 +77,7 @@ def hold(
     moved_to: tuple[datetime, datetime] | None = None,
     cancelled: bool = False,
 ) -> None:
-    """Give a request to a mediator in the database, optionally moved in time (into the past: work done)."""
+    """Give a request to a mediator in the database, optionally moved in time (past: work done)."""
     with Session(engine) as session:
         request = session.get(Request, request_id)
         assert request is not None
@@ -278,7 +278,7 @@ def test_a_language_snapshot_is_the_whole_snapshot_cut_to_its_speakers(
 def test_the_snapshot_carries_jobs_absences_cap_and_load(
     engine: Engine, pool: dict[str, int]
 ) -> None:
-    """The details the comparison above relies on are really there (not equal because both are empty)."""
+    """The details the comparison above relies on are there (not equal because both are empty)."""
     start, end = PERIODS[1]
     with Session(engine) as session:
         found = {

@@ -97,14 +97,14 @@ def brute_force_best(problem: Problem) -> tuple[int, int, int]:
     best = (0, 0, 0)
     for choice in itertools.product(*options):
         jobs: dict[str, list[Request]] = {}
-        for req, med in zip(problem.requests, choice):
+        for req, med in zip(problem.requests, choice, strict=True):
             if med is not None:
                 jobs.setdefault(med.id, []).append(req)
         if all(
             _fits(next(m for m in problem.mediators if m.id == mid), reqs)
             for mid, reqs in jobs.items()
         ):
-            plan = {r.id: m for r, m in zip(problem.requests, choice) if m is not None}
+            plan = {r.id: m for r, m in zip(problem.requests, choice, strict=True) if m is not None}
             best = max(best, first_tiers(problem, plan))
     return best
 

@@ -108,7 +108,8 @@ def assert_same_reasons(
         expected = expected_exclusions(req, mediators, now)
         got = ranking.excluded
         assert got == expected, req.id
-        for mine, theirs in zip(got, expected):  # the params' value types too (25 vs 25.0)
+        # the params' value types too (25 vs 25.0)
+        for mine, theirs in zip(got, expected, strict=True):
             assert type(mine) is Exclusion
             assert [type(v) for v in mine.params.values()] == [
                 type(v) for v in theirs.params.values()

@@ -30,8 +30,8 @@ OFFER_SMS: dict[str, Any] = {
 #: ... and of the offer email: more detail, including notes that must never reach an SMS.
 OFFER_EMAIL: dict[str, Any] = {
     **OFFER_SMS, "expires_at": START - timedelta(hours=12),
-    "notes": "Bitte am Empfang nach Frau Peters fragen", "organisation": "Jobcenter Kreis Warendorf",
-    "recipient_name": "Helen Tekle",
+    "notes": "Bitte am Empfang nach Frau Peters fragen",
+    "organisation": "Jobcenter Kreis Warendorf", "recipient_name": "Helen Tekle",
 }  # fmt: skip
 
 

@@ -28,7 +28,7 @@ def outbox(
     enqueue_offer: Callable[..., int],
     caseworker_request: int,
 ) -> dict[str, int]:
-    """Three messages, one minute apart: a failed SMS (for the request), a sent email, a pending SMS."""
+    """Three messages a minute apart: a failed SMS (of the request), a sent email, a pending SMS."""
     fake_twilio.behaviour = "invalid_number"
     first = make_mediator(email=None)
     ids = {"failed_sms": enqueue_offer(first, request_id=caseworker_request)}

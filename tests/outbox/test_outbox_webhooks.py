@@ -102,7 +102,8 @@ def test_an_undelivered_offer_sms_is_sent_by_email_instead(
     assert failed.id == message_id
     assert failed.status == MessageStatus.failed and failed.provider_status == status
     assert failed.error == (
-        f"{status} by the provider (Twilio error 30003) — sent by email instead (message {fallback.id})"
+        f"{status} by the provider (Twilio error 30003)"
+        f" — sent by email instead (message {fallback.id})"
     )
     assert fallback.channel == "email" and fallback.status == MessageStatus.sent
     mediator = mediator_row(engine, failed.recipient_id)  # type: ignore[arg-type]

@@ -1,4 +1,7 @@
-"""The coordinator's dashboard, request detail with override, pool, planning, statistics, messages."""
+"""The coordinator's pages.
+
+Dashboard, request detail with override, pool, planning, statistics, messages.
+"""
 
 from __future__ import annotations
 

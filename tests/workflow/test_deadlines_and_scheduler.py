@@ -1,4 +1,8 @@
-"""A broken deadline does not stop the others; the scheduler drains full outbox batches; links in emails lead somewhere."""
+"""Deadlines and the scheduler.
+
+A broken deadline does not stop the others; the scheduler drains full outbox
+batches; links in emails lead somewhere.
+"""
 
 from __future__ import annotations
 

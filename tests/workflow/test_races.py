@@ -1,4 +1,7 @@
-"""Races decided by the database: many accepts at once, accept against cancel, decline against expiry."""
+"""Races decided by the database.
+
+Many accepts at once, accept against cancel, decline against expiry.
+"""
 
 from __future__ import annotations
 
