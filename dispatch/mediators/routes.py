@@ -19,7 +19,9 @@ def list_mediators(
     language: Annotated[LanguageTag | None, Query(description="BCP 47 tag, e.g. ar")] = None,
     active: bool | None = None,
     paused: bool | None = None,
-    q: Annotated[Line(100) | None, Query(description="name or phone contains")] = None,  # type: ignore[valid-type]
+    q: Annotated[
+        Annotated[str, Line(100)] | None, Query(description="name or phone contains")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> MediatorPage:

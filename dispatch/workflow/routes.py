@@ -37,12 +37,12 @@ templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 class AssignBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     mediator_id: int = Field(ge=1, le=MAX_ID)
-    reason: Text(300) | None = None  # type: ignore[valid-type]
+    reason: Annotated[str, Text(300)] | None = None
 
 
 class ReasonBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: Text(300) | None = None  # type: ignore[valid-type]
+    reason: Annotated[str, Text(300)] | None = None
 
 
 @api.post("/requests/{request_id}/assign", response_model=RequestPublic)
