@@ -127,7 +127,7 @@ def create_app(
     app.state.clock = clock
     app.state.scheduler = None
     errors.install_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/health", tags=["meta"])
     def health() -> JSONResponse:

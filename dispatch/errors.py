@@ -7,6 +7,7 @@ Every error body is `{"detail": "<sentence a person understands>",
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -63,7 +64,7 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def friendly_message(error: dict[str, Any]) -> str:
+def friendly_message(error: Mapping[str, object]) -> str:
     message = str(error.get("msg", "is invalid"))
     if error.get("type") == "json_invalid":
         return "the request body is not valid JSON"

@@ -22,7 +22,7 @@ class OfferStatus(StrEnum):
 class Offer(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_offer_status_expires", "status", "expires_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="request.id", index=True)
     mediator_id: int = Field(foreign_key="mediator.id", index=True)
     wave: int
@@ -50,7 +50,7 @@ class OfferLink(SQLModel, table=True):
 
     __tablename__ = "offer_link"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     offer_id: int = Field(foreign_key="offer.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     purpose: str = Field(max_length=20)
@@ -75,7 +75,7 @@ class Assignment(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="request.id", index=True)
     mediator_id: int = Field(foreign_key="mediator.id", index=True)
     source: AssignmentSource = Field(sa_type=sa.String(12))

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -300,7 +301,10 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
         mode=request.mode,
         location=_location(request) if request.mode == Mode.in_person else None,
         qualification=request.qualification,
-        gender=matching.GenderPreference(request.gender_value, request.gender_strength)  # type: ignore[arg-type]
+        gender=matching.GenderPreference(
+            request.gender_value,
+            "required" if request.gender_strength == "required" else "preferred",
+        )
         if request.gender_value
         else None,
         priority=request.priority,
@@ -310,7 +314,9 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
     )
 
 
-def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInfo) -> dict:  # type: ignore[type-arg]
+def candidates(
+    session: Session, *, request: Request, now: datetime, tz: ZoneInfo
+) -> dict[str, Any]:
     """Ranked candidates with their score parts, and why the others are out.
 
     Only the language's speakers are loaded; the rest of the active pool is
@@ -323,7 +329,7 @@ def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInf
         tz=tz,
         skip_request_ids=frozenset({request.id}),
         language=request.language,
-    )  # type: ignore[arg-type]
+    )
     ranking = matching.rank(engine_request(session, request, tz=tz), snapshot.mediators, now=now)
     pool_size = session.exec(select(sa.func.count()).select_from(Mediator).where(*_in_pool())).one()
     # The engine saw speakers only; its summary reads this count.
@@ -369,7 +375,7 @@ def plan_period(
     time_limit_s: float,
     seed: int = 0,
     previous: Iterable[tuple[int, int]] = (),
-) -> dict:  # type: ignore[type-arg]
+) -> dict[str, Any]:
     """A proposal for every open request starting in [start, end), for review.
 
     Nothing is written: the coordinator looks at the plan first. Requests that

@@ -20,13 +20,13 @@ from dispatch.requests.models import Request, RequestStatus
 from dispatch.requests.schemas import (
     AssignmentPublic,
     GenderPreference,
-    Location,
     OfferPublic,
     PlaceRef,
     RequestCreate,
     RequestPublic,
 )
 from dispatch.users.models import Organisation, Role, User
+from dispatch.validation import Location
 
 #: Statuses from which a request can still be cancelled.
 CANCELLABLE = {
@@ -115,7 +115,7 @@ def create_request(
             lat, lon = place.lat, place.lon
     request = Request(
         organisation_id=organisation_id,
-        created_by_user_id=actor.id,  # type: ignore[arg-type]
+        created_by_user_id=actor.id,
         language=data.language,
         min_level=data.min_level.value,
         start=data.start,
@@ -276,20 +276,20 @@ def to_public(
         assignment = AssignmentPublic(
             id=row.id,
             mediator_id=mediator.id,
-            mediator_name=mediator.name,  # type: ignore[arg-type]
+            mediator_name=mediator.name,
             mediator_phone=mediator.phone,
             source=row.source,
             created_at=row.created_at,
             reconfirmed_at=row.reconfirmed_at,
         )
-    offers = [] if new and actor.role == Role.coordinator else None
+    offers: list[OfferPublic] | None = [] if new and actor.role == Role.coordinator else None
     if actor.role == Role.coordinator and not new:
         offers = [
             OfferPublic(
                 id=offer.id,
                 mediator_id=mediator.id,
                 mediator_name=mediator.name,
-                wave=offer.wave,  # type: ignore[arg-type]
+                wave=offer.wave,
                 channel=offer.channel,
                 status=offer.status,
                 created_at=offer.created_at,
@@ -305,7 +305,7 @@ def to_public(
             )
         ]
     return RequestPublic(
-        id=request.id,  # type: ignore[arg-type]
+        id=request.id,
         status=request.status,
         organisation_id=request.organisation_id,
         created_by_user_id=request.created_by_user_id,
@@ -315,13 +315,15 @@ def to_public(
         start=request.start,
         end=request.end,
         mode=request.mode,
-        place=PlaceRef(id=place.id, name=place.name) if place else None,  # type: ignore[arg-type]
+        place=PlaceRef(id=place.id, name=place.name) if place else None,
         location=Location(lat=request.location_lat, lon=request.location_lon)
         if request.location_lat is not None and request.location_lon is not None
         else None,
         address=request.address,
         qualification=request.qualification,
-        gender=GenderPreference(value=request.gender_value, strength=request.gender_strength)  # type: ignore[arg-type]
+        gender=GenderPreference.model_validate(
+            {"value": request.gender_value, "strength": request.gender_strength}
+        )
         if request.gender_value
         else None,
         client_ref=request.client_ref,

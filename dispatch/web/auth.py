@@ -146,7 +146,7 @@ def start_session(session: Session, *, user: User, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         WebSession(
-            user_id=user.id,  # type: ignore[arg-type]
+            user_id=user.id,
             token_hash=hash_token(token),
             created_at=now,
             last_seen_at=now,
@@ -192,7 +192,7 @@ def user_for_session(session: Session, *, token: str, now: datetime) -> User | N
 
 
 def end_session(session: Session, *, token: str, now: datetime) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(WebSession)
         .where(col(WebSession.token_hash) == hash_token(token), col(WebSession.ended_at).is_(None))
         .values(ended_at=now)

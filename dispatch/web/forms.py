@@ -9,6 +9,7 @@ requests. Errors are keyed by the form field they belong beside.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -232,7 +233,7 @@ def parse_request_form(
     return form, (None if form.errors else data)
 
 
-def _model_error_field(error: dict[str, Any]) -> str:
+def _model_error_field(error: Mapping[str, object]) -> str:
     message = str(error.get("msg", ""))
     if "in-person" in message:
         return "place"

@@ -102,7 +102,7 @@ def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> User:
     changes the row.
     """
     link = _find(session, purpose=LinkPurpose.sign_in, token=token, now=now)
-    claimed = session.exec(  # type: ignore[call-overload]
+    claimed = session.exec(
         update(AccessLink)
         .where(col(AccessLink.id) == link.id, col(AccessLink.used_at).is_(None))
         .values(used_at=now)

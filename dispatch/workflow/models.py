@@ -34,7 +34,7 @@ class Deadline(SQLModel, table=True):
         sa.Index("ix_deadline_open_due", "done_at", "due_at"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     kind: DeadlineKind = Field(sa_type=sa.String(20))
     #: The request (wave_expiry) or the assignment (all others).
     subject_id: int
