@@ -6,6 +6,7 @@ Commands: serve, demo, user add, mediators import, optimize, migrate.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
 import sys
@@ -100,7 +101,9 @@ def _run_server(config: Any, announcement: str | None) -> None:
             if announcement and self.started:
                 print(announcement, flush=True)
 
-    AnnouncingServer(config).run()
+    # uvicorn re-raises Ctrl-C after its graceful shutdown; uvicorn.run() swallows it, so do we.
+    with contextlib.suppress(KeyboardInterrupt):
+        AnnouncingServer(config).run()
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -268,8 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    # APScheduler logs every poll at INFO (about 70 lines a minute); only its problems matter.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # APScheduler logs every poll at INFO (about 70 lines a minute), and a poll skipped
+    # because the last one still runs at WARNING: both are by design here (the next poll
+    # picks up the work). Only its errors matter.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     args = build_parser().parse_args(argv)
     from dispatch.errors import SprachpoolError
 

@@ -222,6 +222,7 @@ def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
     # and the secret-key warning is not repeated.
     assert "apscheduler" not in (output + rest).lower(), rest
     assert (output + rest).count("SECRET_KEY") <= 1
+    assert "Traceback" not in output + rest  # Ctrl-C ends it quietly
 
 
 @pytest.mark.parametrize(
