@@ -42,7 +42,6 @@ def create_mediator(
     data: MediatorCreate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
 ) -> MediatorPublic:
     mediator = service.create_mediator(session, data=data, actor=user, now=clock.now())
-    session.commit()
     return service.public(session, mediator)
 
 
@@ -64,7 +63,6 @@ def update_mediator(
     mediator = service.update_mediator(
         session, mediator_id=mediator_id, data=data, actor=user, now=clock.now()
     )
-    session.commit()
     return service.public(session, mediator)
 
 
@@ -74,5 +72,4 @@ def erase_mediator(
 ) -> MediatorPublic:
     """Deactivate the mediator and erase their personal data."""
     mediator = service.erase_mediator(session, mediator_id=mediator_id, actor=user, now=clock.now())
-    session.commit()
     return service.public(session, mediator)

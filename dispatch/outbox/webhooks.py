@@ -88,5 +88,4 @@ def twilio_status(
         settings=settings,
         now=clock.now(),
     )
-    session.commit()
     return Response(status_code=204)

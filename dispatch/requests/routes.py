@@ -54,7 +54,6 @@ def create_request(
         workflow.dispatch_new_request(session, request, now=now, settings=settings)
     # Built before the commit, so SQLite's write lock is taken once per request.
     view = service.to_public(session, request, actor=user)
-    session.commit()
     return view
 
 
@@ -109,5 +108,4 @@ def cancel_request(
         session, request_id=request_id, actor=user, reason=body.reason if body else None, now=now
     )
     workflow.on_request_cancelled(session, request, now=now)
-    session.commit()
     return service.to_public(session, request, actor=user)

@@ -77,7 +77,6 @@ def login(
     try:
         user = auth.sign_in(session, email=email, password=password, now=now)
     except auth.AccountLocked as exc:
-        session.commit()
         minutes = max(1, int((exc.until - now).total_seconds() + 59) // 60)
         return render(
             request,
@@ -86,7 +85,6 @@ def login(
             status_code=429,
         )
     except auth.InvalidCredentials:
-        session.commit()
         return render(
             request,
             "login.html",
@@ -94,7 +92,6 @@ def login(
             status_code=401,
         )
     token = auth.start_session(session, user=user, now=now)
-    session.commit()
     return _signed_in(request, user, token, next)
 
 
@@ -103,7 +100,6 @@ def logout(request: Request, session: SessionDep, clock: ClockDep) -> Response:
     token = request.cookies.get(auth.SESSION_COOKIE)
     if token:
         auth.end_session(session, token=token, now=clock.now())
-        session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
     return response
@@ -133,7 +129,6 @@ def sign_in_with_link(
     if password:
         auth.set_password(session, user=user, password=password, now=now)
     session_token = auth.start_session(session, user=user, now=now)
-    session.commit()
     return _signed_in(request, user, session_token, start_page(user))
 
 

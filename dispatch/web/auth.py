@@ -24,6 +24,7 @@ from dispatch import audit
 from dispatch.deps import get_clock, get_settings
 from dispatch.errors import Forbidden, NotAuthenticated, SprachpoolError
 from dispatch.security import hash_password, hash_token, verify_password
+from dispatch.storage import unit_of_work
 from dispatch.users.models import Role, User
 from dispatch.web.models import WebSession
 
@@ -187,7 +188,6 @@ def user_for_session(session: Session, *, token: str, now: datetime) -> User | N
         web_session.last_seen_at = now
         web_session.expires_at = min(now + IDLE_TIMEOUT, web_session.absolute_expires_at)
         session.add(web_session)
-        session.commit()
     return user
 
 
@@ -267,7 +267,7 @@ def optional_web_user(request: Request) -> User | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    with unit_of_work(request.app.state.engine) as session:
         user = user_for_session(session, token=token, now=get_clock(request).now())
     request.state.web_user = user
     return user

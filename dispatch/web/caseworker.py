@@ -95,7 +95,6 @@ async def file_request(
         return _form_page(request, session, user, form, status_code=422)
     # The first wave goes out in the same transaction, as for the JSON API.
     workflow.dispatch_new_request(session, created, now=now, settings=settings)
-    session.commit()
     return RedirectResponse(f"/requests?filed={created.id}", status_code=303)
 
 
@@ -143,5 +142,4 @@ def cancel(
         session, request_id=request_id, actor=user, reason="cancelled on the web page", now=now
     )
     workflow.on_request_cancelled(session, cancelled_request, now=now)
-    session.commit()
     return RedirectResponse(f"/requests?cancelled={request_id}", status_code=303)

@@ -121,7 +121,6 @@ def assign(
         settings=settings,
         reason="assigned on the dashboard",
     )
-    session.commit()
     return RedirectResponse(
         safe_next(next, f"/dashboard/requests/{request_id}?assigned={mediator_id}"), status_code=303
     )
@@ -144,7 +143,6 @@ def free_assignment(
         settings=settings,
         reason="cancelled on the dashboard",
     )
-    session.commit()
     return RedirectResponse(f"/dashboard/requests/{freed.id}?freed=1", status_code=303)
 
 
@@ -287,7 +285,6 @@ async def save_availability(
         actor=user,
         now=clock.now(),
     )
-    session.commit()
     return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=true", status_code=303)
 
 
@@ -308,7 +305,6 @@ def pause_mediator(
         actor=user,
         now=clock.now(),
     )
-    session.commit()
     return RedirectResponse(
         safe_next(next, f"/dashboard/pool?changed={mediator_id}"), status_code=303
     )

@@ -54,7 +54,6 @@ def _set_paused(token: str, session: SessionDep, clock: ClockDep, *, paused: boo
         actor=None,
         now=now,
     )
-    session.commit()
     return RedirectResponse(f"/m/{token}?done={'paused' if paused else 'resumed'}", status_code=303)
 
 

@@ -64,7 +64,6 @@ def assign(
         settings=settings,
         reason=body.reason,
     )
-    session.commit()
     return requests.to_public(
         session, requests.get_request(session, request_id=request_id, actor=user), actor=user
     )
@@ -88,7 +87,6 @@ def cancel_assignment(
         settings=settings,
         reason=body.reason if body else None,
     )
-    session.commit()
     return requests.to_public(session, request, actor=user)
 
 
@@ -99,7 +97,6 @@ def no_show(
     """The mediator did not come (caseworker of the organisation, or coordinator)."""
     request = requests.get_request(session, request_id=request_id, actor=user)
     service.record_no_show(session, request=request, actor=user, now=clock.now())
-    session.commit()
     return requests.to_public(session, request, actor=user)
 
 
@@ -289,7 +286,6 @@ def offer_page(
         return _page(http_request, token, None, settings=settings, session=session)
     if view.offer.opened_at is None:
         service.mark_opened(session, view.offer, now=now)
-        session.commit()
     return _page(http_request, token, view, settings=settings, session=session)
 
 
@@ -298,7 +294,9 @@ def _after(
 ) -> Response:
     if outcome in (Outcome.accepted, Outcome.already_yours, Outcome.declined):
         return _done(token)
-    session.rollback()
+    # A refused answer wrote nothing (a lost race was rolled back by the service);
+    # read the offer afresh to show why.
+    session.expire_all()
     view = _resolve(session, token, now)
     status_code, title, message = OUTCOME_TEXT[outcome]
     return _page(
@@ -323,7 +321,6 @@ def accept(
     if offer is None:
         return _page(http_request, token, None, settings=settings, session=session)
     outcome = service.accept_offer(session, offer, now=now, settings=settings)
-    session.commit()
     return _after(http_request, token, outcome, session, settings, now)
 
 
@@ -343,7 +340,6 @@ def decline(
     outcome = service.decline_offer(
         session, offer, now=now, settings=settings, reason=_clean(reason)
     )
-    session.commit()
     return _after(http_request, token, outcome, session, settings, now)
 
 
@@ -382,7 +378,6 @@ def confirm(
     if isinstance(view, Response):
         return view
     service.reconfirm(session, view.offer, now=now)
-    session.commit()
     return _done(token)
 
 
@@ -420,7 +415,6 @@ def give_back(
         by_mediator=True,
         reason=_clean(reason),
     )
-    session.commit()
     return _done(token)
 
 
@@ -465,7 +459,6 @@ def report(
             extra={**errors, "state": "report"},
         )
     service.report_job(session, view.offer, now=now, minutes=minutes_value, travel_km=km_value)
-    session.commit()
     return _done(token)
 
 
@@ -490,7 +483,6 @@ def my_page(
     if isinstance(view, Response):
         return view
     path = issue_mediator_link(session, mediator_id=view.mediator.id, now=now)  # type: ignore[arg-type]
-    session.commit()
     return RedirectResponse(path, status_code=303, headers=_private())
 
 
@@ -550,7 +542,6 @@ def inbound_sms(
             "From is required and Body may hold at most 1600 characters.", field="Body"
         )
     reply = handle_inbound(session, sender=sender, body=body, now=clock.now(), settings=settings)
-    session.commit()
     twiml = '<?xml version="1.0" encoding="UTF-8"?><Response>'
     if reply:
         twiml += f"<Message>{escape(reply)}</Message>"
