@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from tests.conftest import Staff, mediator_payload, request_payload
 
 
-def create(client: TestClient, coordinator: Staff, **overrides: object) -> dict:
+def create(client: TestClient, coordinator: Staff, **overrides: object) -> dict[str, Any]:
     response = client.post(
         "/api/v1/mediators", json=mediator_payload(**overrides), headers=coordinator.headers
     )
     assert response.status_code == 201, response.text
-    return response.json()
+    created: dict[str, Any] = response.json()
+    return created
 
 
 def test_mediator_round_trip_keeps_every_field(client: TestClient, coordinator: Staff) -> None:
@@ -92,8 +96,8 @@ def test_list_filters_by_language_and_active(client: TestClient, coordinator: St
 
 
 def test_delete_erases_personal_data_and_keeps_history(
-    client: TestClient, coordinator: Staff, caseworker: Staff, engine
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
     created = create(
         client,
         coordinator,

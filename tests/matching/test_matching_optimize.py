@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from matching_factories import HOSPITAL, JOB_CENTRE, TOWN_HALL, at, mediator, request
 
 from matching.feasibility import (
     assigned_travel_km,
@@ -22,6 +21,7 @@ from matching.generate import generate
 from matching.greedy import careful_greedy, status_quo
 from matching.model import Busy, Interval, Location, Mediator, Problem, Request
 from matching.optimize import TIERS, Weights, optimize
+from tests.matching.matching_factories import HOSPITAL, JOB_CENTRE, TOWN_HALL, at, mediator, request
 
 PLACES = (TOWN_HALL, JOB_CENTRE, HOSPITAL, Location(51.70, 8.10))
 CLOCK = [f"{h:02d}:{m:02d}" for h in range(8, 14) for m in (0, 30)]

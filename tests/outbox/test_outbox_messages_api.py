@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from outbox_factories import mediator_row
-from provider_stand_ins import FakeTwilio
 from sqlalchemy.engine import Engine
 
 from dispatch.clock import ManualClock
 from dispatch.outbox.worker import OutboxWorker
 from tests.conftest import Staff
+from tests.notifications.provider_stand_ins import FakeTwilio
+from tests.outbox.outbox_factories import mediator_row
 
 URL = "/api/v1/messages"
 

@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from pydantic import SecretStr
+from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from config.settings import Settings
@@ -38,14 +40,14 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "korrekt-pferd-batterie"
-DESKTOP = {"width": 1280, "height": 860}
-PHONE = {"width": 375, "height": 667}
+DESKTOP: ViewportSize = {"width": 1280, "height": 860}
+PHONE: ViewportSize = {"width": 375, "height": 667}
 
 
 @dataclass
 class Server:
     url: str
-    engine: object
+    engine: Engine
     clock: ManualClock
 
 
@@ -82,11 +84,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     settings = Settings(
         database_url=database,
         environment="test",
-        secret_key="browser-" + "s" * 40,
+        secret_key=SecretStr("browser-" + "s" * 40),
         public_base_url=f"http://127.0.0.1:{port}",
         run_background_jobs=False,
-        _env_file=None,
-    )  # type: ignore[call-arg]
+        _env_file=None,  # type: ignore[call-arg]
+    )
     app = create_app(settings, engine=engine, clock=clock, run_migrations=False)
     uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -97,7 +99,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield Server(url=f"http://127.0.0.1:{port}", engine=engine, clock=clock)
     uv.should_exit = True
     thread.join(timeout=10)
-    engine.dispose()  # type: ignore[attr-defined]
+    engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -110,8 +112,8 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def new_page(browser: Browser, server: Server, viewport: dict[str, int] = DESKTOP) -> Page:
-    context = browser.new_context(base_url=server.url, viewport=viewport, locale="de-DE")  # type: ignore[arg-type]
+def new_page(browser: Browser, server: Server, viewport: ViewportSize = DESKTOP) -> Page:
+    context = browser.new_context(base_url=server.url, viewport=viewport, locale="de-DE")
     return context.new_page()
 
 
@@ -193,10 +195,12 @@ def test_caseworker_files_mediator_accepts_on_a_phone_coordinator_overrides(
     caseworker.get_by_role("button", name="Anfrage senden").click()
     expect(caseworker.get_by_role("status")).to_contain_text("ist gespeichert")
     expect(caseworker.locator("#request-list")).to_contain_text("angefragt")
-    request_id = int(re.search(r"filed=(\d+)", caseworker.url)[1])  # type: ignore[index]
+    filed = re.search(r"filed=(\d+)", caseworker.url)
+    assert filed is not None
+    request_id = int(filed[1])
 
     # The mediator's SMS link: read from the outbox, as the phone would receive it.
-    with unit_of_work(server.engine) as session:  # type: ignore[arg-type]
+    with unit_of_work(server.engine) as session:
         message = session.exec(
             select(Message)
             .where(
@@ -205,9 +209,11 @@ def test_caseworker_files_mediator_accepts_on_a_phone_coordinator_overrides(
             .order_by(col(Message.id))
         ).first()
         assert message is not None
-        link = re.search(r"https?://\S+/o/[A-Za-z0-9_\-]+", message.body)[0]  # type: ignore[index]
+        found = re.search(r"https?://\S+/o/[A-Za-z0-9_\-]+", message.body)
         mediator_id = message.recipient_id
-        own_page = issue_mediator_link(session, mediator_id=mediator_id, now=server.clock.now())  # type: ignore[arg-type]
+        assert found is not None and mediator_id is not None
+        link = found[0]
+        own_page = issue_mediator_link(session, mediator_id=mediator_id, now=server.clock.now())
     phone = new_page(browser, server, PHONE)
     phone.goto(link)
     shoot(phone, "08-mediator-offer-phone")
@@ -221,7 +227,7 @@ def test_caseworker_files_mediator_accepts_on_a_phone_coordinator_overrides(
     caseworker.goto("/requests")
     row = caseworker.locator("#request-list tr", has_text=f"{request_id}")
     expect(row).to_contain_text("besetzt")
-    with unit_of_work(server.engine) as session:  # type: ignore[arg-type]
+    with unit_of_work(server.engine) as session:
         from dispatch.mediators.models import Mediator
 
         holder = session.get(Mediator, mediator_id)

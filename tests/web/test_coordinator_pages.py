@@ -21,6 +21,7 @@ from dispatch.outbox.models import Message
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
 from dispatch.workflow import service as workflow
+from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of, update_row
 
 TUESDAY = [{"weekday": "tue", "start": "08:00", "end": "16:00"}]
@@ -46,7 +47,7 @@ def test_unfilled_and_at_risk_requests_come_first(
             Assignment(
                 request_id=risky.id,
                 mediator_id=mediator_id,
-                source=AssignmentSource.coordinator,  # type: ignore[arg-type]
+                source=AssignmentSource.coordinator,
                 created_at=clock.now(),
             )
         )
@@ -93,8 +94,8 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
     )
     with unit_of_work(engine) as session:
         workflow.dispatch_new_request(
-            session, session.get(Request, request.id), now=clock.now(), settings=settings
-        )  # type: ignore[arg-type]
+            session, get_row(session, Request, request.id), now=clock.now(), settings=settings
+        )
     web = signed_in(coord_person)
     page = web.get(f"/dashboard/requests/{request.id}")
     assert page.status_code == 200
@@ -111,7 +112,7 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
     with Session(engine) as session:
         held = session.exec(select(Assignment).where(Assignment.cancelled_at == None)).one()  # noqa: E711
         assert (held.mediator_id, held.source) == (second, AssignmentSource.coordinator)
-        assert session.get(Request, request.id).status == RequestStatus.assigned  # type: ignore[union-attr]
+        assert get_row(session, Request, request.id).status == RequestStatus.assigned
     after = web.get(response.headers["location"])
     assert "Zugewiesen." in after.text and "von der Koordination zugewiesen" in after.text
     # The override again, to the first: the second is replaced.
@@ -128,7 +129,7 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
     )
     assert freed.headers["location"] == f"/dashboard/requests/{request.id}?freed=1"
     with Session(engine) as session:
-        assert session.get(Request, request.id).status != RequestStatus.assigned  # type: ignore[union-attr]
+        assert get_row(session, Request, request.id).status != RequestStatus.assigned
 
 
 def test_override_of_an_unknown_mediator_is_a_4xx_page(
@@ -192,8 +193,8 @@ def test_pool_search_language_filter_pause_and_resume(
         f"/dashboard/pool/{oleks}/pause", data={"csrf_token": csrf_of(page), "paused": "false"}
     )
     with Session(engine) as session:
-        assert session.get(Mediator, oleks).paused is False  # type: ignore[union-attr]
-        assert session.get(Mediator, amina).paused is False  # type: ignore[union-attr]
+        assert get_row(session, Mediator, oleks).paused is False
+        assert get_row(session, Mediator, amina).paused is False
 
 
 def test_availability_is_edited_with_errors_beside_the_row(

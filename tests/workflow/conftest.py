@@ -88,10 +88,10 @@ class Outbox:
 
     def links(self, kind: str = "offer") -> dict[str, str]:
         """Link token by recipient, from the SMS of this kind."""
-        found = {}
+        found: dict[str, str] = {}
         for message in self.messages(kind, "sms"):
             match = LINK.search(message.body)
-            if match:
+            if match and message.recipient:
                 found[message.recipient] = match.group(1)
         return found
 

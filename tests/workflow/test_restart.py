@@ -181,7 +181,7 @@ def wait_until(engine: Engine, sql: str, expected: int) -> None:
 
 def waves_per_request(engine: Engine) -> Counter[tuple[int, int]]:
     with engine.connect() as connection:
-        return Counter(connection.execute(sa.text("SELECT request_id, wave FROM offer")).all())  # type: ignore[arg-type]
+        return Counter(connection.execute(sa.text("SELECT request_id, wave FROM offer")).all())
 
 
 @pytest.fixture
