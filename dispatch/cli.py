@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from config.settings import get_settings
 from sqlalchemy.engine import Engine
 
+from config.settings import get_settings
 from dispatch.clock import SystemClock
 from dispatch.storage import make_engine, migrate, unit_of_work
 

@@ -43,6 +43,14 @@ _screenshots = DEFAULT_SCREENSHOTS
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
+        "--wall-clock",
+        metavar="ISO",
+        default=None,
+        help="run the suite with the wall clock set to this moment (e.g. "
+        "2026-11-29T23:30:00+01:00), in pytest and in the Python processes it starts; "
+        "proves that no test depends on the hour",
+    )
+    parser.addoption(
         "--screenshots-to",
         metavar="DIR",
         default=None,
@@ -55,6 +63,26 @@ def pytest_configure(config: pytest.Config) -> None:
     global _screenshots
     chosen = config.getoption("--screenshots-to")
     _screenshots = Path(chosen).resolve() if chosen else DEFAULT_SCREENSHOTS
+    wall_clock = config.getoption("--wall-clock")
+    if wall_clock:
+        _travel_to(wall_clock)
+
+
+def _travel_to(moment: str) -> None:
+    """Shift the wall clock (not the monotonic one) here and in Python subprocesses."""
+    import time
+
+    import time_machine
+
+    destination = datetime.fromisoformat(moment)
+    if destination.tzinfo is None:
+        raise pytest.UsageError("--wall-clock needs an offset, e.g. 2026-11-29T23:30:00+01:00")
+    os.environ["SPRACHPOOL_TEST_WALL_CLOCK"] = f"{moment}@{time.time()}"
+    helper = str(ROOT / "tests" / "wall_clock")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        part for part in (helper, os.environ.get("PYTHONPATH")) if part
+    )
+    time_machine.travel(destination, tick=True).start()
 
 
 def screenshots_dir() -> Path:
@@ -266,4 +294,3 @@ def place_id(client: TestClient, coordinator: Staff) -> int:
     )
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
-
