@@ -322,7 +322,7 @@ def erase_traces(
     """Erase a mediator from every message that carried their data; returns how many changed.
 
     Messages to them are emptied (no address, no text, no calendar file, no
-    fallback fields). Messages to others about their requests (the
+    fallback fields). Messages to staff about their requests (the
     caseworker's confirmation with their name and phone, coordinator alerts
     naming them) keep their words but lose the person's: each trace (name,
     phone, email) is replaced wherever it stands, in the subject, text,
@@ -352,13 +352,12 @@ def erase_traces(
     patterns = _trace_patterns(traces)
     if not patterns or not request_ids:
         return changed
+    # Staff messages only: what goes to a mediator names nobody but that mediator,
+    # and another mediator of the same name must still get their offers.
     about_them = session.exec(
         select(Message).where(
             col(Message.request_id).in_(list(request_ids)),
-            sa.or_(
-                col(Message.recipient_kind) != "mediator",
-                col(Message.recipient_id) != mediator_id,
-            ),
+            col(Message.recipient_kind) != "mediator",
         )
     )
     for message in about_them:

@@ -251,3 +251,27 @@ def test_erasing_twice_or_a_mediator_without_jobs_changes_nothing_more(
     assert first.status_code == again.status_code == 200
     assert first.json() == again.json()
     assert outbox.messages() == []
+
+
+def test_a_namesake_of_the_erased_mediator_still_gets_the_job_offered(
+    client: TestClient, coordinator: Staff, caseworker: Staff, outbox: Outbox
+) -> None:
+    selam = add_mediator(client, coordinator, 1, **SELAM)
+    namesake = add_mediator(client, coordinator, 2, name=SELAM["name"])
+    set_paused(client, coordinator, namesake, True)
+    held = file(client, caseworker)
+    token = link_of(outbox, held, SELAM["phone"])
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    set_paused(client, coordinator, namesake, False)
+
+    assert client.delete(f"/api/v1/mediators/{selam}", headers=coordinator.headers).is_success
+
+    to_namesake = [
+        m
+        for m in outbox.messages("offer")
+        if m.recipient_kind == "mediator" and m.recipient_id == namesake
+    ]
+    assert {m.channel for m in to_namesake} == {"sms", "email"}
+    assert all(m.status == "pending" for m in to_namesake)
+    (email,) = [m for m in to_namesake if m.channel == "email"]
+    assert f"Hallo {SELAM['name']}" in email.body  # their own name, left alone
