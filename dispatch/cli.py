@@ -130,6 +130,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             role=Role(args.role),
             organisation=organisation,
             password=password,
+            locale=args.locale,
             now=now,
         )
         token = users.issue_token(session, user=user, now=now)
@@ -235,6 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name")
     add.add_argument("--role", choices=["coordinator", "caseworker"], required=True)
     add.add_argument("--organisation", required=True, help="organisation name; created if new")
+    add.add_argument(
+        "--locale", choices=["de", "en"], default="de", help="language of their messages"
+    )
     secret = add.add_mutually_exclusive_group()
     secret.add_argument("--password", action="store_true", help="also set a password (asked for)")
     secret.add_argument(

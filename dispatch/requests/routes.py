@@ -101,11 +101,12 @@ def cancel_request(
     session: SessionDep,
     user: CurrentUser,
     clock: ClockDep,
+    settings: SettingsDep,
     body: CancelBody | None = None,
 ) -> RequestPublic:
     now = clock.now()
     request = service.cancel_request(
         session, request_id=request_id, actor=user, reason=body.reason if body else None, now=now
     )
-    workflow.on_request_cancelled(session, request, now=now)
+    workflow.on_request_cancelled(session, request, actor=user, now=now, settings=settings)
     return service.to_public(session, request, actor=user)

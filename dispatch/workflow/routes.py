@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from xml.sax.saxutils import escape
@@ -128,6 +130,12 @@ PAGE_TEXT: dict[LinkState, tuple[str, str | None, str]] = {
         "Dieser Einsatz ist nicht mehr Ihrer. Sie müssen nichts tun.",
         "bad",
     ),
+    LinkState.revoked: (
+        "Einsatz zurückgenommen",
+        "Die Koordination hat Ihnen diesen Einsatz wieder abgenommen. Er ist nicht mehr Ihrer; "
+        "Sie müssen nichts tun und nicht hingehen.",
+        "bad",
+    ),
 }
 #: HTTP status per page: a link that no longer leads anywhere says so (410).
 PAGE_STATUS = {
@@ -135,6 +143,7 @@ PAGE_STATUS = {
     LinkState.filled: 410,
     LinkState.withdrawn: 410,
     LinkState.cancelled: 410,
+    LinkState.revoked: 410,
 }
 OUTCOME_TEXT: dict[Outcome, tuple[int, str, str | None]] = {
     Outcome.filled: (
@@ -160,9 +169,32 @@ OUTCOME_TEXT: dict[Outcome, tuple[int, str, str | None]] = {
     Outcome.busy: (
         409,
         "Sie haben schon einen Einsatz",
-        "Zu dieser Zeit haben Sie schon einen anderen Einsatz. Bitte melden Sie sich bei der Koordination.",
+        "Zu dieser Zeit haben Sie schon einen anderen Einsatz. "
+        "Bitte melden Sie sich bei der Koordination.",
     ),
+    Outcome.revoked: (410, *PAGE_TEXT[LinkState.revoked][:2]),
 }
+
+
+def _clash_text(view: LinkView, tz: Any) -> str | None:
+    """Why the mediator cannot take a pending offer: a job they hold overlaps, or is too far."""
+    if view.clash is None:
+        return None
+    params = view.clash.params
+    start = datetime.fromisoformat(str(params["start"])).astimezone(tz)
+    end = datetime.fromisoformat(str(params["end"])).astimezone(tz)
+    held = f"{start:%d.%m.} von {start:%H:%M} bis {end:%H:%M} Uhr"
+    minutes = params.get("travel_minutes")
+    if minutes:
+        return (
+            f"Sie haben schon einen Einsatz am {held}. Der Weg von dort hierher dauert etwa "
+            f"{math.ceil(float(minutes))} Minuten; das reicht zeitlich nicht. Diesen Einsatz "
+            "können Sie deshalb nicht zusätzlich übernehmen."
+        )
+    return (
+        f"Sie haben zu dieser Zeit schon einen Einsatz ({held}). Diesen Einsatz können Sie "
+        "deshalb nicht zusätzlich übernehmen."
+    )
 
 
 def _job(view: LinkView, *, now_tz: Any, detailed: bool, session: Any) -> dict[str, Any]:
@@ -236,10 +268,12 @@ def _page(
         )
     default_title, default_message, default_tone = PAGE_TEXT[view.state]
     detailed = view.state in (LinkState.accepted, LinkState.report)
+    clash = _clash_text(view, settings.tz) if status_code is None else None
     context.update(
         title=title or default_title,
-        message=message if message is not None else default_message,
-        tone=tone or default_tone,
+        message=message if message is not None else (clash or default_message),
+        tone=tone or ("bad" if clash else default_tone),
+        busy=clash is not None,
         state=view.state.value if status_code is None or status_code < 400 else None,
         job=_job(view, now_tz=settings.tz, detailed=detailed, session=session),
         code=view.offer.short_code,
@@ -265,9 +299,11 @@ def _private() -> dict[str, str]:
     }
 
 
-def _resolve(session: Any, token: str, now: Any) -> LinkView | None:
+def _resolve(session: Any, token: str, now: Any, settings: Any = None) -> LinkView | None:
     offer = service.find_offer(session, token, now=now)
-    return service.view_link(session, offer, now=now) if offer is not None else None
+    if offer is None:
+        return None
+    return service.view_link(session, offer, now=now, settings=settings)
 
 
 def _done(token: str) -> RedirectResponse:
@@ -281,7 +317,7 @@ def offer_page(
 ) -> HTMLResponse:
     """Show the offer. Opening it accepts nothing: link previewers open links too."""
     now = clock.now()
-    view = _resolve(session, token, now)
+    view = _resolve(session, token, now, settings)
     if view is None:
         return _page(http_request, token, None, settings=settings, session=session)
     if view.offer.opened_at is None:
@@ -466,7 +502,7 @@ def report(
 def my_page(
     token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> Response:
-    """From a job's link to the mediator's own page (upcoming jobs, pause), with a fresh personal link."""
+    """From a job's link to the mediator's own page (upcoming jobs, pause), by a new link."""
     from dispatch.web.links import issue_mediator_link
 
     now = clock.now()

@@ -313,3 +313,46 @@ def test_statistics_page_export_and_message_log(
     log = web.get("/dashboard/messages")
     assert "Sprachpool: Einsatz Somali" in log.text and "+4915112345678" in log.text
     assert "Noch keine Nachrichten." in web.get("/dashboard/messages?status=failed").text
+
+
+def test_freeing_an_assignment_on_the_dashboard_tells_the_caseworker_and_marks_the_offer(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    add_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+) -> None:
+    helen = add_mediator(
+        name="Helen Tekle", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY
+    )
+    add_mediator(
+        name="Yonas Habte", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY
+    )
+    request = file_request(
+        case_person, language="ti", start=clock.now() + timedelta(days=1, hours=1)
+    )
+    web = signed_in(coord_person)
+    page = web.get(f"/dashboard/requests/{request.id}")
+    web.post(
+        f"/dashboard/requests/{request.id}/assign",
+        data={"csrf_token": csrf_of(page), "mediator_id": str(helen)},
+    )
+    with Session(engine) as session:
+        held = session.exec(select(Assignment).where(Assignment.mediator_id == helen)).one()
+
+    freed = web.post(f"/dashboard/assignments/{held.id}/cancel", data={"csrf_token": csrf_of(page)})
+
+    assert freed.status_code == 303
+    with Session(engine) as session:
+        told = session.exec(
+            select(Message).where(Message.kind == "assignment_cancelled_caseworker")
+        ).all()
+    assert [m.recipient for m in told] == [case_person.email]
+    detail = web.get(freed.headers["location"])
+    assert "zurückgenommen" in detail.text  # Helen's offer, no longer "angenommen"
+    assert "angenommen" not in detail.text
+    candidates = detail.text.split('id="candidates"')[1].split("Nicht in Frage")[0]
+    assert "Helen Tekle" not in candidates  # not proposed for it again
