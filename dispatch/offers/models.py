@@ -103,3 +103,27 @@ class Assignment(SQLModel, table=True):
     travel_km: float | None = None
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     no_show: bool = False
+
+
+class OfferDeadlineKind(StrEnum):
+    """The timed steps of offers and assignments (rows in ``deadline``).
+
+    Each has its handler in ``dispatch/offers/scheduled.py``.
+    """
+
+    #: A wave's offers run out: expire them and send the next wave (subject: the request).
+    wave_expiry = "wave_expiry"
+    #: Reminders before the start (subject: the assignment; sequence: hours before).
+    reminder = "reminder"
+    #: No reconfirmation by now: mark at risk and alert the coordinator (the assignment).
+    reconfirm_check = "reconfirm_check"
+    #: The job is over: ask the mediator for hours and travel (the assignment).
+    after_job = "after_job"
+
+
+#: The deadlines that belong to an assignment; they close when it ends.
+ASSIGNMENT_DEADLINES = (
+    OfferDeadlineKind.reminder,
+    OfferDeadlineKind.reconfirm_check,
+    OfferDeadlineKind.after_job,
+)

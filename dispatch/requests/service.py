@@ -14,7 +14,7 @@ from config import data as config_data
 from dispatch import audit
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.mediators.models import Mediator
-from dispatch.offers.models import Assignment, Offer, OfferStatus
+from dispatch.offers.models import Assignment, Offer
 from dispatch.places.models import Place
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.requests.schemas import (
@@ -217,9 +217,10 @@ def list_requests(
 def cancel_request(
     session: Session, *, request_id: int, actor: User, reason: str | None, now: datetime
 ) -> Request:
+    """Mark the request cancelled; what that means for its offers is ``flows.cancel_request``."""
     request = get_request(session, request_id=request_id, actor=actor)
     # Locked, so a mediator's accept in the same moment either lands first
-    # (and its assignment is cancelled here) or finds the request cancelled.
+    # (and its assignment is cancelled by the flow) or finds the request cancelled.
     session.refresh(request, with_for_update=True)
     if request.status not in CANCELLABLE:
         raise Conflict(f"This request is {request.status} and can no longer be cancelled.")
@@ -228,20 +229,6 @@ def cancel_request(
     request.cancel_reason = reason
     request.updated_at = now
     session.add(request)
-    for offer in session.exec(
-        select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)
-    ):
-        offer.status = OfferStatus.withdrawn
-        offer.responded_at = now
-        session.add(offer)
-    for assignment in session.exec(
-        select(Assignment).where(
-            Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None)
-        )
-    ):
-        assignment.cancelled_at = now
-        assignment.cancel_reason = "request cancelled"
-        session.add(assignment)
     audit.record(
         session,
         at=now,

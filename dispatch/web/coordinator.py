@@ -15,6 +15,7 @@ from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound, friendly_message
 from dispatch.mediators import service as mediators
 from dispatch.mediators.schemas import WEEKDAY_NAMES, MediatorUpdate, WeeklySlot
+from dispatch.offers import flows as offers
 from dispatch.planning import service as planning
 from dispatch.requests import service as requests
 from dispatch.requests.models import RequestStatus
@@ -25,7 +26,6 @@ from dispatch.web import charts, service
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, page_lang, render
-from dispatch.workflow import service as workflow
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -112,7 +112,7 @@ def assign(
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """The one-click override: this mediator gets the job, pending offers are withdrawn."""
-    workflow.assign_directly(
+    offers.assign_directly(
         session,
         request_id=request_id,
         mediator_id=mediator_id,
@@ -135,7 +135,7 @@ def free_assignment(
     settings: SettingsDep,
 ) -> Response:
     """The mediator dropped out: the request is offered again at once."""
-    freed = workflow.cancel_assignment(
+    freed = offers.cancel_assignment(
         session,
         assignment_id=assignment_id,
         actor=user,

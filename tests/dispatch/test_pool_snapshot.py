@@ -20,10 +20,10 @@ from sqlmodel import Session
 
 import matching
 from config.settings import Settings
+from dispatch.offers import service as offers
 from dispatch.offers.models import Assignment, AssignmentSource
 from dispatch.planning import service as planning
 from dispatch.requests.models import Request, RequestStatus
-from dispatch.workflow import service as workflow
 from tests.conftest import BERLIN, NOW, Staff, mediator_payload, request_payload
 
 WEEKDAYS = [
@@ -365,13 +365,13 @@ def test_dispatch_order_is_the_whole_pool_order(
             first = [m for m in wanted.preferred_mediators if m in order]
             expected = [int(m) for m in first + [m for m in order if m not in first]]
             assert (
-                workflow.ranked_candidates(session, request, now=NOW, settings=settings) == expected
+                offers.ranked_candidates(session, request, now=NOW, settings=settings) == expected
             ), overrides
     # The continuity request puts Helen (who served JC-1) first among several candidates.
     with Session(engine) as session:
         request = session.get(Request, filed["JC-1"])
         assert request is not None
-        ranked = workflow.ranked_candidates(session, request, now=NOW, settings=settings)
+        ranked = offers.ranked_candidates(session, request, now=NOW, settings=settings)
     assert ranked[0] == pool["helen"] and len(ranked) > 1
 
 

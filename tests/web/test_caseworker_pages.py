@@ -13,11 +13,11 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.clock import ManualClock
+from dispatch.offers import flows as offer_flows
 from dispatch.offers.models import Offer
 from dispatch.places.models import Place
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
-from dispatch.workflow import service as workflow
 from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of
 
@@ -177,10 +177,10 @@ def test_list_shows_asked_declined_and_then_name_and_phone(
     assert "3 angefragt" in web.get("/requests").text
     with unit_of_work(engine) as session:
         offers = list(session.exec(select(Offer).order_by(col(Offer.id))))
-        workflow.decline_offer(session, offers[0], now=clock.now(), settings=settings)
+        offer_flows.decline_offer(session, offers[0], now=clock.now(), settings=settings)
     assert "3 angefragt, 1 abgelehnt" in web.get("/requests").text
     with unit_of_work(engine) as session:
-        workflow.accept_offer(session, offers[1], now=clock.now(), settings=settings)
+        offer_flows.accept_offer(session, offers[1], now=clock.now(), settings=settings)
     listing = web.get("/requests").text
     assert (
         "besetzt" in listing

@@ -16,11 +16,11 @@ from sqlmodel import Session, select
 from config.settings import Settings
 from dispatch.clock import ManualClock
 from dispatch.mediators.models import AvailabilitySlot, Mediator
+from dispatch.offers import flows as offer_flows
 from dispatch.offers.models import Assignment, AssignmentSource
 from dispatch.outbox.models import Message
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
-from dispatch.workflow import service as workflow
 from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of, update_row
 
@@ -93,7 +93,7 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
         case_person, language="ti", start=clock.now() + timedelta(days=1, hours=1)
     )
     with unit_of_work(engine) as session:
-        workflow.dispatch_new_request(
+        offer_flows.dispatch_new_request(
             session, get_row(session, Request, request.id), now=clock.now(), settings=settings
         )
     web = signed_in(coord_person)

@@ -38,7 +38,7 @@ from tests.conftest import (
     fresh_postgres_schema_url,
     require_postgres,
 )
-from tests.workflow.conftest import tigrinya_speaker
+from tests.offers.conftest import tigrinya_speaker
 
 SETTLE_LIMIT_S = 60  # how long to wait for an outcome before calling it missing (not a speed check)
 #: Messages not yet handed to a channel. A kill while one is `sending` would leave it to

@@ -1,4 +1,8 @@
-"""Routes of the workflow: overrides and drop-outs (API), the mediator's link pages, SMS replies."""
+"""The mediator's link pages (``/o/{token}``): the offer, the job, the report, the calendar file.
+
+Every page works without JavaScript; answers are plain POST forms followed by
+a redirect, so a reload never answers twice.
+"""
 
 from __future__ import annotations
 
@@ -7,99 +11,26 @@ import math
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
-from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict, Field
 
 from config import data as config_data
-from dispatch.deps import ClockDep, CoordinatorUser, CurrentUser, IdPath, SessionDep, SettingsDep
-from dispatch.errors import InvalidInput
-from dispatch.outbox.webhooks import twilio_form
-from dispatch.requests import service as requests
+from dispatch import messages
+from dispatch.deps import ClockDep, SessionDep, SettingsDep
+from dispatch.offers import flows, links, service
+from dispatch.offers.links import LinkState, LinkView
+from dispatch.offers.service import Outcome
 from dispatch.requests.models import Mode
-from dispatch.requests.schemas import RequestPublic
-from dispatch.validation import MAX_ID, Text
-from dispatch.workflow import service
-from dispatch.workflow.service import LinkState, LinkView, Outcome
-from dispatch.workflow.sms import handle_inbound
+from dispatch.web.links import issue_mediator_link
 from notifications.ics import make_ics
 
-log = logging.getLogger("sprachpool.workflow")
+log = logging.getLogger("sprachpool.offers")
 
-api = APIRouter(prefix="/api/v1", tags=["dispatch"])
 pages = APIRouter(tags=["mediator pages"], include_in_schema=False)
-webhooks = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-
-
-class AssignBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    mediator_id: int = Field(ge=1, le=MAX_ID)
-    reason: Annotated[str, Text(300)] | None = None
-
-
-class ReasonBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: Annotated[str, Text(300)] | None = None
-
-
-@api.post("/requests/{request_id}/assign", response_model=RequestPublic)
-def assign(
-    request_id: IdPath,
-    body: AssignBody,
-    session: SessionDep,
-    user: CoordinatorUser,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> RequestPublic:
-    """Assign a mediator directly (override); pending offers are withdrawn."""
-    service.assign_directly(
-        session,
-        request_id=request_id,
-        mediator_id=body.mediator_id,
-        actor=user,
-        now=clock.now(),
-        settings=settings,
-        reason=body.reason,
-    )
-    return requests.to_public(
-        session, requests.get_request(session, request_id=request_id, actor=user), actor=user
-    )
-
-
-@api.post("/assignments/{assignment_id}/cancel", response_model=RequestPublic)
-def cancel_assignment(
-    assignment_id: IdPath,
-    session: SessionDep,
-    user: CoordinatorUser,
-    clock: ClockDep,
-    settings: SettingsDep,
-    body: ReasonBody | None = None,
-) -> RequestPublic:
-    """A mediator dropped out: the request is offered again at once, skipping them."""
-    request = service.cancel_assignment(
-        session,
-        assignment_id=assignment_id,
-        actor=user,
-        now=clock.now(),
-        settings=settings,
-        reason=body.reason if body else None,
-    )
-    return requests.to_public(session, request, actor=user)
-
-
-@api.post("/requests/{request_id}/no-show", response_model=RequestPublic)
-def no_show(
-    request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep
-) -> RequestPublic:
-    """The mediator did not come (caseworker of the organisation, or coordinator)."""
-    request = requests.get_request(session, request_id=request_id, actor=user)
-    service.record_no_show(session, request=request, actor=user, now=clock.now())
-    return requests.to_public(session, request, actor=user)
 
 
 # --- the mediator's link ----------------------------------------------------------
@@ -199,7 +130,7 @@ def _clash_text(view: LinkView, tz: Any) -> str | None:
 
 def _job(view: LinkView, *, now_tz: Any, detailed: bool, session: Any) -> dict[str, Any]:
     request = view.request
-    place = service._place(session, request)
+    place = messages.place_of(session, request)
     start, end = request.start.astimezone(now_tz), request.end.astimezone(now_tz)
     weekdays = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
     modes = {"in_person": "vor Ort", "phone": "Telefon", "video": "Video"}
@@ -212,7 +143,7 @@ def _job(view: LinkView, *, now_tz: Any, detailed: bool, session: Any) -> dict[s
             f"#map=17/{request.location_lat:.5f}/{request.location_lon:.5f}"
         )
     job: dict[str, Any] = {
-        "language": service._language_name(request.language),
+        "language": messages.language_name(request.language),
         "day": f"{weekdays[start.weekday()]}, {start:%d.%m.%Y}",
         "start": f"{start:%H:%M}",
         "end": f"{end:%H:%M}",
@@ -300,10 +231,10 @@ def _private() -> dict[str, str]:
 
 
 def _resolve(session: Any, token: str, now: Any, settings: Any = None) -> LinkView | None:
-    offer = service.find_offer(session, token, now=now)
+    offer = links.find_offer(session, token, now=now)
     if offer is None:
         return None
-    return service.view_link(session, offer, now=now, settings=settings)
+    return links.view_link(session, offer, now=now, settings=settings)
 
 
 def _done(token: str) -> RedirectResponse:
@@ -321,7 +252,7 @@ def offer_page(
     if view is None:
         return _page(http_request, token, None, settings=settings, session=session)
     if view.offer.opened_at is None:
-        service.mark_opened(session, view.offer, now=now)
+        links.mark_opened(session, view.offer, now=now)
     return _page(http_request, token, view, settings=settings, session=session)
 
 
@@ -353,10 +284,10 @@ def accept(
     token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> Response:
     now = clock.now()
-    offer = service.find_offer(session, token, now=now)
+    offer = links.find_offer(session, token, now=now)
     if offer is None:
         return _page(http_request, token, None, settings=settings, session=session)
-    outcome = service.accept_offer(session, offer, now=now, settings=settings)
+    outcome = flows.accept_offer(session, offer, now=now, settings=settings)
     return _after(http_request, token, outcome, session, settings, now)
 
 
@@ -370,12 +301,10 @@ def decline(
     reason: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Response:
     now = clock.now()
-    offer = service.find_offer(session, token, now=now)
+    offer = links.find_offer(session, token, now=now)
     if offer is None:
         return _page(http_request, token, None, settings=settings, session=session)
-    outcome = service.decline_offer(
-        session, offer, now=now, settings=settings, reason=_clean(reason)
-    )
+    outcome = flows.decline_offer(session, offer, now=now, settings=settings, reason=_clean(reason))
     return _after(http_request, token, outcome, session, settings, now)
 
 
@@ -443,9 +372,10 @@ def give_back(
             message="Bitte rufen Sie die Koordination an.",
             tone="bad",
         )
-    service.cancel_assignment(
+    assert view.assignment is not None  # an accepted link has its assignment
+    flows.cancel_assignment(
         session,
-        assignment_id=view.assignment.id,  # type: ignore[union-attr,arg-type]
+        assignment_id=view.assignment.id,
         now=now,
         settings=settings,
         by_mediator=True,
@@ -503,8 +433,6 @@ def my_page(
     token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> Response:
     """From a job's link to the mediator's own page (upcoming jobs, pause), by a new link."""
-    from dispatch.web.links import issue_mediator_link
-
     now = clock.now()
     view = _require(
         http_request,
@@ -518,7 +446,7 @@ def my_page(
     )
     if isinstance(view, Response):
         return view
-    path = issue_mediator_link(session, mediator_id=view.mediator.id, now=now)  # type: ignore[arg-type]
+    path = issue_mediator_link(session, mediator_id=view.mediator.id, now=now)
     return RedirectResponse(path, status_code=303, headers=_private())
 
 
@@ -530,8 +458,9 @@ def calendar(
     view = _require(http_request, token, session, now, settings, LinkState.accepted)
     if isinstance(view, Response):
         return view
+    assert view.assignment is not None  # an accepted link has its assignment
     request = view.request
-    place = service._place(session, request)
+    place = messages.place_of(session, request)
     where = ", ".join(
         p
         for p in [
@@ -543,8 +472,8 @@ def calendar(
     data = make_ics(
         uid=f"assignment-{view.assignment.id}@sprachpool",
         start=request.start,
-        end=request.end,  # type: ignore[union-attr]
-        summary=f"Sprachmittlung {service._language_name(request.language)}",
+        end=request.end,
+        summary=f"Sprachmittlung {messages.language_name(request.language)}",
         location=where,
         description=request.notes or "",
         url=f"{settings.public_base_url.rstrip('/')}/o/{token}",
@@ -558,28 +487,3 @@ def calendar(
             "Content-Disposition": 'attachment; filename="sprachpool-einsatz.ics"',
         },
     )
-
-
-# --- SMS replies ------------------------------------------------------------------
-
-
-@webhooks.post("/sms")
-def inbound_sms(
-    form: Annotated[dict[str, str], Depends(twilio_form)],
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> Response:
-    """JA/NEIN with a code, STOP/START; the answer goes back as TwiML."""
-    sender = form.get("From", "")
-    body = form.get("Body", "")
-    if not sender or len(body) > 1600:
-        raise InvalidInput(
-            "From is required and Body may hold at most 1600 characters.", field="Body"
-        )
-    reply = handle_inbound(session, sender=sender, body=body, now=clock.now(), settings=settings)
-    twiml = '<?xml version="1.0" encoding="UTF-8"?><Response>'
-    if reply:
-        twiml += f"<Message>{escape(reply)}</Message>"
-    twiml += "</Response>"
-    return Response(twiml, media_type="application/xml")

@@ -17,7 +17,7 @@ from config.settings import Settings
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment
 from tests.conftest import Staff, get_row, request_payload
-from tests.workflow.conftest import Outbox
+from tests.offers.conftest import Outbox
 
 AUTH_TOKEN = "twilio-test-auth-token"
 URL = "https://sprachpool.test/webhooks/twilio/sms"

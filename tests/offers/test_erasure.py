@@ -16,15 +16,15 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.clock import ManualClock
-from dispatch.offers.models import Assignment
+from dispatch.deadlines.models import Deadline
+from dispatch.offers.models import Assignment, OfferDeadlineKind
 from dispatch.outbox.models import Message
 from dispatch.outbox.worker import OutboxWorker
 from dispatch.tables import metadata
 from dispatch.users.models import User
-from dispatch.workflow.models import Deadline, DeadlineKind
 from notifications.channels import OutgoingMessage, SendResult
 from tests.conftest import Staff, request_payload
-from tests.workflow.conftest import LINK, Outbox, tigrinya_speaker
+from tests.offers.conftest import LINK, Outbox, tigrinya_speaker
 
 SELAM = {"name": "Selam Ghebremedhin", "phone": "+4915112349999", "email": "selam@example.org"}
 TRACES = tuple(SELAM.values())
@@ -130,7 +130,7 @@ def test_an_erased_mediators_job_goes_out_again_at_once_and_the_caseworker_is_to
     with Session(engine) as session:
         due = session.exec(
             select(Deadline).where(
-                Deadline.kind == DeadlineKind.wave_expiry,
+                Deadline.kind == OfferDeadlineKind.wave_expiry,
                 Deadline.subject_id == scene.held,
                 Deadline.sequence == 2,
                 col(Deadline.done_at).is_(None),
@@ -145,7 +145,7 @@ def test_an_erased_mediators_job_goes_out_again_at_once_and_the_caseworker_is_to
         assert not session.exec(
             select(Deadline).where(
                 Deadline.subject_id == assignment.id,
-                Deadline.kind != DeadlineKind.wave_expiry,
+                Deadline.kind != OfferDeadlineKind.wave_expiry,
                 col(Deadline.done_at).is_(None),
             )
         ).all()

@@ -18,14 +18,16 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.clock import ManualClock
+from dispatch.deadlines import runner as deadlines
+from dispatch.deadlines.models import Deadline
+from dispatch.offers import flows, links
 from dispatch.offers.models import Assignment, Offer
+from dispatch.requests import flows as request_flows
 from dispatch.requests.models import Request
 from dispatch.storage import make_engine
 from dispatch.users.models import User
-from dispatch.workflow import deadlines, service
-from dispatch.workflow.models import Deadline
 from tests.conftest import Staff, get_row, request_payload
-from tests.workflow.conftest import Outbox
+from tests.offers.conftest import Outbox
 
 
 def writer(engine: Engine) -> Session:
@@ -84,9 +86,9 @@ def test_fifty_concurrent_accepts_give_exactly_one_assignment(
 
     def accept(index: int) -> str:
         with writer(racing_engine) as session:
-            offer = service.find_offer(session, tokens[index], now=clock.now())
+            offer = links.find_offer(session, tokens[index], now=clock.now())
             assert offer is not None
-            outcome = service.accept_offer(session, offer, now=clock.now(), settings=settings)
+            outcome = flows.accept_offer(session, offer, now=clock.now(), settings=settings)
             session.commit()
             return outcome.value
 
@@ -139,22 +141,18 @@ def test_accept_against_cancel_never_leaves_a_live_assignment_on_a_cancelled_req
         ) -> str:
             with writer(racing_engine) as session:
                 if index == 0:
-                    from dispatch.requests.service import cancel_request
-
-                    request = cancel_request(
+                    request_flows.cancel_request(
                         session,
                         request_id=created["id"],
                         actor=actor,
                         reason=None,
                         now=clock.now(),
-                    )
-                    service.on_request_cancelled(
-                        session, request, actor=actor, now=clock.now(), settings=settings
+                        settings=settings,
                     )
                     session.commit()
                     return "cancelled"
                 offer = get_row(session, Offer, offer_ids[index - 1])
-                outcome = service.accept_offer(session, offer, now=clock.now(), settings=settings)
+                outcome = flows.accept_offer(session, offer, now=clock.now(), settings=settings)
                 session.commit()
                 return outcome.value
 
@@ -197,9 +195,9 @@ def test_declines_and_the_expiry_job_at_once_send_one_next_wave(
             clock_later = ManualClock(clock.now() + timedelta(seconds=1))
             return f"fired {deadlines.run_due(racing_engine, clock=clock_later, settings=settings)}"
         with writer(racing_engine) as session:
-            offer = service.find_offer(session, tokens[index], now=clock.now())
+            offer = links.find_offer(session, tokens[index], now=clock.now())
             assert offer is not None
-            outcome = service.decline_offer(session, offer, now=clock.now(), settings=settings)
+            outcome = flows.decline_offer(session, offer, now=clock.now(), settings=settings)
             session.commit()
             return outcome.value
 

@@ -13,10 +13,10 @@ from sqlmodel import Session, select
 from config.settings import Settings
 from dispatch.audit import AuditEvent
 from dispatch.clock import ManualClock
+from dispatch.deadlines.models import Deadline
 from dispatch.offers.models import Assignment
-from dispatch.workflow.models import Deadline
 from tests.conftest import Staff, request_payload
-from tests.workflow.conftest import Outbox
+from tests.offers.conftest import Outbox
 
 
 def file_request(client: TestClient, staff: Staff, **overrides: object) -> dict[str, Any]:

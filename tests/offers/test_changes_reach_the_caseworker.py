@@ -18,8 +18,8 @@ from sqlmodel import Session
 from dispatch.outbox.models import Message
 from dispatch.users.models import User
 from tests.conftest import Staff
-from tests.workflow.conftest import LINK, Outbox
-from tests.workflow.test_lifecycle import file_request
+from tests.offers.conftest import LINK, Outbox
+from tests.offers.test_lifecycle import file_request
 
 
 def caseworker_mail(outbox: Outbox, kind: str) -> list[Message]:
