@@ -225,7 +225,7 @@ def travel_radius_reasons(
     distances_km: Sequence[float], max_travel_kms: Sequence[float]
 ) -> tuple[list[str], list[dict[str, ParamValue]]]:
     """Messages and params for many mediators at once (the ranking's hot path)."""
-    pairs = list(zip(distances_km, max_travel_kms))
+    pairs = list(zip(distances_km, max_travel_kms, strict=True))
     messages = [f"lives {km:.1f} km away, travels at most {limit:g} km" for km, limit in pairs]
     params: list[dict[str, ParamValue]] = [
         {"distance_km": round(km, 2), "max_travel_km": limit} for km, limit in pairs

@@ -205,7 +205,7 @@ def _environment(locale: str) -> jinja2.Environment:
 
     @jinja2.pass_context
     def part(context: jinja2.runtime.Context, name: str) -> str:
-        """A shared block of this locale (``[partials]``), as an expression so no newline is eaten."""
+        """A shared block of this locale (``[partials]``), as an expression: no newline eaten."""
         return env.get_template(name).render(context.get_all()).strip("\n")
 
     env.globals["part"] = part

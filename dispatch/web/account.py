@@ -120,7 +120,6 @@ def sign_in_with_link(
     token: str,
     session: SessionDep,
     clock: ClockDep,
-    settings: SettingsDep,
     password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     now = clock.now()

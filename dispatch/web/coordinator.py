@@ -175,7 +175,8 @@ def pool(
     )
     lang = page_lang(request)
     languages = sorted(
-        config_data.languages().values(), key=lambda l: (l.de if lang == "de" else l.en).casefold()
+        config_data.languages().values(),
+        key=lambda known: (known.de if lang == "de" else known.en).casefold(),
     )
     return render(
         request,
@@ -323,7 +324,7 @@ def plan(
     start: Annotated[date | None, Query(alias="from")] = None,
     days: Annotated[int, Query(ge=1, le=planning.MAX_PERIOD.days)] = 7,
 ) -> HTMLResponse:
-    """A proposal for the open requests of a period; nothing is written until the coordinator assigns."""
+    """A proposal for the open requests of a period; nothing is written until someone assigns."""
     today = clock.now().astimezone(settings.tz).date()
     result, empty = None, False
     if start is not None:
