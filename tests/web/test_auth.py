@@ -255,10 +255,10 @@ def test_a_signed_in_staff_members_language_switch_is_the_language_of_their_mess
     web = signed_in(case_person)
     assert web.get("/lang/en?next=/requests").status_code == 303
     with Session(engine) as session:
-        assert session.get(User, case_person.id).locale == "en"  # type: ignore[union-attr]
+        assert get_row(session, User, case_person.id).locale == "en"
     web.get("/lang/xx?next=/requests")  # not a language of ours: nothing changes
     with Session(engine) as session:
-        assert session.get(User, case_person.id).locale == "en"  # type: ignore[union-attr]
+        assert get_row(session, User, case_person.id).locale == "en"
     web.get("/lang/de?next=/requests")
     with Session(engine) as session:
-        assert session.get(User, case_person.id).locale == "de"  # type: ignore[union-attr]
+        assert get_row(session, User, case_person.id).locale == "de"
