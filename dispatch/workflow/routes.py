@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
 from config import data as config_data
+from dispatch import errors
 from dispatch.deps import ClockDep, CoordinatorUser, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.outbox.webhooks import twilio_form
@@ -31,7 +32,9 @@ log = logging.getLogger("sprachpool.workflow")
 
 api = APIRouter(prefix="/api/v1", tags=["dispatch"])
 pages = APIRouter(tags=["mediator pages"], include_in_schema=False)
-webhooks = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+webhooks = APIRouter(
+    prefix="/webhooks/twilio", tags=["webhooks"], responses=errors.responses(400, 403, 413)
+)
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -47,7 +50,9 @@ class ReasonBody(BaseModel):
     reason: Text(300) | None = None  # type: ignore[valid-type]
 
 
-@api.post("/requests/{request_id}/assign", response_model=RequestPublic)
+@api.post(
+    "/requests/{request_id}/assign", response_model=RequestPublic, responses=errors.responses(409)
+)
 def assign(
     request_id: IdPath,
     body: AssignBody,
@@ -72,7 +77,11 @@ def assign(
     )
 
 
-@api.post("/assignments/{assignment_id}/cancel", response_model=RequestPublic)
+@api.post(
+    "/assignments/{assignment_id}/cancel",
+    response_model=RequestPublic,
+    responses=errors.responses(409),
+)
 def cancel_assignment(
     assignment_id: IdPath,
     session: SessionDep,
@@ -94,7 +103,9 @@ def cancel_assignment(
     return requests.to_public(session, request, actor=user)
 
 
-@api.post("/requests/{request_id}/no-show", response_model=RequestPublic)
+@api.post(
+    "/requests/{request_id}/no-show", response_model=RequestPublic, responses=errors.responses(409)
+)
 def no_show(
     request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep
 ) -> RequestPublic:
@@ -571,7 +582,14 @@ def calendar(
 # --- SMS replies ------------------------------------------------------------------
 
 
-@webhooks.post("/sms")
+@webhooks.post(
+    "/sms",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/xml": {}}, "description": "the reply as TwiML"},
+        **errors.responses(422),
+    },
+)
 def inbound_sms(
     form: Annotated[dict[str, str], Depends(twilio_form)],
     session: SessionDep,
