@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from config import data as config_data
 from config.settings import Settings, get_settings
-from dispatch import errors
+from dispatch import errors, openapi
 from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
 from dispatch.mediators.routes import router as mediators_router
@@ -169,4 +169,5 @@ def create_app(
     app.include_router(offers_routes.api)
     app.include_router(offers_views.pages)
     app.include_router(offers_routes.webhooks)
+    openapi.install(app)
     return app

@@ -174,12 +174,16 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
     from dispatch.planning.service import plan_period
+    from dispatch.validation import EARLIEST_DAY, LATEST_DAY
 
     settings = get_settings()
     try:
         start = datetime.fromisoformat(args.start) if args.start else None
     except ValueError:
         print("error: --from must be a date or ISO date-time, e.g. 2026-12-07", file=sys.stderr)
+        return 2
+    if start is not None and not EARLIEST_DAY <= start.date() <= LATEST_DAY:
+        print(f"error: --from must be between {EARLIEST_DAY} and {LATEST_DAY}", file=sys.stderr)
         return 2
     if start is None:
         today = SystemClock().now().astimezone(settings.tz).date()

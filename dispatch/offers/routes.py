@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch import errors
 from dispatch.deps import ClockDep, CoordinatorUser, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.offers import flows, service
@@ -19,7 +20,9 @@ from dispatch.requests.schemas import RequestPublic
 from dispatch.validation import MAX_ID, Text
 
 api = APIRouter(prefix="/api/v1", tags=["dispatch"])
-webhooks = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+webhooks = APIRouter(
+    prefix="/webhooks/twilio", tags=["webhooks"], responses=errors.responses(400, 403, 413)
+)
 
 
 class AssignBody(BaseModel):
@@ -33,7 +36,9 @@ class ReasonBody(BaseModel):
     reason: Annotated[str, Text(300)] | None = None
 
 
-@api.post("/requests/{request_id}/assign", response_model=RequestPublic)
+@api.post(
+    "/requests/{request_id}/assign", response_model=RequestPublic, responses=errors.responses(409)
+)
 def assign(
     request_id: IdPath,
     body: AssignBody,
@@ -57,7 +62,11 @@ def assign(
     )
 
 
-@api.post("/assignments/{assignment_id}/cancel", response_model=RequestPublic)
+@api.post(
+    "/assignments/{assignment_id}/cancel",
+    response_model=RequestPublic,
+    responses=errors.responses(409),
+)
 def cancel_assignment(
     assignment_id: IdPath,
     session: SessionDep,
@@ -78,7 +87,9 @@ def cancel_assignment(
     return requests.to_public(session, request, actor=user)
 
 
-@api.post("/requests/{request_id}/no-show", response_model=RequestPublic)
+@api.post(
+    "/requests/{request_id}/no-show", response_model=RequestPublic, responses=errors.responses(409)
+)
 def no_show(
     request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep
 ) -> RequestPublic:
@@ -91,7 +102,14 @@ def no_show(
 # --- SMS replies ------------------------------------------------------------------
 
 
-@webhooks.post("/sms")
+@webhooks.post(
+    "/sms",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/xml": {}}, "description": "the reply as TwiML"},
+        **errors.responses(422),
+    },
+)
 def inbound_sms(
     form: TwilioForm,
     session: SessionDep,

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from dispatch import errors
 from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.requests import flows, service
@@ -16,7 +17,12 @@ router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 IDEMPOTENCY_KEY_MAX = 200
 
 
-@router.post("", response_model=RequestPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=RequestPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors.responses(409),
+)
 def create_request(
     data: RequestCreate,
     session: SessionDep,
@@ -93,7 +99,7 @@ def get_request(request_id: IdPath, session: SessionDep, user: CurrentUser) -> R
     )
 
 
-@router.post("/{request_id}/cancel", response_model=RequestPublic)
+@router.post("/{request_id}/cancel", response_model=RequestPublic, responses=errors.responses(409))
 def cancel_request(
     request_id: IdPath,
     session: SessionDep,

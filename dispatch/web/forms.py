@@ -21,6 +21,7 @@ from config import data as config_data
 from dispatch.errors import friendly_message
 from dispatch.requests.models import Mode
 from dispatch.requests.schemas import RequestCreate
+from dispatch.validation import EARLIEST_DAY, LATEST_DAY
 
 #: Durations offered in the form, in minutes (the policy caps a request at 8 h).
 DURATIONS = (30, 45, 60, 90, 120, 150, 180, 240, 300, 360, 480)
@@ -163,6 +164,10 @@ def parse_request_form(
         day = date.fromisoformat(v["date"])
     except ValueError:
         form.error("date", MESSAGES["date"])
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        # Caught here: a day at the end of the calendar cannot even take a time zone.
+        form.error("date", MESSAGES["past"] if day < EARLIEST_DAY else MESSAGES["too_far"])
+        day = None
     try:
         start_time = (
             time.fromisoformat(v["time"]) if re.fullmatch(r"\d{1,2}:\d{2}", v["time"]) else None

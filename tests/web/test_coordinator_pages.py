@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -356,3 +357,33 @@ def test_freeing_an_assignment_on_the_dashboard_tells_the_caseworker_and_marks_t
     assert "angenommen" not in detail.text
     candidates = detail.text.split('id="candidates"')[1].split("Nicht in Frage")[0]
     assert "Helen Tekle" not in candidates  # not proposed for it again
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/dashboard/plan?from=9999-12-31&days=7",
+        "/dashboard/plan?from=0001-01-01",
+        "/dashboard/stats?from=0001-01-01",
+        "/dashboard/stats?to=0001-01-01",
+        "/dashboard/stats?from=9999-12-31&to=9999-12-31",
+        "/dashboard/export/assignments.csv?from=9999-12-31&to=9999-12-31",
+        "/dashboard/export/assignments.csv?from=0001-01-01",
+    ],
+)
+def test_days_at_the_ends_of_the_calendar_are_4xx_pages(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, address: str
+) -> None:
+    web = signed_in(coord_person)
+    response = web.get(address)
+    assert response.status_code == 422, response.text
+    assert "Ungültige Eingabe" in response.text
+
+
+def test_the_last_accepted_days_plan_and_count(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    assert web.get("/dashboard/plan?from=2199-12-25&days=7").status_code == 200
+    assert web.get("/dashboard/stats?from=2199-01-01&to=2199-12-31").status_code == 200
+    assert web.get("/dashboard/stats?from=1900-01-01&to=1900-12-31").status_code == 200
