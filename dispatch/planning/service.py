@@ -11,16 +11,19 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+import locales
 import matching
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
 from dispatch.offers.models import Assignment
 from dispatch.places.models import Place
+from dispatch.planning.reasons import describe
 from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.users.models import OrganisationMediator
 
@@ -216,7 +219,7 @@ def pool_snapshot(
                     matching.Location(lat, lon)
                     if mode == Mode.in_person and lat is not None and lon is not None
                     else None,
-                    f"at {place_name}" if place_name is not None else None,
+                    place_name,  # the label of a job elsewhere: its place (reasons say "at ...")
                 )
             )
         if week_start <= job_start < week_end:
@@ -249,8 +252,7 @@ def pool_snapshot(
 def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> matching.Request:
     """A request as the engine sees it, with continuity and the organisation's lists.
 
-    Times are given in the town's zone, so the engine's reasons read
-    "not available 09:00-10:30" in the hours people use.
+    Times are given in the town's zone, the hours people use.
     """
     preferred: list[str] = []
     if request.client_ref:
@@ -300,6 +302,22 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
     )
 
 
+def summary(ranking: matching.Ranking, language: str, *, t: locales.Translator) -> str:
+    """ "2 candidates, 1 excluded, 37 do not speak Tigrinya", in `t`'s language."""
+    return ", ".join(
+        (
+            t.ngettext("%(num)s candidate", "%(num)s candidates", len(ranking.candidates)),
+            t.ngettext("%(num)s excluded", "%(num)s excluded", len(ranking.excluded_codes)),
+            t.ngettext(
+                "%(num)s does not speak %(language)s",
+                "%(num)s do not speak %(language)s",
+                ranking.not_speaking,
+                language=t.language(language),
+            ),
+        )
+    )
+
+
 def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInfo) -> dict:  # type: ignore[type-arg]
     """Ranked candidates with their score parts, and why the others are out.
 
@@ -318,14 +336,19 @@ def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInf
     pool_size = session.exec(select(sa.func.count()).select_from(Mediator).where(*_in_pool())).one()
     # The engine saw speakers only; its summary reads this count.
     ranking.not_speaking += pool_size - len(snapshot.mediators)
-    reasons: dict[str, list[dict[str, str]]] = defaultdict(list)
+    english = locales.translator("en")
+    reasons: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for exclusion in ranking.excluded:
         reasons[exclusion.mediator_id].append(
-            {"code": exclusion.code, "message": exclusion.message}
+            {
+                "code": exclusion.code,
+                "params": dict(exclusion.params),
+                "message": describe(exclusion.code, exclusion.params, t=english, tz=tz),
+            }
         )
     return {
         "request_id": request.id,
-        "summary": ranking.summary,
+        "summary": summary(ranking, request.language, t=english),
         "candidates": [
             {
                 "mediator_id": int(c.mediator_id),

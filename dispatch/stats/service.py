@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
+import locales
 from config import data as config_data
 from dispatch.errors import InvalidInput
 from dispatch.mediators.models import Mediator
@@ -179,7 +180,7 @@ def compute(session: Session, *, span: Period, tz: ZoneInfo, lang: str = "de") -
     for request in rows:
         by_status[request.status] += 1
         language = languages.get(request.language.lower())
-        label = (language.de if lang == "de" else language.en) if language else request.language
+        label = locales.language_name(language.tag, lang) if language else request.language
         groups = [
             total,
             weeks[_week(request.start.astimezone(tz).date()).key],

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+import locales
 import matching
 from config.settings import Settings
 from dispatch.offers.models import Assignment, AssignmentSource
@@ -294,7 +295,7 @@ def test_the_snapshot_carries_jobs_absences_cap_and_load(
         found[str(pool["dawit"])],
     )
     assert [(b.start.hour, b.end.hour, b.label) for b in helen.busy] == [
-        (8, 9, "at Jobcenter Beckum"),
+        (8, 9, "Jobcenter Beckum"),  # its place: reasons say "busy ... at Jobcenter Beckum"
         (12, 13, None),
     ]
     assert helen.busy[0].location is not None and helen.busy[1].location is None
@@ -396,7 +397,9 @@ def test_candidates_page_counts_the_whole_pool(
             ranking = matching.rank(
                 planning.engine_request(session, request, tz=BERLIN), whole.mediators, now=NOW
             )
-        assert body["summary"] == ranking.summary, language
+        assert body["summary"] == planning.summary(ranking, language, t=locales.translator("en")), (
+            language
+        )
         assert body["not_speaking"] == ranking.not_speaking == 6 - len(speakers(whole, language))
         assert [c["mediator_id"] for c in body["candidates"]] == [
             int(c.mediator_id) for c in ranking.candidates
