@@ -44,10 +44,14 @@ def msgstrs(locale: str) -> dict[tuple[str | None, str], tuple[str, ...]]:
 
 
 def _pattern(text: str) -> re.Pattern[str]:
+    """Where a text shows: a single word only as a whole text of the page (a word like
+    "Frau" may well be part of a name), longer texts anywhere, values matching anything."""
     parts = PLACEHOLDER.split(text)
     # split() alternates literal text and placeholder names: keep the text, match the values.
-    literal = [re.escape(" ".join(part.split())) for part in parts[::2]]
-    return re.compile(r"(?<!\w)" + ".+?".join(literal) + r"(?!\w)")
+    literal = ".+?".join(re.escape(" ".join(part.split())) for part in parts[::2])
+    if len(text.split()) == 1:
+        return re.compile(rf"^{literal}$")
+    return re.compile(rf"(?<!\w){literal}(?!\w)")
 
 
 @dataclass(frozen=True)
