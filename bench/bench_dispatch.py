@@ -65,8 +65,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("ENVIRONMENT", "test")
 
-import _dispatch_sim as sim
-import bench_intake as intake
+import _dispatch_sim as sim  # noqa: E402 (after the path set-up above)
+import bench_intake as intake  # noqa: E402
 
 #: Configured, but nobody in the demo pool speaks it: no candidate, no offer.
 UNSERVED_LANGUAGE = "vi"

@@ -55,7 +55,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ENVIRONMENT", "test")
 
-from bench_intake import code_version, free_port, postgres_database, sqlite_database
+from bench_intake import (  # noqa: E402 (after the path set-up above)
+    code_version,
+    free_port,
+    postgres_database,
+    sqlite_database,
+)
 
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "bench-auth-token"

@@ -6,7 +6,7 @@ never end up in a log line or a traceback by accident.
 
 from __future__ import annotations
 
-import logging
+from datetime import datetime
 from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -15,8 +15,7 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me"
-
-log = logging.getLogger(__name__)
+DEFAULT_SECRET_WARNING = "SECRET_KEY is the default; set a long random value before production use"
 
 
 class Settings(BaseSettings):
@@ -53,17 +52,37 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = Field(default=2.0, gt=0, le=300)
     #: Largest request body the API accepts, in bytes.
     max_body_bytes: int = 256 * 1024
+    #: Tests only (ENVIRONMENT=test): the service's clock starts at this instant and
+    #: runs at real speed, so a real `serve` process in a test lives on a fixed day.
+    clock_start: datetime | None = None
 
     @model_validator(mode="after")
     def _secrets_are_not_defaults(self) -> Settings:
-        if self.secret_key.get_secret_value() == DEFAULT_SECRET:
-            message = "SECRET_KEY is the default; set a long random value before production use"
-            if self.environment == "production":
-                raise ValueError(message)
-            if self.environment == "local":
-                log.warning(message)
+        if (
+            self.secret_key.get_secret_value() == DEFAULT_SECRET
+            and self.environment == "production"
+        ):
+            raise ValueError(f"{DEFAULT_SECRET_WARNING}; refusing to start in production")
+        if self.clock_start is not None:
+            if self.environment != "test":
+                raise ValueError("CLOCK_START is for tests only (ENVIRONMENT=test)")
+            if self.clock_start.tzinfo is None:
+                raise ValueError("CLOCK_START needs a timezone offset")
         ZoneInfo(self.timezone)  # fails fast on a typo
         return self
+
+    def startup_warnings(self) -> list[str]:
+        """What `serve` says once when it starts (not every command, not every Settings())."""
+        warnings = []
+        if self.environment == "local" and self.secret_key.get_secret_value() == DEFAULT_SECRET:
+            warnings.append(DEFAULT_SECRET_WARNING)
+        if not self.sms_configured:
+            warnings.append("No Twilio settings: SMS are kept in the outbox and the log, not sent.")
+        if not self.email_configured:
+            warnings.append(
+                "No SMTP settings: emails are kept in the outbox and the log, not sent."
+            )
+        return warnings
 
     @property
     def tz(self) -> ZoneInfo:

@@ -16,7 +16,7 @@ import locales
 from config import data as config_data
 from config.settings import Settings, get_settings
 from dispatch import errors
-from dispatch.clock import Clock, SystemClock
+from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
 from dispatch.mediators.routes import router as mediators_router
 from dispatch.outbox import routes as outbox_routes
@@ -99,10 +99,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if run_migrations:
             migrate(settings.database_url)
-        if not settings.sms_configured:
-            log.warning("No Twilio settings: SMS are kept in the outbox and the log, not sent.")
-        if not settings.email_configured:
-            log.warning("No SMTP settings: emails are kept in the outbox and the log, not sent.")
+        for warning in settings.startup_warnings():
+            log.warning(warning)
         jobs = None
         if settings.run_background_jobs:
             from dispatch.scheduler import BackgroundJobs
@@ -125,7 +123,9 @@ def create_app(
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.clock = clock or SystemClock()
+    if clock is None:
+        clock = RunningClock(settings.clock_start) if settings.clock_start else SystemClock()
+    app.state.clock = clock
     app.state.scheduler = None
     errors.install_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]

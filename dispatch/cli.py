@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import logging
 import sys
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
 
 from config.settings import get_settings
 from dispatch.clock import SystemClock
 from dispatch.storage import make_engine, migrate, unit_of_work
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     settings = get_settings()
     migrate(settings.database_url)
     return make_engine(settings.database_url)
@@ -25,23 +29,39 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_demo_access(base_url: str) -> None:
-    from dispatch.demo import CASEWORKER_EMAIL, COORDINATOR_EMAIL, seed_demo
+def _demo_access_block(base_url: str) -> str:
+    """Seed the demo (once) and say how to get in, as one block to print last."""
+    from dispatch.demo import (
+        CASEWORKER_EMAIL,
+        CASEWORKER_PASSWORD,
+        COORDINATOR_EMAIL,
+        COORDINATOR_PASSWORD,
+        seed_demo,
+    )
 
     with unit_of_work(_engine()) as session:
         access = seed_demo(session, now=SystemClock().now())
-    print("Sprachpool demo" + (" (pool seeded: 40 mediators, 8 places)" if access.seeded else ""))
-    print(f"  coordinator token ({COORDINATOR_EMAIL}): {access.coordinator_token}")
-    print(f"  caseworker token  ({CASEWORKER_EMAIL}):  {access.caseworker_token}")
-    print(f"  API docs: {base_url}/docs")
-    print(
-        f"  try: curl -H 'Authorization: Bearer {access.caseworker_token}' {base_url}/api/v1/languages"
+    seeded = " (pool seeded: 40 mediators, 8 places)" if access.seeded else ""
+    return "\n".join(
+        [
+            "",
+            "=" * 72,
+            f"Sprachpool demo{seeded}",
+            f"  sign in:      {base_url}/login",
+            f"  coordinator:  {COORDINATOR_EMAIL}  password {COORDINATOR_PASSWORD}",
+            f"  caseworker:   {CASEWORKER_EMAIL}  password {CASEWORKER_PASSWORD}",
+            f"  coordinator token: {access.coordinator_token}",
+            f"  caseworker token:  {access.caseworker_token}",
+            f"  API docs:     {base_url}/docs",
+            f"  try: curl -H 'Authorization: Bearer {access.caseworker_token}' "
+            f"{base_url}/api/v1/languages",
+            "=" * 72,
+        ]
     )
-    sys.stdout.flush()
 
 
 def cmd_demo(_args: argparse.Namespace) -> int:
-    _print_demo_access(get_settings().public_base_url.rstrip("/"))
+    print(_demo_access_block(get_settings().public_base_url.rstrip("/")), flush=True)
     return 0
 
 
@@ -57,10 +77,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
             update={"public_base_url": f"http://{args.host}:{args.port}"}
         )
     migrate(settings.database_url)
-    if args.demo:
-        _print_demo_access(f"http://{args.host}:{args.port}")
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info")
+    announcement = _demo_access_block(f"http://{args.host}:{args.port}") if args.demo else None
+    config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="info")
+    _run_server(config, announcement)
     return 0
+
+
+def _run_server(config: Any, announcement: str | None) -> None:
+    """Run uvicorn, printing `announcement` after its own start-up lines.
+
+    Printed before, the demo's sign-in details would scroll away under
+    uvicorn's and the scheduler's start-up output; printed last, they are
+    what a newcomer sees.
+    """
+    import uvicorn
+
+    class AnnouncingServer(uvicorn.Server):
+        async def startup(self, sockets: Any = None) -> None:
+            await super().startup(sockets=sockets)
+            if announcement and self.started:
+                print(announcement, flush=True)
+
+    # uvicorn re-raises Ctrl-C after its graceful shutdown; uvicorn.run() swallows it, so do we.
+    with contextlib.suppress(KeyboardInterrupt):
+        AnnouncingServer(config).run()
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -226,6 +266,10 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # APScheduler logs every poll at INFO (about 70 lines a minute), and a poll skipped
+    # because the last one still runs at WARNING: both are by design here (the next poll
+    # picks up the work). Only its errors matter.
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     args = build_parser().parse_args(argv)
     from dispatch.errors import SprachpoolError
 

@@ -20,6 +20,8 @@ from dispatch.users.models import Role, User
 
 COORDINATOR_EMAIL = "integration@beckum.example"
 CASEWORKER_EMAIL = "jobcenter@beckum.example"
+COORDINATOR_PASSWORD = "demo-coordinator"
+CASEWORKER_PASSWORD = "demo-caseworker"
 
 PLACES = [
     ("Rathaus Beckum", "Weststraße 46, 59269 Beckum", 51.7553, 8.0403, "Bürgerbüro, Erdgeschoss"),
@@ -266,7 +268,7 @@ def seed_demo(session: Session, *, now: datetime) -> DemoAccess:
             name="Integrationsmanagement Beckum",
             role=Role.coordinator,
             organisation=town,
-            password="demo-coordinator",
+            password=COORDINATOR_PASSWORD,
             now=now,
         )
         users.create_user(
@@ -275,7 +277,7 @@ def seed_demo(session: Session, *, now: datetime) -> DemoAccess:
             name="Fallmanagement Jobcenter",
             role=Role.caseworker,
             organisation=jobcenter,
-            password="demo-caseworker",
+            password=CASEWORKER_PASSWORD,
             now=now,
         )
         users.create_user(
@@ -284,7 +286,7 @@ def seed_demo(session: Session, *, now: datetime) -> DemoAccess:
             name="Sozialamt Beckum",
             role=Role.caseworker,
             organisation=social,
-            password="demo-caseworker",
+            password=CASEWORKER_PASSWORD,
             now=now,
         )
         for name, address, lat, lon, hint in PLACES:

@@ -34,6 +34,62 @@ BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=BERLIN)
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
+ROOT = Path(__file__).resolve().parent.parent
+#: Where browser tests put their screenshots unless told otherwise: ignored by git,
+#: so running the tests leaves the tree clean.
+DEFAULT_SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
+_screenshots = DEFAULT_SCREENSHOTS
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--wall-clock",
+        metavar="ISO",
+        default=None,
+        help="run the suite with the wall clock set to this moment (e.g. "
+        "2026-11-29T23:30:00+01:00), in pytest and in the Python processes it starts; "
+        "proves that no test depends on the hour",
+    )
+    parser.addoption(
+        "--screenshots-to",
+        metavar="DIR",
+        default=None,
+        help="write the browser tests' screenshots here; "
+        "'docs/screenshots' refreshes the README's pictures",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _screenshots
+    chosen = config.getoption("--screenshots-to")
+    _screenshots = Path(chosen).resolve() if chosen else DEFAULT_SCREENSHOTS
+    wall_clock = config.getoption("--wall-clock")
+    if wall_clock:
+        _travel_to(wall_clock)
+
+
+def _travel_to(moment: str) -> None:
+    """Shift the wall clock (not the monotonic one) here and in Python subprocesses."""
+    import time
+
+    import time_machine
+
+    destination = datetime.fromisoformat(moment)
+    if destination.tzinfo is None:
+        raise pytest.UsageError("--wall-clock needs an offset, e.g. 2026-11-29T23:30:00+01:00")
+    os.environ["SPRACHPOOL_TEST_WALL_CLOCK"] = f"{moment}@{time.time()}"
+    helper = str(ROOT / "tests" / "wall_clock")
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        part for part in (helper, os.environ.get("PYTHONPATH")) if part
+    )
+    time_machine.travel(destination, tick=True).start()
+
+
+def screenshots_dir() -> Path:
+    """The folder for this run's screenshots (created on first use)."""
+    _screenshots.mkdir(parents=True, exist_ok=True)
+    return _screenshots
+
 
 def postgres_available(url: str = POSTGRES_URL) -> str | None:
     """None when PostgreSQL answers, else the reason it does not."""
@@ -238,6 +294,3 @@ def place_id(client: TestClient, coordinator: Staff) -> int:
     )
     assert response.status_code == 201, response.text
     return int(response.json()["id"])
-
-
-ROOT = Path(__file__).resolve().parent.parent

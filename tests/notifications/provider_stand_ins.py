@@ -208,15 +208,20 @@ class _Recorder:
         self.mails: list[ReceivedMail] = []
         self.refuse: dict[str, str] = {}  # recipient -> SMTP reply, e.g. "550 5.1.1 no such user"
 
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    async def handle_RCPT(  # aiosmtpd's handler interface
+        self,
+        server: Any,  # noqa: ARG002
+        session: Any,  # noqa: ARG002
+        envelope: Any,
+        address: str,
+        rcpt_options: list[str],  # noqa: ARG002
     ) -> str:
         if address in self.refuse:
             return self.refuse[address]
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: ARG002
         message = message_from_bytes(envelope.content, policy=policy.default)
         login = session.auth_data.login.decode() if session.auth_data else None
         self.mails.append(

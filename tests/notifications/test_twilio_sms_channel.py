@@ -166,7 +166,7 @@ def test_the_stand_in_client_rewrites_only_the_twilio_api_base(
 ) -> None:
     seen: list[str] = []
     monkeypatch.setattr(
-        TwilioHttpClient, "request", lambda self, method, url, *a, **kw: seen.append(url)
+        TwilioHttpClient, "request", lambda _self, _method, url, *_a, **_kw: seen.append(url)
     )
     client = BaseUrlHttpClient("http://127.0.0.1:1/")
 

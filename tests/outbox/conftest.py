@@ -8,6 +8,7 @@ SQLite and on PostgreSQL through the shared `engine` fixture.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import sys
 from collections.abc import Callable, Iterator
@@ -54,7 +55,7 @@ from tests.conftest import Staff, request_payload
 @pytest.fixture
 def settings(
     settings: Settings,
-    fake_twilio: FakeTwilio,
+    fake_twilio: FakeTwilio,  # noqa: F811 (the imported fixture, requested)
     smtp_server: SmtpServer,  # noqa: F811
 ) -> Settings:
     """The shared test settings with Twilio and SMTP pointed at the local stand-ins."""
@@ -192,10 +193,8 @@ def unanswered_port() -> Iterator[int]:
     for _ in range(2):
         filler = socket.socket()
         filler.setblocking(False)
-        try:
+        with contextlib.suppress(BlockingIOError):
             filler.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
         fillers.append(filler)
     yield port
     for filler in fillers:

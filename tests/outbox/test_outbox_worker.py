@@ -549,7 +549,7 @@ def test_an_assignment_email_carries_its_calendar_file(
     assert worker.run_once() == 1
 
     [mail] = smtp_server.mails
-    [calendar] = [part for part in mail.message.iter_attachments()]
+    [calendar] = list(mail.message.iter_attachments())
     assert calendar.get_content_type() == "text/calendar"
     assert calendar.get_param("method") == "REQUEST"
     assert calendar.get_filename() == "einsatz.ics"

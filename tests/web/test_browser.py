@@ -2,8 +2,9 @@
 
 A fixture serves the app on a free local port over a temporary SQLite file,
 seeded with the demo pool through the services; each test opens its own
-browser context (its own cookies). Screenshots of the main pages go to
-tests/artifacts/screenshots/ (ignored by git), to look at after a run.
+browser context (its own cookies). Screenshots of the main pages go to the
+ignored tests/artifacts/screenshots/; `pytest -m browser --screenshots-to
+docs/screenshots` refreshes the ones the README links to.
 """
 
 from __future__ import annotations
@@ -40,12 +41,11 @@ from dispatch.web import auth
 from dispatch.web.links import issue_mediator_link, issue_sign_in_link
 from dispatch.workflow import service as workflow
 from tests.catalog_texts import foreign_on_page
-from tests.conftest import NOW, ROOT
+from tests.conftest import NOW, screenshots_dir
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 PASSWORD = "korrekt-pferd-batterie"
 DESKTOP = {"width": 1280, "height": 860}
 PHONE = {"width": 375, "height": 667}
@@ -129,8 +129,7 @@ def new_page(browser: Browser, server: Server, viewport: dict[str, int] = DESKTO
 
 
 def shoot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(screenshots_dir() / f"{name}.png"), full_page=True)
 
 
 def sign_in(page: Page, email: str, password: str = PASSWORD, lang: str = "de") -> None:

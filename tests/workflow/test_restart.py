@@ -1,10 +1,12 @@
 """Real service processes: killed in the middle of a wave, and two of them on one PostgreSQL.
 
-These start `python -m dispatch serve` as separate processes with the real
-clock, kill them with SIGKILL (no shutdown code runs), and read the outcome
-from the database. Time passing while the service is down is simulated by
-moving the wave's deadline and its offers' expiry into the past, which is
-exactly what a long outage looks like to the restarted service.
+These start `python -m dispatch serve` as separate processes, kill them with
+SIGKILL (no shutdown code runs), and read the outcome from the database.
+Their clock runs at real speed from the tests' fixed Monday morning
+(`CLOCK_START`), carried on across restarts, so the outcome does not depend
+on the hour the suite runs at. Time passing while the service is down is
+simulated by moving the wave's deadline and its offers' expiry into the
+past, which is exactly what a long outage looks like to the restarted service.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 import httpx
@@ -25,10 +27,17 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from dispatch.clock import RunningClock
 from dispatch.storage import make_engine, migrate, unit_of_work
 from dispatch.users import service as users
 from dispatch.users.models import Role
-from tests.conftest import ROOT, drop_postgres_schema, fresh_postgres_schema_url, require_postgres
+from tests.conftest import (
+    NOW,
+    ROOT,
+    drop_postgres_schema,
+    fresh_postgres_schema_url,
+    require_postgres,
+)
 from tests.workflow.conftest import tigrinya_speaker
 
 SETTLE_LIMIT_S = 60  # how long to wait for an outcome before calling it missing (not a speed check)
@@ -46,9 +55,10 @@ def free_port() -> int:
 class Service:
     """One `sprachpool serve` process on a free port."""
 
-    def __init__(self, database_url: str, workdir: Path) -> None:
+    def __init__(self, database_url: str, workdir: Path, clock: RunningClock) -> None:
         self.database_url = database_url
         self.workdir = workdir
+        self.clock = clock
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -61,6 +71,8 @@ class Service:
             "ENVIRONMENT": "test",
             "DEADLINE_POLL_SECONDS": "0.2",
             "OUTBOX_POLL_SECONDS": "0.2",
+            # The test's time, not the wall clock's: it goes on where the last process left it.
+            "CLOCK_START": self.clock.now().isoformat(),
         }
         for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "SMTP_HOST"):
             env.pop(name, None)
@@ -96,11 +108,11 @@ class Service:
             self.process.wait(timeout=30)
 
 
-def seed(database_url: str, mediators: int) -> tuple[str, Engine]:
+def seed(database_url: str, clock: RunningClock) -> tuple[str, Engine]:
     """Schema, a coordinator with a token, and no pool yet (the pool goes in through the API)."""
     migrate(database_url)
     engine = make_engine(database_url, poolclass=sa.pool.NullPool)
-    now = datetime.now(UTC)
+    now = clock.now()
     with unit_of_work(engine) as session:
         org = users.get_or_create_organisation(session, name="Stadt Beckum", now=now)
         user = users.create_user(
@@ -128,7 +140,7 @@ def file_requests(service: Service, token: str, mediators: int, requests: int) -
             )
             assert http.post("/api/v1/mediators", json=body).status_code == 201
         ids = []
-        base = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
+        base = service.clock.now().replace(microsecond=0) + timedelta(hours=2)
         for index in range(requests):
             start = base + timedelta(minutes=10 * index)
             response = http.post(
@@ -146,8 +158,8 @@ def file_requests(service: Service, token: str, mediators: int, requests: int) -
     return ids
 
 
-def let_the_wave_run_out_while_down(engine: Engine) -> None:
-    past = datetime.now(UTC) - timedelta(minutes=1)
+def let_the_wave_run_out_while_down(engine: Engine, clock: RunningClock) -> None:
+    past = (clock.now() - timedelta(minutes=1)).astimezone(UTC)  # raw SQL: stored as UTC text
     with engine.begin() as connection:
         connection.execute(
             sa.text("UPDATE deadline SET due_at = :past WHERE done_at IS NULL"), {"past": past}
@@ -180,16 +192,18 @@ def sqlite_url(tmp_path: Path) -> str:
 def test_a_killed_service_fires_the_waves_deadline_exactly_once_after_restart(
     sqlite_url: str, tmp_path: Path
 ) -> None:
-    token, engine = seed(sqlite_url, mediators=12)
-    first = Service(sqlite_url, tmp_path).start()
+    clock = RunningClock(NOW)
+    token, engine = seed(sqlite_url, clock)
+    first = Service(sqlite_url, tmp_path, clock).start()
     try:
         [request_id] = file_requests(first, token, mediators=12, requests=1)
+        wait_until(engine, UNSETTLED, 0)  # the offers are out, none mid-send
     finally:
         first.kill()
     assert waves_per_request(engine) == {(request_id, 1): 5}  # under 4 h: five at once
-    let_the_wave_run_out_while_down(engine)
+    let_the_wave_run_out_while_down(engine, clock)
 
-    second = Service(sqlite_url, tmp_path).start()
+    second = Service(sqlite_url, tmp_path, clock).start()
     try:
         wait_until(
             engine, "SELECT count(*) FROM deadline WHERE sequence = 1 AND done_at IS NOT NULL", 1
@@ -197,7 +211,9 @@ def test_a_killed_service_fires_the_waves_deadline_exactly_once_after_restart(
         wait_until(engine, UNSETTLED, 0)
     finally:
         second.kill()
-    third = Service(sqlite_url, tmp_path).start()  # a second restart must not repeat anything
+    third = Service(
+        sqlite_url, tmp_path, clock
+    ).start()  # a second restart must not repeat anything
     try:
         wait_until(engine, UNSETTLED, 0)
         time.sleep(1.0)  # several scheduler rounds (every 0.2 s) go by
@@ -227,15 +243,16 @@ def postgres_url() -> Iterator[str]:
 def test_two_service_processes_on_one_postgres_never_fire_or_send_twice(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    token, engine = seed(postgres_url, mediators=15)
-    setup = Service(postgres_url, tmp_path).start()
+    clock = RunningClock(NOW)
+    token, engine = seed(postgres_url, clock)
+    setup = Service(postgres_url, tmp_path, clock).start()
     try:
         request_ids = file_requests(setup, token, mediators=15, requests=12)
         wait_until(engine, UNSETTLED, 0)
     finally:
         setup.kill()
-    let_the_wave_run_out_while_down(engine)
-    services = [Service(postgres_url, tmp_path), Service(postgres_url, tmp_path)]
+    let_the_wave_run_out_while_down(engine, clock)
+    services = [Service(postgres_url, tmp_path, clock), Service(postgres_url, tmp_path, clock)]
     try:
         for service in services:
             service.start()
@@ -258,7 +275,8 @@ def test_two_service_processes_on_one_postgres_never_fire_or_send_twice(
     with engine.connect() as connection:
         per_request = connection.execute(
             sa.text(
-                "SELECT entity_id, count(*) FROM audit_event WHERE action = 'request.wave' GROUP BY entity_id"
+                "SELECT entity_id, count(*) FROM audit_event"
+                " WHERE action = 'request.wave' GROUP BY entity_id"
             )
         ).all()
         assert {count for _, count in per_request} == {2}
