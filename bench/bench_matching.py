@@ -55,7 +55,7 @@ def ranking_latency(mediators: int, requests: int = 500) -> dict[str, float]:
         timings.append(time.perf_counter() - started)
         candidates.append(len(ranking.candidates))
         started = time.perf_counter()
-        ranking.excluded  # noqa: B018 - the lazy messages, timed on their own
+        ranking.excluded  # noqa: B018 - the lazy reasons (codes and params), timed on their own
         with_reasons.append(time.perf_counter() - started + timings[-1])
         excluded.append(len(ranking.excluded_codes))
     timings.sort()
@@ -188,7 +188,7 @@ def main() -> None:
             result = ranking_latency(count)
             print(
                 f"  {count:>6} mediators: median {result['median_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms; "
-                f"with exclusion messages median {result['median_with_reasons_ms']:.2f} ms, "
+                f"with every exclusion reason median {result['median_with_reasons_ms']:.2f} ms, "
                 f"p99 {result['p99_with_reasons_ms']:.2f} ms (x{result['median_ratio']:.2f} / "
                 f"x{result['p99_ratio']:.2f} the ranking alone), max {result['max_with_reasons_ms']:.1f} ms; index build {result['index_build_s']:.2f} s; "
                 f"median {result['median_candidates']:.0f} candidates, "
