@@ -22,10 +22,10 @@ the same locale as the words (`Translator`).
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext as gettext_module
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from functools import cache, cached_property
 from importlib import resources
 from io import BytesIO
@@ -180,21 +180,21 @@ class Translator:
 
     # --- dates, times, numbers ---------------------------------------------
 
-    def date(self, value: date | datetime, format: str = "medium") -> str:
+    def date(self, value: dt.date | dt.datetime, format: str = "medium") -> str:
         """A date in CLDR's `format` (short, medium, long, full) or a pattern."""
         return format_date(value, format, locale=self.cldr)
 
-    def day(self, value: date | datetime) -> str:
+    def day(self, value: dt.date | dt.datetime) -> str:
         """Weekday and day, short: "Di 01.12.", "Tue 1 Dec" (see SHORT_DAY)."""
         return format_date(value, SHORT_DAY.get(self.locale, SHORT_DAY_DEFAULT), locale=self.cldr)
 
-    def time(self, value: time | datetime) -> str:
+    def time(self, value: dt.time | dt.datetime) -> str:
         """Hours and minutes, as the locale writes them (24-hour clock in German and English)."""
         return format_time(value, "HH:mm", locale=self.cldr)
 
     def weekday(self, index: int, width: Literal["wide", "abbreviated"] = "wide") -> str:
         """Monday is 0, as in `date.weekday()`."""
-        return get_day_names(width, context="stand-alone", locale=self.cldr)[index]
+        return str(get_day_names(width, context="stand-alone", locale=self.cldr)[index])
 
     def number(self, value: float, digits: int = 1) -> str:
         pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
