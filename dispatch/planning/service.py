@@ -393,9 +393,14 @@ def plan_period(
     and of two pairs for one request the first counts.
     """
     if end <= start:
-        raise InvalidInput("to must be after from", field="to")
+        raise InvalidInput("to must be after from", field="to", reason="period_order")
     if end - start > MAX_PERIOD:
-        raise InvalidInput(f"a plan covers at most {MAX_PERIOD.days} days", field="to")
+        raise InvalidInput(
+            f"a plan covers at most {MAX_PERIOD.days} days",
+            field="to",
+            reason="period_too_long",
+            params={"days": MAX_PERIOD.days},
+        )
     open_requests = list(
         session.exec(
             select(Request)

@@ -62,9 +62,16 @@ def period(first: date | None, last: date | None, *, today: date) -> Period:
     if first is None:
         first = min(last, today) - timedelta(weeks=DEFAULT_WEEKS_BACK)
     if last < first:
-        raise InvalidInput("'to' must be the same day as 'from' or later.", field="to")
+        raise InvalidInput(
+            "'to' must be the same day as 'from' or later.", field="to", reason="period_order"
+        )
     if (last - first).days + 1 > MAX_PERIOD_DAYS:
-        raise InvalidInput(f"A period covers at most {MAX_PERIOD_DAYS} days.", field="to")
+        raise InvalidInput(
+            f"A period covers at most {MAX_PERIOD_DAYS} days.",
+            field="to",
+            reason="period_too_long",
+            params={"days": MAX_PERIOD_DAYS},
+        )
     return Period(first, last)
 
 

@@ -41,6 +41,8 @@ REASONS = {
     "already_holds": N_("%(name)s already holds this request."),
     "unknown_language": N_("This language is not served by the pool."),
     "unknown_mediator": N_("There is no mediator with id %(id)s."),
+    "period_order": N_("The end of the period must be on or after its start."),
+    "period_too_long": N_("A period covers at most %(days)s days."),
 }
 
 

@@ -127,4 +127,3 @@ def test_the_summary_counts_in_words(
     ranking = matching.rank(request(), pool)
     assert summary(ranking, "ar", t=EN) == english
     assert summary(ranking, "ar", t=DE) == german
-

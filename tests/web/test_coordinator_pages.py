@@ -313,3 +313,15 @@ def test_statistics_page_export_and_message_log(
     log = web.get("/dashboard/messages")
     assert "Sprachpool: Einsatz Somali" in log.text and "+4915112345678" in log.text
     assert "Noch keine Nachrichten." in web.get("/dashboard/messages?status=failed").text
+
+
+def test_a_wrong_period_is_said_in_the_pages_language(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    backwards = web.get("/dashboard/stats?from=2026-12-31&to=2026-12-01")
+    assert backwards.status_code == 422
+    assert "Das Ende des Zeitraums darf nicht vor seinem Anfang liegen." in backwards.text
+    web.get("/lang/en")
+    english = web.get("/dashboard/stats?from=2026-12-31&to=2026-12-01")
+    assert "The end of the period must be on or after its start." in english.text

@@ -62,4 +62,3 @@ def test_an_error_goes_where_its_location_or_code_says(
     location: tuple[str, ...], code: str, field: str
 ) -> None:
     assert forms.form_field(location, code) == field
-
