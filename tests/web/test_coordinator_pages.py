@@ -305,6 +305,7 @@ def test_statistics_page_export_and_message_log(
     page = web.get("/dashboard/stats")
     assert page.status_code == 200
     assert page.text.count("<svg") == 5 and "Ungedeckter Bedarf je Sprache" in page.text
+    assert '<label for="from">Von</label>' in page.text and '<label for="to">Bis</label>' in page.text
     assert "1,5 Std. · 1×" in page.text  # unmet demand: one Somali request of 90 minutes
     assert web.get("/dashboard/stats?from=2026-12-01&to=2026-11-01").status_code == 422
     export = web.get("/dashboard/export/assignments.csv?from=2026-11-01&to=2026-12-31")
