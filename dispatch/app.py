@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 import locales
 from config import data as config_data
 from config.settings import Settings, get_settings
-from dispatch import errors
+from dispatch import errors, openapi
 from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
 from dispatch.mediators.routes import router as mediators_router
@@ -174,4 +174,5 @@ def create_app(
     app.include_router(workflow_routes.api)
     app.include_router(workflow_routes.pages)
     app.include_router(workflow_routes.webhooks)
+    openapi.install(app)
     return app

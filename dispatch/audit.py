@@ -1,16 +1,18 @@
 """Audit trail: who did what to which record, when.
 
-Details carry field names and ids, never personal data, so erasing a
-mediator does not have to rewrite history.
+Details carry field names and ids, not personal data; the one exception is
+a free-text `reason` someone typed (why a job was given back), which
+erasing a mediator replaces in the events of their offers and assignments.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from dispatch.storage import UTCDateTime
 
@@ -50,3 +52,22 @@ def record(
     )
     session.add(event)
     return event
+
+
+def erase_reasons(session: Session, *, entity: str, entity_ids: Collection[int]) -> int:
+    """Replace the typed `reason` in the events of these records; returns how many changed."""
+    if not entity_ids:
+        return 0
+    changed = 0
+    for event in session.exec(
+        select(AuditEvent).where(
+            AuditEvent.entity == entity, col(AuditEvent.entity_id).in_(list(entity_ids))
+        )
+    ):
+        details = dict(event.details or {})
+        if details.get("reason") not in (None, "mediator erased"):
+            details["reason"] = "[erased]"
+            event.details = details
+            session.add(event)
+            changed += 1
+    return changed

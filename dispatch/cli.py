@@ -127,6 +127,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
             role=Role(args.role),
             organisation=organisation,
             password=password,
+            locale=args.locale,
             now=now,
         )
         token = users.issue_token(session, user=user, now=now)
@@ -170,12 +171,16 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
     from dispatch.planning.service import plan_period
+    from dispatch.validation import EARLIEST_DAY, LATEST_DAY
 
     settings = get_settings()
     try:
         start = datetime.fromisoformat(args.start) if args.start else None
     except ValueError:
         print("error: --from must be a date or ISO date-time, e.g. 2026-12-07", file=sys.stderr)
+        return 2
+    if start is not None and not EARLIEST_DAY <= start.date() <= LATEST_DAY:
+        print(f"error: --from must be between {EARLIEST_DAY} and {LATEST_DAY}", file=sys.stderr)
         return 2
     if start is None:
         today = SystemClock().now().astimezone(settings.tz).date()
@@ -230,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--name")
     add.add_argument("--role", choices=["coordinator", "caseworker"], required=True)
     add.add_argument("--organisation", required=True, help="organisation name; created if new")
+    add.add_argument(
+        "--locale", choices=["de", "en"], default="de", help="language of their messages"
+    )
     secret = add.add_mutually_exclusive_group()
     secret.add_argument("--password", action="store_true", help="also set a password (asked for)")
     secret.add_argument(

@@ -13,9 +13,51 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
+
+
+class FieldError(BaseModel):
+    """What is wrong with one field of the input."""
+
+    field: str = Field(
+        description="The field as the client wrote it: 'start', 'absences.0.end', 'from', "
+        "'Idempotency-Key', or 'body' for the body as a whole."
+    )
+    message: str = Field(description="What is wrong, in a sentence a person understands.")
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer (4xx and 5xx), as the OpenAPI schema declares it."""
+
+    detail: str = Field(description="A sentence a person understands.")
+    code: str = Field(description="A machine code, e.g. invalid_input, not_found, conflict.")
+    errors: list[FieldError] = Field(
+        default_factory=list,
+        description="One entry per wrong field; empty when no field is to blame.",
+    )
+
+
+#: What each error status means in this API, for the OpenAPI schema.
+ERROR_STATUSES: dict[int, str] = {
+    400: "The body could not be read (not UTF-8 JSON or form data, or nested too deeply).",
+    401: "No token, or a token that is unknown, revoked or mistyped.",
+    403: "Not allowed for this user's role, or a webhook without a valid signature.",
+    404: "There is no such record (or it belongs to another organisation).",
+    409: "The record's state does not allow this now; `detail` says why.",
+    410: "The link is no longer valid.",
+    413: "The body is larger than the server accepts.",
+    422: "Invalid input: `errors` names each wrong field and what is wrong with it.",
+}
+
+
+def responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
+    """Declare error answers of a route for the OpenAPI schema, all with ErrorBody."""
+    return {
+        code: {"model": ErrorBody, "description": ERROR_STATUSES[code]} for code in status_codes
+    }
 
 
 class SprachpoolError(Exception):

@@ -1,5 +1,6 @@
 """Input types shared by every schema: text without control characters,
-E.164 phone numbers, configured language tags, coordinates.
+E.164 phone numbers, configured language tags, coordinates, dates and times
+within one calendar.
 
 PostgreSQL refuses NUL bytes in text and a stray control character in an
 SMS is trouble, so free text is checked here once instead of in every form.
@@ -12,7 +13,7 @@ language by the code, never by the wording.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
 import phonenumbers
@@ -136,6 +137,36 @@ def normalise_email(value: str) -> str:
 Email = Annotated[str, AfterValidator(normalise_email)]
 
 
+#: The calendar the API accepts, both ends included. Wide enough for every
+#: date the pool deals with (a consent recorded decades ago, an absence "until
+#: further notice"), and so far from the ends of Python's calendar (years 1 and
+#: 9999) that shifting a value by a time zone, a day or a week never overflows
+#: in storage, formatting or the statistics.
+EARLIEST_DAY = date(1900, 1, 1)
+LATEST_DAY = date(2199, 12, 31)
+#: The same calendar for moments, as instants in UTC: a time the API gives out
+#: in local time (2199-12-31T23:30Z is 2200-01-01T00:30+01:00) can be sent back.
+FIRST_MOMENT = datetime.combine(EARLIEST_DAY, time(0), tzinfo=UTC)
+END_MOMENT = datetime.combine(LATEST_DAY + timedelta(days=1), time(0), tzinfo=UTC)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_NUMBER = re.compile(r"\s*[+-]?\d+(\.\d*)?\s*")
+
+
+def _out_of_range() -> PydanticCustomError:
+    return PydanticCustomError(
+        "date_out_of_range",
+        "must be between {earliest} and {latest}",
+        {"earliest": EARLIEST_DAY.isoformat(), "latest": LATEST_DAY.isoformat()},
+    )
+
+
+def within_calendar(day: date) -> date:
+    """The day, if it lies in the accepted calendar (EARLIEST_DAY to LATEST_DAY)."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise _out_of_range()
+    return day
+
+
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise PydanticCustomError(
@@ -144,13 +175,32 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+def _datetime_in_range(value: datetime) -> datetime:
+    # Compared as instants; comparing aware datetimes cannot overflow, converting them can.
+    if not FIRST_MOMENT <= value < END_MOMENT:
+        raise _out_of_range()
+    return value
+
+
 def _reject_bare_numbers(value: object) -> object:
-    # pydantic would read 1700000000 as a Unix time; a person never means that.
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    # pydantic would read 1700000000 (or "1700000000" in a query) as a Unix
+    # time; a person never means that.
+    if (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value)
+    ):
         raise PydanticCustomError(
             "datetime_format", "must be an ISO 8601 date and time, e.g. 2026-12-01T09:00:00+01:00"
         )
     return value
+
+
+def _iso_day_only(value: object) -> object:
+    # pydantic would also take a Unix time or a date with a time of day.
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DAY.fullmatch(value.strip()):
+        raise PydanticCustomError("date_format", "must be a day as YYYY-MM-DD, e.g. 2026-12-01")
+    return value.strip()
 
 
 def _local_iso(value: datetime) -> str:
@@ -160,12 +210,16 @@ def _local_iso(value: datetime) -> str:
     return value.astimezone(get_settings().tz).isoformat()
 
 
+#: Every date and time the API takes: ISO 8601 with an offset, within the calendar.
 AwareDatetime = Annotated[
     datetime,
     BeforeValidator(_reject_bare_numbers),
     AfterValidator(_aware),
+    AfterValidator(_datetime_in_range),
     PlainSerializer(_local_iso, return_type=str, when_used="json"),
 ]
+#: Every day the API takes (YYYY-MM-DD), within the calendar.
+Day = Annotated[date, BeforeValidator(_iso_day_only), AfterValidator(within_calendar)]
 #: A timestamp in a response, shown in local time with its offset.
 Timestamp = Annotated[datetime, PlainSerializer(_local_iso, return_type=str, when_used="json")]
 

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from dispatch.deps import ClockDep, CoordinatorUser, IdPath, SessionDep
-from dispatch.mediators import service
+from dispatch.deps import ClockDep, CoordinatorUser, IdPath, SessionDep, SettingsDep
+from dispatch.mediators import flows, service
 from dispatch.mediators.schemas import MediatorCreate, MediatorPage, MediatorPublic, MediatorUpdate
 from dispatch.validation import LanguageTag, Line
 
@@ -68,9 +68,15 @@ def update_mediator(
 
 @router.delete("/{mediator_id}", response_model=MediatorPublic)
 def erase_mediator(
-    mediator_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+    mediator_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> MediatorPublic:
-    """Deactivate the mediator and erase their personal data."""
-    mediator = service.erase_mediator(session, mediator_id=mediator_id, actor=user, now=clock.now())
+    """Deactivate the mediator and erase their personal data everywhere; their jobs go out again."""
+    mediator = flows.erase_mediator(
+        session, mediator_id=mediator_id, actor=user, now=clock.now(), settings=settings
+    )
     session.commit()
     return service.public(session, mediator)

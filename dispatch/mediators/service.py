@@ -6,8 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import null
-from sqlmodel import Session, col, delete, func, select, update
+from sqlmodel import Session, col, delete, func, select
 
 from dispatch import audit
 from dispatch.errors import InvalidInput, NotFound
@@ -24,9 +23,6 @@ from dispatch.mediators.schemas import (
     format_clock,
     parse_clock,
 )
-from dispatch.offers.models import Assignment, Offer, OfferStatus
-from dispatch.outbox.models import Message
-from dispatch.requests.models import Request, RequestStatus
 from dispatch.users.models import User
 
 ERASED_NAME = "(gelöscht)"
@@ -285,12 +281,12 @@ def update_mediator(
 
 
 def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: datetime) -> Mediator:
-    """Deactivate and erase personal data (GDPR Art. 17).
+    """Deactivate the mediator and erase the personal data of their own record (GDPR Art. 17).
 
     What stays is what statistics and accounting need and what identifies
     nobody: the row id, past assignments with their hours, offer outcomes.
-    Pending offers are withdrawn and future assignments given back, so the
-    requests go out again.
+    The rest of the erasure (their jobs back to dispatch, messages, links)
+    is `dispatch.mediators.flows.erase_mediator`, which calls this first.
     """
     mediator = get_mediator(session, mediator_id=mediator_id)
     if mediator.erased_at is not None:
@@ -317,50 +313,6 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
     session.add(mediator)
     for table in (MediatorLanguage, AvailabilitySlot, Absence):
         session.exec(delete(table).where(col(table.mediator_id) == mediator_id))  # type: ignore[call-overload, attr-defined]
-    session.exec(  # type: ignore[call-overload]
-        update(Message)
-        .where(col(Message.recipient_kind) == "mediator", col(Message.recipient_id) == mediator_id)
-        .values(
-            recipient=None,
-            body="[erased]",
-            html=None,
-            subject=None,
-            ics=None,
-            fallback_fields=null(),
-        )
-    )
-    session.exec(  # type: ignore[call-overload]
-        update(Offer)
-        .where(col(Offer.mediator_id) == mediator_id, col(Offer.status) == OfferStatus.pending)
-        .values(status=OfferStatus.withdrawn, responded_at=now)
-    )
-    future = session.exec(
-        select(Assignment, Request)
-        .join(Request, col(Request.id) == col(Assignment.request_id))
-        .where(
-            col(Assignment.mediator_id) == mediator_id,
-            col(Assignment.cancelled_at).is_(None),
-            col(Request.start) > now,
-            col(Request.status) == RequestStatus.assigned,
-        )
-    ).all()
-    for assignment, request in future:
-        assignment.cancelled_at = now
-        assignment.cancel_reason = "mediator erased"
-        request.status = RequestStatus.open
-        request.updated_at = now
-        session.add(assignment)
-        session.add(request)
-        audit.record(
-            session,
-            at=now,
-            actor_kind="user",
-            actor_id=actor.id,
-            action="assignment.cancel",
-            entity="request",
-            entity_id=request.id,
-            details={"reason": "mediator erased"},
-        )
     audit.record(
         session,
         at=now,

@@ -12,11 +12,23 @@ from dispatch.storage import UTCDateTime
 
 
 class OfferStatus(StrEnum):
+    """Where an offer stands.
+
+    ``accepted`` means the mediator holds (or did) the job. An accepted offer
+    whose assignment ends before the job moves on, so it never shows as
+    accepted for someone who no longer has the job: ``returned`` (the
+    mediator gave it back), ``revoked`` (the coordinator took it back:
+    un-assigned, replaced by an override, or the mediator was erased) or
+    ``withdrawn`` (the request was cancelled).
+    """
+
     pending = "pending"
     accepted = "accepted"
     declined = "declined"
     expired = "expired"
     withdrawn = "withdrawn"
+    returned = "returned"
+    revoked = "revoked"
 
 
 class Offer(SQLModel, table=True):

@@ -19,6 +19,8 @@ class MessageStatus(StrEnum):
     delivered = "delivered"
     failed = "failed"
     logged = "logged"
+    #: Never sent: what it said no longer holds, or whom it named was erased.
+    cancelled = "cancelled"
 
 
 class Message(SQLModel, table=True):

@@ -10,8 +10,10 @@ caller's unit of work commits.
 
 from __future__ import annotations
 
+import html as html_lib
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -301,6 +303,131 @@ def record_provider_status(
         )
     session.add(message)
     return message
+
+
+# --- erasure ------------------------------------------------------------------------
+
+ERASED = "(gelöscht)"
+#: Why a message about an erased person never went out.
+ERASED_UNSENT = "not sent: the mediator it was to or about was erased"
+
+
+def erase_traces(
+    session: Session,
+    *,
+    mediator_id: int,
+    request_ids: Collection[int],
+    traces: Collection[str],
+) -> int:
+    """Erase a mediator from every message that carried their data; returns how many changed.
+
+    Messages to them are emptied (no address, no text, no calendar file, no
+    fallback fields). Messages to staff about their requests (the
+    caseworker's confirmation with their name and phone, coordinator alerts
+    naming them) keep their words but lose the person's: each trace (name,
+    phone, email) is replaced wherever it stands, in the subject, text,
+    HTML, calendar file, fallback fields and error. Whatever of these was
+    still pending is cancelled, so nothing goes out with the old data; a
+    message a worker is sending at this moment is beyond reach.
+    """
+    unsent = (MessageStatus.pending,)
+    changed = 0
+    to_them = list(
+        session.exec(
+            select(Message).where(
+                Message.recipient_kind == "mediator", Message.recipient_id == mediator_id
+            )
+        )
+    )
+    for message in to_them:
+        message.recipient = None
+        message.body = "[erased]"
+        message.subject = message.html = message.ics = message.error = None
+        message.fallback_fields = None
+        if message.status in unsent:
+            message.status = MessageStatus.cancelled
+            message.error = ERASED_UNSENT
+        session.add(message)
+        changed += 1
+    patterns = _trace_patterns(traces)
+    if not patterns or not request_ids:
+        return changed
+    # Staff messages only: what goes to a mediator names nobody but that mediator,
+    # and another mediator of the same name must still get their offers.
+    about_them = session.exec(
+        select(Message).where(
+            col(Message.request_id).in_(list(request_ids)),
+            col(Message.recipient_kind) != "mediator",
+        )
+    )
+    for message in about_them:
+        if not _scrub_message(message, patterns):
+            continue
+        if message.status in unsent:
+            message.status = MessageStatus.cancelled
+            message.error = ERASED_UNSENT
+        session.add(message)
+        changed += 1
+    session.flush()
+    return changed
+
+
+def _trace_patterns(traces: Collection[str]) -> list[re.Pattern[str]]:
+    """One pattern per trace and spelling (as typed, as HTML escapes it), longest first.
+
+    A trace matches only as a whole word, so a name inside another word
+    stays; too short a trace (one letter) is no trace.
+    """
+    spellings = {t.strip() for t in traces if t and len(t.strip()) > 1}
+    spellings |= {html_lib.escape(t) for t in spellings}
+    return [
+        re.compile(rf"(?<!\w){re.escape(text)}(?!\w)", re.IGNORECASE)
+        for text in sorted(spellings, key=len, reverse=True)
+    ]
+
+
+def _scrub_text(text: str | None, patterns: list[re.Pattern[str]]) -> str | None:
+    if text is None:
+        return None
+    for pattern in patterns:
+        text = pattern.sub(ERASED, text)
+    return text
+
+
+def _scrub_json(value: Any, patterns: list[re.Pattern[str]]) -> Any:
+    if isinstance(value, str):
+        return _scrub_text(value, patterns)
+    if isinstance(value, dict):
+        return {k: _scrub_json(v, patterns) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub_json(v, patterns) for v in value]
+    return value
+
+
+def _scrub_message(message: Message, patterns: list[re.Pattern[str]]) -> bool:
+    """Replace the traces in one message; True when it held any."""
+    before = (message.subject, message.body, message.html, message.error, message.fallback_fields)
+    message.subject = _scrub_text(message.subject, patterns)
+    message.body = _scrub_text(message.body, patterns) or ""
+    message.html = _scrub_text(message.html, patterns)
+    message.error = _scrub_text(message.error, patterns)
+    if message.fallback_fields is not None:
+        message.fallback_fields = _scrub_json(message.fallback_fields, patterns)
+    changed = before != (
+        message.subject,
+        message.body,
+        message.html,
+        message.error,
+        message.fallback_fields,
+    )
+    if message.ics is not None:
+        # A calendar file folds long lines and escapes commas: look at it unfolded,
+        # and drop it whole rather than edit it.
+        unfolded = message.ics.replace("\r\n ", "").replace("\n ", "").replace("\\", "")
+        if any(pattern.search(unfolded) for pattern in patterns):
+            message.ics = None
+            changed = True
+    return changed
 
 
 # --- the coordinator's view --------------------------------------------------------

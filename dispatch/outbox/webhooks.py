@@ -16,6 +16,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from config.settings import Settings
+from dispatch import errors
 from dispatch.deps import ClockDep, SessionDep, SettingsDep
 from dispatch.errors import Forbidden
 from dispatch.outbox import service
@@ -63,7 +64,7 @@ async def twilio_form(request: Request) -> dict[str, str]:
 
 TwilioForm = Annotated[dict[str, str], Depends(twilio_form)]
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], responses=errors.responses(400, 403, 413))
 
 
 @router.post(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
+from dispatch import errors
 from dispatch.deps import ClockDep, CoordinatorUser, CurrentUser, IdPath, SessionDep
 from dispatch.places import service
 from dispatch.places.schemas import PlaceCreate, PlacePublic, PlaceUpdate
@@ -19,7 +20,12 @@ def list_places(
     ]
 
 
-@router.post("", response_model=PlacePublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=PlacePublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors.responses(409),
+)
 def create_place(
     data: PlaceCreate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
 ) -> PlacePublic:
@@ -33,7 +39,7 @@ def get_place(place_id: IdPath, session: SessionDep, _user: CurrentUser) -> Plac
     return PlacePublic.model_validate(service.get_place(session, place_id=place_id))
 
 
-@router.patch("/{place_id}", response_model=PlacePublic)
+@router.patch("/{place_id}", response_model=PlacePublic, responses=errors.responses(409))
 def update_place(
     place_id: IdPath, data: PlaceUpdate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
 ) -> PlacePublic:

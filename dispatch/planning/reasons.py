@@ -118,7 +118,16 @@ def _too_late(params: Params, t: Translator, _tz: ZoneInfo) -> str:
     )
 
 
-#: Every code of matching/feasibility.py and its sentence.
+def _taken_back(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext("taken off this request by the coordinator")
+
+
+def _gave_back(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext("gave this job back")
+
+
+#: Every code of matching/feasibility.py and its sentence, and the service's own reasons
+#: (a mediator who lost the job is not proposed for it again).
 SENTENCES: dict[str, Callable[[Params, Translator, ZoneInfo], str]] = {
     "excluded": _excluded,
     "language": _language,
@@ -130,6 +139,8 @@ SENTENCES: dict[str, Callable[[Params, Translator, ZoneInfo], str]] = {
     "gender": _gender,
     "minutes_cap": _minutes_cap,
     "too_late": _too_late,
+    "taken_back": _taken_back,
+    "gave_back": _gave_back,
 }
 
 

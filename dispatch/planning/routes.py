@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch import errors
 from dispatch.deps import ClockDep, CoordinatorUser, IdPath, SessionDep, SettingsDep
 from dispatch.planning import service
 from dispatch.requests.service import get_request
@@ -46,7 +47,7 @@ class OptimizeBody(BaseModel):
     in a higher tier needs the change, so a re-plan does not shuffle mediators."""
 
 
-@router.post("/optimize")
+@router.post("/optimize", responses=errors.responses(404))
 def optimize(
     body: OptimizeBody, session: SessionDep, _user: CoordinatorUser, settings: SettingsDep
 ) -> dict[str, Any]:

@@ -8,7 +8,7 @@ dataclasses, and the engine's answers back into names a coordinator reads.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -21,14 +21,20 @@ import locales
 import matching
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
-from dispatch.offers.models import Assignment
+from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.places.models import Place
 from dispatch.planning.reasons import describe
 from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.users.models import OrganisationMediator
+from matching.feasibility import rule_busy
 
 #: Recent work that counts for fairness ("who has had little lately").
 LOAD_WINDOW = timedelta(days=28)
+#: Held jobs this close before or after a period are given to the engine as busy
+#: blocks: not only an overlap, also a job that ends too near the start (or starts
+#: too soon after the end) to travel between the two places rules a mediator out.
+#: A day's travel covers any distance within a town's pool at every travel mode.
+TRAVEL_HORIZON = timedelta(hours=24)
 LIVE = (RequestStatus.assigned, RequestStatus.completed)
 
 
@@ -76,6 +82,33 @@ def _location(request: Request) -> matching.Location | None:
     return matching.Location(request.location_lat, request.location_lon)
 
 
+#: The columns of a held job that make its busy block (see `_busy_block`).
+_HELD_JOB_COLUMNS = (
+    col(Request.start),
+    col(Request.end),
+    col(Request.mode),
+    col(Request.location_lat),
+    col(Request.location_lon),
+    col(Place.name),
+)
+
+
+def _busy_block(job: Sequence[Any], tz: ZoneInfo) -> matching.Busy:
+    """A held job (`_HELD_JOB_COLUMNS`) as the engine's busy block.
+
+    Located when in person, so that the engine checks the travel to and from it.
+    """
+    start, end, mode, lat, lon, place_name = job
+    return matching.Busy(
+        start.astimezone(tz),
+        end.astimezone(tz),
+        matching.Location(lat, lon)
+        if mode == Mode.in_person and lat is not None and lon is not None
+        else None,
+        place_name,  # a job elsewhere is labelled by its place (reasons say "busy ... at" it)
+    )
+
+
 @dataclass
 class PoolSnapshot:
     mediators: list[matching.Mediator]
@@ -115,8 +148,9 @@ def pool_snapshot(
     """Active mediators as the engine sees them for jobs in [start, end).
 
     Their weekly cap is counted over the week(s) the period touches; jobs they
-    already hold become busy blocks (with the place, so travel is checked),
-    absences become busy blocks without a place; recent work over
+    already hold within `TRAVEL_HORIZON` of the period become busy blocks (with
+    the place, so the engine checks the travel between two jobs, not only an
+    overlap), absences become busy blocks without a place; recent work over
     `LOAD_WINDOW` before `start` is their load. Jobs of `skip_request_ids`
     count for nothing (the request being placed again).
 
@@ -187,41 +221,25 @@ def pool_snapshot(
         )
     committed: dict[int, int] = defaultdict(int)
     load: dict[int, int] = defaultdict(int)
-    for mediator_id, request_id, job_start, job_end, mode, lat, lon, place_name in session.execute(
-        sa.select(
-            col(Assignment.mediator_id),
-            col(Request.id),
-            col(Request.start),
-            col(Request.end),
-            col(Request.mode),
-            col(Request.location_lat),
-            col(Request.location_lon),
-            col(Place.name),
-        )
+    busy_from, busy_to = start - TRAVEL_HORIZON, end + TRAVEL_HORIZON
+    for mediator_id, request_id, *job in session.execute(
+        sa.select(col(Assignment.mediator_id), col(Request.id), *_HELD_JOB_COLUMNS)
         .join(Request, col(Request.id) == col(Assignment.request_id))
         .outerjoin(Place, col(Place.id) == col(Request.place_id))
         .where(
             col(Assignment.mediator_id).in_(ids),
             col(Assignment.cancelled_at).is_(None),
             col(Request.status).in_(LIVE),
-            col(Request.end) > week_start - LOAD_WINDOW,
-            col(Request.start) < week_end,
+            col(Request.end) > min(week_start - LOAD_WINDOW, busy_from),
+            col(Request.start) < max(week_end, busy_to),
         )
         .order_by(col(Request.start), col(Assignment.id))
     ):
         if request_id in skip_request_ids:
             continue
-        if job_end > start and job_start < end:
-            busy[mediator_id].append(
-                matching.Busy(
-                    job_start.astimezone(tz),
-                    job_end.astimezone(tz),
-                    matching.Location(lat, lon)
-                    if mode == Mode.in_person and lat is not None and lon is not None
-                    else None,
-                    place_name,  # the label of a job elsewhere: its place (reasons say "at ...")
-                )
-            )
+        job_start, job_end = job[0], job[1]
+        if job_end > busy_from and job_start < busy_to:
+            busy[mediator_id].append(_busy_block(job, tz))
         if week_start <= job_start < week_end:
             committed[mediator_id] += _minutes(job_start, job_end)
         if start - LOAD_WINDOW <= job_start < start:
@@ -244,9 +262,64 @@ def pool_snapshot(
             committed_minutes=committed.get(mediator_id, 0),
             load_minutes=load.get(mediator_id, 0),
         )
-        for mediator_id, _, home_lat, home_lon, travel_mode, max_travel_km, max_hours, qualifications, gender in rows
+        for (
+            mediator_id,
+            _,
+            home_lat,
+            home_lon,
+            travel_mode,
+            max_travel_km,
+            max_hours,
+            qualifications,
+            gender,
+        ) in rows
     ]
     return PoolSnapshot(mediators=mediators, names={str(row[0]): row[1] for row in rows})
+
+
+def held_job_clash(
+    session: Session, *, mediator_id: int, request: Request, tz: ZoneInfo
+) -> matching.Exclusion | None:
+    """Why a job the mediator already holds rules out `request`, by the engine's busy rule.
+
+    None when it does not: no held job overlaps it, and between it and every
+    held in-person job near it there is time to travel. The exclusion's
+    params give the held job's times and, for a travel clash, the minutes.
+    """
+    travel_mode = session.exec(
+        select(Mediator.travel_mode).where(Mediator.id == mediator_id)
+    ).first()
+    busy = [
+        _busy_block(job, tz)
+        for job in session.execute(
+            sa.select(*_HELD_JOB_COLUMNS)
+            .join(Assignment, col(Assignment.request_id) == col(Request.id))
+            .outerjoin(Place, col(Place.id) == col(Request.place_id))
+            .where(
+                col(Assignment.mediator_id) == mediator_id,
+                col(Assignment.cancelled_at).is_(None),
+                col(Request.status).in_(LIVE),
+                col(Request.id) != request.id,
+                col(Request.end) > request.start - TRAVEL_HORIZON,
+                col(Request.start) < request.end + TRAVEL_HORIZON,
+            )
+            .order_by(col(Request.start))
+        )
+    ]
+    if not busy:
+        return None
+    mediator = matching.Mediator(
+        id=str(mediator_id), languages={}, travel_mode=travel_mode or "car", busy=tuple(busy)
+    )
+    job = matching.Request(
+        id=str(request.id),
+        language=request.language,
+        start=request.start.astimezone(tz),
+        end=request.end.astimezone(tz),
+        mode=request.mode,
+        location=_location(request) if request.mode == Mode.in_person else None,
+    )
+    return rule_busy(job, mediator)
 
 
 def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> matching.Request:
@@ -346,6 +419,12 @@ def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInf
                 "message": describe(exclusion.code, exclusion.params, t=english, tz=tz),
             }
         )
+    # Whoever had this job and lost it is not proposed for it again.
+    for mediator_id, code in _taken_off(session, request_id=request.id).items():  # type: ignore[arg-type]
+        if mediator_id in snapshot.names:
+            reasons[mediator_id].append(
+                {"code": code, "params": {}, "message": describe(code, {}, t=english, tz=tz)}
+            )
     return {
         "request_id": request.id,
         "summary": summary(ranking, request.language, t=english),
@@ -359,6 +438,7 @@ def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInf
                 "travel_minutes": round(c.travel_minutes, 1),
             }
             for c in ranking.candidates
+            if c.mediator_id not in reasons
         ],
         "excluded": [
             {"mediator_id": int(mid), "name": snapshot.names[mid], "reasons": found}
@@ -366,6 +446,20 @@ def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInf
         ],
         "not_speaking": ranking.not_speaking,
     }
+
+
+def _taken_off(session: Session, *, request_id: int) -> dict[str, str]:
+    """Mediators who held this request and lost it, by engine id: the reason's code
+    (`taken_back` by the coordinator, or `gave_back` themselves)."""
+    found: dict[str, str] = {}
+    for mediator_id, status in session.exec(
+        select(Offer.mediator_id, Offer.status).where(
+            Offer.request_id == request_id,
+            col(Offer.status).in_((OfferStatus.revoked, OfferStatus.returned)),
+        )
+    ):
+        found[str(mediator_id)] = "taken_back" if status == OfferStatus.revoked else "gave_back"
+    return found
 
 
 MAX_PERIOD = timedelta(days=14)

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
+from dispatch import errors
 from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.requests import service
@@ -17,7 +18,12 @@ router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 IDEMPOTENCY_KEY_MAX = 200
 
 
-@router.post("", response_model=RequestPublic, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "",
+    response_model=RequestPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors.responses(409),
+)
 def create_request(
     data: RequestCreate,
     session: SessionDep,
@@ -96,18 +102,19 @@ def get_request(request_id: IdPath, session: SessionDep, user: CurrentUser) -> R
     )
 
 
-@router.post("/{request_id}/cancel", response_model=RequestPublic)
+@router.post("/{request_id}/cancel", response_model=RequestPublic, responses=errors.responses(409))
 def cancel_request(
     request_id: IdPath,
     session: SessionDep,
     user: CurrentUser,
     clock: ClockDep,
+    settings: SettingsDep,
     body: CancelBody | None = None,
 ) -> RequestPublic:
     now = clock.now()
     request = service.cancel_request(
         session, request_id=request_id, actor=user, reason=body.reason if body else None, now=now
     )
-    workflow.on_request_cancelled(session, request, now=now)
+    workflow.on_request_cancelled(session, request, actor=user, now=now, settings=settings)
     session.commit()
     return service.to_public(session, request, actor=user)

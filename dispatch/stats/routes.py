@@ -5,7 +5,6 @@ The dashboard's statistics page reads the same service, so both always agree.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -13,15 +12,16 @@ from fastapi.responses import Response
 
 from dispatch.deps import ClockDep, CoordinatorUser, SessionDep, SettingsDep
 from dispatch.stats import service
+from dispatch.validation import Day
 
 router = APIRouter(prefix="/api/v1", tags=["statistics"])
 
 FromDay = Annotated[
-    date | None,
+    Day | None,
     Query(alias="from", description="first day (YYYY-MM-DD), included; default: twelve weeks back"),
 ]
 ToDay = Annotated[
-    date | None,
+    Day | None,
     Query(alias="to", description="last day (YYYY-MM-DD), included; default: two weeks ahead"),
 ]
 

@@ -31,6 +31,9 @@ class User(SQLModel, table=True):
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
     name: str = Field(max_length=200)
     role: Role = Field(sa_type=sa.String(20))
+    #: The language their messages are written in (``de`` or ``en``); the web
+    #: pages' language switch sets it, so a caseworker reads mail as they read pages.
+    locale: str = Field(default="de", max_length=10, sa_column_kwargs={"server_default": "de"})
     password_hash: str | None = Field(default=None, max_length=200)
     active: bool = True
     failed_logins: int = 0

@@ -31,6 +31,10 @@ def get_or_create_organisation(session: Session, *, name: str, now: datetime) ->
     return organisation
 
 
+#: The languages staff messages are written in (notifications/templates STAFF_LOCALES).
+STAFF_LOCALES = ("de", "en")
+
+
 def create_user(
     session: Session,
     *,
@@ -39,6 +43,7 @@ def create_user(
     role: Role,
     organisation: Organisation,
     password: str | None = None,
+    locale: str = "de",
     now: datetime,
 ) -> User:
     if session.exec(select(User).where(User.email == email)).first() is not None:
@@ -49,6 +54,7 @@ def create_user(
         role=role,
         organisation_id=organisation.id,  # type: ignore[arg-type]
         password_hash=hash_password(password) if password else None,
+        locale=locale if locale in STAFF_LOCALES else "de",
         created_at=now,
     )
     session.add(user)
@@ -64,6 +70,16 @@ def create_user(
         details={"role": role.value},
     )
     return user
+
+
+def set_locale(session: Session, *, user_id: int, locale: str) -> None:
+    """The language the user's messages are written in from now on (de or en; others ignored)."""
+    if locale not in STAFF_LOCALES:
+        return
+    user = session.get(User, user_id)
+    if user is not None and user.locale != locale:
+        user.locale = locale
+        session.add(user)
 
 
 def issue_token(session: Session, *, user: User, now: datetime) -> str:

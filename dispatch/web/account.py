@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dispatch.deps import ClockDep, SessionDep, SettingsDep
+from dispatch.users import service as users
 from dispatch.users.models import Role, User
 from dispatch.web import auth, links
 from dispatch.web.auth import CsrfChecked, OptionalWebUser
@@ -94,6 +95,8 @@ def login(
             status_code=401,
         )
     token = auth.start_session(session, user=user, now=now)
+    if LANG_COOKIE in request.cookies:  # the language chosen before signing in is theirs
+        users.set_locale(session, user_id=user.id, locale=request.cookies[LANG_COOKIE])  # type: ignore[arg-type]
     session.commit()
     return _signed_in(request, user, token, next)
 
@@ -139,9 +142,17 @@ def sign_in_with_link(
 
 @router.get("/lang/{code}")
 def switch_language(
-    request: Request, code: str, settings: SettingsDep, next: str | None = None
+    code: str,
+    settings: SettingsDep,
+    session: SessionDep,
+    user: OptionalWebUser,
+    next: str | None = None,
 ) -> Response:
+    """The page language; for a signed-in staff member also the language of their messages."""
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
+    if code in LANGS and user is not None:
+        users.set_locale(session, user_id=user.id, locale=code)  # type: ignore[arg-type]
+        session.commit()
     if code in LANGS:
         response.set_cookie(
             LANG_COOKIE,

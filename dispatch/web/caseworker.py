@@ -133,12 +133,18 @@ def my_requests(
 
 @router.post("/requests/{request_id}/cancel", dependencies=[CsrfChecked])
 def cancel(
-    request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep
+    request_id: IdPath,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> Response:
     now = clock.now()
     cancelled_request = requests.cancel_request(
         session, request_id=request_id, actor=user, reason="cancelled on the web page", now=now
     )
-    workflow.on_request_cancelled(session, cancelled_request, now=now)
+    workflow.on_request_cancelled(
+        session, cancelled_request, actor=user, now=now, settings=settings
+    )
     session.commit()
     return RedirectResponse(f"/requests?cancelled={request_id}", status_code=303)

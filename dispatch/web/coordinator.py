@@ -3,7 +3,7 @@ the pool, the optimiser, statistics with the export, and the message log."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
@@ -20,7 +20,7 @@ from dispatch.requests import service as requests
 from dispatch.requests.models import RequestStatus
 from dispatch.stats import service as stats
 from dispatch.stats.routes import csv_response
-from dispatch.validation import MAX_ID, normalise_language
+from dispatch.validation import MAX_ID, Day, normalise_language
 from dispatch.web import charts, forms, service
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
@@ -330,7 +330,7 @@ def plan(
     user: CoordinatorPageUser,
     clock: ClockDep,
     settings: SettingsDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
     days: Annotated[int, Query(ge=1, le=planning.MAX_PERIOD.days)] = 7,
 ) -> HTMLResponse:
     """A proposal for the open requests of a period; nothing is written until the coordinator assigns."""
@@ -380,8 +380,8 @@ def statistics(
     user: CoordinatorPageUser,
     clock: ClockDep,
     settings: SettingsDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
 ) -> HTMLResponse:
     span = stats.period(start, end, today=clock.now().astimezone(settings.tz).date())
     figures = stats.compute(session, span=span, tz=settings.tz, lang=page_lang(request))
@@ -403,8 +403,8 @@ def export(
     _user: CoordinatorPageUser,
     clock: ClockDep,
     settings: SettingsDep,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    end: Annotated[Day | None, Query(alias="to")] = None,
 ) -> Response:
     span = stats.period(start, end, today=clock.now().astimezone(settings.tz).date())
     return csv_response(stats.assignments_csv(session, span=span, tz=settings.tz), span=span)

@@ -25,6 +25,7 @@ from config import data as config_data
 from dispatch.errors import InvalidInput
 from dispatch.requests.models import Mode
 from dispatch.requests.schemas import RequestCreate
+from dispatch.validation import EARLIEST_DAY, LATEST_DAY
 from locales import N_, Text
 
 #: Durations offered in the form, in minutes (the policy caps a request at 8 h).
@@ -191,6 +192,10 @@ def parse_request_form(
         day = date.fromisoformat(v["date"])
     except ValueError:
         form.error("date")
+    if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
+        # Caught here: a day at the end of the calendar cannot even take a time zone.
+        form.error("date", message_for("start_in_past" if day < EARLIEST_DAY else "start_too_far"))
+        day = None
     try:
         start_time = (
             time.fromisoformat(v["time"]) if re.fullmatch(r"\d{1,2}:\d{2}", v["time"]) else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select, update
+from sqlmodel import Session, col, delete, select, update
 
 from dispatch import audit
 from dispatch.errors import NotFound, SprachpoolError
@@ -137,6 +137,16 @@ def issue_mediator_link(session: Session, *, mediator_id: int, now: datetime) ->
         now=now,
         lifetime=MEDIATOR_LINK_LIFETIME,
         mediator_id=mediator_id,
+    )
+
+
+def revoke_mediator_links(session: Session, *, mediator_id: int) -> None:
+    """Every personal-page link of a mediator stops working (they were erased)."""
+    session.exec(  # type: ignore[call-overload]
+        delete(AccessLink).where(
+            col(AccessLink.purpose) == LinkPurpose.mediator_page,
+            col(AccessLink.mediator_id) == mediator_id,
+        )
     )
 
 

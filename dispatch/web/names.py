@@ -20,6 +20,8 @@ STATUS = {
     "declined": N_("declined"),
     "expired": N_("expired"),
     "withdrawn": N_("withdrawn"),
+    "returned": N_("given back"),
+    "revoked": N_("taken back"),
     "sending": N_("sending"),
     "sent": N_("sent"),
     "delivered": N_("delivered"),

@@ -37,7 +37,7 @@ REASONS = {
     "mediator_inactive": N_("%(name)s is not active in the pool; activate them first."),
     "request_not_assignable": N_("This request is %(status)s; it cannot be assigned."),
     "request_over": N_("This request is over; it cannot be assigned any more."),
-    "mediator_busy": N_("%(name)s already has a job at that time (request %(request)s)."),
+    "mediator_busy": N_("%(name)s already has a job at that time."),
     "already_holds": N_("%(name)s already holds this request."),
     "unknown_language": N_("This language is not served by the pool."),
     "unknown_mediator": N_("There is no mediator with id %(id)s."),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,6 +17,7 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
 import locales
+from dispatch import errors
 from dispatch.deps import ClockDep, CoordinatorUser, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.outbox.webhooks import twilio_form
@@ -32,7 +35,9 @@ log = logging.getLogger("sprachpool.workflow")
 
 api = APIRouter(prefix="/api/v1", tags=["dispatch"])
 pages = APIRouter(tags=["mediator pages"], include_in_schema=False)
-webhooks = APIRouter(prefix="/webhooks/twilio", tags=["webhooks"])
+webhooks = APIRouter(
+    prefix="/webhooks/twilio", tags=["webhooks"], responses=errors.responses(400, 403, 413)
+)
 
 #: What the offer page calls the modes (msgids).
 MODE_NAMES = {"in_person": N_("in person"), "phone": N_("Phone"), "video": N_("Video")}
@@ -56,7 +61,9 @@ class ReasonBody(BaseModel):
     reason: Text(300) | None = None  # type: ignore[valid-type]
 
 
-@api.post("/requests/{request_id}/assign", response_model=RequestPublic)
+@api.post(
+    "/requests/{request_id}/assign", response_model=RequestPublic, responses=errors.responses(409)
+)
 def assign(
     request_id: IdPath,
     body: AssignBody,
@@ -81,7 +88,11 @@ def assign(
     )
 
 
-@api.post("/assignments/{assignment_id}/cancel", response_model=RequestPublic)
+@api.post(
+    "/assignments/{assignment_id}/cancel",
+    response_model=RequestPublic,
+    responses=errors.responses(409),
+)
 def cancel_assignment(
     assignment_id: IdPath,
     session: SessionDep,
@@ -103,7 +114,9 @@ def cancel_assignment(
     return requests.to_public(session, request, actor=user)
 
 
-@api.post("/requests/{request_id}/no-show", response_model=RequestPublic)
+@api.post(
+    "/requests/{request_id}/no-show", response_model=RequestPublic, responses=errors.responses(409)
+)
 def no_show(
     request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep
 ) -> RequestPublic:
@@ -145,6 +158,12 @@ PAGE_TEXT: dict[LinkState, tuple[str, str | None, str]] = {
         N_("This job is no longer yours. You do not need to do anything."),
         "bad",
     ),
+    LinkState.revoked: (
+        "Einsatz zurückgenommen",
+        "Die Koordination hat Ihnen diesen Einsatz wieder abgenommen. Er ist nicht mehr Ihrer; "
+        "Sie müssen nichts tun und nicht hingehen.",
+        "bad",
+    ),
 }
 #: HTTP status per page: a link that no longer leads anywhere says so (410).
 PAGE_STATUS = {
@@ -152,6 +171,7 @@ PAGE_STATUS = {
     LinkState.filled: 410,
     LinkState.withdrawn: 410,
     LinkState.cancelled: 410,
+    LinkState.revoked: 410,
 }
 OUTCOME_TEXT: dict[Outcome, tuple[int, str, str | None]] = {
     Outcome.filled: (409, *_FILLED),
@@ -167,6 +187,7 @@ OUTCOME_TEXT: dict[Outcome, tuple[int, str, str | None]] = {
         N_("You already have a job"),
         N_("You already have another job at this time. Please contact the coordinator."),
     ),
+    Outcome.revoked: (410, *PAGE_TEXT[LinkState.revoked][:2]),
 }
 UNKNOWN_LINK = (
     N_("Unknown link"),
@@ -174,6 +195,33 @@ UNKNOWN_LINK = (
         "We do not know this link, or it has expired. Please use the link from your latest message."
     ),
 )
+
+
+def _clash_text(view: LinkView, *, t: locales.Translator, tz: Any) -> str | None:
+    """Why the mediator cannot take a pending offer: a job they hold overlaps, or is too far."""
+    if view.clash is None:
+        return None
+    params = view.clash.params
+    start = datetime.fromisoformat(str(params["start"])).astimezone(tz)
+    end = datetime.fromisoformat(str(params["end"])).astimezone(tz)
+    held = {"day": t.date(start.date(), "dd.MM."), "start": t.time(start), "end": t.time(end)}
+    minutes = params.get("travel_minutes")
+    if minutes:
+        return t.ngettext(
+            "You already have a job on %(day)s from %(start)s to %(end)s. Getting here from "
+            "there takes about %(num)s minute, which is not enough time. So you cannot take "
+            "this job as well.",
+            "You already have a job on %(day)s from %(start)s to %(end)s. Getting here from "
+            "there takes about %(num)s minutes, which is not enough time. So you cannot take "
+            "this job as well.",
+            math.ceil(float(minutes)),
+            **held,
+        )
+    return t.gettext(
+        "You already have a job at this time (%(day)s, %(start)s to %(end)s). So you cannot "
+        "take this job as well.",
+        **held,
+    )
 
 
 def _job(
@@ -252,11 +300,16 @@ def _page(
         )
     default_title, default_message, default_tone = PAGE_TEXT[view.state]
     detailed = view.state in (LinkState.accepted, LinkState.report)
-    shown_message = message if message is not None else default_message
+    clash = _clash_text(view, t=t, tz=settings.tz) if status_code is None else None
+    if message is not None:
+        shown_message: str | None = t.gettext(message)
+    else:
+        shown_message = clash or (t.gettext(default_message) if default_message else None)
     context.update(
         title=t.gettext(title or default_title),
-        message=t.gettext(shown_message) if shown_message else None,
-        tone=tone or default_tone,
+        message=shown_message,
+        tone=tone or ("bad" if clash else default_tone),
+        busy=clash is not None,
         state=view.state.value if status_code is None or status_code < 400 else None,
         job=_job(view, t=t, tz=settings.tz, detailed=detailed, session=session),
         code=view.offer.short_code,
@@ -282,9 +335,11 @@ def _private() -> dict[str, str]:
     }
 
 
-def _resolve(session: Any, token: str, now: Any) -> LinkView | None:
+def _resolve(session: Any, token: str, now: Any, settings: Any = None) -> LinkView | None:
     offer = service.find_offer(session, token, now=now)
-    return service.view_link(session, offer, now=now) if offer is not None else None
+    if offer is None:
+        return None
+    return service.view_link(session, offer, now=now, settings=settings)
 
 
 def _done(token: str) -> RedirectResponse:
@@ -298,7 +353,7 @@ def offer_page(
 ) -> HTMLResponse:
     """Show the offer. Opening it accepts nothing: link previewers open links too."""
     now = clock.now()
-    view = _resolve(session, token, now)
+    view = _resolve(session, token, now, settings)
     if view is None:
         return _page(http_request, token, None, settings=settings, session=session)
     if view.offer.opened_at is None:
@@ -487,7 +542,7 @@ def report(
 def my_page(
     token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> Response:
-    """From a job's link to the mediator's own page (upcoming jobs, pause), with a fresh personal link."""
+    """From a job's link to the mediator's own page (upcoming jobs, pause), by a new link."""
     from dispatch.web.links import issue_mediator_link
 
     now = clock.now()
@@ -550,7 +605,14 @@ def calendar(
 # --- SMS replies ------------------------------------------------------------------
 
 
-@webhooks.post("/sms")
+@webhooks.post(
+    "/sms",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/xml": {}}, "description": "the reply as TwiML"},
+        **errors.responses(422),
+    },
+)
 def inbound_sms(
     form: Annotated[dict[str, str], Depends(twilio_form)],
     session: SessionDep,

@@ -243,6 +243,61 @@ def _alert_coordinator(
         )
 
 
+def _tell_caseworker(
+    session: Session,
+    settings: Settings,
+    *,
+    kind: str,
+    key: str,
+    now: datetime,
+    request: Request,
+    **fields: Any,
+) -> None:
+    """An email to whoever filed the request, in their language; `key` says what about.
+
+    Every change a caseworker has to act on reaches them this way: a
+    confirmation (again, when the mediator changed), a mediator who is not
+    coming, nobody found, a cancellation by the coordinator.
+    """
+    creator = session.get(User, request.created_by_user_id)
+    if creator is None or not creator.email or not creator.active:
+        return
+    locale = creator.locale or "de"
+    enqueue(
+        session,
+        key=f"{key}:caseworker",
+        kind=kind,
+        channel="email",
+        to=creator.email,
+        recipient_kind="user",
+        recipient_id=creator.id,
+        locale=locale,
+        now=now,
+        request_id=request.id,
+        request_link=request_link(settings, request),
+        recipient_name=creator.name,
+        language=request.language,
+        start=request.start,
+        end=request.end,
+        **fields,
+    )
+
+
+def _dispatch_round(session: Session, request_id: int) -> int:
+    """How many times the request has lost its mediator: a round of dispatch each.
+
+    Keys of messages that may be due once per round ("nobody found") carry
+    it, so a request that is un-assigned and runs out again is told again.
+    """
+    return int(
+        session.exec(
+            select(sa.func.count())
+            .select_from(Assignment)
+            .where(Assignment.request_id == request_id, col(Assignment.cancelled_at).is_not(None))
+        ).one()
+    )
+
+
 def request_link(settings: Settings, request: Request) -> str:
     """Where the caseworker sees the request: its row in their organisation's list."""
     return f"{settings.public_base_url.rstrip('/')}/requests#request-{request.id}"
@@ -320,12 +375,19 @@ class WaveResult:
 
 
 def send_next_wave(
-    session: Session, request: Request, *, now: datetime, settings: Settings
+    session: Session,
+    request: Request,
+    *,
+    now: datetime,
+    settings: Settings,
+    after_dropout: bool = False,
 ) -> WaveResult:
     """Offer the request to the next candidates, or give up and say so.
 
     The caller holds the request (locked or new). A wave never goes to
     anyone asked before, and its offers expire together at one deadline.
+    `after_dropout`: the request has just lost its mediator (for the
+    caseworker's message, should nobody be left).
     """
     policy = policy_for(session, request)
     last_wave = (
@@ -343,6 +405,7 @@ def send_next_wave(
                 now=now,
                 settings=settings,
                 reason="no_time_left",
+                dropped_out=after_dropout,
             ),
         )
     asked = _already_asked(session, request.id)  # type: ignore[arg-type]
@@ -354,7 +417,14 @@ def send_next_wave(
         return WaveResult(
             last_wave,
             [],
-            _mark_unfilled(session, request, now=now, settings=settings, reason=reason),
+            _mark_unfilled(
+                session,
+                request,
+                now=now,
+                settings=settings,
+                reason=reason,
+                dropped_out=after_dropout,
+            ),
         )
     size, lifetime = wave_shape(policy, request, now)
     chosen = candidates if size is None else candidates[:size]
@@ -427,9 +497,19 @@ def send_next_wave(
 
 
 def _mark_unfilled(
-    session: Session, request: Request, *, now: datetime, settings: Settings, reason: str
+    session: Session,
+    request: Request,
+    *,
+    now: datetime,
+    settings: Settings,
+    reason: str,
+    dropped_out: bool = False,
 ) -> str:
-    """Nobody (more) to ask: tell the caseworker and alert the coordinator, once."""
+    """Nobody (more) to ask: tell the caseworker and alert the coordinator, once a round.
+
+    `dropped_out`: the request just lost its mediator, so the caseworker's
+    message says that the one confirmed is not coming either.
+    """
     request.status = RequestStatus.unfilled
     request.updated_at = now
     session.add(request)
@@ -438,30 +518,24 @@ def _mark_unfilled(
         "start": request.start,
         "end": request.end,
     }
-    creator = session.get(User, request.created_by_user_id)
-    if creator is not None and creator.email:
-        enqueue(
-            session,
-            key=f"unfilled:{request.id}:caseworker",
-            kind="request_unfilled_caseworker",
-            channel="email",
-            to=creator.email,
-            recipient_kind="user",
-            recipient_id=creator.id,
-            locale="de",
-            now=now,
-            request_id=request.id,
-            request_link=request_link(settings, request),
-            recipient_name=creator.name,
-            **fields,
-        )
+    dispatch_round = _dispatch_round(session, request.id)  # type: ignore[arg-type]
+    key = f"unfilled:{request.id}" + (f":r{dispatch_round}" if dispatch_round else "")
+    _tell_caseworker(
+        session,
+        settings,
+        kind="request_unfilled_caseworker",
+        key=key,
+        now=now,
+        request=request,
+        dropped_out=dropped_out or None,
+    )
     organisation = session.get(Organisation, request.organisation_id)
     link = dashboard_link(settings, request)
     _alert_coordinator(
         session,
         settings,
         kind="alert_unfilled_coordinator",
-        key=f"unfilled:{request.id}:coordinator",
+        key=f"{key}:coordinator",
         now=now,
         request=request,
         email={
@@ -507,7 +581,8 @@ class LinkState(StrEnum):
     expired = "expired"
     filled = "filled"  # someone else was quicker
     withdrawn = "withdrawn"  # the request was cancelled, or the coordinator assigned someone
-    cancelled = "cancelled"  # your assignment was cancelled
+    cancelled = "cancelled"  # you gave the job back
+    revoked = "revoked"  # the coordinator took the job back from you
 
 
 @dataclass
@@ -517,6 +592,8 @@ class LinkView:
     mediator: Mediator
     assignment: Assignment | None
     state: LinkState
+    #: A pending offer only: why a job the mediator already holds rules this one out.
+    clash: matching.Exclusion | None = None
 
 
 def find_offer(session: Session, token: str, *, now: datetime) -> Offer | None:
@@ -541,14 +618,21 @@ def _live_assignment(session: Session, request_id: int) -> Assignment | None:
     ).first()
 
 
-def view_link(session: Session, offer: Offer, *, now: datetime) -> LinkView:
+def view_link(
+    session: Session, offer: Offer, *, now: datetime, settings: Settings | None = None
+) -> LinkView:
+    """What the link's page shows; with `settings`, a pending offer says if a held job clashes."""
     request = session.get(Request, offer.request_id)
     mediator = session.get(Mediator, offer.mediator_id)
     assert request is not None and mediator is not None
     assignment = session.exec(select(Assignment).where(Assignment.offer_id == offer.id)).first()
     state: LinkState
-    if offer.status == OfferStatus.accepted and assignment is not None:
-        if assignment.cancelled_at is not None:
+    if offer.status == OfferStatus.revoked:
+        state = LinkState.revoked
+    elif offer.status == OfferStatus.returned:
+        state = LinkState.cancelled
+    elif offer.status == OfferStatus.accepted and assignment is not None:
+        if assignment.cancelled_at is not None:  # cancelled before offers moved on with it
             state = LinkState.cancelled
         elif assignment.completed_at is not None:
             state = LinkState.reported
@@ -570,7 +654,15 @@ def view_link(session: Session, offer: Offer, *, now: datetime) -> LinkView:
         )
     if state == LinkState.accepted and now > request.end + REPORT_WINDOW:
         state = LinkState.expired
-    return LinkView(offer, request, mediator, assignment, state)
+    clash = None
+    if state == LinkState.pending and settings is not None:
+        clash = planning.held_job_clash(
+            session,
+            mediator_id=offer.mediator_id,
+            request=request,
+            tz=settings.tz,
+        )
+    return LinkView(offer, request, mediator, assignment, state, clash)
 
 
 def mark_opened(session: Session, offer: Offer, *, now: datetime) -> None:
@@ -592,21 +684,7 @@ class Outcome(StrEnum):
     withdrawn = "withdrawn"
     already_answered = "already_answered"
     busy = "busy"
-
-
-def _overlapping_job(session: Session, mediator_id: int, request: Request) -> Request | None:
-    return session.exec(
-        select(Request)
-        .join(Assignment, col(Assignment.request_id) == col(Request.id))
-        .where(
-            Assignment.mediator_id == mediator_id,
-            col(Assignment.cancelled_at).is_(None),
-            col(Request.status).in_((RequestStatus.assigned,)),
-            col(Request.id) != request.id,
-            col(Request.start) < request.end,
-            col(Request.end) > request.start,
-        )
-    ).first()
+    revoked = "revoked"
 
 
 def accept_offer(
@@ -624,7 +702,11 @@ def accept_offer(
         return Outcome.expired
     request = session.get(Request, request_id)
     assert request is not None
-    if _overlapping_job(session, mediator_id, request) is not None:
+    # The engine's rule: a held job that overlaps, or leaves no time to travel.
+    if (
+        planning.held_job_clash(session, mediator_id=mediator_id, request=request, tz=settings.tz)
+        is not None
+    ):
         return Outcome.busy
     won = session.execute(
         sa.update(Request)
@@ -682,7 +764,9 @@ def _late_outcome(session: Session, offer: Offer) -> Outcome:
     assert request is not None
     if offer.status == OfferStatus.accepted:
         return Outcome.already_yours
-    if offer.status == OfferStatus.declined:
+    if offer.status == OfferStatus.revoked:
+        return Outcome.revoked
+    if offer.status in (OfferStatus.declined, OfferStatus.returned):
         return Outcome.already_answered
     if offer.status == OfferStatus.expired:
         return Outcome.expired
@@ -748,25 +832,21 @@ def _start_assignment(
             "recipient_name": mediator.name,
         },
     )
-    creator = session.get(User, request.created_by_user_id)
-    if creator is not None and creator.email:
-        enqueue(
-            session,
-            key=f"confirmed:{assignment.id}:caseworker",
-            kind="assignment_confirmed_caseworker",
-            channel="email",
-            to=creator.email,
-            recipient_kind="user",
-            recipient_id=creator.id,
-            locale="de",
-            now=now,
-            request_id=request.id,
-            mediator_name=mediator.name,
-            mediator_phone=mediator.phone or "-",
-            request_link=request_link(settings, request),
-            recipient_name=creator.name,
-            **fields,
-        )
+    # A request that had a mediator before: this confirmation replaces the earlier one.
+    replaces = _dispatch_round(session, request.id) > 0  # type: ignore[arg-type]
+    _tell_caseworker(
+        session,
+        settings,
+        kind="assignment_confirmed_caseworker",
+        key=f"confirmed:{assignment.id}",
+        now=now,
+        request=request,
+        mode=fields["mode"],
+        place=fields["place"],
+        mediator_name=mediator.name,
+        mediator_phone=mediator.phone or "-",
+        replaces=replaces or None,
+    )
     for hours in policy.reminder_hours:
         due = request.start - timedelta(hours=hours)
         if due > now:
@@ -909,7 +989,12 @@ def cancel_assignment(
     by_mediator: bool = False,
     reason: str | None = None,
 ) -> Request:
-    """A mediator dropped out: free the request and dispatch again, skipping them."""
+    """A mediator dropped out, or the coordinator took the job back: dispatch again, skipping them.
+
+    The mediator is told (unless they gave it back themselves), their offer
+    shows `returned` or `revoked`, the caseworker hears that the mediator
+    confirmed to them is not coming, and the request goes out again at once.
+    """
     assignment = session.get(Assignment, assignment_id)
     if assignment is None:
         raise NotFound(f"There is no assignment with id {assignment_id}.")
@@ -923,20 +1008,17 @@ def cancel_assignment(
             "its assignment can no longer be cancelled.",
             reason="assignment_not_cancellable",
         )
-    assignment.cancelled_at = now
-    assignment.cancel_reason = (
-        reason or ("cancelled by the mediator" if by_mediator else "mediator dropped out")
-    )[:300]
-    session.add(assignment)
-    _close_deadlines(session, assignment.id, now, "assignment cancelled")  # type: ignore[arg-type]
     mediator = session.get(Mediator, assignment.mediator_id)
     assert mediator is not None
+    _end_assignment(
+        session,
+        assignment,
+        now=now,
+        offer_status=OfferStatus.returned if by_mediator else OfferStatus.revoked,
+        reason=reason or ("cancelled by the mediator" if by_mediator else "mediator dropped out"),
+    )
     if not by_mediator:
         _tell_cancelled(session, mediator, request, assignment, now=now)
-    request.status = RequestStatus.open
-    request.filled_at = None
-    request.updated_at = now
-    session.add(request)
     audit.record(
         session,
         at=now,
@@ -947,7 +1029,6 @@ def cancel_assignment(
         entity_id=assignment.id,
         details={"reason": assignment.cancel_reason},
     )
-    session.flush()
     if by_mediator and request.start - now <= LATE_CANCELLATION:
         organisation = session.get(Organisation, request.organisation_id)
         link = dashboard_link(settings, request)
@@ -973,8 +1054,59 @@ def cancel_assignment(
                 "link": link,
             },
         )
-    send_next_wave(session, request, now=now, settings=settings)
+    _dispatch_again(session, request, assignment, now=now, settings=settings)
     return request
+
+
+def _end_assignment(
+    session: Session,
+    assignment: Assignment,
+    *,
+    now: datetime,
+    offer_status: OfferStatus,
+    reason: str,
+) -> None:
+    """The assignment ends before the job: its deadlines close, its offer stops showing accepted.
+
+    The deadlines' outcome names the offer's new status, never the `reason`
+    (which a person may have typed, about themselves).
+    """
+    assignment.cancelled_at = now
+    assignment.cancel_reason = reason[:300]
+    session.add(assignment)
+    _close_deadlines(session, assignment.id, now, f"assignment cancelled ({offer_status})")  # type: ignore[arg-type]
+    if assignment.offer_id is not None:
+        session.execute(
+            sa.update(Offer)
+            .where(col(Offer.id) == assignment.offer_id, col(Offer.status) == OfferStatus.accepted)
+            .values(status=offer_status)
+        )
+    session.flush()
+
+
+def _dispatch_again(
+    session: Session, request: Request, assignment: Assignment, *, now: datetime, settings: Settings
+) -> None:
+    """After a lost mediator: the request goes out at once; the caseworker is told what holds now.
+
+    Either the next wave went out (they hear the mediator is not coming and
+    that we are looking), or nobody is left (one message says both).
+    """
+    request.status = RequestStatus.open
+    request.filled_at = None
+    request.updated_at = now
+    session.add(request)
+    session.flush()
+    send_next_wave(session, request, now=now, settings=settings, after_dropout=True)
+    if request.status == RequestStatus.offered:
+        _tell_caseworker(
+            session,
+            settings,
+            kind="assignment_cancelled_caseworker",
+            key=f"unassigned:{assignment.id}",
+            now=now,
+            request=request,
+        )
 
 
 def _tell_cancelled(
@@ -1013,8 +1145,14 @@ def _close_deadlines(session: Session, assignment_id: int, now: datetime, outcom
     )
 
 
-def on_request_cancelled(session: Session, request: Request, *, now: datetime) -> None:
-    """After a caseworker's cancel: tell the assigned mediator and retire the deadlines."""
+def on_request_cancelled(
+    session: Session, request: Request, *, actor: User, now: datetime, settings: Settings
+) -> None:
+    """After a cancel: tell the assigned mediator, retire the deadlines, and the caseworker.
+
+    The caseworker hears of it when someone else (the coordinator) cancelled
+    their request; the held offer becomes `withdrawn` like the pending ones.
+    """
     for assignment in session.exec(
         select(Assignment).where(
             Assignment.request_id == request.id,
@@ -1026,6 +1164,145 @@ def on_request_cancelled(session: Session, request: Request, *, now: datetime) -
         if mediator is not None:
             _tell_cancelled(session, mediator, request, assignment, now=now)
         _close_deadlines(session, assignment.id, now, "request cancelled")  # type: ignore[arg-type]
+        if assignment.offer_id is not None:
+            session.execute(
+                sa.update(Offer)
+                .where(
+                    col(Offer.id) == assignment.offer_id,
+                    col(Offer.status) == OfferStatus.accepted,
+                )
+                .values(status=OfferStatus.withdrawn)
+            )
+    if actor.id != request.created_by_user_id:
+        _tell_caseworker(
+            session,
+            settings,
+            kind="request_cancelled_caseworker",
+            key=f"request-cancelled:{request.id}",
+            now=now,
+            request=request,
+            reason=request.cancel_reason,
+        )
+
+
+def release_erased_mediator(
+    session: Session, *, mediator_id: int, actor: User, now: datetime, settings: Settings
+) -> None:
+    """An erased mediator's work goes back to dispatch at once, as after a drop-out.
+
+    Their pending offers are withdrawn (a wave left with no open offer sends
+    the next one now); each job they held that has not started yet is taken
+    back and offered again, and its caseworker is told the mediator confirmed
+    to them is not coming, without a name. They get no message: their
+    addresses are gone. Every open deadline of their assignments is closed.
+    """
+    pending_for = sorted(
+        set(
+            session.exec(
+                select(Offer.request_id).where(
+                    Offer.mediator_id == mediator_id, Offer.status == OfferStatus.pending
+                )
+            )
+        )
+    )
+    held = sorted(
+        session.exec(
+            select(Assignment.request_id, Assignment.id)
+            .join(Request, col(Request.id) == col(Assignment.request_id))
+            .where(
+                Assignment.mediator_id == mediator_id,
+                col(Assignment.cancelled_at).is_(None),
+                col(Request.status) == RequestStatus.assigned,
+                col(Request.start) > now,
+            )
+        ).all()
+    )
+    # Requests are locked in id order, so two erasures never wait on each other in a circle.
+    for request_id in sorted(set(pending_for) | {request_id for request_id, _ in held}):
+        request = _lock_request(session, request_id)
+        session.execute(
+            sa.update(Offer)
+            .where(
+                col(Offer.request_id) == request_id,
+                col(Offer.mediator_id) == mediator_id,
+                col(Offer.status) == OfferStatus.pending,
+            )
+            .values(status=OfferStatus.withdrawn, responded_at=now)
+        )
+        session.flush()
+        for _, assignment_id in (pair for pair in held if pair[0] == request_id):
+            assignment = session.get(Assignment, assignment_id)
+            assert assignment is not None
+            session.refresh(assignment)  # as it is now the request is locked
+            if assignment.cancelled_at is not None or request.status != RequestStatus.assigned:
+                continue
+            _end_assignment(
+                session,
+                assignment,
+                now=now,
+                offer_status=OfferStatus.revoked,
+                reason="mediator erased",
+            )
+            audit.record(
+                session,
+                at=now,
+                actor_kind="user",
+                actor_id=actor.id,
+                action="assignment.cancel",
+                entity="assignment",
+                entity_id=assignment.id,
+                details={"reason": "mediator erased"},
+            )
+            _dispatch_again(session, request, assignment, now=now, settings=settings)
+        _escalate_if_wave_over(session, request, now=now, settings=settings)
+    for assignment_id in session.exec(
+        select(Assignment.id).where(Assignment.mediator_id == mediator_id)
+    ):
+        _close_deadlines(session, assignment_id, now, "mediator erased")  # type: ignore[arg-type]
+    session.flush()
+
+
+#: Reasons the service itself writes on an assignment; anything else a person typed.
+SYSTEM_CANCEL_REASONS = frozenset(
+    {
+        "mediator erased",
+        "request cancelled",
+        "replaced by the coordinator",
+        "cancelled by the mediator",
+        "mediator dropped out",
+        "cancelled on the dashboard",
+    }
+)
+ERASED_TEXT = "[erased]"
+
+
+def forget_mediator(session: Session, *, mediator_id: int) -> None:
+    """Erase what the workflow's records hold of a mediator, keeping ids and outcomes.
+
+    The words they (or others about them) typed, reasons for declining or
+    giving a job back, are replaced; their links stop working, the first
+    one (stored on the offer) by a new random hash nobody holds, the later
+    ones by deleting them.
+    """
+    offers = list(session.exec(select(Offer).where(Offer.mediator_id == mediator_id)))
+    for offer in offers:
+        offer.token_hash = hash_token(new_link_token())
+        offer.decline_reason = None
+        session.add(offer)
+    if offers:
+        session.execute(
+            sa.delete(OfferLink).where(col(OfferLink.offer_id).in_([o.id for o in offers]))
+        )
+    session.execute(
+        sa.update(Assignment)
+        .where(
+            col(Assignment.mediator_id) == mediator_id,
+            col(Assignment.cancel_reason).is_not(None),
+            col(Assignment.cancel_reason).not_in(SYSTEM_CANCEL_REASONS),
+        )
+        .values(cancel_reason=ERASED_TEXT)
+    )
+    session.flush()
 
 
 # --- coordinator override ----------------------------------------------------------
@@ -1073,12 +1350,15 @@ def assign_directly(
         raise Conflict(
             "This request is over; it cannot be assigned any more.", reason="request_over"
         )
-    clash = _overlapping_job(session, mediator_id, request)
-    if clash is not None:
+    clash = planning.held_job_clash(
+        session, mediator_id=mediator_id, request=request, tz=settings.tz
+    )
+    # An overlap is refused; a tight journey between two jobs is the coordinator's call.
+    if clash is not None and not clash.params.get("travel_minutes"):
         raise Conflict(
-            f"{mediator.name} already has a job at that time (request {clash.id}).",
+            f"{mediator.name} already has a job at that time ({clash.message}).",
             reason="mediator_busy",
-            params={"name": mediator.name, "request": clash.id},
+            params={"name": mediator.name},
         )
     current = _live_assignment(session, request_id)
     if current is not None and current.mediator_id == mediator_id:
@@ -1088,14 +1368,17 @@ def assign_directly(
             params={"name": mediator.name},
         )
     if current is not None:
-        current.cancelled_at = now
-        current.cancel_reason = "replaced by the coordinator"
-        session.add(current)
-        _close_deadlines(session, current.id, now, "replaced by the coordinator")  # type: ignore[arg-type]
+        # The caseworker hears of the change by the new confirmation, which says so.
+        _end_assignment(
+            session,
+            current,
+            now=now,
+            offer_status=OfferStatus.revoked,
+            reason="replaced by the coordinator",
+        )
         previous = session.get(Mediator, current.mediator_id)
         if previous is not None:
             _tell_cancelled(session, previous, request, current, now=now)
-        session.flush()
     session.execute(
         sa.update(Offer)
         .where(col(Offer.request_id) == request_id, col(Offer.status) == OfferStatus.pending)

@@ -227,7 +227,13 @@ def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "args",
-    [["mediators", "import", "missing.csv"], ["user", "add", "--role", "boss"], ["optimize"]],
+    [
+        ["mediators", "import", "missing.csv"],
+        ["user", "add", "--role", "boss"],
+        ["optimize"],
+        ["optimize", "--from", "9999-12-31"],
+        ["optimize", "--from", "0001-01-01T00:00:00+14:00"],
+    ],
 )
 def test_cli_mistakes_get_a_clear_message(tmp_path: Path, args: list[str]) -> None:
     result = run_cli(*args, cwd=tmp_path)

@@ -46,7 +46,7 @@ def say(reason: matching.Exclusion | None, t: locales.Translator = EN) -> str:
 def test_every_rule_of_the_engine_has_a_sentence() -> None:
     from matching.feasibility import RULE_BY_CODE
 
-    assert set(RULE_BY_CODE) | {"too_late"} == set(reasons.SENTENCES)
+    assert set(RULE_BY_CODE) | {"too_late", "taken_back", "gave_back"} == set(reasons.SENTENCES)
 
 
 def test_level_and_language_name_the_language() -> None:

@@ -407,3 +407,20 @@ def test_candidates_page_counts_the_whole_pool(
         assert [e["mediator_id"] for e in body["excluded"]] == sorted(
             int(m) for m in ranking.excluded_codes
         )
+
+
+def test_a_job_held_just_before_the_period_is_a_busy_block_with_its_place(
+    engine: Engine, pool: dict[str, int]
+) -> None:
+    """Not only overlapping jobs: one that ends shortly before may leave no time to travel."""
+    start = datetime(2026, 12, 1, 10, 0, tzinfo=BERLIN)  # Helen's early job ended at 09:15
+    with Session(engine) as session:
+        cut = planning.pool_snapshot(
+            session, start=start, end=start + timedelta(hours=1), tz=BERLIN, language="ti"
+        )
+    helen = next(m for m in cut.mediators if m.id == str(pool["helen"]))
+    held = [b for b in helen.busy if b.label == "Jobcenter Beckum"]  # labelled by its place
+    assert [(b.start.hour, b.end.minute) for b in held] == [(8, 15)]
+    assert held[0].location is not None  # so the engine checks the way from there
+    # Her job on Thursday is more than a day away: no busy block for Tuesday.
+    assert all(b.start.day == 1 for b in helen.busy)

@@ -51,6 +51,8 @@ SAMPLE: dict[str, Any] = {
     "reason": "no candidates left",
     "cancelled_by": "Olena Kovalenko",
     "valid_minutes": 15,
+    "replaces": True,
+    "dropped_out": True,
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
@@ -331,7 +333,8 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
     kinds = {
         "offer", "offer_withdrawn", "assignment_confirmed_mediator",
         "assignment_confirmed_caseworker", "reminder_24h", "reminder_2h", "cancelled_mediator",
-        "request_unfilled_caseworker", "alert_unfilled_coordinator",
+        "request_unfilled_caseworker", "assignment_cancelled_caseworker",
+        "request_cancelled_caseworker", "alert_unfilled_coordinator",
         "alert_late_cancellation_coordinator", "alert_at_risk_coordinator", "completion_request",
         "sms_help", "sms_paused", "sms_resumed", "sms_accept_ok", "sms_decline_ok",
         "sms_unknown_code", "signin_link",

@@ -246,3 +246,18 @@ def test_pages_forbid_framing_and_outside_scripts(web: TestClient) -> None:
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert page.headers["referrer-policy"] == "no-referrer"
+
+
+def test_a_signed_in_staff_members_language_switch_is_the_language_of_their_messages(
+    signed_in: Callable[[Person], TestClient], case_person: Person, engine: Engine
+) -> None:
+    web = signed_in(case_person)
+    assert web.get("/lang/en?next=/requests").status_code == 303
+    with Session(engine) as session:
+        assert session.get(User, case_person.id).locale == "en"  # type: ignore[union-attr]
+    web.get("/lang/xx?next=/requests")  # not a language of ours: nothing changes
+    with Session(engine) as session:
+        assert session.get(User, case_person.id).locale == "en"  # type: ignore[union-attr]
+    web.get("/lang/de?next=/requests")
+    with Session(engine) as session:
+        assert session.get(User, case_person.id).locale == "de"  # type: ignore[union-attr]

@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -223,4 +224,31 @@ def test_bad_path_and_query_values_are_4xx_pages(
             "/requests/new", content=b"\xff\xfe", headers={"content-type": "text/plain"}
         ).status_code
         == 403
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "time", "duration", "message"),
+    [
+        ("9999-12-31", "23:00", "480", "Dieser Termin liegt zu weit in der Zukunft."),
+        ("9999-12-31", "09:00", "90", "Dieser Termin liegt zu weit in der Zukunft."),
+        ("2200-01-01", "09:00", "90", "Dieser Termin liegt zu weit in der Zukunft."),
+        ("0001-01-01", "00:00", "30", "Dieser Termin liegt in der Vergangenheit."),
+        ("1899-12-31", "09:00", "90", "Dieser Termin liegt in der Vergangenheit."),
+    ],
+)
+def test_a_day_at_the_end_of_the_calendar_is_a_form_error(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    day: str,
+    time: str,
+    duration: str,
+    message: str,
+) -> None:
+    web = signed_in(case_person)
+    response = post_form(web, **{**GOOD, "date": day, "time": time, "duration": duration})
+    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert re.search(
+        rf'<p class="field-error" id="date-error">.*?{re.escape(message)}',
+        response.text,  # type: ignore[attr-defined]
     )

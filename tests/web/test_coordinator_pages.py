@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -305,7 +306,9 @@ def test_statistics_page_export_and_message_log(
     page = web.get("/dashboard/stats")
     assert page.status_code == 200
     assert page.text.count("<svg") == 5 and "Ungedeckter Bedarf je Sprache" in page.text
-    assert '<label for="from">Von</label>' in page.text and '<label for="to">Bis</label>' in page.text
+    assert (
+        '<label for="from">Von</label>' in page.text and '<label for="to">Bis</label>' in page.text
+    )
     assert "1,5 Std. · 1×" in page.text  # unmet demand: one Somali request of 90 minutes
     assert web.get("/dashboard/stats?from=2026-12-01&to=2026-11-01").status_code == 422
     export = web.get("/dashboard/export/assignments.csv?from=2026-11-01&to=2026-12-31")
@@ -314,6 +317,79 @@ def test_statistics_page_export_and_message_log(
     log = web.get("/dashboard/messages")
     assert "Sprachpool: Einsatz Somali" in log.text and "+4915112345678" in log.text
     assert "Noch keine Nachrichten." in web.get("/dashboard/messages?status=failed").text
+
+
+def test_freeing_an_assignment_on_the_dashboard_tells_the_caseworker_and_marks_the_offer(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    add_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+) -> None:
+    helen = add_mediator(
+        name="Helen Tekle", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY
+    )
+    add_mediator(
+        name="Yonas Habte", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY
+    )
+    request = file_request(
+        case_person, language="ti", start=clock.now() + timedelta(days=1, hours=1)
+    )
+    web = signed_in(coord_person)
+    page = web.get(f"/dashboard/requests/{request.id}")
+    web.post(
+        f"/dashboard/requests/{request.id}/assign",
+        data={"csrf_token": csrf_of(page), "mediator_id": str(helen)},
+    )
+    with Session(engine) as session:
+        held = session.exec(select(Assignment).where(Assignment.mediator_id == helen)).one()
+
+    freed = web.post(f"/dashboard/assignments/{held.id}/cancel", data={"csrf_token": csrf_of(page)})
+
+    assert freed.status_code == 303
+    with Session(engine) as session:
+        told = session.exec(
+            select(Message).where(Message.kind == "assignment_cancelled_caseworker")
+        ).all()
+    assert [m.recipient for m in told] == [case_person.email]
+    detail = web.get(freed.headers["location"])
+    assert "zurückgenommen" in detail.text  # Helen's offer, no longer "angenommen"
+    assert "angenommen" not in detail.text
+    candidates = detail.text.split('id="candidates"')[1].split("Nicht in Frage")[0]
+    assert "Helen Tekle" not in candidates  # not proposed for it again
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/dashboard/plan?from=9999-12-31&days=7",
+        "/dashboard/plan?from=0001-01-01",
+        "/dashboard/stats?from=0001-01-01",
+        "/dashboard/stats?to=0001-01-01",
+        "/dashboard/stats?from=9999-12-31&to=9999-12-31",
+        "/dashboard/export/assignments.csv?from=9999-12-31&to=9999-12-31",
+        "/dashboard/export/assignments.csv?from=0001-01-01",
+    ],
+)
+def test_days_at_the_ends_of_the_calendar_are_4xx_pages(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, address: str
+) -> None:
+    web = signed_in(coord_person)
+    response = web.get(address)
+    assert response.status_code == 422, response.text
+    assert "Ungültige Eingabe" in response.text
+
+
+def test_the_last_accepted_days_plan_and_count(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    assert web.get("/dashboard/plan?from=2199-12-25&days=7").status_code == 200
+    assert web.get("/dashboard/stats?from=2199-01-01&to=2199-12-31").status_code == 200
+    assert web.get("/dashboard/stats?from=1900-01-01&to=1900-12-31").status_code == 200
 
 
 def test_a_wrong_period_is_said_in_the_pages_language(

@@ -145,7 +145,9 @@ def test_accept_against_cancel_never_leaves_a_live_assignment_on_a_cancelled_req
                         reason=None,
                         now=clock.now(),
                     )
-                    service.on_request_cancelled(session, request, now=clock.now())
+                    service.on_request_cancelled(
+                        session, request, actor=actor, now=clock.now(), settings=settings
+                    )
                     session.commit()
                     return "cancelled"
                 offer = session.get(Offer, offer_ids[index - 1])

@@ -1,0 +1,277 @@
+"""Erasing a mediator: their jobs go out again at once, and no trace of them is left (issue 11).
+
+On SQLite and PostgreSQL, through the API and the mediators' links, with the
+outbox worker delivering what is due afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from config.settings import Settings
+from dispatch.clock import ManualClock
+from dispatch.offers.models import Assignment
+from dispatch.outbox.models import Message
+from dispatch.outbox.worker import OutboxWorker
+from dispatch.tables import metadata
+from dispatch.users.models import User
+from dispatch.workflow.models import Deadline, DeadlineKind
+from notifications.channels import OutgoingMessage, SendResult
+from tests.conftest import Staff, request_payload
+from tests.workflow.conftest import LINK, Outbox, tigrinya_speaker
+
+SELAM = {"name": "Selam Ghebremedhin", "phone": "+4915112349999", "email": "selam@example.org"}
+TRACES = tuple(SELAM.values())
+
+
+@dataclass
+class RecordingChannel:
+    """A channel that keeps what it was given to send."""
+
+    name: str
+    sent: list[OutgoingMessage] = field(default_factory=list)
+
+    def send(self, message: OutgoingMessage) -> SendResult:
+        self.sent.append(message)
+        return SendResult(provider_id=f"rec-{len(self.sent)}", status="sent")
+
+
+def add_mediator(client: TestClient, coordinator: Staff, number: int, **fields: object) -> int:
+    response = client.post(
+        "/api/v1/mediators",
+        json=tigrinya_speaker(number, **{"channels": ["sms", "email"], **fields}),
+        headers=coordinator.headers,
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def set_paused(client: TestClient, coordinator: Staff, mediator_id: int, paused: bool) -> None:
+    response = client.patch(
+        f"/api/v1/mediators/{mediator_id}", json={"paused": paused}, headers=coordinator.headers
+    )
+    assert response.status_code == 200, response.text
+
+
+def file(client: TestClient, staff: Staff, **overrides: object) -> int:
+    response = client.post(
+        "/api/v1/requests", json=request_payload(**overrides), headers=staff.headers
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def link_of(outbox: Outbox, request_id: int, phone: str) -> str:
+    """The offer link token a mediator got by SMS for a request."""
+    for message in outbox.messages("offer", "sms"):
+        if message.request_id == request_id and message.recipient == phone:
+            match = LINK.search(message.body)
+            assert match
+            return match.group(1)
+    raise AssertionError(f"no offer to {phone} for request {request_id}")
+
+
+@dataclass
+class Scene:
+    selam: int
+    other: int
+    spare: int
+    held: int  # Tuesday, held by Selam
+    pending: int  # Wednesday, where Selam's offer is the last one open
+    selam_token: str
+
+
+def set_scene(client: TestClient, coordinator: Staff, caseworker: Staff, outbox: Outbox) -> Scene:
+    """Selam holds Tuesday's job and has the last open offer of Wednesday's.
+
+    A third speaker is paused while both go out, so that each request has
+    someone not yet asked once Selam is gone.
+    """
+    selam = add_mediator(client, coordinator, 1, **SELAM)
+    other = add_mediator(client, coordinator, 2)
+    spare = add_mediator(client, coordinator, 3)
+    set_paused(client, coordinator, spare, True)
+    pending = file(
+        client, caseworker, start="2026-12-02T09:00:00+01:00", end="2026-12-02T10:00:00+01:00"
+    )
+    other_phone = str(tigrinya_speaker(2)["phone"])
+    declined = client.post(f"/o/{link_of(outbox, pending, other_phone)}/decline", data={})
+    assert declined.status_code in (200, 303)
+    held = file(client, caseworker)  # Tuesday 09:00-10:30
+    token = link_of(outbox, held, SELAM["phone"])
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    set_paused(client, coordinator, spare, False)
+    return Scene(selam, other, spare, held, pending, token)
+
+
+def test_an_erased_mediators_job_goes_out_again_at_once_and_the_caseworker_is_told(
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    outbox: Outbox,
+    engine: Engine,
+    clock: ManualClock,
+) -> None:
+    scene = set_scene(client, coordinator, caseworker, outbox)
+
+    erased = client.delete(f"/api/v1/mediators/{scene.selam}", headers=coordinator.headers)
+
+    assert erased.status_code == 200, erased.text
+    held = client.get(f"/api/v1/requests/{scene.held}", headers=coordinator.headers).json()
+    assert held["status"] == "offered" and held["assignment"] is None
+    second_wave = [o for o in outbox.offers(scene.held) if o.wave == 2]
+    assert [(o.mediator_id, o.status) for o in second_wave] == [(scene.spare, "pending")]
+    with Session(engine) as session:
+        due = session.exec(
+            select(Deadline).where(
+                Deadline.kind == DeadlineKind.wave_expiry,
+                Deadline.subject_id == scene.held,
+                Deadline.sequence == 2,
+                col(Deadline.done_at).is_(None),
+            )
+        ).one()
+        assert due.due_at > clock.now()
+        # Selam's reminders and the check after the job will never fire.
+        assignment = session.exec(
+            select(Assignment).where(Assignment.mediator_id == scene.selam)
+        ).one()
+        assert assignment.cancelled_at is not None
+        assert not session.exec(
+            select(Deadline).where(
+                Deadline.subject_id == assignment.id,
+                Deadline.kind != DeadlineKind.wave_expiry,
+                col(Deadline.done_at).is_(None),
+            )
+        ).all()
+        caseworker_email = session.get(User, caseworker.user_id).email  # type: ignore[union-attr]
+    told = outbox.messages("assignment_cancelled_caseworker", "email")
+    assert [(m.recipient, m.request_id) for m in told] == [(caseworker_email, scene.held)]
+    assert "kommt leider nicht" in told[0].body and "andere Sprachmittler" in told[0].body
+    assert not any(trace in told[0].body + (told[0].subject or "") for trace in TRACES)
+    # Wednesday: Selam's offer was the last one open, so the next wave went out now.
+    pending = outbox.offers(scene.pending)
+    assert [o.status for o in pending if o.mediator_id == scene.selam] == ["withdrawn"]
+    assert [(o.wave, o.mediator_id, o.status) for o in pending if o.wave == 2] == [
+        (2, scene.spare, "pending")
+    ]
+    # Selam's links lead nowhere.
+    assert client.get(f"/o/{scene.selam_token}").status_code == 404
+
+
+def test_erasure_leaves_no_trace_of_the_mediator_and_nothing_old_goes_out(
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    outbox: Outbox,
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+) -> None:
+    scene = set_scene(client, coordinator, caseworker, outbox)
+    # Selam's own page; a job today given back with words of their own (the coordinator is
+    # alerted, naming them); its messages already sent.
+    own_page = client.post(f"/o/{scene.selam_token}/mine", follow_redirects=False)
+    assert own_page.status_code == 303 and client.get(own_page.headers["location"]).is_success
+    earlier = file(
+        client,
+        caseworker,
+        start="2026-11-30T12:00:00+01:00",
+        end="2026-11-30T13:00:00+01:00",
+        broadcast=True,
+    )
+    earlier_token = link_of(outbox, earlier, SELAM["phone"])
+    assert client.post(f"/o/{earlier_token}/accept", follow_redirects=False).status_code == 303
+    gave_back = client.post(
+        f"/o/{earlier_token}/cancel",
+        data={"reason": "Selam Ghebremedhin hat einen Arzttermin"},
+        follow_redirects=False,
+    )
+    assert gave_back.status_code == 303
+    with engine.begin() as connection:
+        connection.execute(
+            sa.update(Message)
+            .where(col(Message.request_id) == earlier)
+            .values(status="sent", sent_at=clock.now())
+        )
+    confirmations = outbox.messages("assignment_confirmed_caseworker")
+    assert any(SELAM["phone"] in m.body for m in confirmations)  # as it was before erasure
+    alerts = outbox.messages("alert_late_cancellation_coordinator", "email")
+    assert len(alerts) == 1 and SELAM["name"] in alerts[0].body
+
+    assert client.delete(f"/api/v1/mediators/{scene.selam}", headers=coordinator.headers).is_success
+
+    with engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(sa.select(table)):
+                text = " ".join(str(value) for value in row)
+                found = [trace for trace in TRACES if trace.lower() in text.lower()]
+                assert not found, (table.name, found, text[:300])
+    with Session(engine) as session:
+        about_selam = session.exec(
+            select(Message).where(
+                col(Message.request_id).in_([scene.held, earlier]),
+                col(Message.kind).in_(
+                    ["assignment_confirmed_caseworker", "assignment_confirmed_mediator"]
+                ),
+            )
+        ).all()
+        statuses = {(m.kind, m.request_id): m.status for m in about_selam}
+    # What was sent stays sent (its words without Selam); what was waiting never goes out.
+    assert statuses[("assignment_confirmed_caseworker", earlier)] == "sent"
+    assert statuses[("assignment_confirmed_caseworker", scene.held)] == "cancelled"
+    assert statuses[("assignment_confirmed_mediator", scene.held)] == "cancelled"
+    channels = {"sms": RecordingChannel("sms"), "email": RecordingChannel("email")}
+    worker = OutboxWorker(engine, settings=settings, clock=clock, channels=channels)  # type: ignore[arg-type]
+    while worker.run_once():
+        pass
+    delivered = channels["sms"].sent + channels["email"].sent
+    assert delivered  # the new wave and the caseworker's news did go out
+    for message in delivered:
+        text = f"{message.to} {message.subject} {message.body} {message.html}"
+        assert not any(trace in text for trace in TRACES), text[:300]
+    assert not any("[erased]" in m.body for m in delivered)
+    assert client.get(own_page.headers["location"]).status_code == 410
+
+
+def test_erasing_twice_or_a_mediator_without_jobs_changes_nothing_more(
+    client: TestClient,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    (mediator,) = make_pool(1)
+    first = client.delete(f"/api/v1/mediators/{mediator}", headers=coordinator.headers)
+    again = client.delete(f"/api/v1/mediators/{mediator}", headers=coordinator.headers)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    assert outbox.messages() == []
+
+
+def test_a_namesake_of_the_erased_mediator_still_gets_the_job_offered(
+    client: TestClient, coordinator: Staff, caseworker: Staff, outbox: Outbox
+) -> None:
+    selam = add_mediator(client, coordinator, 1, **SELAM)
+    namesake = add_mediator(client, coordinator, 2, name=SELAM["name"])
+    set_paused(client, coordinator, namesake, True)
+    held = file(client, caseworker)
+    token = link_of(outbox, held, SELAM["phone"])
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    set_paused(client, coordinator, namesake, False)
+
+    assert client.delete(f"/api/v1/mediators/{selam}", headers=coordinator.headers).is_success
+
+    to_namesake = [
+        m
+        for m in outbox.messages("offer")
+        if m.recipient_kind == "mediator" and m.recipient_id == namesake
+    ]
+    assert {m.channel for m in to_namesake} == {"sms", "email"}
+    assert all(m.status == "pending" for m in to_namesake)
+    (email,) = [m for m in to_namesake if m.channel == "email"]
+    assert f"Hallo {SELAM['name']}" in email.body  # their own name, left alone
