@@ -3,7 +3,7 @@ catalogs, in English for the API and in German (or any page language) for people
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC
 from zoneinfo import ZoneInfo
 
 import pytest
