@@ -19,7 +19,7 @@ from dispatch.requests import service as requests
 from dispatch.users.models import User
 from dispatch.web import forms, service
 from dispatch.web.auth import CsrfChecked, StaffPageUser
-from dispatch.web.rendering import page_lang, render
+from dispatch.web.rendering import formatter, render
 from dispatch.workflow import service as workflow
 
 router = APIRouter(include_in_schema=False)
@@ -36,11 +36,8 @@ def _form_page(
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
-    lang = page_lang(request)
-    names = {
-        lang_.tag: lang_.de if lang == "de" else lang_.en
-        for lang_ in config_data.languages().values()
-    }
+    fmt = formatter(request)
+    names = {lang.tag: fmt.language(lang.tag) for lang in config_data.languages().values()}
     ordered = sorted(names.items(), key=lambda item: item[1].casefold())
     return render(
         request,
@@ -91,7 +88,7 @@ async def file_request(
         created, _replayed = requests.create_request(session, data=data, actor=user, now=now)
     except InvalidInput as exc:
         session.rollback()
-        forms.service_error(form, field_name=exc.field, message=exc.message)
+        forms.service_error(form, exc)
         return _form_page(request, session, user, form, status_code=422)
     # The first wave goes out in the same transaction, as for the JSON API.
     workflow.dispatch_new_request(session, created, now=now, settings=settings)

@@ -219,7 +219,7 @@ def _check_reconfirmed(
     mediator = session.get(Mediator, assignment.mediator_id)
     organisation = session.get(Organisation, request.organisation_id)
     link = service.dashboard_link(settings, request)
-    language = service._language_name(request.language)
+    language = request.language
     service._alert_coordinator(
         session,
         settings,
@@ -232,7 +232,7 @@ def _check_reconfirmed(
             "start": request.start,
             "end": request.end,
             "organisation": organisation.name if organisation else "-",
-            "reason": "Keine Rückbestätigung bis 4 Stunden vor Beginn.",
+            "reason": "not_reconfirmed",
             "link": link,
             "mediator_name": mediator.name if mediator else None,
         },
@@ -271,7 +271,7 @@ def _ask_for_report(
         expires_at=request.end + service.REPORT_WINDOW,
         settings=settings,
     )
-    language = service._language_name(request.language)
+    language = request.language
     service._message_mediator(
         session,
         mediator,

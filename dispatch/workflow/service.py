@@ -38,7 +38,7 @@ from dispatch.offers.models import Assignment, AssignmentSource, Offer, OfferLin
 from dispatch.outbox.service import enqueue
 from dispatch.places.models import Place
 from dispatch.planning import service as planning
-from dispatch.requests.models import Mode, Request, RequestStatus
+from dispatch.requests.models import Request, RequestStatus
 from dispatch.security import hash_token
 from dispatch.users.models import Organisation, Role, User
 from dispatch.workflow.models import Deadline, DeadlineKind
@@ -129,26 +129,20 @@ def _short_code(session: Session, mediator_id: int) -> str:
             return code
 
 
-def _language_name(tag: str, locale: str = "de") -> str:
-    """The configured name of a language, in German or (``en``) English."""
-    language = config_data.languages().get(tag.lower())
-    if language is None:
-        return tag
-    return language.en if locale == "en" else language.de
-
-
 def _place(session: Session, request: Request) -> Place | None:
     return session.get(Place, request.place_id) if request.place_id else None
 
 
 def _job_fields(session: Session, request: Request) -> dict[str, Any]:
-    """What every message about a job may say: no client, no notes (those stay on the page)."""
+    """What every message about a job may say: no client, no notes (those stay on the page).
+
+    The language goes as its tag: the message names it in the reader's language.
+    An in-person job without a place name says its address is on the link's page.
+    """
     place = _place(session, request)
-    place_name = (
-        place.name if place else ("Adresse im Link" if request.mode == Mode.in_person else None)
-    )
+    place_name = place.name if place else None
     return {
-        "language": _language_name(request.language),
+        "language": request.language,
         "start": request.start,
         "end": request.end,
         "mode": f"{request.mode}",
@@ -282,7 +276,7 @@ def _tell_caseworker(
         request_id=request.id,
         request_link=request_link(settings, request),
         recipient_name=creator.name,
-        language=_language_name(request.language, locale),
+        language=request.language,
         start=request.start,
         end=request.end,
         **fields,
@@ -410,7 +404,7 @@ def send_next_wave(
                 request,
                 now=now,
                 settings=settings,
-                reason="Die Zeit bis zum Beginn reicht nicht mehr.",
+                reason="no_time_left",
                 dropped_out=after_dropout,
             ),
         )
@@ -419,11 +413,7 @@ def send_next_wave(
         m for m in ranked_candidates(session, request, now=now, settings=settings) if m not in asked
     ]
     if not candidates:
-        reason = (
-            "Niemand im Pool kann diesen Einsatz übernehmen."
-            if not asked
-            else "Alle passenden Sprachmittler*innen wurden gefragt."
-        )
+        reason = "nobody_in_pool" if not asked else "everyone_asked"
         return WaveResult(
             last_wave,
             [],
@@ -524,7 +514,7 @@ def _mark_unfilled(
     request.updated_at = now
     session.add(request)
     fields = {
-        "language": _language_name(request.language),
+        "language": request.language,
         "start": request.start,
         "end": request.end,
     }
@@ -1011,11 +1001,12 @@ def cancel_assignment(
     request = _lock_request(session, assignment.request_id)
     session.refresh(assignment)
     if assignment.cancelled_at is not None:
-        raise Conflict("This assignment was already cancelled.")
+        raise Conflict("This assignment was already cancelled.", reason="assignment_cancelled")
     if request.status != RequestStatus.assigned or now >= request.start:
         raise Conflict(
             f"This request is {request.status} and has started or ended; "
-            "its assignment can no longer be cancelled."
+            "its assignment can no longer be cancelled.",
+            reason="assignment_not_cancellable",
         )
     mediator = session.get(Mediator, assignment.mediator_id)
     assert mediator is not None
@@ -1049,7 +1040,7 @@ def cancel_assignment(
             now=now,
             request=request,
             email={
-                "language": _language_name(request.language),
+                "language": request.language,
                 "start": request.start,
                 "end": request.end,
                 "organisation": organisation.name if organisation else "-",
@@ -1058,7 +1049,7 @@ def cancel_assignment(
                 "cancelled_by": "die Sprachmittlerin / der Sprachmittler",
             },
             sms={
-                "language": _language_name(request.language),
+                "language": request.language,
                 "start": request.start,
                 "link": link,
             },
@@ -1337,22 +1328,45 @@ def assign_directly(
     request = _lock_request(session, request_id)
     mediator = session.get(Mediator, mediator_id)
     if mediator is None or mediator.erased_at is not None:
-        raise InvalidInput(f"There is no mediator with id {mediator_id}.", field="mediator_id")
+        raise InvalidInput(
+            f"There is no mediator with id {mediator_id}.",
+            field="mediator_id",
+            reason="unknown_mediator",
+            params={"id": mediator_id},
+        )
     if not mediator.active:
-        raise Conflict(f"{mediator.name} is not active in the pool; activate them first.")
+        raise Conflict(
+            f"{mediator.name} is not active in the pool; activate them first.",
+            reason="mediator_inactive",
+            params={"name": mediator.name},
+        )
     if request.status in (RequestStatus.cancelled, RequestStatus.completed):
-        raise Conflict(f"This request is {request.status}; it cannot be assigned.")
+        raise Conflict(
+            f"This request is {request.status}; it cannot be assigned.",
+            reason="request_not_assignable",
+            params={"status": f"{request.status}"},
+        )
     if now >= request.end:
-        raise Conflict("This request is over; it cannot be assigned any more.")
+        raise Conflict(
+            "This request is over; it cannot be assigned any more.", reason="request_over"
+        )
     clash = planning.held_job_clash(
         session, mediator_id=mediator_id, request=request, tz=settings.tz
     )
     # An overlap is refused; a tight journey between two jobs is the coordinator's call.
     if clash is not None and not clash.params.get("travel_minutes"):
-        raise Conflict(f"{mediator.name} already has a job at that time ({clash.message}).")
+        raise Conflict(
+            f"{mediator.name} already has a job at that time ({clash.message}).",
+            reason="mediator_busy",
+            params={"name": mediator.name},
+        )
     current = _live_assignment(session, request_id)
     if current is not None and current.mediator_id == mediator_id:
-        raise Conflict(f"{mediator.name} already holds this request.")
+        raise Conflict(
+            f"{mediator.name} already holds this request.",
+            reason="already_holds",
+            params={"name": mediator.name},
+        )
     if current is not None:
         # The caseworker hears of the change by the new confirmation, which says so.
         _end_assignment(
