@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,18 @@ HERE = Path(__file__).parent
 
 @dataclass(frozen=True)
 class Language:
+    """A served language; its names come from CLDR, `names` overrides them per locale."""
+
     tag: str
-    de: str
-    en: str
+    names: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Qualification:
+    """A qualification tag; `name` is its English text, translated by the catalogs."""
+
+    tag: str
+    name: str
 
 
 @dataclass(frozen=True)
@@ -57,15 +67,15 @@ def _load(name: str) -> dict[str, Any]:
 def languages() -> dict[str, Language]:
     """Configured languages by lower-case tag, in file order."""
     return {
-        entry["tag"].lower(): Language(entry["tag"], entry["de"], entry["en"])
+        entry["tag"].lower(): Language(entry["tag"], dict(entry.get("names", {})))
         for entry in _load("languages.toml")["languages"]
     }
 
 
 @lru_cache
-def qualifications() -> dict[str, Language]:
+def qualifications() -> dict[str, Qualification]:
     return {
-        entry["tag"]: Language(entry["tag"], entry["de"], entry["en"])
+        entry["tag"]: Qualification(entry["tag"], entry["name"])
         for entry in _load("languages.toml")["qualifications"]
     }
 

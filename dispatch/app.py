@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+import locales
 from config import data as config_data
 from config.settings import Settings, get_settings
 from dispatch import errors, openapi
@@ -152,9 +153,14 @@ def create_app(
 
     @app.get("/api/v1/languages", tags=["meta"])
     def languages(_user: CurrentUser) -> list[dict[str, str]]:
-        """The configured languages with German and English names."""
+        """The configured languages with German and English names (CLDR, with the overrides
+        of config/languages.toml)."""
         return [
-            {"tag": lang.tag, "name_de": lang.de, "name_en": lang.en}
+            {
+                "tag": lang.tag,
+                "name_de": locales.language_name(lang.tag, "de"),
+                "name_en": locales.language_name(lang.tag, "en"),
+            }
             for lang in config_data.languages().values()
         ]
 

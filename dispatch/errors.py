@@ -61,13 +61,25 @@ def responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 class SprachpoolError(Exception):
+    """A failure the user caused: an English `message` for the API, and for pages
+    (which speak the reader's language) a `reason` code with its `params`."""
+
     status_code = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        reason: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.reason = reason
+        self.params = dict(params or {})
 
 
 class InvalidInput(SprachpoolError):

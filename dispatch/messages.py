@@ -21,13 +21,12 @@ from typing import Any
 
 from sqlmodel import Session
 
-from config import data as config_data
 from config.settings import Settings
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment, Offer
 from dispatch.outbox.service import enqueue
 from dispatch.places.models import Place
-from dispatch.requests.models import Mode, Request
+from dispatch.requests.models import Request
 from dispatch.users.models import Organisation, User
 from notifications import templates
 from notifications.channels import ChannelName
@@ -39,26 +38,20 @@ STAFF_LOCALE = "de"
 # --- what a message about a job may say -------------------------------------------
 
 
-def language_name(tag: str, locale: str = "de") -> str:
-    """The configured name of a language, in German or (``en``) English."""
-    language = config_data.languages().get(tag.lower())
-    if language is None:
-        return tag
-    return language.en if locale == "en" else language.de
-
-
 def place_of(session: Session, request: Request) -> Place | None:
     return session.get(Place, request.place_id) if request.place_id else None
 
 
 def job_fields(session: Session, request: Request) -> dict[str, Any]:
-    """What every message about a job may say: no client, no notes (those stay on the page)."""
+    """What every message about a job may say: no client, no notes (those stay on the page).
+
+    The language goes as its tag: the message names it in the reader's language.
+    An in-person job without a place name says its address is on the link's page.
+    """
     place = place_of(session, request)
-    place_name = (
-        place.name if place else ("Adresse im Link" if request.mode == Mode.in_person else None)
-    )
+    place_name = place.name if place else None
     return {
-        "language": language_name(request.language),
+        "language": request.language,
         "start": request.start,
         "end": request.end,
         "mode": f"{request.mode}",
@@ -213,7 +206,7 @@ def _to_caseworker(
         request_id=request.id,
         request_link=request_link(settings, request),
         recipient_name=creator.name,
-        language=language_name(request.language, locale),
+        language=request.language,
         start=request.start,
         end=request.end,
         **fields,
@@ -401,7 +394,7 @@ def completion_request(
     now: datetime,
 ) -> None:
     """After the job: report minutes and kilometres through the link."""
-    language = language_name(request.language)
+    language = request.language
     _to_mediator(
         session,
         mediator,
@@ -517,8 +510,8 @@ def alert_unfilled_coordinator(
     reason: str,
     now: datetime,
 ) -> None:
-    """A request nobody (more) can take, and why."""
-    language = language_name(request.language)
+    """A request nobody (more) can take, and why (`reason`: a code the template words)."""
+    language = request.language
     link = dashboard_link(settings, request)
     _to_coordinator(
         session,
@@ -549,7 +542,7 @@ def alert_late_cancellation_coordinator(
     now: datetime,
 ) -> None:
     """A mediator gave a job back within a day of its start."""
-    language = language_name(request.language)
+    language = request.language
     link = dashboard_link(settings, request)
     _to_coordinator(
         session,
@@ -581,7 +574,7 @@ def alert_at_risk_coordinator(
     now: datetime,
 ) -> None:
     """No reconfirmation in time: the job is at risk."""
-    language = language_name(request.language)
+    language = request.language
     link = dashboard_link(settings, request)
     _to_coordinator(
         session,
@@ -595,7 +588,7 @@ def alert_at_risk_coordinator(
             "start": request.start,
             "end": request.end,
             "organisation": _organisation_name(session, request) or "-",
-            "reason": "Keine Rückbestätigung bis 4 Stunden vor Beginn.",
+            "reason": "not_reconfirmed",
             "link": link,
             "mediator_name": mediator.name if mediator else None,
         },

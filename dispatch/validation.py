@@ -4,6 +4,10 @@ within one calendar.
 
 PostgreSQL refuses NUL bytes in text and a stray control character in an
 SMS is trouble, so free text is checked here once instead of in every form.
+
+Each check raises a PydanticCustomError with a code, an English message (the
+API's) and its values, so the web forms can say the same in the reader's
+language by the code, never by the wording.
 """
 
 from __future__ import annotations
@@ -27,16 +31,18 @@ _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 
 def _clean_line(value: str) -> str:
     if _CONTROL_ONE_LINE.search(value):
-        raise ValueError("must not contain control characters or line breaks")
+        raise PydanticCustomError(
+            "control_characters", "must not contain control characters or line breaks"
+        )
     value = value.strip()
     if not value:
-        raise ValueError("must not be empty")
+        raise PydanticCustomError("empty", "must not be empty")
     return value
 
 
 def _clean_text(value: str) -> str:
     if _CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+        raise PydanticCustomError("control_characters", "must not contain control characters")
     return value.strip()
 
 
@@ -69,19 +75,24 @@ class Text(annotated_types.GroupedMetadata):
 
 def normalise_phone(value: str) -> str:
     if _CONTROL_ONE_LINE.search(value) or len(value) > 32:
-        raise ValueError("must be a phone number in international format, e.g. +49 2521 29-0")
+        raise PydanticCustomError(
+            "phone_format", "must be a phone number in international format, e.g. +49 2521 29-0"
+        )
     compact = re.sub(r"[\s\-/().]", "", value)
     if not re.fullmatch(r"\+[1-9]\d{6,14}", compact):
-        raise ValueError(
+        raise PydanticCustomError(
+            "phone_format",
             "must be a phone number in international E.164 format starting with +, "
-            "e.g. +4915112345678"
+            "e.g. +4915112345678",
         )
     try:
         parsed = phonenumbers.parse(compact, None)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("is not a valid phone number") from exc
+        raise PydanticCustomError("phone_invalid", "is not a valid phone number") from exc
     if not phonenumbers.is_possible_number(parsed):
-        raise ValueError("is not a possible phone number (check the number of digits)")
+        raise PydanticCustomError(
+            "phone_invalid", "is not a possible phone number (check the number of digits)"
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -93,9 +104,11 @@ def normalise_language(value: str) -> str:
     known = data.languages()
     if tag not in known:
         shown = ", ".join(sorted(known)[:12])
-        raise ValueError(
-            f"'{value[:20]}' is not a configured language; use a BCP 47 tag such as {shown}, ... "
-            "(GET /api/v1/languages lists them all)"
+        raise PydanticCustomError(
+            "unknown_language",
+            "'{value}' is not a configured language; use a BCP 47 tag such as {shown}, ... "
+            "(GET /api/v1/languages lists them all)",
+            {"value": value[:20], "shown": shown},
         )
     return known[tag].tag
 
@@ -106,9 +119,10 @@ LanguageTag = Annotated[str, Field(max_length=12), AfterValidator(normalise_lang
 def normalise_qualification(value: str) -> str:
     tag = value.strip().lower()
     if tag not in data.qualifications():
-        raise ValueError(
-            f"'{value[:20]}' is not a known qualification; use one of "
-            + ", ".join(data.qualifications())
+        raise PydanticCustomError(
+            "unknown_qualification",
+            "'{value}' is not a known qualification; use one of {known}",
+            {"value": value[:20], "known": ", ".join(data.qualifications())},
         )
     return tag
 
@@ -136,7 +150,7 @@ EMAIL = re.compile(
 def normalise_email(value: str) -> str:
     value = value.strip()
     if len(value) > 254 or not EMAIL.match(value):
-        raise ValueError("is not a valid email address")
+        raise PydanticCustomError("email_invalid", "is not a valid email address")
     return value
 
 
@@ -175,7 +189,9 @@ def within_calendar(day: date) -> date:
 
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must include a timezone offset, e.g. 2026-12-01T09:00:00+01:00")
+        raise PydanticCustomError(
+            "timezone_missing", "must include a timezone offset, e.g. 2026-12-01T09:00:00+01:00"
+        )
     return value
 
 

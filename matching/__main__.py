@@ -44,7 +44,7 @@ def _check(args: argparse.Namespace) -> int:
     print("FEASIBLE" if report.feasible else "INFEASIBLE")
     for violation in report.violations:
         where = ", ".join(x for x in (violation.request_id, violation.mediator_id) if x)
-        print(f"  {violation.code}: {violation.message} ({where})")
+        print(f"  {violation.message} ({where})")
     for warning in report.warnings:
         print(f"  warning: {warning}")
     print(f"filled: {figures.filled} of {figures.requests} requests")

@@ -1,8 +1,10 @@
 """Feasibility rules, one named function each, and the solution checker.
 
 Every rule answers one question about one (request, mediator) pair and
-returns None when the pair passes, or an `Exclusion` whose message a
-coordinator can read and whose `code` and `params` let a UI translate it.
+returns None when the pair passes, or an `Exclusion`: a `code` and the
+`params` that say why (times as ISO 8601, distances in km, minutes), for the
+caller to put into words in its reader's language. The engine has no texts
+of its own: `message` is a technical line for logs and the command line.
 The optimiser, the ranking and `check` all go through these rules (the
 ranking has a vectorised twin in rank.py that is tested against them).
 
@@ -40,44 +42,28 @@ DISTANCE_TOLERANCE_KM = 1e-6
 """Slack for float noise, so the scalar and the vectorised checks agree."""
 TIME_TOLERANCE_S = 1e-3
 
-LANGUAGE_NAMES: dict[str, str] = {
-    "ar": "Arabic",
-    "uk": "Ukrainian",
-    "ru": "Russian",
-    "tr": "Turkish",
-    "prs": "Dari",
-    "fa": "Farsi",
-    "ps": "Pashto",
-    "kmr": "Kurmanji",
-    "ku": "Kurdish",
-    "ckb": "Sorani",
-    "ti": "Tigrinya",
-    "so": "Somali",
-    "ro": "Romanian",
-    "bg": "Bulgarian",
-    "sq": "Albanian",
-    "pl": "Polish",
-    "de": "German",
-    "en": "English",
-    "fr": "French",
-    "sr": "Serbian",
-    "ur": "Urdu",
-    "vi": "Vietnamese",
-    "am": "Amharic",
-    "ha": "Hausa",
-}
-
 ParamValue = str | float | int
+
+
+def describe(code: str, params: Mapping[str, ParamValue]) -> str:
+    """A technical one-line description, ``availability(start=..., end=...)``: for logs
+    and the command line, not for people (they read `code` and `params` in their words)."""
+    if not params:
+        return code
+    return f"{code}(" + ", ".join(f"{key}={value}" for key, value in params.items()) + ")"
 
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:
-    """Why one mediator cannot take one request."""
+    """Why one mediator cannot take one request: a rule's code and its values."""
 
     mediator_id: str
     code: str
-    message: str
     params: Mapping[str, ParamValue] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return describe(self.code, self.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +79,6 @@ class Job:
     location: Location | None = None
     label: str | None = None
     request_id: str | None = None
-
-
-def language_name(tag: str) -> str:
-    return LANGUAGE_NAMES.get(tag.lower(), tag)
 
 
 def great_circle_km(a: Location, b: Location) -> float:
@@ -180,70 +162,38 @@ def _conflict_minutes(first: Job, second: Job, travel_mode: str) -> float | None
     return None
 
 
-def _hm(moment: datetime) -> str:
-    """Local clock time, as strftime("%H:%M") gives it, at a fraction of the cost."""
-    return f"{moment.hour:02d}:{moment.minute:02d}"
+# --- reason params, shared by the rules and the ranking's bulk exclusions -----
+# rank.py calls these with values gathered in bulk, so each reason's params are
+# made in one place. (Reasons whose params depend on the request alone, or on
+# few values, rank.py gets from the rules themselves, once per distinct case.)
+
+Params = dict[str, ParamValue]
 
 
-def _span(start: datetime, end: datetime) -> str:
-    return f"{_hm(start)}-{_hm(end)}"
+def level_params(language: str, level: str, min_level: str) -> Params:
+    return {"language": language, "level": level, "min_level": min_level}
 
 
-# --- reason texts, shared by the rules and the ranking's bulk exclusions -----
-# Each returns (message, params) from the values a rule found; rank.py calls
-# them with values gathered in bulk, so the texts exist once. (Reasons whose
-# text depends on the request alone, or on few values, rank.py gets from the
-# rules themselves, once per distinct case.)
-
-Reason = tuple[str, dict[str, ParamValue]]
-
-
-def level_reason(language: str, level: str, min_level: str) -> Reason:
-    return (
-        f"speaks {language_name(language)} only at {level} level",
-        {"language": language, "level": level, "min_level": min_level},
-    )
-
-
-def busy_reason(start: datetime, end: datetime, label: str | None, travel_minutes: float) -> Reason:
-    """A busy block in the way; travel_minutes 0 when it overlaps the job."""
-    text = f"busy {_span(start, end)}"
-    if label:
-        text += f" {label}"
-    params: dict[str, ParamValue] = {
-        "start": start.isoformat(),
-        "end": end.isoformat(),
-        "label": label or "",
-    }
+def busy_params(start: datetime, end: datetime, label: str | None, travel_minutes: float) -> Params:
+    """A busy block in the way; travel_minutes 0 when it overlaps the job (then left out)."""
+    params: Params = {"start": start.isoformat(), "end": end.isoformat(), "label": label or ""}
     if travel_minutes > 0:
-        text += f", {math.ceil(travel_minutes)} min away"
         params["travel_minutes"] = round(travel_minutes, 1)
-    return text, params
+    return params
 
 
-def travel_radius_reasons(
+def travel_radius_params(
     distances_km: Sequence[float], max_travel_kms: Sequence[float]
-) -> tuple[list[str], list[dict[str, ParamValue]]]:
-    """Messages and params for many mediators at once (the ranking's hot path)."""
-    pairs = list(zip(distances_km, max_travel_kms, strict=True))
-    messages = [f"lives {km:.1f} km away, travels at most {limit:g} km" for km, limit in pairs]
-    params: list[dict[str, ParamValue]] = [
-        {"distance_km": round(km, 2), "max_travel_km": limit} for km, limit in pairs
+) -> list[Params]:
+    """Params for many mediators at once (the ranking's hot path)."""
+    return [
+        {"distance_km": round(km, 2), "max_travel_km": limit}
+        for km, limit in zip(distances_km, max_travel_kms, strict=True)
     ]
-    return messages, params
 
 
-def travel_radius_reason(distance_km: float, max_travel_km: float) -> Reason:
-    messages, params = travel_radius_reasons([distance_km], [max_travel_km])
-    return messages[0], params[0]
-
-
-def too_late_reason(travel_minutes: float, minutes_left: float) -> Reason:
-    left = max(0, math.floor(minutes_left))
-    return (
-        f"{math.ceil(travel_minutes)} min away, the job starts in {left} min",
-        {"travel_minutes": round(travel_minutes, 1), "minutes_left": round(minutes_left, 1)},
-    )
+def too_late_params(travel_minutes: float, minutes_left: float) -> Params:
+    return {"travel_minutes": round(travel_minutes, 1), "minutes_left": round(minutes_left, 1)}
 
 
 # --- the rules, in the order a coordinator reads them -----------------------
@@ -252,17 +202,14 @@ def too_late_reason(travel_minutes: float, minutes_left: float) -> Reason:
 def rule_excluded(request: Request, mediator: Mediator) -> Exclusion | None:
     """The requesting organisation asked never to be offered this mediator."""
     if mediator.id in request.excluded_mediators:
-        return Exclusion(mediator.id, "excluded", "excluded by the requesting organisation")
+        return Exclusion(mediator.id, "excluded")
     return None
 
 
 def rule_language(request: Request, mediator: Mediator) -> Exclusion | None:
     """The mediator speaks the request's language at all."""
     if mediator.level(request.language) is None:
-        name = language_name(request.language)
-        return Exclusion(
-            mediator.id, "language", f"does not speak {name}", {"language": request.language}
-        )
+        return Exclusion(mediator.id, "language", {"language": request.language})
     return None
 
 
@@ -271,9 +218,7 @@ def rule_level(request: Request, mediator: Mediator) -> Exclusion | None:
     level = mediator.level(request.language)
     if level is None or LEVEL_RANK[level] >= LEVEL_RANK[request.min_level]:
         return None
-    return Exclusion(
-        mediator.id, "level", *level_reason(request.language, level, request.min_level)
-    )
+    return Exclusion(mediator.id, "level", level_params(request.language, level, request.min_level))
 
 
 def rule_availability(request: Request, mediator: Mediator) -> Exclusion | None:
@@ -284,7 +229,6 @@ def rule_availability(request: Request, mediator: Mediator) -> Exclusion | None:
     return Exclusion(
         mediator.id,
         "availability",
-        f"not available {_span(request.start, request.end)}",
         {"start": request.start.isoformat(), "end": request.end.isoformat()},
     )
 
@@ -298,7 +242,7 @@ def rule_busy(request: Request, mediator: Mediator) -> Exclusion | None:
         if minutes is None:
             continue
         return Exclusion(
-            mediator.id, "busy", *busy_reason(block.start, block.end, block.label, minutes)
+            mediator.id, "busy", busy_params(block.start, block.end, block.label, minutes)
         )
     return None
 
@@ -315,21 +259,15 @@ def rule_travel_radius(request: Request, mediator: Mediator) -> Exclusion | None
     distance = great_circle_km(mediator.home, request.location)
     if distance <= mediator.max_travel_km + DISTANCE_TOLERANCE_KM:
         return None
-    return Exclusion(
-        mediator.id, "travel_radius", *travel_radius_reason(distance, mediator.max_travel_km)
-    )
+    [params] = travel_radius_params([distance], [mediator.max_travel_km])
+    return Exclusion(mediator.id, "travel_radius", params)
 
 
 def rule_qualification(request: Request, mediator: Mediator) -> Exclusion | None:
     """The mediator holds the request's qualification tag."""
     if request.qualification is None or request.qualification in mediator.qualifications:
         return None
-    return Exclusion(
-        mediator.id,
-        "qualification",
-        f"lacks the {request.qualification} qualification",
-        {"qualification": request.qualification},
-    )
+    return Exclusion(mediator.id, "qualification", {"qualification": request.qualification})
 
 
 def rule_gender(request: Request, mediator: Mediator) -> Exclusion | None:
@@ -337,7 +275,7 @@ def rule_gender(request: Request, mediator: Mediator) -> Exclusion | None:
     wish = request.gender
     if wish is None or wish.strength != "required" or mediator.gender == wish.value:
         return None
-    return Exclusion(mediator.id, "gender", f"gender {wish.value} required", {"gender": wish.value})
+    return Exclusion(mediator.id, "gender", {"gender": wish.value})
 
 
 def rule_minutes_cap(
@@ -352,7 +290,6 @@ def rule_minutes_cap(
     return Exclusion(
         mediator.id,
         "minutes_cap",
-        f"over {mediator.max_minutes} min in the period ({used:g} + {request.minutes:g})",
         {"max_minutes": mediator.max_minutes, "used": used, "job_minutes": request.minutes},
     )
 
@@ -365,7 +302,7 @@ def rule_reach_in_time(request: Request, mediator: Mediator, now: datetime) -> E
     left = (request.start - now).total_seconds() / 60.0
     if minutes <= left + TIME_TOLERANCE_S / 60:
         return None
-    return Exclusion(mediator.id, "too_late", *too_late_reason(minutes, left))
+    return Exclusion(mediator.id, "too_late", too_late_params(minutes, left))
 
 
 PairRule = Callable[[Request, Mediator], Exclusion | None]
@@ -415,10 +352,16 @@ def pair_feasible(request: Request, mediator: Mediator) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Violation:
+    """A broken rule in a solution: the rule's code, where, and its values."""
+
     code: str
-    message: str
     request_id: str | None = None
     mediator_id: str | None = None
+    params: Mapping[str, ParamValue] = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        return describe(self.code, self.params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -480,18 +423,16 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
         if request is None or mediator is None:
             what = "request" if request is None else "mediator"
             violations.append(
-                Violation(
-                    "unknown_id", f"unknown {what} in assignment", pair.request, pair.mediator
-                )
+                Violation("unknown_id", pair.request, pair.mediator, {"unknown": what})
             )
             continue
         if pair.request in holder:
             violations.append(
                 Violation(
                     "two_mediators",
-                    f"request has two mediators ({holder[pair.request]}, {pair.mediator})",
                     pair.request,
                     pair.mediator,
+                    {"first": holder[pair.request], "second": pair.mediator},
                 )
             )
             continue
@@ -502,11 +443,11 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
                 continue  # checked below over all the mediator's jobs
             reason = rule(request, mediator)
             if reason is not None:
-                violations.append(Violation(reason.code, reason.message, request.id, mediator.id))
+                violations.append(Violation(reason.code, request.id, mediator.id, reason.params))
 
     for request_id, mediator_id in problem.fixed:
         if holder.get(request_id) != mediator_id:
-            violations.append(Violation("fixed", "fixed pair not kept", request_id, mediator_id))
+            violations.append(Violation("fixed", request_id, mediator_id))
 
     minutes_by_mediator: dict[str, float] = {}
     for mediator_id, assigned in jobs_of.items():
@@ -515,10 +456,14 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
             violations.append(
                 Violation(
                     "conflict",
-                    f"jobs {_span(first.start, first.end)} and {_span(second.start, second.end)}"
-                    " overlap or leave no time to travel",
                     first.request_id or second.request_id,
                     mediator_id,
+                    {
+                        "first_start": first.start.isoformat(),
+                        "first_end": first.end.isoformat(),
+                        "second_start": second.start.isoformat(),
+                        "second_end": second.end.isoformat(),
+                    },
                 )
             )
         minutes = sum(r.minutes for r in assigned)
@@ -530,9 +475,13 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
             violations.append(
                 Violation(
                     "minutes_cap",
-                    f"over {mediator.max_minutes} min ({mediator.committed_minutes} + {minutes:g})",
                     None,
                     mediator_id,
+                    {
+                        "max_minutes": mediator.max_minutes,
+                        "used": mediator.committed_minutes,
+                        "job_minutes": minutes,
+                    },
                 )
             )
 

@@ -11,11 +11,12 @@ Exclusions are reported only for mediators who speak the request's
 language, with every reason that applies to each; the others are
 summarised as a count. They are built in bulk from the arrays of the
 vectorised check (which rules fail, distances, the first busy block in the
-way), not by calling the rule functions per mediator: a reason whose text
-depends on the request only is made once and shared, the others are
-formatted from gathered values by the same text helpers the rules use, and
-the `Exclusion` objects are filled through their slots. The result equals,
-reason by reason, what `feasibility.exclusions` says of each speaker (tested).
+way), not by calling the rule functions per mediator: a reason whose params
+depend on the request only is made once and shared, the others get params
+from gathered values by the same helpers the rules use, and the `Exclusion`
+objects are filled through their slots. The result equals, reason by reason,
+what `feasibility.exclusions` says of each speaker (tested). Reasons are
+codes and params; putting them into words is the caller's business.
 """
 
 from __future__ import annotations
@@ -41,21 +42,19 @@ from matching.feasibility import (
     TIME_TOLERANCE_S,
     Exclusion,
     ParamValue,
-    Reason,
-    busy_reason,
+    busy_params,
     great_circle_km,
     great_circle_km_array,
-    language_name,
-    level_reason,
+    level_params,
     rule_availability,
     rule_excluded,
     rule_gender,
     rule_minutes_cap,
     rule_qualification,
-    too_late_reason,
+    too_late_params,
     travel_conflict_array,
     travel_minutes,
-    travel_radius_reasons,
+    travel_radius_params,
     travel_speed_kmh,
 )
 from matching.model import LEVEL_RANK, ROAD_FACTOR, Busy, Location, Mediator, Request
@@ -74,8 +73,8 @@ TRAVEL_SCALE_KM = 30.0
 """Travel of this distance or more earns no travel points."""
 LOAD_SCALE_MINUTES = 40 * 60.0
 """Recent work of this many minutes or more earns no load points."""
-SAME_MESSAGE_FOR_ALL = frozenset({"availability", "qualification", "gender", "excluded"})
-"""Exclusions whose message depends on the request only, built once per ranking."""
+SAME_PARAMS_FOR_ALL = frozenset({"availability", "qualification", "gender", "excluded"})
+"""Exclusions whose params depend on the request only, made once per ranking."""
 LEVEL_NAMES: dict[int, str] = {rank: name for name, rank in LEVEL_RANK.items()}
 
 
@@ -157,12 +156,12 @@ class Pool:
             [np.inf if m.max_travel_km is None else m.max_travel_km for m in self.mediators],
             dtype=np.float64,
         )
-        self._busy_overlap_reasons: dict[str, list[Reason | None]] = {}
-        """Per language, per busy block of its speakers: the reason when it overlaps a job."""
+        self._busy_overlap_params: dict[str, list[dict[str, ParamValue] | None]] = {}
+        """Per language, per busy block of its speakers: the params when it overlaps a job."""
         self._travel_limits: list[float] = [
             np.inf if m.max_travel_km is None else m.max_travel_km for m in self.mediators
         ]
-        """As given (25 stays an int), for reasons."""
+        """As given (25 stays an int), for params."""
         self.minutes_left: FloatArray = np.array(
             [
                 np.inf if m.max_minutes is None else m.max_minutes - m.committed_minutes
@@ -371,29 +370,20 @@ class Ranking:
 
         Sorted by mediator id; each one's reasons equal what
         `feasibility.exclusions` says, in the order of their `excluded_codes`.
-        Reasons with the same text within one ranking (the request-only ones,
-        a level, a minutes cap) share one params dict: read params, do not
-        change them.
+        Reasons with the same params within one ranking (the request-only
+        ones, a level, a minutes cap) share one params dict: read params, do
+        not change them.
         """
         with _collector_paused():
             return _Exclusions(self.request, self._pool, self._evaluation, self._now).build()
 
-    @property
-    def summary(self) -> str:
-        name = language_name(self.request.language)
-        return (
-            f"{len(self.candidates)} candidates, {len(self.excluded_codes)} excluded, "
-            f"{self.not_speaking} do not speak {name}"
-        )
-
 
 # --- exclusions in bulk ---------------------------------------------------------
 
-Messages = str | list[str]
-"""One message for every mediator of a code, or one each."""
 Params = Mapping[str, ParamValue] | Sequence[Mapping[str, ParamValue]]
-Built = tuple[Messages, Params, BoolArray | None]
-"""Messages, params, and which of the code's mediators keep the reason (None: all)."""
+"""One params dict for every mediator of a code, or one each."""
+Built = tuple[Params, BoolArray | None]
+"""Params, and which of the code's mediators keep the reason (None: all)."""
 
 _SAME_FOR_ALL_RULES: dict[str, Callable[[Request, Mediator], Exclusion | None]] = {
     "excluded": rule_excluded,
@@ -401,7 +391,7 @@ _SAME_FOR_ALL_RULES: dict[str, Callable[[Request, Mediator], Exclusion | None]] 
     "qualification": rule_qualification,
     "gender": rule_gender,
 }
-assert set(_SAME_FOR_ALL_RULES) == SAME_MESSAGE_FOR_ALL
+assert set(_SAME_FOR_ALL_RULES) == SAME_PARAMS_FOR_ALL
 _ROUNDING_NOISE = 1e-9
 """Relative distance to a rounding edge below which a value is recomputed by the scalar code."""
 
@@ -410,7 +400,7 @@ def _near_edge(values: FloatArray, scale: float, edge: float) -> BoolArray:
     """Where values * scale is within float noise of a whole number plus `edge`.
 
     The vectorised haversine may differ from `great_circle_km` in the last
-    bit; that only shows in a message where a value sits on a rounding edge
+    bit; that only shows in a param where a value sits on a rounding edge
     (a tie for round() and .1f at edge 0.5, a whole number for ceil/floor at
     edge 0), so exactly those values are recomputed with the scalar code.
     """
@@ -466,7 +456,7 @@ def _take(items: Sequence[T], at: list[int]) -> list[T]:
 
 def _slot_setters() -> tuple[Callable[[Exclusion, Any], None], ...] | None:
     """The slot descriptors' setters of Exclusion, which skip its frozen __init__."""
-    names = ("mediator_id", "code", "message", "params")
+    names = ("mediator_id", "code", "params")
     members = [vars(Exclusion).get(name) for name in names]
     if not all(isinstance(member, MemberDescriptorType) for member in members):
         return None
@@ -476,19 +466,17 @@ def _slot_setters() -> tuple[Callable[[Exclusion, Any], None], ...] | None:
 _SETTERS = _slot_setters()
 
 
-def _fill(ids: list[str], code: str, messages: Messages, params: Params) -> list[Exclusion]:
-    """Exclusion objects in bulk, equal to Exclusion(id, code, message, params) each."""
-    message_column: Iterable[str] = repeat(messages) if isinstance(messages, str) else messages
+def _fill(ids: list[str], code: str, params: Params) -> list[Exclusion]:
+    """Exclusion objects in bulk, equal to Exclusion(id, code, params) each."""
     params_column: Iterable[Mapping[str, ParamValue]] = (
         repeat(params) if isinstance(params, Mapping) else params
     )
     if _SETTERS is None:
-        return list(map(Exclusion, ids, repeat(code), message_column, params_column))
-    set_id, set_code, set_message, set_params = _SETTERS
+        return list(map(Exclusion, ids, repeat(code), params_column))
+    set_id, set_code, set_params = _SETTERS
     made: list[Exclusion] = list(map(object.__new__, repeat(Exclusion, len(ids))))
     deque(map(set_id, made, ids), maxlen=0)
     deque(map(set_code, made, repeat(code)), maxlen=0)
-    deque(map(set_message, made, message_column), maxlen=0)
     deque(map(set_params, made, params_column), maxlen=0)
     return made
 
@@ -497,9 +485,9 @@ class _Exclusions:
     """Builds `Ranking.excluded` from the arrays of one evaluation.
 
     Rows are the excluded speakers sorted by mediator id; per failing rule
-    (in the evaluation's order) the messages come from shared templates or
-    from values gathered with numpy, then the reasons are interleaved row by
-    row, so the list reads mediator by mediator as the rules fail.
+    (in the evaluation's order) the params are shared or made from values
+    gathered with numpy, then the reasons are interleaved row by row, so the
+    list reads mediator by mediator as the rules fail.
     """
 
     def __init__(
@@ -526,11 +514,11 @@ class _Exclusions:
             sub = np.flatnonzero(kept[:, column])
             if len(sub) == 0:
                 continue
-            messages, params, keep = self._reasons(code, sub)
+            params, keep = self._reasons(code, sub)
             if keep is not None:
                 kept[sub[~keep], column] = False
                 sub = sub[keep]
-            made += _fill(_take(ids, sub.tolist()), code, messages, params)
+            made += _fill(_take(ids, sub.tolist()), code, params)
         # made holds code by code, each in row order; read it row by row instead.
         counts = kept.sum(axis=0)
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
@@ -551,22 +539,21 @@ class _Exclusions:
     def _same_for_all(
         self, rule: Callable[[Request, Mediator], Exclusion | None], sub: IntArray
     ) -> Built:
-        """One message for all: the rule's own, asked of the first mediator it excludes."""
+        """One params dict for all: the rule's own, asked of the first mediator it excludes."""
         for i in self.pool_index[sub].tolist():
             reason = rule(self.request, self.pool.mediators[i])
             if reason is not None:
-                return reason.message, reason.params, None
-        return "", {}, np.zeros(len(sub), dtype=bool)
+                return reason.params, None
+        return {}, np.zeros(len(sub), dtype=bool)
 
     def _level(self, sub: IntArray) -> Built:
         request = self.request
         levels = self.group.level[self.rows[sub]].tolist()
-        templates = {
-            level: level_reason(request.language, LEVEL_NAMES[level], request.min_level)
+        shared = {
+            level: level_params(request.language, LEVEL_NAMES[level], request.min_level)
             for level in set(levels)
         }
-        messages = [templates[level][0] for level in levels]
-        return messages, [templates[level][1] for level in levels], None
+        return [shared[level] for level in levels], None
 
     def _travel_radius(self, sub: IntArray) -> Built:
         request, pool = self.request, self.pool
@@ -585,10 +572,8 @@ class _Exclusions:
                 home = pool.mediators[index[k]].home
                 assert home is not None
                 distance[k] = great_circle_km(home, request.location)
-        messages, params = travel_radius_reasons(
-            distance.tolist(), _take(pool._travel_limits, index.tolist())
-        )
-        return messages, params, keep
+        params = travel_radius_params(distance.tolist(), _take(pool._travel_limits, index.tolist()))
+        return params, keep
 
     def _busy(self, sub: IntArray) -> Built:
         request, group = self.request, self.group
@@ -626,24 +611,21 @@ class _Exclusions:
                 if busy_location is not None:
                     mode = self.pool.mediators[self.pool_index[sub[k]]].travel_mode
                     minutes[k] = travel_minutes(great_circle_km(location, busy_location), mode)
-        # An overlapping block's reason depends on the block alone: made once per
-        # pool, each exclusion then gets its own copy of the params.
-        overlapping = self.pool._busy_overlap_reasons.setdefault(
+        # An overlapping block's params depend on the block alone: made once per
+        # pool, each exclusion then gets its own copy.
+        overlapping = self.pool._busy_overlap_params.setdefault(
             request.language.lower(), [None] * len(group.busy_items)
         )
-        messages: list[str] = []
         params: list[Mapping[str, ParamValue]] = []
         for b, item, m in zip(block_list, items, minutes.tolist(), strict=True):
             if m > 0:
-                text, values = busy_reason(item.start, item.end, item.label, m)
+                params.append(busy_params(item.start, item.end, item.label, m))
             else:
                 cached = overlapping[b]
                 if cached is None:
-                    cached = overlapping[b] = busy_reason(item.start, item.end, item.label, 0.0)
-                text, values = cached[0], dict(cached[1])
-            messages.append(text)
-            params.append(values)
-        return messages, params, None
+                    cached = overlapping[b] = busy_params(item.start, item.end, item.label, 0.0)
+                params.append(dict(cached))
+        return params, None
 
     def _minutes_cap(self, sub: IntArray) -> Built:
         """The rule itself, once per distinct (max_minutes, committed_minutes)."""
@@ -659,8 +641,7 @@ class _Exclusions:
         keep = None
         if any(r is None for r in reasons):
             keep = np.array([r is not None for r in reasons], dtype=bool)
-        found = [r for r in reasons if r is not None]
-        return [r.message for r in found], [r.params for r in found], keep
+        return [r.params for r in reasons if r is not None], keep
 
     def _too_late(self, sub: IntArray) -> Built:
         request, now = self.request, self.now
@@ -674,8 +655,7 @@ class _Exclusions:
                 km = great_circle_km(home, request.location)
                 minutes[k] = travel_minutes(km, mediators[k].travel_mode)
         left = (request.start - now).total_seconds() / 60.0
-        reasons = [too_late_reason(m, left) for m in minutes.tolist()]
-        return [r[0] for r in reasons], [r[1] for r in reasons], None
+        return [too_late_params(m, left) for m in minutes.tolist()], None
 
 
 def rank(

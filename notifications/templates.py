@@ -1,31 +1,35 @@
 """Every message Sprachpool sends, in the reader's language.
 
-Texts live in ``notifications/templates/<locale>.toml`` (one file a locale,
-Jinja syntax, documented in ``notifications/README.md``); this module is the
-contract: which kinds exist, on which channel, for whom, and exactly which
-fields each one takes. :func:`render` refuses a missing field and an
-unexpected one alike, so nothing personal can slip into a message by
-accident, and no SMS kind may even declare a client or notes field.
+The text of a kind is one Jinja template, ``notifications/templates/<kind>.txt``
+(its ``sms``, ``subject`` and ``email`` parts), whose sentences are gettext
+msgids translated by the catalogs in ``locales/`` (documented in
+``notifications/README.md``). This module is the contract: which kinds
+exist, on which channel, for whom, and exactly which fields each one takes.
+:func:`render` refuses a missing field and an unexpected one alike, so
+nothing personal can slip into a message by accident, and no SMS kind may
+even declare a client or notes field.
 
-Dates and times are shown in Europe/Berlin, whatever zone they arrive in.
+Dates and times are shown in Europe/Berlin, whatever zone they arrive in, in
+the reader's language's way (CLDR, through Babel), as are language names.
 """
 
 from __future__ import annotations
 
 import html as html_lib
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from importlib import resources
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import jinja2
 from markupsafe import Markup
 
+import locales
+from config import data as config_data
+from locales import N_
 from notifications.channels import Attachment, ChannelName
 from notifications.ics import make_ics
 from notifications.segments import sms_segments
@@ -33,11 +37,24 @@ from notifications.segments import sms_segments
 BERLIN = ZoneInfo("Europe/Berlin")
 Audience = Literal["mediator", "caseworker", "coordinator", "staff"]
 
-MEDIATOR_LOCALES = ("de", "en", "ar", "uk", "ru", "fa", "tr")
-STAFF_LOCALES = ("de", "en")
-FALLBACK_LOCALE = "de"
-LOCALE_ALIASES = {"prs": "fa"}  # Dari speakers read the Farsi texts
-RTL_LOCALES = frozenset({"ar", "fa"})
+MEDIATOR_LOCALES = locales.MEDIATOR_LOCALES
+STAFF_LOCALES = locales.STAFF_LOCALES
+FALLBACK_LOCALE = locales.DEFAULT_LOCALE
+RTL_LOCALES = locales.RTL_LOCALES
+#: Some locales spell SMS with GSM-7 letters only, doubling the room (Turkish: ş→s ...);
+#: emails keep the proper letters.
+SMS_SPELLING = {
+    "tr": str.maketrans("şŞğĞıİçâîû", "sSgGiIcaiu"),
+}
+#: How a mode reads inside a sentence ("in person: Town hall").
+MODE_WORDS = {"in_person": N_("in person"), "phone": N_("phone"), "video": N_("video")}
+#: Reasons given to the coordinator in alerts, by code (others are shown as they are).
+REASONS = {
+    "no_time_left": N_("There is not enough time left before the start."),
+    "nobody_in_pool": N_("Nobody in the pool can take this job."),
+    "everyone_asked": N_("Every suitable mediator has been asked."),
+    "not_reconfirmed": N_("Not reconfirmed by 4 hours before the start."),
+}
 
 # Fields that hold a client's identity or free text about the case: never in an SMS.
 FORBIDDEN_SMS_FIELDS = frozenset(
@@ -173,16 +190,7 @@ _check_specs()
 
 def resolve_locale(locale: str | None, audience: Audience) -> str:
     """``de-DE`` → ``de``, ``prs`` → ``fa``; anything not translated for this audience → German."""
-    base = (locale or "").replace("_", "-").split("-")[0].strip().lower()
-    base = LOCALE_ALIASES.get(base, base)
-    available = MEDIATOR_LOCALES if audience == "mediator" else STAFF_LOCALES
-    return base if base in available else FALLBACK_LOCALE
-
-
-@cache
-def _catalogue(locale: str) -> dict[str, Any]:
-    text = resources.files("notifications").joinpath(f"templates/{locale}.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return locales.resolve(locale, MEDIATOR_LOCALES if audience == "mediator" else STAFF_LOCALES)
 
 
 def _berlin(value: datetime) -> datetime:
@@ -191,42 +199,43 @@ def _berlin(value: datetime) -> datetime:
     return value.astimezone(BERLIN)
 
 
+def _language_name(value: str, translator: locales.Translator) -> str:
+    """A served language's tag becomes its name in the reader's language; a name stays."""
+    served = config_data.languages().get(value.lower())
+    return translator.language(served.tag) if served else value
+
+
 @cache
 def _environment(locale: str) -> jinja2.Environment:
-    meta = _catalogue(locale)["meta"]
+    """The message templates, speaking `locale`: gettext, dates and names in it."""
+    t = locales.translator(locale)
     env = jinja2.Environment(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        loader=jinja2.DictLoader(_catalogue(locale).get("partials", {})),
+        extensions=["jinja2.ext.i18n"],
+        loader=jinja2.PackageLoader("notifications", "templates"),
     )
-
-    @jinja2.pass_context
-    def part(context: jinja2.runtime.Context, name: str) -> str:
-        """A shared block of this locale (``[partials]``), as an expression: no newline eaten."""
-        return env.get_template(name).render(context.get_all()).strip("\n")
-
-    env.globals["part"] = part
+    env.install_gettext_translations(locales.translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters.update(
-        time=lambda v: _berlin(v).strftime("%H:%M"),
-        date=lambda v: _berlin(v).strftime("%d.%m.%Y"),
-        day=lambda v: f"{meta['weekdays_short'][_berlin(v).weekday()]} {_berlin(v):%d.%m.}".strip(),
-        longday=lambda v: f"{meta['weekdays'][_berlin(v).weekday()]}, {_berlin(v):%d.%m.%Y}",
-        mode=lambda v: meta["modes"].get(v, v),
-        subject=lambda v: meta["subjects"].get(v, v),
+        time=lambda v: t.time(_berlin(v)),
+        date=lambda v: t.date(_berlin(v).date(), "medium"),
+        day=lambda v: t.day(_berlin(v).date()),
+        longday=lambda v: t.date(_berlin(v).date(), "full"),
+        mode=lambda v: t.gettext(MODE_WORDS[v]) if v in MODE_WORDS else v,
+        subject=lambda v: t.qualification(v),
+        language=lambda v: _language_name(v, t),
+        reason=lambda v: t.gettext(REASONS[v]) if v in REASONS else v,
     )
     return env
 
 
-@cache
-def _template(locale: str, kind: str, part: str) -> jinja2.Template:
-    try:
-        source = _catalogue(locale)[kind][part]
-    except KeyError:
-        raise TemplateError(f"no {part!r} text for {kind!r} in {locale}.toml") from None
-    return _environment(locale).from_string(source)
+def _text(locale: str, kind: str, part: str, values: Mapping[str, Any]) -> str:
+    """One part (sms, subject, email) of a kind's template, in `locale`."""
+    template = _environment(locale).get_template(f"{kind}.txt")
+    return template.render(values, part=part)
 
 
 def _check_fields(spec: TemplateSpec, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -250,12 +259,10 @@ MIN_KEPT = 12  # a place name is never cut shorter than this
 
 
 def _render_sms(spec: TemplateSpec, locale: str, values: dict[str, Any]) -> str:
-    template = _template(locale, spec.kind, "sms")
-    # Some locales spell SMS with GSM-7 letters only (tr: ş→s ...), doubling the room.
-    spelling = str.maketrans(_catalogue(locale)["meta"].get("sms_replace", {}))
+    spelling = SMS_SPELLING.get(locale, {})
 
     def render_once() -> str:
-        return _SPACES.sub(" ", template.render(values)).strip().translate(spelling)
+        return _SPACES.sub(" ", _text(locale, spec.kind, "sms", values)).strip().translate(spelling)
 
     def over_budget(text: str) -> bool:
         return spec.max_segments is not None and sms_segments(text).segments > spec.max_segments
@@ -347,8 +354,8 @@ def render(
     used = resolve_locale(locale, spec.audience)
     if channel == "sms":
         return RenderedMessage(None, _render_sms(spec, used, values), None, used)
-    subject = _template(used, kind, "subject").render(values).strip()
-    body = _template(used, kind, "email").render(values).strip() + "\n"
+    subject = _text(used, kind, "subject", values).strip()
+    body = _text(used, kind, "email", values).strip() + "\n"
     return RenderedMessage(
         subject=subject,
         body=body,

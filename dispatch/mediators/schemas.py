@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+import locales
 from dispatch.mediators.models import Level, TravelMode
 from dispatch.validation import (
     AwareDatetime,
@@ -34,8 +36,9 @@ WEEKDAYS = {
     "so": 6,
 }
 WEEKDAY_NAMES = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+MESSAGE_LOCALES = locales.MEDIATOR_LOCALES
+#: The same locales as a type (a Literal must be spelled out; a test keeps the two equal).
 MessageLocale = Literal["de", "en", "ar", "uk", "ru", "fa", "tr"]
-MESSAGE_LOCALES: tuple[str, ...] = get_args(MessageLocale)
 
 
 def _weekday(value: object) -> object:
@@ -43,7 +46,9 @@ def _weekday(value: object) -> object:
         key = value.strip().lower()[:3]
         key = key if key in WEEKDAYS else key[:2]
         if key not in WEEKDAYS:
-            raise ValueError("must be a weekday: 0-6 (Monday = 0) or mon, tue, ... / Mo, Di, ...")
+            raise PydanticCustomError(
+                "weekday", "must be a weekday: 0-6 (Monday = 0) or mon, tue, ... / Mo, Di, ..."
+            )
         return WEEKDAYS[key]
     return value
 
@@ -55,10 +60,10 @@ def parse_clock(value: str) -> int:
     """'08:30' -> 510 minutes after midnight; '24:00' is the end of the day."""
     match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
     if not match:
-        raise ValueError("must be a time of day like 08:00")
+        raise PydanticCustomError("time_of_day", "must be a time of day like 08:00")
     hours, minutes = int(match[1]), int(match[2])
     if minutes > 59 or hours > 24 or (hours == 24 and minutes):
-        raise ValueError("must be a time of day between 00:00 and 24:00")
+        raise PydanticCustomError("time_of_day", "must be a time of day between 00:00 and 24:00")
     return hours * 60 + minutes
 
 
@@ -84,8 +89,10 @@ class WeeklySlot(BaseModel):
     def _start_before_end(self) -> WeeklySlot:
         start, end = parse_clock(self.start), parse_clock(self.end)
         if end <= start:
-            raise ValueError(
-                f"availability ends ({self.end}) before or when it starts ({self.start})"
+            raise PydanticCustomError(
+                "slot_order",
+                "availability ends ({end}) before or when it starts ({start})",
+                {"start": self.start, "end": self.end},
             )
         self.start, self.end = format_clock(start), format_clock(end)
         return self

@@ -93,7 +93,7 @@ def send_next_wave(
                 request,
                 now=now,
                 settings=settings,
-                reason="Die Zeit bis zum Beginn reicht nicht mehr.",
+                reason="no_time_left",
                 dropped_out=after_dropout,
             ),
         )
@@ -104,11 +104,7 @@ def send_next_wave(
         if m not in asked
     ]
     if not candidates:
-        reason = (
-            "Niemand im Pool kann diesen Einsatz übernehmen."
-            if not asked
-            else "Alle passenden Sprachmittler*innen wurden gefragt."
-        )
+        reason = "nobody_in_pool" if not asked else "everyone_asked"
         return WaveResult(
             last_wave,
             [],
@@ -463,11 +459,12 @@ def cancel_assignment(
     request = service.lock_request(session, assignment.request_id)
     session.refresh(assignment)
     if assignment.cancelled_at is not None:
-        raise Conflict("This assignment was already cancelled.")
+        raise Conflict("This assignment was already cancelled.", reason="assignment_cancelled")
     if request.status != RequestStatus.assigned or now >= request.start:
         raise Conflict(
             f"This request is {request.status} and has started or ended; "
-            "its assignment can no longer be cancelled."
+            "its assignment can no longer be cancelled.",
+            reason="assignment_not_cancellable",
         )
     mediator = session.get(Mediator, assignment.mediator_id)
     assert mediator is not None
@@ -669,22 +666,45 @@ def assign_directly(
     request = service.lock_request(session, request_id)
     mediator = session.get(Mediator, mediator_id)
     if mediator is None or mediator.erased_at is not None:
-        raise InvalidInput(f"There is no mediator with id {mediator_id}.", field="mediator_id")
+        raise InvalidInput(
+            f"There is no mediator with id {mediator_id}.",
+            field="mediator_id",
+            reason="unknown_mediator",
+            params={"id": mediator_id},
+        )
     if not mediator.active:
-        raise Conflict(f"{mediator.name} is not active in the pool; activate them first.")
+        raise Conflict(
+            f"{mediator.name} is not active in the pool; activate them first.",
+            reason="mediator_inactive",
+            params={"name": mediator.name},
+        )
     if request.status in (RequestStatus.cancelled, RequestStatus.completed):
-        raise Conflict(f"This request is {request.status}; it cannot be assigned.")
+        raise Conflict(
+            f"This request is {request.status}; it cannot be assigned.",
+            reason="request_not_assignable",
+            params={"status": f"{request.status}"},
+        )
     if now >= request.end:
-        raise Conflict("This request is over; it cannot be assigned any more.")
+        raise Conflict(
+            "This request is over; it cannot be assigned any more.", reason="request_over"
+        )
     clash = planning.held_job_clash(
         session, mediator_id=mediator_id, request=request, tz=settings.tz
     )
     # An overlap is refused; a tight journey between two jobs is the coordinator's call.
     if clash is not None and not clash.params.get("travel_minutes"):
-        raise Conflict(f"{mediator.name} already has a job at that time ({clash.message}).")
+        raise Conflict(
+            f"{mediator.name} already has a job at that time ({clash.message}).",
+            reason="mediator_busy",
+            params={"name": mediator.name},
+        )
     current = service.live_assignment(session, request_id)
     if current is not None and current.mediator_id == mediator_id:
-        raise Conflict(f"{mediator.name} already holds this request.")
+        raise Conflict(
+            f"{mediator.name} already holds this request.",
+            reason="already_holds",
+            params={"name": mediator.name},
+        )
     if current is not None:
         # The caseworker hears of the change by the new confirmation, which says so.
         service.end_assignment(

@@ -1,7 +1,7 @@
 """The mediator's link pages (``/o/{token}``): the offer, the job, the report, the calendar file.
 
 Every page works without JavaScript; answers are plain POST forms followed by
-a redirect, so a reload never answers twice.
+a redirect, so a reload never answers twice. Each page speaks the mediator's language.
 """
 
 from __future__ import annotations
@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 import math
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import jinja2
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from config import data as config_data
+import locales
 from dispatch import messages
 from dispatch.deps import ClockDep, SessionDep, SettingsDep
 from dispatch.offers import flows, links, service
@@ -24,41 +26,53 @@ from dispatch.offers.links import LinkState, LinkView
 from dispatch.offers.service import Outcome
 from dispatch.requests.models import Mode
 from dispatch.web.links import issue_mediator_link
+from locales import N_
 from notifications.ics import make_ics
 
 log = logging.getLogger("sprachpool.offers")
 
 pages = APIRouter(tags=["mediator pages"], include_in_schema=False)
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+#: What the offer page calls the modes (msgids).
+MODE_NAMES = {"in_person": N_("in person"), "phone": N_("Phone"), "video": N_("Video")}
+
+
+@cache
+def _templates(locale: str) -> Jinja2Templates:
+    """The offer page's template, speaking `locale` (the mediator's language)."""
+    loader = jinja2.FileSystemLoader(Path(__file__).parent / "templates")
+    return Jinja2Templates(env=locales.jinja_environment(locale, loader=loader, autoescape=True))
 
 
 # --- the mediator's link ----------------------------------------------------------
 
+_EXPIRED = (
+    N_("Request expired"),
+    N_("This request is no longer open. You do not need to do anything."),
+)
+_FILLED = (
+    N_("Already taken"),
+    N_("Someone else accepted first. Thank you for being ready to help!"),
+)
+_WITHDRAWN = (
+    N_("No longer needed"),
+    N_("The request was withdrawn. You do not need to do anything."),
+)
+
+#: Title, message and tone of the page in each state of the link (msgids, shown in the
+#: mediator's language).
 PAGE_TEXT: dict[LinkState, tuple[str, str | None, str]] = {
-    LinkState.pending: ("Können Sie diesen Einsatz übernehmen?", None, ""),
-    LinkState.accepted: ("Ihr Einsatz", "Danke! Der Einsatz gehört Ihnen.", "good"),
-    LinkState.report: ("Wie lief der Einsatz?", None, ""),
-    LinkState.reported: ("Danke!", "Ihre Zeit ist gemeldet.", "good"),
-    LinkState.declined: ("Abgesagt", "Sie haben abgesagt. Danke für die Rückmeldung!", ""),
-    LinkState.expired: (
-        "Anfrage abgelaufen",
-        "Diese Anfrage ist nicht mehr offen. Sie müssen nichts tun.",
-        "bad",
-    ),
-    LinkState.filled: (
-        "Schon vergeben",
-        "Jemand anderes hat schneller zugesagt. Danke für Ihre Bereitschaft!",
-        "bad",
-    ),
-    LinkState.withdrawn: (
-        "Nicht mehr nötig",
-        "Die Anfrage wurde zurückgezogen. Sie müssen nichts tun.",
-        "bad",
-    ),
+    LinkState.pending: (N_("Can you take this job?"), None, ""),
+    LinkState.accepted: (N_("Your job"), N_("Thank you! The job is yours."), "good"),
+    LinkState.report: (N_("How did the job go?"), None, ""),
+    LinkState.reported: (N_("Thank you!"), N_("Your time is reported."), "good"),
+    LinkState.declined: (N_("Declined"), N_("You declined. Thank you for letting us know!"), ""),
+    LinkState.expired: (*_EXPIRED, "bad"),
+    LinkState.filled: (*_FILLED, "bad"),
+    LinkState.withdrawn: (*_WITHDRAWN, "bad"),
     LinkState.cancelled: (
-        "Einsatz abgegeben",
-        "Dieser Einsatz ist nicht mehr Ihrer. Sie müssen nichts tun.",
+        N_("Job given back"),
+        N_("This job is no longer yours. You do not need to do anything."),
         "bad",
     ),
     LinkState.revoked: (
@@ -77,64 +91,63 @@ PAGE_STATUS = {
     LinkState.revoked: 410,
 }
 OUTCOME_TEXT: dict[Outcome, tuple[int, str, str | None]] = {
-    Outcome.filled: (
-        409,
-        "Schon vergeben",
-        "Jemand anderes hat schneller zugesagt. Danke für Ihre Bereitschaft!",
-    ),
-    Outcome.expired: (
-        410,
-        "Anfrage abgelaufen",
-        "Diese Anfrage ist nicht mehr offen. Sie müssen nichts tun.",
-    ),
-    Outcome.withdrawn: (
-        410,
-        "Nicht mehr nötig",
-        "Die Anfrage wurde zurückgezogen. Sie müssen nichts tun.",
-    ),
+    Outcome.filled: (409, *_FILLED),
+    Outcome.expired: (410, *_EXPIRED),
+    Outcome.withdrawn: (410, *_WITHDRAWN),
     Outcome.already_answered: (
         409,
-        "Schon beantwortet",
-        "Sie haben auf diese Anfrage schon geantwortet.",
+        N_("Already answered"),
+        N_("You have already answered this request."),
     ),
     Outcome.busy: (
         409,
-        "Sie haben schon einen Einsatz",
-        "Zu dieser Zeit haben Sie schon einen anderen Einsatz. "
-        "Bitte melden Sie sich bei der Koordination.",
+        N_("You already have a job"),
+        N_("You already have another job at this time. Please contact the coordinator."),
     ),
     Outcome.revoked: (410, *PAGE_TEXT[LinkState.revoked][:2]),
 }
+UNKNOWN_LINK = (
+    N_("Unknown link"),
+    N_(
+        "We do not know this link, or it has expired. Please use the link from your latest message."
+    ),
+)
 
 
-def _clash_text(view: LinkView, tz: Any) -> str | None:
+def _clash_text(view: LinkView, *, t: locales.Translator, tz: Any) -> str | None:
     """Why the mediator cannot take a pending offer: a job they hold overlaps, or is too far."""
     if view.clash is None:
         return None
     params = view.clash.params
     start = datetime.fromisoformat(str(params["start"])).astimezone(tz)
     end = datetime.fromisoformat(str(params["end"])).astimezone(tz)
-    held = f"{start:%d.%m.} von {start:%H:%M} bis {end:%H:%M} Uhr"
+    held = {"day": t.date(start.date(), "dd.MM."), "start": t.time(start), "end": t.time(end)}
     minutes = params.get("travel_minutes")
     if minutes:
-        return (
-            f"Sie haben schon einen Einsatz am {held}. Der Weg von dort hierher dauert etwa "
-            f"{math.ceil(float(minutes))} Minuten; das reicht zeitlich nicht. Diesen Einsatz "
-            "können Sie deshalb nicht zusätzlich übernehmen."
+        return t.ngettext(
+            "You already have a job on %(day)s from %(start)s to %(end)s. Getting here from "
+            "there takes about %(num)s minute, which is not enough time. So you cannot take "
+            "this job as well.",
+            "You already have a job on %(day)s from %(start)s to %(end)s. Getting here from "
+            "there takes about %(num)s minutes, which is not enough time. So you cannot take "
+            "this job as well.",
+            math.ceil(float(minutes)),
+            **held,
         )
-    return (
-        f"Sie haben zu dieser Zeit schon einen Einsatz ({held}). Diesen Einsatz können Sie "
-        "deshalb nicht zusätzlich übernehmen."
+    return t.gettext(
+        "You already have a job at this time (%(day)s, %(start)s to %(end)s). So you cannot "
+        "take this job as well.",
+        **held,
     )
 
 
-def _job(view: LinkView, *, now_tz: Any, detailed: bool, session: Any) -> dict[str, Any]:
+def _job(
+    view: LinkView, *, t: locales.Translator, tz: Any, detailed: bool, session: Any
+) -> dict[str, Any]:
+    """What the page says about the job, in the mediator's language and the town's time."""
     request = view.request
     place = messages.place_of(session, request)
-    start, end = request.start.astimezone(now_tz), request.end.astimezone(now_tz)
-    weekdays = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
-    modes = {"in_person": "vor Ort", "phone": "Telefon", "video": "Video"}
-    qualification = config_data.qualifications().get(request.qualification or "")
+    start, end = request.start.astimezone(tz), request.end.astimezone(tz)
     in_person = request.mode == Mode.in_person
     map_link = None
     if in_person and request.location_lat is not None and request.location_lon is not None:
@@ -142,18 +155,21 @@ def _job(view: LinkView, *, now_tz: Any, detailed: bool, session: Any) -> dict[s
             f"https://www.openstreetmap.org/?mlat={request.location_lat:.5f}&mlon={request.location_lon:.5f}"
             f"#map=17/{request.location_lat:.5f}/{request.location_lon:.5f}"
         )
+    expires = view.offer.expires_at.astimezone(tz)
     job: dict[str, Any] = {
-        "language": messages.language_name(request.language),
-        "day": f"{weekdays[start.weekday()]}, {start:%d.%m.%Y}",
-        "start": f"{start:%H:%M}",
-        "end": f"{end:%H:%M}",
-        "mode": modes.get(f"{request.mode}", f"{request.mode}"),
+        "language": t.language(request.language),
+        "day": t.date(start.date(), "full"),
+        "start": t.time(start),
+        "end": t.time(end),
+        "mode": t.gettext(MODE_NAMES.get(f"{request.mode}", f"{request.mode}")),
         "place": place.name
         if place and in_person
-        else ("Adresse nach Zusage" if in_person else None),
+        else (t.gettext("Address after accepting") if in_person else None),
         "map": map_link,
-        "subject": qualification.de if qualification else None,
-        "open_until": f"{view.offer.expires_at.astimezone(now_tz):%d.%m. %H:%M}"
+        "subject": t.qualification(request.qualification) if request.qualification else None,
+        "open_until": t.pgettext(
+            "date and time", "%(day)s, %(time)s", day=t.day(expires.date()), time=t.time(expires)
+        )
         if view.state == LinkState.pending
         else None,
     }
@@ -180,39 +196,45 @@ def _page(
     tone: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
+    # The mediator's own language; an unknown link belongs to nobody we know: German.
+    t = locales.translator(view.mediator.message_locale if view else None)
     context: dict[str, Any] = {
         "base": f"/o/{token}",
         "coordinator_phone": settings.coordinator_phone,
         "state": None,
         "job": None,
+        "lang": t.locale,
+        "dir": t.direction,
     }
     if view is None:
         context.update(
-            title=title or "Link unbekannt",
-            message=message
-            or "Diesen Link kennen wir nicht, oder er ist abgelaufen. "
-            "Bitte nehmen Sie den Link aus der letzten Nachricht.",
+            title=t.gettext(title or UNKNOWN_LINK[0]),
+            message=t.gettext(message or UNKNOWN_LINK[1]),
             tone="bad",
         )
-        return templates.TemplateResponse(
+        return _templates(t.locale).TemplateResponse(
             http_request, "offer.html", context, status_code=status_code or 404, headers=_private()
         )
     default_title, default_message, default_tone = PAGE_TEXT[view.state]
     detailed = view.state in (LinkState.accepted, LinkState.report)
-    clash = _clash_text(view, settings.tz) if status_code is None else None
+    clash = _clash_text(view, t=t, tz=settings.tz) if status_code is None else None
+    if message is not None:
+        shown_message: str | None = t.gettext(message)
+    else:
+        shown_message = clash or (t.gettext(default_message) if default_message else None)
     context.update(
-        title=title or default_title,
-        message=message if message is not None else (clash or default_message),
+        title=t.gettext(title or default_title),
+        message=shown_message,
         tone=tone or ("bad" if clash else default_tone),
         busy=clash is not None,
         state=view.state.value if status_code is None or status_code < 400 else None,
-        job=_job(view, now_tz=settings.tz, detailed=detailed, session=session),
+        job=_job(view, t=t, tz=settings.tz, detailed=detailed, session=session),
         code=view.offer.short_code,
         reconfirmed=view.assignment is not None and view.assignment.reconfirmed_at is not None,
         default_minutes=int((view.request.end - view.request.start).total_seconds() // 60),
     )
     context.update(extra or {})
-    return templates.TemplateResponse(
+    return _templates(t.locale).TemplateResponse(
         http_request,
         "offer.html",
         context,
@@ -368,8 +390,8 @@ def give_back(
             settings=settings,
             session=session,
             status_code=409,
-            title="Der Einsatz hat begonnen",
-            message="Bitte rufen Sie die Koordination an.",
+            title=N_("The job has started"),
+            message=N_("Please call the coordinator."),
             tone="bad",
         )
     assert view.assignment is not None  # an accepted link has its assignment
@@ -398,19 +420,19 @@ def report(
     view = _require(http_request, token, session, now, settings, LinkState.report)
     if isinstance(view, Response):
         return view
-    errors: dict[str, str] = {}
+    errors: dict[str, bool] = {}
     try:
         minutes_value = int(minutes)
         if not 1 <= minutes_value <= 1440:
             raise ValueError
     except ValueError:
-        errors["error_minutes"] = "Bitte eine ganze Zahl von 1 bis 1440 eingeben."
+        errors["error_minutes"] = True
     try:
         km_value = float(travel_km.replace(",", "."))
         if not 0 <= km_value <= 1000:  # NaN fails this too
             raise ValueError
     except ValueError:
-        errors["error_travel_km"] = "Bitte eine Zahl von 0 bis 1000 eingeben."
+        errors["error_travel_km"] = True
     if errors:
         return _page(
             http_request,
@@ -419,8 +441,8 @@ def report(
             settings=settings,
             session=session,
             status_code=422,
-            title="Bitte prüfen",
-            message="Einige Angaben fehlen oder passen nicht.",
+            title=N_("Please check"),
+            message=N_("Some entries are missing or do not fit."),
             tone="bad",
             extra={**errors, "state": "report"},
         )
@@ -460,6 +482,7 @@ def calendar(
         return view
     assert view.assignment is not None  # an accepted link has its assignment
     request = view.request
+    t = locales.translator(view.mediator.message_locale)
     place = messages.place_of(session, request)
     where = ", ".join(
         p
@@ -468,12 +491,14 @@ def calendar(
             request.address or (place.address if place else None),
         ]
         if p
-    ) or {"phone": "Telefon", "video": "Video"}.get(f"{request.mode}", "")
+    ) or (t.gettext(MODE_NAMES[f"{request.mode}"]) if request.mode != Mode.in_person else "")
     data = make_ics(
         uid=f"assignment-{view.assignment.id}@sprachpool",
         start=request.start,
         end=request.end,
-        summary=f"Sprachmittlung {messages.language_name(request.language)}",
+        summary=t.gettext(
+            "Language mediation: %(language)s", language=t.language(request.language)
+        ),
         location=where,
         description=request.notes or "",
         url=f"{settings.public_base_url.rstrip('/')}/o/{token}",

@@ -22,7 +22,9 @@ def candidates(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> dict[str, Any]:
-    """Feasible mediators ranked with their score parts, and the reasons for the others."""
+    """Feasible mediators ranked with their score parts, and why the others are out: each
+    reason as the engine's `code` and `params` (times ISO 8601, km, minutes) with an
+    English `message`, for a client to show in its reader's language."""
     request = get_request(session, request_id=request_id, actor=user)
     return service.candidates(session, request=request, now=clock.now(), tz=settings.tz)
 

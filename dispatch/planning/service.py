@@ -17,11 +17,13 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+import locales
 import matching
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
 from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.places.models import Place
+from dispatch.planning.reasons import describe
 from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.users.models import OrganisationMediator
 from matching.feasibility import rule_busy
@@ -103,7 +105,7 @@ def _busy_block(job: Sequence[Any], tz: ZoneInfo) -> matching.Busy:
         matching.Location(lat, lon)
         if mode == Mode.in_person and lat is not None and lon is not None
         else None,
-        f"at {place_name}" if place_name is not None else None,
+        place_name,  # a job elsewhere is labelled by its place (reasons say "busy ... at" it)
     )
 
 
@@ -323,8 +325,7 @@ def held_job_clash(
 def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> matching.Request:
     """A request as the engine sees it, with continuity and the organisation's lists.
 
-    Times are given in the town's zone, so the engine's reasons read
-    "not available 09:00-10:30" in the hours people use.
+    Times are given in the town's zone, the hours people use.
     """
     preferred: list[str] = []
     if request.client_ref:
@@ -377,6 +378,22 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
     )
 
 
+def summary(ranking: matching.Ranking, language: str, *, t: locales.Translator) -> str:
+    """ "2 candidates, 1 excluded, 37 do not speak Tigrinya", in `t`'s language."""
+    return ", ".join(
+        (
+            t.ngettext("%(num)s candidate", "%(num)s candidates", len(ranking.candidates)),
+            t.ngettext("%(num)s excluded", "%(num)s excluded", len(ranking.excluded_codes)),
+            t.ngettext(
+                "%(num)s does not speak %(language)s",
+                "%(num)s do not speak %(language)s",
+                ranking.not_speaking,
+                language=t.language(language),
+            ),
+        )
+    )
+
+
 def candidates(
     session: Session, *, request: Request, now: datetime, tz: ZoneInfo
 ) -> dict[str, Any]:
@@ -397,18 +414,25 @@ def candidates(
     pool_size = session.exec(select(sa.func.count()).select_from(Mediator).where(*_in_pool())).one()
     # The engine saw speakers only; its summary reads this count.
     ranking.not_speaking += pool_size - len(snapshot.mediators)
-    reasons: dict[str, list[dict[str, str]]] = defaultdict(list)
+    english = locales.translator("en")
+    reasons: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for exclusion in ranking.excluded:
         reasons[exclusion.mediator_id].append(
-            {"code": exclusion.code, "message": exclusion.message}
+            {
+                "code": exclusion.code,
+                "params": dict(exclusion.params),
+                "message": describe(exclusion.code, exclusion.params, t=english, tz=tz),
+            }
         )
     # Whoever had this job and lost it is not proposed for it again.
-    for mediator_id, reason in _taken_off(session, request_id=request.id).items():
+    for mediator_id, code in _taken_off(session, request_id=request.id).items():
         if mediator_id in snapshot.names:
-            reasons[mediator_id].append(reason)
+            reasons[mediator_id].append(
+                {"code": code, "params": {}, "message": describe(code, {}, t=english, tz=tz)}
+            )
     return {
         "request_id": request.id,
-        "summary": ranking.summary,
+        "summary": summary(ranking, request.language, t=english),
         "candidates": [
             {
                 "mediator_id": int(c.mediator_id),
@@ -429,20 +453,17 @@ def candidates(
     }
 
 
-def _taken_off(session: Session, *, request_id: int) -> dict[str, dict[str, str]]:
-    """Mediators who held this request and lost it, with the reason, by engine id."""
-    found: dict[str, dict[str, str]] = {}
+def _taken_off(session: Session, *, request_id: int) -> dict[str, str]:
+    """Mediators who held this request and lost it, by engine id: the reason's code
+    (`taken_back` by the coordinator, or `gave_back` themselves)."""
+    found: dict[str, str] = {}
     for mediator_id, status in session.exec(
         select(Offer.mediator_id, Offer.status).where(
             Offer.request_id == request_id,
             col(Offer.status).in_((OfferStatus.revoked, OfferStatus.returned)),
         )
     ):
-        found[str(mediator_id)] = (
-            {"code": "taken_back", "message": "taken off this request by the coordinator"}
-            if status == OfferStatus.revoked
-            else {"code": "gave_back", "message": "gave this job back"}
-        )
+        found[str(mediator_id)] = "taken_back" if status == OfferStatus.revoked else "gave_back"
     return found
 
 
@@ -471,9 +492,14 @@ def plan_period(
     and of two pairs for one request the first counts.
     """
     if end <= start:
-        raise InvalidInput("to must be after from", field="to")
+        raise InvalidInput("to must be after from", field="to", reason="period_order")
     if end - start > MAX_PERIOD:
-        raise InvalidInput(f"a plan covers at most {MAX_PERIOD.days} days", field="to")
+        raise InvalidInput(
+            f"a plan covers at most {MAX_PERIOD.days} days",
+            field="to",
+            reason="period_too_long",
+            params={"days": MAX_PERIOD.days},
+        )
     open_requests = list(
         session.exec(
             select(Request)

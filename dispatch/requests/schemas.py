@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 
 from dispatch.mediators.models import Level
 from dispatch.mediators.schemas import Gender
@@ -69,9 +70,11 @@ class RequestCreate(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> RequestCreate:
         if self.end <= self.start:
-            raise ValueError("end must be after start")
+            raise PydanticCustomError("end_before_start", "end must be after start")
         if self.mode == Mode.in_person and self.place_id is None and self.location is None:
-            raise ValueError("an in-person request needs a place_id or a location")
+            raise PydanticCustomError(
+                "place_or_location_required", "an in-person request needs a place_id or a location"
+            )
         return self
 
 

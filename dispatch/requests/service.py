@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+import locales
 from config import data as config_data
 from dispatch import audit
 from dispatch.errors import Conflict, InvalidInput, NotFound
@@ -81,14 +82,23 @@ def create_request(
     policy = config_data.default_policy()
     if data.start <= now:
         raise InvalidInput(
-            "start is in the past; a mediator cannot be sent back in time.", field="start"
+            "start is in the past; a mediator cannot be sent back in time.",
+            field="start",
+            reason="start_in_past",
         )
     if data.start - now > timedelta(days=policy.max_lead_days):
-        raise InvalidInput(f"start is more than {policy.max_lead_days} days ahead.", field="start")
+        raise InvalidInput(
+            f"start is more than {policy.max_lead_days} days ahead.",
+            field="start",
+            reason="start_too_far",
+            params={"days": policy.max_lead_days},
+        )
     if data.end - data.start > timedelta(hours=policy.max_request_hours):
         raise InvalidInput(
             f"a request may last at most {policy.max_request_hours} hours; split longer ones",
             field="end",
+            reason="too_long",
+            params={"hours": policy.max_request_hours},
         )
     organisation_id = actor.organisation_id
     if data.organisation_id is not None and data.organisation_id != actor.organisation_id:
@@ -110,6 +120,7 @@ def create_request(
             raise InvalidInput(
                 f"There is no place with id {data.place_id}; GET /api/v1/places lists them.",
                 field="place_id",
+                reason="unknown_place",
             )
         if lat is None:
             lat, lon = place.lat, place.lon
@@ -223,7 +234,11 @@ def cancel_request(
     # (and its assignment is cancelled by the flow) or finds the request cancelled.
     session.refresh(request, with_for_update=True)
     if request.status not in CANCELLABLE:
-        raise Conflict(f"This request is {request.status} and can no longer be cancelled.")
+        raise Conflict(
+            f"This request is {request.status} and can no longer be cancelled.",
+            reason="request_not_cancellable",
+            params={"status": f"{request.status}"},
+        )
     request.status = RequestStatus.cancelled
     request.cancelled_at = now
     request.cancel_reason = reason
@@ -247,7 +262,6 @@ def to_public(
 ) -> RequestPublic:
     """The API's view of a request; `new` skips looking for offers it cannot have yet."""
     place = session.get(Place, request.place_id) if request.place_id else None
-    language = config_data.languages().get(request.language.lower())
     assignment_row = (
         None
         if new
@@ -297,7 +311,7 @@ def to_public(
         organisation_id=request.organisation_id,
         created_by_user_id=request.created_by_user_id,
         language=request.language,
-        language_name=language.de if language else request.language,
+        language_name=locales.language_name(request.language, "de"),
         min_level=request.min_level,
         start=request.start,
         end=request.end,

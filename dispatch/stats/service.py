@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
+import locales
 from config import data as config_data
 from dispatch.errors import InvalidInput
 from dispatch.mediators.models import Mediator
@@ -61,9 +62,16 @@ def period(first: date | None, last: date | None, *, today: date) -> Period:
     if first is None:
         first = min(last, today) - timedelta(weeks=DEFAULT_WEEKS_BACK)
     if last < first:
-        raise InvalidInput("'to' must be the same day as 'from' or later.", field="to")
+        raise InvalidInput(
+            "'to' must be the same day as 'from' or later.", field="to", reason="period_order"
+        )
     if (last - first).days + 1 > MAX_PERIOD_DAYS:
-        raise InvalidInput(f"A period covers at most {MAX_PERIOD_DAYS} days.", field="to")
+        raise InvalidInput(
+            f"A period covers at most {MAX_PERIOD_DAYS} days.",
+            field="to",
+            reason="period_too_long",
+            params={"days": MAX_PERIOD_DAYS},
+        )
     return Period(first, last)
 
 
@@ -179,7 +187,7 @@ def compute(session: Session, *, span: Period, tz: ZoneInfo, lang: str = "de") -
     for request in rows:
         by_status[request.status] += 1
         language = languages.get(request.language.lower())
-        label = (language.de if lang == "de" else language.en) if language else request.language
+        label = locales.language_name(language.tag, lang) if language else request.language
         groups = [
             total,
             weeks[_week(request.start.astimezone(tz).date()).key],

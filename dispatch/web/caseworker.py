@@ -20,7 +20,7 @@ from dispatch.requests import service as requests
 from dispatch.users.models import User
 from dispatch.web import forms, service
 from dispatch.web.auth import CsrfChecked, StaffPageUser
-from dispatch.web.rendering import page_lang, render
+from dispatch.web.rendering import formatter, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -36,11 +36,8 @@ def _form_page(
     *,
     status_code: int = 200,
 ) -> HTMLResponse:
-    lang = page_lang(request)
-    names = {
-        lang_.tag: lang_.de if lang == "de" else lang_.en
-        for lang_ in config_data.languages().values()
-    }
+    fmt = formatter(request)
+    names = {lang.tag: fmt.language(lang.tag) for lang in config_data.languages().values()}
     ordered = sorted(names.items(), key=lambda item: item[1].casefold())
     return render(
         request,
@@ -92,7 +89,7 @@ async def file_request(
         )
     except InvalidInput as exc:
         session.rollback()  # nothing of a refused filing stays
-        forms.service_error(form, field_name=exc.field, message=exc.message)
+        forms.service_error(form, exc)
         return _form_page(request, session, user, form, status_code=422)
     return RedirectResponse(f"/requests?filed={created.id}", status_code=303)
 

@@ -58,7 +58,8 @@ def stats_charts(figures: Stats, fmt: Formatter) -> dict[str, object]:
         return f"{fmt.percent(group.fill_rate)} ({group.filled}/{decided})" if decided else "–"
 
     def week_label(group: Group) -> str:
-        return f"{fmt.t('KW')} {group.key[-2:]} · {fmt.day(date.fromisoformat(group.label))}"
+        week = fmt.pgettext("calendar week", "Wk %(week)s", week=group.key[-2:])
+        return f"{week} · {fmt.day(date.fromisoformat(group.label))}"
 
     charts = {
         "week_rate": bars(
@@ -84,7 +85,8 @@ def stats_charts(figures: Stats, fmt: Formatter) -> dict[str, object]:
                 (
                     g.label,
                     g.unfilled_minutes / 60,
-                    f"{fmt.number(g.unfilled_minutes / 60)} h · {g.unfilled}×",
+                    f"{fmt.t.unit(round(g.unfilled_minutes / 60, 1), 'duration-hour')}"
+                    f" · {g.unfilled}×",
                 )
                 for g in figures.unmet_by_language
             ]

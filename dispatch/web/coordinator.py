@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from config import data as config_data
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
-from dispatch.errors import InvalidInput, NotFound, friendly_message
+from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators import service as mediators
 from dispatch.mediators.schemas import WEEKDAY_NAMES, MediatorUpdate, WeeklySlot
 from dispatch.offers import flows as offers
@@ -22,10 +22,11 @@ from dispatch.requests.models import RequestStatus
 from dispatch.stats import service as stats
 from dispatch.stats.routes import csv_response
 from dispatch.validation import MAX_ID, Day, normalise_language
-from dispatch.web import charts, service
+from dispatch.web import charts, forms, service
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, page_lang, render
+from locales import Text
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -164,7 +165,7 @@ def pool(
         try:
             tag = normalise_language(language)
         except ValueError as exc:
-            raise InvalidInput(str(exc), field="language") from exc
+            raise InvalidInput(str(exc), field="language", reason="unknown_language") from exc
     items, total = mediators.list_mediators(
         session,
         language=tag,
@@ -173,10 +174,9 @@ def pool(
         search=q.strip() or None,
         limit=500,
     )
-    lang = page_lang(request)
+    fmt = formatter(request)
     languages = sorted(
-        config_data.languages().values(),
-        key=lambda known: (known.de if lang == "de" else known.en).casefold(),
+        config_data.languages().values(), key=lambda known: fmt.language(known.tag).casefold()
     )
     return render(
         request,
@@ -206,7 +206,7 @@ def _mediator_page(
     user: CoordinatorPageUser,
     mediator_id: int,
     rows: list[dict[str, str]] | None = None,
-    errors: dict[int, str] | None = None,
+    errors: dict[int, Text] | None = None,
     saved: bool = False,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -241,8 +241,12 @@ def mediator_page(
 
 def parse_slots(
     form: dict[str, str],
-) -> tuple[list[dict[str, str]], list[WeeklySlot], dict[int, str]]:
-    """Availability rows from the form; a row without times is left out (that removes a slot)."""
+) -> tuple[list[dict[str, str]], list[WeeklySlot], dict[int, Text]]:
+    """Availability rows from the form; a row without times is left out (that removes a slot).
+
+    Each row is checked by the API's own WeeklySlot; its first error is shown
+    beside the row, by the error's code in the reader's language.
+    """
     rows, slots, errors = [], [], {}
     for index in range(MAX_SLOT_ROWS):
         if f"weekday-{index}" not in form:
@@ -261,7 +265,8 @@ def parse_slots(
                 )
             )
         except ValidationError as exc:
-            errors[len(rows) - 1] = friendly_message(exc.errors()[0])
+            first = exc.errors()[0]
+            errors[len(rows) - 1] = forms.message_for(first["type"], first.get("ctx"))
     return rows, slots, errors
 
 

@@ -3,7 +3,10 @@
 The form asks for what people think in (a day, a time, a duration, a
 language name); it is turned into the API's body and checked by the very
 same schema and service, so the web and the JSON API accept exactly the same
-requests. Errors are keyed by the form field they belong beside.
+requests. Errors are placed by where the schema says they are (`loc`), or for
+an error of the whole body by its code, never by their wording; each field
+says what is wrong in the reader's language (catalog texts by field and by
+error code, with the values the error carried).
 """
 
 from __future__ import annotations
@@ -17,11 +20,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+import locales
 from config import data as config_data
-from dispatch.errors import friendly_message
+from dispatch.errors import InvalidInput
 from dispatch.requests.models import Mode
 from dispatch.requests.schemas import RequestCreate
 from dispatch.validation import EARLIEST_DAY, LATEST_DAY
+from locales import N_, Text
 
 #: Durations offered in the form, in minutes (the policy caps a request at 8 h).
 DURATIONS = (30, 45, 60, 90, 120, 150, 180, 240, 300, 360, 480)
@@ -48,7 +53,7 @@ FIELDS = (
     "broadcast",
 )
 
-#: Where an error of an API field is shown in the form.
+#: Where an error of an API field (its `loc`) is shown in the form.
 API_TO_FORM = {
     "language": "language",
     "start": "date",
@@ -67,27 +72,47 @@ API_TO_FORM = {
     "broadcast": "broadcast",
     "min_level": "language",
 }
+#: Errors of the whole body (a model validator's code): the field they belong beside.
+MODEL_ERROR_FIELD = {"end_before_start": "duration", "place_or_location_required": "place"}
 
-#: German messages (translated on the page) for the errors people make most.
-MESSAGES = {
-    "language": "Bitte eine Sprache aus der Liste wählen.",
-    "date": "Bitte ein gültiges Datum angeben.",
-    "time": "Bitte eine Uhrzeit angeben, z. B. 09:30.",
-    "duration": "Bitte eine Dauer aus der Liste wählen.",
-    "mode": "Bitte wählen: vor Ort, Telefon oder Video.",
-    "place": "Bitte einen Ort aus der Liste wählen oder eine Adresse angeben.",
-    "address": "Bitte die Adresse angeben.",
-    "lat": "Bitte die geografische Breite angeben, z. B. 51.7553.",
-    "lon": "Bitte die geografische Länge angeben, z. B. 8.0403.",
-    "client_ref": "Nur Buchstaben, Ziffern und . _ / - (bitte keine Namen).",
-    "contact_phone": "Bitte im internationalen Format, z. B. +49 2521 29-0.",
-    "qualification": "Bitte einen Schwerpunkt aus der Liste wählen.",
-    "gender": "Bitte eine Angabe aus der Liste wählen.",
-    "past": "Dieser Termin liegt in der Vergangenheit.",
-    "too_far": "Dieser Termin liegt zu weit in der Zukunft.",
-    "too_long": "Eine Anfrage dauert höchstens 8 Stunden; längere bitte aufteilen.",
-    "unknown_place": "Diesen Ort gibt es nicht (mehr); bitte einen anderen wählen.",
+#: What the form says beside a field that is wrong, whatever the error.
+FIELD_MESSAGES = {
+    "language": N_("Please pick a language from the list."),
+    "date": N_("Please give a valid date."),
+    "time": N_("Please give a time, e.g. 09:30."),
+    "duration": N_("Please pick a duration from the list."),
+    "mode": N_("Please choose: in person, phone or video."),
+    "place": N_("Please pick a place from the list or give an address."),
+    "address": N_("Please give the address."),
+    "lat": N_("Please give the latitude, e.g. 51.7553."),
+    "lon": N_("Please give the longitude, e.g. 8.0403."),
+    "client_ref": N_("Letters, digits and . _ / - only (no names, please)."),
+    "contact_phone": N_("Please use the international format, e.g. +49 2521 29-0."),
+    "qualification": N_("Please pick a subject from the list."),
+    "gender": N_("Please pick an option from the list."),
 }
+#: Messages by error code (the intake service's, our validators', pydantic's types), for
+#: fields without a message of their own and for errors that say more than the field's.
+CODE_MESSAGES = {
+    "start_in_past": N_("This appointment is in the past."),
+    "start_too_far": N_("This appointment is too far ahead."),
+    "too_long": N_("A request lasts at most %(hours)s hours; please split longer ones."),
+    "unknown_place": N_("This place does not exist (any more); please pick another."),
+    "control_characters": N_("Please leave out control characters and line breaks."),
+    "empty": N_("Please fill this in or leave it empty."),
+    "string_too_long": N_("This is too long: at most %(max_length)s characters."),
+    "end_before_start": N_("Please pick a duration from the list."),
+    "slot_order": N_("This time ends (%(end)s) before or when it starts (%(start)s)."),
+    "time_of_day": N_("Please give a time of day between 00:00 and 24:00, e.g. 08:00."),
+    "weekday": N_("Please pick a weekday from the list."),
+}
+CHECK_FIELD = N_("Please check this entry.")
+
+
+def message_for(code: str | None, ctx: Mapping[str, Any] | None = None) -> Text:
+    """The reader's message for an error code, with the values the error carried."""
+    msgid = CODE_MESSAGES.get(code or "", CHECK_FIELD)
+    return Text(msgid, {k: v for k, v in (ctx or {}).items() if isinstance(v, (str, int, float))})
 
 
 @dataclass
@@ -95,7 +120,7 @@ class RequestForm:
     """What was typed (to show it again) and what is wrong with it, by field."""
 
     values: dict[str, str] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, Text] = field(default_factory=dict)
 
     @classmethod
     def blank(cls, *, today: date) -> RequestForm:
@@ -108,8 +133,9 @@ class RequestForm:
             }
         )
 
-    def error(self, name: str, message: str) -> None:
-        self.errors.setdefault(name, message)
+    def error(self, name: str, message: Text | None = None) -> None:
+        """Mark a field wrong, with its own message unless a more telling one is given."""
+        self.errors.setdefault(name, message or Text(FIELD_MESSAGES.get(name, CHECK_FIELD)))
 
 
 def language_option(tag: str, name: str) -> str:
@@ -118,7 +144,7 @@ def language_option(tag: str, name: str) -> str:
 
 
 def resolve_language(text: str) -> str | None:
-    """A tag from 'Tigrinya (ti)', 'ti', 'tigrinya' or 'Tigrinya' (German or English name)."""
+    """A tag from 'Tigrinya (ti)', 'ti', 'tigrinya' or 'Tigrinya' (its name in a page language)."""
     text = text.strip()
     if not text:
         return None
@@ -128,9 +154,11 @@ def resolve_language(text: str) -> str | None:
         return known[match[1].lower()].tag
     if text.lower() in known:
         return known[text.lower()].tag
+    typed = text.casefold()
     for language in known.values():
-        if text.casefold() in (language.de.casefold(), language.en.casefold()):
-            return language.tag
+        for lang in locales.STAFF_LOCALES:
+            if typed == locales.language_name(language.tag, lang).casefold():
+                return language.tag
     return None
 
 
@@ -156,17 +184,17 @@ def parse_request_form(
 
     language = resolve_language(v["language"])
     if language is None:
-        form.error("language", MESSAGES["language"])
+        form.error("language")
     body["language"] = language or v["language"][:12]
 
     day = start_time = None
     try:
         day = date.fromisoformat(v["date"])
     except ValueError:
-        form.error("date", MESSAGES["date"])
+        form.error("date")
     if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
         # Caught here: a day at the end of the calendar cannot even take a time zone.
-        form.error("date", MESSAGES["past"] if day < EARLIEST_DAY else MESSAGES["too_far"])
+        form.error("date", message_for("start_in_past" if day < EARLIEST_DAY else "start_too_far"))
         day = None
     try:
         start_time = (
@@ -175,39 +203,39 @@ def parse_request_form(
     except ValueError:
         start_time = None
     if start_time is None:
-        form.error("time", MESSAGES["time"])
+        form.error("time")
     duration = int(v["duration"]) if v["duration"].isdigit() else None
     if duration not in DURATIONS:
-        form.error("duration", MESSAGES["duration"])
+        form.error("duration")
     if day and start_time and duration:
         start = datetime.combine(day, start_time, tzinfo=tz)
         body["start"] = start
         body["end"] = start + timedelta(minutes=duration)
 
     if v["mode"] not in {m.value for m in Mode}:
-        form.error("mode", MESSAGES["mode"])
+        form.error("mode")
     body["mode"] = v["mode"]
     if v["mode"] == Mode.in_person:
         if v["place"] == ADDRESS:
             if not v["address"]:
-                form.error("address", MESSAGES["address"])
+                form.error("address")
             lat, lon = _float(v["lat"]), _float(v["lon"])
             if lat is None or not -90 <= lat <= 90:
-                form.error("lat", MESSAGES["lat"])
+                form.error("lat")
             if lon is None or not -180 <= lon <= 180:
-                form.error("lon", MESSAGES["lon"])
+                form.error("lon")
             body["address"] = v["address"] or None
             body["location"] = {"lat": lat, "lon": lon}
         elif v["place"].isdigit():
             body["place_id"] = int(v["place"])
         else:
-            form.error("place", MESSAGES["place"])
+            form.error("place")
 
     if v["qualification"]:
         body["qualification"] = v["qualification"]
     if v["gender"]:
         if v["gender"] not in GENDER_CHOICES:
-            form.error("gender", MESSAGES["gender"])
+            form.error("gender")
         else:
             value, strength = v["gender"].split(":")
             body["gender"] = {"value": value, "strength": strength}
@@ -221,39 +249,32 @@ def parse_request_form(
         data = RequestCreate.model_validate(body)
     except ValidationError as exc:
         for error in exc.errors():
-            location = tuple(error.get("loc", ()))
+            location = tuple(error["loc"])
             if location[:1] == ("end",) and "start" not in body:
                 continue  # the date or time is wrong, not the duration
-            name = (
-                API_TO_FORM.get(str(location[0]), "form") if location else _model_error_field(error)
+            name = form_field(location, error["type"])
+            form.error(
+                name,
+                None if name in FIELD_MESSAGES else message_for(error["type"], error.get("ctx")),
             )
-            if location[:1] == ("location",):
-                name = (
-                    str(location[1])
-                    if len(location) > 1 and location[1] in ("lat", "lon")
-                    else "lat"
-                )
-            form.error(name, MESSAGES.get(name, friendly_message(error)))
         return form, None
     return form, (None if form.errors else data)
 
 
-def _model_error_field(error: Mapping[str, object]) -> str:
-    message = str(error.get("msg", ""))
-    if "in-person" in message:
-        return "place"
-    if "end must be after start" in message:
-        return "duration"
-    return "form"
+def form_field(location: tuple[int | str, ...], code: str) -> str:
+    """The form field an error of the API's schema belongs beside: by its location, or
+    for an error of the whole body by its code."""
+    if not location:
+        return MODEL_ERROR_FIELD.get(code, "form")
+    if location[0] == "location":
+        return str(location[1]) if len(location) > 1 and location[1] in ("lat", "lon") else "lat"
+    return API_TO_FORM.get(str(location[0]), "form")
 
 
-def service_error(form: RequestForm, *, field_name: str | None, message: str) -> None:
+def service_error(form: RequestForm, error: InvalidInput) -> None:
     """Put an error of the intake service (dates, places, limits) beside its field."""
-    if field_name == "start":
-        form.error("date", MESSAGES["past"] if "past" in message else MESSAGES["too_far"])
-    elif field_name == "end":
-        form.error("duration", MESSAGES["too_long"])
-    elif field_name == "place_id":
-        form.error("place", MESSAGES["unknown_place"])
+    name = API_TO_FORM.get(error.field or "", "form")
+    if error.reason in CODE_MESSAGES:
+        form.error(name, message_for(error.reason, error.params))
     else:
-        form.error(API_TO_FORM.get(field_name or "", "form"), message)
+        form.error(name)

@@ -40,7 +40,7 @@ def personal_page(
             "token": token,
             "done": done,
         },
-        lang="en" if mediator.message_locale == "en" else "de",
+        lang=mediator.message_locale,
     )
 
 

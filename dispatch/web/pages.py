@@ -1,7 +1,9 @@
 """Wire the web pages into the app: routers, static files, HTML error pages.
 
-The API keeps its JSON errors; a person in a browser gets a page in their
-language instead, and a page that needs sign-in sends them to /login.
+The API keeps its JSON errors (English); a person in a browser gets a page in
+their language instead, which says what went wrong by the error's reason code
+(REASONS) or, for a reason it does not know, what kind of error it was. A
+page that needs sign-in sends them to /login.
 """
 
 from __future__ import annotations
@@ -19,10 +21,29 @@ from dispatch.errors import SprachpoolError
 from dispatch.web import account, caseworker, coordinator, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
 from dispatch.web.links import LinkInvalid
-from dispatch.web.rendering import HERE, render
+from dispatch.web.rendering import HERE, formatter, render
+from locales import N_
 
 #: Addresses that are not pages: their errors stay JSON.
 NOT_PAGES = ("/api/", "/webhooks/", "/health", "/docs", "/redoc", "/openapi.json")
+
+#: What an error page says for a domain error's reason code (its params fill the text).
+REASONS = {
+    "request_not_cancellable": N_("This request is %(status)s and can no longer be cancelled."),
+    "assignment_cancelled": N_("This assignment was already cancelled."),
+    "assignment_not_cancellable": N_(
+        "This request has started or ended; its assignment can no longer be cancelled."
+    ),
+    "mediator_inactive": N_("%(name)s is not active in the pool; activate them first."),
+    "request_not_assignable": N_("This request is %(status)s; it cannot be assigned."),
+    "request_over": N_("This request is over; it cannot be assigned any more."),
+    "mediator_busy": N_("%(name)s already has a job at that time."),
+    "already_holds": N_("%(name)s already holds this request."),
+    "unknown_language": N_("This language is not served by the pool."),
+    "unknown_mediator": N_("There is no mediator with id %(id)s."),
+    "period_order": N_("The end of the period must be on or after its start."),
+    "period_too_long": N_("A period covers at most %(days)s days."),
+}
 
 
 def is_page(request: Request) -> bool:
@@ -30,8 +51,15 @@ def is_page(request: Request) -> bool:
 
 
 def _error_page(
-    request: Request, status_code: int, kind: str, message: str | None = None
+    request: Request, status_code: int, kind: str, error: SprachpoolError | None = None
 ) -> Response:
+    message = None
+    if error is not None and error.reason in REASONS:
+        fmt = formatter(request)
+        params = dict(error.params)
+        if "status" in params:
+            params["status"] = fmt.status(str(params["status"]))
+        message = fmt.gettext(REASONS[error.reason], **params)
     return render(
         request,
         "error.html",
@@ -58,9 +86,9 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, CsrfRefused):
             return _error_page(request, 403, "csrf")
         if isinstance(exc, LinkInvalid):
-            return _error_page(request, 410, "link", exc.message)
+            return _error_page(request, 410, "link", exc)
         kind = {403: "forbidden", 404: "not_found", 409: "conflict"}.get(exc.status_code, "invalid")
-        return _error_page(request, exc.status_code, kind, exc.message)
+        return _error_page(request, exc.status_code, kind, exc)
 
     async def http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)

@@ -1,41 +1,39 @@
 """Templates, the page language and the formatting every page shares.
 
-German is the source language of the pages (`_("Anmelden")`); English is a
-translation table in i18n.py, chosen with the language switch (a cookie).
-Times are shown in the town's time zone, the way people there read them.
+Texts come from the gettext catalogs in locales/ (English msgids; see the
+README, "Texts and languages"), through Jinja's i18n extension: one template
+environment per locale, so ``_``, ``ngettext`` and ``pgettext`` in a template
+speak the page's language. Staff pages are German or English (a switch in the
+header, kept in a cookie); a mediator's pages open in their own language.
+Dates, numbers and names come from CLDR (Babel) in the same language, times
+in the town's time zone, the way people there read them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from config import data as config_data
+import locales
 from dispatch.deps import get_settings
+from dispatch.planning import reasons
 from dispatch.users.models import User
-from dispatch.web import i18n
+from dispatch.web import names
 from dispatch.web.auth import VISITOR_COOKIE, form_token, secure_cookies
 
 HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=HERE / "templates")
 LANG_COOKIE = "sp_lang"
-LANGS = ("de", "en")
-
-WEEKDAYS = {
-    "de": ["Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"],
-    "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"],
-}
-WEEKDAYS_LONG = {
-    "de": ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"],
-    "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
-}
+LANGS = locales.STAFF_LOCALES
 
 #: Pages may only load what the service itself serves: no CDN, no inline script.
 CONTENT_SECURITY_POLICY = (
@@ -44,43 +42,68 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+def page_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environment:
+    """A template environment whose gettext speaks `locale` (autoescaped HTML)."""
+    env = jinja2.Environment(
+        loader=loader, autoescape=True, extensions=["jinja2.ext.i18n"], auto_reload=False
+    )
+    env.policies["ext.i18n.trimmed"] = True
+    env.install_gettext_translations(locales.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+@cache
+def templates_for(locale: str) -> Jinja2Templates:
+    return Jinja2Templates(
+        env=page_environment(jinja2.FileSystemLoader(HERE / "templates"), locale)
+    )
+
+
 def page_lang(request: Request) -> str:
-    lang = request.cookies.get(LANG_COOKIE, "de")
-    return lang if lang in LANGS else "de"
+    lang = request.cookies.get(LANG_COOKIE, locales.DEFAULT_LOCALE)
+    return lang if lang in LANGS else locales.DEFAULT_LOCALE
 
 
 @dataclass(frozen=True)
 class Formatter:
-    """Dates, times and names in the page's language and the town's zone."""
+    """Words, dates, times, numbers and names in the page's language and the town's zone."""
 
     lang: str
     tz: ZoneInfo
 
-    def t(self, text: str) -> str:
-        return i18n.translate(text, self.lang)
+    @property
+    def t(self) -> locales.Translator:
+        return locales.translator(self.lang)
+
+    def gettext(self, message: str, /, **params: Any) -> str:
+        return self.t.gettext(message, **params)
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        return self.t.ngettext(singular, plural, n, **params)
+
+    def pgettext(self, context: str, message: str, /, **params: Any) -> str:
+        return self.t.pgettext(context, message, **params)
+
+    def text(self, text: locales.Text | str) -> str:
+        """A `locales.Text` (or a msgid) in the page's language."""
+        return self.t.text(text)
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)
 
     def day(self, moment: datetime | date) -> str:
-        value = self.local(moment).date() if isinstance(moment, datetime) else moment
-        weekday = WEEKDAYS[self.lang][value.weekday()]
-        return (
-            f"{weekday} {value.day:02d}.{value.month:02d}."
-            if self.lang == "de"
-            else f"{weekday} {value.day} {value.strftime('%b')}"
-        )
+        """Weekday and day, short: "Di 01.12.", "Tue 1 Dec"."""
+        return self.t.day(self.local(moment).date() if isinstance(moment, datetime) else moment)
 
     def day_long(self, value: date) -> str:
-        weekday = WEEKDAYS_LONG[self.lang][value.weekday()]
-        return (
-            f"{weekday}, {value.day}.{value.month}.{value.year}"
-            if self.lang == "de"
-            else f"{weekday}, {value.day} {value.strftime('%B %Y')}"
-        )
+        """ "Dienstag, 1. Dezember 2026"."""
+        return self.t.date(value, "full")
+
+    def weekday(self, index: int, width: str = "wide") -> str:
+        return self.t.weekday(index, "abbreviated" if width == "abbreviated" else "wide")
 
     def time(self, moment: datetime) -> str:
-        return self.local(moment).strftime("%H:%M")
+        return self.t.time(self.local(moment))
 
     def dt(self, moment: datetime | None) -> str:
         if moment is None:
@@ -91,58 +114,52 @@ class Formatter:
         return f"{self.day(start)} {self.time(start)}–{self.time(end)}"
 
     def minutes(self, value: float | None) -> str:
+        """A duration as people say it: "45 Min.", "1 Std. 30 Min.", "2,5 Tg."."""
         if value is None:
             return "–"
         minutes = round(value)
         if minutes < 60:
-            return f"{minutes} min"
+            return self.t.unit(minutes, "duration-minute")
         hours, rest = divmod(minutes, 60)
         if hours >= 48:
-            return f"{hours / 24:.1f} d".replace(".", "," if self.lang == "de" else ".")
-        return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+            return self.t.unit(round(hours / 24, 1), "duration-day")
+        shown = self.t.unit(hours, "duration-hour")
+        return f"{shown} {self.t.unit(rest, 'duration-minute')}" if rest else shown
 
     def percent(self, value: float | None) -> str:
-        if value is None:
-            return "–"
-        text = f"{value * 100:.0f} %"
-        return text if self.lang == "de" else text.replace(" %", "%")
+        return "–" if value is None else self.t.percent(value)
 
     def number(self, value: float | None, digits: int = 1) -> str:
-        if value is None:
-            return "–"
-        text = f"{value:.{digits}f}"
-        return text.replace(".", ",") if self.lang == "de" else text
+        return "–" if value is None else self.t.number(value, digits)
 
     def language(self, tag: str | None) -> str:
-        if not tag:
-            return "–"
-        found = config_data.languages().get(tag.lower())
-        if found is None:
-            return tag
-        return found.de if self.lang == "de" else found.en
+        return self.t.language(tag)
 
     def qualification(self, tag: str | None) -> str:
-        if not tag:
-            return "–"
-        found = config_data.qualifications().get(tag)
-        if found is None:
-            return tag
-        return found.de if self.lang == "de" else found.en
+        return self.t.qualification(tag)
+
+    def reason(self, reason: Mapping[str, Any]) -> str:
+        """An engine's reason (its code and params) as a sentence in the page's language."""
+        return reasons.describe(reason["code"], reason["params"], t=self.t, tz=self.tz)
 
     def status(self, status: str) -> str:
-        return self.t(i18n.STATUS_DE.get(str(status), str(status)))
+        return self._named(names.STATUS, status)
 
     def mode(self, mode: str) -> str:
-        return self.t(i18n.MODE_DE.get(str(mode), str(mode)))
+        return self._named(names.MODE, mode)
 
     def level(self, level: str) -> str:
-        return self.t(i18n.LEVEL_DE.get(str(level), str(level)))
+        return self._named(names.LEVEL, level)
 
     def score_part(self, name: str) -> str:
-        return self.t(i18n.SCORE_PART_DE.get(name, name))
+        return self._named(names.SCORE_PART, name)
 
     def travel(self, mode: str) -> str:
-        return self.t(i18n.TRAVEL_DE.get(str(mode), str(mode)))
+        return self._named(names.TRAVEL, mode)
+
+    def _named(self, table: Mapping[str, str], code: object) -> str:
+        msgid = table.get(str(code))
+        return self.t.gettext(msgid) if msgid else str(code)
 
 
 def formatter(request: Request) -> Formatter:
@@ -160,14 +177,17 @@ def render(
 ) -> HTMLResponse:
     """A page with everything the layout needs: language, CSRF token, the user, formatting.
 
-    `lang` is the page's language when no switch was chosen (a mediator's own locale).
+    `lang` is the page's language when no switch was chosen (a mediator's own
+    locale, any of locales.MEDIATOR_LOCALES; right to left where the script is).
     """
-    if lang not in LANGS or LANG_COOKIE in request.cookies:
+    if lang is None or LANG_COOKIE in request.cookies:
         lang = page_lang(request)
+    else:
+        lang = locales.resolve(lang)
     fmt = Formatter(lang=lang, tz=get_settings(request).tz)
     values: dict[str, Any] = {
         "lang": fmt.lang,
-        "_": fmt.t,
+        "dir": fmt.t.direction,
         "f": fmt,
         "csrf_token": form_token(request),
         "user": user if user is not None else getattr(request.state, "web_user", None),
@@ -175,7 +195,9 @@ def render(
         "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
     values.update(context or {})
-    response = templates.TemplateResponse(request, name, values, status_code=status_code)
+    response = templates_for(fmt.lang).TemplateResponse(
+        request, name, values, status_code=status_code
+    )
     settings = get_settings(request)
     new_visitor = getattr(request.state, "new_visitor", None)
     if new_visitor:

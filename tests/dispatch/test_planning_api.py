@@ -84,6 +84,12 @@ def test_candidates_are_ranked_and_the_others_explained(
     assert set(body["candidates"][0]["parts"]) >= {"continuity", "level", "travel", "load"}
     assert [e["mediator_id"] for e in body["excluded"]] == [basic]
     assert "basic" in body["excluded"][0]["reasons"][0]["message"]
+    # Each reason: the engine's code and params, and the English sentence made of them.
+    assert body["excluded"][0]["reasons"][0] == {
+        "code": "level",
+        "params": {"language": "ti", "level": "basic", "min_level": "fluent"},
+        "message": "speaks Tigrinya only at basic level",
+    }
     assert body["not_speaking"] == 1
 
 

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+import locales
 import matching
 from config.settings import Settings
 from dispatch.offers import service as offers
@@ -294,7 +295,7 @@ def test_the_snapshot_carries_jobs_absences_cap_and_load(
         found[str(pool["dawit"])],
     )
     assert [(b.start.hour, b.end.hour, b.label) for b in helen.busy] == [
-        (8, 9, "at Jobcenter Beckum"),
+        (8, 9, "Jobcenter Beckum"),  # its place: reasons say "busy ... at Jobcenter Beckum"
         (12, 13, None),
     ]
     assert helen.busy[0].location is not None and helen.busy[1].location is None
@@ -396,7 +397,9 @@ def test_candidates_page_counts_the_whole_pool(
             ranking = matching.rank(
                 planning.engine_request(session, request, tz=BERLIN), whole.mediators, now=NOW
             )
-        assert body["summary"] == ranking.summary, language
+        assert body["summary"] == planning.summary(ranking, language, t=locales.translator("en")), (
+            language
+        )
         assert body["not_speaking"] == ranking.not_speaking == 6 - len(speakers(whole, language))
         assert [c["mediator_id"] for c in body["candidates"]] == [
             int(c.mediator_id) for c in ranking.candidates
@@ -416,7 +419,7 @@ def test_a_job_held_just_before_the_period_is_a_busy_block_with_its_place(
             session, start=start, end=start + timedelta(hours=1), tz=BERLIN, language="ti"
         )
     helen = next(m for m in cut.mediators if m.id == str(pool["helen"]))
-    held = [b for b in helen.busy if b.label == "at Jobcenter Beckum"]
+    held = [b for b in helen.busy if b.label == "Jobcenter Beckum"]  # labelled by its place
     assert [(b.start.hour, b.end.minute) for b in held] == [(8, 15)]
     assert held[0].location is not None  # so the engine checks the way from there
     # Her job on Thursday is more than a day away: no busy block for Tuesday.

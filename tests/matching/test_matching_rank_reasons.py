@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import math
 import random
 import threading
 from dataclasses import FrozenInstanceError, replace
@@ -161,10 +162,12 @@ def test_bulk_exclusions_are_ordinary_frozen_exclusions() -> None:
     ]
     reason = ranking.excluded[0]
     assert reason == Exclusion(
-        "m1", "availability", "not available 09:00-10:00", dict(reason.params)
+        "m1",
+        "availability",
+        {"start": request().start.isoformat(), "end": request().end.isoformat()},
     )
     with pytest.raises(FrozenInstanceError):
-        reason.message = "changed"  # type: ignore[misc]
+        reason.code = "changed"  # type: ignore[misc]
     assert repr(reason).startswith("Exclusion(mediator_id='m1', code='availability'")
 
 
@@ -190,8 +193,10 @@ def test_every_reason_of_one_mediator_in_the_ranking_order() -> None:
     ranking = rank(req, [everything], now=now)
     assert [e.code for e in ranking.excluded] == list(CODE_ORDER)
     assert ranking.excluded == expected_exclusions(req, [everything], now)
-    assert ranking.excluded[3].message == "lives 4.4 km away, travels at most 1 km"
-    assert ranking.excluded[4].message.startswith("busy 08:00-08:55 at the hospital, 9 min away")
+    radius, busy_elsewhere = ranking.excluded[3].params, ranking.excluded[4].params
+    assert round(float(radius["distance_km"]), 1) == 4.4 and radius["max_travel_km"] == 1
+    assert busy_elsewhere["label"] == "at the hospital"
+    assert math.ceil(float(busy_elsewhere["travel_minutes"])) == 9
 
 
 def test_a_mediator_at_the_job_with_no_time_left() -> None:
@@ -201,9 +206,9 @@ def test_a_mediator_at_the_job_with_no_time_left() -> None:
     now = at("09:10")
     ranking = rank(req, [here], now=now)
     assert ranking.excluded == expected_exclusions(req, [here], now)
-    assert [(e.code, e.message) for e in ranking.excluded] == [
-        ("busy", "busy 09:30-09:45"),
-        ("too_late", "0 min away, the job starts in 0 min"),
+    assert [(e.code, e.params) for e in ranking.excluded] == [
+        ("busy", {"start": at("09:30").isoformat(), "end": at("09:45").isoformat(), "label": ""}),
+        ("too_late", {"travel_minutes": 0.0, "minutes_left": -10.0}),
     ]
 
 

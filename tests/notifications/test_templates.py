@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import locales
 from notifications.segments import sms_segments
 from notifications.templates import (
     FORBIDDEN_SMS_FIELDS,
@@ -19,6 +20,7 @@ from notifications.templates import (
     render,
     resolve_locale,
 )
+from tests.catalog_texts import foreign_texts
 
 START = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # Tuesday 09:00 in Berlin
 END = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
@@ -86,6 +88,25 @@ def test_every_template_renders_with_its_required_fields_alone(
     if spec.channel == "email":
         assert message.subject and "\n" not in message.subject
         assert message.html and f'lang="{locale}"' in message.html
+
+
+@pytest.mark.parametrize("pair", spec_locales(), ids=ids)
+def test_every_message_is_all_in_the_readers_language(pair: tuple[TemplateSpec, str]) -> None:
+    """No sentence falls back to German or to the English msgid (values aside)."""
+    spec, locale = pair
+    fields = all_fields(spec)
+    if "language" in fields:
+        fields["language"] = "ti"  # a tag: named in the reader's language
+    if "reason" in fields:
+        fields["reason"] = "nobody_in_pool"  # a code: said in the reader's language
+
+    message = render(spec.kind, spec.channel, locale, **fields)
+
+    text = f"{message.subject or ''}\n{message.body}"
+    for other in {"de", "en"} - {locale}:
+        assert [f.text for f in foreign_texts(locale, other) if f.pattern.search(text)] == []
+    if "language" in fields:
+        assert locales.language_name("ti", locale) in text
 
 
 @pytest.mark.parametrize("pair", spec_locales(), ids=ids)

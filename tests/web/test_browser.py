@@ -15,25 +15,35 @@ import threading
 import time as time_module
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+import locales
 from config.settings import Settings
 from dispatch.app import create_app
 from dispatch.clock import ManualClock
 from dispatch.demo import seed_demo
+from dispatch.mediators.models import Mediator
+from dispatch.offers import flows as offer_flows
 from dispatch.outbox.models import Message
+from dispatch.requests import service as requests_service
+from dispatch.requests.models import Mode
+from dispatch.requests.schemas import RequestCreate
 from dispatch.storage import make_engine, migrate, unit_of_work
 from dispatch.users import service as users
-from dispatch.users.models import Role
+from dispatch.users.models import Role, User
 from dispatch.web import auth
-from dispatch.web.links import issue_mediator_link
+from dispatch.web.links import issue_mediator_link, issue_sign_in_link
+from tests.catalog_texts import foreign_on_page
 from tests.conftest import NOW, screenshots_dir
 
 pytestmark = pytest.mark.browser
@@ -49,6 +59,8 @@ class Server:
     url: str
     engine: Engine
     clock: ManualClock
+    app: FastAPI
+    settings: Settings
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +108,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     while not uv.started:
         assert thread.is_alive(), "uvicorn did not start"
         time_module.sleep(0.05)
-    yield Server(url=f"http://127.0.0.1:{port}", engine=engine, clock=clock)
+    yield Server(
+        url=f"http://127.0.0.1:{port}", engine=engine, clock=clock, app=app, settings=settings
+    )
     uv.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
@@ -121,24 +135,27 @@ def shoot(page: Page, name: str) -> None:
     page.screenshot(path=str(screenshots_dir() / f"{name}.png"), full_page=True)
 
 
-def sign_in(page: Page, email: str, password: str = PASSWORD) -> None:
+def sign_in(page: Page, email: str, password: str = PASSWORD, lang: str = "de") -> None:
+    """Sign in on the page in `lang` (German, the default, unless the switch was used)."""
+    t = locales.translator(lang)
     page.goto("/login")
-    page.get_by_label("E-Mail-Adresse").fill(email)
-    page.get_by_label("Passwort").fill(password)
-    page.get_by_role("button", name="Anmelden").click()
+    page.get_by_label(t.gettext("Email address")).fill(email)
+    page.get_by_label(t.gettext("Password")).fill(password)
+    page.get_by_role("button", name=t.gettext("Sign in")).click()
 
 
-def fill_request(page: Page, *, language: str, place: str | None = None) -> None:
+def fill_request(page: Page, *, language: str, place: str | None = None, lang: str = "de") -> None:
+    t = locales.translator(lang)
     page.goto("/requests/new")
-    page.get_by_label("Sprache", exact=True).fill(language)
-    page.get_by_label("Datum").fill("2026-12-01")
-    page.get_by_label("Beginn").fill("09:00")
-    page.get_by_label("Dauer").select_option("90")
+    page.get_by_label(t.gettext("Language"), exact=True).fill(language)
+    page.get_by_label(t.gettext("Date")).fill("2026-12-01")
+    page.get_by_label(t.gettext("Start")).fill("09:00")
+    page.get_by_label(t.gettext("Duration")).select_option("90")
     if place:
-        page.get_by_role("radio", name="vor Ort").check()
-        page.get_by_label("Ort (nur bei Terminen vor Ort)").select_option(label=place)
+        page.get_by_role("radio", name=t.gettext("in person")).check()
+        page.get_by_label(t.gettext("Place (in person only)")).select_option(label=place)
     else:
-        page.get_by_role("radio", name="Telefon").check()
+        page.get_by_role("radio", name=t.gettext("Phone")).check()
 
 
 def test_login_page_and_lockout_after_five_wrong_passwords(
@@ -214,22 +231,21 @@ def test_caseworker_files_mediator_accepts_on_a_phone_coordinator_overrides(
         assert found is not None and mediator_id is not None
         link = found[0]
         own_page = issue_mediator_link(session, mediator_id=mediator_id, now=server.clock.now())
+        their = locales.translator(message.locale)  # the mediator reads their own language
     phone = new_page(browser, server, PHONE)
     phone.goto(link)
     shoot(phone, "08-mediator-offer-phone")
-    phone.get_by_role("button", name=re.compile("Zusagen")).click()
+    phone.get_by_role("button", name=their.gettext("Accept – I will come")).click()
     expect(phone.locator("body")).to_contain_text("Rathaus Beckum")
     shoot(phone, "09-mediator-accepted-phone")
     phone.goto(own_page)
-    expect(phone.get_by_role("heading", name="Ihre nächsten Einsätze")).to_be_visible()
+    expect(phone.get_by_role("heading", name=their.gettext("Your next jobs"))).to_be_visible()
     shoot(phone, "10-mediator-own-page-phone")
 
     caseworker.goto("/requests")
     row = caseworker.locator("#request-list tr", has_text=f"{request_id}")
     expect(row).to_contain_text("besetzt")
     with unit_of_work(server.engine) as session:
-        from dispatch.mediators.models import Mediator
-
         holder = session.get(Mediator, mediator_id)
         assert holder is not None
         holder_name, holder_phone = holder.name, holder.phone
@@ -263,3 +279,184 @@ def test_caseworker_files_mediator_accepts_on_a_phone_coordinator_overrides(
     shoot(coordinator, "11-statistics")
     coordinator.goto("/dashboard/messages")
     shoot(coordinator, "12-messages")
+
+
+# --- every page in one language, and the Arabic offer page ---------------------------------
+
+#: GET addresses of the pages that are not pages a person reads: redirects and files.
+NOT_PAGES = {"/", "/lang/{code}", "/dashboard/export/assignments.csv", "/o/{token}/calendar.ics"}
+OTHER = {"de": "en", "en": "de"}
+
+
+def file_broadcast(server: Server, *, language: str, day: int, hour: int) -> int:
+    """A request for everyone who can take it (so every speaker has an offer to open)."""
+    start = NOW.replace(hour=hour, minute=0) + timedelta(days=day)
+    with unit_of_work(server.engine) as session:
+        actor = session.exec(select(User).where(User.email == "peters@jobcenter.example")).one()
+        created, _ = requests_service.create_request(
+            session,
+            data=RequestCreate(
+                language=language,
+                start=start,
+                end=start + timedelta(hours=1),
+                mode=Mode.phone,
+                broadcast=True,
+            ),
+            actor=actor,
+            now=server.clock.now(),
+        )
+        offer_flows.dispatch_new_request(
+            session, created, now=server.clock.now(), settings=server.settings
+        )
+        return int(created.id)
+
+
+def offer_link(server: Server, request_id: int, locale: str) -> str:
+    """The offer link of the first mediator asked, who reads `locale`."""
+    with unit_of_work(server.engine) as session:
+        message = session.exec(
+            select(Message)
+            .where(Message.kind == "offer", Message.channel == "sms")
+            .where(Message.request_id == request_id)
+            .order_by(col(Message.id))
+        ).first()
+        assert message is not None, "someone was asked"
+        mediator = session.get(Mediator, message.recipient_id)
+        assert mediator is not None
+        mediator.message_locale = locale
+        session.add(mediator)
+        link = re.search(r"/o/[A-Za-z0-9_\-]+", message.body)
+        assert link is not None
+        return link[0]
+
+
+def own_page_link(server: Server, locale: str) -> tuple[int, str]:
+    """A mediator's personal page; the mediator reads `locale`."""
+    with unit_of_work(server.engine) as session:
+        mediator = session.exec(select(Mediator).order_by(col(Mediator.id))).first()
+        assert mediator is not None and mediator.id is not None
+        mediator.message_locale = locale
+        session.add(mediator)
+        return mediator.id, issue_mediator_link(
+            session, mediator_id=mediator.id, now=server.clock.now()
+        )
+
+
+def page_routes(app: FastAPI) -> set[str]:
+    """The addresses of every page: GET routes outside the API's schema (routers included)."""
+    found: set[str] = set()
+    pending: list[object] = list(app.routes)
+    while pending:
+        route = pending.pop()
+        included = getattr(route, "original_router", None)  # FastAPI's included router
+        if included is not None:
+            pending += included.routes
+        elif isinstance(route, APIRoute) and not route.include_in_schema:
+            found |= {route.path} if "GET" in (route.methods or set()) else set()
+    assert {"/dashboard", "/o/{token}", "/m/{token}"} <= found, found
+    return found - NOT_PAGES
+
+
+def test_every_page_in_german_shows_no_english_and_in_english_no_german(
+    browser: Browser, server: Server
+) -> None:
+    request_id = file_broadcast(server, language="ar", day=2, hour=10)
+    with unit_of_work(server.engine) as session:
+        newcomer = users.create_user(
+            session,
+            email="neu@jobcenter.example",
+            name="Neu",
+            role=Role.caseworker,
+            organisation=users.get_or_create_organisation(
+                session, name="Jobcenter Kreis Warendorf", now=server.clock.now()
+            ),
+            now=server.clock.now(),
+        )
+        sign_in_link = issue_sign_in_link(session, user=newcomer, now=server.clock.now())
+    problems: list[tuple[str, str, str, str]] = []
+    for lang in ("de", "en"):
+        t = locales.translator(lang)
+        seen: set[str] = set()
+        page = new_page(browser, server)
+
+        def check(
+            route: str, *, page: Page = page, lang: str = lang, seen: set[str] = seen
+        ) -> None:
+            """The page on screen, as `route`: in `lang` and nothing of the other language."""
+            expect(page.locator("html")).to_have_attribute("lang", lang)
+            problems.extend(
+                (lang, route, text, foreign)
+                for text, foreign in foreign_on_page(page.content(), lang, OTHER[lang])
+            )
+            seen.add(route)
+
+        if lang == "en":
+            page.goto("/lang/en?next=/login")
+        page.goto("/login")
+        check("/login")
+        sign_in(page, "gesperrt@jobcenter.example", password="falsch", lang=lang)  # wrong
+        check("/login")
+        page.goto(sign_in_link)
+        check("/login/link/{token}")
+        sign_in(page, "koordination@beckum.example", lang=lang)
+        for address, route in (
+            ("/requests", "/requests"),
+            ("/requests?show=past", "/requests"),
+            ("/requests/new", "/requests/new"),
+            ("/dashboard", "/dashboard"),
+            (f"/dashboard/requests/{request_id}", "/dashboard/requests/{request_id}"),
+            ("/dashboard/pool", "/dashboard/pool"),
+            ("/dashboard/pool?state=paused", "/dashboard/pool"),
+            ("/dashboard/plan?from=2026-12-01&days=3", "/dashboard/plan"),
+            ("/dashboard/stats?from=2026-11-01&to=2026-12-31", "/dashboard/stats"),
+            ("/dashboard/messages", "/dashboard/messages"),
+            ("/dashboard/requests/99999", "/dashboard/requests/{request_id}"),  # not found
+        ):
+            page.goto(address)
+            check(route)
+        fill_request(page, language="Klingonisch", lang=lang)  # the form with its errors
+        page.get_by_role("button", name=t.gettext("Send request")).click()
+        check("/requests/new")
+        mediator_id, own_page = own_page_link(server, lang)
+        page.goto(f"/dashboard/pool/{mediator_id}")
+        page.locator("#start-0").fill("14:00")
+        page.locator("#end-0").fill("10:00")
+        page.get_by_role("button", name=t.gettext("Save availability")).click()  # a wrong row
+        check("/dashboard/pool/{mediator_id}")
+        page.goto(own_page)
+        check("/m/{token}")
+        page.goto(offer_link(server, request_id, lang))
+        check("/o/{token}")
+        caseworker = new_page(browser, server)
+        if lang == "en":
+            caseworker.goto("/lang/en?next=/login")
+        sign_in(caseworker, "peters@jobcenter.example", lang=lang)
+        caseworker.goto("/dashboard")  # not for caseworkers
+        check("/dashboard", page=caseworker)
+        shoot(page, f"14-offer-{lang}")
+        assert page_routes(server.app) - seen == set(), f"pages not walked in {lang}"
+    assert problems == []
+
+
+def test_the_offer_page_speaks_arabic_right_to_left_to_an_arabic_speaker(
+    browser: Browser, server: Server
+) -> None:
+    link = offer_link(server, file_broadcast(server, language="ar", day=3, hour=11), "ar")
+    arabic = locales.translator("ar")
+    phone = new_page(browser, server, PHONE)
+    phone.goto(link)
+    expect(phone.locator("html")).to_have_attribute("lang", "ar")
+    expect(phone.locator("html")).to_have_attribute("dir", "rtl")
+    assert phone.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    expect(
+        phone.get_by_role("heading", name=arabic.gettext("Can you take this job?"))
+    ).to_be_visible()
+    accept = phone.get_by_role("button", name=arabic.gettext("Accept – I will come"))
+    expect(accept).to_be_visible()
+    assert foreign_on_page(phone.content(), "ar", "de") == []
+    assert foreign_on_page(phone.content(), "ar", "en") == []
+    shoot(phone, "13-offer-arabic-phone")
+    accept.click()
+    expect(phone.get_by_role("heading", name=arabic.gettext("Your job"))).to_be_visible()
+    assert foreign_on_page(phone.content(), "ar", "de") == []
+    shoot(phone, "13-offer-arabic-accepted-phone")

@@ -214,7 +214,7 @@ def test_cancel_and_other_organisations_requests_stay_hidden(
         assert get_row(session, Request, mine.id).status == RequestStatus.cancelled
         assert get_row(session, Request, theirs.id).status == RequestStatus.open
     again = web.post(f"/requests/{mine.id}/cancel", data={"csrf_token": token})
-    assert again.status_code == 409 and "can no longer be cancelled" in again.text
+    assert again.status_code == 409 and "kann nicht mehr storniert werden" in again.text
 
 
 def test_bad_path_and_query_values_are_4xx_pages(

@@ -102,8 +102,9 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
     assert page.status_code == 200
     assert "Helen Tekle" in page.text and "Yonas Habte" in page.text
     assert "angefragt" in page.text and "Welle" in page.text  # the offers table
-    assert "Nicht in Frage: 1 Personen" in page.text and "Tesfay Sonntag" in page.text
-    assert "not available" in page.text  # the engine's reason
+    assert "Nicht in Frage: 1 Person, die die Sprache spricht" in page.text
+    assert "Tesfay Sonntag" in page.text
+    assert "nicht verfügbar 09:00–10:30" in page.text  # the engine's reason, in German
     response = web.post(
         f"/dashboard/requests/{request.id}/assign",
         data={"csrf_token": csrf_of(page), "mediator_id": str(second)},
@@ -145,7 +146,10 @@ def test_override_of_an_unknown_mediator_is_a_4xx_page(
     response = web.post(
         f"/dashboard/requests/{request.id}/assign", data={"csrf_token": token, "mediator_id": "999"}
     )
-    assert response.status_code == 422 and "There is no mediator with id 999" in response.text
+    assert (
+        response.status_code == 422
+        and "Es gibt keine Sprachmittlung mit der Nr. 999" in response.text
+    )
     assert (
         web.post(
             f"/dashboard/requests/{request.id}/assign",
@@ -223,7 +227,7 @@ def test_availability_is_edited_with_errors_beside_the_row(
     )
     assert bad.status_code == 422
     assert re.search(r'id="end-1"[^>]*aria-invalid="true"', bad.text)
-    assert "availability ends (10:00) before or when it starts (14:00)" in bad.text
+    assert "Diese Zeit endet (10:00) vor oder mit ihrem Beginn (14:00)." in bad.text
     good = web.post(
         f"/dashboard/pool/{mediator}/availability",
         data={
@@ -306,7 +310,10 @@ def test_statistics_page_export_and_message_log(
     page = web.get("/dashboard/stats")
     assert page.status_code == 200
     assert page.text.count("<svg") == 5 and "Ungedeckter Bedarf je Sprache" in page.text
-    assert "1,5 h · 1×" in page.text  # unmet demand: one Somali request of 90 minutes
+    assert (
+        '<label for="from">Von</label>' in page.text and '<label for="to">Bis</label>' in page.text
+    )
+    assert "1,5 Std. · 1×" in page.text  # unmet demand: one Somali request of 90 minutes
     assert web.get("/dashboard/stats?from=2026-12-01&to=2026-11-01").status_code == 422
     export = web.get("/dashboard/export/assignments.csv?from=2026-11-01&to=2026-12-31")
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
@@ -387,3 +394,15 @@ def test_the_last_accepted_days_plan_and_count(
     assert web.get("/dashboard/plan?from=2199-12-25&days=7").status_code == 200
     assert web.get("/dashboard/stats?from=2199-01-01&to=2199-12-31").status_code == 200
     assert web.get("/dashboard/stats?from=1900-01-01&to=1900-12-31").status_code == 200
+
+
+def test_a_wrong_period_is_said_in_the_pages_language(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    backwards = web.get("/dashboard/stats?from=2026-12-31&to=2026-12-01")
+    assert backwards.status_code == 422
+    assert "Das Ende des Zeitraums darf nicht vor seinem Anfang liegen." in backwards.text
+    web.get("/lang/en")
+    english = web.get("/dashboard/stats?from=2026-12-31&to=2026-12-01")
+    assert "The end of the period must be on or after its start." in english.text

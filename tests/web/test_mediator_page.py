@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+import locales
 from dispatch.clock import ManualClock
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment, AssignmentSource
@@ -51,13 +52,18 @@ def test_link_shows_upcoming_jobs_and_pauses_and_resumes(
     path = _link(engine, clock, mediator_id)
     assert path.startswith("/m/")
     page = web.get(path)
-    assert page.status_code == 200 and "Hallo Amina" in page.text
+    arabic = locales.translator("ar")  # the mediator's message_locale: the page speaks it
+    assert page.status_code == 200 and arabic.gettext("Hello %(name)s", name="Amina") in page.text
+    assert '<html lang="ar" dir="rtl">' in page.text
     assert (
         "Rathaus Beckum" in page.text and "Frau Peters" in page.text and "Bürgerbüro" in page.text
     )
     paused = web.post(path + "/pause", data={"csrf_token": csrf_of(page)})
     assert paused.headers["location"] == path + "?done=paused"
-    assert "Sie sind pausiert" in web.get(paused.headers["location"]).text
+    assert (
+        arabic.gettext("You are paused. You get no new offers until you resume.")
+        in web.get(paused.headers["location"]).text
+    )
     with Session(engine) as session:
         assert get_row(session, Mediator, mediator_id).paused is True
     web.post(path + "/resume", data={"csrf_token": csrf_of(page)})
@@ -95,6 +101,14 @@ def test_links_expire_are_stored_hashed_and_serve_one_purpose(
     clock.advance(MEDIATOR_LINK_LIFETIME + timedelta(minutes=1))
     expired = web.get(path)
     assert expired.status_code == 410 and "Dieser Link gilt nicht mehr" in expired.text
+
+
+def test_german_speaking_mediator_gets_german(
+    web: TestClient, add_mediator: Callable[..., int], engine: Engine, clock: ManualClock
+) -> None:
+    path = _link(engine, clock, add_mediator(name="Amina Haddad", message_locale="de"))
+    page = web.get(path)
+    assert '<html lang="de">' in page.text and "Hallo Amina" in page.text
 
 
 def test_english_speaking_mediator_gets_english(

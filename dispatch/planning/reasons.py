@@ -1,0 +1,150 @@
+"""Why a mediator cannot take a request, in words: the engine's reasons in the reader's language.
+
+The engine (matching/) says why with a rule's code and its params (times in
+ISO 8601, km, minutes); this module puts them into a sentence from the
+catalogs, with times in the town's zone and numbers as the reader writes
+them. The API shows the English sentence next to the code and params; the
+coordinator's pages show it in the page's language. A new rule in
+matching/feasibility.py gets its sentence here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from locales import N_, Translator
+from matching.feasibility import ParamValue
+
+Params = Mapping[str, ParamValue]
+
+GENDER_REQUIRED = {
+    "f": N_("a woman is required"),
+    "m": N_("a man is required"),
+    "d": N_("a diverse person is required"),
+}
+LEVELS = {"native": N_("native"), "fluent": N_("fluent"), "basic": N_("basic")}
+
+
+def _clock(value: ParamValue, t: Translator, tz: ZoneInfo) -> str:
+    return t.time(datetime.fromisoformat(str(value)).astimezone(tz))
+
+
+def _amount(value: ParamValue, t: Translator) -> str:
+    """A number as given, without trailing zeros: 25 → "25", 2.5 → "2,5" in German."""
+    return t.number(float(value), 0) if float(value).is_integer() else t.number(float(value), 2)
+
+
+def _excluded(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext("excluded by the requesting organisation")
+
+
+def _language(params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext("does not speak %(language)s", language=t.language(str(params["language"])))
+
+
+def _level(params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    level = str(params["level"])
+    return t.gettext(
+        "speaks %(language)s only at %(level)s level",
+        language=t.language(str(params["language"])),
+        level=t.gettext(LEVELS[level]) if level in LEVELS else level,
+    )
+
+
+def _availability(params: Params, t: Translator, tz: ZoneInfo) -> str:
+    return t.gettext(
+        "not available %(start)s-%(end)s",
+        start=_clock(params["start"], t, tz),
+        end=_clock(params["end"], t, tz),
+    )
+
+
+def _busy(params: Params, t: Translator, tz: ZoneInfo) -> str:
+    """A busy block (a job elsewhere, or an absence) in the way; the label is a place."""
+    values = {"start": _clock(params["start"], t, tz), "end": _clock(params["end"], t, tz)}
+    place = str(params.get("label") or "")
+    if "travel_minutes" in params:
+        minutes = math.ceil(float(params["travel_minutes"]))
+        if place:
+            return t.gettext(
+                "busy %(start)s-%(end)s at %(place)s, %(minutes)s min away",
+                place=place,
+                minutes=minutes,
+                **values,
+            )
+        return t.gettext("busy %(start)s-%(end)s, %(minutes)s min away", minutes=minutes, **values)
+    if place:
+        return t.gettext("busy %(start)s-%(end)s at %(place)s", place=place, **values)
+    return t.gettext("busy %(start)s-%(end)s", **values)
+
+
+def _travel_radius(params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext(
+        "lives %(distance)s km away, travels at most %(limit)s km",
+        distance=t.number(float(params["distance_km"]), 1),
+        limit=_amount(params["max_travel_km"], t),
+    )
+
+
+def _qualification(params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext(
+        "lacks the %(qualification)s qualification",
+        qualification=t.qualification(str(params["qualification"])),
+    )
+
+
+def _gender(params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    gender = str(params["gender"])
+    return t.gettext(GENDER_REQUIRED[gender]) if gender in GENDER_REQUIRED else gender
+
+
+def _minutes_cap(params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext(
+        "over %(max)s min in the period (%(used)s + %(job)s)",
+        max=_amount(params["max_minutes"], t),
+        used=_amount(params["used"], t),
+        job=_amount(params["job_minutes"], t),
+    )
+
+
+def _too_late(params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext(
+        "%(travel)s min away, the job starts in %(left)s min",
+        travel=math.ceil(float(params["travel_minutes"])),
+        left=max(0, math.floor(float(params["minutes_left"]))),
+    )
+
+
+def _taken_back(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext("taken off this request by the coordinator")
+
+
+def _gave_back(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext("gave this job back")
+
+
+#: Every code of matching/feasibility.py and its sentence, and the service's own reasons
+#: (a mediator who lost the job is not proposed for it again).
+SENTENCES: dict[str, Callable[[Params, Translator, ZoneInfo], str]] = {
+    "excluded": _excluded,
+    "language": _language,
+    "level": _level,
+    "availability": _availability,
+    "busy": _busy,
+    "travel_radius": _travel_radius,
+    "qualification": _qualification,
+    "gender": _gender,
+    "minutes_cap": _minutes_cap,
+    "too_late": _too_late,
+    "taken_back": _taken_back,
+    "gave_back": _gave_back,
+}
+
+
+def describe(code: str, params: Params, *, t: Translator, tz: ZoneInfo) -> str:
+    """The reason in `t`'s language; an unknown code is shown as it is."""
+    sentence = SENTENCES.get(code)
+    return sentence(params, t, tz) if sentence else code

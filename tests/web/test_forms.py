@@ -1,0 +1,64 @@
+"""The request form: checked by the API's own schema, each error beside the field its
+location names, said in the reader's language by the error's code."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import locales
+from dispatch.web import forms
+
+BERLIN = ZoneInfo("Europe/Berlin")
+GOOD = {
+    "language": "Tigrinya (ti)",
+    "date": "2026-12-01",
+    "time": "09:00",
+    "duration": "90",
+    "mode": "phone",
+}
+
+
+def errors_in(language: str, **typed: str) -> dict[str, str]:
+    form, data = forms.parse_request_form({**GOOD, **typed}, tz=BERLIN)
+    assert data is None
+    t = locales.translator(language)
+    return {name: t.text(message) for name, message in form.errors.items()}
+
+
+def test_a_good_form_becomes_the_apis_body() -> None:
+    form, data = forms.parse_request_form(GOOD, tz=BERLIN)
+    assert form.errors == {} and data is not None
+    assert (data.language, data.start.isoformat()) == ("ti", "2026-12-01T09:00:00+01:00")
+
+
+def test_a_line_break_in_the_contact_is_shown_beside_it_by_its_code() -> None:
+    errors = errors_in("de", contact_name="Frau Peters\nRaum 1")
+    assert errors == {"contact_name": "Bitte ohne Steuerzeichen und Zeilenumbrüche."}
+    assert errors_in("en", contact_name="Frau Peters\nRaum 1") == {
+        "contact_name": "Please leave out control characters and line breaks."
+    }
+
+
+def test_the_limit_the_schema_names_is_in_the_message() -> None:
+    errors = errors_in("de", notes="x" * 1001)
+    assert errors == {"notes": "Das ist zu lang: höchstens 1000 Zeichen."}
+
+
+@pytest.mark.parametrize(
+    ("location", "code", "field"),
+    [
+        (("contact_phone",), "phone_format", "contact_phone"),
+        (("location", "lon"), "less_than_equal", "lon"),
+        (("location",), "missing", "lat"),
+        (("start",), "timezone_missing", "date"),
+        ((), "end_before_start", "duration"),
+        ((), "place_or_location_required", "place"),
+        ((), "some_new_rule", "form"),
+    ],
+)
+def test_an_error_goes_where_its_location_or_code_says(
+    location: tuple[str, ...], code: str, field: str
+) -> None:
+    assert forms.form_field(location, code) == field
