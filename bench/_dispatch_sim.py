@@ -1,7 +1,7 @@
 """A seeded busy week of dispatch, for bench_dispatch.py.
 
 Requests arrive over five working days and go through the real workflow
-(`requests.service.create_request` + `workflow.dispatch_new_request`, the
+(`requests.service.create_request` + `offers.flows.dispatch_new_request`, the
 offer links through `find_offer` / `accept_offer` / `decline_offer`, the
 deadlines through `deadlines.run_due`) on a ManualClock, one transaction per
 step as the app and the scheduler would run them, on a temporary SQLite file.
@@ -139,7 +139,7 @@ def policies() -> list[SimPolicy]:
 def working_hours_start(
     rng: random.Random, arrival: datetime, low_hours: float, high_hours: float
 ) -> datetime | None:
-    """A start `low_hours`..`high_hours` after arrival, on a weekday, 08:00-18:00, on the quarter hour."""
+    """A start `low_hours`..`high_hours` after arrival: a weekday, 08:00-18:00, quarter hours."""
     for _ in range(1_000):
         start = arrival + timedelta(hours=rng.uniform(low_hours, high_hours))
         start = start.replace(minute=start.minute // 15 * 15, second=0, microsecond=0)
@@ -324,15 +324,15 @@ def simulate(
 
     from config.settings import Settings
     from dispatch.clock import ManualClock
+    from dispatch.deadlines import runner as deadlines
     from dispatch.mediators import service as mediator_service
+    from dispatch.offers import flows, links
     from dispatch.outbox.models import Message
     from dispatch.requests import service as requests_service
     from dispatch.requests.models import Request, RequestStatus
     from dispatch.requests.schemas import RequestCreate
     from dispatch.storage import make_engine, unit_of_work
     from dispatch.users.models import Organisation, User
-    from dispatch.workflow import deadlines
-    from dispatch.workflow import service as workflow
 
     url = f"sqlite:///{directory}/{policy.name.replace(' ', '-')}.db"
     prepared = seed_database(url, 0)  # staff, token, places; the pool comes next
@@ -440,18 +440,18 @@ def simulate(
                         )  # type: ignore[arg-type]
                         index_of[request.id] = payload.index  # type: ignore[index]
                         band_of[request.id] = payload.band  # type: ignore[index]
-                        workflow.dispatch_new_request(session, request, now=now, settings=settings)
+                        flows.dispatch_new_request(session, request, now=now, settings=settings)
                     else:
-                        offer = workflow.find_offer(session, payload, now=now)
+                        offer = links.find_offer(session, payload, now=now)
                         if offer is None:
                             outcome = "unknown link"
                         elif kind == "accept":
                             outcome = str(
-                                workflow.accept_offer(session, offer, now=now, settings=settings)
+                                flows.accept_offer(session, offer, now=now, settings=settings)
                             )
                         else:
                             outcome = str(
-                                workflow.decline_offer(session, offer, now=now, settings=settings)
+                                flows.decline_offer(session, offer, now=now, settings=settings)
                             )
                         answers[f"{kind}: {outcome}"] += 1
                         if kind == "accept" and outcome in ("filled", "expired", "withdrawn"):
@@ -481,7 +481,7 @@ def simulate(
 def _next_due(engine: sa.Engine) -> datetime | None:
     from sqlmodel import Session, col, select
 
-    from dispatch.workflow.models import Deadline
+    from dispatch.deadlines.models import Deadline
 
     with Session(engine) as session:
         row = session.exec(
@@ -564,9 +564,9 @@ def check_invariants(engine: sa.Engine) -> list[str]:
     from sqlmodel import Session, select
 
     from config.data import Policy
+    from dispatch.offers import policy as offer_policy
     from dispatch.offers.models import Assignment, Offer, OfferStatus
     from dispatch.requests.models import Request, RequestStatus
-    from dispatch.workflow import service as workflow
 
     problems: list[str] = []
     with Session(engine) as session:
@@ -574,7 +574,7 @@ def check_invariants(engine: sa.Engine) -> list[str]:
         offers = list(session.exec(select(Offer)))
         live = [a for a in session.exec(select(Assignment)) if a.cancelled_at is None]
         policy: dict[int, Policy] = {
-            rid: workflow.policy_for(session, r) for rid, r in requests.items()
+            rid: offer_policy.policy_for(session, r) for rid, r in requests.items()
         }
     accepted = Counter(o.request_id for o in offers if o.status == OfferStatus.accepted)
     holders = Counter(a.request_id for a in live)
@@ -582,7 +582,7 @@ def check_invariants(engine: sa.Engine) -> list[str]:
     waves = Counter((o.request_id, o.wave) for o in offers)
     sent_at = {(o.request_id, o.wave): o.created_at for o in offers}
     for (request_id, wave), size in waves.items():
-        allowed, _ = workflow.wave_shape(
+        allowed, _ = offer_policy.wave_shape(
             policy[request_id], requests[request_id], sent_at[request_id, wave]
         )
         if allowed is not None and size > allowed:
@@ -606,7 +606,7 @@ def check_invariants(engine: sa.Engine) -> list[str]:
     ]
     for offer in offers:
         request = requests[offer.request_id]
-        if offer.expires_at > workflow.offer_deadline(policy[offer.request_id], request):
+        if offer.expires_at > offer_policy.offer_deadline(policy[offer.request_id], request):
             problems.append(
                 f"offer {offer.id} outlives start - "
                 f"{policy[offer.request_id].latest_offer_before_start_minutes} min"

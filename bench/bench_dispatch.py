@@ -74,7 +74,7 @@ UNSERVED_LANGUAGE = "vi"
 SERVED_LANGUAGES = [tag for tag in intake.LANGUAGES if tag in {"ar", "uk", "ru", "tr", "fa", "prs"}]
 
 
-# --------------------------------------------------------------------------- part 1: intake to first offer
+# ------------------------------------------------------------ part 1: intake to first offer
 
 
 @dataclass
@@ -109,7 +109,7 @@ class OfferLatency:
 
 
 def served_body(rng: random.Random, place_ids: list[int], now: datetime) -> dict[str, Any]:
-    """A request many can serve: a common language, no qualification, a weekday 4 h to 14 days ahead."""
+    """A request many can serve: a common language, no qualification, 4 h to 14 days ahead."""
     start = sim.working_hours_start(rng, now, 4.0, 14 * 24.0)
     assert start is not None
     body = sim.moved(intake.request_body(rng, place_ids, now), start)
@@ -139,7 +139,7 @@ def _in_outbox(engine: Any, request_id: int) -> tuple[int, int]:
 def measure_intake(
     backend: str, url: str, *, mediators: int, count: int, seed: int
 ) -> OfferLatency:
-    """Seed, serve, post `count` served and `count` unserved requests one by one, check the outbox."""
+    """Seed, serve, post `count` served and `count` unserved requests singly; check the outbox."""
     from dispatch.storage import make_engine
 
     began = time.perf_counter()
@@ -197,7 +197,7 @@ def measure_intake(
 def where_the_time_goes(
     engine: Any, bodies: list[dict[str, object]], *, now: datetime
 ) -> tuple[list[float], list[float]]:
-    """Rank requests again in this process, timing the pool snapshot and the engine apart; rolled back."""
+    """Rank requests again in this process, timing pool snapshot and engine apart; rolled back."""
     from sqlmodel import Session, select
 
     import matching
@@ -256,20 +256,24 @@ def postgres_schema(url: str) -> Iterator[str]:
 def print_latency(result: OfferLatency) -> None:
     f = result.figures()
     print(
-        f"  {result.backend:<9} first offer in the outbox (POST latency): p50 {f['p50']:7.1f}  p99 {f['p99']:7.1f} ms"
+        f"  {result.backend:<9} first offer in the outbox (POST latency): "
+        f"p50 {f['p50']:7.1f}  p99 {f['p99']:7.1f} ms"
         f"  ({len(result.served_ms)} requests, median wave {f['wave_p50']:.0f} offers)"
     )
     print(
-        f"  {'':<9} nobody speaks it (baseline):           p50 {f['base_p50']:7.1f}  p99 {f['base_p99']:7.1f} ms"
+        f"  {'':<9} nobody speaks it (baseline):           "
+        f"p50 {f['base_p50']:7.1f}  p99 {f['base_p99']:7.1f} ms"
         f"  ({len(result.unserved_ms)} requests)"
     )
     print(
-        f"  {'':<9} ratio to the baseline: p50 x{f['ratio_p50']:.2f}  p99 x{f['ratio_p99']:.2f};  in-process "
+        f"  {'':<9} ratio to the baseline: p50 x{f['ratio_p50']:.2f}  p99 x{f['ratio_p99']:.2f};"
+        "  in-process "
         f"pool snapshot p50 {f['snapshot_p50']:.1f} ms, engine ranking p50 {f['rank_p50']:.2f} ms"
     )
     if result.no_candidate:
         print(
-            f"  {'':<9} ({result.no_candidate} served-language requests found no candidate; not timed)"
+            f"  {'':<9} ({result.no_candidate} served-language requests found no candidate;"
+            " not timed)"
         )
     for problem in result.mismatches[:5]:
         print(f"  {'':<9} MISMATCH: {problem}")
@@ -287,11 +291,13 @@ def part_intake(args: argparse.Namespace) -> list[dict[str, OfferLatency]]:
                 pass
         except sa.exc.OperationalError as exc:
             print(
-                f"PostgreSQL at {args.pg_url} is not reachable ({str(exc).splitlines()[0]}): SQLite only"
+                f"PostgreSQL at {args.pg_url} is not reachable ({str(exc).splitlines()[0]}):"
+                " SQLite only"
             )
             backends.remove("postgres")
     print(
-        f"Intake to first offer: {args.mediators} mediators, {args.count} served + {args.count} unserved "
+        f"Intake to first offer: {args.mediators} mediators, "
+        f"{args.count} served + {args.count} unserved "
         f"requests per backend and run, one client, 1 uvicorn worker"
     )
     runs = []
@@ -314,30 +320,34 @@ def part_intake(args: argparse.Namespace) -> list[dict[str, OfferLatency]]:
         runs.append(results)
     if args.repeat > 1:
         print(
-            f"\nintake to first offer, medians of {args.repeat} runs (ratios: median of the per-run ratios):"
+            f"\nintake to first offer, medians of {args.repeat} runs"
+            " (ratios: median of the per-run ratios):"
         )
         for backend in runs[0]:
             med = {
                 k: statistics.median(run[backend].figures()[k] for run in runs)
                 for k in runs[0][backend].figures()
             }
+            mismatches = sum(len(run[backend].mismatches) for run in runs)
             print(
-                f"  {backend:<9} p50 {med['p50']:.1f} ms  p99 {med['p99']:.1f} ms;  nobody speaks it: "
-                f"p50 {med['base_p50']:.1f} ms  p99 {med['base_p99']:.1f} ms;  ratio p50 x{med['ratio_p50']:.2f}"
-                f"  p99 x{med['ratio_p99']:.2f};  pool snapshot {med['snapshot_p50']:.1f} ms, ranking "
-                f"{med['rank_p50']:.2f} ms; mismatches {sum(len(run[backend].mismatches) for run in runs)}"
+                f"  {backend:<9} p50 {med['p50']:.1f} ms  p99 {med['p99']:.1f} ms;"
+                f"  nobody speaks it: p50 {med['base_p50']:.1f} ms  p99 {med['base_p99']:.1f} ms;"
+                f"  ratio p50 x{med['ratio_p50']:.2f}  p99 x{med['ratio_p99']:.2f};"
+                f"  pool snapshot {med['snapshot_p50']:.1f} ms,"
+                f" ranking {med['rank_p50']:.2f} ms; mismatches {mismatches}"
             )
     return runs
 
 
-# --------------------------------------------------------------------------- part 2: a busy week
+# ------------------------------------------------------------ part 2: a busy week
 
 
 def print_week(results: list[sim.WeekFigures]) -> None:
     default = results[0].figures()
     print(
-        f"  {'policy':<14} {'filled':>8} {'fill rate':>9} {'of feasible':>11} {'ttf p50':>8} {'ttf p90':>8}"
-        f" {'offers/filled':>13} {'offer msgs/filled':>17} {'all msgs/filled':>15} {'late yes/filled':>15}"
+        f"  {'policy':<14} {'filled':>8} {'fill rate':>9} {'of feasible':>11}"
+        f" {'ttf p50':>8} {'ttf p90':>8} {'offers/filled':>13} {'offer msgs/filled':>17}"
+        f" {'all msgs/filled':>15} {'late yes/filled':>15}"
         f" {'wall s':>6}"
     )
     for result in results:
@@ -346,12 +356,14 @@ def print_week(results: list[sim.WeekFigures]) -> None:
             f"  {result.policy:<14} {result.filled:>4}/{result.requests:<3} {f['fill_rate']:>9.1%}"
             f" {f['fill_rate_feasible']:>11.1%} {f['ttf_p50_min']:>7.0f}m {f['ttf_p90_min']:>7.0f}m"
             f" {f['offers_per_filled']:>13.2f} {f['offer_messages_per_filled']:>17.2f}"
-            f" {f['messages_per_filled']:>15.2f} {f['late_yes_per_filled']:>15.2f} {result.seconds:>6.1f}"
+            f" {f['messages_per_filled']:>15.2f} {f['late_yes_per_filled']:>15.2f}"
+            f" {result.seconds:>6.1f}"
         )
     for result in results[1:]:
         f = result.figures()
         print(
-            f"  {result.policy} / default: fill rate {f['fill_rate'] - default['fill_rate']:+.1%} points,"
+            f"  {result.policy} / default: fill rate"
+            f" {f['fill_rate'] - default['fill_rate']:+.1%} points,"
             f" ttf p50 x{f['ttf_p50_min'] / default['ttf_p50_min']:.2f}, ttf p90 x"
             f"{f['ttf_p90_min'] / default['ttf_p90_min']:.2f}, offer messages per filled x"
             f"{f['offer_messages_per_filled'] / default['offer_messages_per_filled']:.2f}"
@@ -370,7 +382,8 @@ def print_week(results: list[sim.WeekFigures]) -> None:
         answers = ", ".join(f"{k} {v}" for k, v in sorted(result.answers.items()))
         print(
             f"  answers under {result.policy}: {answers}; unfilled after a late yes: "
-            f"{result.unfilled_after_late_yes}; offers sent at night: {result.night_offers} of {result.offers};"
+            f"{result.unfilled_after_late_yes}; offers sent at night: {result.night_offers}"
+            f" of {result.offers};"
             f" given up at night: {result.unfilled_at_night}"
         )
         for problem in result.problems[:10]:
@@ -381,7 +394,8 @@ def part_week(args: argparse.Namespace) -> list[list[sim.WeekFigures]]:
     behaviour = sim.Behaviour()
     chosen = sim.policies() + (sim.extra_policies() if args.extra else [])
     print(
-        f"\nA busy week: {args.requests} requests, a town pool of {args.pool}; {behaviour.describe()}."
+        f"\nA busy week: {args.requests} requests, a town pool of {args.pool};"
+        f" {behaviour.describe()}."
     )
     runs = []
     for number in range(args.repeat):
@@ -414,11 +428,15 @@ def part_week(args: argparse.Namespace) -> list[list[sim.WeekFigures]]:
                 for k in runs[0][index].figures()
             }
             line = (
-                f"  {policy.name:<14} fill rate {med['fill_rate']:.1%} (of feasible {med['fill_rate_feasible']:.1%})"
+                f"  {policy.name:<14} fill rate {med['fill_rate']:.1%}"
+                f" (of feasible {med['fill_rate_feasible']:.1%})"
                 f"  ttf p50 {med['ttf_p50_min']:.0f} min  p90 {med['ttf_p90_min']:.0f} min"
-                f"  offers/filled {med['offers_per_filled']:.2f}  offer msgs/filled {med['offer_messages_per_filled']:.2f}"
-                f"  all msgs/filled {med['messages_per_filled']:.2f}  late yes/filled {med['late_yes_per_filled']:.2f}"
-                f"  waves/filled {med['waves_per_filled']:.2f}  offers at night {med['night_offers']:.0f}"
+                f"  offers/filled {med['offers_per_filled']:.2f}"
+                f"  offer msgs/filled {med['offer_messages_per_filled']:.2f}"
+                f"  all msgs/filled {med['messages_per_filled']:.2f}"
+                f"  late yes/filled {med['late_yes_per_filled']:.2f}"
+                f"  waves/filled {med['waves_per_filled']:.2f}"
+                f"  offers at night {med['night_offers']:.0f}"
                 f"  given up at night {med['unfilled_at_night']:.0f}  unfilled after a late yes "
                 f"{med['unfilled_after_late_yes']:.0f}"
             )

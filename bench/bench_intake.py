@@ -407,7 +407,8 @@ def drive(
 def print_result(result: Result, baseline: Result | None) -> None:
     f = result.figures()
     print(
-        f"  {result.label:<22} {f['throughput']:8.0f} req/s   p50 {f['p50']:7.1f}   p90 {f['p90']:7.1f}"
+        f"  {result.label:<22} {f['throughput']:8.0f} req/s"
+        f"   p50 {f['p50']:7.1f}   p90 {f['p90']:7.1f}"
         f"   p99 {f['p99']:7.1f}   max {f['max']:7.1f} ms   errors {result.errors}"
     )
     for sample in result.error_samples:
@@ -415,7 +416,8 @@ def print_result(result: Result, baseline: Result | None) -> None:
     if baseline is not None and result is not baseline:
         b = baseline.figures()
         print(
-            f"  {'':<22} vs trivial: p50 x{f['p50'] / b['p50']:.1f}   p99 x{f['p99'] / b['p99']:.1f}"
+            f"  {'':<22} vs trivial: p50 x{f['p50'] / b['p50']:.1f}"
+            f"   p99 x{f['p99'] / b['p99']:.1f}"
             f"   throughput x{f['throughput'] / b['throughput']:.2f}"
         )
         met = f["p99"] < GOAL_P99_MS and result.errors == 0
@@ -517,7 +519,8 @@ def main(argv: list[str] | None = None) -> int:
                 for k in runs[0][label].figures()
             }
             line = (
-                f"  {label:<10} {med['throughput']:8.0f} req/s   p50 {med['p50']:7.1f}   p90 {med['p90']:7.1f}"
+                f"  {label:<10} {med['throughput']:8.0f} req/s"
+                f"   p50 {med['p50']:7.1f}   p90 {med['p90']:7.1f}"
                 f"   p99 {med['p99']:7.1f}   max {med['max']:7.1f} ms   errors {med['errors']:.0f}"
                 f" (total {sum(r[label].errors for r in runs)})"
             )

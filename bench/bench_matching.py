@@ -24,14 +24,14 @@ from pathlib import Path
 from typing import Any
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPOSITORY))
+sys.path.insert(0, str(REPOSITORY))  # the checkout's engine, installed or not: imports follow
 
-from matching.feasibility import check
-from matching.generate import generate
-from matching.greedy import careful_greedy, status_quo
-from matching.model import Problem, Solution
-from matching.optimize import TIERS, optimize
-from matching.rank import Pool, rank
+from matching.feasibility import check  # noqa: E402
+from matching.generate import generate  # noqa: E402
+from matching.greedy import careful_greedy, status_quo  # noqa: E402
+from matching.model import Problem, Solution  # noqa: E402
+from matching.optimize import TIERS, optimize  # noqa: E402
+from matching.rank import Pool, rank  # noqa: E402
 
 INSTANCES: dict[str, tuple[str, float, float]] = {
     # name: (size, congestion, time limit for the optimiser)
@@ -144,7 +144,8 @@ def print_instance(rows: dict[str, Any]) -> None:
         f"total priority {rows['total_priority']}, peak RSS {rows['peak_rss_mb']} MB"
     )
     print(
-        f"  {'planner':<15} {'filled prio':>11} {'% of bound':>10} {'filled':>7} {'travel km':>10} {'seconds':>8} feasible"
+        f"  {'planner':<15} {'filled prio':>11} {'% of bound':>10} {'filled':>7}"
+        f" {'travel km':>10} {'seconds':>8} feasible"
     )
     for planner in ("status_quo", "careful_greedy", "optimize"):
         row = rows[planner]
@@ -153,10 +154,11 @@ def print_instance(rows: dict[str, Any]) -> None:
             f"  {planner:<15} {row['filled_priority']:>11} {share:>9.2f}% {row['filled']:>7} "
             f"{row['travel_km']:>10.1f} {row['seconds']:>8.2f} {row['feasible']}"
         )
+    to_status_quo = best["filled_priority"] / max(1, rows["status_quo"]["filled_priority"])
+    to_greedy = best["filled_priority"] / max(1, rows["careful_greedy"]["filled_priority"])
     print(
         f"  optimiser: status {best['status']}, filled-priority bound {bound}, "
-        f"ratio to status quo {best['filled_priority'] / max(1, rows['status_quo']['filled_priority']):.4f}, "
-        f"to careful greedy {best['filled_priority'] / max(1, rows['careful_greedy']['filled_priority']):.4f}"
+        f"ratio to status quo {to_status_quo:.4f}, to careful greedy {to_greedy:.4f}"
     )
     stats = best["stats"]
     print(
@@ -166,7 +168,8 @@ def print_instance(rows: dict[str, Any]) -> None:
         f"{stats.get('travel_pairs')} travel pairs, prepare {stats.get('prepare_seconds')} s"
     )
     tiers = ", ".join(
-        f"{tier} {stats.get(f'{tier}_value')} / {stats.get(f'{tier}_bound')} {stats.get(f'{tier}_status')}"
+        f"{tier} {stats.get(f'{tier}_value')} / {stats.get(f'{tier}_bound')}"
+        f" {stats.get(f'{tier}_status')}"
         for tier in TIERS
     )
     print(f"  tiers (value / bound status; travel in 0.1 km, negated): {tiers}")
@@ -210,10 +213,13 @@ def main() -> None:
         for count in args.ranking_sizes:
             result = ranking_latency(count, freeze=not args.no_freeze)
             print(
-                f"  {count:>6} mediators: median {result['median_ms']:.2f} ms, p99 {result['p99_ms']:.2f} ms; "
+                f"  {count:>6} mediators: median {result['median_ms']:.2f} ms,"
+                f" p99 {result['p99_ms']:.2f} ms; "
                 f"with every exclusion reason median {result['median_with_reasons_ms']:.2f} ms, "
                 f"p99 {result['p99_with_reasons_ms']:.2f} ms (x{result['median_ratio']:.2f} / "
-                f"x{result['p99_ratio']:.2f} the ranking alone), max {result['max_with_reasons_ms']:.1f} ms; index build {result['index_build_s']:.2f} s; "
+                f"x{result['p99_ratio']:.2f} the ranking alone),"
+                f" max {result['max_with_reasons_ms']:.1f} ms;"
+                f" index build {result['index_build_s']:.2f} s; "
                 f"median {result['median_candidates']:.0f} candidates, "
                 f"{result['median_excluded']:.0f} excluded speakers (max {result['max_excluded']})"
             )

@@ -19,6 +19,8 @@ from dispatch import errors, openapi
 from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
 from dispatch.mediators.routes import router as mediators_router
+from dispatch.offers import routes as offers_routes
+from dispatch.offers import views as offers_views
 from dispatch.outbox import routes as outbox_routes
 from dispatch.outbox import webhooks as outbox_webhooks
 from dispatch.places.routes import router as places_router
@@ -27,7 +29,6 @@ from dispatch.requests.routes import router as requests_router
 from dispatch.stats.routes import router as stats_router
 from dispatch.storage import make_engine, migrate
 from dispatch.web import pages as web_pages
-from dispatch.workflow import routes as workflow_routes
 
 log = logging.getLogger("sprachpool")
 
@@ -128,7 +129,7 @@ def create_app(
     app.state.clock = clock
     app.state.scheduler = None
     errors.install_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
 
     @app.get("/health", tags=["meta"])
     def health() -> JSONResponse:
@@ -171,8 +172,8 @@ def create_app(
     web_pages.install(app)
     app.include_router(outbox_routes.router)
     app.include_router(outbox_webhooks.router)
-    app.include_router(workflow_routes.api)
-    app.include_router(workflow_routes.pages)
-    app.include_router(workflow_routes.webhooks)
+    app.include_router(offers_routes.api)
+    app.include_router(offers_views.pages)
+    app.include_router(offers_routes.webhooks)
     openapi.install(app)
     return app

@@ -20,7 +20,7 @@ from dispatch.storage import UTCDateTime
 class AuditEvent(SQLModel, table=True):
     __tablename__ = "audit_event"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     at: datetime = Field(sa_type=UTCDateTime, index=True)
     actor_kind: str = Field(max_length=20)
     actor_id: int | None = None

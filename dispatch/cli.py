@@ -1,4 +1,7 @@
-"""`sprachpool` (also `python -m dispatch`): serve, demo, user add, mediators import, optimize, migrate."""
+"""`sprachpool` (also `python -m dispatch`).
+
+Commands: serve, demo, user add, mediators import, optimize, migrate.
+"""
 
 from __future__ import annotations
 
@@ -195,12 +198,14 @@ def cmd_optimize(args: argparse.Namespace) -> int:
         session.rollback()
     print(
         f"{plan['status']}: {plan['filled']} of {plan['requests']} open requests filled "
-        f"(priority {plan['filled_priority']}, bound {plan['filled_priority_bound']}) in {plan['solve_seconds']} s"
+        f"(priority {plan['filled_priority']}, bound {plan['filled_priority_bound']})"
+        f" in {plan['solve_seconds']} s"
     )
     for item in plan["assignments"]:
         local = item["start"].astimezone(settings.tz).strftime("%a %d.%m. %H:%M")
         print(
-            f"  request {item['request_id']:>5}  {local}  {item['language']:<4} -> {item['mediator_name']}"
+            f"  request {item['request_id']:>5}  {local}  {item['language']:<4}"
+            f" -> {item['mediator_name']}"
         )
     if plan["unassigned"]:
         print("  no one found for requests: " + ", ".join(str(r) for r in plan["unassigned"]))

@@ -212,6 +212,11 @@ class DemoAccess:
     seeded: bool
 
 
+def _ascii(word: str) -> str:
+    """The Turkish letters of the demo names as e-mail addresses spell them."""
+    return word.replace("ş", "s").replace("ı", "i")
+
+
 def demo_mediators(seed: int = 7) -> list[MediatorCreate]:
     rng = random.Random(seed)
     pool = []
@@ -223,7 +228,7 @@ def demo_mediators(seed: int = 7) -> list[MediatorCreate]:
                 {
                     "name": name,
                     "phone": f"+49151000{index + 1:05d}",
-                    "email": f"{name.split()[0].lower().replace('ş', 's').replace('ı', 'i')}.{index + 1}@example.org",
+                    "email": f"{_ascii(name.split()[0].lower())}.{index + 1}@example.org",
                     "languages": [
                         {"language": tag, "level": level} for tag, level in languages.items()
                     ],

@@ -7,40 +7,48 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from config.settings import Settings
 from dispatch.clock import Clock
 from dispatch.errors import Forbidden, NotAuthenticated
+from dispatch.storage import unit_of_work
 from dispatch.users import service as users
 from dispatch.users.models import Role, User
 from dispatch.validation import MAX_ID
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; the route commits what it changed.
+    """One unit of work per request: commit when the route returned, roll back when it raised.
+
+    Routes and services never commit. The dependency is declared with
+    ``scope="function"`` (see ``SessionDep``): FastAPI runs its exit, and so the
+    commit, after the route has returned and its response is built but before
+    the response is sent. A commit that fails therefore becomes an error
+    response; the client is never told "done" about a change that was lost.
 
     On SQLite a request that may write takes the write lock when its
     transaction begins: a deferred transaction that reads and then writes
     fails at once with "database is locked" when another writer got in
     between, whatever the busy timeout.
     """
-    engine = request.app.state.engine
-    if request.method not in ("GET", "HEAD", "OPTIONS") and engine.dialect.name == "sqlite":
-        engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-    with Session(engine, expire_on_commit=False) as session:
+    immediate = request.method not in ("GET", "HEAD", "OPTIONS")
+    with unit_of_work(request.app.state.engine, immediate=immediate) as session:
         yield session
 
 
 def get_clock(request: Request) -> Clock:
-    return request.app.state.clock  # type: ignore[no-any-return]
+    clock: Clock = request.app.state.clock
+    return clock
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    return settings
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
@@ -61,6 +69,12 @@ def current_user(
         raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>'.")
     with Session(request.app.state.engine, expire_on_commit=False) as session:
         user = users.user_for_token(session, token=credentials.credentials, now=clock.now())
+        try:
+            session.commit()  # the token's last use, recorded at most hourly
+        except OperationalError:  # a busy database: the timestamp can wait an hour
+            session.rollback()
+            if user is not None:
+                session.refresh(user)  # a rollback expires what the session loaded
     if user is None:
         raise NotAuthenticated("This token is not valid (unknown, revoked or mistyped).")
     return user

@@ -118,7 +118,7 @@ def _field_name(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def friendly_message(error: dict[str, Any]) -> str:
+def friendly_message(error: Mapping[str, object]) -> str:
     message = str(error.get("msg", "is invalid"))
     if error.get("type") == "json_invalid":
         return "the request body is not valid JSON"
@@ -169,7 +169,7 @@ def install_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse(
             error_body("Something went wrong on our side; it has been logged.", "internal_error"),

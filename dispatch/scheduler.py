@@ -1,7 +1,7 @@
 """The clock of the service: APScheduler polls the database for what is due.
 
 APScheduler keeps no job state of its own here: every deadline is a row
-(dispatch/workflow/deadlines.py) and every message is a row (the outbox),
+(dispatch/deadlines/) and every message is a row (the outbox),
 so the scheduler only decides *when to look*. A restart loses nothing, and
 several `serve` processes on one PostgreSQL database share the work through
 row locks taken with SKIP LOCKED, so no deadline fires twice and no message
@@ -18,8 +18,8 @@ from sqlalchemy.engine import Engine
 
 from config.settings import Settings
 from dispatch.clock import Clock
+from dispatch.deadlines.runner import run_due
 from dispatch.outbox.worker import OutboxWorker, channels_from_settings
-from dispatch.workflow import deadlines
 
 log = logging.getLogger("sprachpool.scheduler")
 
@@ -63,7 +63,7 @@ class BackgroundJobs:
 
     def fire_deadlines(self) -> int:
         try:
-            return deadlines.run_due(self.engine, clock=self.clock, settings=self.settings)
+            return run_due(self.engine, clock=self.clock, settings=self.settings)
         except Exception:
             log.exception("deadline run failed")
             return 0

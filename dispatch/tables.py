@@ -3,6 +3,7 @@
 from sqlmodel import SQLModel
 
 from dispatch.audit import AuditEvent
+from dispatch.deadlines.models import Deadline
 from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
 from dispatch.offers.models import Assignment, Offer, OfferLink
 from dispatch.outbox.models import Message
@@ -10,7 +11,6 @@ from dispatch.places.models import Place
 from dispatch.requests.models import Request
 from dispatch.users.models import ApiToken, Organisation, OrganisationMediator, User
 from dispatch.web.models import AccessLink, WebSession
-from dispatch.workflow.models import Deadline
 
 metadata = SQLModel.metadata
 

@@ -13,9 +13,12 @@ language by the code, never by the wording.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
+import annotated_types
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic_core import PydanticCustomError
@@ -43,14 +46,31 @@ def _clean_text(value: str) -> str:
     return value.strip()
 
 
-def Line(max_length: int) -> type[str]:
-    """A single line of text: trimmed, not empty, no control characters."""
-    return Annotated[str, Field(max_length=max_length), AfterValidator(_clean_line)]  # type: ignore[return-value]
+@dataclass(frozen=True)
+class Line(annotated_types.GroupedMetadata):
+    """A single line of text: trimmed, not empty, no control characters.
+
+    Metadata for ``Annotated[str, Line(200)]`` (a call cannot be a type, so the
+    length goes into the metadata, where type checkers leave it alone).
+    """
+
+    max_length: int
+
+    def __iter__(self) -> Iterator[Any]:
+        yield annotated_types.MaxLen(self.max_length)
+        yield AfterValidator(_clean_line)
 
 
-def Text(max_length: int) -> type[str]:
-    """Free text that may span lines, without other control characters."""
-    return Annotated[str, Field(max_length=max_length), AfterValidator(_clean_text)]  # type: ignore[return-value]
+@dataclass(frozen=True)
+class Text(annotated_types.GroupedMetadata):
+    """Free text that may span lines, without other control characters:
+    ``Annotated[str, Text(1000)]``."""
+
+    max_length: int
+
+    def __iter__(self) -> Iterator[Any]:
+        yield annotated_types.MaxLen(self.max_length)
+        yield AfterValidator(_clean_text)
 
 
 def normalise_phone(value: str) -> str:

@@ -1,4 +1,7 @@
-"""Command line: `python -m matching solve|check|generate` (SPEC.md "The matching problem format")."""
+"""Command line: `python -m matching solve|check|generate`.
+
+The file format is SPEC.md's "The matching problem format".
+"""
 
 from __future__ import annotations
 
@@ -48,7 +51,8 @@ def _check(args: argparse.Namespace) -> int:
     print(f"filled priority: {figures.filled_priority} of {figures.total_priority}")
     if solution.bound is not None:
         print(
-            f"solver status: {solution.status}, objective {solution.objective}, bound {solution.bound}"
+            f"solver status: {solution.status}, objective {solution.objective},"
+            f" bound {solution.bound}"
         )
     print(f"travel: {figures.travel_km:.1f} km (home to job, great-circle)")
     print(f"mediators working: {len(figures.minutes_by_mediator)}")

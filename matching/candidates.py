@@ -62,11 +62,17 @@ def problem_jobs(problem: Problem) -> Jobs:
         start=np.array([r.start.timestamp() for r in requests], dtype=np.float64),
         end=np.array([r.end.timestamp() for r in requests], dtype=np.float64),
         lat=np.array(
-            [r.location.lat if t and r.location else nan for r, t in zip(requests, travels)],
+            [
+                r.location.lat if t and r.location else nan
+                for r, t in zip(requests, travels, strict=True)
+            ],
             dtype=np.float64,
         ),
         lon=np.array(
-            [r.location.lon if t and r.location else nan for r, t in zip(requests, travels)],
+            [
+                r.location.lon if t and r.location else nan
+                for r, t in zip(requests, travels, strict=True)
+            ],
             dtype=np.float64,
         ),
         seconds=np.array(

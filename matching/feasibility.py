@@ -188,7 +188,7 @@ def travel_radius_params(
     """Params for many mediators at once (the ranking's hot path)."""
     return [
         {"distance_km": round(km, 2), "max_travel_km": limit}
-        for km, limit in zip(distances_km, max_travel_kms)
+        for km, limit in zip(distances_km, max_travel_kms, strict=True)
     ]
 
 

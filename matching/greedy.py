@@ -128,7 +128,7 @@ def _run(
 def status_quo_plan(
     problem: Problem, pool: Pool | None = None, pairs: Pairs | None = None
 ) -> Planner:
-    def in_order(pairs: Pairs, jobs: Jobs) -> Sequence[int]:
+    def in_order(_pairs: Pairs, jobs: Jobs) -> Sequence[int]:
         return range(len(jobs.start))
 
     def first_on_list(pairs: Pairs, r: int) -> IntArray:

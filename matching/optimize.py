@@ -204,7 +204,7 @@ def _keep_best_pairs(
     return pruned, tiers.subset(kept), low
 
 
-def _components(pairs: Pairs, request_count: int, mediator_count: int) -> list[_Component]:
+def _components(pairs: Pairs, mediator_count: int) -> list[_Component]:
     """Connected components of the request-mediator graph, by label propagation."""
     has_pairs = np.flatnonzero(np.diff(pairs.offsets) > 0)
     if len(has_pairs) == 0:
@@ -359,7 +359,6 @@ def _tier(variables: IntArray, coefficients: IntArray, per_request: IntArray) ->
 
 
 def _build(
-    problem: Problem,
     pool: Pool,
     jobs: Jobs,
     pairs: Pairs,
@@ -413,7 +412,7 @@ def _build(
             first, second = _travel_pairs(
                 start, end, jobs.lat[job], jobs.lon[job], float(pool.speed_kmh[m]), reach
             )
-            for a, b in zip(group[first].tolist(), group[second].tolist()):
+            for a, b in zip(group[first].tolist(), group[second].tolist(), strict=True):
                 proto.constraints.add().at_most_one.literals.extend((a, b))
             travel_count += len(first)
         # A mediator's jobs fit under max_minutes.
@@ -494,7 +493,7 @@ def _build(
 
     # The first hint: the greedy plan, with each fair-share excess as it works out.
     values = np.zeros(len(proto.variables), dtype=np.int64)
-    values[:count] = [hint.get(int(r)) == int(m) for r, m in zip(request, mediator)]
+    values[:count] = [hint.get(int(r)) == int(m) for r, m in zip(request, mediator, strict=True)]
     for over, group in over_vars:
         worked = int(jobs.seconds[request[group]][values[group] == 1].sum())
         values[over] = max(0, math.ceil((worked - share_s) / FAIRNESS_UNIT_S))
@@ -582,7 +581,7 @@ def _solve_tiers(
     results: list[_TierResult] = []
     solved_once = False
     last = len(built.tiers) - 1
-    for number, (tier, search) in enumerate(zip(built.tiers, built.searches)):
+    for number, (tier, search) in enumerate(zip(built.tiers, built.searches, strict=True)):
         value = tier.value(current)
         if value >= tier.trivial_bound and (solved_once or built.hint_keeps_fixed):
             results.append(_TierResult(value, float(value), "OPTIMAL"))
@@ -708,7 +707,7 @@ def optimize(
             hinted[r] = m
         must_keep = hinted[pairs.request] == pairs.mediator
         pairs, tiers, pruned_to = _keep_best_pairs(pairs, tiers, must_keep, max_pairs)
-    components = _components(pairs, len(problem.requests), len(pool))
+    components = _components(pairs, len(pool))
     prepared = time.perf_counter()
 
     holder: dict[int, int] = {}
@@ -721,7 +720,7 @@ def optimize(
     for component in components:
         local = component.pairs
         request, mediator = pairs.request[local], pairs.mediator[local]
-        built = _build(problem, pool, jobs, pairs, tiers, component, fixed, weights, hint)
+        built = _build(pool, jobs, pairs, tiers, component, fixed, weights, hint)
         cliques += built.cliques
         travel_pairs += built.travel_pairs
         if len(component.requests) == 1:

@@ -361,7 +361,7 @@ class Ranking:
         ids = self._pool.ids
         return {
             ids[i]: list(combos[combo])
-            for i, combo in zip(evaluation.speakers[positions].tolist(), bits.tolist())
+            for i, combo in zip(evaluation.speakers[positions].tolist(), bits.tolist(), strict=True)
         }
 
     @cached_property
@@ -617,7 +617,7 @@ class _Exclusions:
             request.language.lower(), [None] * len(group.busy_items)
         )
         params: list[Mapping[str, ParamValue]] = []
-        for b, item, m in zip(block_list, items, minutes.tolist()):
+        for b, item, m in zip(block_list, items, minutes.tolist(), strict=True):
             if m > 0:
                 params.append(busy_params(item.start, item.end, item.label, m))
             else:
@@ -681,13 +681,13 @@ def rank(
     speed = pool.speed_kmh[index]
     minutes = distance * ROAD_FACTOR / speed * 60.0
     names = list(parts)
-    part_rows = zip(*(parts[name][order].tolist() for name in names))
+    part_rows = zip(*(parts[name][order].tolist() for name in names), strict=True)
     candidates = list(
         map(
             Candidate,
             _take(pool.ids, index[order].tolist()),
             score[order].tolist(),
-            [dict(zip(names, row)) for row in part_rows],
+            [dict(zip(names, row, strict=True)) for row in part_rows],
             distance[order].tolist(),
             minutes[order].tolist(),
         )

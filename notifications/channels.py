@@ -12,6 +12,15 @@ from typing import Literal, Protocol, runtime_checkable
 ChannelName = Literal["sms", "email"]
 
 
+def channel_name(value: str) -> ChannelName:
+    """A channel name read back from storage, where it is plain text."""
+    if value == "sms":
+        return "sms"
+    if value == "email":
+        return "email"
+    raise ValueError(f"unknown channel {value!r}")
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str

@@ -1,8 +1,10 @@
-"""A minimal RFC 5545 calendar file for one assignment.
+"""The RFC 5545 calendar file for one assignment, written by the ``icalendar`` library.
 
-Only what mail clients need to show an invitation: CRLF line ends, lines
-folded at 75 octets (never inside a UTF-8 character), TEXT values escaped,
-times in UTC.
+Only what mail clients need to show an invitation. The library does the
+format's details (CRLF line ends, folding at 75 octets without splitting a
+UTF-8 character, escaping of TEXT values); we choose the content: times in
+UTC, so no VTIMEZONE block has to travel with the file, and a cancellation
+that withdraws the same UID with a higher SEQUENCE.
 """
 
 from __future__ import annotations
@@ -10,86 +12,59 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
+from icalendar import Calendar, Event, vCalAddress, vUri
+
 PRODID = "-//Sprachpool//Notifications//DE"
 
 
-def escape_text(value: str) -> str:
-    """Escape a TEXT value (RFC 5545 3.3.11)."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-        .replace("\r", "\\n")
-    )
-
-
-def fold_line(line: str) -> bytes:
-    """Fold one content line at 75 octets; continuation lines start with a space."""
-    out: list[bytes] = []
-    current = b""
-    limit = 75
-    for char in line:
-        encoded = char.encode("utf-8")
-        if len(current) + len(encoded) > limit:
-            out.append(current)
-            current = b" "
-            limit = 75  # the leading space counts towards the 75 octets
-        current += encoded
-    out.append(current)
-    return b"\r\n".join(out)
-
-
-def format_utc(moment: datetime) -> str:
+def _utc(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("calendar times must be timezone-aware")
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return moment.astimezone(UTC)
 
 
 def make_ics(
+    *,
     uid: str,
     start: datetime,
     end: datetime,
     summary: str,
     location: str,
     description: str,
+    dtstamp: datetime,
     url: str | None = None,
-    *,
-    dtstamp: datetime | None = None,
     method: Literal["REQUEST", "CANCEL"] = "REQUEST",
     sequence: int = 0,
     organizer_email: str | None = None,
 ) -> bytes:
     """One VEVENT in a VCALENDAR; ``method="CANCEL"`` with a higher ``sequence`` withdraws it.
 
-    ``dtstamp`` is when the file was made (pass the service clock); it defaults
-    to now only for convenience at the edge.
+    ``dtstamp`` is when the file was made: the service clock, never the wall clock.
+    An empty ``location`` (a phone or video job without a place) writes no LOCATION.
     """
     if end <= start:
         raise ValueError("an event must end after it starts")
-    stamp = dtstamp or datetime.now(UTC)
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        f"METHOD:{method}",
-        "BEGIN:VEVENT",
-        f"UID:{uid}",
-        f"DTSTAMP:{format_utc(stamp)}",
-        f"DTSTART:{format_utc(start)}",
-        f"DTEND:{format_utc(end)}",
-        f"SEQUENCE:{sequence}",
-        f"SUMMARY:{escape_text(summary)}",
-        f"DESCRIPTION:{escape_text(description)}",
-        "STATUS:CANCELLED" if method == "CANCEL" else "STATUS:CONFIRMED",
-    ]
+    event = Event()
+    event.add("uid", uid)
+    event.add("dtstamp", _utc(dtstamp))
+    event.add("dtstart", _utc(start))
+    event.add("dtend", _utc(end))
+    event.add("sequence", sequence)
+    event.add("summary", summary)
+    event.add("description", description)
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     if location:
-        lines.append(f"LOCATION:{escape_text(location)}")
+        event.add("location", location)
     if url:
-        lines.append(f"URL:{url}")
+        event.add("url", vUri(url))
     if organizer_email:
-        lines.append(f"ORGANIZER:mailto:{organizer_email}")
-    lines += ["END:VEVENT", "END:VCALENDAR"]
-    return b"\r\n".join(fold_line(line) for line in lines) + b"\r\n"
+        event.add("organizer", vCalAddress(f"mailto:{organizer_email}"))
+
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    calendar.add_component(event)
+    data: bytes = calendar.to_ical()  # typed Any by icalendar
+    return data

@@ -8,7 +8,7 @@ webhook rebuilds the public one from ``PUBLIC_BASE_URL`` with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from twilio.request_validator import RequestValidator
@@ -35,7 +35,7 @@ class _MultiParams:
     def __init__(self, params: Mapping[str, Sequence[str]]) -> None:
         self._params = params
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[str]:
         return iter(self._params)
 
     def getall(self, name: str) -> list[str]:

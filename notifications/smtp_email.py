@@ -60,7 +60,7 @@ def _attach(mail: EmailMessage, attachment: Attachment) -> None:
 
 
 def build_email(message: OutgoingMessage, from_addr: str) -> EmailMessage:
-    """multipart/alternative (plain + HTML), wrapped in multipart/mixed when there are attachments."""
+    """multipart/alternative (plain + HTML), in multipart/mixed when there are attachments."""
     mail = EmailMessage()
     mail["From"] = from_addr
     mail["To"] = message.to

@@ -48,7 +48,7 @@ TRANSIENT_CODES: dict[int, str] = {
 }
 
 
-class BaseUrlHttpClient(TwilioHttpClient):
+class BaseUrlHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio has no types
     """The library's HTTP client, sending to ``base_url`` instead of https://api.twilio.com.
 
     Used by tests and benchmarks to run the real client against a local

@@ -36,7 +36,9 @@ def msgstrs(locale: str) -> dict[tuple[str | None, str], tuple[str, ...]]:
         if not message.id or message.fuzzy:
             continue
         msgid = message.id if isinstance(message.id, str) else message.id[0]
-        strings = (message.string,) if isinstance(message.string, str) else tuple(message.string)
+        strings = (
+            (message.string,) if isinstance(message.string, str) else tuple(message.string or ())
+        )
         strings = tuple(s for s in strings if s)
         if strings:
             found[(message.context, msgid)] = strings

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from config.settings import Settings
 from dispatch.app import create_app
@@ -28,6 +32,8 @@ from dispatch.storage import make_engine, migrate, unit_of_work
 from dispatch.tables import metadata
 from dispatch.users import service as users
 from dispatch.users.models import Role
+
+T = TypeVar("T")
 
 BERLIN = ZoneInfo("Europe/Berlin")
 #: Monday 30 November 2026, 08:00 in Beckum: "now" for every test.
@@ -91,6 +97,13 @@ def screenshots_dir() -> Path:
     return _screenshots
 
 
+def get_row(session: Session, model: type[T], row_id: int) -> T:
+    """A row the test knows is there; fails the test, not the type checker, if it is not."""
+    row = session.get(model, row_id)
+    assert row is not None, f"there is no {model.__name__} {row_id}"
+    return row
+
+
 def postgres_available(url: str = POSTGRES_URL) -> str | None:
     """None when PostgreSQL answers, else the reason it does not."""
     try:
@@ -100,7 +113,8 @@ def postgres_available(url: str = POSTGRES_URL) -> str | None:
         engine.dispose()
         return None
     except Exception as exc:  # noqa: BLE001
-        return f"PostgreSQL at {url} is not reachable: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
+        first_line = str(exc).splitlines()[0]
+        return f"PostgreSQL at {url} is not reachable: {exc.__class__.__name__}: {first_line}"
 
 
 def require_postgres() -> None:
@@ -185,7 +199,7 @@ def settings(database_url: str) -> Settings:
     return Settings(
         database_url=database_url,
         environment="test",
-        secret_key="test-secret-" + "x" * 40,
+        secret_key=SecretStr("test-secret-" + "x" * 40),
         public_base_url="https://sprachpool.test",
         run_background_jobs=False,
         _env_file=None,  # type: ignore[call-arg]
@@ -193,12 +207,12 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: Engine, clock: ManualClock):  # type: ignore[no-untyped-def]
+def app(settings: Settings, engine: Engine, clock: ManualClock) -> FastAPI:
     return create_app(settings, engine=engine, clock=clock, run_migrations=False)
 
 
 @pytest.fixture
-def client(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def client(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -217,7 +231,7 @@ class Staff:
 
 
 @pytest.fixture
-def make_staff(engine: Engine, clock: ManualClock):  # type: ignore[no-untyped-def]
+def make_staff(engine: Engine, clock: ManualClock) -> Callable[..., Staff]:
     counter = iter(range(1, 10_000))
 
     def make(role: str = "caseworker", organisation: str = "Jobcenter Kreis Warendorf") -> Staff:
@@ -232,23 +246,23 @@ def make_staff(engine: Engine, clock: ManualClock):  # type: ignore[no-untyped-d
                 now=clock.now(),
             )
             token = users.issue_token(session, user=user, now=clock.now())
-            return Staff(user_id=user.id, organisation_id=org.id, token=token)  # type: ignore[arg-type]
+            return Staff(user_id=user.id, organisation_id=org.id, token=token)
 
     return make
 
 
 @pytest.fixture
-def coordinator(make_staff) -> Staff:  # type: ignore[no-untyped-def]
+def coordinator(make_staff: Callable[..., Staff]) -> Staff:
     return make_staff("coordinator", "Stadt Beckum – Integrationsmanagement")
 
 
 @pytest.fixture
-def caseworker(make_staff) -> Staff:  # type: ignore[no-untyped-def]
+def caseworker(make_staff: Callable[..., Staff]) -> Staff:
     return make_staff("caseworker", "Jobcenter Kreis Warendorf")
 
 
 @pytest.fixture
-def other_caseworker(make_staff) -> Staff:  # type: ignore[no-untyped-def]
+def other_caseworker(make_staff: Callable[..., Staff]) -> Staff:
     return make_staff("caseworker", "Stadt Beckum – Sozialamt")
 
 

@@ -17,11 +17,12 @@ from config.settings import Settings
 from dispatch import audit
 from dispatch.mediators import service
 from dispatch.mediators.models import Mediator
+from dispatch.offers import flows as offers
+from dispatch.offers import service as offer_service
 from dispatch.offers.models import Assignment, Offer
 from dispatch.outbox import service as outbox
 from dispatch.users.models import User
 from dispatch.web.links import revoke_mediator_links
-from dispatch.workflow import service as workflow
 
 
 def erase_mediator(
@@ -40,10 +41,10 @@ def erase_mediator(
         return mediator
     traces = [t for t in (mediator.name, mediator.phone, mediator.email) if t]
     service.erase_mediator(session, mediator_id=mediator_id, actor=actor, now=now)
-    workflow.release_erased_mediator(
+    offers.release_erased_mediator(
         session, mediator_id=mediator_id, actor=actor, now=now, settings=settings
     )
-    workflow.forget_mediator(session, mediator_id=mediator_id)
+    offer_service.forget_mediator(session, mediator_id=mediator_id)
     revoke_mediator_links(session, mediator_id=mediator_id)
     offer_ids = set(session.exec(select(Offer.id).where(Offer.mediator_id == mediator_id)))
     assignment_ids = set(
@@ -57,7 +58,7 @@ def erase_mediator(
         )
     )
     outbox.erase_traces(session, mediator_id=mediator_id, request_ids=request_ids, traces=traces)
-    audit.erase_reasons(session, entity="offer", entity_ids=offer_ids)  # type: ignore[arg-type]
-    audit.erase_reasons(session, entity="assignment", entity_ids=assignment_ids)  # type: ignore[arg-type]
+    audit.erase_reasons(session, entity="offer", entity_ids=offer_ids)
+    audit.erase_reasons(session, entity="assignment", entity_ids=assignment_ids)
     session.flush()
     return mediator

@@ -197,7 +197,7 @@ def import_csv(session: Session, *, text: str, now: datetime) -> ImportReport:
                 update = MediatorUpdate.model_validate(data.model_dump(exclude_unset=True))
                 service.update_mediator(
                     session, mediator_id=match.id, data=update, actor=None, now=now
-                )  # type: ignore[arg-type]
+                )
                 report.updated += 1
             else:
                 service.create_mediator(session, data=data, actor=None, now=now)

@@ -25,7 +25,7 @@ class TravelMode(StrEnum):
 
 
 class Mediator(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)
     phone: str | None = Field(default=None, max_length=20, index=True)
     email: str | None = Field(default=None, max_length=254)
@@ -52,7 +52,7 @@ class MediatorLanguage(SQLModel, table=True):
     __tablename__ = "mediator_language"
     __table_args__ = (sa.UniqueConstraint("mediator_id", "language"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     mediator_id: int = Field(foreign_key="mediator.id", index=True, ondelete="CASCADE")
     language: str = Field(max_length=12, index=True)
     level: Level = Field(sa_type=sa.String(10))
@@ -63,7 +63,7 @@ class AvailabilitySlot(SQLModel, table=True):
 
     __tablename__ = "availability_slot"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     mediator_id: int = Field(foreign_key="mediator.id", index=True, ondelete="CASCADE")
     weekday: int
     start_minute: int
@@ -71,7 +71,7 @@ class AvailabilitySlot(SQLModel, table=True):
 
 
 class Absence(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     mediator_id: int = Field(foreign_key="mediator.id", index=True, ondelete="CASCADE")
     start: datetime = Field(sa_type=UTCDateTime)
     end: datetime = Field(sa_type=UTCDateTime)

@@ -19,7 +19,9 @@ def list_mediators(
     language: Annotated[LanguageTag | None, Query(description="BCP 47 tag, e.g. ar")] = None,
     active: bool | None = None,
     paused: bool | None = None,
-    q: Annotated[Line(100) | None, Query(description="name or phone contains")] = None,  # type: ignore[valid-type]
+    q: Annotated[
+        Annotated[str, Line(100)] | None, Query(description="name or phone contains")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> MediatorPage:
@@ -40,7 +42,6 @@ def create_mediator(
     data: MediatorCreate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
 ) -> MediatorPublic:
     mediator = service.create_mediator(session, data=data, actor=user, now=clock.now())
-    session.commit()
     return service.public(session, mediator)
 
 
@@ -62,7 +63,6 @@ def update_mediator(
     mediator = service.update_mediator(
         session, mediator_id=mediator_id, data=data, actor=user, now=clock.now()
     )
-    session.commit()
     return service.public(session, mediator)
 
 
@@ -78,5 +78,4 @@ def erase_mediator(
     mediator = flows.erase_mediator(
         session, mediator_id=mediator_id, actor=user, now=clock.now(), settings=settings
     )
-    session.commit()
     return service.public(session, mediator)

@@ -63,7 +63,7 @@ def load_details(session: Session, mediator_ids: list[int]) -> dict[int, Mediato
 
 def to_public(mediator: Mediator, details: MediatorDetails) -> MediatorPublic:
     return MediatorPublic(
-        id=mediator.id,  # type: ignore[arg-type]
+        id=mediator.id,
         name=mediator.name,
         phone=mediator.phone,
         email=mediator.email,
@@ -107,7 +107,7 @@ def get_mediator(session: Session, *, mediator_id: int) -> Mediator:
 
 
 def public(session: Session, mediator: Mediator) -> MediatorPublic:
-    return to_public(mediator, load_details(session, [mediator.id])[mediator.id])  # type: ignore[list-item,index]
+    return to_public(mediator, load_details(session, [mediator.id])[mediator.id])
 
 
 def list_mediators(
@@ -143,8 +143,8 @@ def list_mediators(
             query.order_by(col(Mediator.name), col(Mediator.id)).limit(limit).offset(offset)
         )
     )
-    details = load_details(session, [m.id for m in rows])  # type: ignore[misc]
-    return [to_public(m, details[m.id]) for m in rows], total  # type: ignore[index]
+    details = load_details(session, [m.id for m in rows])
+    return [to_public(m, details[m.id]) for m in rows], total
 
 
 def _check_reachable(mediator: Mediator) -> None:
@@ -212,30 +212,30 @@ def _apply(
             raise InvalidInput("A mediator needs at least one language.", field="languages")
         session.exec(
             delete(MediatorLanguage).where(col(MediatorLanguage.mediator_id) == mediator_id)
-        )  # type: ignore[call-overload]
+        )
         for skill in data.languages:
             session.add(
                 MediatorLanguage(
                     mediator_id=mediator_id, language=skill.language, level=skill.level
                 )
-            )  # type: ignore[arg-type]
+            )
     if "availability" in sent:
         session.exec(
             delete(AvailabilitySlot).where(col(AvailabilitySlot.mediator_id) == mediator_id)
-        )  # type: ignore[call-overload]
+        )
         for slot in data.availability or []:
             session.add(
                 AvailabilitySlot(
                     mediator_id=mediator_id,
-                    weekday=slot.weekday,  # type: ignore[arg-type]
+                    weekday=slot.weekday,
                     start_minute=parse_clock(slot.start),
                     end_minute=parse_clock(slot.end),
                 )
             )
     if "absences" in sent:
-        session.exec(delete(Absence).where(col(Absence.mediator_id) == mediator_id))  # type: ignore[call-overload]
+        session.exec(delete(Absence).where(col(Absence.mediator_id) == mediator_id))
         for absence in data.absences or []:
-            session.add(Absence(mediator_id=mediator_id, start=absence.start, end=absence.end))  # type: ignore[arg-type]
+            session.add(Absence(mediator_id=mediator_id, start=absence.start, end=absence.end))
     session.flush()
     return sorted(sent)
 
@@ -312,7 +312,7 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
     mediator.updated_at = now
     session.add(mediator)
     for table in (MediatorLanguage, AvailabilitySlot, Absence):
-        session.exec(delete(table).where(col(table.mediator_id) == mediator_id))  # type: ignore[call-overload, attr-defined]
+        session.exec(delete(table).where(col(table.mediator_id) == mediator_id))
     audit.record(
         session,
         at=now,

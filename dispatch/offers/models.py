@@ -34,7 +34,7 @@ class OfferStatus(StrEnum):
 class Offer(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_offer_status_expires", "status", "expires_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="request.id", index=True)
     mediator_id: int = Field(foreign_key="mediator.id", index=True)
     wave: int
@@ -62,7 +62,7 @@ class OfferLink(SQLModel, table=True):
 
     __tablename__ = "offer_link"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     offer_id: int = Field(foreign_key="offer.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     purpose: str = Field(max_length=20)
@@ -87,7 +87,7 @@ class Assignment(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="request.id", index=True)
     mediator_id: int = Field(foreign_key="mediator.id", index=True)
     source: AssignmentSource = Field(sa_type=sa.String(12))
@@ -103,3 +103,27 @@ class Assignment(SQLModel, table=True):
     travel_km: float | None = None
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     no_show: bool = False
+
+
+class OfferDeadlineKind(StrEnum):
+    """The timed steps of offers and assignments (rows in ``deadline``).
+
+    Each has its handler in ``dispatch/offers/scheduled.py``.
+    """
+
+    #: A wave's offers run out: expire them and send the next wave (subject: the request).
+    wave_expiry = "wave_expiry"
+    #: Reminders before the start (subject: the assignment; sequence: hours before).
+    reminder = "reminder"
+    #: No reconfirmation by now: mark at risk and alert the coordinator (the assignment).
+    reconfirm_check = "reconfirm_check"
+    #: The job is over: ask the mediator for hours and travel (the assignment).
+    after_job = "after_job"
+
+
+#: The deadlines that belong to an assignment; they close when it ends.
+ASSIGNMENT_DEADLINES = (
+    OfferDeadlineKind.reminder,
+    OfferDeadlineKind.reconfirm_check,
+    OfferDeadlineKind.after_job,
+)

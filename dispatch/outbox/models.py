@@ -26,7 +26,7 @@ class MessageStatus(StrEnum):
 class Message(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_message_status_next", "status", "next_attempt_at"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     #: One message per purpose and recipient, however often a job re-runs.
     idempotency_key: str = Field(max_length=200, sa_column_kwargs={"unique": True})
     channel: str = Field(max_length=10)

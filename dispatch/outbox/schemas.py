@@ -45,7 +45,7 @@ class MessagePublic(BaseModel):
         if recipient and message.channel == "sms":
             recipient = mask_phone(recipient)
         return cls(
-            id=message.id,  # type: ignore[arg-type]
+            id=message.id,
             channel=message.channel,
             kind=message.kind,
             recipient=recipient,

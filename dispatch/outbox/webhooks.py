@@ -4,7 +4,7 @@ Twilio signs the public URL it called plus the POST parameters with the
 account's auth token (``X-Twilio-Signature``). Behind a reverse proxy the app
 sees another host, so the URL is rebuilt from ``PUBLIC_BASE_URL`` — the one
 Twilio was given — before checking. The inbound SMS route
-(``POST /webhooks/twilio/sms``) belongs to the dispatch workflow and uses
+(``POST /webhooks/twilio/sms``) belongs to offers (``dispatch/offers/routes.py``) and uses
 :func:`twilio_form` from here.
 """
 
@@ -89,5 +89,4 @@ def twilio_status(
         settings=settings,
         now=clock.now(),
     )
-    session.commit()
     return Response(status_code=204)

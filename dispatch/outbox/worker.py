@@ -62,6 +62,7 @@ from notifications.channels import (
     PermanentSendError,
     SendResult,
     TransientSendError,
+    channel_name,
 )
 from notifications.log_channel import LogChannel
 from notifications.smtp_email import SmtpEmailChannel
@@ -230,9 +231,7 @@ class OutboxWorker:
                 message.claimed_by = self.worker_id
                 message.claimed_at = now
                 session.add(message)
-                claims.append(
-                    Claim(message.id, message.attempts, now, self._outgoing(message))  # type: ignore[arg-type]
-                )
+                claims.append(Claim(message.id, message.attempts, now, self._outgoing(message)))
         return abandoned, claims
 
     def _fail_abandoned(self, session: Session, now: datetime) -> int:
@@ -278,7 +277,7 @@ class OutboxWorker:
             )
         return OutgoingMessage(
             idempotency_key=message.idempotency_key,
-            channel=message.channel,  # type: ignore[arg-type]
+            channel=channel_name(message.channel),
             to=message.recipient or "",
             body=message.body,
             subject=message.subject,
@@ -337,8 +336,8 @@ class OutboxWorker:
                 outgoing.channel,
             )
             return _Outcome(
-                failed_reason=f"may have been delivered (unexpected {type(error).__name__}: {error}), "
-                "so not sent again"
+                failed_reason="may have been delivered"
+                f" (unexpected {type(error).__name__}: {error}), so not sent again"
             )
 
     # --- step 3: record -----------------------------------------------------------

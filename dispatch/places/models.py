@@ -10,7 +10,7 @@ from dispatch.storage import UTCDateTime
 
 
 class Place(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
     address: str | None = Field(default=None, max_length=300)
     lat: float

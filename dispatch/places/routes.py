@@ -30,7 +30,6 @@ def create_place(
     data: PlaceCreate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
 ) -> PlacePublic:
     place = service.create_place(session, data=data, actor=user, now=clock.now())
-    session.commit()
     return PlacePublic.model_validate(place)
 
 
@@ -44,7 +43,6 @@ def update_place(
     place_id: IdPath, data: PlaceUpdate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
 ) -> PlacePublic:
     place = service.update_place(session, place_id=place_id, data=data, actor=user, now=clock.now())
-    session.commit()
     return PlacePublic.model_validate(place)
 
 
@@ -53,5 +51,4 @@ def delete_place(
     place_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep
 ) -> PlacePublic:
     place = service.deactivate_place(session, place_id=place_id, actor=user, now=clock.now())
-    session.commit()
     return PlacePublic.model_validate(place)

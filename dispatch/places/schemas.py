@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict
 
 from dispatch.validation import Latitude, Line, Longitude, Timestamp
@@ -8,21 +10,21 @@ from dispatch.validation import Latitude, Line, Longitude, Timestamp
 class PlaceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Line(200)  # type: ignore[valid-type]
-    address: Line(300) | None = None  # type: ignore[valid-type]
+    name: Annotated[str, Line(200)]
+    address: Annotated[str, Line(300)] | None = None
     lat: Latitude
     lon: Longitude
-    contact_hint: Line(300) | None = None  # type: ignore[valid-type]
+    contact_hint: Annotated[str, Line(300)] | None = None
 
 
 class PlaceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: Line(200) | None = None  # type: ignore[valid-type]
-    address: Line(300) | None = None  # type: ignore[valid-type]
+    name: Annotated[str, Line(200)] | None = None
+    address: Annotated[str, Line(300)] | None = None
     lat: Latitude | None = None
     lon: Longitude | None = None
-    contact_hint: Line(300) | None = None  # type: ignore[valid-type]
+    contact_hint: Annotated[str, Line(300)] | None = None
     active: bool | None = None
 
 

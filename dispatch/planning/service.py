@@ -365,7 +365,10 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
         mode=request.mode,
         location=_location(request) if request.mode == Mode.in_person else None,
         qualification=request.qualification,
-        gender=matching.GenderPreference(request.gender_value, request.gender_strength)  # type: ignore[arg-type]
+        gender=matching.GenderPreference(
+            request.gender_value,
+            "required" if request.gender_strength == "required" else "preferred",
+        )
         if request.gender_value
         else None,
         priority=request.priority,
@@ -391,7 +394,9 @@ def summary(ranking: matching.Ranking, language: str, *, t: locales.Translator) 
     )
 
 
-def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInfo) -> dict:  # type: ignore[type-arg]
+def candidates(
+    session: Session, *, request: Request, now: datetime, tz: ZoneInfo
+) -> dict[str, Any]:
     """Ranked candidates with their score parts, and why the others are out.
 
     Only the language's speakers are loaded; the rest of the active pool is
@@ -404,7 +409,7 @@ def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInf
         tz=tz,
         skip_request_ids=frozenset({request.id}),
         language=request.language,
-    )  # type: ignore[arg-type]
+    )
     ranking = matching.rank(engine_request(session, request, tz=tz), snapshot.mediators, now=now)
     pool_size = session.exec(select(sa.func.count()).select_from(Mediator).where(*_in_pool())).one()
     # The engine saw speakers only; its summary reads this count.
@@ -420,7 +425,7 @@ def candidates(session: Session, *, request: Request, now: datetime, tz: ZoneInf
             }
         )
     # Whoever had this job and lost it is not proposed for it again.
-    for mediator_id, code in _taken_off(session, request_id=request.id).items():  # type: ignore[arg-type]
+    for mediator_id, code in _taken_off(session, request_id=request.id).items():
         if mediator_id in snapshot.names:
             reasons[mediator_id].append(
                 {"code": code, "params": {}, "message": describe(code, {}, t=english, tz=tz)}
@@ -476,7 +481,7 @@ def plan_period(
     time_limit_s: float,
     seed: int = 0,
     previous: Iterable[tuple[int, int]] = (),
-) -> dict:  # type: ignore[type-arg]
+) -> dict[str, Any]:
     """A proposal for every open request starting in [start, end), for review.
 
     Nothing is written: the coordinator looks at the plan first. Requests that

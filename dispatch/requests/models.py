@@ -33,7 +33,7 @@ class Request(SQLModel, table=True):
         sa.Index("ix_request_status_start", "status", "start"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     created_by_user_id: int = Field(foreign_key="user.id")
     language: str = Field(max_length=12)

@@ -7,11 +7,10 @@ from fastapi import APIRouter, Header, Query, Response, status
 from dispatch import errors
 from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
-from dispatch.requests import service
+from dispatch.requests import flows, service
 from dispatch.requests.models import RequestStatus
 from dispatch.requests.schemas import CancelBody, RequestCreate, RequestPage, RequestPublic
 from dispatch.validation import MAX_ID, AwareDatetime, LanguageTag
-from dispatch.workflow import service as workflow
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
 
@@ -47,21 +46,19 @@ def create_request(
                 f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters.",
                 field="Idempotency-Key",
             )
-    now = clock.now()
-    request, replayed = service.create_request(
-        session, data=data, actor=user, now=now, idempotency_key=idempotency_key
+    request, replayed = flows.file_request(
+        session,
+        data=data,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+        idempotency_key=idempotency_key,
     )
     if replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
-    else:
-        # The first wave goes out in the same transaction: a request is never
-        # stored without its offers (or its "unfilled" verdict).
-        workflow.dispatch_new_request(session, request, now=now, settings=settings)
     # Built before the commit, so SQLite's write lock is taken once per request.
-    view = service.to_public(session, request, actor=user)
-    session.commit()
-    return view
+    return service.to_public(session, request, actor=user)
 
 
 @router.get("", response_model=RequestPage)
@@ -111,10 +108,12 @@ def cancel_request(
     settings: SettingsDep,
     body: CancelBody | None = None,
 ) -> RequestPublic:
-    now = clock.now()
-    request = service.cancel_request(
-        session, request_id=request_id, actor=user, reason=body.reason if body else None, now=now
+    request = flows.cancel_request(
+        session,
+        request_id=request_id,
+        actor=user,
+        reason=body.reason if body else None,
+        now=clock.now(),
+        settings=settings,
     )
-    workflow.on_request_cancelled(session, request, actor=user, now=now, settings=settings)
-    session.commit()
     return service.to_public(session, request, actor=user)

@@ -48,14 +48,14 @@ class RequestCreate(BaseModel):
     mode: Mode
     place_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
     location: Location | None = None
-    address: Line(300) | None = None  # type: ignore[valid-type]
+    address: Annotated[str, Line(300)] | None = None
     qualification: Qualification | None = None
     gender: GenderPreference | None = None
     client_ref: ClientRef | None = None
-    notes: Text(1000) | None = Field(  # type: ignore[valid-type]
+    notes: Annotated[str, Text(1000)] | None = Field(
         default=None, description="For the mediator; no names or other personal data."
     )
-    contact_name: Line(200) | None = Field(  # type: ignore[valid-type]
+    contact_name: Annotated[str, Line(200)] | None = Field(
         default=None, description="Whom the mediator asks for on arrival."
     )
     contact_phone: Phone | None = None
@@ -81,7 +81,7 @@ class RequestCreate(BaseModel):
 class CancelBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: Line(500) | None = None  # type: ignore[valid-type]
+    reason: Annotated[str, Line(500)] | None = None
 
 
 class PlaceRef(BaseModel):

@@ -15,19 +15,19 @@ from config import data as config_data
 from dispatch import audit
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.mediators.models import Mediator
-from dispatch.offers.models import Assignment, Offer, OfferStatus
+from dispatch.offers.models import Assignment, Offer
 from dispatch.places.models import Place
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.requests.schemas import (
     AssignmentPublic,
     GenderPreference,
-    Location,
     OfferPublic,
     PlaceRef,
     RequestCreate,
     RequestPublic,
 )
 from dispatch.users.models import Organisation, Role, User
+from dispatch.validation import Location
 
 #: Statuses from which a request can still be cancelled.
 CANCELLABLE = {
@@ -126,7 +126,7 @@ def create_request(
             lat, lon = place.lat, place.lon
     request = Request(
         organisation_id=organisation_id,
-        created_by_user_id=actor.id,  # type: ignore[arg-type]
+        created_by_user_id=actor.id,
         language=data.language,
         min_level=data.min_level.value,
         start=data.start,
@@ -228,9 +228,10 @@ def list_requests(
 def cancel_request(
     session: Session, *, request_id: int, actor: User, reason: str | None, now: datetime
 ) -> Request:
+    """Mark the request cancelled; what that means for its offers is ``flows.cancel_request``."""
     request = get_request(session, request_id=request_id, actor=actor)
     # Locked, so a mediator's accept in the same moment either lands first
-    # (and its assignment is cancelled here) or finds the request cancelled.
+    # (and its assignment is cancelled by the flow) or finds the request cancelled.
     session.refresh(request, with_for_update=True)
     if request.status not in CANCELLABLE:
         raise Conflict(
@@ -243,20 +244,6 @@ def cancel_request(
     request.cancel_reason = reason
     request.updated_at = now
     session.add(request)
-    for offer in session.exec(
-        select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)
-    ):
-        offer.status = OfferStatus.withdrawn
-        offer.responded_at = now
-        session.add(offer)
-    for assignment in session.exec(
-        select(Assignment).where(
-            Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None)
-        )
-    ):
-        assignment.cancelled_at = now
-        assignment.cancel_reason = "request cancelled"
-        session.add(assignment)
     audit.record(
         session,
         at=now,
@@ -290,20 +277,20 @@ def to_public(
         assignment = AssignmentPublic(
             id=row.id,
             mediator_id=mediator.id,
-            mediator_name=mediator.name,  # type: ignore[arg-type]
+            mediator_name=mediator.name,
             mediator_phone=mediator.phone,
             source=row.source,
             created_at=row.created_at,
             reconfirmed_at=row.reconfirmed_at,
         )
-    offers = [] if new and actor.role == Role.coordinator else None
+    offers: list[OfferPublic] | None = [] if new and actor.role == Role.coordinator else None
     if actor.role == Role.coordinator and not new:
         offers = [
             OfferPublic(
                 id=offer.id,
                 mediator_id=mediator.id,
                 mediator_name=mediator.name,
-                wave=offer.wave,  # type: ignore[arg-type]
+                wave=offer.wave,
                 channel=offer.channel,
                 status=offer.status,
                 created_at=offer.created_at,
@@ -319,7 +306,7 @@ def to_public(
             )
         ]
     return RequestPublic(
-        id=request.id,  # type: ignore[arg-type]
+        id=request.id,
         status=request.status,
         organisation_id=request.organisation_id,
         created_by_user_id=request.created_by_user_id,
@@ -329,13 +316,15 @@ def to_public(
         start=request.start,
         end=request.end,
         mode=request.mode,
-        place=PlaceRef(id=place.id, name=place.name) if place else None,  # type: ignore[arg-type]
+        place=PlaceRef(id=place.id, name=place.name) if place else None,
         location=Location(lat=request.location_lat, lon=request.location_lon)
         if request.location_lat is not None and request.location_lon is not None
         else None,
         address=request.address,
         qualification=request.qualification,
-        gender=GenderPreference(value=request.gender_value, strength=request.gender_strength)  # type: ignore[arg-type]
+        gender=GenderPreference.model_validate(
+            {"value": request.gender_value, "strength": request.gender_strength}
+        )
         if request.gender_value
         else None,
         client_ref=request.client_ref,

@@ -206,11 +206,11 @@ def compute(session: Session, *, span: Period, tz: ZoneInfo, lang: str = "de") -
         unfilled = request.status == RequestStatus.unfilled and not filled
         for group in groups:
             group.requests += 1
-            if filled:
+            if filled and filled_at is not None:
                 group.filled += 1
                 group.fill_minutes.append(
                     max(0.0, (filled_at - request.created_at).total_seconds() / 60)
-                )  # type: ignore[operator]
+                )
             if unfilled:
                 group.unfilled += 1
                 group.unfilled_minutes += int((request.end - request.start).total_seconds() // 60)
@@ -273,12 +273,12 @@ def assignments_csv(session: Session, *, span: Period, tz: ZoneInfo) -> str:
     def local(moment: datetime | None) -> str:
         return moment.astimezone(tz).isoformat() if moment else ""
 
-    for assignment, request, mediator, organisation, place in session.exec(
-        select(Assignment, Request, Mediator, Organisation, Place)
+    place_names = {place.id: place.name for place in session.exec(select(Place))}
+    for assignment, request, mediator, organisation in session.exec(
+        select(Assignment, Request, Mediator, Organisation)
         .join(Request, col(Request.id) == col(Assignment.request_id))
         .join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
         .join(Organisation, col(Organisation.id) == col(Request.organisation_id))
-        .outerjoin(Place, col(Place.id) == col(Request.place_id))
         .where(col(Request.start) >= start, col(Request.start) < end)
         .order_by(col(Request.start), col(Assignment.id))
     ):
@@ -293,7 +293,7 @@ def assignments_csv(session: Session, *, span: Period, tz: ZoneInfo) -> str:
                     request.mode,
                     local(request.start),
                     local(request.end),
-                    place.name if place else (request.address or ""),
+                    place_names.get(request.place_id or 0) or request.address or "",
                     request.status,
                     mediator.id,
                     mediator.name,

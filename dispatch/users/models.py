@@ -18,7 +18,7 @@ class Role(StrEnum):
 
 
 class Organisation(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
     #: Dispatch policy values that differ from config/policy.toml.
     policy: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
@@ -26,7 +26,7 @@ class Organisation(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
     name: str = Field(max_length=200)
@@ -46,7 +46,7 @@ class ApiToken(SQLModel, table=True):
 
     __tablename__ = "api_token"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True)
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     #: First characters of the token, so a user can tell their tokens apart.
@@ -62,7 +62,7 @@ class OrganisationMediator(SQLModel, table=True):
     __tablename__ = "organisation_mediator"
     __table_args__ = (sa.UniqueConstraint("organisation_id", "mediator_id"),)
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True, ondelete="CASCADE")
     mediator_id: int = Field(foreign_key="mediator.id", index=True, ondelete="CASCADE")
     #: "preferred" (offered first) or "excluded" (never offered its jobs).

@@ -78,7 +78,6 @@ def login(
     try:
         user = auth.sign_in(session, email=email, password=password, now=now)
     except auth.AccountLocked as exc:
-        session.commit()
         minutes = max(1, int((exc.until - now).total_seconds() + 59) // 60)
         return render(
             request,
@@ -87,7 +86,6 @@ def login(
             status_code=429,
         )
     except auth.InvalidCredentials:
-        session.commit()
         return render(
             request,
             "login.html",
@@ -96,8 +94,7 @@ def login(
         )
     token = auth.start_session(session, user=user, now=now)
     if LANG_COOKIE in request.cookies:  # the language chosen before signing in is theirs
-        users.set_locale(session, user_id=user.id, locale=request.cookies[LANG_COOKIE])  # type: ignore[arg-type]
-    session.commit()
+        users.set_locale(session, user_id=user.id, locale=request.cookies[LANG_COOKIE])
     return _signed_in(request, user, token, next)
 
 
@@ -106,7 +103,6 @@ def logout(request: Request, session: SessionDep, clock: ClockDep) -> Response:
     token = request.cookies.get(auth.SESSION_COOKIE)
     if token:
         auth.end_session(session, token=token, now=clock.now())
-        session.commit()
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(auth.SESSION_COOKIE, path="/")
     return response
@@ -124,7 +120,6 @@ def sign_in_with_link(
     token: str,
     session: SessionDep,
     clock: ClockDep,
-    settings: SettingsDep,
     password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     now = clock.now()
@@ -136,7 +131,6 @@ def sign_in_with_link(
     if password:
         auth.set_password(session, user=user, password=password, now=now)
     session_token = auth.start_session(session, user=user, now=now)
-    session.commit()
     return _signed_in(request, user, session_token, start_page(user))
 
 
@@ -151,8 +145,7 @@ def switch_language(
     """The page language; for a signed-in staff member also the language of their messages."""
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     if code in LANGS and user is not None:
-        users.set_locale(session, user_id=user.id, locale=code)  # type: ignore[arg-type]
-        session.commit()
+        users.set_locale(session, user_id=user.id, locale=code)
     if code in LANGS:
         response.set_cookie(
             LANG_COOKIE,

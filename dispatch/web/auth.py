@@ -24,6 +24,7 @@ from dispatch import audit
 from dispatch.deps import get_clock, get_settings
 from dispatch.errors import Forbidden, NotAuthenticated, SprachpoolError
 from dispatch.security import hash_password, hash_token, verify_password
+from dispatch.storage import unit_of_work
 from dispatch.users.models import Role, User
 from dispatch.web.models import WebSession
 
@@ -146,7 +147,7 @@ def start_session(session: Session, *, user: User, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
     session.add(
         WebSession(
-            user_id=user.id,  # type: ignore[arg-type]
+            user_id=user.id,
             token_hash=hash_token(token),
             created_at=now,
             last_seen_at=now,
@@ -187,12 +188,11 @@ def user_for_session(session: Session, *, token: str, now: datetime) -> User | N
         web_session.last_seen_at = now
         web_session.expires_at = min(now + IDLE_TIMEOUT, web_session.absolute_expires_at)
         session.add(web_session)
-        session.commit()
     return user
 
 
 def end_session(session: Session, *, token: str, now: datetime) -> None:
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         update(WebSession)
         .where(col(WebSession.token_hash) == hash_token(token), col(WebSession.ended_at).is_(None))
         .values(ended_at=now)
@@ -267,7 +267,7 @@ def optional_web_user(request: Request) -> User | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    with unit_of_work(request.app.state.engine) as session:
         user = user_for_session(session, token=token, now=get_clock(request).now())
     request.state.web_user = user
     return user

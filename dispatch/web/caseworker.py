@@ -15,12 +15,12 @@ from config import data as config_data
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.places.service import list_places
+from dispatch.requests import flows as request_flows
 from dispatch.requests import service as requests
 from dispatch.users.models import User
 from dispatch.web import forms, service
 from dispatch.web.auth import CsrfChecked, StaffPageUser
 from dispatch.web.rendering import formatter, render
-from dispatch.workflow import service as workflow
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,16 +83,14 @@ async def file_request(
     form, data = forms.parse_request_form(raw, tz=settings.tz)
     if data is None:
         return _form_page(request, session, user, form, status_code=422)
-    now = clock.now()
     try:
-        created, _replayed = requests.create_request(session, data=data, actor=user, now=now)
+        created, _replayed = request_flows.file_request(
+            session, data=data, actor=user, now=clock.now(), settings=settings
+        )
     except InvalidInput as exc:
-        session.rollback()
+        session.rollback()  # nothing of a refused filing stays
         forms.service_error(form, exc)
         return _form_page(request, session, user, form, status_code=422)
-    # The first wave goes out in the same transaction, as for the JSON API.
-    workflow.dispatch_new_request(session, created, now=now, settings=settings)
-    session.commit()
     return RedirectResponse(f"/requests?filed={created.id}", status_code=303)
 
 
@@ -139,12 +137,12 @@ def cancel(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> Response:
-    now = clock.now()
-    cancelled_request = requests.cancel_request(
-        session, request_id=request_id, actor=user, reason="cancelled on the web page", now=now
+    request_flows.cancel_request(
+        session,
+        request_id=request_id,
+        actor=user,
+        reason="cancelled on the web page",
+        now=clock.now(),
+        settings=settings,
     )
-    workflow.on_request_cancelled(
-        session, cancelled_request, actor=user, now=now, settings=settings
-    )
-    session.commit()
     return RedirectResponse(f"/requests?cancelled={request_id}", status_code=303)

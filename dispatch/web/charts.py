@@ -28,7 +28,7 @@ class Bar:
 def bars(
     items: list[tuple[str, float | None, str]], *, scale_max: float | None = None
 ) -> list[Bar]:
-    """Horizontal bars for (label, value, shown text); `scale_max` fixes the scale (1.0 for rates)."""
+    """Horizontal bars for (label, value, shown text); `scale_max` fixes the scale (1.0: rates)."""
     values = [v for _, v, _ in items if v is not None]
     top = scale_max if scale_max is not None else (max(values) if values else 0)
     result = []

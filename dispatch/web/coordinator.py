@@ -15,6 +15,7 @@ from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators import service as mediators
 from dispatch.mediators.schemas import WEEKDAY_NAMES, MediatorUpdate, WeeklySlot
+from dispatch.offers import flows as offers
 from dispatch.planning import service as planning
 from dispatch.requests import service as requests
 from dispatch.requests.models import RequestStatus
@@ -25,7 +26,6 @@ from dispatch.web import charts, forms, service
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, page_lang, render
-from dispatch.workflow import service as workflow
 from locales import Text
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
@@ -113,7 +113,7 @@ def assign(
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """The one-click override: this mediator gets the job, pending offers are withdrawn."""
-    workflow.assign_directly(
+    offers.assign_directly(
         session,
         request_id=request_id,
         mediator_id=mediator_id,
@@ -122,7 +122,6 @@ def assign(
         settings=settings,
         reason="assigned on the dashboard",
     )
-    session.commit()
     return RedirectResponse(
         safe_next(next, f"/dashboard/requests/{request_id}?assigned={mediator_id}"), status_code=303
     )
@@ -137,7 +136,7 @@ def free_assignment(
     settings: SettingsDep,
 ) -> Response:
     """The mediator dropped out: the request is offered again at once."""
-    freed = workflow.cancel_assignment(
+    freed = offers.cancel_assignment(
         session,
         assignment_id=assignment_id,
         actor=user,
@@ -145,7 +144,6 @@ def free_assignment(
         settings=settings,
         reason="cancelled on the dashboard",
     )
-    session.commit()
     return RedirectResponse(f"/dashboard/requests/{freed.id}?freed=1", status_code=303)
 
 
@@ -178,7 +176,7 @@ def pool(
     )
     fmt = formatter(request)
     languages = sorted(
-        config_data.languages().values(), key=lambda l: fmt.language(l.tag).casefold()
+        config_data.languages().values(), key=lambda known: fmt.language(known.tag).casefold()
     )
     return render(
         request,
@@ -293,7 +291,6 @@ async def save_availability(
         actor=user,
         now=clock.now(),
     )
-    session.commit()
     return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=true", status_code=303)
 
 
@@ -314,7 +311,6 @@ def pause_mediator(
         actor=user,
         now=clock.now(),
     )
-    session.commit()
     return RedirectResponse(
         safe_next(next, f"/dashboard/pool?changed={mediator_id}"), status_code=303
     )
@@ -333,7 +329,7 @@ def plan(
     start: Annotated[Day | None, Query(alias="from")] = None,
     days: Annotated[int, Query(ge=1, le=planning.MAX_PERIOD.days)] = 7,
 ) -> HTMLResponse:
-    """A proposal for the open requests of a period; nothing is written until the coordinator assigns."""
+    """A proposal for the open requests of a period; nothing is written until someone assigns."""
     today = clock.now().astimezone(settings.tz).date()
     result, empty = None, False
     if start is not None:

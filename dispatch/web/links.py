@@ -102,7 +102,7 @@ def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> User:
     changes the row.
     """
     link = _find(session, purpose=LinkPurpose.sign_in, token=token, now=now)
-    claimed = session.exec(  # type: ignore[call-overload]
+    claimed = session.exec(
         update(AccessLink)
         .where(col(AccessLink.id) == link.id, col(AccessLink.used_at).is_(None))
         .values(used_at=now)
@@ -142,7 +142,7 @@ def issue_mediator_link(session: Session, *, mediator_id: int, now: datetime) ->
 
 def revoke_mediator_links(session: Session, *, mediator_id: int) -> None:
     """Every personal-page link of a mediator stops working (they were erased)."""
-    session.exec(  # type: ignore[call-overload]
+    session.exec(
         delete(AccessLink).where(
             col(AccessLink.purpose) == LinkPurpose.mediator_page,
             col(AccessLink.mediator_id) == mediator_id,

@@ -36,7 +36,7 @@ def personal_page(
         "mediator/page.html",
         {
             "mediator": mediator,
-            "jobs": service.upcoming_jobs(session, mediator_id=mediator.id, now=now),  # type: ignore[arg-type]
+            "jobs": service.upcoming_jobs(session, mediator_id=mediator.id, now=now),
             "token": token,
             "done": done,
         },
@@ -50,11 +50,10 @@ def _set_paused(token: str, session: SessionDep, clock: ClockDep, *, paused: boo
     mediators.update_mediator(
         session,
         mediator_id=mediator.id,
-        data=MediatorUpdate(paused=paused),  # type: ignore[arg-type]
+        data=MediatorUpdate(paused=paused),
         actor=None,
         now=now,
     )
-    session.commit()
     return RedirectResponse(f"/m/{token}?done={'paused' if paused else 'resumed'}", status_code=303)
 
 

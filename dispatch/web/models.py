@@ -20,7 +20,7 @@ class WebSession(SQLModel, table=True):
 
     __tablename__ = "web_session"
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     created_at: datetime = Field(sa_type=UTCDateTime)
@@ -53,7 +53,7 @@ class AccessLink(SQLModel, table=True):
         ),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
+    id: int = Field(default=None, primary_key=True)
     purpose: LinkPurpose = Field(sa_type=sa.String(20))
     token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
     user_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="CASCADE")

@@ -78,7 +78,8 @@ def install(app: FastAPI) -> None:
     async def domain(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SprachpoolError)
         if not is_page(request):
-            return await json_handlers[SprachpoolError](request, exc)  # type: ignore[no-any-return]
+            response: Response = await json_handlers[SprachpoolError](request, exc)
+            return response
         if isinstance(exc, SignInRequired):
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -92,13 +93,15 @@ def install(app: FastAPI) -> None:
     async def http(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if not is_page(request):
-            return await json_handlers[StarletteHTTPException](request, exc)  # type: ignore[no-any-return]
+            response: Response = await json_handlers[StarletteHTTPException](request, exc)
+            return response
         kind = {404: "not_found", 405: "not_allowed"}.get(exc.status_code, "invalid")
         return _error_page(request, exc.status_code, kind)
 
     async def validation(request: Request, exc: Exception) -> Response:
         if not is_page(request):
-            return await json_handlers[RequestValidationError](request, exc)  # type: ignore[no-any-return]
+            response: Response = await json_handlers[RequestValidationError](request, exc)
+            return response
         return _error_page(request, 422, "invalid")
 
     async def unexpected(request: Request, exc: Exception) -> Response:

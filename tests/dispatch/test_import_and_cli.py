@@ -14,8 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from dispatch.clock import ManualClock
 from dispatch.mediators.importer import import_csv
 from dispatch.mediators.models import Mediator, MediatorLanguage
 from tests.conftest import ROOT
@@ -49,7 +51,7 @@ def run_cli(
     )
 
 
-def test_good_file_imports_every_row(engine, clock) -> None:  # type: ignore[no-untyped-def]
+def test_good_file_imports_every_row(engine: Engine, clock: ManualClock) -> None:
     text = (ROOT / "examples" / "mediators.csv").read_text(encoding="utf-8")
     with Session(engine) as session:
         report = import_csv(session, text=text, now=clock.now())
@@ -63,7 +65,7 @@ def test_good_file_imports_every_row(engine, clock) -> None:  # type: ignore[no-
     assert "kmr:fluent" in languages and "uk:native" in languages
 
 
-def test_reimport_updates_by_phone_number(engine, clock) -> None:  # type: ignore[no-untyped-def]
+def test_reimport_updates_by_phone_number(engine: Engine, clock: ManualClock) -> None:
     first = HEADER + "Amina Haddad,+4915112340001,,ar:native,Mo 08:00-12:00,8\n"
     second = HEADER + "Amina Haddad-Nasser,+49 151 1234 0001,,ar:native; de:fluent,,10\n"
     with Session(engine) as session:
@@ -76,7 +78,9 @@ def test_reimport_updates_by_phone_number(engine, clock) -> None:  # type: ignor
         assert mediator.name == "Amina Haddad-Nasser" and mediator.max_travel_km == 10
 
 
-def test_bad_rows_are_reported_by_line_and_nothing_is_imported(engine, clock) -> None:  # type: ignore[no-untyped-def]
+def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
+    engine: Engine, clock: ManualClock
+) -> None:
     text = HEADER + (
         "Amina Haddad,+4915112340001,,ar:native,Mo 08:00-12:00,8\n"
         "Bad Phone,0151-123,,ar:native,,\n"
@@ -97,7 +101,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(engine, clock) ->
     assert "also on line 2" in report.errors[4]
 
 
-def test_header_must_name_known_columns(engine, clock) -> None:  # type: ignore[no-untyped-def]
+def test_header_must_name_known_columns(engine: Engine, clock: ManualClock) -> None:
     with Session(engine) as session:
         report = import_csv(
             session, text="name,languages,shoe_size\nA,ar:native,44\n", now=clock.now()

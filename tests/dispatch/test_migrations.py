@@ -48,19 +48,22 @@ def test_upgrade_from_every_older_revision_keeps_the_data(empty_database: str) -
     with engine.begin() as connection:
         connection.execute(
             sa.text(
-                "INSERT INTO organisation (name, created_at) VALUES ('Jobcenter', '2026-11-01 09:00:00+00')"
+                "INSERT INTO organisation (name, created_at)"
+                " VALUES ('Jobcenter', '2026-11-01 09:00:00+00')"
             )
         )
         connection.execute(
             sa.text(
-                "INSERT INTO mediator (name, phone, travel_mode, qualifications, channels, message_locale, active,"
-                " paused, created_at, updated_at) VALUES ('Helen Tekle', '+4915112340027', 'car', '[]', '[\"sms\"]',"
+                "INSERT INTO mediator (name, phone, travel_mode, qualifications, channels,"
+                " message_locale, active, paused, created_at, updated_at)"
+                " VALUES ('Helen Tekle', '+4915112340027', 'car', '[]', '[\"sms\"]',"
                 " 'de', true, false, '2026-11-01 09:00:00+00', '2026-11-01 09:00:00+00')"
             )
         )
         connection.execute(
             sa.text(
-                "INSERT INTO mediator_language (mediator_id, language, level) VALUES (1, 'ti', 'native')"
+                "INSERT INTO mediator_language (mediator_id, language, level)"
+                " VALUES (1, 'ti', 'native')"
             )
         )
     for revision in older[1:] + ["heads"]:
@@ -92,7 +95,8 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> N
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
         connection.execute(
             sa.text(
-                "INSERT INTO mediator_language (mediator_id, language, level) VALUES (999, 'ti', 'native')"
+                "INSERT INTO mediator_language (mediator_id, language, level)"
+                " VALUES (999, 'ti', 'native')"
             )
         )
     engine.dispose()

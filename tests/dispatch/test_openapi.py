@@ -16,6 +16,7 @@ import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import settings
+from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
@@ -50,7 +51,7 @@ def _schema_of_the_app() -> schemathesis.BaseSchema:
     app_settings = Settings(
         database_url="sqlite://",
         environment="test",
-        secret_key="schema-" + "x" * 40,
+        secret_key=SecretStr("schema-" + "x" * 40),
         run_background_jobs=False,
         _env_file=None,  # type: ignore[call-arg]
     )
@@ -93,11 +94,11 @@ def service(database_url: str, _engines: dict[str, Engine]) -> Service:
                 now=NOW,
             )
             token = users.issue_token(session, user=user, now=NOW)
-            staff[role] = Staff(user_id=user.id, organisation_id=org.id, token=token)  # type: ignore[arg-type]
+            staff[role] = Staff(user_id=user.id, organisation_id=org.id, token=token)
     app_settings = Settings(
         database_url=database_url,
         environment="test",
-        secret_key="test-secret-" + "x" * 40,
+        secret_key=SecretStr("test-secret-" + "x" * 40),
         public_base_url="https://sprachpool.test",
         run_background_jobs=False,
         _env_file=None,  # type: ignore[call-arg]
@@ -110,7 +111,7 @@ def service(database_url: str, _engines: dict[str, Engine]) -> Service:
 @schema.parametrize()
 @settings(deadline=None)
 def test_every_answer_to_a_coordinator_is_declared(
-    case: schemathesis.Case, service: Service
+    case: schemathesis.Case[Any], service: Service
 ) -> None:
     case.call_and_validate(headers=service.coordinator.headers, app=service.app)
 
@@ -119,7 +120,7 @@ def test_every_answer_to_a_coordinator_is_declared(
 @schema.parametrize()
 @settings(deadline=None)
 def test_every_answer_to_a_caseworker_is_declared(
-    case: schemathesis.Case, service: Service
+    case: schemathesis.Case[Any], service: Service
 ) -> None:
     case.call_and_validate(headers=service.caseworker.headers, app=service.app)
 

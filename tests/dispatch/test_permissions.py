@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from tests.conftest import Staff, mediator_payload, request_payload
 
@@ -24,7 +28,7 @@ PLACE = {"name": "Rathaus Beckum", "lat": 51.7553, "lon": 8.0403}
     ],
 )
 def test_caseworker_may_not_manage_the_pool(
-    client: TestClient, caseworker: Staff, method: str, path: str, body: dict | None
+    client: TestClient, caseworker: Staff, method: str, path: str, body: dict[str, Any] | None
 ) -> None:
     response = client.request(method, path, json=body, headers=caseworker.headers)
     assert response.status_code == 403
@@ -100,8 +104,8 @@ def test_caseworker_of_another_organisation_neither_sees_nor_cancels(
 
 
 def test_colleague_of_the_same_organisation_sees_and_cancels(
-    client: TestClient, caseworker: Staff, make_staff
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, caseworker: Staff, make_staff: Callable[..., Staff]
+) -> None:
     colleague = make_staff("caseworker", "Jobcenter Kreis Warendorf")
     created = client.post(
         "/api/v1/requests", json=request_payload(), headers=caseworker.headers
@@ -149,8 +153,8 @@ def test_coordinator_sees_every_organisation_and_the_offers(
 
 
 def test_revoked_or_inactive_users_are_refused(
-    client: TestClient, caseworker: Staff, engine
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, caseworker: Staff, engine: Engine
+) -> None:
     from sqlmodel import Session
 
     from dispatch.users.models import User
@@ -165,7 +169,9 @@ def test_revoked_or_inactive_users_are_refused(
     assert client.get("/api/v1/requests", headers=caseworker.headers).status_code == 401
 
 
-def test_tokens_are_stored_only_as_hashes(client: TestClient, caseworker: Staff, engine) -> None:  # type: ignore[no-untyped-def]
+def test_tokens_are_stored_only_as_hashes(
+    client: TestClient, caseworker: Staff, engine: Engine
+) -> None:
     import sqlalchemy as sa
 
     with engine.connect() as connection:

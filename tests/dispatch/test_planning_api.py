@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from tests.conftest import Staff, mediator_payload, request_payload
 
@@ -24,7 +25,7 @@ def add_mediator(
     return int(response.json()["id"])
 
 
-def hand_over(engine, request_id: int, mediator_id: int) -> None:  # type: ignore[no-untyped-def]
+def hand_over(engine: Engine, request_id: int, mediator_id: int) -> None:
     """Give a request to a mediator directly in the database (dispatch is not built yet)."""
     with engine.begin() as connection:
         connection.execute(
@@ -113,8 +114,8 @@ def test_unavailable_reason_is_in_local_time(
 
 
 def test_a_mediator_busy_elsewhere_is_excluded_with_the_reason(
-    client: TestClient, coordinator: Staff, caseworker: Staff, place_id: int, engine
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, coordinator: Staff, caseworker: Staff, place_id: int, engine: Engine
+) -> None:
     helen = add_mediator(client, coordinator, "Helen Tekle", "+4915112340001")
     earlier = client.post(
         "/api/v1/requests",
@@ -137,8 +138,8 @@ def test_a_mediator_busy_elsewhere_is_excluded_with_the_reason(
 
 
 def test_the_mediator_who_served_the_client_before_comes_first(
-    client: TestClient, coordinator: Staff, caseworker: Staff, engine
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
     first = add_mediator(client, coordinator, "Aaron", "+4915112340001")
     second = add_mediator(client, coordinator, "Zena", "+4915112340002")
     before = client.post(
@@ -270,6 +271,7 @@ def test_a_malformed_earlier_plan_is_refused_with_the_field_named(
     client: TestClient, coordinator: Staff
 ) -> None:
     period = {"from": "2026-12-01T00:00:00+01:00", "to": "2026-12-02T00:00:00+01:00"}
+    previous: object
     for previous in (
         [{"request_id": "x", "mediator_id": 1}],
         [{"request_id": 0, "mediator_id": 1}],

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from tests.conftest import Staff, mediator_payload, request_payload
 
 
-def create(client: TestClient, coordinator: Staff, **overrides: object) -> dict:
+def create(client: TestClient, coordinator: Staff, **overrides: object) -> dict[str, Any]:
     response = client.post(
         "/api/v1/mediators", json=mediator_payload(**overrides), headers=coordinator.headers
     )
     assert response.status_code == 201, response.text
-    return response.json()
+    created: dict[str, Any] = response.json()
+    return created
 
 
 def test_mediator_round_trip_keeps_every_field(client: TestClient, coordinator: Staff) -> None:
@@ -92,8 +96,8 @@ def test_list_filters_by_language_and_active(client: TestClient, coordinator: St
 
 
 def test_delete_erases_personal_data_and_keeps_history(
-    client: TestClient, coordinator: Staff, caseworker: Staff, engine
-) -> None:  # type: ignore[no-untyped-def]
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
     created = create(
         client,
         coordinator,
@@ -105,10 +109,10 @@ def test_delete_erases_personal_data_and_keeps_history(
     with engine.begin() as connection:
         connection.execute(
             sa.text(
-                "INSERT INTO message (idempotency_key, channel, kind, recipient, recipient_kind, recipient_id, locale,"
-                " body, ics, status, attempts, next_attempt_at, created_at, request_id)"
-                " VALUES ('k1', 'sms', 'offer', '+4915112340001', 'mediator', :m, 'ar', 'Einsatz Tigrinya ...',"
-                " 'BEGIN:VCALENDAR Amina', 'sent', 1, :t, :t, :r)"
+                "INSERT INTO message (idempotency_key, channel, kind, recipient, recipient_kind,"
+                " recipient_id, locale, body, ics, status, attempts, next_attempt_at, created_at,"
+                " request_id) VALUES ('k1', 'sms', 'offer', '+4915112340001', 'mediator', :m,"
+                " 'ar', 'Einsatz Tigrinya ...', 'BEGIN:VCALENDAR Amina', 'sent', 1, :t, :t, :r)"
             ),
             {"m": created["id"], "t": "2026-11-30 07:00:00", "r": request["id"]},
         )
@@ -123,7 +127,8 @@ def test_delete_erases_personal_data_and_keeps_history(
     with engine.connect() as connection:
         message = connection.execute(
             sa.text(
-                "SELECT recipient, body, status, ics, fallback_fields FROM message WHERE recipient_kind = 'mediator'"
+                "SELECT recipient, body, status, ics, fallback_fields FROM message"
+                " WHERE recipient_kind = 'mediator'"
             )
         ).one()
         assert (

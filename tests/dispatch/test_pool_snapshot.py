@@ -21,10 +21,10 @@ from sqlmodel import Session
 import locales
 import matching
 from config.settings import Settings
+from dispatch.offers import service as offers
 from dispatch.offers.models import Assignment, AssignmentSource
 from dispatch.planning import service as planning
 from dispatch.requests.models import Request, RequestStatus
-from dispatch.workflow import service as workflow
 from tests.conftest import BERLIN, NOW, Staff, mediator_payload, request_payload
 
 WEEKDAYS = [
@@ -78,7 +78,7 @@ def hold(
     moved_to: tuple[datetime, datetime] | None = None,
     cancelled: bool = False,
 ) -> None:
-    """Give a request to a mediator in the database, optionally moved in time (into the past: work done)."""
+    """Give a request to a mediator in the database, optionally moved in time (past: work done)."""
     with Session(engine) as session:
         request = session.get(Request, request_id)
         assert request is not None
@@ -279,7 +279,7 @@ def test_a_language_snapshot_is_the_whole_snapshot_cut_to_its_speakers(
 def test_the_snapshot_carries_jobs_absences_cap_and_load(
     engine: Engine, pool: dict[str, int]
 ) -> None:
-    """The details the comparison above relies on are really there (not equal because both are empty)."""
+    """The details the comparison above relies on are there (not equal because both are empty)."""
     start, end = PERIODS[1]
     with Session(engine) as session:
         found = {
@@ -366,13 +366,13 @@ def test_dispatch_order_is_the_whole_pool_order(
             first = [m for m in wanted.preferred_mediators if m in order]
             expected = [int(m) for m in first + [m for m in order if m not in first]]
             assert (
-                workflow.ranked_candidates(session, request, now=NOW, settings=settings) == expected
+                offers.ranked_candidates(session, request, now=NOW, settings=settings) == expected
             ), overrides
     # The continuity request puts Helen (who served JC-1) first among several candidates.
     with Session(engine) as session:
         request = session.get(Request, filed["JC-1"])
         assert request is not None
-        ranked = workflow.ranked_candidates(session, request, now=NOW, settings=settings)
+        ranked = offers.ranked_candidates(session, request, now=NOW, settings=settings)
     assert ranked[0] == pool["helen"] and len(ranked) > 1
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from tests.conftest import Staff, request_payload
 
@@ -67,7 +69,9 @@ def test_idempotency_key_reused_for_another_body_is_a_conflict(
     assert "Idempotency-Key" in clash.json()["detail"]
 
 
-def test_idempotency_keys_are_per_user(client: TestClient, caseworker: Staff, make_staff) -> None:  # type: ignore[no-untyped-def]
+def test_idempotency_keys_are_per_user(
+    client: TestClient, caseworker: Staff, make_staff: Callable[..., Staff]
+) -> None:
     colleague = make_staff("caseworker", "Jobcenter Kreis Warendorf")
     one = client.post(
         "/api/v1/requests",
@@ -164,7 +168,9 @@ def test_coordinator_files_for_another_organisation(
     assert [item["id"] for item in mine["items"]] == [response.json()["id"]]
 
 
-def test_every_change_writes_an_audit_event(client: TestClient, caseworker: Staff, engine) -> None:  # type: ignore[no-untyped-def]
+def test_every_change_writes_an_audit_event(
+    client: TestClient, caseworker: Staff, engine: Engine
+) -> None:
     from sqlmodel import Session, select
 
     from dispatch.audit import AuditEvent

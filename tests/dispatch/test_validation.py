@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -12,7 +14,7 @@ from hypothesis import strategies as st
 from tests.conftest import Staff, mediator_payload, request_payload
 
 
-def error_fields(response) -> list[str]:  # type: ignore[no-untyped-def]
+def error_fields(response: httpx.Response) -> list[str]:
     return [error["field"] for error in response.json()["errors"]]
 
 
@@ -56,7 +58,7 @@ def error_fields(response) -> list[str]:  # type: ignore[no-untyped-def]
     ],
 )
 def test_bad_request_fields_are_named(
-    client: TestClient, caseworker: Staff, overrides: dict, field: str, words: str
+    client: TestClient, caseworker: Staff, overrides: dict[str, Any], field: str, words: str
 ) -> None:
     response = client.post(
         "/api/v1/requests", json=request_payload(**overrides), headers=caseworker.headers
@@ -95,7 +97,7 @@ def test_bad_request_fields_are_named(
     ],
 )
 def test_bad_mediator_fields_are_named(
-    client: TestClient, coordinator: Staff, overrides: dict, field: str
+    client: TestClient, coordinator: Staff, overrides: dict[str, Any], field: str
 ) -> None:
     response = client.post(
         "/api/v1/mediators", json=mediator_payload(**overrides), headers=coordinator.headers
@@ -174,7 +176,9 @@ def test_bad_ids_in_paths_get_a_4xx(client: TestClient, coordinator: Staff, path
         {"organisation_id": "x"},
     ],
 )
-def test_bad_list_filters_get_a_4xx(client: TestClient, caseworker: Staff, params: dict) -> None:
+def test_bad_list_filters_get_a_4xx(
+    client: TestClient, caseworker: Staff, params: dict[str, Any]
+) -> None:
     response = client.get("/api/v1/requests", params=params, headers=caseworker.headers)
     assert response.status_code == 422, response.text
 
@@ -227,7 +231,7 @@ request_fields = st.sampled_from(
 )
 @given(changes=st.dictionaries(request_fields, json_values, max_size=4))
 def test_no_request_body_gives_a_server_error(
-    client: TestClient, caseworker: Staff, changes: dict
+    client: TestClient, caseworker: Staff, changes: dict[str, Any]
 ) -> None:
     response = client.post(
         "/api/v1/requests", json=request_payload(**changes), headers=caseworker.headers
@@ -243,7 +247,7 @@ mediator_fields = st.sampled_from(list(mediator_payload().keys()))
 )
 @given(changes=st.dictionaries(mediator_fields, json_values, max_size=4))
 def test_no_mediator_body_gives_a_server_error(
-    client: TestClient, coordinator: Staff, changes: dict
+    client: TestClient, coordinator: Staff, changes: dict[str, Any]
 ) -> None:
     response = client.post(
         "/api/v1/mediators", json=mediator_payload(**changes), headers=coordinator.headers

@@ -73,7 +73,9 @@ def _get(path: str, name: str) -> Callable[..., Any]:
     return lambda client, headers, value: client.get(path, params={name: value}, headers=headers)
 
 
-def _absence(start: str = "2026-12-01T09:00:00+01:00", end: str = "2026-12-02T09:00:00+01:00"):  # type: ignore[no-untyped-def]
+def _absence(
+    start: str = "2026-12-01T09:00:00+01:00", end: str = "2026-12-02T09:00:00+01:00"
+) -> list[dict[str, str]]:
     return [{"start": start, "end": end}]
 
 
@@ -157,7 +159,8 @@ TARGETS = [
 
 
 def _staff(request: pytest.FixtureRequest, role: str) -> Staff:
-    return request.getfixturevalue(role)  # type: ignore[no-any-return]
+    staff: Staff = request.getfixturevalue(role)
+    return staff
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)

@@ -23,15 +23,15 @@ from tests.catalog_texts import PLACEHOLDER, visible_texts
 ROOT = Path(__file__).resolve().parents[2]
 PAGE_TEMPLATES = [
     *sorted((ROOT / "dispatch" / "web" / "templates").rglob("*.html")),
-    ROOT / "dispatch" / "workflow" / "templates" / "offer.html",
+    ROOT / "dispatch" / "offers" / "templates" / "offer.html",
 ]
 MESSAGE_TEMPLATES = sorted((ROOT / "notifications" / "templates").glob("*.txt"))
 #: Where the texts a mediator reads come from (besides the shared words checked on the
 #: rendered pages in tests/web/test_mediator_languages.py).
 MEDIATOR_SOURCES = {
-    "dispatch/workflow/templates/offer.html",
+    "dispatch/offers/templates/offer.html",
     "dispatch/web/templates/mediator/page.html",
-    "dispatch/workflow/routes.py",
+    "dispatch/offers/views.py",
     "notifications/templates/_parts.txt",
     *(f"notifications/templates/{s.kind}.txt" for s in SPECS.values() if s.audience == "mediator"),
 }
@@ -49,7 +49,7 @@ def key(message: Message) -> tuple[str | None, str]:
 
 
 def strings(message: Message) -> list[str]:
-    return [message.string] if isinstance(message.string, str) else list(message.string)
+    return [message.string] if isinstance(message.string, str) else list(message.string or ())
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     here = Path.cwd()
     os.chdir(ROOT)
     try:
-        CommandLineInterface().run(
+        CommandLineInterface().run(  # type: ignore[no-untyped-call]
             ["pybabel", "-q", "extract", "-F", "pyproject.toml", "-o", str(target)]
             + ["dispatch", "notifications", "config", "locales"]
         )
@@ -75,7 +75,7 @@ def test_extraction_finds_the_pages_messages_and_python_texts(extracted: Catalog
     files = {location[0] for message in extracted for location in message.locations}
     assert "dispatch/web/templates/base.html" in files
     assert "notifications/templates/offer.txt" in files
-    assert "dispatch/workflow/routes.py" in files
+    assert "dispatch/offers/views.py" in files
     assert "config/languages.toml" in files  # the qualification names
     assert len([m for m in extracted if m.id]) > 400
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from matching_factories import HOSPITAL, JOB_CENTRE, TOWN_HALL, at, busy, mediator, request, slot
-
 from matching.feasibility import (
     Job,
     check,
@@ -21,11 +19,29 @@ from matching.feasibility import (
     travel_conflict,
     travel_minutes,
 )
-from matching.model import Assignment, GenderPreference, Location, Problem, Solution
+from matching.model import (
+    Assignment,
+    GenderPreference,
+    Location,
+    Mediator,
+    Problem,
+    Request,
+    Solution,
+)
+from tests.matching.matching_factories import (
+    HOSPITAL,
+    JOB_CENTRE,
+    TOWN_HALL,
+    at,
+    busy,
+    mediator,
+    request,
+    slot,
+)
 
 
-def codes(req: object, med: object) -> list[str]:
-    return [e.code for e in exclusions(req, med)]  # type: ignore[arg-type]
+def codes(req: Request, med: Mediator) -> list[str]:
+    return [e.code for e in exclusions(req, med)]
 
 
 def test_a_mediator_meeting_every_rule_is_feasible() -> None:
@@ -212,11 +228,11 @@ def test_enough_gap_lets_a_driver_but_not_a_walker_change_place() -> None:
 
 
 def _problem(
-    *requests: object, med: object = None, fixed: tuple[tuple[str, str], ...] = ()
+    *requests: Request, med: Mediator | None = None, fixed: tuple[tuple[str, str], ...] = ()
 ) -> Problem:
     return Problem(
-        mediators=(med or mediator(),),  # type: ignore[arg-type]
-        requests=tuple(requests),  # type: ignore[arg-type]
+        mediators=(med or mediator(),),
+        requests=tuple(requests),
         fixed=fixed,
     )
 
@@ -281,5 +297,7 @@ def test_check_computes_figures() -> None:
     report = check(problem, _solution(("r1", "m1"), unassigned=("r2",)))
     figures = report.figures
     assert (figures.filled, figures.filled_priority, figures.total_priority) == (1, 3, 4)
-    assert abs(figures.travel_km - great_circle_km(mediator().home, TOWN_HALL)) < 1e-9  # type: ignore[arg-type]
+    home = mediator().home
+    assert home is not None
+    assert abs(figures.travel_km - great_circle_km(home, TOWN_HALL)) < 1e-9
     assert figures.minutes_by_mediator == {"m1": 60.0}

@@ -9,7 +9,6 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from matching_factories import HOSPITAL, JOB_CENTRE, TOWN_HALL, at, mediator, request
 
 from matching.feasibility import (
     assigned_travel_km,
@@ -22,6 +21,7 @@ from matching.generate import generate
 from matching.greedy import careful_greedy, status_quo
 from matching.model import Busy, Interval, Location, Mediator, Problem, Request
 from matching.optimize import TIERS, Weights, optimize
+from tests.matching.matching_factories import HOSPITAL, JOB_CENTRE, TOWN_HALL, at, mediator, request
 
 PLACES = (TOWN_HALL, JOB_CENTRE, HOSPITAL, Location(51.70, 8.10))
 CLOCK = [f"{h:02d}:{m:02d}" for h in range(8, 14) for m in (0, 30)]
@@ -97,14 +97,14 @@ def brute_force_best(problem: Problem) -> tuple[int, int, int]:
     best = (0, 0, 0)
     for choice in itertools.product(*options):
         jobs: dict[str, list[Request]] = {}
-        for req, med in zip(problem.requests, choice):
+        for req, med in zip(problem.requests, choice, strict=True):
             if med is not None:
                 jobs.setdefault(med.id, []).append(req)
         if all(
             _fits(next(m for m in problem.mediators if m.id == mid), reqs)
             for mid, reqs in jobs.items()
         ):
-            plan = {r.id: m for r, m in zip(problem.requests, choice) if m is not None}
+            plan = {r.id: m for r, m in zip(problem.requests, choice, strict=True) if m is not None}
             best = max(best, first_tiers(problem, plan))
     return best
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from matching_factories import HOSPITAL, JOB_CENTRE, at, busy, mediator, request
-
 from matching.feasibility import pair_feasible
 from matching.generate import generate
 from matching.model import GenderPreference
 from matching.rank import Pool, rank
+from tests.matching.matching_factories import HOSPITAL, JOB_CENTRE, at, busy, mediator, request
 
 
 def test_candidates_best_first_with_visible_parts() -> None:

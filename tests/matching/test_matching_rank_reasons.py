@@ -15,14 +15,15 @@ import random
 import threading
 from dataclasses import FrozenInstanceError, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
-from matching_factories import HOSPITAL, TOWN_HALL, at, busy, mediator, request
 
 from matching.feasibility import Exclusion, exclusions
 from matching.generate import generate
 from matching.model import GenderPreference, Mediator, Request
 from matching.rank import Pool, rank
+from tests.matching.matching_factories import HOSPITAL, TOWN_HALL, at, busy, mediator, request
 
 rank_module = importlib.import_module("matching.rank")  # `matching.rank` is also the function
 
@@ -64,7 +65,7 @@ def varied(
     ids = [m.id for m in mediators]
     cases: list[tuple[Request, datetime | None]] = []
     for r in problem.requests:
-        changes: dict[str, object] = {}
+        changes: dict[str, Any] = {}
         if rng.random() < 0.3:
             changes["excluded_mediators"] = (*rng.sample(ids, 8), "nobody")
         if rng.random() < 0.2:
@@ -84,7 +85,7 @@ def varied(
             now = r.start - timedelta(
                 minutes=rng.choice([0, 5, 12, 25, 45, 90]), seconds=rng.randrange(60)
             )
-        cases.append((replace(r, **changes), now))  # type: ignore[arg-type]
+        cases.append((replace(r, **changes), now))
     return mediators, cases
 
 
@@ -109,7 +110,8 @@ def assert_same_reasons(
         expected = expected_exclusions(req, mediators, now)
         got = ranking.excluded
         assert got == expected, req.id
-        for mine, theirs in zip(got, expected):  # the params' value types too (25 vs 25.0)
+        # the params' value types too (25 vs 25.0)
+        for mine, theirs in zip(got, expected, strict=True):
             assert type(mine) is Exclusion
             assert [type(v) for v in mine.params.values()] == [
                 type(v) for v in theirs.params.values()

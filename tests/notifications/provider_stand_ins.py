@@ -224,9 +224,7 @@ class _Recorder:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: ARG002
         message = message_from_bytes(envelope.content, policy=policy.default)
         login = session.auth_data.login.decode() if session.auth_data else None
-        self.mails.append(
-            ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message, login)  # type: ignore[arg-type]
-        )
+        self.mails.append(ReceivedMail(envelope.mail_from, list(envelope.rcpt_tos), message, login))
         return "250 Message accepted"
 
 

@@ -1,13 +1,19 @@
-"""The calendar file follows RFC 5545: CRLF, 75-octet folding, escaping, UTC."""
+"""The calendar file follows RFC 5545: CRLF, 75-octet folding, escaping, UTC.
+
+Checked twice: on the bytes a mail client receives, and by parsing them back
+with ``icalendar`` (what a calendar program reads).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from icalendar import Calendar, Event
 
-from notifications.ics import escape_text, fold_line, make_ics
+from notifications.ics import make_ics
 
 BERLIN = ZoneInfo("Europe/Berlin")
 STAMP = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -22,8 +28,8 @@ def unfold(data: bytes) -> list[str]:
     return data.decode("utf-8").replace("\r\n ", "").rstrip("\r\n").split("\r\n")
 
 
-def event(**overrides: object) -> bytes:
-    fields: dict[str, object] = {
+def event(**overrides: Any) -> bytes:
+    fields: dict[str, Any] = {
         "uid": "a-1@sprachpool",
         "start": datetime(2026, 7, 1, 9, 0, tzinfo=BERLIN),
         "end": datetime(2026, 7, 1, 10, 30, tzinfo=BERLIN),
@@ -33,15 +39,28 @@ def event(**overrides: object) -> bytes:
         "dtstamp": STAMP,
     }
     fields.update(overrides)
-    return make_ics(**fields)  # type: ignore[arg-type]
+    return make_ics(**fields)
+
+
+def parsed(data: bytes) -> Event:
+    [vevent] = Calendar.from_ical(data).walk("VEVENT")
+    assert isinstance(vevent, Event)
+    return vevent
 
 
 def test_times_are_written_in_utc() -> None:
-    lines = unfold(event())
+    data = event()
+    lines = unfold(data)
 
     assert "DTSTART:20260701T070000Z" in lines  # 09:00 summer time in Berlin
     assert "DTEND:20260701T083000Z" in lines
     assert "DTSTAMP:20261130T120000Z" in lines
+    vevent = parsed(data)
+    assert vevent.decoded("DTSTART") == datetime(2026, 7, 1, 7, 0, tzinfo=UTC)
+    assert vevent.decoded("DTEND") == datetime(2026, 7, 1, 8, 30, tzinfo=UTC)
+    assert str(vevent["UID"]) == "a-1@sprachpool"
+    assert str(vevent["SUMMARY"]) == "Einsatz Arabisch"
+    assert str(vevent["LOCATION"]) == "Rathaus"
 
 
 def test_every_line_ends_with_crlf_and_has_at_most_75_octets() -> None:
@@ -50,37 +69,44 @@ def test_every_line_ends_with_crlf_and_has_at_most_75_octets() -> None:
 
     assert b"\n" not in data.replace(b"\r\n", b"")
     assert all(len(line) <= 75 for line in lines_of(data))
+    assert any(line.startswith(b" ") for line in lines_of(data))  # it was folded
+    assert str(parsed(data)["LOCATION"]) == long_text
 
 
 def test_folding_never_splits_a_utf8_character() -> None:
-    line = "DESCRIPTION:" + "ü" * 100 + "طلب" * 30
+    description = "ü" * 100 + "طلب" * 30
 
-    folded = fold_line(line)
+    data = event(description=description)
 
-    for part in folded.split(b"\r\n"):
+    for part in lines_of(data):
         part.decode("utf-8")  # raises if a character was cut in two
         assert len(part) <= 75
-    assert folded.replace(b"\r\n ", b"").decode("utf-8") == line
+    [line] = [line for line in unfold(data) if line.startswith("DESCRIPTION:")]
+    assert line == "DESCRIPTION:" + description
+    assert str(parsed(data)["DESCRIPTION"]) == description
 
 
 def test_text_values_are_escaped_and_unfold_to_the_original() -> None:
     description = "Zimmer 2.14; 2. Stock, links\nBitte Ausweis mitbringen \\ danke"
 
-    lines = unfold(event(description=description))
+    data = event(description=description)
 
-    [line] = [line for line in lines if line.startswith("DESCRIPTION:")]
-    assert line == "DESCRIPTION:" + escape_text(description)
+    [line] = [line for line in unfold(data) if line.startswith("DESCRIPTION:")]
     assert line == (
         "DESCRIPTION:Zimmer 2.14\\; 2. Stock\\, links\\nBitte Ausweis mitbringen \\\\ danke"
     )
+    assert str(parsed(data)["DESCRIPTION"]) == description
 
 
 def test_a_cancellation_carries_method_cancel_and_a_higher_sequence() -> None:
-    lines = unfold(event(method="CANCEL", sequence=1))
+    data = event(method="CANCEL", sequence=1)
+    lines = unfold(data)
 
     assert "METHOD:CANCEL" in lines
     assert "STATUS:CANCELLED" in lines
     assert "SEQUENCE:1" in lines
+    assert str(Calendar.from_ical(data)["METHOD"]) == "CANCEL"
+    assert parsed(data).decoded("SEQUENCE") == 1
 
 
 def test_the_calendar_wraps_exactly_one_event() -> None:

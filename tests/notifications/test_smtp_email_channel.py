@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import socket
 from datetime import UTC, datetime
+from typing import Any, Literal
 
 import pytest
-from provider_stand_ins import SMTP_PASSWORD, SMTP_USER, Certificate, SmtpServer
 
 from notifications.channels import (
     Attachment,
@@ -17,6 +17,7 @@ from notifications.channels import (
 )
 from notifications.ics import make_ics
 from notifications.smtp_email import SmtpEmailChannel, message_id_for
+from tests.notifications.provider_stand_ins import SMTP_PASSWORD, SMTP_USER, Certificate, SmtpServer
 
 FROM = "Sprachpool Beckum <sprachpool@beckum.example>"
 
@@ -34,7 +35,7 @@ def invitation() -> bytes:
 
 
 def email(**overrides: object) -> OutgoingMessage:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "idempotency_key": "msg-42",
         "channel": "email",
         "to": "amal@example.org",
@@ -46,12 +47,12 @@ def email(**overrides: object) -> OutgoingMessage:
         ),
     }
     fields.update(overrides)
-    return OutgoingMessage(**fields)  # type: ignore[arg-type]
+    return OutgoingMessage(**fields)
 
 
-def plain_channel(server: SmtpServer, **kwargs: object) -> SmtpEmailChannel:
+def plain_channel(server: SmtpServer, **kwargs: Any) -> SmtpEmailChannel:
     kwargs.setdefault("security", "none")
-    return SmtpEmailChannel(server.host, server.port, from_addr=FROM, **kwargs)  # type: ignore[arg-type]
+    return SmtpEmailChannel(server.host, server.port, from_addr=FROM, **kwargs)
 
 
 def test_channel_satisfies_the_channel_protocol(smtp_server: SmtpServer) -> None:
@@ -170,7 +171,7 @@ def test_login_over_tls(
     request: pytest.FixtureRequest,
     self_signed_certificate: Certificate,
     server_fixture: str,
-    security: str,
+    security: Literal["starttls", "ssl"],
 ) -> None:
     server: SmtpServer = request.getfixturevalue(server_fixture)
     channel = SmtpEmailChannel(
@@ -179,7 +180,7 @@ def test_login_over_tls(
         from_addr=FROM,
         username=SMTP_USER,
         password=SMTP_PASSWORD,
-        security=security,  # type: ignore[arg-type]
+        security=security,
         ssl_context=self_signed_certificate.client_context(),
     )
 

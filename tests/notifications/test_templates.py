@@ -151,7 +151,8 @@ def test_no_sms_template_declares_a_client_or_notes_field(spec: TemplateSpec) ->
 @pytest.mark.parametrize("field", sorted(FORBIDDEN_SMS_FIELDS))
 def test_no_sms_template_accepts_a_client_name_or_notes(spec: TemplateSpec, field: str) -> None:
     with pytest.raises(TemplateError, match="unexpected"):
-        render(spec.kind, spec.channel, "de", **{field: "Fatima Beispiel"}, **all_fields(spec))
+        forbidden: dict[str, Any] = {field: "Fatima Beispiel"}
+        render(spec.kind, spec.channel, "de", **forbidden, **all_fields(spec))
 
 
 OFFER_LIKE = [spec for spec in SMS_SPECS if spec.max_segments]

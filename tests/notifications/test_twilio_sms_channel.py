@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import pytest
-from provider_stand_ins import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 from twilio.http.http_client import TwilioHttpClient
 
 from notifications.channels import (
@@ -15,6 +15,7 @@ from notifications.channels import (
     TransientSendError,
 )
 from notifications.twilio_sms import BaseUrlHttpClient, TwilioSmsChannel
+from tests.notifications.provider_stand_ins import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio
 
 MESSAGES_PATH = f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages.json"
 FROM = "+4925219999000"
@@ -22,19 +23,19 @@ SERVICE_SID = "MG" + "fedcba9876543210" * 2
 
 
 def sms(body: str = "Sprachpool: Einsatz Arabisch", **overrides: object) -> OutgoingMessage:
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "idempotency_key": "msg-1",
         "channel": "sms",
         "to": "+491701234567",
         "body": body,
     }
     fields.update(overrides)
-    return OutgoingMessage(**fields)  # type: ignore[arg-type]
+    return OutgoingMessage(**fields)
 
 
-def channel_for(fake: FakeTwilio, **kwargs: object) -> TwilioSmsChannel:
+def channel_for(fake: FakeTwilio, **kwargs: Any) -> TwilioSmsChannel:
     kwargs.setdefault("from_number", FROM)
-    return TwilioSmsChannel(ACCOUNT_SID, AUTH_TOKEN, api_base_url=fake.base_url, **kwargs)  # type: ignore[arg-type]
+    return TwilioSmsChannel(ACCOUNT_SID, AUTH_TOKEN, api_base_url=fake.base_url, **kwargs)
 
 
 def test_channel_satisfies_the_channel_protocol(fake_twilio: FakeTwilio) -> None:

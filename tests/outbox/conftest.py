@@ -23,15 +23,16 @@ from sqlmodel import delete
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "notifications"))
 
-from outbox_factories import (
-    OFFER_EMAIL,
-    OFFER_SMS,
-    TWILIO_FROM,
-    mediator_row,
-    smtp_channel,
-    twilio_channel,
-)
-from provider_stand_ins import (  # noqa: F401 - fixtures are found by name
+from config.settings import Settings
+from dispatch.clock import ManualClock
+from dispatch.mediators.models import Mediator
+from dispatch.outbox import service
+from dispatch.outbox.models import Message
+from dispatch.outbox.worker import OutboxWorker
+from dispatch.storage import unit_of_work
+from notifications.channels import Channel, ChannelName
+from tests.conftest import Staff, request_payload
+from tests.notifications.provider_stand_ins import (  # noqa: F401 - fixtures are found by name
     ACCOUNT_SID,
     AUTH_TOKEN,
     FakeTwilio,
@@ -40,16 +41,14 @@ from provider_stand_ins import (  # noqa: F401 - fixtures are found by name
     fake_twilio,
     smtp_server,
 )
-
-from config.settings import Settings
-from dispatch.clock import ManualClock
-from dispatch.mediators.models import Mediator
-from dispatch.outbox import service
-from dispatch.outbox.models import Message
-from dispatch.outbox.worker import OutboxWorker
-from dispatch.storage import unit_of_work
-from notifications.channels import Channel
-from tests.conftest import Staff, request_payload
+from tests.outbox.outbox_factories import (
+    OFFER_EMAIL,
+    OFFER_SMS,
+    TWILIO_FROM,
+    mediator_row,
+    smtp_channel,
+    twilio_channel,
+)
 
 
 @pytest.fixture
@@ -122,7 +121,7 @@ def make_mediator(engine: Engine, clock: ManualClock) -> Callable[..., int]:
             )
             session.add(mediator)
             session.flush()
-            return int(mediator.id)  # type: ignore[arg-type]
+            return int(mediator.id)
 
     return make
 
@@ -134,7 +133,7 @@ def enqueue_offer(engine: Engine, clock: ManualClock) -> Callable[..., int]:
     def enqueue(
         mediator_id: int,
         *,
-        channel: str = "sms",
+        channel: ChannelName = "sms",
         key: str | None = None,
         offer_id: int | None = None,
         request_id: int | None = None,
@@ -148,7 +147,7 @@ def enqueue_offer(engine: Engine, clock: ManualClock) -> Callable[..., int]:
                 session,
                 key=key or f"offer:test-{mediator_id}:{channel}",
                 kind="offer",
-                channel=channel,  # type: ignore[arg-type]
+                channel=channel,
                 to=mediator.phone if channel == "sms" else mediator.email,
                 recipient_kind="mediator",
                 recipient_id=mediator_id,
@@ -161,7 +160,7 @@ def enqueue_offer(engine: Engine, clock: ManualClock) -> Callable[..., int]:
             )
             assert message is not None
             session.flush()
-            return int(message.id)  # type: ignore[arg-type]
+            return int(message.id)
 
     return enqueue
 
@@ -173,7 +172,7 @@ def caseworker_request(client: TestClient, caseworker: Staff, engine: Engine) ->
     response = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers)
     assert response.status_code == 201, response.text
     with unit_of_work(engine) as session:
-        session.exec(delete(Message))  # type: ignore[call-overload]
+        session.exec(delete(Message))
     return int(response.json()["id"])
 
 

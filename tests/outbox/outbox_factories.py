@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from provider_stand_ins import ACCOUNT_SID, AUTH_TOKEN, SmtpServer
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Offer
@@ -16,6 +15,7 @@ from dispatch.outbox.models import Message
 from dispatch.storage import unit_of_work
 from notifications.smtp_email import SmtpEmailChannel
 from notifications.twilio_sms import TwilioSmsChannel
+from tests.notifications.provider_stand_ins import ACCOUNT_SID, AUTH_TOKEN, SmtpServer
 
 TWILIO_FROM = "+4925219999000"
 START = datetime.fromisoformat("2026-12-01T09:00:00+01:00")
@@ -30,8 +30,8 @@ OFFER_SMS: dict[str, Any] = {
 #: ... and of the offer email: more detail, including notes that must never reach an SMS.
 OFFER_EMAIL: dict[str, Any] = {
     **OFFER_SMS, "expires_at": START - timedelta(hours=12),
-    "notes": "Bitte am Empfang nach Frau Peters fragen", "organisation": "Jobcenter Kreis Warendorf",
-    "recipient_name": "Helen Tekle",
+    "notes": "Bitte am Empfang nach Frau Peters fragen",
+    "organisation": "Jobcenter Kreis Warendorf", "recipient_name": "Helen Tekle",
 }  # fmt: skip
 
 
@@ -63,7 +63,7 @@ def message_row(engine: Engine, message_id: int) -> Message:
 
 def all_messages(engine: Engine) -> list[Message]:
     with unit_of_work(engine) as session:
-        return list(session.exec(select(Message).order_by(Message.id)).all())  # type: ignore[arg-type]
+        return list(session.exec(select(Message).order_by(col(Message.id))).all())
 
 
 def make_offer(
@@ -82,4 +82,4 @@ def make_offer(
         )
         session.add(offer)
         session.flush()
-        return int(offer.id)  # type: ignore[arg-type]
+        return int(offer.id)

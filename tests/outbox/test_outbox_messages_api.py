@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from outbox_factories import mediator_row
-from provider_stand_ins import FakeTwilio
 from sqlalchemy.engine import Engine
 
 from dispatch.clock import ManualClock
 from dispatch.outbox.worker import OutboxWorker
 from tests.conftest import Staff
+from tests.notifications.provider_stand_ins import FakeTwilio
+from tests.outbox.outbox_factories import mediator_row
 
 URL = "/api/v1/messages"
 
@@ -28,7 +28,7 @@ def outbox(
     enqueue_offer: Callable[..., int],
     caseworker_request: int,
 ) -> dict[str, int]:
-    """Three messages, one minute apart: a failed SMS (for the request), a sent email, a pending SMS."""
+    """Three messages a minute apart: a failed SMS (of the request), a sent email, a pending SMS."""
     fake_twilio.behaviour = "invalid_number"
     first = make_mediator(email=None)
     ids = {"failed_sms": enqueue_offer(first, request_id=caseworker_request)}

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-from outbox_factories import OFFER_SMS, all_messages, twilio_channel
-from provider_stand_ins import FakeTwilio
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
@@ -15,6 +13,8 @@ from dispatch.outbox import service
 from dispatch.outbox.models import MessageStatus
 from dispatch.outbox.worker import OutboxWorker
 from dispatch.storage import make_engine, unit_of_work
+from tests.notifications.provider_stand_ins import FakeTwilio
+from tests.outbox.outbox_factories import OFFER_SMS, all_messages, twilio_channel
 
 MESSAGES = 200
 

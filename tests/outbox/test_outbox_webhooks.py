@@ -6,8 +6,6 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from outbox_factories import OFFER_EMAIL, all_messages, mediator_row, message_row
-from provider_stand_ins import AUTH_TOKEN, FakeTwilio, SmtpServer
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from twilio.request_validator import RequestValidator
@@ -17,6 +15,8 @@ from dispatch.app import create_app
 from dispatch.clock import ManualClock
 from dispatch.outbox.models import MessageStatus
 from dispatch.outbox.worker import OutboxWorker
+from tests.notifications.provider_stand_ins import AUTH_TOKEN, FakeTwilio, SmtpServer
+from tests.outbox.outbox_factories import OFFER_EMAIL, all_messages, mediator_row, message_row
 
 PATH = "/webhooks/twilio/status"
 URL = "https://sprachpool.test" + PATH
@@ -102,10 +102,12 @@ def test_an_undelivered_offer_sms_is_sent_by_email_instead(
     assert failed.id == message_id
     assert failed.status == MessageStatus.failed and failed.provider_status == status
     assert failed.error == (
-        f"{status} by the provider (Twilio error 30003) — sent by email instead (message {fallback.id})"
+        f"{status} by the provider (Twilio error 30003)"
+        f" — sent by email instead (message {fallback.id})"
     )
     assert fallback.channel == "email" and fallback.status == MessageStatus.sent
-    mediator = mediator_row(engine, failed.recipient_id)  # type: ignore[arg-type]
+    assert failed.recipient_id is not None
+    mediator = mediator_row(engine, failed.recipient_id)
     [mail] = smtp_server.mails
     assert mail.rcpt_tos == [mediator.email]
     assert len(fake_twilio.requests) == 1, "the SMS itself is not sent again"

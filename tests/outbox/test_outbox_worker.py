@@ -6,7 +6,20 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from outbox_factories import (
+from sqlalchemy.engine import Engine
+
+from config.settings import Settings
+from dispatch.clock import ManualClock
+from dispatch.outbox import service
+from dispatch.outbox.models import Message, MessageStatus
+from dispatch.outbox.worker import OutboxWorker, RetryPolicy, channels_from_settings
+from dispatch.storage import unit_of_work
+from notifications.channels import ChannelName, OutgoingMessage, SendResult
+from notifications.log_channel import LogChannel
+from notifications.smtp_email import SmtpEmailChannel
+from notifications.twilio_sms import TwilioSmsChannel
+from tests.notifications.provider_stand_ins import FakeTwilio, SmtpServer
+from tests.outbox.outbox_factories import (
     OFFER_EMAIL,
     OFFER_SMS,
     all_messages,
@@ -15,19 +28,6 @@ from outbox_factories import (
     message_row,
     twilio_channel,
 )
-from provider_stand_ins import FakeTwilio, SmtpServer
-from sqlalchemy.engine import Engine
-
-from config.settings import Settings
-from dispatch.clock import ManualClock
-from dispatch.outbox import service
-from dispatch.outbox.models import MessageStatus
-from dispatch.outbox.worker import OutboxWorker, RetryPolicy, channels_from_settings
-from dispatch.storage import unit_of_work
-from notifications.channels import OutgoingMessage, SendResult
-from notifications.log_channel import LogChannel
-from notifications.smtp_email import SmtpEmailChannel
-from notifications.twilio_sms import TwilioSmsChannel
 
 
 def sms_requests_to(fake: FakeTwilio, number: str) -> int:
@@ -104,7 +104,7 @@ def test_not_due_messages_wait(
 ) -> None:
     message_id = enqueue_offer(make_mediator())
     with unit_of_work(engine) as session:
-        message = session.get(service.Message, message_id)
+        message = session.get(Message, message_id)
         assert message is not None
         message.next_attempt_at = clock.now() + timedelta(minutes=5)
         session.add(message)
@@ -242,7 +242,8 @@ def test_a_read_timeout_is_never_resent_and_the_email_carries_the_offer(
     assert len(fake_twilio.requests) == 1
     [mail] = smtp_server.mails
     assert mail.rcpt_tos == [mediator.email]
-    assert OFFER_SMS["link"] in mail.message.get_body(("plain",)).get_content()
+    body = mail.message.get_body(("plain",))
+    assert body is not None and OFFER_SMS["link"] in body.get_content()
 
 
 # --- permanent failures and the fallback ---------------------------------------------
@@ -292,7 +293,9 @@ def test_a_permanent_sms_failure_fails_the_message_and_emails_the_offer(
 
     [mail] = smtp_server.mails
     assert mail.rcpt_tos == [mediator.email]
-    text = mail.message.get_body(("plain",)).get_content()
+    body = mail.message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
     assert OFFER_SMS["link"] in text and "4711" in text
     assert "Helen Tekle" in text, "the email greets the person by name"
     assert mail.message["Subject"] == fallback.subject
@@ -308,7 +311,8 @@ def test_a_refused_email_falls_back_to_an_sms_without_the_notes(
     enqueue_offer: Callable[..., int],
 ) -> None:
     mediator = mediator_row(engine, make_mediator())
-    smtp_server.recorder.refuse[mediator.email] = "550 5.1.1 no such user"  # type: ignore[index]
+    assert mediator.email is not None
+    smtp_server.recorder.refuse[mediator.email] = "550 5.1.1 no such user"
     message_id = enqueue_offer(mediator.id, channel="email")
 
     worker.run_once()
@@ -464,7 +468,7 @@ def test_a_send_that_outlasts_the_lease_is_recorded_but_not_repeated(
     twilio = twilio_channel(fake_twilio.base_url)
 
     class SlowChannel:
-        name = "sms"
+        name: ChannelName = "sms"
 
         def send(self, message: OutgoingMessage) -> SendResult:
             clock.advance(other.claim_lease + timedelta(minutes=1))
@@ -472,7 +476,7 @@ def test_a_send_that_outlasts_the_lease_is_recorded_but_not_repeated(
             return twilio.send(message)
 
     slow = make_worker(worker_id="slow")
-    slow.channels["sms"] = SlowChannel()  # type: ignore[assignment]
+    slow.channels["sms"] = SlowChannel()
     assert slow.run_once() == 1
     other.run_once()
 

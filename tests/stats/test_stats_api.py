@@ -17,7 +17,7 @@ from dispatch.requests.models import Request, RequestStatus
 from dispatch.requests.schemas import RequestCreate
 from dispatch.storage import unit_of_work
 from dispatch.users.models import User
-from tests.conftest import Staff, mediator_payload, request_payload
+from tests.conftest import Staff, get_row, mediator_payload, request_payload
 
 
 def _file(engine: Engine, clock: ManualClock, staff: Staff, **overrides: object) -> int:
@@ -26,10 +26,10 @@ def _file(engine: Engine, clock: ManualClock, staff: Staff, **overrides: object)
         created, _ = requests.create_request(
             session,
             data=RequestCreate.model_validate(request_payload(**overrides)),
-            actor=session.get(User, staff.user_id),
+            actor=get_row(session, User, staff.user_id),
             now=clock.now(),
-        )  # type: ignore[arg-type]
-        return created.id  # type: ignore[return-value]
+        )
+        return created.id
 
 
 def _set(engine: Engine, request_id: int, **values: object) -> None:

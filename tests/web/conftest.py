@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -27,7 +28,7 @@ from dispatch.requests.schemas import RequestCreate
 from dispatch.storage import unit_of_work
 from dispatch.users import service as users
 from dispatch.users.models import Role, User
-from tests.conftest import mediator_payload
+from tests.conftest import get_row, mediator_payload
 
 PASSWORD = "korrekt-pferd-batterie"
 
@@ -48,7 +49,7 @@ class Person:
 
 
 @pytest.fixture
-def web(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def web(app: FastAPI) -> Iterator[TestClient]:
     with TestClient(
         app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False
     ) as client:
@@ -56,7 +57,7 @@ def web(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def other_web(app) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+def other_web(app: FastAPI) -> Iterator[TestClient]:
     """A second browser, with cookies of its own."""
     with TestClient(
         app, base_url="https://testserver", raise_server_exceptions=False, follow_redirects=False
@@ -84,7 +85,7 @@ def make_person(engine: Engine, clock: ManualClock) -> Callable[..., Person]:
                 password=password,
                 now=clock.now(),
             )
-            return Person(id=user.id, email=user.email, organisation_id=org.id, user=user)  # type: ignore[arg-type]
+            return Person(id=user.id, email=user.email, organisation_id=org.id, user=user)
 
     return make
 
@@ -101,9 +102,10 @@ def coord_person(make_person: Callable[..., Person]) -> Person:
 
 def sign_in(client: TestClient, person: Person, password: str = PASSWORD) -> httpx.Response:
     page = client.get("/login")
-    return client.post(
+    response: httpx.Response = client.post(
         "/login", data={"email": person.email, "password": password, "csrf_token": csrf_of(page)}
     )
+    return response
 
 
 @pytest.fixture
@@ -142,7 +144,7 @@ def add_mediator(engine: Engine, clock: ManualClock) -> Callable[..., int]:
         with unit_of_work(engine) as session:
             return mediators.create_mediator(
                 session, data=MediatorCreate.model_validate(body), actor=None, now=clock.now()
-            ).id  # type: ignore[return-value]
+            ).id
 
     return add
 
@@ -163,11 +165,10 @@ def file_request(engine: Engine, clock: ManualClock) -> Callable[..., Request]:
             **fields,
         }
         with unit_of_work(engine) as session:
-            actor = session.get(User, person.id)
             created, _ = requests.create_request(
                 session,
                 data=RequestCreate.model_validate(body),
-                actor=actor,  # type: ignore[arg-type]
+                actor=get_row(session, User, person.id),
                 now=clock.now(),
             )
             return created
@@ -175,9 +176,9 @@ def file_request(engine: Engine, clock: ManualClock) -> Callable[..., Request]:
     return file
 
 
-def update_row(engine: Engine, row: object, **values: object) -> None:
+def update_row(engine: Engine, row: Request, **values: object) -> None:
     with Session(engine) as session:
-        fresh = session.get(type(row), row.id)  # type: ignore[attr-defined]
+        fresh = get_row(session, Request, row.id)
         for name, value in values.items():
             setattr(fresh, name, value)
         session.add(fresh)

@@ -16,6 +16,7 @@ from dispatch.users.models import User
 from dispatch.web import auth
 from dispatch.web.links import issue_sign_in_link
 from dispatch.web.models import WebSession
+from tests.conftest import get_row
 from tests.web.conftest import PASSWORD, Person, csrf_of, sign_in
 
 
@@ -117,7 +118,7 @@ def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
     locked = sign_in(web, case_person)
     assert locked.status_code == 429
     with Session(engine) as session:
-        assert session.get(User, case_person.id).locked_until == clock.now() + auth.LOCKOUT  # type: ignore[union-attr]
+        assert get_row(session, User, case_person.id).locked_until == clock.now() + auth.LOCKOUT
     clock.advance(auth.LOCKOUT + timedelta(seconds=1))
     assert sign_in(web, case_person).status_code == 303
 
@@ -129,7 +130,7 @@ def test_a_successful_sign_in_resets_the_failure_count(
         assert sign_in(web, case_person, password="wrong").status_code == 401
     assert sign_in(web, case_person).status_code == 303
     with Session(engine) as session:
-        assert session.get(User, case_person.id).failed_logins == 0  # type: ignore[union-attr]
+        assert get_row(session, User, case_person.id).failed_logins == 0
 
 
 def test_login_without_or_with_a_wrong_csrf_token_is_refused(
@@ -201,7 +202,7 @@ def test_one_time_link_works_once_and_can_set_a_password(
 ) -> None:
     person = make_person("caseworker", password=None)
     with unit_of_work(engine) as session:
-        path = issue_sign_in_link(session, user=session.get(User, person.id), now=clock.now())  # type: ignore[arg-type]
+        path = issue_sign_in_link(session, user=get_row(session, User, person.id), now=clock.now())
     page = web.get(path)  # opening it (or a link previewer) uses nothing up
     page = web.get(path)
     assert page.status_code == 200 and "Jetzt anmelden" in page.text
@@ -219,7 +220,7 @@ def test_one_time_link_expires(
 ) -> None:
     person = make_person("coordinator", password=None)
     with unit_of_work(engine) as session:
-        path = issue_sign_in_link(session, user=session.get(User, person.id), now=clock.now())  # type: ignore[arg-type]
+        path = issue_sign_in_link(session, user=get_row(session, User, person.id), now=clock.now())
     clock.advance(timedelta(hours=49))
     page = web.get(path)
     assert web.post(path, data={"csrf_token": csrf_of(page)}).status_code == 410
@@ -254,10 +255,10 @@ def test_a_signed_in_staff_members_language_switch_is_the_language_of_their_mess
     web = signed_in(case_person)
     assert web.get("/lang/en?next=/requests").status_code == 303
     with Session(engine) as session:
-        assert session.get(User, case_person.id).locale == "en"  # type: ignore[union-attr]
+        assert get_row(session, User, case_person.id).locale == "en"
     web.get("/lang/xx?next=/requests")  # not a language of ours: nothing changes
     with Session(engine) as session:
-        assert session.get(User, case_person.id).locale == "en"  # type: ignore[union-attr]
+        assert get_row(session, User, case_person.id).locale == "en"
     web.get("/lang/de?next=/requests")
     with Session(engine) as session:
-        assert session.get(User, case_person.id).locale == "de"  # type: ignore[union-attr]
+        assert get_row(session, User, case_person.id).locale == "de"

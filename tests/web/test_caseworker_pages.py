@@ -6,18 +6,20 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.clock import ManualClock
+from dispatch.offers import flows as offer_flows
 from dispatch.offers.models import Offer
 from dispatch.places.models import Place
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
-from dispatch.workflow import service as workflow
+from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of
 
 GOOD = {
@@ -29,9 +31,12 @@ GOOD = {
 }
 
 
-def post_form(web: TestClient, **fields: str) -> object:
+def post_form(web: TestClient, **fields: str) -> httpx.Response:
     page = web.get("/requests/new")
-    return web.post("/requests/new", data={"csrf_token": csrf_of(page), **fields})
+    response: httpx.Response = web.post(
+        "/requests/new", data={"csrf_token": csrf_of(page), **fields}
+    )
+    return response
 
 
 def test_caseworker_files_a_phone_request_and_sees_it_listed(
@@ -39,8 +44,8 @@ def test_caseworker_files_a_phone_request_and_sees_it_listed(
 ) -> None:
     web = signed_in(case_person)
     response = post_form(web, **GOOD)
-    assert response.status_code == 303  # type: ignore[attr-defined]
-    assert response.headers["location"].startswith("/requests?filed=")  # type: ignore[attr-defined]
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/requests?filed=")
     with Session(engine) as session:
         stored = session.exec(select(Request)).one()
     assert stored.language == "ti" and stored.organisation_id == case_person.organisation_id
@@ -68,9 +73,10 @@ def test_language_can_be_typed_by_name_or_tag(
 ) -> None:
     web = signed_in(case_person)
     for typed, tag in (("dari", "prs"), ("Ukrainian", "uk"), ("ar", "ar")):
-        assert post_form(web, **{**GOOD, "language": typed}).status_code == 303  # type: ignore[attr-defined]
+        assert post_form(web, **{**GOOD, "language": typed}).status_code == 303
         with Session(engine) as session:
-            assert session.exec(select(Request).order_by(Request.id.desc())).first().language == tag  # type: ignore[union-attr, attr-defined]
+            newest = session.exec(select(Request).order_by(col(Request.id).desc())).first()
+            assert newest is not None and newest.language == tag
 
 
 def test_bad_input_is_shown_beside_each_field(
@@ -87,8 +93,8 @@ def test_bad_input_is_shown_beside_each_field(
         client_ref="Hans Müller",
         contact_phone="0171 12",
     )
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    text = response.text  # type: ignore[attr-defined]
+    assert response.status_code == 422
+    text = response.text
     for field, message in (
         ("language", "Bitte eine Sprache aus der Liste wählen."),
         ("date", "Bitte ein gültiges Datum angeben."),
@@ -111,8 +117,8 @@ def test_a_start_in_the_past_is_shown_at_the_date(
 ) -> None:
     web = signed_in(case_person)
     response = post_form(web, **{**GOOD, "date": "2026-11-29"})
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    assert "Dieser Termin liegt in der Vergangenheit." in response.text  # type: ignore[attr-defined]
+    assert response.status_code == 422
+    assert "Dieser Termin liegt in der Vergangenheit." in response.text
 
 
 def test_other_address_needs_coordinates(
@@ -122,7 +128,7 @@ def test_other_address_needs_coordinates(
     missing = post_form(
         web, **{**GOOD, "mode": "in_person", "place": "address", "address": "Markt 1"}
     )
-    assert 'id="lat-error"' in missing.text and 'id="lon-error"' in missing.text  # type: ignore[attr-defined]
+    assert 'id="lat-error"' in missing.text and 'id="lon-error"' in missing.text
     good = post_form(
         web,
         **{
@@ -134,7 +140,7 @@ def test_other_address_needs_coordinates(
             "lon": "8.0403",
         },
     )
-    assert good.status_code == 303  # type: ignore[attr-defined]
+    assert good.status_code == 303
     with Session(engine) as session:
         stored = session.exec(select(Request)).one()
     assert (stored.address, stored.location_lat, stored.location_lon) == (
@@ -171,11 +177,11 @@ def test_list_shows_asked_declined_and_then_name_and_phone(
     post_form(web, **GOOD)
     assert "3 angefragt" in web.get("/requests").text
     with unit_of_work(engine) as session:
-        offers = list(session.exec(select(Offer).order_by(Offer.id)))
-        workflow.decline_offer(session, offers[0], now=clock.now(), settings=settings)
+        offers = list(session.exec(select(Offer).order_by(col(Offer.id))))
+        offer_flows.decline_offer(session, offers[0], now=clock.now(), settings=settings)
     assert "3 angefragt, 1 abgelehnt" in web.get("/requests").text
     with unit_of_work(engine) as session:
-        workflow.accept_offer(session, offers[1], now=clock.now(), settings=settings)
+        offer_flows.accept_offer(session, offers[1], now=clock.now(), settings=settings)
     listing = web.get("/requests").text
     assert (
         "besetzt" in listing
@@ -205,8 +211,8 @@ def test_cancel_and_other_organisations_requests_stay_hidden(
     done = web.post(f"/requests/{mine.id}/cancel", data={"csrf_token": token})
     assert done.headers["location"] == f"/requests?cancelled={mine.id}"
     with Session(engine) as session:
-        assert session.get(Request, mine.id).status == RequestStatus.cancelled  # type: ignore[union-attr]
-        assert session.get(Request, theirs.id).status == RequestStatus.open  # type: ignore[union-attr]
+        assert get_row(session, Request, mine.id).status == RequestStatus.cancelled
+        assert get_row(session, Request, theirs.id).status == RequestStatus.open
     again = web.post(f"/requests/{mine.id}/cancel", data={"csrf_token": token})
     assert again.status_code == 409 and "kann nicht mehr storniert werden" in again.text
 
@@ -247,8 +253,8 @@ def test_a_day_at_the_end_of_the_calendar_is_a_form_error(
 ) -> None:
     web = signed_in(case_person)
     response = post_form(web, **{**GOOD, "date": day, "time": time, "duration": duration})
-    assert response.status_code == 422  # type: ignore[attr-defined]
+    assert response.status_code == 422
     assert re.search(
         rf'<p class="field-error" id="date-error">.*?{re.escape(message)}',
-        response.text,  # type: ignore[attr-defined]
+        response.text,
     )

@@ -1,4 +1,7 @@
-"""The coordinator's dashboard, request detail with override, pool, planning, statistics, messages."""
+"""The coordinator's pages.
+
+Dashboard, request detail with override, pool, planning, statistics, messages.
+"""
 
 from __future__ import annotations
 
@@ -14,11 +17,12 @@ from sqlmodel import Session, select
 from config.settings import Settings
 from dispatch.clock import ManualClock
 from dispatch.mediators.models import AvailabilitySlot, Mediator
+from dispatch.offers import flows as offer_flows
 from dispatch.offers.models import Assignment, AssignmentSource
 from dispatch.outbox.models import Message
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
-from dispatch.workflow import service as workflow
+from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of, update_row
 
 TUESDAY = [{"weekday": "tue", "start": "08:00", "end": "16:00"}]
@@ -44,7 +48,7 @@ def test_unfilled_and_at_risk_requests_come_first(
             Assignment(
                 request_id=risky.id,
                 mediator_id=mediator_id,
-                source=AssignmentSource.coordinator,  # type: ignore[arg-type]
+                source=AssignmentSource.coordinator,
                 created_at=clock.now(),
             )
         )
@@ -90,9 +94,9 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
         case_person, language="ti", start=clock.now() + timedelta(days=1, hours=1)
     )
     with unit_of_work(engine) as session:
-        workflow.dispatch_new_request(
-            session, session.get(Request, request.id), now=clock.now(), settings=settings
-        )  # type: ignore[arg-type]
+        offer_flows.dispatch_new_request(
+            session, get_row(session, Request, request.id), now=clock.now(), settings=settings
+        )
     web = signed_in(coord_person)
     page = web.get(f"/dashboard/requests/{request.id}")
     assert page.status_code == 200
@@ -110,7 +114,7 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
     with Session(engine) as session:
         held = session.exec(select(Assignment).where(Assignment.cancelled_at == None)).one()  # noqa: E711
         assert (held.mediator_id, held.source) == (second, AssignmentSource.coordinator)
-        assert session.get(Request, request.id).status == RequestStatus.assigned  # type: ignore[union-attr]
+        assert get_row(session, Request, request.id).status == RequestStatus.assigned
     after = web.get(response.headers["location"])
     assert "Zugewiesen." in after.text and "von der Koordination zugewiesen" in after.text
     # The override again, to the first: the second is replaced.
@@ -127,7 +131,7 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
     )
     assert freed.headers["location"] == f"/dashboard/requests/{request.id}?freed=1"
     with Session(engine) as session:
-        assert session.get(Request, request.id).status != RequestStatus.assigned  # type: ignore[union-attr]
+        assert get_row(session, Request, request.id).status != RequestStatus.assigned
 
 
 def test_override_of_an_unknown_mediator_is_a_4xx_page(
@@ -194,8 +198,8 @@ def test_pool_search_language_filter_pause_and_resume(
         f"/dashboard/pool/{oleks}/pause", data={"csrf_token": csrf_of(page), "paused": "false"}
     )
     with Session(engine) as session:
-        assert session.get(Mediator, oleks).paused is False  # type: ignore[union-attr]
-        assert session.get(Mediator, amina).paused is False  # type: ignore[union-attr]
+        assert get_row(session, Mediator, oleks).paused is False
+        assert get_row(session, Mediator, amina).paused is False
 
 
 def test_availability_is_edited_with_errors_beside_the_row(

@@ -14,10 +14,12 @@ import locales
 from dispatch.clock import ManualClock
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment, AssignmentSource
+from dispatch.places.models import Place
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
 from dispatch.users.models import User
 from dispatch.web.links import MEDIATOR_LINK_LIFETIME, issue_mediator_link, issue_sign_in_link
+from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of, update_row
 
 
@@ -31,18 +33,18 @@ def test_link_shows_upcoming_jobs_and_pauses_and_resumes(
     add_mediator: Callable[..., int],
     case_person: Person,
     file_request: Callable[..., Request],
-    place: object,
+    place: Place,
     engine: Engine,
     clock: ManualClock,
 ) -> None:
     mediator_id = add_mediator(name="Amina Haddad")
-    job = file_request(case_person, mode="in_person", place_id=place.id, contact_name="Frau Peters")  # type: ignore[attr-defined]
+    job = file_request(case_person, mode="in_person", place_id=place.id, contact_name="Frau Peters")
     with unit_of_work(engine) as session:
         session.add(
             Assignment(
                 request_id=job.id,
                 mediator_id=mediator_id,
-                source=AssignmentSource.coordinator,  # type: ignore[arg-type]
+                source=AssignmentSource.coordinator,
                 created_at=clock.now(),
             )
         )
@@ -63,10 +65,10 @@ def test_link_shows_upcoming_jobs_and_pauses_and_resumes(
         in web.get(paused.headers["location"]).text
     )
     with Session(engine) as session:
-        assert session.get(Mediator, mediator_id).paused is True  # type: ignore[union-attr]
+        assert get_row(session, Mediator, mediator_id).paused is True
     web.post(path + "/resume", data={"csrf_token": csrf_of(page)})
     with Session(engine) as session:
-        assert session.get(Mediator, mediator_id).paused is False  # type: ignore[union-attr]
+        assert get_row(session, Mediator, mediator_id).paused is False
 
 
 def test_pause_without_the_form_token_is_refused(
@@ -92,8 +94,8 @@ def test_links_expire_are_stored_hashed_and_serve_one_purpose(
     assert path.removeprefix("/m/") not in stored
     with unit_of_work(engine) as session:
         sign_in_path = issue_sign_in_link(
-            session, user=session.get(User, case_person.id), now=clock.now()
-        )  # type: ignore[arg-type]
+            session, user=get_row(session, User, case_person.id), now=clock.now()
+        )
     assert web.get("/m/" + sign_in_path.rsplit("/", 1)[1]).status_code == 410
     assert web.get("/m/not-a-token").status_code == 410
     clock.advance(MEDIATOR_LINK_LIFETIME + timedelta(minutes=1))

@@ -38,7 +38,7 @@ from tests.conftest import (
     fresh_postgres_schema_url,
     require_postgres,
 )
-from tests.workflow.conftest import tigrinya_speaker
+from tests.offers.conftest import tigrinya_speaker
 
 SETTLE_LIMIT_S = 60  # how long to wait for an outcome before calling it missing (not a speed check)
 #: Messages not yet handed to a channel. A kill while one is `sending` would leave it to
@@ -181,7 +181,7 @@ def wait_until(engine: Engine, sql: str, expected: int) -> None:
 
 def waves_per_request(engine: Engine) -> Counter[tuple[int, int]]:
     with engine.connect() as connection:
-        return Counter(connection.execute(sa.text("SELECT request_id, wave FROM offer")).all())  # type: ignore[arg-type]
+        return Counter(connection.execute(sa.text("SELECT request_id, wave FROM offer")).all())
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from twilio.request_validator import RequestValidator
 from config.settings import Settings
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment
-from tests.conftest import Staff, request_payload
-from tests.workflow.conftest import Outbox
+from tests.conftest import Staff, get_row, request_payload
+from tests.offers.conftest import Outbox
 
 AUTH_TOKEN = "twilio-test-auth-token"
 URL = "https://sprachpool.test/webhooks/twilio/sms"
@@ -96,11 +96,11 @@ def test_stop_pauses_and_start_resumes_with_a_confirmation(
     status, reply = sms(client, "+49 151 00000001", "STOP")
     assert status == 200 and "pausiert" in reply
     with Session(engine) as session:
-        assert session.get(Mediator, mediator_id).paused is True  # type: ignore[union-attr]
+        assert get_row(session, Mediator, mediator_id).paused is True
     status, reply = sms(client, "+4915100000001", "start")
     assert "wieder" in reply
     with Session(engine) as session:
-        assert session.get(Mediator, mediator_id).paused is False  # type: ignore[union-attr]
+        assert get_row(session, Mediator, mediator_id).paused is False
 
 
 def test_anything_else_gets_help_and_strangers_change_nothing(
@@ -125,4 +125,4 @@ def test_a_forged_or_missing_signature_is_refused(
     response = client.post("/webhooks/twilio/sms", data={"From": "+4915100000001", "Body": "STOP"})
     assert response.status_code == 403
     with Session(engine) as session:
-        assert session.get(Mediator, mediator_id).paused is False  # type: ignore[union-attr]
+        assert get_row(session, Mediator, mediator_id).paused is False

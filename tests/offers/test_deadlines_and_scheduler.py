@@ -1,4 +1,8 @@
-"""A broken deadline does not stop the others; the scheduler drains full outbox batches; links in emails lead somewhere."""
+"""Deadlines and the scheduler.
+
+A broken deadline does not stop the others; the scheduler drains full outbox
+batches; links in emails lead somewhere.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,13 @@ from sqlmodel import Session, select
 
 from config.settings import Settings
 from dispatch.clock import ManualClock
+from dispatch.deadlines import runner as deadlines
+from dispatch.deadlines.models import Deadline
+from dispatch.offers.models import OfferDeadlineKind
 from dispatch.outbox.models import Message
 from dispatch.scheduler import BATCH, BackgroundJobs
-from dispatch.workflow import deadlines
-from dispatch.workflow.models import Deadline, DeadlineKind
 from tests.conftest import Staff, request_payload
-from tests.workflow.conftest import Outbox
+from tests.offers.conftest import Outbox
 
 
 def test_a_step_that_fails_is_pushed_back_and_the_others_still_fire(
@@ -35,7 +40,7 @@ def test_a_step_that_fails_is_pushed_back_and_the_others_still_fire(
     ) as session:  # a deadline for a request that does not exist: its step raises
         session.add(
             Deadline(
-                kind=DeadlineKind.wave_expiry,
+                kind=OfferDeadlineKind.wave_expiry,
                 subject_id=999_999,
                 sequence=1,
                 due_at=clock.now(),

@@ -1,10 +1,13 @@
-"""Races decided by the database: many accepts at once, accept against cancel, decline against expiry."""
+"""Races decided by the database.
+
+Many accepts at once, accept against cancel, decline against expiry.
+"""
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -15,14 +18,16 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.clock import ManualClock
+from dispatch.deadlines import runner as deadlines
+from dispatch.deadlines.models import Deadline
+from dispatch.offers import flows, links
 from dispatch.offers.models import Assignment, Offer
+from dispatch.requests import flows as request_flows
 from dispatch.requests.models import Request
 from dispatch.storage import make_engine
 from dispatch.users.models import User
-from dispatch.workflow import deadlines, service
-from dispatch.workflow.models import Deadline
-from tests.conftest import Staff, request_payload
-from tests.workflow.conftest import Outbox
+from tests.conftest import Staff, get_row, request_payload
+from tests.offers.conftest import Outbox
 
 
 def writer(engine: Engine) -> Session:
@@ -56,10 +61,10 @@ def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
 
 
 @pytest.fixture
-def racing_engine(database_url: str, engine: Engine) -> Engine:
+def racing_engine(database_url: str, engine: Engine) -> Iterator[Engine]:
     """One connection per thread, so the database, not a pool, decides who waits."""
     racing = make_engine(database_url, poolclass=sa.pool.NullPool)
-    yield racing  # type: ignore[misc]
+    yield racing
     racing.dispose()
 
 
@@ -81,9 +86,9 @@ def test_fifty_concurrent_accepts_give_exactly_one_assignment(
 
     def accept(index: int) -> str:
         with writer(racing_engine) as session:
-            offer = service.find_offer(session, tokens[index], now=clock.now())
+            offer = links.find_offer(session, tokens[index], now=clock.now())
             assert offer is not None
-            outcome = service.accept_offer(session, offer, now=clock.now(), settings=settings)
+            outcome = flows.accept_offer(session, offer, now=clock.now(), settings=settings)
             session.commit()
             return outcome.value
 
@@ -126,39 +131,35 @@ def test_accept_against_cancel_never_leaves_a_live_assignment_on_a_cancelled_req
             offer_ids = [
                 o.id for o in session.exec(select(Offer).where(Offer.request_id == created["id"]))
             ]
-            actor = session.get(User, caseworker.user_id)
+            actor = get_row(session, User, caseworker.user_id)
 
         def act(
             index: int,
-            created: dict = created,
-            actor: User | None = actor,  # type: ignore[type-arg]
-            offer_ids: list[int | None] = offer_ids,
+            created: dict[str, Any] = created,
+            actor: User = actor,
+            offer_ids: list[int] = offer_ids,
         ) -> str:
             with writer(racing_engine) as session:
                 if index == 0:
-                    from dispatch.requests.service import cancel_request
-
-                    request = cancel_request(
+                    request_flows.cancel_request(
                         session,
                         request_id=created["id"],
-                        actor=actor,  # type: ignore[arg-type]
+                        actor=actor,
                         reason=None,
                         now=clock.now(),
-                    )
-                    service.on_request_cancelled(
-                        session, request, actor=actor, now=clock.now(), settings=settings
+                        settings=settings,
                     )
                     session.commit()
                     return "cancelled"
-                offer = session.get(Offer, offer_ids[index - 1])
-                outcome = service.accept_offer(session, offer, now=clock.now(), settings=settings)  # type: ignore[arg-type]
+                offer = get_row(session, Offer, offer_ids[index - 1])
+                outcome = flows.accept_offer(session, offer, now=clock.now(), settings=settings)
                 session.commit()
                 return outcome.value
 
         results = at_once(1 + len(offer_ids), act)
         assert not [r for r in results if isinstance(r, Exception)], results
         with Session(racing_engine) as session:
-            assert session.get(Request, created["id"]).status == "cancelled"  # type: ignore[union-attr]
+            assert get_row(session, Request, created["id"]).status == "cancelled"
             live = session.exec(
                 select(Assignment).where(
                     Assignment.request_id == created["id"], col(Assignment.cancelled_at).is_(None)
@@ -194,8 +195,9 @@ def test_declines_and_the_expiry_job_at_once_send_one_next_wave(
             clock_later = ManualClock(clock.now() + timedelta(seconds=1))
             return f"fired {deadlines.run_due(racing_engine, clock=clock_later, settings=settings)}"
         with writer(racing_engine) as session:
-            offer = service.find_offer(session, tokens[index], now=clock.now())
-            outcome = service.decline_offer(session, offer, now=clock.now(), settings=settings)  # type: ignore[arg-type]
+            offer = links.find_offer(session, tokens[index], now=clock.now())
+            assert offer is not None
+            outcome = flows.decline_offer(session, offer, now=clock.now(), settings=settings)
             session.commit()
             return outcome.value
 

@@ -14,8 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Staff
-from tests.workflow.conftest import LINK, Outbox
-from tests.workflow.test_lifecycle import file_request
+from tests.offers.conftest import LINK, Outbox
+from tests.offers.test_lifecycle import file_request
 
 #: Two places 10.3 km apart: 54 minutes by bike, 21 by car.
 BECKUM = {"name": "Rathaus Beckum", "address": "Weststraße 46", "lat": 51.7553, "lon": 8.0403}

@@ -1,4 +1,8 @@
-"""Routes of the workflow: overrides and drop-outs (API), the mediator's link pages, SMS replies."""
+"""The mediator's link pages (``/o/{token}``): the offer, the job, the report, the calendar file.
+
+Every page works without JavaScript; answers are plain POST forms followed by
+a redirect, so a reload never answers twice. Each page speaks the mediator's language.
+"""
 
 from __future__ import annotations
 
@@ -8,36 +12,26 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
-from xml.sax.saxutils import escape
 
 import jinja2
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ConfigDict, Field
 
 import locales
-from dispatch import errors
-from dispatch.deps import ClockDep, CoordinatorUser, CurrentUser, IdPath, SessionDep, SettingsDep
-from dispatch.errors import InvalidInput
-from dispatch.outbox.webhooks import twilio_form
-from dispatch.requests import service as requests
+from dispatch import messages
+from dispatch.deps import ClockDep, SessionDep, SettingsDep
+from dispatch.offers import flows, links, service
+from dispatch.offers.links import LinkState, LinkView
+from dispatch.offers.service import Outcome
 from dispatch.requests.models import Mode
-from dispatch.requests.schemas import RequestPublic
-from dispatch.validation import MAX_ID, Text
-from dispatch.workflow import service
-from dispatch.workflow.service import LinkState, LinkView, Outcome
-from dispatch.workflow.sms import handle_inbound
+from dispatch.web.links import issue_mediator_link
 from locales import N_
 from notifications.ics import make_ics
 
-log = logging.getLogger("sprachpool.workflow")
+log = logging.getLogger("sprachpool.offers")
 
-api = APIRouter(prefix="/api/v1", tags=["dispatch"])
 pages = APIRouter(tags=["mediator pages"], include_in_schema=False)
-webhooks = APIRouter(
-    prefix="/webhooks/twilio", tags=["webhooks"], responses=errors.responses(400, 403, 413)
-)
 
 #: What the offer page calls the modes (msgids).
 MODE_NAMES = {"in_person": N_("in person"), "phone": N_("Phone"), "video": N_("Video")}
@@ -48,83 +42,6 @@ def _templates(locale: str) -> Jinja2Templates:
     """The offer page's template, speaking `locale` (the mediator's language)."""
     loader = jinja2.FileSystemLoader(Path(__file__).parent / "templates")
     return Jinja2Templates(env=locales.jinja_environment(locale, loader=loader, autoescape=True))
-
-
-class AssignBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    mediator_id: int = Field(ge=1, le=MAX_ID)
-    reason: Text(300) | None = None  # type: ignore[valid-type]
-
-
-class ReasonBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    reason: Text(300) | None = None  # type: ignore[valid-type]
-
-
-@api.post(
-    "/requests/{request_id}/assign", response_model=RequestPublic, responses=errors.responses(409)
-)
-def assign(
-    request_id: IdPath,
-    body: AssignBody,
-    session: SessionDep,
-    user: CoordinatorUser,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> RequestPublic:
-    """Assign a mediator directly (override); pending offers are withdrawn."""
-    service.assign_directly(
-        session,
-        request_id=request_id,
-        mediator_id=body.mediator_id,
-        actor=user,
-        now=clock.now(),
-        settings=settings,
-        reason=body.reason,
-    )
-    session.commit()
-    return requests.to_public(
-        session, requests.get_request(session, request_id=request_id, actor=user), actor=user
-    )
-
-
-@api.post(
-    "/assignments/{assignment_id}/cancel",
-    response_model=RequestPublic,
-    responses=errors.responses(409),
-)
-def cancel_assignment(
-    assignment_id: IdPath,
-    session: SessionDep,
-    user: CoordinatorUser,
-    clock: ClockDep,
-    settings: SettingsDep,
-    body: ReasonBody | None = None,
-) -> RequestPublic:
-    """A mediator dropped out: the request is offered again at once, skipping them."""
-    request = service.cancel_assignment(
-        session,
-        assignment_id=assignment_id,
-        actor=user,
-        now=clock.now(),
-        settings=settings,
-        reason=body.reason if body else None,
-    )
-    session.commit()
-    return requests.to_public(session, request, actor=user)
-
-
-@api.post(
-    "/requests/{request_id}/no-show", response_model=RequestPublic, responses=errors.responses(409)
-)
-def no_show(
-    request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep
-) -> RequestPublic:
-    """The mediator did not come (caseworker of the organisation, or coordinator)."""
-    request = requests.get_request(session, request_id=request_id, actor=user)
-    service.record_no_show(session, request=request, actor=user, now=clock.now())
-    session.commit()
-    return requests.to_public(session, request, actor=user)
 
 
 # --- the mediator's link ----------------------------------------------------------
@@ -229,7 +146,7 @@ def _job(
 ) -> dict[str, Any]:
     """What the page says about the job, in the mediator's language and the town's time."""
     request = view.request
-    place = service._place(session, request)
+    place = messages.place_of(session, request)
     start, end = request.start.astimezone(tz), request.end.astimezone(tz)
     in_person = request.mode == Mode.in_person
     map_link = None
@@ -336,10 +253,10 @@ def _private() -> dict[str, str]:
 
 
 def _resolve(session: Any, token: str, now: Any, settings: Any = None) -> LinkView | None:
-    offer = service.find_offer(session, token, now=now)
+    offer = links.find_offer(session, token, now=now)
     if offer is None:
         return None
-    return service.view_link(session, offer, now=now, settings=settings)
+    return links.view_link(session, offer, now=now, settings=settings)
 
 
 def _done(token: str) -> RedirectResponse:
@@ -357,8 +274,7 @@ def offer_page(
     if view is None:
         return _page(http_request, token, None, settings=settings, session=session)
     if view.offer.opened_at is None:
-        service.mark_opened(session, view.offer, now=now)
-        session.commit()
+        links.mark_opened(session, view.offer, now=now)
     return _page(http_request, token, view, settings=settings, session=session)
 
 
@@ -367,7 +283,9 @@ def _after(
 ) -> Response:
     if outcome in (Outcome.accepted, Outcome.already_yours, Outcome.declined):
         return _done(token)
-    session.rollback()
+    # A refused answer wrote nothing (a lost race was rolled back by the service);
+    # read the offer afresh to show why.
+    session.expire_all()
     view = _resolve(session, token, now)
     status_code, title, message = OUTCOME_TEXT[outcome]
     return _page(
@@ -388,11 +306,10 @@ def accept(
     token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> Response:
     now = clock.now()
-    offer = service.find_offer(session, token, now=now)
+    offer = links.find_offer(session, token, now=now)
     if offer is None:
         return _page(http_request, token, None, settings=settings, session=session)
-    outcome = service.accept_offer(session, offer, now=now, settings=settings)
-    session.commit()
+    outcome = flows.accept_offer(session, offer, now=now, settings=settings)
     return _after(http_request, token, outcome, session, settings, now)
 
 
@@ -406,13 +323,10 @@ def decline(
     reason: Annotated[str | None, Form(max_length=300)] = None,
 ) -> Response:
     now = clock.now()
-    offer = service.find_offer(session, token, now=now)
+    offer = links.find_offer(session, token, now=now)
     if offer is None:
         return _page(http_request, token, None, settings=settings, session=session)
-    outcome = service.decline_offer(
-        session, offer, now=now, settings=settings, reason=_clean(reason)
-    )
-    session.commit()
+    outcome = flows.decline_offer(session, offer, now=now, settings=settings, reason=_clean(reason))
     return _after(http_request, token, outcome, session, settings, now)
 
 
@@ -451,7 +365,6 @@ def confirm(
     if isinstance(view, Response):
         return view
     service.reconfirm(session, view.offer, now=now)
-    session.commit()
     return _done(token)
 
 
@@ -481,15 +394,15 @@ def give_back(
             message=N_("Please call the coordinator."),
             tone="bad",
         )
-    service.cancel_assignment(
+    assert view.assignment is not None  # an accepted link has its assignment
+    flows.cancel_assignment(
         session,
-        assignment_id=view.assignment.id,  # type: ignore[union-attr,arg-type]
+        assignment_id=view.assignment.id,
         now=now,
         settings=settings,
         by_mediator=True,
         reason=_clean(reason),
     )
-    session.commit()
     return _done(token)
 
 
@@ -534,7 +447,6 @@ def report(
             extra={**errors, "state": "report"},
         )
     service.report_job(session, view.offer, now=now, minutes=minutes_value, travel_km=km_value)
-    session.commit()
     return _done(token)
 
 
@@ -543,8 +455,6 @@ def my_page(
     token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
 ) -> Response:
     """From a job's link to the mediator's own page (upcoming jobs, pause), by a new link."""
-    from dispatch.web.links import issue_mediator_link
-
     now = clock.now()
     view = _require(
         http_request,
@@ -558,8 +468,7 @@ def my_page(
     )
     if isinstance(view, Response):
         return view
-    path = issue_mediator_link(session, mediator_id=view.mediator.id, now=now)  # type: ignore[arg-type]
-    session.commit()
+    path = issue_mediator_link(session, mediator_id=view.mediator.id, now=now)
     return RedirectResponse(path, status_code=303, headers=_private())
 
 
@@ -571,9 +480,10 @@ def calendar(
     view = _require(http_request, token, session, now, settings, LinkState.accepted)
     if isinstance(view, Response):
         return view
+    assert view.assignment is not None  # an accepted link has its assignment
     request = view.request
     t = locales.translator(view.mediator.message_locale)
-    place = service._place(session, request)
+    place = messages.place_of(session, request)
     where = ", ".join(
         p
         for p in [
@@ -583,13 +493,15 @@ def calendar(
         if p
     ) or (t.gettext(MODE_NAMES[f"{request.mode}"]) if request.mode != Mode.in_person else "")
     data = make_ics(
-        f"assignment-{view.assignment.id}@sprachpool",  # type: ignore[union-attr]
-        request.start,
-        request.end,
-        t.gettext("Language mediation: %(language)s", language=t.language(request.language)),
-        where,
-        request.notes or "",
-        f"{settings.public_base_url.rstrip('/')}/o/{token}",
+        uid=f"assignment-{view.assignment.id}@sprachpool",
+        start=request.start,
+        end=request.end,
+        summary=t.gettext(
+            "Language mediation: %(language)s", language=t.language(request.language)
+        ),
+        location=where,
+        description=request.notes or "",
+        url=f"{settings.public_base_url.rstrip('/')}/o/{token}",
         dtstamp=now,
     )
     return Response(
@@ -600,36 +512,3 @@ def calendar(
             "Content-Disposition": 'attachment; filename="sprachpool-einsatz.ics"',
         },
     )
-
-
-# --- SMS replies ------------------------------------------------------------------
-
-
-@webhooks.post(
-    "/sms",
-    response_class=Response,
-    responses={
-        200: {"content": {"application/xml": {}}, "description": "the reply as TwiML"},
-        **errors.responses(422),
-    },
-)
-def inbound_sms(
-    form: Annotated[dict[str, str], Depends(twilio_form)],
-    session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-) -> Response:
-    """JA/NEIN with a code, STOP/START; the answer goes back as TwiML."""
-    sender = form.get("From", "")
-    body = form.get("Body", "")
-    if not sender or len(body) > 1600:
-        raise InvalidInput(
-            "From is required and Body may hold at most 1600 characters.", field="Body"
-        )
-    reply = handle_inbound(session, sender=sender, body=body, now=clock.now(), settings=settings)
-    session.commit()
-    twiml = '<?xml version="1.0" encoding="UTF-8"?><Response>'
-    if reply:
-        twiml += f"<Message>{escape(reply)}</Message>"
-    twiml += "</Response>"
-    return Response(twiml, media_type="application/xml")

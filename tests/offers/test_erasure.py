@@ -16,15 +16,15 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.clock import ManualClock
-from dispatch.offers.models import Assignment
+from dispatch.deadlines.models import Deadline
+from dispatch.offers.models import Assignment, OfferDeadlineKind
 from dispatch.outbox.models import Message
 from dispatch.outbox.worker import OutboxWorker
 from dispatch.tables import metadata
 from dispatch.users.models import User
-from dispatch.workflow.models import Deadline, DeadlineKind
-from notifications.channels import OutgoingMessage, SendResult
-from tests.conftest import Staff, request_payload
-from tests.workflow.conftest import LINK, Outbox, tigrinya_speaker
+from notifications.channels import Channel, ChannelName, OutgoingMessage, SendResult
+from tests.conftest import Staff, get_row, request_payload
+from tests.offers.conftest import LINK, Outbox, tigrinya_speaker
 
 SELAM = {"name": "Selam Ghebremedhin", "phone": "+4915112349999", "email": "selam@example.org"}
 TRACES = tuple(SELAM.values())
@@ -34,7 +34,7 @@ TRACES = tuple(SELAM.values())
 class RecordingChannel:
     """A channel that keeps what it was given to send."""
 
-    name: str
+    name: ChannelName
     sent: list[OutgoingMessage] = field(default_factory=list)
 
     def send(self, message: OutgoingMessage) -> SendResult:
@@ -130,7 +130,7 @@ def test_an_erased_mediators_job_goes_out_again_at_once_and_the_caseworker_is_to
     with Session(engine) as session:
         due = session.exec(
             select(Deadline).where(
-                Deadline.kind == DeadlineKind.wave_expiry,
+                Deadline.kind == OfferDeadlineKind.wave_expiry,
                 Deadline.subject_id == scene.held,
                 Deadline.sequence == 2,
                 col(Deadline.done_at).is_(None),
@@ -145,11 +145,11 @@ def test_an_erased_mediators_job_goes_out_again_at_once_and_the_caseworker_is_to
         assert not session.exec(
             select(Deadline).where(
                 Deadline.subject_id == assignment.id,
-                Deadline.kind != DeadlineKind.wave_expiry,
+                Deadline.kind != OfferDeadlineKind.wave_expiry,
                 col(Deadline.done_at).is_(None),
             )
         ).all()
-        caseworker_email = session.get(User, caseworker.user_id).email  # type: ignore[union-attr]
+        caseworker_email = get_row(session, User, caseworker.user_id).email
     told = outbox.messages("assignment_cancelled_caseworker", "email")
     assert [(m.recipient, m.request_id) for m in told] == [(caseworker_email, scene.held)]
     assert "kommt leider nicht" in told[0].body and "andere Sprachmittler" in told[0].body
@@ -226,11 +226,12 @@ def test_erasure_leaves_no_trace_of_the_mediator_and_nothing_old_goes_out(
     assert statuses[("assignment_confirmed_caseworker", earlier)] == "sent"
     assert statuses[("assignment_confirmed_caseworker", scene.held)] == "cancelled"
     assert statuses[("assignment_confirmed_mediator", scene.held)] == "cancelled"
-    channels = {"sms": RecordingChannel("sms"), "email": RecordingChannel("email")}
-    worker = OutboxWorker(engine, settings=settings, clock=clock, channels=channels)  # type: ignore[arg-type]
+    sms, email = RecordingChannel("sms"), RecordingChannel("email")
+    channels: dict[str, Channel] = {"sms": sms, "email": email}
+    worker = OutboxWorker(engine, settings=settings, clock=clock, channels=channels)
     while worker.run_once():
         pass
-    delivered = channels["sms"].sent + channels["email"].sent
+    delivered = sms.sent + email.sent
     assert delivered  # the new wave and the caseworker's news did go out
     for message in delivered:
         text = f"{message.to} {message.subject} {message.body} {message.html}"

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 import locales
 from tests.catalog_texts import foreign_on_page, foreign_texts
 from tests.conftest import Staff, request_payload
-from tests.workflow.conftest import Outbox
+from tests.offers.conftest import Outbox
 
 
 def assert_only_in(html: str, locale: str) -> None:

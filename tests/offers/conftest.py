@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.clock import ManualClock
+from dispatch.deadlines import runner as deadlines
 from dispatch.offers.models import Offer
 from dispatch.outbox.models import Message
-from dispatch.workflow import deadlines
 from tests.conftest import Staff, mediator_payload
 
 LINK = re.compile(r"https://sprachpool\.test/o/([A-Za-z0-9_\-]+)")
@@ -88,10 +88,10 @@ class Outbox:
 
     def links(self, kind: str = "offer") -> dict[str, str]:
         """Link token by recipient, from the SMS of this kind."""
-        found = {}
+        found: dict[str, str] = {}
         for message in self.messages(kind, "sms"):
             match = LINK.search(message.body)
-            if match:
+            if match and message.recipient:
                 found[message.recipient] = match.group(1)
         return found
 

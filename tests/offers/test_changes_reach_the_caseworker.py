@@ -10,6 +10,7 @@ link says what happened. On SQLite and PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -17,9 +18,9 @@ from sqlmodel import Session
 
 from dispatch.outbox.models import Message
 from dispatch.users.models import User
-from tests.conftest import Staff
-from tests.workflow.conftest import LINK, Outbox
-from tests.workflow.test_lifecycle import file_request
+from tests.conftest import Staff, get_row
+from tests.offers.conftest import LINK, Outbox
+from tests.offers.test_lifecycle import file_request
 
 
 def caseworker_mail(outbox: Outbox, kind: str) -> list[Message]:
@@ -28,7 +29,7 @@ def caseworker_mail(outbox: Outbox, kind: str) -> list[Message]:
 
 def email_of(engine: Engine, staff: Staff) -> str:
     with Session(engine) as session:
-        return session.get(User, staff.user_id).email  # type: ignore[union-attr]
+        return get_row(session, User, staff.user_id).email
 
 
 def token_of(outbox: Outbox, offer_id: int | None) -> str:
@@ -47,10 +48,11 @@ def accept_first_offer(client: TestClient, outbox: Outbox, request_id: int) -> t
     return token, offer.mediator_id
 
 
-def view(client: TestClient, staff: Staff, request_id: int) -> dict:  # type: ignore[type-arg]
+def view(client: TestClient, staff: Staff, request_id: int) -> dict[str, Any]:
     response = client.get(f"/api/v1/requests/{request_id}", headers=staff.headers)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    shown: dict[str, Any] = response.json()
+    return shown
 
 
 def test_unassigning_tells_the_caseworker_and_the_removed_mediator_is_out_of_the_running(

@@ -8,13 +8,12 @@ import phonenumbers
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
-from dispatch import audit
+from dispatch import audit, messages
 from dispatch.mediators.models import Mediator
-from dispatch.offers.models import Assignment, Offer, OfferStatus
+from dispatch.offers import flows, service
+from dispatch.offers.models import Offer, OfferStatus
+from dispatch.offers.service import Outcome
 from dispatch.requests.models import Request, RequestStatus
-from dispatch.workflow import service
-from dispatch.workflow.service import Outcome
-from notifications import templates
 from notifications.sms_commands import parse_inbound
 
 
@@ -24,10 +23,6 @@ def _normalise(number: str) -> str | None:
     except phonenumbers.NumberParseException:
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def _reply(kind: str, locale: str | None, **fields: object) -> str:
-    return templates.render(kind, "sms", locale, **fields).body
 
 
 def handle_inbound(
@@ -45,7 +40,7 @@ def handle_inbound(
     command = parse_inbound(body)
     if mediator is None:
         # Not someone in the pool: answer politely, act on nothing.
-        return _reply("sms_help", "de", contact_phone=settings.coordinator_phone)
+        return messages.sms_help("de", contact_phone=settings.coordinator_phone)
     locale = mediator.message_locale
     if command.kind in ("stop", "start"):
         pause = command.kind == "stop"
@@ -63,41 +58,28 @@ def handle_inbound(
                 entity_id=mediator.id,
                 details={"via": "sms"},
             )
-        return _reply("sms_paused" if pause else "sms_resumed", locale)
+        return messages.sms_paused(locale) if pause else messages.sms_resumed(locale)
     if command.kind == "help":
-        return _reply("sms_help", locale, contact_phone=settings.coordinator_phone)
+        return messages.sms_help(locale, contact_phone=settings.coordinator_phone)
     offer = _offer_for(session, mediator, command.code, now=now)
     if offer is None:
-        return _reply("sms_unknown_code", locale, code=command.code)
+        return messages.sms_unknown_code(locale, code=command.code)
     request = session.get(Request, offer.request_id)
     assert request is not None
-    fields = service._job_fields(session, request)
     if offer.status == OfferStatus.accepted:
         # JA to the day-before reminder: the mediator reconfirms.
         if command.kind == "accept" and service.reconfirm(session, offer, now=now, via="sms"):
-            return _reply(
-                "sms_accept_ok",
-                locale,
-                language=fields["language"],
-                start=request.start,
-                place=fields["place"],
-            )
-        return _reply("sms_help", locale, contact_phone=settings.coordinator_phone)
+            return messages.sms_accept_ok(session, locale, request=request)
+        return messages.sms_help(locale, contact_phone=settings.coordinator_phone)
     if command.kind == "accept":
-        outcome = service.accept_offer(session, offer, now=now, settings=settings, via="sms")
+        outcome = flows.accept_offer(session, offer, now=now, settings=settings, via="sms")
         if outcome in (Outcome.accepted, Outcome.already_yours):
-            return _reply(
-                "sms_accept_ok",
-                locale,
-                language=fields["language"],
-                start=request.start,
-                place=fields["place"],
-            )
-        return _reply("offer_withdrawn", locale, language=fields["language"], start=request.start)
-    outcome = service.decline_offer(session, offer, now=now, settings=settings, via="sms")
+            return messages.sms_accept_ok(session, locale, request=request)
+        return messages.sms_offer_withdrawn(session, locale, request=request)
+    outcome = flows.decline_offer(session, offer, now=now, settings=settings, via="sms")
     if outcome in (Outcome.declined, Outcome.already_answered):
-        return _reply("sms_decline_ok", locale)
-    return _reply("offer_withdrawn", locale, language=fields["language"], start=request.start)
+        return messages.sms_decline_ok(locale)
+    return messages.sms_offer_withdrawn(session, locale, request=request)
 
 
 def _offer_for(
@@ -122,7 +104,7 @@ def _offer_for(
         if len(pending) == 1:
             return pending[0]
         unconfirmed = [
-            o for o in live if o.status == OfferStatus.accepted and _unconfirmed(session, o)
+            o for o in live if o.status == OfferStatus.accepted and service.unconfirmed(session, o)
         ]
         return unconfirmed[0] if not pending and len(unconfirmed) == 1 else None
     match = next((o for o in live if o.short_code == code), None)
@@ -137,12 +119,3 @@ def _offer_for(
             .order_by(col(Offer.id).desc())
         ).first()
     return match
-
-
-def _unconfirmed(session: Session, offer: Offer) -> bool:
-    assignment = session.exec(
-        select(Assignment).where(
-            Assignment.offer_id == offer.id, col(Assignment.cancelled_at).is_(None)
-        )
-    ).first()
-    return assignment is not None and assignment.reconfirmed_at is None

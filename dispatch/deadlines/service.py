@@ -1,0 +1,49 @@
+"""Scheduling and closing deadlines, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from dispatch.deadlines.models import Deadline
+
+
+def schedule(
+    session: Session,
+    *,
+    kind: str,
+    subject_id: int,
+    due_at: datetime,
+    now: datetime,
+    sequence: int = 0,
+) -> None:
+    """Add the deadline unless this (kind, subject, sequence) is scheduled already."""
+    exists = session.exec(
+        select(Deadline.id).where(
+            Deadline.kind == kind, Deadline.subject_id == subject_id, Deadline.sequence == sequence
+        )
+    ).first()
+    if exists is None:
+        session.add(
+            Deadline(
+                kind=kind, subject_id=subject_id, sequence=sequence, due_at=due_at, created_at=now
+            )
+        )
+
+
+def close(
+    session: Session, *, kinds: Iterable[str], subject_id: int, now: datetime, outcome: str
+) -> None:
+    """Mark the subject's open deadlines of these kinds done: their step will not happen."""
+    session.exec(
+        sa.update(Deadline)
+        .where(
+            col(Deadline.subject_id) == subject_id,
+            col(Deadline.kind).in_(list(kinds)),
+            col(Deadline.done_at).is_(None),
+        )
+        .values(done_at=now, outcome=outcome[:200])
+    )

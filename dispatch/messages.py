@@ -1,0 +1,646 @@
+"""Every message the service sends: one function per kind, saying what, to whom, in which language.
+
+Each function writes its message to the outbox (``outbox.service.enqueue``)
+in the caller's transaction, so a change and the messages it causes commit
+together or not at all. The texts themselves are templates in
+``notifications/templates/<locale>.toml``; a function here chooses the
+recipient, their channels and language, the fields the template fills in,
+and the idempotency key (purpose and recipient, so a step that runs again
+sends nothing twice).
+
+To add a kind of message: its templates and ``SPECS`` entry in
+``notifications/``, and one function here; callers never call ``enqueue``.
+SMS replies (TwiML answers to a mediator's text) are rendered, not queued:
+they are here too, at the end.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from config.settings import Settings
+from dispatch.mediators.models import Mediator
+from dispatch.offers.models import Assignment, Offer
+from dispatch.outbox.service import enqueue
+from dispatch.places.models import Place
+from dispatch.requests.models import Request
+from dispatch.users.models import Organisation, User
+from notifications import templates
+from notifications.channels import ChannelName
+
+#: Coordinator alerts and SMS to staff are in German (the town's staff language).
+STAFF_LOCALE = "de"
+
+
+# --- what a message about a job may say -------------------------------------------
+
+
+def place_of(session: Session, request: Request) -> Place | None:
+    return session.get(Place, request.place_id) if request.place_id else None
+
+
+def job_fields(session: Session, request: Request) -> dict[str, Any]:
+    """What every message about a job may say: no client, no notes (those stay on the page).
+
+    The language goes as its tag: the message names it in the reader's language.
+    An in-person job without a place name says its address is on the link's page.
+    """
+    place = place_of(session, request)
+    place_name = place.name if place else None
+    return {
+        "language": request.language,
+        "start": request.start,
+        "end": request.end,
+        "mode": f"{request.mode}",
+        "place": place_name,
+    }
+
+
+def mediator_channels(mediator: Mediator) -> list[tuple[ChannelName, str]]:
+    """(channel, address) pairs the mediator wants offers on, in their order."""
+    pairs: list[tuple[ChannelName, str]] = []
+    for channel in mediator.channels or ["sms"]:
+        pair: tuple[ChannelName, str] | None = None
+        if channel == "sms" and mediator.phone:
+            pair = ("sms", mediator.phone)
+        elif channel == "email" and mediator.email:
+            pair = ("email", mediator.email)
+        if pair is not None and pair not in pairs:
+            pairs.append(pair)
+    if not pairs:  # preferred channel without an address: use what there is
+        if mediator.phone:
+            pairs.append(("sms", mediator.phone))
+        elif mediator.email:
+            pairs.append(("email", mediator.email))
+    return pairs
+
+
+def request_link(settings: Settings, request: Request) -> str:
+    """Where the caseworker sees the request: its row in their organisation's list."""
+    return f"{settings.public_base_url.rstrip('/')}/requests#request-{request.id}"
+
+
+def dashboard_link(settings: Settings, request: Request) -> str:
+    """Where the coordinator sees the request, its offers and candidates."""
+    return f"{settings.public_base_url.rstrip('/')}/dashboard/requests/{request.id}"
+
+
+def _organisation_name(session: Session, request: Request) -> str | None:
+    organisation = session.get(Organisation, request.organisation_id)
+    return organisation.name if organisation else None
+
+
+# --- the three kinds of recipient ----------------------------------------------------
+
+
+def _to_mediator(
+    session: Session,
+    mediator: Mediator,
+    *,
+    kind: str,
+    key: str,
+    now: datetime,
+    request: Request,
+    offer: Offer | None,
+    sms: dict[str, Any] | None,
+    email: dict[str, Any] | None,
+) -> None:
+    """On each of the mediator's channels, in their language."""
+    for channel, address in mediator_channels(mediator):
+        fields, other = (sms, email) if channel == "sms" else (email, sms)
+        if fields is None:
+            continue
+        # The other channel's fields go along, so a failed SMS can become an email (and back).
+        enqueue(
+            session,
+            key=f"{key}:{channel}",
+            kind=kind,
+            channel=channel,
+            to=address,
+            recipient_kind="mediator",
+            recipient_id=mediator.id,
+            locale=mediator.message_locale,
+            now=now,
+            request_id=request.id,
+            offer_id=offer.id if offer else None,
+            fallback=other,
+            **fields,
+        )
+
+
+def _to_coordinator(
+    session: Session,
+    settings: Settings,
+    *,
+    kind: str,
+    key: str,
+    now: datetime,
+    request: Request,
+    email: dict[str, Any],
+    sms: dict[str, Any],
+) -> None:
+    """To COORDINATOR_EMAIL and, if set, COORDINATOR_PHONE, in German."""
+    if settings.coordinator_email:
+        enqueue(
+            session,
+            key=f"{key}:email",
+            kind=kind,
+            channel="email",
+            to=settings.coordinator_email,
+            recipient_kind="coordinator",
+            recipient_id=None,
+            locale=STAFF_LOCALE,
+            now=now,
+            request_id=request.id,
+            **email,
+        )
+    if settings.coordinator_phone:
+        enqueue(
+            session,
+            key=f"{key}:sms",
+            kind=kind,
+            channel="sms",
+            to=settings.coordinator_phone,
+            recipient_kind="coordinator",
+            recipient_id=None,
+            locale=STAFF_LOCALE,
+            now=now,
+            request_id=request.id,
+            **sms,
+        )
+
+
+def _to_caseworker(
+    session: Session,
+    settings: Settings,
+    *,
+    kind: str,
+    key: str,
+    now: datetime,
+    request: Request,
+    **fields: Any,
+) -> None:
+    """An email to whoever filed the request, in their language; `key` says what about.
+
+    Every change a caseworker has to act on reaches them this way: a
+    confirmation (again, when the mediator changed), a mediator who is not
+    coming, nobody found, a cancellation by the coordinator.
+    """
+    creator = session.get(User, request.created_by_user_id)
+    if creator is None or not creator.email or not creator.active:
+        return
+    locale = creator.locale or STAFF_LOCALE
+    enqueue(
+        session,
+        key=f"{key}:caseworker",
+        kind=kind,
+        channel="email",
+        to=creator.email,
+        recipient_kind="user",
+        recipient_id=creator.id,
+        locale=locale,
+        now=now,
+        request_id=request.id,
+        request_link=request_link(settings, request),
+        recipient_name=creator.name,
+        language=request.language,
+        start=request.start,
+        end=request.end,
+        **fields,
+    )
+
+
+# --- to mediators ---------------------------------------------------------------------
+
+
+def offer(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    offer: Offer,
+    link: str,
+    now: datetime,
+) -> None:
+    """The job, its link and reply code, until when it is open."""
+    fields = job_fields(session, request)
+    common = {**fields, "link": link, "code": offer.short_code, "subject": request.qualification}
+    _to_mediator(
+        session,
+        mediator,
+        kind="offer",
+        key=f"offer:{offer.id}",
+        now=now,
+        request=request,
+        offer=offer,
+        sms=common,
+        email={
+            **common,
+            "expires_at": offer.expires_at,
+            "notes": request.notes,
+            "organisation": _organisation_name(session, request),
+            "recipient_name": mediator.name,
+        },
+    )
+
+
+def assignment_confirmed_mediator(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    offer: Offer,
+    assignment: Assignment,
+    link: str,
+    now: datetime,
+) -> None:
+    """The job is yours: where exactly and whom to ask (email, with the calendar file)."""
+    fields = job_fields(session, request)
+    place = place_of(session, request)
+    _to_mediator(
+        session,
+        mediator,
+        kind="assignment_confirmed_mediator",
+        key=f"confirmed:{assignment.id}",
+        now=now,
+        request=request,
+        offer=offer,
+        sms={**fields, "link": link},
+        email={
+            **fields,
+            "link": link,
+            "event_uid": f"assignment-{assignment.id}@sprachpool",
+            "address": request.address or (place.address if place else None),
+            "subject": request.qualification,
+            "notes": request.notes,
+            "organisation": _organisation_name(session, request),
+            "contact_name": request.contact_name or (place.contact_hint if place else None),
+            "contact_phone": request.contact_phone,
+            "recipient_name": mediator.name,
+        },
+    )
+
+
+def cancelled_mediator(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    assignment: Assignment,
+    now: datetime,
+) -> None:
+    """The job is no longer yours (the calendar event is withdrawn by the same UID)."""
+    fields = job_fields(session, request)
+    _to_mediator(
+        session,
+        mediator,
+        kind="cancelled_mediator",
+        key=f"cancelled:{assignment.id}",
+        now=now,
+        request=request,
+        offer=None,
+        sms={"language": fields["language"], "start": request.start},
+        email={
+            "language": fields["language"],
+            "start": request.start,
+            "end": request.end,
+            "event_uid": f"assignment-{assignment.id}@sprachpool",
+            "place": fields["place"],
+            "recipient_name": mediator.name,
+        },
+    )
+
+
+def reminder_24h(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    offer: Offer,
+    assignment: Assignment,
+    hours: int,
+    link: str,
+    now: datetime,
+) -> None:
+    """The day before: a reminder that asks to reconfirm with one tap (or JA <code>)."""
+    fields = job_fields(session, request)
+    _to_mediator(
+        session,
+        mediator,
+        kind="reminder_24h",
+        key=f"reminder:{assignment.id}:{hours}",
+        now=now,
+        request=request,
+        offer=offer,
+        sms={**fields, "link": link, "code": offer.short_code},
+        email={
+            **fields,
+            "link": link,
+            "code": offer.short_code,
+            "recipient_name": mediator.name,
+            "address": request.address,
+        },
+    )
+
+
+def reminder_2h(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    offer: Offer,
+    assignment: Assignment,
+    hours: int,
+    link: str,
+    now: datetime,
+) -> None:
+    """Shortly before the start: when and where."""
+    fields = job_fields(session, request)
+    when_where = {
+        "language": fields["language"],
+        "start": request.start,
+        "mode": fields["mode"],
+        "place": fields["place"],
+    }
+    _to_mediator(
+        session,
+        mediator,
+        kind="reminder_2h",
+        key=f"reminder:{assignment.id}:{hours}",
+        now=now,
+        request=request,
+        offer=offer,
+        sms=when_where,
+        email={
+            **when_where,
+            "link": link,
+            "recipient_name": mediator.name,
+            "address": request.address,
+        },
+    )
+
+
+def completion_request(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    offer: Offer | None,
+    assignment: Assignment,
+    link: str,
+    now: datetime,
+) -> None:
+    """After the job: report minutes and kilometres through the link."""
+    language = request.language
+    _to_mediator(
+        session,
+        mediator,
+        kind="completion_request",
+        key=f"report:{assignment.id}",
+        now=now,
+        request=request,
+        offer=offer,
+        sms={"language": language, "start": request.start, "link": link},
+        email={
+            "language": language,
+            "start": request.start,
+            "link": link,
+            "recipient_name": mediator.name,
+        },
+    )
+
+
+# --- to the caseworker who filed the request ------------------------------------------------
+
+
+def assignment_confirmed_caseworker(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    assignment: Assignment,
+    mediator: Mediator,
+    replaces: bool,
+    now: datetime,
+) -> None:
+    """Who comes, and their phone; `replaces`: instead of the mediator confirmed before."""
+    fields = job_fields(session, request)
+    _to_caseworker(
+        session,
+        settings,
+        kind="assignment_confirmed_caseworker",
+        key=f"confirmed:{assignment.id}",
+        now=now,
+        request=request,
+        mode=fields["mode"],
+        place=fields["place"],
+        mediator_name=mediator.name,
+        mediator_phone=mediator.phone or "-",
+        replaces=replaces or None,
+    )
+
+
+def assignment_cancelled_caseworker(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    assignment: Assignment,
+    now: datetime,
+) -> None:
+    """The mediator confirmed to you is not coming; we are looking again (names nobody)."""
+    _to_caseworker(
+        session,
+        settings,
+        kind="assignment_cancelled_caseworker",
+        key=f"unassigned:{assignment.id}",
+        now=now,
+        request=request,
+    )
+
+
+def request_unfilled_caseworker(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    key: str,
+    dropped_out: bool,
+    now: datetime,
+) -> None:
+    """Nobody found: what to do now. `dropped_out`: the one confirmed is not coming either."""
+    _to_caseworker(
+        session,
+        settings,
+        kind="request_unfilled_caseworker",
+        key=key,
+        now=now,
+        request=request,
+        dropped_out=dropped_out or None,
+    )
+
+
+def request_cancelled_caseworker(
+    session: Session, settings: Settings, *, request: Request, now: datetime
+) -> None:
+    """Someone else (the coordinator) cancelled your request, and why."""
+    _to_caseworker(
+        session,
+        settings,
+        kind="request_cancelled_caseworker",
+        key=f"request-cancelled:{request.id}",
+        now=now,
+        request=request,
+        reason=request.cancel_reason,
+    )
+
+
+# --- alerts to the coordinator ------------------------------------------------------
+
+
+def alert_unfilled_coordinator(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    key: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """A request nobody (more) can take, and why (`reason`: a code the template words)."""
+    language = request.language
+    link = dashboard_link(settings, request)
+    _to_coordinator(
+        session,
+        settings,
+        kind="alert_unfilled_coordinator",
+        key=f"{key}:coordinator",
+        now=now,
+        request=request,
+        email={
+            "language": language,
+            "start": request.start,
+            "end": request.end,
+            "organisation": _organisation_name(session, request) or "-",
+            "link": link,
+            "reason": reason,
+        },
+        sms={"language": language, "start": request.start, "link": link},
+    )
+
+
+def alert_late_cancellation_coordinator(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    assignment: Assignment,
+    mediator: Mediator,
+    now: datetime,
+) -> None:
+    """A mediator gave a job back within a day of its start."""
+    language = request.language
+    link = dashboard_link(settings, request)
+    _to_coordinator(
+        session,
+        settings,
+        kind="alert_late_cancellation_coordinator",
+        key=f"late-cancel:{assignment.id}",
+        now=now,
+        request=request,
+        email={
+            "language": language,
+            "start": request.start,
+            "end": request.end,
+            "organisation": _organisation_name(session, request) or "-",
+            "mediator_name": mediator.name,
+            "link": link,
+            "cancelled_by": "die Sprachmittlerin / der Sprachmittler",
+        },
+        sms={"language": language, "start": request.start, "link": link},
+    )
+
+
+def alert_at_risk_coordinator(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    assignment: Assignment,
+    mediator: Mediator | None,
+    now: datetime,
+) -> None:
+    """No reconfirmation in time: the job is at risk."""
+    language = request.language
+    link = dashboard_link(settings, request)
+    _to_coordinator(
+        session,
+        settings,
+        kind="alert_at_risk_coordinator",
+        key=f"at-risk:{assignment.id}",
+        now=now,
+        request=request,
+        email={
+            "language": language,
+            "start": request.start,
+            "end": request.end,
+            "organisation": _organisation_name(session, request) or "-",
+            "reason": "not_reconfirmed",
+            "link": link,
+            "mediator_name": mediator.name if mediator else None,
+        },
+        sms={"language": language, "start": request.start, "link": link},
+    )
+
+
+# --- answers to a mediator's SMS (TwiML replies, not queued) --------------------------------
+
+
+def _reply(kind: str, locale: str | None, **fields: Any) -> str:
+    return templates.render(kind, "sms", locale, **fields).body
+
+
+def sms_help(locale: str | None, *, contact_phone: str | None) -> str:
+    """What one can text us; also the answer to strangers."""
+    return _reply("sms_help", locale, contact_phone=contact_phone)
+
+
+def sms_paused(locale: str | None) -> str:
+    return _reply("sms_paused", locale)
+
+
+def sms_resumed(locale: str | None) -> str:
+    return _reply("sms_resumed", locale)
+
+
+def sms_unknown_code(locale: str | None, *, code: str | None) -> str:
+    return _reply("sms_unknown_code", locale, code=code)
+
+
+def sms_accept_ok(session: Session, locale: str | None, *, request: Request) -> str:
+    """Yes was taken (or reconfirmed): the job, briefly."""
+    fields = job_fields(session, request)
+    return _reply(
+        "sms_accept_ok",
+        locale,
+        language=fields["language"],
+        start=request.start,
+        place=fields["place"],
+    )
+
+
+def sms_decline_ok(locale: str | None) -> str:
+    return _reply("sms_decline_ok", locale)
+
+
+def sms_offer_withdrawn(session: Session, locale: str | None, *, request: Request) -> str:
+    """The answer came too late: the offer is no longer open."""
+    return _reply(
+        "offer_withdrawn",
+        locale,
+        language=job_fields(session, request)["language"],
+        start=request.start,
+    )

@@ -1,0 +1,768 @@
+"""What an offer or an assignment sets off: waves, first accept wins, escalation, changes.
+
+Every flow runs inside the caller's transaction and writes its messages to
+the outbox (``dispatch.messages``) and its next deadline to the deadline
+table in that same transaction, so a step either happens completely or not
+at all, and a restart continues from what the database says.
+
+Concurrency rules, on SQLite and PostgreSQL alike:
+- accepting is one conditional UPDATE of the request (``WHERE status =
+  'offered'``); the loser's UPDATE touches no row and it rolls back, so
+  exactly one offer of a request can ever be accepted;
+- every other step that reads the request and then decides (decline,
+  escalate, cancel, override) first locks the request row
+  (``service.lock_request``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from config.settings import Settings
+from dispatch import audit, messages
+from dispatch.deadlines import service as deadlines
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.mediators.models import Mediator
+from dispatch.offers import links, service
+from dispatch.offers.models import (
+    Assignment,
+    AssignmentSource,
+    Offer,
+    OfferDeadlineKind,
+    OfferStatus,
+)
+from dispatch.offers.policy import offer_deadline, policy_for, wave_shape
+from dispatch.offers.service import Outcome
+from dispatch.planning import service as planning
+from dispatch.requests.models import Request, RequestStatus
+from dispatch.security import hash_token
+from dispatch.users.models import Role, User
+
+log = logging.getLogger("sprachpool.dispatch")
+
+#: A mediator's own cancellation this close to the start alerts the coordinator.
+LATE_CANCELLATION = timedelta(hours=24)
+
+
+# --- waves ----------------------------------------------------------------------
+
+
+@dataclass
+class WaveResult:
+    wave: int
+    offers: list[Offer]
+    unfilled_reason: str | None = None
+
+
+def dispatch_new_request(
+    session: Session, request: Request, *, now: datetime, settings: Settings
+) -> WaveResult:
+    """Rank a new request at once and send its first wave (same transaction as the insert)."""
+    return send_next_wave(session, request, now=now, settings=settings)
+
+
+def send_next_wave(
+    session: Session,
+    request: Request,
+    *,
+    now: datetime,
+    settings: Settings,
+    after_dropout: bool = False,
+) -> WaveResult:
+    """Offer the request to the next candidates, or give up and say so.
+
+    The caller holds the request (locked or new). A wave never goes to
+    anyone asked before, and its offers expire together at one deadline.
+    `after_dropout`: the request has just lost its mediator (for the
+    caseworker's message, should nobody be left).
+    """
+    policy = policy_for(session, request)
+    last_wave = service.last_wave(session, request.id)
+    deadline = offer_deadline(policy, request)
+    if now >= deadline:
+        return WaveResult(
+            last_wave,
+            [],
+            mark_unfilled(
+                session,
+                request,
+                now=now,
+                settings=settings,
+                reason="no_time_left",
+                dropped_out=after_dropout,
+            ),
+        )
+    asked = service.already_asked(session, request.id)
+    candidates = [
+        m
+        for m in service.ranked_candidates(session, request, now=now, settings=settings)
+        if m not in asked
+    ]
+    if not candidates:
+        reason = "nobody_in_pool" if not asked else "everyone_asked"
+        return WaveResult(
+            last_wave,
+            [],
+            mark_unfilled(
+                session,
+                request,
+                now=now,
+                settings=settings,
+                reason=reason,
+                dropped_out=after_dropout,
+            ),
+        )
+    size, lifetime = wave_shape(policy, request, now)
+    chosen = candidates if size is None else candidates[:size]
+    expires_at = min(now + lifetime, deadline)
+    wave = last_wave + 1
+    mediators = {
+        m.id: m for m in session.exec(select(Mediator).where(col(Mediator.id).in_(chosen)))
+    }
+    offers: list[Offer] = []
+    for mediator_id in chosen:
+        mediator = mediators[mediator_id]
+        token = links.new_link_token()
+        offer = Offer(
+            request_id=request.id,
+            mediator_id=mediator_id,
+            wave=wave,
+            token_hash=hash_token(token),
+            short_code=service.new_short_code(session, mediator_id),
+            channel=",".join(c for c, _ in messages.mediator_channels(mediator)) or "none",
+            created_at=now,
+            expires_at=expires_at,
+        )
+        session.add(offer)
+        session.flush()
+        messages.offer(
+            session,
+            mediator=mediator,
+            request=request,
+            offer=offer,
+            link=links.link_url(settings, token),
+            now=now,
+        )
+        offers.append(offer)
+    request.status = RequestStatus.offered
+    request.updated_at = now
+    session.add(request)
+    deadlines.schedule(
+        session,
+        kind=OfferDeadlineKind.wave_expiry,
+        subject_id=request.id,
+        sequence=wave,
+        due_at=expires_at,
+        now=now,
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="request.wave",
+        entity="request",
+        entity_id=request.id,
+        details={"wave": wave, "offers": len(offers)},
+    )
+    session.flush()
+    return WaveResult(wave, offers)
+
+
+def mark_unfilled(
+    session: Session,
+    request: Request,
+    *,
+    now: datetime,
+    settings: Settings,
+    reason: str,
+    dropped_out: bool = False,
+) -> str:
+    """Nobody (more) to ask: tell the caseworker and alert the coordinator, once a round.
+
+    `dropped_out`: the request just lost its mediator, so the caseworker's
+    message says that the one confirmed is not coming either.
+    """
+    request.status = RequestStatus.unfilled
+    request.updated_at = now
+    session.add(request)
+    dispatch_round = service.dispatch_round(session, request.id)
+    key = f"unfilled:{request.id}" + (f":r{dispatch_round}" if dispatch_round else "")
+    messages.request_unfilled_caseworker(
+        session, settings, request=request, key=key, dropped_out=dropped_out, now=now
+    )
+    messages.alert_unfilled_coordinator(
+        session, settings, request=request, key=key, reason=reason, now=now
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="request.unfilled",
+        entity="request",
+        entity_id=request.id,
+        details={"reason": reason},
+    )
+    log.info("request %s unfilled: %s", request.id, reason)
+    return reason
+
+
+def escalate_if_wave_over(
+    session: Session, request: Request, *, now: datetime, settings: Settings
+) -> str:
+    """No offer of the wave open any more: the next wave goes out (or nobody is left)."""
+    if request.status != RequestStatus.offered:
+        return f"no-op: request {request.status}"
+    if service.pending_count(session, request.id):
+        return "offers still open"
+    result = send_next_wave(session, request, now=now, settings=settings)
+    return (
+        f"unfilled: {result.unfilled_reason}"
+        if result.unfilled_reason
+        else f"wave {result.wave} sent"
+    )
+
+
+def expire_wave(session: Session, *, request_id: int, now: datetime, settings: Settings) -> str:
+    """A wave's deadline passed: its open offers expire and the next wave goes out."""
+    request = service.lock_request(session, request_id)
+    expired = session.exec(
+        sa.update(Offer)
+        .where(
+            col(Offer.request_id) == request.id,
+            col(Offer.status) == OfferStatus.pending,
+            col(Offer.expires_at) <= now,
+        )
+        .values(status=OfferStatus.expired)
+    ).rowcount
+    outcome = escalate_if_wave_over(session, request, now=now, settings=settings)
+    return f"{expired} expired; {outcome}"
+
+
+# --- answers to an offer ----------------------------------------------------------
+
+
+def accept_offer(
+    session: Session, offer: Offer, *, now: datetime, settings: Settings, via: str = "link"
+) -> Outcome:
+    """First accept wins: one conditional UPDATE of the request decides.
+
+    On a lost race the transaction is rolled back (nothing of this attempt
+    stays) and the mediator is told the job was filled.
+    """
+    offer_id, request_id, mediator_id = offer.id, offer.request_id, offer.mediator_id
+    if offer.status != OfferStatus.pending:
+        return service.late_outcome(session, offer)
+    if offer.expires_at <= now:
+        return Outcome.expired
+    request = session.get(Request, request_id)
+    assert request is not None
+    # The engine's rule: a held job that overlaps, or leaves no time to travel.
+    if (
+        planning.held_job_clash(session, mediator_id=mediator_id, request=request, tz=settings.tz)
+        is not None
+    ):
+        return Outcome.busy
+    won = session.exec(
+        sa.update(Request)
+        .where(col(Request.id) == request_id, col(Request.status) == RequestStatus.offered)
+        .values(status=RequestStatus.assigned, filled_at=now, updated_at=now)
+    ).rowcount
+    if won != 1:
+        session.rollback()
+        return _outcome_after_lost_race(session, offer_id)
+    taken = session.exec(
+        sa.update(Offer)
+        .where(
+            col(Offer.id) == offer_id,
+            col(Offer.status) == OfferStatus.pending,
+            col(Offer.expires_at) > now,
+        )
+        .values(status=OfferStatus.accepted, responded_at=now)
+    ).rowcount
+    if taken != 1:
+        session.rollback()
+        return _outcome_after_lost_race(session, offer_id)
+    service.withdraw_pending(session, request_id=request_id, now=now)
+    session.expire_all()
+    request = session.get(Request, request_id)
+    accepted = session.get(Offer, offer_id)
+    assert request is not None and accepted is not None
+    assignment = Assignment(
+        request_id=request_id,
+        mediator_id=mediator_id,
+        source=AssignmentSource.offer,
+        offer_id=offer_id,
+        created_at=now,
+    )
+    start_assignment(session, request, accepted, assignment, now=now, settings=settings)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="mediator",
+        actor_id=mediator_id,
+        action="offer.accept",
+        entity="offer",
+        entity_id=offer_id,
+        details={"via": via},
+    )
+    session.flush()
+    return Outcome.accepted
+
+
+def _outcome_after_lost_race(session: Session, offer_id: int) -> Outcome:
+    offer = session.get(Offer, offer_id)
+    assert offer is not None
+    return service.late_outcome(session, offer)
+
+
+def start_assignment(
+    session: Session,
+    request: Request,
+    offer: Offer,
+    assignment: Assignment,
+    *,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Everything that follows a new assignment: messages, reminders, the check after the job."""
+    policy = policy_for(session, request)
+    mediator = session.get(Mediator, assignment.mediator_id)
+    assert mediator is not None
+    # Accepting within a day of the start is confirmation enough.
+    first_reminder = max(policy.reminder_hours, default=0)
+    if request.start - now <= timedelta(hours=first_reminder):
+        assignment.reconfirmed_at = now
+    session.add(assignment)
+    session.flush()
+    link = links.issue_link(
+        session,
+        offer_id=offer.id,
+        purpose="confirmation",
+        now=now,
+        expires_at=request.end + links.REPORT_WINDOW,
+        settings=settings,
+    )
+    messages.assignment_confirmed_mediator(
+        session,
+        mediator=mediator,
+        request=request,
+        offer=offer,
+        assignment=assignment,
+        link=link,
+        now=now,
+    )
+    # A request that had a mediator before: this confirmation replaces the earlier one.
+    messages.assignment_confirmed_caseworker(
+        session,
+        settings,
+        request=request,
+        assignment=assignment,
+        mediator=mediator,
+        replaces=service.dispatch_round(session, request.id) > 0,
+        now=now,
+    )
+    for hours in policy.reminder_hours:
+        due = request.start - timedelta(hours=hours)
+        if due > now:
+            deadlines.schedule(
+                session,
+                kind=OfferDeadlineKind.reminder,
+                subject_id=assignment.id,
+                sequence=hours,
+                due_at=due,
+                now=now,
+            )
+    reconfirm_due = request.start - timedelta(hours=policy.reconfirm_deadline_hours)
+    if assignment.reconfirmed_at is None and reconfirm_due > now:
+        deadlines.schedule(
+            session,
+            kind=OfferDeadlineKind.reconfirm_check,
+            subject_id=assignment.id,
+            due_at=reconfirm_due,
+            now=now,
+        )
+    deadlines.schedule(
+        session,
+        kind=OfferDeadlineKind.after_job,
+        subject_id=assignment.id,
+        due_at=request.end,
+        now=now,
+    )
+
+
+def decline_offer(
+    session: Session,
+    offer: Offer,
+    *,
+    now: datetime,
+    settings: Settings,
+    reason: str | None = None,
+    via: str = "link",
+) -> Outcome:
+    """Record a decline; the last open offer of a wave declined sends the next wave at once."""
+    request = service.lock_request(session, offer.request_id)
+    offer = session.exec(
+        select(Offer).where(Offer.id == offer.id).execution_options(populate_existing=True)
+    ).one()
+    if offer.status != OfferStatus.pending:
+        return service.late_outcome(session, offer)
+    if offer.expires_at <= now:
+        return Outcome.expired
+    offer.status = OfferStatus.declined
+    offer.responded_at = now
+    offer.decline_reason = (reason or "").strip()[:300] or None
+    session.add(offer)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="mediator",
+        actor_id=offer.mediator_id,
+        action="offer.decline",
+        entity="offer",
+        entity_id=offer.id,
+        details={"via": via},
+    )
+    session.flush()
+    escalate_if_wave_over(session, request, now=now, settings=settings)
+    return Outcome.declined
+
+
+# --- changes after the accept -----------------------------------------------------
+
+
+def cancel_assignment(
+    session: Session,
+    *,
+    assignment_id: int,
+    now: datetime,
+    settings: Settings,
+    actor: User | None = None,
+    by_mediator: bool = False,
+    reason: str | None = None,
+) -> Request:
+    """A mediator dropped out, or the coordinator took the job back: dispatch again, skipping them.
+
+    The mediator is told (unless they gave it back themselves), their offer
+    shows `returned` or `revoked`, the caseworker hears that the mediator
+    confirmed to them is not coming, and the request goes out again at once.
+    """
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound(f"There is no assignment with id {assignment_id}.")
+    request = service.lock_request(session, assignment.request_id)
+    session.refresh(assignment)
+    if assignment.cancelled_at is not None:
+        raise Conflict("This assignment was already cancelled.", reason="assignment_cancelled")
+    if request.status != RequestStatus.assigned or now >= request.start:
+        raise Conflict(
+            f"This request is {request.status} and has started or ended; "
+            "its assignment can no longer be cancelled.",
+            reason="assignment_not_cancellable",
+        )
+    mediator = session.get(Mediator, assignment.mediator_id)
+    assert mediator is not None
+    service.end_assignment(
+        session,
+        assignment,
+        now=now,
+        offer_status=OfferStatus.returned if by_mediator else OfferStatus.revoked,
+        reason=reason or ("cancelled by the mediator" if by_mediator else "mediator dropped out"),
+    )
+    if not by_mediator:
+        messages.cancelled_mediator(
+            session, mediator=mediator, request=request, assignment=assignment, now=now
+        )
+    audit.record(
+        session,
+        at=now,
+        actor_kind="mediator" if by_mediator else "user",
+        actor_id=assignment.mediator_id if by_mediator else (actor.id if actor else None),
+        action="assignment.cancel",
+        entity="assignment",
+        entity_id=assignment.id,
+        details={"reason": assignment.cancel_reason},
+    )
+    if by_mediator and request.start - now <= LATE_CANCELLATION:
+        messages.alert_late_cancellation_coordinator(
+            session,
+            settings,
+            request=request,
+            assignment=assignment,
+            mediator=mediator,
+            now=now,
+        )
+    _dispatch_again(session, request, assignment, now=now, settings=settings)
+    return request
+
+
+def _dispatch_again(
+    session: Session, request: Request, assignment: Assignment, *, now: datetime, settings: Settings
+) -> None:
+    """After a lost mediator: the request goes out at once; the caseworker is told what holds now.
+
+    Either the next wave went out (they hear the mediator is not coming and
+    that we are looking), or nobody is left (one message says both).
+    """
+    request.status = RequestStatus.open
+    request.filled_at = None
+    request.updated_at = now
+    session.add(request)
+    session.flush()
+    send_next_wave(session, request, now=now, settings=settings, after_dropout=True)
+    if request.status == RequestStatus.offered:
+        messages.assignment_cancelled_caseworker(
+            session, settings, request=request, assignment=assignment, now=now
+        )
+
+
+def withdraw_cancelled_request(
+    session: Session, request: Request, *, actor: User, now: datetime, settings: Settings
+) -> None:
+    """The request was cancelled: its offers are withdrawn and its mediator released.
+
+    The assigned mediator is told and their deadlines retire; the held offer
+    becomes `withdrawn` like the pending ones. The caseworker hears of it
+    when someone else (the coordinator) cancelled their request.
+    """
+    for pending in session.exec(
+        select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)
+    ):
+        pending.status = OfferStatus.withdrawn
+        pending.responded_at = now
+        session.add(pending)
+    assignments = list(
+        session.exec(
+            select(Assignment).where(
+                Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None)
+            )
+        )
+    )
+    for assignment in assignments:
+        assignment.cancelled_at = now
+        assignment.cancel_reason = "request cancelled"
+        session.add(assignment)
+    session.flush()
+    for assignment in assignments:
+        mediator = session.get(Mediator, assignment.mediator_id)
+        if mediator is not None:
+            messages.cancelled_mediator(
+                session, mediator=mediator, request=request, assignment=assignment, now=now
+            )
+        service.close_assignment_deadlines(
+            session, assignment_id=assignment.id, now=now, outcome="request cancelled"
+        )
+        if assignment.offer_id is not None:
+            session.exec(
+                sa.update(Offer)
+                .where(
+                    col(Offer.id) == assignment.offer_id,
+                    col(Offer.status) == OfferStatus.accepted,
+                )
+                .values(status=OfferStatus.withdrawn)
+            )
+    if actor.id != request.created_by_user_id:
+        messages.request_cancelled_caseworker(session, settings, request=request, now=now)
+
+
+def release_erased_mediator(
+    session: Session, *, mediator_id: int, actor: User, now: datetime, settings: Settings
+) -> None:
+    """An erased mediator's work goes back to dispatch at once, as after a drop-out.
+
+    Their pending offers are withdrawn (a wave left with no open offer sends
+    the next one now); each job they held that has not started yet is taken
+    back and offered again, and its caseworker is told the mediator confirmed
+    to them is not coming, without a name. They get no message: their
+    addresses are gone. Every open deadline of their assignments is closed.
+    """
+    pending_for = sorted(
+        set(
+            session.exec(
+                select(Offer.request_id).where(
+                    Offer.mediator_id == mediator_id, Offer.status == OfferStatus.pending
+                )
+            )
+        )
+    )
+    held = sorted(
+        session.exec(
+            select(Assignment.request_id, Assignment.id)
+            .join(Request, col(Request.id) == col(Assignment.request_id))
+            .where(
+                Assignment.mediator_id == mediator_id,
+                col(Assignment.cancelled_at).is_(None),
+                col(Request.status) == RequestStatus.assigned,
+                col(Request.start) > now,
+            )
+        ).all()
+    )
+    # Requests are locked in id order, so two erasures never wait on each other in a circle.
+    for request_id in sorted(set(pending_for) | {request_id for request_id, _ in held}):
+        request = service.lock_request(session, request_id)
+        service.withdraw_pending(session, request_id=request_id, now=now, mediator_id=mediator_id)
+        session.flush()
+        for _, assignment_id in (pair for pair in held if pair[0] == request_id):
+            assignment = session.get(Assignment, assignment_id)
+            assert assignment is not None
+            session.refresh(assignment)  # as it is now the request is locked
+            if assignment.cancelled_at is not None or request.status != RequestStatus.assigned:
+                continue
+            service.end_assignment(
+                session,
+                assignment,
+                now=now,
+                offer_status=OfferStatus.revoked,
+                reason="mediator erased",
+            )
+            audit.record(
+                session,
+                at=now,
+                actor_kind="user",
+                actor_id=actor.id,
+                action="assignment.cancel",
+                entity="assignment",
+                entity_id=assignment.id,
+                details={"reason": "mediator erased"},
+            )
+            _dispatch_again(session, request, assignment, now=now, settings=settings)
+        escalate_if_wave_over(session, request, now=now, settings=settings)
+    for assignment_id in session.exec(
+        select(Assignment.id).where(Assignment.mediator_id == mediator_id)
+    ):
+        service.close_assignment_deadlines(
+            session, assignment_id=assignment_id, now=now, outcome="mediator erased"
+        )
+    session.flush()
+
+
+# --- the coordinator's override ------------------------------------------------------
+
+
+def assign_directly(
+    session: Session,
+    *,
+    request_id: int,
+    mediator_id: int,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+    reason: str | None = None,
+) -> Assignment:
+    """The coordinator decides: assign this mediator, whatever the waves were doing.
+
+    Pending offers are withdrawn, an earlier assignment is cancelled (its
+    mediator told), and the override is written to the audit log. The
+    mediator gets an offer like everyone else's, accepted on their behalf.
+    """
+    if actor.role != Role.coordinator:
+        raise NotFound(f"There is no request with id {request_id}.")
+    request = service.lock_request(session, request_id)
+    mediator = session.get(Mediator, mediator_id)
+    if mediator is None or mediator.erased_at is not None:
+        raise InvalidInput(
+            f"There is no mediator with id {mediator_id}.",
+            field="mediator_id",
+            reason="unknown_mediator",
+            params={"id": mediator_id},
+        )
+    if not mediator.active:
+        raise Conflict(
+            f"{mediator.name} is not active in the pool; activate them first.",
+            reason="mediator_inactive",
+            params={"name": mediator.name},
+        )
+    if request.status in (RequestStatus.cancelled, RequestStatus.completed):
+        raise Conflict(
+            f"This request is {request.status}; it cannot be assigned.",
+            reason="request_not_assignable",
+            params={"status": f"{request.status}"},
+        )
+    if now >= request.end:
+        raise Conflict(
+            "This request is over; it cannot be assigned any more.", reason="request_over"
+        )
+    clash = planning.held_job_clash(
+        session, mediator_id=mediator_id, request=request, tz=settings.tz
+    )
+    # An overlap is refused; a tight journey between two jobs is the coordinator's call.
+    if clash is not None and not clash.params.get("travel_minutes"):
+        raise Conflict(
+            f"{mediator.name} already has a job at that time ({clash.message}).",
+            reason="mediator_busy",
+            params={"name": mediator.name},
+        )
+    current = service.live_assignment(session, request_id)
+    if current is not None and current.mediator_id == mediator_id:
+        raise Conflict(
+            f"{mediator.name} already holds this request.",
+            reason="already_holds",
+            params={"name": mediator.name},
+        )
+    if current is not None:
+        # The caseworker hears of the change by the new confirmation, which says so.
+        service.end_assignment(
+            session,
+            current,
+            now=now,
+            offer_status=OfferStatus.revoked,
+            reason="replaced by the coordinator",
+        )
+        previous = session.get(Mediator, current.mediator_id)
+        if previous is not None:
+            messages.cancelled_mediator(
+                session, mediator=previous, request=request, assignment=current, now=now
+            )
+    service.withdraw_pending(session, request_id=request_id, now=now)
+    # The mediator gets a link like everyone else's, so the page, the
+    # reminders and the report after the job work the same way.
+    offer = Offer(
+        request_id=request_id,
+        mediator_id=mediator_id,
+        wave=0,
+        token_hash=hash_token(links.new_link_token()),
+        short_code=service.new_short_code(session, mediator_id),
+        channel="direct",
+        status=OfferStatus.accepted,
+        created_at=now,
+        expires_at=now,
+        responded_at=now,
+    )
+    session.add(offer)
+    session.flush()
+    request.status = RequestStatus.assigned
+    request.filled_at = now
+    request.updated_at = now
+    session.add(request)
+    assignment = Assignment(
+        request_id=request_id,
+        mediator_id=mediator_id,
+        source=AssignmentSource.coordinator,
+        offer_id=offer.id,
+        created_by_user_id=actor.id,
+        created_at=now,
+    )
+    start_assignment(session, request, offer, assignment, now=now, settings=settings)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="assignment.override",
+        entity="assignment",
+        entity_id=assignment.id,
+        details={
+            "request": request_id,
+            "mediator": mediator_id,
+            "replaced": current.mediator_id if current else None,
+            "reason": reason,
+        },
+    )
+    session.flush()
+    return assignment

@@ -1,0 +1,355 @@
+"""Offers and assignments, one step at a time: queries, locks, answers that touch only them.
+
+What a step sets off in other domains (messages, deadlines, the next wave)
+is in ``flows.py``. Concurrency rules, on SQLite and PostgreSQL alike:
+steps that read the request and then decide lock its row first
+(``lock_request``: ``FOR UPDATE`` on PostgreSQL; on SQLite the write
+transaction began IMMEDIATE and is alone anyway).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+import matching
+from config.settings import Settings
+from dispatch import audit
+from dispatch.deadlines import service as deadlines
+from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.offers.links import LinkState, revoke_links, view_link
+from dispatch.offers.models import ASSIGNMENT_DEADLINES, Assignment, Offer, OfferStatus
+from dispatch.planning import service as planning
+from dispatch.requests.models import Request, RequestStatus
+from dispatch.users.models import User
+
+#: Reasons the service itself writes on an assignment; anything else a person typed.
+SYSTEM_CANCEL_REASONS = frozenset(
+    {
+        "mediator erased",
+        "request cancelled",
+        "replaced by the coordinator",
+        "cancelled by the mediator",
+        "mediator dropped out",
+        "cancelled on the dashboard",
+    }
+)
+ERASED_TEXT = "[erased]"
+
+
+class Outcome(StrEnum):
+    """How an answer to an offer (link or SMS) turned out."""
+
+    accepted = "accepted"
+    already_yours = "already_yours"
+    declined = "declined"
+    filled = "filled"
+    expired = "expired"
+    withdrawn = "withdrawn"
+    already_answered = "already_answered"
+    busy = "busy"
+    revoked = "revoked"
+
+
+def lock_request(session: Session, request_id: int) -> Request:
+    """The request row, locked for this transaction (PostgreSQL; SQLite is serial)."""
+    request = session.exec(
+        select(Request)
+        .where(Request.id == request_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if request is None:
+        raise NotFound(f"There is no request with id {request_id}.")
+    return request
+
+
+def new_short_code(session: Session, mediator_id: int) -> str:
+    """Four digits for SMS replies, unique among the mediator's live offers.
+
+    A reply comes from the mediator's phone, so the code only has to tell
+    apart that one person's offers, not everyone's.
+    """
+    taken = set(
+        session.exec(
+            select(Offer.short_code).where(
+                Offer.mediator_id == mediator_id,
+                col(Offer.status).in_((OfferStatus.pending, OfferStatus.accepted)),
+            )
+        )
+    )
+    while True:
+        code = f"{secrets.randbelow(9000) + 1000}"
+        if code not in taken:
+            return code
+
+
+def already_asked(session: Session, request_id: int) -> set[int]:
+    """Everyone who had an offer or an assignment for this request: never asked twice."""
+    asked = set(session.exec(select(Offer.mediator_id).where(Offer.request_id == request_id)))
+    asked |= set(
+        session.exec(select(Assignment.mediator_id).where(Assignment.request_id == request_id))
+    )
+    return asked
+
+
+def pending_count(session: Session, request_id: int) -> int:
+    return int(
+        session.exec(
+            select(sa.func.count())
+            .select_from(Offer)
+            .where(Offer.request_id == request_id, Offer.status == OfferStatus.pending)
+        ).one()
+    )
+
+
+def last_wave(session: Session, request_id: int) -> int:
+    return int(
+        session.exec(select(sa.func.max(Offer.wave)).where(Offer.request_id == request_id)).one()
+        or 0
+    )
+
+
+def live_assignment(session: Session, request_id: int) -> Assignment | None:
+    return session.exec(
+        select(Assignment).where(
+            Assignment.request_id == request_id, col(Assignment.cancelled_at).is_(None)
+        )
+    ).first()
+
+
+def dispatch_round(session: Session, request_id: int) -> int:
+    """How many times the request has lost its mediator: a round of dispatch each.
+
+    Keys of messages that may be due once per round ("nobody found") carry
+    it, so a request that is un-assigned and runs out again is told again.
+    """
+    return int(
+        session.exec(
+            select(sa.func.count())
+            .select_from(Assignment)
+            .where(Assignment.request_id == request_id, col(Assignment.cancelled_at).is_not(None))
+        ).one()
+    )
+
+
+def ranked_candidates(
+    session: Session, request: Request, *, now: datetime, settings: Settings
+) -> list[int]:
+    """Feasible mediators in the order offers go out.
+
+    Whoever served this client before comes first, then the organisation's
+    preferred mediators, then everyone else by the engine's score (which
+    already weighs level, travel, gender preference and fairness).
+    """
+    tz = settings.tz
+    # Only the language's speakers can be offered the job: load them, not the whole pool.
+    snapshot = planning.pool_snapshot(
+        session,
+        start=request.start,
+        end=request.end,
+        tz=tz,
+        skip_request_ids=frozenset({request.id}),
+        language=request.language,
+    )
+    engine_request = planning.engine_request(session, request, tz=tz)
+    ranking = matching.rank(engine_request, snapshot.mediators, now=now)
+    order = [c.mediator_id for c in ranking.candidates]
+    first = [m for m in engine_request.preferred_mediators if m in order]
+    return [int(m) for m in first + [m for m in order if m not in first]]
+
+
+def withdraw_pending(
+    session: Session, *, request_id: int, now: datetime, mediator_id: int | None = None
+) -> None:
+    """The request's pending offers (or one mediator's) are no longer open."""
+    query = sa.update(Offer).where(
+        col(Offer.request_id) == request_id, col(Offer.status) == OfferStatus.pending
+    )
+    if mediator_id is not None:
+        query = query.where(col(Offer.mediator_id) == mediator_id)
+    session.exec(query.values(status=OfferStatus.withdrawn, responded_at=now))
+
+
+def late_outcome(session: Session, offer: Offer) -> Outcome:
+    """Why an answer to an offer that is no longer pending changes nothing."""
+    request = session.get(Request, offer.request_id)
+    assert request is not None
+    if offer.status == OfferStatus.accepted:
+        return Outcome.already_yours
+    if offer.status == OfferStatus.revoked:
+        return Outcome.revoked
+    if offer.status in (OfferStatus.declined, OfferStatus.returned):
+        return Outcome.already_answered
+    if offer.status == OfferStatus.expired:
+        return Outcome.expired
+    if request.status in (RequestStatus.assigned, RequestStatus.completed):
+        return Outcome.filled
+    if offer.status == OfferStatus.withdrawn or request.status == RequestStatus.cancelled:
+        return Outcome.withdrawn
+    return Outcome.expired
+
+
+def close_assignment_deadlines(
+    session: Session, *, assignment_id: int, now: datetime, outcome: str
+) -> None:
+    """The assignment's reminders, checks and report request will not happen."""
+    deadlines.close(
+        session, kinds=ASSIGNMENT_DEADLINES, subject_id=assignment_id, now=now, outcome=outcome
+    )
+
+
+def end_assignment(
+    session: Session,
+    assignment: Assignment,
+    *,
+    now: datetime,
+    offer_status: OfferStatus,
+    reason: str,
+) -> None:
+    """The assignment ends before the job: its deadlines close, its offer stops showing accepted.
+
+    The deadlines' outcome names the offer's new status, never the `reason`
+    (which a person may have typed, about themselves).
+    """
+    assignment.cancelled_at = now
+    assignment.cancel_reason = reason[:300]
+    session.add(assignment)
+    close_assignment_deadlines(
+        session,
+        assignment_id=assignment.id,
+        now=now,
+        outcome=f"assignment cancelled ({offer_status})",
+    )
+    if assignment.offer_id is not None:
+        session.exec(
+            sa.update(Offer)
+            .where(col(Offer.id) == assignment.offer_id, col(Offer.status) == OfferStatus.accepted)
+            .values(status=offer_status)
+        )
+    session.flush()
+
+
+def reconfirm(session: Session, offer: Offer, *, now: datetime, via: str = "link") -> bool:
+    """The mediator confirms they will come (one tap, or JA to the reminder)."""
+    assignment = session.exec(
+        select(Assignment).where(
+            Assignment.offer_id == offer.id, col(Assignment.cancelled_at).is_(None)
+        )
+    ).first()
+    if assignment is None:
+        return False
+    if assignment.reconfirmed_at is None:
+        assignment.reconfirmed_at = now
+        assignment.at_risk_at = None
+        session.add(assignment)
+        audit.record(
+            session,
+            at=now,
+            actor_kind="mediator",
+            actor_id=assignment.mediator_id,
+            action="assignment.reconfirm",
+            entity="assignment",
+            entity_id=assignment.id,
+            details={"via": via},
+        )
+    return True
+
+
+def unconfirmed(session: Session, offer: Offer) -> bool:
+    """The offer's live assignment has not been reconfirmed yet."""
+    assignment = session.exec(
+        select(Assignment).where(
+            Assignment.offer_id == offer.id, col(Assignment.cancelled_at).is_(None)
+        )
+    ).first()
+    return assignment is not None and assignment.reconfirmed_at is None
+
+
+def report_job(
+    session: Session, offer: Offer, *, now: datetime, minutes: int, travel_km: float
+) -> Assignment:
+    """Hours and travel after the job, for the expense allowance; the request is completed."""
+    view = view_link(session, offer, now=now)
+    if view.state == LinkState.reported:
+        raise Conflict("These hours were already reported. Thank you!")
+    if view.state != LinkState.report or view.assignment is None:
+        raise Conflict("Hours can be reported once the job is over.")
+    if not 1 <= minutes <= 24 * 60:
+        raise InvalidInput("minutes must be between 1 and 1440", field="minutes")
+    if not 0 <= travel_km <= 1000:
+        raise InvalidInput("travel_km must be between 0 and 1000", field="travel_km")
+    assignment = view.assignment
+    assignment.minutes_worked = minutes
+    assignment.travel_km = round(travel_km, 1)
+    assignment.completed_at = now
+    session.add(assignment)
+    request = view.request
+    if request.status == RequestStatus.assigned:
+        request.status = RequestStatus.completed
+        request.updated_at = now
+        session.add(request)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="mediator",
+        actor_id=assignment.mediator_id,
+        action="assignment.report",
+        entity="assignment",
+        entity_id=assignment.id,
+    )
+    session.flush()
+    return assignment
+
+
+def record_no_show(session: Session, *, request: Request, actor: User, now: datetime) -> Assignment:
+    """The caseworker reports that the mediator did not come."""
+    assignment = live_assignment(session, request.id)
+    if assignment is None or request.status not in (
+        RequestStatus.assigned,
+        RequestStatus.completed,
+    ):
+        raise Conflict("This request has no assignment to report a no-show for.")
+    if now < request.start:
+        raise Conflict("A no-show can be reported once the job has started.")
+    assignment.no_show = True
+    session.add(assignment)
+    close_assignment_deadlines(session, assignment_id=assignment.id, now=now, outcome="no-show")
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="assignment.no_show",
+        entity="assignment",
+        entity_id=assignment.id,
+    )
+    session.flush()
+    return assignment
+
+
+def forget_mediator(session: Session, *, mediator_id: int) -> None:
+    """Erase what the offers' records hold of a mediator, keeping ids and outcomes.
+
+    The words they (or others about them) typed, reasons for declining or
+    giving a job back, are replaced; their links stop working.
+    """
+    offers = list(session.exec(select(Offer).where(Offer.mediator_id == mediator_id)))
+    for offer in offers:
+        offer.decline_reason = None
+        session.add(offer)
+    revoke_links(session, offers=offers)
+    session.exec(
+        sa.update(Assignment)
+        .where(
+            col(Assignment.mediator_id) == mediator_id,
+            col(Assignment.cancel_reason).is_not(None),
+            col(Assignment.cancel_reason).not_in(SYSTEM_CANCEL_REASONS),
+        )
+        .values(cancel_reason=ERASED_TEXT)
+    )
+    session.flush()

@@ -1,0 +1,58 @@
+"""Filing and cancelling a request, with everything that follows, for the API and the pages alike.
+
+Both the JSON routes and the caseworker's web pages call these, so a request
+filed or cancelled either way has the same effects in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from config.settings import Settings
+from dispatch.offers import flows as offers
+from dispatch.requests import service
+from dispatch.requests.models import Request
+from dispatch.requests.schemas import RequestCreate
+from dispatch.users.models import User
+
+
+def file_request(
+    session: Session,
+    *,
+    data: RequestCreate,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+    idempotency_key: str | None = None,
+) -> tuple[Request, bool]:
+    """Store the request and send its first wave; returns (request, replayed).
+
+    The first wave goes out in the same transaction: a request is never
+    stored without its offers (or its "unfilled" verdict). A replay of an
+    idempotent create returns the stored request and sends nothing.
+    """
+    request, replayed = service.create_request(
+        session, data=data, actor=actor, now=now, idempotency_key=idempotency_key
+    )
+    if not replayed:
+        offers.dispatch_new_request(session, request, now=now, settings=settings)
+    return request, replayed
+
+
+def cancel_request(
+    session: Session,
+    *,
+    request_id: int,
+    actor: User,
+    reason: str | None,
+    now: datetime,
+    settings: Settings,
+) -> Request:
+    """Cancel the request: its offers are withdrawn, its mediator (if any) released and told."""
+    request = service.cancel_request(
+        session, request_id=request_id, actor=actor, reason=reason, now=now
+    )
+    offers.withdraw_cancelled_request(session, request, actor=actor, now=now, settings=settings)
+    return request

@@ -1,1 +1,0 @@
-"""The dispatch workflow: waves of offers, first accept wins, escalation, deadlines."""
