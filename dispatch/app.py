@@ -21,6 +21,7 @@ from dispatch.deps import CurrentUser
 from dispatch.mediators.routes import router as mediators_router
 from dispatch.offers import routes as offers_routes
 from dispatch.offers import views as offers_views
+from dispatch.organisations.routes import router as organisations_router
 from dispatch.outbox import routes as outbox_routes
 from dispatch.outbox import webhooks as outbox_webhooks
 from dispatch.places.routes import router as places_router
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(requests_router)
     app.include_router(planning_router)
     app.include_router(stats_router)
+    app.include_router(organisations_router)
     web_pages.install(app)
     app.include_router(outbox_routes.router)
     app.include_router(outbox_webhooks.router)

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.errors import SprachpoolError
+from dispatch.organisations import views as organisations_views
 from dispatch.places import views as places_views
 from dispatch.web import account, caseworker, coordinator, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
@@ -71,7 +72,7 @@ def _error_page(
 
 def staff_pages() -> list[APIRouter]:
     """The coordinator's administration pages, each in its domain package."""
-    return [places_views.router]
+    return [places_views.router, organisations_views.router]
 
 
 def install(app: FastAPI) -> None:

@@ -75,8 +75,8 @@ def validate(
 ) -> M | None:
     """The schema's model of `body`, or None with every error placed beside its field.
 
-    `to_field` maps an API field (the first part of an error's location) to the form
-    field it is shown beside; `field_messages` gives a field its own message.
+    `to_field` maps an API field (an error's whole location as "a.b", or its first
+    part) to the form field it is shown beside; `field_messages` gives a field its own message.
     """
     try:
         data = schema.model_validate(dict(body))
@@ -84,7 +84,8 @@ def validate(
         for error in exc.errors():
             location = tuple(error["loc"])
             api_field = str(location[0]) if location else "form"
-            name = (to_field or {}).get(api_field, api_field)
+            path = ".".join(str(part) for part in location)
+            name = (to_field or {}).get(path) or (to_field or {}).get(api_field, api_field)
             if field_messages and name in field_messages and error["type"] not in TELLING_CODES:
                 form.error(name, Text(field_messages[name]))
             else:
