@@ -17,9 +17,11 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dispatch.auditing import views as audit_views
 from dispatch.errors import SprachpoolError
 from dispatch.organisations import views as organisations_views
 from dispatch.places import views as places_views
+from dispatch.users import views as users_views
 from dispatch.web import account, caseworker, coordinator, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
 from dispatch.web.links import LinkInvalid
@@ -72,7 +74,12 @@ def _error_page(
 
 def staff_pages() -> list[APIRouter]:
     """The coordinator's administration pages, each in its domain package."""
-    return [places_views.router, organisations_views.router]
+    return [
+        places_views.router,
+        organisations_views.router,
+        users_views.router,
+        audit_views.router,
+    ]
 
 
 def install(app: FastAPI) -> None:
