@@ -114,7 +114,7 @@ def test_coordinator_sets_up_a_place_an_organisation_and_a_caseworker_who_files(
     coordinator.get_by_label("Name", exact=True).fill("Clara Caritas")
     coordinator.get_by_label("E-Mail-Adresse").fill("clara@caritas.example")
     coordinator.get_by_label("Organisation", exact=True).select_option(label="Caritas Beckum")
-    coordinator.get_by_role("radio", name="Sachbearbeitung").check()
+    coordinator.get_by_role("radio", name="Sachbearbeiter/in").check()
     coordinator.get_by_role("button", name="Einladung schicken").click()
     expect(coordinator.get_by_role("status")).to_contain_text("clara@caritas.example")
     expect(coordinator.get_by_role("row", name=re.compile("Clara Caritas"))).to_contain_text(
@@ -167,7 +167,7 @@ def test_a_forgotten_password_comes_back_by_a_link(browser: Browser, server: Ser
     expect(other.get_by_role("status")).to_have_text(page.get_by_role("status").inner_text())
 
     page.goto(newest_link(server, "peters@jobcenter.example", "signin_link"))
-    page.get_by_label("Neues Passwort (optional, mindestens 10 Zeichen)").fill(NEW_PASSWORD)
+    page.get_by_label("Neues Passwort (freiwillig, mindestens 10 Zeichen)").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Jetzt anmelden").click()
     expect(page).to_have_url(re.compile(r"/requests$"))
     page.get_by_role("button", name=re.compile("Abmelden")).click()
