@@ -79,12 +79,20 @@ LARGE_COMPONENT_WORKERS = 4
 on the region's 188,000-pair component 8 workers peaked at 3.7 GB after 150 s,
 4 workers at 2.2 GB. Smaller components keep every worker (the portfolio's LP
 and LNS workers find the bounds there)."""
+MIN_COMPONENT_S = 1.0
+"""A small component's share of the time may be a tenth of a second: too little for a
+proof on a loaded machine (the congested town's 18-pair component stayed FEASIBLE).
+CP-SAT stops when it has proven every tier, so the floor costs nothing when idle."""
 FAIRNESS_UNIT_S = 1800
 """Work above the fair share is penalised per started half hour."""
 TIERS = ("filled_priority", "preferences", "travel", "fairness", "level")
 REFINE_PARAMS: dict[str, object] = {"cp_model_presolve": False}
 """Refining tiers start from a feasible full hint and run briefly: presolving the
 whole model again for each (seconds on a city-sized component) would eat the time."""
+FIRST_PARAMS: dict[str, object] = {"linearization_level": 2}
+"""The filled-priority search lives on its LP bound: with the full LP (cuts on the
+cliques and caps) the congested town's largest component was proven in 1.2-5 s,
+with the default LP it was still open after 8 s."""
 TIER_SHARE = (0.7, 0.5, 0.5, 0.5, 1.0)
 """Share of the component's remaining time each tier may use (the first solve gets the first)."""
 
@@ -367,8 +375,10 @@ def _build(
     fixed: dict[int, int],
     weights: Weights,
     hint: dict[int, int],
+    minutes_left: FloatArray | None = None,
 ) -> _Built:
     model = cp_model.CpModel()
+    minutes_left = pool.minutes_left if minutes_left is None else minutes_left
     proto = model.proto
     local = component.pairs
     request = pairs.request[local]
@@ -416,7 +426,7 @@ def _build(
                 proto.constraints.add().at_most_one.literals.extend((a, b))
             travel_count += len(first)
         # A mediator's jobs fit under max_minutes.
-        left_minutes = float(pool.minutes_left[m])
+        left_minutes = float(minutes_left[m])
         cap_s = math.floor(left_minutes * 60.0 + 1e-6) if math.isfinite(left_minutes) else None
         if cap_s is not None and int(seconds.sum()) > cap_s:
             constraint = proto.constraints.add().linear
@@ -468,8 +478,12 @@ def _build(
         for _, group in over_vars
     )
     fair_share_index = TIERS.index("fairness")
-    searches = []
-    for number, tier in enumerate(built_tiers):
+    # Filled priority alone first: its LP bound is tight, so CP-SAT proves it
+    # where the blend (priority times W plus every lower tier) left a gap of
+    # 11 on the congested town after 10 s; the next search is then the blend
+    # of the lower tiers with filled priority locked.
+    searches = [_Search(built_tiers[0], 1, 0)]
+    for number, tier in enumerate(built_tiers[1:], start=1):
         lower = np.zeros(count, dtype=np.int64)
         for part in blend_parts[number:]:
             lower += part
@@ -553,9 +567,8 @@ def _solve(
     solver.parameters.log_search_progress = log
     if max_memory_mb is not None:
         solver.parameters.max_memory_in_mb = max_memory_mb
-    if refine:
-        for key, setting in REFINE_PARAMS.items():
-            setattr(solver.parameters, key, setting)
+    for key, setting in (REFINE_PARAMS if refine else FIRST_PARAMS).items():
+        setattr(solver.parameters, key, setting)
     status = solver.solve(built.model)
     budget.spent(solver)
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -733,7 +746,10 @@ def optimize(
                 _TierResult(t.value(chosen), float(t.value(chosen)), "OPTIMAL") for t in built.tiers
             ]
         else:
-            allowance = max(0.05, budget.left()) * len(local) / max(1, pairs_left)
+            allowance = max(
+                max(0.05, budget.left()) * len(local) / max(1, pairs_left),
+                min(MIN_COMPONENT_S, budget.left() / 2),
+            )
             workers = num_workers
             if len(local) > LARGE_COMPONENT_PAIRS:
                 workers = min(num_workers, LARGE_COMPONENT_WORKERS)
