@@ -58,6 +58,7 @@ def plan_week(
     *,
     exploration_level: int = 5,
     threads: int = 2,
+    seconds_per_day: float | None = None,
 ) -> tuple[dict[int, int], float]:
     """Request index -> mediator index, one VROOM run per day in order; and seconds."""
     started = time.perf_counter()
@@ -72,7 +73,17 @@ def plan_week(
     for midnight in sorted(by_day):
         day = by_day[midnight]
         holder.update(
-            _plan_day(problem, pool, pairs, day, midnight, used_minutes, exploration_level, threads)
+            _plan_day(
+                problem,
+                pool,
+                pairs,
+                day,
+                midnight,
+                used_minutes,
+                exploration_level,
+                threads,
+                seconds_per_day,
+            )
         )
         for r in day:
             if r in holder:
@@ -89,6 +100,7 @@ def _plan_day(
     used_minutes: np.ndarray,  # type: ignore[type-arg]
     exploration_level: int,
     threads: int,
+    seconds_per_day: float | None,
 ) -> dict[int, int]:
     requests = problem.requests
     day_end = midnight + timedelta(days=1)
@@ -185,7 +197,10 @@ def _plan_day(
                 time_windows=[vroom.TimeWindow(start, start)],
             )
         )
-    solution = problem_input.solve(exploration_level=exploration_level, nb_threads=threads)
+    timeout = None if seconds_per_day is None else timedelta(seconds=seconds_per_day)
+    solution = problem_input.solve(
+        exploration_level=exploration_level, nb_threads=threads, timeout=timeout
+    )
     routes = solution.routes
     jobs = routes[routes["type"] == "job"]
     chosen: dict[int, int] = {}

@@ -167,11 +167,20 @@ def run_instance(name: str, workers: int, vroom_level: int) -> None:
             import _vroom_peer
         except ImportError as error:
             raise SkipPeer(f"pyvroom not installed ({error})") from error
+        days = len(days_of(problem, pairs))
         proposed, _ = _vroom_peer.plan_week(
-            problem, pool, pairs, exploration_level=vroom_level, threads=workers
+            problem,
+            pool,
+            pairs,
+            exploration_level=vroom_level,
+            threads=workers,
+            seconds_per_day=engine_s / days,
         )
         holder, dropped = make_week_feasible(problem, pool, pairs, proposed)
-        note = f"(level {vroom_level}; {dropped} of {len(proposed)} pairs dropped to fit the week)"
+        note = (
+            f"(level {vroom_level}, {engine_s / days:.0f} s a day; {dropped} of {len(proposed)}"
+            " pairs dropped to fit the week)"
+        )
         return plan_solution(problem, pool, holder, "FEASIBLE"), note
 
     def with_highs() -> tuple[Solution, str]:
