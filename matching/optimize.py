@@ -79,6 +79,13 @@ LARGE_COMPONENT_WORKERS = 4
 on the region's 188,000-pair component 8 workers peaked at 3.7 GB after 150 s,
 4 workers at 2.2 GB. Smaller components keep every worker (the portfolio's LP
 and LNS workers find the bounds there)."""
+DAY_SHARE = 0.5
+"""Of a day-split component's time, the share the whole-day solves get; LNS the rest."""
+LNS_MIN_S = 0.5
+LNS_STEP_S = 3.0
+"""Time for one day-and-language neighbourhood; most are proven much sooner."""
+DAY_SPLIT_PAIRS = 20_000
+"""Components with more pairs than this are planned one day at a time (`_solve_by_day`)."""
 MIN_COMPONENT_S = 1.0
 """A small component's share of the time may be a tenth of a second: too little for a
 proof on a loaded machine (the congested town's 18-pair component stayed FEASIBLE).
@@ -637,6 +644,180 @@ def _solve_tiers(
     return current, results
 
 
+def _day_caps(
+    pool: Pool,
+    jobs: Jobs,
+    request: IntArray,
+    mediator: IntArray,
+    in_hint: npt.NDArray[np.bool_],
+    day: IntArray,
+    days: IntArray,
+) -> FloatArray:
+    """Minutes left per (day, mediator): the hint's work that day plus a share of the slack.
+
+    Each mediator's weekly slack (cap minus the hint's work) is split over the
+    days in proportion to the seconds of the candidate jobs the hint did not
+    give them that day. The day caps add up to at most the weekly cap, so the
+    days' plans together keep it, and each day's cap still holds the hint's work.
+    """
+    count = len(pool)
+    seconds = jobs.seconds[request].astype(np.float64)
+    day_index = np.searchsorted(days, day)
+    hint_s = np.zeros((len(days), count))
+    np.add.at(hint_s, (day_index[in_hint], mediator[in_hint]), seconds[in_hint])
+    wanted = np.zeros((len(days), count))
+    np.add.at(wanted, (day_index[~in_hint], mediator[~in_hint]), seconds[~in_hint])
+    finite = np.isfinite(pool.minutes_left)
+    left_s = np.where(finite, pool.minutes_left * 60.0, 0.0)
+    slack = np.maximum(0.0, left_s - hint_s.sum(axis=0))
+    share = wanted / np.maximum(wanted.sum(axis=0), 1.0)
+    caps: FloatArray = np.where(finite, np.floor(hint_s + slack * share) / 60.0, np.inf)
+    return caps
+
+
+def _plan_tiers(
+    jobs: Jobs,
+    pairs: Pairs,
+    tiers: PairTiers,
+    component: _Component,
+    chosen: IntArray,
+    weights: Weights,
+) -> tuple[list[int], list[int]]:
+    """A plan's value on each tier as the component's model counts it, and each trivial bound."""
+    local = component.pairs
+    on = chosen == 1
+    request, mediator = pairs.request[local], pairs.mediator[local]
+    seconds = jobs.seconds[request]
+    total_seconds = int(jobs.seconds[component.requests].sum())
+    mediators, slot = np.unique(mediator, return_inverse=True)
+    share_s = math.ceil(total_seconds / max(1, len(mediators)))
+    worked = np.zeros(len(mediators), dtype=np.int64)
+    np.add.at(worked, slot[on], seconds[on])
+    over = np.maximum(0, np.ceil((worked - share_s) / FAIRNESS_UNIT_S)).astype(np.int64)
+    columns = [
+        jobs.priority[request],
+        tiers.preferences[local],
+        -tiers.travel[local],
+        -tiers.load[local],
+        tiers.level[local],
+    ]
+    values = [int(column[on].sum()) for column in columns]
+    values[TIERS.index("fairness")] -= weights.fairness * int(over.sum())
+    index = np.arange(len(local), dtype=np.int64)
+    trivial = [_tier(index, column.astype(np.int64), request).trivial_bound for column in columns]
+    return values, trivial
+
+
+def _solve_by_day(
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    tiers: PairTiers,
+    component: _Component,
+    fixed: dict[int, int],
+    weights: Weights,
+    hint: dict[int, int],
+    day_of: IntArray,
+    language_of: IntArray,
+    budget: _Budget,
+    allowance: float,
+    *,
+    num_workers: int,
+    seed: int,
+    log: bool,
+    max_memory_mb: int | None,
+) -> tuple[IntArray, list[_TierResult], int, int] | None:
+    """A large component, one day at a time, each day's caps from `_day_caps`.
+
+    Only the weekly minutes cap ties the days together (jobs of two days
+    never overlap, and the night leaves time to travel anywhere within a
+    radius), so the days' plans together are a plan for the week. The days'
+    models are a fifth of the week's each: on a loaded 2-core machine the
+    congested city's week model spent its whole minute in presolve. The
+    bounds of the day solves hold for the split caps only, so each tier
+    reports its trivial bound.
+    """
+    local = component.pairs
+    request, mediator = pairs.request[local], pairs.mediator[local]
+    day = day_of[request]
+    days = np.unique(day)
+    in_hint = np.array(
+        [hint.get(int(r)) == int(m) for r, m in zip(request, mediator, strict=True)], dtype=bool
+    )
+    caps = _day_caps(pool, jobs, request, mediator, in_hint, day, days)
+    started_left = budget.left()
+    chosen = in_hint.astype(np.int64)
+    cliques = travel = 0
+    pairs_left = len(local)
+    day_allowance = allowance * DAY_SHARE
+    for number, today in enumerate(days):
+        inside = np.flatnonzero(day == today)
+        part = _Component(np.unique(request[inside]), local[inside])
+        built = _build(pool, jobs, pairs, tiers, part, fixed, weights, hint, caps[number])
+        cliques += built.cliques
+        travel += built.travel_pairs
+        spent = started_left - budget.left()
+        share = max(0.05, (day_allowance - spent) * len(inside) / pairs_left)
+        pairs_left -= len(inside)
+        solved = _solve_tiers(
+            built,
+            budget,
+            share,
+            num_workers=num_workers,
+            seed=seed,
+            log=log,
+            max_memory_mb=max_memory_mb,
+        )
+        if solved is None:
+            return None
+        chosen[inside] = solved[0][: len(inside)]
+    # Large-neighbourhood search: one day and one language at a time, the
+    # language's pairs free and the other jobs of its speakers that day fixed,
+    # solved exactly (these models are small), until the time is up.
+    language = language_of[request]
+    neighbourhoods = []
+    for number, today in enumerate(days):
+        for tag in np.unique(language):
+            free = np.flatnonzero((day == today) & (language == tag))
+            if len(free) > 1:
+                neighbourhoods.append((number, free))
+    round_robin = 0
+    while neighbourhoods and allowance - (started_left - budget.left()) > LNS_MIN_S:
+        number, free = neighbourhoods[round_robin % len(neighbourhoods)]
+        round_robin += 1
+        if round_robin > 2 * len(neighbourhoods):
+            break
+        speakers = np.unique(mediator[free])
+        held = np.flatnonzero((chosen == 1) & (day == days[number]) & np.isin(mediator, speakers))
+        held = held[~np.isin(held, free)]
+        inside = np.union1d(free, held)
+        keep = {int(request[k]): int(mediator[k]) for k in held}
+        keep.update(fixed)
+        current = {int(request[k]): int(mediator[k]) for k in inside if chosen[k] == 1}
+        part = _Component(np.unique(request[inside]), local[inside])
+        built = _build(pool, jobs, pairs, tiers, part, keep, weights, current, caps[number])
+        left = allowance - (started_left - budget.left())
+        solved = _solve_tiers(
+            built,
+            budget,
+            min(LNS_STEP_S, left),
+            num_workers=num_workers,
+            seed=seed,
+            log=log,
+            max_memory_mb=max_memory_mb,
+        )
+        if solved is not None:
+            chosen[inside] = solved[0][: len(inside)]
+    totals, trivial = _plan_tiers(jobs, pairs, tiers, component, chosen, weights)
+    results = [
+        _TierResult(
+            int(value), float(max(value, bound)), "OPTIMAL" if value >= bound else "FEASIBLE"
+        )
+        for value, bound in zip(totals, trivial, strict=True)
+    ]
+    return chosen, results, cliques, travel
+
+
 def _best_pair(built: _Built, count: int) -> int:
     """A one-request component: the best pair in tier order, no solver needed."""
     keys = []
@@ -660,6 +841,7 @@ def optimize(
     deterministic: bool = False,
     max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
     log: bool = False,
+    day_split_pairs: int | None = DAY_SPLIT_PAIRS,
 ) -> Solution:
     """Plan all requests of the problem at once; see the module docstring for the model.
 
@@ -730,13 +912,52 @@ def optimize(
     infeasible = False
     cliques = travel_pairs = 0
     pairs_left = sum(len(c.pairs) for c in components)
+    day_of = np.array([r.start.date().toordinal() for r in problem.requests], dtype=np.int64)
+    tags = sorted({r.language for r in problem.requests})
+    language_of = np.array([tags.index(r.language) for r in problem.requests], dtype=np.int64)
+    split_by_day = 0
     for component in components:
         local = component.pairs
         request, mediator = pairs.request[local], pairs.mediator[local]
-        built = _build(pool, jobs, pairs, tiers, component, fixed, weights, hint)
-        cliques += built.cliques
-        travel_pairs += built.travel_pairs
-        if len(component.requests) == 1:
+        by_day = (
+            day_split_pairs is not None
+            and len(local) > day_split_pairs
+            and len(np.unique(day_of[component.requests])) > 1
+        )
+        if by_day:
+            allowance = max(0.05, budget.left()) * len(local) / max(1, pairs_left)
+            by_days = _solve_by_day(
+                pool,
+                jobs,
+                pairs,
+                tiers,
+                component,
+                fixed,
+                weights,
+                hint,
+                day_of,
+                language_of,
+                budget,
+                allowance,
+                num_workers=num_workers,
+                seed=seed,
+                log=log,
+                max_memory_mb=max_memory_mb,
+            )
+            if by_days is None:
+                infeasible = True
+                break
+            chosen, results, day_cliques, day_travel = by_days
+            cliques += day_cliques
+            travel_pairs += day_travel
+            split_by_day += 1
+        else:
+            built = _build(pool, jobs, pairs, tiers, component, fixed, weights, hint)
+            cliques += built.cliques
+            travel_pairs += built.travel_pairs
+        if by_day:
+            pass
+        elif len(component.requests) == 1:
             chosen = np.zeros(len(built.hint), dtype=np.int64)
             forced = [
                 k for k in range(len(local)) if fixed.get(int(request[k])) == int(mediator[k])
@@ -800,6 +1021,7 @@ def optimize(
         "largest_component_pairs": 0 if largest is None else len(largest.pairs),
         "cliques": cliques,
         "travel_pairs": travel_pairs,
+        "components_split_by_day": split_by_day,
         "prepare_seconds": round(prepared - clock, 3),
         "hint_filled_priority": int(sum(problem.requests[r].priority for r in hint)),
     }
