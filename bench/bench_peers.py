@@ -206,7 +206,8 @@ def run_instance(name: str, workers: int, vroom_level: int) -> None:
             day_bound += result.bound
             for k in result.chosen:
                 proposed[int(pairs.request[k])] = int(pairs.mediator[k])
-        bounds["HiGHS per-day MIP bound"] = math.floor(day_bound + 1e-6)
+        if math.isfinite(day_bound):
+            bounds["HiGHS per-day MIP bound"] = math.floor(day_bound + 1e-6)
         holder, dropped = make_week_feasible(problem, pool, pairs, proposed)
         note = (
             f"(days: {', '.join(sorted(set(statuses)))}; {dropped} of {len(proposed)} pairs"

@@ -63,6 +63,11 @@ class Planner:
             self.jobs.seconds[request]
         )
 
+    def unassign(self, request: int) -> None:
+        mediator = self.holder.pop(request)
+        self._jobs_of[mediator].remove(request)
+        self._seconds_of[mediator] -= int(self.jobs.seconds[request])
+
     def assign_fixed(self, pairs: Pairs) -> None:
         """Fixed pairs first, where they are feasible at all."""
         request_index = {r.id: i for i, r in enumerate(self.problem.requests)}
