@@ -83,6 +83,9 @@ DAY_SHARE = 0.5
 """Of a day-split component's time, the share the whole-day solves get; LNS the rest."""
 LNS_MIN_S = 0.5
 LNS_STEP_S = 3.0
+LNS_TIERS = 3
+"""A neighbourhood searches filled priority, preferences and travel; the polish and
+the day solves look after the rest."""
 """Time for one day-and-language neighbourhood; most are proven much sooner."""
 DAY_SPLIT_PAIRS = 20_000
 """Components with more pairs than this are planned one day at a time (`_solve_by_day`)."""
@@ -594,14 +597,21 @@ def _solve_tiers(
     seed: int,
     log: bool,
     max_memory_mb: int | None,
+    tier_count: int | None = None,
 ) -> tuple[IntArray, list[_TierResult]] | None:
-    """Tier by tier, each search tie-broken by the tiers below; None when fixed pairs clash."""
+    """Tier by tier, each search tie-broken by the tiers below; None when fixed pairs clash.
+
+    With `tier_count`, only that many tiers are searched (and reported).
+    """
     component_left = budget.left()
     current = built.hint
     results: list[_TierResult] = []
     solved_once = False
-    last = len(built.tiers) - 1
-    for number, (tier, search) in enumerate(zip(built.tiers, built.searches, strict=True)):
+    count = len(built.tiers) if tier_count is None else tier_count
+    last = count - 1
+    for number, (tier, search) in enumerate(
+        zip(built.tiers[:count], built.searches[:count], strict=True)
+    ):
         value = tier.value(current)
         if value >= tier.trivial_bound and (solved_once or built.hint_keeps_fixed):
             results.append(_TierResult(value, float(value), "OPTIMAL"))
@@ -831,12 +841,20 @@ def _solve_by_day(
     # language's pairs free and the other jobs of its speakers that day fixed,
     # solved exactly (these models are small), until the time is up.
     language = language_of[request]
+    # Neighbourhoods with the most priority left unfilled first: only there can
+    # filled priority still grow; the others can only win lower tiers.
+    filled = np.zeros(len(problem.requests), dtype=bool)
+    filled[request[chosen == 1]] = True
     neighbourhoods = []
+    unfilled = []
     for number, today in enumerate(days):
         for tag in np.unique(language):
             free = np.flatnonzero((day == today) & (language == tag))
             if len(free) > 1:
+                open_requests = np.unique(request[free][~filled[request[free]]])
+                unfilled.append(-int(jobs.priority[open_requests].sum()))
                 neighbourhoods.append((number, free))
+    neighbourhoods = [neighbourhoods[i] for i in np.argsort(unfilled, kind="stable")]
     round_robin = 0
     while neighbourhoods and allowance - (started_left - budget.left()) > LNS_MIN_S:
         number, free = neighbourhoods[round_robin % len(neighbourhoods)]
@@ -861,6 +879,7 @@ def _solve_by_day(
             seed=seed,
             log=log,
             max_memory_mb=max_memory_mb,
+            tier_count=LNS_TIERS,
         )
         if solved is not None:
             chosen[inside] = solved[0][: len(inside)]
