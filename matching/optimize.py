@@ -28,13 +28,17 @@ are needed):
      tie-break (a native speaker 20 km away should not beat a fluent one
      next door).
 
-The search, per component, on one model: tier by tier, each solve
-maximising W x (its tier) + (the lower tiers, weighted by `Weights`), W
-larger than any swing of that weighted sum, so the tier itself comes first
-and its bound is still a proven bound on the tier; after each solve the
-tier's value is locked in as a constraint before the next. The first solve
-(tier 1 over all the others) is the blend that finds plans good on every
-tier at once. Without the tie-break a strict search moves mediators freely
+The search, per component, on one model: tier by tier. The first solve
+maximises filled priority alone (its LP bound is tight, so small and
+congested components are proven); each later one maximises W x (its tier)
++ (the lower tiers, weighted by `Weights`), W larger than any swing of that
+weighted sum, so the tier itself comes first and its bound is still a
+proven bound on the tier; after each solve the tier's value is locked in as
+a constraint before the next. The second solve (preferences over all the
+lower tiers) is the blend that finds plans good on every lower tier at
+once. Large components spanning several days are planned day by day, then
+improved by LNS per day and language and a polish (`_solve_by_day`).
+Without the tie-break a strict search moves mediators freely
 within its own tier: measured on the city, the preferences search undid
 the greedy's short trips and the travel search had no time left to win
 them back (5,693 km against 3,343 km with the tie-break). A tier whose plan
@@ -331,7 +335,7 @@ class _Built:
     model: cp_model.CpModel
     tiers: list[_Tier]
     searches: list[_Search]
-    """One per tier; the first is the blend."""
+    """One per tier; the first is filled priority alone, the second the blend."""
     hint_keeps_fixed: bool
     hint: IntArray
     """A full assignment of the model's variables: the greedy plan."""
@@ -469,8 +473,8 @@ def _build(
     ]
 
     # Searches: each tier times a weight larger than any swing of the weighted
-    # tiers below it, plus that weighted sum as the tie-break. Tier 1's search
-    # is the blend; a bound of any search still bounds its own tier.
+    # tiers below it, plus that weighted sum as the tie-break (tier 1 alone, see
+    # below); a bound of any search still bounds its own tier.
     travel_blend = np.minimum(
         np.round(tiers.travel[local] * weights.travel_unit_km * weights.blend_travel_per_km),
         weights.blend_travel_cap,
