@@ -89,8 +89,14 @@ def solve(
     time_limit_s: float,
     threads: int = 1,
     caps: bool = True,
+    start: IntArray | None = None,
 ) -> HighsResult:
-    """Maximise filled priority over the local pairs (LP relaxation unless `integer`)."""
+    """Maximise filled priority over the local pairs (LP relaxation unless `integer`).
+
+    `start`: positions in `local` of a feasible plan, given to HiGHS as its
+    first incumbent (without one, on the loaded machine, some days ended
+    with no plan at all).
+    """
     started = time.perf_counter()
     columns, coefficients, upper = _rows(pool, jobs, pairs, local, caps)
     lp = highspy.HighsLp()
@@ -122,6 +128,12 @@ def solve(
     if not integer:
         highs.setOptionValue("solver", "ipm")
     highs.passModel(lp)
+    if start is not None and integer:
+        solution = highspy.HighsSolution()
+        values = np.zeros(count)
+        values[start] = 1.0
+        solution.col_value = values.tolist()
+        highs.setSolution(solution)
     highs.run()
     info = highs.getInfo()
     status = highs.modelStatusToString(highs.getModelStatus())
