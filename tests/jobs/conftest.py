@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,11 +13,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from config.settings import Settings
-from dispatch.clock import ManualClock
-from dispatch.deadlines import runner as deadlines
 from dispatch.offers.models import Assignment
 from tests.conftest import Staff, request_payload
+from tests.offers import conftest as offers_fixtures
 from tests.offers.conftest import Outbox, tigrinya_speaker
+
+#: The offers' outbox reader and clock mover serve here too.
+outbox = offers_fixtures.outbox
+advance = offers_fixtures.advance
 
 CONFIRM_LINK = re.compile(r"https://sprachpool\.test/c/([A-Za-z0-9_\-]+)")
 
@@ -27,22 +29,6 @@ CONFIRM_LINK = re.compile(r"https://sprachpool\.test/c/([A-Za-z0-9_\-]+)")
 def settings(settings: Settings) -> Settings:
     """The default funding policy: the job is filed a week ahead, in a served category."""
     return settings.model_copy(update={"funding_policy_path": None})
-
-
-@pytest.fixture
-def outbox(engine: Engine) -> Outbox:
-    return Outbox(engine)
-
-
-@pytest.fixture
-def advance(engine: Engine, clock: ManualClock, settings: Settings) -> Callable[..., int]:
-    """Move the clock on and fire what fell due, as the scheduler would."""
-
-    def go(**delta: float) -> int:
-        clock.advance(timedelta(**delta))
-        return deadlines.run_due(engine, clock=clock, settings=settings)
-
-    return go
 
 
 @dataclass
