@@ -94,7 +94,7 @@ FIELD_MESSAGES = {
     "contact_phone": N_("Please use the international format, e.g. +49 2521 29-0."),
     "qualification": N_("Please pick a subject from the list."),
     "gender": N_("Please pick an option from the list."),
-    "category": N_("Please pick the kind of appointment from the list."),
+    "category": N_("Please pick the service area from the list."),
 }
 #: Messages by error code (the intake service's, our validators', pydantic's types), for
 #: fields without a message of their own and for errors that say more than the field's.
