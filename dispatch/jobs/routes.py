@@ -13,9 +13,9 @@ from dispatch.deps import (
     CoordinatorUser,
     CurrentUser,
     IdPath,
-    OptionalUser,
     SessionDep,
     SettingsDep,
+    UserOrLinkToken,
 )
 from dispatch.errors import Forbidden, NotAuthenticated
 from dispatch.jobs import flows, service
@@ -29,7 +29,7 @@ from dispatch.jobs.schemas import (
     JobReportPublic,
 )
 from dispatch.offers import links
-from dispatch.users.models import Role
+from dispatch.users.models import Role, User
 
 router = APIRouter(prefix="/api/v1", tags=["job confirmation"])
 
@@ -44,21 +44,22 @@ def report(
     assignment_id: IdPath,
     body: JobReportIn,
     session: SessionDep,
-    user: OptionalUser,
+    caller: UserOrLinkToken,
     clock: ClockDep,
     settings: SettingsDep,
 ) -> JobReportPublic:
-    """The mediator reports the job (with their report link's token), or a coordinator
-    enters a report on their behalf (with a bearer token)."""
+    """The mediator reports the job (their report link's token in X-Link-Token), or a
+    coordinator enters a report on their behalf (with a bearer token)."""
     now = clock.now()
+    user = caller if isinstance(caller, User) else None
     if user is not None:
         if user.role != Role.coordinator:
             raise Forbidden("Only the mediator (by their link) or a coordinator reports a job.")
         actor_kind, actor_id = "user", user.id
     else:
-        offer = links.find_offer(session, body.link_token or "", now=now)
+        offer = links.find_offer(session, str(caller), now=now)
         if offer is None:
-            raise NotAuthenticated("Send the report link's token in link_token, or a bearer token.")
+            raise NotAuthenticated("This link token is unknown or has expired.")
         view = links.view_link(session, offer, now=now)
         if view.assignment is None or view.assignment.id != assignment_id:
             raise Forbidden("This link belongs to another job.")
@@ -132,7 +133,9 @@ def approve(
     )
 
 
-@router.post("/assignments/approve", response_model=JobReportPage, responses=errors.responses(409))
+@router.post(
+    "/assignments/approve", response_model=JobReportPage, responses=errors.responses(404, 409)
+)
 def approve_many(
     body: BulkApproveIn, session: SessionDep, user: CoordinatorUser, clock: ClockDep
 ) -> JobReportPage:

@@ -35,11 +35,6 @@ class JobReportIn(BaseModel):
         Field(ge=0, le=MAX_TICKET_EUROS, max_digits=5, decimal_places=2, allow_inf_nan=False),
     ] = Decimal("0")
     outcome: JobOutcome = JobOutcome.done
-    link_token: Annotated[str, Field(max_length=64)] | None = Field(
-        default=None,
-        description="The mediator's report link token (the part after /o/); "
-        "without it, a coordinator's bearer token enters a report on their behalf.",
-    )
 
     @model_validator(mode="after")
     def _consistent(self) -> JobReportIn:

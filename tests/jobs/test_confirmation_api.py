@@ -27,9 +27,12 @@ GOOD: dict[str, Any] = {
 }
 
 
-def report(client: TestClient, job: Job, **fields: object) -> Any:
-    body = {**GOOD, "link_token": job.report_token, **fields}
-    return client.post(f"/api/v1/assignments/{job.assignment_id}/report", json=body)
+def report(client: TestClient, job: Job, token: str | None = None, **fields: object) -> Any:
+    return client.post(
+        f"/api/v1/assignments/{job.assignment_id}/report",
+        json={**GOOD, **fields},
+        headers={"X-Link-Token": token or job.report_token},
+    )
 
 
 def reports(engine: Engine) -> int:
@@ -118,11 +121,12 @@ def test_who_may_report(
 ) -> None:
     path = f"/api/v1/assignments/{job_over.assignment_id}/report"
     assert client.post(path, json=GOOD).status_code == 401
-    assert client.post(path, json={**GOOD, "link_token": "forged"}).status_code == 401
+    assert client.post(path, json=GOOD, headers={"X-Link-Token": "forged"}).status_code == 401
     assert client.post(path, json=GOOD, headers=caseworker.headers).status_code == 403
     other = client.post(
         f"/api/v1/assignments/{job_over.assignment_id + 1}/report",
-        json={**GOOD, "link_token": job_over.report_token},
+        json=GOOD,
+        headers={"X-Link-Token": job_over.report_token},
     )
     assert other.status_code == 403
     assert reports(engine) == 0
@@ -223,7 +227,7 @@ def test_reminders_when_a_report_or_a_confirmation_is_three_days_late(
     assert len(outbox.messages("completion_request", "sms")) == 2  # one reminder only
 
     newest = list(outbox.links("completion_request").values())[-1]
-    assert report(client, job_over, link_token=newest).status_code == 201
+    assert report(client, job_over, newest).status_code == 201
     assert len(confirm_links(outbox)) == 1
     advance(days=3)
     [first, reminder] = outbox.messages("job_confirmation_caseworker", "email")
