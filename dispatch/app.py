@@ -19,6 +19,9 @@ from dispatch import errors, openapi
 from dispatch.auditing.routes import router as audit_router
 from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
+from dispatch.funding import policy as funding_policy
+from dispatch.funding import routes as funding_routes
+from dispatch.jobs import routes as jobs_routes
 from dispatch.mediators.routes import router as mediators_router
 from dispatch.offers import routes as offers_routes
 from dispatch.offers import views as offers_views
@@ -98,6 +101,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
+    # A mistake in the funding policy stops the start, not the first request.
+    funding_policy.policy_of(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -170,6 +175,8 @@ def create_app(
     app.include_router(places_router)
     app.include_router(mediators_router)
     app.include_router(requests_router)
+    app.include_router(funding_routes.router)
+    app.include_router(jobs_routes.router)
     app.include_router(planning_router)
     app.include_router(stats_router)
     app.include_router(organisations_router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -81,6 +81,28 @@ def current_user(
 
 
 CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def user_or_link_token(
+    request: Request,
+    clock: ClockDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    x_link_token: Annotated[
+        str | None,
+        Header(max_length=64, description="A mediator's link token (the part after /o/)."),
+    ] = None,
+) -> User | str:
+    """The token's user, or for a caller without an account the link token they hold."""
+    if credentials is not None:
+        return current_user(request, clock, credentials)
+    if x_link_token:
+        return x_link_token
+    raise NotAuthenticated(
+        "Send 'Authorization: Bearer <token>' or the mediator's link token in X-Link-Token."
+    )
+
+
+UserOrLinkToken = Annotated[User | str, Depends(user_or_link_token)]
 
 
 def coordinator(user: CurrentUser) -> User:

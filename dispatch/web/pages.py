@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.auditing import views as audit_views
 from dispatch.errors import SprachpoolError
+from dispatch.jobs import views as jobs
 from dispatch.organisations import views as organisations_views
 from dispatch.places import views as places_views
 from dispatch.users import views as users_views
@@ -47,6 +48,14 @@ REASONS = {
     "unknown_mediator": N_("There is no mediator with id %(id)s."),
     "period_order": N_("The end of the period must be on or after its start."),
     "period_too_long": N_("A period covers at most %(days)s days."),
+    "not_reported": N_("The mediator has not reported this job yet."),
+    "already_decided": N_("This job was already decided; nothing was changed."),
+    "other_organisation": N_("This job belongs to another organisation."),
+    "dispute_reason_missing": N_("Please say what does not match."),
+    "reason_required": N_(
+        "This job is not confirmed by the requester: approving or rejecting it needs a reason."
+    ),
+    "nothing_chosen": N_("Please choose at least one job."),
 }
 
 
@@ -84,7 +93,7 @@ def staff_pages() -> list[APIRouter]:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (account, caseworker, coordinator, mediator):
+    for module in (account, caseworker, coordinator, mediator, jobs):
         app.include_router(module.router)
     for router in staff_pages():
         app.include_router(router)
@@ -103,7 +112,9 @@ def install(app: FastAPI) -> None:
             return _error_page(request, 403, "csrf")
         if isinstance(exc, LinkInvalid):
             return _error_page(request, 410, "link", exc)
-        kind = {403: "forbidden", 404: "not_found", 409: "conflict"}.get(exc.status_code, "invalid")
+        kind = {403: "forbidden", 404: "not_found", 409: "conflict", 410: "link"}.get(
+            exc.status_code, "invalid"
+        )
         return _error_page(request, exc.status_code, kind, exc)
 
     async def http(request: Request, exc: Exception) -> Response:

@@ -47,7 +47,7 @@ from dispatch.users.models import Organisation, Role, User
 from dispatch.web import auth
 from dispatch.web.links import issue_mediator_link, issue_sign_in_link
 from tests.catalog_texts import foreign_on_page
-from tests.conftest import NOW, screenshots_dir
+from tests.conftest import NOW, OPEN_FUNDING_POLICY, screenshots_dir
 
 pytestmark = pytest.mark.browser
 
@@ -103,6 +103,7 @@ def running_server(directory: Path, **settings_overrides: Any) -> Iterator[Serve
         secret_key=SecretStr("browser-" + "s" * 40),
         public_base_url=f"http://127.0.0.1:{port}",
         run_background_jobs=False,
+        funding_policy_path=OPEN_FUNDING_POLICY,
         _env_file=None,  # type: ignore[call-arg]
         **settings_overrides,
     )
@@ -440,6 +441,11 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
             ("/dashboard/staff", "/dashboard/staff"),
             ("/dashboard/audit", "/dashboard/audit"),
             ("/dashboard/audit?entity_id=abc&from=2026-12-05&to=2026-12-01", "/dashboard/audit"),
+            ("/dashboard/job-reports", "/dashboard/job-reports"),
+            ("/dashboard/job-reports?show=done", "/dashboard/job-reports"),
+            ("/confirmations", "/confirmations"),
+            ("/c/answered?state=disputed", "/c/answered"),
+            ("/c/no-such-link", "/c/{token}"),  # not found
         ):
             page.goto(address)
             check(route)
