@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 from dispatch.audit import AuditEvent
 from dispatch.deadlines.models import Deadline
+from dispatch.jobs.models import ConfirmationLink, JobReport
 from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
 from dispatch.offers.models import Assignment, Offer, OfferLink
 from dispatch.outbox.models import Message
@@ -21,7 +22,9 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "AvailabilitySlot",
+    "ConfirmationLink",
     "Deadline",
+    "JobReport",
     "Mediator",
     "MediatorLanguage",
     "Message",

@@ -55,6 +55,16 @@ class Request(SQLModel, table=True):
     contact_name: str | None = Field(default=None, max_length=200)
     contact_phone: str | None = Field(default=None, max_length=20)
     priority: int = 1
+    #: Einsatzbereich (SPEC "How German pools run"): which funding rules apply.
+    category: str = Field(
+        default="other", max_length=20, sa_column_kwargs={"server_default": "other"}
+    )
+    #: Why a request comes at shorter notice than the funding policy asks for.
+    urgency_reason: str | None = Field(default=None, max_length=500)
+    #: Key of the funding policy's source that pays, set by rule; the coordinator may change it.
+    funding_source: str | None = Field(default=None, max_length=40, index=True)
+    #: Why the coordinator filed it against the policy (refused category, short notice).
+    policy_override_reason: str | None = Field(default=None, max_length=500)
     #: Dispatch policy overrides for this request only, e.g. {"broadcast": true}.
     policy: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     status: RequestStatus = Field(default=RequestStatus.open, sa_type=sa.String(12), index=True)

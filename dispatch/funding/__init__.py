@@ -1,0 +1,1 @@
+"""The pool's funding policy: categories served and refused, notice, funding sources."""

@@ -1,0 +1,1 @@
+"""The Einsatzbestätigung (job confirmation): report, confirm or dispute, approve."""
