@@ -16,6 +16,7 @@ import locales
 from config import data as config_data
 from config.settings import Settings, get_settings
 from dispatch import errors, openapi
+from dispatch.allowances import routes as allowances_routes
 from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
 from dispatch.mediators.routes import router as mediators_router
@@ -169,6 +170,7 @@ def create_app(
     app.include_router(requests_router)
     app.include_router(planning_router)
     app.include_router(stats_router)
+    app.include_router(allowances_routes.router)
     web_pages.install(app)
     app.include_router(outbox_routes.router)
     app.include_router(outbox_webhooks.router)
