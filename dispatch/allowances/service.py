@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from config.settings import Settings
 from dispatch.allowances.calculator import (
     Allowance,
     JobFacts,
@@ -566,6 +567,12 @@ def year_totals_for(
     ):
         totals[job.mediator_id] += job.amount
     return dict(totals)
+
+
+def limit_reached(session: Session, *, settings: Settings, now: datetime) -> frozenset[int]:
+    """The mediators the engine leaves out of paid offers now (see `at_annual_limit`)."""
+    rules = rules_for(settings.allowance_file)
+    return frozenset(at_annual_limit(session, rules=rules, tz=settings.tz, now=now))
 
 
 def at_annual_limit(session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime) -> set[int]:

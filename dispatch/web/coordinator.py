@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from config import data as config_data
+from dispatch.allowances import service as allowances
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators import service as mediators
@@ -83,7 +84,13 @@ def request_detail(
         )
         and found.end > now
     ):
-        ranking = planning.candidates(session, request=found, now=now, tz=settings.tz)
+        ranking = planning.candidates(
+            session,
+            request=found,
+            now=now,
+            tz=settings.tz,
+            limit_reached=allowances.limit_reached(session, settings=settings, now=now),
+        )
         held_by = row.mediator.id if row.mediator else None
         ranking["candidates"] = [c for c in ranking["candidates"] if c["mediator_id"] != held_by]
     return render(
@@ -341,6 +348,7 @@ def plan(
                 end=begin + timedelta(days=days),
                 tz=settings.tz,
                 time_limit_s=PLAN_TIME_LIMIT_S,
+                limit_reached=allowances.limit_reached(session, settings=settings, now=clock.now()),
             )
         except NotFound:
             empty = True
