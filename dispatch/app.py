@@ -26,6 +26,7 @@ from dispatch.outbox import routes as outbox_routes
 from dispatch.outbox import webhooks as outbox_webhooks
 from dispatch.places.routes import router as places_router
 from dispatch.planning.routes import router as planning_router
+from dispatch.reports import routes as reports_routes
 from dispatch.requests.routes import router as requests_router
 from dispatch.stats.routes import router as stats_router
 from dispatch.storage import make_engine, migrate
@@ -171,6 +172,7 @@ def create_app(
     app.include_router(planning_router)
     app.include_router(stats_router)
     app.include_router(allowances_routes.router)
+    app.include_router(reports_routes.router)
     web_pages.install(app)
     app.include_router(outbox_routes.router)
     app.include_router(outbox_webhooks.router)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 
@@ -71,7 +71,8 @@ def _safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _german(value: Cell) -> str:
+def german_cell(value: Cell) -> str:
+    """A cell as German Excel reads it: decimal comma, day.month.year."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
@@ -81,13 +82,17 @@ def _german(value: Cell) -> str:
     return str(value)
 
 
-def statement_csv(s: Statement, *, lang: str = "de") -> str:
+def german_csv(rows: Iterable[list[Cell]]) -> str:
     """Semicolons, decimal commas, dates as 30.11.2026, a BOM first."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for row in _rows(s, lang):
-        writer.writerow([_german(cell) for cell in row])
+    for row in rows:
+        writer.writerow([german_cell(cell) for cell in row])
     return "\ufeff" + out.getvalue()
+
+
+def statement_csv(s: Statement, *, lang: str = "de") -> str:
+    return german_csv(_rows(s, lang))
 
 
 def statement_xlsx(s: Statement, *, lang: str = "de") -> bytes:
