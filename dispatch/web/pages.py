@@ -17,7 +17,9 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dispatch.allowances import views as allowance_views
 from dispatch.errors import SprachpoolError
+from dispatch.reports import views as report_views
 from dispatch.web import account, caseworker, coordinator, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
 from dispatch.web.links import LinkInvalid
@@ -43,6 +45,8 @@ REASONS = {
     "unknown_mediator": N_("There is no mediator with id %(id)s."),
     "period_order": N_("The end of the period must be on or after its start."),
     "period_too_long": N_("A period covers at most %(days)s days."),
+    **allowance_views.MONTH_ERRORS,
+    "nothing_to_pay": N_("Nothing of %(month)s is open: every approved job is paid."),
 }
 
 
@@ -72,6 +76,8 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (account, caseworker, coordinator, mediator):
         app.include_router(module.router)
+    app.include_router(allowance_views.router)
+    app.include_router(report_views.router)
 
     json_handlers: dict[Any, Any] = dict(app.exception_handlers)
 
