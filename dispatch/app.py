@@ -19,6 +19,8 @@ from dispatch import errors, openapi
 from dispatch.allowances import routes as allowances_routes
 from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
+from dispatch.funding import policy as funding_policy
+from dispatch.funding import routes as funding_routes
 from dispatch.mediators.routes import router as mediators_router
 from dispatch.offers import routes as offers_routes
 from dispatch.offers import views as offers_views
@@ -97,6 +99,8 @@ def create_app(
 ) -> FastAPI:
     settings = settings or get_settings()
     engine = engine or make_engine(settings.database_url)
+    # A mistake in the funding policy stops the start, not the first request.
+    funding_policy.policy_of(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -169,6 +173,7 @@ def create_app(
     app.include_router(places_router)
     app.include_router(mediators_router)
     app.include_router(requests_router)
+    app.include_router(funding_routes.router)
     app.include_router(planning_router)
     app.include_router(stats_router)
     app.include_router(allowances_routes.router)

@@ -22,6 +22,7 @@ from typing import Any
 from sqlmodel import Session
 
 from config.settings import Settings
+from dispatch.jobs.models import JobReport
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment, Offer
 from dispatch.outbox.service import enqueue
@@ -81,6 +82,11 @@ def mediator_channels(mediator: Mediator) -> list[tuple[ChannelName, str]]:
 def request_link(settings: Settings, request: Request) -> str:
     """Where the caseworker sees the request: its row in their organisation's list."""
     return f"{settings.public_base_url.rstrip('/')}/requests#request-{request.id}"
+
+
+def confirmations_link(settings: Settings) -> str:
+    """Where a caseworker finds every job that waits for their confirmation."""
+    return f"{settings.public_base_url.rstrip('/')}/confirmations"
 
 
 def dashboard_link(settings: Settings, request: Request) -> str:
@@ -193,6 +199,7 @@ def _to_caseworker(
     if creator is None or not creator.email or not creator.active:
         return
     locale = creator.locale or STAFF_LOCALE
+    fields.setdefault("request_link", request_link(settings, request))
     enqueue(
         session,
         key=f"{key}:caseworker",
@@ -204,7 +211,6 @@ def _to_caseworker(
         locale=locale,
         now=now,
         request_id=request.id,
-        request_link=request_link(settings, request),
         recipient_name=creator.name,
         language=request.language,
         start=request.start,
@@ -392,23 +398,30 @@ def completion_request(
     assignment: Assignment,
     link: str,
     now: datetime,
+    reminder: bool = False,
 ) -> None:
-    """After the job: report minutes and kilometres through the link."""
+    """After the job: report times, travel and outcome by the link (`reminder`: 3 days late)."""
     language = request.language
     _to_mediator(
         session,
         mediator,
         kind="completion_request",
-        key=f"report:{assignment.id}",
+        key=f"report-reminder:{assignment.id}" if reminder else f"report:{assignment.id}",
         now=now,
         request=request,
         offer=offer,
-        sms={"language": language, "start": request.start, "link": link},
+        sms={
+            "language": language,
+            "start": request.start,
+            "link": link,
+            "reminder": reminder or None,
+        },
         email={
             "language": language,
             "start": request.start,
             "link": link,
             "recipient_name": mediator.name,
+            "reminder": reminder or None,
         },
     )
 
@@ -440,6 +453,36 @@ def assignment_confirmed_caseworker(
         mediator_name=mediator.name,
         mediator_phone=mediator.phone or "-",
         replaces=replaces or None,
+    )
+
+
+def job_confirmation_caseworker(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    report: JobReport,
+    mediator_name: str,
+    confirm_link: str,
+    now: datetime,
+    reminder: bool = False,
+) -> None:
+    """The Einsatzbestätigung: the mediator's report, to confirm or dispute with one click."""
+    _to_caseworker(
+        session,
+        settings,
+        kind="job_confirmation_caseworker",
+        key=f"confirm-reminder:{report.id}" if reminder else f"confirm:{report.id}",
+        now=now,
+        request=request,
+        mode=f"{request.mode}",
+        mediator_name=mediator_name,
+        actual_start=report.actual_start,
+        actual_end=report.actual_end,
+        outcome=report.outcome.value,
+        confirm_link=confirm_link,
+        request_link=confirmations_link(settings),
+        reminder=reminder or None,
     )
 
 

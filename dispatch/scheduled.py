@@ -6,6 +6,7 @@ module, so whatever fires deadlines knows every kind. A new domain with
 timed work adds its line here.
 """
 
+from dispatch.jobs import scheduled as jobs
 from dispatch.offers import scheduled as offers
 
-__all__ = ["offers"]
+__all__ = ["jobs", "offers"]

@@ -131,9 +131,11 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("cancelled_mediator", "sms", "mediator", "language start"),
         _spec("cancelled_mediator", "email", "mediator", "language start end event_uid",
               "place recipient_name"),
-        _spec("completion_request", "sms", "mediator", "language start link", max_segments=2),
+        # `reminder`: the report is three days late.
+        _spec("completion_request", "sms", "mediator", "language start link", "reminder",
+              max_segments=2),
         _spec("completion_request", "email", "mediator", "language start link",
-              "recipient_name"),
+              "recipient_name reminder"),
         _spec("sms_help", "sms", "mediator", "", "contact_phone", max_segments=2),
         _spec("sms_paused", "sms", "mediator", max_segments=1),
         _spec("sms_resumed", "sms", "mediator", max_segments=1),
@@ -155,6 +157,10 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               "language start end request_link", "recipient_name dropped_out"),
         _spec("request_cancelled_caseworker", "email", "caseworker",
               "language start end request_link", "recipient_name reason"),
+        # Einsatzbestätigung: confirm or dispute the mediator's report (`reminder`: 3 days late).
+        _spec("job_confirmation_caseworker", "email", "caseworker",
+              "language start end mode mediator_name actual_start actual_end outcome "
+              "confirm_link request_link", "recipient_name reminder"),
         # to the coordinator
         _spec("alert_unfilled_coordinator", "email", "coordinator",
               "language start end organisation link", "reason"),

@@ -45,6 +45,8 @@ ROOT = Path(__file__).resolve().parent.parent
 #: so running the tests leaves the tree clean.
 DEFAULT_SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 _screenshots = DEFAULT_SCREENSHOTS
+#: The funding policy of tests about other things: every category, no minimum notice.
+OPEN_FUNDING_POLICY = ROOT / "tests" / "funding_open.toml"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -202,6 +204,7 @@ def settings(database_url: str) -> Settings:
         secret_key=SecretStr("test-secret-" + "x" * 40),
         public_base_url="https://sprachpool.test",
         run_background_jobs=False,
+        funding_policy_path=OPEN_FUNDING_POLICY,
         _env_file=None,  # type: ignore[call-arg]
     )
 

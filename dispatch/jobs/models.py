@@ -93,3 +93,12 @@ class ConfirmationLink(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class JobDeadlineKind(StrEnum):
+    """The timed steps of the Einsatzbestätigung (handlers in ``dispatch/jobs/scheduled.py``)."""
+
+    #: Three days after the job and still no report: remind the mediator (the assignment).
+    report_overdue = "report_overdue"
+    #: Three days after the report and still unconfirmed: remind the requester (the report).
+    confirm_overdue = "confirm_overdue"

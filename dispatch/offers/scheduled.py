@@ -14,6 +14,7 @@ from config.settings import Settings
 from dispatch import audit, messages
 from dispatch.deadlines.models import Deadline
 from dispatch.deadlines.registry import handles
+from dispatch.jobs import flows as jobs
 from dispatch.mediators.models import Mediator
 from dispatch.offers import flows, links
 from dispatch.offers.models import Assignment, Offer, OfferDeadlineKind
@@ -128,24 +129,9 @@ def ask_for_report(
         or request.status != RequestStatus.assigned
     ):
         return f"no-op: request {request.status}"
-    mediator = session.get(Mediator, assignment.mediator_id)
-    if mediator is None or assignment.offer_id is None:
+    if not jobs.send_report_link(
+        session, assignment=assignment, request=request, now=now, settings=settings
+    ):
         return "no-op: no mediator"
-    link = links.issue_link(
-        session,
-        offer_id=assignment.offer_id,
-        purpose="report",
-        now=now,
-        expires_at=request.end + links.REPORT_WINDOW,
-        settings=settings,
-    )
-    messages.completion_request(
-        session,
-        mediator=mediator,
-        request=request,
-        offer=session.get(Offer, assignment.offer_id),
-        assignment=assignment,
-        link=link,
-        now=now,
-    )
+    jobs.expect_report(session, assignment=assignment, now=now)
     return "report requested"

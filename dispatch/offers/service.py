@@ -21,8 +21,8 @@ from config.settings import Settings
 from dispatch import audit
 from dispatch.allowances import service as allowances
 from dispatch.deadlines import service as deadlines
-from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.offers.links import LinkState, revoke_links, view_link
+from dispatch.errors import Conflict, NotFound
+from dispatch.offers.links import revoke_links
 from dispatch.offers.models import ASSIGNMENT_DEADLINES, Assignment, Offer, OfferStatus
 from dispatch.planning import service as planning
 from dispatch.requests.models import Request, RequestStatus
@@ -270,42 +270,6 @@ def unconfirmed(session: Session, offer: Offer) -> bool:
         )
     ).first()
     return assignment is not None and assignment.reconfirmed_at is None
-
-
-def report_job(
-    session: Session, offer: Offer, *, now: datetime, minutes: int, travel_km: float
-) -> Assignment:
-    """Hours and travel after the job, for the expense allowance; the request is completed."""
-    view = view_link(session, offer, now=now)
-    if view.state == LinkState.reported:
-        raise Conflict("These hours were already reported. Thank you!")
-    if view.state != LinkState.report or view.assignment is None:
-        raise Conflict("Hours can be reported once the job is over.")
-    if not 1 <= minutes <= 24 * 60:
-        raise InvalidInput("minutes must be between 1 and 1440", field="minutes")
-    if not 0 <= travel_km <= 1000:
-        raise InvalidInput("travel_km must be between 0 and 1000", field="travel_km")
-    assignment = view.assignment
-    assignment.minutes_worked = minutes
-    assignment.travel_km = round(travel_km, 1)
-    assignment.completed_at = now
-    session.add(assignment)
-    request = view.request
-    if request.status == RequestStatus.assigned:
-        request.status = RequestStatus.completed
-        request.updated_at = now
-        session.add(request)
-    audit.record(
-        session,
-        at=now,
-        actor_kind="mediator",
-        actor_id=assignment.mediator_id,
-        action="assignment.report",
-        entity="assignment",
-        entity_id=assignment.id,
-    )
-    session.flush()
-    return assignment
 
 
 def record_no_show(session: Session, *, request: Request, actor: User, now: datetime) -> Assignment:

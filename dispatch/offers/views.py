@@ -21,6 +21,9 @@ from fastapi.templating import Jinja2Templates
 import locales
 from dispatch import messages
 from dispatch.deps import ClockDep, SessionDep, SettingsDep
+from dispatch.errors import InvalidInput
+from dispatch.jobs import flows as job_flows
+from dispatch.jobs import forms as job_forms
 from dispatch.offers import flows, links, service
 from dispatch.offers.links import LinkState, LinkView
 from dispatch.offers.service import Outcome
@@ -231,9 +234,14 @@ def _page(
         job=_job(view, t=t, tz=settings.tz, detailed=detailed, session=session),
         code=view.offer.short_code,
         reconfirmed=view.assignment is not None and view.assignment.reconfirmed_at is not None,
-        default_minutes=int((view.request.end - view.request.start).total_seconds() // 60),
+        report_form=job_forms.ReportForm.blank(
+            start=view.request.start, end=view.request.end, tz=settings.tz
+        ),
+        outcomes=[(o.value, t.gettext(name)) for o, name in job_forms.OUTCOME_NAMES.items()],
     )
     context.update(extra or {})
+    report_form: job_forms.ReportForm = context["report_form"]
+    context["report_errors"] = {k: t.gettext(v) for k, v in report_form.errors.items() if v}
     return _templates(t.locale).TemplateResponse(
         http_request,
         "offer.html",
@@ -407,47 +415,52 @@ def give_back(
 
 
 @pages.post("/o/{token}/report")
-def report(
+async def report(
     token: str,
     http_request: Request,
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
-    minutes: Annotated[str, Form()] = "",
-    travel_km: Annotated[str, Form()] = "",
 ) -> Response:
+    """The Einsatzbestätigung: actual times, waiting, travel and outcome, then the requester
+    is asked to confirm. A refused form keeps what was typed, with each error beside its field."""
     now = clock.now()
     view = _require(http_request, token, session, now, settings, LinkState.report)
     if isinstance(view, Response):
         return view
-    errors: dict[str, bool] = {}
-    try:
-        minutes_value = int(minutes)
-        if not 1 <= minutes_value <= 1440:
-            raise ValueError
-    except ValueError:
-        errors["error_minutes"] = True
-    try:
-        km_value = float(travel_km.replace(",", "."))
-        if not 0 <= km_value <= 1000:  # NaN fails this too
-            raise ValueError
-    except ValueError:
-        errors["error_travel_km"] = True
-    if errors:
-        return _page(
-            http_request,
-            token,
-            view,
-            settings=settings,
-            session=session,
-            status_code=422,
-            title=N_("Please check"),
-            message=N_("Some entries are missing or do not fit."),
-            tone="bad",
-            extra={**errors, "state": "report"},
-        )
-    service.report_job(session, view.offer, now=now, minutes=minutes_value, travel_km=km_value)
-    return _done(token)
+    assert view.assignment is not None  # a link in the report state has its assignment
+    raw = {k: v for k, v in (await http_request.form()).items() if isinstance(v, str)}
+    day = view.request.start.astimezone(settings.tz).date()
+    form, data = job_forms.parse_report_form(raw, day=day, tz=settings.tz)
+    if data is not None:
+        try:
+            job_flows.report_job(
+                session,
+                assignment=view.assignment,
+                request=view.request,
+                data=data,
+                now=now,
+                settings=settings,
+                actor_kind="mediator",
+                actor_id=view.assignment.mediator_id,
+            )
+        except InvalidInput as exc:
+            session.rollback()
+            form.place(exc.field or "actual_end", exc.reason)
+        else:
+            return _done(token)
+    return _page(
+        http_request,
+        token,
+        view,
+        settings=settings,
+        session=session,
+        status_code=422,
+        title=N_("Please check"),
+        message=N_("Some entries are missing or do not fit."),
+        tone="bad",
+        extra={"state": "report", "report_form": form},
+    )
 
 
 @pages.post("/o/{token}/mine")

@@ -26,28 +26,18 @@ import locales
 from dispatch.allowances import service as allowances
 from dispatch.allowances.calculator import Rules
 from dispatch.allowances.models import LineKind
+from dispatch.funding.policy import CATEGORY_NAMES, Category, OrganisationType
+from dispatch.funding.service import organisation_type
 from dispatch.requests.models import Request
 from dispatch.stats import service as stats
 from dispatch.users.models import Organisation
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-#: Categories of requests (SPEC "How German pools run") and their English names.
-CATEGORY_NAMES = {
-    "authority": locales.N_("Authority"),
-    "job_centre": locales.N_("Job centre"),
-    "school_parents": locales.N_("School (parent meeting)"),
-    "kita": locales.N_("Kita"),
-    "counselling": locales.N_("Counselling"),
-    "housing": locales.N_("Housing"),
-    "work": locales.N_("Work"),
-    "health": locales.N_("Health"),
-    "legal": locales.N_("Legal"),
-    "other": locales.N_("Other"),
-}
-ORGANISATION_KIND_NAMES = {
-    "public": locales.N_("Public body"),
-    "non_profit": locales.N_("Non-profit"),
+#: What the report calls the organisation types (msgids).
+ORGANISATION_TYPE_NAMES = {
+    OrganisationType.public: locales.N_("Public body"),
+    OrganisationType.non_profit: locales.N_("Non-profit"),
 }
 
 
@@ -127,11 +117,6 @@ def period(first: date | None, last: date | None, *, today: date) -> stats.Perio
     return stats.period(first or date(today.year, 1, 1), last or today, today=today)
 
 
-def organisation_kind(organisation: Organisation) -> str:
-    """The organisation's type (public body, non-profit) where the model has it."""
-    return str(getattr(organisation, "kind", "") or "")
-
-
 def compute(
     session: Session,
     *,
@@ -164,10 +149,12 @@ def compute(
     }
     labels: dict[str, Callable[[str], str]] = {
         "language": t.language,
-        "category": lambda key: t.gettext(CATEGORY_NAMES[key]) if key in CATEGORY_NAMES else key,
+        "category": lambda key: (
+            t.gettext(CATEGORY_NAMES[Category(key)]) if key in CATEGORY_NAMES else key
+        ),
         "organisation_type": lambda key: (
-            t.gettext(ORGANISATION_KIND_NAMES[key])
-            if key in ORGANISATION_KIND_NAMES
+            t.gettext(ORGANISATION_TYPE_NAMES[OrganisationType(key)])
+            if key in ORGANISATION_TYPE_NAMES
             else (key or t.gettext("not set"))
         ),
         "funding_source": lambda key: names.get(key, key) or t.gettext("not set"),
@@ -178,7 +165,7 @@ def compute(
         keys = {
             "language": job.language,
             "category": request.category,
-            "organisation_type": organisation_kind(organisation) if organisation else "",
+            "organisation_type": str(organisation_type(organisation) or ""),
             "funding_source": job.funding_source,
         }
         rows = [total] + [

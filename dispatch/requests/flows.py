@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from config.settings import Settings
+from dispatch.funding import policy as funding_policy
 from dispatch.offers import flows as offers
 from dispatch.requests import service
 from dispatch.requests.models import Request
@@ -34,7 +35,13 @@ def file_request(
     idempotent create returns the stored request and sends nothing.
     """
     request, replayed = service.create_request(
-        session, data=data, actor=actor, now=now, idempotency_key=idempotency_key
+        session,
+        data=data,
+        actor=actor,
+        now=now,
+        idempotency_key=idempotency_key,
+        funding=funding_policy.policy_of(settings),
+        tz=settings.tz,
     )
     if not replayed:
         offers.dispatch_new_request(session, request, now=now, settings=settings)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
 
+from dispatch.funding.policy import Category
 from dispatch.mediators.models import Level
 from dispatch.mediators.schemas import Gender
 from dispatch.requests.models import Mode, RequestStatus
@@ -66,6 +67,24 @@ class RequestCreate(BaseModel):
     organisation_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
         default=None, description="Coordinators only: file the request for this organisation."
     )
+    category: Category = Field(
+        default=Category.other,
+        description="Einsatzbereich; the funding policy says which ones the pool serves "
+        "(a refused one answers 422 with code not_served and the next step).",
+    )
+    urgency_reason: Annotated[str, Line(500)] | None = Field(
+        default=None,
+        description="Why the job cannot wait: needed when it starts sooner than the policy's "
+        "minimum notice in working days (else 422 with code notice_too_short).",
+    )
+    override_reason: Annotated[str, Line(500)] | None = Field(
+        default=None,
+        description="Coordinators only: file it although the policy refuses it (audited).",
+    )
+    funding_source: Annotated[str, Line(40)] | None = Field(
+        default=None,
+        description="Coordinators only: the funding source's key, instead of the policy's rule.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> RequestCreate:
@@ -76,6 +95,12 @@ class RequestCreate(BaseModel):
                 "place_or_location_required", "an in-person request needs a place_id or a location"
             )
         return self
+
+
+class FundingSourceChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    funding_source: Annotated[str, Line(40)]
 
 
 class CancelBody(BaseModel):
@@ -135,6 +160,10 @@ class RequestPublic(BaseModel):
     contact_phone: str | None
     priority: int
     broadcast: bool
+    category: str
+    urgency_reason: str | None
+    funding_source: str | None
+    policy_override_reason: str | None
     created_at: Timestamp
     updated_at: Timestamp
     cancelled_at: Timestamp | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -14,6 +15,9 @@ import locales
 from config import data as config_data
 from dispatch import audit
 from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.funding import policy as funding_policy
+from dispatch.funding import service as funding_service
+from dispatch.funding.policy import FundingPolicy
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment, Offer
 from dispatch.places.models import Place
@@ -67,8 +71,16 @@ def create_request(
     actor: User,
     now: datetime,
     idempotency_key: str | None = None,
+    funding: FundingPolicy | None = None,
+    tz: ZoneInfo | None = None,
 ) -> tuple[Request, bool]:
     """File a request; returns it and whether it was an idempotent replay.
+
+    With `funding` (and the town's `tz`), the policy is enforced: a refused
+    category or too short a notice is refused unless a coordinator overrides
+    with a reason. Either way the request is charged to a funding source by
+    the policy's rules (the default policy when none is given), or to the
+    one a coordinator chose.
 
     The unique index on (user, idempotency key) settles two concurrent
     retries: the second INSERT fails (on PostgreSQL once the first commits)
@@ -112,6 +124,31 @@ def create_request(
                 f"There is no organisation with id {data.organisation_id}.", field="organisation_id"
             )
         organisation_id = data.organisation_id
+    coordinator_only = {
+        "override_reason": data.override_reason,
+        "funding_source": data.funding_source,
+    }
+    for field, value in coordinator_only.items():
+        if value is not None and actor.role != Role.coordinator:
+            raise InvalidInput(f"Only a coordinator may set {field}.", field=field)
+    if funding is not None:
+        funding_service.check_intake(
+            policy=funding,
+            category=data.category,
+            start=data.start,
+            urgency_reason=data.urgency_reason,
+            override_reason=data.override_reason,
+            actor=actor,
+            now=now,
+            tz=tz or ZoneInfo("Europe/Berlin"),
+        )
+    charged_by = funding or funding_policy.load_policy()
+    if data.funding_source is not None and data.funding_source not in charged_by.sources:
+        raise InvalidInput(
+            f"There is no funding source '{data.funding_source}'; "
+            f"the policy has: {', '.join(charged_by.sources)}.",
+            field="funding_source",
+        )
     lat = data.location.lat if data.location else None
     lon = data.location.lon if data.location else None
     if data.place_id is not None:
@@ -145,10 +182,18 @@ def create_request(
         contact_phone=data.contact_phone,
         priority=data.priority,
         policy={"broadcast": True} if data.broadcast else None,
+        category=data.category.value,
+        urgency_reason=data.urgency_reason,
+        policy_override_reason=data.override_reason,
         idempotency_key=idempotency_key,
         idempotency_fingerprint=fingerprint if idempotency_key else None,
         created_at=now,
         updated_at=now,
+    )
+    request.funding_source = data.funding_source or funding_service.charge(
+        policy=charged_by,
+        request=request,
+        organisation=session.get(Organisation, organisation_id),
     )
     session.add(request)
     try:
@@ -161,6 +206,9 @@ def create_request(
             action="request.create",
             entity="request",
             entity_id=request.id,
+            details={"policy_override_reason": data.override_reason}
+            if data.override_reason
+            else None,
         )
         session.flush()
     except IntegrityError:
@@ -333,6 +381,10 @@ def to_public(
         contact_phone=request.contact_phone,
         priority=request.priority,
         broadcast=bool(request.policy and request.policy.get("broadcast")),
+        category=request.category,
+        urgency_reason=request.urgency_reason,
+        funding_source=request.funding_source,
+        policy_override_reason=request.policy_override_reason,
         created_at=request.created_at,
         updated_at=request.updated_at,
         cancelled_at=request.cancelled_at,

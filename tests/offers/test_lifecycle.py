@@ -99,11 +99,19 @@ def test_whole_life_offer_accept_remind_report(
     assert len(outbox.messages("reminder_2h", "sms")) == 1
     advance(hours=4)  # Tuesday 11:01: the job is over
     report_token = outbox.links("completion_request")[holder]
-    bad = client.post(f"/o/{report_token}/report", data={"minutes": "lots", "travel_km": "3"})
-    assert bad.status_code == 422 and "ganze Zahl" in bad.text
+    bad = client.post(
+        f"/o/{report_token}/report", data={"actual_start": "lots", "actual_end": "10:35"}
+    )
+    assert bad.status_code == 422 and "Uhrzeit" in bad.text
+    assert 'value="lots"' in bad.text  # what was typed stays
     done = client.post(
         f"/o/{report_token}/report",
-        data={"minutes": "95", "travel_km": "12,5"},
+        data={
+            "actual_start": "09:00",
+            "actual_end": "10:35",
+            "travel_km": "12,5",
+            "outcome": "done",
+        },
         follow_redirects=False,
     )
     assert done.status_code == 303

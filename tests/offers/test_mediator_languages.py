@@ -74,11 +74,18 @@ def test_a_mediators_pages_and_messages_speak_their_language(
     advance(hours=5)  # Tuesday 12:01: the job is over, the report link has gone out
     [report] = outbox.links("completion_request").values()
     assert_only_in(client.get(f"/o/{report}").text, locale)
-    wrong = client.post(f"/o/{report}/report", data={"minutes": "lots", "travel_km": "-1"})
+    wrong = client.post(
+        f"/o/{report}/report",
+        data={"actual_start": "lots", "actual_end": "10:35", "travel_km": "-1"},
+    )
     assert wrong.status_code == 422
-    assert t.gettext("Please enter a whole number from 1 to 1440.") in wrong.text
+    assert t.gettext("Please enter a time such as 09:30.") in wrong.text
+    assert t.gettext("Please enter km from 0 to 500, e.g. 12,5.") in wrong.text
     assert_only_in(wrong.text, locale)
-    client.post(f"/o/{report}/report", data={"minutes": "95", "travel_km": "3"})
+    client.post(
+        f"/o/{report}/report",
+        data={"actual_start": "09:00", "actual_end": "10:35", "travel_km": "3", "outcome": "done"},
+    )
     assert_only_in(client.get(f"/o/{report}").text, locale)  # reported
 
     sent = [m for m in outbox.messages() if m.recipient_kind == "mediator"]

@@ -33,6 +33,7 @@ from dispatch.users import service as users
 from dispatch.users.models import Role
 from tests.conftest import (
     NOW,
+    OPEN_FUNDING_POLICY,
     ROOT,
     drop_postgres_schema,
     fresh_postgres_schema_url,
@@ -71,6 +72,7 @@ class Service:
             "ENVIRONMENT": "test",
             "DEADLINE_POLL_SECONDS": "0.2",
             "OUTBOX_POLL_SECONDS": "0.2",
+            "FUNDING_POLICY_PATH": str(OPEN_FUNDING_POLICY),
             # The test's time, not the wall clock's: it goes on where the last process left it.
             "CLOCK_START": self.clock.now().isoformat(),
         }

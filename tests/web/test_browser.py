@@ -44,7 +44,7 @@ from dispatch.users.models import Role, User
 from dispatch.web import auth
 from dispatch.web.links import issue_mediator_link, issue_sign_in_link
 from tests.catalog_texts import foreign_on_page
-from tests.conftest import NOW, screenshots_dir
+from tests.conftest import NOW, OPEN_FUNDING_POLICY, screenshots_dir
 
 pytestmark = pytest.mark.browser
 
@@ -99,6 +99,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         secret_key=SecretStr("browser-" + "s" * 40),
         public_base_url=f"http://127.0.0.1:{port}",
         run_background_jobs=False,
+        funding_policy_path=OPEN_FUNDING_POLICY,
         _env_file=None,  # type: ignore[call-arg]
     )
     app = create_app(settings, engine=engine, clock=clock, run_migrations=False)
