@@ -87,6 +87,8 @@ class Rules:
     annual_limit: Decimal = Decimal(840)
     #: The share of the limit at which the coordinator is warned.
     warn_share: Decimal = Decimal("0.8")
+    #: The share of a funding source's budget (spent + committed) that warns the coordinator.
+    budget_warn_share: Decimal = Decimal("0.8")
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,9 @@ def rules_from_dict(data: dict[str, Any]) -> Rules:
     warn_share = Decimal(str(limit.get("warn_share", "0.8")))
     if not ZERO < warn_share <= 1:
         raise RulesError("annual_limit.warn_share: a share between 0 and 1")
+    budget_share = Decimal(str(data.get("budgets", {}).get("warn_share", "0.8")))
+    if not ZERO < budget_share <= 1:
+        raise RulesError("budgets.warn_share: a share between 0 and 1")
     return Rules(
         name=str(data.get("name", "")),
         work=WorkRules(
@@ -243,6 +248,7 @@ def rules_from_dict(data: dict[str, Any]) -> Rules:
         ),
         annual_limit=_money(limit, "default", Decimal(840)),
         warn_share=warn_share,
+        budget_warn_share=budget_share,
     )
 
 

@@ -7,10 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from dispatch.allowances import exports, service
-from dispatch.allowances.schemas import StatementPublic, statement_public
+from dispatch.allowances import budgets, exports, service
+from dispatch.allowances.schemas import (
+    BudgetPublic,
+    StatementPublic,
+    budget_public,
+    statement_public,
+)
 from dispatch.deps import ClockDep, CoordinatorUser, SessionDep, SettingsDep
 from dispatch.errors import responses
+from dispatch.funding.policy import policy_of
 
 router = APIRouter(prefix="/api/v1", tags=["allowances"])
 
@@ -126,3 +132,21 @@ def export_xlsx(
         media_type=XLSX,
         filename=f"sprachpool-allowances-{s.month.key}.xlsx",
     )
+
+
+@router.get("/funding", response_model=list[BudgetPublic])
+def funding(
+    session: SessionDep, _user: CoordinatorUser, clock: ClockDep, settings: SettingsDep
+) -> list[BudgetPublic]:
+    """Each funding source's yearly budget, spent (approved), committed (held, not yet
+    approved), the forecast to the year's end at the current rate, and a warning at 80 %."""
+    return [
+        budget_public(b)
+        for b in budgets.budgets(
+            session,
+            policy=policy_of(settings),
+            rules=service.rules_for(settings.allowance_file),
+            tz=settings.tz,
+            now=clock.now(),
+        )
+    ]

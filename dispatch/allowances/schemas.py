@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, PlainSerializer
 
+from dispatch.allowances.budgets import Budget
 from dispatch.allowances.service import MediatorStatement, Statement
 from dispatch.validation import Timestamp
 
@@ -100,4 +101,31 @@ def statement_public(s: Statement) -> StatementPublic:
         open_euros=s.open,
         by_funding_source=s.by_source,
         mediators=[mediator_public(m) for m in s.mediators],
+    )
+
+
+class BudgetPublic(BaseModel):
+    key: str
+    name: str
+    budget: Euros = Field(description="the yearly budget")
+    spent: Euros = Field(description="allowances of approved jobs this year")
+    committed: Euros = Field(description="held jobs not yet approved, estimated")
+    forecast: Euros = Field(description="spent at this year's rate, carried to 31 December")
+    share: Decimal | None = Field(description="(spent + committed) / budget; null: no budget")
+    warning: bool = Field(description="spent + committed reached the warning share (80 %)")
+    forecast_over_budget: bool
+
+
+def budget_public(b: Budget) -> BudgetPublic:
+    share = b.share
+    return BudgetPublic(
+        key=b.key,
+        name=b.name,
+        budget=b.budget,
+        spent=b.spent,
+        committed=b.committed,
+        forecast=b.forecast,
+        share=None if share is None else share.quantize(Decimal("0.001")),
+        warning=b.warning,
+        forecast_over_budget=b.forecast_over,
     )

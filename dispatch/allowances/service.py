@@ -135,7 +135,24 @@ class JobAmount:
         return self.allowance.total
 
 
-def _travel_minutes(km: Decimal, mediator: Mediator, request: Request, place: Place | None) -> int:
+def job_location(request: Request, place: Place | None) -> Location | None:
+    """Where an in-person job is: its place, or the address's point."""
+    lat = place.lat if place is not None else request.location_lat
+    lon = place.lon if place is not None else request.location_lon
+    if request.mode != Mode.in_person or lat is None or lon is None:
+        return None
+    return Location(lat, lon)
+
+
+def home_of(mediator: Mediator) -> Location | None:
+    if mediator.home_lat is None or mediator.home_lon is None:
+        return None
+    return Location(mediator.home_lat, mediator.home_lon)
+
+
+def travel_minutes_of(
+    km: Decimal, mediator: Mediator, request: Request, place: Place | None
+) -> int:
     """Travel time there and back: from the reported km at the mediator's travel mode's
     speed, or without km (a ticket, on foot) from the home-to-place distance as the
     engine estimates it. The report does not ask for it, so it is estimated."""
@@ -144,12 +161,10 @@ def _travel_minutes(km: Decimal, mediator: Mediator, request: Request, place: Pl
     speed = travel_speed_kmh(mediator.travel_mode)
     if km > 0:
         return math.ceil(float(km) / speed * 60)
-    lat = place.lat if place is not None else request.location_lat
-    lon = place.lon if place is not None else request.location_lon
-    if mediator.home_lat is None or mediator.home_lon is None or lat is None or lon is None:
+    home, there = home_of(mediator), job_location(request, place)
+    if home is None or there is None:
         return 0
-    one_way = great_circle_km(Location(mediator.home_lat, mediator.home_lon), Location(lat, lon))
-    return math.ceil(2 * one_way * ROAD_FACTOR / speed * 60)
+    return math.ceil(2 * great_circle_km(home, there) * ROAD_FACTOR / speed * 60)
 
 
 def job_amounts(
@@ -184,7 +199,7 @@ def job_amounts(
             outcome=cast(Outcome, str(report.outcome)),
             minutes=worked,
             waiting_minutes=report.waiting_minutes,
-            travel_minutes=_travel_minutes(km, mediator, request, place),
+            travel_minutes=travel_minutes_of(km, mediator, request, place),
             km=km,
             ticket_cost=Decimal(report.ticket_cost or 0),
             in_person=request.mode == Mode.in_person,
@@ -252,7 +267,7 @@ def _late_cancellations(
         facts = JobFacts(
             outcome="cancelled_late",
             minutes=booked,
-            travel_minutes=_travel_minutes(ZERO, mediator, request, place),
+            travel_minutes=travel_minutes_of(ZERO, mediator, request, place),
             in_person=request.mode == Mode.in_person,
         )
         paid = allowance(facts, rules)

@@ -30,11 +30,13 @@ def done_job(
     language: str = "ar",
     category: str = "authority",
     funding_source: str | None = "state",
-    state: ReportState = ReportState.approved,
+    state: ReportState | None = ReportState.approved,
     outcome: JobOutcome = JobOutcome.done,
     place_id: int | None = None,
 ) -> tuple[int, int]:
-    """A completed request, its assignment and its report; (request id, assignment id)."""
+    """A completed request, its assignment and its report; (request id, assignment id).
+
+    With `state` None the job is still ahead: the request is assigned, no report."""
     begin, finish = datetime.fromisoformat(start), datetime.fromisoformat(end)
     with unit_of_work(engine) as session:
         request = Request(
@@ -45,7 +47,7 @@ def done_job(
             end=finish,
             mode=mode,
             place_id=place_id,
-            status=RequestStatus.completed,
+            status=RequestStatus.assigned if state is None else RequestStatus.completed,
             category=category,
             funding_source=funding_source,
             created_at=begin.replace(day=1),
@@ -59,10 +61,12 @@ def done_job(
             mediator_id=mediator_id,
             source=AssignmentSource.coordinator,
             created_at=begin.replace(day=1),
-            completed_at=finish,
+            completed_at=None if state is None else finish,
         )
         session.add(assignment)
         session.flush()
+        if state is None:
+            return request.id, assignment.id
         session.add(
             JobReport(
                 assignment_id=assignment.id,
