@@ -117,3 +117,28 @@ def test_caseworkers_do_not_see_allowances(
     web = signed_in(case_person)
     assert web.get("/dashboard/allowances?month=2026-10").status_code in (403, 404)
     assert web.get("/dashboard/reports/funders").status_code in (403, 404)
+
+
+def test_dashboard_card_per_funding_source(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad", travel_mode="car")
+    done_job(
+        engine,
+        caseworker=Staff(case_person.id, case_person.organisation_id, ""),
+        mediator_id=mediator_id,
+        start="2026-10-28T14:00:00+01:00",
+        end="2026-10-28T14:45:00+01:00",
+        mode=Mode.phone,
+        funding_source="municipal",
+    )
+    page = signed_in(coord_person).get("/dashboard")
+    assert page.status_code == 200
+    card = page.text[page.text.index('id="budget-municipal"') :]
+    # The tests' policy: 20.000 € a year; 45 min by phone = 2 half hours = 15,00 € spent.
+    assert "Kommunaler Haushalt" in card
+    assert "20.000,00\xa0€" in card and "15,00\xa0€" in card
