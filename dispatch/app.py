@@ -21,6 +21,7 @@ from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
 from dispatch.funding import policy as funding_policy
 from dispatch.funding import routes as funding_routes
+from dispatch.jobs import routes as jobs_routes
 from dispatch.mediators.routes import router as mediators_router
 from dispatch.offers import routes as offers_routes
 from dispatch.offers import views as offers_views
@@ -174,6 +175,7 @@ def create_app(
     app.include_router(mediators_router)
     app.include_router(requests_router)
     app.include_router(funding_routes.router)
+    app.include_router(jobs_routes.router)
     app.include_router(planning_router)
     app.include_router(stats_router)
     app.include_router(allowances_routes.router)

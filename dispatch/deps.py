@@ -83,6 +83,18 @@ def current_user(
 CurrentUser = Annotated[User, Depends(current_user)]
 
 
+def optional_user(
+    request: Request,
+    clock: ClockDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> User | None:
+    """The token's user when a token is sent; None for a caller who holds a link instead."""
+    return None if credentials is None else current_user(request, clock, credentials)
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
 def coordinator(user: CurrentUser) -> User:
     if user.role != Role.coordinator:
         raise Forbidden("Only a coordinator may do this.")

@@ -479,7 +479,7 @@ def job_confirmation_caseworker(
         mediator_name=mediator_name,
         actual_start=report.actual_start,
         actual_end=report.actual_end,
-        outcome=report.outcome.value,
+        outcome=str(report.outcome),
         confirm_link=confirm_link,
         request_link=confirmations_link(settings),
         reminder=reminder or None,

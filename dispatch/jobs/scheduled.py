@@ -41,7 +41,7 @@ def remind_requester_to_confirm(
     """Unconfirmed three days after the report: the requester gets a new link."""
     report = session.get(JobReport, deadline.subject_id)
     if report is None or report.state != ReportState.reported:
-        return f"no-op: {report.state.value if report else 'no report'}"
+        return f"no-op: {str(report.state) if report else 'no report'}"
     request = session.get(Request, report.request_id)
     assert request is not None
     flows.ask_for_confirmation(

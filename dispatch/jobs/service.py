@@ -156,7 +156,7 @@ def submit_report(
         action="assignment.report",
         entity="assignment",
         entity_id=assignment.id,
-        details={"outcome": data.outcome.value, "job_report": report.id},
+        details={"outcome": str(data.outcome), "job_report": report.id},
     )
     session.flush()
     return report
@@ -237,9 +237,9 @@ def confirm(
         )
     if report.state != ReportState.reported:
         raise Conflict(
-            f"This job was already {report.state.value}.",
+            f"This job was already {str(report.state)}.",
             reason="already_decided",
-            params={"state": report.state.value},
+            params={"state": str(report.state)},
         )
     if decision == "dispute" and not reason:
         raise InvalidInput(
@@ -263,7 +263,7 @@ def confirm(
         at=now,
         actor_kind="user" if report.confirmed_by_user_id else "link",
         actor_id=report.confirmed_by_user_id,
-        action=f"job_report.{report.state.value}",
+        action=f"job_report.{str(report.state)}",
         entity="job_report",
         entity_id=report.id,
         details={"via": "link" if link else "account"},
@@ -288,12 +288,12 @@ def approve(
     """
     if report.state in (ReportState.approved, ReportState.rejected):
         raise Conflict(
-            f"This job was already {report.state.value}.",
+            f"This job was already {str(report.state)}.",
             reason="already_decided",
-            params={"state": report.state.value},
+            params={"state": str(report.state)},
         )
     if not reason and (decision == "reject" or report.state != ReportState.confirmed):
-        state = "unconfirmed" if report.state == ReportState.reported else report.state.value
+        state = "unconfirmed" if report.state == ReportState.reported else str(report.state)
         raise ReasonRequired(
             f"This job is {state}: approving or rejecting it needs a reason."
             if decision == "approve"
@@ -313,10 +313,10 @@ def approve(
         at=now,
         actor_kind="user",
         actor_id=actor.id,
-        action=f"job_report.{report.state.value}",
+        action=f"job_report.{str(report.state)}",
         entity="job_report",
         entity_id=report.id,
-        details={"from": before.value, "reason": reason},
+        details={"from": str(before), "reason": reason},
     )
     session.flush()
     return report
