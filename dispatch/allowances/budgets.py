@@ -146,3 +146,8 @@ def budgets(
             )
         )
     return found
+
+
+def source_names(policy: FundingPolicy) -> dict[str, str]:
+    """Funding source keys to the names the policy gives them."""
+    return {key: source.name for key, source in policy.sources.items()}

@@ -9,8 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dispatch.allowances import exports, service
+from dispatch.allowances.budgets import source_names
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound
+from dispatch.funding.policy import policy_of
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, render
 from locales import N_
@@ -58,7 +60,13 @@ def month_page(
     return render(
         request,
         "coordinator/allowances.html",
-        {"month": chosen, "s": statement, "error": error, "paid": paid},
+        {
+            "month": chosen,
+            "s": statement,
+            "error": error,
+            "paid": paid,
+            "sources": source_names(policy_of(settings)),
+        },
         user=user,
         status_code=200 if error is None else 422,
     )
@@ -111,6 +119,12 @@ def mediator_statement(
     return render(
         request,
         "coordinator/allowance_print.html",
-        {"s": statement, "m": found, "today": today, "kinds": exports.KINDS},
+        {
+            "s": statement,
+            "m": found,
+            "today": today,
+            "kinds": exports.KINDS,
+            "sources": source_names(policy_of(settings)),
+        },
         user=user,
     )

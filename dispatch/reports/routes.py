@@ -9,8 +9,10 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from dispatch.allowances import service as allowances
+from dispatch.allowances.budgets import source_names
 from dispatch.deps import ClockDep, CoordinatorUser, SessionDep, SettingsDep
 from dispatch.errors import responses
+from dispatch.funding.policy import policy_of
 from dispatch.reports import exports, service
 from dispatch.stats.routes import FromDay, ToDay
 
@@ -32,6 +34,7 @@ def _report(
         rules=allowances.rules_for(settings.allowance_file),
         tz=settings.tz,
         lang=lang,
+        source_names=source_names(policy_of(settings)),
     )
 
 

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from dispatch.allowances import service as allowances
+from dispatch.allowances.budgets import source_names
 from dispatch.deps import ClockDep, SessionDep, SettingsDep
+from dispatch.funding.policy import policy_of
 from dispatch.reports import service
 from dispatch.reports.service import Row
 from dispatch.validation import Day
@@ -70,6 +72,7 @@ def funders(
         rules=allowances.rules_for(settings.allowance_file),
         tz=settings.tz,
         lang=page_lang(request),
+        source_names=source_names(policy_of(settings)),
     )
     return render(
         request,
