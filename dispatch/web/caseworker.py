@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from config import data as config_data
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
+from dispatch.funding.policy import CATEGORY_NAMES
 from dispatch.places.service import list_places
 from dispatch.requests import flows as request_flows
 from dispatch.requests import service as requests
@@ -49,6 +50,7 @@ def _form_page(
             "qualifications": config_data.qualifications(),
             "durations": forms.DURATIONS,
             "address": forms.ADDRESS,
+            "categories": CATEGORY_NAMES,
         },
         status_code=status_code,
         user=user,

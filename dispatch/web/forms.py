@@ -51,6 +51,8 @@ FIELDS = (
     "contact_phone",
     "notes",
     "broadcast",
+    "category",
+    "urgency_reason",
 )
 
 #: Where an error of an API field (its `loc`) is shown in the form.
@@ -71,6 +73,8 @@ API_TO_FORM = {
     "priority": "form",
     "broadcast": "broadcast",
     "min_level": "language",
+    "category": "category",
+    "urgency_reason": "urgency_reason",
 }
 #: Errors of the whole body (a model validator's code): the field they belong beside.
 MODEL_ERROR_FIELD = {"end_before_start": "duration", "place_or_location_required": "place"}
@@ -90,6 +94,7 @@ FIELD_MESSAGES = {
     "contact_phone": N_("Please use the international format, e.g. +49 2521 29-0."),
     "qualification": N_("Please pick a subject from the list."),
     "gender": N_("Please pick an option from the list."),
+    "category": N_("Please pick the service area from the list."),
 }
 #: Messages by error code (the intake service's, our validators', pydantic's types), for
 #: fields without a message of their own and for errors that say more than the field's.
@@ -105,6 +110,19 @@ CODE_MESSAGES = {
     "slot_order": N_("This time ends (%(end)s) before or when it starts (%(start)s)."),
     "time_of_day": N_("Please give a time of day between 00:00 and 24:00, e.g. 08:00."),
     "weekday": N_("Please pick a weekday from the list."),
+    # The funding policy (config/funding.toml): a refused category, by its next step.
+    "not_served:professional_interpreter": N_(
+        "The pool's funding does not cover this kind of appointment. Please book a "
+        "professional interpreter; the requesting office pays for it."
+    ),
+    "not_served:phone_service": N_(
+        "The pool's funding does not cover this kind of appointment. Please use a "
+        "telephone or video interpreting service."
+    ),
+    "notice_too_short": N_(
+        "The pool asks for %(days)s working days' notice. For a sooner appointment, "
+        "please say here why it is urgent."
+    ),
 }
 CHECK_FIELD = N_("Please check this entry.")
 
@@ -130,6 +148,7 @@ class RequestForm:
                 "time": "09:00",
                 "duration": str(DEFAULT_DURATION),
                 "mode": Mode.in_person.value,
+                "category": "other",
             }
         )
 
@@ -243,6 +262,9 @@ def parse_request_form(
         if v[name].strip():
             body[name] = v[name]
     body["broadcast"] = v["broadcast"] in ("1", "on", "true")
+    body["category"] = v["category"] or "other"
+    if v["urgency_reason"]:
+        body["urgency_reason"] = v["urgency_reason"]
 
     # The schema runs even when the form found errors, so every wrong field is shown at once.
     try:
@@ -274,7 +296,9 @@ def form_field(location: tuple[int | str, ...], code: str) -> str:
 def service_error(form: RequestForm, error: InvalidInput) -> None:
     """Put an error of the intake service (dates, places, limits) beside its field."""
     name = API_TO_FORM.get(error.field or "", "form")
-    if error.reason in CODE_MESSAGES:
+    if error.reason == "not_served":
+        form.error(name, message_for(f"not_served:{error.params.get('next_step')}"))
+    elif error.reason in CODE_MESSAGES:
         form.error(name, message_for(error.reason, error.params))
     else:
         form.error(name)

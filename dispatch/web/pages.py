@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.allowances import views as allowance_views
 from dispatch.errors import SprachpoolError
+from dispatch.jobs import views as jobs
 from dispatch.reports import views as report_views
 from dispatch.web import account, caseworker, coordinator, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
@@ -47,6 +48,14 @@ REASONS = {
     "period_too_long": N_("A period covers at most %(days)s days."),
     **allowance_views.MONTH_ERRORS,
     "nothing_to_pay": N_("Nothing of %(month)s is open: every approved job is paid."),
+    "not_reported": N_("The mediator has not reported this job yet."),
+    "already_decided": N_("This job was already decided; nothing was changed."),
+    "other_organisation": N_("This job belongs to another organisation."),
+    "dispute_reason_missing": N_("Please say what does not match."),
+    "reason_required": N_(
+        "This job is not confirmed by the requester: approving or rejecting it needs a reason."
+    ),
+    "nothing_chosen": N_("Please choose at least one job."),
 }
 
 
@@ -74,7 +83,7 @@ def _error_page(
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (account, caseworker, coordinator, mediator):
+    for module in (account, caseworker, coordinator, mediator, jobs):
         app.include_router(module.router)
     app.include_router(allowance_views.router)
     app.include_router(report_views.router)
@@ -93,7 +102,9 @@ def install(app: FastAPI) -> None:
             return _error_page(request, 403, "csrf")
         if isinstance(exc, LinkInvalid):
             return _error_page(request, 410, "link", exc)
-        kind = {403: "forbidden", 404: "not_found", 409: "conflict"}.get(exc.status_code, "invalid")
+        kind = {403: "forbidden", 404: "not_found", 409: "conflict", 410: "link"}.get(
+            exc.status_code, "invalid"
+        )
         return _error_page(request, exc.status_code, kind, exc)
 
     async def http(request: Request, exc: Exception) -> Response:

@@ -418,6 +418,11 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
             ),
             ("/dashboard/reports/funders", "/dashboard/reports/funders"),
             ("/dashboard/requests/99999", "/dashboard/requests/{request_id}"),  # not found
+            ("/dashboard/job-reports", "/dashboard/job-reports"),
+            ("/dashboard/job-reports?show=done", "/dashboard/job-reports"),
+            ("/confirmations", "/confirmations"),
+            ("/c/answered?state=disputed", "/c/answered"),
+            ("/c/no-such-link", "/c/{token}"),  # not found
         ):
             page.goto(address)
             check(route)

@@ -1,0 +1,141 @@
+"""The Einsatzbestätigung's pages: the requester's one-click link, their list, the coordinator's
+approvals; on SQLite and PostgreSQL. A refused answer writes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from dispatch.jobs.models import ConfirmationLink, JobReport
+from tests.jobs.conftest import Job, confirm_links
+from tests.jobs.test_confirmation_api import report
+from tests.offers.conftest import Outbox
+from tests.web import conftest as web_fixtures
+from tests.web.conftest import Person, csrf_of
+
+web = web_fixtures.web
+other_web = web_fixtures.other_web
+make_person = web_fixtures.make_person
+case_person = web_fixtures.case_person
+coord_person = web_fixtures.coord_person
+signed_in = web_fixtures.signed_in
+
+
+def state(engine: Engine) -> str:
+    with Session(engine) as session:
+        return str(session.exec(select(JobReport)).one().state)
+
+
+def test_the_link_confirms_once_with_one_click(
+    client: TestClient, web: TestClient, job_over: Job, outbox: Outbox, engine: Engine
+) -> None:
+    assert report(client, job_over).status_code == 201
+    [token] = confirm_links(outbox)
+    page = web.get(f"/c/{token}")
+    assert page.status_code == 200
+    assert "Einsatz bestätigen" in page.text and "Mediator 1" in page.text
+    assert state(engine) == "reported"  # opening the link changes nothing
+    assert web.post(f"/c/{token}/confirm").status_code == 403  # no form token
+    done = web.post(f"/c/{token}/confirm", data={"csrf_token": csrf_of(page)})
+    assert done.status_code == 303 and done.headers["location"] == "/c/answered?state=confirmed"
+    assert "Der Einsatz ist bestätigt" in web.get(done.headers["location"]).text
+    assert state(engine) == "confirmed"
+    again = web.get(f"/c/{token}")
+    assert again.status_code == 410 and "Dieser Link gilt nicht mehr" in again.text
+    second = web.post(f"/c/{token}/dispute", data={"csrf_token": csrf_of(page), "reason": "x"})
+    assert second.status_code == 410
+    assert state(engine) == "confirmed"
+    with Session(engine) as session:
+        link = session.exec(select(ConfirmationLink)).one()
+        assert link.used_at is not None and link.token_hash != token  # only its hash is kept
+
+
+def test_the_link_is_not_for_another_organisation_nor_forged(
+    client: TestClient,
+    web: TestClient,
+    job_over: Job,
+    outbox: Outbox,
+    engine: Engine,
+    make_person: Callable[..., Person],
+    signed_in: Callable[[Person], TestClient],
+) -> None:
+    assert report(client, job_over).status_code == 201
+    [token] = confirm_links(outbox)
+    assert web.get("/c/forged-token").status_code == 404
+    stranger = signed_in(make_person("caseworker", "Stadt Beckum – Sozialamt"))
+    refused = stranger.get(f"/c/{token}")
+    assert refused.status_code == 403
+    assert state(engine) == "reported"
+
+
+def test_disputing_by_link_needs_a_reason(
+    client: TestClient, web: TestClient, job_over: Job, outbox: Outbox, engine: Engine
+) -> None:
+    assert report(client, job_over).status_code == 201
+    [token] = confirm_links(outbox)
+    page = web.get(f"/c/{token}")
+    empty = web.post(f"/c/{token}/dispute", data={"csrf_token": csrf_of(page), "reason": " "})
+    assert empty.status_code == 422 and "Bitte sagen Sie, was nicht stimmt." in empty.text
+    assert state(engine) == "reported"
+    disputed = web.post(
+        f"/c/{token}/dispute", data={"csrf_token": csrf_of(page), "reason": "Ende 10:15"}
+    )
+    assert disputed.status_code == 303 and state(engine) == "disputed"
+
+
+def test_the_caseworker_confirms_from_the_list(
+    client: TestClient,
+    job_over: Job,
+    engine: Engine,
+    case_person: Person,
+    signed_in: Callable[[Person], TestClient],
+) -> None:
+    assert report(client, job_over).status_code == 201
+    browser = signed_in(case_person)
+    listed = browser.get("/confirmations")
+    assert listed.status_code == 200 and "Zu bestätigende Einsätze" in listed.text
+    assert f"job-{job_over.assignment_id}" in listed.text
+    answered = browser.post(
+        f"/confirmations/{job_over.assignment_id}",
+        data={"csrf_token": csrf_of(listed), "decision": "confirm"},
+    )
+    assert answered.status_code == 303
+    assert state(engine) == "confirmed"
+    after = browser.get(answered.headers["location"])
+    assert "Kein Einsatz wartet auf Ihre Bestätigung." in after.text
+
+
+def test_the_coordinator_approves_singly_and_needs_a_reason_for_unconfirmed_jobs(
+    client: TestClient,
+    job_over: Job,
+    engine: Engine,
+    coord_person: Person,
+    signed_in: Callable[[Person], TestClient],
+) -> None:
+    assert report(client, job_over).status_code == 201
+    browser = signed_in(coord_person)
+    page = browser.get("/dashboard/job-reports")
+    assert page.status_code == 200 and "wartet auf Bestätigung" in page.text
+    form = {"csrf_token": csrf_of(page), "assignment_id": str(job_over.assignment_id)}
+    refused = browser.post("/dashboard/job-reports/approve", data=form)
+    assert refused.status_code == 422 and "braucht eine Begründung" in refused.text
+    assert state(engine) == "reported"
+    nothing = browser.post(
+        "/dashboard/job-reports/approve", data={"csrf_token": form["csrf_token"]}
+    )
+    assert nothing.status_code == 422
+    done = browser.post(
+        "/dashboard/job-reports/approve", data={**form, "reason": "Telefonisch bestätigt"}
+    )
+    assert done.status_code == 303 and state(engine) == "approved"
+    decided = browser.get("/dashboard/job-reports?show=done")
+    assert "Telefonisch bestätigt" in decided.text and "freigegeben" in decided.text
+
+
+def test_a_caseworker_may_not_open_the_approvals(
+    web: TestClient, case_person: Person, signed_in: Callable[[Person], TestClient]
+) -> None:
+    assert signed_in(case_person).get("/dashboard/job-reports").status_code == 403
