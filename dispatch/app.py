@@ -17,6 +17,7 @@ from config import data as config_data
 from config.settings import Settings, get_settings
 from dispatch import errors, openapi
 from dispatch.allowances import routes as allowances_routes
+from dispatch.auditing.routes import router as audit_router
 from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
 from dispatch.funding import policy as funding_policy
@@ -25,6 +26,7 @@ from dispatch.jobs import routes as jobs_routes
 from dispatch.mediators.routes import router as mediators_router
 from dispatch.offers import routes as offers_routes
 from dispatch.offers import views as offers_views
+from dispatch.organisations.routes import router as organisations_router
 from dispatch.outbox import routes as outbox_routes
 from dispatch.outbox import webhooks as outbox_webhooks
 from dispatch.places.routes import router as places_router
@@ -33,6 +35,7 @@ from dispatch.reports import routes as reports_routes
 from dispatch.requests.routes import router as requests_router
 from dispatch.stats.routes import router as stats_router
 from dispatch.storage import make_engine, migrate
+from dispatch.users.routes import router as users_router
 from dispatch.web import pages as web_pages
 
 log = logging.getLogger("sprachpool")
@@ -180,6 +183,9 @@ def create_app(
     app.include_router(stats_router)
     app.include_router(allowances_routes.router)
     app.include_router(reports_routes.router)
+    app.include_router(organisations_router)
+    app.include_router(users_router)
+    app.include_router(audit_router)
     web_pages.install(app)
     app.include_router(outbox_routes.router)
     app.include_router(outbox_webhooks.router)

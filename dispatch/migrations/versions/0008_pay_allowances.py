@@ -1,7 +1,7 @@
 """allowances: annual limit per mediator, paid months and their frozen lines
 
 Revision ID: 0008pay
-Revises: 0007job
+Revises: 0007job, 0007_13staff (joins the two heads: one chain again)
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import dispatch.storage
 
 revision: str = '0008pay'
-down_revision: str | None = '0007job'
+down_revision: str | Sequence[str] | None = ('0007job', '0007_13staff')
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
