@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
     timezone: str = "Europe/Berlin"
+    #: The pool's allowance rules (Aufwandsentschädigung): the default or a preset
+    #: in config/allowance_presets/, or a deployment's own file.
+    allowance_file: Path = Path(__file__).parent / "allowance.toml"
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
@@ -85,6 +88,8 @@ class Settings(BaseSettings):
             if self.clock_start.tzinfo is None:
                 raise ValueError("CLOCK_START needs a timezone offset")
         ZoneInfo(self.timezone)  # fails fast on a typo
+        if not self.allowance_file.is_file():
+            raise ValueError(f"ALLOWANCE_FILE {self.allowance_file} is not a file")
         return self
 
     def startup_warnings(self) -> list[str]:

@@ -16,6 +16,7 @@ import locales
 from config import data as config_data
 from config.settings import Settings, get_settings
 from dispatch import errors, openapi
+from dispatch.allowances import routes as allowances_routes
 from dispatch.auditing.routes import router as audit_router
 from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
@@ -30,6 +31,7 @@ from dispatch.outbox import routes as outbox_routes
 from dispatch.outbox import webhooks as outbox_webhooks
 from dispatch.places.routes import router as places_router
 from dispatch.planning.routes import router as planning_router
+from dispatch.reports import routes as reports_routes
 from dispatch.requests.routes import router as requests_router
 from dispatch.stats.routes import router as stats_router
 from dispatch.storage import make_engine, migrate
@@ -179,6 +181,8 @@ def create_app(
     app.include_router(jobs_routes.router)
     app.include_router(planning_router)
     app.include_router(stats_router)
+    app.include_router(allowances_routes.router)
+    app.include_router(reports_routes.router)
     app.include_router(organisations_router)
     app.include_router(users_router)
     app.include_router(audit_router)

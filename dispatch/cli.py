@@ -173,6 +173,7 @@ def cmd_mediators_import(args: argparse.Namespace) -> int:
 def cmd_optimize(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
+    from dispatch.allowances.service import limit_reached
     from dispatch.planning.service import plan_period
     from dispatch.validation import EARLIEST_DAY, LATEST_DAY
 
@@ -193,7 +194,12 @@ def cmd_optimize(args: argparse.Namespace) -> int:
     end = start + timedelta(days=args.days)
     with unit_of_work(_engine()) as session:
         plan = plan_period(
-            session, start=start, end=end, tz=settings.tz, time_limit_s=args.time_limit
+            session,
+            start=start,
+            end=end,
+            tz=settings.tz,
+            time_limit_s=args.time_limit,
+            limit_reached=limit_reached(session, settings=settings, now=SystemClock().now()),
         )
         session.rollback()
     print(

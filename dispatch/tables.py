@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+from dispatch.allowances.models import AllowanceLine, AllowanceMonth
 from dispatch.audit import AuditEvent
 from dispatch.deadlines.models import Deadline
 from dispatch.jobs.models import ConfirmationLink, JobReport
@@ -18,6 +19,8 @@ metadata = SQLModel.metadata
 __all__ = [
     "Absence",
     "AccessLink",
+    "AllowanceLine",
+    "AllowanceMonth",
     "ApiToken",
     "Assignment",
     "AuditEvent",

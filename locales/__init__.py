@@ -26,6 +26,7 @@ import datetime as dt
 import gettext as gettext_module
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import cache, cached_property
 from importlib import resources
 from io import BytesIO
@@ -203,7 +204,7 @@ class Translator:
     def percent(self, value: float) -> str:
         return format_percent(value, locale=self.cldr)
 
-    def currency(self, amount: float, currency: str = "EUR") -> str:
+    def currency(self, amount: float | Decimal, currency: str = "EUR") -> str:
         return format_currency(amount, currency, locale=self.cldr)
 
     def unit(

@@ -294,6 +294,13 @@ def rule_minutes_cap(
     )
 
 
+def rule_annual_limit(request: Request, mediator: Mediator) -> Exclusion | None:
+    """A mediator whose allowances reached their annual limit gets no more paid jobs."""
+    if request.paid and mediator.at_annual_limit:
+        return Exclusion(mediator.id, "annual_limit")
+    return None
+
+
 def rule_reach_in_time(request: Request, mediator: Mediator, now: datetime) -> Exclusion | None:
     """Asked at `now`, the mediator can still get from home to an in-person job."""
     if not request.in_person or request.location is None or mediator.home is None:
@@ -317,6 +324,7 @@ PAIR_RULES: tuple[PairRule, ...] = (
     rule_qualification,
     rule_gender,
     rule_minutes_cap,
+    rule_annual_limit,
 )
 """Every rule about one pair alone; conflicts between jobs come on top."""
 
@@ -330,6 +338,7 @@ RULE_BY_CODE: dict[str, PairRule] = {
     "qualification": rule_qualification,
     "gender": rule_gender,
     "minutes_cap": rule_minutes_cap,
+    "annual_limit": rule_annual_limit,
 }
 
 

@@ -3,7 +3,8 @@
 The field names follow the problem format in SPEC.md ("The matching problem
 format"). A few fields are extensions the service needs and the JSON format
 does not carry (`committed_minutes`, `load_minutes`, `excluded_mediators`,
-`Problem.previous`); their defaults leave the SPEC's meaning unchanged.
+`at_annual_limit`, `Request.paid`, `Problem.previous`); their defaults leave the
+SPEC's meaning unchanged.
 """
 
 from __future__ import annotations
@@ -82,6 +83,9 @@ class Mediator:
     """Minutes already worked or assigned in the cap period; count toward max_minutes."""
     load_minutes: int = 0
     """Recent work, used only to spread work fairly."""
+    at_annual_limit: bool = False
+    """The year's allowances reached the mediator's annual limit and the coordinator
+    has not overridden it: no more paid jobs (extension)."""
 
     def __post_init__(self) -> None:
         # Language tags compare case-insensitively: keep them lower case.
@@ -109,6 +113,9 @@ class Request:
     preferred_mediators: tuple[str, ...] = ()
     excluded_mediators: tuple[str, ...] = ()
     """An organisation's list of mediators never to offer (extension)."""
+    paid: bool = True
+    """The job pays its mediator an allowance (extension); an unpaid one may go to a
+    mediator at the annual limit."""
     label: str | None = None
     """A place name for reasons ("the job centre"); optional."""
 

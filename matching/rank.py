@@ -46,6 +46,7 @@ from matching.feasibility import (
     great_circle_km,
     great_circle_km_array,
     level_params,
+    rule_annual_limit,
     rule_availability,
     rule_excluded,
     rule_gender,
@@ -73,7 +74,9 @@ TRAVEL_SCALE_KM = 30.0
 """Travel of this distance or more earns no travel points."""
 LOAD_SCALE_MINUTES = 40 * 60.0
 """Recent work of this many minutes or more earns no load points."""
-SAME_PARAMS_FOR_ALL = frozenset({"availability", "qualification", "gender", "excluded"})
+SAME_PARAMS_FOR_ALL = frozenset(
+    {"availability", "qualification", "gender", "excluded", "annual_limit"}
+)
 """Exclusions whose params depend on the request only, made once per ranking."""
 LEVEL_NAMES: dict[int, str] = {rank: name for name, rank in LEVEL_RANK.items()}
 
@@ -173,6 +176,9 @@ class Pool:
             [m.load_minutes + m.committed_minutes for m in self.mediators], dtype=np.float64
         )
         self.genders: list[str | None] = [m.gender for m in self.mediators]
+        self.at_annual_limit: BoolArray = np.array(
+            [m.at_annual_limit for m in self.mediators], dtype=bool
+        )
         self._qualification_masks: dict[str, BoolArray] = {}
         self._speakers: dict[str, _Speakers] = {}
         self._speaker_lists: dict[str, list[int]] = {}
@@ -253,6 +259,8 @@ class Pool:
             wanted = request.gender.value
             failing["gender"] = np.array([self.genders[i] != wanted for i in index], dtype=bool)
         failing["minutes_cap"] = self.minutes_left[index] + 1e-9 < request.minutes
+        if request.paid and self.at_annual_limit.any():
+            failing["annual_limit"] = self.at_annual_limit[index]
         if now is not None and travels:
             needed_s = distance * ROAD_FACTOR / self.speed_kmh[index] * 3600.0
             has_home = ~np.isnan(self.home_lat[index])
@@ -390,6 +398,7 @@ _SAME_FOR_ALL_RULES: dict[str, Callable[[Request, Mediator], Exclusion | None]] 
     "availability": rule_availability,
     "qualification": rule_qualification,
     "gender": rule_gender,
+    "annual_limit": rule_annual_limit,
 }
 assert set(_SAME_FOR_ALL_RULES) == SAME_PARAMS_FOR_ALL
 _ROUNDING_NOISE = 1e-9

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -42,6 +43,10 @@ class Mediator(SQLModel, table=True):
     active: bool = True
     #: Paused by the mediator (SMS STOP, own page) or the coordinator.
     paused: bool = False
+    #: Yearly allowance limit in euros; None: the allowance rules' default (840).
+    annual_limit: Decimal | None = Field(default=None, sa_type=sa.Numeric(8, 2))
+    #: The coordinator let this mediator take paid jobs beyond the limit in this year.
+    annual_limit_override_year: int | None = None
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)

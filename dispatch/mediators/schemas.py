@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -133,6 +134,13 @@ class MediatorFields(BaseModel):
     travel_mode: TravelMode | None = None
     max_travel_km: Annotated[float, Field(gt=0, le=500, allow_inf_nan=False)] | None = None
     max_hours_per_week: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] | None = None
+    #: Yearly allowance limit in euros (840 Ehrenamtspauschale, 3000 Übungsleiterpauschale);
+    #: null: the allowance rules' default.
+    annual_limit: (
+        Annotated[Decimal, Field(ge=0, le=100_000, max_digits=8, decimal_places=2)] | None
+    ) = None
+    #: The coordinator lets the mediator take paid jobs beyond the limit in this year.
+    annual_limit_override_year: Annotated[int, Field(ge=2000, le=2100)] | None = None
     qualifications: Annotated[list[Qualification], Field(max_length=10)] | None = None
     channels: Annotated[list[Channel], Field(max_length=2)] | None = None
     message_locale: MessageLocale | None = None
@@ -172,6 +180,8 @@ class MediatorPublic(BaseModel):
     travel_mode: TravelMode
     max_travel_km: float | None
     max_hours_per_week: float | None
+    annual_limit: Decimal | None
+    annual_limit_override_year: int | None
     qualifications: list[str]
     channels: list[str]
     message_locale: str

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 import matching
 from config.settings import Settings
 from dispatch import audit
+from dispatch.allowances import service as allowances
 from dispatch.deadlines import service as deadlines
 from dispatch.errors import Conflict, NotFound
 from dispatch.offers.links import revoke_links
@@ -155,6 +156,7 @@ def ranked_candidates(
         tz=tz,
         skip_request_ids=frozenset({request.id}),
         language=request.language,
+        limit_reached=allowances.limit_reached(session, settings=settings, now=now),
     )
     engine_request = planning.engine_request(session, request, tz=tz)
     ranking = matching.rank(engine_request, snapshot.mediators, now=now)

@@ -110,6 +110,10 @@ def _minutes_cap(params: Params, t: Translator, _tz: ZoneInfo) -> str:
     )
 
 
+def _annual_limit(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext("allowances this year reached the annual limit")
+
+
 def _too_late(params: Params, t: Translator, _tz: ZoneInfo) -> str:
     return t.gettext(
         "%(travel)s min away, the job starts in %(left)s min",
@@ -138,6 +142,7 @@ SENTENCES: dict[str, Callable[[Params, Translator, ZoneInfo], str]] = {
     "qualification": _qualification,
     "gender": _gender,
     "minutes_cap": _minutes_cap,
+    "annual_limit": _annual_limit,
     "too_late": _too_late,
     "taken_back": _taken_back,
     "gave_back": _gave_back,

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch import errors
+from dispatch.allowances import service as allowances
 from dispatch.deps import ClockDep, CoordinatorUser, IdPath, SessionDep, SettingsDep
 from dispatch.planning import service
 from dispatch.requests.service import get_request
@@ -26,7 +27,14 @@ def candidates(
     reason as the engine's `code` and `params` (times ISO 8601, km, minutes) with an
     English `message`, for a client to show in its reader's language."""
     request = get_request(session, request_id=request_id, actor=user)
-    return service.candidates(session, request=request, now=clock.now(), tz=settings.tz)
+    now = clock.now()
+    return service.candidates(
+        session,
+        request=request,
+        now=now,
+        tz=settings.tz,
+        limit_reached=allowances.limit_reached(session, settings=settings, now=now),
+    )
 
 
 class ProposedPair(BaseModel):
@@ -49,7 +57,11 @@ class OptimizeBody(BaseModel):
 
 @router.post("/optimize", responses=errors.responses(404))
 def optimize(
-    body: OptimizeBody, session: SessionDep, _user: CoordinatorUser, settings: SettingsDep
+    body: OptimizeBody,
+    session: SessionDep,
+    _user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """A plan for every open request in the period, to review before offers go out."""
     return service.plan_period(
@@ -59,4 +71,5 @@ def optimize(
         tz=settings.tz,
         time_limit_s=body.time_limit_s,
         previous=[(p.request_id, p.mediator_id) for p in body.previous],
+        limit_reached=allowances.limit_reached(session, settings=settings, now=clock.now()),
     )

@@ -144,6 +144,7 @@ def pool_snapshot(
     tz: ZoneInfo,
     skip_request_ids: frozenset[int] = frozenset(),
     language: str | None = None,
+    limit_reached: frozenset[int] = frozenset(),
 ) -> PoolSnapshot:
     """Active mediators as the engine sees them for jobs in [start, end).
 
@@ -157,6 +158,7 @@ def pool_snapshot(
     With `language`, only the active mediators who speak it (any level) are
     loaded, and only their details and jobs: each of them comes out exactly
     as in the whole pool's snapshot. Plain rows throughout, no ORM objects.
+    `limit_reached` are the mediators at their annual allowance limit (no paid jobs).
     """
     week_start, _ = _week_bounds(start, tz)
     _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
@@ -261,6 +263,7 @@ def pool_snapshot(
             busy=tuple(sorted(busy.get(mediator_id, []), key=lambda b: b.start)),
             committed_minutes=committed.get(mediator_id, 0),
             load_minutes=load.get(mediator_id, 0),
+            at_annual_limit=mediator_id in limit_reached,
         )
         for (
             mediator_id,
@@ -395,7 +398,12 @@ def summary(ranking: matching.Ranking, language: str, *, t: locales.Translator) 
 
 
 def candidates(
-    session: Session, *, request: Request, now: datetime, tz: ZoneInfo
+    session: Session,
+    *,
+    request: Request,
+    now: datetime,
+    tz: ZoneInfo,
+    limit_reached: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     """Ranked candidates with their score parts, and why the others are out.
 
@@ -409,6 +417,7 @@ def candidates(
         tz=tz,
         skip_request_ids=frozenset({request.id}),
         language=request.language,
+        limit_reached=limit_reached,
     )
     ranking = matching.rank(engine_request(session, request, tz=tz), snapshot.mediators, now=now)
     pool_size = session.exec(select(sa.func.count()).select_from(Mediator).where(*_in_pool())).one()
@@ -481,6 +490,7 @@ def plan_period(
     time_limit_s: float,
     seed: int = 0,
     previous: Iterable[tuple[int, int]] = (),
+    limit_reached: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
     """A proposal for every open request starting in [start, end), for review.
 
@@ -514,7 +524,9 @@ def plan_period(
     if not open_requests:
         raise NotFound("There are no open requests in this period.")
     horizon_end = max(r.end for r in open_requests)
-    snapshot = pool_snapshot(session, start=start, end=horizon_end, tz=tz)
+    snapshot = pool_snapshot(
+        session, start=start, end=horizon_end, tz=tz, limit_reached=limit_reached
+    )
     open_ids = {r.id for r in open_requests}
     pool_ids = {m.id for m in snapshot.mediators}
     kept_proposals: dict[str, str] = {}

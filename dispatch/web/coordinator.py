@@ -11,8 +11,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from config import data as config_data
+from dispatch.allowances import budgets
+from dispatch.allowances import service as allowances
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound
+from dispatch.funding.policy import policy_of
 from dispatch.mediators import service as mediators
 from dispatch.mediators.schemas import WEEKDAY_NAMES, MediatorUpdate, WeeklySlot
 from dispatch.offers import flows as offers
@@ -51,7 +54,18 @@ def dashboard(
     return render(
         request,
         "coordinator/dashboard.html",
-        {"board": board, "days": days, "today": clock.now().astimezone(settings.tz).date()},
+        {
+            "board": board,
+            "days": days,
+            "today": clock.now().astimezone(settings.tz).date(),
+            "budgets": budgets.budgets(
+                session,
+                policy=policy_of(settings),
+                rules=allowances.rules_for(settings.allowance_file),
+                tz=settings.tz,
+                now=clock.now(),
+            ),
+        },
         user=user,
     )
 
@@ -83,7 +97,13 @@ def request_detail(
         )
         and found.end > now
     ):
-        ranking = planning.candidates(session, request=found, now=now, tz=settings.tz)
+        ranking = planning.candidates(
+            session,
+            request=found,
+            now=now,
+            tz=settings.tz,
+            limit_reached=allowances.limit_reached(session, settings=settings, now=now),
+        )
         held_by = row.mediator.id if row.mediator else None
         ranking["candidates"] = [c for c in ranking["candidates"] if c["mediator_id"] != held_by]
     return render(
@@ -341,6 +361,7 @@ def plan(
                 end=begin + timedelta(days=days),
                 tz=settings.tz,
                 time_limit_s=PLAN_TIME_LIMIT_S,
+                limit_reached=allowances.limit_reached(session, settings=settings, now=clock.now()),
             )
         except NotFound:
             empty = True

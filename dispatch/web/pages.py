@@ -17,11 +17,13 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dispatch.allowances import views as allowance_views
 from dispatch.auditing import views as audit_views
 from dispatch.errors import SprachpoolError
 from dispatch.jobs import views as jobs
 from dispatch.organisations import views as organisations_views
 from dispatch.places import views as places_views
+from dispatch.reports import views as report_views
 from dispatch.users import views as users_views
 from dispatch.web import account, caseworker, coordinator, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
@@ -48,6 +50,8 @@ REASONS = {
     "unknown_mediator": N_("There is no mediator with id %(id)s."),
     "period_order": N_("The end of the period must be on or after its start."),
     "period_too_long": N_("A period covers at most %(days)s days."),
+    **allowance_views.MONTH_ERRORS,
+    "nothing_to_pay": N_("Nothing of %(month)s is open: every approved job is paid."),
     "not_reported": N_("The mediator has not reported this job yet."),
     "already_decided": N_("This job was already decided; nothing was changed."),
     "other_organisation": N_("This job belongs to another organisation."),
@@ -95,6 +99,8 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (account, caseworker, coordinator, mediator, jobs):
         app.include_router(module.router)
+    app.include_router(allowance_views.router)
+    app.include_router(report_views.router)
     for router in staff_pages():
         app.include_router(router)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,10 @@ class Formatter:
 
     def number(self, value: float | None, digits: int = 1) -> str:
         return "–" if value is None else self.t.number(value, digits)
+
+    def euros(self, value: Decimal | None) -> str:
+        """An amount in euros as the reader writes it: "1.234,50 €", "€1,234.50"."""
+        return "–" if value is None else self.t.currency(value)
 
     def language(self, tag: str | None) -> str:
         return self.t.language(tag)

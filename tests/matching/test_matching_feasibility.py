@@ -7,6 +7,7 @@ from matching.feasibility import (
     check,
     exclusions,
     great_circle_km,
+    rule_annual_limit,
     rule_availability,
     rule_busy,
     rule_excluded,
@@ -180,6 +181,13 @@ def test_job_over_the_minutes_cap_excluded_with_the_sum() -> None:
     assert reason is not None
     assert reason.params == {"max_minutes": 600, "used": 540, "job_minutes": 90}
     assert codes(request(start="09:00", end="10:30"), capped) == ["minutes_cap"]
+
+
+def test_mediator_at_the_annual_limit_gets_no_paid_job() -> None:
+    at_limit = mediator(at_annual_limit=True)
+    assert codes(request(), at_limit) == ["annual_limit"]
+    assert rule_annual_limit(request(paid=False), at_limit) is None
+    assert rule_annual_limit(request(), mediator()) is None
 
 
 def test_job_exactly_filling_the_cap_fits() -> None:

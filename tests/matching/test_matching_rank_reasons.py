@@ -36,6 +36,7 @@ CODE_ORDER = (
     "qualification",
     "gender",
     "minutes_cap",
+    "annual_limit",
     "too_late",
 )
 """The order of one mediator's reasons in `Ranking.excluded` (the vectorised check's)."""
@@ -53,6 +54,7 @@ def varied(
         replace(
             m,
             committed_minutes=rng.choice([0, 0, 0, 300, 550, 885]),
+            at_annual_limit=rng.random() < 0.05,
             home=None if rng.random() < 0.03 else m.home,
             max_travel_km=None
             if rng.random() < 0.1
@@ -80,6 +82,8 @@ def varied(
             changes["language"] = r.language.upper()
         if r.in_person and rng.random() < 0.05:
             changes["location"] = None
+        if rng.random() < 0.1:
+            changes["paid"] = False
         now = None
         if rng.random() < 0.6:
             now = r.start - timedelta(
@@ -180,6 +184,7 @@ def test_every_reason_of_one_mediator_in_the_ranking_order() -> None:
         max_minutes=60,
         committed_minutes=30,
         gender="m",
+        at_annual_limit=True,
         availability=(),
         busy=(busy("08:00", "08:55", HOSPITAL, "at the hospital"),),
     )

@@ -428,6 +428,12 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
             ("/dashboard/plan?from=2026-12-01&days=3", "/dashboard/plan"),
             ("/dashboard/stats?from=2026-11-01&to=2026-12-31", "/dashboard/stats"),
             ("/dashboard/messages", "/dashboard/messages"),
+            ("/dashboard/allowances?month=2026-10", "/dashboard/allowances"),
+            (
+                "/dashboard/allowances/2026-10/mediators/99999",  # nothing that month
+                "/dashboard/allowances/{month}/mediators/{mediator_id}",
+            ),
+            ("/dashboard/reports/funders", "/dashboard/reports/funders"),
             ("/dashboard/requests/99999", "/dashboard/requests/{request_id}"),  # not found
             ("/dashboard/places?show=all", "/dashboard/places"),
             ("/dashboard/places/new", "/dashboard/places/new"),

@@ -1,0 +1,1 @@
+"""Allowances (Aufwandsentschädigung): the rules, the month statement, the yearly limit."""

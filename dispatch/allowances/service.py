@@ -1,0 +1,606 @@
+"""Month statements, paid months and each mediator's yearly total.
+
+Definitions, so every figure means one thing:
+- a job belongs to the month (and year) of its actual start in the town's zone;
+  a late cancellation to the month of its booked start;
+- a job is paid when its Einsatzbestätigung is ``approved``; a late cancellation
+  (the request was called off less than the rules' hours before its start while
+  the mediator held it) is paid as the rules say, without a report;
+- a job's *amount* is what the calculator says today; what was paid is in the
+  stored lines. Amount - paid is *open*: the whole amount for a month never
+  paid, a correction for a paid one. Marking a month paid writes the open
+  amounts as new lines; a written line is never changed;
+- a mediator's *year total* is the sum of the amounts of their jobs in the
+  calendar year so far, against their annual limit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import cast
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from config.settings import Settings
+from dispatch.allowances.calculator import (
+    Allowance,
+    JobFacts,
+    Outcome,
+    Rules,
+    allowance,
+    load_rules,
+)
+from dispatch.allowances.models import AllowanceLine, AllowanceMonth, LineKind
+from dispatch.audit import record as audit
+from dispatch.errors import Conflict, InvalidInput
+from dispatch.jobs.models import JobReport, ReportState
+from dispatch.mediators.models import Mediator
+from dispatch.offers.models import Assignment, Offer, OfferStatus
+from dispatch.places.models import Place
+from dispatch.requests.models import Mode, Request, RequestStatus
+from dispatch.users.models import User
+from matching.feasibility import great_circle_km, travel_speed_kmh
+from matching.model import ROAD_FACTOR, Location
+
+ZERO = Decimal(0)
+MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+#: The source of a job whose request names none.
+NO_SOURCE = ""
+
+
+@lru_cache(maxsize=8)
+def _rules_from(path: Path, _mtime: float) -> Rules:
+    return load_rules(path)
+
+
+def rules_for(path: Path) -> Rules:
+    """The allowance rules in `path`, read again when the file changes."""
+    return _rules_from(path, path.stat().st_mtime)
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def first(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def after(self) -> date:
+        """The first day of the next month."""
+        return date(self.year + self.month // 12, self.month % 12 + 1, 1)
+
+    def bounds(self, tz: ZoneInfo) -> tuple[datetime, datetime]:
+        return (
+            datetime.combine(self.first, time(0), tzinfo=tz),
+            datetime.combine(self.after, time(0), tzinfo=tz),
+        )
+
+
+def parse_month(text: str | None, *, today: date, require_over: bool = True) -> Month:
+    """A month "YYYY-MM"; for a statement it must be over (its claims are complete)."""
+    found = MONTH_PATTERN.match(text or "")
+    if found is None:
+        raise InvalidInput(
+            "Give the month as YYYY-MM, e.g. 2026-10.", field="month", reason="month_format"
+        )
+    month = Month(int(found[1]), int(found[2]))
+    if require_over and month.after > today:
+        raise InvalidInput(
+            f"The month {month.key} is not over yet; its statement can be made from "
+            f"{month.after.isoformat()} on.",
+            field="month",
+            reason="month_not_over",
+            params={"month": month.key, "from": month.after.isoformat()},
+        )
+    return month
+
+
+def last_month(today: date) -> Month:
+    first = today.replace(day=1)
+    return Month(first.year - (first.month == 1), (first.month - 2) % 12 + 1)
+
+
+@dataclass
+class JobAmount:
+    """One job of one mediator and what it brings under the rules (not yet rounded away)."""
+
+    assignment_id: int
+    request_id: int
+    mediator_id: int
+    job_date: date
+    language: str
+    funding_source: str
+    kind: LineKind
+    worked_minutes: int
+    km: Decimal
+    allowance: Allowance
+
+    @property
+    def amount(self) -> Decimal:
+        return self.allowance.total
+
+
+def job_location(request: Request, place: Place | None) -> Location | None:
+    """Where an in-person job is: its place, or the address's point."""
+    lat = place.lat if place is not None else request.location_lat
+    lon = place.lon if place is not None else request.location_lon
+    if request.mode != Mode.in_person or lat is None or lon is None:
+        return None
+    return Location(lat, lon)
+
+
+def home_of(mediator: Mediator) -> Location | None:
+    if mediator.home_lat is None or mediator.home_lon is None:
+        return None
+    return Location(mediator.home_lat, mediator.home_lon)
+
+
+def travel_minutes_of(
+    km: Decimal, mediator: Mediator, request: Request, place: Place | None
+) -> int:
+    """Travel time there and back: from the reported km at the mediator's travel mode's
+    speed, or without km (a ticket, on foot) from the home-to-place distance as the
+    engine estimates it. The report does not ask for it, so it is estimated."""
+    if request.mode != Mode.in_person:
+        return 0
+    speed = travel_speed_kmh(mediator.travel_mode)
+    if km > 0:
+        return math.ceil(float(km) / speed * 60)
+    home, there = home_of(mediator), job_location(request, place)
+    if home is None or there is None:
+        return 0
+    return math.ceil(2 * great_circle_km(home, there) * ROAD_FACTOR / speed * 60)
+
+
+def job_amounts(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    rules: Rules,
+    tz: ZoneInfo,
+    mediator_id: int | None = None,
+) -> list[JobAmount]:
+    """Every paid job that began in [start, end): approved reports and late cancellations."""
+    places = {place.id: place for place in session.exec(select(Place))}
+    found: list[JobAmount] = []
+    approved = (
+        select(JobReport, Request, Mediator)
+        .join(Request, col(Request.id) == col(JobReport.request_id))
+        .join(Mediator, col(Mediator.id) == col(JobReport.mediator_id))
+        .where(
+            col(JobReport.state) == ReportState.approved,
+            col(JobReport.actual_start) >= start,
+            col(JobReport.actual_start) < end,
+        )
+    )
+    if mediator_id is not None:
+        approved = approved.where(col(JobReport.mediator_id) == mediator_id)
+    for report, request, mediator in session.exec(approved):
+        place = places.get(request.place_id) if request.place_id else None
+        worked = max(0, int((report.actual_end - report.actual_start).total_seconds() // 60))
+        km = Decimal(report.travel_km or 0)
+        facts = JobFacts(
+            outcome=cast(Outcome, str(report.outcome)),
+            minutes=worked,
+            waiting_minutes=report.waiting_minutes,
+            travel_minutes=travel_minutes_of(km, mediator, request, place),
+            km=km,
+            ticket_cost=Decimal(report.ticket_cost or 0),
+            in_person=request.mode == Mode.in_person,
+        )
+        found.append(
+            JobAmount(
+                assignment_id=report.assignment_id,
+                request_id=request.id,
+                mediator_id=mediator.id,
+                job_date=report.actual_start.astimezone(tz).date(),
+                language=request.language,
+                funding_source=request.funding_source or NO_SOURCE,
+                kind=LineKind.job,
+                worked_minutes=worked,
+                km=km,
+                allowance=allowance(facts, rules),
+            )
+        )
+    found += _late_cancellations(
+        session, start=start, end=end, rules=rules, tz=tz, places=places, mediator_id=mediator_id
+    )
+    found.sort(key=lambda job: (job.job_date, job.assignment_id))
+    return found
+
+
+def _late_cancellations(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    rules: Rules,
+    tz: ZoneInfo,
+    places: dict[int, Place],
+    mediator_id: int | None,
+) -> list[JobAmount]:
+    """Requests called off under the rules' hours before the start while a mediator held
+    them (their accepted offer was withdrawn with the request), when the rules pay that."""
+    cancel = rules.cancellation
+    if cancel.work_minutes_cap == 0 and not cancel.pays_travel:
+        return []
+    query = (
+        select(Assignment, Request, Mediator)
+        .join(Request, col(Request.id) == col(Assignment.request_id))
+        .join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
+        .join(Offer, col(Offer.id) == col(Assignment.offer_id))
+        .where(
+            col(Request.status) == RequestStatus.cancelled,
+            col(Request.start) >= start,
+            col(Request.start) < end,
+            col(Assignment.cancelled_at).is_not(None),
+            col(Offer.status) == OfferStatus.withdrawn,
+        )
+    )
+    if mediator_id is not None:
+        query = query.where(col(Assignment.mediator_id) == mediator_id)
+    found = []
+    for assignment, request, mediator in session.exec(query):
+        called_off = request.cancelled_at or assignment.cancelled_at
+        if called_off is None or (request.start - called_off).total_seconds() >= (
+            cancel.within_hours * 3600
+        ):
+            continue
+        place = places.get(request.place_id) if request.place_id else None
+        booked = int((request.end - request.start).total_seconds() // 60)
+        facts = JobFacts(
+            outcome="cancelled_late",
+            minutes=booked,
+            travel_minutes=travel_minutes_of(ZERO, mediator, request, place),
+            in_person=request.mode == Mode.in_person,
+        )
+        paid = allowance(facts, rules)
+        if paid.total == 0:
+            continue
+        found.append(
+            JobAmount(
+                assignment_id=assignment.id,
+                request_id=request.id,
+                mediator_id=mediator.id,
+                job_date=request.start.astimezone(tz).date(),
+                language=request.language,
+                funding_source=request.funding_source or NO_SOURCE,
+                kind=LineKind.late_cancellation,
+                worked_minutes=0,
+                km=ZERO,
+                allowance=paid,
+            )
+        )
+    return found
+
+
+# --- the month statement --------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    """A row of the statement: a paid (stored) line or an open one."""
+
+    assignment_id: int
+    request_id: int
+    job_date: date
+    language: str
+    funding_source: str
+    kind: LineKind
+    paid_minutes: int
+    worked_minutes: int
+    km: Decimal
+    amount: Decimal
+    paid_at: datetime | None
+
+
+@dataclass
+class MediatorStatement:
+    mediator_id: int
+    name: str
+    lines: list[Line] = field(default_factory=list)
+    year_total: Decimal = ZERO
+    annual_limit: Decimal = ZERO
+    warn_share: Decimal = Decimal("0.8")
+
+    @property
+    def jobs(self) -> int:
+        return len({line.assignment_id for line in self.lines if line.kind != LineKind.correction})
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), ZERO)
+
+    @property
+    def open(self) -> Decimal:
+        return sum((line.amount for line in self.lines if line.paid_at is None), ZERO)
+
+    @property
+    def worked_minutes(self) -> int:
+        return sum(line.worked_minutes for line in self.lines if line.kind == LineKind.job)
+
+    @property
+    def km(self) -> Decimal:
+        return sum((line.km for line in self.lines if line.kind == LineKind.job), ZERO)
+
+    @property
+    def by_source(self) -> dict[str, Decimal]:
+        sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for line in self.lines:
+            sums[line.funding_source] += line.amount
+        return dict(sorted(sums.items()))
+
+    @property
+    def limit_share(self) -> Decimal | None:
+        return None if not self.annual_limit else self.year_total / self.annual_limit
+
+    @property
+    def limit_warning(self) -> bool:
+        share = self.limit_share
+        return share is not None and share >= self.warn_share
+
+
+@dataclass
+class Statement:
+    month: Month
+    rules_name: str
+    mediators: list[MediatorStatement]
+    payments: list[AllowanceMonth]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((m.total for m in self.mediators), ZERO)
+
+    @property
+    def open(self) -> Decimal:
+        return sum((m.open for m in self.mediators), ZERO)
+
+    @property
+    def by_source(self) -> dict[str, Decimal]:
+        sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for mediator in self.mediators:
+            for source, amount in mediator.by_source.items():
+                sums[source] += amount
+        return dict(sorted(sums.items()))
+
+    @property
+    def paid_at(self) -> datetime | None:
+        return self.payments[-1].paid_at if self.payments else None
+
+
+def _open_lines(amounts: list[JobAmount], stored: list[AllowanceLine]) -> list[Line]:
+    """What is not yet paid: each job's amount less what its stored lines paid."""
+    paid: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for line in stored:
+        paid[line.assignment_id] += line.amount
+    result = []
+    seen = set()
+    for job in amounts:
+        seen.add(job.assignment_id)
+        difference = job.amount - paid.get(job.assignment_id, ZERO)
+        if difference == 0:
+            continue
+        corrects = job.assignment_id in paid
+        result.append(
+            Line(
+                assignment_id=job.assignment_id,
+                request_id=job.request_id,
+                job_date=job.job_date,
+                language=job.language,
+                funding_source=job.funding_source,
+                kind=LineKind.correction if corrects else job.kind,
+                paid_minutes=0 if corrects else job.allowance.paid_minutes,
+                worked_minutes=0 if corrects else job.worked_minutes,
+                km=ZERO if corrects else job.km,
+                amount=difference,
+                paid_at=None,
+            )
+        )
+    # A paid job that is no longer paid (its approval was taken back): pay it back.
+    for assignment_id, amount in paid.items():
+        if assignment_id not in seen and amount != 0:
+            template = next(line for line in stored if line.assignment_id == assignment_id)
+            result.append(
+                Line(
+                    assignment_id=assignment_id,
+                    request_id=template.request_id,
+                    job_date=template.job_date,
+                    language="",
+                    funding_source=template.funding_source or NO_SOURCE,
+                    kind=LineKind.correction,
+                    paid_minutes=0,
+                    worked_minutes=0,
+                    km=ZERO,
+                    amount=-amount,
+                    paid_at=None,
+                )
+            )
+    return result
+
+
+def statement(session: Session, *, month: Month, rules: Rules, tz: ZoneInfo) -> Statement:
+    """The month's statement: per mediator the paid and open lines, totals, year against limit."""
+    start, end = month.bounds(tz)
+    amounts = job_amounts(session, start=start, end=end, rules=rules, tz=tz)
+    stored = list(
+        session.exec(
+            select(AllowanceLine)
+            .where(col(AllowanceLine.month) == month.key)
+            .order_by(col(AllowanceLine.id))
+        )
+    )
+    payments = list(
+        session.exec(
+            select(AllowanceMonth)
+            .where(col(AllowanceMonth.month) == month.key)
+            .order_by(col(AllowanceMonth.id))
+        )
+    )
+    paid_at = {payment.id: payment.paid_at for payment in payments}
+    language_of = {job.assignment_id: job.language for job in amounts}
+    by_mediator: dict[int, list[Line]] = defaultdict(list)
+    owner = {job.assignment_id: job.mediator_id for job in amounts}
+    for line in stored:
+        owner[line.assignment_id] = line.mediator_id
+        by_mediator[line.mediator_id].append(
+            Line(
+                assignment_id=line.assignment_id,
+                request_id=line.request_id,
+                job_date=line.job_date,
+                language=language_of.get(line.assignment_id, ""),
+                funding_source=line.funding_source or NO_SOURCE,
+                kind=LineKind(line.kind),
+                paid_minutes=line.paid_minutes,
+                worked_minutes=0 if line.kind == LineKind.correction else _worked(line, amounts),
+                km=line.km,
+                amount=line.amount,
+                paid_at=paid_at.get(line.payment_id),
+            )
+        )
+    for open_line in _open_lines(amounts, stored):
+        by_mediator[owner[open_line.assignment_id]].append(open_line)
+    mediators = {
+        m.id: m
+        for m in session.exec(select(Mediator).where(col(Mediator.id).in_(list(by_mediator))))
+    }
+    year_totals = year_totals_for(session, year=month.year, rules=rules, tz=tz)
+    statements = []
+    for mediator_id, lines in by_mediator.items():
+        mediator = mediators[mediator_id]
+        lines.sort(key=lambda line: (line.job_date, line.assignment_id, line.paid_at is None))
+        statements.append(
+            MediatorStatement(
+                mediator_id=mediator_id,
+                name=mediator.name,
+                lines=lines,
+                year_total=year_totals.get(mediator_id, ZERO),
+                annual_limit=limit_of(mediator, rules),
+                warn_share=rules.warn_share,
+            )
+        )
+    statements.sort(key=lambda s: (s.name.casefold(), s.mediator_id))
+    return Statement(month=month, rules_name=rules.name, mediators=statements, payments=payments)
+
+
+def _worked(line: AllowanceLine, amounts: list[JobAmount]) -> int:
+    for job in amounts:
+        if job.assignment_id == line.assignment_id:
+            return job.worked_minutes
+    return 0
+
+
+def mark_paid(
+    session: Session, *, month: Month, rules: Rules, tz: ZoneInfo, actor: User, now: datetime
+) -> AllowanceMonth:
+    """Freeze the month: write every open amount as a new line (corrections included)."""
+    current = statement(session, month=month, rules=rules, tz=tz)
+    lines = [
+        (mediator.mediator_id, line)
+        for mediator in current.mediators
+        for line in mediator.lines
+        if line.paid_at is None
+    ]
+    if not lines:
+        raise Conflict(
+            f"Nothing of {month.key} is open: every approved job is paid.",
+            reason="nothing_to_pay",
+            params={"month": month.key},
+        )
+    payment = AllowanceMonth(
+        month=month.key,
+        paid_at=now,
+        paid_by_user_id=actor.id,
+        amount=sum((line.amount for _, line in lines), ZERO),
+    )
+    session.add(payment)
+    session.flush()
+    for mediator_id, line in lines:
+        session.add(
+            AllowanceLine(
+                payment_id=payment.id,
+                month=month.key,
+                mediator_id=mediator_id,
+                assignment_id=line.assignment_id,
+                request_id=line.request_id,
+                funding_source=line.funding_source or None,
+                kind=line.kind,
+                job_date=line.job_date,
+                paid_minutes=line.paid_minutes,
+                km=line.km,
+                amount=line.amount,
+                created_at=now,
+            )
+        )
+    session.flush()
+    audit(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="allowances.paid",
+        entity="allowance_month",
+        entity_id=payment.id,
+        details={"month": month.key, "lines": len(lines), "amount": str(payment.amount)},
+    )
+    return payment
+
+
+# --- the yearly limit -----------------------------------------------------------------------
+
+
+def limit_of(mediator: Mediator, rules: Rules) -> Decimal:
+    return (
+        Decimal(mediator.annual_limit) if mediator.annual_limit is not None else rules.annual_limit
+    )
+
+
+def year_totals_for(
+    session: Session, *, year: int, rules: Rules, tz: ZoneInfo, mediator_id: int | None = None
+) -> dict[int, Decimal]:
+    """Each mediator's allowances of the calendar year (every approved job so far)."""
+    start = datetime(year, 1, 1, tzinfo=tz)
+    end = datetime(year + 1, 1, 1, tzinfo=tz)
+    totals: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for job in job_amounts(
+        session, start=start, end=end, rules=rules, tz=tz, mediator_id=mediator_id
+    ):
+        totals[job.mediator_id] += job.amount
+    return dict(totals)
+
+
+def limit_reached(session: Session, *, settings: Settings, now: datetime) -> frozenset[int]:
+    """The mediators the engine leaves out of paid offers now (see `at_annual_limit`)."""
+    rules = rules_for(settings.allowance_file)
+    return frozenset(at_annual_limit(session, rules=rules, tz=settings.tz, now=now))
+
+
+def at_annual_limit(session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime) -> set[int]:
+    """Mediators whose year total reached their limit and whom the coordinator has not
+    let go beyond it this year: the engine offers them no paid jobs."""
+    year = now.astimezone(tz).year
+    totals = year_totals_for(session, year=year, rules=rules, tz=tz)
+    if not totals:
+        return set()
+    mediators = session.exec(select(Mediator).where(col(Mediator.id).in_(list(totals))))
+    return {
+        mediator.id
+        for mediator in mediators
+        if totals[mediator.id] >= limit_of(mediator, rules)
+        and mediator.annual_limit_override_year != year
+    }

@@ -1,0 +1,100 @@
+"""The yearly limit: warned at 80 %, left out of paid offers at the limit, unless overridden."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from dispatch.requests.models import Mode
+from tests.allowances.factories import done_job
+from tests.conftest import Staff, mediator_payload, request_payload
+
+
+def _mediator_with_october_jobs(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine, limit: str
+) -> int:
+    body = mediator_payload(travel_mode="car", annual_limit=limit)
+    created = client.post("/api/v1/mediators", json=body, headers=coordinator.headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["annual_limit"] == limit
+    mediator_id = int(created.json()["id"])
+    # Two phone jobs of 2 h: 4 half hours x 7.50 = 30.00 EUR each; 60.00 EUR in the year.
+    for day in ("2026-10-05", "2026-10-12"):
+        done_job(
+            engine,
+            caseworker=caseworker,
+            mediator_id=mediator_id,
+            start=f"{day}T09:00:00+02:00",
+            end=f"{day}T11:00:00+02:00",
+            mode=Mode.phone,
+        )
+    return mediator_id
+
+
+def _new_request(client: TestClient, caseworker: Staff) -> int:
+    # Monday 7 December, Arabic by phone: the mediator's language and free time.
+    body = request_payload(
+        language="ar", start="2026-12-07T09:00:00+01:00", end="2026-12-07T10:00:00+01:00"
+    )
+    response = client.post("/api/v1/requests", json=body, headers=caseworker.headers)
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def _reasons(
+    client: TestClient, coordinator: Staff, request_id: int, mediator_id: int
+) -> list[str]:
+    body = client.get(
+        f"/api/v1/requests/{request_id}/candidates", headers=coordinator.headers
+    ).json()
+    for excluded in body["excluded"]:
+        if excluded["mediator_id"] == mediator_id:
+            return [reason["code"] for reason in excluded["reasons"]]
+    assert mediator_id in [c["mediator_id"] for c in body["candidates"]]
+    return []
+
+
+def test_at_the_limit_no_paid_offers_until_the_coordinator_overrides(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    # Limit 60.00, year total 60.00: reached.
+    mediator_id = _mediator_with_october_jobs(client, coordinator, caseworker, engine, "60.00")
+    statement = client.get("/api/v1/allowances?month=2026-10", headers=coordinator.headers)
+    [row] = statement.json()["mediators"]
+    assert row["year_total"] == "60.00" and row["at_limit"] is True
+    assert row["limit_warning"] is True
+
+    request_id = _new_request(client, caseworker)
+    assert _reasons(client, coordinator, request_id, mediator_id) == ["annual_limit"]
+    # The only Arabic speaker is at the limit: no offer went out.
+    detail = client.get(f"/api/v1/requests/{request_id}", headers=coordinator.headers).json()
+    assert detail["offers"] == []
+
+    override = client.patch(
+        f"/api/v1/mediators/{mediator_id}",
+        json={"annual_limit_override_year": 2026},
+        headers=coordinator.headers,
+    )
+    assert override.status_code == 200, override.text
+    assert _reasons(client, coordinator, request_id, mediator_id) == []
+
+
+def test_warned_at_80_percent_and_still_offered(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    # Limit 75.00: 60.00 is 80 % of it, a warning, not yet the limit.
+    mediator_id = _mediator_with_october_jobs(client, coordinator, caseworker, engine, "75.00")
+    [row] = client.get("/api/v1/allowances?month=2026-10", headers=coordinator.headers).json()[
+        "mediators"
+    ]
+    assert row["limit_warning"] is True and row["at_limit"] is False
+    request_id = _new_request(client, caseworker)
+    assert _reasons(client, coordinator, request_id, mediator_id) == []
+
+
+def test_a_wrong_limit_is_refused(client: TestClient, coordinator: Staff) -> None:
+    for limit in ("-1", "100001", "12.345", "abc"):
+        body = mediator_payload(annual_limit=limit)
+        response = client.post("/api/v1/mediators", json=body, headers=coordinator.headers)
+        assert response.status_code == 422, limit
+        assert response.json()["errors"][0]["field"] == "annual_limit"

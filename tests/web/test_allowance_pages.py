@@ -1,0 +1,144 @@
+"""The coordinator's allowance pages and the funders' report page (German first)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from dispatch.requests.models import Mode
+from tests.allowances.factories import done_job
+from tests.conftest import Staff
+from tests.web.conftest import Person, csrf_of
+
+
+def _october_job(engine: Engine, case_person: Person, mediator_id: int) -> None:
+    # 09:00-10:10 in person, 20 km by car (30 min travel): 70 + 30 = 100 min ->
+    # 4 started half hours x 7.50 = 30.00 + 20 km x 0.30 = 6.00 = 36.00 EUR.
+    done_job(
+        engine,
+        caseworker=Staff(case_person.id, case_person.organisation_id, ""),
+        mediator_id=mediator_id,
+        start="2026-10-14T09:00:00+02:00",
+        end="2026-10-14T10:10:00+02:00",
+        km="20",
+    )
+    # 45 min by phone: 2 half hours = 15.00 EUR.
+    done_job(
+        engine,
+        caseworker=Staff(case_person.id, case_person.organisation_id, ""),
+        mediator_id=mediator_id,
+        start="2026-10-28T14:00:00+01:00",
+        end="2026-10-28T14:45:00+01:00",
+        mode=Mode.phone,
+        funding_source="municipal",
+    )
+
+
+def test_month_page_pays_and_freezes(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad", travel_mode="car")
+    _october_job(engine, case_person, mediator_id)
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/allowances?month=2026-10")
+    assert page.status_code == 200
+    assert "Amina Haddad" in page.text
+    # 36,00 € + 15,00 € = 51,00 € in German.
+    assert "51,00\xa0€" in page.text and "state: 36,00\xa0€" in page.text
+    assert "51,00\xa0€ als ausgezahlt markieren" in page.text
+    paid = web.post("/dashboard/allowances/2026-10/paid", data={"csrf_token": csrf_of(page)})
+    assert paid.status_code == 303
+    after = web.get(paid.headers["location"])
+    assert "als ausgezahlt markiert" in after.text
+    assert "als ausgezahlt markieren" not in after.text
+    # Paying again without anything open: a page that says so, nothing written.
+    again = web.post("/dashboard/allowances/2026-10/paid", data={"csrf_token": csrf_of(page)})
+    assert again.status_code == 409
+    assert "alle freigegebenen Einsätze sind ausgezahlt" in again.text
+
+
+def test_month_not_over_is_shown_beside_the_field(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/allowances?month=2026-11")
+    assert page.status_code == 422
+    assert 'id="month-error"' in page.text and "noch nicht vorbei" in page.text
+    assert 'value="2026-11"' in page.text
+    default = web.get("/dashboard/allowances")
+    assert default.status_code == 200 and 'value="2026-10"' in default.text
+
+
+def test_printable_statement_for_signature(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad", travel_mode="car")
+    _october_job(engine, case_person, mediator_id)
+    web = signed_in(coord_person)
+    page = web.get(f"/dashboard/allowances/2026-10/mediators/{mediator_id}")
+    assert page.status_code == 200
+    assert "Abrechnung der Aufwandsentschädigung" in page.text
+    assert "Unterschrift der Sprachmittlerin" in page.text
+    assert "51,00\xa0€" in page.text and "36,00\xa0€" in page.text
+    missing = web.get("/dashboard/allowances/2026-10/mediators/999999")
+    assert missing.status_code == 404
+
+
+def test_funders_page_with_charts(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad", travel_mode="car")
+    _october_job(engine, case_person, mediator_id)
+    page = signed_in(coord_person).get("/dashboard/reports/funders?from=2026-10-01&to=2026-10-31")
+    assert page.status_code == 200
+    assert "Förderbericht" in page.text
+    assert page.text.count("<svg") >= 3
+    # 2 jobs, 51,00 € together: 25,50 € a job.
+    assert "25,50\xa0€" in page.text
+
+
+def test_caseworkers_do_not_see_allowances(
+    signed_in: Callable[[Person], TestClient], case_person: Person
+) -> None:
+    web = signed_in(case_person)
+    assert web.get("/dashboard/allowances?month=2026-10").status_code in (403, 404)
+    assert web.get("/dashboard/reports/funders").status_code in (403, 404)
+
+
+def test_dashboard_card_per_funding_source(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad", travel_mode="car")
+    done_job(
+        engine,
+        caseworker=Staff(case_person.id, case_person.organisation_id, ""),
+        mediator_id=mediator_id,
+        start="2026-10-28T14:00:00+01:00",
+        end="2026-10-28T14:45:00+01:00",
+        mode=Mode.phone,
+        funding_source="municipal",
+    )
+    page = signed_in(coord_person).get("/dashboard")
+    assert page.status_code == 200
+    card = page.text[page.text.index('id="budget-municipal"') :]
+    # The tests' policy: 20.000 € a year; 45 min by phone = 2 half hours = 15,00 € spent.
+    assert "Kommunaler Haushalt" in card
+    assert "20.000,00\xa0€" in card and "15,00\xa0€" in card
