@@ -47,6 +47,10 @@ COLUMNS = [
     "message_locale",
     "availability",
     "consent_at",
+    "trained_on",
+    "pledge_signed_on",
+    "police_certificate_seen_on",
+    "listed_until",
 ]
 REQUIRED = {"name", "languages"}
 MAX_ROWS = 10_000
@@ -84,6 +88,10 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
         "max_hours_per_week",
         "message_locale",
         "consent_at",
+        "trained_on",
+        "pledge_signed_on",
+        "police_certificate_seen_on",
+        "listed_until",
     ):
         value = (row.get(name) or "").strip()
         if value:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, delete, func, select
 
 from dispatch import audit
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
+from dispatch.mediators.models import (
+    CLEARANCE_FIELDS,
+    Absence,
+    AvailabilitySlot,
+    Mediator,
+    MediatorLanguage,
+)
 from dispatch.mediators.schemas import (
     AbsenceIn,
     Home,
@@ -24,6 +30,7 @@ from dispatch.mediators.schemas import (
     parse_clock,
 )
 from dispatch.users.models import User
+from matching.model import CLEARANCE_ITEMS
 
 ERASED_NAME = "(gelöscht)"
 
@@ -93,6 +100,10 @@ def to_public(mediator: Mediator, details: MediatorDetails) -> MediatorPublic:
         active=mediator.active,
         paused=mediator.paused,
         consent_at=mediator.consent_at,
+        trained_on=mediator.trained_on,
+        pledge_signed_on=mediator.pledge_signed_on,
+        police_certificate_seen_on=mediator.police_certificate_seen_on,
+        listed_until=mediator.listed_until,
         erased_at=mediator.erased_at,
         created_at=mediator.created_at,
         updated_at=mediator.updated_at,
@@ -184,6 +195,7 @@ def _apply(
         "active",
         "paused",
         "consent_at",
+        *CLEARANCE_FIELDS,
     }
     required = {
         "name",
@@ -301,6 +313,7 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
         "max_travel_km",
         "max_hours_per_week",
         "consent_at",
+        *CLEARANCE_FIELDS,
     ):
         setattr(mediator, name, None)
     mediator.name = ERASED_NAME
@@ -324,3 +337,47 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
     )
     session.flush()
     return mediator
+
+
+#: A mediator's clearance columns by the engine's item names (matching.model.CLEARANCE_ITEMS).
+CLEARANCE_ITEM_FIELDS = dict(zip(CLEARANCE_ITEMS, CLEARANCE_FIELDS, strict=True))
+
+
+def clearance_gaps(mediator: Mediator | MediatorPublic, *, today: date) -> list[str]:
+    """What keeps the mediator from being cleared today: missing items, and
+    `listed_until` also when it lies before today (engine item names)."""
+    gaps = [item for item, name in CLEARANCE_ITEM_FIELDS.items() if getattr(mediator, name) is None]
+    if mediator.listed_until is not None and mediator.listed_until < today:
+        gaps.append("listed_until")
+    return gaps
+
+
+@dataclass
+class ClearanceWatch:
+    """The dashboard's clearance lists."""
+
+    expiring: list[Mediator]
+    """Cleared, listed until a day within the window: to be renewed, soonest first."""
+    waiting: list[tuple[Mediator, list[str]]]
+    """Not cleared today, with what is missing or ran out, by name."""
+
+
+def clearance_watch(session: Session, *, today: date, within_days: int = 30) -> ClearanceWatch:
+    """Who in the pool (erased mediators aside) needs the coordinator for their clearance."""
+    pool = list(
+        session.exec(
+            select(Mediator)
+            .where(col(Mediator.erased_at).is_(None), col(Mediator.active).is_(True))
+            .order_by(col(Mediator.name), col(Mediator.id))
+        )
+    )
+    waiting, expiring = [], []
+    horizon = today + timedelta(days=within_days)
+    for mediator in pool:
+        gaps = clearance_gaps(mediator, today=today)
+        if gaps:
+            waiting.append((mediator, gaps))
+        elif mediator.listed_until is not None and mediator.listed_until <= horizon:
+            expiring.append(mediator)
+    expiring.sort(key=lambda m: (m.listed_until or today, m.name))
+    return ClearanceWatch(expiring=expiring, waiting=waiting)

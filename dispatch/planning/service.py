@@ -172,6 +172,10 @@ def pool_snapshot(
             col(Mediator.max_hours_per_week),
             col(Mediator.qualifications),
             col(Mediator.gender),
+            col(Mediator.trained_on),
+            col(Mediator.pledge_signed_on),
+            col(Mediator.police_certificate_seen_on),
+            col(Mediator.listed_until),
         )
         .where(*in_pool)
         .order_by(col(Mediator.id))
@@ -261,6 +265,7 @@ def pool_snapshot(
             busy=tuple(sorted(busy.get(mediator_id, []), key=lambda b: b.start)),
             committed_minutes=committed.get(mediator_id, 0),
             load_minutes=load.get(mediator_id, 0),
+            clearance=matching.Clearance(*clearance_dates),  # columns in CLEARANCE_ITEMS order
         )
         for (
             mediator_id,
@@ -272,6 +277,7 @@ def pool_snapshot(
             max_hours,
             qualifications,
             gender,
+            *clearance_dates,
         ) in rows
     ]
     return PoolSnapshot(mediators=mediators, names={str(row[0]): row[1] for row in rows})

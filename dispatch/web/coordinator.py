@@ -48,10 +48,16 @@ def dashboard(
     days: Annotated[int, Query(ge=1, le=service.MAX_DASHBOARD_DAYS)] = 3,
 ) -> HTMLResponse:
     board = service.dashboard(session, now=clock.now(), tz=settings.tz, days=days)
+    today = clock.now().astimezone(settings.tz).date()
     return render(
         request,
         "coordinator/dashboard.html",
-        {"board": board, "days": days, "today": clock.now().astimezone(settings.tz).date()},
+        {
+            "board": board,
+            "days": days,
+            "today": today,
+            "clearance": mediators.clearance_watch(session, today=today),
+        },
         user=user,
     )
 
