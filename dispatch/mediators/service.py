@@ -14,6 +14,7 @@ from dispatch.mediators.models import (
     CLEARANCE_FIELDS,
     Absence,
     AvailabilitySlot,
+    Level,
     Mediator,
     MediatorLanguage,
 )
@@ -30,7 +31,8 @@ from dispatch.mediators.schemas import (
     parse_clock,
 )
 from dispatch.users.models import User
-from matching.model import CLEARANCE_ITEMS
+from matching.feasibility import great_circle_km
+from matching.model import CLEARANCE_ITEMS, Location
 
 ERASED_NAME = "(gelöscht)"
 
@@ -125,19 +127,23 @@ def list_mediators(
     session: Session,
     *,
     language: str | None = None,
+    min_level: Level | None = None,
     active: bool | None = None,
     paused: bool | None = None,
     search: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[MediatorPublic], int]:
+    """The pool, by name; `min_level` counts with `language` only (at that level or above)."""
     query = select(Mediator).where(col(Mediator.erased_at).is_(None))
     if language is not None:
-        query = query.where(
-            col(Mediator.id).in_(
-                select(MediatorLanguage.mediator_id).where(MediatorLanguage.language == language)
+        speakers = select(MediatorLanguage.mediator_id).where(MediatorLanguage.language == language)
+        if min_level is not None:
+            order = list(Level)
+            speakers = speakers.where(
+                col(MediatorLanguage.level).in_(order[order.index(min_level) :])
             )
-        )
+        query = query.where(col(Mediator.id).in_(speakers))
     if active is not None:
         query = query.where(Mediator.active == active)
     if paused is not None:
@@ -161,15 +167,23 @@ def list_mediators(
 def _check_reachable(mediator: Mediator) -> None:
     """A mediator must be reachable on each channel they want messages on."""
     if not mediator.phone and not mediator.email:
-        raise InvalidInput("A mediator needs a phone number or an email address.", field="phone")
+        raise InvalidInput(
+            "A mediator needs a phone number or an email address.",
+            field="phone",
+            reason="no_contact",
+        )
     channels = mediator.channels or []
     if "sms" in channels and not mediator.phone:
         raise InvalidInput(
-            "SMS is a preferred channel, but there is no phone number.", field="phone"
+            "SMS is a preferred channel, but there is no phone number.",
+            field="phone",
+            reason="sms_without_phone",
         )
     if "email" in channels and not mediator.email:
         raise InvalidInput(
-            "Email is a preferred channel, but there is no email address.", field="email"
+            "Email is a preferred channel, but there is no email address.",
+            field="email",
+            reason="email_without_address",
         )
     if not channels:
         mediator.channels = ["sms"] if mediator.phone else ["email"]
@@ -259,15 +273,8 @@ def create_mediator(
     if "channels" not in data.model_fields_set:
         mediator.channels = []
     fields = _apply(session, mediator, data, now=now)
-    audit.record(
-        session,
-        at=now,
-        actor_kind="user" if actor else "system",
-        actor_id=actor.id if actor else None,
-        action="mediator.create",
-        entity="mediator",
-        entity_id=mediator.id,
-        details={"fields": fields},
+    _audit_change(
+        session, mediator_id=mediator.id, actor=actor, now=now, fields=fields, action="create"
     )
     return mediator
 
@@ -279,16 +286,7 @@ def update_mediator(
     if mediator.erased_at is not None:
         raise InvalidInput("This mediator was erased; add them again as a new mediator.")
     fields = _apply(session, mediator, data, now=now)
-    audit.record(
-        session,
-        at=now,
-        actor_kind="user" if actor else "system",
-        actor_id=actor.id if actor else None,
-        action="mediator.update",
-        entity="mediator",
-        entity_id=mediator.id,
-        details={"fields": fields},
-    )
+    _audit_change(session, mediator_id=mediator.id, actor=actor, now=now, fields=fields)
     return mediator
 
 
@@ -381,3 +379,98 @@ def clearance_watch(session: Session, *, today: date, within_days: int = 30) -> 
             expiring.append(mediator)
     expiring.sort(key=lambda m: (m.listed_until or today, m.name))
     return ClearanceWatch(expiring=expiring, waiting=waiting)
+
+
+def absences(session: Session, *, mediator_id: int) -> list[Absence]:
+    return list(
+        session.exec(
+            select(Absence)
+            .where(Absence.mediator_id == mediator_id)
+            .order_by(col(Absence.start), col(Absence.id))
+        )
+    )
+
+
+def add_absence(
+    session: Session, *, mediator_id: int, absence: AbsenceIn, actor: User, now: datetime
+) -> Absence:
+    """One absence more (a holiday), without touching the others."""
+    mediator = get_mediator(session, mediator_id=mediator_id)
+    if mediator.erased_at is not None:
+        raise NotFound(f"There is no mediator with id {mediator_id}.")
+    row = Absence(mediator_id=mediator_id, start=absence.start, end=absence.end)
+    session.add(row)
+    mediator.updated_at = now
+    session.add(mediator)
+    session.flush()
+    _audit_change(session, mediator_id=mediator_id, actor=actor, now=now, fields=["absences"])
+    return row
+
+
+def remove_absence(
+    session: Session, *, mediator_id: int, absence_id: int, actor: User, now: datetime
+) -> None:
+    row = session.get(Absence, absence_id)
+    if row is None or row.mediator_id != mediator_id:
+        raise NotFound(f"There is no absence with id {absence_id}.")
+    session.delete(row)
+    session.flush()
+    _audit_change(session, mediator_id=mediator_id, actor=actor, now=now, fields=["absences"])
+
+
+def _audit_change(
+    session: Session,
+    *,
+    mediator_id: int,
+    actor: User | None,
+    now: datetime,
+    fields: list[str],
+    action: str = "update",
+) -> None:
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user" if actor else "system",
+        actor_id=actor.id if actor else None,
+        action=f"mediator.{action}",
+        entity="mediator",
+        entity_id=mediator_id,
+        details={"fields": fields},
+    )
+
+
+CLEARANCE_STATES = ("cleared", "waiting", "expiring")
+
+
+def filter_pool(
+    items: list[MediatorPublic],
+    *,
+    today: date,
+    qualification: str | None = None,
+    clearance: str | None = None,
+    near: tuple[float, float] | None = None,
+    within_km: float | None = None,
+    within_days: int = 30,
+) -> list[MediatorPublic]:
+    """The pool page's filters that the list query does not do: a qualification, a
+    clearance state (cleared / waiting / expiring within `within_days`), and an area
+    (home within `within_km` of `near`)."""
+    found = []
+    horizon = today + timedelta(days=within_days)
+    for item in items:
+        if qualification and qualification not in item.qualifications:
+            continue
+        if clearance:
+            gaps = clearance_gaps(item, today=today)
+            expiring = not gaps and item.listed_until is not None and item.listed_until <= horizon
+            state = "waiting" if gaps else "expiring" if expiring else "cleared"
+            if clearance != state and not (clearance == "cleared" and state == "expiring"):
+                continue
+        if near is not None and within_km is not None:
+            if item.home is None:
+                continue
+            distance = great_circle_km(Location(*near), Location(item.home.lat, item.home.lon))
+            if distance > within_km:
+                continue
+        found.append(item)
+    return found

@@ -4,29 +4,25 @@ the pool, the optimiser, statistics with the export, and the message log."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
-from config import data as config_data
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import NotFound
 from dispatch.mediators import service as mediators
-from dispatch.mediators.schemas import WEEKDAY_NAMES, MediatorUpdate, WeeklySlot
 from dispatch.offers import flows as offers
 from dispatch.planning import service as planning
 from dispatch.requests import service as requests
 from dispatch.requests.models import RequestStatus
 from dispatch.stats import service as stats
 from dispatch.stats.routes import csv_response
-from dispatch.validation import MAX_ID, Day, normalise_language
-from dispatch.web import charts, forms, service
+from dispatch.validation import MAX_ID, Day
+from dispatch.web import charts, service
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, page_lang, render
-from locales import Text
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -151,175 +147,6 @@ def free_assignment(
         reason="cancelled on the dashboard",
     )
     return RedirectResponse(f"/dashboard/requests/{freed.id}?freed=1", status_code=303)
-
-
-# --- the pool -------------------------------------------------------------------------------
-
-
-@router.get("/pool", response_class=HTMLResponse)
-def pool(
-    request: Request,
-    session: SessionDep,
-    user: CoordinatorPageUser,
-    q: Annotated[str, Query(max_length=100)] = "",
-    language: Annotated[str, Query(max_length=12)] = "",
-    state: Literal["all", "available", "paused"] = "all",
-    changed: int | None = None,
-) -> HTMLResponse:
-    tag = None
-    if language:
-        try:
-            tag = normalise_language(language)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="language", reason="unknown_language") from exc
-    items, total = mediators.list_mediators(
-        session,
-        language=tag,
-        active=True,
-        paused={"all": None, "available": False, "paused": True}[state],
-        search=q.strip() or None,
-        limit=500,
-    )
-    fmt = formatter(request)
-    languages = sorted(
-        config_data.languages().values(), key=lambda known: fmt.language(known.tag).casefold()
-    )
-    return render(
-        request,
-        "coordinator/pool.html",
-        {
-            "items": items,
-            "total": total,
-            "q": q,
-            "language": tag or "",
-            "state": state,
-            "languages": languages,
-            "weekdays": WEEKDAY_NAMES,
-            "changed": changed,
-        },
-        user=user,
-    )
-
-
-def _slot_rows(availability: list[WeeklySlot]) -> list[dict[str, str]]:
-    rows = [{"weekday": str(s.weekday), "start": s.start, "end": s.end} for s in availability]
-    return rows + [{"weekday": "0", "start": "", "end": ""} for _ in range(EMPTY_SLOT_ROWS)]
-
-
-def _mediator_page(
-    request: Request,
-    session: SessionDep,
-    user: CoordinatorPageUser,
-    mediator_id: int,
-    rows: list[dict[str, str]] | None = None,
-    errors: dict[int, Text] | None = None,
-    saved: bool = False,
-    status_code: int = 200,
-) -> HTMLResponse:
-    mediator = mediators.get_mediator(session, mediator_id=mediator_id)
-    if mediator.erased_at is not None:
-        raise NotFound(f"There is no mediator with id {mediator_id}.")
-    public = mediators.public(session, mediator)
-    return render(
-        request,
-        "coordinator/mediator.html",
-        {
-            "m": public,
-            "rows": rows if rows is not None else _slot_rows(public.availability),
-            "errors": errors or {},
-            "saved": saved,
-        },
-        status_code=status_code,
-        user=user,
-    )
-
-
-@router.get("/pool/{mediator_id}", response_class=HTMLResponse)
-def mediator_page(
-    request: Request,
-    mediator_id: IdPath,
-    session: SessionDep,
-    user: CoordinatorPageUser,
-    saved: bool = False,
-) -> HTMLResponse:
-    return _mediator_page(request, session, user, mediator_id, saved=saved)
-
-
-def parse_slots(
-    form: dict[str, str],
-) -> tuple[list[dict[str, str]], list[WeeklySlot], dict[int, Text]]:
-    """Availability rows from the form; a row without times is left out (that removes a slot).
-
-    Each row is checked by the API's own WeeklySlot; its first error is shown
-    beside the row, by the error's code in the reader's language.
-    """
-    rows, slots, errors = [], [], {}
-    for index in range(MAX_SLOT_ROWS):
-        if f"weekday-{index}" not in form:
-            break
-        row = {
-            name: form.get(f"{name}-{index}", "").strip() for name in ("weekday", "start", "end")
-        }
-        rows.append(row)
-        if not row["start"] and not row["end"]:
-            continue
-        try:
-            weekday: int | str = int(row["weekday"]) if row["weekday"].isdigit() else row["weekday"]
-            slots.append(
-                WeeklySlot.model_validate(
-                    {"weekday": weekday, "start": row["start"], "end": row["end"]}
-                )
-            )
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            errors[len(rows) - 1] = forms.message_for(first["type"], first.get("ctx"))
-    return rows, slots, errors
-
-
-@router.post("/pool/{mediator_id}/availability", dependencies=[CsrfChecked])
-async def save_availability(
-    request: Request,
-    mediator_id: IdPath,
-    session: SessionDep,
-    user: CoordinatorPageUser,
-    clock: ClockDep,
-) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    rows, slots, errors = parse_slots(form)
-    if errors:
-        return _mediator_page(
-            request, session, user, mediator_id, rows=rows, errors=errors, status_code=422
-        )
-    mediators.update_mediator(
-        session,
-        mediator_id=mediator_id,
-        data=MediatorUpdate(availability=slots),
-        actor=user,
-        now=clock.now(),
-    )
-    return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=true", status_code=303)
-
-
-@router.post("/pool/{mediator_id}/pause", dependencies=[CsrfChecked])
-def pause_mediator(
-    mediator_id: IdPath,
-    session: SessionDep,
-    user: CoordinatorPageUser,
-    clock: ClockDep,
-    paused: Annotated[Literal["true", "false"], Form()],
-    next: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    """Pause (no offers until resumed) or resume a mediator."""
-    mediators.update_mediator(
-        session,
-        mediator_id=mediator_id,
-        data=MediatorUpdate(paused=paused == "true"),
-        actor=user,
-        now=clock.now(),
-    )
-    return RedirectResponse(
-        safe_next(next, f"/dashboard/pool?changed={mediator_id}"), status_code=303
-    )
 
 
 # --- the optimiser ------------------------------------------------------------------------

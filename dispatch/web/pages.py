@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.errors import SprachpoolError
+from dispatch.mediators import views as pool
 from dispatch.web import account, caseworker, coordinator, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
 from dispatch.web.links import LinkInvalid
@@ -70,7 +71,7 @@ def _error_page(
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (account, caseworker, coordinator, mediator):
+    for module in (account, caseworker, pool, coordinator, mediator):
         app.include_router(module.router)
 
     json_handlers: dict[Any, Any] = dict(app.exception_handlers)

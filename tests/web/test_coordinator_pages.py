@@ -243,7 +243,7 @@ def test_availability_is_edited_with_errors_beside_the_row(
             "end-2": "",
         },
     )
-    assert good.headers["location"] == f"/dashboard/pool/{mediator}?saved=true"
+    assert good.headers["location"] == f"/dashboard/pool/{mediator}?saved=availability"
     with Session(engine) as session:
         slots = [
             (s.weekday, s.start_minute, s.end_minute)
