@@ -1,10 +1,11 @@
 """The coordinator's pages: dashboard, request detail with candidates and override,
-the pool, the optimiser, statistics with the export, and the message log."""
+the optimiser, statistics with the export, the printable day plan, and the message log.
+The pool's pages are dispatch/mediators/views.py."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -17,18 +18,16 @@ from dispatch.planning import service as planning
 from dispatch.requests import service as requests
 from dispatch.requests.models import RequestStatus
 from dispatch.stats import service as stats
-from dispatch.stats.routes import csv_response
 from dispatch.validation import MAX_ID, Day
 from dispatch.web import charts, service
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, page_lang, render
+from dispatch.web.spreadsheets import Cell, Sheet, sheet_response
+from locales import N_
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
-#: Empty rows under a mediator's availability, for adding slots without JavaScript.
-EMPTY_SLOT_ROWS = 3
-MAX_SLOT_ROWS = 50
 MESSAGES_PER_PAGE = 50
 #: The optimiser's time limit on the page; the JSON API allows more.
 PLAN_TIME_LIMIT_S = 5.0
@@ -226,8 +225,10 @@ def statistics(
     )
 
 
-@router.get("/export/assignments.csv")
+@router.get("/export/assignments.{kind}")
 def export(
+    request: Request,
+    kind: Literal["csv", "xlsx"],
     session: SessionDep,
     _user: CoordinatorPageUser,
     clock: ClockDep,
@@ -235,8 +236,93 @@ def export(
     start: Annotated[Day | None, Query(alias="from")] = None,
     end: Annotated[Day | None, Query(alias="to")] = None,
 ) -> Response:
+    """The period's assignments for German Excel (semicolon CSV with BOM) or as .xlsx."""
     span = stats.period(start, end, today=clock.now().astimezone(settings.tz).date())
-    return csv_response(stats.assignments_csv(session, span=span, tz=settings.tz), span=span)
+    records = stats.assignment_records(session, span=span, tz=settings.tz)
+    filename = f"sprachpool-assignments-{span.first.isoformat()}-{span.last.isoformat()}"
+    return sheet_response(assignments_sheet(records, request=request, filename=filename), kind=kind)
+
+
+#: The assignments export's columns and their headers, as the page's reader names them.
+ASSIGNMENT_HEADERS = {
+    "assignment_id": N_("Assignment no."),
+    "request_id": N_("Request no."),
+    "organisation": N_("Organisation"),
+    "language": N_("Language"),
+    "mode": N_("Kind"),
+    "start": N_("Start"),
+    "end": N_("End"),
+    "place": N_("Place"),
+    "request_status": N_("Status"),
+    "mediator_id": N_("Mediator no."),
+    "mediator_name": N_("Mediator"),
+    "source": N_("Assigned by"),
+    "assigned_at": N_("Assigned at"),
+    "reconfirmed_at": N_("Reconfirmed at"),
+    "cancelled_at": N_("Cancelled at"),
+    "cancel_reason": N_("Reason for cancelling"),
+    "completed_at": N_("Completed at"),
+    "minutes_worked": N_("Minutes worked"),
+    "travel_km": N_("Travel (km)"),
+    "no_show": N_("No-show"),
+}
+SOURCES = {"offer": N_("accepted offer"), "coordinator": N_("coordinator")}
+
+
+def assignments_sheet(records: list[dict[str, Any]], *, request: Request, filename: str) -> Sheet:
+    """Names instead of codes (languages, kinds, statuses), local times, numbers as numbers."""
+    fmt = formatter(request)
+    rows: list[list[Cell]] = []
+    for record in records:
+        named = {
+            "language": fmt.language(record["language"]),
+            "mode": fmt.mode(record["mode"]),
+            "request_status": fmt.status(record["request_status"]),
+            "source": fmt.gettext(SOURCES[record["source"]])
+            if record["source"] in SOURCES
+            else record["source"],
+            "no_show": fmt.gettext("yes") if record["no_show"] else fmt.gettext("no"),
+        }
+        rows.append(
+            [
+                named.get(
+                    name, value.replace(tzinfo=None) if isinstance(value, datetime) else value
+                )
+                for name, value in record.items()
+            ]
+        )
+    return Sheet(
+        title=fmt.gettext("Assignments"),
+        filename=filename,
+        headers=[fmt.gettext(ASSIGNMENT_HEADERS[name]) for name in ASSIGNMENT_HEADERS],
+        rows=rows,
+    )
+
+
+def _naive(moment: datetime) -> datetime:
+    """A local time as a spreadsheet cell: no offset, no fractions of a second."""
+    return moment.replace(tzinfo=None, microsecond=0)
+
+
+@router.get("/dayplan", response_class=HTMLResponse)
+def day_plan(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    days: Annotated[int, Query(ge=1, le=14)] = 1,
+) -> HTMLResponse:
+    """The printable day plan: each day's jobs with place, time, mediator and phone."""
+    first = start or clock.now().astimezone(settings.tz).date()
+    plan = service.day_plan(session, first=first, days=days, tz=settings.tz, now=clock.now())
+    return render(
+        request,
+        "coordinator/dayplan.html",
+        {"plan": plan, "first": first, "days": days},
+        user=user,
+    )
 
 
 @router.get("/messages", response_class=HTMLResponse)
