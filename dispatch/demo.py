@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
@@ -217,7 +217,28 @@ def _ascii(word: str) -> str:
     return word.replace("ş", "s").replace("ı", "i")
 
 
-def demo_mediators(seed: int = 7) -> list[MediatorCreate]:
+#: Demo mediators whose listing runs out soon (days from today), and one who waits for
+#: the police certificate: the dashboard's clearance lists show them.
+EXPIRING_SOON = {5: 12, 17: 25}
+WAITING_FOR_CERTIFICATE = 39
+
+
+def _clearance(index: int, today: date) -> dict[str, str | None]:
+    """Cleared since two months, listed for a year; a few are due for renewal or waiting."""
+    trained = today - timedelta(days=60)
+    until = today + timedelta(days=EXPIRING_SOON.get(index, 300))
+    return {
+        "trained_on": trained.isoformat(),
+        "pledge_signed_on": trained.isoformat(),
+        "police_certificate_seen_on": None
+        if index == WAITING_FOR_CERTIFICATE
+        else (trained + timedelta(days=7)).isoformat(),
+        "listed_until": until.isoformat(),
+    }
+
+
+def demo_mediators(seed: int = 7, *, today: date = date(2026, 11, 30)) -> list[MediatorCreate]:
+    """The demo pool; clearance dates count from `today` (cleared, apart from a few)."""
     rng = random.Random(seed)
     pool = []
     for index, (name, gender, languages, locale, qualifications) in enumerate(PEOPLE):
@@ -249,6 +270,7 @@ def demo_mediators(seed: int = 7) -> list[MediatorCreate]:
                         for day, start, end in SLOT_PATTERNS[index % len(SLOT_PATTERNS)]
                     ],
                     "consent_at": "2026-10-01T10:00:00+02:00",
+                    **_clearance(index, today),
                 }
             )
         )
@@ -306,7 +328,7 @@ def seed_demo(session: Session, *, now: datetime) -> DemoAccess:
                     updated_at=now,
                 )
             )
-        for data in demo_mediators():
+        for data in demo_mediators(today=now.date()):
             mediators.create_mediator(session, data=data, actor=None, now=now)
     caseworker = session.exec(select(User).where(User.email == CASEWORKER_EMAIL)).one()
     return DemoAccess(

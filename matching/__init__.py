@@ -19,6 +19,7 @@ from matching.greedy import careful_greedy, status_quo
 from matching.model import (
     Assignment,
     Busy,
+    Clearance,
     GenderPreference,
     Interval,
     Location,
@@ -43,6 +44,7 @@ __all__ = [
     "Assignment",
     "Busy",
     "Candidate",
+    "Clearance",
     "CheckReport",
     "Exclusion",
     "Figures",

@@ -199,6 +199,32 @@ def too_late_params(travel_minutes: float, minutes_left: float) -> Params:
 # --- the rules, in the order a coordinator reads them -----------------------
 
 
+def clearance_params(request: Request, mediator: Mediator) -> Params | None:
+    """What keeps the mediator from being cleared for this job; None when cleared.
+
+    `missing`: the items without a date, comma-separated (CLEARANCE_ITEMS order);
+    `expired`: "listed_until" when the job's day is after it, with `listed_until`
+    the date (ISO). A problem without clearance data (None) checks nothing.
+    """
+    clearance = mediator.clearance
+    if clearance is None:
+        return None
+    params: Params = {}
+    if missing := clearance.missing:
+        params["missing"] = ",".join(missing)
+    until = clearance.listed_until
+    if until is not None and request.start.date() > until:
+        params["expired"] = "listed_until"
+        params["listed_until"] = until.isoformat()
+    return params or None
+
+
+def rule_clearance(request: Request, mediator: Mediator) -> Exclusion | None:
+    """The mediator is cleared: training, pledge, police certificate, still listed on the day."""
+    params = clearance_params(request, mediator)
+    return None if params is None else Exclusion(mediator.id, "not_cleared", params)
+
+
 def rule_excluded(request: Request, mediator: Mediator) -> Exclusion | None:
     """The requesting organisation asked never to be offered this mediator."""
     if mediator.id in request.excluded_mediators:
@@ -315,6 +341,7 @@ def rule_reach_in_time(request: Request, mediator: Mediator, now: datetime) -> E
 PairRule = Callable[[Request, Mediator], Exclusion | None]
 
 PAIR_RULES: tuple[PairRule, ...] = (
+    rule_clearance,
     rule_excluded,
     rule_language,
     rule_level,
@@ -329,6 +356,7 @@ PAIR_RULES: tuple[PairRule, ...] = (
 """Every rule about one pair alone; conflicts between jobs come on top."""
 
 RULE_BY_CODE: dict[str, PairRule] = {
+    "not_cleared": rule_clearance,
     "excluded": rule_excluded,
     "language": rule_language,
     "level": rule_level,

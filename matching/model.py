@@ -3,15 +3,15 @@
 The field names follow the problem format in SPEC.md ("The matching problem
 format"). A few fields are extensions the service needs and the JSON format
 does not carry (`committed_minutes`, `load_minutes`, `excluded_mediators`,
-`at_annual_limit`, `Request.paid`, `Problem.previous`); their defaults leave the
-SPEC's meaning unchanged.
+`at_annual_limit`, `Mediator.clearance`, `Request.paid`, `Problem.previous`); their
+defaults leave the SPEC's meaning unchanged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 Level = Literal["basic", "fluent", "native"]
@@ -60,6 +60,34 @@ class Busy:
     label: str | None = None
 
 
+CLEARANCE_ITEMS: tuple[str, ...] = (
+    "training",
+    "confidentiality_pledge",
+    "police_certificate",
+    "listed_until",
+)
+"""The gates before a mediator's first job (SPEC "Clearance"), in the order they are checked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Clearance:
+    """A mediator's clearance: the date of each gate, None where it is missing.
+
+    `listed_until` is the last day the mediator is listed (inclusive); a job
+    on a later day, in the job's own time zone, is past it.
+    """
+
+    training: date | None = None
+    confidentiality_pledge: date | None = None
+    police_certificate: date | None = None
+    listed_until: date | None = None
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The items without a date, in the order of CLEARANCE_ITEMS."""
+        return tuple(item for item in CLEARANCE_ITEMS if getattr(self, item) is None)
+
+
 @dataclass(frozen=True, slots=True)
 class GenderPreference:
     value: str
@@ -86,6 +114,8 @@ class Mediator:
     at_annual_limit: bool = False
     """The year's allowances reached the mediator's annual limit and the coordinator
     has not overridden it: no more paid jobs (extension)."""
+    clearance: Clearance | None = None
+    """None: the problem does not track clearance (the SPEC's JSON format); else checked."""
 
     def __post_init__(self) -> None:
         # Language tags compare case-insensitively: keep them lower case.

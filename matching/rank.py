@@ -43,6 +43,7 @@ from matching.feasibility import (
     Exclusion,
     ParamValue,
     busy_params,
+    clearance_params,
     great_circle_km,
     great_circle_km_array,
     level_params,
@@ -179,6 +180,22 @@ class Pool:
         self.at_annual_limit: BoolArray = np.array(
             [m.at_annual_limit for m in self.mediators], dtype=bool
         )
+        self.tracks_clearance = any(m.clearance is not None for m in self.mediators)
+        """False for problems without clearance data: the check is skipped."""
+        self.clearance_missing: BoolArray = np.array(
+            [m.clearance is not None and bool(m.clearance.missing) for m in self.mediators],
+            dtype=bool,
+        )
+        self.listed_until_day: FloatArray = np.array(
+            [
+                m.clearance.listed_until.toordinal()
+                if m.clearance is not None and m.clearance.listed_until is not None
+                else np.inf
+                for m in self.mediators
+            ],
+            dtype=np.float64,
+        )
+        """The last listed day as a proleptic ordinal; inf where untracked or missing."""
         self._qualification_masks: dict[str, BoolArray] = {}
         self._speakers: dict[str, _Speakers] = {}
         self._speaker_lists: dict[str, list[int]] = {}
@@ -229,6 +246,11 @@ class Pool:
         start, end = _seconds(request.start), _seconds(request.end)
         failing: dict[str, BoolArray] = {}
 
+        if self.tracks_clearance:
+            day = request.start.date().toordinal()
+            failing["not_cleared"] = self.clearance_missing[index] | (
+                self.listed_until_day[index] < day
+            )
         if request.excluded_mediators:
             banned = [self.index[m] for m in request.excluded_mediators if m in self.index]
             failing["excluded"] = np.isin(index, np.array(banned, dtype=np.int64))
@@ -554,6 +576,12 @@ class _Exclusions:
             if reason is not None:
                 return reason.params, None
         return {}, np.zeros(len(sub), dtype=bool)
+
+    def _not_cleared(self, sub: IntArray) -> Built:
+        """The rule's own params per mediator: few are excluded this way."""
+        request = self.request
+        params = [clearance_params(request, mediator) or {} for mediator in self._mediators(sub)]
+        return params, None
 
     def _level(self, sub: IntArray) -> Built:
         request = self.request

@@ -278,6 +278,15 @@ def other_caseworker(make_staff: Callable[..., Staff]) -> Staff:
     return make_staff("caseworker", "Stadt Beckum – Sozialamt")
 
 
+CLEARED: dict[str, object] = {
+    "trained_on": "2026-09-12",
+    "pledge_signed_on": "2026-09-12",
+    "police_certificate_seen_on": "2026-09-20",
+    "listed_until": "2027-09-30",
+}
+"""A clearance valid from before the tests' "now" to well after it."""
+
+
 def mediator_payload(**overrides: object) -> dict[str, object]:
     body: dict[str, object] = {
         "name": "Amina Haddad",
@@ -295,6 +304,8 @@ def mediator_payload(**overrides: object) -> dict[str, object]:
         "message_locale": "ar",
         "availability": [{"weekday": "mon", "start": "08:00", "end": "16:00"}],
         "consent_at": "2026-10-01T10:00:00+02:00",
+        # Cleared (SPEC "Clearance"), so tests about other rules get offers.
+        **CLEARED,
     }
     body.update(overrides)
     return body

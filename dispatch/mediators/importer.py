@@ -29,6 +29,7 @@ from dispatch.errors import SprachpoolError, friendly_message
 from dispatch.mediators import service
 from dispatch.mediators.models import Mediator
 from dispatch.mediators.schemas import MediatorCreate, MediatorUpdate
+from dispatch.users.models import User
 
 COLUMNS = [
     "name",
@@ -47,6 +48,10 @@ COLUMNS = [
     "message_locale",
     "availability",
     "consent_at",
+    "trained_on",
+    "pledge_signed_on",
+    "police_certificate_seen_on",
+    "listed_until",
 ]
 REQUIRED = {"name", "languages"}
 MAX_ROWS = 10_000
@@ -84,6 +89,10 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
         "max_hours_per_week",
         "message_locale",
         "consent_at",
+        "trained_on",
+        "pledge_signed_on",
+        "police_certificate_seen_on",
+        "listed_until",
     ):
         value = (row.get(name) or "").strip()
         if value:
@@ -171,36 +180,46 @@ def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[str]]:
     return good, errors
 
 
-def import_csv(session: Session, *, text: str, now: datetime) -> ImportReport:
-    """Validate the whole file, then write it in the caller's transaction."""
+def existing_by_phone(session: Session, rows: list[MediatorCreate]) -> dict[str, Mediator]:
+    """The mediators already in the pool whom rows would update, by phone number."""
+    phones = [data.phone for data in rows if data.phone]
+    if not phones:
+        return {}
+    return {
+        m.phone: m
+        for m in session.exec(
+            select(Mediator).where(
+                col(Mediator.phone).in_(phones), col(Mediator.erased_at).is_(None)
+            )
+        )
+        if m.phone
+    }
+
+
+def import_csv(
+    session: Session, *, text: str, now: datetime, actor: User | None = None
+) -> ImportReport:
+    """Validate the whole file, then write it in the caller's transaction.
+
+    When a row is refused by a rule only the database can check, the report
+    has errors and the caller rolls back: nothing of the file stays.
+    """
     rows, errors = read_rows(text)
     report = ImportReport(errors=errors)
     if errors:
         return report
-    phones = [data.phone for _, data in rows if data.phone]
-    existing = (
-        {
-            m.phone: m
-            for m in session.exec(
-                select(Mediator).where(
-                    col(Mediator.phone).in_(phones), col(Mediator.erased_at).is_(None)
-                )
-            )
-        }
-        if phones
-        else {}
-    )
+    existing = existing_by_phone(session, [data for _, data in rows])
     for line, data in rows:
         try:
             match = existing.get(data.phone) if data.phone else None
             if match is not None:
                 update = MediatorUpdate.model_validate(data.model_dump(exclude_unset=True))
                 service.update_mediator(
-                    session, mediator_id=match.id, data=update, actor=None, now=now
+                    session, mediator_id=match.id, data=update, actor=actor, now=now
                 )
                 report.updated += 1
             else:
-                service.create_mediator(session, data=data, actor=None, now=now)
+                service.create_mediator(session, data=data, actor=actor, now=now)
                 report.created += 1
         except SprachpoolError as exc:  # a rule checked only against the database
             report.errors.append(f"line {line}: {exc.message}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -48,9 +48,21 @@ class Mediator(SQLModel, table=True):
     #: The coordinator let this mediator take paid jobs beyond the limit in this year.
     annual_limit_override_year: int | None = None
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Clearance (SPEC "How German pools run"): without all four, or after
+    #: listed_until, no offers. Basic training, confidentiality pledge
+    #: (Schweigepflichterklärung), extended police certificate (erweitertes
+    #: Führungszeugnis, the day it was seen), and the last day listed.
+    trained_on: date | None = None
+    pledge_signed_on: date | None = None
+    police_certificate_seen_on: date | None = None
+    listed_until: date | None = None
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
+
+
+CLEARANCE_FIELDS = ("trained_on", "pledge_signed_on", "police_certificate_seen_on", "listed_until")
+"""The mediator's clearance columns, in the order of matching.model.CLEARANCE_ITEMS."""
 
 
 class MediatorLanguage(SQLModel, table=True):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -11,6 +12,7 @@ import locales
 from dispatch.mediators.models import Level, TravelMode
 from dispatch.validation import (
     AwareDatetime,
+    Day,
     Email,
     LanguageTag,
     Line,
@@ -149,6 +151,17 @@ class MediatorFields(BaseModel):
     active: bool | None = None
     paused: bool | None = None
     consent_at: AwareDatetime | None = None
+    trained_on: Annotated[Day | None, Field(description="basic training completed")] = None
+    pledge_signed_on: Annotated[
+        Day | None, Field(description="confidentiality pledge (Schweigepflichterklärung) signed")
+    ] = None
+    police_certificate_seen_on: Annotated[
+        Day | None,
+        Field(description="extended police certificate (erweitertes Führungszeugnis) seen"),
+    ] = None
+    listed_until: Annotated[
+        Day | None, Field(description="last day the mediator is listed; no offers after it")
+    ] = None
 
     @model_validator(mode="after")
     def _languages_unique(self) -> MediatorFields:
@@ -190,6 +203,10 @@ class MediatorPublic(BaseModel):
     active: bool
     paused: bool
     consent_at: Timestamp | None
+    trained_on: date | None
+    pledge_signed_on: date | None
+    police_certificate_seen_on: date | None
+    listed_until: date | None
     erased_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp

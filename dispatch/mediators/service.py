@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, delete, func, select
 
 from dispatch import audit
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
+from dispatch.mediators.models import (
+    CLEARANCE_FIELDS,
+    Absence,
+    AvailabilitySlot,
+    Level,
+    Mediator,
+    MediatorLanguage,
+)
 from dispatch.mediators.schemas import (
     AbsenceIn,
     Home,
@@ -24,6 +31,8 @@ from dispatch.mediators.schemas import (
     parse_clock,
 )
 from dispatch.users.models import User
+from matching.feasibility import great_circle_km
+from matching.model import CLEARANCE_ITEMS, Location
 
 ERASED_NAME = "(gelöscht)"
 
@@ -95,6 +104,10 @@ def to_public(mediator: Mediator, details: MediatorDetails) -> MediatorPublic:
         active=mediator.active,
         paused=mediator.paused,
         consent_at=mediator.consent_at,
+        trained_on=mediator.trained_on,
+        pledge_signed_on=mediator.pledge_signed_on,
+        police_certificate_seen_on=mediator.police_certificate_seen_on,
+        listed_until=mediator.listed_until,
         erased_at=mediator.erased_at,
         created_at=mediator.created_at,
         updated_at=mediator.updated_at,
@@ -116,19 +129,23 @@ def list_mediators(
     session: Session,
     *,
     language: str | None = None,
+    min_level: Level | None = None,
     active: bool | None = None,
     paused: bool | None = None,
     search: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[MediatorPublic], int]:
+    """The pool, by name; `min_level` counts with `language` only (at that level or above)."""
     query = select(Mediator).where(col(Mediator.erased_at).is_(None))
     if language is not None:
-        query = query.where(
-            col(Mediator.id).in_(
-                select(MediatorLanguage.mediator_id).where(MediatorLanguage.language == language)
+        speakers = select(MediatorLanguage.mediator_id).where(MediatorLanguage.language == language)
+        if min_level is not None:
+            order = list(Level)
+            speakers = speakers.where(
+                col(MediatorLanguage.level).in_(order[order.index(min_level) :])
             )
-        )
+        query = query.where(col(Mediator.id).in_(speakers))
     if active is not None:
         query = query.where(Mediator.active == active)
     if paused is not None:
@@ -152,15 +169,23 @@ def list_mediators(
 def _check_reachable(mediator: Mediator) -> None:
     """A mediator must be reachable on each channel they want messages on."""
     if not mediator.phone and not mediator.email:
-        raise InvalidInput("A mediator needs a phone number or an email address.", field="phone")
+        raise InvalidInput(
+            "A mediator needs a phone number or an email address.",
+            field="phone",
+            reason="no_contact",
+        )
     channels = mediator.channels or []
     if "sms" in channels and not mediator.phone:
         raise InvalidInput(
-            "SMS is a preferred channel, but there is no phone number.", field="phone"
+            "SMS is a preferred channel, but there is no phone number.",
+            field="phone",
+            reason="sms_without_phone",
         )
     if "email" in channels and not mediator.email:
         raise InvalidInput(
-            "Email is a preferred channel, but there is no email address.", field="email"
+            "Email is a preferred channel, but there is no email address.",
+            field="email",
+            reason="email_without_address",
         )
     if not channels:
         mediator.channels = ["sms"] if mediator.phone else ["email"]
@@ -188,6 +213,7 @@ def _apply(
         "active",
         "paused",
         "consent_at",
+        *CLEARANCE_FIELDS,
     }
     required = {
         "name",
@@ -251,15 +277,8 @@ def create_mediator(
     if "channels" not in data.model_fields_set:
         mediator.channels = []
     fields = _apply(session, mediator, data, now=now)
-    audit.record(
-        session,
-        at=now,
-        actor_kind="user" if actor else "system",
-        actor_id=actor.id if actor else None,
-        action="mediator.create",
-        entity="mediator",
-        entity_id=mediator.id,
-        details={"fields": fields},
+    _audit_change(
+        session, mediator_id=mediator.id, actor=actor, now=now, fields=fields, action="create"
     )
     return mediator
 
@@ -271,16 +290,7 @@ def update_mediator(
     if mediator.erased_at is not None:
         raise InvalidInput("This mediator was erased; add them again as a new mediator.")
     fields = _apply(session, mediator, data, now=now)
-    audit.record(
-        session,
-        at=now,
-        actor_kind="user" if actor else "system",
-        actor_id=actor.id if actor else None,
-        action="mediator.update",
-        entity="mediator",
-        entity_id=mediator.id,
-        details={"fields": fields},
-    )
+    _audit_change(session, mediator_id=mediator.id, actor=actor, now=now, fields=fields)
     return mediator
 
 
@@ -305,6 +315,7 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
         "max_travel_km",
         "max_hours_per_week",
         "consent_at",
+        *CLEARANCE_FIELDS,
     ):
         setattr(mediator, name, None)
     mediator.name = ERASED_NAME
@@ -328,3 +339,142 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
     )
     session.flush()
     return mediator
+
+
+#: A mediator's clearance columns by the engine's item names (matching.model.CLEARANCE_ITEMS).
+CLEARANCE_ITEM_FIELDS = dict(zip(CLEARANCE_ITEMS, CLEARANCE_FIELDS, strict=True))
+
+
+def clearance_gaps(mediator: Mediator | MediatorPublic, *, today: date) -> list[str]:
+    """What keeps the mediator from being cleared today: missing items, and
+    `listed_until` also when it lies before today (engine item names)."""
+    gaps = [item for item, name in CLEARANCE_ITEM_FIELDS.items() if getattr(mediator, name) is None]
+    if mediator.listed_until is not None and mediator.listed_until < today:
+        gaps.append("listed_until")
+    return gaps
+
+
+@dataclass
+class ClearanceWatch:
+    """The dashboard's clearance lists."""
+
+    expiring: list[Mediator]
+    """Cleared, listed until a day within the window: to be renewed, soonest first."""
+    waiting: list[tuple[Mediator, list[str]]]
+    """Not cleared today, with what is missing or ran out, by name."""
+
+
+def clearance_watch(session: Session, *, today: date, within_days: int = 30) -> ClearanceWatch:
+    """Who in the pool (erased mediators aside) needs the coordinator for their clearance."""
+    pool = list(
+        session.exec(
+            select(Mediator)
+            .where(col(Mediator.erased_at).is_(None), col(Mediator.active).is_(True))
+            .order_by(col(Mediator.name), col(Mediator.id))
+        )
+    )
+    waiting, expiring = [], []
+    horizon = today + timedelta(days=within_days)
+    for mediator in pool:
+        gaps = clearance_gaps(mediator, today=today)
+        if gaps:
+            waiting.append((mediator, gaps))
+        elif mediator.listed_until is not None and mediator.listed_until <= horizon:
+            expiring.append(mediator)
+    expiring.sort(key=lambda m: (m.listed_until or today, m.name))
+    return ClearanceWatch(expiring=expiring, waiting=waiting)
+
+
+def absences(session: Session, *, mediator_id: int) -> list[Absence]:
+    return list(
+        session.exec(
+            select(Absence)
+            .where(Absence.mediator_id == mediator_id)
+            .order_by(col(Absence.start), col(Absence.id))
+        )
+    )
+
+
+def add_absence(
+    session: Session, *, mediator_id: int, absence: AbsenceIn, actor: User, now: datetime
+) -> Absence:
+    """One absence more (a holiday), without touching the others."""
+    mediator = get_mediator(session, mediator_id=mediator_id)
+    if mediator.erased_at is not None:
+        raise NotFound(f"There is no mediator with id {mediator_id}.")
+    row = Absence(mediator_id=mediator_id, start=absence.start, end=absence.end)
+    session.add(row)
+    mediator.updated_at = now
+    session.add(mediator)
+    session.flush()
+    _audit_change(session, mediator_id=mediator_id, actor=actor, now=now, fields=["absences"])
+    return row
+
+
+def remove_absence(
+    session: Session, *, mediator_id: int, absence_id: int, actor: User, now: datetime
+) -> None:
+    row = session.get(Absence, absence_id)
+    if row is None or row.mediator_id != mediator_id:
+        raise NotFound(f"There is no absence with id {absence_id}.")
+    session.delete(row)
+    session.flush()
+    _audit_change(session, mediator_id=mediator_id, actor=actor, now=now, fields=["absences"])
+
+
+def _audit_change(
+    session: Session,
+    *,
+    mediator_id: int,
+    actor: User | None,
+    now: datetime,
+    fields: list[str],
+    action: str = "update",
+) -> None:
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user" if actor else "system",
+        actor_id=actor.id if actor else None,
+        action=f"mediator.{action}",
+        entity="mediator",
+        entity_id=mediator_id,
+        details={"fields": fields},
+    )
+
+
+CLEARANCE_STATES = ("cleared", "waiting", "expiring")
+
+
+def filter_pool(
+    items: list[MediatorPublic],
+    *,
+    today: date,
+    qualification: str | None = None,
+    clearance: str | None = None,
+    near: tuple[float, float] | None = None,
+    within_km: float | None = None,
+    within_days: int = 30,
+) -> list[MediatorPublic]:
+    """The pool page's filters that the list query does not do: a qualification, a
+    clearance state (cleared / waiting / expiring within `within_days`), and an area
+    (home within `within_km` of `near`)."""
+    found = []
+    horizon = today + timedelta(days=within_days)
+    for item in items:
+        if qualification and qualification not in item.qualifications:
+            continue
+        if clearance:
+            gaps = clearance_gaps(item, today=today)
+            expiring = not gaps and item.listed_until is not None and item.listed_until <= horizon
+            state = "waiting" if gaps else "expiring" if expiring else "cleared"
+            if clearance != state and not (clearance == "cleared" and state == "expiring"):
+                continue
+        if near is not None and within_km is not None:
+            if item.home is None:
+                continue
+            distance = great_circle_km(Location(*near), Location(item.home.lat, item.home.lon))
+            if distance > within_km:
+                continue
+        found.append(item)
+    return found

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from locales import N_, Translator
@@ -24,6 +24,13 @@ GENDER_REQUIRED = {
     "f": N_("a woman is required"),
     "m": N_("a man is required"),
     "d": N_("a diverse person is required"),
+}
+#: The items of a mediator's clearance (matching.model.CLEARANCE_ITEMS), as the pages name them.
+CLEARANCE_ITEMS = {
+    "training": N_("basic training"),
+    "confidentiality_pledge": N_("confidentiality pledge"),
+    "police_certificate": N_("police certificate"),
+    "listed_until": N_("listed-until date"),
 }
 LEVELS = {"native": N_("native"), "fluent": N_("fluent"), "basic": N_("basic")}
 
@@ -39,6 +46,34 @@ def _amount(value: ParamValue, t: Translator) -> str:
 
 def _excluded(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
     return t.gettext("excluded by the requesting organisation")
+
+
+def clearance_item(item: str, t: Translator) -> str:
+    """One clearance item's name in `t`'s language (an unknown item as it is)."""
+    return t.gettext(CLEARANCE_ITEMS[item]) if item in CLEARANCE_ITEMS else item
+
+
+def _not_cleared(params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    """Missing items are named; a listing that ran out gives its last day."""
+    parts = []
+    missing = [item for item in str(params.get("missing") or "").split(",") if item]
+    if missing:
+        parts.append(
+            t.ngettext(
+                "not cleared: %(items)s missing",
+                "not cleared: %(items)s missing",
+                len(missing),
+                items=", ".join(clearance_item(item, t) for item in missing),
+            )
+        )
+    if params.get("expired"):
+        parts.append(
+            t.gettext(
+                "not cleared: listed only until %(date)s",
+                date=t.date(date.fromisoformat(str(params["listed_until"]))),
+            )
+        )
+    return "; ".join(parts) or t.gettext("not cleared")
 
 
 def _language(params: Params, t: Translator, _tz: ZoneInfo) -> str:
@@ -133,6 +168,7 @@ def _gave_back(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
 #: Every code of matching/feasibility.py and its sentence, and the service's own reasons
 #: (a mediator who lost the job is not proposed for it again).
 SENTENCES: dict[str, Callable[[Params, Translator, ZoneInfo], str]] = {
+    "not_cleared": _not_cleared,
     "excluded": _excluded,
     "language": _language,
     "level": _level,

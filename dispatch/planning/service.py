@@ -174,6 +174,10 @@ def pool_snapshot(
             col(Mediator.max_hours_per_week),
             col(Mediator.qualifications),
             col(Mediator.gender),
+            col(Mediator.trained_on),
+            col(Mediator.pledge_signed_on),
+            col(Mediator.police_certificate_seen_on),
+            col(Mediator.listed_until),
         )
         .where(*in_pool)
         .order_by(col(Mediator.id))
@@ -264,6 +268,7 @@ def pool_snapshot(
             committed_minutes=committed.get(mediator_id, 0),
             load_minutes=load.get(mediator_id, 0),
             at_annual_limit=mediator_id in limit_reached,
+            clearance=matching.Clearance(*clearance_dates),  # columns in CLEARANCE_ITEMS order
         )
         for (
             mediator_id,
@@ -275,6 +280,7 @@ def pool_snapshot(
             max_hours,
             qualifications,
             gender,
+            *clearance_dates,
         ) in rows
     ]
     return PoolSnapshot(mediators=mediators, names={str(row[0]): row[1] for row in rows})

@@ -260,20 +260,16 @@ def _cell(value: object) -> object:
     return value
 
 
-def assignments_csv(session: Session, *, span: Period, tz: ZoneInfo) -> str:
-    """Every assignment of requests starting in the period, one row each (cancelled ones too).
-
-    UTF-8 with a byte order mark, so spreadsheet programs read umlauts right.
-    """
+def assignment_records(session: Session, *, span: Period, tz: ZoneInfo) -> list[dict[str, Any]]:
+    """Every assignment of requests starting in the period, one record each (cancelled
+    ones too), keyed by CSV_COLUMNS; times in the town's zone, codes as stored."""
     start, end = span.bounds(tz)
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
 
-    def local(moment: datetime | None) -> str:
-        return moment.astimezone(tz).isoformat() if moment else ""
+    def local(moment: datetime | None) -> datetime | None:
+        return moment.astimezone(tz) if moment else None
 
     place_names = {place.id: place.name for place in session.exec(select(Place))}
+    records = []
     for assignment, request, mediator, organisation in session.exec(
         select(Assignment, Request, Mediator, Organisation)
         .join(Request, col(Request.id) == col(Assignment.request_id))
@@ -282,31 +278,48 @@ def assignments_csv(session: Session, *, span: Period, tz: ZoneInfo) -> str:
         .where(col(Request.start) >= start, col(Request.start) < end)
         .order_by(col(Request.start), col(Assignment.id))
     ):
-        writer.writerow(
-            [
-                _cell(v)
-                for v in (
-                    assignment.id,
-                    request.id,
-                    organisation.name,
-                    request.language,
-                    request.mode,
-                    local(request.start),
-                    local(request.end),
-                    place_names.get(request.place_id or 0) or request.address or "",
-                    request.status,
-                    mediator.id,
-                    mediator.name,
-                    assignment.source,
-                    local(assignment.created_at),
-                    local(assignment.reconfirmed_at),
-                    local(assignment.cancelled_at),
-                    assignment.cancel_reason or "",
-                    local(assignment.completed_at),
-                    "" if assignment.minutes_worked is None else assignment.minutes_worked,
-                    "" if assignment.travel_km is None else assignment.travel_km,
-                    "yes" if assignment.no_show else "no",
-                )
-            ]
+        values = (
+            assignment.id,
+            request.id,
+            organisation.name,
+            request.language,
+            request.mode,
+            local(request.start),
+            local(request.end),
+            place_names.get(request.place_id or 0) or request.address or "",
+            request.status,
+            mediator.id,
+            mediator.name,
+            assignment.source,
+            local(assignment.created_at),
+            local(assignment.reconfirmed_at),
+            local(assignment.cancelled_at),
+            assignment.cancel_reason or "",
+            local(assignment.completed_at),
+            assignment.minutes_worked,
+            assignment.travel_km,
+            assignment.no_show,
         )
+        records.append(dict(zip(CSV_COLUMNS, values, strict=True)))
+    return records
+
+
+def assignments_csv(session: Session, *, span: Period, tz: ZoneInfo) -> str:
+    """Every assignment of requests starting in the period, one row each (cancelled ones too).
+
+    UTF-8 with a byte order mark, so spreadsheet programs read umlauts right.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+
+    def text(value: object) -> object:
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return "" if value is None else value
+
+    for record in assignment_records(session, span=span, tz=tz):
+        writer.writerow([_cell(text(record[name])) for name in CSV_COLUMNS])
     return "\ufeff" + out.getvalue()

@@ -1,41 +1,36 @@
 """The coordinator's pages: dashboard, request detail with candidates and override,
-the pool, the optimiser, statistics with the export, and the message log."""
+the optimiser, statistics with the export, the printable day plan, and the message log.
+The pool's pages are dispatch/mediators/views.py."""
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 
-from config import data as config_data
 from dispatch.allowances import budgets
 from dispatch.allowances import service as allowances
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import NotFound
 from dispatch.funding.policy import policy_of
 from dispatch.mediators import service as mediators
-from dispatch.mediators.schemas import WEEKDAY_NAMES, MediatorUpdate, WeeklySlot
 from dispatch.offers import flows as offers
 from dispatch.planning import service as planning
 from dispatch.requests import service as requests
 from dispatch.requests.models import RequestStatus
 from dispatch.stats import service as stats
-from dispatch.stats.routes import csv_response
-from dispatch.validation import MAX_ID, Day, normalise_language
-from dispatch.web import charts, forms, service
+from dispatch.validation import MAX_ID, Day
+from dispatch.web import charts, service
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, page_lang, render
-from locales import Text
+from dispatch.web.spreadsheets import Cell, Sheet, sheet_response
+from locales import N_
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
-#: Empty rows under a mediator's availability, for adding slots without JavaScript.
-EMPTY_SLOT_ROWS = 3
-MAX_SLOT_ROWS = 50
 MESSAGES_PER_PAGE = 50
 #: The optimiser's time limit on the page; the JSON API allows more.
 PLAN_TIME_LIMIT_S = 5.0
@@ -51,13 +46,13 @@ def dashboard(
     days: Annotated[int, Query(ge=1, le=service.MAX_DASHBOARD_DAYS)] = 3,
 ) -> HTMLResponse:
     board = service.dashboard(session, now=clock.now(), tz=settings.tz, days=days)
+    today = clock.now().astimezone(settings.tz).date()
     return render(
         request,
         "coordinator/dashboard.html",
         {
             "board": board,
             "days": days,
-            "today": clock.now().astimezone(settings.tz).date(),
             "budgets": budgets.budgets(
                 session,
                 policy=policy_of(settings),
@@ -65,6 +60,8 @@ def dashboard(
                 tz=settings.tz,
                 now=clock.now(),
             ),
+            "today": today,
+            "clearance": mediators.clearance_watch(session, today=today),
         },
         user=user,
     )
@@ -167,175 +164,6 @@ def free_assignment(
     return RedirectResponse(f"/dashboard/requests/{freed.id}?freed=1", status_code=303)
 
 
-# --- the pool -------------------------------------------------------------------------------
-
-
-@router.get("/pool", response_class=HTMLResponse)
-def pool(
-    request: Request,
-    session: SessionDep,
-    user: CoordinatorPageUser,
-    q: Annotated[str, Query(max_length=100)] = "",
-    language: Annotated[str, Query(max_length=12)] = "",
-    state: Literal["all", "available", "paused"] = "all",
-    changed: int | None = None,
-) -> HTMLResponse:
-    tag = None
-    if language:
-        try:
-            tag = normalise_language(language)
-        except ValueError as exc:
-            raise InvalidInput(str(exc), field="language", reason="unknown_language") from exc
-    items, total = mediators.list_mediators(
-        session,
-        language=tag,
-        active=True,
-        paused={"all": None, "available": False, "paused": True}[state],
-        search=q.strip() or None,
-        limit=500,
-    )
-    fmt = formatter(request)
-    languages = sorted(
-        config_data.languages().values(), key=lambda known: fmt.language(known.tag).casefold()
-    )
-    return render(
-        request,
-        "coordinator/pool.html",
-        {
-            "items": items,
-            "total": total,
-            "q": q,
-            "language": tag or "",
-            "state": state,
-            "languages": languages,
-            "weekdays": WEEKDAY_NAMES,
-            "changed": changed,
-        },
-        user=user,
-    )
-
-
-def _slot_rows(availability: list[WeeklySlot]) -> list[dict[str, str]]:
-    rows = [{"weekday": str(s.weekday), "start": s.start, "end": s.end} for s in availability]
-    return rows + [{"weekday": "0", "start": "", "end": ""} for _ in range(EMPTY_SLOT_ROWS)]
-
-
-def _mediator_page(
-    request: Request,
-    session: SessionDep,
-    user: CoordinatorPageUser,
-    mediator_id: int,
-    rows: list[dict[str, str]] | None = None,
-    errors: dict[int, Text] | None = None,
-    saved: bool = False,
-    status_code: int = 200,
-) -> HTMLResponse:
-    mediator = mediators.get_mediator(session, mediator_id=mediator_id)
-    if mediator.erased_at is not None:
-        raise NotFound(f"There is no mediator with id {mediator_id}.")
-    public = mediators.public(session, mediator)
-    return render(
-        request,
-        "coordinator/mediator.html",
-        {
-            "m": public,
-            "rows": rows if rows is not None else _slot_rows(public.availability),
-            "errors": errors or {},
-            "saved": saved,
-        },
-        status_code=status_code,
-        user=user,
-    )
-
-
-@router.get("/pool/{mediator_id}", response_class=HTMLResponse)
-def mediator_page(
-    request: Request,
-    mediator_id: IdPath,
-    session: SessionDep,
-    user: CoordinatorPageUser,
-    saved: bool = False,
-) -> HTMLResponse:
-    return _mediator_page(request, session, user, mediator_id, saved=saved)
-
-
-def parse_slots(
-    form: dict[str, str],
-) -> tuple[list[dict[str, str]], list[WeeklySlot], dict[int, Text]]:
-    """Availability rows from the form; a row without times is left out (that removes a slot).
-
-    Each row is checked by the API's own WeeklySlot; its first error is shown
-    beside the row, by the error's code in the reader's language.
-    """
-    rows, slots, errors = [], [], {}
-    for index in range(MAX_SLOT_ROWS):
-        if f"weekday-{index}" not in form:
-            break
-        row = {
-            name: form.get(f"{name}-{index}", "").strip() for name in ("weekday", "start", "end")
-        }
-        rows.append(row)
-        if not row["start"] and not row["end"]:
-            continue
-        try:
-            weekday: int | str = int(row["weekday"]) if row["weekday"].isdigit() else row["weekday"]
-            slots.append(
-                WeeklySlot.model_validate(
-                    {"weekday": weekday, "start": row["start"], "end": row["end"]}
-                )
-            )
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            errors[len(rows) - 1] = forms.message_for(first["type"], first.get("ctx"))
-    return rows, slots, errors
-
-
-@router.post("/pool/{mediator_id}/availability", dependencies=[CsrfChecked])
-async def save_availability(
-    request: Request,
-    mediator_id: IdPath,
-    session: SessionDep,
-    user: CoordinatorPageUser,
-    clock: ClockDep,
-) -> Response:
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    rows, slots, errors = parse_slots(form)
-    if errors:
-        return _mediator_page(
-            request, session, user, mediator_id, rows=rows, errors=errors, status_code=422
-        )
-    mediators.update_mediator(
-        session,
-        mediator_id=mediator_id,
-        data=MediatorUpdate(availability=slots),
-        actor=user,
-        now=clock.now(),
-    )
-    return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=true", status_code=303)
-
-
-@router.post("/pool/{mediator_id}/pause", dependencies=[CsrfChecked])
-def pause_mediator(
-    mediator_id: IdPath,
-    session: SessionDep,
-    user: CoordinatorPageUser,
-    clock: ClockDep,
-    paused: Annotated[Literal["true", "false"], Form()],
-    next: Annotated[str, Form(max_length=500)] = "",
-) -> Response:
-    """Pause (no offers until resumed) or resume a mediator."""
-    mediators.update_mediator(
-        session,
-        mediator_id=mediator_id,
-        data=MediatorUpdate(paused=paused == "true"),
-        actor=user,
-        now=clock.now(),
-    )
-    return RedirectResponse(
-        safe_next(next, f"/dashboard/pool?changed={mediator_id}"), status_code=303
-    )
-
-
 # --- the optimiser ------------------------------------------------------------------------
 
 
@@ -414,8 +242,10 @@ def statistics(
     )
 
 
-@router.get("/export/assignments.csv")
+@router.get("/export/assignments.{kind}")
 def export(
+    request: Request,
+    kind: Literal["csv", "xlsx"],
     session: SessionDep,
     _user: CoordinatorPageUser,
     clock: ClockDep,
@@ -423,8 +253,93 @@ def export(
     start: Annotated[Day | None, Query(alias="from")] = None,
     end: Annotated[Day | None, Query(alias="to")] = None,
 ) -> Response:
+    """The period's assignments for German Excel (semicolon CSV with BOM) or as .xlsx."""
     span = stats.period(start, end, today=clock.now().astimezone(settings.tz).date())
-    return csv_response(stats.assignments_csv(session, span=span, tz=settings.tz), span=span)
+    records = stats.assignment_records(session, span=span, tz=settings.tz)
+    filename = f"sprachpool-assignments-{span.first.isoformat()}-{span.last.isoformat()}"
+    return sheet_response(assignments_sheet(records, request=request, filename=filename), kind=kind)
+
+
+#: The assignments export's columns and their headers, as the page's reader names them.
+ASSIGNMENT_HEADERS = {
+    "assignment_id": N_("Assignment no."),
+    "request_id": N_("Request no."),
+    "organisation": N_("Organisation"),
+    "language": N_("Language"),
+    "mode": N_("Kind"),
+    "start": N_("Start"),
+    "end": N_("End"),
+    "place": N_("Place"),
+    "request_status": N_("Status"),
+    "mediator_id": N_("Mediator no."),
+    "mediator_name": N_("Mediator"),
+    "source": N_("Assigned by"),
+    "assigned_at": N_("Assigned at"),
+    "reconfirmed_at": N_("Reconfirmed at"),
+    "cancelled_at": N_("Cancelled at"),
+    "cancel_reason": N_("Reason for cancelling"),
+    "completed_at": N_("Completed at"),
+    "minutes_worked": N_("Minutes worked"),
+    "travel_km": N_("Travel (km)"),
+    "no_show": N_("No-show"),
+}
+SOURCES = {"offer": N_("accepted offer"), "coordinator": N_("coordinator")}
+
+
+def assignments_sheet(records: list[dict[str, Any]], *, request: Request, filename: str) -> Sheet:
+    """Names instead of codes (languages, kinds, statuses), local times, numbers as numbers."""
+    fmt = formatter(request)
+    rows: list[list[Cell]] = []
+    for record in records:
+        named = {
+            "language": fmt.language(record["language"]),
+            "mode": fmt.mode(record["mode"]),
+            "request_status": fmt.status(record["request_status"]),
+            "source": fmt.gettext(SOURCES[record["source"]])
+            if record["source"] in SOURCES
+            else record["source"],
+            "no_show": fmt.gettext("yes") if record["no_show"] else fmt.gettext("no"),
+        }
+        rows.append(
+            [
+                named.get(
+                    name, value.replace(tzinfo=None) if isinstance(value, datetime) else value
+                )
+                for name, value in record.items()
+            ]
+        )
+    return Sheet(
+        title=fmt.gettext("Assignments"),
+        filename=filename,
+        headers=[fmt.gettext(ASSIGNMENT_HEADERS[name]) for name in ASSIGNMENT_HEADERS],
+        rows=rows,
+    )
+
+
+def _naive(moment: datetime) -> datetime:
+    """A local time as a spreadsheet cell: no offset, no fractions of a second."""
+    return moment.replace(tzinfo=None, microsecond=0)
+
+
+@router.get("/dayplan", response_class=HTMLResponse)
+def day_plan(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    start: Annotated[Day | None, Query(alias="from")] = None,
+    days: Annotated[int, Query(ge=1, le=14)] = 1,
+) -> HTMLResponse:
+    """The printable day plan: each day's jobs with place, time, mediator and phone."""
+    first = start or clock.now().astimezone(settings.tz).date()
+    plan = service.day_plan(session, first=first, days=days, tz=settings.tz, now=clock.now())
+    return render(
+        request,
+        "coordinator/dayplan.html",
+        {"plan": plan, "first": first, "days": days},
+        user=user,
+    )
 
 
 @router.get("/messages", response_class=HTMLResponse)

@@ -21,6 +21,7 @@ from dispatch.allowances import views as allowance_views
 from dispatch.auditing import views as audit_views
 from dispatch.errors import SprachpoolError
 from dispatch.jobs import views as jobs
+from dispatch.mediators import views as pool
 from dispatch.organisations import views as organisations_views
 from dispatch.places import views as places_views
 from dispatch.reports import views as report_views
@@ -97,7 +98,7 @@ def staff_pages() -> list[APIRouter]:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (account, caseworker, coordinator, mediator, jobs):
+    for module in (account, caseworker, pool, coordinator, mediator, jobs):
         app.include_router(module.router)
     app.include_router(allowance_views.router)
     app.include_router(report_views.router)

@@ -147,6 +147,10 @@ class Formatter:
         """An engine's reason (its code and params) as a sentence in the page's language."""
         return reasons.describe(reason["code"], reason["params"], t=self.t, tz=self.tz)
 
+    def clearance_item(self, item: str) -> str:
+        """A clearance item ("police_certificate") by its name in the page's language."""
+        return reasons.clearance_item(item, self.t)
+
     def status(self, status: str) -> str:
         return self._named(names.STATUS, status)
 

@@ -208,3 +208,80 @@ def message_log(
         )
     )
     return rows, total
+
+
+@dataclass
+class MediatorHistory:
+    """A mediator's record as the coordinator reads it: jobs, declines, no-shows, hours."""
+
+    jobs: list[RequestRow]
+    """Their jobs, newest first (given back or taken back ones included, marked cancelled)."""
+    declined: int
+    no_shows: int
+    minutes_this_year: int
+    year: int
+
+
+def mediator_history(
+    session: Session, *, mediator_id: int, now: datetime, tz: ZoneInfo, limit: int = 50
+) -> MediatorHistory:
+    """Jobs (newest first), offers declined, no-shows, and minutes worked this calendar year."""
+    year = now.astimezone(tz).year
+    year_start = _local_midnight(date(year, 1, 1), tz)
+    assignments = list(
+        session.exec(
+            select(Assignment, Request)
+            .join(Request, col(Request.id) == col(Assignment.request_id))
+            .where(col(Assignment.mediator_id) == mediator_id)
+            .order_by(col(Request.start).desc(), col(Assignment.id).desc())
+        )
+    )
+    rows = request_rows(session, [r for _, r in assignments[:limit]], now=now)
+    for row, (assignment, _) in zip(rows, assignments, strict=False):
+        # The row shows this mediator's assignment, also one they no longer hold.
+        row.assignment = assignment
+    minutes = sum(
+        (a.minutes_worked or 0)
+        for a, r in assignments
+        if a.cancelled_at is None and r.start >= year_start and not a.no_show
+    )
+    declined = session.exec(
+        select(func.count()).where(
+            col(Offer.mediator_id) == mediator_id, col(Offer.status) == OfferStatus.declined
+        )
+    ).one()
+    return MediatorHistory(
+        jobs=rows,
+        declined=declined,
+        no_shows=sum(1 for a, _ in assignments if a.no_show),
+        minutes_this_year=minutes,
+        year=year,
+    )
+
+
+@dataclass
+class PlanDay:
+    day: date
+    rows: list[RequestRow] = field(default_factory=list)
+
+
+def day_plan(
+    session: Session, *, first: date, days: int, tz: ZoneInfo, now: datetime
+) -> list[PlanDay]:
+    """The jobs of each day (cancelled ones left out), by start: the printable day plan."""
+    start, end = _local_midnight(first, tz), _local_midnight(first + timedelta(days=days), tz)
+    requests = list(
+        session.exec(
+            select(Request)
+            .where(
+                col(Request.start) >= start,
+                col(Request.start) < end,
+                col(Request.status) != RequestStatus.cancelled,
+            )
+            .order_by(col(Request.start), col(Request.id))
+        )
+    )
+    plan = {first + timedelta(days=i): PlanDay(day=first + timedelta(days=i)) for i in range(days)}
+    for row in request_rows(session, requests, now=now):
+        plan[row.request.start.astimezone(tz).date()].rows.append(row)
+    return list(plan.values())

@@ -3,7 +3,7 @@ catalogs, in English for the API and in German (or any page language) for people
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -16,6 +16,7 @@ from matching.feasibility import (
     exclusions,
     rule_availability,
     rule_busy,
+    rule_clearance,
     rule_gender,
     rule_language,
     rule_level,
@@ -105,7 +106,7 @@ def test_a_mediator_at_the_job_with_no_time_left() -> None:
 
 
 def test_an_unknown_code_is_shown_as_it_is() -> None:
-    assert reasons.describe("not_cleared", {}, t=DE, tz=BERLIN) == "not_cleared"
+    assert reasons.describe("no_such_code", {}, t=DE, tz=BERLIN) == "no_such_code"
 
 
 @pytest.mark.parametrize(
@@ -127,3 +128,16 @@ def test_the_summary_counts_in_words(
     ranking = matching.rank(request(), pool)
     assert summary(ranking, "ar", t=EN) == english
     assert summary(ranking, "ar", t=DE) == german
+
+
+def test_not_cleared_names_the_missing_items_and_the_lapsed_listing() -> None:
+    lapsed = matching.Clearance(listed_until=at("09:00").date().replace(day=1) - timedelta(1))
+    reason = rule_clearance(request(), mediator(clearance=lapsed))
+    assert say(reason) == (
+        "not cleared: basic training, confidentiality pledge, police certificate missing; "
+        "not cleared: listed only until 30 Nov 2026"
+    )
+    assert say(reason, DE) == (
+        "nicht freigegeben: Grundschulung, Schweigepflichterklärung, "
+        "Führungszeugnis fehlen; nicht freigegeben: nur bis 30.11.2026 gelistet"
+    )

@@ -10,6 +10,7 @@ from matching.feasibility import (
     rule_annual_limit,
     rule_availability,
     rule_busy,
+    rule_clearance,
     rule_excluded,
     rule_gender,
     rule_language,
@@ -22,6 +23,7 @@ from matching.feasibility import (
 )
 from matching.model import (
     Assignment,
+    Clearance,
     GenderPreference,
     Location,
     Mediator,
@@ -47,6 +49,36 @@ def codes(req: Request, med: Mediator) -> list[str]:
 
 def test_a_mediator_meeting_every_rule_is_feasible() -> None:
     assert exclusions(request(), mediator()) == []
+
+
+CLEARED = Clearance(
+    training=at("09:00").date(),
+    confidentiality_pledge=at("09:00").date(),
+    police_certificate=at("09:00").date(),
+    listed_until=at("09:00").date(),
+)
+
+
+def test_a_cleared_mediator_listed_until_the_job_day_fits() -> None:
+    assert rule_clearance(request(), mediator(clearance=CLEARED)) is None
+    assert exclusions(request(), mediator(clearance=CLEARED)) == []
+
+
+def test_clearance_not_tracked_checks_nothing() -> None:
+    assert rule_clearance(request(), mediator(clearance=None)) is None
+
+
+def test_a_missing_clearance_item_excludes_and_is_named() -> None:
+    no_pledge = Clearance(training=CLEARED.training, listed_until=CLEARED.listed_until)
+    reason = rule_clearance(request(), mediator(clearance=no_pledge))
+    assert reason is not None and reason.code == "not_cleared"
+    assert reason.params == {"missing": "confidentiality_pledge,police_certificate"}
+
+
+def test_a_job_after_listed_until_excludes_with_the_date() -> None:
+    reason = rule_clearance(request(day=1), mediator(clearance=CLEARED))
+    assert reason is not None and reason.code == "not_cleared"
+    assert reason.params == {"expired": "listed_until", "listed_until": "2026-12-01"}
 
 
 def test_basic_level_excluded_when_fluent_needed() -> None:

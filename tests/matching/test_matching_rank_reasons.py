@@ -21,13 +21,14 @@ import pytest
 
 from matching.feasibility import Exclusion, exclusions
 from matching.generate import generate
-from matching.model import GenderPreference, Mediator, Request
+from matching.model import CLEARANCE_ITEMS, Clearance, GenderPreference, Mediator, Request
 from matching.rank import Pool, rank
 from tests.matching.matching_factories import HOSPITAL, TOWN_HALL, at, busy, mediator, request
 
 rank_module = importlib.import_module("matching.rank")  # `matching.rank` is also the function
 
 CODE_ORDER = (
+    "not_cleared",
     "excluded",
     "level",
     "availability",
@@ -47,14 +48,27 @@ def varied(
 ) -> tuple[list[Mediator], list[tuple[Request, datetime | None]]]:
     """A generated instance with every rule in play: caps already used, mediators
     without a home or a radius, excluded lists, required genders, qualifications,
-    native level, upper-case tags, in-person jobs without a place, and a clock."""
+    native level, upper-case tags, in-person jobs without a place, a clock, and
+    clearance missing an item or listed until a day within the instance."""
     problem = generate(size, seed=seed, request_count=requests)
     rng = random.Random(f"reasons-{size}-{seed}")
+    days = sorted({r.start.date() for r in problem.requests})
+    cleared = Clearance(days[0], days[0], days[0], days[-1])
+
+    def clearance() -> Clearance:
+        draw = rng.random()
+        if draw < 0.9:
+            return cleared
+        if draw < 0.95:
+            return replace(cleared, listed_until=rng.choice(days))
+        return replace(cleared, **{rng.choice(CLEARANCE_ITEMS): None})
+
     mediators = [
         replace(
             m,
             committed_minutes=rng.choice([0, 0, 0, 300, 550, 885]),
             at_annual_limit=rng.random() < 0.05,
+            clearance=clearance(),
             home=None if rng.random() < 0.03 else m.home,
             max_travel_km=None
             if rng.random() < 0.1
@@ -187,6 +201,7 @@ def test_every_reason_of_one_mediator_in_the_ranking_order() -> None:
         at_annual_limit=True,
         availability=(),
         busy=(busy("08:00", "08:55", HOSPITAL, "at the hospital"),),
+        clearance=Clearance(listed_until=at("09:00").date() - timedelta(days=1)),
     )
     req = request(
         location=TOWN_HALL,
@@ -198,7 +213,12 @@ def test_every_reason_of_one_mediator_in_the_ranking_order() -> None:
     ranking = rank(req, [everything], now=now)
     assert [e.code for e in ranking.excluded] == list(CODE_ORDER)
     assert ranking.excluded == expected_exclusions(req, [everything], now)
-    radius, busy_elsewhere = ranking.excluded[3].params, ranking.excluded[4].params
+    assert ranking.excluded[0].params == {
+        "missing": "training,confidentiality_pledge,police_certificate",
+        "expired": "listed_until",
+        "listed_until": "2026-11-30",
+    }
+    radius, busy_elsewhere = ranking.excluded[4].params, ranking.excluded[5].params
     assert round(float(radius["distance_km"]), 1) == 4.4 and radius["max_travel_km"] == 1
     assert busy_elsewhere["label"] == "at the hospital"
     assert math.ceil(float(busy_elsewhere["travel_minutes"])) == 9

@@ -298,7 +298,13 @@ def test_caseworker_files_mediator_accepts_on_a_phone_coordinator_overrides(
 # --- every page in one language, and the Arabic offer page ---------------------------------
 
 #: GET addresses of the pages that are not pages a person reads: redirects and files.
-NOT_PAGES = {"/", "/lang/{code}", "/dashboard/export/assignments.csv", "/o/{token}/calendar.ics"}
+NOT_PAGES = {
+    "/",
+    "/lang/{code}",
+    "/dashboard/export/assignments.{kind}",
+    "/dashboard/pool/export.{kind}",
+    "/o/{token}/calendar.ics",
+}
 OTHER = {"de": "en", "en": "de"}
 
 
@@ -471,6 +477,18 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
         page.locator("#end-0").fill("10:00")
         page.get_by_role("button", name=t.gettext("Save availability")).click()  # a wrong row
         check("/dashboard/pool/{mediator_id}")
+        for address, route in (
+            (f"/dashboard/pool/{mediator_id}/edit", "/dashboard/pool/{mediator_id}/edit"),
+            (f"/dashboard/pool/{mediator_id}/erase", "/dashboard/pool/{mediator_id}/erase"),
+            ("/dashboard/pool/new", "/dashboard/pool/new"),
+            ("/dashboard/pool/import", "/dashboard/pool/import"),
+            ("/dashboard/dayplan?from=2026-12-01&days=2", "/dashboard/dayplan"),
+        ):
+            page.goto(address)
+            check(route)
+        page.goto("/dashboard/pool/new")
+        page.get_by_role("button", name=t.gettext("Save"), exact=True).click()  # with errors
+        check("/dashboard/pool/new")
         page.goto(own_page)
         check("/m/{token}")
         page.goto(offer_link(server, request_id, lang))

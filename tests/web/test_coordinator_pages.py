@@ -243,7 +243,7 @@ def test_availability_is_edited_with_errors_beside_the_row(
             "end-2": "",
         },
     )
-    assert good.headers["location"] == f"/dashboard/pool/{mediator}?saved=true"
+    assert good.headers["location"] == f"/dashboard/pool/{mediator}?saved=availability"
     with Session(engine) as session:
         slots = [
             (s.weekday, s.start_minute, s.end_minute)
@@ -317,7 +317,7 @@ def test_statistics_page_export_and_message_log(
     assert web.get("/dashboard/stats?from=2026-12-01&to=2026-11-01").status_code == 422
     export = web.get("/dashboard/export/assignments.csv?from=2026-11-01&to=2026-12-31")
     assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
-    assert export.text.lstrip("\ufeff").startswith("assignment_id,request_id,organisation")
+    assert export.text.lstrip("\ufeff").startswith("Einsatz-Nr.;Anfrage-Nr.;Organisation")
     log = web.get("/dashboard/messages")
     assert "Sprachpool: Einsatz Somali" in log.text and "+4915112345678" in log.text
     assert "Noch keine Nachrichten." in web.get("/dashboard/messages?status=failed").text

@@ -1,0 +1,292 @@
+"""The coordinator's pool pages: add and edit a mediator, absences, clearance, erasure,
+the CSV upload with a preview, and the exports for German Excel."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from dispatch.mediators.models import Absence, Mediator, MediatorLanguage
+from dispatch.places.models import Place
+from dispatch.storage import unit_of_work
+from tests.conftest import get_row
+from tests.web.conftest import Person, csrf_of
+
+NEW_MEDIATOR = {
+    "name": "Helen Tekle",
+    "phone": "+49 151 1234 0099",
+    "email": "helen@example.org",
+    "channels": ["sms"],
+    "message_locale": "de",
+    "gender": "f",
+    "lang-0": "ti",
+    "level-0": "native",
+    "lang-1": "am",
+    "level-1": "fluent",
+    "german_level": "fluent",
+    "qualifications": ["medical"],
+    "home_lat": "51,7561",
+    "home_lon": "8.0452",
+    "travel_mode": "bike",
+    "max_travel_km": "7,5",
+    "max_hours_per_week": "10",
+    "weekday-0": "1",
+    "start-0": "08:00",
+    "end-0": "16:00",
+    "trained_on": "2026-09-12",
+    "pledge_signed_on": "2026-09-12",
+    "police_certificate_seen_on": "2026-09-20",
+    "listed_until": "2027-09-30",
+}
+
+
+def post_form(web: TestClient, url: str, form_url: str, data: dict[str, object]) -> object:
+    page = web.get(form_url)
+    assert page.status_code == 200, page.text
+    return web.post(url, data={"csrf_token": csrf_of(page), **data})
+
+
+def test_a_coordinator_adds_a_mediator_with_two_languages_and_edits_the_phone(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    web = signed_in(coord_person)
+    form = web.get("/dashboard/pool/new")
+    assert "Sprachmittler*in hinzufügen" in form.text
+    created = web.post("/dashboard/pool/new", data={"csrf_token": csrf_of(form), **NEW_MEDIATOR})
+    assert created.status_code == 303, created.text
+    mediator_id = int(re.findall(r"/dashboard/pool/(\d+)", created.headers["location"])[0])
+    with unit_of_work(engine) as session:
+        mediator = get_row(session, Mediator, mediator_id)
+        assert (mediator.phone, mediator.max_travel_km, mediator.home_lat) == (
+            "+4915112340099",
+            7.5,
+            51.7561,
+        )
+        assert mediator.listed_until == date(2027, 9, 30)
+        languages = session.exec(
+            select(MediatorLanguage.language).where(MediatorLanguage.mediator_id == mediator_id)
+        ).all()
+        assert sorted(languages) == ["am", "ti"]
+    page = web.get(f"/dashboard/pool/{mediator_id}?saved=created")
+    assert "Tigrinya" in page.text and "freigegeben" in page.text
+    edit = web.get(f"/dashboard/pool/{mediator_id}/edit")
+    assert 'value="+4915112340099"' in edit.text
+    changed = web.post(
+        f"/dashboard/pool/{mediator_id}/edit",
+        data={**NEW_MEDIATOR, "phone": "+49 151 1234 0100", "csrf_token": csrf_of(edit)},
+    )
+    assert changed.status_code == 303, changed.text
+    with unit_of_work(engine) as session:
+        assert get_row(session, Mediator, mediator_id).phone == "+4915112340100"
+
+
+def test_bad_input_is_shown_beside_the_field_and_kept(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    web = signed_in(coord_person)
+    form = web.get("/dashboard/pool/new")
+    refused = web.post(
+        "/dashboard/pool/new",
+        data={
+            **NEW_MEDIATOR,
+            "csrf_token": csrf_of(form),
+            "phone": "0151 kaputt",
+            "max_travel_km": "weit",
+            "listed_until": "31.12.2027",
+            "lang-1": "ti",
+        },
+    )
+    assert refused.status_code == 422
+    text = refused.text
+    assert 'id="phone-error"' in text and "internationalen Format" in text
+    assert 'id="max_travel_km-error"' in text
+    assert 'id="listed_until-error"' in text
+    assert 'value="0151 kaputt"' in text and 'value="weit"' in text
+    # SMS without a phone number: the service's rule, beside the phone field too.
+    no_phone = web.post(
+        "/dashboard/pool/new",
+        data={**NEW_MEDIATOR, "csrf_token": csrf_of(form), "phone": ""},
+    )
+    assert no_phone.status_code == 422
+    assert "SMS ist gewählt" in no_phone.text
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Mediator)).all() == []
+
+
+def test_an_absence_by_days_is_added_and_removed(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    web = signed_in(coord_person)
+    mediator_id = add_mediator()
+    url = f"/dashboard/pool/{mediator_id}"
+    wrong = post_form(web, f"{url}/absences", url, {"first": "2026-12-26", "last": "2026-12-12"})
+    assert getattr(wrong, "status_code", None) == 422
+    added = post_form(web, f"{url}/absences", url, {"first": "2026-12-12", "last": "2026-12-26"})
+    assert getattr(added, "status_code", None) == 303
+    with unit_of_work(engine) as session:
+        [absence] = session.exec(select(Absence).where(Absence.mediator_id == mediator_id)).all()
+        assert absence.start == datetime.fromisoformat("2026-12-12T00:00:00+01:00")
+        assert absence.end == datetime.fromisoformat("2026-12-27T00:00:00+01:00")
+        absence_id = absence.id
+    page = web.get(url)
+    assert "12.12.2026 – 26.12.2026" in page.text
+    removed = post_form(web, f"{url}/absences/{absence_id}/delete", url, {})
+    assert getattr(removed, "status_code", None) == 303
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Absence)).all() == []
+
+
+def test_erasure_is_confirmed_first_and_then_done(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    web = signed_in(coord_person)
+    mediator_id = add_mediator(name="Yonas Habte")
+    confirm = web.get(f"/dashboard/pool/{mediator_id}/erase")
+    assert "Yonas Habte" in confirm.text and "nicht rückgängig" in confirm.text
+    with unit_of_work(engine) as session:
+        assert get_row(session, Mediator, mediator_id).erased_at is None
+    done = web.post(f"/dashboard/pool/{mediator_id}/erase", data={"csrf_token": csrf_of(confirm)})
+    assert done.status_code == 303
+    with unit_of_work(engine) as session:
+        erased = get_row(session, Mediator, mediator_id)
+        assert erased.erased_at is not None and erased.phone is None
+    assert web.get(f"/dashboard/pool/{mediator_id}").status_code == 404
+
+
+CSV_GOOD = (
+    "name,phone,languages,availability,trained_on,pledge_signed_on,"
+    "police_certificate_seen_on,listed_until\n"
+    "Helen Tekle,+4915112340001,ti:native; am:fluent,Di 08:00-16:00,"
+    "2026-09-01,2026-09-01,2026-09-01,2027-09-01\n"
+    "Yonas Habte,+4915112300010,ti:native,,,,,\n"
+)
+
+
+def test_csv_upload_previews_then_imports(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    web = signed_in(coord_person)
+    add_mediator(name="Old Name")  # phone +4915112300010, as on the CSV's line 3
+    page = web.get("/dashboard/pool/import")
+    preview = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", ("\ufeff" + CSV_GOOD).encode(), "text/csv")},
+    )
+    assert preview.status_code == 200, preview.text
+    assert "1 werden hinzugefügt, 1 aktualisiert" in preview.text
+    with unit_of_work(engine) as session:
+        assert len(session.exec(select(Mediator)).all()) == 1  # nothing written yet
+    text = re.search(r'name="text" value="([^"]*)"', preview.text, re.S)
+    assert text is not None
+    done = web.post(
+        "/dashboard/pool/import/confirm",
+        data={"csrf_token": csrf_of(preview), "text": CSV_GOOD.replace("\n", "\r\n")},
+    )
+    assert done.status_code == 303, done.text
+    with unit_of_work(engine) as session:
+        names = sorted(m.name for m in session.exec(select(Mediator)))
+        assert names == ["Helen Tekle", "Yonas Habte"]
+
+
+def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/pool/import")
+    bad = CSV_GOOD + "Kaputt,0151 nope,ti:native,,,,,\n"
+    refused = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", bad.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    assert "line 4" in refused.text and "Nichts wurde importiert" in refused.text
+    forced = web.post(
+        "/dashboard/pool/import/confirm", data={"csrf_token": csrf_of(page), "text": bad}
+    )
+    assert forced.status_code == 422
+    not_utf8 = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", "name,languages\nMüller,ti:native\n".encode("cp1252"))},
+    )
+    assert not_utf8.status_code == 422 and "CSV UTF-8" in not_utf8.text
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Mediator)).all() == []
+
+
+def test_filters_by_clearance_level_subject_and_area(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    place: Place,
+) -> None:
+    web = signed_in(coord_person)
+    add_mediator(name="Cleared Native")
+    add_mediator(
+        name="Waiting Basic",
+        languages=[{"language": "ar", "level": "basic"}],
+        trained_on=None,
+        qualifications=[],
+        home={"lat": 52.5, "lon": 13.4},
+    )
+
+    def names(query: str) -> list[str]:
+        page = web.get(f"/dashboard/pool?{query}")
+        assert page.status_code == 200, page.text
+        return sorted(re.findall(r'/dashboard/pool/\d+">([^<]+)</a>', page.text))
+
+    assert names("") == ["Cleared Native", "Waiting Basic"]
+    assert names("clearance=waiting") == ["Waiting Basic"]
+    assert names("clearance=cleared") == ["Cleared Native"]
+    assert names("language=ar&level=fluent") == ["Cleared Native"]
+    assert names("qualification=medical") == ["Cleared Native"]
+    assert names(f"near={place.id}&km=10") == ["Cleared Native"]
+    assert web.get("/dashboard/pool?level=expert").status_code == 422
+
+
+def test_pool_export_opens_in_german_excel(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+) -> None:
+    web = signed_in(coord_person)
+    add_mediator(name="=HYPERLINK(1)", max_travel_km=7.5)
+    csv = web.get("/dashboard/pool/export.csv")
+    assert csv.status_code == 200
+    text = csv.content.decode("utf-8")
+    assert text.startswith("\ufeffName;Telefon;")
+    row = text.splitlines()[1].split(";")
+    assert row[0] == "'=HYPERLINK(1)"
+    assert "Arabisch (Muttersprache)" in row[3]
+    assert "7,5" in row and "30.09.2027" in row
+    xlsx = web.get("/dashboard/pool/export.xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    assert sheet["A1"].value == "Name" and sheet["G2"].value == 7.5
+
+
+def test_a_caseworker_gets_403_on_the_pool_pages(
+    signed_in: Callable[[Person], TestClient], case_person: Person
+) -> None:
+    web = signed_in(case_person)
+    for url in ("/dashboard/pool", "/dashboard/pool/new", "/dashboard/pool/import"):
+        assert web.get(url).status_code == 403
