@@ -4,7 +4,13 @@ from sqlmodel import SQLModel
 
 from dispatch.audit import AuditEvent
 from dispatch.deadlines.models import Deadline
-from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
+from dispatch.mediators.models import (
+    Absence,
+    AvailabilitySlot,
+    Mediator,
+    MediatorLanguage,
+    PoolVersion,
+)
 from dispatch.offers.models import Assignment, Offer, OfferLink
 from dispatch.outbox.models import Message
 from dispatch.places.models import Place
@@ -30,6 +36,7 @@ __all__ = [
     "Organisation",
     "OrganisationMediator",
     "Place",
+    "PoolVersion",
     "Request",
     "User",
     "WebSession",
