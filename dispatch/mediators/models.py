@@ -118,11 +118,13 @@ def bump_pool_version(session: Session) -> None:
     )
 
 
+#: Built once: intake asks for the token with every request.
+_TOKEN_QUERY = sa.select(col(PoolVersion.token)).where(col(PoolVersion.id) == 1)
+
+
 def pool_version(session: Session) -> str | None:
     """The pool's current token as this transaction sees it; None: keep nothing."""
-    return session.execute(
-        sa.select(col(PoolVersion.token)).where(col(PoolVersion.id) == 1)
-    ).scalar()
+    return session.execute(_TOKEN_QUERY).scalar()
 
 
 @event.listens_for(Session, "before_flush")

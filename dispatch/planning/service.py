@@ -12,7 +12,7 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -275,6 +275,50 @@ def _load_members(session: Session, language: str | None) -> tuple[PoolMember, .
     )
 
 
+@cache
+def _period_queries(*, speakers: bool) -> tuple[sa.Executable, sa.Executable]:
+    """The absences and the held jobs in a period of the pool (or its speakers), built once.
+
+    Parameters: `start`, `end` (absences), `jobs_from`, `jobs_to` (jobs) and,
+    for `speakers`, `language` in lower case. Building a statement costs more
+    than running it on a small pool; the database gets the ids as a
+    sub-select, not a list.
+    """
+    where = _in_pool()
+    if speakers:
+        where.append(
+            col(Mediator.id).in_(
+                select(MediatorLanguage.mediator_id).where(
+                    sa.func.lower(col(MediatorLanguage.language)) == sa.bindparam("language")
+                )
+            )
+        )
+    ids = select(Mediator.id).where(*where)
+    absences = (
+        sa.select(col(Absence.mediator_id), col(Absence.start), col(Absence.end))
+        .where(
+            col(Absence.mediator_id).in_(ids),
+            col(Absence.end) > sa.bindparam("start"),
+            col(Absence.start) < sa.bindparam("end"),
+        )
+        .order_by(col(Absence.start), col(Absence.id))
+    )
+    jobs = (
+        sa.select(col(Assignment.mediator_id), col(Request.id), *_HELD_JOB_COLUMNS)
+        .join(Request, col(Request.id) == col(Assignment.request_id))
+        .outerjoin(Place, col(Place.id) == col(Request.place_id))
+        .where(
+            col(Assignment.mediator_id).in_(ids),
+            col(Assignment.cancelled_at).is_(None),
+            col(Request.status).in_(LIVE),
+            col(Request.end) > sa.bindparam("jobs_from"),
+            col(Request.start) < sa.bindparam("jobs_to"),
+        )
+        .order_by(col(Request.start), col(Assignment.id))
+    )
+    return absences, jobs
+
+
 def pool_snapshot(
     session: Session,
     *,
@@ -304,16 +348,11 @@ def pool_snapshot(
     members = pool_members(session, language=language)
     if not members:
         return PoolSnapshot(mediators=[], names={})
-    ids = select(Mediator.id).where(
-        *_in_pool(language)
-    )  # their jobs only, without a list of ids to send
+    absences_query, jobs_query = _period_queries(speakers=language is not None)
+    params: dict[str, Any] = {"language": language.lower()} if language is not None else {}
     busy: dict[int, list[matching.Busy]] = defaultdict(list)
     for mediator_id, absence_start, absence_end in session.execute(
-        sa.select(col(Absence.mediator_id), col(Absence.start), col(Absence.end))
-        .where(
-            col(Absence.mediator_id).in_(ids), col(Absence.end) > start, col(Absence.start) < end
-        )
-        .order_by(col(Absence.start), col(Absence.id))
+        absences_query, {**params, "start": start, "end": end}
     ):
         busy[mediator_id].append(
             matching.Busy(absence_start.astimezone(tz), absence_end.astimezone(tz))
@@ -322,17 +361,12 @@ def pool_snapshot(
     load: dict[int, int] = defaultdict(int)
     busy_from, busy_to = start - TRAVEL_HORIZON, end + TRAVEL_HORIZON
     for mediator_id, request_id, *job in session.execute(
-        sa.select(col(Assignment.mediator_id), col(Request.id), *_HELD_JOB_COLUMNS)
-        .join(Request, col(Request.id) == col(Assignment.request_id))
-        .outerjoin(Place, col(Place.id) == col(Request.place_id))
-        .where(
-            col(Assignment.mediator_id).in_(ids),
-            col(Assignment.cancelled_at).is_(None),
-            col(Request.status).in_(LIVE),
-            col(Request.end) > min(week_start - LOAD_WINDOW, busy_from),
-            col(Request.start) < max(week_end, busy_to),
-        )
-        .order_by(col(Request.start), col(Assignment.id))
+        jobs_query,
+        {
+            **params,
+            "jobs_from": min(week_start - LOAD_WINDOW, busy_from),
+            "jobs_to": max(week_end, busy_to),
+        },
     ):
         if request_id in skip_request_ids:
             continue
