@@ -1,7 +1,7 @@
 """pool version: a token that changes with every change to the pool, for the ranking's cache
 
 Revision ID: 0007h18
-Revises: 0006u
+Revises: 0007_13staff
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0007h18'
-down_revision: str | None = '0006u'
+down_revision: str | None = '0007_13staff'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
