@@ -48,9 +48,23 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
+async def _clock(request: Request) -> Clock:
+    """`get_clock` for `Depends`: async, so FastAPI runs it on the event loop.
+
+    A sync dependency costs a hand-off to the thread pool and back, and under
+    load every hand-off waits for the GIL behind the busy request threads.
+    """
+    return get_clock(request)
+
+
+async def _settings(request: Request) -> Settings:
+    """`get_settings` for `Depends`, on the event loop (see `_clock`)."""
+    return get_settings(request)
+
+
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-ClockDep = Annotated[Clock, Depends(get_clock)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
 
 _bearer = HTTPBearer(auto_error=False, description="A personal API token (sprachpool user add)")
 

@@ -6,6 +6,7 @@ is reached through `DATABASE_URL` when several processes share one pool.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -100,8 +101,90 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
-    mode = connection.get_execution_options().get("sqlite_begin", "")
-    connection.exec_driver_sql(f"BEGIN {mode}".strip())
+    options = connection.get_execution_options()
+    queue: _WriterQueue | None = options.get("sprachpool_writer_queue")
+    if queue is not None:
+        queue.enter()
+    connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', '')}".strip())
+
+
+#: `Session.info` key of the rows a unit of work keeps (see `_keep_loaded`).
+KEEP_LOADED = "sprachpool.keep_loaded"
+
+
+@event.listens_for(Session, "loaded_as_persistent")
+def _keep_loaded(session: Session, instance: object) -> None:
+    """A unit of work holds on to every row it loaded, until it ends.
+
+    The session's identity map holds rows weakly: a place, an organisation or
+    a user that one step loaded and let go is gone by the next step, which
+    asks the database again (intake read the request's organisation three
+    times and its place twice). A unit of work is one request or one job,
+    short and small, so keeping its rows costs little; `session.get` then
+    answers from memory. Queries still go to the database, and rows are
+    refreshed where the code asks for it (`populate_existing`, `refresh`).
+    """
+    kept = session.info.get(KEEP_LOADED)
+    if kept is not None:
+        kept.append(instance)
+
+
+#: How long a writer waits in this process's queue for a SQLite database (as busy_timeout).
+SQLITE_WRITE_WAIT_S = 30.0
+_write_locks: dict[str, threading.Lock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def sqlite_write_lock(engine: Engine) -> threading.Lock | None:
+    """The process's queue for writing to this SQLite database; None on PostgreSQL.
+
+    SQLite lets one transaction write at a time. Writers that find the lock
+    taken wait in SQLite's busy handler, which sleeps in growing steps (up to
+    100 ms) and serves nobody in order: under load a few of them wait for
+    seconds. Waiting here instead, on a lock the committing writer releases
+    at once, costs nothing while the database is free and hands it on without
+    a sleep. Writers in other processes (the CLI) still meet the busy handler.
+    One lock per database file, shared by every engine on it in the process.
+    """
+    if engine.dialect.name != "sqlite":
+        return None
+    key = str(engine.url.database or ":memory:")
+    with _write_locks_guard:
+        lock = _write_locks.get(key)
+        if lock is None:
+            lock = _write_locks[key] = threading.Lock()
+        return lock
+
+
+class _WriterQueue:
+    """One unit of work's place in its database's writer queue (`sqlite_write_lock`).
+
+    Entered when the unit's first transaction begins, not when the unit
+    opens: a request resolves its user and parses its body before it
+    touches the database, and none of that should hold up other writers.
+    Left when the unit ends; a rollback and a new BEGIN inside the unit
+    (a lost race) keep the place.
+    """
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self.lock = lock
+        self.held = False
+
+    def enter(self) -> None:
+        if self.held:
+            return
+        if not self.lock.acquire(timeout=SQLITE_WRITE_WAIT_S):
+            raise sa.exc.OperationalError(
+                "BEGIN IMMEDIATE",
+                None,
+                Exception(f"database is locked (waited {SQLITE_WRITE_WAIT_S:.0f} s for a writer)"),
+            )
+        self.held = True
+
+    def leave(self) -> None:
+        if self.held:
+            self.held = False
+            self.lock.release()
 
 
 @contextmanager
@@ -109,18 +192,28 @@ def unit_of_work(engine: Engine, *, immediate: bool = False) -> Iterator[Session
     """One transaction: commit on success, roll back on any error.
 
     `immediate` takes SQLite's write lock at BEGIN, for jobs that read and
-    then write (otherwise two of them can deadlock on the lock upgrade).
+    then write (otherwise two of them can deadlock on the lock upgrade);
+    just before that it queues for the database in this process
+    (`sqlite_write_lock`), and it leaves the queue when the unit ended.
+    The lock is a plain lock, not a thread's own: FastAPI may open the
+    session on one worker thread and close it on another.
     """
     bind: Any = engine
-    if immediate and engine.dialect.name == "sqlite":
-        bind = engine.execution_options(sqlite_begin="IMMEDIATE")
-    with Session(bind, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    lock = sqlite_write_lock(engine) if immediate else None
+    queue = _WriterQueue(lock) if lock is not None else None
+    if queue is not None:
+        bind = engine.execution_options(sqlite_begin="IMMEDIATE", sprachpool_writer_queue=queue)
+    try:
+        with Session(bind, expire_on_commit=False, info={KEEP_LOADED: []}) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+    finally:
+        if queue is not None:
+            queue.leave()
 
 
 def alembic_config(url: str) -> Any:

@@ -6,7 +6,13 @@ from dispatch.allowances.models import AllowanceLine, AllowanceMonth
 from dispatch.audit import AuditEvent
 from dispatch.deadlines.models import Deadline
 from dispatch.jobs.models import ConfirmationLink, JobReport
-from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
+from dispatch.mediators.models import (
+    Absence,
+    AvailabilitySlot,
+    Mediator,
+    MediatorLanguage,
+    PoolVersion,
+)
 from dispatch.offers.models import Assignment, Offer, OfferLink
 from dispatch.outbox.models import Message
 from dispatch.places.models import Place
@@ -36,6 +42,7 @@ __all__ = [
     "Organisation",
     "OrganisationMediator",
     "Place",
+    "PoolVersion",
     "Request",
     "User",
     "WebSession",

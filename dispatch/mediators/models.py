@@ -1,13 +1,19 @@
-"""The pool: mediators, their languages, weekly availability and absences."""
+"""The pool: mediators, their languages, weekly availability and absences; the pool's version."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Field, SQLModel
+from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlmodel import Field, SQLModel, col
 
 from dispatch.storage import UTCDateTime
 
@@ -92,3 +98,70 @@ class Absence(SQLModel, table=True):
     mediator_id: int = Field(foreign_key="mediator.id", index=True, ondelete="CASCADE")
     start: datetime = Field(sa_type=UTCDateTime)
     end: datetime = Field(sa_type=UTCDateTime)
+
+
+class PoolVersion(SQLModel, table=True):
+    """One row whose token changes in the transaction of every change to the pool.
+
+    The ranking keeps what it reads of the pool (who speaks what, their
+    homes, limits and weekly hours) in memory under this token, so intake
+    does not load a thousand mediators per request. A fresh random token
+    per change (not a counter) never repeats, even after the table was
+    emptied or a backup restored; without the row nothing is kept.
+    """
+
+    __tablename__ = "pool_version"
+
+    id: int = Field(default=1, primary_key=True)
+    token: str = Field(max_length=32)
+
+
+#: The tables whose rows the ranking keeps under the pool's token (absences are read per request).
+POOL_TABLES = frozenset({"mediator", "mediator_language", "availability_slot"})
+_POOL_MODELS = (Mediator, MediatorLanguage, AvailabilitySlot)
+
+
+def bump_pool_version(session: Session) -> None:
+    """Give the pool a new token, in the session's transaction (commits or rolls back with it)."""
+    connection = session.connection()
+    table = SQLModel.metadata.tables["pool_version"]
+    postgresql = connection.dialect.name == "postgresql"
+    insert: Any = postgresql_insert(table) if postgresql else sqlite_insert(table)
+    token = uuid.uuid4().hex
+    connection.execute(
+        insert.values(id=1, token=token).on_conflict_do_update(
+            index_elements=["id"], set_={"token": token}
+        )
+    )
+
+
+#: Built once: intake asks for the token with every request.
+_TOKEN_QUERY = sa.select(col(PoolVersion.token)).where(col(PoolVersion.id) == 1)
+
+
+def pool_version(session: Session) -> str | None:
+    """The pool's current token as this transaction sees it; None: keep nothing."""
+    return session.execute(_TOKEN_QUERY).scalar()
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_on_flush(session: Session, _context: Any, _instances: Any) -> None:
+    """A mediator, a language or a weekly slot added, changed or deleted: a new token."""
+    for obj in (*session.new, *session.deleted):
+        if isinstance(obj, _POOL_MODELS):
+            bump_pool_version(session)
+            return
+    for obj in session.dirty:
+        if isinstance(obj, _POOL_MODELS) and session.is_modified(obj):
+            bump_pool_version(session)
+            return
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bump_on_bulk(state: ORMExecuteState) -> None:
+    """A bulk UPDATE or DELETE of a pool table (``sa.update(Mediator)...``): a new token."""
+    if not (state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in POOL_TABLES:
+        bump_pool_version(state.session)

@@ -7,10 +7,12 @@ dataclasses, and the engine's answers back into names a coordinator reads.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,7 +22,13 @@ from sqlmodel import Session, col, select
 import locales
 import matching
 from dispatch.errors import InvalidInput, NotFound
-from dispatch.mediators.models import Absence, AvailabilitySlot, Mediator, MediatorLanguage
+from dispatch.mediators.models import (
+    Absence,
+    AvailabilitySlot,
+    Mediator,
+    MediatorLanguage,
+    pool_version,
+)
 from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.places.models import Place
 from dispatch.planning.reasons import describe
@@ -49,12 +57,15 @@ def _week_bounds(moment: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, datetime.combine(monday + timedelta(days=7), time(0), tzinfo=tz)
 
 
+@lru_cache(maxsize=4096)
 def _slot_intervals(
-    slots: list[tuple[int, int, int]], first: date, last: date, tz: ZoneInfo
+    slots: tuple[tuple[int, int, int], ...], first: date, last: date, tz: ZoneInfo
 ) -> tuple[matching.Interval, ...]:
     """Weekly local-time slots as concrete intervals on each day of [first, last].
 
-    A slot is (weekday, start minute, end minute), weekday 0 = Monday.
+    A slot is (weekday, start minute, end minute), weekday 0 = Monday. Kept
+    (the intervals are immutable): a pool shares a few weekly patterns, and
+    requests share days.
     """
     intervals = []
     day = first
@@ -136,32 +147,60 @@ def _in_pool(language: str | None = None) -> list[sa.ColumnElement[bool]]:
     return where
 
 
-def pool_snapshot(
-    session: Session,
-    *,
-    start: datetime,
-    end: datetime,
-    tz: ZoneInfo,
-    skip_request_ids: frozenset[int] = frozenset(),
-    language: str | None = None,
-    limit_reached: frozenset[int] = frozenset(),
-) -> PoolSnapshot:
-    """Active mediators as the engine sees them for jobs in [start, end).
+@dataclass(frozen=True, slots=True)
+class PoolMember:
+    """What the ranking reads of one mediator that changes only with the pool's token.
 
-    Their weekly cap is counted over the week(s) the period touches; jobs they
-    already hold within `TRAVEL_HORIZON` of the period become busy blocks (with
-    the place, so the engine checks the travel between two jobs, not only an
-    overlap), absences become busy blocks without a place; recent work over
-    `LOAD_WINDOW` before `start` is their load. Jobs of `skip_request_ids`
-    count for nothing (the request being placed again).
-
-    With `language`, only the active mediators who speak it (any level) are
-    loaded, and only their details and jobs: each of them comes out exactly
-    as in the whole pool's snapshot. Plain rows throughout, no ORM objects.
-    `limit_reached` are the mediators at their annual allowance limit (no paid jobs).
+    Absences and jobs change all the time and are read per snapshot.
     """
-    week_start, _ = _week_bounds(start, tz)
-    _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
+
+    id: int
+    name: str
+    home: matching.Location | None
+    travel_mode: str
+    max_travel_km: float | None
+    max_minutes: int | None
+    qualifications: frozenset[str]
+    gender: str | None
+    languages: dict[str, str]
+    slots: tuple[tuple[int, int, int], ...]
+    clearance: matching.Clearance
+
+
+#: Pool members by (pool token, language or None for everyone), newest used last.
+_members: OrderedDict[tuple[str, str | None], tuple[PoolMember, ...]] = OrderedDict()
+_members_lock = threading.Lock()
+#: Languages times a few tokens alive at once (a change while requests are ranked).
+MEMBERS_KEPT = 256
+
+
+def pool_members(session: Session, *, language: str | None = None) -> tuple[PoolMember, ...]:
+    """The active pool (with `language`: its speakers), by id; kept under the pool's token.
+
+    Every change to a mediator, a language or a weekly slot gives the pool a
+    new token in its own transaction (``dispatch.mediators.models``), so what
+    is kept under a token is what any transaction that reads that token would
+    load; on several processes each keeps its own. Without a token (an
+    emptied table) the members are loaded each time.
+    """
+    token = pool_version(session)
+    key = (token or "", language.lower() if language is not None else None)
+    if token is not None:
+        with _members_lock:
+            found = _members.get(key)
+            if found is not None:
+                _members.move_to_end(key)
+                return found
+    members = _load_members(session, language)
+    if token is not None:
+        with _members_lock:
+            _members[key] = members
+            while len(_members) > MEMBERS_KEPT:
+                _members.popitem(last=False)
+    return members
+
+
+def _load_members(session: Session, language: str | None) -> tuple[PoolMember, ...]:
     in_pool = _in_pool(language)
     rows = session.execute(
         sa.select(
@@ -183,10 +222,8 @@ def pool_snapshot(
         .order_by(col(Mediator.id))
     ).all()
     if not rows:
-        return PoolSnapshot(mediators=[], names={})
-    ids = select(Mediator.id).where(
-        *in_pool
-    )  # their details and jobs only, without a list of ids to send
+        return ()
+    ids = select(Mediator.id).where(*in_pool)  # their details only, without a list of ids to send
     languages: dict[int, dict[str, str]] = defaultdict(dict)
     for mediator_id, tag, level in session.execute(
         sa.select(
@@ -214,13 +251,117 @@ def pool_snapshot(
         )
     ):
         slots[mediator_id].append((weekday, start_minute, end_minute))
-    busy: dict[int, list[matching.Busy]] = defaultdict(list)
-    for mediator_id, absence_start, absence_end in session.execute(
+    return tuple(
+        PoolMember(
+            id=mediator_id,
+            name=name,
+            home=matching.Location(home_lat, home_lon)
+            if home_lat is not None and home_lon is not None
+            else None,
+            travel_mode=travel_mode,
+            max_travel_km=max_travel_km,
+            max_minutes=int(max_hours * 60) if max_hours else None,
+            qualifications=frozenset(qualifications or []),
+            gender=gender,
+            languages=languages.get(mediator_id, {}),
+            slots=tuple(slots.get(mediator_id, [])),
+            clearance=matching.Clearance(*clearance_dates),  # columns in CLEARANCE_ITEMS order
+        )
+        for (
+            mediator_id,
+            name,
+            home_lat,
+            home_lon,
+            travel_mode,
+            max_travel_km,
+            max_hours,
+            qualifications,
+            gender,
+            *clearance_dates,
+        ) in rows
+    )
+
+
+@cache
+def _period_queries(*, speakers: bool) -> tuple[sa.Executable, sa.Executable]:
+    """The absences and the held jobs in a period of the pool (or its speakers), built once.
+
+    Parameters: `start`, `end` (absences), `jobs_from`, `jobs_to` (jobs) and,
+    for `speakers`, `language` in lower case. Building a statement costs more
+    than running it on a small pool; the database gets the ids as a
+    sub-select, not a list.
+    """
+    where = _in_pool()
+    if speakers:
+        where.append(
+            col(Mediator.id).in_(
+                select(MediatorLanguage.mediator_id).where(
+                    sa.func.lower(col(MediatorLanguage.language)) == sa.bindparam("language")
+                )
+            )
+        )
+    ids = select(Mediator.id).where(*where)
+    absences = (
         sa.select(col(Absence.mediator_id), col(Absence.start), col(Absence.end))
         .where(
-            col(Absence.mediator_id).in_(ids), col(Absence.end) > start, col(Absence.start) < end
+            col(Absence.mediator_id).in_(ids),
+            col(Absence.end) > sa.bindparam("start"),
+            col(Absence.start) < sa.bindparam("end"),
         )
         .order_by(col(Absence.start), col(Absence.id))
+    )
+    jobs = (
+        sa.select(col(Assignment.mediator_id), col(Request.id), *_HELD_JOB_COLUMNS)
+        .join(Request, col(Request.id) == col(Assignment.request_id))
+        .outerjoin(Place, col(Place.id) == col(Request.place_id))
+        .where(
+            col(Assignment.mediator_id).in_(ids),
+            col(Assignment.cancelled_at).is_(None),
+            col(Request.status).in_(LIVE),
+            col(Request.end) > sa.bindparam("jobs_from"),
+            col(Request.start) < sa.bindparam("jobs_to"),
+        )
+        .order_by(col(Request.start), col(Assignment.id))
+    )
+    return absences, jobs
+
+
+def pool_snapshot(
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    skip_request_ids: frozenset[int] = frozenset(),
+    language: str | None = None,
+    limit_reached: frozenset[int] = frozenset(),
+) -> PoolSnapshot:
+    """Active mediators as the engine sees them for jobs in [start, end).
+
+    Their weekly cap is counted over the week(s) the period touches; jobs they
+    already hold within `TRAVEL_HORIZON` of the period become busy blocks (with
+    the place, so the engine checks the travel between two jobs, not only an
+    overlap), absences become busy blocks without a place; recent work over
+    `LOAD_WINDOW` before `start` is their load. Jobs of `skip_request_ids`
+    count for nothing (the request being placed again).
+
+    With `language`, only the active mediators who speak it (any level) are
+    loaded, and only their details and jobs: each of them comes out exactly
+    as in the whole pool's snapshot. Plain rows throughout, no ORM objects.
+    The members themselves come from `pool_members` (kept under the pool's
+    token); their absences and jobs are read each time.
+    `limit_reached` are the mediators at their annual allowance limit (no paid jobs).
+    """
+    week_start, _ = _week_bounds(start, tz)
+    _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
+    members = pool_members(session, language=language)
+    if not members:
+        return PoolSnapshot(mediators=[], names={})
+    absences_query, jobs_query = _period_queries(speakers=language is not None)
+    params: dict[str, Any] = {"language": language.lower()} if language is not None else {}
+    busy: dict[int, list[matching.Busy]] = defaultdict(list)
+    for mediator_id, absence_start, absence_end in session.execute(
+        absences_query, {**params, "start": start, "end": end}
     ):
         busy[mediator_id].append(
             matching.Busy(absence_start.astimezone(tz), absence_end.astimezone(tz))
@@ -229,17 +370,12 @@ def pool_snapshot(
     load: dict[int, int] = defaultdict(int)
     busy_from, busy_to = start - TRAVEL_HORIZON, end + TRAVEL_HORIZON
     for mediator_id, request_id, *job in session.execute(
-        sa.select(col(Assignment.mediator_id), col(Request.id), *_HELD_JOB_COLUMNS)
-        .join(Request, col(Request.id) == col(Assignment.request_id))
-        .outerjoin(Place, col(Place.id) == col(Request.place_id))
-        .where(
-            col(Assignment.mediator_id).in_(ids),
-            col(Assignment.cancelled_at).is_(None),
-            col(Request.status).in_(LIVE),
-            col(Request.end) > min(week_start - LOAD_WINDOW, busy_from),
-            col(Request.start) < max(week_end, busy_to),
-        )
-        .order_by(col(Request.start), col(Assignment.id))
+        jobs_query,
+        {
+            **params,
+            "jobs_from": min(week_start - LOAD_WINDOW, busy_from),
+            "jobs_to": max(week_end, busy_to),
+        },
     ):
         if request_id in skip_request_ids:
             continue
@@ -253,37 +389,24 @@ def pool_snapshot(
     first, last = start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date()
     mediators = [
         matching.Mediator(
-            id=str(mediator_id),
-            languages=languages.get(mediator_id, {}),
-            home=matching.Location(home_lat, home_lon)
-            if home_lat is not None and home_lon is not None
-            else None,
-            travel_mode=travel_mode,
-            max_travel_km=max_travel_km,
-            max_minutes=int(max_hours * 60) if max_hours else None,
-            qualifications=frozenset(qualifications or []),
-            gender=gender,
-            availability=_slot_intervals(slots.get(mediator_id, []), first, last, tz),
-            busy=tuple(sorted(busy.get(mediator_id, []), key=lambda b: b.start)),
-            committed_minutes=committed.get(mediator_id, 0),
-            load_minutes=load.get(mediator_id, 0),
-            at_annual_limit=mediator_id in limit_reached,
-            clearance=matching.Clearance(*clearance_dates),  # columns in CLEARANCE_ITEMS order
+            id=str(m.id),
+            languages=m.languages,
+            home=m.home,
+            travel_mode=m.travel_mode,
+            max_travel_km=m.max_travel_km,
+            max_minutes=m.max_minutes,
+            qualifications=m.qualifications,
+            gender=m.gender,
+            availability=_slot_intervals(m.slots, first, last, tz),
+            busy=tuple(sorted(busy[m.id], key=lambda b: b.start)) if m.id in busy else (),
+            committed_minutes=committed.get(m.id, 0),
+            load_minutes=load.get(m.id, 0),
+            at_annual_limit=m.id in limit_reached,
+            clearance=m.clearance,
         )
-        for (
-            mediator_id,
-            _,
-            home_lat,
-            home_lon,
-            travel_mode,
-            max_travel_km,
-            max_hours,
-            qualifications,
-            gender,
-            *clearance_dates,
-        ) in rows
+        for m in members
     ]
-    return PoolSnapshot(mediators=mediators, names={str(row[0]): row[1] for row in rows})
+    return PoolSnapshot(mediators=mediators, names={str(m.id): m.name for m in members})
 
 
 def held_job_clash(
