@@ -36,7 +36,7 @@ from dispatch.offers.models import (
     OfferDeadlineKind,
     OfferStatus,
 )
-from dispatch.offers.policy import offer_deadline, policy_for, wave_shape
+from dispatch.offers.policy import SEEKING, offer_deadline, policy_for, still_seeking, wave_shape
 from dispatch.offers.service import Outcome
 from dispatch.planning import service as planning
 from dispatch.requests.models import Request, RequestStatus
@@ -253,16 +253,26 @@ def accept_offer(
 ) -> Outcome:
     """First accept wins: one conditional UPDATE of the request decides.
 
+    A late yes counts: an offer that ran out (expired, or pending past its
+    time) is still accepted while nobody holds the request and it is still
+    seeking (``service.still_seeking``), since a yes is what the caseworker
+    waits for. A declined or withdrawn offer never is.
+
     On a lost race the transaction is rolled back (nothing of this attempt
     stays) and the mediator is told the job was filled.
     """
     offer_id, request_id, mediator_id = offer.id, offer.request_id, offer.mediator_id
-    if offer.status != OfferStatus.pending:
+    late = offer.status == OfferStatus.expired or (
+        offer.status == OfferStatus.pending and offer.expires_at <= now
+    )
+    if offer.status not in (OfferStatus.pending, OfferStatus.expired):
         return service.late_outcome(session, offer)
-    if offer.expires_at <= now:
-        return Outcome.expired
     request = session.get(Request, request_id)
     assert request is not None
+    if late and not still_seeking(session, request, now=now):
+        if request.status in (RequestStatus.assigned, RequestStatus.completed):
+            return Outcome.filled
+        return Outcome.withdrawn if request.status == RequestStatus.cancelled else Outcome.expired
     # The engine's rule: a held job that overlaps, or leaves no time to travel.
     if (
         planning.held_job_clash(session, mediator_id=mediator_id, request=request, tz=settings.tz)
@@ -271,25 +281,36 @@ def accept_offer(
         return Outcome.busy
     won = session.exec(
         sa.update(Request)
-        .where(col(Request.id) == request_id, col(Request.status) == RequestStatus.offered)
+        .where(
+            col(Request.id) == request_id,
+            col(Request.status).in_(SEEKING if late else (RequestStatus.offered,)),
+        )
         .values(status=RequestStatus.assigned, filled_at=now, updated_at=now)
     ).rowcount
     if won != 1:
         session.rollback()
         return _outcome_after_lost_race(session, offer_id)
+    still_open = (
+        col(Offer.status).in_((OfferStatus.pending, OfferStatus.expired))
+        if late
+        else sa.and_(col(Offer.status) == OfferStatus.pending, col(Offer.expires_at) > now)
+    )
     taken = session.exec(
         sa.update(Offer)
-        .where(
-            col(Offer.id) == offer_id,
-            col(Offer.status) == OfferStatus.pending,
-            col(Offer.expires_at) > now,
-        )
+        .where(col(Offer.id) == offer_id, still_open)
         .values(status=OfferStatus.accepted, responded_at=now)
     ).rowcount
     if taken != 1:
         session.rollback()
         return _outcome_after_lost_race(session, offer_id)
     service.withdraw_pending(session, request_id=request_id, now=now)
+    deadlines.close(
+        session,
+        kinds=(OfferDeadlineKind.wave_due,),
+        subject_id=request_id,
+        now=now,
+        outcome="filled",
+    )
     session.expire_all()
     request = session.get(Request, request_id)
     accepted = session.get(Offer, offer_id)
@@ -310,7 +331,7 @@ def accept_offer(
         action="offer.accept",
         entity="offer",
         entity_id=offer_id,
-        details={"via": via},
+        details={"via": via, "late": late},
     )
     session.flush()
     return Outcome.accepted

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from config import data as config_data
 from config.data import Policy
-from dispatch.requests.models import Request
+from dispatch.requests.models import Request, RequestStatus
 from dispatch.users.models import Organisation
 
 
@@ -45,3 +45,13 @@ def wave_shape(policy: Policy, request: Request, now: datetime) -> tuple[int | N
             return band.size, timedelta(minutes=band.offer_minutes)
     last = policy.bands[-1]
     return last.size, timedelta(minutes=last.offer_minutes)
+
+
+#: A request nobody holds that may still be filled: a late yes takes it. `unfilled`
+#: counts too, since the caseworker is told early (days ahead) and a yes is still welcome.
+SEEKING = (RequestStatus.open, RequestStatus.offered, RequestStatus.unfilled)
+
+
+def still_seeking(session: Session, request: Request, *, now: datetime) -> bool:
+    """Nobody holds the request and there is still time for someone to get there."""
+    return request.status in SEEKING and now < offer_deadline(policy_for(session, request), request)

@@ -53,6 +53,7 @@ SAMPLE: dict[str, Any] = {
     "valid_minutes": 15,
     "replaces": True,
     "dropped_out": True,
+    "late": True,
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
