@@ -42,6 +42,8 @@ class Mediator(SQLModel, table=True):
     active: bool = True
     #: Paused by the mediator (SMS STOP, own page) or the coordinator.
     paused: bool = False
+    #: Offers for urgent jobs may reach them in the quiet hours (policy, default 21-07).
+    night_messages: bool = False
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)

@@ -140,6 +140,8 @@ class MediatorFields(BaseModel):
     absences: Annotated[list[AbsenceIn], Field(max_length=100)] | None = None
     active: bool | None = None
     paused: bool | None = None
+    #: Offers for urgent jobs may come in the quiet hours (21:00-07:00 by default).
+    night_messages: bool | None = None
     consent_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
@@ -179,6 +181,7 @@ class MediatorPublic(BaseModel):
     absences: list[AbsenceIn]
     active: bool
     paused: bool
+    night_messages: bool
     consent_at: Timestamp | None
     erased_at: Timestamp | None
     created_at: Timestamp

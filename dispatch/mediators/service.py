@@ -92,6 +92,7 @@ def to_public(mediator: Mediator, details: MediatorDetails) -> MediatorPublic:
         absences=[AbsenceIn(start=a.start, end=a.end) for a in details.absences],
         active=mediator.active,
         paused=mediator.paused,
+        night_messages=mediator.night_messages,
         consent_at=mediator.consent_at,
         erased_at=mediator.erased_at,
         created_at=mediator.created_at,
@@ -183,6 +184,7 @@ def _apply(
         "message_locale",
         "active",
         "paused",
+        "night_messages",
         "consent_at",
     }
     required = {
@@ -191,6 +193,7 @@ def _apply(
         "message_locale",
         "active",
         "paused",
+        "night_messages",
         "qualifications",
         "channels",
     }

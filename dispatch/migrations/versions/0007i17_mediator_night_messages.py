@@ -1,0 +1,27 @@
+"""mediator night messages: urgent offers may reach them in the quiet hours
+
+Revision ID: 0007i17
+Revises: 0006u
+Create Date: 2026-11-30
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0007i17'
+down_revision: str | None = '0006u'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('mediator', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('night_messages', sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('mediator', schema=None) as batch_op:
+        batch_op.drop_column('night_messages')
