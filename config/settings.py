@@ -41,6 +41,19 @@ class Settings(BaseSettings):
     smtp_from: str = "sprachpool@localhost"
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
 
+    #: A Nominatim-compatible search API (e.g. https://nominatim.openstreetmap.org, or
+    #: your own instance). Unset: addresses cannot be typed; people pick a place or a point.
+    geocoder_url: str | None = None
+    #: Nominatim's usage policy asks every application to name itself.
+    geocoder_user_agent: str = "sprachpool"
+    geocoder_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    #: ISO 3166 codes the search is limited to (comma-separated); empty for none.
+    geocoder_country_codes: str = "de"
+    #: The area the pool serves (default: Beckum and around); matches outside are flagged.
+    pool_centre_lat: float = Field(default=51.7556, ge=-90, le=90)
+    pool_centre_lon: float = Field(default=8.0408, ge=-180, le=180)
+    pool_radius_km: float = Field(default=30.0, gt=0, le=500)
+
     #: Where coordinator alerts go (unfilled requests, late cancellations).
     coordinator_email: str | None = None
     coordinator_phone: str | None = None

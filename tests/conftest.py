@@ -32,6 +32,10 @@ from dispatch.storage import make_engine, migrate, unit_of_work
 from dispatch.tables import metadata
 from dispatch.users import service as users
 from dispatch.users.models import Role
+from tests.geocoder_stand_in import (  # noqa: F401 - fixtures are found by name
+    _nominatim_server,
+    fake_nominatim,
+)
 
 T = TypeVar("T")
 
