@@ -16,10 +16,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('mediator', schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column('night_messages', sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ADD COLUMN: batch mode would copy the table on SQLite, and dropping the
+    # old one cascades to the mediators' languages and slots.
+    op.add_column(
+        'mediator',
+        sa.Column('night_messages', sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
 
 def downgrade() -> None:
