@@ -1,7 +1,7 @@
 """mediator night messages: urgent offers may reach them in the quiet hours
 
 Revision ID: 0007i17
-Revises: 0006u
+Revises: 0007_13staff
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0007i17'
-down_revision: str | None = '0006u'
+down_revision: str | None = '0007_13staff'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
