@@ -51,31 +51,59 @@ LEAD_MIX = [
 
 
 @dataclass(frozen=True)
-class Behaviour:
-    """How an offered mediator answers (seeded per request and mediator)."""
+class Persona:
+    """One kind of mediator: how often they answer at all, how fast, how often they decline."""
 
-    never_answer: float = 0.40
-    median_minutes: float = 20.0
+    name: str
+    share: float
+    never_answer: float
+    median_minutes: float
+    decline: float
+
+
+#: Mediators who differ, as in real pools: a few answer within minutes, many
+#: sometimes, some rarely at all. Who is which is seeded per (seed, mediator)
+#: and unknown to the service; it sees only their answers.
+PERSONAS = (
+    Persona("fast", 0.20, never_answer=0.10, median_minutes=5.0, decline=0.20),
+    Persona("sometimes", 0.50, never_answer=0.40, median_minutes=30.0, decline=0.35),
+    Persona("rarely", 0.30, never_answer=0.85, median_minutes=90.0, decline=0.50),
+)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How an offered mediator answers (seeded per request and mediator, habits per mediator)."""
+
     sigma: float = 1.0  # lognormal: p90 about 3.6 x the median
-    decline: float = 0.30
     #: Local hours in which people read and answer; a delay counts only these hours.
     awake_from: int = 7
     awake_until: int = 21
+    personas: tuple[Persona, ...] = PERSONAS
 
     def describe(self) -> str:
-        return (
-            f"{self.never_answer:.0%} never answer; the others answer after a lognormal delay "
-            f"(median {self.median_minutes:g} min, sigma {self.sigma:g}) counted in waking hours "
-            f"{self.awake_from:02d}-{self.awake_until:02d}, and {self.decline:.0%} of them decline"
+        kinds = "; ".join(
+            f"{p.share:.0%} {p.name} (never answer {p.never_answer:.0%}, median "
+            f"{p.median_minutes:g} min, decline {p.decline:.0%})"
+            for p in self.personas
         )
+        return (
+            f"mediators differ: {kinds}; lognormal delays (sigma {self.sigma:g}) counted in "
+            f"waking hours {self.awake_from:02d}-{self.awake_until:02d}"
+        )
+
+    def persona(self, seed: int, mediator_id: int) -> Persona:
+        rng = random.Random(f"{seed}/person/{mediator_id}")
+        return rng.choices(self.personas, weights=[p.share for p in self.personas])[0]
 
     def answer(self, seed: int, request_index: int, mediator_id: int) -> tuple[str | None, float]:
         """("accept" | "decline" | None for silence, delay in waking minutes)."""
+        person = self.persona(seed, mediator_id)
         rng = random.Random(f"{seed}/{request_index}/{mediator_id}")
-        if rng.random() < self.never_answer:
+        if rng.random() < person.never_answer:
             return None, 0.0
-        delay = self.median_minutes * math.exp(self.sigma * rng.gauss(0.0, 1.0))
-        return ("decline" if rng.random() < self.decline else "accept"), delay
+        delay = person.median_minutes * math.exp(self.sigma * rng.gauss(0.0, 1.0))
+        return ("decline" if rng.random() < person.decline else "accept"), delay
 
     def asleep(self, moment: datetime) -> bool:
         """Outside the waking hours: nobody reads an SMS now."""
@@ -113,6 +141,8 @@ class SimPolicy:
     organisation_policy: dict[str, Any] | None = None
     #: Every request asks for broadcast (Request.policy {"broadcast": true}).
     broadcast: bool = False
+    #: Knows who would say yes (the simulation's behaviour) and asks them, one at a time.
+    oracle: bool = False
 
 
 def policies() -> list[SimPolicy]:
@@ -133,6 +163,7 @@ def policies() -> list[SimPolicy]:
         SimPolicy("default"),
         SimPolicy("broadcast", broadcast=True),
         SimPolicy("one at a time", organisation_policy=one_at_a_time),
+        SimPolicy("oracle", organisation_policy=one_at_a_time, oracle=True),
     ]
 
 
@@ -187,7 +218,12 @@ def town_pool(count: int) -> list[Any]:  # list[MediatorCreate]
             }
             for day, start, end in pattern
         ]
-        data = {**mediator.model_dump(mode="json", exclude_unset=True), "availability": slots}
+        data = {
+            **mediator.model_dump(mode="json", exclude_unset=True),
+            "availability": slots,
+            # One in five allows offers for urgent jobs at night.
+            "night_messages": index % 5 == 0,
+        }
         pool.append(MediatorCreate.model_validate(data))
     return pool
 
@@ -268,6 +304,10 @@ class WeekFigures:
     unfilled_after_late_yes: int
     #: Offers sent while people sleep (see Behaviour), and requests given up then.
     night_offers: int
+    #: Of those, offers to someone who did not allow night messages.
+    night_offers_not_allowed: int
+    #: Yeses refused although nobody held the request and there was still time.
+    late_yes_lost: int
     unfilled_at_night: int
     by_band: dict[str, BandFigures]
     problems: list[str]
@@ -290,6 +330,8 @@ class WeekFigures:
             "waves_per_filled": self.waves_per_filled,
             "unfilled_after_late_yes": float(self.unfilled_after_late_yes),
             "night_offers": float(self.night_offers),
+            "night_offers_not_allowed": float(self.night_offers_not_allowed),
+            "late_yes_lost": float(self.late_yes_lost),
             "unfilled_at_night": float(self.unfilled_at_night),
         }
 
@@ -308,6 +350,119 @@ class _ErrorCounter(logging.Handler):
         self.records.append(record.getMessage())
 
 
+def add_history(
+    engine: sa.Engine,
+    *,
+    arrivals: list[Arrival],
+    caseworker_id: int,
+    pool: int,
+    seed: int,
+    behaviour: Behaviour,
+    weeks: int,
+) -> None:
+    """`weeks` of earlier offers (two a week per mediator) answered as each person does.
+
+    The service's own records before the week: the same for every policy;
+    only a policy that reads them (the default's estimate) gains from them.
+    They hang off one past request, cancelled, outside the week's figures.
+    """
+    from dispatch.offers.models import Offer, OfferStatus
+    from dispatch.requests import service as requests_service
+    from dispatch.requests.models import RequestStatus
+    from dispatch.requests.schemas import RequestCreate
+    from dispatch.storage import unit_of_work
+    from dispatch.users.models import User
+
+    if weeks <= 0:
+        return
+    began = WEEK_START - timedelta(weeks=weeks)
+    rng = random.Random(f"{seed}/history")
+    with unit_of_work(engine) as session:
+        body = moved(arrivals[0].body, began + timedelta(days=1, hours=10))
+        request, _ = requests_service.create_request(
+            session,
+            data=RequestCreate.model_validate(body),
+            actor=session.get(User, caseworker_id),  # type: ignore[arg-type]
+            now=began,
+        )
+        request.status = RequestStatus.cancelled
+        session.add(request)
+        number = 0
+        for mediator_id in range(1, pool + 1):
+            for _ in range(2 * weeks):
+                number += 1
+                sent = began + timedelta(days=rng.randrange(7 * weeks), hours=rng.uniform(8, 17))
+                action, delay = behaviour.answer(seed, -number, mediator_id)
+                answered = behaviour.answered_at(sent, delay) if action else None
+                session.add(
+                    Offer(
+                        request_id=request.id,
+                        mediator_id=mediator_id,
+                        wave=1,
+                        token_hash=f"history-{number:056d}",
+                        short_code="0000",
+                        created_at=sent,
+                        expires_at=sent + timedelta(hours=1),
+                        responded_at=answered,
+                        status={
+                            None: OfferStatus.expired,
+                            "accept": OfferStatus.accepted,
+                            "decline": OfferStatus.declined,
+                        }[action],
+                    )
+                )
+
+
+class _Oracle:
+    """Knows who would say yes and how soon: the estimate is replaced by the truth."""
+
+    def __init__(self, behaviour: Behaviour, seed: int, index_of: dict[int, int]) -> None:
+        self.behaviour, self.seed, self.index_of = behaviour, seed, index_of
+        self.request_id = 0
+
+    def install(self) -> list[tuple[Any, str, Any]]:
+        from dispatch.offers import estimate, service
+
+        originals = [
+            (service, "ranked_with_preferred", service.ranked_with_preferred),
+            (estimate, "estimates", estimate.estimates),
+        ]
+        ranked = service.ranked_with_preferred
+
+        def remember(session: Any, request: Any, **kwargs: Any) -> Any:
+            self.request_id = request.id
+            return ranked(session, request, **kwargs)
+
+        oracle = self
+
+        def truth(_session: Any, mediator_ids: list[int], **_: Any) -> dict[int, Any]:
+            index = oracle.index_of[oracle.request_id]
+            found = {}
+            for m in mediator_ids:
+                action, delay = oracle.behaviour.answer(oracle.seed, index, m)
+                found[m] = _Truth(m, 1.0, 1.0 if action == "accept" else 0.0, delay or 1.0, 0)
+            return found
+
+        service.ranked_with_preferred = remember  # type: ignore[assignment]
+        estimate.estimates = truth  # type: ignore[assignment]
+        return originals
+
+
+def _truth_class() -> Any:
+    from dispatch.offers.estimate import Estimate
+
+    class Truth(Estimate):
+        def accept_within(self, minutes: float) -> float:
+            if self.yes_chance == 0.0:
+                return 0.0
+            return 0.99 if self.median_minutes <= minutes else 0.5
+
+    return Truth
+
+
+_Truth: Any = None
+
+
 def simulate(
     policy: SimPolicy,
     *,
@@ -316,8 +471,11 @@ def simulate(
     seed: int,
     behaviour: Behaviour,
     directory: Path,
+    history_weeks: int = 4,
 ) -> WeekFigures:
     """Run the week under `policy` on a fresh SQLite file in `directory`."""
+    global _Truth
+    _Truth = _Truth or _truth_class()
     from bench_intake import seed as seed_database
     from pydantic import SecretStr
     from sqlmodel import col, select
@@ -327,6 +485,7 @@ def simulate(
     from dispatch.deadlines import runner as deadlines
     from dispatch.mediators import service as mediator_service
     from dispatch.offers import flows, links
+    from dispatch.offers import policy as offer_policy
     from dispatch.outbox.models import Message
     from dispatch.requests import service as requests_service
     from dispatch.requests.models import Request, RequestStatus
@@ -359,6 +518,15 @@ def simulate(
         assert organisation is not None
         organisation.policy = policy.organisation_policy
         session.add(organisation)
+    add_history(
+        engine,
+        arrivals=arrivals,
+        caseworker_id=caseworker_id,
+        pool=pool,
+        seed=seed,
+        behaviour=behaviour,
+        weeks=history_weeks,
+    )
 
     errors = _ErrorCounter()
     logging.getLogger("sprachpool").addHandler(errors)
@@ -372,6 +540,10 @@ def simulate(
     band_of: dict[int, str] = {}
     answers: Counter[str] = Counter()
     late_yes = 0
+    late_yes_lost = 0
+    patched: list[tuple[Any, str, Any]] = []
+    if policy.oracle:
+        patched = _Oracle(behaviour, seed, index_of).install()
     expired_yes: set[int] = set()  # requests with a yes that came after its offer expired
     last_message_id = 0
     steps = 0
@@ -458,9 +630,17 @@ def simulate(
                             late_yes += 1
                         if kind == "accept" and outcome == "expired":
                             expired_yes.add(offer.request_id)  # type: ignore[union-attr]
+                        if kind == "accept" and outcome in ("filled", "expired", "withdrawn"):
+                            asked_for = session.get(Request, offer.request_id)  # type: ignore[union-attr]
+                            if asked_for is not None and offer_policy.still_seeking(
+                                session, asked_for, now=now
+                            ):
+                                late_yes_lost += 1
             collect_offers()
     finally:
         logging.getLogger("sprachpool").removeHandler(errors)
+        for owner, name, original in patched:
+            setattr(owner, name, original)
     seconds = time.perf_counter() - began
     figures = _read_figures(
         engine,
@@ -468,6 +648,7 @@ def simulate(
         band_of=band_of,
         answers=answers,
         late_yes=late_yes,
+        late_yes_lost=late_yes_lost,
         expired_yes=expired_yes,
         behaviour=behaviour,
         steps=steps,
@@ -500,6 +681,7 @@ def _read_figures(
     band_of: dict[int, str],
     answers: Counter[str],
     late_yes: int,
+    late_yes_lost: int,
     expired_yes: set[int],
     behaviour: Behaviour,
     steps: int,
@@ -507,15 +689,22 @@ def _read_figures(
 ) -> WeekFigures:
     from sqlmodel import Session, select
 
+    from dispatch.mediators.models import Mediator
     from dispatch.offers.models import Offer
     from dispatch.outbox.models import Message
     from dispatch.requests.models import Request, RequestStatus
 
     with Session(engine) as session:
-        requests = list(session.exec(select(Request)))
-        offers = list(session.exec(select(Offer)))
-        offer_messages = len(session.exec(select(Message.id).where(Message.kind == "offer")).all())
-        messages = len(session.exec(select(Message.id)).all())
+        # The week's own requests (not the history's).
+        requests = [r for r in session.exec(select(Request)) if r.created_at >= WEEK_START]
+        week = {r.id for r in requests}
+        offers = [o for o in session.exec(select(Offer)) if o.request_id in week]
+        night_ok = {m.id for m in session.exec(select(Mediator)) if m.night_messages}
+        in_week = Message.created_at >= WEEK_START  # type: ignore[operator]
+        offer_messages = len(
+            session.exec(select(Message.id).where(Message.kind == "offer", in_week)).all()
+        )
+        messages = len(session.exec(select(Message.id).where(in_week)).all())
     filled = [r for r in requests if r.status in (RequestStatus.assigned, RequestStatus.completed)]
     asked = {o.request_id for o in offers}
     waves: dict[int, int] = {}
@@ -547,6 +736,10 @@ def _read_figures(
             1 for r in requests if r.id in expired_yes and r.status == RequestStatus.unfilled
         ),
         night_offers=sum(1 for o in offers if behaviour.asleep(o.created_at)),
+        night_offers_not_allowed=sum(
+            1 for o in offers if behaviour.asleep(o.created_at) and o.mediator_id not in night_ok
+        ),
+        late_yes_lost=late_yes_lost,
         unfilled_at_night=sum(
             1
             for r in requests
@@ -570,8 +763,12 @@ def check_invariants(engine: sa.Engine) -> list[str]:
 
     problems: list[str] = []
     with Session(engine) as session:
-        requests = {int(r.id): r for r in session.exec(select(Request))}  # type: ignore[arg-type]
-        offers = list(session.exec(select(Offer)))
+        requests = {
+            int(r.id): r  # type: ignore[arg-type]
+            for r in session.exec(select(Request))
+            if r.created_at >= WEEK_START  # not the history's request
+        }
+        offers = [o for o in session.exec(select(Offer)) if o.request_id in requests]
         live = [a for a in session.exec(select(Assignment)) if a.cancelled_at is None]
         policy: dict[int, Policy] = {
             rid: offer_policy.policy_for(session, r) for rid, r in requests.items()

@@ -382,8 +382,10 @@ def print_week(results: list[sim.WeekFigures]) -> None:
         answers = ", ".join(f"{k} {v}" for k, v in sorted(result.answers.items()))
         print(
             f"  answers under {result.policy}: {answers}; unfilled after a late yes: "
-            f"{result.unfilled_after_late_yes}; offers sent at night: {result.night_offers}"
-            f" of {result.offers};"
+            f"{result.unfilled_after_late_yes}; late yeses lost while seeking: "
+            f"{result.late_yes_lost}; offers sent at night: {result.night_offers}"
+            f" of {result.offers} ({result.night_offers_not_allowed} to people who did not"
+            " allow it);"
             f" given up at night: {result.unfilled_at_night}"
         )
         for problem in result.problems[:10]:
@@ -415,6 +417,7 @@ def part_week(args: argparse.Namespace) -> list[list[sim.WeekFigures]]:
                     seed=seed,
                     behaviour=behaviour,
                     directory=Path(directory),
+                    history_weeks=args.history_weeks,
                 )
                 for policy in chosen
             ]
@@ -437,6 +440,8 @@ def part_week(args: argparse.Namespace) -> list[list[sim.WeekFigures]]:
                 f"  late yes/filled {med['late_yes_per_filled']:.2f}"
                 f"  waves/filled {med['waves_per_filled']:.2f}"
                 f"  offers at night {med['night_offers']:.0f}"
+                f" (not allowed {med['night_offers_not_allowed']:.0f})"
+                f"  late yeses lost {med['late_yes_lost']:.0f}"
                 f"  given up at night {med['unfilled_at_night']:.0f}  unfilled after a late yes "
                 f"{med['unfilled_after_late_yes']:.0f}"
             )
@@ -485,6 +490,12 @@ def main(argv: list[str] | None = None) -> int:
         "--requests", type=int, default=None, help="requests in the simulated week (default 300)"
     )
     parser.add_argument("--pool", type=int, default=100, help="mediators in the simulated town")
+    parser.add_argument(
+        "--history-weeks",
+        type=int,
+        default=4,
+        help="weeks of earlier offers in the records before the simulated week (0: none)",
+    )
     parser.add_argument(
         "--extra", action="store_true", help="also simulate the policy variants in _dispatch_sim"
     )

@@ -31,8 +31,11 @@ class Qualification:
 @dataclass(frozen=True)
 class WaveBand:
     lead_under_hours: float
+    #: The most offers a wave of this band sends...
     size: int
     offer_minutes: int
+    #: ...and the fewest, however likely the first ones are to accept.
+    min_size: int = 1
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,19 @@ class Policy:
     reconfirm_deadline_hours: int
     max_request_hours: int
     max_lead_days: int
+    #: Local times "HH:MM": no offers go out and no offer's time runs down in between.
+    quiet_start: str = "21:00"
+    quiet_end: str = "07:00"
+    #: A job starting within this many hours after the quiet hours cannot wait for them.
+    quiet_urgent_hours: float = 4.0
+    #: A wave is as large as it takes for someone to accept before it ends with this chance.
+    target_chance: float = 0.65
+    #: Beta priors (successes, failures) for a newcomer: answers at all, and says yes.
+    prior_answers: tuple[float, float] = (2.0, 2.0)
+    prior_yes: tuple[float, float] = (2.0, 2.0)
+    #: A newcomer's typical time to answer (waking minutes), worth this many answers.
+    prior_answer_minutes: float = 30.0
+    prior_answer_weight: float = 2.0
 
     def merged(self, overrides: dict[str, Any] | None) -> Policy:
         """The policy with an organisation's or a request's overrides applied."""
@@ -91,4 +107,12 @@ def default_policy() -> Policy:
         reconfirm_deadline_hours=data["reminders"]["reconfirm_deadline_hours"],
         max_request_hours=data["limits"]["max_request_hours"],
         max_lead_days=data["limits"]["max_lead_days"],
+        quiet_start=data["quiet_hours"]["start"],
+        quiet_end=data["quiet_hours"]["end"],
+        quiet_urgent_hours=data["quiet_hours"]["urgent_within_hours"],
+        target_chance=data["estimate"]["target_chance"],
+        prior_answers=tuple(data["estimate"]["prior_answers"]),
+        prior_yes=tuple(data["estimate"]["prior_yes"]),
+        prior_answer_minutes=data["estimate"]["prior_answer_minutes"],
+        prior_answer_weight=data["estimate"]["prior_answer_weight"],
     )

@@ -741,8 +741,10 @@ def sms_unknown_code(locale: str | None, *, code: str | None) -> str:
     return _reply("sms_unknown_code", locale, code=code)
 
 
-def sms_accept_ok(session: Session, locale: str | None, *, request: Request) -> str:
-    """Yes was taken (or reconfirmed): the job, briefly."""
+def sms_accept_ok(
+    session: Session, locale: str | None, *, request: Request, late: bool = False
+) -> str:
+    """Yes was taken (or reconfirmed): the job, briefly; `late`: after the offer had run out."""
     fields = job_fields(session, request)
     return _reply(
         "sms_accept_ok",
@@ -750,6 +752,7 @@ def sms_accept_ok(session: Session, locale: str | None, *, request: Request) -> 
         language=fields["language"],
         start=request.start,
         place=fields["place"],
+        late=late,
     )
 
 

@@ -139,7 +139,7 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("sms_help", "sms", "mediator", "", "contact_phone", max_segments=2),
         _spec("sms_paused", "sms", "mediator", max_segments=1),
         _spec("sms_resumed", "sms", "mediator", max_segments=1),
-        _spec("sms_accept_ok", "sms", "mediator", "language start", "place",
+        _spec("sms_accept_ok", "sms", "mediator", "language start", "place late",
               max_segments=2, shortenable=("place",)),
         _spec("sms_decline_ok", "sms", "mediator", max_segments=1),
         _spec("sms_unknown_code", "sms", "mediator", "", "code", max_segments=1),

@@ -53,6 +53,8 @@ class Mediator(SQLModel, table=True):
     annual_limit: Decimal | None = Field(default=None, sa_type=sa.Numeric(8, 2))
     #: The coordinator let this mediator take paid jobs beyond the limit in this year.
     annual_limit_override_year: int | None = None
+    #: Offers for urgent jobs may reach them in the quiet hours (policy, default 21-07).
+    night_messages: bool = False
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     #: Clearance (SPEC "How German pools run"): without all four, or after
     #: listed_until, no offers. Basic training, confidentiality pledge

@@ -150,6 +150,8 @@ class MediatorFields(BaseModel):
     absences: Annotated[list[AbsenceIn], Field(max_length=100)] | None = None
     active: bool | None = None
     paused: bool | None = None
+    #: Offers for urgent jobs may come in the quiet hours (21:00-07:00 by default).
+    night_messages: bool | None = None
     consent_at: AwareDatetime | None = None
     trained_on: Annotated[Day | None, Field(description="basic training completed")] = None
     pledge_signed_on: Annotated[
@@ -202,6 +204,7 @@ class MediatorPublic(BaseModel):
     absences: list[AbsenceIn]
     active: bool
     paused: bool
+    night_messages: bool
     consent_at: Timestamp | None
     trained_on: date | None
     pledge_signed_on: date | None

@@ -103,6 +103,7 @@ def to_public(mediator: Mediator, details: MediatorDetails) -> MediatorPublic:
         absences=[AbsenceIn(start=a.start, end=a.end) for a in details.absences],
         active=mediator.active,
         paused=mediator.paused,
+        night_messages=mediator.night_messages,
         consent_at=mediator.consent_at,
         trained_on=mediator.trained_on,
         pledge_signed_on=mediator.pledge_signed_on,
@@ -212,6 +213,7 @@ def _apply(
         "message_locale",
         "active",
         "paused",
+        "night_messages",
         "consent_at",
         *CLEARANCE_FIELDS,
     }
@@ -221,6 +223,7 @@ def _apply(
         "message_locale",
         "active",
         "paused",
+        "night_messages",
         "qualifications",
         "channels",
     }

@@ -28,7 +28,7 @@ from dispatch import audit, messages
 from dispatch.deadlines import service as deadlines
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.mediators.models import Mediator
-from dispatch.offers import links, service
+from dispatch.offers import estimate, links, service
 from dispatch.offers.models import (
     Assignment,
     AssignmentSource,
@@ -36,7 +36,17 @@ from dispatch.offers.models import (
     OfferDeadlineKind,
     OfferStatus,
 )
-from dispatch.offers.policy import offer_deadline, policy_for, wave_shape
+from dispatch.offers.policy import (
+    SEEKING,
+    awake_expiry,
+    awake_minutes,
+    offer_deadline,
+    policy_for,
+    quiet_hours,
+    still_seeking,
+    urgent_at_night,
+    wave_band,
+)
 from dispatch.offers.service import Outcome
 from dispatch.planning import service as planning
 from dispatch.requests.models import Request, RequestStatus
@@ -98,11 +108,8 @@ def send_next_wave(
             ),
         )
     asked = service.already_asked(session, request.id)
-    candidates = [
-        m
-        for m in service.ranked_candidates(session, request, now=now, settings=settings)
-        if m not in asked
-    ]
+    ranked, preferred = service.ranked_with_preferred(session, request, now=now, settings=settings)
+    candidates = [m for m in ranked if m not in asked]
     if not candidates:
         reason = "nobody_in_pool" if not asked else "everyone_asked"
         return WaveResult(
@@ -117,9 +124,61 @@ def send_next_wave(
                 dropped_out=after_dropout,
             ),
         )
-    size, lifetime = wave_shape(policy, request, now)
-    chosen = candidates if size is None else candidates[:size]
-    expires_at = min(now + lifetime, deadline)
+    quiet = quiet_hours(policy, now, settings.tz)
+    if quiet is not None:
+        # Night: a job that can wait for the morning waits; an urgent one goes out
+        # now, only to those who allow night messages.
+        night_ids = set(
+            session.exec(
+                select(Mediator.id).where(
+                    col(Mediator.id).in_(candidates), col(Mediator.night_messages).is_(True)
+                )
+            )
+        )
+        candidates = [m for m in candidates if m in night_ids]
+        if not urgent_at_night(policy, request, quiet[1]) or not candidates:
+            if quiet[1] < deadline:
+                return _hold_until_morning(session, request, morning=quiet[1], now=now)
+            if not candidates:
+                return WaveResult(
+                    last_wave,
+                    [],
+                    mark_unfilled(
+                        session,
+                        request,
+                        now=now,
+                        settings=settings,
+                        reason="no_time_left",
+                        dropped_out=after_dropout,
+                    ),
+                )
+    band = wave_band(policy, request, now)
+    lifetime = timedelta(
+        minutes=band.offer_minutes if band is not None else policy.broadcast_offer_minutes
+    )
+    # The night does not use up an offer's time, unless it was sent at night on purpose.
+    expires_at = min(
+        now + lifetime if quiet is not None else awake_expiry(policy, now, lifetime, settings.tz),
+        deadline,
+    )
+    if band is None:
+        chosen = candidates
+    else:
+        # Who answers: as many offers as it takes for someone to accept in time.
+        minutes = (
+            (expires_at - now).total_seconds() / 60
+            if quiet is not None
+            else awake_minutes(policy, now, expires_at, settings.tz)
+        )
+        known = estimate.estimates(session, candidates, now=now, policy=policy, tz=settings.tz)
+        chosen = estimate.compose_wave(
+            candidates,
+            {m: e.accept_within(minutes) for m, e in known.items()},
+            first=preferred,
+            min_size=min(band.min_size, band.size),
+            max_size=band.size,
+            target=policy.target_chance,
+        )
     wave = last_wave + 1
     mediators = {
         m.id: m for m in session.exec(select(Mediator).where(col(Mediator.id).in_(chosen)))
@@ -174,6 +233,36 @@ def send_next_wave(
     return WaveResult(wave, offers)
 
 
+def _hold_until_morning(
+    session: Session, request: Request, *, morning: datetime, now: datetime
+) -> WaveResult:
+    """The next wave waits for the end of the quiet hours (a deadline, so a restart keeps it)."""
+    wave = service.last_wave(session, request.id)
+    deadlines.schedule(
+        session,
+        kind=OfferDeadlineKind.wave_due,
+        subject_id=request.id,
+        sequence=service.dispatch_round(session, request.id) * 1000 + wave + 1,
+        due_at=morning,
+        now=now,
+    )
+    log.info("request %s: next wave held until %s (quiet hours)", request.id, morning)
+    return WaveResult(wave, [])
+
+
+def send_held_wave(session: Session, *, request_id: int, now: datetime, settings: Settings) -> str:
+    """The quiet hours are over: the wave held back goes out, unless something came first."""
+    request = service.lock_request(session, request_id)
+    if request.status not in (RequestStatus.open, RequestStatus.offered):
+        return f"no-op: request {request.status}"
+    if service.pending_count(session, request.id):
+        return "offers still open"
+    result = send_next_wave(session, request, now=now, settings=settings)
+    if result.unfilled_reason:
+        return f"unfilled: {result.unfilled_reason}"
+    return f"wave {result.wave} sent" if result.offers else "held"
+
+
 def mark_unfilled(
     session: Session,
     request: Request,
@@ -222,11 +311,9 @@ def escalate_if_wave_over(
     if service.pending_count(session, request.id):
         return "offers still open"
     result = send_next_wave(session, request, now=now, settings=settings)
-    return (
-        f"unfilled: {result.unfilled_reason}"
-        if result.unfilled_reason
-        else f"wave {result.wave} sent"
-    )
+    if result.unfilled_reason:
+        return f"unfilled: {result.unfilled_reason}"
+    return f"wave {result.wave} sent" if result.offers else "next wave held (quiet hours)"
 
 
 def expire_wave(session: Session, *, request_id: int, now: datetime, settings: Settings) -> str:
@@ -253,16 +340,26 @@ def accept_offer(
 ) -> Outcome:
     """First accept wins: one conditional UPDATE of the request decides.
 
+    A late yes counts: an offer that ran out (expired, or pending past its
+    time) is still accepted while nobody holds the request and it is still
+    seeking (``service.still_seeking``), since a yes is what the caseworker
+    waits for. A declined or withdrawn offer never is.
+
     On a lost race the transaction is rolled back (nothing of this attempt
     stays) and the mediator is told the job was filled.
     """
     offer_id, request_id, mediator_id = offer.id, offer.request_id, offer.mediator_id
-    if offer.status != OfferStatus.pending:
+    late = offer.status == OfferStatus.expired or (
+        offer.status == OfferStatus.pending and offer.expires_at <= now
+    )
+    if offer.status not in (OfferStatus.pending, OfferStatus.expired):
         return service.late_outcome(session, offer)
-    if offer.expires_at <= now:
-        return Outcome.expired
     request = session.get(Request, request_id)
     assert request is not None
+    if late and not still_seeking(session, request, now=now):
+        if request.status in (RequestStatus.assigned, RequestStatus.completed):
+            return Outcome.filled
+        return Outcome.withdrawn if request.status == RequestStatus.cancelled else Outcome.expired
     # The engine's rule: a held job that overlaps, or leaves no time to travel.
     if (
         planning.held_job_clash(session, mediator_id=mediator_id, request=request, tz=settings.tz)
@@ -271,25 +368,36 @@ def accept_offer(
         return Outcome.busy
     won = session.exec(
         sa.update(Request)
-        .where(col(Request.id) == request_id, col(Request.status) == RequestStatus.offered)
+        .where(
+            col(Request.id) == request_id,
+            col(Request.status).in_(SEEKING if late else (RequestStatus.offered,)),
+        )
         .values(status=RequestStatus.assigned, filled_at=now, updated_at=now)
     ).rowcount
     if won != 1:
         session.rollback()
         return _outcome_after_lost_race(session, offer_id)
+    still_open = (
+        col(Offer.status).in_((OfferStatus.pending, OfferStatus.expired))
+        if late
+        else sa.and_(col(Offer.status) == OfferStatus.pending, col(Offer.expires_at) > now)
+    )
     taken = session.exec(
         sa.update(Offer)
-        .where(
-            col(Offer.id) == offer_id,
-            col(Offer.status) == OfferStatus.pending,
-            col(Offer.expires_at) > now,
-        )
+        .where(col(Offer.id) == offer_id, still_open)
         .values(status=OfferStatus.accepted, responded_at=now)
     ).rowcount
     if taken != 1:
         session.rollback()
         return _outcome_after_lost_race(session, offer_id)
     service.withdraw_pending(session, request_id=request_id, now=now)
+    deadlines.close(
+        session,
+        kinds=(OfferDeadlineKind.wave_due,),
+        subject_id=request_id,
+        now=now,
+        outcome="filled",
+    )
     session.expire_all()
     request = session.get(Request, request_id)
     accepted = session.get(Offer, offer_id)
@@ -310,7 +418,7 @@ def accept_offer(
         action="offer.accept",
         entity="offer",
         entity_id=offer_id,
-        details={"via": via},
+        details={"via": via, "late": late},
     )
     session.flush()
     return Outcome.accepted

@@ -19,6 +19,7 @@ import matching
 from config.settings import Settings
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment, Offer, OfferLink, OfferStatus
+from dispatch.offers.policy import still_seeking
 from dispatch.planning import service as planning
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.security import hash_token
@@ -83,6 +84,9 @@ class LinkView:
     state: LinkState
     #: A pending offer only: why a job the mediator already holds rules this one out.
     clash: matching.Exclusion | None = None
+    #: The offer's time ran out, but nobody holds the request yet: a yes still takes it
+    #: (pending), or took it (accepted).
+    late: bool = False
 
 
 def find_offer(session: Session, token: str, *, now: datetime) -> Offer | None:
@@ -121,12 +125,12 @@ def view_link(
             state = LinkState.report
         else:
             state = LinkState.accepted
-    elif offer.status == OfferStatus.pending:
-        state = LinkState.expired if offer.expires_at <= now else LinkState.pending
+    elif offer.status in (OfferStatus.pending, OfferStatus.expired):
+        ran_out = offer.status == OfferStatus.expired or offer.expires_at <= now
+        seeking = not ran_out or still_seeking(session, request, now=now)
+        state = LinkState.pending if seeking else LinkState.expired
     elif offer.status == OfferStatus.declined:
         state = LinkState.declined
-    elif offer.status == OfferStatus.expired:
-        state = LinkState.expired
     else:  # withdrawn
         state = (
             LinkState.filled
@@ -143,7 +147,13 @@ def view_link(
             request=request,
             tz=settings.tz,
         )
-    return LinkView(offer, request, mediator, assignment, state, clash)
+    late = (state == LinkState.pending and offer.expires_at <= now) or (
+        state == LinkState.accepted
+        and offer.responded_at is not None
+        and offer.responded_at > offer.expires_at
+        and offer.wave > 0
+    )
+    return LinkView(offer, request, mediator, assignment, state, clash, late)
 
 
 def mark_opened(session: Session, offer: Offer, *, now: datetime) -> None:

@@ -113,6 +113,8 @@ class OfferDeadlineKind(StrEnum):
 
     #: A wave's offers run out: expire them and send the next wave (subject: the request).
     wave_expiry = "wave_expiry"
+    #: A wave held back by the quiet hours goes out (subject: the request; sequence: the wave).
+    wave_due = "wave_due"
     #: Reminders before the start (subject: the assignment; sequence: hours before).
     reminder = "reminder"
     #: No reconfirmation by now: mark at risk and alert the coordinator (the assignment).

@@ -5,13 +5,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta, tzinfo
 
 from sqlmodel import Session
 
 from config import data as config_data
-from config.data import Policy
-from dispatch.requests.models import Request
+from config.data import Policy, WaveBand
+from dispatch.requests.models import Request, RequestStatus
 from dispatch.users.models import Organisation
 
 
@@ -35,6 +35,14 @@ def offer_deadline(policy: Policy, request: Request) -> datetime:
     return request.start - timedelta(minutes=policy.latest_offer_before_start_minutes)
 
 
+def wave_band(policy: Policy, request: Request, now: datetime) -> WaveBand | None:
+    """The band of the request's lead time (None: broadcast, everyone at once)."""
+    if is_broadcast(request):
+        return None
+    lead_hours = (request.start - now).total_seconds() / 3600
+    return next((b for b in policy.bands if lead_hours < b.lead_under_hours), policy.bands[-1])
+
+
 def wave_shape(policy: Policy, request: Request, now: datetime) -> tuple[int | None, timedelta]:
     """How many offers the next wave sends (None: all) and how long they stay open."""
     if is_broadcast(request):
@@ -45,3 +53,90 @@ def wave_shape(policy: Policy, request: Request, now: datetime) -> tuple[int | N
             return band.size, timedelta(minutes=band.offer_minutes)
     last = policy.bands[-1]
     return last.size, timedelta(minutes=last.offer_minutes)
+
+
+#: A request nobody holds that may still be filled: a late yes takes it. `unfilled`
+#: counts too, since the caseworker is told early (days ahead) and a yes is still welcome.
+SEEKING = (RequestStatus.open, RequestStatus.offered, RequestStatus.unfilled)
+
+
+def still_seeking(session: Session, request: Request, *, now: datetime) -> bool:
+    """Nobody holds the request and there is still time for someone to get there."""
+    return request.status in SEEKING and now < offer_deadline(policy_for(session, request), request)
+
+
+# --- quiet hours ----------------------------------------------------------------
+
+
+def _clock(value: str) -> time:
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def quiet_hours(policy: Policy, moment: datetime, tz: tzinfo) -> tuple[datetime, datetime] | None:
+    """The quiet hours `moment` falls in (their start and end), or None in waking hours.
+
+    Local wall-clock times, so 21:00-07:00 stays 21:00-07:00 across a clock change.
+    """
+    start, end = _clock(policy.quiet_start), _clock(policy.quiet_end)
+    if start == end:
+        return None
+    local = moment.astimezone(tz)
+    for day in (local.date() - timedelta(days=1), local.date()):
+        begins = datetime.combine(day, start, tzinfo=tz)
+        ends = datetime.combine(day + timedelta(days=1 if end <= start else 0), end, tzinfo=tz)
+        if begins <= local < ends:
+            return begins, ends
+    return None
+
+
+def awake_expiry(policy: Policy, sent: datetime, lifetime: timedelta, tz: tzinfo) -> datetime:
+    """When an offer sent at `sent` runs out, its `lifetime` counted in waking hours only.
+
+    An offer sent at 20:30 for 60 minutes is open until 07:30: nobody reads an
+    SMS in their sleep, so the night does not use up the time to answer.
+    """
+    moment, left = sent, lifetime
+    for _ in range(400):  # at most a year of nights; a lifetime is hours or days
+        quiet = quiet_hours(policy, moment, tz)
+        if quiet is not None:
+            moment = quiet[1]
+            continue
+        local = moment.astimezone(tz)
+        next_quiet = datetime.combine(local.date(), _clock(policy.quiet_start), tzinfo=tz)
+        if next_quiet <= local:
+            next_quiet = datetime.combine(
+                local.date() + timedelta(days=1), _clock(policy.quiet_start), tzinfo=tz
+            )
+        if moment + left <= next_quiet or _clock(policy.quiet_start) == _clock(policy.quiet_end):
+            return moment + left
+        left -= next_quiet - moment
+        moment = next_quiet
+    return moment + left
+
+
+def urgent_at_night(policy: Policy, request: Request, quiet_end: datetime) -> bool:
+    """The job starts too soon after the quiet hours to wait for the morning."""
+    return request.start < quiet_end + timedelta(hours=policy.quiet_urgent_hours)
+
+
+def _next_quiet_start(policy: Policy, moment: datetime, tz: tzinfo) -> datetime:
+    local = moment.astimezone(tz)
+    begins = datetime.combine(local.date(), _clock(policy.quiet_start), tzinfo=tz)
+    return begins if begins > local else begins + timedelta(days=1)
+
+
+def awake_minutes(policy: Policy, since: datetime, until: datetime, tz: tzinfo) -> float:
+    """Minutes from `since` to `until` outside the quiet hours: how long someone awake had."""
+    if policy.quiet_start == policy.quiet_end:
+        return max(0.0, (until - since).total_seconds() / 60)
+    total, moment = timedelta(0), since
+    while moment < until:
+        quiet = quiet_hours(policy, moment, tz)
+        if quiet is not None:
+            moment = quiet[1]
+            continue
+        step = min(_next_quiet_start(policy, moment, tz), until)
+        total += step - moment
+        moment = step
+    return total.total_seconds() / 60

@@ -27,6 +27,13 @@ def wave_expired(session: Session, deadline: Deadline, *, now: datetime, setting
     return flows.expire_wave(session, request_id=deadline.subject_id, now=now, settings=settings)
 
 
+@handles(OfferDeadlineKind.wave_due)
+def held_wave_due(
+    session: Session, deadline: Deadline, *, now: datetime, settings: Settings
+) -> str:
+    return flows.send_held_wave(session, request_id=deadline.subject_id, now=now, settings=settings)
+
+
 def _live(session: Session, deadline: Deadline) -> tuple[Assignment, Request] | None:
     """The deadline's assignment and its request, unless the assignment was cancelled."""
     assignment = session.get(Assignment, deadline.subject_id)

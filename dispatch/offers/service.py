@@ -147,6 +147,13 @@ def ranked_candidates(
     preferred mediators, then everyone else by the engine's score (which
     already weighs level, travel, gender preference and fairness).
     """
+    return ranked_with_preferred(session, request, now=now, settings=settings)[0]
+
+
+def ranked_with_preferred(
+    session: Session, request: Request, *, now: datetime, settings: Settings
+) -> tuple[list[int], frozenset[int]]:
+    """`ranked_candidates`, and which of them come first by preference (client, organisation)."""
     tz = settings.tz
     # Only the language's speakers can be offered the job: load them, not the whole pool.
     snapshot = planning.pool_snapshot(
@@ -162,7 +169,8 @@ def ranked_candidates(
     ranking = matching.rank(engine_request, snapshot.mediators, now=now)
     order = [c.mediator_id for c in ranking.candidates]
     first = [m for m in engine_request.preferred_mediators if m in order]
-    return [int(m) for m in first + [m for m in order if m not in first]]
+    ranked = [int(m) for m in first + [m for m in order if m not in first]]
+    return ranked, frozenset(int(m) for m in first)
 
 
 def withdraw_pending(

@@ -74,7 +74,13 @@ def handle_inbound(
     if command.kind == "accept":
         outcome = flows.accept_offer(session, offer, now=now, settings=settings, via="sms")
         if outcome in (Outcome.accepted, Outcome.already_yours):
-            return messages.sms_accept_ok(session, locale, request=request)
+            taken = session.get(Offer, offer.id)
+            late = (
+                taken is not None
+                and taken.responded_at is not None
+                and taken.responded_at > taken.expires_at
+            )
+            return messages.sms_accept_ok(session, locale, request=request, late=late)
         return messages.sms_offer_withdrawn(session, locale, request=request)
     outcome = flows.decline_offer(session, offer, now=now, settings=settings, via="sms")
     if outcome in (Outcome.declined, Outcome.already_answered):

@@ -109,6 +109,14 @@ OUTCOME_TEXT: dict[Outcome, tuple[int, str, str | None]] = {
     ),
     Outcome.revoked: (410, *PAGE_TEXT[LinkState.revoked][:2]),
 }
+#: A late yes: the offer ran out, but nobody holds the job (msgids).
+LATE_PENDING = N_(
+    "The time to answer has passed, but nobody has taken this job yet. You can still accept it."
+)
+LATE_ACCEPTED = N_(
+    "Thank you! Your answer came after the offer had run out, but the job was still open: "
+    "it is yours."
+)
 UNKNOWN_LINK = (
     N_("Unknown link"),
     N_(
@@ -173,7 +181,7 @@ def _job(
         "open_until": t.pgettext(
             "date and time", "%(day)s, %(time)s", day=t.day(expires.date()), time=t.time(expires)
         )
-        if view.state == LinkState.pending
+        if view.state == LinkState.pending and not view.late
         else None,
     }
     if detailed:  # only the mediator who holds the job sees where exactly and whom to ask
@@ -219,6 +227,8 @@ def _page(
             http_request, "offer.html", context, status_code=status_code or 404, headers=_private()
         )
     default_title, default_message, default_tone = PAGE_TEXT[view.state]
+    if view.late:
+        default_message = LATE_PENDING if view.state == LinkState.pending else LATE_ACCEPTED
     detailed = view.state in (LinkState.accepted, LinkState.report)
     clash = _clash_text(view, t=t, tz=settings.tz) if status_code is None else None
     if message is not None:

@@ -42,6 +42,8 @@ class RequestRow:
     offers_asked: int = 0
     offers_declined: int = 0
     offers_pending: int = 0
+    #: Offers that ran out unanswered (a late yes may still come while it is seeking).
+    offers_unanswered: int = 0
     assignment: Assignment | None = None
     mediator: Mediator | None = None
     at_risk: bool = False
@@ -102,6 +104,8 @@ def request_rows(session: Session, requests: list[Request], *, now: datetime) ->
             row.offers_declined += count
         elif status == OfferStatus.pending:
             row.offers_pending += count
+        elif status == OfferStatus.expired:
+            row.offers_unanswered += count
     for assignment, mediator in session.exec(
         select(Assignment, Mediator)
         .join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))

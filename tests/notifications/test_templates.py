@@ -62,6 +62,7 @@ SAMPLE: dict[str, Any] = {
     "actual_end": END,
     "outcome": "client_no_show",
     "confirm_link": LONG_LINK.replace("/o/", "/c/"),
+    "late": True,
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
@@ -271,7 +272,10 @@ def test_dari_speakers_get_the_farsi_text() -> None:
 def test_an_unknown_locale_gets_simple_german() -> None:
     message = render("sms_decline_ok", "sms", "so")
     assert message.locale == "de"
-    assert message.body == "Sprachpool: Danke, Sie haben abgesagt."
+    assert message.body == (
+        "Sprachpool: Danke, Sie haben abgesagt. "
+        "Zu diesem Einsatz bekommen Sie keine Nachrichten mehr."
+    )
 
 
 def test_arabic_and_farsi_emails_are_right_to_left() -> None:

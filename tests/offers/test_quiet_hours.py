@@ -1,0 +1,94 @@
+"""Quiet hours (policy, 21:00-07:00 local): offers wait for the morning, their time stops at night,
+and urgent jobs reach only those who allow night messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from fastapi.testclient import TestClient
+
+from dispatch.clock import ManualClock
+from tests.conftest import Staff, request_payload
+from tests.offers.conftest import Outbox
+from tests.offers.test_lifecycle import file_request
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def local(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=BERLIN)
+
+
+def test_an_offer_filed_at_night_waits_for_the_morning(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+    clock: ManualClock,
+) -> None:
+    make_pool(3)
+    advance(hours=14)  # Monday 22:00
+    created = file_request(
+        client,
+        caseworker,
+        start="2026-12-02T09:00:00+01:00",
+        end="2026-12-02T10:00:00+01:00",
+    )
+    assert outbox.offers(created["id"]) == [] and outbox.messages("offer") == []
+    advance(hours=8, minutes=59)  # Tuesday 06:59
+    assert outbox.offers(created["id"]) == []
+    advance(minutes=1)  # 07:00: the wave goes out
+    offers = outbox.offers(created["id"])
+    assert len(offers) == 3 and all(o.created_at == clock.now() for o in offers)  # 26 h ahead
+    assert offers[0].created_at.astimezone(BERLIN) == datetime(2026, 12, 1, 7, 0, tzinfo=BERLIN)
+
+
+def test_an_offers_time_does_not_run_down_at_night(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+) -> None:
+    make_pool(4)
+    advance(hours=12, minutes=30)  # Monday 20:30, a job Tuesday 15:00: 3 offers for 60 minutes
+    created = file_request(
+        client, caseworker, start="2026-12-01T15:00:00+01:00", end="2026-12-01T16:00:00+01:00"
+    )
+    offers = outbox.offers(created["id"])
+    assert len(offers) == 3
+    # 30 minutes before 21:00, the other 30 after 07:00.
+    assert {o.expires_at.astimezone(BERLIN) for o in offers} == {
+        datetime(2026, 12, 1, 7, 30, tzinfo=BERLIN)
+    }
+    advance(hours=10, minutes=59)  # Tuesday 07:29: nothing has run out, no second wave
+    assert {o.status for o in outbox.offers(created["id"])} == {"pending"}
+
+
+def test_an_urgent_job_at_night_goes_only_to_those_who_allow_night_messages(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+) -> None:
+    ids = make_pool(4)
+    allowed = client.patch(
+        f"/api/v1/mediators/{ids[2]}", json={"night_messages": True}, headers=coordinator.headers
+    )
+    assert allowed.status_code == 200 and allowed.json()["night_messages"] is True
+    advance(hours=15)  # Monday 23:00, a phone job at Tuesday 07:30 cannot wait
+    created = client.post(
+        "/api/v1/requests",
+        json=request_payload(start="2026-12-01T07:30:00+01:00", end="2026-12-01T08:30:00+01:00"),
+        headers=caseworker.headers,
+    )
+    assert created.status_code == 201, created.text
+    offers = outbox.offers(created.json()["id"])
+    assert [o.mediator_id for o in offers] == [ids[2]]
+    # Sent at night on purpose: its time runs as usual (60 minutes under 48 h).
+    assert offers[0].expires_at - offers[0].created_at == timedelta(minutes=60)
