@@ -314,6 +314,103 @@ def cancelled_mediator(
     )
 
 
+def request_changed_mediator(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    offer: Offer,
+    assignment: Assignment,
+    changed: list[str],
+    link: str,
+    now: datetime,
+) -> None:
+    """Your job changed and is still yours: what changed, and the job as it is now.
+
+    The calendar file updates the event by its UID. The key carries the
+    moment, so every change is told once.
+    """
+    fields = job_fields(session, request)
+    place = place_of(session, request)
+    what = sorted({CHANGE_WORDS.get(name, "details") for name in changed})
+    _to_mediator(
+        session,
+        mediator,
+        kind="request_changed_mediator",
+        key=f"changed:{assignment.id}:{now.isoformat()}",
+        now=now,
+        request=request,
+        offer=offer,
+        sms={
+            "language": request.language,
+            "start": request.start,
+            "end": request.end,
+            "link": link,
+        },
+        email={
+            **fields,
+            "link": link,
+            "changed": what,
+            "event_uid": f"assignment-{assignment.id}@sprachpool",
+            "address": request.address or (place.address if place else None),
+            "notes": request.notes,
+            "recipient_name": mediator.name,
+        },
+    )
+
+
+#: A changed field as the mediator's message names it.
+CHANGE_WORDS = {
+    "start": "time",
+    "end": "time",
+    "language": "language",
+    "min_level": "language",
+    "mode": "mode",
+    "place_id": "place",
+    "location": "place",
+    "address": "place",
+    "call_direction": "connection",
+    "connection": "connection",
+    "contact_name": "contact",
+    "contact_phone": "contact",
+    "notes": "notes",
+}
+
+
+def released_after_change_mediator(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    assignment: Assignment,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> None:
+    """The job was changed so that it no longer fits you: you are released (the old times).
+
+    The calendar file withdraws the event as a cancellation does.
+    """
+    fields = job_fields(session, request)
+    _to_mediator(
+        session,
+        mediator,
+        kind="released_after_change_mediator",
+        key=f"released:{assignment.id}",
+        now=now,
+        request=request,
+        offer=None,
+        sms={"language": fields["language"], "start": start},
+        email={
+            "language": fields["language"],
+            "start": start,
+            "end": end,
+            "event_uid": f"assignment-{assignment.id}@sprachpool",
+            "recipient_name": mediator.name,
+        },
+    )
+
+
 def reminder_24h(
     session: Session,
     *,

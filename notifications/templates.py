@@ -128,6 +128,15 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               max_segments=2, shortenable=("place",)),
         _spec("reminder_2h", "email", "mediator", "language start mode link",
               "place address recipient_name"),
+        # The job changed and stays the mediator's; `changed`: codes of what changed.
+        _spec("request_changed_mediator", "sms", "mediator", "language start end link",
+              max_segments=2),
+        _spec("request_changed_mediator", "email", "mediator",
+              f"{WHEN} link event_uid changed", "place address notes recipient_name"),
+        # The job changed so that it no longer fits: released (start and end as they were).
+        _spec("released_after_change_mediator", "sms", "mediator", "language start"),
+        _spec("released_after_change_mediator", "email", "mediator",
+              "language start end event_uid", "recipient_name"),
         _spec("cancelled_mediator", "sms", "mediator", "language start"),
         _spec("cancelled_mediator", "email", "mediator", "language start end event_uid",
               "place recipient_name"),
@@ -175,7 +184,11 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
 ICS_KINDS: dict[str, Literal["REQUEST", "CANCEL"]] = {
     "assignment_confirmed_mediator": "REQUEST",
     "cancelled_mediator": "CANCEL",
+    "request_changed_mediator": "REQUEST",
+    "released_after_change_mediator": "CANCEL",
 }
+#: The first confirmation is the event's version 0; a change or a withdrawal a later one.
+ICS_FIRST = frozenset({"assignment_confirmed_mediator"})
 
 
 def _check_specs() -> None:
@@ -328,7 +341,7 @@ def _calendar_file(
         url=values.get("link"),
         dtstamp=now,
         method=method,
-        sequence=0 if method == "REQUEST" else 1,
+        sequence=0 if kind in ICS_FIRST else 1,
     )
     content_type = f"text/calendar; method={method}; charset=utf-8"
     return (Attachment("einsatz.ics", content_type, data),)

@@ -9,7 +9,13 @@ from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.requests import flows, service
 from dispatch.requests.models import RequestStatus
-from dispatch.requests.schemas import CancelBody, RequestCreate, RequestPage, RequestPublic
+from dispatch.requests.schemas import (
+    CancelBody,
+    RequestChange,
+    RequestCreate,
+    RequestPage,
+    RequestPublic,
+)
 from dispatch.validation import MAX_ID, AwareDatetime, LanguageTag
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
@@ -97,6 +103,28 @@ def get_request(request_id: IdPath, session: SessionDep, user: CurrentUser) -> R
     return service.to_public(
         session, service.get_request(session, request_id=request_id, actor=user), actor=user
     )
+
+
+@router.patch("/{request_id}", response_model=RequestPublic, responses=errors.responses(409))
+def change_request(
+    request_id: IdPath,
+    data: RequestChange,
+    session: SessionDep,
+    user: CurrentUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> RequestPublic:
+    """Change time, duration, language, place, mode, notes or connection.
+
+    A mediator who can still serve the changed request keeps it and is told
+    what changed; one who cannot is released and the request is offered
+    again. Offers still open for the old terms are withdrawn. A request that
+    has started can no longer be changed (422 naming the field).
+    """
+    request, _outcome = flows.change_request(
+        session, request_id=request_id, data=data, actor=user, now=clock.now(), settings=settings
+    )
+    return service.to_public(session, request, actor=user)
 
 
 @router.post("/{request_id}/cancel", response_model=RequestPublic, responses=errors.responses(409))

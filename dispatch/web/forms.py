@@ -23,8 +23,8 @@ from pydantic import ValidationError
 import locales
 from config import data as config_data
 from dispatch.errors import InvalidInput
-from dispatch.requests.models import Mode
-from dispatch.requests.schemas import RequestCreate
+from dispatch.requests.models import CallDirection, Mode, Request
+from dispatch.requests.schemas import RequestChange, RequestCreate
 from dispatch.validation import EARLIEST_DAY, LATEST_DAY
 from locales import N_, Text
 
@@ -49,6 +49,8 @@ FIELDS = (
     "client_ref",
     "contact_name",
     "contact_phone",
+    "call_direction",
+    "connection",
     "notes",
     "broadcast",
 )
@@ -71,9 +73,18 @@ API_TO_FORM = {
     "priority": "form",
     "broadcast": "broadcast",
     "min_level": "language",
+    "location": "lat",
+    "call_direction": "call_direction",
+    "connection": "connection",
 }
 #: Errors of the whole body (a model validator's code): the field they belong beside.
-MODEL_ERROR_FIELD = {"end_before_start": "duration", "place_or_location_required": "place"}
+MODEL_ERROR_FIELD = {
+    "end_before_start": "duration",
+    "place_or_location_required": "place",
+    "connection_link": "connection",
+    "connection_phone": "connection",
+    "connection_not_in_person": "connection",
+}
 
 #: What the form says beside a field that is wrong, whatever the error.
 FIELD_MESSAGES = {
@@ -90,6 +101,11 @@ FIELD_MESSAGES = {
     "contact_phone": N_("Please use the international format, e.g. +49 2521 29-0."),
     "qualification": N_("Please pick a subject from the list."),
     "gender": N_("Please pick an option from the list."),
+    "call_direction": N_("Please pick an option from the list."),
+    "connection": N_(
+        "Please give the office's phone number (e.g. +49 2521 29-0) for a phone appointment, "
+        "or a video link starting with https:// for a video appointment."
+    ),
 }
 #: Messages by error code (the intake service's, our validators', pydantic's types), for
 #: fields without a message of their own and for errors that say more than the field's.
@@ -105,6 +121,7 @@ CODE_MESSAGES = {
     "slot_order": N_("This time ends (%(end)s) before or when it starts (%(start)s)."),
     "time_of_day": N_("Please give a time of day between 00:00 and 24:00, e.g. 08:00."),
     "weekday": N_("Please pick a weekday from the list."),
+    "request_started": N_("This appointment has already started; it can no longer be changed."),
 }
 CHECK_FIELD = N_("Please check this entry.")
 
@@ -132,6 +149,44 @@ class RequestForm:
                 "mode": Mode.in_person.value,
             }
         )
+
+    @classmethod
+    def from_request(cls, request: Request, *, tz: ZoneInfo, language_label: str) -> RequestForm:
+        """The form filled in as the request stands: to change it, or to copy it."""
+        start = request.start.astimezone(tz)
+        minutes = int((request.end - request.start).total_seconds() // 60)
+        gender = f"{request.gender_value}:{request.gender_strength}" if request.gender_value else ""
+        if request.place_id is not None:
+            place = str(request.place_id)
+        elif request.location_lat is not None:
+            place = ADDRESS
+        else:
+            place = ""
+        values = {
+            "language": language_label,
+            "date": start.date().isoformat(),
+            "time": start.strftime("%H:%M"),
+            "duration": str(minutes),
+            "mode": f"{request.mode}",
+            "place": place,
+            "address": request.address or "",
+            "lat": ""
+            if request.location_lat is None or place != ADDRESS
+            else f"{request.location_lat}",
+            "lon": ""
+            if request.location_lon is None or place != ADDRESS
+            else f"{request.location_lon}",
+            "qualification": request.qualification or "",
+            "gender": gender,
+            "client_ref": request.client_ref or "",
+            "contact_name": request.contact_name or "",
+            "contact_phone": request.contact_phone or "",
+            "call_direction": f"{request.call_direction}" if request.call_direction else "",
+            "connection": request.connection or "",
+            "notes": request.notes or "",
+            "broadcast": "1" if request.policy and request.policy.get("broadcast") else "",
+        }
+        return cls(values=values)
 
     def error(self, name: str, message: Text | None = None) -> None:
         """Mark a field wrong, with its own message unless a more telling one is given."""
@@ -242,6 +297,13 @@ def parse_request_form(
     for name in ("client_ref", "contact_name", "contact_phone", "notes"):
         if v[name].strip():
             body[name] = v[name]
+    if v["mode"] in (Mode.phone, Mode.video):
+        if v["call_direction"]:
+            if v["call_direction"] not in {d.value for d in CallDirection}:
+                form.error("call_direction")
+            body["call_direction"] = v["call_direction"]
+        if v["connection"]:
+            body["connection"] = v["connection"]
     body["broadcast"] = v["broadcast"] in ("1", "on", "true")
 
     # The schema runs even when the form found errors, so every wrong field is shown at once.
@@ -259,6 +321,34 @@ def parse_request_form(
             )
         return form, None
     return form, (None if form.errors else data)
+
+
+def change_from(data: RequestCreate) -> RequestChange:
+    """The change a filled-in edit form asks for: every field it shows, emptied ones cleared.
+
+    An in-person request names its place, or its own point and address; a
+    phone or video one keeps whatever place it had (it is not shown).
+    """
+    body = data.model_dump(
+        include={
+            "language",
+            "start",
+            "end",
+            "mode",
+            "notes",
+            "contact_name",
+            "contact_phone",
+            "call_direction",
+            "connection",
+        }
+    )
+    if data.mode == Mode.in_person:
+        if data.place_id is not None:
+            body["place_id"] = data.place_id
+        else:
+            body["location"] = data.location.model_dump() if data.location else None
+            body["address"] = data.address
+    return RequestChange.model_validate(body)
 
 
 def form_field(location: tuple[int | str, ...], code: str) -> str:

@@ -53,6 +53,7 @@ SAMPLE: dict[str, Any] = {
     "valid_minutes": 15,
     "replaces": True,
     "dropped_out": True,
+    "changed": ["language", "place", "time"],
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
@@ -338,7 +339,8 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "request_cancelled_caseworker", "alert_unfilled_coordinator",
         "alert_late_cancellation_coordinator", "alert_at_risk_coordinator", "completion_request",
         "sms_help", "sms_paused", "sms_resumed", "sms_accept_ok", "sms_decline_ok",
-        "sms_unknown_code", "signin_link",
+        "sms_unknown_code", "signin_link", "request_changed_mediator",
+        "released_after_change_mediator",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:
