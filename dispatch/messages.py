@@ -59,6 +59,17 @@ def job_fields(session: Session, request: Request) -> dict[str, Any]:
     }
 
 
+def connection_fields(request: Request) -> dict[str, Any]:
+    """Phone and video: who calls whom and the number or link, for the assigned mediator only.
+
+    Never in an offer (anyone asked would see it) nor in an SMS.
+    """
+    return {
+        "call_direction": f"{request.call_direction}" if request.call_direction else None,
+        "connection": request.connection,
+    }
+
+
 def mediator_channels(mediator: Mediator) -> list[tuple[ChannelName, str]]:
     """(channel, address) pairs the mediator wants offers on, in their order."""
     pairs: list[tuple[ChannelName, str]] = []
@@ -280,6 +291,7 @@ def assignment_confirmed_mediator(
             "contact_name": request.contact_name or (place.contact_hint if place else None),
             "contact_phone": request.contact_phone,
             "recipient_name": mediator.name,
+            **connection_fields(request),
         },
     )
 
@@ -355,6 +367,7 @@ def request_changed_mediator(
             "address": request.address or (place.address if place else None),
             "notes": request.notes,
             "recipient_name": mediator.name,
+            **connection_fields(request),
         },
     )
 
@@ -439,6 +452,7 @@ def reminder_24h(
             "code": offer.short_code,
             "recipient_name": mediator.name,
             "address": request.address,
+            **connection_fields(request),
         },
     )
 
@@ -476,6 +490,7 @@ def reminder_2h(
             "link": link,
             "recipient_name": mediator.name,
             "address": request.address,
+            **connection_fields(request),
         },
     )
 

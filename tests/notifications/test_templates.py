@@ -54,6 +54,8 @@ SAMPLE: dict[str, Any] = {
     "replaces": True,
     "dropped_out": True,
     "changed": ["language", "place", "time"],
+    "call_direction": "mediator_calls",
+    "connection": "https://meet.example/sprachpool-4711",
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
