@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from dispatch import errors
 from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
@@ -40,7 +41,14 @@ def create_request(
         str | None,
         Header(description="Retry-safe creation: the same key returns the same request."),
     ] = None,
-) -> RequestPublic:
+) -> RequestPublic | JSONResponse:
+    """File a request; it goes out to the first mediators at once.
+
+    A request of the same organisation for the same client reference and
+    language at an overlapping time, filed within the last day, is most
+    likely the same one again: 409 with `existing` (that request) unless
+    `allow_duplicate` is true.
+    """
     if idempotency_key is not None:
         idempotency_key = idempotency_key.strip()
         if (
@@ -52,14 +60,22 @@ def create_request(
                 f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters.",
                 field="Idempotency-Key",
             )
-    request, replayed = flows.file_request(
-        session,
-        data=data,
-        actor=user,
-        now=clock.now(),
-        settings=settings,
-        idempotency_key=idempotency_key,
-    )
+    try:
+        request, replayed = flows.file_request(
+            session,
+            data=data,
+            actor=user,
+            now=clock.now(),
+            settings=settings,
+            idempotency_key=idempotency_key,
+        )
+    except service.DuplicateRequest as exc:
+        # The answer carries the request filed first, so the client can show it and ask.
+        existing = service.to_public(session, exc.existing, actor=user)
+        body = errors.error_body(
+            exc.message, exc.code, [{"field": exc.field, "message": exc.message}]
+        )
+        return JSONResponse({**body, "existing": existing.model_dump(mode="json")}, 409)
     if replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"

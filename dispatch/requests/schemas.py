@@ -121,6 +121,12 @@ class RequestCreate(BaseModel):
     organisation_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
         default=None, description="Coordinators only: file the request for this organisation."
     )
+    allow_duplicate: bool = Field(
+        default=False,
+        description="File it even though a request of the same organisation for the same "
+        "client reference, language and an overlapping time was filed within the last day "
+        "(otherwise 409 with that request).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> RequestCreate:

@@ -41,8 +41,50 @@ CANCELLABLE = {
 }
 
 
+#: How far back a request for the same client, language and time counts as a likely duplicate.
+DUPLICATE_WINDOW = timedelta(days=1)
+
+
+class DuplicateRequest(Conflict):
+    """The same request seems to be filed already; `existing` is the one filed first."""
+
+    def __init__(self, existing: Request) -> None:
+        super().__init__(
+            f"Request no. {existing.id} for the same client reference, language and an "
+            "overlapping time was filed within the last day. Send allow_duplicate: true "
+            "to file this one anyway.",
+            field="allow_duplicate",
+            reason="duplicate_request",
+            params={"id": existing.id},
+        )
+        self.existing = existing
+
+
+def find_duplicate(
+    session: Session, *, organisation_id: int, data: RequestCreate, now: datetime
+) -> Request | None:
+    """A live request of the organisation for the same client, language and an overlapping
+    time, filed within the last day: most likely the same appointment filed twice."""
+    if data.client_ref is None:
+        return None
+    return session.exec(
+        select(Request)
+        .where(
+            Request.organisation_id == organisation_id,
+            Request.client_ref == data.client_ref,
+            Request.language == data.language,
+            col(Request.status) != RequestStatus.cancelled,
+            col(Request.start) < data.end,
+            col(Request.end) > data.start,
+            col(Request.created_at) >= now - DUPLICATE_WINDOW,
+        )
+        .order_by(col(Request.id))
+    ).first()
+
+
 def _fingerprint(data: RequestCreate) -> str:
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    body = data.model_dump(mode="json", exclude={"allow_duplicate"})
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -131,6 +173,10 @@ def create_request(
                 f"There is no organisation with id {data.organisation_id}.", field="organisation_id"
             )
         organisation_id = data.organisation_id
+    if not data.allow_duplicate:
+        duplicate = find_duplicate(session, organisation_id=organisation_id, data=data, now=now)
+        if duplicate is not None:
+            raise DuplicateRequest(duplicate)
     lat = data.location.lat if data.location else None
     lon = data.location.lon if data.location else None
     if data.place_id is not None:

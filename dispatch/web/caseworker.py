@@ -39,6 +39,7 @@ def _form_page(
     *,
     status_code: int = 200,
     editing: int | None = None,
+    duplicate: int | None = None,
 ) -> HTMLResponse:
     fmt = formatter(request)
     names = {lang.tag: fmt.language(lang.tag) for lang in config_data.languages().values()}
@@ -54,6 +55,7 @@ def _form_page(
             "durations": forms.DURATIONS,
             "address": forms.ADDRESS,
             "editing": editing,
+            "duplicate": duplicate,
         },
         status_code=status_code,
         user=user,
@@ -102,10 +104,11 @@ async def file_request(
         created, _replayed = request_flows.file_request(
             session, data=data, actor=user, now=clock.now(), settings=settings
         )
-    except InvalidInput as exc:
+    except (InvalidInput, requests.DuplicateRequest) as exc:
         session.rollback()  # nothing of a refused filing stays
         forms.service_error(form, exc)
-        return _form_page(request, session, user, form, status_code=422)
+        duplicate = exc.existing.id if isinstance(exc, requests.DuplicateRequest) else None
+        return _form_page(request, session, user, form, status_code=422, duplicate=duplicate)
     return RedirectResponse(f"/requests?filed={created.id}", status_code=303)
 
 

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 import locales
 from config import data as config_data
-from dispatch.errors import InvalidInput
+from dispatch.errors import SprachpoolError
 from dispatch.requests.models import CallDirection, Mode, Request
 from dispatch.requests.schemas import RequestChange, RequestCreate
 from dispatch.validation import EARLIEST_DAY, LATEST_DAY
@@ -53,6 +53,7 @@ FIELDS = (
     "connection",
     "notes",
     "broadcast",
+    "allow_duplicate",
 )
 
 #: Where an error of an API field (its `loc`) is shown in the form.
@@ -70,6 +71,7 @@ API_TO_FORM = {
     "contact_name": "contact_name",
     "contact_phone": "contact_phone",
     "organisation_id": "form",
+    "allow_duplicate": "allow_duplicate",
     "priority": "form",
     "broadcast": "broadcast",
     "min_level": "language",
@@ -121,6 +123,10 @@ CODE_MESSAGES = {
     "slot_order": N_("This time ends (%(end)s) before or when it starts (%(start)s)."),
     "time_of_day": N_("Please give a time of day between 00:00 and 24:00, e.g. 08:00."),
     "weekday": N_("Please pick a weekday from the list."),
+    "duplicate_request": N_(
+        "Request no. %(id)s for the same client reference, language and time was filed within "
+        "the last day. Is this another appointment? Then tick “file anyway”."
+    ),
     "request_started": N_("This appointment has already started; it can no longer be changed."),
 }
 CHECK_FIELD = N_("Please check this entry.")
@@ -305,6 +311,7 @@ def parse_request_form(
         if v["connection"]:
             body["connection"] = v["connection"]
     body["broadcast"] = v["broadcast"] in ("1", "on", "true")
+    body["allow_duplicate"] = v["allow_duplicate"] in ("1", "on", "true")
 
     # The schema runs even when the form found errors, so every wrong field is shown at once.
     try:
@@ -361,7 +368,7 @@ def form_field(location: tuple[int | str, ...], code: str) -> str:
     return API_TO_FORM.get(str(location[0]), "form")
 
 
-def service_error(form: RequestForm, error: InvalidInput) -> None:
+def service_error(form: RequestForm, error: SprachpoolError) -> None:
     """Put an error of the intake service (dates, places, limits) beside its field."""
     name = API_TO_FORM.get(error.field or "", "form")
     if error.reason in CODE_MESSAGES:

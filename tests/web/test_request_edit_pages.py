@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from dispatch.clock import ManualClock
 from dispatch.places.models import Place
@@ -116,3 +116,24 @@ def test_another_organisations_request_has_no_page(
     assert web.get(f"/requests/{stored.id}").status_code == 404
     assert web.get(f"/requests/{stored.id}/edit").status_code == 404
     assert web.get(f"/requests/new?copy={stored.id}").status_code == 404
+
+
+def test_the_same_request_twice_asks_file_anyway(
+    signed_in: Callable[[Person], TestClient], case_person: Person, engine: Engine
+) -> None:
+    web = signed_in(case_person)
+    fields = {**FORM, "client_ref": "JC-2026-0417"}
+    page = web.get("/requests/new")
+    assert (
+        web.post("/requests/new", data={"csrf_token": csrf_of(page), **fields}).status_code == 303
+    )
+    page = web.get("/requests/new")
+    warned = web.post("/requests/new", data={"csrf_token": csrf_of(page), **fields})
+    assert warned.status_code == 422
+    assert "Trotzdem anfragen" in warned.text and 'id="allow_duplicate"' in warned.text
+    anyway = web.post(
+        "/requests/new", data={"csrf_token": csrf_of(warned), **fields, "allow_duplicate": "1"}
+    )
+    assert anyway.status_code == 303
+    with Session(engine) as session:
+        assert len(session.exec(select(Request)).all()) == 2
