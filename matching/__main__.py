@@ -61,7 +61,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    problem = generate(args.size, seed=args.seed, congestion=args.congestion)
+    if args.preset is not None:
+        problem = generate(args.preset, seed=args.seed, congestion=args.congestion, preset=True)
+    else:
+        problem = generate(args.size, seed=args.seed, congestion=args.congestion)
     json.dump(problem_to_dict(problem), sys.stdout)
     sys.stdout.write("\n")
     return 0
@@ -93,8 +96,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     checker.set_defaults(run=_check)
     maker = commands.add_parser("generate", help="print a seeded realistic problem.json")
     maker.add_argument("--size", choices=sorted(SIZES), default="town")
+    maker.add_argument(
+        "--preset",
+        choices=sorted(SIZES),
+        default=None,
+        help="a congested week of this size: recent demand by language against an older "
+        "supply (status quo at about 85-92 %% of the bound); overrides --size",
+    )
     maker.add_argument("--seed", type=int, default=0)
-    maker.add_argument("--congestion", type=float, default=1.0)
+    maker.add_argument(
+        "--congestion", type=float, default=1.0, help="scales the number of requests"
+    )
     maker.set_defaults(run=_generate)
     args = parser.parse_args(argv)
     try:

@@ -8,6 +8,15 @@ and absences, and travel by car, transit, bike or on foot.
 
 `congestion` scales the number of requests (1.0 gives the sizes of the
 issue; 2.0 twice the requests for the same pool).
+
+`preset=True` makes a *congested* week, where a good plan and a plain one
+differ: demand by language as in recent asylum figures (`RECENT_DEMAND`:
+Syria, Afghanistan, Turkey, Iraq, Eritrea, Somalia, Iran, and Ukrainian
+refugees) against a pool recruited from an older migration mix
+(`OLDER_SUPPLY`: Russian-speaking late repatriates, Turkish and Arabic
+speakers, few Tigrinya, Pashto, Somali or Kurdish speakers). Mediators
+there work fewer hours (`PRESET_HOURS`), and the request volume is tuned so
+the status quo fills about 85-92 % of the best known bound at congestion 1.
 """
 
 from __future__ import annotations
@@ -48,6 +57,41 @@ LANGUAGE_DEMAND: dict[str, float] = {
     "sq": 3,
     "pl": 2,
 }
+RECENT_DEMAND: dict[str, float] = {
+    # first asylum applications 2023-2024 by nationality, as languages, plus
+    # the Ukrainian refugees' need (Ukrainian and Russian)
+    "ar": 26,
+    "prs": 12,
+    "ps": 6,
+    "tr": 11,
+    "kmr": 10,
+    "ckb": 2,
+    "ti": 6,
+    "so": 4,
+    "fa": 5,
+    "uk": 12,
+    "ru": 6,
+}
+OLDER_SUPPLY: dict[str, float] = {
+    # who became a language mediator in the last decades: Russian-speaking late
+    # repatriates, Turkish guest workers' children, Arabic and Persian speakers
+    "ru": 20,
+    "tr": 20,
+    "ar": 22,
+    "uk": 9,
+    "fa": 8,
+    "prs": 6,
+    "kmr": 3,
+    "ps": 2,
+    "ti": 1.5,
+    "so": 1.5,
+    "ckb": 1,
+    "pl": 4,
+    "bg": 2,
+}
+SCARCE = ("ti", "ps", "so", "kmr")
+"""Languages the older mix under-supplies (tested)."""
+PLENTIFUL = ("ru", "tr")
 SECOND_LANGUAGE: dict[str, list[str]] = {
     "ar": ["kmr", "tr", "ckb"],
     "uk": ["ru", "pl"],
@@ -104,11 +148,37 @@ class Size:
     """Typical distance of homes and places from their town's centre."""
 
 
+@dataclass(frozen=True, slots=True)
+class Mix:
+    """Who asks for which language, who offers it, and how many hours mediators give."""
+
+    demand: dict[str, float]
+    supply: dict[str, float]
+    availability_weights: tuple[float, float, float, float, float]
+    """Shares of the patterns full, mornings, afternoons, some days, split."""
+    some_days: tuple[int, int] = (2, 3)
+    """How many days a "some days" mediator works."""
+    max_minutes: tuple[int | None, ...] = (None, None, 600, 900, 1200, 1500)
+    priorities: tuple[float, float, float] = (0.6, 0.3, 0.1)
+    """Shares of priority 1, 2 and 3 requests."""
+
+
 SIZES: dict[str, Size] = {
     "town": Size(80, 300, 1, 2.0),
     "city": Size(600, 3000, 1, 5.0),
     "region": Size(3000, 15000, len(TOWNS), 2.5),
 }
+
+BASE_MIX = Mix(LANGUAGE_DEMAND, LANGUAGE_DEMAND, (2, 2, 1.5, 3, 1.5))
+PRESET_MIX = Mix(
+    RECENT_DEMAND,
+    OLDER_SUPPLY,
+    (0.5, 2, 1, 6, 1),
+    (1, 2),
+    (None, 240, 360, 480, 600),
+    (0.45, 0.3, 0.25),
+)
+"""Part-time pools: fewer full weeks than the base generator."""
 
 TRAVEL_MODES: list[tuple[str, float, float]] = [
     # mode, share, typical max travel km
@@ -161,13 +231,13 @@ def _at(day: int, hour: float) -> datetime:
     return WEEK_START + timedelta(days=day, minutes=round(hour * 60))
 
 
-def _availability(rng: random.Random) -> tuple[Interval, ...]:
+def _availability(rng: random.Random, mix: Mix) -> tuple[Interval, ...]:
     pattern = rng.choices(
-        ["full", "mornings", "afternoons", "some_days", "split"], [2, 2, 1.5, 3, 1.5]
+        ["full", "mornings", "afternoons", "some_days", "split"], list(mix.availability_weights)
     )[0]
     days = list(range(5))
     if pattern == "some_days":
-        days = sorted(rng.sample(days, rng.randint(2, 3)))
+        days = sorted(rng.sample(days, rng.randint(*mix.some_days)))
     slots: list[Interval] = []
     for day in days:
         if pattern in ("full", "some_days"):
@@ -184,10 +254,12 @@ def _availability(rng: random.Random) -> tuple[Interval, ...]:
     return tuple(slots)
 
 
-def _mediator(rng: random.Random, index: int, size: Size, places: list[Place]) -> Mediator:
+def _mediator(
+    rng: random.Random, index: int, size: Size, places: list[Place], mix: Mix
+) -> Mediator:
     town = rng.choices(TOWNS[: size.towns], weights=[t[3] for t in TOWNS[: size.towns]])[0]
     home = _offset(rng, town[1], town[2], size.spread_km)
-    main = _pick(rng, LANGUAGE_DEMAND)
+    main = _pick(rng, mix.supply)
     languages = {main: "native" if rng.random() < 0.7 else "fluent", "de": "fluent"}
     if rng.random() < 0.35:
         second = rng.choice(SECOND_LANGUAGE[main])
@@ -225,10 +297,10 @@ def _mediator(rng: random.Random, index: int, size: Size, places: list[Place]) -
         home=home,
         travel_mode=mode,
         max_travel_km=round(reach * rng.uniform(0.7, 1.4), 1),
-        max_minutes=rng.choice([None, None, 600, 900, 1200, 1500]),
+        max_minutes=rng.choice(list(mix.max_minutes)),
         qualifications=qualifications,
         gender=rng.choices(["f", "m"], [0.55, 0.45])[0],
-        availability=_availability(rng),
+        availability=_availability(rng, mix),
         busy=tuple(busy),
         load_minutes=rng.choice([0, 0, 60, 120, 240, 480]),
     )
@@ -241,8 +313,13 @@ def generate(
     congestion: float = 1.0,
     mediator_count: int | None = None,
     request_count: int | None = None,
+    preset: bool = False,
 ) -> Problem:
-    """A seeded instance: `town`, `city` or `region` (see SIZES), counts overridable."""
+    """A seeded instance: `town`, `city` or `region` (see SIZES), counts overridable.
+
+    With `preset`, the congested week of the module docstring (same sizes,
+    recent demand against an older supply, part-time pools).
+    """
     if size not in SIZES:
         raise ValueError(f"unknown size {size!r}, choose from {sorted(SIZES)}")
     shape = SIZES[size]
@@ -252,9 +329,10 @@ def generate(
         shape.towns,
         shape.spread_km,
     )
-    rng = random.Random(f"{size}-{seed}")
+    mix = PRESET_MIX if preset else BASE_MIX
+    rng = random.Random(f"{size}-{seed}" + ("-congested" if preset else ""))
     places, place_weights = _places(rng, shape)
-    mediators = [_mediator(rng, i, shape, places) for i in range(shape.mediators)]
+    mediators = [_mediator(rng, i, shape, places, mix) for i in range(shape.mediators)]
     speakers: dict[str, list[str]] = {}
     for mediator in mediators:
         for tag in mediator.languages:
@@ -262,7 +340,7 @@ def generate(
     clients: dict[str, tuple[str, str | None]] = {}
     requests: list[Request] = []
     for index in range(max(1, round(shape.requests * congestion))):
-        language = _pick(rng, LANGUAGE_DEMAND)
+        language = _pick(rng, mix.demand)
         day = rng.randrange(5)
         hour = rng.choice([h / 4 for h in range(8 * 4, 16 * 4)])
         minutes = rng.choices([30, 45, 60, 90, 120], [2, 2, 4, 2, 1])[0]
@@ -294,7 +372,7 @@ def generate(
                 location=place.location if mode == "in_person" else None,
                 qualification=qualification,
                 gender=gender,
-                priority=rng.choices([1, 2, 3], [0.6, 0.3, 0.1])[0],
+                priority=rng.choices([1, 2, 3], list(mix.priorities))[0],
                 client_ref=client_ref,
                 preferred_mediators=preferred,
                 label=place.label if mode == "in_person" else None,

@@ -2,9 +2,12 @@
 
 - `status_quo`: what a coordinator phoning down a list does: requests in the
   order they came, each to the first mediator on the list who can take it.
-- `careful_greedy`: hardest request first (fewest candidates, then higher
-  priority), each to the nearest mediator who can still take it. It also
-  gives the optimiser its starting hint.
+- `careful_greedy`: two passes, the better kept (filled priority, then
+  continuity matches, then less travel): higher priority first, among equal
+  priority the request with the fewest candidates first; and the request
+  with the fewest candidates first, then higher priority. Each request goes
+  to a preferred mediator (continuity) if one can still take it, else to
+  the nearest who can. It also gives the optimiser its starting hint.
 """
 
 from __future__ import annotations
@@ -59,6 +62,11 @@ class Planner:
         self._seconds_of[mediator] = self._seconds_of.get(mediator, 0) + int(
             self.jobs.seconds[request]
         )
+
+    def unassign(self, request: int) -> None:
+        mediator = self.holder.pop(request)
+        self._jobs_of[mediator].remove(request)
+        self._seconds_of[mediator] -= int(self.jobs.seconds[request])
 
     def assign_fixed(self, pairs: Pairs) -> None:
         """Fixed pairs first, where they are feasible at all."""
@@ -139,19 +147,54 @@ def status_quo_plan(
 
 
 def careful_plan(problem: Problem, pool: Pool | None = None, pairs: Pairs | None = None) -> Planner:
-    def hardest_first(pairs: Pairs, jobs: Jobs) -> Sequence[int]:
+    pool = pool or Pool(problem.mediators)
+    preferred = [
+        {pool.index[m] for m in r.preferred_mediators if m in pool.index} for r in problem.requests
+    ]
+
+    def priority_then_hardest(pairs: Pairs, jobs: Jobs) -> Sequence[int]:
+        counts = pairs.count_per_request()
+        order: IntArray = np.lexsort((jobs.start, counts, -jobs.priority))
+        return [int(r) for r in order]
+
+    def hardest_then_priority(pairs: Pairs, jobs: Jobs) -> Sequence[int]:
         counts = pairs.count_per_request()
         order: IntArray = np.lexsort((jobs.start, -jobs.priority, counts))
         return [int(r) for r in order]
 
-    def nearest(pairs: Pairs, r: int) -> IntArray:
+    def preferred_then_nearest(pairs: Pairs, r: int) -> IntArray:
         lo, hi = pairs.offsets[r], pairs.offsets[r + 1]
-        mediators: IntArray = pairs.mediator[lo:hi][
-            np.argsort(pairs.distance_km[lo:hi], kind="stable")
-        ]
-        return mediators
+        mediators = pairs.mediator[lo:hi]
+        wanted = preferred[r]
+        if not wanted:
+            nearest: IntArray = mediators[np.argsort(pairs.distance_km[lo:hi], kind="stable")]
+            return nearest
+        not_preferred = np.array([int(m) not in wanted for m in mediators], dtype=np.int64)
+        order: IntArray = mediators[np.lexsort((pairs.distance_km[lo:hi], not_preferred))]
+        return order
 
-    return _run(problem, pool, pairs, hardest_first, nearest)
+    pairs = pairs if pairs is not None else feasible_pairs(problem, pool)
+
+    def quality(planner: Planner) -> tuple[int, int, float]:
+        holder = planner.holder
+        travel = 0.0
+        for r, m in holder.items():  # pairs of a request are sorted by mediator
+            lo = int(pairs.offsets[r])
+            at = lo + int(np.searchsorted(pairs.mediator[lo : pairs.offsets[r + 1]], m))
+            travel += float(pairs.distance_km[at])
+        return (
+            sum(problem.requests[r].priority for r in holder),
+            sum(m in preferred[r] for r, m in holder.items()),
+            -travel,
+        )
+
+    return max(
+        (
+            _run(problem, pool, pairs, order, preferred_then_nearest)
+            for order in (priority_then_hardest, hardest_then_priority)
+        ),
+        key=quality,
+    )
 
 
 def status_quo(problem: Problem, pool: Pool | None = None) -> Solution:
@@ -160,5 +203,5 @@ def status_quo(problem: Problem, pool: Pool | None = None) -> Solution:
 
 
 def careful_greedy(problem: Problem, pool: Pool | None = None) -> Solution:
-    """Hardest request first, each to the nearest feasible mediator."""
+    """Higher priority and fewest candidates first, each to a preferred, else the nearest."""
     return careful_plan(problem, pool).solution("FEASIBLE")

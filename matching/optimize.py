@@ -28,13 +28,17 @@ are needed):
      tie-break (a native speaker 20 km away should not beat a fluent one
      next door).
 
-The search, per component, on one model: tier by tier, each solve
-maximising W x (its tier) + (the lower tiers, weighted by `Weights`), W
-larger than any swing of that weighted sum, so the tier itself comes first
-and its bound is still a proven bound on the tier; after each solve the
-tier's value is locked in as a constraint before the next. The first solve
-(tier 1 over all the others) is the blend that finds plans good on every
-tier at once. Without the tie-break a strict search moves mediators freely
+The search, per component, on one model: tier by tier. The first solve
+maximises filled priority alone (its LP bound is tight, so small and
+congested components are proven); each later one maximises W x (its tier)
++ (the lower tiers, weighted by `Weights`), W larger than any swing of that
+weighted sum, so the tier itself comes first and its bound is still a
+proven bound on the tier; after each solve the tier's value is locked in as
+a constraint before the next. The second solve (preferences over all the
+lower tiers) is the blend that finds plans good on every lower tier at
+once. Large components spanning several days are planned day by day, then
+improved by LNS per day and language and a polish (`_solve_by_day`).
+Without the tie-break a strict search moves mediators freely
 within its own tier: measured on the city, the preferences search undid
 the greedy's short trips and the travel search had no time left to win
 them back (5,693 km against 3,343 km with the tie-break). A tier whose plan
@@ -63,7 +67,7 @@ from ortools.sat.python import cp_model
 
 from matching.candidates import FloatArray, IntArray, Jobs, Pairs, feasible_pairs, problem_jobs
 from matching.feasibility import exclusions, travel_conflict_array
-from matching.greedy import careful_plan, plan_solution, status_quo_plan
+from matching.greedy import Planner, careful_plan, plan_solution, status_quo_plan
 from matching.model import LEVEL_RANK, Problem, Solution
 from matching.rank import Pool
 
@@ -79,12 +83,30 @@ LARGE_COMPONENT_WORKERS = 4
 on the region's 188,000-pair component 8 workers peaked at 3.7 GB after 150 s,
 4 workers at 2.2 GB. Smaller components keep every worker (the portfolio's LP
 and LNS workers find the bounds there)."""
+DAY_SHARE = 0.5
+"""Of a day-split component's time, the share the whole-day solves get; LNS the rest."""
+LNS_MIN_S = 0.5
+LNS_STEP_S = 3.0
+LNS_TIERS = 3
+"""A neighbourhood searches filled priority, preferences and travel; the polish and
+the day solves look after the rest."""
+"""Time for one day-and-language neighbourhood; most are proven much sooner."""
+DAY_SPLIT_PAIRS = 20_000
+"""Components with more pairs than this are planned one day at a time (`_solve_by_day`)."""
+MIN_COMPONENT_S = 1.0
+"""A small component's share of the time may be a tenth of a second: too little for a
+proof on a loaded machine (the congested town's 18-pair component stayed FEASIBLE).
+CP-SAT stops when it has proven every tier, so the floor costs nothing when idle."""
 FAIRNESS_UNIT_S = 1800
 """Work above the fair share is penalised per started half hour."""
 TIERS = ("filled_priority", "preferences", "travel", "fairness", "level")
 REFINE_PARAMS: dict[str, object] = {"cp_model_presolve": False}
 """Refining tiers start from a feasible full hint and run briefly: presolving the
 whole model again for each (seconds on a city-sized component) would eat the time."""
+FIRST_PARAMS: dict[str, object] = {"linearization_level": 2}
+"""The filled-priority search lives on its LP bound: with the full LP (cuts on the
+cliques and caps) the congested town's largest component was proven in 1.2-5 s,
+with the default LP it was still open after 8 s."""
 TIER_SHARE = (0.7, 0.5, 0.5, 0.5, 1.0)
 """Share of the component's remaining time each tier may use (the first solve gets the first)."""
 
@@ -313,7 +335,7 @@ class _Built:
     model: cp_model.CpModel
     tiers: list[_Tier]
     searches: list[_Search]
-    """One per tier; the first is the blend."""
+    """One per tier; the first is filled priority alone, the second the blend."""
     hint_keeps_fixed: bool
     hint: IntArray
     """A full assignment of the model's variables: the greedy plan."""
@@ -367,8 +389,10 @@ def _build(
     fixed: dict[int, int],
     weights: Weights,
     hint: dict[int, int],
+    minutes_left: FloatArray | None = None,
 ) -> _Built:
     model = cp_model.CpModel()
+    minutes_left = pool.minutes_left if minutes_left is None else minutes_left
     proto = model.proto
     local = component.pairs
     request = pairs.request[local]
@@ -416,7 +440,7 @@ def _build(
                 proto.constraints.add().at_most_one.literals.extend((a, b))
             travel_count += len(first)
         # A mediator's jobs fit under max_minutes.
-        left_minutes = float(pool.minutes_left[m])
+        left_minutes = float(minutes_left[m])
         cap_s = math.floor(left_minutes * 60.0 + 1e-6) if math.isfinite(left_minutes) else None
         if cap_s is not None and int(seconds.sum()) > cap_s:
             constraint = proto.constraints.add().linear
@@ -449,8 +473,8 @@ def _build(
     ]
 
     # Searches: each tier times a weight larger than any swing of the weighted
-    # tiers below it, plus that weighted sum as the tie-break. Tier 1's search
-    # is the blend; a bound of any search still bounds its own tier.
+    # tiers below it, plus that weighted sum as the tie-break (tier 1 alone, see
+    # below); a bound of any search still bounds its own tier.
     travel_blend = np.minimum(
         np.round(tiers.travel[local] * weights.travel_unit_km * weights.blend_travel_per_km),
         weights.blend_travel_cap,
@@ -468,8 +492,12 @@ def _build(
         for _, group in over_vars
     )
     fair_share_index = TIERS.index("fairness")
-    searches = []
-    for number, tier in enumerate(built_tiers):
+    # Filled priority alone first: its LP bound is tight, so CP-SAT proves it
+    # where the blend (priority times W plus every lower tier) left a gap of
+    # 11 on the congested town after 10 s; the next search is then the blend
+    # of the lower tiers with filled priority locked.
+    searches = [_Search(built_tiers[0], 1, 0)]
+    for number, tier in enumerate(built_tiers[1:], start=1):
         lower = np.zeros(count, dtype=np.int64)
         for part in blend_parts[number:]:
             lower += part
@@ -553,9 +581,8 @@ def _solve(
     solver.parameters.log_search_progress = log
     if max_memory_mb is not None:
         solver.parameters.max_memory_in_mb = max_memory_mb
-    if refine:
-        for key, setting in REFINE_PARAMS.items():
-            setattr(solver.parameters, key, setting)
+    for key, setting in (REFINE_PARAMS if refine else FIRST_PARAMS).items():
+        setattr(solver.parameters, key, setting)
     status = solver.solve(built.model)
     budget.spent(solver)
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
@@ -574,14 +601,21 @@ def _solve_tiers(
     seed: int,
     log: bool,
     max_memory_mb: int | None,
+    tier_count: int | None = None,
 ) -> tuple[IntArray, list[_TierResult]] | None:
-    """Tier by tier, each search tie-broken by the tiers below; None when fixed pairs clash."""
+    """Tier by tier, each search tie-broken by the tiers below; None when fixed pairs clash.
+
+    With `tier_count`, only that many tiers are searched (and reported).
+    """
     component_left = budget.left()
     current = built.hint
     results: list[_TierResult] = []
     solved_once = False
-    last = len(built.tiers) - 1
-    for number, (tier, search) in enumerate(zip(built.tiers, built.searches, strict=True)):
+    count = len(built.tiers) if tier_count is None else tier_count
+    last = count - 1
+    for number, (tier, search) in enumerate(
+        zip(built.tiers[:count], built.searches[:count], strict=True)
+    ):
         value = tier.value(current)
         if value >= tier.trivial_bound and (solved_once or built.hint_keeps_fixed):
             results.append(_TierResult(value, float(value), "OPTIMAL"))
@@ -624,6 +658,246 @@ def _solve_tiers(
     return current, results
 
 
+def _day_caps(
+    pool: Pool,
+    jobs: Jobs,
+    request: IntArray,
+    mediator: IntArray,
+    in_hint: npt.NDArray[np.bool_],
+    day: IntArray,
+    days: IntArray,
+) -> FloatArray:
+    """Minutes left per (day, mediator): the hint's work that day plus a share of the slack.
+
+    Each mediator's weekly slack (cap minus the hint's work) is split over the
+    days in proportion to the seconds of the candidate jobs the hint did not
+    give them that day. The day caps add up to at most the weekly cap, so the
+    days' plans together keep it, and each day's cap still holds the hint's work.
+    """
+    count = len(pool)
+    seconds = jobs.seconds[request].astype(np.float64)
+    day_index = np.searchsorted(days, day)
+    hint_s = np.zeros((len(days), count))
+    np.add.at(hint_s, (day_index[in_hint], mediator[in_hint]), seconds[in_hint])
+    wanted = np.zeros((len(days), count))
+    np.add.at(wanted, (day_index[~in_hint], mediator[~in_hint]), seconds[~in_hint])
+    finite = np.isfinite(pool.minutes_left)
+    left_s = np.where(finite, pool.minutes_left * 60.0, 0.0)
+    slack = np.maximum(0.0, left_s - hint_s.sum(axis=0))
+    share = wanted / np.maximum(wanted.sum(axis=0), 1.0)
+    caps: FloatArray = np.where(finite, np.floor(hint_s + slack * share) / 60.0, np.inf)
+    return caps
+
+
+def _plan_tiers(
+    jobs: Jobs,
+    pairs: Pairs,
+    tiers: PairTiers,
+    component: _Component,
+    chosen: IntArray,
+    weights: Weights,
+) -> tuple[list[int], list[int]]:
+    """A plan's value on each tier as the component's model counts it, and each trivial bound."""
+    local = component.pairs
+    on = chosen == 1
+    request, mediator = pairs.request[local], pairs.mediator[local]
+    seconds = jobs.seconds[request]
+    total_seconds = int(jobs.seconds[component.requests].sum())
+    mediators, slot = np.unique(mediator, return_inverse=True)
+    share_s = math.ceil(total_seconds / max(1, len(mediators)))
+    worked = np.zeros(len(mediators), dtype=np.int64)
+    np.add.at(worked, slot[on], seconds[on])
+    over = np.maximum(0, np.ceil((worked - share_s) / FAIRNESS_UNIT_S)).astype(np.int64)
+    columns = [
+        jobs.priority[request],
+        tiers.preferences[local],
+        -tiers.travel[local],
+        -tiers.load[local],
+        tiers.level[local],
+    ]
+    values = [int(column[on].sum()) for column in columns]
+    values[TIERS.index("fairness")] -= weights.fairness * int(over.sum())
+    index = np.arange(len(local), dtype=np.int64)
+    trivial = [_tier(index, column.astype(np.int64), request).trivial_bound for column in columns]
+    return values, trivial
+
+
+def _polish(
+    problem: Problem,
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    tiers: PairTiers,
+    local: IntArray,
+    chosen: IntArray,
+    fixed: dict[int, int],
+) -> None:
+    """Move single jobs to a mediator who is preferred, or as preferred and nearer.
+
+    Each move keeps filled priority, never lowers the preferences tier and
+    only cuts travel when it leaves preferences equal, so the plan improves
+    lexicographically (fairness and level may move). The whole-day solves
+    spend most of their time on filled priority; this wins back the short
+    trips of the greedy hint that they gave away, at a few seconds for a city.
+    """
+    planner = Planner(problem, pool, jobs)
+    where = np.full(len(problem.requests), -1, dtype=np.int64)
+    for k in np.flatnonzero(chosen == 1):
+        planner.assign(int(pairs.request[local[k]]), int(pairs.mediator[local[k]]))
+        where[pairs.request[local[k]]] = k
+    position = {int(p): k for k, p in enumerate(local)}
+    for r in sorted(planner.holder, key=lambda r: -int(tiers.travel[local[where[r]]])):
+        if r in fixed:
+            continue
+        k_now = int(where[r])
+        now = local[k_now]
+        lo, hi = int(pairs.offsets[r]), int(pairs.offsets[r + 1])
+        better = [
+            q
+            for q in range(lo, hi)
+            if q in position
+            and (
+                tiers.preferences[q] > tiers.preferences[now]
+                or (
+                    tiers.preferences[q] == tiers.preferences[now]
+                    and tiers.travel[q] < tiers.travel[now]
+                )
+            )
+        ]
+        better.sort(key=lambda q: (-int(tiers.preferences[q]), int(tiers.travel[q])))
+        for q in better:
+            m = int(pairs.mediator[q])
+            planner.unassign(r)
+            if planner.fits(r, m):
+                planner.assign(r, m)
+                chosen[k_now] = 0
+                chosen[position[q]] = 1
+                where[r] = position[q]
+                break
+            planner.assign(r, int(pairs.mediator[now]))
+
+
+def _solve_by_day(
+    problem: Problem,
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    tiers: PairTiers,
+    component: _Component,
+    fixed: dict[int, int],
+    weights: Weights,
+    hint: dict[int, int],
+    day_of: IntArray,
+    language_of: IntArray,
+    budget: _Budget,
+    allowance: float,
+    *,
+    num_workers: int,
+    seed: int,
+    log: bool,
+    max_memory_mb: int | None,
+) -> tuple[IntArray, list[_TierResult], int, int] | None:
+    """A large component, one day at a time, each day's caps from `_day_caps`.
+
+    Only the weekly minutes cap ties the days together (jobs of two days
+    never overlap, and the night leaves time to travel anywhere within a
+    radius), so the days' plans together are a plan for the week. The days'
+    models are a fifth of the week's each: on a loaded 2-core machine the
+    congested city's week model spent its whole minute in presolve. The
+    bounds of the day solves hold for the split caps only, so each tier
+    reports its trivial bound.
+    """
+    local = component.pairs
+    request, mediator = pairs.request[local], pairs.mediator[local]
+    day = day_of[request]
+    days = np.unique(day)
+    in_hint = np.array(
+        [hint.get(int(r)) == int(m) for r, m in zip(request, mediator, strict=True)], dtype=bool
+    )
+    caps = _day_caps(pool, jobs, request, mediator, in_hint, day, days)
+    started_left = budget.left()
+    chosen = in_hint.astype(np.int64)
+    cliques = travel = 0
+    pairs_left = len(local)
+    day_allowance = allowance * DAY_SHARE
+    for number, today in enumerate(days):
+        inside = np.flatnonzero(day == today)
+        part = _Component(np.unique(request[inside]), local[inside])
+        built = _build(pool, jobs, pairs, tiers, part, fixed, weights, hint, caps[number])
+        cliques += built.cliques
+        travel += built.travel_pairs
+        spent = started_left - budget.left()
+        share = max(0.05, (day_allowance - spent) * len(inside) / pairs_left)
+        pairs_left -= len(inside)
+        solved = _solve_tiers(
+            built,
+            budget,
+            share,
+            num_workers=num_workers,
+            seed=seed,
+            log=log,
+            max_memory_mb=max_memory_mb,
+        )
+        if solved is None:
+            return None
+        chosen[inside] = solved[0][: len(inside)]
+    # Large-neighbourhood search: one day and one language at a time, the
+    # language's pairs free and the other jobs of its speakers that day fixed,
+    # solved exactly (these models are small), until the time is up.
+    language = language_of[request]
+    # Neighbourhoods with the most priority left unfilled first: only there can
+    # filled priority still grow; the others can only win lower tiers.
+    filled = np.zeros(len(problem.requests), dtype=bool)
+    filled[request[chosen == 1]] = True
+    neighbourhoods = []
+    unfilled = []
+    for number, today in enumerate(days):
+        for tag in np.unique(language):
+            free = np.flatnonzero((day == today) & (language == tag))
+            if len(free) > 1:
+                open_requests = np.unique(request[free][~filled[request[free]]])
+                unfilled.append(-int(jobs.priority[open_requests].sum()))
+                neighbourhoods.append((number, free))
+    neighbourhoods = [neighbourhoods[i] for i in np.argsort(unfilled, kind="stable")]
+    round_robin = 0
+    while neighbourhoods and allowance - (started_left - budget.left()) > LNS_MIN_S:
+        number, free = neighbourhoods[round_robin % len(neighbourhoods)]
+        round_robin += 1
+        if round_robin > 2 * len(neighbourhoods):
+            break
+        speakers = np.unique(mediator[free])
+        held = np.flatnonzero((chosen == 1) & (day == days[number]) & np.isin(mediator, speakers))
+        held = held[~np.isin(held, free)]
+        inside = np.union1d(free, held)
+        keep = {int(request[k]): int(mediator[k]) for k in held}
+        keep.update(fixed)
+        current = {int(request[k]): int(mediator[k]) for k in inside if chosen[k] == 1}
+        part = _Component(np.unique(request[inside]), local[inside])
+        built = _build(pool, jobs, pairs, tiers, part, keep, weights, current, caps[number])
+        left = allowance - (started_left - budget.left())
+        solved = _solve_tiers(
+            built,
+            budget,
+            min(LNS_STEP_S, left),
+            num_workers=num_workers,
+            seed=seed,
+            log=log,
+            max_memory_mb=max_memory_mb,
+            tier_count=LNS_TIERS,
+        )
+        if solved is not None:
+            chosen[inside] = solved[0][: len(inside)]
+    _polish(problem, pool, jobs, pairs, tiers, local, chosen, fixed)
+    totals, trivial = _plan_tiers(jobs, pairs, tiers, component, chosen, weights)
+    results = [
+        _TierResult(
+            int(value), float(max(value, bound)), "OPTIMAL" if value >= bound else "FEASIBLE"
+        )
+        for value, bound in zip(totals, trivial, strict=True)
+    ]
+    return chosen, results, cliques, travel
+
+
 def _best_pair(built: _Built, count: int) -> int:
     """A one-request component: the best pair in tier order, no solver needed."""
     keys = []
@@ -647,6 +921,7 @@ def optimize(
     deterministic: bool = False,
     max_memory_mb: int | None = DEFAULT_MAX_MEMORY_MB,
     log: bool = False,
+    day_split_pairs: int | None = DAY_SPLIT_PAIRS,
 ) -> Solution:
     """Plan all requests of the problem at once; see the module docstring for the model.
 
@@ -717,13 +992,53 @@ def optimize(
     infeasible = False
     cliques = travel_pairs = 0
     pairs_left = sum(len(c.pairs) for c in components)
+    day_of = np.array([r.start.date().toordinal() for r in problem.requests], dtype=np.int64)
+    tags = sorted({r.language for r in problem.requests})
+    language_of = np.array([tags.index(r.language) for r in problem.requests], dtype=np.int64)
+    split_by_day = 0
     for component in components:
         local = component.pairs
         request, mediator = pairs.request[local], pairs.mediator[local]
-        built = _build(pool, jobs, pairs, tiers, component, fixed, weights, hint)
-        cliques += built.cliques
-        travel_pairs += built.travel_pairs
-        if len(component.requests) == 1:
+        by_day = (
+            day_split_pairs is not None
+            and len(local) > day_split_pairs
+            and len(np.unique(day_of[component.requests])) > 1
+        )
+        if by_day:
+            allowance = max(0.05, budget.left()) * len(local) / max(1, pairs_left)
+            by_days = _solve_by_day(
+                problem,
+                pool,
+                jobs,
+                pairs,
+                tiers,
+                component,
+                fixed,
+                weights,
+                hint,
+                day_of,
+                language_of,
+                budget,
+                allowance,
+                num_workers=num_workers,
+                seed=seed,
+                log=log,
+                max_memory_mb=max_memory_mb,
+            )
+            if by_days is None:
+                infeasible = True
+                break
+            chosen, results, day_cliques, day_travel = by_days
+            cliques += day_cliques
+            travel_pairs += day_travel
+            split_by_day += 1
+        else:
+            built = _build(pool, jobs, pairs, tiers, component, fixed, weights, hint)
+            cliques += built.cliques
+            travel_pairs += built.travel_pairs
+        if by_day:
+            pass
+        elif len(component.requests) == 1:
             chosen = np.zeros(len(built.hint), dtype=np.int64)
             forced = [
                 k for k in range(len(local)) if fixed.get(int(request[k])) == int(mediator[k])
@@ -733,7 +1048,10 @@ def optimize(
                 _TierResult(t.value(chosen), float(t.value(chosen)), "OPTIMAL") for t in built.tiers
             ]
         else:
-            allowance = max(0.05, budget.left()) * len(local) / max(1, pairs_left)
+            allowance = max(
+                max(0.05, budget.left()) * len(local) / max(1, pairs_left),
+                min(MIN_COMPONENT_S, budget.left() / 2),
+            )
             workers = num_workers
             if len(local) > LARGE_COMPONENT_PAIRS:
                 workers = min(num_workers, LARGE_COMPONENT_WORKERS)
@@ -784,6 +1102,7 @@ def optimize(
         "largest_component_pairs": 0 if largest is None else len(largest.pairs),
         "cliques": cliques,
         "travel_pairs": travel_pairs,
+        "components_split_by_day": split_by_day,
         "prepare_seconds": round(prepared - clock, 3),
         "hint_filled_priority": int(sum(problem.requests[r].priority for r in hint)),
     }

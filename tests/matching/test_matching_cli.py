@@ -7,6 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from matching.generate import generate
+from matching.problem_io import problem_from_dict
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
@@ -96,3 +99,12 @@ def test_deterministic_solve_prints_the_same_plan_twice(tmp_path: Path) -> None:
     assert first.returncode == second.returncode == 0, first.stderr
     plans = [json.loads(out.stdout)["assignments"] for out in (first, second)]
     assert plans[0] and plans[0] == plans[1]
+
+
+def test_generate_preset_gives_the_congested_week() -> None:
+    generated = run("generate", "--preset", "town", "--seed", "1", "--congestion", "0.5")
+    assert generated.returncode == 0, generated.stderr
+    problem = problem_from_dict(json.loads(generated.stdout))
+    assert len(problem.requests) == 150 and len(problem.mediators) == 80
+    expected = generate("town", seed=1, preset=True, congestion=0.5)
+    assert [r.language for r in problem.requests] == [r.language for r in expected.requests]

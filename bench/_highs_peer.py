@@ -1,0 +1,155 @@
+"""HiGHS on Sprachpool's matching model: LP relaxation and a MIP per day.
+
+The same pair model as the engine (matching.optimize), written as a 0-1
+program: one column per feasible pair, at most one mediator per request,
+per mediator one job per clique of overlapping jobs, at most one of two
+in-person jobs with too little time to travel between them, and the
+minutes cap as a knapsack row. Objective: filled priority only.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+
+from matching.candidates import IntArray, Jobs, Pairs
+from matching.optimize import _maximal_cliques, _travel_pairs
+from matching.rank import Pool
+
+
+@dataclass
+class HighsResult:
+    chosen: IntArray
+    """Pair indices (into the Pairs given) set to 1."""
+    objective: float
+    bound: float
+    status: str
+    seconds: float
+
+
+def _rows(
+    pool: Pool, jobs: Jobs, pairs: Pairs, local: IntArray, caps: bool
+) -> tuple[list[list[int]], list[list[float]], list[float]]:
+    """Rows (columns, coefficients, upper bound) over the local pairs, all `<=`."""
+    request = pairs.request[local]
+    mediator = pairs.mediator[local]
+    columns: list[list[int]] = []
+    coefficients: list[list[float]] = []
+    upper: list[float] = []
+    order = np.argsort(request, kind="stable")
+    cuts = np.flatnonzero(np.diff(request[order])) + 1
+    for group in np.split(order, cuts):
+        if len(group) > 1:
+            columns.append(group.tolist())
+            coefficients.append([1.0] * len(group))
+            upper.append(1.0)
+    order = np.lexsort((jobs.start[request], mediator))
+    cuts = np.flatnonzero(np.diff(mediator[order])) + 1
+    for group in np.split(order, cuts):
+        if len(group) == 0:
+            continue
+        m = int(mediator[group[0]])
+        job = request[group]
+        start, end = jobs.start[job], jobs.end[job]
+        if len(group) > 1:
+            for clique in _maximal_cliques(start, end):
+                columns.append(group[clique].tolist())
+                coefficients.append([1.0] * len(clique))
+                upper.append(1.0)
+            reach = 2.0 * float(np.max(pairs.distance_km[local[group]]))
+            if np.isnan(pool.home_lat[m]):
+                reach = 20_040.0
+            first, second = _travel_pairs(
+                start, end, jobs.lat[job], jobs.lon[job], float(pool.speed_kmh[m]), reach
+            )
+            for a, b in zip(group[first].tolist(), group[second].tolist(), strict=True):
+                columns.append([a, b])
+                coefficients.append([1.0, 1.0])
+                upper.append(1.0)
+        left = float(pool.minutes_left[m])
+        seconds = jobs.seconds[job]
+        if caps and math.isfinite(left) and int(seconds.sum()) > left * 60.0 + 1e-6:
+            columns.append(group.tolist())
+            coefficients.append([float(s) for s in seconds])
+            upper.append(math.floor(left * 60.0 + 1e-6))
+    return columns, coefficients, upper
+
+
+def solve(
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    local: IntArray,
+    *,
+    integer: bool,
+    time_limit_s: float,
+    threads: int = 1,
+    caps: bool = True,
+    start: IntArray | None = None,
+) -> HighsResult:
+    """Maximise filled priority over the local pairs (LP relaxation unless `integer`).
+
+    `start`: positions in `local` of a feasible plan, given to HiGHS as its
+    first incumbent (without one, on the loaded machine, some days ended
+    with no plan at all).
+    """
+    started = time.perf_counter()
+    columns, coefficients, upper = _rows(pool, jobs, pairs, local, caps)
+    lp = highspy.HighsLp()
+    count = len(local)
+    lp.num_col_ = count
+    lp.num_row_ = len(upper)
+    lp.col_cost_ = jobs.priority[pairs.request[local]].astype(np.float64)
+    lp.col_lower_ = np.zeros(count)
+    lp.col_upper_ = np.ones(count)
+    lp.row_lower_ = np.full(len(upper), -highspy.kHighsInf)
+    lp.row_upper_ = np.array(upper, dtype=np.float64)
+    lp.sense_ = highspy.ObjSense.kMaximize
+    matrix = highspy.HighsSparseMatrix()
+    matrix.format_ = highspy.MatrixFormat.kRowwise
+    matrix.num_col_ = count
+    matrix.num_row_ = len(upper)
+    lengths = np.array([len(c) for c in columns], dtype=np.int64)
+    matrix.start_ = np.r_[0, np.cumsum(lengths)].astype(np.int32)
+    matrix.index_ = np.array([i for c in columns for i in c], dtype=np.int32)
+    matrix.value_ = np.array([v for c in coefficients for v in c], dtype=np.float64)
+    lp.a_matrix_ = matrix
+    if integer:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * count
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", max(0.1, time_limit_s))
+    highs.setOptionValue("threads", threads)
+    highs.setOptionValue("random_seed", 0)
+    if not integer:
+        highs.setOptionValue("solver", "ipm")
+    highs.passModel(lp)
+    if start is not None and integer:
+        solution = highspy.HighsSolution()
+        values = np.zeros(count)
+        values[start] = 1.0
+        solution.col_value = values.tolist()
+        highs.setSolution(solution)
+    highs.run()
+    info = highs.getInfo()
+    status = highs.modelStatusToString(highs.getModelStatus())
+    values = np.array(highs.getSolution().col_value, dtype=np.float64)
+    if integer:
+        chosen = np.flatnonzero(values > 0.5) if len(values) == count else np.zeros(0, np.int64)
+        objective = float(jobs.priority[pairs.request[local[chosen]]].sum())
+        bound = float(info.mip_dual_bound)
+    else:
+        chosen = np.zeros(0, dtype=np.int64)
+        objective = float(info.objective_function_value)
+        bound = objective if status == "Optimal" else math.inf
+    return HighsResult(
+        local[chosen].astype(np.int64),
+        objective,
+        bound,
+        status,
+        time.perf_counter() - started,
+    )
