@@ -90,8 +90,8 @@ def mediator_channels(mediator: Mediator) -> list[tuple[ChannelName, str]]:
 
 
 def request_link(settings: Settings, request: Request) -> str:
-    """Where the caseworker sees the request: its row in their organisation's list."""
-    return f"{settings.public_base_url.rstrip('/')}/requests#request-{request.id}"
+    """Where the caseworker sees the request: its own page (status, history, change, copy)."""
+    return f"{settings.public_base_url.rstrip('/')}/requests/{request.id}"
 
 
 def dashboard_link(settings: Settings, request: Request) -> str:
@@ -216,6 +216,8 @@ def _to_caseworker(
         now=now,
         request_id=request.id,
         request_link=request_link(settings, request),
+        request_number=request.id,
+        client_ref=request.client_ref,
         recipient_name=creator.name,
         language=request.language,
         start=request.start,

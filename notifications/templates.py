@@ -154,17 +154,18 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         # to caseworkers
         # `replaces`: a new mediator instead of the one confirmed before.
         _spec("assignment_confirmed_caseworker", "email", "caseworker",
-              f"{WHEN} mediator_name mediator_phone request_link",
-              "place recipient_name replaces"),
+              f"{WHEN} mediator_name mediator_phone request_link request_number",
+              "place recipient_name replaces client_ref"),
         # The confirmed mediator is not coming and the request is offered again;
         # never names them (they may have been erased).
         _spec("assignment_cancelled_caseworker", "email", "caseworker",
-              "language start end request_link", "recipient_name"),
+              "language start end request_link request_number", "client_ref recipient_name"),
         # `dropped_out`: the confirmed mediator is not coming, and nobody else was found.
         _spec("request_unfilled_caseworker", "email", "caseworker",
-              "language start end request_link", "recipient_name dropped_out"),
+              "language start end request_link request_number",
+              "client_ref recipient_name dropped_out"),
         _spec("request_cancelled_caseworker", "email", "caseworker",
-              "language start end request_link", "recipient_name reason"),
+              "language start end request_link request_number", "client_ref recipient_name reason"),
         # to the coordinator
         _spec("alert_unfilled_coordinator", "email", "coordinator",
               "language start end organisation link", "reason"),

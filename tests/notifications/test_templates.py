@@ -55,6 +55,8 @@ SAMPLE: dict[str, Any] = {
     "dropped_out": True,
     "changed": ["language", "place", "time"],
     "call_direction": "mediator_calls",
+    "request_number": 4711,
+    "client_ref": "JC-2026-0417",
     "connection": "https://meet.example/sprachpool-4711",
 }
 

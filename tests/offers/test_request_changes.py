@@ -250,3 +250,15 @@ def test_another_organisations_request_cannot_be_changed(
     stranger = make_staff("caseworker", "Stadt Ahlen")
     response = patch(client, stranger, created["id"], notes="x")
     assert response.status_code == 404
+
+
+def test_every_email_to_the_caseworker_names_the_request_and_its_reference(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    view, _ = accepted_request(client, caseworker, make_pool, outbox, client_ref="JC-2026-0417")
+    [mail] = outbox.messages("assignment_confirmed_caseworker")
+    assert f"Anfrage Nr. {view['id']}, Aktenzeichen JC-2026-0417" in mail.body
+    assert f"https://sprachpool.test/requests/{view['id']}" in mail.body
