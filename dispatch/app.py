@@ -16,11 +16,13 @@ import locales
 from config import data as config_data
 from config.settings import Settings, get_settings
 from dispatch import errors, openapi
+from dispatch.auditing.routes import router as audit_router
 from dispatch.clock import Clock, RunningClock, SystemClock
 from dispatch.deps import CurrentUser
 from dispatch.mediators.routes import router as mediators_router
 from dispatch.offers import routes as offers_routes
 from dispatch.offers import views as offers_views
+from dispatch.organisations.routes import router as organisations_router
 from dispatch.outbox import routes as outbox_routes
 from dispatch.outbox import webhooks as outbox_webhooks
 from dispatch.places.routes import router as places_router
@@ -28,6 +30,7 @@ from dispatch.planning.routes import router as planning_router
 from dispatch.requests.routes import router as requests_router
 from dispatch.stats.routes import router as stats_router
 from dispatch.storage import make_engine, migrate
+from dispatch.users.routes import router as users_router
 from dispatch.web import pages as web_pages
 
 log = logging.getLogger("sprachpool")
@@ -169,6 +172,9 @@ def create_app(
     app.include_router(requests_router)
     app.include_router(planning_router)
     app.include_router(stats_router)
+    app.include_router(organisations_router)
+    app.include_router(users_router)
+    app.include_router(audit_router)
     web_pages.install(app)
     app.include_router(outbox_routes.router)
     app.include_router(outbox_webhooks.router)

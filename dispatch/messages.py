@@ -16,6 +16,7 @@ they are here too, at the end.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -224,6 +225,83 @@ def _to_caseworker(
         end=request.end,
         **fields,
     )
+
+
+# --- to staff about their account -----------------------------------------------------
+
+
+def _to_staff(
+    session: Session, *, kind: str, key: str, user: User, now: datetime, **fields: Any
+) -> None:
+    """An email to a staff member about their own account, in their language."""
+    enqueue(
+        session,
+        key=f"{key}:user:{user.id}",
+        kind=kind,
+        channel="email",
+        to=user.email,
+        recipient_kind="user",
+        recipient_id=user.id,
+        locale=user.locale or STAFF_LOCALE,
+        now=now,
+        recipient_name=user.name,
+        **fields,
+    )
+
+
+def staff_invitation(
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    link_path: str,
+    valid_hours: int,
+    inviter: User | None,
+    now: datetime,
+) -> None:
+    """The coordinator invited `user`: a one-time link to set a password, and where to sign in.
+
+    The key holds the link's own path hash, so every new invitation is sent.
+    """
+    base = settings.public_base_url.rstrip("/")
+    _to_staff(
+        session,
+        kind="staff_invitation",
+        key=f"invite:{link_key(link_path)}",
+        user=user,
+        now=now,
+        link=base + link_path,
+        valid_hours=valid_hours,
+        role=str(user.role),
+        login=f"{base}/login",
+        inviter_name=inviter.name if inviter is not None else None,
+    )
+
+
+def sign_in_link(
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    link_path: str,
+    valid_minutes: int,
+    now: datetime,
+) -> None:
+    """A sign-in link the user asked for on the login page (forgot the password)."""
+    _to_staff(
+        session,
+        kind="signin_link",
+        key=f"signin:{link_key(link_path)}",
+        user=user,
+        now=now,
+        link=settings.public_base_url.rstrip("/") + link_path,
+        valid_minutes=valid_minutes,
+    )
+
+
+def link_key(link_path: str) -> str:
+    """A short stand-in for a link in an idempotency key: never the token itself."""
+    return hashlib.sha256(link_path.encode()).hexdigest()[:16]
 
 
 # --- to mediators ---------------------------------------------------------------------

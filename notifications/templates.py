@@ -179,6 +179,8 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("alert_at_risk_coordinator", "sms", "coordinator", "language start link"),
         # to any staff member
         _spec("signin_link", "email", "staff", "link valid_minutes", "recipient_name"),
+        _spec("staff_invitation", "email", "staff", "link valid_hours role login",
+              "recipient_name inviter_name"),
     ]
 }  # fmt: skip
 

@@ -49,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: so running the tests leaves the tree clean.
 DEFAULT_SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"
 _screenshots = DEFAULT_SCREENSHOTS
+SCREENSHOTS_ENV = "SPRACHPOOL_TEST_SCREENSHOTS"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,6 +74,9 @@ def pytest_configure(config: pytest.Config) -> None:
     global _screenshots
     chosen = config.getoption("--screenshots-to")
     _screenshots = Path(chosen).resolve() if chosen else DEFAULT_SCREENSHOTS
+    # Pytest loads this file as `conftest`, tests import it as `tests.conftest`: two
+    # modules, so the choice travels by the environment, which both see.
+    os.environ[SCREENSHOTS_ENV] = str(_screenshots)
     wall_clock = config.getoption("--wall-clock")
     if wall_clock:
         _travel_to(wall_clock)
@@ -97,8 +101,9 @@ def _travel_to(moment: str) -> None:
 
 def screenshots_dir() -> Path:
     """The folder for this run's screenshots (created on first use)."""
-    _screenshots.mkdir(parents=True, exist_ok=True)
-    return _screenshots
+    folder = Path(os.environ.get(SCREENSHOTS_ENV) or _screenshots)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def get_row(session: Session, model: type[T], row_id: int) -> T:

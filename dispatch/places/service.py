@@ -30,7 +30,11 @@ def get_place(session: Session, *, place_id: int) -> Place:
 def _name_is_free(session: Session, name: str, *, except_id: int | None = None) -> None:
     clash = session.exec(select(Place).where(Place.name == name)).first()
     if clash is not None and clash.id != except_id:
-        raise Conflict(f"A place named '{name}' exists already (id {clash.id}).", field="name")
+        raise Conflict(
+            f"A place named '{name}' exists already (id {clash.id}).",
+            field="name",
+            reason="name_taken",
+        )
 
 
 def create_place(session: Session, *, data: PlaceCreate, actor: User, now: datetime) -> Place:
@@ -77,10 +81,15 @@ def update_place(
     return place
 
 
-def deactivate_place(session: Session, *, place_id: int, actor: User, now: datetime) -> Place:
-    """Places stay in the database (old requests refer to them) but leave the lists."""
+def deactivate_place(
+    session: Session, *, place_id: int, actor: User, now: datetime, active: bool = False
+) -> Place:
+    """Places stay in the database (old requests refer to them) but leave the lists.
+
+    ``active=True`` brings a deactivated place back into the lists.
+    """
     place = get_place(session, place_id=place_id)
-    place.active = False
+    place.active = active
     place.updated_at = now
     session.add(place)
     audit.record(
@@ -88,7 +97,7 @@ def deactivate_place(session: Session, *, place_id: int, actor: User, now: datet
         at=now,
         actor_kind="user",
         actor_id=actor.id,
-        action="place.deactivate",
+        action="place.deactivate" if not active else "place.activate",
         entity="place",
         entity_id=place.id,
     )

@@ -17,9 +17,21 @@ class Role(StrEnum):
     caseworker = "caseworker"
 
 
+class OrganisationKind(StrEnum):
+    """Who may book a lay pool: public bodies and non-profits (PRACTICE.md)."""
+
+    public = "public"
+    non_profit = "non_profit"
+
+
 class Organisation(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, sa_column_kwargs={"unique": True})
+    kind: OrganisationKind = Field(
+        default=OrganisationKind.public,
+        sa_type=sa.String(20),
+        sa_column_kwargs={"server_default": "public"},
+    )
     #: Dispatch policy values that differ from config/policy.toml.
     policy: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = Field(sa_type=UTCDateTime)

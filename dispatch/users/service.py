@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from dispatch import audit
 from dispatch.errors import Conflict
@@ -44,9 +44,15 @@ def create_user(
     password: str | None = None,
     locale: str = "de",
     now: datetime,
+    actor: User | None = None,
 ) -> User:
-    if session.exec(select(User).where(User.email == email)).first() is not None:
-        raise Conflict(f"A user with the email {email} exists already.", field="email")
+    if (
+        session.exec(select(User).where(func.lower(User.email) == email.lower())).first()
+        is not None
+    ):
+        raise Conflict(
+            f"A user with the email {email} exists already.", field="email", reason="email_taken"
+        )
     user = User(
         email=email,
         name=name,
@@ -61,8 +67,8 @@ def create_user(
     audit.record(
         session,
         at=now,
-        actor_kind="system",
-        actor_id=None,
+        actor_kind="user" if actor is not None else "system",
+        actor_id=actor.id if actor is not None else None,
         action="user.create",
         entity="user",
         entity_id=user.id,

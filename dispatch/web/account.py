@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from dispatch.deps import ClockDep, SessionDep, SettingsDep
+from dispatch.users import flows as user_flows
 from dispatch.users import service as users
 from dispatch.users.models import Role, User
+from dispatch.validation import EMAIL
 from dispatch.web import auth, links
 from dispatch.web.auth import CsrfChecked, OptionalWebUser
 from dispatch.web.rendering import LANG_COOKIE, LANGS, render
@@ -109,9 +114,19 @@ def logout(request: Request, session: SessionDep, clock: ClockDep) -> Response:
 
 
 @router.get("/login/link/{token}", response_class=HTMLResponse)
-def sign_in_link_page(request: Request, token: str) -> Response:
-    """Opening the link only shows a button: link previewers must not use it up."""
-    return render(request, "login_link.html", {"token": token})
+def sign_in_link_page(
+    request: Request, token: str, session: SessionDep, clock: ClockDep
+) -> Response:
+    """Opening the link only shows the form: link previewers must not use it up.
+
+    A used, expired or unknown link gets the friendly page at once.
+    """
+    user = links.sign_in_link_user(session, token=token, now=clock.now())
+    return render(
+        request,
+        "login_link.html",
+        {"token": token, "needs_password": user.password_hash is None, "name": user.name},
+    )
 
 
 @router.post("/login/link/{token}", dependencies=[CsrfChecked])
@@ -122,16 +137,95 @@ def sign_in_with_link(
     clock: ClockDep,
     password: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
+    """Use the link up; someone invited (no password yet) must set one now."""
     now = clock.now()
-    if password and len(password) < auth.MIN_PASSWORD_LENGTH:
+    holder = links.sign_in_link_user(session, token=token, now=now)
+    needs_password = holder.password_hash is None
+    error = None
+    if needs_password and not password:
+        error = "required"
+    elif password and len(password) < auth.MIN_PASSWORD_LENGTH:
+        error = "short"
+    if error is not None:
         return render(
-            request, "login_link.html", {"token": token, "error": "short"}, status_code=422
+            request,
+            "login_link.html",
+            {"token": token, "error": error, "needs_password": needs_password, "name": holder.name},
+            status_code=422,
         )
     user = links.redeem_sign_in_link(session, token=token, now=now)
     if password:
         auth.set_password(session, user=user, password=password, now=now)
     session_token = auth.start_session(session, user=user, now=now)
     return _signed_in(request, user, session_token, start_page(user))
+
+
+@router.get("/login/forgot", response_class=HTMLResponse)
+def forgot_form(request: Request) -> Response:
+    return render(request, "login_forgot.html", {"email": ""})
+
+
+@router.post("/login/forgot", dependencies=[CsrfChecked])
+def forgot_password(
+    request: Request,
+    session: SessionDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=254)] = "",
+) -> Response:
+    """Ask for a sign-in link. The answer is the same whether or not the address has an
+    account; a browser (by its address) may ask FORGOT_PER_CLIENT times in FORGOT_WINDOW."""
+    now = clock.now()
+    email = email.strip()
+    if not EMAIL.match(email):
+        return render(
+            request, "login_forgot.html", {"email": email, "error": "email"}, status_code=422
+        )
+    client = request.client.host if request.client else "unknown"
+    if not forgot_limiter(request).allow(client, now=now):
+        return render(
+            request, "login_forgot.html", {"email": email, "error": "too_many"}, status_code=429
+        )
+    user_flows.forgot_password(session, email=email, settings=settings, now=now)
+    minutes = int(user_flows.FORGOT_LINK_LIFETIME.total_seconds() // 60)
+    return render(request, "login_forgot.html", {"email": email, "sent": True, "minutes": minutes})
+
+
+FORGOT_PER_CLIENT = 5
+FORGOT_WINDOW = timedelta(minutes=15)
+
+
+class ClientLimiter:
+    """At most `limit` attempts per client in a sliding `window`, counted in this process.
+
+    Each address is limited in the database too (users.flows.FORGOT_PER_HOUR);
+    this one keeps a single browser from trying address after address.
+    """
+
+    def __init__(self, limit: int, window: timedelta) -> None:
+        self.limit, self.window = limit, window
+        self._seen: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, client: str, *, now: datetime) -> bool:
+        with self._lock:
+            if len(self._seen) > 10_000:  # forget everyone rather than grow without end
+                self._seen.clear()
+            seen = self._seen.setdefault(client, deque())
+            while seen and now - seen[0] >= self.window:
+                seen.popleft()
+            if len(seen) >= self.limit:
+                return False
+            seen.append(now)
+            return True
+
+
+def forgot_limiter(request: Request) -> ClientLimiter:
+    state = request.app.state
+    if getattr(state, "forgot_limiter", None) is None:
+        state.forgot_limiter = ClientLimiter(FORGOT_PER_CLIENT, FORGOT_WINDOW)
+    limiter: ClientLimiter = state.forgot_limiter
+    return limiter
 
 
 @router.get("/lang/{code}")

@@ -133,8 +133,8 @@ def set_password(session: Session, *, user: User, password: str, now: datetime) 
     audit.record(
         session,
         at=now,
-        actor_kind="system",
-        actor_id=None,
+        actor_kind="user",  # only the person themselves sets a password (from their link)
+        actor_id=user.id,
         action="user.password",
         entity="user",
         entity_id=user.id,

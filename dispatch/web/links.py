@@ -74,13 +74,15 @@ def _find(session: Session, *, purpose: LinkPurpose, token: str, now: datetime) 
     return link
 
 
-def issue_sign_in_link(session: Session, *, user: User, now: datetime) -> str:
+def issue_sign_in_link(
+    session: Session, *, user: User, now: datetime, lifetime: timedelta = SIGN_IN_LINK_LIFETIME
+) -> str:
     """A one-time sign-in link (URL path) for a user who has no password yet or forgot it."""
     token = _issue(
         session,
         purpose=LinkPurpose.sign_in,
         now=now,
-        lifetime=SIGN_IN_LINK_LIFETIME,
+        lifetime=lifetime,
         user_id=user.id,
     )
     audit.record(
@@ -93,6 +95,45 @@ def issue_sign_in_link(session: Session, *, user: User, now: datetime) -> str:
         entity_id=user.id,
     )
     return SIGN_IN_PATH + token
+
+
+def sign_in_link_user(session: Session, *, token: str, now: datetime) -> User:
+    """Whose link this is, without using it up (the page shows the form first)."""
+    link = _find(session, purpose=LinkPurpose.sign_in, token=token, now=now)
+    user = session.get(User, link.user_id)
+    if user is None or not user.active:
+        raise LinkInvalid("This link is not valid any more.")
+    return user
+
+
+def sign_in_links_since(session: Session, *, user_id: int, since: datetime) -> int:
+    """How many sign-in links the user was sent since `since` (for the rate limit)."""
+    return len(
+        session.exec(
+            select(AccessLink.id).where(
+                col(AccessLink.purpose) == LinkPurpose.sign_in,
+                col(AccessLink.user_id) == user_id,
+                col(AccessLink.created_at) >= since,
+            )
+        ).all()
+    )
+
+
+def revoke_sign_in_links(session: Session, *, user_id: int, now: datetime) -> None:
+    """Unused sign-in links of a user stop working (a new one was sent, or they left).
+
+    They expire rather than vanish, so the rate limit still counts them.
+    """
+    session.exec(
+        update(AccessLink)
+        .where(
+            col(AccessLink.purpose) == LinkPurpose.sign_in,
+            col(AccessLink.user_id) == user_id,
+            col(AccessLink.used_at).is_(None),
+            col(AccessLink.expires_at) > now,
+        )
+        .values(expires_at=now)
+    )
 
 
 def redeem_sign_in_link(session: Session, *, token: str, now: datetime) -> User:

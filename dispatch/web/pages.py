@@ -11,13 +11,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from dispatch.auditing import views as audit_views
 from dispatch.errors import SprachpoolError
+from dispatch.organisations import views as organisations_views
+from dispatch.places import views as places_views
+from dispatch.users import views as users_views
 from dispatch.web import account, caseworker, coordinator, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
 from dispatch.web.links import LinkInvalid
@@ -68,10 +72,22 @@ def _error_page(
     )
 
 
+def staff_pages() -> list[APIRouter]:
+    """The coordinator's administration pages, each in its domain package."""
+    return [
+        places_views.router,
+        organisations_views.router,
+        users_views.router,
+        audit_views.router,
+    ]
+
+
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (account, caseworker, coordinator, mediator):
         app.include_router(module.router)
+    for router in staff_pages():
+        app.include_router(router)
 
     json_handlers: dict[Any, Any] = dict(app.exception_handlers)
 

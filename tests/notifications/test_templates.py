@@ -51,6 +51,10 @@ SAMPLE: dict[str, Any] = {
     "reason": "no candidates left",
     "cancelled_by": "Olena Kovalenko",
     "valid_minutes": 15,
+    "valid_hours": 48,
+    "role": "caseworker",
+    "login": "https://sprachpool.beckum.de/login",
+    "inviter_name": "Petra Schulte-Großekathöfer",
     "replaces": True,
     "dropped_out": True,
     "changed": ["language", "place", "time"],
@@ -343,7 +347,7 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "request_cancelled_caseworker", "alert_unfilled_coordinator",
         "alert_late_cancellation_coordinator", "alert_at_risk_coordinator", "completion_request",
         "sms_help", "sms_paused", "sms_resumed", "sms_accept_ok", "sms_decline_ok",
-        "sms_unknown_code", "signin_link", "request_changed_mediator",
+        "sms_unknown_code", "signin_link", "staff_invitation", "request_changed_mediator",
         "released_after_change_mediator",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds

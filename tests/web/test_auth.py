@@ -205,12 +205,14 @@ def test_one_time_link_works_once_and_can_set_a_password(
         path = issue_sign_in_link(session, user=get_row(session, User, person.id), now=clock.now())
     page = web.get(path)  # opening it (or a link previewer) uses nothing up
     page = web.get(path)
-    assert page.status_code == 200 and "Jetzt anmelden" in page.text
+    assert page.status_code == 200 and "Passwort speichern und anmelden" in page.text
     response = web.post(path, data={"csrf_token": csrf_of(page), "password": "ein-neues-passwort"})
     assert response.status_code == 303 and response.headers["location"] == "/requests"
     assert web.get("/requests").status_code == 200
-    again = other_web.get(path)
-    used = other_web.post(path, data={"csrf_token": csrf_of(again)})
+    again = other_web.get(path)  # a used link says so at once
+    assert again.status_code == 410 and "gilt nicht mehr" in again.text
+    # The form's token is bound to the link, so the page shown before still sends.
+    used = other_web.post(path, data={"csrf_token": csrf_of(page)})
     assert used.status_code == 410 and "gilt nicht mehr" in used.text
     assert sign_in(other_web, person, password="ein-neues-passwort").status_code == 303
 
@@ -221,8 +223,9 @@ def test_one_time_link_expires(
     person = make_person("coordinator", password=None)
     with unit_of_work(engine) as session:
         path = issue_sign_in_link(session, user=get_row(session, User, person.id), now=clock.now())
-    clock.advance(timedelta(hours=49))
     page = web.get(path)
+    clock.advance(timedelta(hours=49))
+    assert web.get(path).status_code == 410
     assert web.post(path, data={"csrf_token": csrf_of(page)}).status_code == 410
 
 

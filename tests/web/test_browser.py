@@ -14,9 +14,11 @@ import socket
 import threading
 import time as time_module
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -35,12 +37,13 @@ from dispatch.demo import seed_demo
 from dispatch.mediators.models import Mediator
 from dispatch.offers import flows as offer_flows
 from dispatch.outbox.models import Message
+from dispatch.places.models import Place
 from dispatch.requests import service as requests_service
 from dispatch.requests.models import Mode
 from dispatch.requests.schemas import RequestCreate
 from dispatch.storage import make_engine, migrate, unit_of_work
 from dispatch.users import service as users
-from dispatch.users.models import Role, User
+from dispatch.users.models import Organisation, Role, User
 from dispatch.web import auth
 from dispatch.web.links import issue_mediator_link, issue_sign_in_link
 from tests.catalog_texts import foreign_on_page
@@ -63,9 +66,10 @@ class Server:
     settings: Settings
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    database = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'sprachpool.db'}"
+@contextmanager
+def running_server(directory: Path, **settings_overrides: Any) -> Iterator[Server]:
+    """The app on a free local port over a new SQLite file with the demo pool and three staff."""
+    database = f"sqlite:///{directory / 'sprachpool.db'}"
     migrate(database)
     clock = ManualClock(NOW)
     engine = make_engine(database)
@@ -100,6 +104,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         public_base_url=f"http://127.0.0.1:{port}",
         run_background_jobs=False,
         _env_file=None,  # type: ignore[call-arg]
+        **settings_overrides,
     )
     app = create_app(settings, engine=engine, clock=clock, run_migrations=False)
     uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
@@ -108,12 +113,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     while not uv.started:
         assert thread.is_alive(), "uvicorn did not start"
         time_module.sleep(0.05)
-    yield Server(
-        url=f"http://127.0.0.1:{port}", engine=engine, clock=clock, app=app, settings=settings
-    )
-    uv.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+    try:
+        yield Server(
+            url=f"http://127.0.0.1:{port}", engine=engine, clock=clock, app=app, settings=settings
+        )
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(tmp_path_factory.mktemp("browser")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -373,6 +386,8 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
             now=server.clock.now(),
         )
         sign_in_link = issue_sign_in_link(session, user=newcomer, now=server.clock.now())
+        place_id = session.exec(select(Place.id)).first()
+        organisation_id = session.exec(select(Organisation.id)).first()
     problems: list[tuple[str, str, str, str]] = []
     for lang in ("de", "en"):
         t = locales.translator(lang)
@@ -398,6 +413,8 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
         check("/login")
         page.goto(sign_in_link)
         check("/login/link/{token}")
+        page.goto("/login/forgot")
+        check("/login/forgot")
         sign_in(page, "koordination@beckum.example", lang=lang)
         for address, route in (
             ("/requests", "/requests"),
@@ -411,9 +428,28 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
             ("/dashboard/stats?from=2026-11-01&to=2026-12-31", "/dashboard/stats"),
             ("/dashboard/messages", "/dashboard/messages"),
             ("/dashboard/requests/99999", "/dashboard/requests/{request_id}"),  # not found
+            ("/dashboard/places?show=all", "/dashboard/places"),
+            ("/dashboard/places/new", "/dashboard/places/new"),
+            (f"/dashboard/places/{place_id}", "/dashboard/places/{place_id}"),
+            ("/dashboard/organisations", "/dashboard/organisations"),
+            ("/dashboard/organisations/new", "/dashboard/organisations/new"),
+            (
+                f"/dashboard/organisations/{organisation_id}",
+                "/dashboard/organisations/{organisation_id}",
+            ),
+            ("/dashboard/staff", "/dashboard/staff"),
+            ("/dashboard/audit", "/dashboard/audit"),
+            ("/dashboard/audit?entity_id=abc&from=2026-12-05&to=2026-12-01", "/dashboard/audit"),
         ):
             page.goto(address)
             check(route)
+        page.goto("/dashboard/places/new")  # a place without a name or a point
+        page.get_by_role("button", name=t.gettext("Save place")).click()
+        check("/dashboard/places/new")
+        page.goto("/dashboard/staff")  # an invitation with a wrong address
+        page.get_by_label(t.gettext("Email address")).fill("kein-at")
+        page.get_by_role("button", name=t.gettext("Send invitation")).click()
+        check("/dashboard/staff")
         fill_request(page, language="Klingonisch", lang=lang)  # the form with its errors
         page.get_by_role("button", name=t.gettext("Send request")).click()
         check("/requests/new")

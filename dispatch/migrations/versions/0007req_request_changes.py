@@ -1,7 +1,7 @@
 """requests: phone and video connection, the wave before the terms last changed
 
 Revision ID: 0007req
-Revises: 0006u
+Revises: 0007_13staff
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = '0007req'
-down_revision: str | None = '0006u'
+down_revision: str | None = '0007_13staff'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

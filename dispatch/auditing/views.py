@@ -1,0 +1,155 @@
+"""The audit log page: who did what to which record and when, filtered and paged.
+
+The filter is a GET form (a bookmarkable address); what was typed wrongly is
+shown beside its field, and the list stays unfiltered by it meanwhile.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from dispatch.auditing import service
+from dispatch.deps import SessionDep, SettingsDep
+from dispatch.errors import InvalidInput
+from dispatch.users import flows as users
+from dispatch.validation import EARLIEST_DAY, LATEST_DAY, MAX_ID
+from dispatch.web.auth import CoordinatorPageUser
+from dispatch.web.rendering import render
+from dispatch.web.schema_forms import EntryForm
+from locales import N_, Text
+
+router = APIRouter(prefix="/dashboard/audit", include_in_schema=False)
+
+PER_PAGE = 50
+
+#: What the page calls each kind of record, and where the record's own page is.
+ENTITIES = {
+    "request": (N_("Request"), "/dashboard/requests/{id}"),
+    "offer": (N_("Offer"), None),
+    "assignment": (N_("Assignment"), None),
+    "mediator": (N_("Mediator"), "/dashboard/pool/{id}"),
+    "place": (N_("Place"), "/dashboard/places/{id}"),
+    "organisation": (N_("Organisation"), "/dashboard/organisations/{id}"),
+    "user": (N_("Staff account"), None),
+}
+#: What the page calls each action; an action not listed is shown by its code.
+ACTIONS = {
+    "request.create": N_("filed"),
+    "request.cancel": N_("cancelled"),
+    "request.wave": N_("offers sent"),
+    "request.unfilled": N_("nobody found"),
+    "offer.accept": N_("accepted"),
+    "offer.decline": N_("declined"),
+    "assignment.override": N_("assigned by the coordinator"),
+    "assignment.cancel": N_("cancelled"),
+    "assignment.reconfirm": N_("reconfirmed"),
+    "assignment.at_risk": N_("flagged at risk"),
+    "assignment.report": N_("hours reported"),
+    "assignment.no_show": N_("no-show recorded"),
+    "mediator.create": N_("added"),
+    "mediator.update": N_("changed"),
+    "mediator.pause": N_("paused"),
+    "mediator.erase": N_("erased"),
+    "place.create": N_("added"),
+    "place.update": N_("changed"),
+    "place.deactivate": N_("deactivated"),
+    "place.activate": N_("activated"),
+    "organisation.create": N_("added"),
+    "organisation.update": N_("changed"),
+    "user.create": N_("account created"),
+    "user.invite": N_("invited (sign-in link sent)"),
+    "user.deactivate": N_("deactivated"),
+    "user.forgot_password": N_("asked for a sign-in link"),
+    "user.password": N_("password set"),
+    "user.lock": N_("locked after wrong passwords"),
+    "sign_in_link.issue": N_("sign-in link issued"),
+    "sign_in_link.use": N_("signed in with a link"),
+    "session.start": N_("signed in"),
+    "token.issue": N_("API token issued"),
+}
+ACTOR_KINDS = {"system": N_("Sprachpool (automatic)"), "mediator": N_("the mediator")}
+
+
+def _day(form: EntryForm, name: str) -> date | None:
+    typed = form.get(name)
+    if not typed:
+        return None
+    try:
+        day = date.fromisoformat(typed)
+    except ValueError:
+        day = None
+    if day is None or not EARLIEST_DAY <= day <= LATEST_DAY:
+        form.error(name, Text(N_("Please give a valid date.")))
+        return None
+    return day
+
+
+def _id(form: EntryForm, name: str) -> int | None:
+    typed = form.get(name)
+    if not typed:
+        return None
+    if not typed.isdigit() or not 1 <= int(typed) <= MAX_ID:
+        form.error(name, Text(N_("Please give a record number, e.g. 17.")))
+        return None
+    return int(typed)
+
+
+@router.get("", response_class=HTMLResponse)
+def audit_log(
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    settings: SettingsDep,
+    entity: Annotated[str, Query(max_length=40)] = "",
+    entity_id: Annotated[str, Query(max_length=20)] = "",
+    actor_id: Annotated[str, Query(max_length=20)] = "",
+    start: Annotated[str, Query(alias="from", max_length=20)] = "",
+    end: Annotated[str, Query(alias="to", max_length=20)] = "",
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    form = EntryForm(
+        values={
+            "entity": entity.strip(),
+            "entity_id": entity_id.strip(),
+            "actor_id": actor_id.strip(),
+            "from": start.strip(),
+            "to": end.strip(),
+        }
+    )
+    if form.get("entity") and form.get("entity") not in ENTITIES:
+        form.error("entity", Text(N_("Please pick a kind of record from the list.")))
+    where = service.AuditFilter(
+        entity=form.get("entity") if "entity" not in form.errors else None,
+        entity_id=_id(form, "entity_id"),
+        actor_id=_id(form, "actor_id"),
+        start=_day(form, "from"),
+        end=_day(form, "to"),
+    )
+    try:
+        found = service.events(session, where=where, tz=settings.tz, page=page, per_page=PER_PAGE)
+    except InvalidInput:
+        form.error("to", Text(N_("The end of the period must be on or after its start.")))
+        where = service.AuditFilter(where.entity, where.entity_id, where.actor_id, where.start)
+        found = service.events(session, where=where, tz=settings.tz, page=page, per_page=PER_PAGE)
+    query = urlencode({k: v for k, v in form.values.items() if v and k not in form.errors})
+    return render(
+        request,
+        "staff/audit.html",
+        {
+            "form": form,
+            "found": found,
+            "pages": max(1, (found.total + PER_PAGE - 1) // PER_PAGE),
+            "query": query,
+            "entities": ENTITIES,
+            "actions": ACTIONS,
+            "actor_kinds": ACTOR_KINDS,
+            "staff": users.list_users(session),
+        },
+        status_code=422 if form.errors else 200,
+        user=user,
+    )

@@ -1,0 +1,1 @@
+"""Requesting organisations: their kind, their own mediator lists and dispatch policy."""

@@ -1,0 +1,58 @@
+"""The API of staff accounts (coordinator only): list, invite, send a new link, deactivate."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from dispatch import errors
+from dispatch.deps import ClockDep, CoordinatorUser, IdPath, SessionDep, SettingsDep
+from dispatch.users import flows
+from dispatch.users.schemas import Invitation, UserCreate, UserPublic
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+
+@router.get("", response_model=list[UserPublic])
+def list_users(
+    session: SessionDep, _user: CoordinatorUser, include_inactive: bool = True
+) -> list[UserPublic]:
+    return flows.public_users(session, flows.list_users(session, include_inactive=include_inactive))
+
+
+@router.post(
+    "",
+    response_model=UserPublic,
+    status_code=status.HTTP_201_CREATED,
+    responses=errors.responses(409),
+)
+def create_user(
+    data: UserCreate,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> UserPublic:
+    """The account, without a password; with `invite` (the default) the sign-in link goes out."""
+    created = flows.create_user(session, data=data, actor=user, settings=settings, now=clock.now())
+    return flows.public_user(session, created)
+
+
+@router.post("/{user_id}/invite", response_model=Invitation)
+def invite_user(
+    user_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Invitation:
+    """A new sign-in link by email (48 hours, works once); older unused links stop working."""
+    return flows.invite(session, user_id=user_id, actor=user, settings=settings, now=clock.now())
+
+
+@router.delete("/{user_id}", response_model=UserPublic, responses=errors.responses(409))
+def deactivate_user(
+    user_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+) -> UserPublic:
+    """The account stops working at once (sessions, tokens and links); the record stays."""
+    gone = flows.deactivate(session, user_id=user_id, actor=user, now=clock.now())
+    return flows.public_user(session, gone)

@@ -1,0 +1,216 @@
+"""The staff page and the account pages: invite, the link page, forgotten passwords, deactivate."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from dispatch.clock import ManualClock
+from dispatch.outbox.models import Message
+from dispatch.users import flows
+from dispatch.users.models import User
+from tests.web.conftest import PASSWORD, Person, csrf_of, sign_in
+
+NEW_PASSWORD = "mein-eigenes-passwort"
+
+
+def mails_to(engine: Engine, email: str, kind: str) -> list[Message]:
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(Message)
+                .where(Message.recipient == email, Message.kind == kind)
+                .order_by(col(Message.id))
+            )
+        )
+
+
+def link_path(message: Message) -> str:
+    match = re.search(r"https://sprachpool\.test(/login/link/[\w-]+)", message.body)
+    assert match, message.body
+    return match[1]
+
+
+def invite(web: TestClient, **values: str) -> tuple[int, str]:
+    page = web.get("/dashboard/staff")
+    response = web.post("/dashboard/staff", data={"csrf_token": csrf_of(page), **values})
+    return response.status_code, response.text
+
+
+def test_invited_caseworker_sets_a_password_from_the_link_once(
+    signed_in: Callable[[Person], TestClient],
+    other_web: TestClient,
+    coord_person: Person,
+    case_person: Person,
+    engine: Engine,
+) -> None:
+    web = signed_in(coord_person)
+    status, _ = invite(
+        web,
+        name="Nora Neu",
+        email="nora@jobcenter.example",
+        role="caseworker",
+        organisation_id=str(case_person.organisation_id),
+        locale="de",
+    )
+    assert status == 303
+    page = web.get("/dashboard/staff?invited=1")
+    assert "nora@jobcenter.example" in page.text and "eingeladen" in page.text
+    [mail] = mails_to(engine, "nora@jobcenter.example", "staff_invitation")
+    assert mail.subject == "Ihr Zugang zu Sprachpool"
+    path = link_path(mail)
+
+    form = other_web.get(path)
+    assert form.status_code == 200 and "Willkommen bei Sprachpool" in form.text
+    token = csrf_of(form)
+    refused = other_web.post(path, data={"csrf_token": token, "password": ""})
+    assert refused.status_code == 422 and "Bitte wählen Sie ein Passwort." in refused.text
+    short = other_web.post(path, data={"csrf_token": token, "password": "kurz"})
+    assert short.status_code == 422 and "mindestens 10 Zeichen" in short.text
+    done = other_web.post(path, data={"csrf_token": token, "password": NEW_PASSWORD})
+    assert done.status_code == 303 and done.headers["location"] == "/requests"
+    assert other_web.get("/requests").status_code == 200
+
+    # Used: the link gets the friendly page and changes nothing.
+    again = web.get(path)
+    assert again.status_code == 410 and "gilt nicht mehr" in again.text
+    second = web.post(path, data={"csrf_token": token, "password": "ein-anderes-passwort"})
+    assert second.status_code == 410
+    with Session(engine) as session:
+        nora = session.exec(select(User).where(User.email == "nora@jobcenter.example")).one()
+    person = Person(nora.id, nora.email, nora.organisation_id, nora)
+    other_web.cookies.clear()
+    assert sign_in(other_web, person, password=NEW_PASSWORD).status_code == 303
+
+
+@pytest.mark.parametrize("how", ["expired", "forged", "replaced"])
+def test_a_link_that_no_longer_works_gets_a_friendly_page(
+    signed_in: Callable[[Person], TestClient],
+    other_web: TestClient,
+    coord_person: Person,
+    engine: Engine,
+    clock: ManualClock,
+    how: str,
+) -> None:
+    web = signed_in(coord_person)
+    invite(web, name="Kai", email="kai@beckum.example", role="coordinator", locale="en")
+    [mail] = mails_to(engine, "kai@beckum.example", "staff_invitation")
+    path = link_path(mail)
+    if how == "expired":
+        clock.advance(timedelta(hours=48, minutes=1))
+    elif how == "forged":
+        path = path[:-4] + ("AAAA" if not path.endswith("AAAA") else "BBBB")
+    else:
+        page = web.get("/dashboard/staff")
+        user_id = mail.recipient_id
+        web.post(f"/dashboard/staff/{user_id}/invite", data={"csrf_token": csrf_of(page)})
+        assert len(mails_to(engine, "kai@beckum.example", "staff_invitation")) == 2
+    response = other_web.get(path)
+    assert response.status_code == 410 and "gilt nicht mehr" in response.text
+    with Session(engine) as session:
+        kai = session.exec(select(User).where(User.email == "kai@beckum.example")).one()
+        assert kai.password_hash is None
+
+
+def test_invitation_errors_are_shown_beside_the_fields_and_kept(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, case_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    status, text = invite(web, name="", email="kein-at", role="admin", locale="de")
+    assert status == 422
+    assert 'id="name-error"' in text and 'id="email-error"' in text and 'id="role-error"' in text
+    assert 'value="kein-at"' in text
+    status, text = invite(web, name="Doppelt", email=case_person.email, role="caseworker")
+    assert status == 409
+    assert 'id="email-error"' in text and "Zu dieser E-Mail-Adresse gibt es schon ein Konto" in text
+
+    web.get("/lang/en")
+    status, text = invite(web, name="X", email="x@", role="caseworker")
+    assert status == 422 and "Please give a valid email address" in text
+
+
+def test_forgot_password_answers_the_same_and_sends_a_link_to_an_account(
+    web: TestClient, case_person: Person, engine: Engine
+) -> None:
+    page = web.get("/login")
+    assert 'href="/login/forgot"' in page.text
+    form = web.get("/login/forgot")
+    known = web.post(
+        "/login/forgot", data={"csrf_token": csrf_of(form), "email": case_person.email.upper()}
+    )
+    unknown = web.post(
+        "/login/forgot", data={"csrf_token": csrf_of(form), "email": "niemand@example.org"}
+    )
+    assert known.status_code == unknown.status_code == 200
+    strip = re.compile(r'value="[^"]*"')
+    assert strip.sub("", known.text) == strip.sub("", unknown.text)
+    assert "Falls es zu dieser Adresse ein Konto gibt" in known.text
+    [mail] = mails_to(engine, case_person.email, "signin_link")
+    path = link_path(mail)
+    assert "60 Minuten" in mail.body
+    link_page = web.get(path)
+    assert link_page.status_code == 200
+    response = web.post(path, data={"csrf_token": csrf_of(link_page), "password": NEW_PASSWORD})
+    assert response.status_code == 303
+
+    form = web.get("/login/forgot")  # signed in now: the form is bound to the session
+    bad = web.post("/login/forgot", data={"csrf_token": csrf_of(form), "email": "kein-at"})
+    assert bad.status_code == 422 and 'id="email-error"' in bad.text
+
+
+def test_forgot_password_is_rate_limited(
+    web: TestClient, case_person: Person, engine: Engine, clock: ManualClock
+) -> None:
+    form = web.get("/login/forgot")
+    answers = [
+        web.post(
+            "/login/forgot", data={"csrf_token": csrf_of(form), "email": case_person.email}
+        ).status_code
+        for _ in range(6)
+    ]
+    assert answers == [200] * 5 + [429]
+    # The address got at most FORGOT_PER_HOUR links of the five asked for.
+    assert len(mails_to(engine, case_person.email, "signin_link")) == flows.FORGOT_PER_HOUR
+    clock.advance(timedelta(minutes=61))
+    again = web.post(
+        "/login/forgot", data={"csrf_token": csrf_of(form), "email": case_person.email}
+    )
+    assert again.status_code == 200
+    assert len(mails_to(engine, case_person.email, "signin_link")) == flows.FORGOT_PER_HOUR + 1
+
+
+def test_deactivating_signs_the_person_out_at_once(
+    signed_in: Callable[[Person], TestClient],
+    other_web: TestClient,
+    coord_person: Person,
+    case_person: Person,
+) -> None:
+    assert sign_in(other_web, case_person).status_code == 303
+    assert other_web.get("/requests").status_code == 200
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/staff")
+    assert f'/dashboard/staff/{coord_person.id}/deactivate"' not in page.text  # not oneself
+    response = web.post(
+        f"/dashboard/staff/{case_person.id}/deactivate", data={"csrf_token": csrf_of(page)}
+    )
+    assert response.status_code == 303
+    assert other_web.get("/requests").status_code == 303  # back to the sign-in page
+    assert sign_in(other_web, case_person, password=PASSWORD).status_code == 401
+
+
+def test_a_caseworker_may_not_open_the_staff_page(
+    signed_in: Callable[[Person], TestClient], case_person: Person
+) -> None:
+    web = signed_in(case_person)
+    assert web.get("/dashboard/staff").status_code == 403
+    page = web.get("/requests/new")
+    response = web.post(
+        f"/dashboard/staff/{case_person.id}/invite", data={"csrf_token": csrf_of(page)}
+    )
+    assert response.status_code == 403
