@@ -61,6 +61,17 @@ def job_fields(session: Session, request: Request) -> dict[str, Any]:
     }
 
 
+def connection_fields(request: Request) -> dict[str, Any]:
+    """Phone and video: who calls whom and the number or link, for the assigned mediator only.
+
+    Never in an offer (anyone asked would see it) nor in an SMS.
+    """
+    return {
+        "call_direction": f"{request.call_direction}" if request.call_direction else None,
+        "connection": request.connection,
+    }
+
+
 def mediator_channels(mediator: Mediator) -> list[tuple[ChannelName, str]]:
     """(channel, address) pairs the mediator wants offers on, in their order."""
     pairs: list[tuple[ChannelName, str]] = []
@@ -81,8 +92,8 @@ def mediator_channels(mediator: Mediator) -> list[tuple[ChannelName, str]]:
 
 
 def request_link(settings: Settings, request: Request) -> str:
-    """Where the caseworker sees the request: its row in their organisation's list."""
-    return f"{settings.public_base_url.rstrip('/')}/requests#request-{request.id}"
+    """Where the caseworker sees the request: its own page (status, history, change, copy)."""
+    return f"{settings.public_base_url.rstrip('/')}/requests/{request.id}"
 
 
 def confirmations_link(settings: Settings) -> str:
@@ -212,6 +223,8 @@ def _to_caseworker(
         locale=locale,
         now=now,
         request_id=request.id,
+        request_number=request.id,
+        client_ref=request.client_ref,
         recipient_name=creator.name,
         language=request.language,
         start=request.start,
@@ -364,6 +377,7 @@ def assignment_confirmed_mediator(
             "contact_name": request.contact_name or (place.contact_hint if place else None),
             "contact_phone": request.contact_phone,
             "recipient_name": mediator.name,
+            **connection_fields(request),
         },
     )
 
@@ -398,6 +412,104 @@ def cancelled_mediator(
     )
 
 
+def request_changed_mediator(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    offer: Offer,
+    assignment: Assignment,
+    changed: list[str],
+    link: str,
+    now: datetime,
+) -> None:
+    """Your job changed and is still yours: what changed, and the job as it is now.
+
+    The calendar file updates the event by its UID. The key carries the
+    moment, so every change is told once.
+    """
+    fields = job_fields(session, request)
+    place = place_of(session, request)
+    what = sorted({CHANGE_WORDS.get(name, "details") for name in changed})
+    _to_mediator(
+        session,
+        mediator,
+        kind="request_changed_mediator",
+        key=f"changed:{assignment.id}:{now.isoformat()}",
+        now=now,
+        request=request,
+        offer=offer,
+        sms={
+            "language": request.language,
+            "start": request.start,
+            "end": request.end,
+            "link": link,
+        },
+        email={
+            **fields,
+            "link": link,
+            "changed": what,
+            "event_uid": f"assignment-{assignment.id}@sprachpool",
+            "address": request.address or (place.address if place else None),
+            "notes": request.notes,
+            "recipient_name": mediator.name,
+            **connection_fields(request),
+        },
+    )
+
+
+#: A changed field as the mediator's message names it.
+CHANGE_WORDS = {
+    "start": "time",
+    "end": "time",
+    "language": "language",
+    "min_level": "language",
+    "mode": "mode",
+    "place_id": "place",
+    "location": "place",
+    "address": "place",
+    "call_direction": "connection",
+    "connection": "connection",
+    "contact_name": "contact",
+    "contact_phone": "contact",
+    "notes": "notes",
+}
+
+
+def released_after_change_mediator(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    assignment: Assignment,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> None:
+    """The job was changed so that it no longer fits you: you are released (the old times).
+
+    The calendar file withdraws the event as a cancellation does.
+    """
+    fields = job_fields(session, request)
+    _to_mediator(
+        session,
+        mediator,
+        kind="released_after_change_mediator",
+        key=f"released:{assignment.id}",
+        now=now,
+        request=request,
+        offer=None,
+        sms={"language": fields["language"], "start": start},
+        email={
+            "language": fields["language"],
+            "start": start,
+            "end": end,
+            "event_uid": f"assignment-{assignment.id}@sprachpool",
+            "recipient_name": mediator.name,
+        },
+    )
+
+
 def reminder_24h(
     session: Session,
     *,
@@ -426,6 +538,7 @@ def reminder_24h(
             "code": offer.short_code,
             "recipient_name": mediator.name,
             "address": request.address,
+            **connection_fields(request),
         },
     )
 
@@ -463,6 +576,7 @@ def reminder_2h(
             "link": link,
             "recipient_name": mediator.name,
             "address": request.address,
+            **connection_fields(request),
         },
     )
 

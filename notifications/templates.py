@@ -119,15 +119,25 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               max_segments=2, shortenable=("place",)),
         _spec("assignment_confirmed_mediator", "email", "mediator", f"{WHEN} link event_uid",
               "place address subject notes organisation contact_name contact_phone "
-              "recipient_name"),
+              "recipient_name call_direction connection"),
         _spec("reminder_24h", "sms", "mediator", f"{WHEN} link code", "place",
               max_segments=2, shortenable=("place",)),
         _spec("reminder_24h", "email", "mediator", f"{WHEN} link code",
-              "place address recipient_name"),
+              "place address recipient_name call_direction connection"),
         _spec("reminder_2h", "sms", "mediator", "language start mode", "place",
               max_segments=2, shortenable=("place",)),
         _spec("reminder_2h", "email", "mediator", "language start mode link",
-              "place address recipient_name"),
+              "place address recipient_name call_direction connection"),
+        # The job changed and stays the mediator's; `changed`: codes of what changed.
+        _spec("request_changed_mediator", "sms", "mediator", "language start end link",
+              max_segments=2),
+        _spec("request_changed_mediator", "email", "mediator",
+              f"{WHEN} link event_uid changed",
+              "place address notes recipient_name call_direction connection"),
+        # The job changed so that it no longer fits: released (start and end as they were).
+        _spec("released_after_change_mediator", "sms", "mediator", "language start"),
+        _spec("released_after_change_mediator", "email", "mediator",
+              "language start end event_uid", "recipient_name"),
         _spec("cancelled_mediator", "sms", "mediator", "language start"),
         _spec("cancelled_mediator", "email", "mediator", "language start end event_uid",
               "place recipient_name"),
@@ -146,21 +156,22 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         # to caseworkers
         # `replaces`: a new mediator instead of the one confirmed before.
         _spec("assignment_confirmed_caseworker", "email", "caseworker",
-              f"{WHEN} mediator_name mediator_phone request_link",
-              "place recipient_name replaces"),
+              f"{WHEN} mediator_name mediator_phone request_link request_number",
+              "place recipient_name replaces client_ref"),
         # The confirmed mediator is not coming and the request is offered again;
         # never names them (they may have been erased).
         _spec("assignment_cancelled_caseworker", "email", "caseworker",
-              "language start end request_link", "recipient_name"),
+              "language start end request_link request_number", "client_ref recipient_name"),
         # `dropped_out`: the confirmed mediator is not coming, and nobody else was found.
         _spec("request_unfilled_caseworker", "email", "caseworker",
-              "language start end request_link", "recipient_name dropped_out"),
+              "language start end request_link request_number",
+              "client_ref recipient_name dropped_out"),
         _spec("request_cancelled_caseworker", "email", "caseworker",
-              "language start end request_link", "recipient_name reason"),
+              "language start end request_link request_number", "client_ref recipient_name reason"),
         # Einsatzbestätigung: confirm or dispute the mediator's report (`reminder`: 3 days late).
         _spec("job_confirmation_caseworker", "email", "caseworker",
               "language start end mode mediator_name actual_start actual_end outcome "
-              "confirm_link request_link", "recipient_name reminder"),
+              "confirm_link request_link request_number", "client_ref recipient_name reminder"),
         # to the coordinator
         _spec("alert_unfilled_coordinator", "email", "coordinator",
               "language start end organisation link", "reason"),
@@ -183,7 +194,11 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
 ICS_KINDS: dict[str, Literal["REQUEST", "CANCEL"]] = {
     "assignment_confirmed_mediator": "REQUEST",
     "cancelled_mediator": "CANCEL",
+    "request_changed_mediator": "REQUEST",
+    "released_after_change_mediator": "CANCEL",
 }
+#: The first confirmation is the event's version 0; a change or a withdrawal a later one.
+ICS_FIRST = frozenset({"assignment_confirmed_mediator"})
 
 
 def _check_specs() -> None:
@@ -336,7 +351,7 @@ def _calendar_file(
         url=values.get("link"),
         dtstamp=now,
         method=method,
-        sequence=0 if method == "REQUEST" else 1,
+        sequence=0 if kind in ICS_FIRST else 1,
     )
     content_type = f"text/calendar; method={method}; charset=utf-8"
     return (Attachment("einsatz.ics", content_type, data),)

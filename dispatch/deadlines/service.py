@@ -47,3 +47,17 @@ def close(
         )
         .values(done_at=now, outcome=outcome[:200])
     )
+
+
+def move(session: Session, *, kind: str, subject_id: int, sequence: int, due_at: datetime) -> None:
+    """An open deadline falls due at another time (its subject moved); a done one stays done."""
+    session.exec(
+        sa.update(Deadline)
+        .where(
+            col(Deadline.kind) == kind,
+            col(Deadline.subject_id) == subject_id,
+            col(Deadline.sequence) == sequence,
+            col(Deadline.done_at).is_(None),
+        )
+        .values(due_at=due_at)
+    )

@@ -476,33 +476,7 @@ def start_assignment(
         replaces=service.dispatch_round(session, request.id) > 0,
         now=now,
     )
-    for hours in policy.reminder_hours:
-        due = request.start - timedelta(hours=hours)
-        if due > now:
-            deadlines.schedule(
-                session,
-                kind=OfferDeadlineKind.reminder,
-                subject_id=assignment.id,
-                sequence=hours,
-                due_at=due,
-                now=now,
-            )
-    reconfirm_due = request.start - timedelta(hours=policy.reconfirm_deadline_hours)
-    if assignment.reconfirmed_at is None and reconfirm_due > now:
-        deadlines.schedule(
-            session,
-            kind=OfferDeadlineKind.reconfirm_check,
-            subject_id=assignment.id,
-            due_at=reconfirm_due,
-            now=now,
-        )
-    deadlines.schedule(
-        session,
-        kind=OfferDeadlineKind.after_job,
-        subject_id=assignment.id,
-        due_at=request.end,
-        now=now,
-    )
+    schedule_assignment_deadlines(session, request, assignment, now=now)
 
 
 def decline_offer(
@@ -874,3 +848,154 @@ def assign_directly(
     )
     session.flush()
     return assignment
+
+
+# --- a caseworker changed the request ---------------------------------------------------
+
+#: What a changed request's fields are called in messages and the history.
+TERMS = frozenset({"start", "end", "language", "min_level", "mode", "place_id", "location"})
+
+
+def after_request_change(
+    session: Session,
+    request: Request,
+    *,
+    changed: dict[str, tuple[object, object]],
+    before_start: datetime,
+    before_end: datetime,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+) -> str:
+    """The request (locked, already changed) goes on under its new terms; returns what happened.
+
+    A mediator who holds it and can still serve it (the engine's rules for
+    this one person, with their other jobs) keeps it, is told what changed and
+    their reminders move with the time. One who can no longer serve it is
+    released with a message and the request goes out again. Offers still open
+    were made for the old terms: they are withdrawn and a new wave goes out,
+    to which everyone whose offer was for the old terms may be asked again.
+    """
+    terms = TERMS & changed.keys()
+    assignment = service.live_assignment(session, request.id)
+    if terms:
+        request.terms_wave = service.last_wave(session, request.id)
+        session.add(request)
+    if assignment is not None:
+        mediator = session.get(Mediator, assignment.mediator_id)
+        assert mediator is not None
+        offer = session.get(Offer, assignment.offer_id) if assignment.offer_id else None
+        reasons = (
+            planning.serve_exclusions(
+                session, request=request, mediator_id=mediator.id, now=now, tz=settings.tz
+            )
+            if terms
+            else []
+        )
+        if not reasons:
+            if {"start", "end"} & terms:
+                schedule_assignment_deadlines(session, request, assignment, now=now, moved=True)
+            if offer is not None:
+                link = links.issue_link(
+                    session,
+                    offer_id=offer.id,
+                    purpose="change",
+                    now=now,
+                    expires_at=request.end + links.REPORT_WINDOW,
+                    settings=settings,
+                )
+                messages.request_changed_mediator(
+                    session,
+                    mediator=mediator,
+                    request=request,
+                    offer=offer,
+                    assignment=assignment,
+                    changed=sorted(changed),
+                    link=link,
+                    now=now,
+                )
+            return "kept"
+        service.end_assignment(
+            session,
+            assignment,
+            now=now,
+            offer_status=OfferStatus.revoked,
+            reason="request changed",
+        )
+        messages.released_after_change_mediator(
+            session,
+            mediator=mediator,
+            request=request,
+            assignment=assignment,
+            start=before_start,
+            end=before_end,
+            now=now,
+        )
+        audit.record(
+            session,
+            at=now,
+            actor_kind="user",
+            actor_id=actor.id,
+            action="assignment.cancel",
+            entity="assignment",
+            entity_id=assignment.id,
+            details={"reason": "request changed", "codes": sorted({r.code for r in reasons})},
+        )
+        _dispatch_again(session, request, assignment, now=now, settings=settings)
+        return "released"
+    if not terms or request.status not in (
+        RequestStatus.open,
+        RequestStatus.offered,
+        RequestStatus.unfilled,
+    ):
+        return "unchanged"
+    service.withdraw_pending(session, request_id=request.id, now=now)
+    deadlines.close(
+        session,
+        kinds=(OfferDeadlineKind.wave_expiry,),
+        subject_id=request.id,
+        now=now,
+        outcome="request changed",
+    )
+    request.status = RequestStatus.open
+    request.updated_at = now
+    session.add(request)
+    session.flush()
+    send_next_wave(session, request, now=now, settings=settings)
+    return "dispatched again"
+
+
+def schedule_assignment_deadlines(
+    session: Session,
+    request: Request,
+    assignment: Assignment,
+    *,
+    now: datetime,
+    moved: bool = False,
+) -> None:
+    """Reminders before the start, the reconfirmation check, the report request after the end.
+
+    `moved`: the job's time changed, so the open ones fall due at the new
+    times; one whose time has already come at the new time is left as it is.
+    """
+    policy = policy_for(session, request)
+    due: dict[tuple[str, int], datetime] = {
+        (OfferDeadlineKind.reminder, hours): request.start - timedelta(hours=hours)
+        for hours in policy.reminder_hours
+    }
+    due[(OfferDeadlineKind.reconfirm_check, 0)] = request.start - timedelta(
+        hours=policy.reconfirm_deadline_hours
+    )
+    due[(OfferDeadlineKind.after_job, 0)] = request.end
+    for (kind, sequence), at in due.items():
+        if kind != OfferDeadlineKind.after_job and at <= now:
+            continue
+        if kind == OfferDeadlineKind.reconfirm_check and assignment.reconfirmed_at is not None:
+            continue
+        if moved:
+            deadlines.move(
+                session, kind=kind, subject_id=assignment.id, sequence=sequence, due_at=at
+            )
+        deadlines.schedule(
+            session, kind=kind, subject_id=assignment.id, sequence=sequence, due_at=at, now=now
+        )

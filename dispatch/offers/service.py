@@ -90,8 +90,21 @@ def new_short_code(session: Session, mediator_id: int) -> str:
 
 
 def already_asked(session: Session, request_id: int) -> set[int]:
-    """Everyone who had an offer or an assignment for this request: never asked twice."""
-    asked = set(session.exec(select(Offer.mediator_id).where(Offer.request_id == request_id)))
+    """Everyone who had an offer or an assignment for this request: never asked twice.
+
+    Offers of waves sent before the request's terms last changed (time, place,
+    language, mode) were for another job: their mediators may be asked again,
+    unless they held the job.
+    """
+    # One statement: the request's terms wave as a sub-select (intake counts statements).
+    terms_wave = select(Request.terms_wave).where(Request.id == request_id).scalar_subquery()
+    asked = set(
+        session.exec(
+            select(Offer.mediator_id).where(
+                Offer.request_id == request_id, col(Offer.wave) > terms_wave
+            )
+        )
+    )
     asked |= set(
         session.exec(select(Assignment.mediator_id).where(Assignment.request_id == request_id))
     )

@@ -190,8 +190,31 @@ def _job(
             contact=request.contact_name or (place.contact_hint if place else None),
             contact_phone=request.contact_phone,
             notes=request.notes,
+            connection=_connection(request, t=t),
         )
     return job
+
+
+def _connection(request: Any, *, t: locales.Translator) -> dict[str, str] | None:
+    """Phone and video: what the mediator who holds the job does to be connected.
+
+    `href` is the link or the number to tap; `text` says who calls whom.
+    """
+    if request.mode == Mode.in_person:
+        return None
+    value = request.connection
+    if request.mode == Mode.video and value:
+        return {"text": t.gettext("Video meeting:"), "href": value, "label": value}
+    if request.call_direction == "office_calls":
+        text = t.gettext("The office calls you.")
+        return {"text": text, "href": f"tel:{value}", "label": value} if value else {"text": text}
+    if value:
+        return {
+            "text": t.gettext("Please call the office at the start:"),
+            "href": f"tel:{value}",
+            "label": value,
+        }
+    return None
 
 
 def _page(
@@ -240,6 +263,7 @@ def _page(
         message=shown_message,
         tone=tone or ("bad" if clash else default_tone),
         busy=clash is not None,
+        remote=view.request.mode != Mode.in_person,
         state=view.state.value if status_code is None or status_code < 400 else None,
         job=_job(view, t=t, tz=settings.tz, detailed=detailed, session=session),
         code=view.offer.short_code,

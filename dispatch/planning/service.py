@@ -454,6 +454,29 @@ def held_job_clash(
     return rule_busy(job, mediator)
 
 
+def serve_exclusions(
+    session: Session, *, request: Request, mediator_id: int, now: datetime, tz: ZoneInfo
+) -> list[matching.Exclusion]:
+    """Why this one mediator could not take `request` as it stands now (empty: they can).
+
+    The engine's own rules, with the mediator's other jobs and absences; the
+    request's own assignment counts for nothing. A mediator who does not
+    speak its language (or left the pool) is not even in the snapshot.
+    """
+    snapshot = pool_snapshot(
+        session,
+        start=request.start,
+        end=request.end,
+        tz=tz,
+        skip_request_ids=frozenset({request.id}),
+        language=request.language,
+    )
+    found = next((m for m in snapshot.mediators if m.id == str(mediator_id)), None)
+    if found is None:
+        return [matching.Exclusion(str(mediator_id), "language", {"language": request.language})]
+    return matching.exclusions(engine_request(session, request, tz=tz), found, now=now)
+
+
 def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> matching.Request:
     """A request as the engine sees it, with continuity and the organisation's lists.
 

@@ -13,9 +13,10 @@ from sqlmodel import Session
 from config.settings import Settings
 from dispatch.funding import policy as funding_policy
 from dispatch.offers import flows as offers
+from dispatch.offers import service as offer_service
 from dispatch.requests import service
 from dispatch.requests.models import Request
-from dispatch.requests.schemas import RequestCreate
+from dispatch.requests.schemas import RequestChange, RequestCreate
 from dispatch.users.models import User
 
 
@@ -63,3 +64,36 @@ def cancel_request(
     )
     offers.withdraw_cancelled_request(session, request, actor=actor, now=now, settings=settings)
     return request
+
+
+def change_request(
+    session: Session,
+    *,
+    request_id: int,
+    data: RequestChange,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+) -> tuple[Request, str]:
+    """Change the request; its mediator is kept and told, or released and the job re-offered.
+
+    Returns the request and what happened to its dispatch ("kept",
+    "released", "dispatched again", "unchanged").
+    """
+    service.get_request(session, request_id=request_id, actor=actor)
+    request = offer_service.lock_request(session, request_id)
+    before_start, before_end = request.start, request.end
+    changed = service.change_request(session, request=request, data=data, actor=actor, now=now)
+    if not changed:
+        return request, "unchanged"
+    outcome = offers.after_request_change(
+        session,
+        request,
+        changed=changed,
+        before_start=before_start,
+        before_end=before_end,
+        actor=actor,
+        now=now,
+        settings=settings,
+    )
+    return request, outcome

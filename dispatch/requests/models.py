@@ -27,6 +27,13 @@ class Mode(StrEnum):
     video = "video"
 
 
+class CallDirection(StrEnum):
+    """Who dials whom for a phone or video job."""
+
+    mediator_calls = "mediator_calls"
+    office_calls = "office_calls"
+
+
 class Request(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("created_by_user_id", "idempotency_key"),
@@ -54,6 +61,10 @@ class Request(SQLModel, table=True):
     notes: str | None = Field(default=None, max_length=1000)
     contact_name: str | None = Field(default=None, max_length=200)
     contact_phone: str | None = Field(default=None, max_length=20)
+    #: Phone and video: who calls whom, and the office's number (E.164) or an https link.
+    #: Shown to the assigned mediator only, never in an offer or an SMS.
+    call_direction: CallDirection | None = Field(default=None, sa_type=sa.String(16))
+    connection: str | None = Field(default=None, max_length=500)
     priority: int = 1
     #: Einsatzbereich (SPEC "How German pools run"): which funding rules apply.
     category: str = Field(
@@ -76,3 +87,6 @@ class Request(SQLModel, table=True):
     updated_at: datetime = Field(sa_type=UTCDateTime)
     cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     filled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: The last wave sent before time, place, language or mode last changed: offers up
+    #: to it were for earlier terms, so whoever had one (and not the job) may be asked again.
+    terms_wave: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

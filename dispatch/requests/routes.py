@@ -3,13 +3,20 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
+from fastapi.responses import JSONResponse
 
 from dispatch import errors
 from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.requests import flows, service
 from dispatch.requests.models import RequestStatus
-from dispatch.requests.schemas import CancelBody, RequestCreate, RequestPage, RequestPublic
+from dispatch.requests.schemas import (
+    CancelBody,
+    RequestChange,
+    RequestCreate,
+    RequestPage,
+    RequestPublic,
+)
 from dispatch.validation import MAX_ID, AwareDatetime, LanguageTag
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
@@ -34,7 +41,14 @@ def create_request(
         str | None,
         Header(description="Retry-safe creation: the same key returns the same request."),
     ] = None,
-) -> RequestPublic:
+) -> RequestPublic | JSONResponse:
+    """File a request; it goes out to the first mediators at once.
+
+    A request of the same organisation for the same client reference and
+    language at an overlapping time, filed within the last day, is most
+    likely the same one again: 409 with `existing` (that request) unless
+    `allow_duplicate` is true.
+    """
     if idempotency_key is not None:
         idempotency_key = idempotency_key.strip()
         if (
@@ -46,14 +60,22 @@ def create_request(
                 f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters.",
                 field="Idempotency-Key",
             )
-    request, replayed = flows.file_request(
-        session,
-        data=data,
-        actor=user,
-        now=clock.now(),
-        settings=settings,
-        idempotency_key=idempotency_key,
-    )
+    try:
+        request, replayed = flows.file_request(
+            session,
+            data=data,
+            actor=user,
+            now=clock.now(),
+            settings=settings,
+            idempotency_key=idempotency_key,
+        )
+    except service.DuplicateRequest as exc:
+        # The answer carries the request filed first, so the client can show it and ask.
+        existing = service.to_public(session, exc.existing, actor=user)
+        body = errors.error_body(
+            exc.message, exc.code, [{"field": exc.field, "message": exc.message}]
+        )
+        return JSONResponse({**body, "existing": existing.model_dump(mode="json")}, 409)
     if replayed:
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
@@ -97,6 +119,28 @@ def get_request(request_id: IdPath, session: SessionDep, user: CurrentUser) -> R
     return service.to_public(
         session, service.get_request(session, request_id=request_id, actor=user), actor=user
     )
+
+
+@router.patch("/{request_id}", response_model=RequestPublic, responses=errors.responses(409))
+def change_request(
+    request_id: IdPath,
+    data: RequestChange,
+    session: SessionDep,
+    user: CurrentUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> RequestPublic:
+    """Change time, duration, language, place, mode, notes or connection.
+
+    A mediator who can still serve the changed request keeps it and is told
+    what changed; one who cannot is released and the request is offered
+    again. Offers still open for the old terms are withdrawn. A request that
+    has started can no longer be changed (422 naming the field).
+    """
+    request, _outcome = flows.change_request(
+        session, request_id=request_id, data=data, actor=user, now=clock.now(), settings=settings
+    )
+    return service.to_public(session, request, actor=user)
 
 
 @router.post("/{request_id}/cancel", response_model=RequestPublic, responses=errors.responses(409))

@@ -1,15 +1,24 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from dispatch.funding.policy import Category
 from dispatch.mediators.models import Level
 from dispatch.mediators.schemas import Gender
-from dispatch.requests.models import Mode, RequestStatus
+from dispatch.requests.models import CallDirection, Mode, RequestStatus
 from dispatch.validation import (
     MAX_ID,
     AwareDatetime,
@@ -20,6 +29,7 @@ from dispatch.validation import (
     Qualification,
     Text,
     Timestamp,
+    normalise_phone,
 )
 
 ClientRef = Annotated[
@@ -28,6 +38,47 @@ ClientRef = Annotated[
     Field(
         description="Pseudonymous client reference for continuity, e.g. 'JC-2026-0417'. "
         "Letters, digits and . _ / - only, so that no name is typed here.",
+    ),
+]
+
+
+_HOST = re.compile(r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d{1,5})?$")
+
+
+def check_connection(value: str) -> str:
+    """The office's phone number (E.164) or a video link (https), nothing else.
+
+    A link must be https with a real host name, so that nobody is sent to a
+    typo or an unencrypted page; a number is normalised to E.164.
+    """
+    value = value.strip()
+    if value.lower().startswith("https://"):
+        parts = urlsplit(value)
+        if (
+            len(value) <= 500
+            and value.isprintable()
+            and " " not in value
+            and _HOST.match(parts.netloc or "")
+        ):
+            return value
+        raise PydanticCustomError(
+            "connection_link", "the video link must be an https address, e.g. https://meet.example"
+        )
+    if value.startswith("+") or value[:1].isdigit():
+        return normalise_phone(value)
+    raise PydanticCustomError(
+        "connection_format",
+        "give the office's phone number in international format (+49 2521 29-0) "
+        "or a video link starting with https://",
+    )
+
+
+Connection = Annotated[
+    str,
+    AfterValidator(check_connection),
+    Field(
+        description="Phone jobs: the office's number in E.164 (+4925212900); video jobs: an "
+        "https link to the meeting. Shown to the assigned mediator only.",
     ),
 ]
 
@@ -60,6 +111,10 @@ class RequestCreate(BaseModel):
         default=None, description="Whom the mediator asks for on arrival."
     )
     contact_phone: Phone | None = None
+    call_direction: CallDirection | None = Field(
+        default=None, description="Phone and video: who calls whom."
+    )
+    connection: Connection | None = None
     priority: Annotated[int, Field(ge=1, le=5)] = 1
     broadcast: bool = Field(
         default=False, description="Urgent: offer to every feasible mediator at once."
@@ -85,6 +140,12 @@ class RequestCreate(BaseModel):
         default=None,
         description="Coordinators only: the funding source's key, instead of the policy's rule.",
     )
+    allow_duplicate: bool = Field(
+        default=False,
+        description="File it even though a request of the same organisation for the same "
+        "client reference, language and an overlapping time was filed within the last day "
+        "(otherwise 409 with that request).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> RequestCreate:
@@ -94,6 +155,57 @@ class RequestCreate(BaseModel):
             raise PydanticCustomError(
                 "place_or_location_required", "an in-person request needs a place_id or a location"
             )
+        check_connection_fits(self.mode, self.connection)
+        return self
+
+
+def check_connection_fits(mode: Mode, connection: str | None) -> None:
+    """A video job's connection is a link; a phone job's is a number; in person has none."""
+    if connection is None:
+        return
+    is_link = connection.startswith("https://")
+    if mode == Mode.in_person:
+        raise PydanticCustomError(
+            "connection_not_in_person", "an in-person request has no phone or video connection"
+        )
+    if mode == Mode.video and not is_link:
+        raise PydanticCustomError("connection_link", "a video request needs an https link")
+    if mode == Mode.phone and is_link:
+        raise PydanticCustomError(
+            "connection_phone", "a phone request needs the office's phone number"
+        )
+
+
+class RequestChange(BaseModel):
+    """What a caseworker may change; fields left out stay as they are.
+
+    Sending `start` without `end` keeps the duration. `null` clears an
+    optional field (notes, contact, connection).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    language: LanguageTag | None = None
+    min_level: Level | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    mode: Mode | None = None
+    place_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
+    location: Location | None = None
+    address: Annotated[str, Line(300)] | None = None
+    notes: Annotated[str, Text(1000)] | None = None
+    contact_name: Annotated[str, Line(200)] | None = None
+    contact_phone: Phone | None = None
+    call_direction: CallDirection | None = None
+    connection: Connection | None = None
+
+    @model_validator(mode="after")
+    def _required_stay(self) -> RequestChange:
+        for name in ("language", "min_level", "start", "end", "mode"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise PydanticCustomError(
+                    "required_field", "{field} cannot be removed", {"field": name}
+                )
         return self
 
 
@@ -158,6 +270,12 @@ class RequestPublic(BaseModel):
     notes: str | None
     contact_name: str | None
     contact_phone: str | None
+    call_direction: CallDirection | None = Field(
+        default=None, description="Phone and video: who calls whom."
+    )
+    connection: str | None = Field(
+        default=None, description="The office's number or the video link (staff only)."
+    )
     priority: int
     broadcast: bool
     category: str

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -27,6 +29,7 @@ from dispatch.requests.schemas import (
     GenderPreference,
     OfferPublic,
     PlaceRef,
+    RequestChange,
     RequestCreate,
     RequestPublic,
 )
@@ -42,8 +45,50 @@ CANCELLABLE = {
 }
 
 
+#: How far back a request for the same client, language and time counts as a likely duplicate.
+DUPLICATE_WINDOW = timedelta(days=1)
+
+
+class DuplicateRequest(Conflict):
+    """The same request seems to be filed already; `existing` is the one filed first."""
+
+    def __init__(self, existing: Request) -> None:
+        super().__init__(
+            f"Request no. {existing.id} for the same client reference, language and an "
+            "overlapping time was filed within the last day. Send allow_duplicate: true "
+            "to file this one anyway.",
+            field="allow_duplicate",
+            reason="duplicate_request",
+            params={"id": existing.id},
+        )
+        self.existing = existing
+
+
+def find_duplicate(
+    session: Session, *, organisation_id: int, data: RequestCreate, now: datetime
+) -> Request | None:
+    """A live request of the organisation for the same client, language and an overlapping
+    time, filed within the last day: most likely the same appointment filed twice."""
+    if data.client_ref is None:
+        return None
+    return session.exec(
+        select(Request)
+        .where(
+            Request.organisation_id == organisation_id,
+            Request.client_ref == data.client_ref,
+            Request.language == data.language,
+            col(Request.status) != RequestStatus.cancelled,
+            col(Request.start) < data.end,
+            col(Request.end) > data.start,
+            col(Request.created_at) >= now - DUPLICATE_WINDOW,
+        )
+        .order_by(col(Request.id))
+    ).first()
+
+
 def _fingerprint(data: RequestCreate) -> str:
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    body = data.model_dump(mode="json", exclude={"allow_duplicate"})
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -62,6 +107,42 @@ def _replay(session: Session, *, actor: User, key: str, fingerprint: str) -> Req
             field="Idempotency-Key",
         )
     return existing
+
+
+def check_times(*, start: datetime, end: datetime, now: datetime) -> None:
+    """The policy's limits on when a request may start and how long it may last."""
+    policy = config_data.default_policy()
+    if start <= now:
+        raise InvalidInput(
+            "start is in the past; a mediator cannot be sent back in time.",
+            field="start",
+            reason="start_in_past",
+        )
+    if start - now > timedelta(days=policy.max_lead_days):
+        raise InvalidInput(
+            f"start is more than {policy.max_lead_days} days ahead.",
+            field="start",
+            reason="start_too_far",
+            params={"days": policy.max_lead_days},
+        )
+    if end - start > timedelta(hours=policy.max_request_hours):
+        raise InvalidInput(
+            f"a request may last at most {policy.max_request_hours} hours; split longer ones",
+            field="end",
+            reason="too_long",
+            params={"hours": policy.max_request_hours},
+        )
+
+
+def active_place(session: Session, place_id: int) -> Place:
+    place = session.get(Place, place_id)
+    if place is None or not place.active:
+        raise InvalidInput(
+            f"There is no place with id {place_id}; GET /api/v1/places lists them.",
+            field="place_id",
+            reason="unknown_place",
+        )
+    return place
 
 
 def create_request(
@@ -91,27 +172,7 @@ def create_request(
         replayed = _replay(session, actor=actor, key=idempotency_key, fingerprint=fingerprint)
         if replayed is not None:
             return replayed, True
-    policy = config_data.default_policy()
-    if data.start <= now:
-        raise InvalidInput(
-            "start is in the past; a mediator cannot be sent back in time.",
-            field="start",
-            reason="start_in_past",
-        )
-    if data.start - now > timedelta(days=policy.max_lead_days):
-        raise InvalidInput(
-            f"start is more than {policy.max_lead_days} days ahead.",
-            field="start",
-            reason="start_too_far",
-            params={"days": policy.max_lead_days},
-        )
-    if data.end - data.start > timedelta(hours=policy.max_request_hours):
-        raise InvalidInput(
-            f"a request may last at most {policy.max_request_hours} hours; split longer ones",
-            field="end",
-            reason="too_long",
-            params={"hours": policy.max_request_hours},
-        )
+    check_times(start=data.start, end=data.end, now=now)
     organisation_id = actor.organisation_id
     if data.organisation_id is not None and data.organisation_id != actor.organisation_id:
         if actor.role != Role.coordinator:
@@ -149,16 +210,14 @@ def create_request(
             f"the policy has: {', '.join(charged_by.sources)}.",
             field="funding_source",
         )
+    if not data.allow_duplicate:
+        duplicate = find_duplicate(session, organisation_id=organisation_id, data=data, now=now)
+        if duplicate is not None:
+            raise DuplicateRequest(duplicate)
     lat = data.location.lat if data.location else None
     lon = data.location.lon if data.location else None
     if data.place_id is not None:
-        place = session.get(Place, data.place_id)
-        if place is None or not place.active:
-            raise InvalidInput(
-                f"There is no place with id {data.place_id}; GET /api/v1/places lists them.",
-                field="place_id",
-                reason="unknown_place",
-            )
+        place = active_place(session, data.place_id)
         if lat is None:
             lat, lon = place.lat, place.lon
     request = Request(
@@ -180,6 +239,8 @@ def create_request(
         notes=data.notes,
         contact_name=data.contact_name,
         contact_phone=data.contact_phone,
+        call_direction=data.call_direction,
+        connection=data.connection,
         priority=data.priority,
         policy={"broadcast": True} if data.broadcast else None,
         category=data.category.value,
@@ -220,6 +281,129 @@ def create_request(
             raise
         return replayed, True
     return request, False
+
+
+#: What a change may touch, in the order a person reads a request.
+CHANGEABLE = (
+    "start",
+    "end",
+    "language",
+    "min_level",
+    "mode",
+    "place_id",
+    "location",
+    "address",
+    "call_direction",
+    "connection",
+    "contact_name",
+    "contact_phone",
+    "notes",
+)
+#: Fields whose earlier values the history keeps (no personal data among them).
+HISTORY_VALUES = frozenset({"start", "end", "language", "min_level", "mode", "place_id"})
+
+
+def _current(request: Request) -> dict[str, Any]:
+    """The request's changeable fields, shaped as the API's body."""
+    return {
+        "start": request.start,
+        "end": request.end,
+        "language": request.language,
+        "min_level": request.min_level,
+        "mode": request.mode,
+        "place_id": request.place_id,
+        "location": {"lat": request.location_lat, "lon": request.location_lon}
+        if request.location_lat is not None and request.location_lon is not None
+        else None,
+        "address": request.address,
+        "call_direction": request.call_direction,
+        "connection": request.connection,
+        "contact_name": request.contact_name,
+        "contact_phone": request.contact_phone,
+        "notes": request.notes,
+    }
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    return f"{value}" if value is not None and not isinstance(value, int | float) else value
+
+
+def change_request(
+    session: Session, *, request: Request, data: RequestChange, actor: User, now: datetime
+) -> dict[str, tuple[object, object]]:
+    """Apply a change to a request the caller has locked; returns {field: (before, after)}.
+
+    The request as it would be after the change is checked by the same
+    schema and limits as a new one. A request that has started (or ended,
+    or was cancelled) cannot be changed; the error names the first field
+    the change would have touched.
+    """
+    sent = data.model_dump(exclude_unset=True)
+    first = next((name for name in CHANGEABLE if name in sent), "start")
+    if request.status in (RequestStatus.cancelled, RequestStatus.completed) or now >= request.start:
+        raise InvalidInput(
+            f"This request is {request.status} and started at {request.start.isoformat()}; "
+            f"{first} can no longer be changed.",
+            field=first,
+            reason="request_started",
+        )
+    before = _current(request)
+    if "start" in sent and "end" not in sent:
+        sent["end"] = sent["start"] + (request.end - request.start)
+    if "place_id" in sent and "location" not in sent:
+        sent["location"] = None  # the place's point, looked up below
+    elif "location" in sent and "place_id" not in sent:
+        sent["place_id"] = None  # a point of its own replaces the place
+    body = {**before, **sent}
+    try:
+        merged = RequestCreate.model_validate(body)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = str(error["loc"][0]) if error["loc"] else first
+        raise InvalidInput(f"{field}: {error['msg']}", field=field, reason=error["type"]) from exc
+    if merged.start != request.start or merged.end != request.end:
+        check_times(start=merged.start, end=merged.end, now=now)
+    after = merged.model_dump(include=set(CHANGEABLE))
+    if merged.place_id is not None and merged.location is None:
+        place = active_place(session, merged.place_id)
+        after["location"] = {"lat": place.lat, "lon": place.lon}
+    changed = {
+        name: (before[name], after[name])
+        for name in CHANGEABLE
+        if _plain(before[name]) != _plain(after[name])
+    }
+    if not changed:
+        return {}
+    location = after["location"]
+    request.start, request.end = merged.start, merged.end
+    request.language, request.min_level = merged.language, merged.min_level.value
+    request.mode, request.place_id = merged.mode, merged.place_id
+    request.location_lat = location["lat"] if location else None
+    request.location_lon = location["lon"] if location else None
+    request.address = merged.address
+    request.call_direction, request.connection = merged.call_direction, merged.connection
+    request.contact_name, request.contact_phone = merged.contact_name, merged.contact_phone
+    request.notes = merged.notes
+    request.updated_at = now
+    session.add(request)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="request.change",
+        entity="request",
+        entity_id=request.id,
+        details={
+            "fields": list(changed),
+            "before": {k: _plain(v[0]) for k, v in changed.items() if k in HISTORY_VALUES},
+            "after": {k: _plain(v[1]) for k, v in changed.items() if k in HISTORY_VALUES},
+        },
+    )
+    session.flush()
+    return changed
 
 
 def visible_requests(actor: User) -> SelectOfScalar[Request]:
@@ -379,6 +563,8 @@ def to_public(
         notes=request.notes,
         contact_name=request.contact_name,
         contact_phone=request.contact_phone,
+        call_direction=request.call_direction,
+        connection=request.connection,
         priority=request.priority,
         broadcast=bool(request.policy and request.policy.get("broadcast")),
         category=request.category,

@@ -10,11 +10,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session, col, select
 
 from config import data as config_data
+from dispatch.audit import AuditEvent
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.funding.policy import CATEGORY_NAMES
+from dispatch.messages import CHANGE_WORDS
 from dispatch.places.service import list_places
 from dispatch.requests import flows as request_flows
 from dispatch.requests import service as requests
@@ -36,6 +39,8 @@ def _form_page(
     form: forms.RequestForm,
     *,
     status_code: int = 200,
+    editing: int | None = None,
+    duplicate: int | None = None,
 ) -> HTMLResponse:
     fmt = formatter(request)
     names = {lang.tag: fmt.language(lang.tag) for lang in config_data.languages().values()}
@@ -51,6 +56,8 @@ def _form_page(
             "durations": forms.DURATIONS,
             "address": forms.ADDRESS,
             "categories": CATEGORY_NAMES,
+            "editing": editing,
+            "duplicate": duplicate,
         },
         status_code=status_code,
         user=user,
@@ -64,13 +71,23 @@ def new_request(
     user: StaffPageUser,
     clock: ClockDep,
     settings: SettingsDep,
+    copy: Annotated[int | None, Query(ge=1, le=2_147_483_647)] = None,
 ) -> HTMLResponse:
-    return _form_page(
-        request,
-        session,
-        user,
-        forms.RequestForm.blank(today=clock.now().astimezone(settings.tz).date()),
-    )
+    """A blank form, or with `copy` the form filled in as that request (a new date to pick)."""
+    if copy is None:
+        form = forms.RequestForm.blank(today=clock.now().astimezone(settings.tz).date())
+    else:
+        form = _filled(request, session, user, copy, settings=settings)
+    return _form_page(request, session, user, form)
+
+
+def _filled(
+    request: Request, session: Session, user: User, request_id: int, *, settings: SettingsDep
+) -> forms.RequestForm:
+    """The form as a stored request stands (one the user may see)."""
+    stored = requests.get_request(session, request_id=request_id, actor=user)
+    label = forms.language_option(stored.language, formatter(request).language(stored.language))
+    return forms.RequestForm.from_request(stored, tz=settings.tz, language_label=label)
 
 
 @router.post("/requests/new", dependencies=[CsrfChecked])
@@ -89,10 +106,11 @@ async def file_request(
         created, _replayed = request_flows.file_request(
             session, data=data, actor=user, now=clock.now(), settings=settings
         )
-    except InvalidInput as exc:
+    except (InvalidInput, requests.DuplicateRequest) as exc:
         session.rollback()  # nothing of a refused filing stays
         forms.service_error(form, exc)
-        return _form_page(request, session, user, form, status_code=422)
+        duplicate = exc.existing.id if isinstance(exc, requests.DuplicateRequest) else None
+        return _form_page(request, session, user, form, status_code=422, duplicate=duplicate)
     return RedirectResponse(f"/requests?filed={created.id}", status_code=303)
 
 
@@ -148,3 +166,91 @@ def cancel(
         settings=settings,
     )
     return RedirectResponse(f"/requests?cancelled={request_id}", status_code=303)
+
+
+def changed_words(fields: list[str]) -> list[str]:
+    """What a change touched, as the words' codes a person reads ("time", "place"), once each."""
+    found: list[str] = []
+    for name in fields:
+        word = CHANGE_WORDS.get(name, "details")
+        if word not in found:
+            found.append(word)
+    return found
+
+
+@router.get("/requests/{request_id}", response_class=HTMLResponse)
+def request_page(
+    request_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    changed: bool = False,
+) -> HTMLResponse:
+    """One request: its status, offers as a count, the mediator once assigned, its history."""
+    stored = requests.get_request(session, request_id=request_id, actor=user)
+    now = clock.now()
+    row = service.request_rows(session, [stored], now=now)[0]
+    history = [
+        (event, changed_words((event.details or {}).get("fields", [])))
+        for event in session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.entity == "request", AuditEvent.entity_id == stored.id)
+            .order_by(col(AuditEvent.at), col(AuditEvent.id))
+        )
+    ]
+    return render(
+        request,
+        "caseworker/request.html",
+        {
+            "row": row,
+            "r": stored,
+            "history": history,
+            "changeable": stored.status in requests.CANCELLABLE and now < stored.start,
+            "changed": changed,
+        },
+        user=user,
+    )
+
+
+@router.get("/requests/{request_id}/edit", response_class=HTMLResponse)
+def edit_request(
+    request_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    form = _filled(request, session, user, request_id, settings=settings)
+    return _form_page(request, session, user, form, editing=request_id)
+
+
+@router.post("/requests/{request_id}/edit", dependencies=[CsrfChecked])
+async def save_request(
+    request_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Response:
+    """Change the request as the form now says; the mediator is kept and told, or re-offered."""
+    requests.get_request(session, request_id=request_id, actor=user)
+    raw = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    form, data = forms.parse_request_form(raw, tz=settings.tz)
+    if data is None:
+        return _form_page(request, session, user, form, status_code=422, editing=request_id)
+    try:
+        request_flows.change_request(
+            session,
+            request_id=request_id,
+            data=forms.change_from(data),
+            actor=user,
+            now=clock.now(),
+            settings=settings,
+        )
+    except InvalidInput as exc:
+        session.rollback()  # nothing of a refused change stays
+        forms.service_error(form, exc)
+        return _form_page(request, session, user, form, status_code=422, editing=request_id)
+    return RedirectResponse(f"/requests/{request_id}?changed=1", status_code=303)

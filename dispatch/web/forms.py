@@ -22,9 +22,9 @@ from pydantic import ValidationError
 
 import locales
 from config import data as config_data
-from dispatch.errors import InvalidInput
-from dispatch.requests.models import Mode
-from dispatch.requests.schemas import RequestCreate
+from dispatch.errors import SprachpoolError
+from dispatch.requests.models import CallDirection, Mode, Request
+from dispatch.requests.schemas import RequestChange, RequestCreate
 from dispatch.validation import EARLIEST_DAY, LATEST_DAY
 from locales import N_, Text
 
@@ -49,10 +49,13 @@ FIELDS = (
     "client_ref",
     "contact_name",
     "contact_phone",
+    "call_direction",
+    "connection",
     "notes",
     "broadcast",
     "category",
     "urgency_reason",
+    "allow_duplicate",
 )
 
 #: Where an error of an API field (its `loc`) is shown in the form.
@@ -70,14 +73,24 @@ API_TO_FORM = {
     "contact_name": "contact_name",
     "contact_phone": "contact_phone",
     "organisation_id": "form",
+    "allow_duplicate": "allow_duplicate",
     "priority": "form",
     "broadcast": "broadcast",
     "min_level": "language",
     "category": "category",
     "urgency_reason": "urgency_reason",
+    "location": "lat",
+    "call_direction": "call_direction",
+    "connection": "connection",
 }
 #: Errors of the whole body (a model validator's code): the field they belong beside.
-MODEL_ERROR_FIELD = {"end_before_start": "duration", "place_or_location_required": "place"}
+MODEL_ERROR_FIELD = {
+    "end_before_start": "duration",
+    "place_or_location_required": "place",
+    "connection_link": "connection",
+    "connection_phone": "connection",
+    "connection_not_in_person": "connection",
+}
 
 #: What the form says beside a field that is wrong, whatever the error.
 FIELD_MESSAGES = {
@@ -95,6 +108,11 @@ FIELD_MESSAGES = {
     "qualification": N_("Please pick a subject from the list."),
     "gender": N_("Please pick an option from the list."),
     "category": N_("Please pick the service area from the list."),
+    "call_direction": N_("Please pick an option from the list."),
+    "connection": N_(
+        "Please give the office's phone number (e.g. +49 2521 29-0) for a phone appointment, "
+        "or a video link starting with https:// for a video appointment."
+    ),
 }
 #: Messages by error code (the intake service's, our validators', pydantic's types), for
 #: fields without a message of their own and for errors that say more than the field's.
@@ -123,6 +141,11 @@ CODE_MESSAGES = {
         "The pool asks for %(days)s working days' notice. For a sooner appointment, "
         "please say here why it is urgent."
     ),
+    "duplicate_request": N_(
+        "Request no. %(id)s for the same client reference, language and time was filed within "
+        "the last day. Is this another appointment? Then tick “file anyway”."
+    ),
+    "request_started": N_("This appointment has already started; it can no longer be changed."),
 }
 CHECK_FIELD = N_("Please check this entry.")
 
@@ -151,6 +174,44 @@ class RequestForm:
                 "category": "other",
             }
         )
+
+    @classmethod
+    def from_request(cls, request: Request, *, tz: ZoneInfo, language_label: str) -> RequestForm:
+        """The form filled in as the request stands: to change it, or to copy it."""
+        start = request.start.astimezone(tz)
+        minutes = int((request.end - request.start).total_seconds() // 60)
+        gender = f"{request.gender_value}:{request.gender_strength}" if request.gender_value else ""
+        if request.place_id is not None:
+            place = str(request.place_id)
+        elif request.location_lat is not None:
+            place = ADDRESS
+        else:
+            place = ""
+        values = {
+            "language": language_label,
+            "date": start.date().isoformat(),
+            "time": start.strftime("%H:%M"),
+            "duration": str(minutes),
+            "mode": f"{request.mode}",
+            "place": place,
+            "address": request.address or "",
+            "lat": ""
+            if request.location_lat is None or place != ADDRESS
+            else f"{request.location_lat}",
+            "lon": ""
+            if request.location_lon is None or place != ADDRESS
+            else f"{request.location_lon}",
+            "qualification": request.qualification or "",
+            "gender": gender,
+            "client_ref": request.client_ref or "",
+            "contact_name": request.contact_name or "",
+            "contact_phone": request.contact_phone or "",
+            "call_direction": f"{request.call_direction}" if request.call_direction else "",
+            "connection": request.connection or "",
+            "notes": request.notes or "",
+            "broadcast": "1" if request.policy and request.policy.get("broadcast") else "",
+        }
+        return cls(values=values)
 
     def error(self, name: str, message: Text | None = None) -> None:
         """Mark a field wrong, with its own message unless a more telling one is given."""
@@ -261,10 +322,18 @@ def parse_request_form(
     for name in ("client_ref", "contact_name", "contact_phone", "notes"):
         if v[name].strip():
             body[name] = v[name]
+    if v["mode"] in (Mode.phone, Mode.video):
+        if v["call_direction"]:
+            if v["call_direction"] not in {d.value for d in CallDirection}:
+                form.error("call_direction")
+            body["call_direction"] = v["call_direction"]
+        if v["connection"]:
+            body["connection"] = v["connection"]
     body["broadcast"] = v["broadcast"] in ("1", "on", "true")
     body["category"] = v["category"] or "other"
     if v["urgency_reason"]:
         body["urgency_reason"] = v["urgency_reason"]
+    body["allow_duplicate"] = v["allow_duplicate"] in ("1", "on", "true")
 
     # The schema runs even when the form found errors, so every wrong field is shown at once.
     try:
@@ -283,6 +352,34 @@ def parse_request_form(
     return form, (None if form.errors else data)
 
 
+def change_from(data: RequestCreate) -> RequestChange:
+    """The change a filled-in edit form asks for: every field it shows, emptied ones cleared.
+
+    An in-person request names its place, or its own point and address; a
+    phone or video one keeps whatever place it had (it is not shown).
+    """
+    body = data.model_dump(
+        include={
+            "language",
+            "start",
+            "end",
+            "mode",
+            "notes",
+            "contact_name",
+            "contact_phone",
+            "call_direction",
+            "connection",
+        }
+    )
+    if data.mode == Mode.in_person:
+        if data.place_id is not None:
+            body["place_id"] = data.place_id
+        else:
+            body["location"] = data.location.model_dump() if data.location else None
+            body["address"] = data.address
+    return RequestChange.model_validate(body)
+
+
 def form_field(location: tuple[int | str, ...], code: str) -> str:
     """The form field an error of the API's schema belongs beside: by its location, or
     for an error of the whole body by its code."""
@@ -293,7 +390,7 @@ def form_field(location: tuple[int | str, ...], code: str) -> str:
     return API_TO_FORM.get(str(location[0]), "form")
 
 
-def service_error(form: RequestForm, error: InvalidInput) -> None:
+def service_error(form: RequestForm, error: SprachpoolError) -> None:
     """Put an error of the intake service (dates, places, limits) beside its field."""
     name = API_TO_FORM.get(error.field or "", "form")
     if error.reason == "not_served":

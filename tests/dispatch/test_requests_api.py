@@ -184,3 +184,37 @@ def test_every_change_writes_an_audit_event(
             e.action for e in session.exec(select(AuditEvent).where(AuditEvent.entity == "request"))
         ]
     assert actions == ["request.create", "request.unfilled", "request.cancel"]
+
+
+def test_the_same_client_language_and_time_again_asks_file_anyway(
+    client: TestClient, caseworker: Staff, make_staff: Callable[..., Staff]
+) -> None:
+    """A second request for the same client, language and an overlapping time within a day
+    is answered 409 with the first one, unless `allow_duplicate` is set (issue 14, item 5)."""
+    body = request_payload(client_ref="JC-2026-0417")
+    first = client.post("/api/v1/requests", json=body, headers=caseworker.headers)
+    assert first.status_code == 201, first.text
+    overlapping = {**body, "start": "2026-12-01T10:00:00+01:00", "end": "2026-12-01T11:00:00+01:00"}
+    again = client.post("/api/v1/requests", json=overlapping, headers=caseworker.headers)
+    assert again.status_code == 409, again.text
+    answer = again.json()
+    assert answer["code"] == "conflict" and answer["errors"][0]["field"] == "allow_duplicate"
+    assert answer["existing"]["id"] == first.json()["id"]
+    # Another language, another time, another client, or another office: no warning.
+    for other in (
+        {**body, "language": "ar"},
+        {**body, "start": "2026-12-01T10:30:00+01:00", "end": "2026-12-01T11:00:00+01:00"},
+        {**body, "client_ref": "JC-2026-0418"},
+    ):
+        assert (
+            client.post("/api/v1/requests", json=other, headers=caseworker.headers).status_code
+            == 201
+        )
+    colleague = make_staff("caseworker", "Stadt Ahlen")
+    assert client.post("/api/v1/requests", json=body, headers=colleague.headers).status_code == 201
+    anyway = client.post(
+        "/api/v1/requests",
+        json={**overlapping, "allow_duplicate": True},
+        headers=caseworker.headers,
+    )
+    assert anyway.status_code == 201, anyway.text

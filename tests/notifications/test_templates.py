@@ -63,6 +63,11 @@ SAMPLE: dict[str, Any] = {
     "outcome": "client_no_show",
     "confirm_link": LONG_LINK.replace("/o/", "/c/"),
     "late": True,
+    "changed": ["language", "place", "time"],
+    "call_direction": "mediator_calls",
+    "request_number": 4711,
+    "client_ref": "JC-2026-0417",
+    "connection": "https://meet.example/sprachpool-4711",
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
@@ -352,6 +357,7 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "alert_late_cancellation_coordinator", "alert_at_risk_coordinator", "completion_request",
         "sms_help", "sms_paused", "sms_resumed", "sms_accept_ok", "sms_decline_ok",
         "sms_unknown_code", "signin_link", "staff_invitation", "job_confirmation_caseworker",
+        "request_changed_mediator", "released_after_change_mediator",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:

@@ -6,6 +6,7 @@
   var form = document.querySelector(".request-form");
   if (!form) { return; }
   var where = document.getElementById("where");
+  var connection = document.getElementById("connection-fields");
   var place = document.getElementById("place");
   var addressFields = ["address", "lat", "lon"].map(function (id) {
     return document.getElementById(id).closest(".field");
@@ -15,6 +16,7 @@
     var mode = form.querySelector("input[name=mode]:checked");
     var inPerson = !mode || mode.value === "in_person";
     where.hidden = !inPerson;
+    if (connection) { connection.hidden = inPerson; }
     var other = place.value === "address";
     addressFields.forEach(function (field) { field.hidden = !other; });
     hint.hidden = !other;

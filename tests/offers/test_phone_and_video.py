@@ -1,0 +1,99 @@
+"""Phone and video jobs: who calls whom, the number or link, for the assigned mediator only
+(issue 14, item 2), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Staff, request_payload
+from tests.offers.conftest import LINK, Outbox
+from tests.offers.test_lifecycle import file_request
+
+VIDEO_LINK = "https://meet.example/jc-beckum-4711"
+
+
+def email_tokens(outbox: Outbox, kind: str = "offer") -> list[str]:
+    tokens = []
+    for message in outbox.messages(kind, "email"):
+        match = LINK.search(message.body)
+        assert match is not None
+        tokens.append(match.group(1))
+    return tokens
+
+
+def test_the_video_link_reaches_the_accepted_mediator_only(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+) -> None:
+    make_pool(3, channels=["email"])
+    created = file_request(
+        client, caseworker, mode="video", call_direction="mediator_calls", connection=VIDEO_LINK
+    )
+    assert created["connection"] == VIDEO_LINK
+    offers = outbox.messages("offer")
+    assert len(offers) == 3 and all(VIDEO_LINK not in (m.body + (m.html or "")) for m in offers)
+    first, *others = email_tokens(outbox)
+    pending = client.get(f"/o/{first}").text
+    assert VIDEO_LINK not in pending
+    assert "Zusagen – ich übernehme" in pending and "ich komme" not in pending
+    assert client.post(f"/o/{first}/accept", follow_redirects=False).status_code == 303
+    mine = client.get(f"/o/{first}").text
+    assert VIDEO_LINK in mine and "Videotermin" in mine
+    for token in others:
+        assert VIDEO_LINK not in client.get(f"/o/{token}").text
+    confirmation = outbox.messages("assignment_confirmed_mediator", "email")
+    assert len(confirmation) == 1 and f"Videotermin: {VIDEO_LINK}" in confirmation[0].body
+    advance(hours=1, minutes=1)  # the reminder the day before
+    reminder = outbox.messages("reminder_24h", "email")
+    assert len(reminder) == 1 and VIDEO_LINK in reminder[0].body
+
+
+def test_a_phone_job_where_the_office_calls_says_so_and_an_in_person_job_says_i_will_come(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    place_id: int,
+) -> None:
+    make_pool(1, channels=["email"])
+    created = file_request(
+        client, caseworker, call_direction="office_calls", connection="+49 2521 29-0"
+    )
+    assert created["connection"] == "+492521290"
+    [token] = email_tokens(outbox)
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    page = client.get(f"/o/{token}").text
+    assert "Die Dienststelle ruft Sie an." in page and "tel:+492521290" in page
+    sms_free = outbox.messages("assignment_confirmed_mediator", "sms")
+    assert sms_free == []
+    in_person = file_request(
+        client,
+        caseworker,
+        mode="in_person",
+        place_id=place_id,
+        start="2026-12-02T09:00:00+01:00",
+        end="2026-12-02T10:00:00+01:00",
+    )
+    assert in_person["status"] == "offered"
+    token = email_tokens(outbox)[-1]
+    assert "Zusagen – ich komme" in client.get(f"/o/{token}").text
+
+
+def test_a_connection_must_fit_the_mode(client: TestClient, caseworker: Staff) -> None:
+    for body, field in (
+        ({"mode": "video", "connection": "+4925212900"}, "body"),
+        ({"mode": "phone", "connection": VIDEO_LINK}, "body"),
+        ({"mode": "phone", "connection": "ruf mich an"}, "connection"),
+        ({"mode": "video", "connection": "https://localhost"}, "connection"),
+        ({"mode": "phone", "call_direction": "somebody"}, "call_direction"),
+    ):
+        response = client.post(
+            "/api/v1/requests", json=request_payload(**body), headers=caseworker.headers
+        )
+        assert response.status_code == 422, (body, response.text)
+        assert field in [e["field"] for e in response.json()["errors"]], response.json()
