@@ -49,7 +49,8 @@ def test_report_confirm_approve_in_the_browser(browser: Browser, server: Server)
     their = locales.translator(locale)
     phone = new_page(browser, server, PHONE)
     phone.goto(offer)
-    phone.get_by_role("button", name=their.gettext("Accept – I will come")).click()
+    # A phone job: "I will take it", not "I will come" (issue 14).
+    phone.get_by_role("button", name=their.gettext("Accept – I will take it")).click()
     expect(phone.get_by_role("heading", name=their.gettext("Your job"))).to_be_visible()
     server.clock.advance(timedelta(days=1, hours=3))  # Tuesday 11:00: the job is over
     while deadlines.run_due(server.engine, clock=server.clock, settings=server.settings):
