@@ -125,8 +125,9 @@ def _to_mediator(
     offer: Offer | None,
     sms: dict[str, Any] | None,
     email: dict[str, Any] | None,
+    fresh: bool = False,
 ) -> None:
-    """On each of the mediator's channels, in their language."""
+    """On each of the mediator's channels, in their language (`fresh`: see `enqueue`)."""
     for channel, address in mediator_channels(mediator):
         fields, other = (sms, email) if channel == "sms" else (email, sms)
         if fields is None:
@@ -145,6 +146,7 @@ def _to_mediator(
             request_id=request.id,
             offer_id=offer.id if offer else None,
             fallback=other,
+            fresh=fresh,
             **fields,
         )
 
@@ -321,8 +323,13 @@ def offer(
     offer: Offer,
     link: str,
     now: datetime,
+    fresh: bool = False,
 ) -> None:
-    """The job, its link and reply code, until when it is open."""
+    """The job, its link and reply code, until when it is open.
+
+    `fresh`: the offer was created in this transaction, so no message can carry
+    its key yet and the lookup for one is skipped (the unique key still holds).
+    """
     fields = job_fields(session, request)
     common = {**fields, "link": link, "code": offer.short_code, "subject": request.qualification}
     _to_mediator(
@@ -334,6 +341,7 @@ def offer(
         request=request,
         offer=offer,
         sms=common,
+        fresh=fresh,
         email={
             **common,
             "expires_at": offer.expires_at,

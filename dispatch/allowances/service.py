@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -30,6 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
+from dispatch.allowances import ledger  # noqa: F401  (its listeners renew the token)
 from dispatch.allowances.calculator import (
     Allowance,
     JobFacts,
@@ -42,7 +44,7 @@ from dispatch.allowances.models import AllowanceLine, AllowanceMonth, LineKind
 from dispatch.audit import record as audit
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.jobs.models import JobReport, ReportState
-from dispatch.mediators.models import Mediator
+from dispatch.mediators.models import Mediator, versions
 from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.places.models import Place
 from dispatch.requests.models import Mode, Request, RequestStatus
@@ -585,9 +587,35 @@ def year_totals_for(
 
 
 def limit_reached(session: Session, *, settings: Settings, now: datetime) -> frozenset[int]:
-    """The mediators the engine leaves out of paid offers now (see `at_annual_limit`)."""
+    """The mediators the engine leaves out of paid offers now (see `at_annual_limit`).
+
+    Kept under the ledger's and the pool's tokens (``dispatch.allowances.ledger``)
+    for the year and the rules, so filing a request does not add up the year's
+    jobs again; without a token the totals are computed each time.
+    """
     rules = rules_for(settings.allowance_file)
-    return frozenset(at_annual_limit(session, rules=rules, tz=settings.tz, now=now))
+    year = now.astimezone(settings.tz).year
+    tokens = versions(session)
+    if tokens.pool is None or tokens.ledger is None:
+        return frozenset(at_annual_limit(session, rules=rules, tz=settings.tz, now=now))
+    key = (tokens.pool, tokens.ledger, year, str(settings.tz))
+    with _limits_lock:
+        kept = _limits.get(key)
+        if kept is not None and kept[0] is rules:
+            _limits.move_to_end(key)
+            return kept[1]
+    found = frozenset(at_annual_limit(session, rules=rules, tz=settings.tz, now=now))
+    with _limits_lock:
+        _limits[key] = (rules, found)
+        while len(_limits) > LIMITS_KEPT:
+            _limits.popitem(last=False)
+    return found
+
+
+#: How many (tokens, year) answers are kept; old tokens are never asked for again.
+LIMITS_KEPT = 16
+_limits: OrderedDict[tuple[str, str, int, str], tuple[Rules, frozenset[int]]] = OrderedDict()
+_limits_lock = threading.Lock()
 
 
 def at_annual_limit(session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime) -> set[int]:

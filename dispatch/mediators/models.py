@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -103,13 +104,15 @@ class Absence(SQLModel, table=True):
 
 
 class PoolVersion(SQLModel, table=True):
-    """One row whose token changes in the transaction of every change to the pool.
+    """Rows whose tokens change in the transaction of every change to what they guard.
 
-    The ranking keeps what it reads of the pool (who speaks what, their
-    homes, limits and weekly hours) in memory under this token, so intake
-    does not load a thousand mediators per request. A fresh random token
-    per change (not a counter) never repeats, even after the table was
-    emptied or a backup restored; without the row nothing is kept.
+    Row 1 guards the pool: the ranking keeps what it reads of the pool (who
+    speaks what, their homes, limits and weekly hours) in memory under its
+    token, so intake does not load a thousand mediators per request. Row 2
+    guards the allowance ledger (job reports, held jobs called off, places):
+    the yearly totals behind the engine's ``annual_limit`` are kept under it.
+    A fresh random token per change (not a counter) never repeats, even after
+    the table was emptied or a backup restored; without the row nothing is kept.
     """
 
     __tablename__ = "pool_version"
@@ -118,52 +121,114 @@ class PoolVersion(SQLModel, table=True):
     token: str = Field(max_length=32)
 
 
-#: The tables whose rows the ranking keeps under the pool's token (absences are read per request).
-POOL_TABLES = frozenset({"mediator", "mediator_language", "availability_slot"})
+#: The rows of ``pool_version``: what each token guards.
+POOL_ROW = 1
+LEDGER_ROW = 2
+
+#: The models whose rows the ranking keeps under the pool's token (absences are read per request).
 _POOL_MODELS = (Mediator, MediatorLanguage, AvailabilitySlot)
 
+_VERSIONS_KEY = "sprachpool.versions"
 
-def bump_pool_version(session: Session) -> None:
-    """Give the pool a new token, in the session's transaction (commits or rolls back with it)."""
+
+@dataclass(frozen=True)
+class Versions:
+    """The tokens as one transaction sees them (None: keep nothing under that row)."""
+
+    pool: str | None
+    ledger: str | None
+
+
+def bump_version(session: Session, row: int) -> None:
+    """Give `row` a new token, in the session's transaction (commits or rolls back with it)."""
     connection = session.connection()
     table = SQLModel.metadata.tables["pool_version"]
     postgresql = connection.dialect.name == "postgresql"
     insert: Any = postgresql_insert(table) if postgresql else sqlite_insert(table)
     token = uuid.uuid4().hex
     connection.execute(
-        insert.values(id=1, token=token).on_conflict_do_update(
+        insert.values(id=row, token=token).on_conflict_do_update(
             index_elements=["id"], set_={"token": token}
         )
     )
+    session.info.pop(_VERSIONS_KEY, None)
 
 
-#: Built once: intake asks for the token with every request.
-_TOKEN_QUERY = sa.select(col(PoolVersion.token)).where(col(PoolVersion.id) == 1)
+def bump_pool_version(session: Session) -> None:
+    """Give the pool a new token, in the session's transaction."""
+    bump_version(session, POOL_ROW)
+
+
+#: Built once: intake asks for the tokens with every request.
+_TOKENS_QUERY = sa.select(col(PoolVersion.id), col(PoolVersion.token)).where(
+    col(PoolVersion.id).in_((POOL_ROW, LEDGER_ROW))
+)
+
+
+def versions(session: Session) -> Versions:
+    """Both tokens, read once per transaction (one statement for the pool and the ledger).
+
+    The answer is remembered for the session's current transaction only, and
+    forgotten when this session bumps a token; another transaction's change
+    is seen by the next transaction, as with any read.
+    """
+    transaction = session.get_transaction()
+    remembered = session.info.get(_VERSIONS_KEY)
+    if transaction is not None and remembered is not None and remembered[0] is transaction:
+        return cast(Versions, remembered[1])
+    tokens: dict[int, str] = dict(session.execute(_TOKENS_QUERY).all())
+    found = Versions(pool=tokens.get(POOL_ROW), ledger=tokens.get(LEDGER_ROW))
+    session.info[_VERSIONS_KEY] = (session.get_transaction(), found)
+    return found
 
 
 def pool_version(session: Session) -> str | None:
     """The pool's current token as this transaction sees it; None: keep nothing."""
-    return session.execute(_TOKEN_QUERY).scalar()
+    return versions(session).pool
+
+
+@dataclass(frozen=True)
+class Guard:
+    """Which models' changes renew which row's token.
+
+    `changed`: any of their rows changed or deleted (and added, unless `new`
+    narrows that down) renews it; `new`: the models whose added rows count.
+    """
+
+    row: int
+    changed: tuple[type[SQLModel], ...]
+    new: tuple[type[SQLModel], ...]
+
+    @property
+    def tables(self) -> frozenset[str]:
+        return frozenset(str(model.__tablename__) for model in self.changed)
+
+
+#: Every row's guard; the ledger's is added by ``dispatch.allowances.ledger``.
+GUARDS: list[Guard] = [Guard(POOL_ROW, _POOL_MODELS, _POOL_MODELS)]
 
 
 @event.listens_for(Session, "before_flush")
 def _bump_on_flush(session: Session, _context: Any, _instances: Any) -> None:
-    """A mediator, a language or a weekly slot added, changed or deleted: a new token."""
-    for obj in (*session.new, *session.deleted):
-        if isinstance(obj, _POOL_MODELS):
-            bump_pool_version(session)
-            return
-    for obj in session.dirty:
-        if isinstance(obj, _POOL_MODELS) and session.is_modified(obj):
-            bump_pool_version(session)
-            return
+    """A guarded row added, changed or deleted (a mediator, a language, a weekly slot for
+    the pool): a new token for what it guards, once per flush."""
+    for guard in GUARDS:
+        if (
+            any(isinstance(obj, guard.new) for obj in session.new)
+            or any(isinstance(obj, guard.changed) for obj in session.deleted)
+            or any(
+                isinstance(obj, guard.changed) and session.is_modified(obj) for obj in session.dirty
+            )
+        ):
+            bump_version(session, guard.row)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _bump_on_bulk(state: ORMExecuteState) -> None:
-    """A bulk UPDATE or DELETE of a pool table (``sa.update(Mediator)...``): a new token."""
+    """A bulk UPDATE or DELETE of a guarded table (``sa.update(Mediator)...``): a new token."""
     if not (state.is_update or state.is_delete):
         return
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in POOL_TABLES:
-        bump_pool_version(state.session)
+    table = getattr(getattr(state.statement, "table", None), "name", None)
+    for guard in GUARDS:
+        if table in guard.tables:
+            bump_version(state.session, guard.row)

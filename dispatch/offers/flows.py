@@ -183,31 +183,36 @@ def send_next_wave(
     mediators = {
         m.id: m for m in session.exec(select(Mediator).where(col(Mediator.id).in_(chosen)))
     }
-    offers: list[Offer] = []
-    for mediator_id in chosen:
-        mediator = mediators[mediator_id]
-        token = links.new_link_token()
-        offer = Offer(
+    # The wave's offers go in as one batch (one statement, ids returned), then their
+    # messages as another: a wave costs the same few statements for one offer or ten.
+    codes = service.new_short_codes(session, chosen)
+    tokens = {mediator_id: links.new_link_token() for mediator_id in chosen}
+    offers = [
+        Offer(
             request_id=request.id,
             mediator_id=mediator_id,
             wave=wave,
-            token_hash=hash_token(token),
-            short_code=service.new_short_code(session, mediator_id),
-            channel=",".join(c for c, _ in messages.mediator_channels(mediator)) or "none",
+            token_hash=hash_token(tokens[mediator_id]),
+            short_code=codes[mediator_id],
+            channel=",".join(c for c, _ in messages.mediator_channels(mediators[mediator_id]))
+            or "none",
             created_at=now,
             expires_at=expires_at,
         )
-        session.add(offer)
-        session.flush()
+        for mediator_id in chosen
+    ]
+    session.add_all(offers)
+    session.flush()
+    for offer in offers:
         messages.offer(
             session,
-            mediator=mediator,
+            mediator=mediators[offer.mediator_id],
             request=request,
             offer=offer,
-            link=links.link_url(settings, token),
+            link=links.link_url(settings, tokens[offer.mediator_id]),
             now=now,
+            fresh=True,
         )
-        offers.append(offer)
     request.status = RequestStatus.offered
     request.updated_at = now
     session.add(request)

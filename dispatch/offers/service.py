@@ -10,6 +10,7 @@ transaction began IMMEDIATE and is alone anyway).
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -75,18 +76,25 @@ def new_short_code(session: Session, mediator_id: int) -> str:
     A reply comes from the mediator's phone, so the code only has to tell
     apart that one person's offers, not everyone's.
     """
-    taken = set(
-        session.exec(
-            select(Offer.short_code).where(
-                Offer.mediator_id == mediator_id,
-                col(Offer.status).in_((OfferStatus.pending, OfferStatus.accepted)),
-            )
+    return new_short_codes(session, [mediator_id])[mediator_id]
+
+
+def new_short_codes(session: Session, mediator_ids: Sequence[int]) -> dict[int, str]:
+    """A reply code for each of a wave's mediators, read in one query (see `new_short_code`)."""
+    taken: dict[int, set[str]] = {m: set() for m in mediator_ids}
+    for mediator_id, code in session.exec(
+        select(Offer.mediator_id, Offer.short_code).where(
+            col(Offer.mediator_id).in_(mediator_ids),
+            col(Offer.status).in_((OfferStatus.pending, OfferStatus.accepted)),
         )
-    )
-    while True:
-        code = f"{secrets.randbelow(9000) + 1000}"
-        if code not in taken:
-            return code
+    ):
+        taken[mediator_id].add(code)
+    codes: dict[int, str] = {}
+    for mediator_id, used in taken.items():
+        while (code := f"{secrets.randbelow(9000) + 1000}") in used:
+            pass
+        codes[mediator_id] = code
+    return codes
 
 
 def already_asked(session: Session, request_id: int) -> set[int]:

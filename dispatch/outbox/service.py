@@ -49,6 +49,7 @@ def enqueue(
     request_id: int | None = None,
     offer_id: int | None = None,
     fallback: Mapping[str, Any] | None = None,
+    fresh: bool = False,
     **fields: Any,
 ) -> Message | None:
     """Render and store one message; the same `key` twice stores it once.
@@ -57,6 +58,10 @@ def enqueue(
     that runs again after a crash does not message anyone twice. Returns
     None when the message already exists or there is no address to use.
 
+    `fresh` says the key names a row created in this transaction (a new offer's
+    id): no message can carry it yet, so the lookup is skipped; the key's unique
+    constraint still refuses a second one.
+
     `fallback` optionally gives the fields of the other channel's version
     (e.g. the email fields for an SMS), for when this one fails for good;
     without it the fallback is rendered from `fields`, completed from the
@@ -64,7 +69,11 @@ def enqueue(
     """
     if not to:
         return None
-    if session.exec(select(Message.id).where(Message.idempotency_key == key)).first() is not None:
+    if (
+        not fresh
+        and session.exec(select(Message.id).where(Message.idempotency_key == key)).first()
+        is not None
+    ):
         return None
     rendered = templates.render(kind, channel, locale, now=now, **fields)
     ics = next((a.data.decode() for a in rendered.attachments if a.filename.endswith(".ics")), None)

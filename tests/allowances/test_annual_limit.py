@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from dispatch.jobs.models import ReportState
+from dispatch.mediators.models import LEDGER_ROW, bump_version, versions
 from dispatch.requests.models import Mode
+from dispatch.storage import unit_of_work
 from tests.allowances.factories import done_job
 from tests.conftest import Staff, mediator_payload, request_payload
 
@@ -33,8 +37,12 @@ def _mediator_with_october_jobs(
 
 def _new_request(client: TestClient, caseworker: Staff) -> int:
     # Monday 7 December, Arabic by phone: the mediator's language and free time.
+    return _new_request_on(client, caseworker, "2026-12-07")
+
+
+def _new_request_on(client: TestClient, caseworker: Staff, day: str) -> int:
     body = request_payload(
-        language="ar", start="2026-12-07T09:00:00+01:00", end="2026-12-07T10:00:00+01:00"
+        language="ar", start=f"{day}T09:00:00+01:00", end=f"{day}T10:00:00+01:00"
     )
     response = client.post("/api/v1/requests", json=body, headers=caseworker.headers)
     assert response.status_code == 201, response.text
@@ -98,3 +106,54 @@ def test_a_wrong_limit_is_refused(client: TestClient, coordinator: Staff) -> Non
         response = client.post("/api/v1/mediators", json=body, headers=coordinator.headers)
         assert response.status_code == 422, limit
         assert response.json()["errors"][0]["field"] == "annual_limit"
+
+
+def test_the_kept_year_totals_give_way_to_an_approval_at_once(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    # As a migrated database has it: the ledger's token, under which intake keeps the
+    # year's totals instead of adding them up for every request.
+    with unit_of_work(engine) as session:
+        bump_version(session, LEDGER_ROW)
+    body = mediator_payload(travel_mode="car", annual_limit="60.00")
+    created = client.post("/api/v1/mediators", json=body, headers=coordinator.headers)
+    assert created.status_code == 201, created.text
+    mediator_id = int(created.json()["id"])
+    done_job(
+        engine,
+        caseworker=caseworker,
+        mediator_id=mediator_id,
+        start="2026-10-05T09:00:00+02:00",
+        end="2026-10-05T11:00:00+02:00",
+        mode=Mode.phone,
+    )
+    # The second job is reported, not yet approved: 30.00 of 60.00 count.
+    _, second = done_job(
+        engine,
+        caseworker=caseworker,
+        mediator_id=mediator_id,
+        start="2026-10-12T09:00:00+02:00",
+        end="2026-10-12T11:00:00+02:00",
+        mode=Mode.phone,
+        state=ReportState.reported,
+    )
+    first_request = _new_request(client, caseworker)
+    assert _reasons(client, coordinator, first_request, mediator_id) == []
+    with Session(engine) as session:
+        kept = versions(session).ledger
+    assert kept is not None
+
+    approved = client.post(
+        f"/api/v1/assignments/{second}/approve",
+        json={"reason": "Telefonisch bestätigt"},
+        headers=coordinator.headers,
+    )
+    assert approved.status_code == 200, approved.text
+    with Session(engine) as session:
+        assert versions(session).ledger != kept
+
+    # 60.00 of 60.00: the next request leaves the mediator out, no offer goes out.
+    second_request = _new_request_on(client, caseworker, "2026-12-14")
+    assert _reasons(client, coordinator, second_request, mediator_id) == ["annual_limit"]
+    detail = client.get(f"/api/v1/requests/{second_request}", headers=coordinator.headers)
+    assert detail.json()["offers"] == []
