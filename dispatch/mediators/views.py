@@ -535,8 +535,9 @@ async def preview_import(
         )
     if not text:
         return _upload_page(request, user, errors=[forms_text(request, "no_file")], status_code=422)
-    rows, errors = importer.read_rows(text)
-    if errors:
+    rows, problems = importer.read_rows(text)
+    if problems:
+        errors = _problem_texts(request, problems)
         return _upload_page(request, user, text=text, errors=errors, status_code=422)
     existing = importer.existing_by_phone(session, [data for _, data in rows])
     preview = [
@@ -558,7 +559,8 @@ def confirm_import(
     report = importer.import_csv(session, text=text, now=clock.now(), actor=user)
     if not report.ok:
         session.rollback()
-        return _upload_page(request, user, text=text, errors=report.errors, status_code=422)
+        errors = _problem_texts(request, report.errors)
+        return _upload_page(request, user, text=text, errors=errors, status_code=422)
     return RedirectResponse(
         f"/dashboard/pool?imported={report.created}-{report.updated}", status_code=303
     )
@@ -573,6 +575,12 @@ UPLOAD_MESSAGES = {
 
 def forms_text(request: Request, code: str) -> str:
     return formatter(request).gettext(UPLOAD_MESSAGES[code])
+
+
+def _problem_texts(request: Request, problems: list[importer.Problem]) -> list[str]:
+    """What is wrong with the file, line by line, in the page's language."""
+    translator = formatter(request).t
+    return [importer.problem_text(problem, translator) for problem in problems]
 
 
 # --- adding and editing ---------------------------------------------------------------
