@@ -600,16 +600,38 @@ async def create_mediator(
     settings: SettingsDep,
 ) -> Response:
     form, data = parse_mediator_form(await request.form(), settings=settings, new=True)
+    return _save(request, session, user, form, data, mediator=None, now=clock.now())
+
+
+def _save(
+    request: Request,
+    session: Session,
+    user: User,
+    form: MediatorForm,
+    data: MediatorCreate | MediatorUpdate | None,
+    *,
+    mediator: MediatorPublic | None,
+    now: datetime,
+) -> Response:
+    """Add (no `mediator`) or change a mediator from a checked form; else the form again."""
     if data is not None:
         try:
-            assert isinstance(data, MediatorCreate)
-            created = service.create_mediator(session, data=data, actor=user, now=clock.now())
+            if mediator is None:
+                assert isinstance(data, MediatorCreate)
+                saved_id = service.create_mediator(session, data=data, actor=user, now=now).id
+            else:
+                assert isinstance(data, MediatorUpdate)
+                service.update_mediator(
+                    session, mediator_id=mediator.id, data=data, actor=user, now=now
+                )
+                saved_id = mediator.id
         except InvalidInput as exc:
             session.rollback()  # nothing of a refused form stays
             _service_error(form, exc)
         else:
-            return RedirectResponse(f"/dashboard/pool/{created.id}?saved=created", status_code=303)
-    return _form_page(request, user, form, mediator=None, status_code=422)
+            saved = "created" if mediator is None else "details"
+            return RedirectResponse(f"/dashboard/pool/{saved_id}?saved={saved}", status_code=303)
+    return _form_page(request, user, form, mediator=mediator, status_code=422)
 
 
 def _live(session: Session, mediator_id: int) -> MediatorPublic:
@@ -638,18 +660,7 @@ async def save_mediator(
 ) -> Response:
     mediator = _live(session, mediator_id)
     form, data = parse_mediator_form(await request.form(), settings=settings, new=False)
-    if data is not None:
-        try:
-            assert isinstance(data, MediatorUpdate)
-            service.update_mediator(
-                session, mediator_id=mediator_id, data=data, actor=user, now=clock.now()
-            )
-        except InvalidInput as exc:
-            session.rollback()
-            _service_error(form, exc)
-        else:
-            return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=details", status_code=303)
-    return _form_page(request, user, form, mediator=mediator, status_code=422)
+    return _save(request, session, user, form, data, mediator=mediator, now=clock.now())
 
 
 # --- one person ---------------------------------------------------------------------------
