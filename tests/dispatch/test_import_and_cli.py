@@ -258,7 +258,7 @@ def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["mediators", "import", "missing.csv"],
+        ["mediators", "import", "missing.csv", "--locale", "en"],
         ["user", "add", "--role", "boss"],
         ["optimize"],
         ["optimize", "--from", "9999-12-31"],
