@@ -144,16 +144,21 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 
 def cmd_mediators_import(args: argparse.Namespace) -> int:
-    from dispatch.mediators.importer import import_csv
+    import locales
+    from dispatch.mediators.importer import import_csv, problem_text
 
+    tr = locales.translator(args.locale, locales.STAFF_LOCALES)
     path = Path(args.file)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        print(f"error: {path} does not exist", file=sys.stderr)
+        print(tr.gettext("error: %(path)s does not exist", path=path), file=sys.stderr)
         return 2
     except UnicodeDecodeError:
-        print(f"error: {path} is not UTF-8 text; save the sheet as 'CSV UTF-8'", file=sys.stderr)
+        message = tr.gettext(
+            "error: %(path)s is not UTF-8 text; save the sheet as “CSV UTF-8”", path=path
+        )
+        print(message, file=sys.stderr)
         return 2
     engine = _engine()
     with unit_of_work(engine) as session:
@@ -161,12 +166,22 @@ def cmd_mediators_import(args: argparse.Namespace) -> int:
         if not report.ok or args.dry_run:
             session.rollback()
     if not report.ok:
-        for error in report.errors:
-            print(f"{path}: {error}", file=sys.stderr)
-        print(f"nothing imported: {len(report.errors)} error(s)", file=sys.stderr)
+        for problem in report.errors:
+            print(f"{path}: {problem_text(problem, tr)}", file=sys.stderr)
+        print(
+            tr.ngettext(
+                "nothing imported: %(num)s error",
+                "nothing imported: %(num)s errors",
+                len(report.errors),
+            ),
+            file=sys.stderr,
+        )
         return 1
-    verb = "would import" if args.dry_run else "imported"
-    print(f"{verb}: {report.created} new, {report.updated} updated")
+    counts = {"created": report.created, "updated": report.updated}
+    if args.dry_run:
+        print(tr.gettext("would import: %(created)s new, %(updated)s updated", **counts))
+    else:
+        print(tr.gettext("imported: %(created)s new, %(updated)s updated", **counts))
     return 0
 
 
@@ -269,6 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="check the file, write nothing")
+    imp.add_argument(
+        "--locale",
+        choices=["de", "en"],
+        default="de",
+        help="the language of what is printed (default: de, the pool's working language)",
+    )
     imp.set_defaults(func=cmd_mediators_import)
     optimize = commands.add_parser(
         "optimize", help="propose a plan for the open requests of a period"

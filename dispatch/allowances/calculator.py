@@ -26,6 +26,8 @@ from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+from locales import STAFF_LOCALES
+
 CENT = Decimal("0.01")
 ZERO = Decimal(0)
 
@@ -79,6 +81,7 @@ class CancellationRules:
 class Rules:
     """One pool's allowance rules (one TOML file)."""
 
+    #: As the file writes it (the API's `rules`); a proper name is shown as written.
     name: str
     work: WorkRules
     travel: TravelRules
@@ -89,6 +92,13 @@ class Rules:
     warn_share: Decimal = Decimal("0.8")
     #: The share of a funding source's budget (spent + committed) that warns the coordinator.
     budget_warn_share: Decimal = Decimal("0.8")
+    #: The name in each page language (`names = { de = "...", en = "..." }`), where it is
+    #: not a proper name; pairs, so the rules stay hashable.
+    names: tuple[tuple[str, str], ...] = ()
+
+    def name_in(self, locale: str) -> str:
+        """The name a page in `locale` shows: its own entry in `names`, else `name`."""
+        return dict(self.names).get(locale, self.name)
 
 
 @dataclass(frozen=True)
@@ -222,8 +232,15 @@ def rules_from_dict(data: dict[str, Any]) -> Rules:
     budget_share = Decimal(str(data.get("budgets", {}).get("warn_share", "0.8")))
     if not ZERO < budget_share <= 1:
         raise RulesError("budgets.warn_share: a share between 0 and 1")
+    names = data.get("names", {})
+    if not isinstance(names, dict) or not all(
+        locale in STAFF_LOCALES and isinstance(text, str) and text.strip()
+        for locale, text in names.items()
+    ):
+        raise RulesError(f"names: a name per page language ({', '.join(STAFF_LOCALES)})")
     return Rules(
         name=str(data.get("name", "")),
+        names=tuple(sorted((locale, text.strip()) for locale, text in names.items())),
         work=WorkRules(
             rate=_money(work, "rate"),
             unit_minutes=unit,

@@ -14,7 +14,7 @@ from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.funding.policy import policy_of
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
-from dispatch.web.rendering import formatter, render
+from dispatch.web.rendering import formatter, page_lang, render
 from locales import N_
 
 router = APIRouter(prefix="/dashboard/allowances", include_in_schema=False)
@@ -43,6 +43,7 @@ def month_page(
     """The month statement (last month unless asked): per mediator, by funding source."""
     today = clock.now().astimezone(settings.tz).date()
     chosen = month or service.last_month(today).key
+    rules = service.rules_for(settings.allowance_file)
     statement, error = None, None
     try:
         parsed = service.parse_month(chosen, today=today)
@@ -51,18 +52,14 @@ def month_page(
             MONTH_ERRORS[invalid.reason or "month_format"], **dict(invalid.params or {})
         )
     else:
-        statement = service.statement(
-            session,
-            month=parsed,
-            rules=service.rules_for(settings.allowance_file),
-            tz=settings.tz,
-        )
+        statement = service.statement(session, month=parsed, rules=rules, tz=settings.tz)
     return render(
         request,
         "coordinator/allowances.html",
         {
             "month": chosen,
             "s": statement,
+            "rules_name": rules.name_in(page_lang(request)),
             "error": error,
             "paid": paid,
             "sources": source_names(policy_of(settings)),
@@ -107,12 +104,8 @@ def mediator_statement(
     """One mediator's statement of the month, to print and sign (Abrechnung)."""
     today = clock.now().astimezone(settings.tz).date()
     parsed = service.parse_month(month[:20], today=today)
-    statement = service.statement(
-        session,
-        month=parsed,
-        rules=service.rules_for(settings.allowance_file),
-        tz=settings.tz,
-    )
+    rules = service.rules_for(settings.allowance_file)
+    statement = service.statement(session, month=parsed, rules=rules, tz=settings.tz)
     found = next((m for m in statement.mediators if m.mediator_id == mediator_id), None)
     if found is None:
         raise NotFound(f"Mediator {mediator_id} has no allowances in {parsed.key}.")
@@ -122,6 +115,7 @@ def mediator_statement(
         {
             "s": statement,
             "m": found,
+            "rules_name": rules.name_in(page_lang(request)),
             "today": today,
             "kinds": exports.KINDS,
             "sources": source_names(policy_of(settings)),

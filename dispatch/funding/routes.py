@@ -64,5 +64,6 @@ def change_funding_source(
         source=body.funding_source,
         actor=user,
         now=clock.now(),
+        reason=body.reason,
     )
     return requests.to_public(session, request, actor=user)

@@ -102,8 +102,9 @@ def change_source(
     source: str,
     actor: User,
     now: datetime,
+    reason: str | None = None,
 ) -> Request:
-    """The coordinator charges a request to another funding source (audited)."""
+    """The coordinator charges a request to another funding source (audited, with the reason)."""
     if source not in policy.sources:
         known = ", ".join(policy.sources)
         raise InvalidInput(
@@ -126,7 +127,7 @@ def change_source(
         action="request.funding_source",
         entity="request",
         entity_id=request.id,
-        details={"from": before, "to": source},
+        details={"from": before, "to": source, **({"reason": reason} if reason else {})},
     )
     session.flush()
     return request

@@ -12,24 +12,31 @@ Every row is validated with the same rules as the API before anything is
 written; one bad row means nothing of the file is imported. A row whose
 phone number matches a mediator already in the pool updates that mediator,
 so the coordinator can re-import an edited list.
+
+What is wrong is a `Problem`: the line, the column, a code and its params,
+never a sentence (as the engine's reasons); the upload page and the command
+line put it into the reader's words with `problem_text`.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 from sqlmodel import Session, col, select
 
-from dispatch.errors import SprachpoolError, friendly_message
+from dispatch.errors import SprachpoolError
 from dispatch.mediators import service
 from dispatch.mediators.models import Mediator
 from dispatch.mediators.schemas import MediatorCreate, MediatorUpdate
 from dispatch.users.models import User
+from locales import N_, Translator
 
 COLUMNS = [
     "name",
@@ -57,11 +64,73 @@ REQUIRED = {"name", "languages"}
 MAX_ROWS = 10_000
 
 
+#: What each problem's code says, with its params (the msgids are English; see locales/).
+PROBLEM_MESSAGES = {
+    "header_missing": N_("The header row lacks the column(s) %(columns)s."),
+    "header_unknown": N_("Unknown column(s) %(columns)s; the known ones are: %(known)s."),
+    "too_many_rows": N_("The file has more than %(max)s rows; please split it."),
+    "too_many_cells": N_(
+        "This row has more cells than the header has columns (a comma inside a cell needs quotes)."
+    ),
+    "level_missing": N_("“%(value)s” needs a level, e.g. ar:native."),
+    "home_pair": N_("home_lat and home_lon go together: please give both or neither."),
+    "availability_format": N_("“%(value)s” should look like “Mo 08:00-12:00”."),
+    "phone_twice": N_("The phone number %(phone)s is also on line %(other_line)s."),
+    "missing": N_("This cell must not be empty."),
+    "empty": N_("This cell must not be empty."),
+    "phone_format": N_("Please use the international format, e.g. +49 151 12345678."),
+    "phone_invalid": N_("“%(value)s” is not a valid phone number."),
+    "email_invalid": N_("Please give a valid email address."),
+    "unknown_language": N_(
+        "“%(value)s” is not a language of the pool; use a tag such as ar, uk or fa."
+    ),
+    "unknown_qualification": N_("“%(value)s” is not a known subject; use one of %(known)s."),
+    "language_repeated": N_("Each language may be listed once."),
+    "date_format": N_("Please give a day as YYYY-MM-DD, e.g. 2026-12-01."),
+    "date_out_of_range": N_("Please give a day between %(earliest)s and %(latest)s."),
+    "datetime_format": N_(
+        "Please give a date and time with its offset, e.g. 2026-10-01T10:00:00+02:00."
+    ),
+    "timezone_missing": N_(
+        "Please give a date and time with its offset, e.g. 2026-10-01T10:00:00+02:00."
+    ),
+    "weekday": N_("Please give a weekday: Mo, Di, Mi, Do, Fr, Sa, So (or mon to sun)."),
+    "time_of_day": N_("Please give a time of day between 00:00 and 24:00, e.g. 08:00."),
+    "slot_order": N_("This time ends (%(end)s) before or when it starts (%(start)s)."),
+    "string_too_long": N_("This is too long: at most %(max_length)s characters."),
+    "too_long": N_("At most %(max_length)s entries, please."),
+    "control_characters": N_("Please leave out control characters and line breaks."),
+    "enum": N_("“%(value)s” is not one of the choices: %(expected)s."),
+    "literal_error": N_("“%(value)s” is not one of the choices: %(expected)s."),
+    "float_parsing": N_("Please give a number, e.g. 51.7553."),
+    "greater_than": N_("Please give a number greater than %(gt)s."),
+    "greater_than_equal": N_("Please give a number of at least %(ge)s."),
+    "less_than_equal": N_("Please give a number of at most %(le)s."),
+    # The mediator service's refusals (its reason codes), which only the database can check.
+    "no_contact": N_("A mediator needs a phone number or an email address."),
+    "sms_without_phone": N_("SMS is chosen, but there is no phone number."),
+    "email_without_address": N_("Email is chosen, but there is no email address."),
+}
+CHECK_VALUE = N_("Please check this entry.")
+#: The CSV column an error of the API's field (or of the whole row, by code) is about.
+FIELD_COLUMN = {"home": "home_lat, home_lon", "language_repeated": "languages"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with the file: where (line, column) and a code with its params."""
+
+    line: int
+    code: str
+    params: Mapping[str, str | int] = field(default_factory=dict)
+    column: str | None = None
+
+
 @dataclass
 class ImportReport:
     created: int = 0
     updated: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -69,7 +138,32 @@ class ImportReport:
 
 
 class RowError(ValueError):
-    """A cell that cannot be read into the API's fields."""
+    """A cell that cannot be read into the API's fields: a problem's code, column, params."""
+
+    def __init__(self, code: str, column: str, **params: str) -> None:
+        super().__init__(code)
+        self.code, self.column, self.params = code, column, params
+
+
+class _Filled(dict[str, str | int]):
+    """Params for a message: a value the error did not carry shows as a dash."""
+
+    def __missing__(self, key: str) -> str:
+        return "–"
+
+
+def problem_text(problem: Problem, translator: Translator) -> str:
+    """A problem in the reader's words, with its line and column."""
+    template = translator.gettext(PROBLEM_MESSAGES.get(problem.code, CHECK_VALUE))
+    message = template % _Filled(problem.params)
+    if problem.column:
+        return translator.gettext(
+            "Line %(line)s, column %(column)s: %(message)s",
+            line=problem.line,
+            column=problem.column,
+            message=message,
+        )
+    return translator.gettext("Line %(line)s: %(message)s", line=problem.line, message=message)
 
 
 def _split(cell: str) -> list[str]:
@@ -102,13 +196,13 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
         for part in _split(row["languages"]):
             tag, _, level = part.partition(":")
             if not level:
-                raise RowError(f"languages: '{part}' needs a level, e.g. ar:native")
+                raise RowError("level_missing", "languages", value=part)
             skills.append({"language": tag.strip(), "level": level.strip().lower()})
         fields["languages"] = skills
     lat, lon = (row.get("home_lat") or "").strip(), (row.get("home_lon") or "").strip()
     if lat or lon:
         if not (lat and lon):
-            raise RowError("home_lat and home_lon go together; give both or neither")
+            raise RowError("home_pair", "home_lat, home_lon")
         fields["home"] = {"lat": lat, "lon": lon}
     for name in ("qualifications", "channels"):
         if (row.get(name) or "").strip():
@@ -119,61 +213,71 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
             day, _, hours = part.partition(" ")
             start, _, end = hours.strip().partition("-")
             if not (day and start and end):
-                raise RowError(f"availability: '{part}' should look like 'Mo 08:00-12:00'")
+                raise RowError("availability_format", "availability", value=part)
             slots.append({"weekday": day, "start": start.strip(), "end": end.strip()})
         fields["availability"] = slots
     return fields
 
 
-def _describe(exc: ValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        location = ".".join(str(p) for p in error.get("loc", ())) or "row"
-        parts.append(f"{location}: {friendly_message(dict(error))}")
-    return "; ".join(parts)
+def _problems(line: int, exc: ValidationError) -> list[Problem]:
+    """The schema's errors of a row, each with its column, code and the values it carried."""
+    return [_problem(line, error) for error in exc.errors()]
 
 
-def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[str]]:
-    """Parse and validate every row; returns good rows and errors by line."""
+def _problem(line: int, error: ErrorDetails) -> Problem:
+    location = error.get("loc", ())
+    column = str(location[0]) if location else None
+    params: dict[str, str | int] = {
+        key: value if isinstance(value, int) else str(value)
+        for key, value in (error.get("ctx") or {}).items()
+        if isinstance(value, (str, int, float))
+    }
+    if isinstance(error.get("input"), (str, int, float)):
+        params.setdefault("value", str(error["input"])[:40])
+    column = FIELD_COLUMN.get(column or error["type"], column)
+    return Problem(line=line, code=error["type"], params=params, column=column)
+
+
+def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[Problem]]:
+    """Parse and validate every row; returns good rows and problems by line."""
     reader = csv.DictReader(io.StringIO(text))
     header = [name.strip() for name in (reader.fieldnames or [])]
     reader.fieldnames = header
     missing = REQUIRED - set(header)
     if missing:
-        return [], [f"line 1: the header lacks the column(s) {', '.join(sorted(missing))}"]
+        return [], [Problem(1, "header_missing", {"columns": ", ".join(sorted(missing))})]
     unknown = set(header) - set(COLUMNS)
     if unknown:
-        return [], [
-            f"line 1: unknown column(s) {', '.join(sorted(unknown))}; known: {', '.join(COLUMNS)}"
-        ]
+        listed = {"columns": ", ".join(sorted(unknown)), "known": ", ".join(COLUMNS)}
+        return [], [Problem(1, "header_unknown", listed)]
     good: list[tuple[int, MediatorCreate]] = []
-    errors: list[str] = []
+    errors: list[Problem] = []
     phones: dict[str, int] = {}
     for index, row in enumerate(reader):
         line = reader.line_num
         if index >= MAX_ROWS:
-            errors.append(f"line {line}: more than {MAX_ROWS} rows; split the file")
+            errors.append(Problem(line, "too_many_rows", {"max": MAX_ROWS}))
             break
         if None in row:
-            errors.append(
-                f"line {line}: more cells than columns (a comma inside a cell needs quotes)"
-            )
+            errors.append(Problem(line, "too_many_cells"))
             continue
         if not any((value or "").strip() for value in row.values()):
             continue
         try:
             data = MediatorCreate.model_validate(_row_to_fields(row))
         except RowError as exc:
-            errors.append(f"line {line}: {exc}")
+            errors.append(Problem(line, exc.code, exc.params, exc.column))
             continue
         except ValidationError as exc:
-            errors.append(f"line {line}: {_describe(exc)}")
+            errors.extend(_problems(line, exc))
             continue
         if data.phone:
             if data.phone in phones:
-                errors.append(
-                    f"line {line}: phone {data.phone} is also on line {phones[data.phone]}"
-                )
+                twice: dict[str, str | int] = {
+                    "phone": data.phone,
+                    "other_line": phones[data.phone],
+                }
+                errors.append(Problem(line, "phone_twice", twice, "phone"))
                 continue
             phones[data.phone] = line
         good.append((line, data))
@@ -222,5 +326,6 @@ def import_csv(
                 service.create_mediator(session, data=data, actor=actor, now=now)
                 report.created += 1
         except SprachpoolError as exc:  # a rule checked only against the database
-            report.errors.append(f"line {line}: {exc.message}")
+            problem = Problem(line, exc.reason or "invalid", exc.params, exc.field)
+            report.errors.append(problem)
     return report

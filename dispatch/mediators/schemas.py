@@ -170,7 +170,9 @@ class MediatorFields(BaseModel):
         if self.languages is not None:
             tags = [skill.language for skill in self.languages]
             if len(tags) != len(set(tags)):
-                raise ValueError("languages: each language may be listed once")
+                raise PydanticCustomError(
+                    "language_repeated", "languages: each language may be listed once"
+                )
         return self
 
 

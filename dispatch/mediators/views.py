@@ -535,8 +535,9 @@ async def preview_import(
         )
     if not text:
         return _upload_page(request, user, errors=[forms_text(request, "no_file")], status_code=422)
-    rows, errors = importer.read_rows(text)
-    if errors:
+    rows, problems = importer.read_rows(text)
+    if problems:
+        errors = _problem_texts(request, problems)
         return _upload_page(request, user, text=text, errors=errors, status_code=422)
     existing = importer.existing_by_phone(session, [data for _, data in rows])
     preview = [
@@ -558,7 +559,8 @@ def confirm_import(
     report = importer.import_csv(session, text=text, now=clock.now(), actor=user)
     if not report.ok:
         session.rollback()
-        return _upload_page(request, user, text=text, errors=report.errors, status_code=422)
+        errors = _problem_texts(request, report.errors)
+        return _upload_page(request, user, text=text, errors=errors, status_code=422)
     return RedirectResponse(
         f"/dashboard/pool?imported={report.created}-{report.updated}", status_code=303
     )
@@ -573,6 +575,12 @@ UPLOAD_MESSAGES = {
 
 def forms_text(request: Request, code: str) -> str:
     return formatter(request).gettext(UPLOAD_MESSAGES[code])
+
+
+def _problem_texts(request: Request, problems: list[importer.Problem]) -> list[str]:
+    """What is wrong with the file, line by line, in the page's language."""
+    translator = formatter(request).t
+    return [importer.problem_text(problem, translator) for problem in problems]
 
 
 # --- adding and editing ---------------------------------------------------------------
@@ -592,16 +600,38 @@ async def create_mediator(
     settings: SettingsDep,
 ) -> Response:
     form, data = parse_mediator_form(await request.form(), settings=settings, new=True)
+    return _save(request, session, user, form, data, mediator=None, now=clock.now())
+
+
+def _save(
+    request: Request,
+    session: Session,
+    user: User,
+    form: MediatorForm,
+    data: MediatorCreate | MediatorUpdate | None,
+    *,
+    mediator: MediatorPublic | None,
+    now: datetime,
+) -> Response:
+    """Add (no `mediator`) or change a mediator from a checked form; else the form again."""
     if data is not None:
         try:
-            assert isinstance(data, MediatorCreate)
-            created = service.create_mediator(session, data=data, actor=user, now=clock.now())
+            if mediator is None:
+                assert isinstance(data, MediatorCreate)
+                saved_id = service.create_mediator(session, data=data, actor=user, now=now).id
+            else:
+                assert isinstance(data, MediatorUpdate)
+                service.update_mediator(
+                    session, mediator_id=mediator.id, data=data, actor=user, now=now
+                )
+                saved_id = mediator.id
         except InvalidInput as exc:
             session.rollback()  # nothing of a refused form stays
             _service_error(form, exc)
         else:
-            return RedirectResponse(f"/dashboard/pool/{created.id}?saved=created", status_code=303)
-    return _form_page(request, user, form, mediator=None, status_code=422)
+            saved = "created" if mediator is None else "details"
+            return RedirectResponse(f"/dashboard/pool/{saved_id}?saved={saved}", status_code=303)
+    return _form_page(request, user, form, mediator=mediator, status_code=422)
 
 
 def _live(session: Session, mediator_id: int) -> MediatorPublic:
@@ -630,18 +660,7 @@ async def save_mediator(
 ) -> Response:
     mediator = _live(session, mediator_id)
     form, data = parse_mediator_form(await request.form(), settings=settings, new=False)
-    if data is not None:
-        try:
-            assert isinstance(data, MediatorUpdate)
-            service.update_mediator(
-                session, mediator_id=mediator_id, data=data, actor=user, now=clock.now()
-            )
-        except InvalidInput as exc:
-            session.rollback()
-            _service_error(form, exc)
-        else:
-            return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=details", status_code=303)
-    return _form_page(request, user, form, mediator=mediator, status_code=422)
+    return _save(request, session, user, form, data, mediator=mediator, now=clock.now())
 
 
 # --- one person ---------------------------------------------------------------------------

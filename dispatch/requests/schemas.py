@@ -213,6 +213,9 @@ class FundingSourceChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     funding_source: Annotated[str, Line(40)]
+    reason: Annotated[str, Line(500)] | None = Field(
+        default=None, description="Why the rule's source does not fit (kept in the audit log)."
+    )
 
 
 class CancelBody(BaseModel):

@@ -5,7 +5,8 @@ sign-in link (48 hours; only its hash is stored, see ``dispatch/web/links.py``)
 that opens a page to set a password. A new link makes the older unused ones
 expire. Whoever forgot their password asks for a link on the login page: the
 answer is the same whether or not the address exists, and an address gets at
-most FORGOT_PER_HOUR links an hour.
+most FORGOT_PER_HOUR links an hour (counted in the database by a keyed hash of
+the address, whether or not it has an account: ``dispatch/throttle.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select, update
 
 from config.settings import Settings
-from dispatch import audit, messages
+from dispatch import audit, messages, throttle
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.users import service
 from dispatch.users.models import ApiToken, Organisation, User
@@ -27,6 +28,7 @@ INVITATION_LIFETIME = links.SIGN_IN_LINK_LIFETIME
 #: A link asked for on the login page is short-lived: its owner is at the screen now.
 FORGOT_LINK_LIFETIME = timedelta(minutes=60)
 FORGOT_PER_HOUR = 3
+FORGOT_SCOPE = "forgot_password_email"
 
 
 def list_users(session: Session, *, include_inactive: bool = True) -> list[User]:
@@ -189,12 +191,19 @@ def forgot_password(session: Session, *, email: str, settings: Settings, now: da
     email = email.strip()
     if not email or len(email) > 254:
         return
+    # Counted before the lookup, for every address alike: the limit tells nothing either.
+    if not throttle.allow(
+        session,
+        scope=FORGOT_SCOPE,
+        key=email.lower(),
+        limit=FORGOT_PER_HOUR,
+        window=timedelta(hours=1),
+        secret=settings.secret_key.get_secret_value(),
+        now=now,
+    ):
+        return
     user = session.exec(select(User).where(func.lower(User.email) == email.lower())).first()
     if user is None or not user.active:
-        return
-    if links.sign_in_links_since(session, user_id=user.id, since=now - timedelta(hours=1)) >= (
-        FORGOT_PER_HOUR
-    ):
         return
     links.revoke_sign_in_links(session, user_id=user.id, now=now)
     path = links.issue_sign_in_link(session, user=user, now=now, lifetime=FORGOT_LINK_LIFETIME)

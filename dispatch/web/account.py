@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections import deque
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from dispatch import throttle
 from dispatch.deps import ClockDep, SessionDep, SettingsDep
 from dispatch.users import flows as user_flows
 from dispatch.users import service as users
@@ -174,7 +173,8 @@ def forgot_password(
     email: Annotated[str, Form(max_length=254)] = "",
 ) -> Response:
     """Ask for a sign-in link. The answer is the same whether or not the address has an
-    account; a browser (by its address) may ask FORGOT_PER_CLIENT times in FORGOT_WINDOW."""
+    account; a client (by its IP address) may ask FORGOT_PER_CLIENT times in FORGOT_WINDOW,
+    counted in the database, so the limit holds across workers and restarts."""
     now = clock.now()
     email = email.strip()
     if not EMAIL.match(email):
@@ -182,7 +182,15 @@ def forgot_password(
             request, "login_forgot.html", {"email": email, "error": "email"}, status_code=422
         )
     client = request.client.host if request.client else "unknown"
-    if not forgot_limiter(request).allow(client, now=now):
+    if not throttle.allow(
+        session,
+        scope=FORGOT_CLIENT_SCOPE,
+        key=client,
+        limit=FORGOT_PER_CLIENT,
+        window=FORGOT_WINDOW,
+        secret=settings.secret_key.get_secret_value(),
+        now=now,
+    ):
         return render(
             request, "login_forgot.html", {"email": email, "error": "too_many"}, status_code=429
         )
@@ -193,39 +201,7 @@ def forgot_password(
 
 FORGOT_PER_CLIENT = 5
 FORGOT_WINDOW = timedelta(minutes=15)
-
-
-class ClientLimiter:
-    """At most `limit` attempts per client in a sliding `window`, counted in this process.
-
-    Each address is limited in the database too (users.flows.FORGOT_PER_HOUR);
-    this one keeps a single browser from trying address after address.
-    """
-
-    def __init__(self, limit: int, window: timedelta) -> None:
-        self.limit, self.window = limit, window
-        self._seen: dict[str, deque[datetime]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, client: str, *, now: datetime) -> bool:
-        with self._lock:
-            if len(self._seen) > 10_000:  # forget everyone rather than grow without end
-                self._seen.clear()
-            seen = self._seen.setdefault(client, deque())
-            while seen and now - seen[0] >= self.window:
-                seen.popleft()
-            if len(seen) >= self.limit:
-                return False
-            seen.append(now)
-            return True
-
-
-def forgot_limiter(request: Request) -> ClientLimiter:
-    state = request.app.state
-    if getattr(state, "forgot_limiter", None) is None:
-        state.forgot_limiter = ClientLimiter(FORGOT_PER_CLIENT, FORGOT_WINDOW)
-    limiter: ClientLimiter = state.forgot_limiter
-    return limiter
+FORGOT_CLIENT_SCOPE = "forgot_password_client"
 
 
 @router.get("/lang/{code}")

@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 
 from config import data as config_data
 from dispatch.audit import AuditEvent
-from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
+from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
 from dispatch.errors import InvalidInput
-from dispatch.funding.policy import CATEGORY_NAMES
+from dispatch.funding.policy import CATEGORY_NAMES, policy_of
 from dispatch.messages import CHANGE_WORDS
 from dispatch.places.service import list_places
 from dispatch.requests import flows as request_flows
@@ -56,6 +56,7 @@ def _form_page(
             "durations": forms.DURATIONS,
             "address": forms.ADDRESS,
             "categories": CATEGORY_NAMES,
+            "funding_sources": policy_of(get_settings(request)).sources,
             "editing": editing,
             "duplicate": duplicate,
         },

@@ -9,25 +9,32 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
+from config.settings import Settings
 from dispatch.allowances import budgets
 from dispatch.allowances import service as allowances
+from dispatch.clock import Clock
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
-from dispatch.errors import NotFound
-from dispatch.funding.policy import policy_of
+from dispatch.errors import InvalidInput, NotFound
+from dispatch.funding import service as funding_service
+from dispatch.funding.policy import CATEGORY_NAMES, policy_of
 from dispatch.mediators import service as mediators
 from dispatch.offers import flows as offers
 from dispatch.planning import service as planning
 from dispatch.requests import service as requests
 from dispatch.requests.models import RequestStatus
+from dispatch.requests.schemas import FundingSourceChange
 from dispatch.stats import service as stats
+from dispatch.users.models import User
 from dispatch.validation import MAX_ID, Day
 from dispatch.web import charts, service
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, page_lang, render
+from dispatch.web.schema_forms import EntryForm, validate
 from dispatch.web.spreadsheets import Cell, Sheet, sheet_response
-from locales import N_
+from locales import N_, Text
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 
@@ -77,8 +84,28 @@ def request_detail(
     settings: SettingsDep,
     assigned: int | None = None,
     freed: int | None = None,
+    charged: bool = False,
 ) -> HTMLResponse:
     """Everything about one request: offers, the assignment, and who else could go."""
+    flags: dict[str, object] = {"assigned": assigned, "freed": freed, "charged": charged}
+    return _detail_page(
+        request, session, user, request_id, clock=clock, settings=settings, flags=flags
+    )
+
+
+def _detail_page(
+    request: Request,
+    session: Session,
+    user: User,
+    request_id: int,
+    *,
+    clock: Clock,
+    settings: Settings,
+    funding_form: EntryForm | None = None,
+    status_code: int = 200,
+    flags: dict[str, object] | None = None,
+) -> HTMLResponse:
+    """The request's page; with `funding_form`, the funding form as typed, with its errors."""
     now = clock.now()
     found = requests.get_request(session, request_id=request_id, actor=user)
     public = requests.to_public(session, found, actor=user)
@@ -103,6 +130,7 @@ def request_detail(
         )
         held_by = row.mediator.id if row.mediator else None
         ranking["candidates"] = [c for c in ranking["candidates"] if c["mediator_id"] != held_by]
+    funding = policy_of(settings)
     return render(
         request,
         "coordinator/request_detail.html",
@@ -111,11 +139,67 @@ def request_detail(
             "public": public,
             "row": row,
             "ranking": ranking,
-            "assigned": assigned,
-            "freed": freed,
+            **(flags or {}),
             "can_override": found.status != RequestStatus.cancelled and found.start > now,
+            "categories": CATEGORY_NAMES,
+            "sources": funding.sources,
+            "funding_form": funding_form
+            or EntryForm(values={"funding_source": found.funding_source or ""}),
         },
+        status_code=status_code,
         user=user,
+    )
+
+
+#: What the funding form says beside a field that is wrong.
+FUNDING_MESSAGES = {
+    "funding_source": N_("Please pick a funding source from the list."),
+    "reason": N_("Please say why this request is charged to another source."),
+}
+
+
+@router.post("/requests/{request_id}/funding-source", dependencies=[CsrfChecked])
+def change_funding_source(
+    request: Request,
+    request_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    funding_source: Annotated[str, Form(max_length=100)] = "",
+    reason: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Charge the request to another funding source, with the reason (both in the audit log)."""
+    form = EntryForm(values={"funding_source": funding_source, "reason": reason})
+    if not reason.strip():
+        form.error("reason", Text(FUNDING_MESSAGES["reason"]))
+    body = {"funding_source": funding_source.strip(), "reason": reason.strip() or None}
+    data = validate(form, FundingSourceChange, body, field_messages=FUNDING_MESSAGES)
+    if data is not None:
+        try:
+            funding_service.change_source(
+                session,
+                policy=policy_of(settings),
+                request=requests.get_request(session, request_id=request_id, actor=user),
+                source=data.funding_source,
+                actor=user,
+                now=clock.now(),
+                reason=data.reason,
+            )
+        except InvalidInput as exc:
+            session.rollback()
+            form.error(exc.field or "funding_source", Text(FUNDING_MESSAGES["funding_source"]))
+        else:
+            return RedirectResponse(f"/dashboard/requests/{request_id}?charged=1", status_code=303)
+    return _detail_page(
+        request,
+        session,
+        user,
+        request_id,
+        clock=clock,
+        settings=settings,
+        funding_form=form,
+        status_code=422,
     )
 
 

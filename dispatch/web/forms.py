@@ -56,6 +56,8 @@ FIELDS = (
     "category",
     "urgency_reason",
     "allow_duplicate",
+    "override_reason",
+    "funding_source",
 )
 
 #: Where an error of an API field (its `loc`) is shown in the form.
@@ -82,6 +84,8 @@ API_TO_FORM = {
     "location": "lat",
     "call_direction": "call_direction",
     "connection": "connection",
+    "override_reason": "override_reason",
+    "funding_source": "funding_source",
 }
 #: Errors of the whole body (a model validator's code): the field they belong beside.
 MODEL_ERROR_FIELD = {
@@ -108,6 +112,7 @@ FIELD_MESSAGES = {
     "qualification": N_("Please pick a subject from the list."),
     "gender": N_("Please pick an option from the list."),
     "category": N_("Please pick the service area from the list."),
+    "funding_source": N_("Please pick a funding source from the list."),
     "call_direction": N_("Please pick an option from the list."),
     "connection": N_(
         "Please give the office's phone number (e.g. +49 2521 29-0) for a phone appointment, "
@@ -331,8 +336,10 @@ def parse_request_form(
             body["connection"] = v["connection"]
     body["broadcast"] = v["broadcast"] in ("1", "on", "true")
     body["category"] = v["category"] or "other"
-    if v["urgency_reason"]:
-        body["urgency_reason"] = v["urgency_reason"]
+    # The last two are a coordinator's (the service refuses them from others, beside the field).
+    for name in ("urgency_reason", "override_reason", "funding_source"):
+        if v[name]:
+            body[name] = v[name]
     body["allow_duplicate"] = v["allow_duplicate"] in ("1", "on", "true")
 
     # The schema runs even when the form found errors, so every wrong field is shown at once.

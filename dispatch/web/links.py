@@ -106,19 +106,6 @@ def sign_in_link_user(session: Session, *, token: str, now: datetime) -> User:
     return user
 
 
-def sign_in_links_since(session: Session, *, user_id: int, since: datetime) -> int:
-    """How many sign-in links the user was sent since `since` (for the rate limit)."""
-    return len(
-        session.exec(
-            select(AccessLink.id).where(
-                col(AccessLink.purpose) == LinkPurpose.sign_in,
-                col(AccessLink.user_id) == user_id,
-                col(AccessLink.created_at) >= since,
-            )
-        ).all()
-    )
-
-
 def revoke_sign_in_links(session: Session, *, user_id: int, now: datetime) -> None:
     """Unused sign-in links of a user stop working (a new one was sent, or they left).
 

@@ -161,6 +161,8 @@ def test_a_minimum_lifts_a_short_job() -> None:
         {"work": {"rate": "-1", "unit_minutes": 30}},
         {"work": {"rate": "7.50", "unit_minutes": 30, "rounding": "up"}},
         {"work": {"rate": "7.50", "unit_minutes": 30}, "annual_limit": {"warn_share": "1.5"}},
+        {"work": {"rate": "7.50", "unit_minutes": 30}, "names": {"fr": "Règles"}},
+        {"work": {"rate": "7.50", "unit_minutes": 30}, "names": "Regeln"},
     ],
 )
 def test_wrong_rules_are_refused(data: dict[str, Any]) -> None:
@@ -176,3 +178,11 @@ def test_negative_facts_are_refused() -> None:
 def test_every_preset_reads() -> None:
     for path in sorted((CONFIG / "allowance_presets").glob("*.toml")):
         assert load_rules(path).name
+
+
+def test_the_rules_name_is_shown_in_the_page_language() -> None:
+    default = load_rules(CONFIG / "allowance.toml")
+    assert default.name_in("de") == "Sprachpool-Standard (nach Bielefeld)"
+    assert default.name_in("en") == "Sprachpool default (after Bielefeld)"
+    # A preset's name is a proper name, the same in every language.
+    assert preset("wuerzburg").name_in("de") == preset("wuerzburg").name_in("en") == "Würzburg"

@@ -18,8 +18,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from dispatch.clock import ManualClock
-from dispatch.mediators.importer import import_csv
+from dispatch.mediators.importer import import_csv, problem_text
 from dispatch.mediators.models import Mediator, MediatorLanguage
+from locales import translator
 from tests.conftest import ROOT
 
 HEADER = "name,phone,email,languages,availability,max_travel_km\n"
@@ -93,12 +94,28 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
         report = import_csv(session, text=text, now=clock.now())
         session.rollback()
         assert session.exec(select(Mediator)).all() == []
-    lines = [error.split(":")[0] for error in report.errors]
-    assert lines == ["line 3", "line 4", "line 5", "line 6", "line 7"], report.errors
-    assert "E.164" in report.errors[0]
-    assert "needs a level" in report.errors[1]
-    assert "not a configured language" in report.errors[2]
-    assert "also on line 2" in report.errors[4]
+    found = [(problem.line, problem.column, problem.code) for problem in report.errors]
+    assert found == [
+        (3, "phone", "phone_format"),
+        (4, "languages", "level_missing"),
+        (5, "languages", "unknown_language"),
+        (6, "availability", "slot_order"),
+        (7, "phone", "phone_twice"),
+    ], report.errors
+    german = [problem_text(problem, translator("de")) for problem in report.errors]
+    assert german[0] == (
+        "Zeile 3, Spalte phone: Bitte im internationalen Format, z. B. +49 151 12345678."
+    )
+    assert german[1] == "Zeile 4, Spalte languages: „ar“ braucht eine Stufe, z. B. ar:native."
+    assert german[2].startswith("Zeile 5, Spalte languages: „xx“ ist keine Sprache des Pools")
+    assert german[3] == (
+        "Zeile 6, Spalte availability: Diese Zeit endet (08:00) vor oder mit ihrem Beginn (12:00)."
+    )
+    assert german[4] == (
+        "Zeile 7, Spalte phone: Die Telefonnummer +4915112340001 steht auch in Zeile 2."
+    )
+    english = problem_text(report.errors[1], translator("en"))
+    assert english == "Line 4, column languages: “ar” needs a level, e.g. ar:native."
 
 
 def test_header_must_name_known_columns(engine: Engine, clock: ManualClock) -> None:
@@ -106,7 +123,12 @@ def test_header_must_name_known_columns(engine: Engine, clock: ManualClock) -> N
         report = import_csv(
             session, text="name,languages,shoe_size\nA,ar:native,44\n", now=clock.now()
         )
-    assert report.errors and "unknown column(s) shoe_size" in report.errors[0]
+    assert [(p.line, p.code, p.params["columns"]) for p in report.errors] == [
+        (1, "header_unknown", "shoe_size")
+    ]
+    assert problem_text(report.errors[0], translator("de")).startswith(
+        "Zeile 1: Unbekannte Spalte(n) shoe_size;"
+    )
 
 
 def test_cli_import_exits_nonzero_and_writes_nothing_for_a_bad_file(tmp_path: Path) -> None:
@@ -116,13 +138,17 @@ def test_cli_import_exits_nonzero_and_writes_nothing_for_a_bad_file(tmp_path: Pa
     )
     result = run_cli("mediators", "import", str(bad), cwd=tmp_path)
     assert result.returncode == 1
-    assert "pool.csv: line 3: phone" in result.stderr and "nothing imported" in result.stderr
+    assert "pool.csv: Zeile 3, Spalte phone: Bitte im internationalen" in result.stderr
+    assert "nichts importiert: 1 Fehler" in result.stderr
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'sprachpool.db'}")
     with engine.connect() as connection:
         assert connection.execute(sa.text("SELECT count(*) FROM mediator")).scalar_one() == 0
+    english = run_cli("mediators", "import", str(bad), "--locale", "en", cwd=tmp_path)
+    assert "pool.csv: Line 3, column phone: Please use" in english.stderr
+    assert "nothing imported: 1 error" in english.stderr
     good = run_cli("mediators", "import", str(ROOT / "examples" / "mediators.csv"), cwd=tmp_path)
     assert good.returncode == 0, good.stderr
-    assert "imported: 3 new, 0 updated" in good.stdout
+    assert "importiert: 3 neu, 0 aktualisiert" in good.stdout
 
 
 def test_user_add_prints_a_token_once_that_works(tmp_path: Path) -> None:
@@ -232,7 +258,7 @@ def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["mediators", "import", "missing.csv"],
+        ["mediators", "import", "missing.csv", "--locale", "en"],
         ["user", "add", "--role", "boss"],
         ["optimize"],
         ["optimize", "--from", "9999-12-31"],

@@ -52,6 +52,7 @@ def test_month_page_pays_and_freezes(
     # 36,00 € + 15,00 € = 51,00 € in German.
     assert "51,00\xa0€" in page.text and "state: 36,00\xa0€" in page.text
     assert "51,00\xa0€ als ausgezahlt markieren" in page.text
+    assert "den Regeln „Sprachpool-Standard (nach Bielefeld)“" in page.text  # in German
     paid = web.post("/dashboard/allowances/2026-10/paid", data={"csrf_token": csrf_of(page)})
     assert paid.status_code == 303
     after = web.get(paid.headers["location"])
@@ -90,6 +91,10 @@ def test_printable_statement_for_signature(
     assert "Abrechnung der Aufwandsentschädigung" in page.text
     assert "Unterschrift der Sprachmittlerin" in page.text
     assert "51,00\xa0€" in page.text and "36,00\xa0€" in page.text
+    assert "Sprachpool-Standard (nach Bielefeld)" in page.text
+    web.get("/lang/en")
+    english = web.get(f"/dashboard/allowances/2026-10/mediators/{mediator_id}")
+    assert "Sprachpool default (after Bielefeld)" in english.text
     missing = web.get("/dashboard/allowances/2026-10/mediators/999999")
     assert missing.status_code == 404
 

@@ -471,6 +471,10 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
         page.goto("/dashboard/places/new")  # a place without a name or a point
         page.get_by_role("button", name=t.gettext("Save place")).click()
         check("/dashboard/places/new")
+        page.goto(f"/dashboard/requests/{request_id}")  # another funding source, no reason
+        page.get_by_role("button", name=t.gettext("Change the funding source")).click()
+        expect(page.locator("#reason-error")).to_be_visible()
+        check("/dashboard/requests/{request_id}")
         page.goto("/dashboard/staff")  # an invitation with a wrong address
         page.get_by_label(t.gettext("Email address")).fill("kein-at")
         page.get_by_role("button", name=t.gettext("Send invitation")).click()

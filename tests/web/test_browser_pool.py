@@ -41,6 +41,13 @@ CSV = (
     "Hawi Abebe,+4915112349002,am:native,,2026-09-01,2026-09-01,,\n"
 )
 
+BAD_CSV = (
+    "name,phone,languages\n"
+    "Yared Tekle,+4915112349003,ti:native\n"
+    "Kaputte Nummer,0151 nope,ti:native\n"
+    "Ohne Stufe,+4915112349005,ti\n"
+)
+
 
 def tigrinya_request(app: Server) -> int:
     """A Tigrinya phone appointment on Tuesday 10:00, filed without dispatch (it stays open)."""
@@ -121,6 +128,7 @@ def test_a_coordinator_runs_the_pool_on_the_web(
     # Correct the phone number.
     page.get_by_role("link", name="Bearbeiten").click()
     page.get_by_label("Telefon").fill("+49 151 1234 8002")
+    shoot(page, "28-pool-edit-phone")
     save_form(page)
     expect(page.get_by_role("status")).to_have_text("Die Änderungen sind gespeichert.")
     expect(page.get_by_role("link", name="+4915112348002")).to_be_visible()
@@ -163,6 +171,20 @@ def test_a_coordinator_runs_the_pool_on_the_web(
     page.goto("/dashboard/pool?clearance=waiting")
     expect(page.get_by_role("link", name="Hawi Abebe")).to_be_visible()
     shoot(page, "25-pool-waiting-for-clearance")
+
+    # A file with a bad row: nothing of it is imported, and the row and column are named.
+    csv_file.write_text(BAD_CSV, encoding="utf-8")
+    page.goto("/dashboard/pool/import")
+    page.get_by_label("CSV-Datei").set_input_files(str(csv_file))
+    page.get_by_role("button", name="Vorschau zeigen").click()
+    refused = page.get_by_role("alert")
+    expect(refused).to_contain_text("Nichts wurde importiert.")
+    expect(refused).to_contain_text("Zeile 3, Spalte phone: Bitte im internationalen Format")
+    expect(refused).to_contain_text("Zeile 4, Spalte languages: „ti“ braucht eine Stufe")
+    expect(page.get_by_role("button", name="Jetzt importieren")).to_have_count(0)
+    shoot(page, "29-pool-csv-bad-rows")
+    with unit_of_work(server.engine) as session:
+        assert session.exec(select(Mediator).where(Mediator.name == "Yared Tekle")).all() == []
 
     # Erase: a confirmation that says what goes and what happens to the jobs, then done.
     page.goto(mediator_url)

@@ -217,7 +217,8 @@ def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(
         files={"file": ("pool.csv", bad.encode(), "text/csv")},
     )
     assert refused.status_code == 422
-    assert "line 4" in refused.text and "Nichts wurde importiert" in refused.text
+    assert "Nichts wurde importiert" in refused.text
+    assert "Zeile 4, Spalte phone: Bitte im internationalen Format" in refused.text
     forced = web.post(
         "/dashboard/pool/import/confirm", data={"csrf_token": csrf_of(page), "text": bad}
     )

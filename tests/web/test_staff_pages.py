@@ -7,14 +7,19 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from config.settings import Settings
+from dispatch.app import create_app
 from dispatch.clock import ManualClock
 from dispatch.outbox.models import Message
+from dispatch.throttle import ThrottleHit
 from dispatch.users import flows
 from dispatch.users.models import User
+from dispatch.web.account import FORGOT_WINDOW
 from tests.web.conftest import PASSWORD, Person, csrf_of, sign_in
 
 NEW_PASSWORD = "mein-eigenes-passwort"
@@ -182,6 +187,38 @@ def test_forgot_password_is_rate_limited(
         "/login/forgot", data={"csrf_token": csrf_of(form), "email": case_person.email}
     )
     assert again.status_code == 200
+    assert len(mails_to(engine, case_person.email, "signin_link")) == flows.FORGOT_PER_HOUR + 1
+
+
+def test_forgot_password_limits_hold_across_restarts_and_keep_no_address(
+    settings: Settings,
+    engine: Engine,
+    clock: ManualClock,
+    case_person: Person,
+) -> None:
+    """Each restart (a new app, as a new worker or process) sees the counts of the others."""
+
+    def ask(email: str) -> int:
+        restarted: FastAPI = create_app(settings, engine=engine, clock=clock, run_migrations=False)
+        with TestClient(restarted, base_url="https://testserver", follow_redirects=False) as web:
+            form = web.get("/login/forgot")
+            answer = web.post("/login/forgot", data={"csrf_token": csrf_of(form), "email": email})
+        status: int = answer.status_code
+        return status
+
+    answers = [ask(case_person.email) for _ in range(flows.FORGOT_PER_HOUR + 1)]
+    assert answers == [200] * (flows.FORGOT_PER_HOUR + 1)  # the same answer, fewer links
+    assert len(mails_to(engine, case_person.email, "signin_link")) == flows.FORGOT_PER_HOUR
+    assert ask("niemand@example.org") == 200  # the fifth ask of this client
+    assert ask("noch-jemand@example.org") == 429  # the sixth, from a fresh process
+    with Session(engine) as session:
+        hits = session.exec(select(ThrottleHit)).all()
+    stored = " ".join(f"{hit.scope} {hit.key_hash}" for hit in hits)
+    assert hits and "@" not in stored and "testclient" not in stored
+    clock.advance(FORGOT_WINDOW)
+    assert ask("noch-jemand@example.org") == 200
+    clock.advance(timedelta(hours=1))
+    assert ask(case_person.email) == 200
     assert len(mails_to(engine, case_person.email, "signin_link")) == flows.FORGOT_PER_HOUR + 1
 
 
