@@ -1,7 +1,7 @@
 """throttle_hit: attempts counted in the database (forgotten-password limits)
 
 Revision ID: 0009rest
-Revises: 0007req
+Revises: 0009load
 Create Date: 2026-11-30
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import dispatch.storage
 
 revision: str = '0009rest'
-down_revision: str | None = '0007req'
+down_revision: str | None = '0009load'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
