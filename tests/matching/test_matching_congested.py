@@ -100,7 +100,8 @@ def test_exchange_swaps_two_jobs_to_honour_continuity() -> None:
     after, changes = _run_exchange(problem, {0: 0, 1: 1})
     assert after == {0: 1, 1: 0}
     assert changes == 1
-    assert check(problem, plan_solution(problem, Pool(problem.mediators), after, "FEASIBLE")).feasible
+    plan = plan_solution(problem, Pool(problem.mediators), after, "FEASIBLE")
+    assert check(problem, plan).feasible
 
 
 def test_exchange_hands_a_job_on_to_a_third_mediator_for_shorter_trips() -> None:
