@@ -99,6 +99,9 @@ POLISH_MAX_S = 6.0
 EXCHANGE_PASSES = 4
 EXCHANGE_MIN_S = 1.0
 """The exchange polish runs at least this long (wall clock) even when the LNS used its time."""
+EXCHANGE_TAIL_S = 0.3
+"""After a whole-component solve whose travel tier is not proven, the exchange polish
+gets what is left of the time, and at least this (a town's takes a few hundredths)."""
 DAY_SPLIT_PAIRS = 20_000
 """Components with more pairs than this are planned one day at a time (`_solve_by_day`)."""
 MIN_COMPONENT_S = 1.0
@@ -909,6 +912,32 @@ def _exchange(
     return changes
 
 
+def _after_exchange(
+    jobs: Jobs,
+    pairs: Pairs,
+    tiers: PairTiers,
+    component: _Component,
+    chosen: IntArray,
+    weights: Weights,
+    results: list[_TierResult],
+) -> list[_TierResult]:
+    """Tier results once `_exchange` changed a solved plan.
+
+    Filled priority is as it was; the preferences bound still holds (it was
+    proven with filled priority locked, which the exchange keeps); the bounds
+    below it were proven with the preferences locked at their old value, so
+    those tiers fall back to their trivial bounds.
+    """
+    values, trivial = _plan_tiers(jobs, pairs, tiers, component, chosen, weights)
+    updated = [results[0]]
+    for number in range(1, len(TIERS)):
+        bound = max(results[number].bound, values[number]) if number == 1 else trivial[number]
+        bound = max(bound, values[number])
+        status = "OPTIMAL" if values[number] >= bound else "FEASIBLE"
+        updated.append(_TierResult(values[number], float(bound), status))
+    return updated
+
+
 def _solve_by_day(
     problem: Problem,
     pool: Pool,
@@ -1234,6 +1263,27 @@ def optimize(
                 infeasible = True
                 break
             chosen, results = solved
+            travel_tier = TIERS.index("travel")
+            if results[travel_tier].status != "OPTIMAL":
+                changed = _exchange(
+                    problem,
+                    pool,
+                    jobs,
+                    pairs,
+                    tiers,
+                    local,
+                    chosen[: len(local)],
+                    fixed,
+                    day_of,
+                    None
+                    if budget.deterministic
+                    else time.perf_counter() + max(EXCHANGE_TAIL_S, budget.left()),
+                )
+                if changed:
+                    exchanges += changed
+                    results = _after_exchange(
+                        jobs, pairs, tiers, component, chosen[: len(local)], weights, results
+                    )
         pairs_left -= len(local)
         for k in np.flatnonzero(chosen[: len(local)]):
             holder[int(request[k])] = int(mediator[k])
