@@ -37,7 +37,8 @@ proven bound on the tier; after each solve the tier's value is locked in as
 a constraint before the next. The second solve (preferences over all the
 lower tiers) is the blend that finds plans good on every lower tier at
 once. Large components spanning several days are planned day by day, then
-improved by LNS per day and language and a polish (`_solve_by_day`).
+improved by LNS per language (a day, or the week) and two polishes
+(`_solve_by_day`, `_exchange`).
 Without the tie-break a strict search moves mediators freely
 within its own tier: measured on the city, the preferences search undid
 the greedy's short trips and the travel search had no time left to win
