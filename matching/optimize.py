@@ -100,6 +100,9 @@ POLISH_MAX_S = 6.0
 EXCHANGE_PASSES = 4
 EXCHANGE_MIN_S = 1.0
 """The exchange polish runs at least this long (wall clock) even when the LNS used its time."""
+INSERT_PASSES = 3
+INSERT_SHARE = 0.1
+"""Of the time limit, at most what `_insert` may spend improving the greedy hint."""
 EXCHANGE_TAIL_S = 0.3
 """After a whole-component solve whose travel tier is not proven, the exchange polish
 gets what is left of the time, and at least this (a town's takes a few hundredths)."""
@@ -913,6 +916,78 @@ def _exchange(
     return changes
 
 
+def _insert(
+    problem: Problem,
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    plan: dict[int, int],
+    fixed: dict[int, int],
+    deadline: float | None,
+) -> dict[int, int]:
+    """Fill more priority than the greedy plan by handing one job on.
+
+    For each request left open (higher priority, then fewest candidates
+    first) and each of its candidates: take it if the candidate is free for
+    it; else try each of the candidate's jobs (that day first) in turn: taken
+    off, the open request put in its place, and the job given to another of
+    its candidates who can take it, or left open if it is worth less. Every
+    change raises filled priority, so the passes end; also at the deadline
+    (wall clock; None for deterministic runs: one pass). Returns the plan.
+    """
+    planner = Planner(problem, pool, jobs)
+    for r, m in plan.items():
+        planner.assign(r, m)
+    priority = jobs.priority.tolist()
+    day = [r.start.date().toordinal() for r in problem.requests]
+    counts = pairs.count_per_request()
+    mediator_of: list[int] = pairs.mediator.tolist()
+    offsets: list[int] = pairs.offsets.tolist()
+
+    def others(r: int) -> list[int]:
+        return mediator_of[offsets[r] : offsets[r + 1]]
+
+    for _ in range(1 if deadline is None else INSERT_PASSES):
+        gained = 0
+        open_requests = [
+            r
+            for r in np.lexsort((counts, -jobs.priority)).tolist()
+            if r not in planner.holder and counts[r] > 0
+        ]
+        for r in open_requests:
+            if deadline is not None and time.perf_counter() > deadline:
+                return planner.holder
+            for m in others(r):
+                if planner.fits(r, m):
+                    planner.assign(r, m)
+                    gained += 1
+                    break
+                placed = False
+                held = sorted(planner.jobs_of(m), key=lambda j: (day[j] != day[r], priority[j]))
+                for r2 in held:
+                    if r2 in fixed:
+                        continue
+                    planner.unassign(r2)
+                    if planner.fits(r, m):
+                        planner.assign(r, m)
+                        for m3 in others(r2):
+                            if m3 != m and planner.fits(r2, m3):
+                                planner.assign(r2, m3)
+                                placed = True
+                                break
+                        if placed or priority[r] > priority[r2]:
+                            placed = True
+                            break
+                        planner.unassign(r)
+                    planner.assign(r2, m)
+                if placed:
+                    gained += 1
+                    break
+        if not gained:
+            break
+    return planner.holder
+
+
 def _after_exchange(
     jobs: Jobs,
     pairs: Pairs,
@@ -1168,6 +1243,15 @@ def optimize(
     hint = max(
         (careful_plan(problem, pool, pairs).holder, status_quo_plan(problem, pool, pairs).holder),
         key=lambda plan: sum(problem.requests[r].priority for r in plan),
+    )
+    hint = _insert(
+        problem,
+        pool,
+        jobs,
+        pairs,
+        hint,
+        fixed,
+        None if deterministic else time.perf_counter() + budget.total * INSERT_SHARE,
     )
     if max_pairs is not None and len(pairs) > max_pairs:
         hinted = np.full(len(problem.requests), -1, dtype=np.int64)

@@ -10,9 +10,15 @@ from hypothesis import strategies as st
 from matching.candidates import feasible_pairs, problem_jobs
 from matching.feasibility import check
 from matching.generate import generate
-from matching.greedy import careful_greedy, plan_solution, status_quo, status_quo_plan
+from matching.greedy import (
+    careful_greedy,
+    careful_plan,
+    plan_solution,
+    status_quo,
+    status_quo_plan,
+)
 from matching.model import Location, Problem
-from matching.optimize import Weights, _exchange, optimize, pair_tiers
+from matching.optimize import Weights, _exchange, _insert, optimize, pair_tiers
 from matching.rank import Pool
 from tests.matching.matching_factories import JOB_CENTRE, TOWN_HALL, mediator, request
 
@@ -147,3 +153,32 @@ def test_exchange_keeps_the_plan_feasible_and_never_worse(
         return preferences, -travel
 
     assert value(after) >= value(before)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), requests=st.integers(10, 80), mediators=st.integers(3, 12))
+def test_insert_fills_at_least_the_greedy_plan_and_stays_feasible(
+    seed: int, requests: int, mediators: int
+) -> None:
+    problem = generate(
+        "town", seed=seed, preset=True, mediator_count=mediators, request_count=requests
+    )
+    pool = Pool(problem.mediators)
+    pairs = feasible_pairs(problem, pool)
+    before = careful_plan(problem, pool, pairs).holder
+    after = _insert(problem, pool, problem_jobs(problem), pairs, dict(before), {}, None)
+    assert check(problem, plan_solution(problem, pool, after, "FEASIBLE")).feasible
+    filled = sum(problem.requests[r].priority for r in after)
+    assert filled >= sum(problem.requests[r].priority for r in before)
+
+
+def test_insert_hands_a_job_on_to_fill_an_open_request() -> None:
+    """m1 speaks both languages and holds r1 (ar); r2 (tr) needs m1; r1 can go to m2."""
+    problem = Problem(
+        (mediator("m1", languages={"ar": "native", "tr": "native"}), mediator("m2")),
+        (request("r1", "09:00", "10:00"), request("r2", "09:00", "10:00", language="tr")),
+    )
+    pool = Pool(problem.mediators)
+    pairs = feasible_pairs(problem, pool)
+    after = _insert(problem, pool, problem_jobs(problem), pairs, {0: 0}, {}, None)
+    assert after == {0: 1, 1: 0}
