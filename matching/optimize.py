@@ -52,8 +52,9 @@ optimum (the property tests check the first three tiers against brute
 force); under a time limit each tier is as good as the time allowed, and
 never worse than the plan before it. The first solve gets 70 % of a
 component's time, each later one half of what is left, the last tier the
-rest. The careful greedy plan is the first hint and the fallback when the
-time runs out before the solver finds anything better.
+rest. The careful greedy plan, filled further by handing single jobs on
+(`_insert`), is the first hint and the fallback when the time runs out
+before the solver finds anything better.
 """
 
 from __future__ import annotations
