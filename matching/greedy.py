@@ -56,6 +56,10 @@ class Planner:
         )
         return not bool(clash.any())
 
+    def jobs_of(self, mediator: int) -> list[int]:
+        """The requests the mediator holds now."""
+        return list(self._jobs_of.get(mediator, ()))
+
     def assign(self, request: int, mediator: int) -> None:
         self.holder[request] = mediator
         self._jobs_of.setdefault(mediator, []).append(request)

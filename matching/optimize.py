@@ -37,7 +37,8 @@ proven bound on the tier; after each solve the tier's value is locked in as
 a constraint before the next. The second solve (preferences over all the
 lower tiers) is the blend that finds plans good on every lower tier at
 once. Large components spanning several days are planned day by day, then
-improved by LNS per day and language and a polish (`_solve_by_day`).
+improved by LNS per language (a day, or the week) and two polishes
+(`_solve_by_day`, `_exchange`).
 Without the tie-break a strict search moves mediators freely
 within its own tier: measured on the city, the preferences search undid
 the greedy's short trips and the travel search had no time left to win
@@ -51,8 +52,9 @@ optimum (the property tests check the first three tiers against brute
 force); under a time limit each tier is as good as the time allowed, and
 never worse than the plan before it. The first solve gets 70 % of a
 component's time, each later one half of what is left, the last tier the
-rest. The careful greedy plan is the first hint and the fallback when the
-time runs out before the solver finds anything better.
+rest. The careful greedy plan, filled further by handing single jobs on
+(`_insert`), is the first hint and the fallback when the time runs out
+before the solver finds anything better.
 """
 
 from __future__ import annotations
@@ -87,10 +89,24 @@ DAY_SHARE = 0.5
 """Of a day-split component's time, the share the whole-day solves get; LNS the rest."""
 LNS_MIN_S = 0.5
 LNS_STEP_S = 3.0
+"""Time for one day-and-language neighbourhood; most are proven much sooner."""
+LNS_WEEK_STEP_S = 6.0
+"""Time for one language over the whole week."""
 LNS_TIERS = 3
 """A neighbourhood searches filled priority, preferences and travel; the polish and
 the day solves look after the rest."""
-"""Time for one day-and-language neighbourhood; most are proven much sooner."""
+POLISH_SHARE = 0.1
+POLISH_MAX_S = 6.0
+"""Of a day-split component's time, what the LNS leaves to the polish (moves and swaps)."""
+EXCHANGE_PASSES = 4
+EXCHANGE_MIN_S = 1.0
+"""The exchange polish runs at least this long (wall clock) even when the LNS used its time."""
+INSERT_PASSES = 3
+INSERT_SHARE = 0.1
+"""Of the time limit, at most what `_insert` may spend improving the greedy hint."""
+EXCHANGE_TAIL_S = 0.3
+"""After a whole-component solve whose travel tier is not proven, the exchange polish
+gets what is left of the time, and at least this (a town's takes a few hundredths)."""
 DAY_SPLIT_PAIRS = 20_000
 """Components with more pairs than this are planned one day at a time (`_solve_by_day`)."""
 MIN_COMPONENT_S = 1.0
@@ -777,6 +793,228 @@ def _polish(
             planner.assign(r, int(pairs.mediator[now]))
 
 
+def _exchange(
+    problem: Problem,
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    tiers: PairTiers,
+    local: IntArray,
+    chosen: IntArray,
+    fixed: dict[int, int],
+    day_of: IntArray,
+    deadline: float | None,
+) -> int:
+    """Move a job to a better mediator who must hand one of that day's jobs on.
+
+    For each held job (longest trips first) and each of its candidates who
+    would be preferred, or as preferred and nearer: if the candidate is free
+    for it, move it (what `_polish` does, possible again after other moves);
+    else try each of the candidate's jobs that day in turn, taken off and
+    given to the best of its own candidates who can take it, the first
+    mediator included (then it is a swap). A change is made only when the
+    two moves together raise the preferences tier, or keep it and cut
+    travel; filled priority stays as it is. Passes repeat until one changes
+    nothing, or the deadline (wall clock; None: no deadline, for
+    deterministic runs) passes. Returns the number of changes.
+    """
+    planner = Planner(problem, pool, jobs)
+    position = {int(p): k for k, p in enumerate(local)}
+    held: dict[int, int] = {}
+    for k in np.flatnonzero(chosen == 1):
+        r = int(pairs.request[local[k]])
+        planner.assign(r, int(pairs.mediator[local[k]]))
+        held[r] = int(local[k])
+    preference = tiers.preferences.tolist()
+    travel = tiers.travel.tolist()
+    mediator_of = pairs.mediator.tolist()
+    candidates: dict[int, list[int]] = {}
+    best_preference: dict[int, int] = {}
+    least_travel: dict[int, int] = {}
+    for r in np.unique(pairs.request[local]).tolist():
+        mine = [q for q in range(int(pairs.offsets[r]), int(pairs.offsets[r + 1])) if q in position]
+        candidates[r] = mine
+        best_preference[r] = max(preference[q] for q in mine)
+        least_travel[r] = min(travel[q] for q in mine)
+    day = day_of.tolist()
+
+    def better(gain_preference: int, gain_travel: int) -> bool:
+        return gain_preference > 0 or (gain_preference == 0 and gain_travel > 0)
+
+    def move(r: int, q: int) -> None:
+        chosen[position[held[r]]] = 0
+        chosen[position[q]] = 1
+        held[r] = q
+
+    changes = 0
+    for _ in range(EXCHANGE_PASSES):
+        changed = 0
+        for r in sorted(held, key=lambda r: (-travel[held[r]], r)):
+            if deadline is not None and time.perf_counter() > deadline:
+                return changes + changed
+            if r in fixed:
+                continue
+            q1 = held[r]
+            m1 = mediator_of[q1]
+            options = [
+                q
+                for q in candidates[r]
+                if q != q1 and better(preference[q] - preference[q1], travel[q1] - travel[q])
+            ]
+            options.sort(key=lambda q: (-preference[q], travel[q]))
+            planner.unassign(r)
+            done = False
+            for q in options:
+                m2 = mediator_of[q]
+                gain_p, gain_t = preference[q] - preference[q1], travel[q1] - travel[q]
+                if planner.fits(r, m2):
+                    planner.assign(r, m2)
+                    move(r, q)
+                    done = True
+                    break
+                for r2 in planner.jobs_of(m2):
+                    if r2 in fixed or day[r2] != day[r]:
+                        continue
+                    q2 = held[r2]
+                    if not better(
+                        gain_p + best_preference[r2] - preference[q2],
+                        gain_t + travel[q2] - least_travel[r2],
+                    ):
+                        continue
+                    planner.unassign(r2)
+                    if planner.fits(r, m2):
+                        planner.assign(r, m2)
+                        onward = [
+                            q3
+                            for q3 in candidates[r2]
+                            if mediator_of[q3] != m2
+                            and better(
+                                gain_p + preference[q3] - preference[q2],
+                                gain_t + travel[q2] - travel[q3],
+                            )
+                        ]
+                        onward.sort(key=lambda q3: (-preference[q3], travel[q3]))
+                        for q3 in onward:
+                            if planner.fits(r2, mediator_of[q3]):
+                                planner.assign(r2, mediator_of[q3])
+                                move(r, q)
+                                move(r2, q3)
+                                done = True
+                                break
+                        if done:
+                            break
+                        planner.unassign(r)
+                    planner.assign(r2, m2)
+                if done:
+                    break
+            if done:
+                changed += 1
+            else:
+                planner.assign(r, m1)
+        changes += changed
+        if not changed:
+            break
+    return changes
+
+
+def _insert(
+    problem: Problem,
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    plan: dict[int, int],
+    fixed: dict[int, int],
+    deadline: float | None,
+) -> dict[int, int]:
+    """Fill more priority than the greedy plan by handing one job on.
+
+    For each request left open (higher priority, then fewest candidates
+    first) and each of its candidates: take it if the candidate is free for
+    it; else try each of the candidate's jobs (that day first) in turn: taken
+    off, the open request put in its place, and the job given to another of
+    its candidates who can take it, or left open if it is worth less. Every
+    change raises filled priority, so the passes end; also at the deadline
+    (wall clock; None for deterministic runs: one pass). Returns the plan.
+    """
+    planner = Planner(problem, pool, jobs)
+    for r, m in plan.items():
+        planner.assign(r, m)
+    priority = jobs.priority.tolist()
+    day = [r.start.date().toordinal() for r in problem.requests]
+    counts = pairs.count_per_request()
+    mediator_of: list[int] = pairs.mediator.tolist()
+    offsets: list[int] = pairs.offsets.tolist()
+
+    def others(r: int) -> list[int]:
+        return mediator_of[offsets[r] : offsets[r + 1]]
+
+    for _ in range(1 if deadline is None else INSERT_PASSES):
+        gained = 0
+        open_requests = [
+            r
+            for r in np.lexsort((counts, -jobs.priority)).tolist()
+            if r not in planner.holder and counts[r] > 0
+        ]
+        for r in open_requests:
+            if deadline is not None and time.perf_counter() > deadline:
+                return planner.holder
+            for m in others(r):
+                if planner.fits(r, m):
+                    planner.assign(r, m)
+                    gained += 1
+                    break
+                placed = False
+                held = sorted(planner.jobs_of(m), key=lambda j: (day[j] != day[r], priority[j]))
+                for r2 in held:
+                    if r2 in fixed:
+                        continue
+                    planner.unassign(r2)
+                    if planner.fits(r, m):
+                        planner.assign(r, m)
+                        for m3 in others(r2):
+                            if m3 != m and planner.fits(r2, m3):
+                                planner.assign(r2, m3)
+                                placed = True
+                                break
+                        if placed or priority[r] > priority[r2]:
+                            placed = True
+                            break
+                        planner.unassign(r)
+                    planner.assign(r2, m)
+                if placed:
+                    gained += 1
+                    break
+        if not gained:
+            break
+    return planner.holder
+
+
+def _after_exchange(
+    jobs: Jobs,
+    pairs: Pairs,
+    tiers: PairTiers,
+    component: _Component,
+    chosen: IntArray,
+    weights: Weights,
+    results: list[_TierResult],
+) -> list[_TierResult]:
+    """Tier results once `_exchange` changed a solved plan.
+
+    Filled priority is as it was; the preferences bound still holds (it was
+    proven with filled priority locked, which the exchange keeps); the bounds
+    below it were proven with the preferences locked at their old value, so
+    those tiers fall back to their trivial bounds.
+    """
+    values, trivial = _plan_tiers(jobs, pairs, tiers, component, chosen, weights)
+    updated = [results[0]]
+    for number in range(1, len(TIERS)):
+        bound = max(results[number].bound, values[number]) if number == 1 else trivial[number]
+        bound = max(bound, values[number])
+        status = "OPTIMAL" if values[number] >= bound else "FEASIBLE"
+        updated.append(_TierResult(values[number], float(bound), status))
+    return updated
+
+
 def _solve_by_day(
     problem: Problem,
     pool: Pool,
@@ -796,7 +1034,7 @@ def _solve_by_day(
     seed: int,
     log: bool,
     max_memory_mb: int | None,
-) -> tuple[IntArray, list[_TierResult], int, int] | None:
+) -> tuple[IntArray, list[_TierResult], int, int, int] | None:
     """A large component, one day at a time, each day's caps from `_day_caps`.
 
     Only the weekly minutes cap ties the days together (jobs of two days
@@ -841,53 +1079,86 @@ def _solve_by_day(
         if solved is None:
             return None
         chosen[inside] = solved[0][: len(inside)]
-    # Large-neighbourhood search: one day and one language at a time, the
-    # language's pairs free and the other jobs of its speakers that day fixed,
-    # solved exactly (these models are small), until the time is up.
+    # Large-neighbourhood search: one language on one day, or on the whole week,
+    # its pairs free and the other jobs of its speakers there fixed, solved
+    # exactly (these models are small), until the time is up. Each
+    # neighbourhood's caps are the weekly cap minus its speakers' work outside
+    # it, from the current plan: the split of the weekly cap over the days made
+    # for the day solves no longer binds, so minutes move to the day that needs
+    # them (scarce languages, whose speakers reach their weekly cap, gain most).
     language = language_of[request]
-    # Neighbourhoods with the most priority left unfilled first: only there can
-    # filled priority still grow; the others can only win lower tiers.
-    filled = np.zeros(len(problem.requests), dtype=bool)
-    filled[request[chosen == 1]] = True
-    neighbourhoods = []
-    unfilled = []
-    for number, today in enumerate(days):
-        for tag in np.unique(language):
-            free = np.flatnonzero((day == today) & (language == tag))
+    seconds = jobs.seconds[request].astype(np.float64)
+    neighbourhoods: list[tuple[int | None, IntArray]] = []
+    for tag in np.unique(language):
+        week = np.flatnonzero(language == tag)
+        if len(np.unique(day[week])) > 1 and len(week) > 1:
+            neighbourhoods.append((None, week))
+        for today in np.unique(day[week]):
+            free = week[day[week] == today]
             if len(free) > 1:
-                open_requests = np.unique(request[free][~filled[request[free]]])
-                unfilled.append(-int(jobs.priority[open_requests].sum()))
-                neighbourhoods.append((number, free))
-    neighbourhoods = [neighbourhoods[i] for i in np.argsort(unfilled, kind="stable")]
-    round_robin = 0
-    while neighbourhoods and allowance - (started_left - budget.left()) > LNS_MIN_S:
-        number, free = neighbourhoods[round_robin % len(neighbourhoods)]
-        round_robin += 1
-        if round_robin > 2 * len(neighbourhoods):
-            break
-        speakers = np.unique(mediator[free])
-        held = np.flatnonzero((chosen == 1) & (day == days[number]) & np.isin(mediator, speakers))
-        held = held[~np.isin(held, free)]
-        inside = np.union1d(free, held)
-        keep = {int(request[k]): int(mediator[k]) for k in held}
-        keep.update(fixed)
-        current = {int(request[k]): int(mediator[k]) for k in inside if chosen[k] == 1}
-        part = _Component(np.unique(request[inside]), local[inside])
-        built = _build(pool, jobs, pairs, tiers, part, keep, weights, current, caps[number])
-        left = allowance - (started_left - budget.left())
-        solved = _solve_tiers(
-            built,
-            budget,
-            min(LNS_STEP_S, left),
-            num_workers=num_workers,
-            seed=seed,
-            log=log,
-            max_memory_mb=max_memory_mb,
-            tier_count=LNS_TIERS,
-        )
-        if solved is not None:
-            chosen[inside] = solved[0][: len(inside)]
+                neighbourhoods.append((int(today), free))
+    polish_reserve = min(POLISH_MAX_S, allowance * POLISH_SHARE)
+    lns_allowance = allowance - polish_reserve
+    improved = True
+    passes = 0
+    while improved and lns_allowance - (started_left - budget.left()) > LNS_MIN_S:
+        improved = False
+        passes += 1
+        # Neighbourhoods with the most priority left unfilled first: only there
+        # can filled priority still grow; the others can only win lower tiers.
+        # Another pass while the last one improved anything.
+        filled = np.zeros(len(problem.requests), dtype=bool)
+        filled[request[chosen == 1]] = True
+        unfilled = [
+            -int(jobs.priority[np.unique(request[free][~filled[request[free]]])].sum())
+            for _, free in neighbourhoods
+        ]
+        for at in np.argsort(unfilled, kind="stable"):
+            if lns_allowance - (started_left - budget.left()) <= LNS_MIN_S:
+                break
+            today, free = neighbourhoods[int(at)]
+            speakers = np.unique(mediator[free])
+            there = np.isin(mediator, speakers) & (chosen == 1)
+            if today is not None:
+                there &= day == today
+            held = np.flatnonzero(there)
+            held = held[~np.isin(held, free)]
+            inside = np.union1d(free, held)
+            outside = chosen == 1
+            outside[inside] = False
+            worked_s = np.zeros(len(pool))
+            np.add.at(worked_s, mediator[outside], seconds[outside])
+            caps = pool.minutes_left - worked_s / 60.0
+            keep = {int(request[k]): int(mediator[k]) for k in held}
+            keep.update(fixed)
+            current = {int(request[k]): int(mediator[k]) for k in inside if chosen[k] == 1}
+            part = _Component(np.unique(request[inside]), local[inside])
+            built = _build(pool, jobs, pairs, tiers, part, keep, weights, current, caps)
+            left = lns_allowance - (started_left - budget.left())
+            before = _plan_tiers(jobs, pairs, tiers, part, chosen[inside], weights)[0][:LNS_TIERS]
+            solved = _solve_tiers(
+                built,
+                budget,
+                min(LNS_STEP_S if today is not None else LNS_WEEK_STEP_S, left),
+                num_workers=num_workers,
+                seed=seed,
+                log=log,
+                max_memory_mb=max_memory_mb,
+                tier_count=LNS_TIERS,
+            )
+            if solved is not None:
+                after = solved[0][: len(inside)]
+                gained = _plan_tiers(jobs, pairs, tiers, part, after, weights)[0][:LNS_TIERS]
+                if gained > before:
+                    chosen[inside] = after
+                    improved = True
     _polish(problem, pool, jobs, pairs, tiers, local, chosen, fixed)
+    deadline = None
+    if not budget.deterministic:
+        deadline = time.perf_counter() + max(
+            EXCHANGE_MIN_S, allowance - (started_left - budget.left())
+        )
+    exchanges = _exchange(problem, pool, jobs, pairs, tiers, local, chosen, fixed, day_of, deadline)
     totals, trivial = _plan_tiers(jobs, pairs, tiers, component, chosen, weights)
     results = [
         _TierResult(
@@ -895,7 +1166,7 @@ def _solve_by_day(
         )
         for value, bound in zip(totals, trivial, strict=True)
     ]
-    return chosen, results, cliques, travel
+    return chosen, results, cliques, travel, exchanges
 
 
 def _best_pair(built: _Built, count: int) -> int:
@@ -974,6 +1245,15 @@ def optimize(
         (careful_plan(problem, pool, pairs).holder, status_quo_plan(problem, pool, pairs).holder),
         key=lambda plan: sum(problem.requests[r].priority for r in plan),
     )
+    hint = _insert(
+        problem,
+        pool,
+        jobs,
+        pairs,
+        hint,
+        fixed,
+        None if deterministic else time.perf_counter() + budget.total * INSERT_SHARE,
+    )
     if max_pairs is not None and len(pairs) > max_pairs:
         hinted = np.full(len(problem.requests), -1, dtype=np.int64)
         for r, m in hint.items():
@@ -995,7 +1275,7 @@ def optimize(
     day_of = np.array([r.start.date().toordinal() for r in problem.requests], dtype=np.int64)
     tags = sorted({r.language for r in problem.requests})
     language_of = np.array([tags.index(r.language) for r in problem.requests], dtype=np.int64)
-    split_by_day = 0
+    split_by_day = exchanges = 0
     for component in components:
         local = component.pairs
         request, mediator = pairs.request[local], pairs.mediator[local]
@@ -1028,7 +1308,8 @@ def optimize(
             if by_days is None:
                 infeasible = True
                 break
-            chosen, results, day_cliques, day_travel = by_days
+            chosen, results, day_cliques, day_travel, day_exchanges = by_days
+            exchanges += day_exchanges
             cliques += day_cliques
             travel_pairs += day_travel
             split_by_day += 1
@@ -1068,6 +1349,27 @@ def optimize(
                 infeasible = True
                 break
             chosen, results = solved
+            travel_tier = TIERS.index("travel")
+            if results[travel_tier].status != "OPTIMAL":
+                changed = _exchange(
+                    problem,
+                    pool,
+                    jobs,
+                    pairs,
+                    tiers,
+                    local,
+                    chosen[: len(local)],
+                    fixed,
+                    day_of,
+                    None
+                    if budget.deterministic
+                    else time.perf_counter() + max(EXCHANGE_TAIL_S, budget.left()),
+                )
+                if changed:
+                    exchanges += changed
+                    results = _after_exchange(
+                        jobs, pairs, tiers, component, chosen[: len(local)], weights, results
+                    )
         pairs_left -= len(local)
         for k in np.flatnonzero(chosen[: len(local)]):
             holder[int(request[k])] = int(mediator[k])
@@ -1103,6 +1405,7 @@ def optimize(
         "cliques": cliques,
         "travel_pairs": travel_pairs,
         "components_split_by_day": split_by_day,
+        "exchanges": exchanges,
         "prepare_seconds": round(prepared - clock, 3),
         "hint_filled_priority": int(sum(problem.requests[r].priority for r in hint)),
     }

@@ -3,14 +3,24 @@ and never below the careful greedy; the congested town is proven."""
 
 from __future__ import annotations
 
+import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from matching.candidates import feasible_pairs, problem_jobs
 from matching.feasibility import check
 from matching.generate import generate
-from matching.greedy import careful_greedy, status_quo
-from matching.optimize import optimize
+from matching.greedy import (
+    careful_greedy,
+    careful_plan,
+    plan_solution,
+    status_quo,
+    status_quo_plan,
+)
+from matching.model import Location, Problem
+from matching.optimize import Weights, _exchange, _insert, optimize, pair_tiers
 from matching.rank import Pool
+from tests.matching.matching_factories import JOB_CENTRE, TOWN_HALL, mediator, request
 
 
 @settings(
@@ -65,3 +75,110 @@ def test_congested_town_filled_priority_is_proven() -> None:
     assert solution.stats["filled_priority_status"] == "OPTIMAL"
     assert solution.filled_priority == solution.filled_priority_bound
     assert check(problem, solution).feasible
+
+
+def _run_exchange(problem: Problem, holder: dict[int, int]) -> tuple[dict[int, int], int]:
+    """The exchange polish on a given plan (request index -> mediator index)."""
+    pool = Pool(problem.mediators)
+    jobs = problem_jobs(problem)
+    pairs = feasible_pairs(problem, pool)
+    tiers = pair_tiers(problem, pool, pairs, Weights())
+    local = np.arange(len(pairs), dtype=np.int64)
+    chosen = np.array(
+        [holder.get(int(r)) == int(m) for r, m in zip(pairs.request, pairs.mediator, strict=True)],
+        dtype=np.int64,
+    )
+    day_of = np.array([r.start.date().toordinal() for r in problem.requests], dtype=np.int64)
+    changes = _exchange(problem, pool, jobs, pairs, tiers, local, chosen, {}, day_of, None)
+    after = {int(pairs.request[k]): int(pairs.mediator[k]) for k in np.flatnonzero(chosen)}
+    return after, changes
+
+
+def test_exchange_swaps_two_jobs_to_honour_continuity() -> None:
+    """r1 wants m2, who holds r2 at the same hour; r2 can go to m1: a swap, no single move."""
+    problem = Problem(
+        (mediator("m1"), mediator("m2")),
+        (
+            request("r1", "09:00", "10:00", preferred_mediators=("m2",)),
+            request("r2", "09:00", "10:00"),
+        ),
+    )
+    after, changes = _run_exchange(problem, {0: 0, 1: 1})
+    assert after == {0: 1, 1: 0}
+    assert changes == 1
+    plan = plan_solution(problem, Pool(problem.mediators), after, "FEASIBLE")
+    assert check(problem, plan).feasible
+
+
+def test_exchange_hands_a_job_on_to_a_third_mediator_for_shorter_trips() -> None:
+    """m2 lives next to r1 but holds r2; r2 goes to m3, r1 from far-away m1 to m2."""
+    far = Location(51.9000, 8.3000)
+    problem = Problem(
+        (mediator("m1", home=far), mediator("m2", home=TOWN_HALL), mediator("m3")),
+        (
+            request("r1", "09:00", "10:00", location=TOWN_HALL),
+            request("r2", "09:30", "10:30", location=JOB_CENTRE),
+        ),
+    )
+    after, changes = _run_exchange(problem, {0: 0, 1: 1})
+    assert after == {0: 1, 1: 2}
+    assert changes == 1
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), requests=st.integers(10, 60), mediators=st.integers(4, 15))
+def test_exchange_keeps_the_plan_feasible_and_never_worse(
+    seed: int, requests: int, mediators: int
+) -> None:
+    """From the status quo's plan: the same requests filled, preferences no lower, and
+    travel no longer where preferences are equal; every plan passes `check`."""
+    problem = generate(
+        "town", seed=seed, preset=True, mediator_count=mediators, request_count=requests
+    )
+    pool = Pool(problem.mediators)
+    before = status_quo_plan(problem, pool).holder
+    after, _ = _run_exchange(problem, before)
+    assert set(after) == set(before)
+    assert check(problem, plan_solution(problem, pool, after, "FEASIBLE")).feasible
+    pairs = feasible_pairs(problem, pool)
+    tiers = pair_tiers(problem, pool, pairs, Weights())
+
+    def value(holder: dict[int, int]) -> tuple[int, int]:
+        preferences = travel = 0
+        for r, m in holder.items():
+            lo = int(pairs.offsets[r])
+            q = lo + int(np.searchsorted(pairs.mediator[lo : pairs.offsets[r + 1]], m))
+            preferences += int(tiers.preferences[q])
+            travel += int(tiers.travel[q])
+        return preferences, -travel
+
+    assert value(after) >= value(before)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), requests=st.integers(10, 80), mediators=st.integers(3, 12))
+def test_insert_fills_at_least_the_greedy_plan_and_stays_feasible(
+    seed: int, requests: int, mediators: int
+) -> None:
+    problem = generate(
+        "town", seed=seed, preset=True, mediator_count=mediators, request_count=requests
+    )
+    pool = Pool(problem.mediators)
+    pairs = feasible_pairs(problem, pool)
+    before = careful_plan(problem, pool, pairs).holder
+    after = _insert(problem, pool, problem_jobs(problem), pairs, dict(before), {}, None)
+    assert check(problem, plan_solution(problem, pool, after, "FEASIBLE")).feasible
+    filled = sum(problem.requests[r].priority for r in after)
+    assert filled >= sum(problem.requests[r].priority for r in before)
+
+
+def test_insert_hands_a_job_on_to_fill_an_open_request() -> None:
+    """m1 speaks both languages and holds r1 (ar); r2 (tr) needs m1; r1 can go to m2."""
+    problem = Problem(
+        (mediator("m1", languages={"ar": "native", "tr": "native"}), mediator("m2")),
+        (request("r1", "09:00", "10:00"), request("r2", "09:00", "10:00", language="tr")),
+    )
+    pool = Pool(problem.mediators)
+    pairs = feasible_pairs(problem, pool)
+    after = _insert(problem, pool, problem_jobs(problem), pairs, {0: 0}, {}, None)
+    assert after == {0: 1, 1: 0}
