@@ -51,7 +51,11 @@ class Request(SQLModel, table=True):
     place_id: int | None = Field(default=None, foreign_key="place.id")
     location_lat: float | None = None
     location_lon: float | None = None
+    #: The street of a typed address (as the geocoder spells it); for the assigned mediator only.
     address: str | None = Field(default=None, max_length=300)
+    #: The job is at the client's home: the street and the point are personal data, erased
+    #: with the request's data, and nobody but the assigned mediator sees them.
+    home_visit: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     qualification: str | None = Field(default=None, max_length=40)
     gender_value: str | None = Field(default=None, max_length=1)
     gender_strength: str | None = Field(default=None, max_length=10)

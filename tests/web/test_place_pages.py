@@ -16,11 +16,9 @@ from tests.web.conftest import Person, csrf_of
 
 
 @pytest.fixture
-def settings(settings: Settings, fake_nominatim: FakeNominatim) -> Settings:
+def settings(geocoding_settings: Settings) -> Settings:
     """The app asks the local stand-in of Nominatim, and gives up on it quickly."""
-    return settings.model_copy(
-        update={"geocoder_url": fake_nominatim.base_url, "geocoder_timeout_seconds": 0.5}
-    )
+    return geocoding_settings
 
 
 def places_in(engine: Engine) -> list[Place]:
