@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from html import escape
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from config.settings import Settings
 from dispatch.areamap import AreaMap
 from dispatch.deps import SessionDep, SettingsDep
 from dispatch.places.service import list_places
-from dispatch.web.auth import StaffPageUser
+from dispatch.web.auth import staff_page_user
 
 router = APIRouter(include_in_schema=False)
 
@@ -100,10 +100,9 @@ def draw(
     return "".join(parts)
 
 
-@router.get("/map.svg")
+@router.get("/map.svg", dependencies=[Depends(staff_page_user)])
 def map_picture(
     session: SessionDep,
-    user: StaffPageUser,
     settings: SettingsDep,
     mark: Annotated[str | None, Query(max_length=60)] = None,
 ) -> Response:
