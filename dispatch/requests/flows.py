@@ -6,16 +6,18 @@ filed or cancelled either way has the same effects in the same transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from config.settings import Settings
+from dispatch.deadlines import service as deadlines
+from dispatch.deadlines.models import Deadline
 from dispatch.funding import policy as funding_policy
 from dispatch.offers import flows as offers
 from dispatch.offers import service as offer_service
 from dispatch.requests import service
-from dispatch.requests.models import Mode, Request
+from dispatch.requests.models import Mode, Request, RequestDeadlineKind
 from dispatch.requests.schemas import RequestChange, RequestCreate
 from dispatch.users.models import User
 
@@ -52,6 +54,15 @@ def file_request(
         tz=settings.tz,
     )
     if not replayed:
+        # A new request has no deadline yet: added without asking (deadlines.schedule would).
+        session.add(
+            Deadline(
+                kind=RequestDeadlineKind.erase_data,
+                subject_id=request.id,
+                due_at=request.end + timedelta(days=settings.request_data_days),
+                created_at=now,
+            )
+        )
         offers.dispatch_new_request(session, request, now=now, settings=settings)
     return request, replayed
 
@@ -99,6 +110,14 @@ def change_request(
     changed = service.change_request(session, request=request, data=data, actor=actor, now=now)
     if not changed:
         return request, "unchanged"
+    if request.end != before_end:
+        deadlines.move(
+            session,
+            kind=RequestDeadlineKind.erase_data,
+            subject_id=request.id,
+            sequence=0,
+            due_at=request.end + timedelta(days=settings.request_data_days),
+        )
     outcome = offers.after_request_change(
         session,
         request,

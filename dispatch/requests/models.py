@@ -34,6 +34,13 @@ class CallDirection(StrEnum):
     office_calls = "office_calls"
 
 
+class RequestDeadlineKind(StrEnum):
+    """The timed steps of a request itself (handlers in ``dispatch/requests/scheduled.py``)."""
+
+    #: ``REQUEST_DATA_DAYS`` after the end: erase the request's personal data.
+    erase_data = "request_data_erase"
+
+
 class Request(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("created_by_user_id", "idempotency_key"),

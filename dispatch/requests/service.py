@@ -656,3 +656,39 @@ def to_public(
         assignment=assignment,
         offers=offers,
     )
+
+
+#: What the erasure of a request's data blanks: whom to ask, notes, the connection.
+ERASED_FIELDS = ("contact_name", "contact_phone", "notes", "connection")
+
+
+def erase_request_data(session: Session, *, request: Request, now: datetime) -> list[str]:
+    """Blank the request's personal data; a home visit loses its street and point too.
+
+    What stays is what the statistics, the allowances and the history need:
+    language, times, the place, the pseudonymous case reference. Returns the
+    fields blanked (names only go into the audit log).
+    """
+    erased = [name for name in ERASED_FIELDS if getattr(request, name) is not None]
+    for name in erased:
+        setattr(request, name, None)
+    if request.home_visit:
+        for name in ("address", "location_lat", "location_lon"):
+            if getattr(request, name) is not None:
+                setattr(request, name, None)
+                erased.append(name)
+    if erased:
+        request.updated_at = now
+        session.add(request)
+        audit.record(
+            session,
+            at=now,
+            actor_kind="system",
+            actor_id=None,
+            action="request.erase",
+            entity="request",
+            entity_id=request.id,
+            details={"fields": erased},
+        )
+        session.flush()
+    return erased
