@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     pool_centre_lat: float = Field(default=51.7556, ge=-90, le=90)
     pool_centre_lon: float = Field(default=8.0408, ge=-180, le=180)
     pool_radius_km: float = Field(default=30.0, gt=0, le=500)
+    #: Days after a request's end when its personal data are erased: the contact, the notes,
+    #: the connection, and a home visit's street and point (``requests/scheduled.py``).
+    request_data_days: int = Field(default=90, ge=1, le=3650)
 
     #: Where coordinator alerts go (unfilled requests, late cancellations).
     coordinator_email: str | None = None

@@ -74,12 +74,15 @@ class SprachpoolError(Exception):
         field: str | None = None,
         reason: str | None = None,
         params: Mapping[str, Any] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.reason = reason
         self.params = dict(params or {})
+        #: More of the answer's body beside detail, code and errors (e.g. candidates to pick).
+        self.extra = dict(extra or {})
 
 
 class InvalidInput(SprachpoolError):
@@ -134,7 +137,9 @@ def install_handlers(app: FastAPI) -> None:
         errors = [{"field": exc.field, "message": exc.message}] if exc.field else []
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(
-            error_body(exc.message, exc.code, errors), status_code=exc.status_code, headers=headers
+            {**error_body(exc.message, exc.code, errors), **exc.extra},
+            status_code=exc.status_code,
+            headers=headers,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -15,7 +15,7 @@ a point) instead of answering 500.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Literal, Protocol
 from urllib.parse import urlsplit
 
 from geopy.exc import GeopyError
@@ -154,3 +154,65 @@ def geocoder_from_settings(settings: Settings) -> Geocoder | None:
         country_codes=settings.geocoder_country_codes or None,
         area=pool_area(settings),
     )
+
+
+def short_address(match: GeocodeMatch) -> str:
+    """ "Weststraße 46, 59269 Beckum" when the geocoder knows the parts, else its label."""
+    if match.street and match.town:
+        if match.postcode:
+            return f"{match.street}, {match.postcode} {match.town}"
+        return f"{match.street}, {match.town}"
+    return match.label[:300]
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A match of a typed address, as it is offered to confirm."""
+
+    match: GeocodeMatch
+    in_area: bool
+
+    @property
+    def address(self) -> str:
+        return short_address(self.match)
+
+    @property
+    def value(self) -> str:
+        """The match as one form value: "lat;lon;street" (what a confirm button sends)."""
+        return f"{self.match.lat:.7f};{self.match.lon:.7f};{self.address}"
+
+
+#: What a search came to: one match in the area, several, only outside, none.
+Verdict = Literal["found", "ambiguous", "outside", "none"]
+
+
+def search_area(geocoder: Geocoder, area: PoolArea, query: str) -> list[Candidate]:
+    """Every match of the typed address, each marked inside or outside the pool's area.
+
+    Raises :class:`GeocoderUnavailable` when the provider does not answer.
+    """
+    return [Candidate(match=m, in_area=area.contains(m.lat, m.lon)) for m in geocoder.search(query)]
+
+
+def verdict(candidates: list[Candidate]) -> Verdict:
+    """Whether the matches settle the address: exactly one inside the area does."""
+    inside = [c for c in candidates if c.in_area]
+    if len(inside) == 1:
+        return "found"
+    if len(inside) > 1:
+        return "ambiguous"
+    return "outside" if candidates else "none"
+
+
+def parse_choice(value: str) -> tuple[float, float, str] | None:
+    """A confirmed match back from its form value ("lat;lon;street"), or None if mangled."""
+    parts = value.split(";", 2)
+    if len(parts) != 3:
+        return None
+    try:
+        lat, lon = float(parts[0]), float(parts[1])
+    except ValueError:
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or not parts[2].strip():
+        return None
+    return lat, lon, parts[2].strip()[:300]

@@ -476,6 +476,7 @@ CHANGE_WORDS = {
     "place_id": "place",
     "location": "place",
     "address": "place",
+    "home_visit": "place",
     "call_direction": "connection",
     "connection": "connection",
     "contact_name": "contact",

@@ -8,5 +8,6 @@ timed work adds its line here.
 
 from dispatch.jobs import scheduled as jobs
 from dispatch.offers import scheduled as offers
+from dispatch.requests import scheduled as requests
 
-__all__ = ["jobs", "offers"]
+__all__ = ["jobs", "offers", "requests"]

@@ -35,6 +35,7 @@ from dispatch.users.models import Role
 from tests.geocoder_stand_in import (  # noqa: F401 - fixtures are found by name
     _nominatim_server,
     fake_nominatim,
+    geocoding_settings,
 )
 
 T = TypeVar("T")

@@ -22,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from config.settings import Settings
+
 Behaviour = Literal["ok", "server_error", "slow", "garbage"]
 
 
@@ -121,3 +123,12 @@ def fake_nominatim(_nominatim_server: FakeNominatim) -> Iterator[FakeNominatim]:
     _nominatim_server.reset()
     yield _nominatim_server
     _nominatim_server.reset()
+
+
+@pytest.fixture
+def geocoding_settings(settings: Settings, fake_nominatim: FakeNominatim) -> Settings:
+    """The test settings, asking the stand-in and giving up on it quickly; a test module
+    whose app should geocode overrides its ``settings`` fixture with this one."""
+    return settings.model_copy(
+        update={"geocoder_url": fake_nominatim.base_url, "geocoder_timeout_seconds": 0.5}
+    )

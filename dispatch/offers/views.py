@@ -161,7 +161,15 @@ def _job(
     start, end = request.start.astimezone(tz), request.end.astimezone(tz)
     in_person = request.mode == Mode.in_person
     map_link = None
-    if in_person and request.location_lat is not None and request.location_lon is not None:
+    # A typed address's point is as telling as its street: only the mediator who holds
+    # the job gets it (a place's point is public anyway).
+    point_shown = place is not None or detailed
+    if (
+        in_person
+        and point_shown
+        and request.location_lat is not None
+        and request.location_lon is not None
+    ):
         map_link = (
             f"https://www.openstreetmap.org/?mlat={request.location_lat:.5f}&mlon={request.location_lon:.5f}"
             f"#map=17/{request.location_lat:.5f}/{request.location_lon:.5f}"
@@ -175,7 +183,15 @@ def _job(
         "mode": t.gettext(MODE_NAMES.get(f"{request.mode}", f"{request.mode}")),
         "place": place.name
         if place and in_person
-        else (t.gettext("Address after accepting") if in_person else None),
+        else (
+            " · ".join(
+                ([t.gettext("Home visit")] if request.home_visit else [])
+                + ([] if detailed else [t.gettext("Address after accepting")])
+            )
+            or None
+            if in_person
+            else None
+        ),
         "map": map_link,
         "subject": t.qualification(request.qualification) if request.qualification else None,
         "open_until": t.pgettext(

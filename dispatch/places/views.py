@@ -8,18 +8,25 @@ works without JavaScript: searching is a submit button of the same form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
+from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
 from dispatch.errors import Conflict
-from dispatch.geocoding import GeocoderUnavailable, geocoder_from_settings, pool_area
+from dispatch.geocoding import (
+    Candidate,
+    GeocoderUnavailable,
+    geocoder_from_settings,
+    parse_choice,
+    pool_area,
+    search_area,
+)
 from dispatch.places import service
 from dispatch.places.models import Place
 from dispatch.places.schemas import PlaceCreate, PlaceUpdate
+from dispatch.web import maps
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import render
 from dispatch.web.schema_forms import EntryForm, domain_error, optional_number, validate
@@ -35,17 +42,6 @@ FIELD_MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """One match of the address search, as the form offers it to pick."""
-
-    value: str
-    label: str
-    lat: float
-    lon: float
-    in_area: bool
-
-
 def _form_of(place: Place) -> EntryForm:
     return EntryForm(
         values={
@@ -58,13 +54,6 @@ def _form_of(place: Place) -> EntryForm:
     )
 
 
-def _short_address(label: str, street: str | None, postcode: str | None, town: str | None) -> str:
-    """ "Weststraße 46, 59269 Beckum" when the geocoder knows the parts, else its label."""
-    if street and town:
-        return f"{street}, {postcode} {town}" if postcode else f"{street}, {town}"
-    return label[:300]
-
-
 def _search(settings: SettingsDep, form: EntryForm) -> tuple[list[Candidate], str | None]:
     """Matches for the typed address, and what went wrong ("none", "off", "down") if anything."""
     geocoder = geocoder_from_settings(settings)
@@ -74,31 +63,18 @@ def _search(settings: SettingsDep, form: EntryForm) -> tuple[list[Candidate], st
         form.error("address", Text(N_("Please type the address to search for.")))
         return [], None
     try:
-        matches = geocoder.search(form.get("address"))
+        found = search_area(geocoder, pool_area(settings), form.get("address"))
     except GeocoderUnavailable:
         return [], "down"
-    area = pool_area(settings)
-    found = [
-        Candidate(
-            value=f"{m.lat:.7f};{m.lon:.7f};"
-            + _short_address(m.label, m.street, m.postcode, m.town),
-            label=m.label,
-            lat=m.lat,
-            lon=m.lon,
-            in_area=area.contains(m.lat, m.lon),
-        )
-        for m in matches
-    ]
     return found, (None if found else "none")
 
 
 def _body(form: EntryForm) -> dict[str, Any]:
     """The API's body from the form: a picked match gives the point and the address."""
     address, lat, lon = form.get("address"), form.get("lat"), form.get("lon")
-    if form.get("match"):
-        parts = form.get("match").split(";", 2)
-        if len(parts) == 3:
-            lat, lon, address = parts
+    chosen = parse_choice(form.get("match"))
+    if chosen is not None:
+        lat, lon, address = f"{chosen[0]}", f"{chosen[1]}", chosen[2]
     return {
         "name": form.get("name"),
         "address": address or None,
@@ -128,6 +104,8 @@ def _page(
             "candidates": candidates or [],
             "search_problem": search_problem,
             "geocoder": settings.geocoder_url is not None and settings.geocoder_url != "",
+            "map_input": maps.MAP_INPUT,
+            "map_size": maps.area_map(settings).size,
         },
         status_code=status_code,
         user=user,
@@ -135,9 +113,21 @@ def _page(
 
 
 async def _typed(request: Request) -> tuple[EntryForm, str]:
+    """The form as sent and what to do: "save", "search", or "point" (a click on the map,
+    whose point is put into latitude and longitude to confirm by saving)."""
     raw = await request.form()
     values = {name: str(raw.get(name, "")).strip() for name in FIELDS}
-    return EntryForm(values=values), str(raw.get("action", "save"))
+    form = EntryForm(values=values)
+    click = maps.clicked_point({k: str(v) for k, v in raw.items()}, get_settings(request))
+    if click == "outside":
+        form.error(
+            "lat", Text(N_("Please click inside the circle: the pool serves only that area."))
+        )
+        return form, "point"
+    if click is not None:
+        form.values.update(lat=f"{click[0]}", lon=f"{click[1]}", match="")
+        return form, "point"
+    return form, str(raw.get("action", "save"))
 
 
 @router.get("", response_class=HTMLResponse)
@@ -178,6 +168,8 @@ async def add_place(
     if action == "search":
         found, problem = _search(settings, form)
         return _page(request, user, settings, form, candidates=found, search_problem=problem)
+    if action == "point":
+        return _page(request, user, settings, form, status_code=422 if form.errors else 200)
     data = validate(form, PlaceCreate, _body(form), field_messages=FIELD_MESSAGES)
     if data is None:
         return _page(request, user, settings, form, status_code=422)
@@ -218,6 +210,9 @@ async def save_place(
         return _page(
             request, user, settings, form, place=place, candidates=found, search_problem=problem
         )
+    if action == "point":
+        status_code = 422 if form.errors else 200
+        return _page(request, user, settings, form, place=place, status_code=status_code)
     body = _body(form)
     data = validate(
         form, PlaceUpdate, {**body, "name": body["name"] or ""}, field_messages=FIELD_MESSAGES

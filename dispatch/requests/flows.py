@@ -6,16 +6,18 @@ filed or cancelled either way has the same effects in the same transaction.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from config.settings import Settings
+from dispatch.deadlines import service as deadlines
+from dispatch.deadlines.models import Deadline
 from dispatch.funding import policy as funding_policy
 from dispatch.offers import flows as offers
 from dispatch.offers import service as offer_service
 from dispatch.requests import service
-from dispatch.requests.models import Request
+from dispatch.requests.models import Mode, Request, RequestDeadlineKind
 from dispatch.requests.schemas import RequestChange, RequestCreate
 from dispatch.users.models import User
 
@@ -31,10 +33,17 @@ def file_request(
 ) -> tuple[Request, bool]:
     """Store the request and send its first wave; returns (request, replayed).
 
+    An in-person request with a typed address and no point is geocoded first
+    (``service.locate_address``): the point and the street as the geocoder
+    spells it are stored, or the address is refused with what to do instead.
+
     The first wave goes out in the same transaction: a request is never
     stored without its offers (or its "unfilled" verdict). A replay of an
     idempotent create returns the stored request and sends nothing.
     """
+    if data.mode == Mode.in_person and data.address and not data.place_id and not data.location:
+        location, street = service.locate_address(address=data.address, settings=settings)
+        data = data.model_copy(update={"location": location, "address": street})
     request, replayed = service.create_request(
         session,
         data=data,
@@ -45,6 +54,15 @@ def file_request(
         tz=settings.tz,
     )
     if not replayed:
+        # A new request has no deadline yet: added without asking (deadlines.schedule would).
+        session.add(
+            Deadline(
+                kind=RequestDeadlineKind.erase_data,
+                subject_id=request.id,
+                due_at=request.end + timedelta(days=settings.request_data_days),
+                created_at=now,
+            )
+        )
         offers.dispatch_new_request(session, request, now=now, settings=settings)
     return request, replayed
 
@@ -81,11 +99,25 @@ def change_request(
     "released", "dispatched again", "unchanged").
     """
     service.get_request(session, request_id=request_id, actor=actor)
+    sent = data.model_dump(exclude_unset=True)
+    if sent.get("address") and "location" not in sent and "place_id" not in sent:
+        location, street = service.locate_address(address=sent["address"], settings=settings)
+        data = RequestChange.model_validate(
+            {**sent, "location": location.model_dump(), "address": street}
+        )
     request = offer_service.lock_request(session, request_id)
     before_start, before_end = request.start, request.end
     changed = service.change_request(session, request=request, data=data, actor=actor, now=now)
     if not changed:
         return request, "unchanged"
+    if request.end != before_end:
+        deadlines.move(
+            session,
+            kind=RequestDeadlineKind.erase_data,
+            subject_id=request.id,
+            sequence=0,
+            due_at=request.end + timedelta(days=settings.request_data_days),
+        )
     outcome = offers.after_request_change(
         session,
         request,

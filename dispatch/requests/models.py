@@ -34,6 +34,13 @@ class CallDirection(StrEnum):
     office_calls = "office_calls"
 
 
+class RequestDeadlineKind(StrEnum):
+    """The timed steps of a request itself (handlers in ``dispatch/requests/scheduled.py``)."""
+
+    #: ``REQUEST_DATA_DAYS`` after the end: erase the request's personal data.
+    erase_data = "request_data_erase"
+
+
 class Request(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("created_by_user_id", "idempotency_key"),
@@ -51,7 +58,11 @@ class Request(SQLModel, table=True):
     place_id: int | None = Field(default=None, foreign_key="place.id")
     location_lat: float | None = None
     location_lon: float | None = None
+    #: The street of a typed address (as the geocoder spells it); for the assigned mediator only.
     address: str | None = Field(default=None, max_length=300)
+    #: The job is at the client's home: the street and the point are personal data, erased
+    #: with the request's data, and nobody but the assigned mediator sees them.
+    home_visit: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     qualification: str | None = Field(default=None, max_length=40)
     gender_value: str | None = Field(default=None, max_length=1)
     gender_strength: str | None = Field(default=None, max_length=10)

@@ -99,8 +99,23 @@ class RequestCreate(BaseModel):
     end: AwareDatetime
     mode: Mode
     place_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
-    location: Location | None = None
-    address: Annotated[str, Line(300)] | None = None
+    location: Location | None = Field(
+        default=None, description="The point, when the client already has it (else `address`)."
+    )
+    address: Annotated[str, Line(300)] | None = Field(
+        default=None,
+        description="In person without a place: the street address, e.g. 'Weststraße 46, "
+        "Beckum'. Without `location` it is looked up with the geocoder: one match inside "
+        "the pool's area is taken; none, several or only outside answer 422 "
+        "(address_not_found, address_ambiguous with `candidates`, address_outside_area); "
+        "without a geocoder, or when it does not answer, 422 geocoder_unavailable (send "
+        "`place_id` or `location`). Shown to the assigned mediator only.",
+    )
+    home_visit: bool = Field(
+        default=False,
+        description="In person at the client's home (an `address`, not a place): the street "
+        "and the point are erased with the request's data.",
+    )
     qualification: Qualification | None = None
     gender: GenderPreference | None = None
     client_ref: ClientRef | None = None
@@ -151,9 +166,20 @@ class RequestCreate(BaseModel):
     def _consistent(self) -> RequestCreate:
         if self.end <= self.start:
             raise PydanticCustomError("end_before_start", "end must be after start")
-        if self.mode == Mode.in_person and self.place_id is None and self.location is None:
+        if (
+            self.mode == Mode.in_person
+            and self.place_id is None
+            and self.location is None
+            and self.address is None
+        ):
             raise PydanticCustomError(
-                "place_or_location_required", "an in-person request needs a place_id or a location"
+                "place_or_location_required",
+                "an in-person request needs a place_id, an address or a location",
+            )
+        if self.home_visit and (self.mode != Mode.in_person or self.place_id is not None):
+            raise PydanticCustomError(
+                "home_visit_needs_address",
+                "a home visit is in person at an address, not at a place",
             )
         check_connection_fits(self.mode, self.connection)
         return self
@@ -192,7 +218,10 @@ class RequestChange(BaseModel):
     mode: Mode | None = None
     place_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
     location: Location | None = None
-    address: Annotated[str, Line(300)] | None = None
+    address: Annotated[str, Line(300)] | None = Field(
+        default=None, description="A new street address; without `location` it is geocoded."
+    )
+    home_visit: bool | None = None
     notes: Annotated[str, Text(1000)] | None = None
     contact_name: Annotated[str, Line(200)] | None = None
     contact_phone: Phone | None = None
@@ -201,7 +230,7 @@ class RequestChange(BaseModel):
 
     @model_validator(mode="after")
     def _required_stay(self) -> RequestChange:
-        for name in ("language", "min_level", "start", "end", "mode"):
+        for name in ("language", "min_level", "start", "end", "mode", "home_visit"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise PydanticCustomError(
                     "required_field", "{field} cannot be removed", {"field": name}
@@ -267,6 +296,7 @@ class RequestPublic(BaseModel):
     place: PlaceRef | None
     location: Location | None
     address: str | None
+    home_visit: bool = False
     qualification: str | None
     gender: GenderPreference | None
     client_ref: str | None
@@ -301,3 +331,12 @@ class RequestPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class AddressCandidate(BaseModel):
+    """A match of a typed address that the client may send back as `location`."""
+
+    address: str
+    label: str
+    location: Location
+    in_area: bool

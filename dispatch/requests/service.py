@@ -15,7 +15,8 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 import locales
 from config import data as config_data
-from dispatch import audit
+from config.settings import Settings
+from dispatch import audit, geocoding
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.funding import policy as funding_policy
 from dispatch.funding import service as funding_service
@@ -25,6 +26,7 @@ from dispatch.offers.models import Assignment, Offer
 from dispatch.places.models import Place
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.requests.schemas import (
+    AddressCandidate,
     AssignmentPublic,
     GenderPreference,
     OfferPublic,
@@ -145,6 +147,76 @@ def active_place(session: Session, place_id: int) -> Place:
     return place
 
 
+#: What a typed address that does not settle to one point answers, by the search's verdict.
+ADDRESS_PROBLEMS = {
+    "none": (
+        "address_not_found",
+        "No address matches {address!r}. Check the spelling, give a place_id, or send the "
+        "point as location.",
+    ),
+    "ambiguous": (
+        "address_ambiguous",
+        "{address!r} matches several addresses in the pool's area; send the one meant "
+        "(its location and address from candidates).",
+    ),
+    "outside": (
+        "address_outside_area",
+        "{address!r} lies outside the pool's area only; check the town, give a place_id, "
+        "or send the point as location.",
+    ),
+}
+
+
+def locate_address(*, address: str, settings: Settings) -> tuple[Location, str]:
+    """The point and the street of a typed address: exactly one match inside the pool's area.
+
+    Anything else is a 422 on `address` with its code (and the matches as
+    `candidates`, so a client can let a person pick and send the point back);
+    without a geocoder, or when it does not answer, `geocoder_unavailable`.
+    """
+    geocoder = geocoding.geocoder_from_settings(settings)
+    unavailable = "The address search is {state}; give a place_id or send the point as location."
+    if geocoder is None:
+        raise _address_problem(
+            "geocoder_unavailable", unavailable.format(state="not set up (GEOCODER_URL)")
+        )
+    try:
+        found = geocoding.search_area(geocoder, geocoding.pool_area(settings), address)
+    except geocoding.GeocoderUnavailable as exc:
+        raise _address_problem(
+            "geocoder_unavailable", unavailable.format(state="not answering")
+        ) from exc
+    verdict = geocoding.verdict(found)
+    if verdict == "found":
+        [match] = [c for c in found if c.in_area]
+        return Location(lat=match.match.lat, lon=match.match.lon), match.address
+    code, message = ADDRESS_PROBLEMS[verdict]
+    candidates = [
+        AddressCandidate(
+            address=c.address,
+            label=c.match.label,
+            location=Location(lat=c.match.lat, lon=c.match.lon),
+            in_area=c.in_area,
+        ).model_dump(mode="json")
+        for c in found
+    ]
+    raise _address_problem(code, message.format(address=address), candidates=candidates)
+
+
+def _address_problem(
+    code: str, message: str, *, candidates: list[dict[str, Any]] | None = None
+) -> InvalidInput:
+    """A 422 on `address` whose body's code says what is wrong (not just invalid_input)."""
+    problem = InvalidInput(
+        message,
+        field="address",
+        reason=code,
+        extra={"candidates": candidates} if candidates is not None else None,
+    )
+    problem.code = code
+    return problem
+
+
 def create_request(
     session: Session,
     *,
@@ -232,6 +304,7 @@ def create_request(
         location_lat=lat,
         location_lon=lon,
         address=data.address,
+        home_visit=data.home_visit,
         qualification=data.qualification,
         gender_value=data.gender.value if data.gender else None,
         gender_strength=data.gender.strength if data.gender else None,
@@ -293,6 +366,7 @@ CHANGEABLE = (
     "place_id",
     "location",
     "address",
+    "home_visit",
     "call_direction",
     "connection",
     "contact_name",
@@ -316,6 +390,7 @@ def _current(request: Request) -> dict[str, Any]:
         if request.location_lat is not None and request.location_lon is not None
         else None,
         "address": request.address,
+        "home_visit": request.home_visit,
         "call_direction": request.call_direction,
         "connection": request.connection,
         "contact_name": request.contact_name,
@@ -383,6 +458,7 @@ def change_request(
     request.location_lat = location["lat"] if location else None
     request.location_lon = location["lon"] if location else None
     request.address = merged.address
+    request.home_visit = merged.home_visit
     request.call_direction, request.connection = merged.call_direction, merged.connection
     request.contact_name, request.contact_phone = merged.contact_name, merged.contact_phone
     request.notes = merged.notes
@@ -553,6 +629,7 @@ def to_public(
         if request.location_lat is not None and request.location_lon is not None
         else None,
         address=request.address,
+        home_visit=request.home_visit,
         qualification=request.qualification,
         gender=GenderPreference.model_validate(
             {"value": request.gender_value, "strength": request.gender_strength}
@@ -579,3 +656,39 @@ def to_public(
         assignment=assignment,
         offers=offers,
     )
+
+
+#: What the erasure of a request's data blanks: whom to ask, notes, the connection.
+ERASED_FIELDS = ("contact_name", "contact_phone", "notes", "connection")
+
+
+def erase_request_data(session: Session, *, request: Request, now: datetime) -> list[str]:
+    """Blank the request's personal data; a home visit loses its street and point too.
+
+    What stays is what the statistics, the allowances and the history need:
+    language, times, the place, the pseudonymous case reference. Returns the
+    fields blanked (names only go into the audit log).
+    """
+    erased = [name for name in ERASED_FIELDS if getattr(request, name) is not None]
+    for name in erased:
+        setattr(request, name, None)
+    if request.home_visit:
+        for name in ("address", "location_lat", "location_lon"):
+            if getattr(request, name) is not None:
+                setattr(request, name, None)
+                erased.append(name)
+    if erased:
+        request.updated_at = now
+        session.add(request)
+        audit.record(
+            session,
+            at=now,
+            actor_kind="system",
+            actor_id=None,
+            action="request.erase",
+            entity="request",
+            entity_id=request.id,
+            details={"fields": erased},
+        )
+        session.flush()
+    return erased

@@ -5,6 +5,7 @@ Coordinators may use them too (they see every organisation's requests).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Annotated, Literal
 
@@ -13,6 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
 from config import data as config_data
+from config.settings import Settings
+from dispatch import geocoding
 from dispatch.audit import AuditEvent
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
 from dispatch.errors import InvalidInput
@@ -21,8 +24,9 @@ from dispatch.messages import CHANGE_WORDS
 from dispatch.places.service import list_places
 from dispatch.requests import flows as request_flows
 from dispatch.requests import service as requests
+from dispatch.requests.schemas import RequestCreate
 from dispatch.users.models import User
-from dispatch.web import forms, service
+from dispatch.web import forms, maps, service
 from dispatch.web.auth import CsrfChecked, StaffPageUser
 from dispatch.web.rendering import formatter, render
 
@@ -30,6 +34,74 @@ router = APIRouter(include_in_schema=False)
 
 #: How far back "recent" requests reach in the list.
 RECENT = timedelta(days=14)
+
+
+@dataclass
+class Where:
+    """Where an in-person appointment is, as far as the form got: what to show and ask."""
+
+    #: Matches of the typed address; `found` is the one to confirm with one click.
+    candidates: list[geocoding.Candidate] = field(default_factory=list)
+    found: geocoding.Candidate | None = None
+    #: What is wrong, as a message code beside the address (forms.CODE_MESSAGES).
+    problem: str | None = None
+    #: Show the map open (no geocoder, a problem, or a point just set on it).
+    show_map: bool = False
+    #: The point was just set by a click: show it and ask to confirm.
+    point_set: bool = False
+    #: The form goes back to the person (to pick or confirm) instead of being filed.
+    ask: bool = False
+
+
+def locate(raw: dict[str, str], settings: Settings) -> tuple[dict[str, str], Where]:
+    """Settle the point of an "other address": a confirmed match, a click on the map, or a
+    search with the geocoder whose matches are shown to confirm.
+
+    Returns the form's values with `lat`, `lon` and `located` (the address the
+    point was confirmed for) filled in when settled, and what the page shows.
+    """
+    raw = {**raw, "address": raw.get("address", "").strip()}
+    where = Where()
+    if raw.get("mode") != "in_person" or raw.get("place") != forms.ADDRESS:
+        return raw, where
+    chosen = geocoding.parse_choice(raw.get("match", ""))
+    if chosen is not None:
+        lat, lon, street = chosen
+        return {
+            **raw,
+            "lat": f"{lat:.7f}",
+            "lon": f"{lon:.7f}",
+            "address": street,
+            "located": street,
+        }, where
+    click = maps.clicked_point(raw, settings)
+    if click == "outside":
+        return raw, Where(problem="map_outside", show_map=True, ask=True)
+    if click is not None:
+        lat, lon = click
+        located = {"lat": f"{lat}", "lon": f"{lon}", "located": raw["address"]}
+        return {**raw, **located}, Where(show_map=True, point_set=True, ask=True)
+    if forms.point_confirmed(raw) and raw.get("action") != "search":
+        return raw, where
+    raw = {**raw, "lat": "", "lon": "", "located": ""}
+    if not raw["address"]:
+        return raw, where  # the form says the address is missing
+    geocoder = geocoding.geocoder_from_settings(settings)
+    if geocoder is None:
+        return raw, Where(problem="set_point", show_map=True, ask=True)
+    try:
+        found = geocoding.search_area(geocoder, geocoding.pool_area(settings), raw["address"])
+    except geocoding.GeocoderUnavailable:
+        return raw, Where(problem="geocoder_unavailable", show_map=True, ask=True)
+    verdict = geocoding.verdict(found)
+    if verdict == "found":
+        return raw, Where(candidates=found, found=next(c for c in found if c.in_area), ask=True)
+    problem = {
+        "ambiguous": "address_ambiguous",
+        "outside": "address_outside_area",
+        "none": "address_not_found",
+    }[verdict]
+    return raw, Where(candidates=found, problem=problem, show_map=verdict != "ambiguous", ask=True)
 
 
 def _form_page(
@@ -41,7 +113,9 @@ def _form_page(
     status_code: int = 200,
     editing: int | None = None,
     duplicate: int | None = None,
+    where: Where | None = None,
 ) -> HTMLResponse:
+    settings = get_settings(request)
     fmt = formatter(request)
     names = {lang.tag: fmt.language(lang.tag) for lang in config_data.languages().values()}
     ordered = sorted(names.items(), key=lambda item: item[1].casefold())
@@ -59,6 +133,10 @@ def _form_page(
             "funding_sources": policy_of(get_settings(request)).sources,
             "editing": editing,
             "duplicate": duplicate,
+            "where": where or Where(),
+            "geocoder": bool(settings.geocoder_url),
+            "map_input": maps.MAP_INPUT,
+            "map_size": maps.area_map(settings).size,
         },
         status_code=status_code,
         user=user,
@@ -91,6 +169,22 @@ def _filled(
     return forms.RequestForm.from_request(stored, tz=settings.tz, language_label=label)
 
 
+async def _submitted(
+    request: Request, settings: Settings
+) -> tuple[forms.RequestForm, RequestCreate | None, Where]:
+    """The form as sent, its place settled as far as it can be, and the API body when it
+    is complete and confirmed (None while something is wrong or to be confirmed)."""
+    raw = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
+    raw, where = locate(raw, settings)
+    form, data = forms.parse_request_form(raw, tz=settings.tz)
+    if where.ask:
+        form.errors.pop("address", None)
+        if where.problem:
+            form.errors["address"] = forms.message_for(where.problem)
+        data = None
+    return form, data, where
+
+
 @router.post("/requests/new", dependencies=[CsrfChecked])
 async def file_request(
     request: Request,
@@ -99,10 +193,10 @@ async def file_request(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> Response:
-    raw = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-    form, data = forms.parse_request_form(raw, tz=settings.tz)
+    form, data, where = await _submitted(request, settings)
     if data is None:
-        return _form_page(request, session, user, form, status_code=422)
+        status_code = 422 if form.errors else 200
+        return _form_page(request, session, user, form, status_code=status_code, where=where)
     try:
         created, _replayed = request_flows.file_request(
             session, data=data, actor=user, now=clock.now(), settings=settings
@@ -237,10 +331,12 @@ async def save_request(
 ) -> Response:
     """Change the request as the form now says; the mediator is kept and told, or re-offered."""
     requests.get_request(session, request_id=request_id, actor=user)
-    raw = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-    form, data = forms.parse_request_form(raw, tz=settings.tz)
+    form, data, where = await _submitted(request, settings)
     if data is None:
-        return _form_page(request, session, user, form, status_code=422, editing=request_id)
+        status_code = 422 if form.errors else 200
+        return _form_page(
+            request, session, user, form, status_code=status_code, editing=request_id, where=where
+        )
     try:
         request_flows.change_request(
             session,

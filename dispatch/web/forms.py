@@ -42,8 +42,10 @@ FIELDS = (
     "mode",
     "place",
     "address",
+    "home_visit",
     "lat",
     "lon",
+    "located",
     "qualification",
     "gender",
     "client_ref",
@@ -81,7 +83,8 @@ API_TO_FORM = {
     "min_level": "language",
     "category": "category",
     "urgency_reason": "urgency_reason",
-    "location": "lat",
+    "location": "address",
+    "home_visit": "home_visit",
     "call_direction": "call_direction",
     "connection": "connection",
     "override_reason": "override_reason",
@@ -91,6 +94,7 @@ API_TO_FORM = {
 MODEL_ERROR_FIELD = {
     "end_before_start": "duration",
     "place_or_location_required": "place",
+    "home_visit_needs_address": "home_visit",
     "connection_link": "connection",
     "connection_phone": "connection",
     "connection_not_in_person": "connection",
@@ -104,9 +108,8 @@ FIELD_MESSAGES = {
     "duration": N_("Please pick a duration from the list."),
     "mode": N_("Please choose: in person, phone or video."),
     "place": N_("Please pick a place from the list or give an address."),
-    "address": N_("Please give the address."),
-    "lat": N_("Please give the latitude, e.g. 51.7553."),
-    "lon": N_("Please give the longitude, e.g. 8.0403."),
+    "address": N_("Please give the street and house number, e.g. Weststraße 46, Beckum."),
+    "home_visit": N_("A home visit is in person at an address, not at a known place."),
     "client_ref": N_("Letters, digits and . _ / - only (no names, please)."),
     "contact_phone": N_("Please use the international format, e.g. +49 2521 29-0."),
     "qualification": N_("Please pick a subject from the list."),
@@ -151,6 +154,27 @@ CODE_MESSAGES = {
         "the last day. Is this another appointment? Then tick “file anyway”."
     ),
     "request_started": N_("This appointment has already started; it can no longer be changed."),
+    # A typed address (dispatch/requests/service.py: locate_address) and the map.
+    "address_unconfirmed": N_(
+        "Please search the address and confirm the match, or set the point on the map."
+    ),
+    "address_not_found": N_(
+        "No address matches. Please check the spelling and search again, pick a known "
+        "place above, or set the point on the map below."
+    ),
+    "address_ambiguous": N_(
+        "Several addresses match. Please pick the right one below, or search more precisely."
+    ),
+    "address_outside_area": N_(
+        "This address lies outside the pool's area. Please check the town, pick a known "
+        "place above, or set the point on the map below."
+    ),
+    "geocoder_unavailable": N_(
+        "The address search is not available right now. Please pick a known place above, "
+        "or set the point on the map below."
+    ),
+    "map_outside": N_("Please click inside the circle: the pool serves only that area."),
+    "set_point": N_("Please set the point on the map below: click where the appointment is."),
 }
 CHECK_FIELD = N_("Please check this entry.")
 
@@ -200,12 +224,15 @@ class RequestForm:
             "mode": f"{request.mode}",
             "place": place,
             "address": request.address or "",
+            "home_visit": "1" if request.home_visit else "",
             "lat": ""
             if request.location_lat is None or place != ADDRESS
             else f"{request.location_lat}",
             "lon": ""
             if request.location_lon is None or place != ADDRESS
             else f"{request.location_lon}",
+            # The stored point is the confirmed one of the stored address.
+            "located": (request.address or "") if place == ADDRESS else "",
             "qualification": request.qualification or "",
             "gender": gender,
             "client_ref": request.client_ref or "",
@@ -302,15 +329,16 @@ def parse_request_form(
     body["mode"] = v["mode"]
     if v["mode"] == Mode.in_person:
         if v["place"] == ADDRESS:
+            # The point comes from a confirmed match or a click on the map (caseworker.py),
+            # never typed: without one the address is not confirmed yet.
+            lat, lon = _float(v["lat"]), _float(v["lon"])
             if not v["address"]:
                 form.error("address")
-            lat, lon = _float(v["lat"]), _float(v["lon"])
-            if lat is None or not -90 <= lat <= 90:
-                form.error("lat")
-            if lon is None or not -180 <= lon <= 180:
-                form.error("lon")
+            elif not point_confirmed(v) or lat is None or lon is None:
+                form.error("address", message_for("address_unconfirmed"))
             body["address"] = v["address"] or None
-            body["location"] = {"lat": lat, "lon": lon}
+            body["location"] = {"lat": lat, "lon": lon} if lat is not None else None
+            body["home_visit"] = v["home_visit"] in ("1", "on", "true")
         elif v["place"].isdigit():
             body["place_id"] = int(v["place"])
         else:
@@ -359,6 +387,13 @@ def parse_request_form(
     return form, (None if form.errors else data)
 
 
+def point_confirmed(values: Mapping[str, str]) -> bool:
+    """Whether the form carries a point confirmed for the address as it is typed now."""
+    return bool(values.get("lat") and values.get("lon")) and (
+        values.get("located", "") == values.get("address", "")
+    )
+
+
 def change_from(data: RequestCreate) -> RequestChange:
     """The change a filled-in edit form asks for: every field it shows, emptied ones cleared.
 
@@ -384,6 +419,8 @@ def change_from(data: RequestCreate) -> RequestChange:
         else:
             body["location"] = data.location.model_dump() if data.location else None
             body["address"] = data.address
+    # A home visit is in person; a phone or video appointment is none.
+    body["home_visit"] = data.home_visit and data.mode == Mode.in_person
     return RequestChange.model_validate(body)
 
 
@@ -392,8 +429,6 @@ def form_field(location: tuple[int | str, ...], code: str) -> str:
     for an error of the whole body by its code."""
     if not location:
         return MODEL_ERROR_FIELD.get(code, "form")
-    if location[0] == "location":
-        return str(location[1]) if len(location) > 1 and location[1] in ("lat", "lon") else "lat"
     return API_TO_FORM.get(str(location[0]), "form")
 
 

@@ -26,7 +26,7 @@ from dispatch.organisations import views as organisations_views
 from dispatch.places import views as places_views
 from dispatch.reports import views as report_views
 from dispatch.users import views as users_views
-from dispatch.web import account, caseworker, coordinator, mediator
+from dispatch.web import account, caseworker, coordinator, maps, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
 from dispatch.web.links import LinkInvalid
 from dispatch.web.rendering import HERE, formatter, render
@@ -98,7 +98,7 @@ def staff_pages() -> list[APIRouter]:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (account, caseworker, pool, coordinator, mediator, jobs):
+    for module in (account, caseworker, pool, coordinator, mediator, jobs, maps):
         app.include_router(module.router)
     app.include_router(allowance_views.router)
     app.include_router(report_views.router)

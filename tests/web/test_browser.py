@@ -309,6 +309,7 @@ NOT_PAGES = {
     "/dashboard/export/assignments.{kind}",
     "/dashboard/pool/export.{kind}",
     "/o/{token}/calendar.ics",
+    "/map.svg",
 }
 OTHER = {"de": "en", "en": "de"}
 

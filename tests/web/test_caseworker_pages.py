@@ -121,35 +121,6 @@ def test_a_start_in_the_past_is_shown_at_the_date(
     assert "Dieser Termin liegt in der Vergangenheit." in response.text
 
 
-def test_other_address_needs_coordinates(
-    signed_in: Callable[[Person], TestClient], case_person: Person, engine: Engine
-) -> None:
-    web = signed_in(case_person)
-    missing = post_form(
-        web, **{**GOOD, "mode": "in_person", "place": "address", "address": "Markt 1"}
-    )
-    assert 'id="lat-error"' in missing.text and 'id="lon-error"' in missing.text
-    good = post_form(
-        web,
-        **{
-            **GOOD,
-            "mode": "in_person",
-            "place": "address",
-            "address": "Markt 1",
-            "lat": "51,7553",
-            "lon": "8.0403",
-        },
-    )
-    assert good.status_code == 303
-    with Session(engine) as session:
-        stored = session.exec(select(Request)).one()
-    assert (stored.address, stored.location_lat, stored.location_lon) == (
-        "Markt 1",
-        51.7553,
-        8.0403,
-    )
-
-
 def test_form_post_without_csrf_token_is_refused(
     signed_in: Callable[[Person], TestClient], case_person: Person, engine: Engine
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -11,16 +12,15 @@ from sqlmodel import Session, select
 
 from config.settings import Settings
 from dispatch.places.models import Place
+from dispatch.web.maps import area_map
 from tests.geocoder_stand_in import FakeNominatim
 from tests.web.conftest import Person, csrf_of
 
 
 @pytest.fixture
-def settings(settings: Settings, fake_nominatim: FakeNominatim) -> Settings:
+def settings(geocoding_settings: Settings) -> Settings:
     """The app asks the local stand-in of Nominatim, and gives up on it quickly."""
-    return settings.model_copy(
-        update={"geocoder_url": fake_nominatim.base_url, "geocoder_timeout_seconds": 0.5}
-    )
+    return geocoding_settings
 
 
 def places_in(engine: Engine) -> list[Place]:
@@ -222,3 +222,30 @@ def test_a_caseworker_may_not_open_the_place_pages(
     )
     assert response.status_code == 403
     assert "Keine Berechtigung" in response.text or "Kein Zugriff" in response.text
+
+
+def test_a_click_on_the_map_sets_the_point_to_save(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    engine: Engine,
+    settings: Settings,
+) -> None:
+    settings.geocoder_url = None
+    web = signed_in(coord_person)
+    x, y = area_map(settings).to_pixel(51.7601, 8.0499)
+    clicks = {"map.x": f"{x:.0f}", "map.y": f"{y:.0f}"}
+
+    outside = post_form(web, "/dashboard/places/new", name="Nord", **{"map.x": "1", "map.y": "2"})
+    assert outside[0] == 422 and "Bitte klicken Sie in den Kreis" in outside[1]
+    status, text = post_form(web, "/dashboard/places/new", name="Nord", address="Nord 1", **clicks)
+    assert status == 200 and places_in(engine) == []
+    assert "/map.svg?mark=51.76" in text
+    lat = re.search(r'name="lat"[^>]*value="([0-9.]+)"', text)
+    lon = re.search(r'name="lon"[^>]*value="([0-9.]+)"', text)
+    assert lat and lon
+    saved = post_form(
+        web, "/dashboard/places/new", name="Nord", address="Nord 1", lat=lat[1], lon=lon[1]
+    )
+    assert saved[0] == 303
+    [place] = places_in(engine)
+    assert (place.lat, place.lon) == pytest.approx((51.7601, 8.0499), abs=2e-3)

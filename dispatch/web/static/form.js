@@ -8,18 +8,14 @@
   var where = document.getElementById("where");
   var connection = document.getElementById("connection-fields");
   var place = document.getElementById("place");
-  var addressFields = ["address", "lat", "lon"].map(function (id) {
-    return document.getElementById(id).closest(".field");
-  });
-  var hint = document.getElementById("coords-hint");
+  var addressField = document.getElementById("address-field");
   function update() {
     var mode = form.querySelector("input[name=mode]:checked");
     var inPerson = !mode || mode.value === "in_person";
     where.hidden = !inPerson;
     if (connection) { connection.hidden = inPerson; }
     var other = place.value === "address";
-    addressFields.forEach(function (field) { field.hidden = !other; });
-    hint.hidden = !other;
+    addressField.hidden = !other;
   }
   form.addEventListener("change", update);
   update();

@@ -1,0 +1,84 @@
+"""A home visit's street reaches the assigned mediator only: never an SMS, an offer page
+or an offer e-mail (issue 14, item 4), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+from tests.conftest import Staff
+from tests.offers.conftest import Outbox
+from tests.offers.test_lifecycle import file_request
+from tests.offers.test_phone_and_video import email_tokens
+
+STREET = "Lindenstraße 3"
+HOME_VISIT = {
+    "mode": "in_person",
+    "home_visit": True,
+    "address": f"{STREET}, 59269 Beckum",
+    "location": {"lat": 51.7601, "lon": 8.0499},
+}
+#: Messages to the mediator who holds the job: these say where exactly.
+FOR_THE_ASSIGNED = {
+    "assignment_confirmed_mediator",
+    "request_changed_mediator",
+    "reminder_24h",
+    "reminder_2h",
+}
+
+
+def test_the_street_of_a_home_visit_reaches_the_assigned_mediator_only(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+) -> None:
+    make_pool(3, channels=["sms", "email"])
+    created = file_request(client, caseworker, **HOME_VISIT)
+    assert created["home_visit"] is True and created["status"] == "offered"
+
+    first, *others = email_tokens(outbox)
+    pending = client.get(f"/o/{first}").text
+    assert STREET not in pending and "openstreetmap" not in pending
+    assert "Hausbesuch · Adresse nach Zusage" in pending
+    assert client.post(f"/o/{first}/accept", follow_redirects=False).status_code == 303
+    mine = client.get(f"/o/{first}").text
+    assert STREET in mine and "openstreetmap" in mine and "Hausbesuch" in mine
+    for token in others:
+        assert STREET not in client.get(f"/o/{token}").text
+    # A change, the reminders and the job over: every kind of message a job brings.
+    changed = client.patch(
+        f"/api/v1/requests/{created['id']}",
+        json={"notes": "Bitte bei B. klingeln"},
+        headers=caseworker.headers,
+    )
+    assert changed.status_code == 200, changed.text
+    advance(hours=1, minutes=1)  # the reminder the day before
+    advance(hours=23)  # two hours before, and the job itself
+
+    messages = outbox.messages()
+    kinds = {m.kind for m in messages}
+    assert {"offer", *FOR_THE_ASSIGNED} <= kinds, kinds
+    for message in messages:
+        text = message.body + (message.html or "")
+        if message.channel == "sms" or message.kind not in FOR_THE_ASSIGNED:
+            assert STREET not in text, (message.kind, message.channel)
+        elif message.channel == "email":
+            assert STREET in text, message.kind
+
+
+def test_the_mediator_page_shows_a_home_visit_as_such(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    make_pool(1, channels=["email"])
+    created = file_request(client, caseworker, **HOME_VISIT)
+    [token] = email_tokens(outbox)
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    seen = client.get(f"/api/v1/requests/{created['id']}", headers=coordinator.headers).json()
+    assert seen["home_visit"] is True and seen["address"] == HOME_VISIT["address"]
