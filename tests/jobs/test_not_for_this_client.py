@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dispatch.requests.models import ClientExclusion, Request
 from tests.conftest import Staff, request_payload
@@ -20,7 +20,7 @@ def marks(engine: Engine) -> list[tuple[str, int, str]]:
     with Session(engine) as session:
         return [
             (m.client_ref, m.mediator_id, m.marked_by)
-            for m in session.exec(select(ClientExclusion).order_by(ClientExclusion.id))
+            for m in session.exec(select(ClientExclusion).order_by(col(ClientExclusion.id)))
         ]
 
 
