@@ -465,6 +465,8 @@ def parse_list_filters(
             try:
                 day = date.fromisoformat(values[name])
             except ValueError:
+                day = None
+            if day is None or not EARLIEST_DAY <= day <= LATEST_DAY:
                 filters.errors[name] = Text(FIELD_MESSAGES["date"])
                 continue
             if name == "from":

@@ -105,5 +105,7 @@ def test_bad_filters_are_422_beside_their_fields_and_keep_what_was_typed(
         assert f'id="{field}-error"' in page.text, field
     assert 'value="Müller"' in page.text
     assert "Bitte wählen Sie eine Person aus der Liste." in page.text
+    far = web.get("/requests?from=0001-01-01&to=9999-12-31")
+    assert far.status_code == 422 and 'id="from-error"' in far.text and 'id="to-error"' in far.text
     order = web.get("/requests?from=2026-12-05&to=2026-12-04")
     assert order.status_code == 422 and 'id="to-error"' in order.text
