@@ -232,6 +232,14 @@ def rule_excluded(request: Request, mediator: Mediator) -> Exclusion | None:
     return None
 
 
+def rule_not_for_this_client(request: Request, mediator: Mediator) -> Exclusion | None:
+    """After a job, the caseworker or the mediator marked "not again for this client"
+    (a conflict of interest, e.g. they know the client's family)."""
+    if mediator.id in request.not_for_client:
+        return Exclusion(mediator.id, "not_for_this_client")
+    return None
+
+
 def rule_language(request: Request, mediator: Mediator) -> Exclusion | None:
     """The mediator speaks the request's language at all."""
     if mediator.level(request.language) is None:
@@ -343,6 +351,7 @@ PairRule = Callable[[Request, Mediator], Exclusion | None]
 PAIR_RULES: tuple[PairRule, ...] = (
     rule_clearance,
     rule_excluded,
+    rule_not_for_this_client,
     rule_language,
     rule_level,
     rule_availability,
@@ -358,6 +367,7 @@ PAIR_RULES: tuple[PairRule, ...] = (
 RULE_BY_CODE: dict[str, PairRule] = {
     "not_cleared": rule_clearance,
     "excluded": rule_excluded,
+    "not_for_this_client": rule_not_for_this_client,
     "language": rule_language,
     "level": rule_level,
     "availability": rule_availability,

@@ -2,7 +2,7 @@
 
 The field names follow the problem format in SPEC.md ("The matching problem
 format"). A few fields are extensions the service needs and the JSON format
-does not carry (`committed_minutes`, `load_minutes`, `excluded_mediators`,
+does not carry (`committed_minutes`, `load_minutes`, `excluded_mediators`, `not_for_client`,
 `at_annual_limit`, `Mediator.clearance`, `Request.paid`, `Problem.previous`); their
 defaults leave the SPEC's meaning unchanged.
 """
@@ -143,6 +143,9 @@ class Request:
     preferred_mediators: tuple[str, ...] = ()
     excluded_mediators: tuple[str, ...] = ()
     """An organisation's list of mediators never to offer (extension)."""
+    not_for_client: tuple[str, ...] = ()
+    """Mediators marked "not again for this client" for the request's client reference
+    (extension)."""
     paid: bool = True
     """The job pays its mediator an allowance (extension); an unpaid one may go to a
     mediator at the annual limit."""

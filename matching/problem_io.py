@@ -189,6 +189,7 @@ def _request(data: Any, index: int) -> Request:
         client_ref=record.optional_text("client_ref"),
         preferred_mediators=tuple(str(m) for m in record.items("preferred_mediators")),
         excluded_mediators=tuple(str(m) for m in record.items("excluded_mediators")),
+        not_for_client=tuple(str(m) for m in record.items("not_for_client")),
         label=record.optional_text("label"),
     )
 
@@ -299,6 +300,7 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
             "client_ref": r.client_ref,
             "preferred_mediators": list(r.preferred_mediators) or None,
             "excluded_mediators": list(r.excluded_mediators) or None,
+            "not_for_client": list(r.not_for_client) or None,
             "label": r.label,
         }
         return {k: v for k, v in data.items() if v is not None}

@@ -52,6 +52,7 @@ from matching.feasibility import (
     rule_excluded,
     rule_gender,
     rule_minutes_cap,
+    rule_not_for_this_client,
     rule_qualification,
     too_late_params,
     travel_conflict_array,
@@ -76,7 +77,7 @@ TRAVEL_SCALE_KM = 30.0
 LOAD_SCALE_MINUTES = 40 * 60.0
 """Recent work of this many minutes or more earns no load points."""
 SAME_PARAMS_FOR_ALL = frozenset(
-    {"availability", "qualification", "gender", "excluded", "annual_limit"}
+    {"availability", "qualification", "gender", "excluded", "not_for_this_client", "annual_limit"}
 )
 """Exclusions whose params depend on the request only, made once per ranking."""
 LEVEL_NAMES: dict[int, str] = {rank: name for name, rank in LEVEL_RANK.items()}
@@ -254,6 +255,9 @@ class Pool:
         if request.excluded_mediators:
             banned = [self.index[m] for m in request.excluded_mediators if m in self.index]
             failing["excluded"] = np.isin(index, np.array(banned, dtype=np.int64))
+        if request.not_for_client:
+            marked = [self.index[m] for m in request.not_for_client if m in self.index]
+            failing["not_for_this_client"] = np.isin(index, np.array(marked, dtype=np.int64))
         failing["level"] = group.level < LEVEL_RANK[request.min_level]
 
         covered = np.zeros(len(index), dtype=bool)
@@ -417,6 +421,7 @@ Built = tuple[Params, BoolArray | None]
 
 _SAME_FOR_ALL_RULES: dict[str, Callable[[Request, Mediator], Exclusion | None]] = {
     "excluded": rule_excluded,
+    "not_for_this_client": rule_not_for_this_client,
     "availability": rule_availability,
     "qualification": rule_qualification,
     "gender": rule_gender,

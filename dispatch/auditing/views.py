@@ -43,6 +43,8 @@ ACTIONS = {
     "request.cancel": N_("cancelled"),
     "request.wave": N_("offers sent"),
     "request.unfilled": N_("nobody found"),
+    "request.not_for_client": N_("marked: not again for this client"),
+    "client.erase": N_("client reference erased"),
     "offer.accept": N_("accepted"),
     "offer.decline": N_("declined"),
     "assignment.override": N_("assigned by the coordinator"),

@@ -40,24 +40,24 @@ TABS: dict[str, tuple[ReportState, ...]] = {
 }
 
 
+def report_row(session: Session, report: JobReport, request: JobRequest) -> dict[str, object]:
+    """What a page shows of one report: the job, who did it, for whom, and the figures
+    (`jobs/_report.html`; also the request page's)."""
+    mediator = session.get(Mediator, report.mediator_id)
+    organisation = session.get(Organisation, request.organisation_id)
+    return {
+        "report": report,
+        "request": request,
+        "mediator_name": mediator.name if mediator else "–",
+        "organisation_name": organisation.name if organisation else "–",
+        "minutes": service.minutes_of(report),
+        "outcome": OUTCOME_NAMES[report.outcome],
+        "state_name": STATE_NAMES[report.state],
+    }
+
+
 def _rows(session: Session, pairs: list[tuple[JobReport, JobRequest]]) -> list[dict[str, object]]:
-    """What a list shows of each report: the job, who did it, for whom, and the figures."""
-    rows = []
-    for report, request in pairs:
-        mediator = session.get(Mediator, report.mediator_id)
-        organisation = session.get(Organisation, request.organisation_id)
-        rows.append(
-            {
-                "report": report,
-                "request": request,
-                "mediator_name": mediator.name if mediator else "–",
-                "organisation_name": organisation.name if organisation else "–",
-                "minutes": service.minutes_of(report),
-                "outcome": OUTCOME_NAMES[report.outcome],
-                "state_name": STATE_NAMES[report.state],
-            }
-        )
-    return rows
+    return [report_row(session, report, request) for report, request in pairs]
 
 
 # --- the requester's one-click link ---------------------------------------------------

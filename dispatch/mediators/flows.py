@@ -21,6 +21,7 @@ from dispatch.offers import flows as offers
 from dispatch.offers import service as offer_service
 from dispatch.offers.models import Assignment, Offer
 from dispatch.outbox import service as outbox
+from dispatch.requests import conflicts
 from dispatch.users.models import User
 from dispatch.web.links import revoke_mediator_links
 
@@ -45,6 +46,7 @@ def erase_mediator(
         session, mediator_id=mediator_id, actor=actor, now=now, settings=settings
     )
     offer_service.forget_mediator(session, mediator_id=mediator_id)
+    conflicts.forget_mediator(session, mediator_id=mediator_id)
     revoke_mediator_links(session, mediator_id=mediator_id)
     offer_ids = set(session.exec(select(Offer.id).where(Offer.mediator_id == mediator_id)))
     assignment_ids = set(

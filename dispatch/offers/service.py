@@ -308,9 +308,14 @@ def record_no_show(session: Session, *, request: Request, actor: User, now: date
         RequestStatus.assigned,
         RequestStatus.completed,
     ):
-        raise Conflict("This request has no assignment to report a no-show for.")
+        raise Conflict(
+            "This request has no assignment to report a no-show for.",
+            reason="no_show_not_possible",
+        )
     if now < request.start:
-        raise Conflict("A no-show can be reported once the job has started.")
+        raise Conflict(
+            "A no-show can be reported once the job has started.", reason="no_show_not_possible"
+        )
     assignment.no_show = True
     session.add(assignment)
     close_assignment_deadlines(session, assignment_id=assignment.id, now=now, outcome="no-show")

@@ -27,6 +27,7 @@ from dispatch.jobs import forms as job_forms
 from dispatch.offers import flows, links, service
 from dispatch.offers.links import LinkState, LinkView
 from dispatch.offers.service import Outcome
+from dispatch.requests import conflicts
 from dispatch.requests.models import Mode
 from dispatch.web.links import issue_mediator_link
 from locales import N_
@@ -194,6 +195,7 @@ def _job(
         ),
         "map": map_link,
         "subject": t.qualification(request.qualification) if request.qualification else None,
+        "unknown_to_client": request.unknown_to_client,
         "open_until": t.pgettext(
             "date and time", "%(day)s, %(time)s", day=t.day(expires.date()), time=t.time(expires)
         )
@@ -288,6 +290,10 @@ def _page(
             start=view.request.start, end=view.request.end, tz=settings.tz
         ),
         outcomes=[(o.value, t.gettext(name)) for o, name in job_forms.OUTCOME_NAMES.items()],
+        # After the job: "not again for this client" (only when the request names a client).
+        client_mark=_client_mark(session, view)
+        if view.state in (LinkState.report, LinkState.reported)
+        else None,
     )
     context.update(extra or {})
     report_form: job_forms.ReportForm = context["report_form"]
@@ -298,6 +304,21 @@ def _page(
         context,
         status_code=status_code or PAGE_STATUS.get(view.state, 200),
         headers=_private(),
+    )
+
+
+def _client_mark(session: Any, view: LinkView) -> str | None:
+    """ "open" when the mediator may mark the job's client, "marked" once they (or the
+    caseworker) did, None when there is nothing to mark (no client reference).
+
+    Called in the report states only, which the link reaches when the job has started.
+    """
+    if conflicts.markable(session, view.request, now=view.request.start) is None:
+        return None
+    return (
+        "marked"
+        if conflicts.is_marked(session, request=view.request, mediator_id=view.mediator.id)
+        else "open"
     )
 
 
@@ -511,6 +532,37 @@ async def report(
         tone="bad",
         extra={"state": "report", "report_form": form},
     )
+
+
+@pages.post("/o/{token}/not-for-client")
+def not_for_client(
+    token: str, http_request: Request, session: SessionDep, clock: ClockDep, settings: SettingsDep
+) -> Response:
+    """After the job the mediator says they must not serve this client again (they know the
+    family, ...): the engine leaves them out of the client's later requests."""
+    now = clock.now()
+    view = _require(
+        http_request, token, session, now, settings, LinkState.report, LinkState.reported
+    )
+    if isinstance(view, Response):
+        return view
+    try:
+        conflicts.mark_not_for_client(
+            session, request=view.request, marked_by="mediator", actor_id=view.mediator.id, now=now
+        )
+    except conflicts.NotAfterTheJob:
+        return _page(
+            http_request,
+            token,
+            view,
+            settings=settings,
+            session=session,
+            status_code=409,
+            title=N_("Please check"),
+            message=N_("Please call the coordinator."),
+            tone="bad",
+        )
+    return _done(token)
 
 
 @pages.post("/o/{token}/mine")

@@ -48,6 +48,10 @@ def _excluded(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
     return t.gettext("excluded by the requesting organisation")
 
 
+def _not_for_this_client(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    return t.gettext("marked \u201cnot again for this client\u201d")
+
+
 def clearance_item(item: str, t: Translator) -> str:
     """One clearance item's name in `t`'s language (an unknown item as it is)."""
     return t.gettext(CLEARANCE_ITEMS[item]) if item in CLEARANCE_ITEMS else item
@@ -170,6 +174,7 @@ def _gave_back(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
 SENTENCES: dict[str, Callable[[Params, Translator, ZoneInfo], str]] = {
     "not_cleared": _not_cleared,
     "excluded": _excluded,
+    "not_for_this_client": _not_for_this_client,
     "language": _language,
     "level": _level,
     "availability": _availability,

@@ -32,6 +32,7 @@ from dispatch.mediators.models import (
 from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.places.models import Place
 from dispatch.planning.reasons import describe
+from dispatch.requests import conflicts
 from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.users.models import OrganisationMediator
 from matching.feasibility import rule_busy
@@ -530,6 +531,7 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
         client_ref=request.client_ref,
         preferred_mediators=tuple(preferred),
         excluded_mediators=tuple(str(e.mediator_id) for e in lists if e.kind == "excluded"),
+        not_for_client=conflicts.not_for_client(session, request),
     )
 
 

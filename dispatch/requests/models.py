@@ -70,6 +70,9 @@ class Request(SQLModel, table=True):
     client_ref: str | None = Field(default=None, max_length=64, index=True)
     #: Notes for the mediator that hold no personal data.
     notes: str | None = Field(default=None, max_length=1000)
+    #: Conflict of interest: the mediator must not know the client's family or community.
+    #: Offers show it as a note (no personal data); the mediator steps back if they do.
+    unknown_to_client: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     contact_name: str | None = Field(default=None, max_length=200)
     contact_phone: str | None = Field(default=None, max_length=20)
     #: Phone and video: who calls whom, and the office's number (E.164) or an https link.
@@ -101,3 +104,26 @@ class Request(SQLModel, table=True):
     #: The last wave sent before time, place, language or mode last changed: offers up
     #: to it were for earlier terms, so whoever had one (and not the job) may be asked again.
     terms_wave: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+
+
+class ClientExclusion(SQLModel, table=True):
+    """ "Not again for this client": a mediator the engine leaves out for one client reference.
+
+    Marked after a job by the caseworker (request page) or by the mediator
+    (their report page); it holds for every later request of the
+    organisation with that client reference (reason code
+    ``not_for_this_client``). Erasing the client reference's data deletes it.
+    """
+
+    __tablename__ = "client_exclusion"
+    __table_args__ = (sa.UniqueConstraint("organisation_id", "client_ref", "mediator_id"),)
+
+    id: int = Field(default=None, primary_key=True)
+    organisation_id: int = Field(foreign_key="organisation.id", ondelete="CASCADE")
+    client_ref: str = Field(max_length=64)
+    mediator_id: int = Field(foreign_key="mediator.id", index=True, ondelete="CASCADE")
+    #: Who marked it: "caseworker" or "mediator".
+    marked_by: str = Field(max_length=10)
+    #: The job after which it was marked.
+    request_id: int | None = Field(default=None, foreign_key="request.id", ondelete="SET NULL")
+    created_at: datetime = Field(sa_type=UTCDateTime)

@@ -8,10 +8,13 @@ from fastapi.responses import JSONResponse
 from dispatch import errors
 from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
-from dispatch.requests import flows, service
+from dispatch.requests import conflicts, flows, service
 from dispatch.requests.models import RequestStatus
 from dispatch.requests.schemas import (
     CancelBody,
+    ClientErase,
+    ClientErased,
+    ClientExclusionPublic,
     RequestChange,
     RequestCreate,
     RequestPage,
@@ -92,9 +95,24 @@ def list_requests(
     start_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
     start_to: Annotated[AwareDatetime | None, Query(alias="to")] = None,
     organisation_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    client_ref: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[A-Za-z0-9._/\-]{1,64}$",
+            description="Search by case reference: references containing this (any case).",
+        ),
+    ] = None,
+    created_by_user_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="The caseworker who filed it.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> RequestPage:
+    """The requests the caller may see, over the whole history, a page at a time.
+
+    Ordered by start, then id, so pages are stable; `total` counts every
+    match. `to` must be after `from` (else 422).
+    """
     rows, total = service.list_requests(
         session,
         actor=user,
@@ -103,6 +121,8 @@ def list_requests(
         start_from=start_from,
         start_to=start_to,
         organisation_id=organisation_id,
+        client_ref=client_ref,
+        created_by_user_id=created_by_user_id,
         limit=limit,
         offset=offset,
     )
@@ -161,3 +181,42 @@ def cancel_request(
         settings=settings,
     )
     return service.to_public(session, request, actor=user)
+
+
+@router.post(
+    "/{request_id}/not-for-this-client",
+    response_model=ClientExclusionPublic,
+    responses=errors.responses(409),
+)
+def not_for_this_client(
+    request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep
+) -> ClientExclusionPublic:
+    """After the job: the mediator who served it is never offered this client reference's
+    requests of the organisation again (reason code `not_for_this_client`). 409 for a
+    request without a client reference, before its start, or that nobody served."""
+    request = service.get_request(session, request_id=request_id, actor=user)
+    mark = conflicts.mark_not_for_client(
+        session, request=request, marked_by="caseworker", actor_id=user.id, now=clock.now()
+    )
+    return ClientExclusionPublic.model_validate(mark, from_attributes=True)
+
+
+clients = APIRouter(prefix="/api/v1/clients", tags=["requests"])
+
+
+@clients.post("/erase", response_model=ClientErased)
+def erase_client(
+    body: ClientErase, session: SessionDep, user: CurrentUser, clock: ClockDep
+) -> ClientErased:
+    """Erase a client reference of an organisation (GDPR Art. 17): it is removed from every
+    request, and the "not again for this client" marks for it are deleted. Coordinators
+    name the organisation; a caseworker erases their own organisation's references."""
+    organisation_id = service.organisation_for(session, user, body.organisation_id)
+    count = conflicts.forget_client(
+        session,
+        organisation_id=organisation_id,
+        client_ref=body.client_ref,
+        actor_id=user.id,
+        now=clock.now(),
+    )
+    return ClientErased(requests=count)

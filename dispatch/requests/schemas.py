@@ -125,6 +125,12 @@ class RequestCreate(BaseModel):
     contact_name: Annotated[str, Line(200)] | None = Field(
         default=None, description="Whom the mediator asks for on arrival."
     )
+    unknown_to_client: bool = Field(
+        default=False,
+        description="Conflict of interest: the mediator must not know the client's family or "
+        "community. Offers say so (a note without personal data), so a mediator who may know "
+        "them declines or steps back.",
+    )
     contact_phone: Phone | None = None
     call_direction: CallDirection | None = Field(
         default=None, description="Phone and video: who calls whom."
@@ -227,10 +233,19 @@ class RequestChange(BaseModel):
     contact_phone: Phone | None = None
     call_direction: CallDirection | None = None
     connection: Connection | None = None
+    unknown_to_client: bool | None = None
 
     @model_validator(mode="after")
     def _required_stay(self) -> RequestChange:
-        for name in ("language", "min_level", "start", "end", "mode", "home_visit"):
+        for name in (
+            "language",
+            "min_level",
+            "start",
+            "end",
+            "mode",
+            "home_visit",
+            "unknown_to_client",
+        ):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise PydanticCustomError(
                     "required_field", "{field} cannot be removed", {"field": name}
@@ -301,6 +316,9 @@ class RequestPublic(BaseModel):
     gender: GenderPreference | None
     client_ref: str | None
     notes: str | None
+    unknown_to_client: bool = Field(
+        description="The mediator must not know the client's family or community."
+    )
     contact_name: str | None
     contact_phone: str | None
     call_direction: CallDirection | None = Field(
@@ -340,3 +358,28 @@ class AddressCandidate(BaseModel):
     label: str
     location: Location
     in_area: bool
+
+
+class ClientExclusionPublic(BaseModel):
+    """A "not again for this client" mark."""
+
+    id: int
+    organisation_id: int
+    client_ref: str
+    mediator_id: int
+    marked_by: str = Field(description="caseworker or mediator")
+    request_id: int | None
+    created_at: Timestamp
+
+
+class ClientErase(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    client_ref: ClientRef
+    organisation_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = Field(
+        default=None, description="Coordinators only: another organisation than their own."
+    )
+
+
+class ClientErased(BaseModel):
+    requests: int = Field(description="How many requests carried the reference.")

@@ -245,18 +245,7 @@ def create_request(
         if replayed is not None:
             return replayed, True
     check_times(start=data.start, end=data.end, now=now)
-    organisation_id = actor.organisation_id
-    if data.organisation_id is not None and data.organisation_id != actor.organisation_id:
-        if actor.role != Role.coordinator:
-            raise InvalidInput(
-                "Only a coordinator may file a request for another organisation.",
-                field="organisation_id",
-            )
-        if session.get(Organisation, data.organisation_id) is None:
-            raise InvalidInput(
-                f"There is no organisation with id {data.organisation_id}.", field="organisation_id"
-            )
-        organisation_id = data.organisation_id
+    organisation_id = organisation_for(session, actor, data.organisation_id)
     coordinator_only = {
         "override_reason": data.override_reason,
         "funding_source": data.funding_source,
@@ -310,6 +299,7 @@ def create_request(
         gender_strength=data.gender.strength if data.gender else None,
         client_ref=data.client_ref,
         notes=data.notes,
+        unknown_to_client=data.unknown_to_client,
         contact_name=data.contact_name,
         contact_phone=data.contact_phone,
         call_direction=data.call_direction,
@@ -372,6 +362,7 @@ CHANGEABLE = (
     "contact_name",
     "contact_phone",
     "notes",
+    "unknown_to_client",
 )
 #: Fields whose earlier values the history keeps (no personal data among them).
 HISTORY_VALUES = frozenset({"start", "end", "language", "min_level", "mode", "place_id"})
@@ -396,6 +387,7 @@ def _current(request: Request) -> dict[str, Any]:
         "contact_name": request.contact_name,
         "contact_phone": request.contact_phone,
         "notes": request.notes,
+        "unknown_to_client": request.unknown_to_client,
     }
 
 
@@ -462,6 +454,7 @@ def change_request(
     request.call_direction, request.connection = merged.call_direction, merged.connection
     request.contact_name, request.contact_phone = merged.contact_name, merged.contact_phone
     request.notes = merged.notes
+    request.unknown_to_client = merged.unknown_to_client
     request.updated_at = now
     session.add(request)
     audit.record(
@@ -480,6 +473,21 @@ def change_request(
     )
     session.flush()
     return changed
+
+
+def organisation_for(session: Session, actor: User, organisation_id: int | None) -> int:
+    """The organisation an action is for: the actor's own, or (coordinators only) another."""
+    if organisation_id is None or organisation_id == actor.organisation_id:
+        return actor.organisation_id
+    if actor.role != Role.coordinator:
+        raise InvalidInput(
+            "Only a coordinator may act for another organisation.", field="organisation_id"
+        )
+    if session.get(Organisation, organisation_id) is None:
+        raise InvalidInput(
+            f"There is no organisation with id {organisation_id}.", field="organisation_id"
+        )
+    return organisation_id
 
 
 def visible_requests(actor: User) -> SelectOfScalar[Request]:
@@ -510,9 +518,19 @@ def list_requests(
     start_from: datetime | None = None,
     start_to: datetime | None = None,
     organisation_id: int | None = None,
+    client_ref: str | None = None,
+    created_by_user_id: int | None = None,
+    newest_first: bool = False,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[Request], int]:
+    """A page of the requests the actor may see, and how many match in all.
+
+    `client_ref` finds references containing it (any case); pages are stable:
+    ordered by start, then id (both reversed with `newest_first`).
+    """
+    if start_from is not None and start_to is not None and start_to <= start_from:
+        raise InvalidInput("to must be after from.", field="to", reason="period_order")
     query = visible_requests(actor)
     if status is not None:
         query = query.where(Request.status == status)
@@ -524,12 +542,19 @@ def list_requests(
         query = query.where(Request.start < start_to)
     if organisation_id is not None:
         query = query.where(Request.organisation_id == organisation_id)
+    if client_ref is not None:
+        # The reference may hold "_", a LIKE wildcard: escape it (and "%", "\\").
+        pattern = client_ref.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(func.lower(col(Request.client_ref)).like(f"%{pattern}%", escape="\\"))
+    if created_by_user_id is not None:
+        query = query.where(Request.created_by_user_id == created_by_user_id)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
-    rows = list(
-        session.exec(
-            query.order_by(col(Request.start), col(Request.id)).limit(limit).offset(offset)
-        )
+    order = (
+        (col(Request.start).desc(), col(Request.id).desc())
+        if newest_first
+        else (col(Request.start), col(Request.id))
     )
+    rows = list(session.exec(query.order_by(*order).limit(limit).offset(offset)))
     return rows, total
 
 
@@ -638,6 +663,7 @@ def to_public(
         else None,
         client_ref=request.client_ref,
         notes=request.notes,
+        unknown_to_client=request.unknown_to_client,
         contact_name=request.contact_name,
         contact_phone=request.contact_phone,
         call_direction=request.call_direction,

@@ -6,10 +6,10 @@ Coordinators may use them too (they see every organisation's requests).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session, col, select
 
@@ -18,22 +18,26 @@ from config.settings import Settings
 from dispatch import geocoding
 from dispatch.audit import AuditEvent
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
-from dispatch.errors import InvalidInput
+from dispatch.errors import Conflict, InvalidInput
 from dispatch.funding.policy import CATEGORY_NAMES, policy_of
+from dispatch.jobs import service as job_service
+from dispatch.jobs import views as job_views
 from dispatch.messages import CHANGE_WORDS
+from dispatch.offers import service as offer_service
 from dispatch.places.service import list_places
+from dispatch.requests import conflicts
 from dispatch.requests import flows as request_flows
 from dispatch.requests import service as requests
+from dispatch.requests.models import Request as RequestRow
+from dispatch.requests.models import RequestStatus
 from dispatch.requests.schemas import RequestCreate
-from dispatch.users.models import User
+from dispatch.users.models import Role, User
 from dispatch.web import forms, maps, service
 from dispatch.web.auth import CsrfChecked, StaffPageUser
 from dispatch.web.rendering import formatter, render
+from locales import N_
 
 router = APIRouter(include_in_schema=False)
-
-#: How far back "recent" requests reach in the list.
-RECENT = timedelta(days=14)
 
 
 @dataclass
@@ -216,20 +220,51 @@ def my_requests(
     user: StaffPageUser,
     clock: ClockDep,
     settings: SettingsDep,
-    show: Literal["upcoming", "past"] = "upcoming",
+    show: Literal["upcoming", "past", "all"] = "upcoming",
     filed: Annotated[int | None, Query(ge=1)] = None,
     cancelled: Annotated[int | None, Query(ge=1)] = None,
 ) -> HTMLResponse:
-    """Upcoming (and today's) requests, or the past ones, with their live status."""
+    """Upcoming (and today's) requests, the past ones or all, with their live status; search
+    by case reference, filters (status, language, period, caseworker), a page at a time."""
     now = clock.now()
+    fmt = formatter(request)
+    people = select(User).order_by(col(User.name), col(User.id))
+    if user.role != Role.coordinator:
+        people = people.where(User.organisation_id == user.organisation_id)
+    staff = list(session.exec(people))
+    languages = sorted(config_data.languages(), key=lambda tag: fmt.language(tag).casefold())
+    filters = forms.parse_list_filters(
+        dict(request.query_params.items()),
+        statuses=[s.value for s in RequestStatus],
+        languages=languages,
+        caseworkers={u.id for u in staff},
+    )
     midnight = datetime.combine(now.astimezone(settings.tz).date(), time(0), tzinfo=settings.tz)
+    start_from = _day_start(filters.first_day, settings)
+    start_to = (
+        _day_start(filters.last_day + timedelta(days=1), settings) if filters.last_day else None
+    )
     if show == "upcoming":
-        rows, total = requests.list_requests(session, actor=user, start_from=midnight, limit=300)
-    else:
+        start_from = max(start_from or midnight, midnight)
+    elif show == "past":
+        start_to = min(start_to or midnight, midnight)
+    rows: list[RequestRow] = []
+    total = 0
+    if not filters.errors and (start_to is None or start_from is None or start_from < start_to):
         rows, total = requests.list_requests(
-            session, actor=user, start_from=midnight - RECENT, start_to=midnight, limit=300
+            session,
+            actor=user,
+            status=RequestStatus(filters.status) if filters.status else None,
+            language=filters.language,
+            start_from=start_from,
+            start_to=start_to,
+            client_ref=filters.client_ref,
+            created_by_user_id=filters.caseworker,
+            newest_first=show != "upcoming",
+            limit=forms.LIST_PAGE_SIZE,
+            offset=(filters.page - 1) * forms.LIST_PAGE_SIZE,
         )
-        rows.reverse()
+    pages = max(1, -(-total // forms.LIST_PAGE_SIZE))
     return render(
         request,
         "caseworker/requests.html",
@@ -237,11 +272,24 @@ def my_requests(
             "rows": service.request_rows(session, rows, now=now),
             "total": total,
             "show": show,
+            "filters": filters,
+            "filtered": any(filters.values[name] for name in forms.LIST_FIELDS if name != "page"),
+            "page": filters.page,
+            "pages": pages,
+            "statuses": [s.value for s in RequestStatus],
+            "languages": languages,
+            "staff": staff,
             "filed": filed,
             "cancelled": cancelled,
         },
+        status_code=422 if filters.errors else 200,
         user=user,
     )
+
+
+def _day_start(day: date | None, settings: SettingsDep) -> datetime | None:
+    """Midnight at the start of `day` in the town's time."""
+    return None if day is None else datetime.combine(day, time(0), tzinfo=settings.tz)
 
 
 @router.post("/requests/{request_id}/cancel", dependencies=[CsrfChecked])
@@ -273,6 +321,10 @@ def changed_words(fields: list[str]) -> list[str]:
     return found
 
 
+#: What the request page confirms after an action on the job (query `done`).
+AFTER_THE_JOB = Literal["no_show", "confirmed", "disputed", "not_for_client"]
+
+
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
 def request_page(
     request_id: IdPath,
@@ -281,11 +333,30 @@ def request_page(
     user: StaffPageUser,
     clock: ClockDep,
     changed: bool = False,
+    done: AFTER_THE_JOB | None = None,
 ) -> HTMLResponse:
-    """One request: its status, offers as a count, the mediator once assigned, its history."""
+    """One request: its status, offers as a count, the mediator once assigned, its history,
+    and after the job: no-show, feedback on the mediator's report, not again for this client."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
-    now = clock.now()
+    return _request_page(
+        request, session, user, stored, now=clock.now(), changed=changed, done=done
+    )
+
+
+def _request_page(
+    request: Request,
+    session: Session,
+    user: User,
+    stored: RequestRow,
+    *,
+    now: datetime,
+    changed: bool = False,
+    done: str | None = None,
+    feedback_error: str | None = None,
+    typed_reason: str = "",
+) -> HTMLResponse:
     row = service.request_rows(session, [stored], now=now)[0]
+    after = after_the_job(session, stored, now=now)
     history = [
         (event, changed_words((event.details or {}).get("fields", [])))
         for event in session.exec(
@@ -303,8 +374,104 @@ def request_page(
             "history": history,
             "changeable": stored.status in requests.CANCELLABLE and now < stored.start,
             "changed": changed,
+            "done": done,
+            "after": after,
+            "feedback_error": feedback_error,
+            "typed_reason": typed_reason,
         },
+        status_code=422 if feedback_error else 200,
         user=user,
+    )
+
+
+def after_the_job(session: Session, stored: RequestRow, *, now: datetime) -> dict[str, object]:
+    """What the caseworker can do once the job has started: record a no-show, confirm or
+    dispute the mediator's report (their feedback), mark "not again for this client"."""
+    assignment = conflicts.served_by(session, stored)
+    started = assignment is not None and now >= stored.start
+    report = job_service.report_of(session, assignment.id) if assignment else None
+    client_mark = None
+    if started and stored.client_ref and assignment is not None:
+        marked = conflicts.is_marked(session, request=stored, mediator_id=assignment.mediator_id)
+        client_mark = "marked" if marked else "open"
+    return {
+        "started": started,
+        "no_show": assignment.no_show if assignment else False,
+        "can_record_no_show": started
+        and assignment is not None
+        and not assignment.no_show
+        and stored.status in (RequestStatus.assigned, RequestStatus.completed),
+        "report": report,
+        "report_row": job_views.report_row(session, report, stored) if report else None,
+        "client_mark": client_mark,
+    }
+
+
+@router.post("/requests/{request_id}/no-show", dependencies=[CsrfChecked])
+def record_no_show(
+    request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep
+) -> Response:
+    """The mediator did not come (reuses the API's service: audited, deadlines closed)."""
+    stored = requests.get_request(session, request_id=request_id, actor=user)
+    offer_service.record_no_show(session, request=stored, actor=user, now=clock.now())
+    return RedirectResponse(f"/requests/{request_id}?done=no_show#after-the-job", status_code=303)
+
+
+@router.post("/requests/{request_id}/not-for-client", dependencies=[CsrfChecked])
+def not_for_client(
+    request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep
+) -> Response:
+    """Not again for this client: the engine leaves this mediator out for the reference."""
+    stored = requests.get_request(session, request_id=request_id, actor=user)
+    conflicts.mark_not_for_client(
+        session, request=stored, marked_by="caseworker", actor_id=user.id, now=clock.now()
+    )
+    return RedirectResponse(
+        f"/requests/{request_id}?done=not_for_client#after-the-job", status_code=303
+    )
+
+
+@router.post("/requests/{request_id}/feedback", dependencies=[CsrfChecked])
+def give_feedback(
+    request_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    decision: Annotated[Literal["confirm", "dispute"], Form()] = "confirm",
+    reason: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Feedback on the job: confirm the mediator's report, or dispute it saying what is wrong
+    (the Einsatzbestätigung of dispatch/jobs; the same as on /confirmations)."""
+    stored = requests.get_request(session, request_id=request_id, actor=user)
+    now = clock.now()
+    assignment = conflicts.served_by(session, stored)
+    report = job_service.report_of(session, assignment.id) if assignment else None
+    if report is None:
+        raise Conflict("The mediator has not reported this job yet.", reason="no_report")
+    try:
+        job_service.confirm(
+            session,
+            report=report,
+            organisation_id=stored.organisation_id,
+            actor=user,
+            decision=decision,
+            reason=reason.strip() or None,
+            now=now,
+        )
+    except InvalidInput:
+        session.rollback()
+        return _request_page(
+            request,
+            session,
+            user,
+            stored,
+            now=now,
+            feedback_error=N_("Please say what does not match."),
+            typed_reason=reason,
+        )
+    return RedirectResponse(
+        f"/requests/{request_id}?done={report.state}#after-the-job", status_code=303
     )
 
 

@@ -12,10 +12,11 @@ error code, with the values the error carried).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -54,6 +55,7 @@ FIELDS = (
     "call_direction",
     "connection",
     "notes",
+    "unknown_to_client",
     "broadcast",
     "category",
     "urgency_reason",
@@ -241,6 +243,7 @@ class RequestForm:
             "call_direction": f"{request.call_direction}" if request.call_direction else "",
             "connection": request.connection or "",
             "notes": request.notes or "",
+            "unknown_to_client": "1" if request.unknown_to_client else "",
             "broadcast": "1" if request.policy and request.policy.get("broadcast") else "",
         }
         return cls(values=values)
@@ -362,6 +365,7 @@ def parse_request_form(
             body["call_direction"] = v["call_direction"]
         if v["connection"]:
             body["connection"] = v["connection"]
+    body["unknown_to_client"] = v["unknown_to_client"] in ("1", "on", "true")
     body["broadcast"] = v["broadcast"] in ("1", "on", "true")
     body["category"] = v["category"] or "other"
     # The last two are a coordinator's (the service refuses them from others, beside the field).
@@ -411,6 +415,7 @@ def change_from(data: RequestCreate) -> RequestChange:
             "contact_phone",
             "call_direction",
             "connection",
+            "unknown_to_client",
         }
     )
     if data.mode == Mode.in_person:
@@ -441,3 +446,87 @@ def service_error(form: RequestForm, error: SprachpoolError) -> None:
         form.error(name, message_for(error.reason, error.params))
     else:
         form.error(name)
+
+
+# --- the request list's search and filters ------------------------------------------------
+
+#: How many requests a page of the list shows.
+LIST_PAGE_SIZE = 50
+LIST_FIELDS = ("q", "status", "language", "from", "to", "caseworker", "page")
+_REFERENCE_SEARCH = re.compile(r"^[A-Za-z0-9._/\-]{1,64}$")
+
+
+@dataclass
+class ListFilters:
+    """The request list's search, filters and page as typed, what they mean, and what is
+    wrong with them (by field, shown beside it; the list then answers 422)."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, Text] = field(default_factory=dict)
+    client_ref: str | None = None
+    status: str | None = None
+    language: str | None = None
+    first_day: date | None = None
+    last_day: date | None = None
+    caseworker: int | None = None
+    page: int = 1
+
+    def query(self, **changes: str) -> str:
+        """The list's address with these filters (and the changes), for tabs and pages."""
+        kept = {k: v for k, v in {**self.values, **changes}.items() if v}
+        return "/requests" + (f"?{urlencode(kept)}" if kept else "")
+
+
+def parse_list_filters(
+    raw: Mapping[str, str],
+    *,
+    statuses: Sequence[str],
+    languages: Collection[str],
+    caseworkers: Collection[int],
+) -> ListFilters:
+    """Read the list's query: each wrong value is named beside its field."""
+    values = {name: raw.get(name, "").strip() for name in (*LIST_FIELDS, "show")}
+    filters = ListFilters(values=values)
+    if values["q"]:
+        if _REFERENCE_SEARCH.fullmatch(values["q"]):
+            filters.client_ref = values["q"]
+        else:
+            filters.errors["q"] = Text(FIELD_MESSAGES["client_ref"])
+    if values["status"]:
+        if values["status"] in statuses:
+            filters.status = values["status"]
+        else:
+            filters.errors["status"] = Text(N_("Please pick a status from the list."))
+    if values["language"]:
+        if values["language"] in languages:
+            filters.language = values["language"]
+        else:
+            filters.errors["language"] = Text(FIELD_MESSAGES["language"])
+    for name in ("from", "to"):
+        if values[name]:
+            try:
+                day = date.fromisoformat(values[name])
+            except ValueError:
+                day = None
+            if day is None or not EARLIEST_DAY <= day <= LATEST_DAY:
+                filters.errors[name] = Text(FIELD_MESSAGES["date"])
+                continue
+            if name == "from":
+                filters.first_day = day
+            else:
+                filters.last_day = day
+    if filters.first_day and filters.last_day and filters.last_day < filters.first_day:
+        filters.errors["to"] = Text(N_("The end of the period must be on or after its start."))
+    if values["caseworker"]:
+        chosen = int(values["caseworker"]) if values["caseworker"].isdigit() else None
+        if chosen is not None and chosen in caseworkers:
+            filters.caseworker = chosen
+        else:
+            filters.errors["caseworker"] = Text(N_("Please pick a person from the list."))
+    if values["page"]:
+        number = int(values["page"]) if values["page"].isdigit() else 0
+        if 1 <= number <= 100_000:
+            filters.page = number
+        else:
+            filters.errors["page"] = Text(N_("Please give a page number, e.g. 2."))
+    return filters

@@ -61,6 +61,14 @@ REASONS = {
         "This job is not confirmed by the requester: approving or rejecting it needs a reason."
     ),
     "nothing_chosen": N_("Please choose at least one job."),
+    "not_markable": N_(
+        "Only a request with a file or client reference can be marked, once the job has "
+        "started and a mediator served it."
+    ),
+    "no_show_not_possible": N_(
+        "A no-show can be recorded once the job has started, and only for a mediator who holds it."
+    ),
+    "no_report": N_("The mediator has not reported this job yet; feedback is possible after that."),
 }
 
 

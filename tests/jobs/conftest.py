@@ -22,6 +22,8 @@ from tests.offers.conftest import Outbox, tigrinya_speaker
 outbox = offers_fixtures.outbox
 advance = offers_fixtures.advance
 
+#: The pseudonymous client reference the job was for.
+CLIENT_REF = "JC-2026-0417"
 CONFIRM_LINK = re.compile(r"https://sprachpool\.test/c/([A-Za-z0-9_\-]+)")
 
 
@@ -35,6 +37,8 @@ def settings(settings: Settings) -> Settings:
 class Job:
     request_id: int
     assignment_id: int
+    #: Who did the job.
+    mediator_id: int
     #: The mediator's report link token (from the completion request SMS).
     report_token: str
 
@@ -48,7 +52,8 @@ def job_over(
     advance: Callable[..., int],
     engine: Engine,
 ) -> Job:
-    """Monday 7 December 09:00-10:30, a parent meeting, accepted; now it is 11:01."""
+    """Monday 7 December 09:00-10:30, a parent meeting for client JC-2026-0417, accepted;
+    now it is 11:01."""
     for number in (1, 2):
         created = client.post(
             "/api/v1/mediators", json=tigrinya_speaker(number), headers=coordinator.headers
@@ -60,6 +65,7 @@ def job_over(
             start="2026-12-07T09:00:00+01:00",
             end="2026-12-07T10:30:00+01:00",
             category="school_parents",
+            client_ref=CLIENT_REF,
         ),
         headers=caseworker.headers,
     )
@@ -74,7 +80,7 @@ def job_over(
         assignment = session.exec(
             select(Assignment).where(Assignment.request_id == request_id)
         ).one()
-    return Job(request_id, assignment.id, report_token)
+    return Job(request_id, assignment.id, assignment.mediator_id, report_token)
 
 
 def confirm_links(outbox: Outbox) -> list[str]:

@@ -16,6 +16,7 @@ from matching.feasibility import (
     rule_language,
     rule_level,
     rule_minutes_cap,
+    rule_not_for_this_client,
     rule_qualification,
     rule_travel_radius,
     travel_conflict,
@@ -229,6 +230,16 @@ def test_job_exactly_filling_the_cap_fits() -> None:
 def test_organisation_excluded_mediator_is_never_offered() -> None:
     reason = rule_excluded(request(excluded_mediators=("m1",)), mediator())
     assert reason is not None and reason.code == "excluded"
+
+
+def test_mediator_marked_not_for_this_client_is_left_out() -> None:
+    reason = rule_not_for_this_client(request(not_for_client=("m1",)), mediator())
+    assert reason is not None and reason.code == "not_for_this_client"
+    assert codes(request(not_for_client=("m1",)), mediator()) == ["not_for_this_client"]
+
+
+def test_mediator_marked_for_another_client_is_not_left_out() -> None:
+    assert rule_not_for_this_client(request(not_for_client=("m2",)), mediator()) is None
 
 
 def test_great_circle_distance_uses_earth_radius_6371() -> None:

@@ -30,6 +30,7 @@ rank_module = importlib.import_module("matching.rank")  # `matching.rank` is als
 CODE_ORDER = (
     "not_cleared",
     "excluded",
+    "not_for_this_client",
     "level",
     "availability",
     "travel_radius",
@@ -84,6 +85,8 @@ def varied(
         changes: dict[str, Any] = {}
         if rng.random() < 0.3:
             changes["excluded_mediators"] = (*rng.sample(ids, 8), "nobody")
+        if rng.random() < 0.3:
+            changes["not_for_client"] = (*rng.sample(ids, 5), "nobody")
         if rng.random() < 0.2:
             changes["gender"] = GenderPreference(rng.choice("fm"), "required")
         if rng.random() < 0.2:
@@ -208,6 +211,7 @@ def test_every_reason_of_one_mediator_in_the_ranking_order() -> None:
         qualification="medical",
         gender=GenderPreference("f", "required"),
         excluded_mediators=("m1",),
+        not_for_client=("m1",),
     )
     now = at("09:00") - timedelta(minutes=3)
     ranking = rank(req, [everything], now=now)
@@ -218,7 +222,7 @@ def test_every_reason_of_one_mediator_in_the_ranking_order() -> None:
         "expired": "listed_until",
         "listed_until": "2026-11-30",
     }
-    radius, busy_elsewhere = ranking.excluded[4].params, ranking.excluded[5].params
+    radius, busy_elsewhere = ranking.excluded[5].params, ranking.excluded[6].params
     assert round(float(radius["distance_km"]), 1) == 4.4 and radius["max_travel_km"] == 1
     assert busy_elsewhere["label"] == "at the hospital"
     assert math.ceil(float(busy_elsewhere["travel_minutes"])) == 9

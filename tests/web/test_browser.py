@@ -432,6 +432,11 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
         for address, route in (
             ("/requests", "/requests"),
             ("/requests?show=past", "/requests"),
+            ("/requests?show=all&q=JC&language=ar&page=1", "/requests"),
+            (
+                "/requests?q=M%C3%BCller&status=lost&from=2026-13-01&caseworker=x&page=0",
+                "/requests",
+            ),
             ("/requests/new", "/requests/new"),
             ("/dashboard", "/dashboard"),
             (f"/dashboard/requests/{request_id}", "/dashboard/requests/{request_id}"),

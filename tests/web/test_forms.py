@@ -33,6 +33,15 @@ def test_a_good_form_becomes_the_apis_body() -> None:
     assert (data.language, data.start.isoformat()) == ("ti", "2026-12-01T09:00:00+01:00")
 
 
+def test_the_family_checkbox_is_kept_and_goes_into_a_change_too() -> None:
+    form, data = forms.parse_request_form({**GOOD, "unknown_to_client": "1"}, tz=BERLIN)
+    assert data is not None and data.unknown_to_client
+    assert form.values["unknown_to_client"] == "1"
+    assert forms.change_from(data).unknown_to_client is True
+    _, unticked = forms.parse_request_form(GOOD, tz=BERLIN)
+    assert unticked is not None and not unticked.unknown_to_client
+
+
 def test_a_line_break_in_the_contact_is_shown_beside_it_by_its_code() -> None:
     errors = errors_in("de", contact_name="Frau Peters\nRaum 1")
     assert errors == {"contact_name": "Bitte ohne Steuerzeichen und Zeilenumbrüche."}

@@ -1,0 +1,174 @@
+"""Conflicts of interest: "not again for this client", and erasing a client reference.
+
+After a job the caseworker (request page, API) or the mediator (their report
+link) may mark that this mediator must not serve this client again (they know
+the family, the community, ...). The mark is a `ClientExclusion` of the
+organisation, the pseudonymous client reference and the mediator; the engine
+leaves the mediator out of every later request of that organisation with that
+reference (`matching.Request.not_for_client`, reason code
+`not_for_this_client`). Service functions: they add and flush, the caller commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from dispatch import audit
+from dispatch.errors import Conflict
+from dispatch.offers.models import Assignment
+from dispatch.requests.models import ClientExclusion, Request
+
+MARKED_BY = ("caseworker", "mediator")
+
+
+class NotAfterTheJob(Conflict):
+    """Only a job that has started, with a client reference and a mediator, can be marked."""
+
+    code = "not_markable"
+
+
+def served_by(session: Session, request: Request) -> Assignment | None:
+    """The assignment that served the request (the live one), if any."""
+    return session.exec(
+        select(Assignment).where(
+            Assignment.request_id == request.id, col(Assignment.cancelled_at).is_(None)
+        )
+    ).first()
+
+
+def markable(session: Session, request: Request, *, now: datetime) -> Assignment | None:
+    """The assignment to mark "not again for this client", if the request allows it now."""
+    if request.client_ref is None or now < request.start:
+        return None
+    return served_by(session, request)
+
+
+def is_marked(session: Session, *, request: Request, mediator_id: int) -> bool:
+    if request.client_ref is None:
+        return False
+    return (
+        session.exec(
+            select(ClientExclusion.id).where(
+                ClientExclusion.organisation_id == request.organisation_id,
+                ClientExclusion.client_ref == request.client_ref,
+                ClientExclusion.mediator_id == mediator_id,
+            )
+        ).first()
+        is not None
+    )
+
+
+def mark_not_for_client(
+    session: Session,
+    *,
+    request: Request,
+    marked_by: str,
+    actor_id: int | None,
+    now: datetime,
+) -> ClientExclusion:
+    """Leave the mediator who served `request` out of this client's later requests.
+
+    Marking twice keeps the first mark. A request without a client reference,
+    one that has not started or one nobody served is refused (409).
+    """
+    assert marked_by in MARKED_BY
+    assignment = markable(session, request, now=now)
+    if assignment is None or request.client_ref is None:
+        raise NotAfterTheJob(
+            "Only a request with a client reference, after its start and with a mediator, "
+            "can be marked 'not again for this client'.",
+            reason="not_markable",
+        )
+    existing = session.exec(
+        select(ClientExclusion).where(
+            ClientExclusion.organisation_id == request.organisation_id,
+            ClientExclusion.client_ref == request.client_ref,
+            ClientExclusion.mediator_id == assignment.mediator_id,
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    exclusion = ClientExclusion(
+        organisation_id=request.organisation_id,
+        client_ref=request.client_ref,
+        mediator_id=assignment.mediator_id,
+        marked_by=marked_by,
+        request_id=request.id,
+        created_at=now,
+    )
+    session.add(exclusion)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user" if marked_by == "caseworker" else "mediator",
+        actor_id=actor_id,
+        action="request.not_for_client",
+        entity="request",
+        entity_id=request.id,
+        details={"mediator_id": assignment.mediator_id},
+    )
+    return exclusion
+
+
+def not_for_client(session: Session, request: Request) -> tuple[str, ...]:
+    """The engine's ids of the mediators marked for the request's client reference."""
+    if request.client_ref is None:
+        return ()
+    return tuple(
+        str(mediator_id)
+        for mediator_id in session.exec(
+            select(ClientExclusion.mediator_id)
+            .where(
+                ClientExclusion.organisation_id == request.organisation_id,
+                ClientExclusion.client_ref == request.client_ref,
+            )
+            .order_by(col(ClientExclusion.mediator_id))
+        )
+    )
+
+
+def forget_client(
+    session: Session, *, organisation_id: int, client_ref: str, actor_id: int, now: datetime
+) -> int:
+    """Erase a client reference of an organisation: it leaves every request, and its
+    "not again for this client" marks are deleted. Returns how many requests carried it."""
+    session.exec(
+        sa.delete(ClientExclusion).where(
+            col(ClientExclusion.organisation_id) == organisation_id,
+            col(ClientExclusion.client_ref) == client_ref,
+        )
+    )
+    carried = session.exec(
+        select(sa.func.count())
+        .select_from(Request)
+        .where(Request.organisation_id == organisation_id, Request.client_ref == client_ref)
+    ).one()
+    session.exec(
+        sa.update(Request)
+        .where(
+            col(Request.organisation_id) == organisation_id, col(Request.client_ref) == client_ref
+        )
+        .values(client_ref=None)
+    )
+    # The audit event names no reference: that is what is being erased.
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor_id,
+        action="client.erase",
+        entity="organisation",
+        entity_id=organisation_id,
+        details={"requests": carried},
+    )
+    session.flush()
+    return int(carried)
+
+
+def forget_mediator(session: Session, *, mediator_id: int) -> None:
+    """An erased mediator's marks go too: they link a client reference to a person."""
+    session.exec(sa.delete(ClientExclusion).where(col(ClientExclusion.mediator_id) == mediator_id))

@@ -1,0 +1,96 @@
+"""The request page after the job: record a no-show, give feedback on the mediator's report
+(confirm or dispute), mark "not again for this client"; on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from dispatch.jobs.models import JobReport
+from dispatch.offers.models import Assignment
+from dispatch.requests.models import ClientExclusion
+from tests.jobs.conftest import Job
+from tests.jobs.test_confirmation_api import report
+from tests.web import conftest as web_fixtures
+from tests.web.conftest import Person, csrf_of
+
+web = web_fixtures.web
+make_person = web_fixtures.make_person
+case_person = web_fixtures.case_person
+signed_in = web_fixtures.signed_in
+
+
+def test_a_no_show_is_recorded_from_the_request_page(
+    job_over: Job, signed_in: Callable[[Person], TestClient], case_person: Person, engine: Engine
+) -> None:
+    web = signed_in(case_person)
+    page = web.get(f"/requests/{job_over.request_id}")
+    assert page.status_code == 200 and 'id="after-the-job"' in page.text
+    assert f'action="/requests/{job_over.request_id}/no-show"' in page.text
+
+    done = web.post(f"/requests/{job_over.request_id}/no-show", data={"csrf_token": csrf_of(page)})
+
+    assert done.status_code == 303
+    assert done.headers["location"].endswith("?done=no_show#after-the-job")
+    with Session(engine) as session:
+        assert session.get(Assignment, job_over.assignment_id).no_show  # type: ignore[union-attr]
+    after = web.get(done.headers["location"])
+    assert "Das Nichterscheinen ist vermerkt." in after.text
+    assert "/no-show" not in after.text  # recorded once
+
+
+def test_feedback_disputes_the_report_with_the_reason_beside_the_field(
+    client: TestClient,
+    job_over: Job,
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    engine: Engine,
+) -> None:
+    web = signed_in(case_person)
+    before = web.get(f"/requests/{job_over.request_id}")
+    assert "noch nicht gemeldet" in before.text  # feedback waits for the report
+    assert report(client, job_over).status_code == 201
+    page = web.get(f"/requests/{job_over.request_id}")
+    assert f'action="/requests/{job_over.request_id}/feedback"' in page.text
+    token = csrf_of(page)
+
+    refused = web.post(
+        f"/requests/{job_over.request_id}/feedback",
+        data={"csrf_token": token, "decision": "dispute", "reason": "  "},
+    )
+    assert refused.status_code == 422
+    assert 'id="feedback-reason-error"' in refused.text
+    assert "Bitte sagen Sie, was nicht stimmt." in refused.text
+    with Session(engine) as session:
+        assert session.exec(select(JobReport)).one().state == "reported"
+
+    done = web.post(
+        f"/requests/{job_over.request_id}/feedback",
+        data={"csrf_token": token, "decision": "dispute", "reason": "ended at 10:15"},
+    )
+    assert done.status_code == 303 and "done=disputed" in done.headers["location"]
+    with Session(engine) as session:
+        disputed = session.exec(select(JobReport)).one()
+        assert (disputed.state, disputed.dispute_reason) == ("disputed", "ended at 10:15")
+
+
+def test_not_again_for_this_client_from_the_request_page(
+    job_over: Job, signed_in: Callable[[Person], TestClient], case_person: Person, engine: Engine
+) -> None:
+    web = signed_in(case_person)
+    page = web.get(f"/requests/{job_over.request_id}")
+
+    done = web.post(
+        f"/requests/{job_over.request_id}/not-for-client", data={"csrf_token": csrf_of(page)}
+    )
+
+    assert done.status_code == 303
+    with Session(engine) as session:
+        mark = session.exec(select(ClientExclusion)).one()
+        assert (mark.mediator_id, mark.marked_by) == (job_over.mediator_id, "caseworker")
+    after = web.get(done.headers["location"])
+    assert f'action="/requests/{job_over.request_id}/not-for-client"' not in after.text
+    assert "nicht mehr für diese Person angefragt" in after.text
