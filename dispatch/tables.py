@@ -17,6 +17,7 @@ from dispatch.offers.models import Assignment, Offer, OfferLink
 from dispatch.outbox.models import Message
 from dispatch.places.models import Place
 from dispatch.requests.models import Request
+from dispatch.series.models import Series
 from dispatch.users.models import ApiToken, Organisation, OrganisationMediator, User
 from dispatch.web.models import AccessLink, WebSession
 
@@ -44,6 +45,7 @@ __all__ = [
     "Place",
     "PoolVersion",
     "Request",
+    "Series",
     "User",
     "WebSession",
     "metadata",
