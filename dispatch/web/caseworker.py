@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from config import data as config_data
@@ -18,10 +19,16 @@ from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.funding.policy import CATEGORY_NAMES
 from dispatch.messages import CHANGE_WORDS
+from dispatch.offers import flows as offers
 from dispatch.places.service import list_places
 from dispatch.requests import flows as request_flows
 from dispatch.requests import service as requests
+from dispatch.requests.models import RequestStatus
+from dispatch.series import flows as series_flows
+from dispatch.series import service as series_service
+from dispatch.series.schemas import MAX_OCCURRENCES, SeriesCancel
 from dispatch.users.models import User
+from dispatch.validation import MAX_ID
 from dispatch.web import forms, service
 from dispatch.web.auth import CsrfChecked, StaffPageUser
 from dispatch.web.rendering import formatter, render
@@ -56,6 +63,7 @@ def _form_page(
             "durations": forms.DURATIONS,
             "address": forms.ADDRESS,
             "categories": CATEGORY_NAMES,
+            "repeat_weeks": forms.REPEAT_WEEKS,
             "editing": editing,
             "duplicate": duplicate,
         },
@@ -102,7 +110,14 @@ async def file_request(
     form, data = forms.parse_request_form(raw, tz=settings.tz)
     if data is None:
         return _form_page(request, session, user, form, status_code=422)
+    series = forms.series_from(form, data)
     try:
+        if series is not None:
+            _series, occurrences = series_flows.file_series(
+                session, data=series, actor=user, now=clock.now(), settings=settings
+            )
+            first = occurrences[0].id
+            return RedirectResponse(f"/requests/{first}?series_filed=1", status_code=303)
         created, _replayed = request_flows.file_request(
             session, data=data, actor=user, now=clock.now(), settings=settings
         )
@@ -168,6 +183,39 @@ def cancel(
     return RedirectResponse(f"/requests?cancelled={request_id}", status_code=303)
 
 
+@router.post("/series/{series_id}/cancel", dependencies=[CsrfChecked])
+async def cancel_series(
+    series_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Response:
+    """ "Cancel all from this date on": every occurrence from the day given, each like a
+    single request (its mediator released and told); back to the request page it came from."""
+    raw = await request.form()
+    try:
+        body = SeriesCancel.model_validate(
+            {"from": f"{raw.get('from', '')}", "reason": "cancelled on the web page"}
+        )
+    except ValidationError as exc:
+        raise InvalidInput("from: give the day as YYYY-MM-DD.", field="from") from exc
+    back = f"{raw.get('back', '')}"
+    _series, cancelled = series_flows.cancel_from(
+        session,
+        series_id=series_id,
+        from_day=body.from_day,
+        reason=body.reason,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+    )
+    target = int(back) if back.isdigit() and int(back) <= MAX_ID else None
+    page = f"/requests/{target}" if target else "/requests"
+    return RedirectResponse(f"{page}?series_cancelled={len(cancelled)}", status_code=303)
+
+
 def changed_words(fields: list[str]) -> list[str]:
     """What a change touched, as the words' codes a person reads ("time", "place"), once each."""
     found: list[str] = []
@@ -185,12 +233,33 @@ def request_page(
     session: SessionDep,
     user: StaffPageUser,
     clock: ClockDep,
+    settings: SettingsDep,
     changed: bool = False,
+    series_filed: bool = False,
+    series_cancelled: Annotated[int | None, Query(ge=0, le=MAX_OCCURRENCES)] = None,
 ) -> HTMLResponse:
-    """One request: its status, offers as a count, the mediator once assigned, its history."""
+    """One request: its status, offers as a count, the mediator once assigned, its history;
+    for an occurrence of a series, the series with every occurrence and how to cancel them."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
     now = clock.now()
     row = service.request_rows(session, [stored], now=now)[0]
+    series = None
+    occurrences: list[tuple[service.RequestRow, bool, datetime | None]] = []
+    if stored.series_id is not None:
+        series = series_service.get_series(session, series_id=stored.series_id, actor=user)
+        for occurrence in service.request_rows(
+            session, series_service.occurrences(session, series.id), now=now
+        ):
+            r = occurrence.request
+            held = r.status == RequestStatus.open and not occurrence.offers_asked
+            offered_from = offers.first_wave_at(session, r, settings=settings) if held else None
+            occurrences.append(
+                (
+                    occurrence,
+                    r.status in requests.CANCELLABLE and now < r.start,
+                    offered_from if offered_from and offered_from > now else None,
+                )
+            )
     history = [
         (event, changed_words((event.details or {}).get("fields", [])))
         for event in session.exec(
@@ -208,6 +277,10 @@ def request_page(
             "history": history,
             "changeable": stored.status in requests.CANCELLABLE and now < stored.start,
             "changed": changed,
+            "series": series,
+            "occurrences": occurrences,
+            "series_filed": series_filed,
+            "series_cancelled": series_cancelled,
         },
         user=user,
     )
