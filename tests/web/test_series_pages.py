@@ -40,7 +40,7 @@ def test_a_weekly_series_is_filed_from_the_form_and_cancelled_from_the_third_on(
     assert filed.headers["location"] == f"/requests/{stored[0].id}?series_filed=1"
     page = web.get(filed.headers["location"])
     assert "Die Serie ist angelegt: 5 Termine." in page.text
-    assert page.text.count("Alle ab diesem Tag absagen") == 5
+    assert page.text.count("Alle ab diesem Tag stornieren") == 5
     third = stored[2]
     cancelled = web.post(
         f"/series/{third.series_id}/cancel",
@@ -50,8 +50,8 @@ def test_a_weekly_series_is_filed_from_the_form_and_cancelled_from_the_third_on(
     assert cancelled.headers["location"] == f"/requests/{stored[0].id}?series_cancelled=3"
     assert [r.status for r in occurrences(engine)] == ["unfilled", "unfilled", *["cancelled"] * 3]
     after = web.get(cancelled.headers["location"])
-    assert "3 Termine der Serie sind abgesagt" in after.text
-    assert after.text.count("Alle ab diesem Tag absagen") == 2
+    assert "3 Termine der Serie sind storniert" in after.text
+    assert after.text.count("Alle ab diesem Tag stornieren") == 2
 
 
 def test_a_series_of_more_than_26_is_refused_beside_the_field(
