@@ -100,6 +100,10 @@ def dispatch_or_hold(
     due = first_wave_at(session, request, settings=settings)
     if due <= now:
         return send_next_wave(session, request, now=now, settings=settings)
+    # Moved to its new time when the occurrence was held already and has been changed.
+    deadlines.move(
+        session, kind=OfferDeadlineKind.first_wave, subject_id=request.id, sequence=0, due_at=due
+    )
     deadlines.schedule(
         session, kind=OfferDeadlineKind.first_wave, subject_id=request.id, due_at=due, now=now
     )
@@ -1051,10 +1055,15 @@ def after_request_change(
         now=now,
         outcome="request changed",
     )
+    held = request.series_id is not None and not service.last_wave(session, request.id)
     request.status = RequestStatus.open
     request.updated_at = now
     session.add(request)
     session.flush()
+    if held:
+        # An occurrence of a series not offered yet waits for its lead time at the new time.
+        dispatch_or_hold(session, request, now=now, settings=settings)
+        return "held" if request.status == RequestStatus.open else "dispatched again"
     send_next_wave(session, request, now=now, settings=settings)
     return "dispatched again"
 

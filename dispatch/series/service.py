@@ -17,8 +17,8 @@ from dispatch.series.models import Series
 from dispatch.series.schemas import MAX_OCCURRENCES, SeriesCreate, SeriesPublic
 from dispatch.users.models import Role, User
 
-#: What the series keeps of the body: the terms, not the contact, notes or connection
-#: (those stay on the occurrences only, so the series holds no more personal data).
+#: What the series keeps of the body: the terms, not the contact, notes, connection or
+#: address (those stay on the occurrences only, so the series holds no more personal data).
 TEMPLATE_LEAVES_OUT = frozenset(
     {
         "start",
@@ -32,6 +32,8 @@ TEMPLATE_LEAVES_OUT = frozenset(
         "connection",
         "urgency_reason",
         "override_reason",
+        "address",
+        "location",
     }
 )
 #: An occurrence whose mediator carries the series on to the next ones.

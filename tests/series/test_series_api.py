@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from dispatch.deadlines.models import Deadline
 from dispatch.offers.models import OfferDeadlineKind
@@ -96,6 +96,41 @@ def test_a_held_occurrence_is_offered_when_its_lead_time_comes(
     assert not outbox.offers(third)
     advance(minutes=1)
     assert outbox.offers(third)
+
+
+def test_a_held_occurrence_moved_waits_for_its_new_lead_time(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    engine: Engine,
+) -> None:
+    make_pool(4)
+    series = file_series(client, caseworker)
+    fourth = series["occurrences"][3]["id"]
+    moved = client.patch(
+        f"/api/v1/requests/{fourth}",
+        json={"start": "2026-12-23T11:00:00+01:00"},
+        headers=caseworker.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["status"] == "open" and not outbox.offers(fourth)
+    with Session(engine) as session:
+        due = session.exec(
+            select(Deadline.due_at).where(
+                Deadline.kind == OfferDeadlineKind.first_wave,
+                Deadline.subject_id == fourth,
+                col(Deadline.done_at).is_(None),
+            )
+        ).all()
+    assert due == [datetime(2026, 12, 9, 11, 0, tzinfo=BERLIN)]
+    # Moved within its lead time, it goes out at once.
+    soon = client.patch(
+        f"/api/v1/requests/{fourth}",
+        json={"start": "2026-12-10T11:00:00+01:00"},
+        headers=caseworker.headers,
+    )
+    assert soon.json()["status"] == "offered" and outbox.offers(fourth)
 
 
 @pytest.mark.parametrize(
