@@ -185,6 +185,8 @@ def send_next_wave(
             ),
         )
     quiet = quiet_hours(policy, now, settings.tz)
+    if quiet is not None and only is not None:
+        return WaveResult(last_wave, [])  # nobody is woken for an offer meant for them alone
     if quiet is not None:
         # Night: a job that can wait for the morning waits; an urgent one goes out
         # now, only to those who allow night messages.
@@ -559,7 +561,8 @@ def offer_later_occurrences(
     of this mediator alone at once (if they can serve it and were not asked);
     the others' offers stay open and the first yes wins. Occurrences not yet
     offered (held for their lead time) ask this mediator alone when their
-    time comes (``send_next_wave``), so nobody gets 25 offers at once.
+    time comes (``send_next_wave``), so nobody gets 25 offers at once. In the
+    quiet hours nothing is sent; they still come first in the next waves.
     """
     later = session.exec(
         select(Request.id)

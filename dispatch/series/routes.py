@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from dispatch import errors
 from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.series import flows, service
-from dispatch.series.schemas import SeriesCancel, SeriesCreate, SeriesPublic
+from dispatch.series.schemas import SeriesCancel, SeriesCreate, SeriesPage, SeriesPublic
 
 router = APIRouter(prefix="/api/v1/series", tags=["series"])
 
@@ -37,6 +39,23 @@ def create_series(
         session, data=data, actor=user, now=clock.now(), settings=settings
     )
     return service.to_public(session, series, actor=user)
+
+
+@router.get("", response_model=SeriesPage)
+def list_series(
+    session: SessionDep,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> SeriesPage:
+    """The series the caller may see (a caseworker their organisation's), newest first."""
+    rows, total = service.list_series(session, actor=user, limit=limit, offset=offset)
+    return SeriesPage(
+        items=[service.to_public(session, s, actor=user) for s in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/{series_id}", response_model=SeriesPublic)

@@ -54,3 +54,10 @@ class SeriesPublic(BaseModel):
     cancelled_from: date | None
     cancel_reason: str | None
     occurrences: list[RequestPublic]
+
+
+class SeriesPage(BaseModel):
+    items: list[SeriesPublic]
+    total: int
+    limit: int
+    offset: int

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from config import data as config_data
 from dispatch import audit
@@ -128,6 +128,18 @@ def get_series(session: Session, *, series_id: int, actor: User) -> Series:
     ):
         raise NotFound(f"There is no series with id {series_id}.")
     return series
+
+
+def list_series(
+    session: Session, *, actor: User, limit: int, offset: int
+) -> tuple[list[Series], int]:
+    """The series the actor may see (a caseworker their organisation's), newest first."""
+    query = select(Series)
+    if actor.role != Role.coordinator:
+        query = query.where(Series.organisation_id == actor.organisation_id)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Series.id).desc()).limit(limit).offset(offset))
+    return list(rows), total
 
 
 def occurrences(session: Session, series_id: int) -> list[Request]:

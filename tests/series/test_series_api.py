@@ -287,6 +287,10 @@ def test_another_organisation_sees_no_series(
     assert client.get(path, headers=coordinator.headers).status_code == 200
     assert client.get("/api/v1/series/999999", headers=caseworker.headers).status_code == 404
     assert client.get(path).status_code == 401
+    assert client.get("/api/v1/series", headers=other_caseworker.headers).json()["total"] == 0
+    listed = client.get("/api/v1/series", headers=caseworker.headers).json()
+    assert [s["id"] for s in listed["items"]] == [series["id"]] and listed["total"] == 1
+    assert client.get("/api/v1/series", headers=coordinator.headers).json()["total"] == 1
     untouched = client.get(path, headers=caseworker.headers).json()
     assert "cancelled" not in statuses(untouched)
 
