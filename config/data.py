@@ -60,6 +60,9 @@ class Policy:
     #: A newcomer's typical time to answer (waking minutes), worth this many answers.
     prior_answer_minutes: float = 30.0
     prior_answer_weight: float = 2.0
+    #: A later occurrence of a series is first offered this many days before its start
+    #: (at once when it starts sooner), so a long series does not flood the pool today.
+    series_first_wave_days: int = 14
 
     def merged(self, overrides: dict[str, Any] | None) -> Policy:
         """The policy with an organisation's or a request's overrides applied."""
@@ -115,4 +118,5 @@ def default_policy() -> Policy:
         prior_yes=tuple(data["estimate"]["prior_yes"]),
         prior_answer_minutes=data["estimate"]["prior_answer_minutes"],
         prior_answer_weight=data["estimate"]["prior_answer_weight"],
+        series_first_wave_days=data["series"]["first_wave_days_before_start"],
     )

@@ -34,6 +34,7 @@ from dispatch.planning.routes import router as planning_router
 from dispatch.reports import routes as reports_routes
 from dispatch.requests.routes import clients as clients_router
 from dispatch.requests.routes import router as requests_router
+from dispatch.series import routes as series_routes
 from dispatch.stats.routes import router as stats_router
 from dispatch.storage import make_engine, migrate
 from dispatch.users.routes import router as users_router
@@ -179,6 +180,7 @@ def create_app(
     app.include_router(mediators_router)
     app.include_router(requests_router)
     app.include_router(clients_router)
+    app.include_router(series_routes.router)
     app.include_router(funding_routes.router)
     app.include_router(jobs_routes.router)
     app.include_router(planning_router)

@@ -17,6 +17,7 @@ from dispatch.offers.models import Assignment, Offer, OfferLink
 from dispatch.outbox.models import Message
 from dispatch.places.models import Place
 from dispatch.requests.models import Request
+from dispatch.series.models import Series
 from dispatch.throttle import ThrottleHit
 from dispatch.users.models import ApiToken, Organisation, OrganisationMediator, User
 from dispatch.web.models import AccessLink, WebSession
@@ -46,6 +47,7 @@ __all__ = [
     "PoolVersion",
     "Request",
     "ThrottleHit",
+    "Series",
     "User",
     "WebSession",
     "metadata",

@@ -51,6 +51,7 @@ from dispatch.offers.service import Outcome
 from dispatch.planning import service as planning
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.security import hash_token
+from dispatch.series import service as series
 from dispatch.users.models import Role, User
 
 log = logging.getLogger("sprachpool.dispatch")
@@ -76,6 +77,52 @@ def dispatch_new_request(
     return send_next_wave(session, request, now=now, settings=settings)
 
 
+def first_wave_at(session: Session, request: Request, *, settings: Settings) -> datetime:
+    """When a later occurrence of a series is first offered: `series_first_wave_days` before
+    its start, or the morning after, should that moment fall in the quiet hours."""
+    policy = policy_for(session, request)
+    due = request.start - timedelta(days=policy.series_first_wave_days)
+    quiet = quiet_hours(policy, due, settings.tz)
+    return quiet[1] if quiet is not None else due
+
+
+def dispatch_or_hold(
+    session: Session, request: Request, *, now: datetime, settings: Settings
+) -> WaveResult | None:
+    """A later occurrence of a series: its first wave now when its time has come, else later.
+
+    Not every occurrence of a long series is offered on the day it is filed
+    (26 offers at once would flood the pool, and nobody plans half a year
+    ahead): each waits for its own lead time (``[series]`` in
+    config/policy.toml) as a `first_wave` deadline; by then the mediator
+    who took an earlier occurrence is known and asked first.
+    """
+    due = first_wave_at(session, request, settings=settings)
+    if due <= now:
+        return send_next_wave(session, request, now=now, settings=settings)
+    # Moved to its new time when the occurrence was held already and has been changed.
+    deadlines.move(
+        session, kind=OfferDeadlineKind.first_wave, subject_id=request.id, sequence=0, due_at=due
+    )
+    deadlines.schedule(
+        session, kind=OfferDeadlineKind.first_wave, subject_id=request.id, due_at=due, now=now
+    )
+    return None
+
+
+def send_first_wave(session: Session, *, request_id: int, now: datetime, settings: Settings) -> str:
+    """A held occurrence's time has come: its first wave, unless it was offered or ended."""
+    request = service.lock_request(session, request_id)
+    if request.status != RequestStatus.open:
+        return f"no-op: request {request.status}"
+    if service.last_wave(session, request.id) or service.pending_count(session, request.id):
+        return "no-op: already offered"
+    result = send_next_wave(session, request, now=now, settings=settings)
+    if result.unfilled_reason:
+        return f"unfilled: {result.unfilled_reason}"
+    return f"wave {result.wave} sent" if result.offers else "held"
+
+
 def send_next_wave(
     session: Session,
     request: Request,
@@ -83,6 +130,7 @@ def send_next_wave(
     now: datetime,
     settings: Settings,
     after_dropout: bool = False,
+    only: int | None = None,
 ) -> WaveResult:
     """Offer the request to the next candidates, or give up and say so.
 
@@ -90,6 +138,14 @@ def send_next_wave(
     anyone asked before, and its offers expire together at one deadline.
     `after_dropout`: the request has just lost its mediator (for the
     caseworker's message, should nobody be left).
+
+    Continuity in a series: while the mediator who holds another occurrence
+    (``series.holders``) has not been asked for this one, the wave is that
+    person alone, open for the band's time; only when they decline or let
+    it run out do the others get waves. A wave of one rather than a front
+    place in a larger wave, so the others are not asked for a job meant for
+    someone else. `only`: offer to this mediator alone, or send nothing
+    (the offer of a later occurrence to whoever just took an earlier one).
     """
     policy = policy_for(session, request)
     last_wave = service.last_wave(session, request.id)
@@ -110,6 +166,10 @@ def send_next_wave(
     asked = service.already_asked(session, request.id)
     ranked, preferred = service.ranked_with_preferred(session, request, now=now, settings=settings)
     candidates = [m for m in ranked if m not in asked]
+    if only is not None:
+        if only not in candidates:
+            return WaveResult(last_wave, [])
+        candidates = [only]
     if not candidates:
         reason = "nobody_in_pool" if not asked else "everyone_asked"
         return WaveResult(
@@ -125,6 +185,8 @@ def send_next_wave(
             ),
         )
     quiet = quiet_hours(policy, now, settings.tz)
+    if quiet is not None and only is not None:
+        return WaveResult(last_wave, [])  # nobody is woken for an offer meant for them alone
     if quiet is not None:
         # Night: a job that can wait for the morning waits; an urgent one goes out
         # now, only to those who allow night messages.
@@ -161,7 +223,14 @@ def send_next_wave(
         now + lifetime if quiet is not None else awake_expiry(policy, now, lifetime, settings.tz),
         deadline,
     )
-    if band is None:
+    holder = (
+        next((m for m in series.holders(session, request) if m in candidates), None)
+        if request.series_id is not None and band is not None
+        else None
+    )
+    if holder is not None:
+        chosen = [holder]
+    elif band is None:
         chosen = candidates
     else:
         # Who answers: as many offers as it takes for someone to accept in time.
@@ -482,6 +551,38 @@ def start_assignment(
         now=now,
     )
     schedule_assignment_deadlines(session, request, assignment, now=now)
+    if request.series_id is not None:
+        offer_later_occurrences(
+            session, request, mediator_id=mediator.id, now=now, settings=settings
+        )
+
+
+def offer_later_occurrences(
+    session: Session, request: Request, *, mediator_id: int, now: datetime, settings: Settings
+) -> None:
+    """Whoever took an occurrence is asked first for the later ones that are already out.
+
+    A later occurrence still seeking, whose waves went to others, gets a wave
+    of this mediator alone at once (if they can serve it and were not asked);
+    the others' offers stay open and the first yes wins. Occurrences not yet
+    offered (held for their lead time) ask this mediator alone when their
+    time comes (``send_next_wave``), so nobody gets 25 offers at once. In the
+    quiet hours nothing is sent; they still come first in the next waves.
+    """
+    later = session.exec(
+        select(Request.id)
+        .where(
+            Request.series_id == request.series_id,
+            col(Request.start) > request.start,
+            col(Request.start) > now,
+            col(Request.status).in_((RequestStatus.offered, RequestStatus.unfilled)),
+        )
+        .order_by(col(Request.start))
+    ).all()
+    for request_id in later:
+        occurrence = service.lock_request(session, request_id)
+        if occurrence.status in (RequestStatus.offered, RequestStatus.unfilled):
+            send_next_wave(session, occurrence, now=now, settings=settings, only=mediator_id)
 
 
 def decline_offer(
@@ -962,10 +1063,15 @@ def after_request_change(
         now=now,
         outcome="request changed",
     )
+    held = request.series_id is not None and not service.last_wave(session, request.id)
     request.status = RequestStatus.open
     request.updated_at = now
     session.add(request)
     session.flush()
+    if held:
+        # An occurrence of a series not offered yet waits for its lead time at the new time.
+        dispatch_or_hold(session, request, now=now, settings=settings)
+        return "held" if request.status == RequestStatus.open else "dispatched again"
     send_next_wave(session, request, now=now, settings=settings)
     return "dispatched again"
 

@@ -115,6 +115,9 @@ class OfferDeadlineKind(StrEnum):
     wave_expiry = "wave_expiry"
     #: A wave held back by the quiet hours goes out (subject: the request; sequence: the wave).
     wave_due = "wave_due"
+    #: A request filed ahead of its dispatch window (a later occurrence of a series) gets
+    #: its first wave (subject: the request).
+    first_wave = "first_wave"
     #: Reminders before the start (subject: the assignment; sequence: hours before).
     reminder = "reminder"
     #: No reconfirmation by now: mark at risk and alert the coordinator (the assignment).

@@ -34,6 +34,15 @@ def held_wave_due(
     return flows.send_held_wave(session, request_id=deadline.subject_id, now=now, settings=settings)
 
 
+@handles(OfferDeadlineKind.first_wave)
+def first_wave_due(
+    session: Session, deadline: Deadline, *, now: datetime, settings: Settings
+) -> str:
+    return flows.send_first_wave(
+        session, request_id=deadline.subject_id, now=now, settings=settings
+    )
+
+
 def _live(session: Session, deadline: Deadline) -> tuple[Assignment, Request] | None:
     """The deadline's assignment and its request, unless the assignment was cancelled."""
     assignment = session.get(Assignment, deadline.subject_id)

@@ -34,6 +34,7 @@ from dispatch.places.models import Place
 from dispatch.planning.reasons import describe
 from dispatch.requests import conflicts
 from dispatch.requests.models import Mode, Request, RequestStatus
+from dispatch.series import service as series
 from dispatch.users.models import OrganisationMediator
 from matching.feasibility import rule_busy
 
@@ -483,7 +484,8 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
 
     Times are given in the town's zone, the hours people use.
     """
-    preferred: list[str] = []
+    # Continuity in a series first: whoever holds another occurrence of it.
+    preferred: list[str] = [str(m) for m in series.holders(session, request)]
     if request.client_ref:
         # Continuity: whoever served this client before (most recent first).
         for mediator_id in session.exec(

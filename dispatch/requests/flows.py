@@ -96,7 +96,8 @@ def change_request(
     """Change the request; its mediator is kept and told, or released and the job re-offered.
 
     Returns the request and what happened to its dispatch ("kept",
-    "released", "dispatched again", "unchanged").
+    "released", "dispatched again", "held": an occurrence of a series not
+    offered yet waits for its lead time at the new time, "unchanged").
     """
     service.get_request(session, request_id=request_id, actor=actor)
     sent = data.model_dump(exclude_unset=True)

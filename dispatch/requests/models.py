@@ -104,6 +104,8 @@ class Request(SQLModel, table=True):
     #: The last wave sent before time, place, language or mode last changed: offers up
     #: to it were for earlier terms, so whoever had one (and not the job) may be asked again.
     terms_wave: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    #: The series this request is an occurrence of (``dispatch.series``), if any.
+    series_id: int | None = Field(default=None, foreign_key="series.id", index=True)
 
 
 class ClientExclusion(SQLModel, table=True):

@@ -338,6 +338,9 @@ class RequestPublic(BaseModel):
     cancelled_at: Timestamp | None
     cancel_reason: str | None
     filled_at: Timestamp | None
+    series_id: int | None = Field(
+        default=None, description="The series this request is an occurrence of, if any."
+    )
     assignment: AssignmentPublic | None
     offers: list[OfferPublic] | None = Field(
         default=None, description="Coordinators only: every offer made for this request."

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
@@ -67,15 +68,26 @@ class DuplicateRequest(Conflict):
 
 
 def find_duplicate(
-    session: Session, *, organisation_id: int, data: RequestCreate, now: datetime
+    session: Session,
+    *,
+    organisation_id: int,
+    data: RequestCreate,
+    now: datetime,
+    series_id: int | None = None,
 ) -> Request | None:
     """A live request of the organisation for the same client, language and an overlapping
-    time, filed within the last day: most likely the same appointment filed twice."""
+    time, filed within the last day: most likely the same appointment filed twice.
+
+    The occurrences of one series (`series_id`) are never each other's duplicates.
+    """
     if data.client_ref is None:
         return None
     return session.exec(
         select(Request)
         .where(
+            col(Request.series_id).is_(None) | (col(Request.series_id) != series_id)
+            if series_id is not None
+            else sa.true(),
             Request.organisation_id == organisation_id,
             Request.client_ref == data.client_ref,
             Request.language == data.language,
@@ -226,8 +238,11 @@ def create_request(
     idempotency_key: str | None = None,
     funding: FundingPolicy | None = None,
     tz: ZoneInfo | None = None,
+    series_id: int | None = None,
 ) -> tuple[Request, bool]:
     """File a request; returns it and whether it was an idempotent replay.
+
+    `series_id`: the request is an occurrence of that series (``dispatch.series``).
 
     With `funding` (and the town's `tz`), the policy is enforced: a refused
     category or too short a notice is refused unless a coordinator overrides
@@ -272,7 +287,9 @@ def create_request(
             field="funding_source",
         )
     if not data.allow_duplicate:
-        duplicate = find_duplicate(session, organisation_id=organisation_id, data=data, now=now)
+        duplicate = find_duplicate(
+            session, organisation_id=organisation_id, data=data, now=now, series_id=series_id
+        )
         if duplicate is not None:
             raise DuplicateRequest(duplicate)
     lat = data.location.lat if data.location else None
@@ -313,6 +330,7 @@ def create_request(
         idempotency_fingerprint=fingerprint if idempotency_key else None,
         created_at=now,
         updated_at=now,
+        series_id=series_id,
     )
     request.funding_source = data.funding_source or funding_service.charge(
         policy=charged_by,
@@ -679,6 +697,7 @@ def to_public(
         cancelled_at=request.cancelled_at,
         cancel_reason=request.cancel_reason,
         filled_at=request.filled_at,
+        series_id=request.series_id,
         assignment=assignment,
         offers=offers,
     )

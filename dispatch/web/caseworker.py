@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
 from config import data as config_data
@@ -23,6 +24,7 @@ from dispatch.funding.policy import CATEGORY_NAMES, policy_of
 from dispatch.jobs import service as job_service
 from dispatch.jobs import views as job_views
 from dispatch.messages import CHANGE_WORDS
+from dispatch.offers import flows as offers
 from dispatch.offers import service as offer_service
 from dispatch.places.service import list_places
 from dispatch.requests import conflicts
@@ -31,7 +33,11 @@ from dispatch.requests import service as requests
 from dispatch.requests.models import Request as RequestRow
 from dispatch.requests.models import RequestStatus
 from dispatch.requests.schemas import RequestCreate
+from dispatch.series import flows as series_flows
+from dispatch.series import service as series_service
+from dispatch.series.schemas import MAX_OCCURRENCES, SeriesCancel
 from dispatch.users.models import Role, User
+from dispatch.validation import MAX_ID
 from dispatch.web import forms, maps, service
 from dispatch.web.auth import CsrfChecked, StaffPageUser
 from dispatch.web.rendering import formatter, render
@@ -135,6 +141,7 @@ def _form_page(
             "address": forms.ADDRESS,
             "categories": CATEGORY_NAMES,
             "funding_sources": policy_of(get_settings(request)).sources,
+            "repeat_weeks": forms.REPEAT_WEEKS,
             "editing": editing,
             "duplicate": duplicate,
             "where": where or Where(),
@@ -201,7 +208,14 @@ async def file_request(
     if data is None:
         status_code = 422 if form.errors else 200
         return _form_page(request, session, user, form, status_code=status_code, where=where)
+    series = forms.series_from(form, data)
     try:
+        if series is not None:
+            _series, occurrences = series_flows.file_series(
+                session, data=series, actor=user, now=clock.now(), settings=settings
+            )
+            first = occurrences[0].id
+            return RedirectResponse(f"/requests/{first}?series_filed=1", status_code=303)
         created, _replayed = request_flows.file_request(
             session, data=data, actor=user, now=clock.now(), settings=settings
         )
@@ -311,6 +325,39 @@ def cancel(
     return RedirectResponse(f"/requests?cancelled={request_id}", status_code=303)
 
 
+@router.post("/series/{series_id}/cancel", dependencies=[CsrfChecked])
+async def cancel_series(
+    series_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Response:
+    """ "Cancel all from this date on": every occurrence from the day given, each like a
+    single request (its mediator released and told); back to the request page it came from."""
+    raw = await request.form()
+    try:
+        body = SeriesCancel.model_validate(
+            {"from": f"{raw.get('from', '')}", "reason": "cancelled on the web page"}
+        )
+    except ValidationError as exc:
+        raise InvalidInput("from: give the day as YYYY-MM-DD.", field="from") from exc
+    back = f"{raw.get('back', '')}"
+    _series, cancelled = series_flows.cancel_from(
+        session,
+        series_id=series_id,
+        from_day=body.from_day,
+        reason=body.reason,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+    )
+    target = int(back) if back.isdigit() and int(back) <= MAX_ID else None
+    page = f"/requests/{target}" if target else "/requests"
+    return RedirectResponse(f"{page}?series_cancelled={len(cancelled)}", status_code=303)
+
+
 def changed_words(fields: list[str]) -> list[str]:
     """What a change touched, as the words' codes a person reads ("time", "place"), once each."""
     found: list[str] = []
@@ -334,12 +381,23 @@ def request_page(
     clock: ClockDep,
     changed: bool = False,
     done: AFTER_THE_JOB | None = None,
+    series_filed: bool = False,
+    series_cancelled: Annotated[int | None, Query(ge=0, le=MAX_OCCURRENCES)] = None,
 ) -> HTMLResponse:
-    """One request: its status, offers as a count, the mediator once assigned, its history,
-    and after the job: no-show, feedback on the mediator's report, not again for this client."""
+    """One request: its status, offers as a count, the mediator once assigned, its history;
+    after the job: no-show, feedback on the mediator's report, not again for this client;
+    for an occurrence of a series, the series with every occurrence and how to cancel them."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
     return _request_page(
-        request, session, user, stored, now=clock.now(), changed=changed, done=done
+        request,
+        session,
+        user,
+        stored,
+        now=clock.now(),
+        changed=changed,
+        done=done,
+        series_filed=series_filed,
+        series_cancelled=series_cancelled,
     )
 
 
@@ -354,9 +412,29 @@ def _request_page(
     done: str | None = None,
     feedback_error: str | None = None,
     typed_reason: str = "",
+    series_filed: bool = False,
+    series_cancelled: int | None = None,
 ) -> HTMLResponse:
     row = service.request_rows(session, [stored], now=now)[0]
+    settings = get_settings(request)
     after = after_the_job(session, stored, now=now)
+    series = None
+    occurrences: list[tuple[service.RequestRow, bool, datetime | None]] = []
+    if stored.series_id is not None:
+        series = series_service.get_series(session, series_id=stored.series_id, actor=user)
+        for occurrence in service.request_rows(
+            session, series_service.occurrences(session, series.id), now=now
+        ):
+            r = occurrence.request
+            held = r.status == RequestStatus.open and not occurrence.offers_asked
+            offered_from = offers.first_wave_at(session, r, settings=settings) if held else None
+            occurrences.append(
+                (
+                    occurrence,
+                    r.status in requests.CANCELLABLE and now < r.start,
+                    offered_from if offered_from and offered_from > now else None,
+                )
+            )
     history = [
         (event, changed_words((event.details or {}).get("fields", [])))
         for event in session.exec(
@@ -378,6 +456,10 @@ def _request_page(
             "after": after,
             "feedback_error": feedback_error,
             "typed_reason": typed_reason,
+            "series": series,
+            "occurrences": occurrences,
+            "series_filed": series_filed,
+            "series_cancelled": series_cancelled,
         },
         status_code=422 if feedback_error else 200,
         user=user,

@@ -26,6 +26,7 @@ from config import data as config_data
 from dispatch.errors import SprachpoolError
 from dispatch.requests.models import CallDirection, Mode, Request
 from dispatch.requests.schemas import RequestChange, RequestCreate
+from dispatch.series.schemas import MAX_INTERVAL_WEEKS, SeriesCreate
 from dispatch.validation import EARLIEST_DAY, LATEST_DAY
 from locales import N_, Text
 
@@ -62,6 +63,8 @@ FIELDS = (
     "allow_duplicate",
     "override_reason",
     "funding_source",
+    "repeat_weeks",
+    "until",
 )
 
 #: Where an error of an API field (its `loc`) is shown in the form.
@@ -91,6 +94,8 @@ API_TO_FORM = {
     "connection": "connection",
     "override_reason": "override_reason",
     "funding_source": "funding_source",
+    "interval_weeks": "repeat_weeks",
+    "until": "until",
 }
 #: Errors of the whole body (a model validator's code): the field they belong beside.
 MODEL_ERROR_FIELD = {
@@ -119,6 +124,8 @@ FIELD_MESSAGES = {
     "category": N_("Please pick the service area from the list."),
     "funding_source": N_("Please pick a funding source from the list."),
     "call_direction": N_("Please pick an option from the list."),
+    "repeat_weeks": N_("Please pick from the list how often it repeats."),
+    "until": N_("Please give the last day of the series, after the first appointment."),
     "connection": N_(
         "Please give the office's phone number (e.g. +49 2521 29-0) for a phone appointment, "
         "or a video link starting with https:// for a video appointment."
@@ -177,6 +184,13 @@ CODE_MESSAGES = {
     ),
     "map_outside": N_("Please click inside the circle: the pool serves only that area."),
     "set_point": N_("Please set the point on the map below: click where the appointment is."),
+    "until_not_after_first": N_(
+        "The last day of the series must lie after the first appointment (%(first)s)."
+    ),
+    "too_many_occurrences": N_(
+        "A series has at most %(max)s appointments; please pick an earlier last day or a "
+        "longer interval."
+    ),
 }
 CHECK_FIELD = N_("Please check this entry.")
 
@@ -373,6 +387,7 @@ def parse_request_form(
         if v[name]:
             body[name] = v[name]
     body["allow_duplicate"] = v["allow_duplicate"] in ("1", "on", "true")
+    repeat_of(form)
 
     # The schema runs even when the form found errors, so every wrong field is shown at once.
     try:
@@ -395,6 +410,40 @@ def point_confirmed(values: Mapping[str, str]) -> bool:
     """Whether the form carries a point confirmed for the address as it is typed now."""
     return bool(values.get("lat") and values.get("lon")) and (
         values.get("located", "") == values.get("address", "")
+    )
+
+
+#: "Repeats every N weeks" as the form offers it.
+REPEAT_WEEKS = tuple(range(1, MAX_INTERVAL_WEEKS + 1))
+
+
+def repeat_of(form: RequestForm) -> tuple[int, date] | None:
+    """ "Every N weeks until a day", when the form asks for a series; errors beside the fields."""
+    v = form.values
+    if not v.get("repeat_weeks"):
+        return None
+    weeks = int(v["repeat_weeks"]) if v["repeat_weeks"].isdigit() else None
+    if weeks not in REPEAT_WEEKS:
+        form.error("repeat_weeks")
+    try:
+        until: date | None = date.fromisoformat(v.get("until", ""))
+    except ValueError:
+        until = None
+    if until is None or not EARLIEST_DAY <= until <= LATEST_DAY:
+        form.error("until")
+    if weeks is None or until is None or form.errors.get("repeat_weeks"):
+        return None
+    return weeks, until
+
+
+def series_from(form: RequestForm, data: RequestCreate) -> SeriesCreate | None:
+    """The API's body of a series, when the (checked) form asks for one."""
+    repeat = repeat_of(form)
+    if repeat is None:
+        return None
+    weeks, until = repeat
+    return SeriesCreate.model_validate(
+        {**data.model_dump(), "interval_weeks": weeks, "until": until}
     )
 
 

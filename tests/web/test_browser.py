@@ -41,6 +41,8 @@ from dispatch.places.models import Place
 from dispatch.requests import service as requests_service
 from dispatch.requests.models import Mode
 from dispatch.requests.schemas import RequestCreate
+from dispatch.series import flows as series_flows
+from dispatch.series.schemas import SeriesCreate
 from dispatch.storage import make_engine, migrate, unit_of_work
 from dispatch.users import service as users
 from dispatch.users.models import Organisation, Role, User
@@ -337,6 +339,28 @@ def file_broadcast(server: Server, *, language: str, day: int, hour: int) -> int
         return int(created.id)
 
 
+def file_weekly_series(server: Server, *, language: str) -> int:
+    """A weekly series of three by phone from Wednesday 10:00; the first occurrence's id."""
+    start = NOW.replace(hour=10, minute=0) + timedelta(days=2)
+    with unit_of_work(server.engine) as session:
+        actor = session.exec(select(User).where(User.email == "peters@jobcenter.example")).one()
+        _series, filed = series_flows.file_series(
+            session,
+            data=SeriesCreate(
+                language=language,
+                start=start,
+                end=start + timedelta(hours=1),
+                mode=Mode.phone,
+                interval_weeks=1,
+                until=(start + timedelta(weeks=2)).date(),
+            ),
+            actor=actor,
+            now=server.clock.now(),
+            settings=server.settings,
+        )
+        return int(filed[0].id)
+
+
 def offer_link(server: Server, request_id: int, locale: str) -> str:
     """The offer link of the first mediator asked, who reads `locale`."""
     with unit_of_work(server.engine) as session:
@@ -387,6 +411,7 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
     browser: Browser, server: Server
 ) -> None:
     request_id = file_broadcast(server, language="ar", day=2, hour=10)
+    series_request_id = file_weekly_series(server, language="uk")
     with unit_of_work(server.engine) as session:
         newcomer = users.create_user(
             session,
@@ -442,6 +467,7 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
             (f"/dashboard/requests/{request_id}", "/dashboard/requests/{request_id}"),
             (f"/requests/{request_id}", "/requests/{request_id}"),
             (f"/requests/{request_id}/edit", "/requests/{request_id}/edit"),
+            (f"/requests/{series_request_id}", "/requests/{request_id}"),  # with its series
             ("/dashboard/pool", "/dashboard/pool"),
             ("/dashboard/pool?state=paused", "/dashboard/pool"),
             ("/dashboard/plan?from=2026-12-01&days=3", "/dashboard/plan"),
@@ -486,6 +512,7 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
         page.get_by_role("button", name=t.gettext("Send invitation")).click()
         check("/dashboard/staff")
         fill_request(page, language="Klingonisch", lang=lang)  # the form with its errors
+        page.get_by_label(t.gettext("Repeat")).select_option("1")  # a series without its end
         page.get_by_role("button", name=t.gettext("Send request")).click()
         check("/requests/new")
         mediator_id, own_page = own_page_link(server, lang)

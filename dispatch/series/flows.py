@@ -1,0 +1,101 @@
+"""Filing and cancelling a series, with everything that follows, for the API and the pages alike.
+
+Each occurrence is a request of its own, filed by the same intake as a single
+one (``requests.flows``' steps): the times, the funding policy (category and
+notice: with weeks between occurrences, only the first can fall within the
+notice, and the urgency reason given is kept on every occurrence as typed),
+the place and the duplicate check (against other requests; the series' own
+occurrences never count as each other's duplicates). The series and every
+occurrence are written in the caller's one unit of work: a series is filed
+whole or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from config.settings import Settings
+from dispatch.funding import policy as funding_policy
+from dispatch.offers import flows as offers
+from dispatch.requests import flows as request_flows
+from dispatch.requests import service as requests
+from dispatch.requests.models import Request
+from dispatch.requests.schemas import RequestCreate
+from dispatch.series import service
+from dispatch.series.models import Series
+from dispatch.series.schemas import SeriesCreate
+from dispatch.users.models import User
+
+
+def file_series(
+    session: Session, *, data: SeriesCreate, actor: User, now: datetime, settings: Settings
+) -> tuple[Series, list[Request]]:
+    """Store the series and every occurrence; the first is offered at once, the later ones
+    when their lead time comes (``offers.dispatch_or_hold``)."""
+    starts = service.plan(data, tz=settings.tz, now=now)
+    organisation_id = requests.organisation_for(session, actor, data.organisation_id)
+    series = service.create_series(
+        session, data=data, organisation_id=organisation_id, actor=actor, now=now
+    )
+    duration = data.end - data.start
+    body = data.model_dump(exclude={"interval_weeks", "until", "start", "end"})
+    funding = funding_policy.policy_of(settings)
+    filed: list[Request] = []
+    for number, start in enumerate(starts):
+        occurrence = RequestCreate.model_validate({**body, "start": start, "end": start + duration})
+        request, _replayed = requests.create_request(
+            session,
+            data=occurrence,
+            actor=actor,
+            now=now,
+            funding=funding,
+            tz=settings.tz,
+            series_id=series.id,
+        )
+        filed.append(request)
+        if number == 0:
+            offers.dispatch_new_request(session, request, now=now, settings=settings)
+        else:
+            offers.dispatch_or_hold(session, request, now=now, settings=settings)
+    return series, filed
+
+
+def cancel_from(
+    session: Session,
+    *,
+    series_id: int,
+    from_day: date,
+    reason: str | None,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+) -> tuple[Series, list[int]]:
+    """Cancel every occurrence on `from_day` or later that can still be cancelled.
+
+    Each is cancelled like a single request (``requests.flows.cancel_request``):
+    its offers are withdrawn and its mediator released and told. Occurrences
+    that are over, or were cancelled before, stay as they are.
+    """
+    series = service.get_series(session, series_id=series_id, actor=actor)
+    cancelled: list[int] = []
+    for request in service.occurrences(session, series.id):
+        if request.start.astimezone(settings.tz).date() < from_day:
+            continue
+        if request.status not in requests.CANCELLABLE or request.start <= now:
+            continue
+        request_flows.cancel_request(
+            session, request_id=request.id, actor=actor, reason=reason, now=now, settings=settings
+        )
+        cancelled.append(request.id)
+    service.mark_cancelled_from(
+        session,
+        series=series,
+        from_day=from_day,
+        reason=reason,
+        cancelled=cancelled,
+        actor=actor,
+        now=now,
+    )
+    return series, cancelled
