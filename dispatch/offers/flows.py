@@ -94,24 +94,8 @@ def send_next_wave(
     policy = policy_for(session, request)
     last_wave = service.last_wave(session, request.id)
     deadline = offer_deadline(policy, request)
-    if now >= deadline:
-        return WaveResult(
-            last_wave,
-            [],
-            mark_unfilled(
-                session,
-                request,
-                now=now,
-                settings=settings,
-                reason="no_time_left",
-                dropped_out=after_dropout,
-            ),
-        )
-    asked = service.already_asked(session, request.id)
-    ranked, preferred = service.ranked_with_preferred(session, request, now=now, settings=settings)
-    candidates = [m for m in ranked if m not in asked]
-    if not candidates:
-        reason = "nobody_in_pool" if not asked else "everyone_asked"
+
+    def give_up(reason: str) -> WaveResult:
         return WaveResult(
             last_wave,
             [],
@@ -124,6 +108,14 @@ def send_next_wave(
                 dropped_out=after_dropout,
             ),
         )
+
+    if now >= deadline:
+        return give_up("no_time_left")
+    asked = service.already_asked(session, request.id)
+    ranked, preferred = service.ranked_with_preferred(session, request, now=now, settings=settings)
+    candidates = [m for m in ranked if m not in asked]
+    if not candidates:
+        return give_up("nobody_in_pool" if not asked else "everyone_asked")
     quiet = quiet_hours(policy, now, settings.tz)
     if quiet is not None:
         # Night: a job that can wait for the morning waits; an urgent one goes out
@@ -140,18 +132,7 @@ def send_next_wave(
             if quiet[1] < deadline:
                 return _hold_until_morning(session, request, morning=quiet[1], now=now)
             if not candidates:
-                return WaveResult(
-                    last_wave,
-                    [],
-                    mark_unfilled(
-                        session,
-                        request,
-                        now=now,
-                        settings=settings,
-                        reason="no_time_left",
-                        dropped_out=after_dropout,
-                    ),
-                )
+                return give_up("no_time_left")
     band = wave_band(policy, request, now)
     lifetime = timedelta(
         minutes=band.offer_minutes if band is not None else policy.broadcast_offer_minutes
