@@ -430,13 +430,8 @@ def start_assignment(
         assignment.reconfirmed_at = now
     session.add(assignment)
     session.flush()
-    link = links.issue_link(
-        session,
-        offer_id=offer.id,
-        purpose="confirmation",
-        now=now,
-        expires_at=request.end + links.REPORT_WINDOW,
-        settings=settings,
+    link = links.job_link(
+        session, request, offer_id=offer.id, purpose="confirmation", now=now, settings=settings
     )
     messages.assignment_confirmed_mediator(
         session,
@@ -877,12 +872,12 @@ def after_request_change(
             if {"start", "end"} & terms:
                 schedule_assignment_deadlines(session, request, assignment, now=now, moved=True)
             if offer is not None:
-                link = links.issue_link(
+                link = links.job_link(
                     session,
+                    request,
                     offer_id=offer.id,
                     purpose="change",
                     now=now,
-                    expires_at=request.end + links.REPORT_WINDOW,
                     settings=settings,
                 )
                 messages.request_changed_mediator(

@@ -58,13 +58,8 @@ def remind(session: Session, deadline: Deadline, *, now: datetime, settings: Set
     offer = session.get(Offer, assignment.offer_id) if assignment.offer_id else None
     if mediator is None or offer is None:
         return "no-op: no mediator"
-    link = links.issue_link(
-        session,
-        offer_id=offer.id,
-        purpose=f"reminder{hours}",
-        now=now,
-        expires_at=request.end + links.REPORT_WINDOW,
-        settings=settings,
+    link = links.job_link(
+        session, request, offer_id=offer.id, purpose=f"reminder{hours}", now=now, settings=settings
     )
     reminder = (
         messages.reminder_24h
