@@ -736,6 +736,38 @@ def request_cancelled_caseworker(
 # --- alerts to the coordinator ------------------------------------------------------
 
 
+def _alert_coordinator(
+    session: Session,
+    settings: Settings,
+    *,
+    kind: str,
+    key: str,
+    request: Request,
+    now: datetime,
+    **email: Any,
+) -> None:
+    """An alert about one request: the e-mail names the job and its organisation; a short SMS."""
+    language = request.language
+    link = dashboard_link(settings, request)
+    _to_coordinator(
+        session,
+        settings,
+        kind=kind,
+        key=key,
+        now=now,
+        request=request,
+        email={
+            "language": language,
+            "start": request.start,
+            "end": request.end,
+            "organisation": _organisation_name(session, request) or "-",
+            "link": link,
+            **email,
+        },
+        sms={"language": language, "start": request.start, "link": link},
+    )
+
+
 def alert_unfilled_coordinator(
     session: Session,
     settings: Settings,
@@ -746,24 +778,14 @@ def alert_unfilled_coordinator(
     now: datetime,
 ) -> None:
     """A request nobody (more) can take, and why (`reason`: a code the template words)."""
-    language = request.language
-    link = dashboard_link(settings, request)
-    _to_coordinator(
+    _alert_coordinator(
         session,
         settings,
         kind="alert_unfilled_coordinator",
         key=f"{key}:coordinator",
-        now=now,
         request=request,
-        email={
-            "language": language,
-            "start": request.start,
-            "end": request.end,
-            "organisation": _organisation_name(session, request) or "-",
-            "link": link,
-            "reason": reason,
-        },
-        sms={"language": language, "start": request.start, "link": link},
+        now=now,
+        reason=reason,
     )
 
 
@@ -777,25 +799,15 @@ def alert_late_cancellation_coordinator(
     now: datetime,
 ) -> None:
     """A mediator gave a job back within a day of its start."""
-    language = request.language
-    link = dashboard_link(settings, request)
-    _to_coordinator(
+    _alert_coordinator(
         session,
         settings,
         kind="alert_late_cancellation_coordinator",
         key=f"late-cancel:{assignment.id}",
-        now=now,
         request=request,
-        email={
-            "language": language,
-            "start": request.start,
-            "end": request.end,
-            "organisation": _organisation_name(session, request) or "-",
-            "mediator_name": mediator.name,
-            "link": link,
-            "cancelled_by": "die Sprachmittlerin / der Sprachmittler",
-        },
-        sms={"language": language, "start": request.start, "link": link},
+        now=now,
+        mediator_name=mediator.name,
+        cancelled_by="die Sprachmittlerin / der Sprachmittler",
     )
 
 
@@ -809,25 +821,15 @@ def alert_at_risk_coordinator(
     now: datetime,
 ) -> None:
     """No reconfirmation in time: the job is at risk."""
-    language = request.language
-    link = dashboard_link(settings, request)
-    _to_coordinator(
+    _alert_coordinator(
         session,
         settings,
         kind="alert_at_risk_coordinator",
         key=f"at-risk:{assignment.id}",
-        now=now,
         request=request,
-        email={
-            "language": language,
-            "start": request.start,
-            "end": request.end,
-            "organisation": _organisation_name(session, request) or "-",
-            "reason": "not_reconfirmed",
-            "link": link,
-            "mediator_name": mediator.name if mediator else None,
-        },
-        sms={"language": language, "start": request.start, "link": link},
+        now=now,
+        reason="not_reconfirmed",
+        mediator_name=mediator.name if mediator else None,
     )
 
 
