@@ -60,6 +60,21 @@ class Policy:
     #: A newcomer's typical time to answer (waking minutes), worth this many answers.
     prior_answer_minutes: float = 30.0
     prior_answer_weight: float = 2.0
+    #: Scarce people: other open requests starting within this many hours of the job count...
+    scarce_window_hours: float = 48.0
+    #: ...and a mediator they lean on this much (1: the only candidate of one, 0.5: one of
+    #: two) is asked only after the others who can serve the job...
+    scarce_at: float = 0.5
+    #: ...unless the job starts within this many hours (then nobody is held back).
+    scarce_off_under_hours: float = 4.0
+    #: When it cannot be filled: the caseworker is warned this many hours before the start
+    #: at the latest (nobody yet)...
+    warn_hours: float = 48.0
+    #: ...or as soon as the chance that someone accepts by then falls below this...
+    warn_below_chance: float = 0.2
+    #: ...with this next step ("phone_service" or "professional_interpreter") and contact.
+    unfilled_next_step: str = "phone_service"
+    unfilled_contact: str = ""
 
     def merged(self, overrides: dict[str, Any] | None) -> Policy:
         """The policy with an organisation's or a request's overrides applied."""
@@ -115,4 +130,11 @@ def default_policy() -> Policy:
         prior_yes=tuple(data["estimate"]["prior_yes"]),
         prior_answer_minutes=data["estimate"]["prior_answer_minutes"],
         prior_answer_weight=data["estimate"]["prior_answer_weight"],
+        scarce_window_hours=data["scarcity"]["window_hours"],
+        scarce_at=data["scarcity"]["protect_at"],
+        scarce_off_under_hours=data["scarcity"]["off_under_hours"],
+        warn_hours=data["unfilled"]["warn_hours_before_start"],
+        warn_below_chance=data["unfilled"]["warn_below_chance"],
+        unfilled_next_step=data["unfilled"]["next_step"],
+        unfilled_contact=data["unfilled"]["contact"],
     )

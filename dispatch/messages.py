@@ -23,6 +23,7 @@ from typing import Any
 from sqlmodel import Session
 
 from config.settings import Settings
+from dispatch.funding.policy import NextStep
 from dispatch.jobs.models import JobReport
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment, Offer
@@ -715,6 +716,29 @@ def request_unfilled_caseworker(
         now=now,
         request=request,
         dropped_out=dropped_out or None,
+    )
+
+
+def request_at_risk_caseworker(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    key: str,
+    next_step: str,
+    contact: str,
+    now: datetime,
+) -> None:
+    """Told early: nobody yet and probably nobody in time; what to plan (the policy's step)."""
+    _to_caseworker(
+        session,
+        settings,
+        kind="request_at_risk_caseworker",
+        key=key,
+        now=now,
+        request=request,
+        next_step=NextStep(next_step).value,
+        contact=contact or None,
     )
 
 

@@ -27,6 +27,15 @@ def wave_expired(session: Session, deadline: Deadline, *, now: datetime, setting
     return flows.expire_wave(session, request_id=deadline.subject_id, now=now, settings=settings)
 
 
+@handles(OfferDeadlineKind.unfilled_warning)
+def unfilled_warning(
+    session: Session, deadline: Deadline, *, now: datetime, settings: Settings
+) -> str:
+    return flows.warn_if_still_seeking(
+        session, request_id=deadline.subject_id, now=now, settings=settings
+    )
+
+
 @handles(OfferDeadlineKind.wave_due)
 def held_wave_due(
     session: Session, deadline: Deadline, *, now: datetime, settings: Settings
