@@ -53,7 +53,7 @@ class Policy:
     #: A job starting within this many hours after the quiet hours cannot wait for them.
     quiet_urgent_hours: float = 4.0
     #: A wave is as large as it takes for someone to accept before it ends with this chance.
-    target_chance: float = 0.65
+    target_chance: float = 0.55
     #: Beta priors (successes, failures) for a newcomer: answers at all, and says yes.
     prior_answers: tuple[float, float] = (2.0, 2.0)
     prior_yes: tuple[float, float] = (2.0, 2.0)
