@@ -988,6 +988,15 @@ def after_request_change(
     if terms:
         request.terms_wave = service.last_wave(session, request.id)
         session.add(request)
+    if "start" in terms:
+        # The early notice keeps its distance to the new start.
+        deadlines.move(
+            session,
+            kind=OfferDeadlineKind.unfilled_warning,
+            subject_id=request.id,
+            sequence=service.dispatch_round(session, request.id),
+            due_at=request.start - timedelta(hours=policy_for(session, request).warn_hours),
+        )
     if assignment is not None:
         mediator = session.get(Mediator, assignment.mediator_id)
         assert mediator is not None

@@ -12,6 +12,7 @@ from tests.conftest import Staff
 from tests.offers.conftest import Outbox
 from tests.offers.test_changes_reach_the_caseworker import caseworker_mail
 from tests.offers.test_lifecycle import file_request
+from tests.offers.test_request_changes import patch
 from tests.offers.test_who_answers import record
 
 THURSDAY = {"start": "2026-12-03T09:00:00+01:00", "end": "2026-12-03T10:00:00+01:00"}
@@ -82,3 +83,26 @@ def test_people_who_rarely_answer_make_the_warning_come_at_once(
     told = caseworker_mail(outbox, "request_at_risk_caseworker")
     assert [m.request_id for m in told] == [created["id"]]
     assert created["status"] == "offered"  # and the one candidate is asked all the same
+
+
+def test_a_new_start_moves_the_notice_with_it(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+) -> None:
+    make_pool(6)
+    created = file_request(client, caseworker, **THURSDAY)
+    moved = patch(
+        client,
+        caseworker,
+        created["id"],
+        start="2026-12-04T09:00:00+01:00",
+        end="2026-12-04T10:00:00+01:00",
+    )
+    assert moved.status_code == 200, moved.text
+    advance(hours=25, minutes=1)  # Tuesday 09:01: 48 h before the old start, not the new one
+    assert caseworker_mail(outbox, "request_at_risk_caseworker") == []
+    advance(hours=24)  # Wednesday 09:01: 48 h before Friday's start
+    assert len(caseworker_mail(outbox, "request_at_risk_caseworker")) == 1
