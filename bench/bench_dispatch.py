@@ -395,6 +395,13 @@ def print_week(results: list[sim.WeekFigures]) -> None:
 def part_week(args: argparse.Namespace) -> list[list[sim.WeekFigures]]:
     behaviour = sim.Behaviour()
     chosen = sim.policies() + (sim.extra_policies() if args.extra else [])
+    chosen += [
+        sim.SimPolicy(name, organisation_policy=json.loads(values))
+        for name, _, values in (variant.partition(":") for variant in args.variant)
+    ]
+    if args.policies:
+        keep = {name.strip() for name in args.policies.split(",")}
+        chosen = [p for p in chosen if p.name in keep or p.name in args.variant_names]
     print(
         f"\nA busy week: {args.requests} requests, a town pool of {args.pool};"
         f" {behaviour.describe()}."
@@ -500,12 +507,25 @@ def main(argv: list[str] | None = None) -> int:
         "--extra", action="store_true", help="also simulate the policy variants in _dispatch_sim"
     )
     parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME:JSON",
+        help="also simulate the default with these policy values (organisation overrides),"
+        " e.g. 't55:{\"target_chance\": 0.55}'",
+    )
+    parser.add_argument(
+        "--policies",
+        help="simulate only these of default, broadcast, one at a time, oracle (comma-separated)",
+    )
+    parser.add_argument(
         "--pg-url",
         default=os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test"),
         help="a database in which a throw-away schema is created",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
+    args.variant_names = {variant.partition(":")[0] for variant in args.variant}
     args.count = args.count or (15 if args.quick else 60)
     args.requests = args.requests or (60 if args.quick else 300)
     if args.repeat < 1 or args.count < 1 or args.requests < 1 or args.pool < 1:

@@ -53,7 +53,7 @@ class Policy:
     #: A job starting within this many hours after the quiet hours cannot wait for them.
     quiet_urgent_hours: float = 4.0
     #: A wave is as large as it takes for someone to accept before it ends with this chance.
-    target_chance: float = 0.65
+    target_chance: float = 0.55
     #: Beta priors (successes, failures) for a newcomer: answers at all, and says yes.
     prior_answers: tuple[float, float] = (2.0, 2.0)
     prior_yes: tuple[float, float] = (2.0, 2.0)
@@ -63,6 +63,21 @@ class Policy:
     #: A later occurrence of a series is first offered this many days before its start
     #: (at once when it starts sooner), so a long series does not flood the pool today.
     series_first_wave_days: int = 14
+    #: Scarce people: other open requests starting within this many hours of the job count...
+    scarce_window_hours: float = 48.0
+    #: ...and a mediator they lean on this much (1: the only candidate of one, 0.5: one of
+    #: two) is asked only after the others who can serve the job...
+    scarce_at: float = 0.5
+    #: ...unless the job starts within this many hours (then nobody is held back).
+    scarce_off_under_hours: float = 4.0
+    #: When it cannot be filled: the caseworker is warned this many hours before the start
+    #: at the latest (nobody yet)...
+    warn_hours: float = 48.0
+    #: ...or as soon as the chance that someone accepts by then falls below this...
+    warn_below_chance: float = 0.2
+    #: ...with this next step ("phone_service" or "professional_interpreter") and contact.
+    unfilled_next_step: str = "phone_service"
+    unfilled_contact: str = ""
 
     def merged(self, overrides: dict[str, Any] | None) -> Policy:
         """The policy with an organisation's or a request's overrides applied."""
@@ -119,4 +134,11 @@ def default_policy() -> Policy:
         prior_answer_minutes=data["estimate"]["prior_answer_minutes"],
         prior_answer_weight=data["estimate"]["prior_answer_weight"],
         series_first_wave_days=data["series"]["first_wave_days_before_start"],
+        scarce_window_hours=data["scarcity"]["window_hours"],
+        scarce_at=data["scarcity"]["protect_at"],
+        scarce_off_under_hours=data["scarcity"]["off_under_hours"],
+        warn_hours=data["unfilled"]["warn_hours_before_start"],
+        warn_below_chance=data["unfilled"]["warn_below_chance"],
+        unfilled_next_step=data["unfilled"]["next_step"],
+        unfilled_contact=data["unfilled"]["contact"],
     )

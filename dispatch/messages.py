@@ -23,6 +23,7 @@ from typing import Any
 from sqlmodel import Session
 
 from config.settings import Settings
+from dispatch.funding.policy import NextStep
 from dispatch.jobs.models import JobReport
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment, Offer
@@ -727,6 +728,29 @@ def request_unfilled_caseworker(
     )
 
 
+def request_at_risk_caseworker(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    key: str,
+    next_step: str,
+    contact: str,
+    now: datetime,
+) -> None:
+    """Told early: nobody yet and probably nobody in time; what to plan (the policy's step)."""
+    _to_caseworker(
+        session,
+        settings,
+        kind="request_at_risk_caseworker",
+        key=key,
+        now=now,
+        request=request,
+        next_step=NextStep(next_step).value,
+        contact=contact or None,
+    )
+
+
 def request_cancelled_caseworker(
     session: Session, settings: Settings, *, request: Request, now: datetime
 ) -> None:
@@ -745,6 +769,38 @@ def request_cancelled_caseworker(
 # --- alerts to the coordinator ------------------------------------------------------
 
 
+def _alert_coordinator(
+    session: Session,
+    settings: Settings,
+    *,
+    kind: str,
+    key: str,
+    request: Request,
+    now: datetime,
+    **email: Any,
+) -> None:
+    """An alert about one request: the e-mail names the job and its organisation; a short SMS."""
+    language = request.language
+    link = dashboard_link(settings, request)
+    _to_coordinator(
+        session,
+        settings,
+        kind=kind,
+        key=key,
+        now=now,
+        request=request,
+        email={
+            "language": language,
+            "start": request.start,
+            "end": request.end,
+            "organisation": _organisation_name(session, request) or "-",
+            "link": link,
+            **email,
+        },
+        sms={"language": language, "start": request.start, "link": link},
+    )
+
+
 def alert_unfilled_coordinator(
     session: Session,
     settings: Settings,
@@ -755,24 +811,14 @@ def alert_unfilled_coordinator(
     now: datetime,
 ) -> None:
     """A request nobody (more) can take, and why (`reason`: a code the template words)."""
-    language = request.language
-    link = dashboard_link(settings, request)
-    _to_coordinator(
+    _alert_coordinator(
         session,
         settings,
         kind="alert_unfilled_coordinator",
         key=f"{key}:coordinator",
-        now=now,
         request=request,
-        email={
-            "language": language,
-            "start": request.start,
-            "end": request.end,
-            "organisation": _organisation_name(session, request) or "-",
-            "link": link,
-            "reason": reason,
-        },
-        sms={"language": language, "start": request.start, "link": link},
+        now=now,
+        reason=reason,
     )
 
 
@@ -786,25 +832,15 @@ def alert_late_cancellation_coordinator(
     now: datetime,
 ) -> None:
     """A mediator gave a job back within a day of its start."""
-    language = request.language
-    link = dashboard_link(settings, request)
-    _to_coordinator(
+    _alert_coordinator(
         session,
         settings,
         kind="alert_late_cancellation_coordinator",
         key=f"late-cancel:{assignment.id}",
-        now=now,
         request=request,
-        email={
-            "language": language,
-            "start": request.start,
-            "end": request.end,
-            "organisation": _organisation_name(session, request) or "-",
-            "mediator_name": mediator.name,
-            "link": link,
-            "cancelled_by": "die Sprachmittlerin / der Sprachmittler",
-        },
-        sms={"language": language, "start": request.start, "link": link},
+        now=now,
+        mediator_name=mediator.name,
+        cancelled_by="die Sprachmittlerin / der Sprachmittler",
     )
 
 
@@ -818,25 +854,15 @@ def alert_at_risk_coordinator(
     now: datetime,
 ) -> None:
     """No reconfirmation in time: the job is at risk."""
-    language = request.language
-    link = dashboard_link(settings, request)
-    _to_coordinator(
+    _alert_coordinator(
         session,
         settings,
         kind="alert_at_risk_coordinator",
         key=f"at-risk:{assignment.id}",
-        now=now,
         request=request,
-        email={
-            "language": language,
-            "start": request.start,
-            "end": request.end,
-            "organisation": _organisation_name(session, request) or "-",
-            "reason": "not_reconfirmed",
-            "link": link,
-            "mediator_name": mediator.name if mediator else None,
-        },
-        sms={"language": language, "start": request.start, "link": link},
+        now=now,
+        reason="not_reconfirmed",
+        mediator_name=mediator.name if mediator else None,
     )
 
 

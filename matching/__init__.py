@@ -39,6 +39,7 @@ from matching.problem_io import (
     solution_to_dict,
 )
 from matching.rank import Candidate, Pool, Ranking, rank
+from matching.scarcity import scarcity
 
 __all__ = [
     "Assignment",
@@ -72,6 +73,7 @@ __all__ = [
     "problem_from_dict",
     "problem_to_dict",
     "rank",
+    "scarcity",
     "solution_from_dict",
     "solution_to_dict",
     "status_quo",

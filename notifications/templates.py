@@ -166,6 +166,10 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("request_unfilled_caseworker", "email", "caseworker",
               "language start end request_link request_number",
               "client_ref recipient_name dropped_out"),
+        # Told early: the request will probably not be filled in time; the policy's next step.
+        _spec("request_at_risk_caseworker", "email", "caseworker",
+              "language start end request_link request_number next_step",
+              "client_ref recipient_name contact"),
         _spec("request_cancelled_caseworker", "email", "caseworker",
               "language start end request_link request_number", "client_ref recipient_name reason"),
         # Einsatzbestätigung: confirm or dispute the mediator's report (`reminder`: 3 days late).

@@ -100,13 +100,8 @@ def send_report_link(
     mediator = session.get(Mediator, assignment.mediator_id)
     if mediator is None or assignment.offer_id is None:
         return False
-    link = links.issue_link(
-        session,
-        offer_id=assignment.offer_id,
-        purpose="report",
-        now=now,
-        expires_at=request.end + links.REPORT_WINDOW,
-        settings=settings,
+    link = links.job_link(
+        session, request, offer_id=assignment.offer_id, purpose="report", now=now, settings=settings
     )
     messages.completion_request(
         session,

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 
@@ -162,6 +163,7 @@ def compose_wave(
     min_size: int,
     max_size: int,
     target: float,
+    held_back: Sequence[int] = (),
 ) -> list[int]:
     """The next wave: as few offers as reach `target` chance that someone accepts in time.
 
@@ -170,10 +172,15 @@ def compose_wave(
     are taken by their chance to accept within the wave, in steps of 5
     points so that the engine's order (fit, travel, fair share) decides
     between people alike. The wave holds between `min_size` and `max_size`.
+    `held_back` (scarce people other requests need, in the order to ask them
+    last) are asked only once nobody else is left, however few the others are.
     """
+    held = set(held_back)
     front = [m for m in candidates if m in first]
-    rest = [m for m in candidates if m not in first]
+    rest = [m for m in candidates if m not in first and m not in held]
     rest.sort(key=lambda m: -round(chances.get(m, 0.0) * 20))
+    if not rest and not front:
+        rest = [m for m in held_back if m in candidates]
     chosen: list[int] = []
     nobody = 1.0
     for mediator_id in front + rest:

@@ -23,8 +23,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from config.data import Policy
 from config.settings import Settings
 from dispatch import audit, messages
+from dispatch.allowances import service as allowances
 from dispatch.deadlines import service as deadlines
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.mediators.models import Mediator
@@ -150,28 +152,8 @@ def send_next_wave(
     policy = policy_for(session, request)
     last_wave = service.last_wave(session, request.id)
     deadline = offer_deadline(policy, request)
-    if now >= deadline:
-        return WaveResult(
-            last_wave,
-            [],
-            mark_unfilled(
-                session,
-                request,
-                now=now,
-                settings=settings,
-                reason="no_time_left",
-                dropped_out=after_dropout,
-            ),
-        )
-    asked = service.already_asked(session, request.id)
-    ranked, preferred = service.ranked_with_preferred(session, request, now=now, settings=settings)
-    candidates = [m for m in ranked if m not in asked]
-    if only is not None:
-        if only not in candidates:
-            return WaveResult(last_wave, [])
-        candidates = [only]
-    if not candidates:
-        reason = "nobody_in_pool" if not asked else "everyone_asked"
+
+    def give_up(reason: str) -> WaveResult:
         return WaveResult(
             last_wave,
             [],
@@ -184,6 +166,22 @@ def send_next_wave(
                 dropped_out=after_dropout,
             ),
         )
+
+    if now >= deadline:
+        return give_up("no_time_left")
+    asked = service.already_asked(session, request.id)
+    # Read once for this wave run: this request's ranking and the others' (scarce people).
+    limit = allowances.limit_reached(session, settings=settings, now=now)
+    ranked, preferred = service.ranked_with_preferred(
+        session, request, now=now, settings=settings, limit_reached=limit
+    )
+    candidates = [m for m in ranked if m not in asked]
+    if only is not None:
+        if only not in candidates:
+            return WaveResult(last_wave, [])
+        candidates = [only]
+    if not candidates:
+        return give_up("nobody_in_pool" if not asked else "everyone_asked")
     quiet = quiet_hours(policy, now, settings.tz)
     if quiet is not None and only is not None:
         return WaveResult(last_wave, [])  # nobody is woken for an offer meant for them alone
@@ -202,18 +200,7 @@ def send_next_wave(
             if quiet[1] < deadline:
                 return _hold_until_morning(session, request, morning=quiet[1], now=now)
             if not candidates:
-                return WaveResult(
-                    last_wave,
-                    [],
-                    mark_unfilled(
-                        session,
-                        request,
-                        now=now,
-                        settings=settings,
-                        reason="no_time_left",
-                        dropped_out=after_dropout,
-                    ),
-                )
+                return give_up("no_time_left")
     band = wave_band(policy, request, now)
     lifetime = timedelta(
         minutes=band.offer_minutes if band is not None else policy.broadcast_offer_minutes
@@ -247,7 +234,23 @@ def send_next_wave(
             min_size=min(band.min_size, band.size),
             max_size=band.size,
             target=policy.target_chance,
+            held_back=_scarce(
+                session, request, candidates, preferred, policy, now, settings, limit
+            ),
         )
+        warn_by = request.start - timedelta(hours=policy.warn_hours)
+        if warn_by <= now:
+            warn_by = deadline
+        by_then = (
+            (warn_by - now).total_seconds() / 60
+            if quiet is not None
+            else awake_minutes(policy, now, warn_by, settings.tz)
+        )
+        chance = estimate.chance_anyone_accepts([e.accept_within(by_then) for e in known.values()])
+        if chance < policy.warn_below_chance:
+            warn_unfilled_early(
+                session, request, reason="unlikely", chance=chance, now=now, settings=settings
+            )
     wave = last_wave + 1
     mediators = {
         m.id: m for m in session.exec(select(Mediator).where(col(Mediator.id).in_(chosen)))
@@ -293,6 +296,16 @@ def send_next_wave(
         due_at=expires_at,
         now=now,
     )
+    warn_at = request.start - timedelta(hours=policy.warn_hours)
+    if warn_at > now:
+        deadlines.schedule(
+            session,
+            kind=OfferDeadlineKind.unfilled_warning,
+            subject_id=request.id,
+            sequence=service.dispatch_round(session, request.id),
+            due_at=warn_at,
+            now=now,
+        )
     audit.record(
         session,
         at=now,
@@ -305,6 +318,39 @@ def send_next_wave(
     )
     session.flush()
     return WaveResult(wave, offers)
+
+
+def _scarce(
+    session: Session,
+    request: Request,
+    candidates: list[int],
+    preferred: frozenset[int],
+    policy: Policy,
+    now: datetime,
+    settings: Settings,
+    limit_reached: frozenset[int],
+) -> list[int]:
+    """Candidates other open requests around this job can hardly do without, least needed first.
+
+    They are asked only once nobody else is left (``estimate.compose_wave``).
+    Nobody is held back for a job that starts soon, nor a preferred mediator
+    (continuity for the client comes first).
+    """
+    if request.start - now < timedelta(hours=policy.scarce_off_under_hours):
+        return []
+    lean = service.scarcity(
+        session,
+        request,
+        candidates,
+        window=timedelta(hours=policy.scarce_window_hours),
+        now=now,
+        settings=settings,
+        limit_reached=limit_reached,
+    )
+    held = [m for m in candidates if m not in preferred and lean.get(m, 0.0) >= policy.scarce_at]
+    if held:
+        log.info("request %s: %d scarce candidates asked last", request.id, len(held))
+    return sorted(held, key=lambda m: lean[m])
 
 
 def _hold_until_morning(
@@ -335,6 +381,72 @@ def send_held_wave(session: Session, *, request_id: int, now: datetime, settings
     if result.unfilled_reason:
         return f"unfilled: {result.unfilled_reason}"
     return f"wave {result.wave} sent" if result.offers else "held"
+
+
+def warn_unfilled_early(
+    session: Session,
+    request: Request,
+    *,
+    reason: str,
+    now: datetime,
+    settings: Settings,
+    chance: float | None = None,
+) -> bool:
+    """Nobody yet, and probably nobody in time: tell the caseworker now, once a round.
+
+    We keep asking (a yes still fills the request); the caseworker gets the
+    policy's next step while there is time for it. `reason`: "unlikely" (a
+    wave run's estimate) or "no_one_yet" (the policy's hours before the start).
+    False when they were told already this round.
+    """
+    policy = policy_for(session, request)
+    dispatch_round = service.dispatch_round(session, request.id)
+    # This round began when the request last lost its mediator (or when it was filed).
+    round_began = session.exec(
+        select(sa.func.max(Assignment.cancelled_at)).where(Assignment.request_id == request.id)
+    ).one()
+    told = select(audit.AuditEvent.id).where(
+        audit.AuditEvent.action == "request.at_risk",
+        audit.AuditEvent.entity == "request",
+        audit.AuditEvent.entity_id == request.id,
+    )
+    if round_began is not None:
+        told = told.where(col(audit.AuditEvent.at) >= round_began)
+    if session.exec(told).first() is not None:
+        return False
+    key = f"at-risk-request:{request.id}" + (f":r{dispatch_round}" if dispatch_round else "")
+    messages.request_at_risk_caseworker(
+        session,
+        settings,
+        request=request,
+        key=key,
+        next_step=policy.unfilled_next_step,
+        contact=policy.unfilled_contact,
+        now=now,
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_kind="system",
+        actor_id=None,
+        action="request.at_risk",
+        entity="request",
+        entity_id=request.id,
+        details={"reason": reason, "chance": None if chance is None else round(chance, 3)},
+    )
+    log.info("request %s: caseworker warned early (%s)", request.id, reason)
+    return True
+
+
+def warn_if_still_seeking(
+    session: Session, *, request_id: int, now: datetime, settings: Settings
+) -> str:
+    """The policy's hours before the start: nobody has accepted yet, so the caseworker hears."""
+    request = service.lock_request(session, request_id)
+    if request.status not in (RequestStatus.open, RequestStatus.offered):
+        return f"no-op: request {request.status}"
+    told = warn_unfilled_early(session, request, reason="no_one_yet", now=now, settings=settings)
+    return "caseworker warned" if told else "told before"
 
 
 def mark_unfilled(
@@ -523,13 +635,8 @@ def start_assignment(
         assignment.reconfirmed_at = now
     session.add(assignment)
     session.flush()
-    link = links.issue_link(
-        session,
-        offer_id=offer.id,
-        purpose="confirmation",
-        now=now,
-        expires_at=request.end + links.REPORT_WINDOW,
-        settings=settings,
+    link = links.job_link(
+        session, request, offer_id=offer.id, purpose="confirmation", now=now, settings=settings
     )
     messages.assignment_confirmed_mediator(
         session,
@@ -987,6 +1094,15 @@ def after_request_change(
     if terms:
         request.terms_wave = service.last_wave(session, request.id)
         session.add(request)
+    if "start" in terms:
+        # The early notice keeps its distance to the new start.
+        deadlines.move(
+            session,
+            kind=OfferDeadlineKind.unfilled_warning,
+            subject_id=request.id,
+            sequence=service.dispatch_round(session, request.id),
+            due_at=request.start - timedelta(hours=policy_for(session, request).warn_hours),
+        )
     if assignment is not None:
         mediator = session.get(Mediator, assignment.mediator_id)
         assert mediator is not None
@@ -1002,12 +1118,12 @@ def after_request_change(
             if {"start", "end"} & terms:
                 schedule_assignment_deadlines(session, request, assignment, now=now, moved=True)
             if offer is not None:
-                link = links.issue_link(
+                link = links.job_link(
                     session,
+                    request,
                     offer_id=offer.id,
                     purpose="change",
                     now=now,
-                    expires_at=request.end + links.REPORT_WINDOW,
                     settings=settings,
                 )
                 messages.request_changed_mediator(

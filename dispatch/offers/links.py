@@ -60,6 +60,29 @@ def issue_link(
     return link_url(settings, token)
 
 
+def job_link(
+    session: Session,
+    request: Request,
+    *,
+    offer_id: int,
+    purpose: str,
+    now: datetime,
+    settings: Settings,
+) -> str:
+    """A link for one message about a job (confirmation, change, reminder, report).
+
+    It opens until `REPORT_WINDOW` after the job's end, so the report can still be made.
+    """
+    return issue_link(
+        session,
+        offer_id=offer_id,
+        purpose=purpose,
+        now=now,
+        expires_at=request.end + REPORT_WINDOW,
+        settings=settings,
+    )
+
+
 class LinkState(StrEnum):
     """What a link's page shows; each state has its own friendly page."""
 

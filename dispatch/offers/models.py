@@ -124,6 +124,9 @@ class OfferDeadlineKind(StrEnum):
     reconfirm_check = "reconfirm_check"
     #: The job is over: ask the mediator for hours and travel (the assignment).
     after_job = "after_job"
+    #: Nobody yet this long before the start: warn the caseworker (the request; sequence:
+    #: the dispatch round).
+    unfilled_warning = "unfilled_warning"
 
 
 #: The deadlines that belong to an assignment; they close when it ends.

@@ -27,6 +27,15 @@ def wave_expired(session: Session, deadline: Deadline, *, now: datetime, setting
     return flows.expire_wave(session, request_id=deadline.subject_id, now=now, settings=settings)
 
 
+@handles(OfferDeadlineKind.unfilled_warning)
+def unfilled_warning(
+    session: Session, deadline: Deadline, *, now: datetime, settings: Settings
+) -> str:
+    return flows.warn_if_still_seeking(
+        session, request_id=deadline.subject_id, now=now, settings=settings
+    )
+
+
 @handles(OfferDeadlineKind.wave_due)
 def held_wave_due(
     session: Session, deadline: Deadline, *, now: datetime, settings: Settings
@@ -67,13 +76,8 @@ def remind(session: Session, deadline: Deadline, *, now: datetime, settings: Set
     offer = session.get(Offer, assignment.offer_id) if assignment.offer_id else None
     if mediator is None or offer is None:
         return "no-op: no mediator"
-    link = links.issue_link(
-        session,
-        offer_id=offer.id,
-        purpose=f"reminder{hours}",
-        now=now,
-        expires_at=request.end + links.REPORT_WINDOW,
-        settings=settings,
+    link = links.job_link(
+        session, request, offer_id=offer.id, purpose=f"reminder{hours}", now=now, settings=settings
     )
     reminder = (
         messages.reminder_24h

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -23,6 +23,7 @@ from dispatch import audit
 from dispatch.allowances import service as allowances
 from dispatch.deadlines import service as deadlines
 from dispatch.errors import Conflict, NotFound
+from dispatch.mediators.models import MediatorLanguage
 from dispatch.offers.links import revoke_links
 from dispatch.offers.models import ASSIGNMENT_DEADLINES, Assignment, Offer, OfferStatus
 from dispatch.planning import service as planning
@@ -172,10 +173,20 @@ def ranked_candidates(
 
 
 def ranked_with_preferred(
-    session: Session, request: Request, *, now: datetime, settings: Settings
+    session: Session,
+    request: Request,
+    *,
+    now: datetime,
+    settings: Settings,
+    limit_reached: frozenset[int] | None = None,
 ) -> tuple[list[int], frozenset[int]]:
-    """`ranked_candidates`, and which of them come first by preference (client, organisation)."""
+    """`ranked_candidates`, and which of them come first by preference (client, organisation).
+
+    `limit_reached`: the mediators at their annual limit, when the caller already knows them.
+    """
     tz = settings.tz
+    if limit_reached is None:
+        limit_reached = allowances.limit_reached(session, settings=settings, now=now)
     # Only the language's speakers can be offered the job: load them, not the whole pool.
     snapshot = planning.pool_snapshot(
         session,
@@ -184,7 +195,7 @@ def ranked_with_preferred(
         tz=tz,
         skip_request_ids=frozenset({request.id}),
         language=request.language,
-        limit_reached=allowances.limit_reached(session, settings=settings, now=now),
+        limit_reached=limit_reached,
     )
     engine_request = planning.engine_request(session, request, tz=tz)
     ranking = matching.rank(engine_request, snapshot.mediators, now=now)
@@ -192,6 +203,64 @@ def ranked_with_preferred(
     first = [m for m in engine_request.preferred_mediators if m in order]
     ranked = [int(m) for m in first + [m for m in order if m not in first]]
     return ranked, frozenset(int(m) for m in first)
+
+
+def scarcity(
+    session: Session,
+    request: Request,
+    candidates: list[int],
+    *,
+    window: timedelta,
+    now: datetime,
+    settings: Settings,
+    limit_reached: frozenset[int],
+) -> dict[int, float]:
+    """How much the other open requests around this job lean on each of its candidates.
+
+    Other requests still seeking that start within `window` of this one, in a
+    language one of `candidates` speaks, are ranked once each (this wave run's
+    cost, not a query per candidate); their candidates are whoever the engine
+    finds, less those who already answered no or let their offer run out.
+    The numbers come from ``matching.scarcity``.
+    """
+    if len(candidates) < 2:
+        return {}  # nobody to ask instead
+    spoken = select(sa.func.lower(col(MediatorLanguage.language))).where(
+        col(MediatorLanguage.mediator_id).in_(candidates)
+    )
+    others = list(
+        session.exec(
+            select(Request)
+            .where(
+                col(Request.id) != request.id,
+                col(Request.status).in_(
+                    (RequestStatus.open, RequestStatus.offered, RequestStatus.unfilled)
+                ),
+                col(Request.start) > now,
+                col(Request.start) < request.end + window,
+                col(Request.end) > request.start - window,
+                sa.func.lower(col(Request.language)).in_(spoken),
+            )
+            .order_by(col(Request.id))
+        )
+    )
+    if not others:
+        return {}
+    answered = (OfferStatus.declined, OfferStatus.expired)
+    out_of: dict[int, set[int]] = {}
+    for request_id, mediator_id in session.exec(
+        select(Offer.request_id, Offer.mediator_id).where(
+            col(Offer.request_id).in_([o.id for o in others]), col(Offer.status).in_(answered)
+        )
+    ):
+        out_of.setdefault(request_id, set()).add(mediator_id)
+    sets = []
+    for other in others:
+        ranked, _ = ranked_with_preferred(
+            session, other, now=now, settings=settings, limit_reached=limit_reached
+        )
+        sets.append([m for m in ranked if m not in out_of.get(other.id, set())])
+    return matching.scarcity(sets)
 
 
 def withdraw_pending(

@@ -8,7 +8,10 @@ Definitions, so that every figure means one thing:
   still undecided and requests cancelled before a fill are left out;
 - *time to fill* = filled_at - created_at (the median, in minutes);
 - *unmet demand* by language = unfilled requests and their hours, the figure
-  a town needs when it recruits mediators.
+  a town needs when it recruits mediators;
+- *at risk* = open or offered requests whose caseworker was told early that
+  they will probably not be filled (``request.at_risk`` in the audit log):
+  the languages about to go unfilled.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlmodel import Session, col, func, select
 
 import locales
 from config import data as config_data
+from dispatch.audit import AuditEvent
 from dispatch.errors import InvalidInput
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment
@@ -85,6 +89,7 @@ class Group:
     filled: int = 0
     unfilled: int = 0
     unfilled_minutes: int = 0
+    at_risk: int = 0
     fill_minutes: list[float] = field(default_factory=list)
 
     @property
@@ -106,6 +111,7 @@ class Group:
             "fill_rate": _rounded(self.fill_rate),
             "median_minutes_to_fill": _rounded(self.median_minutes_to_fill, 1),
             "unfilled_hours": round(self.unfilled_minutes / 60, 2),
+            "at_risk": self.at_risk,
         }
 
 
@@ -142,6 +148,7 @@ class Stats:
                     "label": g.label,
                     "requests": g.unfilled,
                     "hours": round(g.unfilled_minutes / 60, 2),
+                    "at_risk": g.at_risk,
                 }
                 for g in self.unmet_by_language
             ],
@@ -170,6 +177,20 @@ def compute(session: Session, *, span: Period, tz: ZoneInfo, lang: str = "de") -
         )
         if rows
         else {}
+    )
+    seeking = [r.id for r in rows if r.status in (RequestStatus.open, RequestStatus.offered)]
+    warned = (
+        set(
+            session.exec(
+                select(AuditEvent.entity_id).where(
+                    AuditEvent.action == "request.at_risk",
+                    AuditEvent.entity == "request",
+                    col(AuditEvent.entity_id).in_(seeking),
+                )
+            )
+        )
+        if seeking
+        else set()
     )
     organisations = dict(session.exec(select(Organisation.id, Organisation.name)).all())
     languages = config_data.languages()
@@ -211,6 +232,8 @@ def compute(session: Session, *, span: Period, tz: ZoneInfo, lang: str = "de") -
                 group.fill_minutes.append(
                     max(0.0, (filled_at - request.created_at).total_seconds() / 60)
                 )
+            if request.id in warned:
+                group.at_risk += 1
             if unfilled:
                 group.unfilled += 1
                 group.unfilled_minutes += int((request.end - request.start).total_seconds() // 60)
@@ -223,7 +246,7 @@ def compute(session: Session, *, span: Period, tz: ZoneInfo, lang: str = "de") -
         by_language=by_size,
         by_organisation=sorted(by_organisation.values(), key=lambda g: (-g.requests, g.label)),
         unmet_by_language=sorted(
-            (g for g in by_size if g.unfilled),
+            (g for g in by_size if g.unfilled or g.at_risk),
             key=lambda g: (-g.unfilled_minutes, -g.unfilled, g.label),
         ),
     )

@@ -89,6 +89,7 @@ def stats_charts(figures: Stats, fmt: Formatter) -> dict[str, object]:
                     f" · {g.unfilled}×",
                 )
                 for g in figures.unmet_by_language
+                if g.unfilled
             ]
         ),
     }

@@ -193,8 +193,10 @@ def counted(engine: Engine) -> Iterator[list[str]]:
 #: cannot tie new row ids to a batch, so SQLAlchemy inserts those rows one by one there
 #: (in process, no round trip), and it counts its BEGIN; PostgreSQL's BEGIN and COMMIT
 #: do not pass through a cursor. Raise it only with a reason: a query per mediator of
-#: the pool would add a dozen here.
-STATEMENTS_PER_POST = {"sqlite": 29, "postgresql": 23}
+#: the pool would add a dozen here. Scarce people (issue 17) add the other open
+#: requests around the job and their answered offers, and the ranking of each such
+#: request (the warm-up's here: absences, jobs, lists).
+STATEMENTS_PER_POST = {"sqlite": 34, "postgresql": 28}
 
 
 def test_a_post_costs_a_pinned_number_of_statements(

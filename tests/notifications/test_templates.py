@@ -68,6 +68,8 @@ SAMPLE: dict[str, Any] = {
     "request_number": 4711,
     "client_ref": "JC-2026-0417",
     "connection": "https://meet.example/sprachpool-4711",
+    "next_step": "professional_interpreter",
+    "contact": "Dolmetscherdienst Münsterland, 0251 987650",
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
@@ -352,7 +354,8 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
     kinds = {
         "offer", "offer_withdrawn", "assignment_confirmed_mediator",
         "assignment_confirmed_caseworker", "reminder_24h", "reminder_2h", "cancelled_mediator",
-        "request_unfilled_caseworker", "assignment_cancelled_caseworker",
+        "request_unfilled_caseworker", "request_at_risk_caseworker",
+        "assignment_cancelled_caseworker",
         "request_cancelled_caseworker", "alert_unfilled_coordinator",
         "alert_late_cancellation_coordinator", "alert_at_risk_coordinator", "completion_request",
         "sms_help", "sms_paused", "sms_resumed", "sms_accept_ok", "sms_decline_ok",

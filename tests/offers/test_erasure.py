@@ -98,15 +98,16 @@ def set_scene(client: TestClient, coordinator: Staff, caseworker: Staff, outbox:
     other = add_mediator(client, coordinator, 2)
     spare = add_mediator(client, coordinator, 3)
     set_paused(client, coordinator, spare, True)
+    # Tuesday's job first: while Wednesday's leans on Selam alone, she would be asked last.
+    held = file(client, caseworker)  # Tuesday 09:00-10:30
+    token = link_of(outbox, held, SELAM["phone"])
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
     pending = file(
         client, caseworker, start="2026-12-02T09:00:00+01:00", end="2026-12-02T10:00:00+01:00"
     )
     other_phone = str(tigrinya_speaker(2)["phone"])
     declined = client.post(f"/o/{link_of(outbox, pending, other_phone)}/decline", data={})
     assert declined.status_code in (200, 303)
-    held = file(client, caseworker)  # Tuesday 09:00-10:30
-    token = link_of(outbox, held, SELAM["phone"])
-    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
     set_paused(client, coordinator, spare, False)
     return Scene(selam, other, spare, held, pending, token)
 

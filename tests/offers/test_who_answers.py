@@ -141,5 +141,5 @@ def test_people_who_answer_fast_are_asked_first_and_the_wave_is_smaller(
         record(engine, earlier, mediator_id, clock.now(), ["-"] * 3)
     created = file_request(client, caseworker)  # 25 h ahead: up to 3 offers for 60 minutes
     offers = outbox.offers(created["id"])
-    # One who always answered within minutes is likely enough (target 0.65): a wave of one.
+    # One who always answered within minutes is likely enough (target 0.55): a wave of one.
     assert len(offers) == 1 and offers[0].mediator_id in ids[3:]

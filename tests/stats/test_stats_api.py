@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from dispatch import audit
 from dispatch.clock import ManualClock
 from dispatch.offers.models import Assignment, AssignmentSource
 from dispatch.requests import service as requests
@@ -67,7 +68,7 @@ def test_figures_by_status_language_and_unmet_demand(
         start="2026-12-03T09:00:00+01:00",
         end="2026-12-03T11:00:00+01:00",
     )
-    _file(
+    warned = _file(
         engine,
         clock,
         caseworker,
@@ -88,6 +89,17 @@ def test_figures_by_status_language_and_unmet_demand(
         filled_at=clock.now() + timedelta(minutes=50),
     )
     _set(engine, unfilled, status=RequestStatus.unfilled)
+    with unit_of_work(engine) as session:
+        # Still open, but its caseworker was told it will probably not be filled.
+        audit.record(
+            session,
+            at=clock.now(),
+            actor_kind="system",
+            actor_id=None,
+            action="request.at_risk",
+            entity="request",
+            entity_id=warned,
+        )
     with Session(engine) as session:
         session.add(
             Assignment(
@@ -116,8 +128,9 @@ def test_figures_by_status_language_and_unmet_demand(
     languages = {g["key"]: g for g in body["by_language"]}
     assert languages["ar"]["fill_rate"] == 1.0 and languages["ti"]["fill_rate"] == 0.0
     assert body["unmet_demand_by_language"] == [
-        {"language": "ti", "label": "Tigrinya", "requests": 1, "hours": 2.0}
+        {"language": "ti", "label": "Tigrinya", "requests": 1, "hours": 2.0, "at_risk": 1}
     ]
+    assert languages["ti"]["at_risk"] == 1 and languages["ar"]["at_risk"] == 0
     assert [g["key"] for g in body["by_week"]] == ["2026-W49"]
     assert body["by_organisation"][0]["requests"] == 4
     export = client.get(

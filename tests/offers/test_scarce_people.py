@@ -1,0 +1,91 @@
+"""Scarce people are protected: whom other open requests cannot do without is asked last."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+
+import matching
+from dispatch.offers import estimate
+from tests.conftest import Staff
+from tests.offers.conftest import Outbox, tigrinya_speaker
+from tests.offers.test_lifecycle import file_request
+
+
+def test_scarcity_is_each_request_s_share_of_hope_per_mediator() -> None:
+    lean = matching.scarcity([["x", "y"], ["x"], [], ["y", "z", "x", "w"]])
+    assert lean == {"x": 0.5 + 1.0 + 0.25, "y": 0.5 + 0.25, "z": 0.25, "w": 0.25}
+    assert matching.scarcity([]) == {}
+
+
+def test_held_back_people_come_only_when_nobody_else_is_left() -> None:
+    chances = {1: 0.9, 2: 0.1, 3: 0.1}
+    wave = estimate.compose_wave(
+        [1, 2, 3], chances, first=frozenset(), min_size=1, max_size=3, target=0.65, held_back=[1]
+    )
+    assert wave == [2, 3]
+    # Only the scarce are left: the least needed first.
+    assert estimate.compose_wave(
+        [1, 3], chances, first=frozenset(), min_size=1, max_size=1, target=0.65, held_back=[3, 1]
+    ) == [3]
+    # The client's earlier mediator is not held back by the caller; the wave stays theirs.
+    assert estimate.compose_wave(
+        [1, 2], chances, first=frozenset({2}), min_size=1, max_size=3, target=0.99, held_back=[1]
+    ) == [2]
+
+
+def test_the_only_candidate_of_another_request_is_asked_after_the_others(
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    # X speaks Tigrinya and Arabic, Y only Tigrinya.
+    response = client.post(
+        "/api/v1/mediators",
+        json=tigrinya_speaker(
+            7,
+            languages=[
+                {"language": "ti", "level": "native"},
+                {"language": "ar", "level": "native"},
+            ],
+        ),
+        headers=coordinator.headers,
+    )
+    assert response.status_code == 201, response.text
+    x = response.json()["id"]
+    (y,) = make_pool(1)
+    # B (Arabic, the same day): X is its only candidate.
+    b = file_request(
+        client,
+        caseworker,
+        language="ar",
+        start="2026-12-01T13:00:00+01:00",
+        end="2026-12-01T14:00:00+01:00",
+    )
+    assert [o.mediator_id for o in outbox.offers(b["id"])] == [x]
+    # A (Tigrinya): candidates X and Y; its first wave goes to Y only.
+    a = file_request(client, caseworker)
+    first = outbox.offers(a["id"])
+    assert [(o.mediator_id, o.wave) for o in first] == [(y, 1)]
+    # Y declines: now X is asked.
+    y_token = outbox.links()[str(tigrinya_speaker(1)["phone"])]
+    assert client.post(f"/o/{y_token}/decline", follow_redirects=False).status_code == 303
+    assert [(o.mediator_id, o.wave, o.status) for o in outbox.offers(a["id"])] == [
+        (y, 1, "declined"),
+        (x, 2, "pending"),
+    ]
+
+
+def test_nobody_is_held_back_when_the_other_request_has_others_too(
+    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox
+) -> None:
+    make_pool(4)
+    file_request(
+        client, caseworker, start="2026-12-01T13:00:00+01:00", end="2026-12-01T14:00:00+01:00"
+    )
+    a = file_request(client, caseworker)
+    # Four candidates for the other request (0.25 each): below protect_at, the wave as before.
+    assert len(outbox.offers(a["id"])) == 3
