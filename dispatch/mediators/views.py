@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from config import data as config_data
 from config.settings import Settings
 from dispatch import geocoding
-from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
+from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators import flows, importer, service
 from dispatch.mediators.models import CLEARANCE_FIELDS, Level, TravelMode
@@ -37,7 +37,7 @@ from dispatch.mediators.schemas import (
 from dispatch.places.models import Place
 from dispatch.users.models import User
 from dispatch.validation import normalise_language
-from dispatch.web import forms
+from dispatch.web import forms, maps
 from dispatch.web import service as pages
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
@@ -118,6 +118,8 @@ class MediatorForm:
     slots: list[dict[str, str]] = field(default_factory=list)
     errors: dict[str, Text] = field(default_factory=dict)
     slot_errors: dict[int, Text] = field(default_factory=dict)
+    #: The home was just set by a click on the map: the form is shown again to save it.
+    point_set: bool = False
 
     def error(self, name: str, message: Text | None = None) -> None:
         fallback = FIELD_MESSAGES.get(name.split("-")[0], forms.CHECK_FIELD)
@@ -258,6 +260,17 @@ def parse_mediator_form(
         body[name] = _number(v[name]) if v[name] else None
     body["channels"] = form.lists["channels"]
     body["qualifications"] = form.lists["qualifications"]
+    click = maps.clicked_point(text, settings)
+    if click == "outside":
+        form.error(
+            "home", Text(N_("Please click inside the circle: the pool serves only that area."))
+        )
+    elif click is not None:
+        # The click answers where the person lives; only the point is kept, so the
+        # address typed to find it has done its work.
+        v["home_lat"], v["home_lon"] = f"{click[0]:.5f}", f"{click[1]:.5f}"
+        v["address"] = ""
+        form.point_set = True
     home = _home(form, settings)
     if home != "":
         body["home"] = home
@@ -294,7 +307,7 @@ def parse_mediator_form(
                 name, forms.message_for(error["type"], error.get("ctx")) if message else None
             )
         return form, None
-    return form, (None if form.errors or form.slot_errors else data)
+    return form, (None if form.errors or form.slot_errors or form.point_set else data)
 
 
 def _choices(request: Request) -> dict[str, Any]:
@@ -322,7 +335,13 @@ def _form_page(
     return render(
         request,
         "coordinator/mediator_form.html",
-        {"form": form, "m": mediator, **_choices(request)},
+        {
+            "form": form,
+            "m": mediator,
+            "map_input": maps.MAP_INPUT,
+            "map_size": maps.area_map(get_settings(request)).size,
+            **_choices(request),
+        },
         status_code=status_code,
         user=user,
     )
@@ -631,7 +650,9 @@ def _save(
         else:
             saved = "created" if mediator is None else "details"
             return RedirectResponse(f"/dashboard/pool/{saved_id}?saved={saved}", status_code=303)
-    return _form_page(request, user, form, mediator=mediator, status_code=422)
+    # A click on the map only sets the point: the form comes back to be saved.
+    status_code = 200 if form.point_set and not form.errors and not form.slot_errors else 422
+    return _form_page(request, user, form, mediator=mediator, status_code=status_code)
 
 
 def _live(session: Session, mediator_id: int) -> MediatorPublic:

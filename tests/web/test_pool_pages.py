@@ -13,9 +13,11 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from config.settings import Settings
 from dispatch.mediators.models import Absence, Mediator, MediatorLanguage
 from dispatch.places.models import Place
 from dispatch.storage import unit_of_work
+from dispatch.web import maps
 from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of
 
@@ -291,3 +293,54 @@ def test_a_caseworker_gets_403_on_the_pool_pages(
     web = signed_in(case_person)
     for url in ("/dashboard/pool", "/dashboard/pool/new", "/dashboard/pool/import"):
         assert web.get(url).status_code == 403
+
+
+def test_a_click_on_the_map_sets_the_home_to_save(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    engine: Engine,
+    settings: Settings,
+) -> None:
+    web = signed_in(coord_person)
+    form = web.get("/dashboard/pool/new")
+    assert 'type="image" name="map"' in form.text
+    typed = {k: v for k, v in NEW_MEDIATOR.items() if k not in ("home_lat", "home_lon")}
+    # The middle of the picture is the pool's centre: the form comes back with that point
+    # (and without the address typed to find it), nothing saved yet.
+    half = maps.area_map(settings).size // 2
+    clicked = web.post(
+        "/dashboard/pool/new",
+        data={
+            "csrf_token": csrf_of(form),
+            **typed,
+            "address": "Hinterm Bahnhof",
+            "map.x": str(half),
+            "map.y": str(half),
+        },
+    )
+    assert clicked.status_code == 200, clicked.text
+    assert "Der Punkt ist gesetzt" in clicked.text
+    lat = re.findall(r'name="home_lat"[^>]*value="([^"]*)"', clicked.text)[0]
+    lon = re.findall(r'name="home_lon"[^>]*value="([^"]*)"', clicked.text)[0]
+    assert abs(float(lat) - settings.pool_centre_lat) < 0.01
+    assert abs(float(lon) - settings.pool_centre_lon) < 0.01
+    assert 'value="Hinterm Bahnhof"' not in clicked.text
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Mediator)).first() is None
+
+    saved = web.post(
+        "/dashboard/pool/new",
+        data={"csrf_token": csrf_of(clicked), **typed, "home_lat": lat, "home_lon": lon},
+    )
+    assert saved.status_code == 303, saved.text
+    with unit_of_work(engine) as session:
+        mediator = session.exec(select(Mediator)).one()
+        assert (mediator.home_lat, mediator.home_lon) == (float(lat), float(lon))
+
+    # A corner of the picture lies outside the pool's circle: refused beside the field.
+    outside = web.post(
+        "/dashboard/pool/new",
+        data={"csrf_token": csrf_of(form), **typed, "map.x": "2", "map.y": "2"},
+    )
+    assert outside.status_code == 422
+    assert "Bitte klicken Sie in den Kreis" in outside.text
