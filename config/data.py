@@ -70,6 +70,9 @@ class Policy:
     scarce_at: float = 0.5
     #: ...unless the job starts within this many hours (then nobody is held back).
     scarce_off_under_hours: float = 4.0
+    #: ...and at most this many other requests are weighed, those nearest in time (each
+    #: costs a ranking in the wave's transaction, so intake stays cheap on a busy week).
+    scarce_max_others: int = 8
     #: When it cannot be filled: the caseworker is warned this many hours before the start
     #: at the latest (nobody yet)...
     warn_hours: float = 48.0
@@ -137,6 +140,7 @@ def default_policy() -> Policy:
         scarce_window_hours=data["scarcity"]["window_hours"],
         scarce_at=data["scarcity"]["protect_at"],
         scarce_off_under_hours=data["scarcity"]["off_under_hours"],
+        scarce_max_others=data["scarcity"]["max_others"],
         warn_hours=data["unfilled"]["warn_hours_before_start"],
         warn_below_chance=data["unfilled"]["warn_below_chance"],
         unfilled_next_step=data["unfilled"]["next_step"],

@@ -343,6 +343,7 @@ def _scarce(
         request,
         candidates,
         window=timedelta(hours=policy.scarce_window_hours),
+        most=policy.scarce_max_others,
         now=now,
         settings=settings,
         limit_reached=limit_reached,

@@ -211,15 +211,18 @@ def scarcity(
     candidates: list[int],
     *,
     window: timedelta,
+    most: int,
     now: datetime,
     settings: Settings,
     limit_reached: frozenset[int],
 ) -> dict[int, float]:
     """How much the other open requests around this job lean on each of its candidates.
 
-    Other requests still seeking that start within `window` of this one, in a
-    language one of `candidates` speaks, are ranked once each (this wave run's
-    cost, not a query per candidate); their candidates are whoever the engine
+    Other requests still seeking (open or offered; an unfilled one has asked
+    everyone it could) that start within `window` of this one, in a language
+    one of `candidates` speaks, are ranked once each: at most `most` of them,
+    those starting nearest to this job, so a busy week does not make every
+    filing rank dozens of requests. Their candidates are whoever the engine
     finds, less those who already answered no or let their offer run out.
     The numbers come from ``matching.scarcity``.
     """
@@ -233,9 +236,7 @@ def scarcity(
             select(Request)
             .where(
                 col(Request.id) != request.id,
-                col(Request.status).in_(
-                    (RequestStatus.open, RequestStatus.offered, RequestStatus.unfilled)
-                ),
+                col(Request.status).in_((RequestStatus.open, RequestStatus.offered)),
                 col(Request.start) > now,
                 col(Request.start) < request.end + window,
                 col(Request.end) > request.start - window,
@@ -246,6 +247,7 @@ def scarcity(
     )
     if not others:
         return {}
+    others = sorted(others, key=lambda o: (abs(o.start - request.start), o.id))[: max(most, 0)]
     answered = (OfferStatus.declined, OfferStatus.expired)
     out_of: dict[int, set[int]] = {}
     for request_id, mediator_id in session.exec(

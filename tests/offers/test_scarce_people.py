@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 import matching
 from dispatch.offers import estimate
-from tests.conftest import Staff
+from dispatch.storage import unit_of_work
+from dispatch.users.models import Organisation
+from tests.conftest import Staff, get_row
 from tests.offers.conftest import Outbox, tigrinya_speaker
 from tests.offers.test_lifecycle import file_request
 
@@ -89,3 +92,42 @@ def test_nobody_is_held_back_when_the_other_request_has_others_too(
     a = file_request(client, caseworker)
     # Four candidates for the other request (0.25 each): below protect_at, the wave as before.
     assert len(outbox.offers(a["id"])) == 3
+
+
+def test_no_other_request_weighed_when_the_policy_weighs_none(
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    engine: Engine,
+) -> None:
+    # As above, but the organisation weighs at most 0 other requests (max_others): each
+    # weighed request costs a ranking while the wave is composed, so the policy caps it.
+    with unit_of_work(engine) as session:
+        organisation = get_row(session, Organisation, caseworker.organisation_id)
+        organisation.policy = {"scarce_max_others": 0}
+        session.add(organisation)
+    response = client.post(
+        "/api/v1/mediators",
+        json=tigrinya_speaker(
+            7,
+            languages=[
+                {"language": "ti", "level": "native"},
+                {"language": "ar", "level": "native"},
+            ],
+        ),
+        headers=coordinator.headers,
+    )
+    assert response.status_code == 201, response.text
+    x = response.json()["id"]
+    (y,) = make_pool(1)
+    file_request(
+        client,
+        caseworker,
+        language="ar",
+        start="2026-12-01T13:00:00+01:00",
+        end="2026-12-01T14:00:00+01:00",
+    )
+    a = file_request(client, caseworker)
+    assert sorted(o.mediator_id for o in outbox.offers(a["id"])) == sorted([x, y])
