@@ -13,9 +13,9 @@ The same harness then drives a trivial FastAPI endpoint served the same way
 (separate uvicorn process, same worker count, same client threads), so the
 ratio shows what our own work costs on top of framework, server and client.
 
-It prints figures and never asserts on timing. The goal from issue 2 is a
-p99 under 50 ms and no error at all with 20 concurrent clients; the script
-says whether a run met it.
+It prints figures and never asserts on timing. The goal (issue 18) is a p99
+under 200 ms and at least 150 requests a second with 20 concurrent clients and
+no error at all; the script says whether a run met it.
 
     .venv/bin/python bench/bench_intake.py                      # both backends
     .venv/bin/python bench/bench_intake.py --backend sqlite --requests 500
@@ -55,7 +55,10 @@ sys.path.insert(0, str(ROOT))
 # The app's formatting helpers read the settings; a bench is not "local" use.
 os.environ.setdefault("ENVIRONMENT", "test")
 
-GOAL_P99_MS = 50.0
+#: Issue 18's goals: at 20 clients and 1,000 mediators, p99 under 200 ms and at least
+#: 150 requests a second, every request answered with its first wave and no error.
+GOAL_P99_MS = 200.0
+GOAL_THROUGHPUT = 150.0
 BENCH_DB = "sprachpool_bench"
 BERLIN = ZoneInfo("Europe/Berlin")
 # Languages of the demo pool, weighted roughly like a German town's demand.
@@ -318,6 +321,10 @@ def request_body(rng: random.Random, place_ids: list[int], now: datetime) -> dic
     }
     if mode == "in_person":
         body["place_id"] = rng.choice(place_ids)
+    if start - now < timedelta(days=8):
+        # Within the funding policy's notice (config/funding.toml): a caseworker says why,
+        # as the form asks; without it the request is refused (notice_too_short).
+        body["urgency_reason"] = "Termin kurzfristig vom Amt angesetzt"
     if rng.random() < 0.3:
         body["qualification"] = rng.choice(["medical", "school", "authority"])
     if rng.random() < 0.2:
@@ -420,9 +427,10 @@ def print_result(result: Result, baseline: Result | None) -> None:
             f"   p99 x{f['p99'] / b['p99']:.1f}"
             f"   throughput x{f['throughput'] / b['throughput']:.2f}"
         )
-        met = f["p99"] < GOAL_P99_MS and result.errors == 0
+        met = f["p99"] < GOAL_P99_MS and f["throughput"] >= GOAL_THROUGHPUT and result.errors == 0
         print(
-            f"  {'':<22} goal (p99 < {GOAL_P99_MS:.0f} ms, no error): {'MET' if met else 'NOT MET'}"
+            f"  {'':<22} goal (p99 < {GOAL_P99_MS:.0f} ms, >= {GOAL_THROUGHPUT:.0f} req/s,"
+            f" no error): {'MET' if met else 'NOT MET'}"
         )
 
 
