@@ -30,7 +30,7 @@ def error_fields(response: httpx.Response) -> list[str]:
             "in the past",
         ),
         ({"end": "2026-12-01T18:00:00+01:00"}, "end", "at most 8 hours"),
-        ({"mode": "in_person"}, "body", "needs a place_id or a location"),
+        ({"mode": "in_person"}, "body", "needs a place_id, an address or a location"),
         ({"mode": "telepathy"}, "mode", "in_person"),
         ({"start": "2026-12-01T09:00:00"}, "start", "timezone offset"),
         ({"start": 1764576000}, "start", "ISO 8601"),
