@@ -17,6 +17,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, select
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from config import data as config_data
@@ -618,7 +619,10 @@ async def create_mediator(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> Response:
-    form, data = parse_mediator_form(await request.form(), settings=settings, new=True)
+    # The home's address search answers over the network: off the event loop.
+    form, data = await run_in_threadpool(
+        parse_mediator_form, await request.form(), settings=settings, new=True
+    )
     return _save(request, session, user, form, data, mediator=None, now=clock.now())
 
 
@@ -680,7 +684,9 @@ async def save_mediator(
     settings: SettingsDep,
 ) -> Response:
     mediator = _live(session, mediator_id)
-    form, data = parse_mediator_form(await request.form(), settings=settings, new=False)
+    form, data = await run_in_threadpool(
+        parse_mediator_form, await request.form(), settings=settings, new=False
+    )
     return _save(request, session, user, form, data, mediator=mediator, now=clock.now())
 
 

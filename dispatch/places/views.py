@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
 from dispatch.errors import Conflict
@@ -166,7 +167,8 @@ async def add_place(
 ) -> Response:
     form, action = await _typed(request)
     if action == "search":
-        found, problem = _search(settings, form)
+        # The geocoder answers over the network: off the event loop.
+        found, problem = await run_in_threadpool(_search, settings, form)
         return _page(request, user, settings, form, candidates=found, search_problem=problem)
     if action == "point":
         return _page(request, user, settings, form, status_code=422 if form.errors else 200)
@@ -206,7 +208,8 @@ async def save_place(
     place = service.get_place(session, place_id=place_id)
     form, action = await _typed(request)
     if action == "search":
-        found, problem = _search(settings, form)
+        # The geocoder answers over the network: off the event loop.
+        found, problem = await run_in_threadpool(_search, settings, form)
         return _page(
             request, user, settings, form, place=place, candidates=found, search_problem=problem
         )

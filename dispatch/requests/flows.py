@@ -99,13 +99,15 @@ def change_request(
     "released", "dispatched again", "held": an occurrence of a series not
     offered yet waits for its lead time at the new time, "unchanged").
     """
-    service.get_request(session, request_id=request_id, actor=actor)
+    # The address search before the first statement: a unit of work holds SQLite's
+    # writer queue from then on, and nobody should wait behind a geocoder's answer.
     sent = data.model_dump(exclude_unset=True)
     if sent.get("address") and "location" not in sent and "place_id" not in sent:
         location, street = service.locate_address(address=sent["address"], settings=settings)
         data = RequestChange.model_validate(
             {**sent, "location": location.model_dump(), "address": street}
         )
+    service.get_request(session, request_id=request_id, actor=actor)
     request = offer_service.lock_request(session, request_id)
     before_start, before_end = request.start, request.end
     changed = service.change_request(session, request=request, data=data, actor=actor, now=now)

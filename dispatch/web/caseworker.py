@@ -13,6 +13,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
+from starlette.concurrency import run_in_threadpool
 
 from config import data as config_data
 from config.settings import Settings
@@ -186,7 +187,8 @@ async def _submitted(
     """The form as sent, its place settled as far as it can be, and the API body when it
     is complete and confirmed (None while something is wrong or to be confirmed)."""
     raw = {key: value for key, value in (await request.form()).items() if isinstance(value, str)}
-    raw, where = locate(raw, settings)
+    # The geocoder answers over the network (up to its timeout): off the event loop.
+    raw, where = await run_in_threadpool(locate, raw, settings)
     form, data = forms.parse_request_form(raw, tz=settings.tz)
     if where.ask:
         form.errors.pop("address", None)
@@ -579,8 +581,10 @@ async def save_request(
     settings: SettingsDep,
 ) -> Response:
     """Change the request as the form now says; the mediator is kept and told, or re-offered."""
-    requests.get_request(session, request_id=request_id, actor=user)
+    # The address search first: a unit of work holds SQLite's writer queue from its
+    # first statement, and nobody should wait behind a geocoder's answer.
     form, data, where = await _submitted(request, settings)
+    requests.get_request(session, request_id=request_id, actor=user)
     if data is None:
         status_code = 422 if form.errors else 200
         return _form_page(
