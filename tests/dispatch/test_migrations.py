@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
+from sqlmodel import Session, select
 
+from config.settings import Settings
+from dispatch.deadlines.models import Deadline
+from dispatch.requests.models import Mode, Request, RequestDeadlineKind
 from dispatch.storage import alembic_config, current_revision, make_engine, migrate
+from dispatch.users.models import Organisation, Role, User
 from tests.conftest import drop_postgres_schema, fresh_postgres_schema_url, require_postgres
 
 
@@ -99,4 +105,71 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> N
                 " VALUES (999, 'ti', 'native')"
             )
         )
+    engine.dispose()
+
+
+def test_requests_filed_before_the_erasure_deadline_get_one_on_upgrade(
+    empty_database: str,
+) -> None:
+    """A request filed before 0009addr had no erasure deadline; upgrading gives it one."""
+    migrate(empty_database, "0009series")  # the schema of the models, before the backfill
+    engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
+    filed = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        organisation = Organisation(name="Jobcenter", created_at=filed)
+        session.add(organisation)
+        session.flush()
+        user = User(
+            organisation_id=organisation.id,
+            email="cw@example.org",
+            name="Caseworker",
+            role=Role.caseworker,
+            created_at=filed,
+        )
+        session.add(user)
+        session.flush()
+        ends = [filed + timedelta(days=7, hours=1), filed + timedelta(days=9, hours=2)]
+        requests = [
+            Request(
+                organisation_id=organisation.id,
+                created_by_user_id=user.id,
+                language="ti",
+                start=end - timedelta(hours=1),
+                end=end,
+                mode=Mode.phone,
+                contact_name="Frau A.",
+                created_at=filed,
+                updated_at=filed,
+            )
+            for end in ends
+        ]
+        session.add_all(requests)
+        session.flush()
+        # The second one already has its deadline (filed after 0009addr): it is left alone.
+        kept_due = ends[1] + timedelta(days=30)
+        session.add(
+            Deadline(
+                kind=RequestDeadlineKind.erase_data,
+                subject_id=requests[1].id,
+                due_at=kept_due,
+                created_at=filed,
+            )
+        )
+        session.commit()
+        ids = [request.id for request in requests]
+
+    migrate(empty_database)
+
+    with Session(engine) as session:
+        deadlines = {
+            deadline.subject_id: deadline
+            for deadline in session.exec(
+                select(Deadline).where(Deadline.kind == RequestDeadlineKind.erase_data)
+            )
+        }
+    assert set(deadlines) == set(ids)
+    days = Settings().request_data_days
+    assert deadlines[ids[0]].due_at == ends[0] + timedelta(days=days)
+    assert deadlines[ids[0]].done_at is None
+    assert deadlines[ids[1]].due_at == kept_due
     engine.dispose()
