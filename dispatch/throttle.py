@@ -39,6 +39,12 @@ def key_hash(key: str, *, secret: str) -> str:
     ).hexdigest()
 
 
+def _lock_id(scope: str, hashed: str) -> int:
+    """A PostgreSQL advisory lock's 64-bit key for one counted key of one scope."""
+    digest = hashlib.sha256(f"throttle:{scope}:{hashed}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def allow(
     session: Session,
     *,
@@ -55,10 +61,15 @@ def allow(
     leaving it lets the next one in. Rows of the scope older than the window go.
     """
     since = now - window
+    hashed = key_hash(key, secret=secret)
+    if session.get_bind().dialect.name == "postgresql":
+        # Counting then inserting lets two simultaneous attempts both see room under
+        # READ COMMITTED; one lock per (scope, key) until the commit puts them in a row.
+        # SQLite needs none: a writing request holds the database's write lock throughout.
+        session.execute(sa.select(func.pg_advisory_xact_lock(_lock_id(scope, hashed))))
     session.exec(
         delete(ThrottleHit).where(col(ThrottleHit.scope) == scope, col(ThrottleHit.at) <= since)
     )
-    hashed = key_hash(key, secret=secret)
     counted = session.exec(
         select(func.count())
         .select_from(ThrottleHit)
