@@ -6,8 +6,14 @@ from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
 from dispatch import errors
-from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
-from dispatch.errors import InvalidInput
+from dispatch.deps import (
+    ClockDep,
+    CurrentUser,
+    IdPath,
+    SessionDep,
+    SettingsDep,
+    idempotency_key_of,
+)
 from dispatch.requests import conflicts, flows, service
 from dispatch.requests.models import RequestStatus
 from dispatch.requests.schemas import (
@@ -23,8 +29,6 @@ from dispatch.requests.schemas import (
 from dispatch.validation import MAX_ID, AwareDatetime, LanguageTag
 
 router = APIRouter(prefix="/api/v1/requests", tags=["requests"])
-
-IDEMPOTENCY_KEY_MAX = 200
 
 
 @router.post(
@@ -52,17 +56,7 @@ def create_request(
     likely the same one again: 409 with `existing` (that request) unless
     `allow_duplicate` is true.
     """
-    if idempotency_key is not None:
-        idempotency_key = idempotency_key.strip()
-        if (
-            not idempotency_key
-            or len(idempotency_key) > IDEMPOTENCY_KEY_MAX
-            or not idempotency_key.isprintable()
-        ):
-            raise InvalidInput(
-                f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters.",
-                field="Idempotency-Key",
-            )
+    idempotency_key = idempotency_key_of(idempotency_key)
     try:
         request, replayed = flows.file_request(
             session,

@@ -30,15 +30,39 @@ from dispatch.users.models import User
 
 
 def file_series(
-    session: Session, *, data: SeriesCreate, actor: User, now: datetime, settings: Settings
-) -> tuple[Series, list[Request]]:
+    session: Session,
+    *,
+    data: SeriesCreate,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+    idempotency_key: str | None = None,
+) -> tuple[Series, list[Request], bool]:
     """Store the series and every occurrence; the first is offered at once, the later ones
-    when their lead time comes (``offers.dispatch_or_hold``)."""
+    when their lead time comes (``offers.dispatch_or_hold``).
+
+    Returns the series, the occurrences filed now and whether it was a replay:
+    a retry with the same `idempotency_key` (and body) returns the series filed
+    first and files nothing, so a lost answer never doubles 26 requests.
+    """
+    if idempotency_key is not None:
+        earlier = service.replay(
+            session, actor=actor, key=idempotency_key, fingerprint=service.fingerprint(data)
+        )
+        if earlier is not None:
+            return earlier, [], True
     starts = service.plan(data, tz=settings.tz, now=now)
     organisation_id = requests.organisation_for(session, actor, data.organisation_id)
-    series = service.create_series(
-        session, data=data, organisation_id=organisation_id, actor=actor, now=now
+    series, replayed = service.create_series(
+        session,
+        data=data,
+        organisation_id=organisation_id,
+        actor=actor,
+        now=now,
+        idempotency_key=idempotency_key,
     )
+    if replayed:
+        return series, [], True
     duration = data.end - data.start
     body = data.model_dump(exclude={"interval_weeks", "until", "start", "end"})
     funding = funding_policy.policy_of(settings)
@@ -59,7 +83,7 @@ def file_series(
             offers.dispatch_new_request(session, request, now=now, settings=settings)
         else:
             offers.dispatch_or_hold(session, request, now=now, settings=settings)
-    return series, filed
+    return series, filed, False
 
 
 def cancel_from(

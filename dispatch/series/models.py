@@ -19,6 +19,8 @@ class Series(SQLModel, table=True):
     after single occurrences were changed or cancelled.
     """
 
+    __table_args__ = (sa.UniqueConstraint("created_by_user_id", "idempotency_key"),)
+
     id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     created_by_user_id: int = Field(foreign_key="user.id")
@@ -33,3 +35,7 @@ class Series(SQLModel, table=True):
     #: Set when every occurrence from `cancelled_from` on was cancelled.
     cancelled_from: date | None = None
     cancel_reason: str | None = Field(default=None, max_length=500)
+    #: The caller's `Idempotency-Key`, so a retried POST returns this series (per user).
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    #: A SHA-256 of the body it was filed with: the same key with another body is refused.
+    idempotency_fingerprint: str | None = Field(default=None, max_length=64)

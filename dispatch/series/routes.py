@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Header, Query, Response, status
 
 from dispatch import errors
-from dispatch.deps import ClockDep, CurrentUser, IdPath, SessionDep, SettingsDep
+from dispatch.deps import (
+    ClockDep,
+    CurrentUser,
+    IdPath,
+    SessionDep,
+    SettingsDep,
+    idempotency_key_of,
+)
 from dispatch.series import flows, service
 from dispatch.series.schemas import SeriesCancel, SeriesCreate, SeriesPage, SeriesPublic
 
@@ -26,6 +33,11 @@ def create_series(
     user: CurrentUser,
     clock: ClockDep,
     settings: SettingsDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Retry-safe creation: the same key returns the same series."),
+    ] = None,
 ) -> SeriesPublic:
     """File a request that repeats every `interval_weeks` weeks until `until`.
 
@@ -34,10 +46,22 @@ def create_series(
     at most 26 (422 naming `until` otherwise). The first is offered at once,
     the later ones 14 days before their start (config/policy.toml
     `[series]`), the mediator who took an earlier occurrence first.
+
+    With an `Idempotency-Key`, a retry returns the series filed first (200,
+    `Idempotent-Replayed: true`) and files nothing; the same key with another
+    body is a 409.
     """
-    series, _filed = flows.file_series(
-        session, data=data, actor=user, now=clock.now(), settings=settings
+    series, _filed, replayed = flows.file_series(
+        session,
+        data=data,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+        idempotency_key=idempotency_key_of(idempotency_key),
     )
+    if replayed:
+        response.status_code = status.HTTP_200_OK
+        response.headers["Idempotent-Replayed"] = "true"
     return service.to_public(session, series, actor=user)
 
 

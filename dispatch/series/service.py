@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from config import data as config_data
 from dispatch import audit
-from dispatch.errors import InvalidInput, NotFound
+from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.offers.models import Assignment
 from dispatch.requests import service as requests
 from dispatch.requests.models import Request, RequestStatus
@@ -92,9 +95,44 @@ def plan(data: SeriesCreate, *, tz: ZoneInfo, now: datetime) -> list[datetime]:
     return starts
 
 
+def fingerprint(data: SeriesCreate) -> str:
+    """What a series was filed with, so a retry with the same key can be told from a new body."""
+    body = data.model_dump(mode="json", exclude={"allow_duplicate"})
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def replay(session: Session, *, actor: User, key: str, fingerprint: str) -> Series | None:
+    """The series this user filed with `key`, if any; the same key with another body is a 409."""
+    existing = session.exec(
+        select(Series).where(Series.created_by_user_id == actor.id, Series.idempotency_key == key)
+    ).first()
+    if existing is not None and existing.idempotency_fingerprint != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different series; "
+            "use a new key for a new series.",
+            field="Idempotency-Key",
+        )
+    return existing
+
+
 def create_series(
-    session: Session, *, data: SeriesCreate, organisation_id: int, actor: User, now: datetime
-) -> Series:
+    session: Session,
+    *,
+    data: SeriesCreate,
+    organisation_id: int,
+    actor: User,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> tuple[Series, bool]:
+    """Store the series; returns it and whether it is an earlier one replayed for the same key.
+
+    The series is the unit of work's first write, so when a concurrent retry
+    with the same key committed first, the unique index on (user, key) fails
+    this INSERT, the unit of work is rolled back whole and the other series
+    is returned instead: never two series for one key.
+    """
+    key_print = fingerprint(data) if idempotency_key is not None else None
     series = Series(
         organisation_id=organisation_id,
         created_by_user_id=actor.id,
@@ -104,9 +142,20 @@ def create_series(
         duration_minutes=int((data.end - data.start).total_seconds() // 60),
         template=data.model_dump(mode="json", exclude=set(TEMPLATE_LEAVES_OUT)),
         created_at=now,
+        idempotency_key=idempotency_key,
+        idempotency_fingerprint=key_print,
     )
     session.add(series)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        if idempotency_key is None or key_print is None:
+            raise
+        existing = replay(session, actor=actor, key=idempotency_key, fingerprint=key_print)
+        if existing is None:
+            raise
+        return existing, True
     audit.record(
         session,
         at=now,
@@ -117,7 +166,7 @@ def create_series(
         entity_id=series.id,
         details={"interval_weeks": data.interval_weeks, "until": data.until.isoformat()},
     )
-    return series
+    return series, False
 
 
 def get_series(session: Session, *, series_id: int, actor: User) -> Series:

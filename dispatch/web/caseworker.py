@@ -213,7 +213,7 @@ async def file_request(
     series = forms.series_from(form, data)
     try:
         if series is not None:
-            _series, occurrences = series_flows.file_series(
+            _series, occurrences, _replayed = series_flows.file_series(
                 session, data=series, actor=user, now=clock.now(), settings=settings
             )
             first = occurrences[0].id

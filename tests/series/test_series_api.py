@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -335,3 +336,64 @@ def test_series_are_in_the_schema(client: TestClient) -> None:
         "/api/v1/series/{series_id}/cancel",
     } <= set(paths)
     assert re.search(r"26", paths["/api/v1/series"]["post"]["description"])
+
+
+def test_a_retried_series_with_its_idempotency_key_is_filed_once(
+    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox
+) -> None:
+    """The answer to the first POST was lost; the retry returns that series and files nothing."""
+    make_pool(4)
+    headers = {**caseworker.headers, "Idempotency-Key": "series-form-91c2"}
+    first = client.post("/api/v1/series", json=series_payload(), headers=headers)
+    offers_after_first = len(outbox.messages())
+    retry = client.post("/api/v1/series", json=series_payload(), headers=headers)
+    assert first.status_code == 201, first.text
+    assert retry.status_code == 200, retry.text
+    assert retry.headers["Idempotent-Replayed"] == "true"
+    assert retry.json()["id"] == first.json()["id"]
+    assert [o["id"] for o in retry.json()["occurrences"]] == [
+        o["id"] for o in first.json()["occurrences"]
+    ]
+    assert client.get("/api/v1/requests", headers=caseworker.headers).json()["total"] == 5
+    assert len(outbox.messages()) == offers_after_first  # nobody asked twice
+
+
+def test_a_series_idempotency_key_reused_for_another_body_is_a_conflict(
+    client: TestClient, caseworker: Staff
+) -> None:
+    headers = {**caseworker.headers, "Idempotency-Key": "k-series"}
+    assert client.post("/api/v1/series", json=series_payload(), headers=headers).status_code == 201
+    clash = client.post("/api/v1/series", json=series_payload(until="2026-12-15"), headers=headers)
+    assert clash.status_code == 409
+    assert clash.json()["errors"][0]["field"] == "Idempotency-Key"
+    blank = client.post(
+        "/api/v1/series",
+        json=series_payload(),
+        headers={**caseworker.headers, "Idempotency-Key": " "},
+    )
+    assert blank.status_code == 422
+    assert blank.json()["errors"][0]["field"] == "Idempotency-Key"
+
+
+def test_simultaneous_retries_of_a_series_file_it_once(
+    client: TestClient, caseworker: Staff
+) -> None:
+    headers = {**caseworker.headers, "Idempotency-Key": "double-click-series"}
+    codes: list[int] = []
+    ids: list[int] = []
+    barrier = threading.Barrier(4)
+
+    def submit() -> None:
+        barrier.wait()
+        response = client.post("/api/v1/series", json=series_payload(), headers=headers)
+        codes.append(response.status_code)
+        ids.append(response.json().get("id"))
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert codes.count(201) == 1 and codes.count(200) == 3, codes
+    assert len(set(ids)) == 1
+    assert client.get("/api/v1/requests", headers=caseworker.headers).json()["total"] == 5

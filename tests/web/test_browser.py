@@ -344,7 +344,7 @@ def file_weekly_series(server: Server, *, language: str) -> int:
     start = NOW.replace(hour=10, minute=0) + timedelta(days=2)
     with unit_of_work(server.engine) as session:
         actor = session.exec(select(User).where(User.email == "peters@jobcenter.example")).one()
-        _series, filed = series_flows.file_series(
+        _series, filed, _replayed = series_flows.file_series(
             session,
             data=SeriesCreate(
                 language=language,
