@@ -381,6 +381,32 @@ def erase_traces(
     return changed
 
 
+def scrub_request_messages(
+    session: Session, *, request_ids: Collection[int], traces: Collection[str]
+) -> int:
+    """Replace erased request data wherever messages about these requests carried them.
+
+    When a request's contact, connection or a home visit's street is erased
+    (``REQUEST_DATA_DAYS`` after the end), or a client reference is erased on
+    request, the words stay in the messages that were sent about it: the
+    assigned mediator's confirmation, reminders and calendar file, the
+    caseworker's e-mails. Each trace is replaced as in `erase_traces` (a
+    calendar file holding one is dropped); a message still pending goes out
+    with the trace replaced. Returns how many messages changed.
+    """
+    patterns = _trace_patterns(traces)
+    if not patterns or not request_ids:
+        return 0
+    changed = 0
+    messages = session.exec(select(Message).where(col(Message.request_id).in_(list(request_ids))))
+    for message in messages:
+        if _scrub_message(message, patterns):
+            session.add(message)
+            changed += 1
+    session.flush()
+    return changed
+
+
 def _trace_patterns(traces: Collection[str]) -> list[re.Pattern[str]]:
     """One pattern per trace and spelling (as typed, as HTML escapes it), longest first.
 

@@ -19,7 +19,9 @@ from sqlmodel import Session, col, select
 from dispatch import audit
 from dispatch.errors import Conflict
 from dispatch.offers.models import Assignment
+from dispatch.outbox import service as outbox
 from dispatch.requests.models import ClientExclusion, Request
+from dispatch.series.models import Series
 
 MARKED_BY = ("caseworker", "mediator")
 
@@ -142,11 +144,21 @@ def forget_client(
             col(ClientExclusion.client_ref) == client_ref,
         )
     )
-    carried = session.exec(
-        select(sa.func.count())
-        .select_from(Request)
-        .where(Request.organisation_id == organisation_id, Request.client_ref == client_ref)
-    ).one()
+    carried_ids = list(
+        session.exec(
+            select(Request.id).where(
+                Request.organisation_id == organisation_id, Request.client_ref == client_ref
+            )
+        )
+    )
+    carried = len(carried_ids)
+    # The caseworker's e-mails named the reference ("Request no. 12, reference JC-1").
+    outbox.scrub_request_messages(session, request_ids=carried_ids, traces=[client_ref])
+    # A series keeps its occurrences' terms, the reference among them.
+    for series in session.exec(select(Series).where(Series.organisation_id == organisation_id)):
+        if series.template.get("client_ref") == client_ref:
+            series.template = {**series.template, "client_ref": None}
+            session.add(series)
     session.exec(
         sa.update(Request)
         .where(

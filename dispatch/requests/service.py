@@ -707,6 +707,12 @@ def to_public(
 ERASED_FIELDS = ("contact_name", "contact_phone", "notes", "connection")
 
 
+def personal_traces(request: Request) -> list[str]:
+    """The values `erase_request_data` blanks, to find them again where they were copied."""
+    names = ERASED_FIELDS + (("address",) if request.home_visit else ())
+    return [value for name in names if isinstance(value := getattr(request, name), str)]
+
+
 def erase_request_data(session: Session, *, request: Request, now: datetime) -> list[str]:
     """Blank the request's personal data; a home visit loses its street and point too.
 

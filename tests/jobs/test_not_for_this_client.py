@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from dispatch.requests.models import ClientExclusion, Request
+from dispatch.series.models import Series
 from tests.conftest import Staff, request_payload
 from tests.jobs.conftest import CLIENT_REF, Job
 from tests.offers.conftest import LINK, Outbox
@@ -159,3 +160,43 @@ def test_the_offer_says_the_mediator_must_not_know_the_family_without_naming_any
     page = client.get(f"/o/{latest[1]}")
     assert 'id="unknown-to-client"' in page.text
     assert "JC-2026-0999" not in page.text
+
+
+def test_erasing_the_client_reference_reaches_the_sent_e_mails_and_the_series(
+    client: TestClient, job_over: Job, caseworker: Staff, outbox: Outbox, engine: Engine
+) -> None:
+    """The caseworker's e-mails named the reference, and a series keeps its terms: both lose it."""
+    series = client.post(
+        "/api/v1/series",
+        json=request_payload(
+            start="2027-01-12T09:00:00+01:00",
+            end="2027-01-12T10:00:00+01:00",
+            client_ref=CLIENT_REF,
+            interval_weeks=1,
+            until="2027-01-26",
+        ),
+        headers=caseworker.headers,
+    )
+    assert series.status_code == 201, series.text
+
+    def naming_it() -> list[str]:
+        return [
+            m.kind
+            for m in outbox.messages()
+            if CLIENT_REF in " ".join(filter(None, [m.subject, m.body, m.html]))
+        ]
+
+    assert naming_it(), "the caseworker's e-mails name the reference"
+
+    erased = client.post(
+        "/api/v1/clients/erase", json={"client_ref": CLIENT_REF}, headers=caseworker.headers
+    )
+
+    assert erased.status_code == 200, erased.text
+    assert erased.json() == {"requests": 4}  # the job and the series' three occurrences
+    assert naming_it() == []
+    with Session(engine) as session:
+        stored = session.get(Series, series.json()["id"])
+        assert stored is not None and stored.template.get("client_ref") is None
+    shown = client.get(f"/api/v1/series/{series.json()['id']}", headers=caseworker.headers)
+    assert CLIENT_REF not in shown.text

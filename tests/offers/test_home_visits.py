@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from fastapi.testclient import TestClient
 
+from config.settings import Settings
 from tests.conftest import Staff
 from tests.offers.conftest import Outbox
 from tests.offers.test_lifecycle import file_request
@@ -82,3 +83,34 @@ def test_the_mediator_page_shows_a_home_visit_as_such(
     assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
     seen = client.get(f"/api/v1/requests/{created['id']}", headers=coordinator.headers).json()
     assert seen["home_visit"] is True and seen["address"] == HOME_VISIT["address"]
+
+
+def test_erasing_the_request_data_reaches_the_messages_sent_about_it(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+    settings: Settings,
+) -> None:
+    """REQUEST_DATA_DAYS after the end the street and the contact leave the sent e-mails and
+    calendar files too, not only the request's row."""
+    make_pool(2, channels=["sms", "email"])
+    file_request(client, caseworker, contact_phone="+4925212900", **HOME_VISIT)
+    first, *_ = email_tokens(outbox)
+    assert client.post(f"/o/{first}/accept", follow_redirects=False).status_code == 303
+    advance(hours=1, minutes=1)
+    advance(hours=23)  # the reminders and the job
+    holding = [m for m in outbox.messages() if STREET in m.body + (m.html or "")]
+    assert holding, "the assigned mediator's e-mails name the street"
+    assert any(m.ics for m in holding)
+
+    advance(days=settings.request_data_days + 1)
+
+    after = outbox.messages()
+    assert len(after) >= len(holding)
+    for message in after:
+        text = " ".join(filter(None, [message.subject, message.body, message.html, message.ics]))
+        assert STREET not in text and "+4925212900" not in text, message.kind
+    confirmation = next(m for m in after if m.id == holding[0].id)
+    assert "(gelöscht)" in confirmation.body  # the message stays, the street does not
