@@ -29,7 +29,7 @@ from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment, Offer
 from dispatch.outbox.service import enqueue
 from dispatch.places.models import Place
-from dispatch.requests.models import Request
+from dispatch.requests.models import Mode, Request
 from dispatch.users.models import Organisation, User
 from notifications import templates
 from notifications.channels import ChannelName
@@ -49,15 +49,18 @@ def job_fields(session: Session, request: Request) -> dict[str, Any]:
     """What every message about a job may say: no client, no notes (those stay on the page).
 
     The language goes as its tag: the message names it in the reader's language.
-    An in-person job without a place name says its address is on the link's page.
+    An in-person job without a place name says its address is on the link's page;
+    a home visit says "home visit" (mode ``home_visit``), so whoever is asked knows
+    before accepting, while the street still reaches only the one who holds it.
     """
     place = place_of(session, request)
     place_name = place.name if place else None
+    home_visit = request.mode == Mode.in_person and request.home_visit
     return {
         "language": request.language,
         "start": request.start,
         "end": request.end,
-        "mode": f"{request.mode}",
+        "mode": "home_visit" if home_visit else f"{request.mode}",
         "place": place_name,
     }
 

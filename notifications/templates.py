@@ -47,7 +47,14 @@ SMS_SPELLING = {
     "tr": str.maketrans("şŞğĞıİçâîû", "sSgGiIcaiu"),
 }
 #: How a mode reads inside a sentence ("in person: Town hall").
-MODE_WORDS = {"in_person": N_("in person"), "phone": N_("phone"), "video": N_("video")}
+MODE_WORDS = {
+    "in_person": N_("in person"),
+    # An in-person job at the client's home: said as such, the street only to the one who holds it.
+    "home_visit": N_("Home visit"),
+    "phone": N_("phone"),
+    "video": N_("video"),
+}
+
 #: Reasons given to the coordinator in alerts, by code (others are shown as they are).
 REASONS = {
     "no_time_left": N_("There is not enough time left before the start."),

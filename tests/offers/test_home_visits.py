@@ -40,6 +40,8 @@ def test_the_street_of_a_home_visit_reaches_the_assigned_mediator_only(
     created = file_request(client, caseworker, **HOME_VISIT)
     assert created["home_visit"] is True and created["status"] == "offered"
 
+    offers = outbox.messages("offer")
+    assert offers and all("Hausbesuch" in m.body for m in offers)  # said before anyone accepts
     first, *others = email_tokens(outbox)
     pending = client.get(f"/o/{first}").text
     assert STREET not in pending and "openstreetmap" not in pending
