@@ -371,7 +371,7 @@ def changed_words(fields: list[str]) -> list[str]:
 
 
 #: What the request page confirms after an action on the job (query `done`).
-AFTER_THE_JOB = Literal["no_show", "confirmed", "disputed", "not_for_client"]
+AFTER_THE_JOB = Literal["no_show", "confirmed", "disputed", "not_for_client", "client_erased"]
 
 
 @router.get("/requests/{request_id}", response_class=HTMLResponse)
@@ -513,6 +513,25 @@ def not_for_client(
     return RedirectResponse(
         f"/requests/{request_id}?done=not_for_client#after-the-job", status_code=303
     )
+
+
+@router.post("/requests/{request_id}/erase-client", dependencies=[CsrfChecked])
+def erase_client(
+    request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep
+) -> Response:
+    """A client asks to be forgotten (GDPR Art. 17): the request's case reference leaves
+    every request of its organisation, their series and e-mails, and its marks go
+    (the API's ``POST /api/v1/clients/erase``, from the page where the reference is seen)."""
+    stored = requests.get_request(session, request_id=request_id, actor=user)
+    if stored.client_ref is not None:
+        conflicts.forget_client(
+            session,
+            organisation_id=stored.organisation_id,
+            client_ref=stored.client_ref,
+            actor_id=user.id,
+            now=clock.now(),
+        )
+    return RedirectResponse(f"/requests/{request_id}?done=client_erased", status_code=303)
 
 
 @router.post("/requests/{request_id}/feedback", dependencies=[CsrfChecked])

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from dispatch.jobs.models import JobReport
 from dispatch.offers.models import Assignment
-from dispatch.requests.models import ClientExclusion
-from tests.jobs.conftest import Job
+from dispatch.requests.models import ClientExclusion, Request
+from tests.jobs.conftest import CLIENT_REF, Job
 from tests.jobs.test_confirmation_api import report
 from tests.web import conftest as web_fixtures
 from tests.web.conftest import Person, csrf_of
@@ -94,3 +94,44 @@ def test_not_again_for_this_client_from_the_request_page(
     after = web.get(done.headers["location"])
     assert f'action="/requests/{job_over.request_id}/not-for-client"' not in after.text
     assert "nicht mehr für diese Person angefragt" in after.text
+
+
+def test_a_client_reference_is_erased_from_the_request_page(
+    job_over: Job, signed_in: Callable[[Person], TestClient], case_person: Person, engine: Engine
+) -> None:
+    """The client asked to be forgotten: one button on the page where the reference is seen."""
+    web = signed_in(case_person)
+    web.post(
+        f"/requests/{job_over.request_id}/not-for-client",
+        data={"csrf_token": csrf_of(web.get(f"/requests/{job_over.request_id}"))},
+    )
+    page = web.get(f"/requests/{job_over.request_id}")
+    assert CLIENT_REF in page.text and 'id="erase-client"' in page.text
+
+    done = web.post(
+        f"/requests/{job_over.request_id}/erase-client", data={"csrf_token": csrf_of(page)}
+    )
+
+    assert done.status_code == 303
+    with Session(engine) as session:
+        assert session.get(Request, job_over.request_id).client_ref is None  # type: ignore[union-attr]
+        assert session.exec(select(ClientExclusion)).all() == []
+    after = web.get(done.headers["location"])
+    assert CLIENT_REF not in after.text and 'id="erase-client"' not in after.text
+    assert "Die Referenz ist aus allen Anfragen der Organisation" in after.text
+
+
+def test_another_organisations_caseworker_cannot_erase_the_reference(
+    job_over: Job,
+    signed_in: Callable[[Person], TestClient],
+    make_person: Callable[..., Person],
+    engine: Engine,
+) -> None:
+    stranger = signed_in(make_person("caseworker", organisation="Stadt Ahlen"))
+    form = stranger.get("/requests")
+    answer = stranger.post(
+        f"/requests/{job_over.request_id}/erase-client", data={"csrf_token": csrf_of(form)}
+    )
+    assert answer.status_code == 404
+    with Session(engine) as session:
+        assert session.get(Request, job_over.request_id).client_ref == CLIENT_REF  # type: ignore[union-attr]
