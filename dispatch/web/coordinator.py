@@ -25,6 +25,7 @@ from dispatch.planning import service as planning
 from dispatch.requests import service as requests
 from dispatch.requests.models import RequestStatus
 from dispatch.requests.schemas import FundingSourceChange
+from dispatch.series import service as series_service
 from dispatch.stats import service as stats
 from dispatch.users.models import User
 from dispatch.validation import MAX_ID, Day
@@ -131,6 +132,15 @@ def _detail_page(
         held_by = row.mediator.id if row.mediator else None
         ranking["candidates"] = [c for c in ranking["candidates"] if c["mediator_id"] != held_by]
     funding = policy_of(settings)
+    series = None
+    occurrences: list[service.RequestRow] = []
+    if found.series_id is not None:
+        # The whole series beside the one request, so an override or a drop-out is seen
+        # with the appointments before and after it (cancelling stays on the request page).
+        series = series_service.get_series(session, series_id=found.series_id, actor=user)
+        occurrences = service.request_rows(
+            session, series_service.occurrences(session, series.id), now=now
+        )
     return render(
         request,
         "coordinator/request_detail.html",
@@ -139,6 +149,8 @@ def _detail_page(
             "public": public,
             "row": row,
             "ranking": ranking,
+            "series": series,
+            "occurrences": occurrences,
             **(flags or {}),
             "can_override": found.status != RequestStatus.cancelled and found.start > now,
             "categories": CATEGORY_NAMES,

@@ -91,3 +91,28 @@ def test_another_organisation_cannot_cancel_the_series(
     )
     assert refused.status_code == 404
     assert "cancelled" not in {r.status for r in occurrences(engine)}
+
+
+def test_the_coordinators_request_page_shows_the_whole_series(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    coord_person: Person,
+    engine: Engine,
+) -> None:
+    caseworker = signed_in(case_person)
+    form = caseworker.get("/requests/new")
+    assert (
+        caseworker.post("/requests/new", data={"csrf_token": csrf_of(form), **FORM}).status_code
+        == 303
+    )
+    stored = occurrences(engine)
+    caseworker.post("/logout", data={"csrf_token": csrf_of(caseworker.get("/requests"))})
+
+    page = signed_in(coord_person).get(f"/dashboard/requests/{stored[1].id}")
+
+    assert page.status_code == 200, page.text
+    assert 'id="series"' in page.text and "Serie: jede Woche bis" in page.text
+    for occurrence in stored:
+        assert f'href="/dashboard/requests/{occurrence.id}"' in page.text
+    assert 'aria-current="true"' in page.text
+    assert f'href="/requests/{stored[1].id}#series"' in page.text
