@@ -21,8 +21,11 @@ from dispatch.funding import service as funding_service
 from dispatch.funding.policy import CATEGORY_NAMES, policy_of
 from dispatch.mediators import service as mediators
 from dispatch.offers import flows as offers
+from dispatch.offers import policy as offer_policy
+from dispatch.offers import service as offer_service
 from dispatch.planning import service as planning
 from dispatch.requests import service as requests
+from dispatch.requests.models import Request as RequestRecord
 from dispatch.requests.models import RequestStatus
 from dispatch.requests.schemas import FundingSourceChange
 from dispatch.series import service as series_service
@@ -94,6 +97,35 @@ def request_detail(
     )
 
 
+def _mark_scarce(
+    session: Session,
+    found: RequestRecord,
+    candidates: list[dict[str, Any]],
+    *,
+    now: datetime,
+    settings: Settings,
+    limit_reached: frozenset[int],
+) -> None:
+    """Mark the candidates other open requests around this job lean on (`needed_elsewhere`,
+    `scarce` at the policy's threshold): dispatch asks them last, and a coordinator
+    assigning by hand should see why before taking the only Tigrinya speaker of the week."""
+    policy = offer_policy.policy_for(session, found)
+    lean = offer_service.scarcity(
+        session,
+        found,
+        [c["mediator_id"] for c in candidates],
+        window=timedelta(hours=policy.scarce_window_hours),
+        most=policy.scarce_max_others,
+        now=now,
+        settings=settings,
+        limit_reached=limit_reached,
+    )
+    for candidate in candidates:
+        share = lean.get(candidate["mediator_id"], 0.0)
+        candidate["needed_elsewhere"] = share
+        candidate["scarce"] = share >= policy.scarce_at
+
+
 def _detail_page(
     request: Request,
     session: Session,
@@ -122,15 +154,20 @@ def _detail_page(
         )
         and found.end > now
     ):
+        limit_reached = allowances.limit_reached(session, settings=settings, now=now)
         ranking = planning.candidates(
-            session,
-            request=found,
-            now=now,
-            tz=settings.tz,
-            limit_reached=allowances.limit_reached(session, settings=settings, now=now),
+            session, request=found, now=now, tz=settings.tz, limit_reached=limit_reached
         )
         held_by = row.mediator.id if row.mediator else None
         ranking["candidates"] = [c for c in ranking["candidates"] if c["mediator_id"] != held_by]
+        _mark_scarce(
+            session,
+            found,
+            ranking["candidates"],
+            now=now,
+            settings=settings,
+            limit_reached=limit_reached,
+        )
     funding = policy_of(settings)
     series = None
     occurrences: list[service.RequestRow] = []

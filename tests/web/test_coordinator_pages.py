@@ -406,3 +406,37 @@ def test_a_wrong_period_is_said_in_the_pages_language(
     web.get("/lang/en")
     english = web.get("/dashboard/stats?from=2026-12-31&to=2026-12-01")
     assert "The end of the period must be on or after its start." in english.text
+
+
+def test_request_detail_marks_the_candidates_other_requests_lean_on(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    add_mediator: Callable[..., int],
+    clock: ManualClock,
+) -> None:
+    """The only Arabic speaker is needed by another request that day: dispatch asks them
+    last, and the coordinator assigning by hand sees it."""
+    add_mediator(
+        name="Helen Tekle",
+        languages=[{"language": "ti", "level": "native"}, {"language": "ar", "level": "native"}],
+        availability=TUESDAY,
+    )
+    add_mediator(
+        name="Yonas Habte", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY
+    )
+    file_request(case_person, language="ar", start=clock.now() + timedelta(days=1, hours=3))
+    tigrinya = file_request(
+        case_person, language="ti", start=clock.now() + timedelta(days=1, hours=1)
+    )
+
+    page = signed_in(coord_person).get(f"/dashboard/requests/{tigrinya.id}")
+
+    assert page.status_code == 200
+    rows = {
+        name: page.text[page.text.index(name) :].split("</td>", 1)[0]
+        for name in ("Helen Tekle", "Yonas Habte")
+    }
+    assert "knapp" in rows["Helen Tekle"] and "(1,0)" in rows["Helen Tekle"]
+    assert "knapp" not in rows["Yonas Habte"]
