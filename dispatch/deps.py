@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from config.settings import Settings
 from dispatch.clock import Clock
-from dispatch.errors import Forbidden, InvalidInput, NotAuthenticated
+from dispatch.errors import Forbidden, NotAuthenticated
 from dispatch.storage import unit_of_work
 from dispatch.users import service as users
 from dispatch.users.models import Role, User
@@ -36,23 +36,6 @@ def get_session(request: Request) -> Iterator[Session]:
     immediate = request.method not in ("GET", "HEAD", "OPTIONS")
     with unit_of_work(request.app.state.engine, immediate=immediate) as session:
         yield session
-
-
-#: The longest `Idempotency-Key` kept (the column's width).
-IDEMPOTENCY_KEY_MAX = 200
-
-
-def idempotency_key_of(value: str | None) -> str | None:
-    """The `Idempotency-Key` header as stored, or a 422 naming it (blank, too long, unprintable)."""
-    if value is None:
-        return None
-    value = value.strip()
-    if not value or len(value) > IDEMPOTENCY_KEY_MAX or not value.isprintable():
-        raise InvalidInput(
-            f"Idempotency-Key must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters.",
-            field="Idempotency-Key",
-        )
-    return value
 
 
 def get_clock(request: Request) -> Clock:

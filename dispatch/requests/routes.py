@@ -5,14 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import JSONResponse
 
-from dispatch import errors
+from dispatch import errors, idempotency
 from dispatch.deps import (
     ClockDep,
     CurrentUser,
     IdPath,
     SessionDep,
     SettingsDep,
-    idempotency_key_of,
 )
 from dispatch.requests import conflicts, flows, service
 from dispatch.requests.models import RequestStatus
@@ -56,7 +55,7 @@ def create_request(
     likely the same one again: 409 with `existing` (that request) unless
     `allow_duplicate` is true.
     """
-    idempotency_key = idempotency_key_of(idempotency_key)
+    idempotency_key = idempotency.key_of(idempotency_key)
     try:
         request, replayed = flows.file_request(
             session,

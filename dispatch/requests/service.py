@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,7 +15,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 import locales
 from config import data as config_data
 from config.settings import Settings
-from dispatch import audit, geocoding
+from dispatch import audit, geocoding, idempotency
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.funding import policy as funding_policy
 from dispatch.funding import service as funding_service
@@ -98,12 +96,6 @@ def find_duplicate(
         )
         .order_by(col(Request.id))
     ).first()
-
-
-def _fingerprint(data: RequestCreate) -> str:
-    body = data.model_dump(mode="json", exclude={"allow_duplicate"})
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _replay(session: Session, *, actor: User, key: str, fingerprint: str) -> Request | None:
@@ -254,7 +246,7 @@ def create_request(
     retries: the second INSERT fails (on PostgreSQL once the first commits)
     and the first request is returned instead.
     """
-    fingerprint = _fingerprint(data)
+    fingerprint = idempotency.fingerprint(data)
     if idempotency_key is not None:
         replayed = _replay(session, actor=actor, key=idempotency_key, fingerprint=fingerprint)
         if replayed is not None:

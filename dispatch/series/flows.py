@@ -17,6 +17,7 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from config.settings import Settings
+from dispatch import idempotency
 from dispatch.funding import policy as funding_policy
 from dispatch.offers import flows as offers
 from dispatch.requests import flows as request_flows
@@ -47,7 +48,7 @@ def file_series(
     """
     if idempotency_key is not None:
         earlier = service.replay(
-            session, actor=actor, key=idempotency_key, fingerprint=service.fingerprint(data)
+            session, actor=actor, key=idempotency_key, fingerprint=idempotency.fingerprint(data)
         )
         if earlier is not None:
             return earlier, [], True

@@ -6,14 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
 
-from dispatch import errors
+from dispatch import errors, idempotency
 from dispatch.deps import (
     ClockDep,
     CurrentUser,
     IdPath,
     SessionDep,
     SettingsDep,
-    idempotency_key_of,
 )
 from dispatch.series import flows, service
 from dispatch.series.schemas import SeriesCancel, SeriesCreate, SeriesPage, SeriesPublic
@@ -57,7 +56,7 @@ def create_series(
         actor=user,
         now=clock.now(),
         settings=settings,
-        idempotency_key=idempotency_key_of(idempotency_key),
+        idempotency_key=idempotency.key_of(idempotency_key),
     )
     if replayed:
         response.status_code = status.HTTP_200_OK

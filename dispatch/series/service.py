@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from config import data as config_data
-from dispatch import audit
+from dispatch import audit, idempotency
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.offers.models import Assignment
 from dispatch.requests import service as requests
@@ -95,13 +93,6 @@ def plan(data: SeriesCreate, *, tz: ZoneInfo, now: datetime) -> list[datetime]:
     return starts
 
 
-def fingerprint(data: SeriesCreate) -> str:
-    """What a series was filed with, so a retry with the same key can be told from a new body."""
-    body = data.model_dump(mode="json", exclude={"allow_duplicate"})
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 def replay(session: Session, *, actor: User, key: str, fingerprint: str) -> Series | None:
     """The series this user filed with `key`, if any; the same key with another body is a 409."""
     existing = session.exec(
@@ -132,7 +123,7 @@ def create_series(
     this INSERT, the unit of work is rolled back whole and the other series
     is returned instead: never two series for one key.
     """
-    key_print = fingerprint(data) if idempotency_key is not None else None
+    key_print = idempotency.fingerprint(data) if idempotency_key is not None else None
     series = Series(
         organisation_id=organisation_id,
         created_by_user_id=actor.id,

@@ -14,20 +14,23 @@ from dispatch.throttle import ThrottleHit, allow
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 
+def ask(session: Session, key: str, *, limit: int) -> bool:
+    """One forgotten-password ask for `key`, counted against `limit` an hour."""
+    return allow(
+        session,
+        scope="forgot_email",
+        key=key,
+        limit=limit,
+        window=timedelta(hours=1),
+        secret="test-secret",
+        now=NOW,
+    )
+
+
 def _attempt(engine: Engine, key: str, *, barrier: threading.Barrier, results: list[bool]) -> None:
     barrier.wait()
     with unit_of_work(engine, immediate=True) as session:
-        results.append(
-            allow(
-                session,
-                scope="forgot_email",
-                key=key,
-                limit=3,
-                window=timedelta(hours=1),
-                secret="test-secret",
-                now=NOW,
-            )
-        )
+        results.append(ask(session, key, limit=3))
 
 
 def test_simultaneous_attempts_never_exceed_the_limit(engine: Engine) -> None:
@@ -61,15 +64,7 @@ def test_simultaneous_attempts_never_exceed_the_limit(engine: Engine) -> None:
 def test_other_addresses_are_counted_apart(engine: Engine) -> None:
     with unit_of_work(engine, immediate=True) as session:
         counted = [
-            allow(
-                session,
-                scope="forgot_email",
-                key=key,
-                limit=1,
-                window=timedelta(hours=1),
-                secret="test-secret",
-                now=NOW,
-            )
+            ask(session, key, limit=1)
             for key in ("a@example.org", "b@example.org", "a@example.org")
         ]
     assert counted == [True, True, False]
