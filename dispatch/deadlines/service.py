@@ -19,13 +19,25 @@ def schedule(
     due_at: datetime,
     now: datetime,
     sequence: int = 0,
+    new: bool = False,
 ) -> None:
-    """Add the deadline unless this (kind, subject, sequence) is scheduled already."""
-    exists = session.exec(
-        select(Deadline.id).where(
-            Deadline.kind == kind, Deadline.subject_id == subject_id, Deadline.sequence == sequence
-        )
-    ).first()
+    """Add the deadline unless this (kind, subject, sequence) is scheduled already.
+
+    `new`: the subject was created in this transaction, so nothing can be
+    scheduled for it yet and the lookup is skipped; the unique key on (kind,
+    subject, sequence) still refuses a second row.
+    """
+    exists = (
+        None
+        if new
+        else session.exec(
+            select(Deadline.id).where(
+                Deadline.kind == kind,
+                Deadline.subject_id == subject_id,
+                Deadline.sequence == sequence,
+            )
+        ).first()
+    )
     if exists is None:
         session.add(
             Deadline(

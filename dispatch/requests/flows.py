@@ -19,6 +19,7 @@ from dispatch.offers import service as offer_service
 from dispatch.requests import service
 from dispatch.requests.models import Mode, Request, RequestDeadlineKind
 from dispatch.requests.schemas import RequestChange, RequestCreate
+from dispatch.storage import keep
 from dispatch.users.models import User
 
 
@@ -54,6 +55,8 @@ def file_request(
         tz=settings.tz,
     )
     if not replayed:
+        # The caseworker's messages about the wave are addressed from this row.
+        keep(session, actor)
         # A new request has no deadline yet: added without asking (deadlines.schedule would).
         session.add(
             Deadline(
