@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from dispatch.deadlines.models import Deadline
 
@@ -39,11 +39,37 @@ def schedule(
         ).first()
     )
     if exists is None:
-        session.add(
-            Deadline(
-                kind=kind, subject_id=subject_id, sequence=sequence, due_at=due_at, created_at=now
-            )
-        )
+        add(session, kind=kind, subject_id=subject_id, due_at=due_at, now=now, sequence=sequence)
+
+
+#: Built once: intake writes two or three deadlines per request.
+_INSERT = sa.insert(SQLModel.metadata.tables["deadline"])
+
+
+def add(
+    session: Session,
+    *,
+    kind: str,
+    subject_id: int,
+    due_at: datetime,
+    now: datetime,
+    sequence: int = 0,
+) -> None:
+    """Write a deadline now, without asking whether it exists (the unique key refuses a second).
+
+    A plain INSERT in the session's transaction, not an object for the next
+    flush: the runner reads deadlines in transactions of its own.
+    """
+    session.connection().execute(
+        _INSERT,
+        {
+            "kind": kind,
+            "subject_id": subject_id,
+            "sequence": sequence,
+            "due_at": due_at,
+            "created_at": now,
+        },
+    )
 
 
 def close(
