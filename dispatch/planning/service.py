@@ -8,16 +8,18 @@ dataclasses, and the engine's answers back into names a coordinator reads.
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, col, select
 
 import locales
@@ -285,26 +287,50 @@ def _load_members(session: Session, language: str | None) -> tuple[PoolMember, .
     )
 
 
+def _among_ids(column: Any, dialect: str) -> sa.ColumnElement[bool]:
+    """`column` is one of the ids given as the one parameter `ids` (see `_ids_parameter`).
+
+    One parameter for the whole list, not one per id: SQLAlchemy expands an
+    IN list anew on every execution, which cost more than the query. SQLite
+    reads the list from a JSON array, PostgreSQL from an integer array.
+    """
+    if dialect == "postgresql":
+        return cast(
+            sa.ColumnElement[bool],
+            column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer))),
+        )
+    listed: Any = sa.select(sa.column("value")).select_from(
+        sa.func.json_each(sa.bindparam("ids", type_=sa.String))
+    )
+    return cast(sa.ColumnElement[bool], column.in_(listed))
+
+
+def _ids_parameter(ids: list[int], dialect: str) -> object:
+    return ids if dialect == "postgresql" else json.dumps(ids)
+
+
 @cache
-def _period_queries(*, speakers: bool) -> tuple[sa.Executable, sa.Executable]:
+def _period_queries(*, speakers: bool, dialect: str) -> tuple[sa.Executable, sa.Executable]:
     """The absences and the held jobs in a period of the pool (or its speakers), built once.
 
     Parameters: `start`, `end` (absences), `jobs_from`, `jobs_to` (jobs) and,
-    for `speakers`, `ids`: the speakers' ids, known from the kept members. Building
-    a statement costs more than running it on a small pool. The speakers go as a
-    list, not as a sub-select of the pool and its languages: SQLite builds such a
-    sub-select (every language row, lower-cased, and every mediator) before it
-    looks at the period, 3 ms per statement on a pool of 1,000 with no absence
-    or job at all, where the list takes a fifteenth of that. The whole pool
-    goes as a sub-select (no language rows to read).
+    for `speakers`, `ids`: the speakers' ids, known from the kept members (see
+    `_among_ids`). Building a statement costs more than running it on a small
+    pool. The speakers go as a list, not as a sub-select of the pool and its
+    languages: SQLite builds such a sub-select (every language row, lower-cased,
+    and every mediator) before it looks at the period, 3 ms per statement on a
+    pool of 1,000 with no absence or job at all, where the list takes a
+    twentieth of that. The whole pool goes as a sub-select (no language rows).
     """
-    ids: Any = (
-        sa.bindparam("ids", expanding=True) if speakers else select(Mediator.id).where(*_in_pool())
-    )
+    pool = select(Mediator.id).where(*_in_pool())
+
+    def among(column: Any) -> sa.ColumnElement[bool]:
+        return _among_ids(column, dialect) if speakers else cast(Any, column).in_(pool)
+
     absences = (
         sa.select(col(Absence.mediator_id), col(Absence.start), col(Absence.end))
         .where(
-            col(Absence.mediator_id).in_(ids),
+            among(col(Absence.mediator_id)),
             col(Absence.end) > sa.bindparam("start"),
             col(Absence.start) < sa.bindparam("end"),
         )
@@ -315,7 +341,7 @@ def _period_queries(*, speakers: bool) -> tuple[sa.Executable, sa.Executable]:
         .join(Request, col(Request.id) == col(Assignment.request_id))
         .outerjoin(Place, col(Place.id) == col(Request.place_id))
         .where(
-            col(Assignment.mediator_id).in_(ids),
+            among(col(Assignment.mediator_id)),
             col(Assignment.cancelled_at).is_(None),
             col(Request.status).in_(LIVE),
             col(Request.end) > sa.bindparam("jobs_from"),
@@ -357,8 +383,11 @@ def pool_snapshot(
     members = pool_members(session, language=language)
     if not members:
         return PoolSnapshot(mediators=[], names={})
-    absences_query, jobs_query = _period_queries(speakers=language is not None)
-    params: dict[str, Any] = {"ids": [m.id for m in members]} if language is not None else {}
+    dialect = session.get_bind().dialect.name
+    absences_query, jobs_query = _period_queries(speakers=language is not None, dialect=dialect)
+    params: dict[str, Any] = (
+        {"ids": _ids_parameter([m.id for m in members], dialect)} if language is not None else {}
+    )
     busy: dict[int, list[matching.Busy]] = defaultdict(list)
     for mediator_id, absence_start, absence_end in session.execute(
         absences_query, {**params, "start": start, "end": end}
