@@ -5,6 +5,9 @@
   bulk UPDATE) renews the token in its own transaction, so a request filed
   right after a change ranks the pool as changed; a rolled-back change
   leaves the token (and what is kept) as it was.
+- The engine's mediators of a day and language, before their jobs and
+  absences, are kept under the same token; an absence (which does not renew
+  it) still reaches the ranking.
 - SQLite writers queue in the process: a second write transaction waits for
   the first to end instead of sleeping in SQLite's busy handler.
 - A POST /api/v1/requests costs a pinned number of SQL statements, so a
@@ -26,7 +29,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from config.settings import Settings
-from dispatch.mediators.models import LEDGER_ROW, Mediator, bump_version, pool_version
+from dispatch.mediators.models import (
+    LEDGER_ROW,
+    Absence,
+    Mediator,
+    bump_version,
+    pool_version,
+)
 from dispatch.planning import service as planning
 from dispatch.storage import sqlite_write_lock, unit_of_work
 from tests.conftest import BERLIN, NOW, Staff, mediator_payload, request_payload
@@ -139,6 +148,28 @@ def test_a_request_filed_right_after_a_change_is_offered_to_the_changed_pool(
     )
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "unfilled"
+
+
+def test_kept_mediators_of_a_day_still_get_their_absences(
+    client: TestClient, coordinator: Staff, engine: Engine
+) -> None:
+    """An absence does not renew the pool's token; the day's kept mediators still see it."""
+    first = add_mediator(client, coordinator, phone="+4915112340001")
+    second = add_mediator(client, coordinator, phone="+4915112340002", name="Selam Tesfay")
+
+    def busy() -> dict[str, int]:
+        with Session(engine) as session:
+            snapshot = planning.pool_snapshot(
+                session, start=TUESDAY[0], end=TUESDAY[1], tz=BERLIN, language="ti"
+            )
+        return {m.id: len(m.busy) for m in snapshot.mediators}
+
+    assert busy() == {str(first): 0, str(second): 0}
+    before = token(engine)
+    with unit_of_work(engine) as session:
+        session.add(Absence(mediator_id=second, start=TUESDAY[0], end=TUESDAY[1]))
+    assert token(engine) == before  # the kept mediators of the day are used again
+    assert busy() == {str(first): 0, str(second): 1}
 
 
 def test_sqlite_writers_queue_in_the_process(engine: Engine) -> None:
