@@ -165,8 +165,9 @@ def _to_coordinator(
     request: Request,
     email: dict[str, Any],
     sms: dict[str, Any],
+    fresh: bool = False,
 ) -> None:
-    """To COORDINATOR_EMAIL and, if set, COORDINATOR_PHONE, in German."""
+    """To COORDINATOR_EMAIL and, if set, COORDINATOR_PHONE, in German (`fresh`: see `enqueue`)."""
     if settings.coordinator_email:
         enqueue(
             session,
@@ -179,6 +180,7 @@ def _to_coordinator(
             locale=STAFF_LOCALE,
             now=now,
             request_id=request.id,
+            fresh=fresh,
             **email,
         )
     if settings.coordinator_phone:
@@ -193,6 +195,7 @@ def _to_coordinator(
             locale=STAFF_LOCALE,
             now=now,
             request_id=request.id,
+            fresh=fresh,
             **sms,
         )
 
@@ -205,6 +208,7 @@ def _to_caseworker(
     key: str,
     now: datetime,
     request: Request,
+    fresh: bool = False,
     **fields: Any,
 ) -> None:
     """An email to whoever filed the request, in their language; `key` says what about.
@@ -229,6 +233,7 @@ def _to_caseworker(
         locale=locale,
         now=now,
         request_id=request.id,
+        fresh=fresh,
         request_number=request.id,
         client_ref=request.client_ref,
         recipient_name=creator.name,
@@ -718,8 +723,12 @@ def request_unfilled_caseworker(
     key: str,
     dropped_out: bool,
     now: datetime,
+    fresh: bool = False,
 ) -> None:
-    """Nobody found: what to do now. `dropped_out`: the one confirmed is not coming either."""
+    """Nobody found: what to do now. `dropped_out`: the one confirmed is not coming either.
+
+    `fresh`: `key` names a request filed in this transaction (see `enqueue`).
+    """
     _to_caseworker(
         session,
         settings,
@@ -727,6 +736,7 @@ def request_unfilled_caseworker(
         key=key,
         now=now,
         request=request,
+        fresh=fresh,
         dropped_out=dropped_out or None,
     )
 
@@ -740,8 +750,12 @@ def request_at_risk_caseworker(
     next_step: str,
     contact: str,
     now: datetime,
+    fresh: bool = False,
 ) -> None:
-    """Told early: nobody yet and probably nobody in time; what to plan (the policy's step)."""
+    """Told early: nobody yet and probably nobody in time; what to plan (the policy's step).
+
+    `fresh`: `key` names a request filed in this transaction (see `enqueue`).
+    """
     _to_caseworker(
         session,
         settings,
@@ -749,6 +763,7 @@ def request_at_risk_caseworker(
         key=key,
         now=now,
         request=request,
+        fresh=fresh,
         next_step=NextStep(next_step).value,
         contact=contact or None,
     )
@@ -780,6 +795,7 @@ def _alert_coordinator(
     key: str,
     request: Request,
     now: datetime,
+    fresh: bool = False,
     **email: Any,
 ) -> None:
     """An alert about one request: the e-mail names the job and its organisation; a short SMS."""
@@ -801,6 +817,7 @@ def _alert_coordinator(
             **email,
         },
         sms={"language": language, "start": request.start, "link": link},
+        fresh=fresh,
     )
 
 
@@ -812,8 +829,12 @@ def alert_unfilled_coordinator(
     key: str,
     reason: str,
     now: datetime,
+    fresh: bool = False,
 ) -> None:
-    """A request nobody (more) can take, and why (`reason`: a code the template words)."""
+    """A request nobody (more) can take, and why (`reason`: a code the template words).
+
+    `fresh`: `key` names a request filed in this transaction (see `enqueue`).
+    """
     _alert_coordinator(
         session,
         settings,
@@ -821,6 +842,7 @@ def alert_unfilled_coordinator(
         key=f"{key}:coordinator",
         request=request,
         now=now,
+        fresh=fresh,
         reason=reason,
     )
 

@@ -129,6 +129,25 @@ def _keep_loaded(session: Session, instance: object) -> None:
         kept.append(instance)
 
 
+def keep(session: Session, instance: Any) -> Any:
+    """A row read in another session joins this unit of work without being read again.
+
+    The request's user is looked up before its unit of work begins (``deps.
+    current_user``); a step that needs that row again (the caseworker's "nobody
+    found" e-mail) then gets it from `session.get` instead of a SELECT. The row
+    is taken as it was read moments before, not refreshed; one with changes
+    not yet written, or in this session already, is left as it is.
+    """
+    state = sa.inspect(instance)
+    if state.session is session or not state.detached or state.modified:
+        return instance
+    kept = session.merge(instance, load=False)
+    rows = session.info.get(KEEP_LOADED)
+    if rows is not None:
+        rows.append(kept)
+    return kept
+
+
 #: How long a writer waits in this process's queue for a SQLite database (as busy_timeout).
 SQLITE_WRITE_WAIT_S = 30.0
 _write_locks: dict[str, threading.Lock] = {}

@@ -241,9 +241,15 @@ def _language_name(value: str, translator: locales.Translator) -> str:
 
 @cache
 def _environment(locale: str) -> jinja2.Environment:
-    """The message templates, speaking `locale`: gettext, dates and names in it."""
+    """The message templates, speaking `locale`: gettext, dates and names in it.
+
+    Compiled once per process (`auto_reload` off): a message is rendered on
+    every filing, and checking each template file's time on every use cost
+    more than rendering it.
+    """
     t = locales.translator(locale)
     env = jinja2.Environment(
+        auto_reload=False,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         trim_blocks=True,
@@ -339,6 +345,7 @@ def text_to_html(text: str, *, locale: str, title: str) -> str:
 @cache
 def _layout_environment() -> jinja2.Environment:
     return jinja2.Environment(
+        auto_reload=False,
         loader=jinja2.PackageLoader("notifications", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from dispatch.deadlines.models import Deadline
 
@@ -19,19 +19,57 @@ def schedule(
     due_at: datetime,
     now: datetime,
     sequence: int = 0,
+    new: bool = False,
 ) -> None:
-    """Add the deadline unless this (kind, subject, sequence) is scheduled already."""
-    exists = session.exec(
-        select(Deadline.id).where(
-            Deadline.kind == kind, Deadline.subject_id == subject_id, Deadline.sequence == sequence
-        )
-    ).first()
-    if exists is None:
-        session.add(
-            Deadline(
-                kind=kind, subject_id=subject_id, sequence=sequence, due_at=due_at, created_at=now
+    """Add the deadline unless this (kind, subject, sequence) is scheduled already.
+
+    `new`: the subject was created in this transaction, so nothing can be
+    scheduled for it yet and the lookup is skipped; the unique key on (kind,
+    subject, sequence) still refuses a second row.
+    """
+    exists = (
+        None
+        if new
+        else session.exec(
+            select(Deadline.id).where(
+                Deadline.kind == kind,
+                Deadline.subject_id == subject_id,
+                Deadline.sequence == sequence,
             )
-        )
+        ).first()
+    )
+    if exists is None:
+        add(session, kind=kind, subject_id=subject_id, due_at=due_at, now=now, sequence=sequence)
+
+
+#: Built once: intake writes two or three deadlines per request.
+_INSERT = sa.insert(SQLModel.metadata.tables["deadline"])
+
+
+def add(
+    session: Session,
+    *,
+    kind: str,
+    subject_id: int,
+    due_at: datetime,
+    now: datetime,
+    sequence: int = 0,
+) -> None:
+    """Write a deadline now, without asking whether it exists (the unique key refuses a second).
+
+    A plain INSERT in the session's transaction, not an object for the next
+    flush: the runner reads deadlines in transactions of its own.
+    """
+    session.connection().execute(
+        _INSERT,
+        {
+            "kind": kind,
+            "subject_id": subject_id,
+            "sequence": sequence,
+            "due_at": due_at,
+            "created_at": now,
+        },
+    )
 
 
 def close(

@@ -75,8 +75,13 @@ class WaveResult:
 def dispatch_new_request(
     session: Session, request: Request, *, now: datetime, settings: Settings
 ) -> WaveResult:
-    """Rank a new request at once and send its first wave (same transaction as the insert)."""
-    return send_next_wave(session, request, now=now, settings=settings)
+    """Rank a new request at once and send its first wave (same transaction as the insert).
+
+    The request was inserted in this transaction, so it has no offers, no
+    assignment, no deadline of a wave and no message yet: the wave does not
+    ask the database for them (``send_next_wave``'s `new_request`).
+    """
+    return send_next_wave(session, request, now=now, settings=settings, new_request=True)
 
 
 def first_wave_at(session: Session, request: Request, *, settings: Settings) -> datetime:
@@ -133,6 +138,7 @@ def send_next_wave(
     settings: Settings,
     after_dropout: bool = False,
     only: int | None = None,
+    new_request: bool = False,
 ) -> WaveResult:
     """Offer the request to the next candidates, or give up and say so.
 
@@ -148,9 +154,14 @@ def send_next_wave(
     place in a larger wave, so the others are not asked for a job meant for
     someone else. `only`: offer to this mediator alone, or send nothing
     (the offer of a later occurrence to whoever just took an earlier one).
+
+    `new_request`: the request was inserted in this transaction (its first
+    wave): nobody was asked, it never lost a mediator, and no deadline or
+    message carries its id yet, so none of that is read (a statement each,
+    on every filing); the unique keys still guard the rows written.
     """
     policy = policy_for(session, request)
-    last_wave = service.last_wave(session, request.id)
+    last_wave = 0 if new_request else service.last_wave(session, request.id)
     deadline = offer_deadline(policy, request)
 
     def give_up(reason: str) -> WaveResult:
@@ -164,12 +175,13 @@ def send_next_wave(
                 settings=settings,
                 reason=reason,
                 dropped_out=after_dropout,
+                new_request=new_request,
             ),
         )
 
     if now >= deadline:
         return give_up("no_time_left")
-    asked = service.already_asked(session, request.id)
+    asked = set() if new_request else service.already_asked(session, request.id)
     # Read once for this wave run: this request's ranking and the others' (scarce people).
     limit = allowances.limit_reached(session, settings=settings, now=now)
     ranked, preferred = service.ranked_with_preferred(
@@ -249,7 +261,13 @@ def send_next_wave(
         chance = estimate.chance_anyone_accepts([e.accept_within(by_then) for e in known.values()])
         if chance < policy.warn_below_chance:
             warn_unfilled_early(
-                session, request, reason="unlikely", chance=chance, now=now, settings=settings
+                session,
+                request,
+                reason="unlikely",
+                chance=chance,
+                now=now,
+                settings=settings,
+                new_request=new_request,
             )
     wave = last_wave + 1
     mediators = {
@@ -295,6 +313,7 @@ def send_next_wave(
         sequence=wave,
         due_at=expires_at,
         now=now,
+        new=new_request,
     )
     warn_at = request.start - timedelta(hours=policy.warn_hours)
     if warn_at > now:
@@ -302,9 +321,10 @@ def send_next_wave(
             session,
             kind=OfferDeadlineKind.unfilled_warning,
             subject_id=request.id,
-            sequence=service.dispatch_round(session, request.id),
+            sequence=0 if new_request else service.dispatch_round(session, request.id),
             due_at=warn_at,
             now=now,
+            new=new_request,
         )
     audit.record(
         session,
@@ -392,29 +412,32 @@ def warn_unfilled_early(
     now: datetime,
     settings: Settings,
     chance: float | None = None,
+    new_request: bool = False,
 ) -> bool:
     """Nobody yet, and probably nobody in time: tell the caseworker now, once a round.
 
     We keep asking (a yes still fills the request); the caseworker gets the
     policy's next step while there is time for it. `reason`: "unlikely" (a
     wave run's estimate) or "no_one_yet" (the policy's hours before the start).
-    False when they were told already this round.
+    False when they were told already this round. `new_request`: filed in this
+    transaction, so in its first round and never told (see `send_next_wave`).
     """
     policy = policy_for(session, request)
-    dispatch_round = service.dispatch_round(session, request.id)
-    # This round began when the request last lost its mediator (or when it was filed).
-    round_began = session.exec(
-        select(sa.func.max(Assignment.cancelled_at)).where(Assignment.request_id == request.id)
-    ).one()
-    told = select(audit.AuditEvent.id).where(
-        audit.AuditEvent.action == "request.at_risk",
-        audit.AuditEvent.entity == "request",
-        audit.AuditEvent.entity_id == request.id,
-    )
-    if round_began is not None:
-        told = told.where(col(audit.AuditEvent.at) >= round_began)
-    if session.exec(told).first() is not None:
-        return False
+    dispatch_round = 0 if new_request else service.dispatch_round(session, request.id)
+    if not new_request:
+        # This round began when the request last lost its mediator (or when it was filed).
+        round_began = session.exec(
+            select(sa.func.max(Assignment.cancelled_at)).where(Assignment.request_id == request.id)
+        ).one()
+        told = select(audit.AuditEvent.id).where(
+            audit.AuditEvent.action == "request.at_risk",
+            audit.AuditEvent.entity == "request",
+            audit.AuditEvent.entity_id == request.id,
+        )
+        if round_began is not None:
+            told = told.where(col(audit.AuditEvent.at) >= round_began)
+        if session.exec(told).first() is not None:
+            return False
     key = f"at-risk-request:{request.id}" + (f":r{dispatch_round}" if dispatch_round else "")
     messages.request_at_risk_caseworker(
         session,
@@ -424,6 +447,7 @@ def warn_unfilled_early(
         next_step=policy.unfilled_next_step,
         contact=policy.unfilled_contact,
         now=now,
+        fresh=new_request,
     )
     audit.record(
         session,
@@ -458,22 +482,31 @@ def mark_unfilled(
     settings: Settings,
     reason: str,
     dropped_out: bool = False,
+    new_request: bool = False,
 ) -> str:
     """Nobody (more) to ask: tell the caseworker and alert the coordinator, once a round.
 
     `dropped_out`: the request just lost its mediator, so the caseworker's
-    message says that the one confirmed is not coming either.
+    message says that the one confirmed is not coming either. `new_request`:
+    filed in this transaction (see `send_next_wave`): its first round, and no
+    message carries its id yet.
     """
     request.status = RequestStatus.unfilled
     request.updated_at = now
     session.add(request)
-    dispatch_round = service.dispatch_round(session, request.id)
+    dispatch_round = 0 if new_request else service.dispatch_round(session, request.id)
     key = f"unfilled:{request.id}" + (f":r{dispatch_round}" if dispatch_round else "")
     messages.request_unfilled_caseworker(
-        session, settings, request=request, key=key, dropped_out=dropped_out, now=now
+        session,
+        settings,
+        request=request,
+        key=key,
+        dropped_out=dropped_out,
+        now=now,
+        fresh=new_request,
     )
     messages.alert_unfilled_coordinator(
-        session, settings, request=request, key=key, reason=reason, now=now
+        session, settings, request=request, key=key, reason=reason, now=now, fresh=new_request
     )
     audit.record(
         session,

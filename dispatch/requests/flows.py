@@ -12,13 +12,13 @@ from sqlmodel import Session
 
 from config.settings import Settings
 from dispatch.deadlines import service as deadlines
-from dispatch.deadlines.models import Deadline
 from dispatch.funding import policy as funding_policy
 from dispatch.offers import flows as offers
 from dispatch.offers import service as offer_service
 from dispatch.requests import service
 from dispatch.requests.models import Mode, Request, RequestDeadlineKind
 from dispatch.requests.schemas import RequestChange, RequestCreate
+from dispatch.storage import keep
 from dispatch.users.models import User
 
 
@@ -54,14 +54,15 @@ def file_request(
         tz=settings.tz,
     )
     if not replayed:
+        # The caseworker's messages about the wave are addressed from this row.
+        keep(session, actor)
         # A new request has no deadline yet: added without asking (deadlines.schedule would).
-        session.add(
-            Deadline(
-                kind=RequestDeadlineKind.erase_data,
-                subject_id=request.id,
-                due_at=request.end + timedelta(days=settings.request_data_days),
-                created_at=now,
-            )
+        deadlines.add(
+            session,
+            kind=RequestDeadlineKind.erase_data,
+            subject_id=request.id,
+            due_at=request.end + timedelta(days=settings.request_data_days),
+            now=now,
         )
         offers.dispatch_new_request(session, request, now=now, settings=settings)
     return request, replayed

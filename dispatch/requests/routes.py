@@ -76,7 +76,7 @@ def create_request(
         response.status_code = status.HTTP_200_OK
         response.headers["Idempotent-Replayed"] = "true"
     # Built before the commit, so SQLite's write lock is taken once per request.
-    return service.to_public(session, request, actor=user)
+    return service.to_public(session, request, actor=user, new=not replayed)
 
 
 @router.get("", response_model=RequestPage)

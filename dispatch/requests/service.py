@@ -603,7 +603,12 @@ def cancel_request(
 def to_public(
     session: Session, request: Request, *, actor: User, new: bool = False
 ) -> RequestPublic:
-    """The API's view of a request; `new` skips looking for offers it cannot have yet."""
+    """The API's view of a request.
+
+    `new`: the request was filed in this transaction, so nobody holds it yet
+    and its assignment is not looked for (a coordinator still sees the first
+    wave's offers).
+    """
     place = session.get(Place, request.place_id) if request.place_id else None
     assignment_row = (
         None
@@ -626,8 +631,8 @@ def to_public(
             created_at=row.created_at,
             reconfirmed_at=row.reconfirmed_at,
         )
-    offers: list[OfferPublic] | None = [] if new and actor.role == Role.coordinator else None
-    if actor.role == Role.coordinator and not new:
+    offers: list[OfferPublic] | None = None
+    if actor.role == Role.coordinator:
         offers = [
             OfferPublic(
                 id=offer.id,
