@@ -1034,6 +1034,7 @@ def _solve_by_day(
     seed: int,
     log: bool,
     max_memory_mb: int | None,
+    counters: dict[str, float] | None = None,
 ) -> tuple[IntArray, list[_TierResult], int, int, int] | None:
     """A large component, one day at a time, each day's caps from `_day_caps`.
 
@@ -1043,8 +1044,12 @@ def _solve_by_day(
     models are a fifth of the week's each: on a loaded 2-core machine the
     congested city's week model spent its whole minute in presolve. The
     bounds of the day solves hold for the split caps only, so each tier
-    reports its trivial bound.
+    reports its trivial bound. `counters` (when given) gets what each stage
+    gained in filled priority and how long it took, for the stats.
     """
+    counters = {} if counters is None else counters
+    priority_of = jobs.priority[pairs.request[component.pairs]]
+    stage_started = time.perf_counter()
     local = component.pairs
     request, mediator = pairs.request[local], pairs.mediator[local]
     day = day_of[request]
@@ -1058,7 +1063,7 @@ def _solve_by_day(
     cliques = travel = 0
     pairs_left = len(local)
     day_allowance = allowance * DAY_SHARE
-    for number, today in enumerate(days):
+    for number, today in enumerate(days if day_allowance > 0 else ()):
         inside = np.flatnonzero(day == today)
         part = _Component(np.unique(request[inside]), local[inside])
         built = _build(pool, jobs, pairs, tiers, part, fixed, weights, hint, caps[number])
@@ -1079,6 +1084,9 @@ def _solve_by_day(
         if solved is None:
             return None
         chosen[inside] = solved[0][: len(inside)]
+    _count(counters, "day_solves", chosen, in_hint.astype(np.int64), priority_of, stage_started)
+    stage_started = time.perf_counter()
+    after_days = chosen.copy()
     # Large-neighbourhood search: one language on one day, or on the whole week,
     # its pairs free and the other jobs of its speakers there fixed, solved
     # exactly (these models are small), until the time is up. Each
@@ -1149,9 +1157,17 @@ def _solve_by_day(
             if solved is not None:
                 after = solved[0][: len(inside)]
                 gained = _plan_tiers(jobs, pairs, tiers, part, after, weights)[0][:LNS_TIERS]
+                kind = "lns_day" if today is not None else "lns_week"
+                counters[f"{kind}_tried"] = counters.get(f"{kind}_tried", 0) + 1
                 if gained > before:
+                    counters[f"{kind}_improved"] = counters.get(f"{kind}_improved", 0) + 1
+                    counters[f"{kind}_priority"] = (
+                        counters.get(f"{kind}_priority", 0) + gained[0] - before[0]
+                    )
                     chosen[inside] = after
                     improved = True
+    counters["lns_passes"] = passes
+    _count(counters, "lns", chosen, after_days, priority_of, stage_started)
     _polish(problem, pool, jobs, pairs, tiers, local, chosen, fixed)
     deadline = None
     if not budget.deterministic:
@@ -1167,6 +1183,22 @@ def _solve_by_day(
         for value, bound in zip(totals, trivial, strict=True)
     ]
     return chosen, results, cliques, travel, exchanges
+
+
+def _count(
+    counters: dict[str, float],
+    stage: str,
+    chosen: IntArray,
+    before: IntArray,
+    priority_of: IntArray,
+    started: float,
+) -> None:
+    """What a stage of `_solve_by_day` gained in filled priority, and its wall seconds."""
+    gained = int(priority_of[chosen == 1].sum()) - int(priority_of[before == 1].sum())
+    counters[f"{stage}_priority"] = counters.get(f"{stage}_priority", 0) + gained
+    counters[f"{stage}_seconds"] = round(
+        counters.get(f"{stage}_seconds", 0.0) + time.perf_counter() - started, 2
+    )
 
 
 def _best_pair(built: _Built, count: int) -> int:
@@ -1276,6 +1308,7 @@ def optimize(
     tags = sorted({r.language for r in problem.requests})
     language_of = np.array([tags.index(r.language) for r in problem.requests], dtype=np.int64)
     split_by_day = exchanges = 0
+    counters: dict[str, float] = {}
     for component in components:
         local = component.pairs
         request, mediator = pairs.request[local], pairs.mediator[local]
@@ -1304,6 +1337,7 @@ def optimize(
                 seed=seed,
                 log=log,
                 max_memory_mb=max_memory_mb,
+                counters=counters,
             )
             if by_days is None:
                 infeasible = True
@@ -1409,6 +1443,7 @@ def optimize(
         "prepare_seconds": round(prepared - clock, 3),
         "hint_filled_priority": int(sum(problem.requests[r].priority for r in hint)),
     }
+    stats.update(counters)
     for number, name in enumerate(TIERS):
         stats[f"{name}_value"] = totals[number]
         stats[f"{name}_bound"] = bounds[number]
