@@ -85,8 +85,13 @@ LARGE_COMPONENT_WORKERS = 4
 on the region's 188,000-pair component 8 workers peaked at 3.7 GB after 150 s,
 4 workers at 2.2 GB. Smaller components keep every worker (the portfolio's LP
 and LNS workers find the bounds there)."""
-DAY_SHARE = 0.5
-"""Of a day-split component's time, the share the whole-day solves get; LNS the rest."""
+DAY_SHARE = 0.0
+"""Of a day-split component's time, the share the whole-day solves get; LNS the rest.
+
+Zero: since the hint is filled further by `_insert`, the whole-day solves
+gained 0 and 5 filled priority on the congested city in 18-20 s (two runs),
+while the LNS over languages gained 45-55 in the same time; so the LNS starts
+from the hint (`stats` has each stage's gain, `day_solves_*` and `lns_*`)."""
 LNS_MIN_S = 0.5
 LNS_STEP_S = 3.0
 """Time for one day-and-language neighbourhood; most are proven much sooner."""
@@ -103,6 +108,8 @@ EXCHANGE_MIN_S = 1.0
 """The exchange polish runs at least this long (wall clock) even when the LNS used its time."""
 INSERT_PASSES = 3
 INSERT_SHARE = 0.1
+INSERT_AFTER_LNS_S = 3.0
+"""At most this long for `_insert` on a day-split component's plan after its LNS."""
 """Of the time limit, at most what `_insert` may spend improving the greedy hint."""
 EXCHANGE_TAIL_S = 0.3
 """After a whole-component solve whose travel tier is not proven, the exchange polish
@@ -925,6 +932,7 @@ def _insert(
     plan: dict[int, int],
     fixed: dict[int, int],
     deadline: float | None,
+    local: IntArray | None = None,
 ) -> dict[int, int]:
     """Fill more priority than the greedy plan by handing one job on.
 
@@ -934,7 +942,9 @@ def _insert(
     off, the open request put in its place, and the job given to another of
     its candidates who can take it, or left open if it is worth less. Every
     change raises filled priority, so the passes end; also at the deadline
-    (wall clock; None for deterministic runs: one pass). Returns the plan.
+    (wall clock; None for deterministic runs: one pass). With `local` (the
+    pairs of one component), only that component's requests are tried.
+    Returns the plan.
     """
     planner = Planner(problem, pool, jobs)
     for r, m in plan.items():
@@ -948,12 +958,17 @@ def _insert(
     def others(r: int) -> list[int]:
         return mediator_of[offsets[r] : offsets[r + 1]]
 
+    inside = None
+    if local is not None:
+        inside = np.zeros(len(problem.requests), dtype=bool)
+        inside[pairs.request[local]] = True
+
     for _ in range(1 if deadline is None else INSERT_PASSES):
         gained = 0
         open_requests = [
             r
             for r in np.lexsort((counts, -jobs.priority)).tolist()
-            if r not in planner.holder and counts[r] > 0
+            if r not in planner.holder and counts[r] > 0 and (inside is None or inside[r])
         ]
         for r in open_requests:
             if deadline is not None and time.perf_counter() > deadline:
@@ -1168,6 +1183,12 @@ def _solve_by_day(
                     improved = True
     counters["lns_passes"] = passes
     _count(counters, "lns", chosen, after_days, priority_of, stage_started)
+    # The LNS moved jobs between speakers, so handing single jobs on may fill
+    # requests again (cheap next to a CP-SAT neighbourhood).
+    stage_started = time.perf_counter()
+    after_lns = chosen.copy()
+    _refill(problem, pool, jobs, pairs, local, chosen, fixed, budget, INSERT_AFTER_LNS_S)
+    _count(counters, "insert_after_lns", chosen, after_lns, priority_of, stage_started)
     _polish(problem, pool, jobs, pairs, tiers, local, chosen, fixed)
     deadline = None
     if not budget.deterministic:
@@ -1183,6 +1204,37 @@ def _solve_by_day(
         for value, bound in zip(totals, trivial, strict=True)
     ]
     return chosen, results, cliques, travel, exchanges
+
+
+def _refill(
+    problem: Problem,
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    local: IntArray,
+    chosen: IntArray,
+    fixed: dict[int, int],
+    budget: _Budget,
+    seconds: float,
+) -> None:
+    """`_insert` on a component's plan (`chosen` over its pairs `local`), in place.
+
+    A component's mediators hold none of the other components' jobs, so the
+    component's plan alone is a plan to insert into; `_insert` only adds
+    filled priority, so the plan stays at least as good on the first tier.
+    """
+    plan = {
+        int(pairs.request[local[k]]): int(pairs.mediator[local[k]])
+        for k in np.flatnonzero(chosen == 1)
+    }
+    deadline = None if budget.deterministic else time.perf_counter() + seconds
+    filled = _insert(problem, pool, jobs, pairs, plan, fixed, deadline, local)
+    if filled == plan:
+        return
+    position = {(int(pairs.request[q]), int(pairs.mediator[q])): k for k, q in enumerate(local)}
+    chosen[:] = 0
+    for r, m in filled.items():
+        chosen[position[(r, m)]] = 1
 
 
 def _count(
