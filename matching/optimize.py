@@ -97,6 +97,7 @@ LNS_STEP_S = 3.0
 """Time for one day-and-language neighbourhood; most are proven much sooner."""
 LNS_WEEK_STEP_S = 6.0
 """Time for one language over the whole week."""
+LNS_FREE_HELD = True
 LNS_TIERS = 3
 """A neighbourhood searches filled priority, preferences and travel; the polish and
 the day solves look after the rest."""
@@ -1124,6 +1125,7 @@ def _solve_by_day(
     lns_allowance = allowance - polish_reserve
     improved = True
     passes = 0
+    fixed_requests = np.array(sorted(fixed), dtype=np.int64)
     while improved and lns_allowance - (started_left - budget.left()) > LNS_MIN_S:
         improved = False
         passes += 1
@@ -1147,6 +1149,16 @@ def _solve_by_day(
             held = np.flatnonzero(there)
             held = held[~np.isin(held, free)]
             inside = np.union1d(free, held)
+            if LNS_FREE_HELD and today is not None:
+                # The speakers' other jobs there may move among the speakers (or
+                # give way to a job worth more): every job of every speaker there
+                # is in the model, so the moves stay feasible.
+                movable = held[~np.isin(request[held], fixed_requests)]
+                extra = np.flatnonzero(
+                    np.isin(request, request[movable]) & np.isin(mediator, speakers)
+                )
+                inside = np.union1d(inside, extra)
+                held = held[~np.isin(held, movable)]
             outside = chosen == 1
             outside[inside] = False
             worked_s = np.zeros(len(pool))
