@@ -36,9 +36,10 @@ weighted sum, so the tier itself comes first and its bound is still a
 proven bound on the tier; after each solve the tier's value is locked in as
 a constraint before the next. The second solve (preferences over all the
 lower tiers) is the blend that finds plans good on every lower tier at
-once. Large components spanning several days are planned day by day, then
-improved by LNS per language (a day, or the week) and two polishes
-(`_solve_by_day`, `_exchange`).
+once. Large components spanning several days are improved from the hint by
+LNS per language (a day, or the week), then two polishes (`_solve_by_day`,
+`_exchange`); whole-day solves before the LNS are possible (`DAY_SHARE`)
+but off, since they gained next to nothing once the hint was filled.
 Without the tie-break a strict search moves mediators freely
 within its own tier: measured on the city, the preferences search undid
 the greedy's short trips and the travel search had no time left to win
@@ -1052,15 +1053,15 @@ def _solve_by_day(
     max_memory_mb: int | None,
     counters: dict[str, float] | None = None,
 ) -> tuple[IntArray, list[_TierResult], int, int, int] | None:
-    """A large component, one day at a time, each day's caps from `_day_caps`.
+    """A large component by LNS from the hint, after whole-day solves if `DAY_SHARE` > 0.
 
     Only the weekly minutes cap ties the days together (jobs of two days
     never overlap, and the night leaves time to travel anywhere within a
-    radius), so the days' plans together are a plan for the week. The days'
-    models are a fifth of the week's each: on a loaded 2-core machine the
-    congested city's week model spent its whole minute in presolve. The
-    bounds of the day solves hold for the split caps only, so each tier
-    reports its trivial bound. `counters` (when given) gets what each stage
+    radius), so day-sized models plan the week: on a loaded 2-core machine
+    the congested city's week model spent its whole minute in presolve.
+    Whole-day solves take each day's caps from `_day_caps`; the LNS takes
+    each neighbourhood's from the current plan. Neither proves a bound for
+    the week, so each tier reports its trivial bound. `counters` (when given) gets what each stage
     gained in filled priority and how long it took, for the stats.
     """
     counters = {} if counters is None else counters
