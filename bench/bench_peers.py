@@ -1,11 +1,13 @@
 """The engine against its peers on congested weeks, in one process, same instances.
 
-    .venv/bin/python bench/bench_peers.py --instances town city          # about 6 min
+    .venv/bin/python bench/bench_peers.py --instances town city          # about 10 min
     .venv/bin/python bench/bench_peers.py --instances region             # about 20 min
 
 Instances are `generate(size, seed=1, preset=True)` (recent demand by language
 against an older supply, see matching/generate.py). Planners, each on the
-same Problem and Pool:
+same Problem and Pool, each in a forked child process with a stated time
+budget, stopped at 1.5 x that budget + 60 s (`isolated`; a planner stopped
+there is reported as not finished, with no figures):
 
 - status quo: requests in order, first feasible mediator on the list;
 - careful greedy: matching.greedy.careful_greedy;
@@ -20,27 +22,27 @@ same Problem and Pool:
 Bounds on filled priority: the engine's own (when it did not prune or split
 by day), the sum of HiGHS's per-day LP relaxations and the sum of the
 per-day MIP dual bounds (each day with the whole weekly cap is a relaxation
-of the week), and the LP relaxation of the whole week by HiGHS's simplex
-(town and city; the interior point method had not finished it in 120 s, the
-simplex took 224 s on the loaded machine; the region's is too large). The
-week LP keeps the weekly caps, so it is tighter than the days' (city: 5,055
-against 5,173).
-The best (lowest) is "the best bound known". Every plan is verified by
-`check`; figures are check's. Peak memory is the process's resident set,
-sampled every 20 ms while the planner runs (the problem and pool, held
-throughout, are included). Asserts nothing.
+of the week), the LP relaxation of the whole week by HiGHS's simplex (town
+and city; the region's, without even its travel rows, did not finish in
+400 s), and a min-cost flow of minutes (bench/_flow_bound.py: requests split
+freely, the weekly caps and each mediator's day kept; seconds on the region).
+The week LP keeps the weekly caps, so it is tighter than the days' (city:
+5,055 against 5,173). The best (lowest) is "the best bound known". Every
+plan is verified by `check`; figures are check's. Peak memory is the child
+process's peak resident set (the kernel's VmHWM: the pages of the instance
+it touched and what the planner built). Asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import multiprocessing
 import os
 import sys
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,8 @@ import numpy as np
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 sys.path.insert(0, str(REPOSITORY / "bench"))
+
+from _flow_bound import flow_bound  # noqa: E402
 
 from matching.candidates import Jobs, Pairs, feasible_pairs, problem_jobs  # noqa: E402
 from matching.feasibility import check  # noqa: E402
@@ -68,52 +72,89 @@ INSTANCES: dict[str, tuple[str, float, float, float]] = {
     # name: (preset size, engine seconds, per-day MIP seconds in all, week LP seconds)
     "town": ("town", 10.0, 30.0, 60.0),
     "city": ("city", 60.0, 120.0, 600.0),
-    "region": ("region", 300.0, 300.0, 0.0),
+    # The region's HiGHS gets the engine's 300 s in all (30 s LP + 30 s MIP a day): its
+    # day LPs did not finish in 120 s each, and the flow bound needs none of them.
+    "region": ("region", 300.0, 150.0, 0.0),
 }
+BASELINE_CAP_S = 900.0
+"""The greedy baselines have no time limit of their own; a run longer than this is reported."""
+PEER_CAP_FACTOR = 1.5
+PEER_CAP_EXTRA_S = 60.0
+"""A planner with a time budget is stopped at 1.5 x its budget + 60 s (model building and
+reading the plan back are outside the solvers' clocks) and reported as not finished."""
 
 
-class PeakMemory:
-    """The process's peak resident set while a block runs, sampled from /proc."""
-
-    def __init__(self) -> None:
-        self.peak_kb = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @staticmethod
-    def rss_kb() -> int:
-        with open("/proc/self/status") as status:
+def _status_kb(pid: int | str, key: str) -> int:
+    """A figure of /proc/<pid>/status in kB (0 when the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(f"{key}:"):
                     return int(line.split()[1])
-        return 0
+    except OSError:
+        pass
+    return 0
 
-    def __enter__(self) -> PeakMemory:
-        self.peak_kb = self.rss_kb()
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
 
-    def _sample(self) -> None:
-        while not self._stop.wait(0.02):
-            self.peak_kb = max(self.peak_kb, self.rss_kb())
+@dataclass
+class Outcome:
+    """What a planner run in a child process sends back."""
 
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-        self.peak_kb = max(self.peak_kb, self.rss_kb())
+    solution: Solution | None
+    note: str
+    bounds: dict[str, float]
+    peak_kb: int
+    skipped: str = ""
+
+
+def isolated(
+    run: Callable[[], tuple[Solution, str, dict[str, float]]], cap_s: float
+) -> tuple[Outcome | None, float]:
+    """Run a planner in a forked child, killed after `cap_s` seconds of wall clock.
+
+    The child shares the parent's problem, pool and pairs (copy on write), so
+    its peak resident set (the kernel's VmHWM) counts what the planner holds
+    on top of them, the instance included as before. Returns the outcome
+    (None when the child was killed at the cap or died) and the seconds.
+    """
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            solution, note, bounds = run()
+            send.send(Outcome(solution, note, bounds, _status_kb("self", "VmHWM")))
+        except SkipPeer as skip:
+            send.send(Outcome(None, "", {}, 0, skipped=str(skip)))
+        send.close()
+
+    began = time.perf_counter()
+    process = context.Process(target=child, daemon=True)
+    process.start()
+    send.close()
+    outcome: Outcome | None = None
+    if receive.poll(cap_s):
+        try:
+            outcome = receive.recv()
+        except EOFError:  # the child died without an answer
+            outcome = None
+    seconds = time.perf_counter() - began
+    if process.is_alive():
+        process.kill()
+    process.join()
+    return outcome, seconds
 
 
 @dataclass
 class Row:
     planner: str
-    solution: Solution
+    solution: Solution | None
+    """None: the planner did not finish within its cap."""
     seconds: float
     peak_mb: float
-    note: str = ""
-    figures: dict[str, Any] = field(default_factory=dict)
+    note: str
+    load: float
+    """The one-minute load average when the planner ended."""
 
 
 def make_week_feasible(
@@ -157,52 +198,69 @@ def run_instance(name: str, workers: int, vroom_level: int) -> None:
     total = sum(r.priority for r in problem.requests)
     print(
         f"\n## {name}: {len(problem.mediators)} mediators, {len(problem.requests)} requests,"
-        f" total priority {total}, {len(pairs)} feasible pairs ({pairs_s:.1f} s)",
+        f" total priority {total}, {len(pairs)} feasible pairs ({pairs_s:.1f} s);"
+        f" load average {os.getloadavg()[0]:.1f}",
         flush=True,
     )
     rows: list[Row] = []
     bounds: dict[str, float] = {}
+    days = days_of(problem, pairs)
 
-    def timed(planner: str, run: Callable[[], tuple[Solution, str]]) -> None:
-        with PeakMemory() as memory:
-            began = time.perf_counter()
-            solution, note = run()
-            seconds = time.perf_counter() - began
-        rows.append(Row(planner, solution, seconds, memory.peak_kb / 1024, note))
-        print(f"  {planner}: {solution.filled_priority} in {seconds:.1f} s {note}", flush=True)
+    def timed(
+        planner: str,
+        budget: str,
+        cap_s: float,
+        run: Callable[[], tuple[Solution, str, dict[str, float]]],
+    ) -> None:
+        outcome, seconds = isolated(run, cap_s)
+        load = os.getloadavg()[0]
+        if outcome is not None and outcome.skipped:
+            print(f"  {planner}: skipped, {outcome.skipped}", flush=True)
+            return
+        if outcome is None or outcome.solution is None:
+            note = f"(budget {budget}; **did not finish**: stopped at {cap_s:.0f} s)"
+            rows.append(Row(planner, None, seconds, 0.0, note, load))
+            print(f"  {planner}: did not finish in {cap_s:.0f} s", flush=True)
+            return
+        bounds.update(outcome.bounds)
+        note = f"(budget {budget}{'; ' if outcome.note else ''}{outcome.note})"
+        solution = outcome.solution
+        rows.append(Row(planner, solution, seconds, outcome.peak_kb / 1024, note, load))
+        print(
+            f"  {planner}: {solution.filled_priority} in {seconds:.1f} s {note}, load {load:.1f}",
+            flush=True,
+        )
 
-    timed("status quo", lambda: (status_quo(problem, pool), ""))
-    timed("careful greedy", lambda: (careful_greedy(problem, pool), ""))
+    def plain(planner: Callable[[Problem, Pool], Solution]) -> Callable[..., Any]:
+        return lambda: (planner(problem, pool), "", {})
 
-    def with_vroom() -> tuple[Solution, str]:
+    timed("status quo", "none", BASELINE_CAP_S, plain(status_quo))
+    timed("careful greedy", "none", BASELINE_CAP_S, plain(careful_greedy))
+
+    def with_vroom() -> tuple[Solution, str, dict[str, float]]:
         try:
             import _vroom_peer
         except ImportError as error:
             raise SkipPeer(f"pyvroom not installed ({error})") from error
-        days = len(days_of(problem, pairs))
         proposed, _ = _vroom_peer.plan_week(
             problem,
             pool,
             pairs,
             exploration_level=vroom_level,
             threads=workers,
-            seconds_per_day=engine_s / days,
+            seconds_per_day=engine_s / len(days),
         )
         holder, dropped = make_week_feasible(problem, pool, pairs, proposed)
-        note = (
-            f"(level {vroom_level}, {engine_s / days:.0f} s a day; {dropped} of {len(proposed)}"
-            " pairs dropped to fit the week)"
-        )
-        return plan_solution(problem, pool, holder, "FEASIBLE"), note
+        note = f"level {vroom_level}; {dropped} of {len(proposed)} pairs dropped to fit the week"
+        return plan_solution(problem, pool, holder, "FEASIBLE"), note, {}
 
-    def with_highs() -> tuple[Solution, str]:
+    def with_highs() -> tuple[Solution, str, dict[str, float]]:
         try:
             import _highs_peer
         except ImportError as error:
             raise SkipPeer(f"highspy not installed ({error})") from error
         proposed: dict[int, int] = {}
         day_bound = lp_bound = 0.0
-        days = days_of(problem, pairs)
         statuses = []
         greedy = careful_plan(problem, pool, pairs).holder
         for local in days:
@@ -236,54 +294,76 @@ def run_instance(name: str, workers: int, vroom_level: int) -> None:
             day_bound += result.bound
             for k in result.chosen:
                 proposed[int(pairs.request[k])] = int(pairs.mediator[k])
+        found: dict[str, float] = {}
         if math.isfinite(lp_bound):
-            bounds["HiGHS LP relaxation per day"] = math.floor(lp_bound + 1e-6)
+            found["HiGHS LP relaxation per day"] = math.floor(lp_bound + 1e-6)
         if math.isfinite(day_bound):
-            bounds["HiGHS per-day MIP bound"] = math.floor(day_bound + 1e-6)
+            found["HiGHS per-day MIP bound"] = math.floor(day_bound + 1e-6)
         holder, dropped = make_week_feasible(problem, pool, pairs, proposed)
         note = (
-            f"(days: {', '.join(sorted(set(statuses)))}; {dropped} of {len(proposed)} pairs"
-            " dropped to fit the week)"
+            f"days: {', '.join(sorted(set(statuses)))}; {dropped} of {len(proposed)} pairs"
+            " dropped to fit the week"
         )
-        return plan_solution(problem, pool, holder, "FEASIBLE"), note
+        return plan_solution(problem, pool, holder, "FEASIBLE"), note, found
 
-    def with_engine() -> tuple[Solution, str]:
+    def with_engine() -> tuple[Solution, str, dict[str, float]]:
         solution = optimize(problem, time_limit_s=engine_s, num_workers=workers, pool=pool)
+        found: dict[str, float] = {}
         if solution.stats.get("pruned_to"):
-            note = f"(pruned to {solution.stats['pruned_to']} per request)"
+            note = f"pruned to {solution.stats['pruned_to']} per request"
         else:
-            bounds["engine's own"] = float(solution.filled_priority_bound or math.inf)
-            note = f"(own bound {solution.filled_priority_bound}, {solution.status})"
-        return solution, note
+            found["engine's own"] = float(solution.filled_priority_bound or math.inf)
+            note = f"own bound {solution.filled_priority_bound}, {solution.status}"
+        return solution, note, found
 
-    for planner, run in (
-        ("VROOM per day", with_vroom),
-        ("HiGHS MIP per day", with_highs),
-        ("Sprachpool optimize", with_engine),
-    ):
-        try:
-            timed(planner, run)
-        except SkipPeer as skip:
-            print(f"  {planner}: skipped, {skip}", flush=True)
+    timed(
+        "VROOM per day",
+        f"{engine_s / len(days):.0f} s a day",
+        engine_s * PEER_CAP_FACTOR + PEER_CAP_EXTRA_S,
+        with_vroom,
+    )
+    timed(
+        "HiGHS MIP per day",
+        f"{mip_s / len(days):.0f} s LP + {mip_s / len(days):.0f} s MIP a day",
+        2 * mip_s * PEER_CAP_FACTOR + PEER_CAP_EXTRA_S,
+        with_highs,
+    )
+    timed(
+        "Sprachpool optimize",
+        f"{engine_s:.0f} s",
+        engine_s * PEER_CAP_FACTOR + PEER_CAP_EXTRA_S,
+        with_engine,
+    )
 
     if week_lp_s > 0:
         week_lp_bound(pool, jobs, pairs, workers, week_lp_s, bounds)
+    day_of = np.array([r.start.date().toordinal() for r in problem.requests], dtype=np.int64)
+    flow, flow_s = flow_bound(pool, jobs, pairs, day_of)
+    print(f"  min-cost flow bound: {flow:,} in {flow_s:.1f} s", flush=True)
+    bounds["min-cost flow of minutes"] = float(flow)
     has_candidate = pairs.count_per_request() > 0
     bounds["every request with a candidate"] = float(jobs.priority[has_candidate].sum())
     best_by, best = min(bounds.items(), key=lambda item: item[1])
     print(
         "\n  bounds: "
-        + ", ".join(f"{k} {v:.0f}" for k, v in bounds.items())
-        + f"; best known {best:.0f} ({best_by})"
+        + ", ".join(f"{k} {v:,.0f}" for k, v in bounds.items())
+        + f"; best known {best:,.0f} ({best_by})"
     )
     preferred = [set(r.preferred_mediators) for r in problem.requests]
     index = {r.id: i for i, r in enumerate(problem.requests)}
     print(
         "\n| planner | filled priority | % of best bound | filled | continuity matches"
-        " | travel km | load spread (min) | seconds | peak RSS | feasible |"
+        " | travel km | load spread (min) | seconds | peak RSS | load avg | feasible |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for row in rows:
+        if row.solution is None:
+            print(
+                f"| {row.planner} {row.note} | - | - | - | - | - | - | {row.seconds:.1f} | - |"
+                f" {row.load:.1f} | - |",
+                flush=True,
+            )
+            continue
         report = check(problem, row.solution)
         continuity = sum(
             a.mediator in preferred[index[a.request]] for a in row.solution.assignments
@@ -291,9 +371,9 @@ def run_instance(name: str, workers: int, vroom_level: int) -> None:
         print(
             f"| {row.planner} {row.note} | {report.figures.filled_priority:,} |"
             f" {100.0 * report.figures.filled_priority / best:.2f} |"
-            f" {report.figures.filled} | {continuity} | {report.figures.travel_km:,.0f} |"
+            f" {report.figures.filled:,} | {continuity} | {report.figures.travel_km:,.0f} |"
             f" {report.figures.fairness_spread_minutes:,.0f} | {row.seconds:.1f} |"
-            f" {row.peak_mb:,.0f} MB | {report.feasible} |",
+            f" {row.peak_mb:,.0f} MB | {row.load:.1f} | {report.feasible} |",
             flush=True,
         )
 
@@ -304,28 +384,37 @@ def week_lp_bound(
     """The LP relaxation of the whole week (weekly caps included), by HiGHS's simplex.
 
     Only a proven optimum is a bound; a run cut by its time limit adds none.
-    Timed apart from the planners (it plans nothing).
+    Timed apart from the planners (it plans nothing), in a child process
+    stopped at twice its time limit (building the rows is outside HiGHS's clock).
     """
-    try:
-        import _highs_peer
-    except ImportError:
+
+    def run() -> tuple[Solution, str, dict[str, float]]:
+        try:
+            import _highs_peer
+        except ImportError as error:
+            raise SkipPeer(f"highspy not installed ({error})") from error
+        result = _highs_peer.solve(
+            pool,
+            jobs,
+            pairs,
+            np.arange(len(pairs), dtype=np.int64),
+            integer=False,
+            time_limit_s=seconds,
+            threads=workers,
+            lp_solver="simplex",
+        )
+        found = {}
+        if math.isfinite(result.bound):
+            found["HiGHS LP relaxation of the week"] = math.floor(result.bound + 1e-6)
+        note = f"{result.status}, {result.objective:,.2f}"
+        return Solution((), (), "NONE"), note, found
+
+    outcome, took = isolated(run, 2 * seconds + PEER_CAP_EXTRA_S)
+    if outcome is None:
+        print(f"  week LP relaxation: did not finish in {took:.0f} s", flush=True)
         return
-    result = _highs_peer.solve(
-        pool,
-        jobs,
-        pairs,
-        np.arange(len(pairs), dtype=np.int64),
-        integer=False,
-        time_limit_s=seconds,
-        threads=workers,
-        lp_solver="simplex",
-    )
-    print(
-        f"  week LP relaxation: {result.status}, {result.objective:,.2f} in {result.seconds:.0f} s",
-        flush=True,
-    )
-    if math.isfinite(result.bound):
-        bounds["HiGHS LP relaxation of the week"] = math.floor(result.bound + 1e-6)
+    print(f"  week LP relaxation: {outcome.note} in {took:.0f} s", flush=True)
+    bounds.update(outcome.bounds)
 
 
 class SkipPeer(Exception):

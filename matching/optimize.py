@@ -36,9 +36,10 @@ weighted sum, so the tier itself comes first and its bound is still a
 proven bound on the tier; after each solve the tier's value is locked in as
 a constraint before the next. The second solve (preferences over all the
 lower tiers) is the blend that finds plans good on every lower tier at
-once. Large components spanning several days are planned day by day, then
-improved by LNS per language (a day, or the week) and two polishes
-(`_solve_by_day`, `_exchange`).
+once. Large components spanning several days are improved from the hint by
+LNS per language (a day, or the week), then two polishes (`_solve_by_day`,
+`_exchange`); whole-day solves before the LNS are possible (`DAY_SHARE`)
+but off, since they gained next to nothing once the hint was filled.
 Without the tie-break a strict search moves mediators freely
 within its own tier: measured on the city, the preferences search undid
 the greedy's short trips and the travel search had no time left to win
@@ -85,13 +86,19 @@ LARGE_COMPONENT_WORKERS = 4
 on the region's 188,000-pair component 8 workers peaked at 3.7 GB after 150 s,
 4 workers at 2.2 GB. Smaller components keep every worker (the portfolio's LP
 and LNS workers find the bounds there)."""
-DAY_SHARE = 0.5
-"""Of a day-split component's time, the share the whole-day solves get; LNS the rest."""
+DAY_SHARE = 0.0
+"""Of a day-split component's time, the share the whole-day solves get; LNS the rest.
+
+Zero: since the hint is filled further by `_insert`, the whole-day solves
+gained 0 and 5 filled priority on the congested city in 18-20 s (two runs),
+while the LNS over languages gained 45-55 in the same time; so the LNS starts
+from the hint (`stats` has each stage's gain, `day_solves_*` and `lns_*`)."""
 LNS_MIN_S = 0.5
 LNS_STEP_S = 3.0
 """Time for one day-and-language neighbourhood; most are proven much sooner."""
 LNS_WEEK_STEP_S = 6.0
 """Time for one language over the whole week."""
+LNS_FREE_HELD = True
 LNS_TIERS = 3
 """A neighbourhood searches filled priority, preferences and travel; the polish and
 the day solves look after the rest."""
@@ -103,6 +110,8 @@ EXCHANGE_MIN_S = 1.0
 """The exchange polish runs at least this long (wall clock) even when the LNS used its time."""
 INSERT_PASSES = 3
 INSERT_SHARE = 0.1
+INSERT_AFTER_LNS_S = 3.0
+"""At most this long for `_insert` on a day-split component's plan after its LNS."""
 """Of the time limit, at most what `_insert` may spend improving the greedy hint."""
 EXCHANGE_TAIL_S = 0.3
 """After a whole-component solve whose travel tier is not proven, the exchange polish
@@ -925,6 +934,7 @@ def _insert(
     plan: dict[int, int],
     fixed: dict[int, int],
     deadline: float | None,
+    local: IntArray | None = None,
 ) -> dict[int, int]:
     """Fill more priority than the greedy plan by handing one job on.
 
@@ -934,7 +944,9 @@ def _insert(
     off, the open request put in its place, and the job given to another of
     its candidates who can take it, or left open if it is worth less. Every
     change raises filled priority, so the passes end; also at the deadline
-    (wall clock; None for deterministic runs: one pass). Returns the plan.
+    (wall clock; None for deterministic runs: one pass). With `local` (the
+    pairs of one component), only that component's requests are tried.
+    Returns the plan.
     """
     planner = Planner(problem, pool, jobs)
     for r, m in plan.items():
@@ -948,12 +960,17 @@ def _insert(
     def others(r: int) -> list[int]:
         return mediator_of[offsets[r] : offsets[r + 1]]
 
+    inside = None
+    if local is not None:
+        inside = np.zeros(len(problem.requests), dtype=bool)
+        inside[pairs.request[local]] = True
+
     for _ in range(1 if deadline is None else INSERT_PASSES):
         gained = 0
         open_requests = [
             r
             for r in np.lexsort((counts, -jobs.priority)).tolist()
-            if r not in planner.holder and counts[r] > 0
+            if r not in planner.holder and counts[r] > 0 and (inside is None or inside[r])
         ]
         for r in open_requests:
             if deadline is not None and time.perf_counter() > deadline:
@@ -1034,17 +1051,22 @@ def _solve_by_day(
     seed: int,
     log: bool,
     max_memory_mb: int | None,
+    counters: dict[str, float] | None = None,
 ) -> tuple[IntArray, list[_TierResult], int, int, int] | None:
-    """A large component, one day at a time, each day's caps from `_day_caps`.
+    """A large component by LNS from the hint, after whole-day solves if `DAY_SHARE` > 0.
 
     Only the weekly minutes cap ties the days together (jobs of two days
     never overlap, and the night leaves time to travel anywhere within a
-    radius), so the days' plans together are a plan for the week. The days'
-    models are a fifth of the week's each: on a loaded 2-core machine the
-    congested city's week model spent its whole minute in presolve. The
-    bounds of the day solves hold for the split caps only, so each tier
-    reports its trivial bound.
+    radius), so day-sized models plan the week: on a loaded 2-core machine
+    the congested city's week model spent its whole minute in presolve.
+    Whole-day solves take each day's caps from `_day_caps`; the LNS takes
+    each neighbourhood's from the current plan. Neither proves a bound for
+    the week, so each tier reports its trivial bound. `counters` (when given) gets what each stage
+    gained in filled priority and how long it took, for the stats.
     """
+    counters = {} if counters is None else counters
+    priority_of = jobs.priority[pairs.request[component.pairs]]
+    stage_started = time.perf_counter()
     local = component.pairs
     request, mediator = pairs.request[local], pairs.mediator[local]
     day = day_of[request]
@@ -1058,7 +1080,7 @@ def _solve_by_day(
     cliques = travel = 0
     pairs_left = len(local)
     day_allowance = allowance * DAY_SHARE
-    for number, today in enumerate(days):
+    for number, today in enumerate(days if day_allowance > 0 else ()):
         inside = np.flatnonzero(day == today)
         part = _Component(np.unique(request[inside]), local[inside])
         built = _build(pool, jobs, pairs, tiers, part, fixed, weights, hint, caps[number])
@@ -1079,6 +1101,9 @@ def _solve_by_day(
         if solved is None:
             return None
         chosen[inside] = solved[0][: len(inside)]
+    _count(counters, "day_solves", chosen, in_hint.astype(np.int64), priority_of, stage_started)
+    stage_started = time.perf_counter()
+    after_days = chosen.copy()
     # Large-neighbourhood search: one language on one day, or on the whole week,
     # its pairs free and the other jobs of its speakers there fixed, solved
     # exactly (these models are small), until the time is up. Each
@@ -1101,6 +1126,7 @@ def _solve_by_day(
     lns_allowance = allowance - polish_reserve
     improved = True
     passes = 0
+    fixed_requests = np.array(sorted(fixed), dtype=np.int64)
     while improved and lns_allowance - (started_left - budget.left()) > LNS_MIN_S:
         improved = False
         passes += 1
@@ -1124,6 +1150,16 @@ def _solve_by_day(
             held = np.flatnonzero(there)
             held = held[~np.isin(held, free)]
             inside = np.union1d(free, held)
+            if LNS_FREE_HELD and today is not None:
+                # The speakers' other jobs there may move among the speakers (or
+                # give way to a job worth more): every job of every speaker there
+                # is in the model, so the moves stay feasible.
+                movable = held[~np.isin(request[held], fixed_requests)]
+                extra = np.flatnonzero(
+                    np.isin(request, request[movable]) & np.isin(mediator, speakers)
+                )
+                inside = np.union1d(inside, extra)
+                held = held[~np.isin(held, movable)]
             outside = chosen == 1
             outside[inside] = False
             worked_s = np.zeros(len(pool))
@@ -1149,9 +1185,23 @@ def _solve_by_day(
             if solved is not None:
                 after = solved[0][: len(inside)]
                 gained = _plan_tiers(jobs, pairs, tiers, part, after, weights)[0][:LNS_TIERS]
+                kind = "lns_day" if today is not None else "lns_week"
+                counters[f"{kind}_tried"] = counters.get(f"{kind}_tried", 0) + 1
                 if gained > before:
+                    counters[f"{kind}_improved"] = counters.get(f"{kind}_improved", 0) + 1
+                    counters[f"{kind}_priority"] = (
+                        counters.get(f"{kind}_priority", 0) + gained[0] - before[0]
+                    )
                     chosen[inside] = after
                     improved = True
+    counters["lns_passes"] = passes
+    _count(counters, "lns", chosen, after_days, priority_of, stage_started)
+    # The LNS moved jobs between speakers, so handing single jobs on may fill
+    # requests again (cheap next to a CP-SAT neighbourhood).
+    stage_started = time.perf_counter()
+    after_lns = chosen.copy()
+    _refill(problem, pool, jobs, pairs, local, chosen, fixed, budget, INSERT_AFTER_LNS_S)
+    _count(counters, "insert_after_lns", chosen, after_lns, priority_of, stage_started)
     _polish(problem, pool, jobs, pairs, tiers, local, chosen, fixed)
     deadline = None
     if not budget.deterministic:
@@ -1167,6 +1217,53 @@ def _solve_by_day(
         for value, bound in zip(totals, trivial, strict=True)
     ]
     return chosen, results, cliques, travel, exchanges
+
+
+def _refill(
+    problem: Problem,
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    local: IntArray,
+    chosen: IntArray,
+    fixed: dict[int, int],
+    budget: _Budget,
+    seconds: float,
+) -> None:
+    """`_insert` on a component's plan (`chosen` over its pairs `local`), in place.
+
+    A component's mediators hold none of the other components' jobs, so the
+    component's plan alone is a plan to insert into; `_insert` only adds
+    filled priority, so the plan stays at least as good on the first tier.
+    """
+    plan = {
+        int(pairs.request[local[k]]): int(pairs.mediator[local[k]])
+        for k in np.flatnonzero(chosen == 1)
+    }
+    deadline = None if budget.deterministic else time.perf_counter() + seconds
+    filled = _insert(problem, pool, jobs, pairs, plan, fixed, deadline, local)
+    if filled == plan:
+        return
+    position = {(int(pairs.request[q]), int(pairs.mediator[q])): k for k, q in enumerate(local)}
+    chosen[:] = 0
+    for r, m in filled.items():
+        chosen[position[(r, m)]] = 1
+
+
+def _count(
+    counters: dict[str, float],
+    stage: str,
+    chosen: IntArray,
+    before: IntArray,
+    priority_of: IntArray,
+    started: float,
+) -> None:
+    """What a stage of `_solve_by_day` gained in filled priority, and its wall seconds."""
+    gained = int(priority_of[chosen == 1].sum()) - int(priority_of[before == 1].sum())
+    counters[f"{stage}_priority"] = counters.get(f"{stage}_priority", 0) + gained
+    counters[f"{stage}_seconds"] = round(
+        counters.get(f"{stage}_seconds", 0.0) + time.perf_counter() - started, 2
+    )
 
 
 def _best_pair(built: _Built, count: int) -> int:
@@ -1276,6 +1373,7 @@ def optimize(
     tags = sorted({r.language for r in problem.requests})
     language_of = np.array([tags.index(r.language) for r in problem.requests], dtype=np.int64)
     split_by_day = exchanges = 0
+    counters: dict[str, float] = {}
     for component in components:
         local = component.pairs
         request, mediator = pairs.request[local], pairs.mediator[local]
@@ -1304,6 +1402,7 @@ def optimize(
                 seed=seed,
                 log=log,
                 max_memory_mb=max_memory_mb,
+                counters=counters,
             )
             if by_days is None:
                 infeasible = True
@@ -1409,6 +1508,7 @@ def optimize(
         "prepare_seconds": round(prepared - clock, 3),
         "hint_filled_priority": int(sum(problem.requests[r].priority for r in hint)),
     }
+    stats.update(counters)
     for number, name in enumerate(TIERS):
         stats[f"{name}_value"] = totals[number]
         stats[f"{name}_bound"] = bounds[number]

@@ -57,6 +57,48 @@ def test_engine_plans_are_feasible_and_never_below_the_careful_greedy(
     assert solution.filled_priority <= solution.filled_priority_bound
 
 
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    mediators=st.integers(10, 40),
+    requests=st.integers(20, 80),
+    shrink=st.integers(2, 5),
+    split=st.booleans(),
+)
+def test_pruned_plans_are_feasible_and_never_below_the_careful_greedy(
+    seed: int, mediators: int, requests: int, shrink: int, split: bool
+) -> None:
+    """With fewer pairs allowed than exist (the region's path), the greedy's pairs survive
+    pruning, so the plan is never below it, and the bound reported is the plain one."""
+    problem = generate(
+        "city", seed=seed, preset=True, mediator_count=mediators, request_count=requests
+    )
+    pool = Pool(problem.mediators)
+    pairs = feasible_pairs(problem, pool)
+    solution = optimize(
+        problem,
+        time_limit_s=3,
+        num_workers=1,
+        pool=pool,
+        max_pairs=max(1, len(pairs) // shrink),
+        day_split_pairs=0 if split else None,
+    )
+    assert check(problem, solution).feasible
+    assert solution.filled_priority >= careful_greedy(problem, pool).filled_priority
+    assert solution.filled_priority >= status_quo(problem, pool).filled_priority
+    if len(pairs) > max(1, len(pairs) // shrink):
+        pruned_to = solution.stats["pruned_to"]
+        assert isinstance(pruned_to, int) and pruned_to >= 1
+        plain = sum(
+            problem.requests[r].priority
+            for r in range(len(problem.requests))
+            if pairs.offsets[r + 1] > pairs.offsets[r]
+        )
+        assert solution.filled_priority_bound == plain
+    assert solution.filled_priority_bound is not None
+    assert solution.filled_priority <= solution.filled_priority_bound
+
+
 def test_day_split_is_used_and_beats_the_careful_greedy_where_it_can() -> None:
     problem = generate("town", seed=4, preset=True, congestion=1.5)
     pool = Pool(problem.mediators)

@@ -1,0 +1,109 @@
+"""A bound on filled priority for weeks too large for an LP: a min-cost flow of minutes.
+
+Relax the week's model: a request may be split over mediators (each share
+earns its share of the priority), overlapping jobs of one mediator need not
+exclude each other, travel is free. What is kept: each request's minutes
+are given at most once; each mediator's work in the week fits the weekly
+cap (`Pool.minutes_left`); and each mediator's work on a day fits the
+length of the union of the intervals of their candidate jobs that day (the
+jobs one mediator does never overlap, so together they last at most that
+long). Every plan is a flow of this network (a job's minutes along request
+-> (mediator, day) -> mediator), so the flow's best profit bounds every
+plan. Profit per minute is the request's priority over its minutes, rounded
+up to an integer scale, so rounding can only raise the bound.
+
+It is a transportation problem, solved exactly by OR-Tools' min-cost flow
+in seconds where the LP of the region's week (977,000 columns) did not
+finish in 400 s. It is looser than the LP where overlaps bind rather than
+the caps (bench/RESULTS.md compares both on the city).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from matching.candidates import Jobs, Pairs
+from matching.rank import Pool
+
+SCALE = 10**9
+"""Profit per second is priority x SCALE / seconds, rounded up."""
+
+
+def flow_bound(pool: Pool, jobs: Jobs, pairs: Pairs, day_of: np.ndarray) -> tuple[int, float]:  # type: ignore[type-arg]
+    """(The bound, rounded down to an integer priority; seconds it took)."""
+    started = time.perf_counter()
+    request, mediator = pairs.request, pairs.mediator
+    day = day_of[request]
+    days, day_slot = np.unique(day, return_inverse=True)
+    cell = mediator * len(days) + day_slot  # (mediator, day)
+    order = np.lexsort((jobs.start[request], cell))
+    # Union of the candidate jobs' intervals per (mediator, day), by a sweep.
+    union: dict[int, float] = {}
+    current, reach, covered = -1, -math.inf, 0.0
+    starts, ends, cells = jobs.start[request][order], jobs.end[request][order], cell[order]
+    for s, e, c in zip(starts.tolist(), ends.tolist(), cells.tolist(), strict=True):
+        if c != current:
+            if current >= 0:
+                union[current] = covered
+            current, reach, covered = c, -math.inf, 0.0
+        if e > reach:
+            covered += e - max(s, reach)
+            reach = e
+    if current >= 0:
+        union[current] = covered
+    cell_ids = np.array(sorted(union), dtype=np.int64)
+    cell_node = {c: i for i, c in enumerate(cell_ids.tolist())}
+
+    request_count = len(jobs.seconds)
+    source = 0
+    first_request = 1
+    first_cell = first_request + request_count
+    first_mediator = first_cell + len(cell_ids)
+    sink = first_mediator + len(pool)
+    flow = min_cost_flow.SimpleMinCostFlow()
+    seconds = jobs.seconds.astype(np.int64)
+    total = int(seconds.sum())
+    # source -> request: its minutes, once
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.zeros(request_count, dtype=np.int32),
+        (first_request + np.arange(request_count)).astype(np.int32),
+        seconds,
+        np.zeros(request_count, dtype=np.int64),
+    )
+    # request -> (mediator, day): the request's profit per second (negated: minimised)
+    per_second = -np.ceil(jobs.priority * SCALE / np.maximum(seconds, 1)).astype(np.int64)
+    flow.add_arcs_with_capacity_and_unit_cost(
+        (first_request + request).astype(np.int32),
+        (first_cell + np.array([cell_node[c] for c in cell.tolist()])).astype(np.int32),
+        seconds[request],
+        per_second[request],
+    )
+    # (mediator, day) -> mediator: the union of that day's candidate intervals
+    flow.add_arcs_with_capacity_and_unit_cost(
+        (first_cell + np.arange(len(cell_ids))).astype(np.int32),
+        (first_mediator + cell_ids // len(days)).astype(np.int32),
+        np.array([math.floor(union[c]) for c in cell_ids.tolist()], dtype=np.int64),
+        np.zeros(len(cell_ids), dtype=np.int64),
+    )
+    # mediator -> sink: the weekly cap
+    caps = np.where(
+        np.isfinite(pool.minutes_left), np.floor(pool.minutes_left * 60.0 + 1e-6), total
+    )
+    flow.add_arcs_with_capacity_and_unit_cost(
+        (first_mediator + np.arange(len(pool))).astype(np.int32),
+        np.full(len(pool), sink, dtype=np.int32),
+        np.minimum(caps, total).astype(np.int64),
+        np.zeros(len(pool), dtype=np.int64),
+    )
+    # source -> sink: minutes nobody gives, at no profit
+    flow.add_arc_with_capacity_and_unit_cost(source, sink, total, 0)
+    flow.set_node_supply(source, total)
+    flow.set_node_supply(sink, -total)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow: status {status}")
+    return math.floor(-flow.optimal_cost() / SCALE + 1e-9), time.perf_counter() - started
