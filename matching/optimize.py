@@ -102,9 +102,9 @@ LNS_FREE_HELD = True
 LNS_TIERS = 3
 """A neighbourhood searches filled priority, preferences and travel; the polish and
 the day solves look after the rest."""
-POLISH_SHARE = 0.1
+POLISH_SHARE = 0.05
 POLISH_MAX_S = 6.0
-TRAVEL_SHARE = 0.1
+TRAVEL_SHARE = 0.05
 TRAVEL_ROUNDS = 4
 """Of a day-split component's time, what the LNS leaves to `_travel_pass`, and its rounds."""
 """Of a day-split component's time, what the LNS leaves to the polish (moves and swaps)."""
@@ -1191,6 +1191,8 @@ def _solve_by_day(
                 gained = _plan_tiers(jobs, pairs, tiers, part, after, weights)[0][:LNS_TIERS]
                 kind = "lns_day" if today is not None else "lns_week"
                 counters[f"{kind}_tried"] = counters.get(f"{kind}_tried", 0) + 1
+                if solved[1][0].status == "OPTIMAL":
+                    counters[f"{kind}_proven"] = counters.get(f"{kind}_proven", 0) + 1
                 if gained > before:
                     counters[f"{kind}_improved"] = counters.get(f"{kind}_improved", 0) + 1
                     counters[f"{kind}_priority"] = (
