@@ -198,7 +198,7 @@ def ranked_with_preferred(
         limit_reached=limit_reached,
     )
     engine_request = planning.engine_request(session, request, tz=tz)
-    ranking = matching.rank(engine_request, snapshot.mediators, now=now)
+    ranking = matching.rank(engine_request, snapshot.engine_pool(), now=now)
     order = [c.mediator_id for c in ranking.candidates]
     first = [m for m in engine_request.preferred_mediators if m in order]
     ranked = [int(m) for m in first + [m for m in order if m not in first]]

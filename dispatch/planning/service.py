@@ -129,6 +129,42 @@ def _busy_block(job: Sequence[Any], tz: ZoneInfo) -> matching.Busy:
 class PoolSnapshot:
     mediators: list[matching.Mediator]
     names: dict[str, str]
+    idle: IdleMediators | None = None
+    """The kept mediators with nothing booked that `mediators` were made from."""
+    booked: dict[int, matching.Mediator] = dataclasses.field(default_factory=dict)
+    """Positions in `mediators` that differ from `idle` (jobs, absences, load, limit)."""
+
+    def engine_pool(self) -> matching.Pool:
+        """The engine's index of `mediators`, for ranking.
+
+        Made from the kept index of the idle mediators with the booked few
+        changed (`matching.Pool.booked`), so a ranking does not index every
+        speaker's availability again.
+        """
+        if self.idle is None:
+            return matching.Pool(self.mediators)
+        return self.idle.pool.booked(self.booked)
+
+
+class IdleMediators:
+    """The engine's mediators of a period with nothing booked, and their index, kept.
+
+    The index (`matching.Pool`) is built on first use: the optimiser's
+    snapshots of a whole period never rank.
+    """
+
+    def __init__(self, mediators: tuple[matching.Mediator, ...], names: dict[str, str]) -> None:
+        self.mediators = mediators
+        self.names = names
+        self._pool: matching.Pool | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def pool(self) -> matching.Pool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = matching.Pool(self.mediators)
+            return self._pool
 
 
 def _in_pool(language: str | None = None) -> list[sa.ColumnElement[bool]]:
@@ -416,27 +452,24 @@ def pool_snapshot(
         if start - LOAD_WINDOW <= job_start < start:
             load[mediator_id] += _minutes(job_start, job_end)
     first, last = start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date()
-    bases, names = _idle_mediators(session, members, language, first, last, tz)
-    mediators = [
-        dataclasses.replace(
-            base,
-            busy=tuple(sorted(busy[m.id], key=lambda b: b.start)) if m.id in busy else (),
-            committed_minutes=committed.get(m.id, 0),
-            load_minutes=load.get(m.id, 0),
-            at_annual_limit=m.id in limit_reached,
-        )
-        if m.id in busy or m.id in committed or m.id in load or m.id in limit_reached
-        else base
-        for m, base in zip(members, bases, strict=True)
-    ]
-    return PoolSnapshot(mediators=mediators, names=names)
+    idle = _idle_mediators(session, members, language, first, last, tz)
+    mediators = list(idle.mediators)
+    booked: dict[int, matching.Mediator] = {}
+    for position, m in enumerate(members):
+        if m.id in busy or m.id in committed or m.id in load or m.id in limit_reached:
+            mediators[position] = booked[position] = dataclasses.replace(
+                mediators[position],
+                busy=tuple(sorted(busy[m.id], key=lambda b: b.start)) if m.id in busy else (),
+                committed_minutes=committed.get(m.id, 0),
+                load_minutes=load.get(m.id, 0),
+                at_annual_limit=m.id in limit_reached,
+            )
+    return PoolSnapshot(mediators=mediators, names=idle.names, idle=idle, booked=booked)
 
 
 #: The engine's mediators for a period, before their jobs and absences: by (pool token,
 #: language, first day, last day, zone), newest used last.
-_idle: OrderedDict[tuple[Any, ...], tuple[tuple[matching.Mediator, ...], dict[str, str]]] = (
-    OrderedDict()
-)
+_idle: OrderedDict[tuple[Any, ...], IdleMediators] = OrderedDict()
 _idle_lock = threading.Lock()
 #: Days times languages (a snapshot of each day ahead for each language is about 100 KB).
 IDLE_KEPT = 512
@@ -449,7 +482,7 @@ def _idle_mediators(
     first: date,
     last: date,
     tz: ZoneInfo,
-) -> tuple[tuple[matching.Mediator, ...], dict[str, str]]:
+) -> IdleMediators:
     """`members` as the engine's mediators for the days [first, last], with nothing booked.
 
     Kept under the pool's token like the members (the engine's mediators are
@@ -465,7 +498,7 @@ def _idle_mediators(
             if found is not None:
                 _idle.move_to_end(key)
                 return found
-    built = (
+    built = IdleMediators(
         tuple(
             matching.Mediator(
                 id=str(m.id),
@@ -677,7 +710,9 @@ def candidates(
         language=request.language,
         limit_reached=limit_reached,
     )
-    ranking = matching.rank(engine_request(session, request, tz=tz), snapshot.mediators, now=now)
+    ranking = matching.rank(
+        engine_request(session, request, tz=tz), snapshot.engine_pool(), now=now
+    )
     pool_size = session.exec(select(sa.func.count()).select_from(Mediator).where(*_in_pool())).one()
     # The engine saw speakers only; its summary reads this count.
     ranking.not_speaking += pool_size - len(snapshot.mediators)
