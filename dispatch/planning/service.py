@@ -388,6 +388,54 @@ def _period_queries(*, speakers: bool, dialect: str) -> tuple[sa.Executable, sa.
     return absences, jobs
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodRows:
+    """The absences and held jobs a snapshot of any period within [start, end) reads."""
+
+    language: str | None
+    """Lower case; None for the whole pool."""
+    start: datetime
+    end: datetime
+    absences: list[Any]
+    """(mediator id, start, end) overlapping [start, end)."""
+    jobs: list[Any]
+    """(mediator id, request id, *`_HELD_JOB_COLUMNS`) from the load window before the
+    first week to the travel horizon after the last."""
+
+
+def period_rows(
+    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, language: str | None
+) -> PeriodRows:
+    """The absences and held jobs of the pool (or `language`'s speakers) around [start, end).
+
+    Two statements. Read once for the union of several periods, they serve a
+    `pool_snapshot` of each (scarcity ranks up to eight requests near one job).
+    """
+    tag = language.lower() if language is not None else None
+    members = pool_members(session, language=language)
+    if not members:
+        return PeriodRows(tag, start, end, [], [])
+    week_start, _ = _week_bounds(start, tz)
+    _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
+    dialect = session.get_bind().dialect.name
+    absences_query, jobs_query = _period_queries(speakers=language is not None, dialect=dialect)
+    params: dict[str, Any] = (
+        {"ids": _ids_parameter([m.id for m in members], dialect)} if language is not None else {}
+    )
+    absences = list(session.execute(absences_query, {**params, "start": start, "end": end}))
+    jobs = list(
+        session.execute(
+            jobs_query,
+            {
+                **params,
+                "jobs_from": min(week_start - LOAD_WINDOW, start - TRAVEL_HORIZON),
+                "jobs_to": max(week_end, end + TRAVEL_HORIZON),
+            },
+        )
+    )
+    return PeriodRows(tag, start, end, absences, jobs)
+
+
 def pool_snapshot(
     session: Session,
     *,
@@ -397,6 +445,7 @@ def pool_snapshot(
     skip_request_ids: frozenset[int] = frozenset(),
     language: str | None = None,
     limit_reached: frozenset[int] = frozenset(),
+    rows: PeriodRows | None = None,
 ) -> PoolSnapshot:
     """Active mediators as the engine sees them for jobs in [start, end).
 
@@ -413,35 +462,32 @@ def pool_snapshot(
     The members themselves come from `pool_members` (kept under the pool's
     token); their absences and jobs are read each time.
     `limit_reached` are the mediators at their annual allowance limit (no paid jobs).
+    `rows`: their absences and jobs already read (`period_rows`) for a period
+    that holds this one, for several snapshots of one language around one job.
     """
     week_start, _ = _week_bounds(start, tz)
     _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
     members = pool_members(session, language=language)
     if not members:
         return PoolSnapshot(mediators=[], names={})
-    dialect = session.get_bind().dialect.name
-    absences_query, jobs_query = _period_queries(speakers=language is not None, dialect=dialect)
-    params: dict[str, Any] = (
-        {"ids": _ids_parameter([m.id for m in members], dialect)} if language is not None else {}
-    )
-    busy: dict[int, list[matching.Busy]] = defaultdict(list)
-    for mediator_id, absence_start, absence_end in session.execute(
-        absences_query, {**params, "start": start, "end": end}
+    if rows is None:
+        rows = period_rows(session, start=start, end=end, tz=tz, language=language)
+    elif rows.language != (language.lower() if language is not None else None) or not (
+        rows.start <= start and end <= rows.end
     ):
-        busy[mediator_id].append(
-            matching.Busy(absence_start.astimezone(tz), absence_end.astimezone(tz))
-        )
+        raise ValueError("pool_snapshot: the rows read cover another language or period")
+    busy: dict[int, list[matching.Busy]] = defaultdict(list)
+    for mediator_id, absence_start, absence_end in rows.absences:
+        if absence_end > start and absence_start < end:
+            busy[mediator_id].append(
+                matching.Busy(absence_start.astimezone(tz), absence_end.astimezone(tz))
+            )
     committed: dict[int, int] = defaultdict(int)
     load: dict[int, int] = defaultdict(int)
     busy_from, busy_to = start - TRAVEL_HORIZON, end + TRAVEL_HORIZON
-    for mediator_id, request_id, *job in session.execute(
-        jobs_query,
-        {
-            **params,
-            "jobs_from": min(week_start - LOAD_WINDOW, busy_from),
-            "jobs_to": max(week_end, busy_to),
-        },
-    ):
+    # Every test below lies within the period the jobs were read for (`period_rows`),
+    # so rows read for a longer period give the same snapshot.
+    for mediator_id, request_id, *job in rows.jobs:
         if request_id in skip_request_ids:
             continue
         job_start, job_end = job[0], job[1]
