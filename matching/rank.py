@@ -21,6 +21,7 @@ codes and params; putting them into words is the caller's business.
 
 from __future__ import annotations
 
+import copy
 import gc
 import threading
 from collections import deque
@@ -203,6 +204,46 @@ class Pool:
         for i, mediator in enumerate(self.mediators):
             for tag in mediator.languages:
                 self._speaker_lists.setdefault(tag.lower(), []).append(i)
+        self._prepared: Pool | None = None
+        """For a pool made by `booked`: the pool whose availability it shares."""
+
+    def booked(self, changes: Mapping[int, Mediator]) -> Pool:
+        """This pool with some mediators' bookings changed, without indexing it again.
+
+        `changes` maps positions in this pool to the mediator there with other
+        `busy`, `committed_minutes`, `load_minutes` or `at_annual_limit`; in
+        everything else (id, languages, home, availability, ...) they must equal
+        the one they replace. The result ranks exactly as `Pool` of the changed
+        list would (tested), but shares every array that only depends on what
+        stays: a caller keeps one pool of a day's mediators with nothing booked
+        and books the few with jobs, absences or recent work per ranking,
+        instead of building every speaker's availability arrays each time.
+        """
+        prepared = self._prepared or self
+        pool = copy.copy(self)
+        pool._prepared = prepared
+        pool._speakers = {}
+        pool._busy_overlap_params = {}
+        if not changes:
+            return pool
+        mediators = list(self.mediators)
+        positions = list(changes)
+        for position, mediator in changes.items():
+            if mediator.id != mediators[position].id:
+                raise ValueError(f"booked: {mediator.id} is not at position {position}")
+            mediators[position] = mediator
+        pool.mediators = tuple(mediators)
+        changed = [changes[position] for position in positions]
+        pool.minutes_left = self.minutes_left.copy()
+        pool.minutes_left[positions] = [
+            np.inf if m.max_minutes is None else m.max_minutes - m.committed_minutes
+            for m in changed
+        ]
+        pool.load_minutes = self.load_minutes.copy()
+        pool.load_minutes[positions] = [m.load_minutes + m.committed_minutes for m in changed]
+        pool.at_annual_limit = self.at_annual_limit.copy()
+        pool.at_annual_limit[positions] = [m.at_annual_limit for m in changed]
+        return pool
 
     def __len__(self) -> int:
         return len(self.mediators)
@@ -219,22 +260,30 @@ class Pool:
         found = self._speakers.get(tag)
         if found is None:
             members = self._speaker_lists.get(tag, [])
-            index = np.array(members, dtype=np.int64)
-            level = np.array(
-                [LEVEL_RANK[self.mediators[i].languages[tag]] for i in members], dtype=np.int64
-            )
-            avail: list[tuple[datetime, datetime, int, Location | None]] = [
-                (s.start, s.end, pos, None)
-                for pos, i in enumerate(members)
-                for s in self.mediators[i].availability
-            ]
             items = tuple(b for i in members for b in self.mediators[i].busy)
             busy = [
                 (b.start, b.end, pos, b.location)
                 for pos, i in enumerate(members)
                 for b in self.mediators[i].busy
             ]
-            found = _Speakers(index, level, _blocks(avail), _blocks(busy), items)
+            if self._prepared is not None:
+                # Who speaks it, how well and when they are free stay as prepared.
+                shared = self._prepared.speakers(tag)
+                found = _Speakers(
+                    shared.index, shared.level, shared.availability, _blocks(busy), items
+                )
+            else:
+                index = np.array(members, dtype=np.int64)
+                level = np.array(
+                    [LEVEL_RANK[self.mediators[i].languages[tag]] for i in members],
+                    dtype=np.int64,
+                )
+                avail: list[tuple[datetime, datetime, int, Location | None]] = [
+                    (s.start, s.end, pos, None)
+                    for pos, i in enumerate(members)
+                    for s in self.mediators[i].availability
+                ]
+                found = _Speakers(index, level, _blocks(avail), _blocks(busy), items)
             self._speakers[tag] = found
         return found
 

@@ -179,10 +179,12 @@ def ranked_with_preferred(
     now: datetime,
     settings: Settings,
     limit_reached: frozenset[int] | None = None,
+    rows: planning.PeriodRows | None = None,
 ) -> tuple[list[int], frozenset[int]]:
     """`ranked_candidates`, and which of them come first by preference (client, organisation).
 
-    `limit_reached`: the mediators at their annual limit, when the caller already knows them.
+    `limit_reached`: the mediators at their annual limit, when the caller already knows them;
+    `rows`: the speakers' absences and jobs, read for a period around this job.
     """
     tz = settings.tz
     if limit_reached is None:
@@ -196,9 +198,10 @@ def ranked_with_preferred(
         skip_request_ids=frozenset({request.id}),
         language=request.language,
         limit_reached=limit_reached,
+        rows=rows,
     )
     engine_request = planning.engine_request(session, request, tz=tz)
-    ranking = matching.rank(engine_request, snapshot.mediators, now=now)
+    ranking = matching.rank(engine_request, snapshot.engine_pool(), now=now)
     order = [c.mediator_id for c in ranking.candidates]
     first = [m for m in engine_request.preferred_mediators if m in order]
     ranked = [int(m) for m in first + [m for m in order if m not in first]]
@@ -256,10 +259,29 @@ def scarcity(
         )
     ):
         out_of.setdefault(request_id, set()).add(mediator_id)
+    # Their speakers' absences and jobs are read once per language, for all of them.
+    by_language: dict[str, list[Request]] = {}
+    for other in others:
+        by_language.setdefault(other.language.lower(), []).append(other)
+    rows = {
+        language: planning.period_rows(
+            session,
+            start=min(o.start for o in group),
+            end=max(o.end for o in group),
+            tz=settings.tz,
+            language=language,
+        )
+        for language, group in by_language.items()
+    }
     sets = []
     for other in others:
         ranked, _ = ranked_with_preferred(
-            session, other, now=now, settings=settings, limit_reached=limit_reached
+            session,
+            other,
+            now=now,
+            settings=settings,
+            limit_reached=limit_reached,
+            rows=rows[other.language.lower()],
         )
         sets.append([m for m in ranked if m not in out_of.get(other.id, set())])
     return matching.scarcity(sets)

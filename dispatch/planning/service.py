@@ -129,6 +129,42 @@ def _busy_block(job: Sequence[Any], tz: ZoneInfo) -> matching.Busy:
 class PoolSnapshot:
     mediators: list[matching.Mediator]
     names: dict[str, str]
+    idle: IdleMediators | None = None
+    """The kept mediators with nothing booked that `mediators` were made from."""
+    booked: dict[int, matching.Mediator] = dataclasses.field(default_factory=dict)
+    """Positions in `mediators` that differ from `idle` (jobs, absences, load, limit)."""
+
+    def engine_pool(self) -> matching.Pool:
+        """The engine's index of `mediators`, for ranking.
+
+        Made from the kept index of the idle mediators with the booked few
+        changed (`matching.Pool.booked`), so a ranking does not index every
+        speaker's availability again.
+        """
+        if self.idle is None:
+            return matching.Pool(self.mediators)
+        return self.idle.pool.booked(self.booked)
+
+
+class IdleMediators:
+    """The engine's mediators of a period with nothing booked, and their index, kept.
+
+    The index (`matching.Pool`) is built on first use: the optimiser's
+    snapshots of a whole period never rank.
+    """
+
+    def __init__(self, mediators: tuple[matching.Mediator, ...], names: dict[str, str]) -> None:
+        self.mediators = mediators
+        self.names = names
+        self._pool: matching.Pool | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def pool(self) -> matching.Pool:
+        with self._lock:
+            if self._pool is None:
+                self._pool = matching.Pool(self.mediators)
+            return self._pool
 
 
 def _in_pool(language: str | None = None) -> list[sa.ColumnElement[bool]]:
@@ -352,6 +388,54 @@ def _period_queries(*, speakers: bool, dialect: str) -> tuple[sa.Executable, sa.
     return absences, jobs
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodRows:
+    """The absences and held jobs a snapshot of any period within [start, end) reads."""
+
+    language: str | None
+    """Lower case; None for the whole pool."""
+    start: datetime
+    end: datetime
+    absences: list[Any]
+    """(mediator id, start, end) overlapping [start, end)."""
+    jobs: list[Any]
+    """(mediator id, request id, *`_HELD_JOB_COLUMNS`) from the load window before the
+    first week to the travel horizon after the last."""
+
+
+def period_rows(
+    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, language: str | None
+) -> PeriodRows:
+    """The absences and held jobs of the pool (or `language`'s speakers) around [start, end).
+
+    Two statements. Read once for the union of several periods, they serve a
+    `pool_snapshot` of each (scarcity ranks up to eight requests near one job).
+    """
+    tag = language.lower() if language is not None else None
+    members = pool_members(session, language=language)
+    if not members:
+        return PeriodRows(tag, start, end, [], [])
+    week_start, _ = _week_bounds(start, tz)
+    _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
+    dialect = session.get_bind().dialect.name
+    absences_query, jobs_query = _period_queries(speakers=language is not None, dialect=dialect)
+    params: dict[str, Any] = (
+        {"ids": _ids_parameter([m.id for m in members], dialect)} if language is not None else {}
+    )
+    absences = list(session.execute(absences_query, {**params, "start": start, "end": end}))
+    jobs = list(
+        session.execute(
+            jobs_query,
+            {
+                **params,
+                "jobs_from": min(week_start - LOAD_WINDOW, start - TRAVEL_HORIZON),
+                "jobs_to": max(week_end, end + TRAVEL_HORIZON),
+            },
+        )
+    )
+    return PeriodRows(tag, start, end, absences, jobs)
+
+
 def pool_snapshot(
     session: Session,
     *,
@@ -361,6 +445,7 @@ def pool_snapshot(
     skip_request_ids: frozenset[int] = frozenset(),
     language: str | None = None,
     limit_reached: frozenset[int] = frozenset(),
+    rows: PeriodRows | None = None,
 ) -> PoolSnapshot:
     """Active mediators as the engine sees them for jobs in [start, end).
 
@@ -377,35 +462,32 @@ def pool_snapshot(
     The members themselves come from `pool_members` (kept under the pool's
     token); their absences and jobs are read each time.
     `limit_reached` are the mediators at their annual allowance limit (no paid jobs).
+    `rows`: their absences and jobs already read (`period_rows`) for a period
+    that holds this one, for several snapshots of one language around one job.
     """
     week_start, _ = _week_bounds(start, tz)
     _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
     members = pool_members(session, language=language)
     if not members:
         return PoolSnapshot(mediators=[], names={})
-    dialect = session.get_bind().dialect.name
-    absences_query, jobs_query = _period_queries(speakers=language is not None, dialect=dialect)
-    params: dict[str, Any] = (
-        {"ids": _ids_parameter([m.id for m in members], dialect)} if language is not None else {}
-    )
-    busy: dict[int, list[matching.Busy]] = defaultdict(list)
-    for mediator_id, absence_start, absence_end in session.execute(
-        absences_query, {**params, "start": start, "end": end}
+    if rows is None:
+        rows = period_rows(session, start=start, end=end, tz=tz, language=language)
+    elif rows.language != (language.lower() if language is not None else None) or not (
+        rows.start <= start and end <= rows.end
     ):
-        busy[mediator_id].append(
-            matching.Busy(absence_start.astimezone(tz), absence_end.astimezone(tz))
-        )
+        raise ValueError("pool_snapshot: the rows read cover another language or period")
+    busy: dict[int, list[matching.Busy]] = defaultdict(list)
+    for mediator_id, absence_start, absence_end in rows.absences:
+        if absence_end > start and absence_start < end:
+            busy[mediator_id].append(
+                matching.Busy(absence_start.astimezone(tz), absence_end.astimezone(tz))
+            )
     committed: dict[int, int] = defaultdict(int)
     load: dict[int, int] = defaultdict(int)
     busy_from, busy_to = start - TRAVEL_HORIZON, end + TRAVEL_HORIZON
-    for mediator_id, request_id, *job in session.execute(
-        jobs_query,
-        {
-            **params,
-            "jobs_from": min(week_start - LOAD_WINDOW, busy_from),
-            "jobs_to": max(week_end, busy_to),
-        },
-    ):
+    # Every test below lies within the period the jobs were read for (`period_rows`),
+    # so rows read for a longer period give the same snapshot.
+    for mediator_id, request_id, *job in rows.jobs:
         if request_id in skip_request_ids:
             continue
         job_start, job_end = job[0], job[1]
@@ -416,27 +498,24 @@ def pool_snapshot(
         if start - LOAD_WINDOW <= job_start < start:
             load[mediator_id] += _minutes(job_start, job_end)
     first, last = start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date()
-    bases, names = _idle_mediators(session, members, language, first, last, tz)
-    mediators = [
-        dataclasses.replace(
-            base,
-            busy=tuple(sorted(busy[m.id], key=lambda b: b.start)) if m.id in busy else (),
-            committed_minutes=committed.get(m.id, 0),
-            load_minutes=load.get(m.id, 0),
-            at_annual_limit=m.id in limit_reached,
-        )
-        if m.id in busy or m.id in committed or m.id in load or m.id in limit_reached
-        else base
-        for m, base in zip(members, bases, strict=True)
-    ]
-    return PoolSnapshot(mediators=mediators, names=names)
+    idle = _idle_mediators(session, members, language, first, last, tz)
+    mediators = list(idle.mediators)
+    booked: dict[int, matching.Mediator] = {}
+    for position, m in enumerate(members):
+        if m.id in busy or m.id in committed or m.id in load or m.id in limit_reached:
+            mediators[position] = booked[position] = dataclasses.replace(
+                mediators[position],
+                busy=tuple(sorted(busy[m.id], key=lambda b: b.start)) if m.id in busy else (),
+                committed_minutes=committed.get(m.id, 0),
+                load_minutes=load.get(m.id, 0),
+                at_annual_limit=m.id in limit_reached,
+            )
+    return PoolSnapshot(mediators=mediators, names=idle.names, idle=idle, booked=booked)
 
 
 #: The engine's mediators for a period, before their jobs and absences: by (pool token,
 #: language, first day, last day, zone), newest used last.
-_idle: OrderedDict[tuple[Any, ...], tuple[tuple[matching.Mediator, ...], dict[str, str]]] = (
-    OrderedDict()
-)
+_idle: OrderedDict[tuple[Any, ...], IdleMediators] = OrderedDict()
 _idle_lock = threading.Lock()
 #: Days times languages (a snapshot of each day ahead for each language is about 100 KB).
 IDLE_KEPT = 512
@@ -449,7 +528,7 @@ def _idle_mediators(
     first: date,
     last: date,
     tz: ZoneInfo,
-) -> tuple[tuple[matching.Mediator, ...], dict[str, str]]:
+) -> IdleMediators:
     """`members` as the engine's mediators for the days [first, last], with nothing booked.
 
     Kept under the pool's token like the members (the engine's mediators are
@@ -465,7 +544,7 @@ def _idle_mediators(
             if found is not None:
                 _idle.move_to_end(key)
                 return found
-    built = (
+    built = IdleMediators(
         tuple(
             matching.Mediator(
                 id=str(m.id),
@@ -677,7 +756,9 @@ def candidates(
         language=request.language,
         limit_reached=limit_reached,
     )
-    ranking = matching.rank(engine_request(session, request, tz=tz), snapshot.mediators, now=now)
+    ranking = matching.rank(
+        engine_request(session, request, tz=tz), snapshot.engine_pool(), now=now
+    )
     pool_size = session.exec(select(sa.func.count()).select_from(Mediator).where(*_in_pool())).one()
     # The engine saw speakers only; its summary reads this count.
     ranking.not_speaking += pool_size - len(snapshot.mediators)

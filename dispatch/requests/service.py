@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -98,20 +99,33 @@ def find_duplicate(
     ).first()
 
 
+@cache
+def _replay_query() -> sa.Select[int, str | None]:
+    """The request filed under a user's Idempotency-Key: its id and fingerprint.
+
+    Built once, and plain columns: every filing with a key asks it and almost
+    always finds nothing, so neither building the statement nor the ORM's
+    entity loading is worth paying each time.
+    """
+    return sa.select(col(Request.id), col(Request.idempotency_fingerprint)).where(
+        col(Request.created_by_user_id) == sa.bindparam("user_id"),
+        col(Request.idempotency_key) == sa.bindparam("key"),
+    )
+
+
 def _replay(session: Session, *, actor: User, key: str, fingerprint: str) -> Request | None:
-    existing = session.exec(
-        select(Request).where(
-            Request.created_by_user_id == actor.id, Request.idempotency_key == key
-        )
-    ).first()
-    if existing is None:
+    found = session.execute(_replay_query(), {"user_id": actor.id, "key": key}).first()
+    if found is None:
         return None
-    if existing.idempotency_fingerprint != fingerprint:
+    request_id, filed_fingerprint = found
+    if filed_fingerprint != fingerprint:
         raise Conflict(
             "This Idempotency-Key was already used for a different request; "
             "use a new key for a new request.",
             field="Idempotency-Key",
         )
+    existing = session.get(Request, request_id)
+    assert existing is not None  # just found, in this transaction
     return existing
 
 

@@ -276,6 +276,48 @@ def test_a_language_snapshot_is_the_whole_snapshot_cut_to_its_speakers(
                     assert cut.names == {m.id: whole.names[m.id] for m in cut.mediators}
 
 
+def test_rows_read_once_for_a_longer_period_give_each_period_its_own_snapshot(
+    engine: Engine, pool: dict[str, int]
+) -> None:
+    """Scarcity reads a language's absences and jobs once for the requests around a job."""
+    longest_start, longest_end = PERIODS[2]
+    with Session(engine) as session:
+        for language in ("ti", "TI", "fa", "vi"):
+            rows = planning.period_rows(
+                session, start=longest_start, end=longest_end, tz=BERLIN, language=language
+            )
+            for start, end in PERIODS:
+                for skip in (frozenset(), frozenset({pool["early job"]})):
+                    own = planning.pool_snapshot(
+                        session,
+                        start=start,
+                        end=end,
+                        tz=BERLIN,
+                        skip_request_ids=skip,
+                        language=language,
+                    )
+                    shared = planning.pool_snapshot(
+                        session,
+                        start=start,
+                        end=end,
+                        tz=BERLIN,
+                        skip_request_ids=skip,
+                        language=language,
+                        rows=rows,
+                    )
+                    assert shared.mediators == own.mediators, (language, start, end, skip)
+                    assert shared.booked == own.booked
+        # Rows of another language, or of a shorter period, are refused.
+        rows = planning.period_rows(
+            session, start=PERIODS[0][0], end=PERIODS[0][1], tz=BERLIN, language="ti"
+        )
+        for language, (start, end) in (("fa", PERIODS[0]), ("ti", PERIODS[1])):
+            with pytest.raises(ValueError):
+                planning.pool_snapshot(
+                    session, start=start, end=end, tz=BERLIN, language=language, rows=rows
+                )
+
+
 def test_the_snapshot_carries_jobs_absences_cap_and_load(
     engine: Engine, pool: dict[str, int]
 ) -> None:

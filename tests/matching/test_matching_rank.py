@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
+
+import pytest
 
 from matching.feasibility import pair_feasible
 from matching.generate import generate
@@ -103,3 +106,38 @@ def test_candidates_carry_plain_python_values() -> None:
             assert type(c.travel_minutes) is float
             assert all(type(v) is float for v in c.parts.values())
             assert abs(sum(c.parts.values()) - c.score) < 1e-9
+
+
+def test_a_kept_pool_with_some_mediators_booked_ranks_as_a_pool_built_afresh() -> None:
+    problem = generate("town", seed=7)
+    idle = [
+        replace(m, busy=(), committed_minutes=0, load_minutes=0, at_annual_limit=False)
+        for m in problem.mediators
+    ]
+    # Some at their annual limit too, so every booking column is exercised.
+    actual = [
+        replace(m, at_annual_limit=True) if k % 7 == 0 else m
+        for k, m in enumerate(problem.mediators)
+    ]
+    changes = {k: m for k, m in enumerate(actual) if m != idle[k]}
+    assert changes and len(changes) < len(actual)
+    prepared = Pool(idle)
+    rank(problem.requests[0], prepared)  # the prepared pool has indexed a language already
+    booked, fresh = prepared.booked(changes), Pool(actual)
+    now = problem.requests[0].start - timedelta(hours=2)
+    for req in problem.requests[:120]:
+        req = replace(req, paid=True)
+        got, want = rank(req, booked, now=now), rank(req, fresh, now=now)
+        assert got.candidates == want.candidates, req.id
+        assert got.excluded == want.excluded, req.id
+    # The prepared pool itself is untouched.
+    assert prepared.mediators == tuple(idle)
+    assert (
+        rank(problem.requests[0], prepared).candidates == rank(problem.requests[0], idle).candidates
+    )
+
+
+def test_booking_a_mediator_at_someone_elses_place_is_refused() -> None:
+    pool = Pool([mediator("m1"), mediator("m2")])
+    with pytest.raises(ValueError):
+        pool.booked({0: mediator("m2")})
