@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
-from typing import Any, cast
+from typing import Any, Generic, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -208,11 +208,37 @@ class PoolMember:
     clearance: matching.Clearance
 
 
-#: Pool members by (pool token, language or None for everyone), newest used last.
-_members: OrderedDict[tuple[str, str | None], tuple[PoolMember, ...]] = OrderedDict()
-_members_lock = threading.Lock()
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _Kept(Generic[_K, _V]):
+    """What one process keeps under the pool's token: at most `size` entries, the least
+    recently used dropped first, safe across the thread pool's threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: OrderedDict[_K, _V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: _K) -> _V | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: _K, value: _V) -> None:
+        with self._lock:
+            self._entries[key] = value
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
 #: Languages times a few tokens alive at once (a change while requests are ranked).
 MEMBERS_KEPT = 256
+#: Pool members by (pool token, language or None for everyone).
+_members: _Kept[tuple[str, str | None], tuple[PoolMember, ...]] = _Kept(MEMBERS_KEPT)
 
 
 def pool_members(session: Session, *, language: str | None = None) -> tuple[PoolMember, ...]:
@@ -226,18 +252,11 @@ def pool_members(session: Session, *, language: str | None = None) -> tuple[Pool
     """
     token = pool_version(session)
     key = (token or "", language.lower() if language is not None else None)
-    if token is not None:
-        with _members_lock:
-            found = _members.get(key)
-            if found is not None:
-                _members.move_to_end(key)
-                return found
+    if token is not None and (found := _members.get(key)) is not None:
+        return found
     members = _load_members(session, language)
     if token is not None:
-        with _members_lock:
-            _members[key] = members
-            while len(_members) > MEMBERS_KEPT:
-                _members.popitem(last=False)
+        _members.put(key, members)
     return members
 
 
@@ -513,12 +532,11 @@ def pool_snapshot(
     return PoolSnapshot(mediators=mediators, names=idle.names, idle=idle, booked=booked)
 
 
-#: The engine's mediators for a period, before their jobs and absences: by (pool token,
-#: language, first day, last day, zone), newest used last.
-_idle: OrderedDict[tuple[Any, ...], IdleMediators] = OrderedDict()
-_idle_lock = threading.Lock()
 #: Days times languages (a snapshot of each day ahead for each language is about 100 KB).
 IDLE_KEPT = 512
+#: The engine's mediators for a period, before their jobs and absences: by (pool token,
+#: language, first day, last day, zone).
+_idle: _Kept[tuple[Any, ...], IdleMediators] = _Kept(IDLE_KEPT)
 
 
 def _idle_mediators(
@@ -538,12 +556,8 @@ def _idle_mediators(
     """
     token = pool_version(session)
     key = (token, language.lower() if language is not None else None, first, last, tz)
-    if token is not None:
-        with _idle_lock:
-            found = _idle.get(key)
-            if found is not None:
-                _idle.move_to_end(key)
-                return found
+    if token is not None and (found := _idle.get(key)) is not None:
+        return found
     built = IdleMediators(
         tuple(
             matching.Mediator(
@@ -563,10 +577,7 @@ def _idle_mediators(
         {str(m.id): m.name for m in members},
     )
     if token is not None:
-        with _idle_lock:
-            _idle[key] = built
-            while len(_idle) > IDLE_KEPT:
-                _idle.popitem(last=False)
+        _idle.put(key, built)
     return built
 
 

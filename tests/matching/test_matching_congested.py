@@ -32,6 +32,19 @@ from matching.rank import Pool
 from tests.matching.matching_factories import JOB_CENTRE, TOWN_HALL, mediator, request
 
 
+def preferences_and_travel(problem: Problem, pool: Pool, holder: dict[int, int]) -> tuple[int, int]:
+    """The plan's preferences tier and its travel (negated: higher is better), pair by pair."""
+    pairs = feasible_pairs(problem, pool)
+    tiers = pair_tiers(problem, pool, pairs, Weights())
+    preferences = travel = 0
+    for r, m in holder.items():
+        lo = int(pairs.offsets[r])
+        q = lo + int(np.searchsorted(pairs.mediator[lo : pairs.offsets[r + 1]], m))
+        preferences += int(tiers.preferences[q])
+        travel += int(tiers.travel[q])
+    return preferences, -travel
+
+
 @settings(
     max_examples=8,
     deadline=None,
@@ -191,19 +204,9 @@ def test_exchange_keeps_the_plan_feasible_and_never_worse(
     after, _ = _run_exchange(problem, before)
     assert set(after) == set(before)
     assert check(problem, plan_solution(problem, pool, after, "FEASIBLE")).feasible
-    pairs = feasible_pairs(problem, pool)
-    tiers = pair_tiers(problem, pool, pairs, Weights())
-
-    def value(holder: dict[int, int]) -> tuple[int, int]:
-        preferences = travel = 0
-        for r, m in holder.items():
-            lo = int(pairs.offsets[r])
-            q = lo + int(np.searchsorted(pairs.mediator[lo : pairs.offsets[r + 1]], m))
-            preferences += int(tiers.preferences[q])
-            travel += int(tiers.travel[q])
-        return preferences, -travel
-
-    assert value(after) >= value(before)
+    assert preferences_and_travel(problem, pool, after) >= preferences_and_travel(
+        problem, pool, before
+    )
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -281,16 +284,6 @@ def test_travel_pass_keeps_every_filled_request_and_never_loses_a_tier(
     after = _run_travel_pass(problem, before)
     assert set(after) == set(before)
     assert check(problem, plan_solution(problem, pool, after, "FEASIBLE")).feasible
-    pairs = feasible_pairs(problem, pool)
-    tiers = pair_tiers(problem, pool, pairs, Weights())
-
-    def value(holder: dict[int, int]) -> tuple[int, int]:
-        preferences = travel = 0
-        for r, m in holder.items():
-            lo = int(pairs.offsets[r])
-            q = lo + int(np.searchsorted(pairs.mediator[lo : pairs.offsets[r + 1]], m))
-            preferences += int(tiers.preferences[q])
-            travel += int(tiers.travel[q])
-        return preferences, -travel
-
-    assert value(after) >= value(before)
+    assert preferences_and_travel(problem, pool, after) >= preferences_and_travel(
+        problem, pool, before
+    )
