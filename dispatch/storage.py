@@ -6,6 +6,7 @@ is reached through `DATABASE_URL` when several processes share one pool.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, create_engine
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: writers of other processes meet SQLite's busy handler
+    fcntl = None  # type: ignore[assignment]
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -150,28 +156,80 @@ def keep(session: Session, instance: Any) -> Any:
 
 #: How long a writer waits in this process's queue for a SQLite database (as busy_timeout).
 SQLITE_WRITE_WAIT_S = 30.0
-_write_locks: dict[str, threading.Lock] = {}
-_write_locks_guard = threading.Lock()
+#: Beside a database file `x.db`, the file `x.db-writers` whose lock queues writing processes.
+WRITERS_FILE_SUFFIX = "-writers"
 
 
-def sqlite_write_lock(engine: Engine) -> threading.Lock | None:
-    """The process's queue for writing to this SQLite database; None on PostgreSQL.
+class SqliteWriteLock:
+    """The queue for writing to one SQLite database file: the process's threads, then its processes.
 
     SQLite lets one transaction write at a time. Writers that find the lock
     taken wait in SQLite's busy handler, which sleeps in growing steps (up to
     100 ms) and serves nobody in order: under load a few of them wait for
-    seconds. Waiting here instead, on a lock the committing writer releases
-    at once, costs nothing while the database is free and hands it on without
-    a sleep. Writers in other processes (the CLI) still meet the busy handler.
-    One lock per database file, shared by every engine on it in the process.
+    seconds. Waiting here instead costs nothing while the database is free
+    and hands it on without a sleep. A thread first takes the process's
+    lock (so one thread per process goes on), then an exclusive `flock` on
+    a file beside the database, which the kernel hands to the next waiting
+    process the moment the writer before it lets go: several uvicorn workers
+    (and the CLI) on one SQLite file queue like threads of one process. The
+    file lock is released with the process, even when it is killed.
+    """
+
+    def __init__(self, database: str) -> None:
+        self.threads = threading.Lock()
+        self._database = database
+        self._fd: int | None = None
+
+    def acquire(self, timeout: float) -> bool:
+        if not self.threads.acquire(timeout=timeout):
+            return False
+        try:
+            fd = self._file()
+            if fd is not None:
+                # Blocks in the kernel, without polling; the holder is one thread of
+                # another process, inside one short unit of work.
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            self.threads.release()
+            raise
+        return True
+
+    def locked(self) -> bool:
+        """Whether a thread of this process holds (or is taking) the queue."""
+        return self.threads.locked()
+
+    def release(self) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self.threads.release()
+
+    def _file(self) -> int | None:
+        """The lock file's descriptor, opened once per process (under the threads' lock)."""
+        if self._fd is None and fcntl is not None and self._database not in ("", ":memory:"):
+            path = Path(self._database).resolve()
+            self._fd = os.open(f"{path}{WRITERS_FILE_SUFFIX}", os.O_RDWR | os.O_CREAT, 0o600)
+        return self._fd
+
+
+_write_locks: dict[str, SqliteWriteLock] = {}
+_write_locks_guard = threading.Lock()
+
+
+def sqlite_write_lock(engine: Engine) -> SqliteWriteLock | None:
+    """The queue for writing to this SQLite database (`SqliteWriteLock`); None on PostgreSQL.
+
+    One per database file, shared by every engine on it in the process.
     """
     if engine.dialect.name != "sqlite":
         return None
-    key = str(engine.url.database or ":memory:")
+    database = str(engine.url.database or ":memory:")
+    key = database if database == ":memory:" else str(Path(database).resolve())
     with _write_locks_guard:
         lock = _write_locks.get(key)
         if lock is None:
-            lock = _write_locks[key] = threading.Lock()
+            lock = _write_locks[key] = SqliteWriteLock(database)
         return lock
 
 
@@ -185,7 +243,7 @@ class _WriterQueue:
     (a lost race) keep the place.
     """
 
-    def __init__(self, lock: threading.Lock) -> None:
+    def __init__(self, lock: SqliteWriteLock) -> None:
         self.lock = lock
         self.held = False
 

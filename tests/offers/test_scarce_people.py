@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 import matching
+from config.settings import Settings
+from dispatch.clock import ManualClock
 from dispatch.offers import estimate
+from dispatch.offers import service as offer_service
+from dispatch.requests.models import Request
 from dispatch.storage import unit_of_work
 from dispatch.users.models import Organisation
 from tests.conftest import Staff, get_row
@@ -131,3 +136,59 @@ def test_no_other_request_weighed_when_the_policy_weighs_none(
     )
     a = file_request(client, caseworker)
     assert sorted(o.mediator_id for o in outbox.offers(a["id"])) == sorted([x, y])
+
+
+def test_the_other_requests_weighed_are_those_starting_nearest_to_the_job(
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+) -> None:
+    # X speaks Tigrinya and Arabic, Y only Tigrinya.
+    response = client.post(
+        "/api/v1/mediators",
+        json=tigrinya_speaker(
+            7,
+            languages=[
+                {"language": "ti", "level": "native"},
+                {"language": "ar", "level": "native"},
+            ],
+        ),
+        headers=coordinator.headers,
+    )
+    assert response.status_code == 201, response.text
+    x = response.json()["id"]
+    (y,) = make_pool(1)
+    # Far (a day after the job, Arabic): X is its only candidate. Filed first, so a lower id.
+    file_request(
+        client,
+        caseworker,
+        language="ar",
+        start="2026-12-02T09:00:00+01:00",
+        end="2026-12-02T10:00:00+01:00",
+    )
+    # Near (two hours after the job, Tigrinya): X and Y.
+    file_request(
+        client, caseworker, start="2026-12-01T11:00:00+01:00", end="2026-12-01T12:00:00+01:00"
+    )
+    job = file_request(client, caseworker)  # Tuesday 09:00
+
+    def lean(most: int) -> dict[int, float]:
+        with unit_of_work(engine) as session:
+            return offer_service.scarcity(
+                session,
+                get_row(session, Request, job["id"]),
+                [x, y],
+                window=timedelta(hours=48),
+                most=most,
+                now=clock.now(),
+                settings=settings,
+                limit_reached=frozenset(),
+            )
+
+    assert lean(1) == {x: 0.5, y: 0.5}  # only the nearest request is weighed
+    assert lean(2) == {x: 1.5, y: 0.5}
+    assert lean(0) == {}
