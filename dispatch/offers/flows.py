@@ -184,8 +184,20 @@ def send_next_wave(
     asked = set() if new_request else service.already_asked(session, request.id)
     # Read once for this wave run: this request's ranking and the others' (scarce people).
     limit = allowances.limit_reached(session, settings=settings, now=now)
+    reads = service.WaveReads()
+    if _may_weigh_others(request, policy, now):
+        # Read for the window the others are sought in: the same two statements
+        # serve this ranking and the others' of its language.
+        window = timedelta(hours=policy.scarce_window_hours)
+        reads.rows = planning.period_rows(
+            session,
+            start=request.start - window,
+            end=request.end + window,
+            tz=settings.tz,
+            language=request.language,
+        )
     ranked, preferred = service.ranked_with_preferred(
-        session, request, now=now, settings=settings, limit_reached=limit
+        session, request, now=now, settings=settings, limit_reached=limit, reads=reads
     )
     candidates = [m for m in ranked if m not in asked]
     if only is not None:
@@ -247,7 +259,7 @@ def send_next_wave(
             max_size=band.size,
             target=policy.target_chance,
             held_back=_scarce(
-                session, request, candidates, preferred, policy, now, settings, limit
+                session, request, candidates, preferred, policy, now, settings, limit, reads
             ),
         )
         warn_by = request.start - timedelta(hours=policy.warn_hours)
@@ -349,6 +361,7 @@ def _scarce(
     now: datetime,
     settings: Settings,
     limit_reached: frozenset[int],
+    reads: service.WaveReads,
 ) -> list[int]:
     """Candidates other open requests around this job can hardly do without, least needed first.
 
@@ -356,7 +369,7 @@ def _scarce(
     Nobody is held back for a job that starts soon, nor a preferred mediator
     (continuity for the client comes first).
     """
-    if request.start - now < timedelta(hours=policy.scarce_off_under_hours):
+    if not _may_weigh_others(request, policy, now):
         return []
     lean = service.scarcity(
         session,
@@ -367,11 +380,20 @@ def _scarce(
         now=now,
         settings=settings,
         limit_reached=limit_reached,
+        reads=reads,
     )
     held = [m for m in candidates if m not in preferred and lean.get(m, 0.0) >= policy.scarce_at]
     if held:
         log.info("request %s: %d scarce candidates asked last", request.id, len(held))
     return sorted(held, key=lambda m: lean[m])
+
+
+def _may_weigh_others(request: Request, policy: Policy, now: datetime) -> bool:
+    """Whether scarcity may hold anyone back for this job: not for one that starts soon."""
+    return (
+        request.start - now >= timedelta(hours=policy.scarce_off_under_hours)
+        and policy.scarce_max_others > 0
+    )
 
 
 def _hold_until_morning(

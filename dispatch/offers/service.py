@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped
@@ -173,6 +175,26 @@ def ranked_candidates(
     return ranked_with_preferred(session, request, now=now, settings=settings)[0]
 
 
+@dataclass
+class WaveReads:
+    """What one wave run reads once for its request's ranking and the others' (scarcity).
+
+    `rows`: the request language's absences and jobs for a period around the job
+    wide enough for the other requests scarcity weighs; `lists`: organisations'
+    lists by organisation. Nothing the run does between the rankings changes them.
+    """
+
+    rows: planning.PeriodRows | None = None
+    lists: dict[int, list[Any]] = field(default_factory=dict)
+
+    def rows_for(self, language: str, start: datetime, end: datetime) -> planning.PeriodRows | None:
+        """The rows read, if they cover `language`'s speakers over [start, end)."""
+        rows = self.rows
+        if rows is None or rows.language != language.lower():
+            return None
+        return rows if rows.start <= start and end <= rows.end else None
+
+
 def ranked_with_preferred(
     session: Session,
     request: Request,
@@ -181,15 +203,19 @@ def ranked_with_preferred(
     settings: Settings,
     limit_reached: frozenset[int] | None = None,
     rows: planning.PeriodRows | None = None,
+    reads: WaveReads | None = None,
 ) -> tuple[list[int], frozenset[int]]:
     """`ranked_candidates`, and which of them come first by preference (client, organisation).
 
     `limit_reached`: the mediators at their annual limit, when the caller already knows them;
-    `rows`: the speakers' absences and jobs, read for a period around this job.
+    `rows`: the speakers' absences and jobs, read for a period around this job;
+    `reads`: what this wave run read already (rows, when they cover this job, and lists).
     """
     tz = settings.tz
     if limit_reached is None:
         limit_reached = allowances.limit_reached(session, settings=settings, now=now)
+    if rows is None and reads is not None:
+        rows = reads.rows_for(request.language, request.start, request.end)
     # Only the language's speakers can be offered the job: load them, not the whole pool.
     snapshot = planning.pool_snapshot(
         session,
@@ -201,7 +227,9 @@ def ranked_with_preferred(
         limit_reached=limit_reached,
         rows=rows,
     )
-    engine_request = planning.engine_request(session, request, tz=tz)
+    engine_request = planning.engine_request(
+        session, request, tz=tz, lists_read=reads.lists if reads is not None else None
+    )
     ranking = matching.rank(engine_request, snapshot.engine_pool(), now=now)
     order = [c.mediator_id for c in ranking.candidates]
     first = [m for m in engine_request.preferred_mediators if m in order]
@@ -219,6 +247,7 @@ def scarcity(
     now: datetime,
     settings: Settings,
     limit_reached: frozenset[int],
+    reads: WaveReads | None = None,
 ) -> dict[int, float]:
     """How much the other open requests around this job lean on each of its candidates.
 
@@ -270,16 +299,13 @@ def scarcity(
     by_language: dict[str, list[Request]] = {}
     for other in others:
         by_language.setdefault(other.language.lower(), []).append(other)
-    rows = {
-        language: planning.period_rows(
-            session,
-            start=min(o.start for o in group),
-            end=max(o.end for o in group),
-            tz=settings.tz,
-            language=language,
+    reads = reads if reads is not None else WaveReads()
+    rows: dict[str, planning.PeriodRows] = {}
+    for language, group in by_language.items():
+        start, end = min(o.start for o in group), max(o.end for o in group)
+        rows[language] = reads.rows_for(language, start, end) or planning.period_rows(
+            session, start=start, end=end, tz=settings.tz, language=language
         )
-        for language, group in by_language.items()
-    }
     sets = []
     for other in others:
         ranked, _ = ranked_with_preferred(
@@ -289,6 +315,7 @@ def scarcity(
             settings=settings,
             limit_reached=limit_reached,
             rows=rows[other.language.lower()],
+            reads=reads,
         )
         sets.append([m for m in ranked if m not in out_of.get(other.id, set())])
     return matching.scarcity(sets)

@@ -678,10 +678,19 @@ def _engine_request_queries() -> tuple[sa.Executable, sa.Executable]:
     return served_before, lists
 
 
-def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> matching.Request:
+def engine_request(
+    session: Session,
+    request: Request,
+    *,
+    tz: ZoneInfo,
+    lists_read: dict[int, list[Any]] | None = None,
+) -> matching.Request:
     """A request as the engine sees it, with continuity and the organisation's lists.
 
-    Times are given in the town's zone, the hours people use.
+    Times are given in the town's zone, the hours people use. `lists_read`:
+    the organisations' lists already read in this step, by organisation (one
+    wave run ranks its request and up to eight others around it, mostly of
+    the same organisation; nothing changes the lists in between).
     """
     served_before, lists_query = _engine_request_queries()
     # Continuity in a series first: whoever holds another occurrence of it.
@@ -698,7 +707,11 @@ def engine_request(session: Session, request: Request, *, tz: ZoneInfo) -> match
         ):
             if str(mediator_id) not in preferred:
                 preferred.append(str(mediator_id))
-    lists = session.execute(lists_query, {"organisation_id": request.organisation_id}).all()
+    lists = lists_read.get(request.organisation_id) if lists_read is not None else None
+    if lists is None:
+        lists = list(session.execute(lists_query, {"organisation_id": request.organisation_id}))
+        if lists_read is not None:
+            lists_read[request.organisation_id] = lists
     preferred += [
         str(mediator_id)
         for mediator_id, kind in lists
