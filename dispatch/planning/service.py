@@ -479,7 +479,8 @@ def pool_snapshot(
     loaded, and only their details and jobs: each of them comes out exactly
     as in the whole pool's snapshot. Plain rows throughout, no ORM objects.
     The members themselves come from `pool_members` (kept under the pool's
-    token); their absences and jobs are read each time.
+    token); their absences and jobs are read each time. Their availability covers
+    every day of the weeks the period touches (Monday to Sunday).
     `limit_reached` are the mediators at their annual allowance limit (no paid jobs).
     `rows`: their absences and jobs already read (`period_rows`) for a period
     that holds this one, for several snapshots of one language around one job.
@@ -517,6 +518,11 @@ def pool_snapshot(
         if start - LOAD_WINDOW <= job_start < start:
             load[mediator_id] += _minutes(job_start, job_end)
     first, last = start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date()
+    # Availability for the whole weeks the period touches: a job lies within one day's
+    # slot, so the other days' slots change nothing for it, and the kept index of a
+    # language's week then serves every request of that week (built once, not per day).
+    first -= timedelta(days=first.weekday())
+    last += timedelta(days=6 - last.weekday())
     idle = _idle_mediators(session, members, language, first, last, tz)
     mediators = list(idle.mediators)
     booked: dict[int, matching.Mediator] = {}
@@ -532,10 +538,10 @@ def pool_snapshot(
     return PoolSnapshot(mediators=mediators, names=idle.names, idle=idle, booked=booked)
 
 
-#: Days times languages (a snapshot of each day ahead for each language is about 100 KB).
-IDLE_KEPT = 512
-#: The engine's mediators for a period, before their jobs and absences: by (pool token,
-#: language, first day, last day, zone).
+#: Weeks times languages (a language's week of a pool of 1,000 is a few hundred KB).
+IDLE_KEPT = 256
+#: The engine's mediators for whole weeks, before their jobs and absences: by (pool
+#: token, language, first day, last day, zone).
 _idle: _Kept[tuple[Any, ...], IdleMediators] = _Kept(IDLE_KEPT)
 
 

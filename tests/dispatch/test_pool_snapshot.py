@@ -10,6 +10,7 @@ language, and dispatch and the candidates page must answer as before.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
@@ -343,9 +344,14 @@ def test_the_snapshot_carries_jobs_absences_cap_and_load(
     assert helen.busy[0].location is not None and helen.busy[1].location is None
     assert helen.committed_minutes == 75 + 120 and helen.max_minutes == 600
     assert yonas.load_minutes == 180 and yonas.busy == ()  # the cancelled job is no busy block
-    assert (
-        yonas.home is None and len(yonas.availability) == 2
-    )  # Tuesday's two slots; Saturday is not in the period
+    # The whole week's slots (Tuesday's two and Saturday's), so one kept index serves
+    # every request of the week; a job is never inside another day's slot.
+    assert yonas.home is None
+    assert [(s.start.weekday(), s.start.hour, s.end.hour) for s in yonas.availability] == [
+        (1, 6, 0),
+        (1, 6, 10),
+        (5, 10, 14),
+    ]
     assert dawit.languages == {
         "ti": "native",
         "fa": "fluent",
@@ -466,3 +472,44 @@ def test_a_job_held_just_before_the_period_is_a_busy_block_with_its_place(
     assert held[0].location is not None  # so the engine checks the way from there
     # Her job on Thursday is more than a day away: no busy block for Tuesday.
     assert all(b.start.day == 1 for b in helen.busy)
+
+
+def test_one_kept_index_serves_every_day_of_a_week_and_ranks_as_one_day_s(
+    engine: Engine, pool: dict[str, int]
+) -> None:
+    """The idle index is kept per language and week; the other days' slots change no ranking."""
+    monday = datetime(2026, 11, 30, tzinfo=BERLIN)
+    jobs = [
+        (monday + timedelta(days=day, hours=hour), monday + timedelta(days=day, hours=hour + 2))
+        for day in (1, 3, 5)  # Tuesday, Thursday, Saturday
+        for hour in (5, 7, 9, 11, 15, 22)
+    ]
+    with Session(engine) as session:
+        snapshots = [
+            planning.pool_snapshot(session, start=start, end=end, tz=BERLIN, language="ti")
+            for start, end in jobs
+        ]
+        next_week = planning.pool_snapshot(
+            session,
+            start=jobs[0][0] + timedelta(days=7),
+            end=jobs[0][1] + timedelta(days=7),
+            tz=BERLIN,
+            language="ti",
+        )
+    assert all(s.idle is snapshots[0].idle for s in snapshots)  # built once for the week
+    assert next_week.idle is not snapshots[0].idle
+    for (start, end), snapshot in zip(jobs, snapshots, strict=True):
+        job = matching.Request(id="r", language="ti", start=start, end=end, mode="phone")
+        day_only = [
+            dataclasses.replace(
+                m,
+                availability=tuple(
+                    slot for slot in m.availability if slot.start.date() == start.date()
+                ),
+            )
+            for m in snapshot.mediators
+        ]
+        week = matching.rank(job, snapshot.engine_pool(), now=NOW)
+        day = matching.rank(job, matching.Pool(day_only), now=NOW)
+        assert [c.mediator_id for c in week.candidates] == [c.mediator_id for c in day.candidates]
+        assert week.excluded_codes == day.excluded_codes, (start, end)
