@@ -35,6 +35,7 @@ from dispatch.requests.schemas import (
     RequestCreate,
     RequestPublic,
 )
+from dispatch.storage import insert_row, new_row
 from dispatch.users.models import Organisation, Role, User
 from dispatch.validation import Location
 
@@ -304,7 +305,8 @@ def create_request(
         place = active_place(session, data.place_id)
         if lat is None:
             lat, lon = place.lat, place.lon
-    request = Request(
+    request = new_row(
+        Request,
         organisation_id=organisation_id,
         created_by_user_id=actor.id,
         language=data.language,
@@ -343,9 +345,8 @@ def create_request(
         request=request,
         organisation=session.get(Organisation, organisation_id),
     )
-    session.add(request)
     try:
-        session.flush()
+        insert_row(session, request)
         audit.record(
             session,
             at=now,
@@ -358,7 +359,6 @@ def create_request(
             if data.override_reason
             else None,
         )
-        session.flush()
     except IntegrityError:
         session.rollback()
         if idempotency_key is None:
