@@ -73,9 +73,21 @@ def normalise_url(url: str) -> str:
     return url
 
 
+#: Pooled connections to a SQLite file: as many as the server's thread pool has threads
+#: (anyio's default, 40), which is how many requests can ask for one at a time.
+#: SQLAlchemy's default of 5 (+10 overflow) closed and reopened connections under load,
+#: each reopened one paying for its PRAGMAs; a SQLite connection costs a file handle.
+SQLITE_POOL_SIZE = 40
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if "poolclass" not in kwargs and database and database != ":memory:":
+            # A connection for each thread that may ask for one (see SQLITE_POOL_SIZE).
+            kwargs.setdefault("pool_size", SQLITE_POOL_SIZE)
+            kwargs.setdefault("max_overflow", 10)
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
