@@ -198,7 +198,11 @@ def new_row(model: type[Row], **values: Any) -> Row:
     models are not validated by their constructor either, so nothing is
     skipped but the bookkeeping; the object is transient until it is added.
     """
-    instance: Row = sa.inspect(model).class_manager.new_instance()
+    mapper = sa.inspect(model)
+    if not mapper.configured:
+        # What the ORM's first query would do; a fresh process may build a row before that.
+        sa.orm.configure_mappers()
+    instance: Row = mapper.class_manager.new_instance()
     fixed, fresh = _defaults(model)
     state = instance.__dict__
     state.update(fixed)
