@@ -35,7 +35,7 @@ from dispatch.requests.schemas import (
     RequestCreate,
     RequestPublic,
 )
-from dispatch.storage import UTCDateTime, insert_row, new_row
+from dispatch.storage import UTCDateTime, get_row, insert_row, new_row
 from dispatch.users.models import Organisation, Role, User
 from dispatch.validation import Location
 
@@ -180,7 +180,7 @@ def check_times(*, start: datetime, end: datetime, now: datetime) -> None:
 
 
 def active_place(session: Session, place_id: int) -> Place:
-    place = session.get(Place, place_id)
+    place = get_row(session, Place, place_id)
     if place is None or not place.active:
         raise InvalidInput(
             f"There is no place with id {place_id}; GET /api/v1/places lists them.",
@@ -367,7 +367,7 @@ def create_request(
     request.funding_source = data.funding_source or funding_service.charge(
         policy=charged_by,
         request=request,
-        organisation=session.get(Organisation, organisation_id),
+        organisation=get_row(session, Organisation, organisation_id),
     )
     try:
         insert_row(session, request)
