@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from dispatch.clock import Clock
@@ -19,7 +20,7 @@ from dispatch.users.models import Role, User
 from dispatch.validation import MAX_ID
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: commit when the route returned, roll back when it raised.
 
     Routes and services never commit. The dependency is declared with
@@ -32,10 +33,22 @@ def get_session(request: Request) -> Iterator[Session]:
     transaction begins: a deferred transaction that reads and then writes
     fails at once with "database is locked" when another writer got in
     between, whatever the busy timeout.
+
+    Async, so the unit of work opens on the event loop: opening it does no
+    I/O (the session connects, and on SQLite queues for the writer, at its
+    first statement), and a sync dependency would cost a hand-off to the
+    thread pool and back (see `_clock`). Its end, the commit or the rollback,
+    runs in the thread pool.
     """
     immediate = request.method not in ("GET", "HEAD", "OPTIONS")
-    with unit_of_work(request.app.state.engine, immediate=immediate) as session:
+    work = unit_of_work(request.app.state.engine, immediate=immediate)
+    session = work.__enter__()
+    try:
         yield session
+    except BaseException as exc:
+        await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    await run_in_threadpool(work.__exit__, None, None, None)
 
 
 def get_clock(request: Request) -> Clock:
