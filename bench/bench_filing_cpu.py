@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         engine = make_engine(url)
         now = datetime.now(UTC)
         with Session(engine, expire_on_commit=False) as session:
-            actor = users.user_for_token(session, token=prepared.token, now=now)
+            actor = users.user_for_token(session.connection(), token=prepared.token, now=now)
             session.commit()
         assert actor is not None, "the seeded token signs in"
         rng = random.Random(5)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from dispatch.clock import Clock
@@ -19,7 +20,7 @@ from dispatch.users.models import Role, User
 from dispatch.validation import MAX_ID
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """One unit of work per request: commit when the route returned, roll back when it raised.
 
     Routes and services never commit. The dependency is declared with
@@ -32,10 +33,22 @@ def get_session(request: Request) -> Iterator[Session]:
     transaction begins: a deferred transaction that reads and then writes
     fails at once with "database is locked" when another writer got in
     between, whatever the busy timeout.
+
+    Async, so the unit of work opens on the event loop: opening it does no
+    I/O (the session connects, and on SQLite queues for the writer, at its
+    first statement), and a sync dependency would cost a hand-off to the
+    thread pool and back (see `_clock`). Its end, the commit or the rollback,
+    runs in the thread pool.
     """
     immediate = request.method not in ("GET", "HEAD", "OPTIONS")
-    with unit_of_work(request.app.state.engine, immediate=immediate) as session:
+    work = unit_of_work(request.app.state.engine, immediate=immediate)
+    session = work.__enter__()
+    try:
         yield session
+    except BaseException as exc:
+        await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
+        raise
+    await run_in_threadpool(work.__exit__, None, None, None)
 
 
 def get_clock(request: Request) -> Clock:
@@ -74,21 +87,21 @@ def current_user(
     clock: ClockDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> User:
-    """The token's user, looked up in a short read transaction of its own.
+    """The token's user, looked up on a connection of its own, in a short read of its own.
 
     Not in the request's session: on SQLite that one may hold the write
     lock from its first statement, and the lookup need not wait for it.
+    A plain connection, not a session: the lookup is one SELECT (and, at
+    most hourly, the token's last use), and the user comes back detached.
     """
     if credentials is None:
         raise NotAuthenticated("Sign in first: send 'Authorization: Bearer <token>'.")
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
-        user = users.user_for_token(session, token=credentials.credentials, now=clock.now())
+    with request.app.state.engine.connect() as connection:
+        user = users.user_for_token(connection, token=credentials.credentials, now=clock.now())
         try:
-            session.commit()  # the token's last use, recorded at most hourly
+            connection.commit()  # the token's last use, when it was recorded
         except OperationalError:  # a busy database: the timestamp can wait an hour
-            session.rollback()
-            if user is not None:
-                session.refresh(user)  # a rollback expires what the session loaded
+            connection.rollback()
     if user is None:
         raise NotAuthenticated("This token is not valid (unknown, revoked or mistyped).")
     return user

@@ -30,8 +30,11 @@ class SmsSegments(NamedTuple):
     segments: int
 
 
+GSM7 = GSM7_BASIC | GSM7_EXTENSION
+
+
 def is_gsm7(text: str) -> bool:
-    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
+    return GSM7.issuperset(text)
 
 
 def _units(text: str, encoding: Encoding) -> list[int]:
@@ -41,8 +44,23 @@ def _units(text: str, encoding: Encoding) -> list[int]:
     return [len(char.encode("utf-16-le")) // 2 for char in text]
 
 
+def _segments_of(units: int, encoding: Encoding) -> int:
+    """Segments of a text whose every character costs one unit."""
+    if units <= SINGLE_LIMIT[encoding]:
+        return 1
+    capacity = CONCATENATED_LIMIT[encoding]
+    return -(-units // capacity)
+
+
 def sms_segments(text: str) -> SmsSegments:
     encoding: Encoding = "GSM-7" if is_gsm7(text) else "UCS-2"
+    one_unit_each = (
+        GSM7_EXTENSION.isdisjoint(text) if encoding == "GSM-7" else max(text) <= "\uffff"
+    )
+    if one_unit_each:
+        # The usual text (counted on every offer's SMS, often several times): no escape
+        # or surrogate pair, so the segments follow from the length alone.
+        return SmsSegments(encoding, _segments_of(len(text), encoding))
     units = _units(text, encoding)
     if sum(units) <= SINGLE_LIMIT[encoding]:
         return SmsSegments(encoding, 1)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -259,14 +259,17 @@ def _environment(locale: str) -> jinja2.Environment:
         loader=jinja2.PackageLoader("notifications", "templates"),
     )
     env.install_gettext_translations(locales.translations(locale), newstyle=True)  # type: ignore[attr-defined]
+    # Babel's formatting, kept per value: a message shows its start two or three
+    # times (subject, text, HTML), and a wave's offers show the same job to each.
+    kept = lru_cache(maxsize=1024)
     env.filters.update(
-        time=lambda v: t.time(_berlin(v)),
-        date=lambda v: t.date(_berlin(v).date(), "medium"),
-        day=lambda v: t.day(_berlin(v).date()),
-        longday=lambda v: t.date(_berlin(v).date(), "full"),
+        time=kept(lambda v: t.time(_berlin(v))),
+        date=kept(lambda v: t.date(_berlin(v).date(), "medium")),
+        day=kept(lambda v: t.day(_berlin(v).date())),
+        longday=kept(lambda v: t.date(_berlin(v).date(), "full")),
         mode=lambda v: t.gettext(MODE_WORDS[v]) if v in MODE_WORDS else v,
         subject=lambda v: t.qualification(v),
-        language=lambda v: _language_name(v, t),
+        language=kept(lambda v: _language_name(v, t)),
         reason=lambda v: t.gettext(REASONS[v]) if v in REASONS else v,
     )
     return env
@@ -298,11 +301,19 @@ _SPACES = re.compile(r"[ \t]+")
 MIN_KEPT = 12  # a place name is never cut shorter than this
 
 
+#: Stands in for a shortenable field while its cut is sought (no space, no letter the
+#: SMS spelling changes): the text around it is rendered once, not once per cut.
+_MARK = "\x00cut\x00"
+
+
 def _render_sms(spec: TemplateSpec, locale: str, values: dict[str, Any]) -> str:
     spelling = SMS_SPELLING.get(locale, {})
 
+    def finish(raw: str) -> str:
+        return _SPACES.sub(" ", raw).strip().translate(spelling)
+
     def render_once() -> str:
-        return _SPACES.sub(" ", _text(locale, spec.kind, "sms", values)).strip().translate(spelling)
+        return finish(_text(locale, spec.kind, "sms", values))
 
     def over_budget(text: str) -> bool:
         return spec.max_segments is not None and sms_segments(text).segments > spec.max_segments
@@ -315,11 +326,17 @@ def _render_sms(spec: TemplateSpec, locale: str, values: dict[str, Any]) -> str:
             values[name] = None
             text = render_once()
     for name in spec.shortenable:
+        if not over_budget(text) or len(values.get(name) or "") <= MIN_KEPT:
+            continue
+        # The text with the field as it is, rendered once; each cut is put in its place.
+        # A template that changed the field (a filter) would not show the mark: then
+        # every cut is rendered.
+        marked = _text(locale, spec.kind, "sms", {**values, name: _MARK})
         while over_budget(text) and len(values.get(name) or "") > MIN_KEPT:
             values[name] = (
                 values[name][: max(MIN_KEPT, len(values[name]) - 2) - 1].rstrip(" ,.-") + "."
             )
-            text = render_once()
+            text = finish(marked.replace(_MARK, values[name])) if _MARK in marked else render_once()
     return text
 
 

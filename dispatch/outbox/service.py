@@ -24,6 +24,7 @@ from config.settings import Settings
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Offer
 from dispatch.outbox.models import Message, MessageStatus
+from dispatch.storage import new_row
 from dispatch.users.models import User
 from notifications import templates
 from notifications.channels import ChannelName
@@ -77,7 +78,9 @@ def enqueue(
         return None
     rendered = templates.render(kind, channel, locale, now=now, **fields)
     ics = next((a.data.decode() for a in rendered.attachments if a.filename.endswith(".ics")), None)
-    message = Message(
+    # Built without the model's constructor (storage.new_row): one or more per filing.
+    message = new_row(
+        Message,
         idempotency_key=key,
         channel=channel,
         kind=kind,

@@ -35,6 +35,7 @@ from dispatch.requests.schemas import (
     RequestCreate,
     RequestPublic,
 )
+from dispatch.storage import UTCDateTime, get_row, insert_row, new_row
 from dispatch.users.models import Organisation, Role, User
 from dispatch.validation import Location
 
@@ -81,22 +82,46 @@ def find_duplicate(
     """
     if data.client_ref is None:
         return None
-    return session.exec(
-        select(Request)
+    found = session.execute(
+        _duplicate_query(of_series=series_id is not None),
+        {
+            "organisation_id": organisation_id,
+            "client_ref": data.client_ref,
+            "language": data.language,
+            "start": data.start,
+            "end": data.end,
+            "since": now - DUPLICATE_WINDOW,
+            "series_id": series_id,
+        },
+    ).first()
+    return None if found is None else session.get(Request, found[0])
+
+
+@cache
+def _duplicate_query(*, of_series: bool) -> sa.Select[int]:
+    """`find_duplicate`'s question, built once: the first such request's id.
+
+    Asked on every filing with a client reference, and nearly always
+    answered with nothing, so neither building it nor loading rows is paid
+    each time; the one found is then read whole.
+    """
+    return (
+        sa.select(col(Request.id))
         .where(
-            col(Request.series_id).is_(None) | (col(Request.series_id) != series_id)
-            if series_id is not None
+            col(Request.series_id).is_(None) | (col(Request.series_id) != sa.bindparam("series_id"))
+            if of_series
             else sa.true(),
-            Request.organisation_id == organisation_id,
-            Request.client_ref == data.client_ref,
-            Request.language == data.language,
+            col(Request.organisation_id) == sa.bindparam("organisation_id"),
+            col(Request.client_ref) == sa.bindparam("client_ref"),
+            col(Request.language) == sa.bindparam("language"),
             col(Request.status) != RequestStatus.cancelled,
-            col(Request.start) < data.end,
-            col(Request.end) > data.start,
-            col(Request.created_at) >= now - DUPLICATE_WINDOW,
+            col(Request.start) < sa.bindparam("end", type_=UTCDateTime),
+            col(Request.end) > sa.bindparam("start", type_=UTCDateTime),
+            col(Request.created_at) >= sa.bindparam("since", type_=UTCDateTime),
         )
         .order_by(col(Request.id))
-    ).first()
+        .limit(1)
+    )
 
 
 @cache
@@ -155,7 +180,7 @@ def check_times(*, start: datetime, end: datetime, now: datetime) -> None:
 
 
 def active_place(session: Session, place_id: int) -> Place:
-    place = session.get(Place, place_id)
+    place = get_row(session, Place, place_id)
     if place is None or not place.active:
         raise InvalidInput(
             f"There is no place with id {place_id}; GET /api/v1/places lists them.",
@@ -304,7 +329,8 @@ def create_request(
         place = active_place(session, data.place_id)
         if lat is None:
             lat, lon = place.lat, place.lon
-    request = Request(
+    request = new_row(
+        Request,
         organisation_id=organisation_id,
         created_by_user_id=actor.id,
         language=data.language,
@@ -341,11 +367,10 @@ def create_request(
     request.funding_source = data.funding_source or funding_service.charge(
         policy=charged_by,
         request=request,
-        organisation=session.get(Organisation, organisation_id),
+        organisation=get_row(session, Organisation, organisation_id),
     )
-    session.add(request)
     try:
-        session.flush()
+        insert_row(session, request)
         audit.record(
             session,
             at=now,
@@ -358,7 +383,6 @@ def create_request(
             if data.override_reason
             else None,
         )
-        session.flush()
     except IntegrityError:
         session.rollback()
         if idempotency_key is None:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlmodel import Session, col, func, select
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, func, select
 
 from dispatch import audit
 from dispatch.errors import Conflict
 from dispatch.security import hash_password, hash_token, new_api_token
+from dispatch.storage import loaded_row
 from dispatch.users.models import ApiToken, Organisation, Role, User
 
 
@@ -105,21 +110,54 @@ def issue_token(session: Session, *, user: User, now: datetime) -> str:
     return token
 
 
-def user_for_token(session: Session, *, token: str, now: datetime) -> User | None:
+@cache
+def _token_user_query() -> sa.Select[Any]:
+    """A valid token's id and last use, and its user's columns: one plain SELECT, built once."""
+    token, user = ApiToken.__table__, User.__table__  # type: ignore[attr-defined]
+    return (
+        sa.select(token.c.id.label("token_id"), token.c.last_used_at.label("token_used_at"), user)
+        .join_from(token, user, user.c.id == token.c.user_id)
+        .where(token.c.token_hash == sa.bindparam("token_hash"), token.c.revoked_at.is_(None))
+    )
+
+
+@cache
+def _record_use() -> sa.Update:
+    token = ApiToken.__table__  # type: ignore[attr-defined]
+    return (
+        sa.update(token)
+        .where(token.c.id == sa.bindparam("token_id"))
+        .values(last_used_at=sa.bindparam("now"))
+    )
+
+
+#: How often a token's use is written down: reading the API should not mean writing to it.
+RECORD_USE_EVERY = timedelta(hours=1)
+
+
+def user_for_token(connection: sa.Connection, *, token: str, now: datetime) -> User | None:
+    """The active user of a valid API token, or None; records the token's use at most hourly.
+
+    Every API request asks this, so it is one plain SELECT of the token's and
+    the user's columns, without the ORM's loading: the user comes back as a
+    detached row, as if loaded in a session that has closed, which a unit of
+    work can take in without reading it again (``storage.keep``). The use is
+    written in the caller's transaction; when a busy SQLite database refuses
+    the write, that transaction is rolled back and the use waits for the next
+    request (the user is returned all the same).
+    """
     if len(token) > 200:
         return None
-    row = session.exec(
-        select(ApiToken, User)
-        .join(User, col(User.id) == col(ApiToken.user_id))
-        .where(col(ApiToken.token_hash) == hash_token(token), col(ApiToken.revoked_at).is_(None))
-    ).first()
+    row = connection.execute(_token_user_query(), {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
-    api_token, user = row
-    if not user.active:
+    values = row._asdict()
+    token_id, used_at = values.pop("token_id"), values.pop("token_used_at")
+    if not values["active"]:
         return None
-    # Record use at most hourly, so reading the API does not mean writing to it.
-    if api_token.last_used_at is None or now - api_token.last_used_at > timedelta(hours=1):
-        api_token.last_used_at = now
-        session.add(api_token)
-    return user
+    if used_at is None or now - used_at > RECORD_USE_EVERY:
+        try:
+            connection.execute(_record_use(), {"token_id": token_id, "now": now})
+        except OperationalError:  # a busy database: the timestamp can wait an hour
+            connection.rollback()
+    return loaded_row(User, **values)

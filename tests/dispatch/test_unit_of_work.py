@@ -7,6 +7,8 @@ and the database are the real ones; they run on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +153,26 @@ def test_no_route_or_service_commits() -> None:
             ):
                 committing.append(f"{Path(path).relative_to(ROOT)}:{node.lineno}")
     assert committing == []
+
+
+def test_rows_built_without_their_constructor_work_in_a_fresh_process(tmp_path: Path) -> None:
+    """`new_row`, `loaded_row` and `insert_row` before any ORM query (the server's first
+    request authenticates with a plain SELECT): the models' mappers are made ready first."""
+    script = tmp_path / "fresh.py"
+    script.write_text(
+        "import sys\n"
+        "from datetime import UTC, datetime\n"
+        "from dispatch.storage import loaded_row, new_row\n"
+        "from dispatch.users.models import Organisation, User\n"
+        "now = datetime(2026, 1, 1, tzinfo=UTC)\n"
+        "user = loaded_row(User, id=7, organisation_id=1, email='a@example.org', name='A',\n"
+        "    role='caseworker', locale='de', password_hash=None, active=True,\n"
+        "    failed_logins=0, locked_until=None, created_at=now)\n"
+        "organisation = new_row(Organisation, name='New', created_at=now)\n"
+        "print(user.id, user.email, organisation.kind, organisation.id)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["7", "a@example.org", "public", "None"]
