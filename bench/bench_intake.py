@@ -95,6 +95,8 @@ class Result:
     latencies_ms: list[float] = field(repr=False)
     errors: int
     error_samples: list[str]
+    server_cpu_ms: float = float("nan")
+    """The server's CPU time (every process of it) per request, warm-up included."""
 
     @property
     def throughput(self) -> float:
@@ -115,6 +117,7 @@ class Result:
             "p99": self.pct(99),
             "max": max(self.latencies_ms) if self.latencies_ms else float("nan"),
             "errors": float(self.errors),
+            "cpu": self.server_cpu_ms,
         }
 
 
@@ -235,11 +238,42 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    base: str
+    """The server's base URL."""
+    session: int
+    """The session id of uvicorn and its workers (it runs in a session of its own)."""
+
+    def cpu_seconds(self) -> float:
+        """CPU time so far of every live process of the server (Linux `/proc`; nan elsewhere).
+
+        The figure that bounds throughput on a shared machine: the server's
+        own time per request moves far less with the load than req/s do.
+        """
+        proc = Path("/proc")
+        if not proc.is_dir():
+            return float("nan")
+        ticks = 0
+        for stat in proc.glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # ended meanwhile
+            if int(fields[3]) == self.session:  # state ppid pgrp session ... utime stime
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def cpu_ms_per_request(self, since: float, requests: int) -> float:
+        """The server's CPU milliseconds per request since `cpu_seconds` gave `since`."""
+        return (self.cpu_seconds() - since) * 1000 / max(requests, 1)
+
+
 @contextmanager
 def server(
     kind: str, *, database_url: str | None, workers: int, stack: tuple[str, str] = ("auto", "auto")
-) -> Iterator[str]:
-    """Run bench/_intake_app.py under uvicorn in its own process; yield its base URL.
+) -> Iterator[Served]:
+    """Run bench/_intake_app.py under uvicorn in its own process; yield where it serves.
 
     `stack`: uvicorn's event loop and HTTP parser ("auto": uvloop and httptools
     where installed, as `serve` would; the project does not install them, since
@@ -277,7 +311,7 @@ def server(
         )
         try:
             _wait_healthy(process, base, kind, log)
-            yield base
+            yield Served(base, process.pid)
         finally:
             if process.poll() is None:
                 process.terminate()
@@ -428,6 +462,7 @@ def print_result(result: Result, baseline: Result | None) -> None:
         f"  {result.label:<22} {f['throughput']:8.0f} req/s"
         f"   p50 {f['p50']:7.1f}   p90 {f['p90']:7.1f}"
         f"   p99 {f['p99']:7.1f}   max {f['max']:7.1f} ms   errors {result.errors}"
+        f"   server CPU {f['cpu']:5.2f} ms/request"
     )
     for sample in result.error_samples:
         print(f"      error: {sample}")
@@ -459,8 +494,13 @@ def one_run(args: argparse.Namespace, run: int) -> dict[str, Result]:
         f"loop {args.loop}, http {args.http}"
     )
     stack = (args.loop, args.http)
-    with server("trivial", database_url=None, workers=args.workers, stack=stack) as base:
-        results["trivial"] = drive("trivial FastAPI", base, token="none", place_ids=[1], **common)
+    total = args.warmup + args.requests  # what the server's CPU time is divided by
+    with server("trivial", database_url=None, workers=args.workers, stack=stack) as served:
+        began = served.cpu_seconds()
+        results["trivial"] = drive(
+            "trivial FastAPI", served.base, token="none", place_ids=[1], **common
+        )
+        results["trivial"].server_cpu_ms = served.cpu_ms_per_request(began, total)
     print_result(results["trivial"], None)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     for backend in backends:
@@ -471,14 +511,16 @@ def one_run(args: argparse.Namespace, run: int) -> dict[str, Result]:
             print(f"  ({backend}: database prepared in {time.perf_counter() - began:.1f} s)")
             with server(
                 "sprachpool", database_url=prepared.url, workers=args.workers, stack=stack
-            ) as base:
+            ) as served:
+                began = served.cpu_seconds()
                 results[backend] = drive(
                     f"sprachpool {backend}",
-                    base,
+                    served.base,
                     token=prepared.token,
                     place_ids=prepared.place_ids,
                     **common,
                 )
+                results[backend].server_cpu_ms = served.cpu_ms_per_request(began, total)
         print_result(results[backend], results["trivial"])
     return results
 
@@ -558,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"   p50 {med['p50']:7.1f}   p90 {med['p90']:7.1f}"
                 f"   p99 {med['p99']:7.1f}   max {med['max']:7.1f} ms   errors {med['errors']:.0f}"
                 f" (total {sum(r[label].errors for r in runs)})"
+                f"   server CPU {med['cpu']:5.2f} ms/request"
             )
             if label != "trivial":
                 ratios = {

@@ -54,6 +54,7 @@ from dispatch.planning import service as planning
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.security import hash_token
 from dispatch.series import service as series
+from dispatch.storage import new_row
 from dispatch.users.models import Role, User
 
 log = logging.getLogger("sprachpool.dispatch")
@@ -290,7 +291,8 @@ def send_next_wave(
     codes = service.new_short_codes(session, chosen)
     tokens = {mediator_id: links.new_link_token() for mediator_id in chosen}
     offers = [
-        Offer(
+        new_row(  # not the model's constructor: see storage.new_row
+            Offer,
             request_id=request.id,
             mediator_id=mediator_id,
             wave=wave,
