@@ -31,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import cache
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
@@ -38,6 +39,7 @@ from sqlmodel import Session, col
 from config.data import Policy
 from dispatch.offers.models import Offer, OfferStatus
 from dispatch.offers.policy import awake_minutes
+from dispatch.planning.service import among_ids, ids_parameter
 
 #: Spread of one person's answer times (lognormal sigma): p90 about 4.7 x the median.
 ANSWER_SIGMA = 1.2
@@ -86,6 +88,29 @@ class Estimate:
         return self.answer_chance * self.yes_chance * in_time
 
 
+@cache
+def _record_query(
+    dialect: str,
+) -> sa.Select[int, OfferStatus, datetime, datetime, datetime | None]:
+    """Offers asked of some mediators before `now`, five columns: built once per backend.
+
+    Not Offer rows: a busy mediator's record runs to hundreds of offers, and
+    building an ORM object for each cost more than the estimate. Parameters:
+    `ids` (as `planning.ids_parameter`), `now`.
+    """
+    return sa.select(
+        col(Offer.mediator_id),
+        col(Offer.status),
+        col(Offer.created_at),
+        col(Offer.expires_at),
+        col(Offer.responded_at),
+    ).where(
+        among_ids(col(Offer.mediator_id), dialect),
+        col(Offer.wave) > 0,  # wave 0: the coordinator assigned directly, nobody was asked
+        col(Offer.created_at) < sa.bindparam("now"),
+    )
+
+
 def habits(
     session: Session, mediator_ids: list[int], *, now: datetime, policy: Policy, tz: tzinfo
 ) -> dict[int, Habits]:
@@ -93,20 +118,9 @@ def habits(
     found: dict[int, Habits] = {m: Habits() for m in mediator_ids}
     if not mediator_ids:
         return found
-    # Five columns, not Offer rows: a busy mediator's record runs to hundreds of
-    # offers, and building an ORM object for each cost more than the estimate.
+    dialect = session.get_bind().dialect.name
     rows = session.execute(
-        sa.select(
-            col(Offer.mediator_id),
-            col(Offer.status),
-            col(Offer.created_at),
-            col(Offer.expires_at),
-            col(Offer.responded_at),
-        ).where(
-            col(Offer.mediator_id).in_(mediator_ids),
-            col(Offer.wave) > 0,  # wave 0: the coordinator assigned directly, nobody was asked
-            col(Offer.created_at) < now,
-        )
+        _record_query(dialect), {"ids": ids_parameter(mediator_ids, dialect), "now": now}
     ).all()
     for mediator_id, status, created_at, expires_at, responded_at in rows:
         record = found[mediator_id]

@@ -317,9 +317,7 @@ def send_next_wave(
             now=now,
             fresh=True,
         )
-    request.status = RequestStatus.offered
-    request.updated_at = now
-    session.add(request)
+    service.set_status(session, request, RequestStatus.offered, now)
     deadlines.schedule(
         session,
         kind=OfferDeadlineKind.wave_expiry,
@@ -515,9 +513,7 @@ def mark_unfilled(
     filed in this transaction (see `send_next_wave`): its first round, and no
     message carries its id yet.
     """
-    request.status = RequestStatus.unfilled
-    request.updated_at = now
-    session.add(request)
+    service.set_status(session, request, RequestStatus.unfilled, now)
     dispatch_round = 0 if new_request else service.dispatch_round(session, request.id)
     key = f"unfilled:{request.id}" + (f":r{dispatch_round}" if dispatch_round else "")
     messages.request_unfilled_caseworker(

@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 import matching
@@ -261,28 +262,19 @@ def scarcity(
     """
     if len(candidates) < 2 or most < 1:
         return {}  # nobody to ask instead, or nobody to ask for
-    spoken = select(sa.func.lower(col(MediatorLanguage.language))).where(
-        col(MediatorLanguage.mediator_id).in_(candidates)
-    )
-    # The nearest `most` chosen by the database: a busy week holds hundreds of
-    # open requests within the window, and loading each as a row to keep eight
-    # cost more than ranking the eight.
-    distance = sa.func.abs(
-        _epoch_seconds(col(Request.start), session) - int(request.start.timestamp())
-    )
+    dialect = session.get_bind().dialect.name
     others = list(
-        session.exec(
-            select(Request)
-            .where(
-                col(Request.id) != request.id,
-                col(Request.status).in_((RequestStatus.open, RequestStatus.offered)),
-                col(Request.start) > now,
-                col(Request.start) < request.end + window,
-                col(Request.end) > request.start - window,
-                sa.func.lower(col(Request.language)).in_(spoken),
-            )
-            .order_by(distance, col(Request.id))
-            .limit(most)
+        session.scalars(
+            _others_query(dialect),
+            {
+                "request_id": request.id,
+                "now": now,
+                "until": request.end + window,
+                "since": request.start - window,
+                "candidates": planning.ids_parameter(candidates, dialect),
+                "at": int(request.start.timestamp()),
+                "most": most,
+            },
         )
     )
     if not others:
@@ -321,11 +313,70 @@ def scarcity(
     return matching.scarcity(sets)
 
 
-def _epoch_seconds(column: Mapped[datetime], session: Session) -> sa.ColumnElement[int]:
-    """Whole seconds since 1970 of a stored time, on either backend (UTC on both)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return sa.cast(sa.func.strftime("%s", column), sa.Integer)
-    return sa.cast(sa.extract("epoch", column), sa.BigInteger)
+@cache
+def _others_query(dialect: str) -> sa.Select[Request]:
+    """The other requests still seeking around a job, nearest first: built once per backend.
+
+    Parameters: `request_id`, `now`, `since`, `until` (the window), `candidates`
+    (the job's, as `planning.ids_parameter`: the others must be in a language
+    one of them speaks), `at` (the job's start in seconds since 1970) and
+    `most`. The database picks the nearest `most`: a busy week holds hundreds
+    of open requests within the window, and loading each as a row to keep
+    eight cost more than ranking the eight.
+    """
+    spoken = sa.select(sa.func.lower(col(MediatorLanguage.language))).where(
+        planning.among_ids(col(MediatorLanguage.mediator_id), dialect, "candidates")
+    )
+    start = col(Request.start)
+    seconds = (
+        sa.cast(sa.func.strftime("%s", start), sa.Integer)
+        if dialect == "sqlite"
+        else sa.cast(sa.extract("epoch", start), sa.BigInteger)
+    )
+    return (
+        sa.select(Request)
+        .where(
+            col(Request.id) != sa.bindparam("request_id"),
+            sa.or_(
+                col(Request.status) == RequestStatus.open,
+                col(Request.status) == RequestStatus.offered,
+            ),
+            start > sa.bindparam("now"),
+            start < sa.bindparam("until"),
+            col(Request.end) > sa.bindparam("since"),
+            sa.func.lower(col(Request.language)).in_(spoken),
+        )
+        .order_by(sa.func.abs(seconds - sa.bindparam("at")), col(Request.id))
+        .limit(sa.bindparam("most"))
+    )
+
+
+def set_status(session: Session, request: Request, status: RequestStatus, now: datetime) -> None:
+    """The request's status (and `updated_at`), written at once by one prepared UPDATE.
+
+    Every wave run ends by setting it; as an attribute change it waited for the
+    commit's flush, whose unit-of-work bookkeeping cost more than the write. A
+    request not stored yet (or whose status is already changed in this unit)
+    goes the ORM's way.
+    """
+    state = sa.inspect(request)
+    if not state.persistent or "status" in state.committed_state:
+        request.status = status
+        request.updated_at = now
+        session.add(request)
+        return
+    session.connection().execute(
+        _STATUS_UPDATE, {"request_id": request.id, "status": status, "updated_at": now}
+    )
+    set_committed_value(request, "status", status)
+    set_committed_value(request, "updated_at", now)
+
+
+_STATUS_UPDATE = (
+    sa.update(Request)
+    .where(col(Request.id) == sa.bindparam("request_id"))
+    .values(status=sa.bindparam("status"), updated_at=sa.bindparam("updated_at"))
+)
 
 
 def withdraw_pending(

@@ -342,8 +342,8 @@ def _load_members(session: Session, language: str | None) -> tuple[PoolMember, .
     )
 
 
-def _among_ids(column: Any, dialect: str) -> sa.ColumnElement[bool]:
-    """`column` is one of the ids given as the one parameter `ids` (see `_ids_parameter`).
+def among_ids(column: Any, dialect: str, name: str = "ids") -> sa.ColumnElement[bool]:
+    """`column` is one of the ids given as the one parameter `name` (see `ids_parameter`).
 
     One parameter for the whole list, not one per id: SQLAlchemy expands an
     IN list anew on every execution, which cost more than the query. SQLite
@@ -352,15 +352,15 @@ def _among_ids(column: Any, dialect: str) -> sa.ColumnElement[bool]:
     if dialect == "postgresql":
         return cast(
             sa.ColumnElement[bool],
-            column == sa.any_(sa.bindparam("ids", type_=postgresql.ARRAY(sa.Integer))),
+            column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Integer))),
         )
     listed: Any = sa.select(sa.column("value")).select_from(
-        sa.func.json_each(sa.bindparam("ids", type_=sa.String))
+        sa.func.json_each(sa.bindparam(name, type_=sa.String))
     )
     return cast(sa.ColumnElement[bool], column.in_(listed))
 
 
-def _ids_parameter(ids: list[int], dialect: str) -> object:
+def ids_parameter(ids: list[int], dialect: str) -> object:
     return ids if dialect == "postgresql" else json.dumps(ids)
 
 
@@ -370,7 +370,7 @@ def _period_queries(*, speakers: bool, dialect: str) -> tuple[sa.Executable, sa.
 
     Parameters: `start`, `end` (absences), `jobs_from`, `jobs_to` (jobs) and,
     for `speakers`, `ids`: the speakers' ids, known from the kept members (see
-    `_among_ids`). Building a statement costs more than running it on a small
+    `among_ids`). Building a statement costs more than running it on a small
     pool. The speakers go as a list, not as a sub-select of the pool and its
     languages: SQLite builds such a sub-select (every language row, lower-cased,
     and every mediator) before it looks at the period, 3 ms per statement on a
@@ -380,7 +380,7 @@ def _period_queries(*, speakers: bool, dialect: str) -> tuple[sa.Executable, sa.
     pool = select(Mediator.id).where(*_in_pool())
 
     def among(column: Any) -> sa.ColumnElement[bool]:
-        return _among_ids(column, dialect) if speakers else cast(Any, column).in_(pool)
+        return among_ids(column, dialect) if speakers else cast(Any, column).in_(pool)
 
     absences = (
         sa.select(col(Absence.mediator_id), col(Absence.start), col(Absence.end))
@@ -439,7 +439,7 @@ def period_rows(
     dialect = session.get_bind().dialect.name
     absences_query, jobs_query = _period_queries(speakers=language is not None, dialect=dialect)
     params: dict[str, Any] = (
-        {"ids": _ids_parameter([m.id for m in members], dialect)} if language is not None else {}
+        {"ids": ids_parameter([m.id for m in members], dialect)} if language is not None else {}
     )
     absences = list(session.execute(absences_query, {**params, "start": start, "end": end}))
     jobs = list(
