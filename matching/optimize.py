@@ -125,11 +125,12 @@ MIN_COMPONENT_S = 1.0
 """A small component's share of the time may be a tenth of a second: too little for a
 proof on a loaded machine (the congested town's 18-pair component stayed FEASIBLE).
 CP-SAT stops when it has proven every tier, so the floor costs nothing when idle."""
-EQUAL_COMPONENT_MAX_S = 10.0
-"""A component solved whole may take an equal share of the time left among those still
-to solve, up to this, where its share by pairs is less. On the congested city the 4,490-pair
-component (a scarce language over the week) got 3 s by pairs and ended at 929-930 filled
-priority, 964-991 with 10 s; the day-split component's LNS, last, keeps the rest."""
+EQUAL_COMPONENT_MAX_S = 15.0
+"""A component solved whole whose hint leaves filled priority open may take an equal share
+of the time left among those still to solve, up to this, where its share by pairs is less.
+On the congested city the 4,490-pair component (a scarce language over the week) got 3 s
+by pairs and ended at 929-930 filled priority, 964-993 with 10 s (930 once at load 5); the
+day-split component's LNS, last, keeps the rest (its gains level off after ~25 s)."""
 FAIRNESS_UNIT_S = 1800
 """Work above the fair share is penalised per started half hour."""
 TIERS = ("filled_priority", "preferences", "travel", "fairness", "level")
@@ -1572,7 +1573,9 @@ def optimize(
             allowance = max(
                 max(0.05, budget.left()) * len(local) / max(1, pairs_left),
                 min(MIN_COMPONENT_S, budget.left() / 2),
-                min(EQUAL_COMPONENT_MAX_S, budget.left() / max(1, solves_left)),
+                min(EQUAL_COMPONENT_MAX_S, budget.left() / max(1, solves_left))
+                if built.tiers[0].value(built.hint) < built.tiers[0].trivial_bound
+                else 0.0,
             )
             workers = num_workers
             if len(local) > LARGE_COMPONENT_PAIRS:
