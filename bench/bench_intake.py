@@ -3,7 +3,8 @@
 For each backend (SQLite file, PostgreSQL) the script prepares a fresh
 database (migrations, a pool of --mediators mediators, the demo places, a
 caseworker and their token), starts the real server as a separate process
-(`python -m uvicorn`, see bench/_intake_app.py) on a free 127.0.0.1 port,
+(uvicorn as `sprachpool serve [--workers N]` runs it: bench/_intake_serve.py,
+bench/_intake_app.py) on a free 127.0.0.1 port,
 waits for /health, and drives it with --clients threads, each with its own
 keep-alive httpx.Client, posting --requests varied requests (languages,
 times, modes; every one with its own Idempotency-Key) after a short warm-up.
@@ -283,25 +284,13 @@ def server(
     env = dict(os.environ, SPRACHPOOL_BENCH_APP=kind, PYTHONUNBUFFERED="1")
     if database_url:
         env["SPRACHPOOL_BENCH_DATABASE_URL"] = database_url
+    # As `sprachpool serve [--workers N]` runs it (see bench/_intake_serve.py).
     command = [
         sys.executable,
-        "-m",
-        "uvicorn",
-        "_intake_app:app",
-        "--app-dir",
-        str(ROOT / "bench"),
-        "--host",
-        "127.0.0.1",
-        "--port",
+        str(ROOT / "bench" / "_intake_serve.py"),
         str(port),
-        "--workers",
         str(workers),
-        "--no-access-log",
-        "--log-level",
-        "warning",
-        "--loop",
         stack[0],
-        "--http",
         stack[1],
     ]
     base = f"http://127.0.0.1:{port}"

@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import getpass
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
             update={"public_base_url": f"http://{args.host}:{args.port}"}
         )
     migrate(settings.database_url)
+    if args.workers > 1:
+        if args.demo:
+            raise SystemExit("serve: --demo runs one process; leave out --workers")
+        # Each worker builds the app from the environment (uvicorn starts them by name).
+        os.environ.setdefault("PUBLIC_BASE_URL", settings.public_base_url)
+        from dispatch import serving
+
+        serving.run_workers(
+            uvicorn.Config(
+                "dispatch.app:create_app",
+                factory=True,
+                host=args.host,
+                port=args.port,
+                workers=args.workers,
+                log_level="info",
+            )
+        )
+        return 0
     announcement = _demo_access_block(f"http://{args.host}:{args.port}") if args.demo else None
     config = uvicorn.Config(create_app(settings), host=args.host, port=args.port, log_level="info")
     _run_server(config, announcement)
@@ -104,6 +123,17 @@ def _run_server(config: Any, announcement: str | None) -> None:
     # uvicorn re-raises Ctrl-C after its graceful shutdown; uvicorn.run() swallows it, so do we.
     with contextlib.suppress(KeyboardInterrupt):
         AnnouncingServer(config).run()
+
+
+def _workers(text: str) -> int:
+    """`--workers`: a whole number from 1 to 64, or a clear error."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= count <= 64:
+        raise argparse.ArgumentTypeError("between 1 and 64")
+    return count
 
 
 def cmd_user_add(args: argparse.Namespace) -> int:
@@ -244,6 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="seed a demo pool and print demo tokens")
+    serve.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="worker processes on one socket (about one per core; see README)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     commands.add_parser("demo", help="seed the demo pool and print demo tokens").set_defaults(

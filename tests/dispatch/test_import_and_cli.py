@@ -276,3 +276,48 @@ def test_commands_other_than_serve_do_not_repeat_the_secret_key_warning(tmp_path
     result = run_cli("migrate", cwd=tmp_path, env_extra=local_default)
     assert result.returncode == 0, result.stderr
     assert "SECRET_KEY" not in result.stdout + result.stderr
+
+
+def test_serve_with_two_workers_answers_from_both_and_ends_on_ctrl_c(tmp_path: Path) -> None:
+    """`serve --workers 2`: one socket (``dispatch.serving``), two processes, one database."""
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": python_path(), "SECRET_KEY": "s" * 40}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'pool.db'}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dispatch", "serve", "--workers", "2", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        # Connections of their own, so the kernel hands them to either worker.
+        answers = [httpx.get(f"{base}/health", timeout=5) for _ in range(20)]
+        assert {a.status_code for a in answers} == {200}
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        output = process.stdout.read() if process.stdout is not None else ""
+        if process.stdout is not None:
+            process.stdout.close()
+    assert output.count("Started server process") >= 2, output  # two workers ran
+    assert "Traceback" not in output, output
+
+
+@pytest.mark.parametrize("workers", ["0", "two", "65"])
+def test_serve_refuses_a_worker_count_it_cannot_run(tmp_path: Path, workers: str) -> None:
+    result = run_cli("serve", "--workers", workers, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--workers" in result.stderr and "Traceback" not in result.stderr
