@@ -18,7 +18,7 @@ from dispatch import serving
 
 
 def nodelay_of_accepted(listener: socket.socket) -> int:
-    """TCP_NODELAY on a connection asyncio accepted from `listener`, as a server transport sets it."""
+    """TCP_NODELAY on a connection asyncio accepted from `listener`, as its transport sets it."""
 
     async def accept_one() -> int:
         loop = asyncio.get_running_loop()

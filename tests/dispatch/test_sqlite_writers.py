@@ -1,4 +1,4 @@
-"""Writers in several processes on one SQLite file queue for it, and never meet SQLite's busy handler.
+"""Writers in several processes on one SQLite file queue for it, never in its busy handler.
 
 Several uvicorn workers (and the CLI) may serve one SQLite database. A writer
 of one process that finds another process writing waits on the file lock
