@@ -96,24 +96,7 @@ def flow_bound(pool: Pool, jobs: Jobs, pairs: Pairs, day_of: IntArray) -> tuple[
         np.array([math.floor(union[c]) for c in cell_ids.tolist()], dtype=np.int64),
         np.zeros(len(cell_ids), dtype=np.int64),
     )
-    # mediator -> sink: the weekly cap
-    caps = np.where(
-        np.isfinite(pool.minutes_left), np.floor(pool.minutes_left * 60.0 + 1e-6), total
-    )
-    flow.add_arcs_with_capacity_and_unit_cost(
-        (first_mediator + np.arange(len(pool))).astype(np.int32),
-        np.full(len(pool), sink, dtype=np.int32),
-        np.minimum(caps, total).astype(np.int64),
-        np.zeros(len(pool), dtype=np.int64),
-    )
-    # source -> sink: minutes nobody gives, at no profit
-    flow.add_arc_with_capacity_and_unit_cost(source, sink, total, 0)
-    flow.set_node_supply(source, total)
-    flow.set_node_supply(sink, -total)
-    status = flow.solve()
-    if status != flow.OPTIMAL:
-        raise RuntimeError(f"min-cost flow: status {status}")
-    return math.floor(-flow.optimal_cost() / SCALE + 1e-9), time.perf_counter() - started
+    return _solve_with_caps(flow, pool, first_mediator, source, sink, total, started)
 
 
 SLOT_S = 900
@@ -183,6 +166,21 @@ def slot_flow_bound(pool: Pool, jobs: Jobs, pairs: Pairs) -> tuple[int, float]:
         np.full(len(cells), SLOT_S, dtype=np.int64),
         np.zeros(len(cells), dtype=np.int64),
     )
+    return _solve_with_caps(flow, pool, first_mediator, source, sink, total, started)
+
+
+def _solve_with_caps(
+    flow: min_cost_flow.SimpleMinCostFlow,
+    pool: Pool,
+    first_mediator: int,
+    source: int,
+    sink: int,
+    total: int,
+    started: float,
+) -> tuple[int, float]:
+    """Both flows' end: mediator -> sink capped at the weekly minutes, source -> sink for
+    the seconds nobody gives (no profit), then the solve; the bound (filled priority) and
+    the seconds since `started`."""
     caps = np.where(
         np.isfinite(pool.minutes_left), np.floor(pool.minutes_left * 60.0 + 1e-6), total
     )
