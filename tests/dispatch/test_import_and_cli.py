@@ -188,6 +188,30 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_healthy(base: str) -> None:
+    """Until the server at `base` answers /health (30 s at most; the test then fails on)."""
+    for _ in range(300):
+        try:
+            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+
+
+def interrupt(process: subprocess.Popen[str]) -> str:
+    """Ctrl-C to a served process, as a person would; what it printed after that."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    rest = process.stdout.read() if process.stdout is not None else ""
+    if process.stdout is not None:
+        process.stdout.close()
+    return rest
+
+
 def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": python_path(), "SECRET_KEY": "s" * 40}
@@ -218,12 +242,7 @@ def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
         assert caseworker and coordinator, output
         assert f"http://127.0.0.1:{port}/docs" in block
         base = f"http://127.0.0.1:{port}"
-        for _ in range(200):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_healthy(base)
         pool = httpx.get(
             f"{base}/api/v1/mediators",
             params={"limit": 500},
@@ -239,15 +258,7 @@ def test_serve_demo_starts_a_working_service(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/docs").status_code == 200
         time.sleep(1.0)  # ten scheduler polls go by
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        rest = process.stdout.read() if process.stdout is not None else ""
-        if process.stdout is not None:
-            process.stdout.close()
+        rest = interrupt(process)
     # The scheduler polls every 0.1 s and logs none of it (it used to log each run at INFO),
     # and the secret-key warning is not repeated.
     assert "apscheduler" not in (output + rest).lower(), rest
@@ -293,25 +304,12 @@ def test_serve_with_two_workers_answers_from_both_and_ends_on_ctrl_c(tmp_path: P
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
+        wait_healthy(base)
         # Connections of their own, so the kernel hands them to either worker.
         answers = [httpx.get(f"{base}/health", timeout=5) for _ in range(20)]
         assert {a.status_code for a in answers} == {200}
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        output = process.stdout.read() if process.stdout is not None else ""
-        if process.stdout is not None:
-            process.stdout.close()
+        output = interrupt(process)
     assert output.count("Started server process") >= 2, output  # two workers ran
     assert "Traceback" not in output, output
 

@@ -21,6 +21,24 @@ from tests.offers.conftest import Outbox, tigrinya_speaker
 from tests.offers.test_lifecycle import file_request
 
 
+def add_tigrinya_and_arabic_speaker(client: TestClient, coordinator: Staff) -> int:
+    """X, who speaks Tigrinya and Arabic (the others made by `make_pool` speak Tigrinya)."""
+    response = client.post(
+        "/api/v1/mediators",
+        json=tigrinya_speaker(
+            7,
+            languages=[
+                {"language": "ti", "level": "native"},
+                {"language": "ar", "level": "native"},
+            ],
+        ),
+        headers=coordinator.headers,
+    )
+    assert response.status_code == 201, response.text
+    x: int = response.json()["id"]
+    return x
+
+
 def test_scarcity_is_each_request_s_share_of_hope_per_mediator() -> None:
     lean = matching.scarcity([["x", "y"], ["x"], [], ["y", "z", "x", "w"]])
     assert lean == {"x": 0.5 + 1.0 + 0.25, "y": 0.5 + 0.25, "z": 0.25, "w": 0.25}
@@ -51,19 +69,7 @@ def test_the_only_candidate_of_another_request_is_asked_after_the_others(
     outbox: Outbox,
 ) -> None:
     # X speaks Tigrinya and Arabic, Y only Tigrinya.
-    response = client.post(
-        "/api/v1/mediators",
-        json=tigrinya_speaker(
-            7,
-            languages=[
-                {"language": "ti", "level": "native"},
-                {"language": "ar", "level": "native"},
-            ],
-        ),
-        headers=coordinator.headers,
-    )
-    assert response.status_code == 201, response.text
-    x = response.json()["id"]
+    x = add_tigrinya_and_arabic_speaker(client, coordinator)
     (y,) = make_pool(1)
     # B (Arabic, the same day): X is its only candidate.
     b = file_request(
@@ -113,19 +119,7 @@ def test_no_other_request_weighed_when_the_policy_weighs_none(
         organisation = get_row(session, Organisation, caseworker.organisation_id)
         organisation.policy = {"scarce_max_others": 0}
         session.add(organisation)
-    response = client.post(
-        "/api/v1/mediators",
-        json=tigrinya_speaker(
-            7,
-            languages=[
-                {"language": "ti", "level": "native"},
-                {"language": "ar", "level": "native"},
-            ],
-        ),
-        headers=coordinator.headers,
-    )
-    assert response.status_code == 201, response.text
-    x = response.json()["id"]
+    x = add_tigrinya_and_arabic_speaker(client, coordinator)
     (y,) = make_pool(1)
     file_request(
         client,
@@ -148,19 +142,7 @@ def test_the_other_requests_weighed_are_those_starting_nearest_to_the_job(
     settings: Settings,
 ) -> None:
     # X speaks Tigrinya and Arabic, Y only Tigrinya.
-    response = client.post(
-        "/api/v1/mediators",
-        json=tigrinya_speaker(
-            7,
-            languages=[
-                {"language": "ti", "level": "native"},
-                {"language": "ar", "level": "native"},
-            ],
-        ),
-        headers=coordinator.headers,
-    )
-    assert response.status_code == 201, response.text
-    x = response.json()["id"]
+    x = add_tigrinya_and_arabic_speaker(client, coordinator)
     (y,) = make_pool(1)
     # Far (a day after the job, Arabic): X is its only candidate. Filed first, so a lower id.
     file_request(
