@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio.to_thread
+from anyio import CapacityLimiter
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 
 from config.settings import Settings
 from dispatch.clock import Clock
@@ -38,7 +40,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     I/O (the session connects, and on SQLite queues for the writer, at its
     first statement), and a sync dependency would cost a hand-off to the
     thread pool and back (see `_clock`). Its end, the commit or the rollback,
-    runs in the thread pool.
+    runs on a thread of `unit_ends`, never behind the routes waiting for
+    threads.
     """
     immediate = request.method not in ("GET", "HEAD", "OPTIONS")
     work = unit_of_work(request.app.state.engine, immediate=immediate)
@@ -46,9 +49,37 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     try:
         yield session
     except BaseException as exc:
-        await run_in_threadpool(work.__exit__, type(exc), exc, exc.__traceback__)
+        await anyio.to_thread.run_sync(
+            work.__exit__, type(exc), exc, exc.__traceback__, limiter=unit_ends()
+        )
         raise
-    await run_in_threadpool(work.__exit__, None, None, None)
+    await anyio.to_thread.run_sync(work.__exit__, None, None, None, limiter=unit_ends())
+
+
+UNIT_END_THREADS = 40
+"""Threads for ending units of work (commit or roll back) at once, per event loop."""
+
+_unit_ends: RunVar[CapacityLimiter] = RunVar("sprachpool_unit_ends")
+
+
+def unit_ends() -> CapacityLimiter:
+    """The threads that end units of work, apart from the routes' (one set per event loop).
+
+    A unit of work that writes to SQLite holds the database from its first
+    statement to its commit, and the routes behind it wait for it on their
+    worker threads. Were its commit queued for a worker thread as well, as
+    many waiting routes as there are threads (40 by default) would leave it
+    no thread, and nobody would move until their waits timed out. A commit
+    waits for nothing a route holds, so with threads of its own it always
+    goes through, and then the next route goes on. The same holds for routes
+    waiting on PostgreSQL for a pooled connection or a row lock.
+    """
+    try:
+        return _unit_ends.get()
+    except LookupError:
+        limiter = CapacityLimiter(UNIT_END_THREADS)
+        _unit_ends.set(limiter)
+        return limiter
 
 
 def get_clock(request: Request) -> Clock:
