@@ -340,11 +340,27 @@ def _tail(log: IO[bytes], limit: int = 6000) -> str:
 
 
 def request_body(rng: random.Random, place_ids: list[int], now: datetime) -> dict[str, object]:
-    """A plausible request: mostly in person at a named place, some by phone or video."""
-    start = (now + timedelta(hours=rng.uniform(3, 24 * 60))).astimezone(BERLIN)
-    start = start.replace(minute=rng.choice([0, 15, 30, 45]), second=0, microsecond=0)
-    if start <= now + timedelta(hours=1):
-        start += timedelta(hours=2)
+    """A plausible request: mostly in person at a named place, some by phone or video.
+
+    Appointments fall on working days between 08:00 and 16:00 (Berlin), within
+    the next 60 days, as at a job centre or a town hall; the pool's hours are
+    the demo pool's (working days), so nearly every filing sends a first wave.
+    Until 2026-11-30 the start was any hour of any day, so about four filings
+    in five found nobody available and ended at once, unfilled.
+    """
+    day = (now + timedelta(days=rng.randrange(0, 60))).astimezone(BERLIN).date()
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    start = datetime(
+        day.year,
+        day.month,
+        day.day,
+        rng.randrange(8, 16),
+        rng.choice([0, 15, 30, 45]),
+        tzinfo=BERLIN,
+    )
+    if start <= now + timedelta(hours=3):
+        start += timedelta(days=7)
     end = start + timedelta(minutes=rng.choice([30, 45, 60, 60, 90, 120, 180, 240]))
     mode = rng.choices(["in_person", "phone", "video"], weights=[7, 2, 1])[0]
     body: dict[str, object] = {
