@@ -38,7 +38,7 @@ from matching.problem_io import (
     solution_from_dict,
     solution_to_dict,
 )
-from matching.rank import Candidate, Pool, Ranking, rank
+from matching.rank import Candidate, Pool, Ranking, feasible_ids, rank
 from matching.scarcity import scarcity
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "careful_greedy",
     "check",
     "exclusions",
+    "feasible_ids",
     "generate",
     "load_problem",
     "load_solution",

@@ -749,6 +749,22 @@ class _Exclusions:
         return [too_late_params(m, left) for m in minutes.tolist()], None
 
 
+def feasible_ids(
+    request: Request, pool: Pool | Sequence[Mediator], *, now: datetime | None = None
+) -> list[str]:
+    """The ids `rank` lists as candidates for `request`, in pool order, without their scores.
+
+    For a caller who counts whom a request could have rather than ranking
+    them (dispatch weighs the candidates of up to eight other open requests
+    on every filing): the same rules decide, and the scoring, the sort and
+    the candidates' records are skipped.
+    """
+    if not isinstance(pool, Pool):
+        pool = Pool(pool)
+    evaluation = pool.evaluate(request, now=now)
+    return _take(pool.ids, evaluation.speakers[np.flatnonzero(evaluation.feasible)].tolist())
+
+
 def rank(
     request: Request,
     pool: Pool | Sequence[Mediator],

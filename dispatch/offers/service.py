@@ -31,6 +31,7 @@ from dispatch.mediators.models import MediatorLanguage
 from dispatch.offers.links import revoke_links
 from dispatch.offers.models import ASSIGNMENT_DEADLINES, Assignment, Offer, OfferStatus
 from dispatch.planning import service as planning
+from dispatch.requests import conflicts
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.users.models import User
 
@@ -298,9 +299,11 @@ def scarcity(
         rows[language] = reads.rows_for(language, start, end) or planning.period_rows(
             session, start=start, end=end, tz=settings.tz, language=language
         )
+    # Whom each could have, not in what order: their clients' marks in one statement.
+    marks = conflicts.not_for_clients(session, others)
     sets = []
     for other in others:
-        ranked, _ = ranked_with_preferred(
+        found = candidate_ids(
             session,
             other,
             now=now,
@@ -308,9 +311,49 @@ def scarcity(
             limit_reached=limit_reached,
             rows=rows[other.language.lower()],
             reads=reads,
+            not_for_client=marks.get(other.id, ()),
         )
-        sets.append([m for m in ranked if m not in out_of.get(other.id, set())])
+        sets.append([m for m in found if m not in out_of.get(other.id, set())])
     return matching.scarcity(sets)
+
+
+def candidate_ids(
+    session: Session,
+    request: Request,
+    *,
+    now: datetime,
+    settings: Settings,
+    limit_reached: frozenset[int],
+    rows: planning.PeriodRows | None,
+    reads: WaveReads,
+    not_for_client: tuple[str, ...],
+) -> list[int]:
+    """Whom `ranked_with_preferred` lists for `request`, in no particular order.
+
+    The same pool, rows and rules; left out is what only orders them (the
+    preferences, two statements a request; the scores and the sort), since
+    scarcity counts each other request's candidates. `not_for_client`: its
+    client's marks (``conflicts.not_for_clients``).
+    """
+    snapshot = planning.pool_snapshot(
+        session,
+        start=request.start,
+        end=request.end,
+        tz=settings.tz,
+        skip_request_ids=frozenset({request.id}),
+        language=request.language,
+        limit_reached=limit_reached,
+        rows=rows,
+    )
+    engine_request = planning.engine_request(
+        session,
+        request,
+        tz=settings.tz,
+        lists_read=reads.lists,
+        ordering=False,
+        not_for_client=not_for_client,
+    )
+    return [int(m) for m in matching.feasible_ids(engine_request, snapshot.engine_pool(), now=now)]
 
 
 @cache

@@ -690,6 +690,8 @@ def engine_request(
     *,
     tz: ZoneInfo,
     lists_read: dict[int, list[Any]] | None = None,
+    ordering: bool = True,
+    not_for_client: tuple[str, ...] | None = None,
 ) -> matching.Request:
     """A request as the engine sees it, with continuity and the organisation's lists.
 
@@ -697,11 +699,16 @@ def engine_request(
     the organisations' lists already read in this step, by organisation (one
     wave run ranks its request and up to eight others around it, mostly of
     the same organisation; nothing changes the lists in between).
+    `ordering=False` leaves out what only orders the candidates (whoever holds
+    the series or served the client before, the organisation's preferred),
+    two statements a request, for a caller who wants whom, not in what order
+    (``matching.feasible_ids``). `not_for_client`: the client's marks, when
+    the caller read them already (``conflicts.not_for_clients``).
     """
     served_before, lists_query = _engine_request_queries()
     # Continuity in a series first: whoever holds another occurrence of it.
-    preferred: list[str] = [str(m) for m in series.holders(session, request)]
-    if request.client_ref:
+    preferred: list[str] = [str(m) for m in series.holders(session, request)] if ordering else []
+    if request.client_ref and ordering:
         # Continuity: whoever served this client before (most recent first).
         for (mediator_id,) in session.execute(
             served_before,
@@ -718,11 +725,12 @@ def engine_request(
         lists = list(session.execute(lists_query, {"organisation_id": request.organisation_id}))
         if lists_read is not None:
             lists_read[request.organisation_id] = lists
-    preferred += [
-        str(mediator_id)
-        for mediator_id, kind in lists
-        if kind == "preferred" and str(mediator_id) not in preferred
-    ]
+    if ordering:
+        preferred += [
+            str(mediator_id)
+            for mediator_id, kind in lists
+            if kind == "preferred" and str(mediator_id) not in preferred
+        ]
     return matching.Request(
         id=str(request.id),
         language=request.language,
@@ -744,7 +752,9 @@ def engine_request(
         excluded_mediators=tuple(
             str(mediator_id) for mediator_id, kind in lists if kind == "excluded"
         ),
-        not_for_client=conflicts.not_for_client(session, request),
+        not_for_client=conflicts.not_for_client(session, request)
+        if not_for_client is None
+        else not_for_client,
     )
 
 

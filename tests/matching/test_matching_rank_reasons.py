@@ -22,7 +22,7 @@ import pytest
 from matching.feasibility import Exclusion, exclusions
 from matching.generate import generate
 from matching.model import CLEARANCE_ITEMS, Clearance, GenderPreference, Mediator, Request
-from matching.rank import Pool, rank
+from matching.rank import Pool, feasible_ids, rank
 from tests.matching.matching_factories import HOSPITAL, TOWN_HALL, at, busy, mediator, request
 
 rank_module = importlib.import_module("matching.rank")  # `matching.rank` is also the function
@@ -271,3 +271,15 @@ def test_the_collector_is_enabled_again_after_builds_in_several_threads() -> Non
         thread.join()
     assert results == expected
     assert gc.isenabled()
+
+
+@pytest.mark.parametrize(("size", "seed", "requests"), [("town", 5, 300), ("city", 6, 120)])
+def test_feasible_ids_are_the_ranking_s_candidates(size: str, seed: int, requests: int) -> None:
+    mediators, cases = varied(size, seed, requests)
+    pool = Pool(mediators)
+    some = 0
+    for req, now in cases:
+        expected = sorted(c.mediator_id for c in rank(req, pool, now=now).candidates)
+        assert sorted(feasible_ids(req, pool, now=now)) == expected, req.id
+        some += bool(expected)
+    assert some > requests // 4  # most cases have candidates, not only empty lists

@@ -13,6 +13,7 @@ from config.settings import Settings
 from dispatch.clock import ManualClock
 from dispatch.offers import estimate
 from dispatch.offers import service as offer_service
+from dispatch.requests import conflicts
 from dispatch.requests.models import Request
 from dispatch.storage import unit_of_work
 from dispatch.users.models import Organisation
@@ -174,3 +175,88 @@ def test_the_other_requests_weighed_are_those_starting_nearest_to_the_job(
     assert lean(1) == {x: 0.5, y: 0.5}  # only the nearest request is weighed
     assert lean(2) == {x: 1.5, y: 0.5}
     assert lean(0) == {}
+
+
+def test_each_other_request_s_candidates_are_whom_its_ranking_lists(
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    other_caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+) -> None:
+    # Scarcity counts the others' candidates without ranking them: the same people.
+    from sqlmodel import Session
+
+    from dispatch.requests.models import ClientExclusion
+    from dispatch.users.models import OrganisationMediator
+
+    pool = make_pool(6)
+    with Session(engine) as session:
+        for mediator, kind in ((pool[0], "excluded"), (pool[1], "preferred")):
+            session.add(
+                OrganisationMediator(
+                    organisation_id=caseworker.organisation_id,
+                    mediator_id=mediator,
+                    kind=kind,
+                    created_at=clock.now(),
+                )
+            )
+        for staff, ref, mediator in (
+            (caseworker, "JC-1", pool[2]),
+            (other_caseworker, "JC-1", pool[3]),
+            (caseworker, "JC-2", pool[4]),
+        ):
+            session.add(
+                ClientExclusion(
+                    organisation_id=staff.organisation_id,
+                    client_ref=ref,
+                    mediator_id=mediator,
+                    marked_by="caseworker",
+                    created_at=clock.now(),
+                )
+            )
+        session.commit()
+    filed = [
+        file_request(
+            client,
+            staff,
+            client_ref=ref,
+            start=f"2026-12-01T{hour:02d}:00:00+01:00",
+            end=f"2026-12-01T{hour:02d}:45:00+01:00",
+        )
+        for staff, ref, hour in (
+            (caseworker, "JC-1", 9),
+            (caseworker, "JC-2", 11),
+            (caseworker, None, 13),
+            (other_caseworker, "JC-1", 15),
+        )
+    ]
+    found: list[set[int]] = []
+    with unit_of_work(engine) as session:
+        requests = [get_row(session, Request, r["id"]) for r in filed]
+        marks = conflicts.not_for_clients(session, requests)
+        for request in requests:
+            ranked, _ = offer_service.ranked_with_preferred(
+                session, request, now=clock.now(), settings=settings, limit_reached=frozenset()
+            )
+            ids = offer_service.candidate_ids(
+                session,
+                request,
+                now=clock.now(),
+                settings=settings,
+                limit_reached=frozenset(),
+                rows=None,
+                reads=offer_service.WaveReads(),
+                not_for_client=marks[request.id],
+            )
+            assert sorted(ids) == sorted(ranked), request.client_ref
+            found.append(set(ids))
+    assert found == [
+        {pool[1], pool[3], pool[4], pool[5]},  # JC-1 here: pool[2] marked, pool[0] excluded
+        {pool[1], pool[2], pool[3], pool[5]},  # JC-2: pool[4] marked
+        {pool[1], pool[2], pool[3], pool[4], pool[5]},
+        set(pool) - {pool[3]},  # the other organisation: its own JC-1 mark, no lists
+    ]
