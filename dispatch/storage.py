@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -260,6 +260,24 @@ def insert_row(session: Session, instance: Row) -> Row:
     if kept is not None:
         kept.append(instance)
     return instance
+
+
+def insert_rows(session: Session, instances: Sequence[SQLModel]) -> None:
+    """Insert new row objects of one model with one plain INSERT run for all of them.
+
+    For rows a unit of work writes and never reads back as objects (a
+    wave's messages): the ORM's flush of new objects asks for each id back
+    and keeps books on each, and on PostgreSQL it sends one long statement
+    of every row's values that psycopg converts afresh each time; here the
+    driver runs one short prepared INSERT for all rows. The objects stay
+    transient and get no id; the table's constraints hold as for any insert.
+    """
+    if not instances:
+        return
+    statement, key = _insert(type(instances[0]))
+    columns = [column.key for column in statement.table.columns if column.key != key]
+    rows = [{name: instance.__dict__[name] for name in columns} for instance in instances]
+    session.connection().execute(sa.insert(statement.table), rows)
 
 
 @cache

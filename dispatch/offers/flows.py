@@ -50,6 +50,7 @@ from dispatch.offers.policy import (
     wave_band,
 )
 from dispatch.offers.service import Outcome
+from dispatch.outbox import service as outbox
 from dispatch.planning import service as planning
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.security import hash_token
@@ -307,16 +308,17 @@ def send_next_wave(
     ]
     session.add_all(offers)
     session.flush()
-    for offer in offers:
-        messages.offer(
-            session,
-            mediator=mediators[offer.mediator_id],
-            request=request,
-            offer=offer,
-            link=links.link_url(settings, tokens[offer.mediator_id]),
-            now=now,
-            fresh=True,
-        )
+    with outbox.batched(session):
+        for offer in offers:
+            messages.offer(
+                session,
+                mediator=mediators[offer.mediator_id],
+                request=request,
+                offer=offer,
+                link=links.link_url(settings, tokens[offer.mediator_id]),
+                now=now,
+                fresh=True,
+            )
     service.set_status(session, request, RequestStatus.offered, now)
     deadlines.schedule(
         session,

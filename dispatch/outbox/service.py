@@ -13,7 +13,8 @@ from __future__ import annotations
 import html as html_lib
 import logging
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from config.settings import Settings
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Offer
 from dispatch.outbox.models import Message, MessageStatus
-from dispatch.storage import new_row
+from dispatch.storage import insert_rows, new_row
 from dispatch.users.models import User
 from notifications import templates
 from notifications.channels import ChannelName
@@ -101,8 +102,37 @@ def enqueue(
             kind, channel, fallback if fallback is not None else fields
         ),
     )
-    session.add(message)
+    batch = session.info.get(_BATCH)
+    if batch is not None:
+        batch.append(message)
+    else:
+        session.add(message)
     return message
+
+
+_BATCH = "sprachpool_outbox_batch"
+
+
+@contextmanager
+def batched(session: Session) -> Iterator[None]:
+    """The messages enqueued inside are written together when the block ends, by one INSERT.
+
+    A wave's offers each get a message per channel; written as ORM objects
+    they cost more at the flush than their rendering (``storage.insert_rows``).
+    Inside the block the messages are not in the database yet and the
+    objects `enqueue` returns get no id: for steps that only add messages.
+    The key's unique constraint still refuses a second one, at the end.
+    """
+    if _BATCH in session.info:
+        yield  # already inside a batch: its end writes these too
+        return
+    rows: list[Message] = []
+    session.info[_BATCH] = rows
+    try:
+        yield
+    finally:
+        del session.info[_BATCH]
+    insert_rows(session, rows)
 
 
 # --- the fallback to the other channel ---------------------------------------------
