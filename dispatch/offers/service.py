@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 import matching
+from config import data as config_data
 from config.settings import Settings
 from dispatch import audit
 from dispatch.allowances import service as allowances
@@ -272,6 +273,11 @@ def scarcity(
                 "now": now,
                 "until": request.end + window,
                 "since": request.start - window,
+                # No request lasts longer (check_times): the index on (status, start)
+                # then scans the window, not every request from now until the job.
+                "since_start": request.start
+                - window
+                - timedelta(hours=config_data.default_policy().max_request_hours),
                 "candidates": planning.ids_parameter(candidates, dialect),
                 "at": int(request.start.timestamp()),
                 "most": most,
@@ -360,7 +366,8 @@ def candidate_ids(
 def _others_query(dialect: str) -> sa.Select[Request]:
     """The other requests still seeking around a job, nearest first: built once per backend.
 
-    Parameters: `request_id`, `now`, `since`, `until` (the window), `candidates`
+    Parameters: `request_id`, `now`, `since`, `until` (the window), `since_start`
+    (`since` less the longest a request may last), `candidates`
     (the job's, as `planning.ids_parameter`: the others must be in a language
     one of them speaks), `at` (the job's start in seconds since 1970) and
     `most`. The database picks the nearest `most`: a busy week holds hundreds
@@ -385,6 +392,7 @@ def _others_query(dialect: str) -> sa.Select[Request]:
                 col(Request.status) == RequestStatus.offered,
             ),
             start > sa.bindparam("now"),
+            start > sa.bindparam("since_start"),
             start < sa.bindparam("until"),
             col(Request.end) > sa.bindparam("since"),
             sa.func.lower(col(Request.language)).in_(spoken),
