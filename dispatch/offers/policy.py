@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 
 from sqlmodel import Session
 
@@ -130,13 +130,23 @@ def awake_minutes(policy: Policy, since: datetime, until: datetime, tz: tzinfo) 
     """Minutes from `since` to `until` outside the quiet hours: how long someone awake had."""
     if policy.quiet_start == policy.quiet_end:
         return max(0.0, (until - since).total_seconds() / 60)
+    start, end = _clock(policy.quiet_start), _clock(policy.quiet_end)
+    # Each whole day between a morning and the last day counts the same waking time
+    # (the hours on the clock; see below), so weeks ahead cost no more than a day.
+    awake_day = datetime.combine(date.min, start) - datetime.combine(date.min, end)
     total, moment = timedelta(0), since
     while moment < until:
         quiet = quiet_hours(policy, moment, tz)
         if quiet is not None:
             moment = quiet[1]
+            if end < start:  # the night ended: moment is a morning on the town's clock
+                days = (until.astimezone(tz).date() - moment.date()).days - 1
+                if days > 0:
+                    total += days * awake_day
+                    moment = datetime.combine(moment.date() + timedelta(days=days), end, tzinfo=tz)
             continue
         step = min(_next_quiet_start(policy, moment, tz), until)
+        # Both on the town's clock after the first night: the span as the clock shows it.
         total += step - moment
         moment = step
     return total.total_seconds() / 60

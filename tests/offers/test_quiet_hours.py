@@ -4,12 +4,19 @@ and urgent jobs reach only those who allow night messages."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from config import data as config_data
 from dispatch.clock import ManualClock
+from dispatch.offers import policy as offer_policy
 from tests.conftest import Staff, request_payload
 from tests.offers.conftest import Outbox
 from tests.offers.test_lifecycle import file_request
@@ -92,3 +99,42 @@ def test_an_urgent_job_at_night_goes_only_to_those_who_allow_night_messages(
     assert [o.mediator_id for o in offers] == [ids[2]]
     # Sent at night on purpose: its time runs as usual (60 minutes under 48 h).
     assert offers[0].expires_at - offers[0].created_at == timedelta(minutes=60)
+
+
+def awake_minutes_day_by_day(policy: Any, since: datetime, until: datetime, tz: ZoneInfo) -> float:
+    """The waking minutes counted night by night, as before whole days were added at once."""
+    if policy.quiet_start == policy.quiet_end:
+        return max(0.0, (until - since).total_seconds() / 60)
+    total, moment = timedelta(0), since
+    while moment < until:
+        quiet = offer_policy.quiet_hours(policy, moment, tz)
+        if quiet is not None:
+            moment = quiet[1]
+            continue
+        step = min(offer_policy._next_quiet_start(policy, moment, tz), until)
+        total += step - moment
+        moment = step
+    return total.total_seconds() / 60
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    quiet=st.sampled_from(
+        [("21:00", "07:00"), ("22:30", "06:15"), ("13:00", "15:00"), ("08:00", "08:00")]
+    ),
+    since_minutes=st.integers(0, 60 * 24 * 30),
+    span_minutes=st.integers(0, 60 * 24 * 70),
+    utc_since=st.booleans(),
+)
+def test_waking_minutes_weeks_ahead_are_those_counted_night_by_night(
+    quiet: tuple[str, str], since_minutes: int, span_minutes: int, utc_since: bool
+) -> None:
+    # From mid-March across both clock changes of 2026 (29 March, 25 October).
+    tz = ZoneInfo("Europe/Berlin")
+    policy = replace(config_data.default_policy(), quiet_start=quiet[0], quiet_end=quiet[1])
+    since = datetime(2026, 3, 15, 0, 0, tzinfo=tz) + timedelta(minutes=since_minutes * 7)
+    if utc_since:
+        since = since.astimezone(UTC)
+    until = since + timedelta(minutes=span_minutes)
+    expected = awake_minutes_day_by_day(policy, since, until, tz)
+    assert offer_policy.awake_minutes(policy, since, until, tz) == pytest.approx(expected, abs=1e-9)
