@@ -21,17 +21,27 @@ tighter (congested town 438 against 443, city 5,135 against 5,182, region
 26,308 against 26,340; the city's week LP is 5,055). Used by
 bench/bench_peers.py; tests/matching/test_matching_bounds.py checks both
 against brute force.
+
+`by_component` bounds each connected component of the request-mediator
+graph on its own and adds up the least bound of each: no plan links two
+components, so the optimum is the sum of theirs, and the sum of per-component
+bounds is a bound at least as tight as any one method on the whole week. The
+methods may differ by component (the engine's proof where it solved one
+whole, an LP where it finishes, a flow elsewhere).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from matching.candidates import IntArray, Jobs, Pairs
+from matching.optimize import _components
 from matching.rank import Pool
 
 SCALE = 10**9
@@ -197,3 +207,110 @@ def _solve_with_caps(
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow: status {status}")
     return math.floor(-flow.optimal_cost() / SCALE + 1e-9), time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class ComponentBound:
+    """The bounds found for one connected component, by method."""
+
+    requests: IntArray
+    """Request indices, ascending."""
+    pairs: IntArray
+    """Indices into the Pairs given to `by_component`."""
+    bounds: Mapping[str, int]
+    """Method code -> bound on the component's filled priority."""
+
+    @property
+    def best(self) -> tuple[str, int]:
+        """(Method, bound) of the least bound; the first method named wins a tie."""
+        return min(self.bounds.items(), key=lambda item: item[1])
+
+
+@dataclass(frozen=True)
+class ByComponent:
+    """`by_component`'s answer: the sum of each component's least bound."""
+
+    bound: int
+    components: tuple[ComponentBound, ...]
+    seconds: float
+
+    def counts(self) -> dict[str, int]:
+        """Method -> number of components whose least bound it gave."""
+        counts: dict[str, int] = {}
+        for component in self.components:
+            method = component.best[0]
+            counts[method] = counts.get(method, 0) + 1
+        return counts
+
+
+ComponentMethod = Callable[[IntArray], float | None]
+"""A bound on one component's filled priority from its pair indices; None if none found."""
+
+
+def component_pairs(pairs: Pairs, local: IntArray) -> Pairs:
+    """The pairs at `local` (ascending) as a Pairs of their own, over the same requests."""
+    counts = np.bincount(pairs.request[local], minlength=len(pairs.offsets) - 1)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(counts)
+    return Pairs(
+        request=pairs.request[local],
+        mediator=pairs.mediator[local],
+        distance_km=pairs.distance_km[local],
+        level=pairs.level[local],
+        offsets=offsets,
+    )
+
+
+def by_component(
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    day_of: IntArray,
+    *,
+    proven: Mapping[int, float] | None = None,
+    methods: Mapping[str, ComponentMethod] | None = None,
+) -> ByComponent:
+    """Each component's least bound among several methods, summed over the components.
+
+    Methods, in this order (the first wins a tie): "total" (the priority of
+    its requests; exact for a component of one request, whose pairs all pass
+    every pair rule alone), "slot_flow" and "day_flow" (`slot_flow_bound`,
+    `flow_bound` on the component's pairs alone), "proven" (`proven` maps a
+    component's smallest request index to a proven bound on it, as the
+    engine's `stats["component_bound_<r>"]`, see `engine_bounds`; each must
+    be a proof for the whole component, as the engine's are: a proof for a
+    part of one bounds nothing here), then each of `methods`. Every
+    per-component bound is rounded down (filled priority is a whole number).
+    """
+    started = time.perf_counter()
+    proven = proven or {}
+    methods = methods or {}
+    found: list[ComponentBound] = []
+    total = 0
+    for component in _components(pairs, len(pool)):
+        bounds: dict[str, int] = {"total": int(jobs.priority[component.requests].sum())}
+        if len(component.requests) > 1:
+            own = component_pairs(pairs, component.pairs)
+            bounds["slot_flow"] = slot_flow_bound(pool, jobs, own)[0]
+            bounds["day_flow"] = flow_bound(pool, jobs, own, day_of)[0]
+            first = int(component.requests[0])
+            if first in proven:
+                bounds["proven"] = math.floor(proven[first] + 1e-9)
+            for name, method in methods.items():
+                value = method(component.pairs)
+                if value is not None and math.isfinite(value):
+                    bounds[name] = math.floor(value + 1e-9)
+        bound = ComponentBound(component.requests, component.pairs, bounds)
+        found.append(bound)
+        total += bound.best[1]
+    return ByComponent(total, tuple(found), time.perf_counter() - started)
+
+
+def engine_bounds(stats: Mapping[str, float | int | str]) -> dict[int, float]:
+    """The per-component proofs in an engine solution's stats, for `by_component`'s `proven`."""
+    prefix = "component_bound_"
+    return {
+        int(key[len(prefix) :]): float(value)
+        for key, value in stats.items()
+        if key.startswith(prefix) and not isinstance(value, str)
+    }
