@@ -40,8 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from matching.candidates import IntArray, Jobs, Pairs
-from matching.optimize import _components
+from matching.candidates import FloatArray, IntArray, Jobs, Pairs
+from matching.optimize import _components, _maximal_cliques
 from matching.rank import Pool
 
 SCALE = 10**9
@@ -314,3 +314,99 @@ def engine_bounds(stats: Mapping[str, float | int | str]) -> dict[int, float]:
         for key, value in stats.items()
         if key.startswith(prefix) and not isinstance(value, str)
     }
+
+
+@dataclass(frozen=True)
+class LpRows:
+    """The week's LP relaxation over some pairs without its travel rows: maximise
+    profit . x subject to A x <= upper, 0 <= x <= 1; A in coordinates, all entries >= 0.
+
+    Rows: each request at most once, each mediator at most one of each maximal set of
+    overlapping candidate jobs, each mediator's weekly cap in seconds (where it can bind).
+    Dropping the travel rows only relaxes it, so its optimum still bounds every plan.
+    """
+
+    row: IntArray
+    column: IntArray
+    """Position in the `local` pairs given to `lp_rows`."""
+    value: FloatArray
+    upper: FloatArray
+    profit: FloatArray
+    unit: IntArray
+    """Rows whose entries and upper bound are all 1 (requests and cliques), ascending."""
+
+
+def lp_rows(pool: Pool, jobs: Jobs, pairs: Pairs, local: IntArray) -> LpRows:
+    """The LP's rows over the pairs at `local` (see `LpRows`)."""
+    request, mediator = pairs.request[local], pairs.mediator[local]
+    rows: list[IntArray] = []
+    values: list[FloatArray] = []
+    upper: list[float] = []
+    order = np.argsort(request, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(request[order])) + 1):
+        if len(group) > 0:
+            rows.append(group)
+            values.append(np.ones(len(group)))
+            upper.append(1.0)
+    order = np.lexsort((jobs.start[request], mediator))
+    for group in np.split(order, np.flatnonzero(np.diff(mediator[order])) + 1):
+        if len(group) < 2:
+            continue
+        job = request[group]
+        for clique in _maximal_cliques(jobs.start[job], jobs.end[job]):
+            rows.append(group[clique])
+            values.append(np.ones(len(clique)))
+            upper.append(1.0)
+        left = float(pool.minutes_left[int(mediator[group[0]])])
+        seconds = jobs.seconds[job].astype(np.float64)
+        if math.isfinite(left) and float(seconds.sum()) > left * 60.0 + 1e-6:
+            rows.append(group)
+            values.append(seconds)
+            upper.append(math.floor(left * 60.0 + 1e-6))
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    upper_array = np.array(upper, dtype=np.float64)
+    return LpRows(
+        row=np.repeat(np.arange(len(rows), dtype=np.int64), lengths),
+        column=np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, np.int64),
+        value=np.concatenate(values) if values else np.zeros(0),
+        upper=upper_array,
+        profit=jobs.priority[request].astype(np.float64),
+        unit=np.flatnonzero(upper_array == 1.0).astype(np.int64),
+    )
+
+
+def dual_bound(lp: LpRows, dual: FloatArray, sweeps: int = 0) -> float:
+    """The LP's optimum is at most upper . y + sum of max(0, profit - A^T y) for ANY y >= 0.
+
+    (For a plan x: profit . x = y . A x + (profit - A^T y) . x, and A x <= upper, x <= 1.)
+    So duals from anywhere, an interior point run cut by its time limit included, give a
+    bound; negative entries are taken as 0. `sweeps` rounds of exact coordinate descent
+    (each row's dual set to the best value with the others held) can only lower it.
+    """
+    y = np.maximum(np.asarray(dual, dtype=np.float64), 0.0)
+    columns = len(lp.profit)
+    used = np.bincount(lp.column, weights=lp.value * y[lp.row], minlength=columns)
+    starts = np.r_[0, np.flatnonzero(np.diff(lp.row)) + 1]
+    ends = np.r_[starts[1:], len(lp.row)]
+    for _ in range(sweeps):
+        for k in range(len(lp.upper)):
+            at = slice(starts[k], ends[k])
+            cols, coefficient = lp.column[at], lp.value[at]
+            reduced = lp.profit[cols] - used[cols] + coefficient * y[k]
+            step = _best_row_dual(reduced, coefficient, float(lp.upper[k]))
+            used[cols] += coefficient * (step - y[k])
+            y[k] = step
+    return float(lp.upper @ y + np.maximum(lp.profit - used, 0.0).sum())
+
+
+def _best_row_dual(reduced: FloatArray, coefficient: FloatArray, upper: float) -> float:
+    """argmin over t >= 0 of upper t + sum of max(0, reduced - coefficient t): the largest
+    break point reduced / coefficient at which the coefficients above reach `upper`."""
+    positive = reduced > 0
+    if not positive.any():
+        return 0.0
+    ratio = reduced[positive] / coefficient[positive]
+    order = np.argsort(-ratio)
+    reach = np.cumsum(coefficient[positive][order])
+    enough = np.flatnonzero(reach >= upper)
+    return float(ratio[order[enough[0]]]) if len(enough) else 0.0

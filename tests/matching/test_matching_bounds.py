@@ -7,8 +7,17 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
-from matching.bounds import by_component, engine_bounds, flow_bound, slot_flow_bound
+from matching.bounds import (
+    LpRows,
+    by_component,
+    dual_bound,
+    engine_bounds,
+    flow_bound,
+    lp_rows,
+    slot_flow_bound,
+)
 from matching.candidates import feasible_pairs, problem_jobs
 from matching.generate import generate
 from matching.model import Problem, Solution
@@ -110,3 +119,43 @@ def test_per_component_bound_on_the_congested_town_takes_the_engines_proofs(
     assert found.bound < both_bounds(problem)[1]
     assert found.counts().get("proven", 0) >= 1
     assert sum(found.counts().values()) == len(found.components)
+
+
+def lp_of(problem: Problem) -> LpRows:
+    pool = Pool(problem.mediators)
+    jobs, pairs = problem_jobs(problem), feasible_pairs(problem, pool)
+    return lp_rows(pool, jobs, pairs, np.arange(len(pairs), dtype=np.int64))
+
+
+@SMALL
+@given(small_problems(), st.integers(0, 2**32 - 1))
+def test_any_duals_bound_the_best_plan_and_sweeps_only_lower_the_bound(
+    problem: Problem, seed: int
+) -> None:
+    best = brute_force_best(problem)[0]
+    lp = lp_of(problem)
+    duals = np.random.default_rng(seed).uniform(-1.0, 3.0, len(lp.upper))
+    plain, swept = dual_bound(lp, duals), dual_bound(lp, duals, sweeps=2)
+    assert best <= swept <= plain + 1e-9
+
+
+def test_duals_on_rows_with_halved_weekly_caps_fall_below_a_plan_and_are_caught() -> None:
+    # One mediator with two hours a week does two of three one-hour jobs. A price
+    # of 1/3,600 per second of the cap proves 2; with the cap wrongly halved, 1.
+    problem = Problem(
+        (mediator("m1", max_minutes=120),),
+        (
+            request("a", "09:00", "10:00"),
+            request("b", "11:00", "12:00"),
+            request("c", "13:00", "14:00"),
+        ),
+    )
+    lp = lp_of(problem)
+    cap_row = np.flatnonzero(lp.upper > 1.0)
+    assert lp.upper[cap_row].tolist() == [7200.0]
+    duals = np.zeros(len(lp.upper))
+    duals[cap_row] = 1 / 3600
+    halved = replace(lp, upper=np.where(lp.upper > 1.0, lp.upper / 2, lp.upper))
+    assert brute_force_best(problem)[0] == 2
+    assert dual_bound(lp, duals) == pytest.approx(2.0)
+    assert dual_bound(halved, duals) == pytest.approx(1.0)
