@@ -33,7 +33,7 @@ tighter, town 438 / city 5,135 / region 26,308 against 443 / 5,182 / 26,340;
 each one's least bound among its total, both flows on it alone, the
 engine's proof where it solved it whole, its LP relaxation where it has at
 most 20,000 pairs, and the bound from the duals of its LP without travel rows
-after at most 240 s of HiGHS's interior point method (any duals >= 0 give a
+after at most 480 s of HiGHS's interior point method (any duals >= 0 give a
 bound, `matching.bounds.dual_bound`); it names the method that gave each
 component's.
 The week LP keeps the weekly caps, so it is tighter than the days' (city:
@@ -403,11 +403,12 @@ PER_COMPONENT = "per component, best of each"
 LP_COMPONENT_PAIRS = 20_000
 """Components up to this many pairs get their own LP relaxation (HiGHS, simplex)."""
 LP_COMPONENT_S = 20.0
-LP_DUAL_S = 240.0
+LP_DUAL_S = 480.0
 """Every component of more than one request gets a bound from the duals of its LP without
 travel rows after at most this long by HiGHS's interior point method (`dual_bound`); the
 congested city's 42,198-pair component's LP is solved in 3 s, the region's 788,058-pair
-one's is not in 300 s, but its last iterate's duals bound it."""
+one's in 325 s at load 1.3-2.5 (21,357); cut by the limit, the last iterate's duals
+still bound it, but loosely (22,270 after 250 s at load 6)."""
 DUAL_SWEEPS = 3
 
 
@@ -447,6 +448,7 @@ def component_bound(
             return result.bound if math.isfinite(result.bound) else None
 
         def lp_dual(local: np.ndarray) -> float | None:  # type: ignore[type-arg]
+            started = time.perf_counter()
             rows = lp_rows(pool, jobs, pairs, local)
             duals, status = _highs_peer.interior_duals(
                 rows, time_limit_s=LP_DUAL_S, threads=workers
@@ -454,7 +456,8 @@ def component_bound(
             found = [dual_bound(rows, dual, DUAL_SWEEPS) for dual in duals]
             print(
                 f"    LP duals, {len(local):,} pairs: {status};"
-                f" {', '.join(f'{f:,.1f}' for f in found)}",
+                f" {', '.join(f'{f:,.1f}' for f in found)}"
+                f" in {time.perf_counter() - started:.0f} s, load {os.getloadavg()[0]:.1f}",
                 flush=True,
             )
             return min(found, default=None)
