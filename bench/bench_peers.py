@@ -1,7 +1,7 @@
 """The engine against its peers on congested weeks, in one process, same instances.
 
     .venv/bin/python bench/bench_peers.py --instances town city          # about 10 min
-    .venv/bin/python bench/bench_peers.py --instances region             # about 20 min
+    .venv/bin/python bench/bench_peers.py --instances region             # about 33 min
 
 Instances are `generate(size, seed=1, preset=True)` (recent demand by language
 against an older supply, see matching/generate.py). Planners, each on the

@@ -159,3 +159,19 @@ def test_duals_on_rows_with_halved_weekly_caps_fall_below_a_plan_and_are_caught(
     assert brute_force_best(problem)[0] == 2
     assert dual_bound(lp, duals) == pytest.approx(2.0)
     assert dual_bound(halved, duals) == pytest.approx(1.0)
+
+
+def test_the_engine_offers_no_proof_for_a_component_its_cut_made_smaller(
+    town: tuple[Problem, Solution],
+) -> None:
+    # With 300 of the town's 901 pairs (one per request) the cut model's components
+    # are parts of the week's, and their proofs (199 for the part of the one proven
+    # 244 whole) would undercut the proven optimum 431.
+    problem, _ = town
+    cut = optimize(problem, time_limit_s=5, num_workers=2, max_pairs=300)
+    pool = Pool(problem.mediators)
+    jobs, pairs = problem_jobs(problem), feasible_pairs(problem, pool)
+    day_of = np.array([r.start.date().toordinal() for r in problem.requests], dtype=np.int64)
+    found = by_component(pool, jobs, pairs, day_of, proven=engine_bounds(cut.stats))
+    assert cut.stats["pruned_to"] == 1
+    assert found.bound >= 431
