@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from matching.candidates import IntArray, Jobs, Pairs
+from matching.bounds import LpRows
+from matching.candidates import FloatArray, IntArray, Jobs, Pairs
 from matching.optimize import _maximal_cliques, _travel_pairs
 from matching.rank import Pool
 
@@ -165,3 +166,49 @@ def solve(
         status,
         time.perf_counter() - started,
     )
+
+
+def interior_duals(
+    lp: LpRows, *, time_limit_s: float, threads: int = 1
+) -> tuple[list[FloatArray], str]:
+    """Row duals of `lp` (matching.bounds.LpRows) by HiGHS's interior point method without
+    crossover, and its status.
+
+    Cut by its time limit it still returns its last iterate's duals, which
+    `matching.bounds.dual_bound` turns into a bound (any duals >= 0 give one). Both sign
+    conventions are returned: HiGHS's row duals of a maximisation are negative at an
+    optimum here but came out positive from a run cut by its limit; the lower bound of the
+    two is the one to keep, and both are valid.
+    """
+    columns, rows = len(lp.profit), len(lp.upper)
+    model = highspy.HighsLp()
+    model.num_col_ = columns
+    model.num_row_ = rows
+    model.col_cost_ = lp.profit
+    model.col_lower_ = np.zeros(columns)
+    model.col_upper_ = np.ones(columns)
+    model.row_lower_ = np.full(rows, -highspy.kHighsInf)
+    model.row_upper_ = lp.upper
+    model.sense_ = highspy.ObjSense.kMaximize
+    matrix = highspy.HighsSparseMatrix()
+    matrix.format_ = highspy.MatrixFormat.kRowwise
+    matrix.num_col_ = columns
+    matrix.num_row_ = rows
+    matrix.start_ = np.r_[0, np.cumsum(np.bincount(lp.row, minlength=rows))].astype(np.int32)
+    matrix.index_ = lp.column.astype(np.int32)
+    matrix.value_ = lp.value
+    model.a_matrix_ = matrix
+    highs = highspy.Highs()
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", max(0.1, time_limit_s))
+    highs.setOptionValue("threads", threads)
+    highs.setOptionValue("random_seed", 0)
+    highs.setOptionValue("solver", "ipm")
+    highs.setOptionValue("run_crossover", "off")
+    highs.passModel(model)
+    highs.run()
+    status = highs.modelStatusToString(highs.getModelStatus())
+    dual = np.array(highs.getSolution().row_dual, dtype=np.float64)
+    if len(dual) != rows:
+        return [], status
+    return [dual, -dual], status

@@ -1,7 +1,7 @@
 """The engine against its peers on congested weeks, in one process, same instances.
 
     .venv/bin/python bench/bench_peers.py --instances town city          # about 10 min
-    .venv/bin/python bench/bench_peers.py --instances region             # about 20 min
+    .venv/bin/python bench/bench_peers.py --instances region             # about 33 min
 
 Instances are `generate(size, seed=1, preset=True)` (recent demand by language
 against an older supply, see matching/generate.py). Planners, each on the
@@ -28,7 +28,14 @@ and city; the region's, without even its travel rows, did not finish in
 freely, the weekly caps and each mediator's day kept; seconds on the region),
 also with each mediator's time cut into quarter hours (`slot_flow_bound`:
 tighter, town 438 / city 5,135 / region 26,308 against 443 / 5,182 / 26,340;
-50 s and 0.7 GB on the region).
+50 s and 0.7 GB on the region). "Per component, best of each"
+(`matching.bounds.by_component`): the sum over the connected components of
+each one's least bound among its total, both flows on it alone, the
+engine's proof where it solved it whole, its LP relaxation where it has at
+most 20,000 pairs, and the bound from the duals of its LP without travel rows
+after at most 480 s of HiGHS's interior point method (any duals >= 0 give a
+bound, `matching.bounds.dual_bound`); it names the method that gave each
+component's.
 The week LP keeps the weekly caps, so it is tighter than the days' (city:
 5,055 against 5,173). The best (lowest) is "the best bound known". Every
 plan is verified by `check`; figures are check's. Peak memory is the child
@@ -55,7 +62,14 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 sys.path.insert(0, str(REPOSITORY / "bench"))
 
-from matching.bounds import flow_bound, slot_flow_bound  # noqa: E402
+from matching.bounds import (  # noqa: E402
+    by_component,
+    dual_bound,
+    engine_bounds,
+    flow_bound,
+    lp_rows,
+    slot_flow_bound,
+)
 from matching.candidates import Jobs, Pairs, feasible_pairs, problem_jobs  # noqa: E402
 from matching.feasibility import check  # noqa: E402
 from matching.generate import generate  # noqa: E402
@@ -348,6 +362,8 @@ def run_instance(name: str, workers: int, vroom_level: int) -> None:
     bounds["min-cost flow of quarter hours"] = float(slot_flow)
     has_candidate = pairs.count_per_request() > 0
     bounds["every request with a candidate"] = float(jobs.priority[has_candidate].sum())
+    engine = next((r.solution for r in rows if r.planner == "Sprachpool optimize"), None)
+    bounds[PER_COMPONENT] = float(component_bound(pool, jobs, pairs, day_of, engine, workers))
     best_by, best = min(bounds.items(), key=lambda item: item[1])
     print(
         "\n  bounds: "
@@ -381,6 +397,91 @@ def run_instance(name: str, workers: int, vroom_level: int) -> None:
             f" {row.peak_mb:,.0f} MB | {row.load:.1f} | {report.feasible} |",
             flush=True,
         )
+
+
+PER_COMPONENT = "per component, best of each"
+LP_COMPONENT_PAIRS = 20_000
+"""Components up to this many pairs get their own LP relaxation (HiGHS, simplex)."""
+LP_COMPONENT_S = 20.0
+LP_DUAL_S = 480.0
+"""Every component of more than one request gets a bound from the duals of its LP without
+travel rows after at most this long by HiGHS's interior point method (`dual_bound`); the
+congested city's 42,198-pair component's LP is solved in 3 s, the region's 788,058-pair
+one's in 325 s at load 1.3-2.5 (21,357); cut by the limit, the last iterate's duals
+still bound it, but loosely (22,270 after 250 s at load 6)."""
+DUAL_SWEEPS = 3
+
+
+def component_bound(
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    day_of: np.ndarray,  # type: ignore[type-arg]
+    engine: Solution | None,
+    workers: int,
+) -> int:
+    """`matching.bounds.by_component`: per component the least of its total, both flows,
+    the engine's proof (components it solved whole) and its LP (small components), summed.
+
+    Prints which method gave each component's bound, and each component's bounds.
+    """
+    methods = {}
+    try:
+        import _highs_peer
+    except ImportError:
+        print("  per component: no LP (highspy not installed)", flush=True)
+    else:
+
+        def lp(local: np.ndarray) -> float | None:  # type: ignore[type-arg]
+            if len(local) > LP_COMPONENT_PAIRS:
+                return None
+            result = _highs_peer.solve(
+                pool,
+                jobs,
+                pairs,
+                local,
+                integer=False,
+                time_limit_s=LP_COMPONENT_S,
+                threads=workers,
+                lp_solver="simplex",
+            )
+            return result.bound if math.isfinite(result.bound) else None
+
+        def lp_dual(local: np.ndarray) -> float | None:  # type: ignore[type-arg]
+            started = time.perf_counter()
+            rows = lp_rows(pool, jobs, pairs, local)
+            duals, status = _highs_peer.interior_duals(
+                rows, time_limit_s=LP_DUAL_S, threads=workers
+            )
+            found = [dual_bound(rows, dual, DUAL_SWEEPS) for dual in duals]
+            print(
+                f"    LP duals, {len(local):,} pairs: {status};"
+                f" {', '.join(f'{f:,.1f}' for f in found)}"
+                f" in {time.perf_counter() - started:.0f} s, load {os.getloadavg()[0]:.1f}",
+                flush=True,
+            )
+            return min(found, default=None)
+
+        methods["lp"] = lp
+        methods["lp_dual"] = lp_dual
+    proven = engine_bounds(engine.stats) if engine is not None else {}
+    found = by_component(pool, jobs, pairs, day_of, proven=proven, methods=methods)
+    counts = ", ".join(f"{method} {count}" for method, count in sorted(found.counts().items()))
+    print(
+        f"  {PER_COMPONENT}: {found.bound:,} in {found.seconds:.1f} s over"
+        f" {len(found.components)} components (least bound by: {counts})",
+        flush=True,
+    )
+    for component in sorted(found.components, key=lambda c: -len(c.pairs))[:8]:
+        if len(component.requests) > 1:
+            method, bound = component.best
+            each = ", ".join(f"{k} {v:,}" for k, v in component.bounds.items())
+            print(
+                f"    {len(component.requests):,} requests, {len(component.pairs):,} pairs:"
+                f" {bound:,} ({method}; {each})",
+                flush=True,
+            )
+    return found.bound
 
 
 def week_lp_bound(

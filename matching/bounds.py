@@ -21,17 +21,32 @@ tighter (congested town 438 against 443, city 5,135 against 5,182, region
 26,308 against 26,340; the city's week LP is 5,055). Used by
 bench/bench_peers.py; tests/matching/test_matching_bounds.py checks both
 against brute force.
+
+`by_component` bounds each connected component of the request-mediator
+graph on its own and adds up the least bound of each: no plan links two
+components, so the optimum is the sum of theirs, and the sum of per-component
+bounds is a bound at least as tight as any one method on the whole week. The
+methods may differ by component (the engine's proof where it solved one
+whole, an LP where it finishes, a flow elsewhere).
+
+`lp_rows` and `dual_bound` bound the LP without travel rows from any duals
+y >= 0 (weak duality), so an LP solver's duals give a bound even from a run
+cut by its time limit; the region's 788,058-pair component's LP gave 21,357
+against the quarter-hour flow's 21,478 (bench/RESULTS.md, sixth step).
 """
 
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from matching.candidates import IntArray, Jobs, Pairs
+from matching.candidates import FloatArray, IntArray, Jobs, Pairs
+from matching.optimize import _components, _maximal_cliques
 from matching.rank import Pool
 
 SCALE = 10**9
@@ -197,3 +212,206 @@ def _solve_with_caps(
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow: status {status}")
     return math.floor(-flow.optimal_cost() / SCALE + 1e-9), time.perf_counter() - started
+
+
+@dataclass(frozen=True)
+class ComponentBound:
+    """The bounds found for one connected component, by method."""
+
+    requests: IntArray
+    """Request indices, ascending."""
+    pairs: IntArray
+    """Indices into the Pairs given to `by_component`."""
+    bounds: Mapping[str, int]
+    """Method code -> bound on the component's filled priority."""
+
+    @property
+    def best(self) -> tuple[str, int]:
+        """(Method, bound) of the least bound; the first method named wins a tie."""
+        return min(self.bounds.items(), key=lambda item: item[1])
+
+
+@dataclass(frozen=True)
+class ByComponent:
+    """`by_component`'s answer: the sum of each component's least bound."""
+
+    bound: int
+    components: tuple[ComponentBound, ...]
+    seconds: float
+
+    def counts(self) -> dict[str, int]:
+        """Method -> number of components whose least bound it gave."""
+        counts: dict[str, int] = {}
+        for component in self.components:
+            method = component.best[0]
+            counts[method] = counts.get(method, 0) + 1
+        return counts
+
+
+ComponentMethod = Callable[[IntArray], float | None]
+"""A bound on one component's filled priority from its pair indices; None if none found."""
+
+
+def component_pairs(pairs: Pairs, local: IntArray) -> Pairs:
+    """The pairs at `local` (ascending) as a Pairs of their own, over the same requests."""
+    counts = np.bincount(pairs.request[local], minlength=len(pairs.offsets) - 1)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum(counts)
+    return Pairs(
+        request=pairs.request[local],
+        mediator=pairs.mediator[local],
+        distance_km=pairs.distance_km[local],
+        level=pairs.level[local],
+        offsets=offsets,
+    )
+
+
+def by_component(
+    pool: Pool,
+    jobs: Jobs,
+    pairs: Pairs,
+    day_of: IntArray,
+    *,
+    proven: Mapping[int, float] | None = None,
+    methods: Mapping[str, ComponentMethod] | None = None,
+) -> ByComponent:
+    """Each component's least bound among several methods, summed over the components.
+
+    Methods, in this order (the first wins a tie): "total" (the priority of
+    its requests; exact for a component of one request, whose pairs all pass
+    every pair rule alone), "slot_flow" and "day_flow" (`slot_flow_bound`,
+    `flow_bound` on the component's pairs alone), "proven" (`proven` maps a
+    component's smallest request index to a proven bound on it, as the
+    engine's `stats["component_bound_<r>"]`, see `engine_bounds`; each must
+    be a proof for the whole component, as the engine's are: a proof for a
+    part of one bounds nothing here), then each of `methods`. Every
+    per-component bound is rounded down (filled priority is a whole number).
+    """
+    started = time.perf_counter()
+    proven = proven or {}
+    methods = methods or {}
+    found: list[ComponentBound] = []
+    total = 0
+    for component in _components(pairs, len(pool)):
+        bounds: dict[str, int] = {"total": int(jobs.priority[component.requests].sum())}
+        if len(component.requests) > 1:
+            own = component_pairs(pairs, component.pairs)
+            bounds["slot_flow"] = slot_flow_bound(pool, jobs, own)[0]
+            bounds["day_flow"] = flow_bound(pool, jobs, own, day_of)[0]
+            first = int(component.requests[0])
+            if first in proven:
+                bounds["proven"] = math.floor(proven[first] + 1e-9)
+            for name, method in methods.items():
+                value = method(component.pairs)
+                if value is not None and math.isfinite(value):
+                    bounds[name] = math.floor(value + 1e-9)
+        bound = ComponentBound(component.requests, component.pairs, bounds)
+        found.append(bound)
+        total += bound.best[1]
+    return ByComponent(total, tuple(found), time.perf_counter() - started)
+
+
+def engine_bounds(stats: Mapping[str, float | int | str]) -> dict[int, float]:
+    """The per-component proofs in an engine solution's stats, for `by_component`'s `proven`."""
+    prefix = "component_bound_"
+    return {
+        int(key[len(prefix) :]): float(value)
+        for key, value in stats.items()
+        if key.startswith(prefix) and not isinstance(value, str)
+    }
+
+
+@dataclass(frozen=True)
+class LpRows:
+    """The week's LP relaxation over some pairs without its travel rows: maximise
+    profit . x subject to A x <= upper, 0 <= x <= 1; A in coordinates, all entries >= 0.
+
+    Rows: each request at most once, each mediator at most one of each maximal set of
+    overlapping candidate jobs, each mediator's weekly cap in seconds (where it can bind).
+    Dropping the travel rows only relaxes it, so its optimum still bounds every plan.
+    """
+
+    row: IntArray
+    column: IntArray
+    """Position in the `local` pairs given to `lp_rows`."""
+    value: FloatArray
+    upper: FloatArray
+    profit: FloatArray
+    unit: IntArray
+    """Rows whose entries and upper bound are all 1 (requests and cliques), ascending."""
+
+
+def lp_rows(pool: Pool, jobs: Jobs, pairs: Pairs, local: IntArray) -> LpRows:
+    """The LP's rows over the pairs at `local` (see `LpRows`)."""
+    request, mediator = pairs.request[local], pairs.mediator[local]
+    rows: list[IntArray] = []
+    values: list[FloatArray] = []
+    upper: list[float] = []
+    order = np.argsort(request, kind="stable")
+    for group in np.split(order, np.flatnonzero(np.diff(request[order])) + 1):
+        if len(group) > 0:
+            rows.append(group)
+            values.append(np.ones(len(group)))
+            upper.append(1.0)
+    order = np.lexsort((jobs.start[request], mediator))
+    for group in np.split(order, np.flatnonzero(np.diff(mediator[order])) + 1):
+        if len(group) < 2:
+            continue
+        job = request[group]
+        for clique in _maximal_cliques(jobs.start[job], jobs.end[job]):
+            rows.append(group[clique])
+            values.append(np.ones(len(clique)))
+            upper.append(1.0)
+        left = float(pool.minutes_left[int(mediator[group[0]])])
+        seconds = jobs.seconds[job].astype(np.float64)
+        if math.isfinite(left) and float(seconds.sum()) > left * 60.0 + 1e-6:
+            rows.append(group)
+            values.append(seconds)
+            upper.append(math.floor(left * 60.0 + 1e-6))
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    upper_array = np.array(upper, dtype=np.float64)
+    return LpRows(
+        row=np.repeat(np.arange(len(rows), dtype=np.int64), lengths),
+        column=np.concatenate(rows).astype(np.int64) if rows else np.zeros(0, np.int64),
+        value=np.concatenate(values) if values else np.zeros(0),
+        upper=upper_array,
+        profit=jobs.priority[request].astype(np.float64),
+        unit=np.flatnonzero(upper_array == 1.0).astype(np.int64),
+    )
+
+
+def dual_bound(lp: LpRows, dual: FloatArray, sweeps: int = 0) -> float:
+    """The LP's optimum is at most upper . y + sum of max(0, profit - A^T y) for ANY y >= 0.
+
+    (For a plan x: profit . x = y . A x + (profit - A^T y) . x, and A x <= upper, x <= 1.)
+    So duals from anywhere, an interior point run cut by its time limit included, give a
+    bound; negative entries are taken as 0. `sweeps` rounds of exact coordinate descent
+    (each row's dual set to the best value with the others held) can only lower it.
+    """
+    y = np.maximum(np.asarray(dual, dtype=np.float64), 0.0)
+    columns = len(lp.profit)
+    used = np.bincount(lp.column, weights=lp.value * y[lp.row], minlength=columns)
+    starts = np.r_[0, np.flatnonzero(np.diff(lp.row)) + 1]
+    ends = np.r_[starts[1:], len(lp.row)]
+    for _ in range(sweeps):
+        for k in range(len(lp.upper)):
+            at = slice(starts[k], ends[k])
+            cols, coefficient = lp.column[at], lp.value[at]
+            reduced = lp.profit[cols] - used[cols] + coefficient * y[k]
+            step = _best_row_dual(reduced, coefficient, float(lp.upper[k]))
+            used[cols] += coefficient * (step - y[k])
+            y[k] = step
+    return float(lp.upper @ y + np.maximum(lp.profit - used, 0.0).sum())
+
+
+def _best_row_dual(reduced: FloatArray, coefficient: FloatArray, upper: float) -> float:
+    """argmin over t >= 0 of upper t + sum of max(0, reduced - coefficient t): the largest
+    break point reduced / coefficient at which the coefficients above reach `upper`."""
+    positive = reduced > 0
+    if not positive.any():
+        return 0.0
+    ratio = reduced[positive] / coefficient[positive]
+    order = np.argsort(-ratio)
+    reach = np.cumsum(coefficient[positive][order])
+    enough = np.flatnonzero(reach >= upper)
+    return float(ratio[order[enough[0]]]) if len(enough) else 0.0

@@ -1445,6 +1445,12 @@ def optimize(
     then holds for that smaller model only, so the reported
     `filled_priority_bound` falls back to the plain bound "every request
     with a candidate filled" (`stats["pruned_to"]` says k).
+
+    `stats["component_bound_<r>"]`: the solver's proven bound on the filled
+    priority of the component whose smallest request index is r, for each
+    component solved whole that the cut left whole and whose bound is below
+    its requests' total priority (`matching.bounds.by_component` sums them
+    with other bounds per component; split components prove none).
     """
     clock = time.perf_counter()
     limit = time_limit_s if time_limit_s is not None else problem.time_limit_s
@@ -1473,6 +1479,10 @@ def optimize(
         fixed[r] = m
 
     tiers = pair_tiers(problem, pool, pairs, weights)
+    # Requests and mediators that lost a pair to the cut below: a component
+    # touching one is only part of the problem's, so its bound proves nothing.
+    cut_request = np.zeros(len(problem.requests), dtype=bool)
+    cut_mediator = np.zeros(len(pool), dtype=bool)
     has_candidate = pairs.count_per_request() > 0
     plain_bound = int(jobs.priority[has_candidate].sum())
     all_pairs = len(pairs)
@@ -1499,7 +1509,11 @@ def optimize(
         for r, m in fixed.items():
             hinted[r] = m
         must_keep = hinted[pairs.request] == pairs.mediator
+        per_request = pairs.count_per_request()
+        per_mediator = np.bincount(pairs.mediator, minlength=len(pool))
         pairs, tiers, pruned_to = _keep_best_pairs(pairs, tiers, must_keep, max_pairs)
+        cut_request = pairs.count_per_request() < per_request
+        cut_mediator = np.bincount(pairs.mediator, minlength=len(pool)) < per_mediator
     components = _components(pairs, len(pool))
     prepared = time.perf_counter()
 
@@ -1516,6 +1530,7 @@ def optimize(
     language_of = np.array([tags.index(r.language) for r in problem.requests], dtype=np.int64)
     split_by_day = exchanges = 0
     counters: dict[str, float] = {}
+    component_bounds: dict[str, int] = {}
     for component in components:
         local = component.pairs
         request, mediator = pairs.request[local], pairs.mediator[local]
@@ -1614,6 +1629,11 @@ def optimize(
                     results = _after_exchange(
                         jobs, pairs, tiers, component, chosen[: len(local)], weights, results
                     )
+        whole = not (cut_request[component.requests].any() or cut_mediator[mediator].any())
+        trivial = int(jobs.priority[component.requests].sum())
+        if not by_day and whole and results[0].bound < trivial:
+            first = int(component.requests[0])
+            component_bounds[f"component_bound_{first}"] = math.floor(results[0].bound + 1e-9)
         pairs_left -= len(local)
         solves_left -= len(component.requests) > 1
         for k in np.flatnonzero(chosen[: len(local)]):
@@ -1655,6 +1675,7 @@ def optimize(
         "hint_filled_priority": int(sum(problem.requests[r].priority for r in hint)),
     }
     stats.update(counters)
+    stats.update(component_bounds)
     for number, name in enumerate(TIERS):
         stats[f"{name}_value"] = totals[number]
         stats[f"{name}_bound"] = bounds[number]
