@@ -18,7 +18,7 @@ import numpy as np
 
 from matching.bounds import LpRows
 from matching.candidates import FloatArray, IntArray, Jobs, Pairs
-from matching.optimize import _maximal_cliques, _travel_pairs
+from matching.optimize import _travel_pairs, maximal_cliques
 from matching.rank import Pool
 
 
@@ -63,7 +63,7 @@ def _rows(
         job = request[group]
         start, end = jobs.start[job], jobs.end[job]
         if len(group) > 1:
-            for clique in _maximal_cliques(start, end):
+            for clique in maximal_cliques(start, end):
                 columns.append(group[clique].tolist())
                 coefficients.append([1.0] * len(clique))
                 upper.append(1.0)

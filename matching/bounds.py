@@ -46,7 +46,7 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from matching.candidates import FloatArray, IntArray, Jobs, Pairs
-from matching.optimize import _components, _maximal_cliques
+from matching.optimize import connected_components, maximal_cliques
 from matching.rank import Pool
 
 SCALE = 10**9
@@ -292,7 +292,7 @@ def by_component(
     methods = methods or {}
     found: list[ComponentBound] = []
     total = 0
-    for component in _components(pairs, len(pool)):
+    for component in connected_components(pairs, len(pool)):
         bounds: dict[str, int] = {"total": int(jobs.priority[component.requests].sum())}
         if len(component.requests) > 1:
             own = component_pairs(pairs, component.pairs)
@@ -358,7 +358,7 @@ def lp_rows(pool: Pool, jobs: Jobs, pairs: Pairs, local: IntArray) -> LpRows:
         if len(group) < 2:
             continue
         job = request[group]
-        for clique in _maximal_cliques(jobs.start[job], jobs.end[job]):
+        for clique in maximal_cliques(jobs.start[job], jobs.end[job]):
             rows.append(group[clique])
             values.append(np.ones(len(clique)))
             upper.append(1.0)

@@ -265,7 +265,7 @@ def _keep_best_pairs(
     return pruned, tiers.subset(kept), low
 
 
-def _components(pairs: Pairs, mediator_count: int) -> list[_Component]:
+def connected_components(pairs: Pairs, mediator_count: int) -> list[_Component]:
     """Connected components of the request-mediator graph, by label propagation."""
     has_pairs = np.flatnonzero(np.diff(pairs.offsets) > 0)
     if len(has_pairs) == 0:
@@ -292,7 +292,7 @@ def _components(pairs: Pairs, mediator_count: int) -> list[_Component]:
     return components
 
 
-def _maximal_cliques(start: FloatArray, end: FloatArray) -> list[list[int]]:
+def maximal_cliques(start: FloatArray, end: FloatArray) -> list[list[int]]:
     """Maximal sets of pairwise overlapping intervals (sorted by start), size >= 2."""
     cliques: list[list[int]] = []
     active: list[int] = []
@@ -465,7 +465,7 @@ def _build(
         seconds = jobs.seconds[job]
         if len(group) > 1:
             # A mediator does at most one of jobs that overlap in time.
-            for clique in _maximal_cliques(start, end):
+            for clique in maximal_cliques(start, end):
                 proto.constraints.add().at_most_one.literals.extend(group[clique].tolist())
                 clique_count += 1
             # A mediator does not do two in-person jobs with too little time to travel between.
@@ -1514,7 +1514,7 @@ def optimize(
         pairs, tiers, pruned_to = _keep_best_pairs(pairs, tiers, must_keep, max_pairs)
         cut_request = pairs.count_per_request() < per_request
         cut_mediator = np.bincount(pairs.mediator, minlength=len(pool)) < per_mediator
-    components = _components(pairs, len(pool))
+    components = connected_components(pairs, len(pool))
     prepared = time.perf_counter()
 
     holder: dict[int, int] = {}
