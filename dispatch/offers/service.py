@@ -214,30 +214,39 @@ def ranked_with_preferred(
     `rows`: the speakers' absences and jobs, read for a period around this job;
     `reads`: what this wave run read already (rows, when they cover this job, and lists).
     """
-    tz = settings.tz
     if limit_reached is None:
         limit_reached = allowances.limit_reached(session, settings=settings, now=now)
     if rows is None and reads is not None:
         rows = reads.rows_for(request.language, request.start, request.end)
-    # Only the language's speakers can be offered the job: load them, not the whole pool.
-    snapshot = planning.pool_snapshot(
-        session,
-        start=request.start,
-        end=request.end,
-        tz=tz,
-        skip_request_ids=frozenset({request.id}),
-        language=request.language,
-        limit_reached=limit_reached,
-        rows=rows,
-    )
+    snapshot = _speakers_snapshot(session, request, settings, limit_reached, rows)
     engine_request = planning.engine_request(
-        session, request, tz=tz, lists_read=reads.lists if reads is not None else None
+        session, request, tz=settings.tz, lists_read=reads.lists if reads is not None else None
     )
     ranking = matching.rank(engine_request, snapshot.engine_pool(), now=now)
     order = [c.mediator_id for c in ranking.candidates]
     first = [m for m in engine_request.preferred_mediators if m in order]
     ranked = [int(m) for m in first + [m for m in order if m not in first]]
     return ranked, frozenset(int(m) for m in first)
+
+
+def _speakers_snapshot(
+    session: Session,
+    request: Request,
+    settings: Settings,
+    limit_reached: frozenset[int],
+    rows: planning.PeriodRows | None,
+) -> planning.PoolSnapshot:
+    """The pool for ranking `request`: only its language's speakers can be offered the job."""
+    return planning.pool_snapshot(
+        session,
+        start=request.start,
+        end=request.end,
+        tz=settings.tz,
+        skip_request_ids=frozenset({request.id}),
+        language=request.language,
+        limit_reached=limit_reached,
+        rows=rows,
+    )
 
 
 def scarcity(
@@ -341,16 +350,7 @@ def candidate_ids(
     scarcity counts each other request's candidates. `not_for_client`: its
     client's marks (``conflicts.not_for_clients``).
     """
-    snapshot = planning.pool_snapshot(
-        session,
-        start=request.start,
-        end=request.end,
-        tz=settings.tz,
-        skip_request_ids=frozenset({request.id}),
-        language=request.language,
-        limit_reached=limit_reached,
-        rows=rows,
-    )
+    snapshot = _speakers_snapshot(session, request, settings, limit_reached, rows)
     engine_request = planning.engine_request(
         session,
         request,
