@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -118,3 +118,20 @@ def advance(engine: Engine, clock: ManualClock, settings: Settings) -> Callable[
         return deadlines.run_due(engine, clock=clock, settings=settings)
 
     return go
+
+
+def put_on_lists(engine: Engine, staff: Staff, at: datetime, **kinds: int) -> None:
+    """The staff's organisation lists mediators: `excluded=id`, `preferred=id`."""
+    from dispatch.users.models import OrganisationMediator
+
+    with Session(engine) as session:
+        for kind, mediator_id in kinds.items():
+            session.add(
+                OrganisationMediator(
+                    organisation_id=staff.organisation_id,
+                    mediator_id=mediator_id,
+                    kind=kind,
+                    created_at=at,
+                )
+            )
+        session.commit()

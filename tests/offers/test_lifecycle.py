@@ -16,7 +16,7 @@ from dispatch.clock import ManualClock
 from dispatch.deadlines.models import Deadline
 from dispatch.offers.models import Assignment
 from tests.conftest import Staff, request_payload
-from tests.offers.conftest import Outbox
+from tests.offers.conftest import Outbox, put_on_lists
 
 
 def file_request(client: TestClient, staff: Staff, **overrides: object) -> dict[str, Any]:
@@ -419,27 +419,8 @@ def test_an_organisations_excluded_mediator_is_never_offered(
     engine: Engine,
     clock: ManualClock,
 ) -> None:
-    from dispatch.users.models import OrganisationMediator
-
     pool = make_pool(3)
-    with Session(engine) as session:
-        session.add(
-            OrganisationMediator(
-                organisation_id=caseworker.organisation_id,
-                mediator_id=pool[0],
-                kind="excluded",
-                created_at=clock.now(),
-            )
-        )
-        session.add(
-            OrganisationMediator(
-                organisation_id=caseworker.organisation_id,
-                mediator_id=pool[2],
-                kind="preferred",
-                created_at=clock.now(),
-            )
-        )
-        session.commit()
+    put_on_lists(engine, caseworker, clock.now(), excluded=pool[0], preferred=pool[2])
     created = file_request(client, caseworker, broadcast=True)
     offered = [o.mediator_id for o in outbox.offers(created["id"])]
     assert pool[0] not in offered and offered[0] == pool[2]

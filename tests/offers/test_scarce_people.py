@@ -18,7 +18,7 @@ from dispatch.requests.models import Request
 from dispatch.storage import unit_of_work
 from dispatch.users.models import Organisation
 from tests.conftest import Staff, get_row
-from tests.offers.conftest import Outbox, tigrinya_speaker
+from tests.offers.conftest import Outbox, put_on_lists, tigrinya_speaker
 from tests.offers.test_lifecycle import file_request
 
 
@@ -191,19 +191,10 @@ def test_each_other_request_s_candidates_are_whom_its_ranking_lists(
     from sqlmodel import Session
 
     from dispatch.requests.models import ClientExclusion
-    from dispatch.users.models import OrganisationMediator
 
     pool = make_pool(6)
+    put_on_lists(engine, caseworker, clock.now(), excluded=pool[0], preferred=pool[1])
     with Session(engine) as session:
-        for mediator, kind in ((pool[0], "excluded"), (pool[1], "preferred")):
-            session.add(
-                OrganisationMediator(
-                    organisation_id=caseworker.organisation_id,
-                    mediator_id=mediator,
-                    kind=kind,
-                    created_at=clock.now(),
-                )
-            )
         for staff, ref, mediator in (
             (caseworker, "JC-1", pool[2]),
             (other_caseworker, "JC-1", pool[3]),
