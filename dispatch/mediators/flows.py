@@ -17,6 +17,7 @@ from config.settings import Settings
 from dispatch import audit
 from dispatch.mediators import service
 from dispatch.mediators.models import Mediator
+from dispatch.offers import estimate
 from dispatch.offers import flows as offers
 from dispatch.offers import service as offer_service
 from dispatch.offers.models import Assignment, Offer
@@ -46,6 +47,7 @@ def erase_mediator(
         session, mediator_id=mediator_id, actor=actor, now=now, settings=settings
     )
     offer_service.forget_mediator(session, mediator_id=mediator_id)
+    estimate.forget(session, mediator_id=mediator_id)
     conflicts.forget_mediator(session, mediator_id=mediator_id)
     revoke_mediator_links(session, mediator_id=mediator_id)
     offer_ids = set(session.exec(select(Offer.id).where(Offer.mediator_id == mediator_id)))

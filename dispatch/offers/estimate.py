@@ -17,7 +17,16 @@ minutes) or ran out unanswered. Per mediator:
 A newcomer gets the priors, so they are asked before people known to rarely
 answer, and after those known to answer fast: nobody starves. Offers
 withdrawn before an answer (someone else was quicker) tell nothing and are
-left out.
+left out. A yes stays a yes when the request is cancelled later.
+
+The record is kept as running totals per mediator and time slot
+(`MediatorHabit`), moved in the same transaction as each answer
+(`count_answer`) and each offer that runs out (`count_run_out`). Reading
+every candidate's offers on every wave cost more with each month on file;
+the totals cost the same after years. An answer's waking minutes follow the
+policy of the offer's own request when it was answered; offers past their
+time but not yet marked expired are read live. `rebuild` recomputes the
+totals from the offers, which stay the record.
 
 The chance that someone accepts within `t` minutes is
 ``answer * yes * P(time to answer <= t)``, the time lognormal around the
@@ -26,20 +35,26 @@ typical time.
 
 from __future__ import annotations
 
+import json
 import math
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from config.data import Policy
-from dispatch.offers.models import Offer, OfferStatus
-from dispatch.offers.policy import awake_minutes
+from dispatch.mediators.models import Mediator
+from dispatch.offers.models import Assignment, MediatorHabit, Offer, OfferStatus
+from dispatch.offers.policy import awake_minutes, policy_from
 from dispatch.planning.service import among_ids, ids_parameter
+from dispatch.requests.models import Request
+from dispatch.storage import UTCDateTime
+from dispatch.users.models import Organisation
 
 #: Spread of one person's answer times (lognormal sigma): p90 about 4.7 x the median.
 ANSWER_SIGMA = 1.2
@@ -66,9 +81,21 @@ class Habits:
     unanswered: int = 0
     accepted: int = 0
     declined: int = 0
-    answer_minutes: list[float] = field(default_factory=list)
+    #: The sum of the natural logs of the answers' waking minutes (one per answer).
+    log_minutes: float = 0.0
     #: Per time slot: (answered, unanswered).
-    slots: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    slots: dict[str, list[int]] = field(default_factory=dict)
+
+    def add(self, slot: str, answered: int, unanswered: int) -> None:
+        counts = self.slots.setdefault(slot, [0, 0])
+        counts[0] += answered
+        counts[1] += unanswered
+        self.answered += answered
+        self.unanswered += unanswered
+
+
+#: A mediator with no record: the priors alone (read, never added to).
+NO_RECORD = Habits()
 
 
 @dataclass(frozen=True)
@@ -89,55 +116,255 @@ class Estimate:
 
 
 @cache
-def _record_query(
-    dialect: str,
-) -> sa.Select[int, OfferStatus, datetime, datetime, datetime | None]:
-    """Offers asked of some mediators before `now`, five columns: built once per backend.
+def _record_query(dialect: str) -> sa.CompoundSelect[Any]:
+    """Some mediators' running totals, and their offers still pending past their time.
 
-    Not Offer rows: a busy mediator's record runs to hundreds of offers, and
-    building an ORM object for each cost more than the estimate. Parameters:
-    `ids` (as `planning.ids_parameter`), `now`.
+    One statement, built once per backend. The totals' rows have a slot and
+    no `sent` (typed in the first part, so the union reads it back as the
+    application's datetimes); the pending offers have the moment they were
+    sent and no slot. Those count as unanswered from the moment they ran out,
+    as they will once `expire_wave` has marked them: few, as the deadline job
+    expires them within a poll, and the (status, expires_at) index finds
+    them. Parameters: `ids`, `now`.
     """
-    return sa.select(
+    totals = sa.select(
+        col(MediatorHabit.mediator_id),
+        col(MediatorHabit.slot),
+        col(MediatorHabit.answered),
+        col(MediatorHabit.unanswered),
+        col(MediatorHabit.accepted),
+        col(MediatorHabit.declined),
+        col(MediatorHabit.log_minutes),
+        sa.cast(sa.null(), UTCDateTime(timezone=True)).label("sent"),
+    ).where(among_ids(col(MediatorHabit.mediator_id), dialect))
+    overdue = sa.select(
         col(Offer.mediator_id),
-        col(Offer.status),
+        sa.null(),
+        sa.literal(0),
+        sa.literal(1),
+        sa.literal(0),
+        sa.literal(0),
+        sa.literal(0.0),
         col(Offer.created_at),
-        col(Offer.expires_at),
-        col(Offer.responded_at),
     ).where(
-        among_ids(col(Offer.mediator_id), dialect),
-        col(Offer.wave) > 0,  # wave 0: the coordinator assigned directly, nobody was asked
+        col(Offer.status) == OfferStatus.pending,
+        col(Offer.expires_at) <= sa.bindparam("now"),
         col(Offer.created_at) < sa.bindparam("now"),
+        col(Offer.wave) > 0,
+        among_ids(col(Offer.mediator_id), dialect),
     )
+    return sa.union_all(totals, overdue)
 
 
 def habits(
-    session: Session, mediator_ids: list[int], *, now: datetime, policy: Policy, tz: tzinfo
+    session: Session, mediator_ids: list[int], *, now: datetime, tz: tzinfo
 ) -> dict[int, Habits]:
-    """Each mediator's record of answered and unanswered offers, up to `now`."""
-    found: dict[int, Habits] = {m: Habits() for m in mediator_ids}
+    """The records of those of `mediator_ids` who have one, up to `now`.
+
+    One small read whatever the history (`_record_query`). Mediators without
+    a record are left out.
+    """
+    found: dict[int, Habits] = {}
     if not mediator_ids:
         return found
     dialect = session.get_bind().dialect.name
-    rows = session.execute(
-        _record_query(dialect), {"ids": ids_parameter(mediator_ids, dialect), "now": now}
-    ).all()
-    for mediator_id, status, created_at, expires_at, responded_at in rows:
-        record = found[mediator_id]
-        slot = record.slots[time_slot(created_at, tz)]
-        if status in ANSWERED and responded_at is not None:
-            record.answered += 1
-            slot[0] += 1
-            if status in YES:
-                record.accepted += 1
-            else:
-                record.declined += 1
-            minutes = awake_minutes(policy, created_at, responded_at, tz)
-            record.answer_minutes.append(max(minutes, 0.5))
-        elif status == OfferStatus.expired or (status == OfferStatus.pending and expires_at <= now):
-            record.unanswered += 1
-            slot[1] += 1
+    params = {"ids": ids_parameter(mediator_ids, dialect), "now": now}
+    rows = session.execute(_record_query(dialect), params).all()
+    for mediator_id, slot, answered, unanswered, accepted, declined, log_minutes, sent in rows:
+        record = found.get(mediator_id)
+        if record is None:
+            record = found[mediator_id] = Habits()
+        if sent is not None:  # pending past its time
+            record.add(time_slot(sent, tz), 0, 1)
+            continue
+        record.add(slot, answered, unanswered)
+        record.accepted += accepted
+        record.declined += declined
+        record.log_minutes += log_minutes
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """A change to one mediator's totals in one time slot."""
+
+    mediator_id: int
+    slot: str
+    answered: int = 0
+    unanswered: int = 0
+    accepted: int = 0
+    declined: int = 0
+    log_minutes: float = 0.0
+
+
+_COUNTS = ("answered", "unanswered", "accepted", "declined", "log_minutes")
+
+
+def add(session: Session, tallies: Sequence[Tally]) -> None:
+    """Add `tallies` to the running totals: one upsert for them all.
+
+    Rows go in a fixed order (mediator, slot), so two transactions that both
+    touch the same mediators on PostgreSQL lock their rows in the same order
+    and cannot deadlock.
+    """
+    merged: dict[tuple[int, str], list[float]] = {}
+    for tally in tallies:
+        counts = merged.setdefault((tally.mediator_id, tally.slot), [0, 0, 0, 0, 0.0])
+        for i, name in enumerate(_COUNTS):
+            counts[i] += getattr(tally, name)
+    if not merged:
+        return
+    table: sa.Table = MediatorHabit.__table__  # type: ignore[attr-defined]
+    insert = (
+        postgresql.insert(table)
+        if session.get_bind().dialect.name == "postgresql"
+        else sqlite.insert(table)
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=["mediator_id", "slot"],
+        set_={name: table.c[name] + insert.excluded[name] for name in _COUNTS},
+    )
+    session.execute(
+        statement,
+        [
+            {"mediator_id": key[0], "slot": key[1], **dict(zip(_COUNTS, counts, strict=True))}
+            for key, counts in sorted(merged.items())
+        ],
+    )
+
+
+def answer_tally(
+    *,
+    mediator_id: int,
+    sent: datetime,
+    answered_at: datetime,
+    yes: bool,
+    was_counted_unanswered: bool,
+    policy: Policy,
+    tz: tzinfo,
+) -> Tally:
+    """An answer to an offer sent at `sent`, in the waking minutes of `policy`.
+
+    A late yes to an offer already marked expired (`was_counted_unanswered`)
+    moves it from unanswered to answered.
+    """
+    minutes = max(awake_minutes(policy, sent, answered_at, tz), 0.5)
+    return Tally(
+        mediator_id,
+        time_slot(sent, tz),
+        answered=1,
+        unanswered=-1 if was_counted_unanswered else 0,
+        accepted=int(yes),
+        declined=int(not yes),
+        log_minutes=math.log(minutes),
+    )
+
+
+def count_answer(
+    session: Session,
+    offer: Offer,
+    *,
+    answered_at: datetime,
+    yes: bool,
+    was_expired: bool,
+    policy: Policy,
+    tz: tzinfo,
+) -> None:
+    """The mediator answered `offer` (accepted, late or not, or declined)."""
+    if offer.wave <= 0:
+        return
+    add(
+        session,
+        [
+            answer_tally(
+                mediator_id=offer.mediator_id,
+                sent=offer.created_at,
+                answered_at=answered_at,
+                yes=yes,
+                was_counted_unanswered=was_expired,
+                policy=policy,
+                tz=tz,
+            )
+        ],
+    )
+
+
+def count_run_out(
+    session: Session, offers: Sequence[tuple[int, int, datetime]], tz: tzinfo
+) -> None:
+    """Offers (mediator, wave, sent) that ran out unanswered and are now marked expired."""
+    add(
+        session,
+        [Tally(m, time_slot(sent, tz), unanswered=1) for m, wave, sent in offers if wave > 0],
+    )
+
+
+def forget(session: Session, *, mediator_id: int) -> None:
+    """An erased mediator's totals go: nobody offers them anything again."""
+    session.execute(sa.delete(MediatorHabit).where(col(MediatorHabit.mediator_id) == mediator_id))
+
+
+def record_tallies(session: Session, *, tz: tzinfo) -> list[Tally]:
+    """The totals as the offers show them: what `count_answer` and `count_run_out` add up to.
+
+    An answered offer counts by its status, and an accepted one the request
+    later withdrew from them (cancelled) still counts as a yes, as it did
+    when they said it; an offer withdrawn while pending told nothing. Each
+    answer's waking minutes follow the policy of the offer's own request.
+    Erased mediators are left out (`forget`).
+    """
+    held = sa.select(sa.literal(1)).where(col(Assignment.offer_id) == col(Offer.id)).exists()
+    rows = session.execute(
+        sa.select(
+            col(Offer.mediator_id),
+            col(Offer.status),
+            col(Offer.created_at),
+            col(Offer.responded_at),
+            col(Request.policy),
+            col(Organisation.policy),
+            held,
+        )
+        .join(Request, col(Request.id) == col(Offer.request_id))
+        .join(Organisation, col(Organisation.id) == col(Request.organisation_id))
+        .join(Mediator, col(Mediator.id) == col(Offer.mediator_id))
+        .where(
+            col(Offer.wave) > 0,
+            col(Mediator.erased_at).is_(None),
+            col(Offer.status).in_((*ANSWERED, OfferStatus.expired, OfferStatus.withdrawn)),
+        )
+    ).all()
+    policies: dict[str, Policy] = {}
+    tallies: list[Tally] = []
+    for mediator_id, status, sent, responded_at, request_policy, org_policy, took in rows:
+        if status == OfferStatus.expired:
+            tallies.append(Tally(mediator_id, time_slot(sent, tz), unanswered=1))
+            continue
+        if responded_at is None or (status == OfferStatus.withdrawn and not took):
+            continue
+        key = json.dumps([org_policy, request_policy], sort_keys=True)
+        policy = policies.get(key)
+        if policy is None:
+            policy = policies[key] = policy_from(org_policy, request_policy)
+        tallies.append(
+            answer_tally(
+                mediator_id=mediator_id,
+                sent=sent,
+                answered_at=responded_at,
+                yes=status in YES or status == OfferStatus.withdrawn,
+                was_counted_unanswered=False,
+                policy=policy,
+                tz=tz,
+            )
+        )
+    return tallies
+
+
+def rebuild(session: Session, *, tz: tzinfo) -> int:
+    """The running totals computed afresh from the offers; returns how many rows."""
+    tallies = record_tallies(session, tz=tz)
+    session.execute(sa.delete(MediatorHabit))
+    add(session, tallies)
+    return len({(t.mediator_id, t.slot) for t in tallies})
 
 
 def estimate(mediator_id: int, record: Habits, *, policy: Policy, slot: str) -> Estimate:
@@ -152,10 +379,8 @@ def estimate(mediator_id: int, record: Habits, *, policy: Policy, slot: str) -> 
     y0, n0 = policy.prior_yes
     yes = (record.accepted + y0) / (record.accepted + record.declined + y0 + n0)
     weight = policy.prior_answer_weight
-    log_sum = weight * math.log(policy.prior_answer_minutes) + sum(
-        math.log(m) for m in record.answer_minutes
-    )
-    median = math.exp(log_sum / (weight + len(record.answer_minutes)))
+    log_sum = weight * math.log(policy.prior_answer_minutes) + record.log_minutes
+    median = math.exp(log_sum / (weight + record.answered))
     return Estimate(
         mediator_id,
         answer,
@@ -170,9 +395,13 @@ def estimates(
 ) -> dict[int, Estimate]:
     """The estimate of every mediator in `mediator_ids`, for an offer sent `now`."""
     slot = time_slot(now, tz)
+    found = habits(session, mediator_ids, now=now, tz=tz)
+    newcomer = estimate(0, NO_RECORD, policy=policy, slot=slot)
     return {
-        m: estimate(m, record, policy=policy, slot=slot)
-        for m, record in habits(session, mediator_ids, now=now, policy=policy, tz=tz).items()
+        m: estimate(m, found[m], policy=policy, slot=slot)
+        if m in found
+        else replace(newcomer, mediator_id=m)
+        for m in mediator_ids
     }
 
 

@@ -561,7 +561,7 @@ def escalate_if_wave_over(
 def expire_wave(session: Session, *, request_id: int, now: datetime, settings: Settings) -> str:
     """A wave's deadline passed: its open offers expire and the next wave goes out."""
     request = service.lock_request(session, request_id)
-    expired = session.exec(
+    ran_out = session.execute(
         sa.update(Offer)
         .where(
             col(Offer.request_id) == request.id,
@@ -569,7 +569,10 @@ def expire_wave(session: Session, *, request_id: int, now: datetime, settings: S
             col(Offer.expires_at) <= now,
         )
         .values(status=OfferStatus.expired)
-    ).rowcount
+        .returning(col(Offer.mediator_id), col(Offer.wave), col(Offer.created_at))
+    ).all()
+    estimate.count_run_out(session, [(m, wave, sent) for m, wave, sent in ran_out], settings.tz)
+    expired = len(ran_out)
     outcome = escalate_if_wave_over(session, request, now=now, settings=settings)
     return f"{expired} expired; {outcome}"
 
@@ -619,6 +622,11 @@ def accept_offer(
     if won != 1:
         session.rollback()
         return _outcome_after_lost_race(session, offer_id)
+    # Read under the request's lock, which expire_wave takes too: whether the offer was
+    # already counted as run out.
+    was_expired = (
+        session.exec(select(Offer.status).where(Offer.id == offer_id)).one() == OfferStatus.expired
+    )
     still_open = (
         col(Offer.status).in_((OfferStatus.pending, OfferStatus.expired))
         if late
@@ -632,6 +640,15 @@ def accept_offer(
     if taken != 1:
         session.rollback()
         return _outcome_after_lost_race(session, offer_id)
+    estimate.count_answer(
+        session,
+        offer,
+        answered_at=now,
+        yes=True,
+        was_expired=was_expired,
+        policy=policy_for(session, request),
+        tz=settings.tz,
+    )
     service.withdraw_pending(session, request_id=request_id, now=now)
     deadlines.close(
         session,
@@ -766,6 +783,15 @@ def decline_offer(
         return service.late_outcome(session, offer)
     if offer.expires_at <= now:
         return Outcome.expired
+    estimate.count_answer(
+        session,
+        offer,
+        answered_at=now,
+        yes=False,
+        was_expired=False,
+        policy=policy_for(session, request),
+        tz=settings.tz,
+    )
     offer.status = OfferStatus.declined
     offer.responded_at = now
     offer.decline_reason = (reason or "").strip()[:300] or None

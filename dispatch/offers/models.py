@@ -52,6 +52,32 @@ class Offer(SQLModel, table=True):
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class MediatorHabit(SQLModel, table=True):
+    """How a mediator has answered offers sent in one time slot, as running totals.
+
+    Who answers (`estimate`) needs, per candidate, how many offers they
+    answered or let run out, how many they accepted and how fast they
+    answered. Read from the offers themselves, that cost every wave more with
+    each month of records, without limit. The totals move with each answer
+    (`estimate.count_answer`) and each offer that runs out
+    (`estimate.count_run_out`), in the same transaction; the offers stay the
+    record, and `estimate.rebuild` computes the totals afresh from them.
+    Offers sent in wave 0 (the coordinator assigned directly) count for nothing.
+    """
+
+    __tablename__ = "mediator_habit"
+
+    mediator_id: int = Field(foreign_key="mediator.id", primary_key=True, ondelete="CASCADE")
+    #: `estimate.time_slot` of when the offers were sent.
+    slot: str = Field(primary_key=True, max_length=10)
+    answered: int = 0
+    unanswered: int = 0
+    accepted: int = 0
+    declined: int = 0
+    #: The sum of the natural logs of the answers' waking minutes (at least half a minute).
+    log_minutes: float = 0.0
+
+
 class OfferLink(SQLModel, table=True):
     """A further link to an offer, for a later message (reminder, report).
 

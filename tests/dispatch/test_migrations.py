@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +15,9 @@ from sqlmodel import Session, select
 
 from config.settings import Settings
 from dispatch.deadlines.models import Deadline
+from dispatch.mediators.models import Mediator
+from dispatch.offers import estimate
+from dispatch.offers.models import Assignment, AssignmentSource, MediatorHabit, Offer, OfferStatus
 from dispatch.requests.models import Mode, Request, RequestDeadlineKind
 from dispatch.storage import alembic_config, current_revision, make_engine, migrate
 from dispatch.users.models import Organisation, Role, User
@@ -108,6 +112,23 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> N
     engine.dispose()
 
 
+def a_caseworker(session: Session, at: datetime) -> tuple[Organisation, User]:
+    """An organisation and its caseworker, written as rows (the schema of an older revision)."""
+    organisation = Organisation(name="Jobcenter", created_at=at)
+    session.add(organisation)
+    session.flush()
+    user = User(
+        organisation_id=organisation.id,
+        email="cw@example.org",
+        name="Caseworker",
+        role=Role.caseworker,
+        created_at=at,
+    )
+    session.add(user)
+    session.flush()
+    return organisation, user
+
+
 def test_requests_filed_before_the_erasure_deadline_get_one_on_upgrade(
     empty_database: str,
 ) -> None:
@@ -116,18 +137,7 @@ def test_requests_filed_before_the_erasure_deadline_get_one_on_upgrade(
     engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
     filed = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     with Session(engine) as session:
-        organisation = Organisation(name="Jobcenter", created_at=filed)
-        session.add(organisation)
-        session.flush()
-        user = User(
-            organisation_id=organisation.id,
-            email="cw@example.org",
-            name="Caseworker",
-            role=Role.caseworker,
-            created_at=filed,
-        )
-        session.add(user)
-        session.flush()
+        organisation, user = a_caseworker(session, filed)
         ends = [filed + timedelta(days=7, hours=1), filed + timedelta(days=9, hours=2)]
         requests = [
             Request(
@@ -172,4 +182,86 @@ def test_requests_filed_before_the_erasure_deadline_get_one_on_upgrade(
     assert deadlines[ids[0]].due_at == ends[0] + timedelta(days=days)
     assert deadlines[ids[0]].done_at is None
     assert deadlines[ids[1]].due_at == kept_due
+    engine.dispose()
+
+
+def test_the_answer_totals_are_filled_from_the_offers_on_upgrade(empty_database: str) -> None:
+    """0011habits fills each mediator's running totals from the offers already on file."""
+    migrate(empty_database, "0010serieskey")
+    engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
+    sent = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Berlin: "day"
+    with Session(engine) as session:
+        organisation, user = a_caseworker(session, sent)
+        kept = Mediator(name="A", created_at=sent, updated_at=sent)
+        erased = Mediator(name="", erased_at=sent, created_at=sent, updated_at=sent)
+        session.add_all([kept, erased])
+        session.flush()
+
+        def offer(
+            mediator: Mediator,
+            status: str,
+            minutes: int | None,
+            *,
+            held: bool = False,
+            wave: int = 1,
+        ) -> None:
+            """An offer on a request of its own, answered after `minutes`; `held`: a job too."""
+            request = Request(
+                organisation_id=organisation.id,
+                created_by_user_id=user.id,
+                language="ti",
+                start=sent + timedelta(days=2),
+                end=sent + timedelta(days=2, hours=1),
+                mode=Mode.phone,
+                created_at=sent,
+                updated_at=sent,
+            )
+            session.add(request)
+            session.flush()
+            row = Offer(
+                request_id=request.id,
+                mediator_id=mediator.id,
+                wave=wave,
+                token_hash=f"{request.id}".ljust(64, "x"),
+                short_code="1000",
+                status=OfferStatus(status),
+                created_at=sent,
+                expires_at=sent + timedelta(hours=1),
+                responded_at=sent + timedelta(minutes=minutes) if minutes is not None else None,
+            )
+            session.add(row)
+            session.flush()
+            if held:
+                session.add(
+                    Assignment(
+                        request_id=request.id,
+                        mediator_id=mediator.id,
+                        source=AssignmentSource.offer,
+                        offer_id=row.id,
+                        created_at=sent,
+                    )
+                )
+
+        offer(kept, "accepted", 10, held=True)
+        offer(kept, "declined", 20)
+        offer(kept, "expired", None)
+        offer(kept, "withdrawn", 5, held=True)  # accepted, then the request was cancelled: a yes
+        offer(kept, "withdrawn", 6)  # withdrawn while pending (someone else was quicker)
+        offer(kept, "pending", None)  # still open: not counted (habits reads it live)
+        offer(kept, "accepted", 3, held=True, wave=0)  # the coordinator assigned: nobody asked
+        offer(erased, "declined", 4)
+        session.commit()
+        kept_id = kept.id
+
+    migrate(empty_database)
+
+    with Session(engine) as session:
+        rows = list(session.exec(select(MediatorHabit)))
+        tallies = estimate.record_tallies(session, tz=Settings().tz)
+    assert [
+        (h.mediator_id, h.slot, h.answered, h.unanswered, h.accepted, h.declined) for h in rows
+    ] == [(kept_id, "day", 3, 1, 2, 1)]
+    assert rows[0].log_minutes == pytest.approx(math.log(10) + math.log(20) + math.log(5))
+    assert sum(t.answered for t in tallies) == 3 and sum(t.unanswered for t in tallies) == 1
+    assert sum(t.log_minutes for t in tallies) == pytest.approx(rows[0].log_minutes)
     engine.dispose()

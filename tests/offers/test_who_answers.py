@@ -45,7 +45,11 @@ def past_offer(
 def record(
     engine: Engine, request_id: int, mediator_id: int, now: datetime, answers: list[str]
 ) -> None:
-    """Past offers, one a day before `now`: "yes"/"no" after 3 minutes, or "-" for silence."""
+    """Past offers, one a week before `now`: "yes"/"no" after 3 minutes, or "-" for silence.
+
+    Written as a record on file, then the running totals built from the offers
+    (`estimate.rebuild`), as the migration that introduced them does.
+    """
     with Session(engine) as session:
         for day, answer in enumerate(answers, start=1):
             sent = now - timedelta(days=7 * day)  # same weekday and hour: the same slot
@@ -63,6 +67,8 @@ def record(
                     after_minutes=None if answer == "-" else 3,
                 )
             )
+        session.flush()
+        estimate.rebuild(session, tz=Settings().tz)
         session.commit()
 
 
