@@ -208,7 +208,7 @@ def town_pool(count: int) -> list[Any]:  # list[MediatorCreate]
     from dispatch.mediators.schemas import MediatorCreate
 
     pool = []
-    for index, mediator in enumerate(pool_payloads(count)):
+    for index, mediator in enumerate(pool_payloads(count, today=WEEK_START.date())):
         pattern = SLOT_PATTERNS[(index + index // len(PEOPLE)) % len(SLOT_PATTERNS)]
         slots = [
             {

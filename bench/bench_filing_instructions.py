@@ -9,8 +9,11 @@ counting off, files `--warmup` requests on a copy of that database, and
 counts `--requests` more (``callgrind_control -i on/off``). The time is fixed
 (Monday 2026-11-30 08:00 UTC), so two versions of the code meet the same
 requests. Needs valgrind; takes about a minute per 40 filings.
+`--past-weeks` puts a record of answered and unanswered offers on file
+first (`bench_intake.add_past_offers`), as a pool in use has.
 
     .venv/bin/python bench/bench_filing_instructions.py --history 2000
+    .venv/bin/python bench/bench_filing_instructions.py --history 2000 --past-weeks 26
 """
 
 from __future__ import annotations
@@ -83,10 +86,16 @@ def _bodies(seed: int, count: int, place_ids: list[int]) -> list[Any]:
     ]
 
 
-def prepare(directory: Path, mediators: int, history: int) -> Path:
-    """The seeded database with `history` filings on file, and its token and places beside it."""
+def prepare(directory: Path, mediators: int, history: int, past: tuple[int, int]) -> Path:
+    """The seeded database with `history` filings on file, and its token and places beside it.
+
+    `past`: (weeks, offers a week to each mediator) of past offers on file first
+    (`bench_intake.add_past_offers`).
+    """
     with bench_intake.sqlite_database() as url:
-        prepared = bench_intake.seed(url, mediators)
+        prepared = bench_intake.seed(url, mediators, today=NOW.date())
+        weeks, per_week = past
+        bench_intake.add_past_offers(url, weeks=weeks, per_week=per_week, now=NOW)
         engine, _, file = _filer(url)
         actor = _actor(engine, prepared.token)
         for i, body in enumerate(_bodies(5, history, prepared.place_ids)):
@@ -126,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--mediators", type=int, default=1000)
+    bench_intake.add_past_arguments(parser)
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child's template
     args = parser.parse_args(argv)
     if args.measure is not None:
@@ -138,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"code: {bench_intake.code_version()}; python {sys.version.split()[0]}")
     with tempfile.TemporaryDirectory(prefix="sprachpool-callgrind-") as tmp:
         directory = Path(tmp)
-        template = prepare(directory, args.mediators, args.history)
+        template = prepare(
+            directory, args.mediators, args.history, (args.past_weeks, args.past_per_week)
+        )
         out = directory / "callgrind.out"
         child = [sys.executable, __file__, "--measure", str(template)]
         child += ["--warmup", str(args.warmup), "--requests", str(args.requests)]
@@ -155,7 +167,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     per_filing = totals / args.requests / 1e6
     print(
-        f"{args.history} filings on file, {args.warmup} warm-up, {args.requests} counted: "
+        f"{args.history} filings and {args.past_weeks} weeks of past offers"
+        f" ({args.past_per_week} a mediator a week) on file, {args.warmup} warm-up,"
+        f" {args.requests} counted: "
         f"{per_filing:.2f} M instructions per filing"
     )
     return 0

@@ -44,7 +44,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -125,13 +126,20 @@ class Result:
 # --------------------------------------------------------------------------- databases
 
 
-def pool_payloads(count: int, seed: int = 11) -> list[Any]:  # list[MediatorCreate]
-    """`count` realistic mediators: the demo pool, varied in name, contact, home and hours."""
+def pool_payloads(
+    count: int, seed: int = 11, *, today: date | None = None
+) -> list[Any]:  # list[MediatorCreate]
+    """`count` realistic mediators: the demo pool, varied in name, contact, home and hours.
+
+    Their clearance counts from `today` (default: the real date), so a bench
+    run at the real clock finds them cleared in any year.
+    """
     from dispatch.demo import demo_mediators
     from dispatch.mediators.schemas import MediatorCreate
 
     rng = random.Random(seed)
-    base = [m.model_dump(mode="json", exclude_unset=True) for m in demo_mediators()]
+    today = today if today is not None else datetime.now(UTC).date()
+    base = [m.model_dump(mode="json", exclude_unset=True) for m in demo_mediators(today=today)]
     first = [m["name"].split()[0] for m in base]
     last = [m["name"].split()[-1] for m in base]
     payloads = []
@@ -157,7 +165,9 @@ class Prepared:
     place_ids: list[int]
 
 
-def seed(url: str, mediators: int) -> Prepared:
+def seed(url: str, mediators: int, *, today: date | None = None) -> Prepared:
+    """A fresh database: migrations, `mediators` mediators cleared as of `today` (default:
+    the real date), the demo places, a caseworker and their token."""
     from dispatch.demo import PLACES
     from dispatch.mediators import service as mediator_service
     from dispatch.places.models import Place
@@ -197,11 +207,107 @@ def seed(url: str, mediators: int) -> Prepared:
             session.add_all(places)
             session.flush()
             place_ids = [p.id for p in places]
-            for data in pool_payloads(mediators):
+            for data in pool_payloads(mediators, today=today):
                 mediator_service.create_mediator(session, data=data, actor=None, now=now)
     finally:
         engine.dispose()
     return Prepared(url=url, token=token, place_ids=place_ids)  # type: ignore[arg-type]
+
+
+#: A pool in use: the share of its past offers that ended each way (withdrawn: someone
+#: else was quicker), and the median minutes to an answer.
+PAST_OUTCOMES = {"accepted": 0.2, "declined": 0.25, "expired": 0.35, "withdrawn": 0.2}
+PAST_ANSWER_MINUTES = 20.0
+
+
+def add_past_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--past-weeks",
+        type=int,
+        default=0,
+        help="weeks of answered and unanswered offers on file first (add_past_offers)",
+    )
+    parser.add_argument(
+        "--past-per-week", type=int, default=3, help="past offers a week to each mediator"
+    )
+
+
+def add_past_offers(url: str, *, weeks: int, per_week: int, now: datetime, seed: int = 7) -> int:
+    """What a pool in use has on file: `per_week` offers a week to each mediator, `weeks` back.
+
+    Each ended as `PAST_OUTCOMES` says, sent on a working day 08:00-18:00.
+    They hang on one past, completed request a week (offers need one).
+    Written as rows, the way any version of the code reads them; where the
+    code keeps running totals of them (`estimate.rebuild`), those are then
+    built as the migration that introduced them does. Returns the number of
+    offers.
+    """
+    if weeks < 1 or per_week < 1:
+        return 0
+    import sqlalchemy as sa
+    from sqlmodel import col
+
+    from dispatch.mediators.models import Mediator
+    from dispatch.offers import estimate
+    from dispatch.offers.models import Offer
+    from dispatch.requests.models import Mode, Request, RequestStatus
+    from dispatch.storage import make_engine, unit_of_work
+    from dispatch.users.models import User
+
+    rng = random.Random(seed)
+    engine = make_engine(url)
+    offers: list[dict[str, Any]] = []
+    try:
+        with unit_of_work(engine) as session:
+            user = session.scalars(sa.select(User).order_by(col(User.id)).limit(1)).one()
+            mediator_ids = list(session.scalars(sa.select(col(Mediator.id))))
+            for week in range(1, weeks + 1):
+                day = (now - timedelta(weeks=week)).astimezone(BERLIN).date()
+                monday = datetime.combine(day - timedelta(days=day.weekday()), dtime(), BERLIN)
+                request = Request(
+                    organisation_id=user.organisation_id,
+                    created_by_user_id=user.id,
+                    language="ar",
+                    start=monday + timedelta(days=4, hours=9),
+                    end=monday + timedelta(days=4, hours=10),
+                    mode=Mode.phone,
+                    status=RequestStatus.completed,
+                    created_at=monday,
+                    updated_at=monday,
+                )
+                session.add(request)
+                session.flush()
+                for mediator_id in mediator_ids:
+                    for _ in range(per_week):
+                        sent = monday + timedelta(
+                            days=rng.randrange(5), hours=8, minutes=rng.randrange(600)
+                        )
+                        status = rng.choices(
+                            list(PAST_OUTCOMES), weights=list(PAST_OUTCOMES.values())
+                        )[0]
+                        minutes = PAST_ANSWER_MINUTES * rng.lognormvariate(0.0, 1.2)
+                        offers.append(
+                            {
+                                "request_id": request.id,
+                                "mediator_id": mediator_id,
+                                "wave": 1,
+                                "token_hash": f"{rng.getrandbits(256):064x}",
+                                "short_code": "0000",
+                                "channel": "sms",
+                                "status": status,
+                                "created_at": sent.astimezone(UTC),
+                                "expires_at": (sent + timedelta(hours=1)).astimezone(UTC),
+                                "responded_at": None
+                                if status == "expired"
+                                else (sent + timedelta(minutes=minutes)).astimezone(UTC),
+                            }
+                        )
+            session.execute(Offer.__table__.insert(), offers)  # type: ignore[attr-defined]
+            if hasattr(estimate, "rebuild"):
+                estimate.rebuild(session, tz=BERLIN)
+    finally:
+        engine.dispose()
+    return len(offers)
 
 
 @contextmanager
@@ -513,7 +619,13 @@ def one_run(args: argparse.Namespace, run: int) -> dict[str, Result]:
         with manager as url:
             began = time.perf_counter()
             prepared = seed(url, args.mediators)
-            print(f"  ({backend}: database prepared in {time.perf_counter() - began:.1f} s)")
+            past = add_past_offers(
+                url, weeks=args.past_weeks, per_week=args.past_per_week, now=datetime.now(UTC)
+            )
+            print(
+                f"  ({backend}: database prepared in {time.perf_counter() - began:.1f} s,"
+                f" {past:,} past offers on file)"
+            )
             with server(
                 "sprachpool", database_url=prepared.url, workers=args.workers, stack=stack
             ) as served:
@@ -564,6 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--mediators", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    add_past_arguments(parser)
     parser.add_argument(
         "--loop",
         choices=["auto", "asyncio", "uvloop"],
