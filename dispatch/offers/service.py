@@ -297,12 +297,16 @@ def scarcity(
         return {}
     answered = (OfferStatus.declined, OfferStatus.expired)
     out_of: dict[int, set[int]] = {}
-    for request_id, mediator_id in session.exec(
-        select(Offer.request_id, Offer.mediator_id).where(
-            col(Offer.request_id).in_([o.id for o in others]), col(Offer.status).in_(answered)
+    # Every offer of the others, the status checked here: with the status in the query,
+    # SQLite chose the (status, expires_at) index and read every declined or expired
+    # offer on file (22 ms a filing with half a year of them) instead of the others' few.
+    for request_id, mediator_id, status in session.exec(
+        select(Offer.request_id, Offer.mediator_id, Offer.status).where(
+            col(Offer.request_id).in_([o.id for o in others])
         )
     ):
-        out_of.setdefault(request_id, set()).add(mediator_id)
+        if status in answered:
+            out_of.setdefault(request_id, set()).add(mediator_id)
     # Their speakers' absences and jobs are read once per language, for all of them.
     by_language: dict[str, list[Request]] = {}
     for other in others:
