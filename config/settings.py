@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     #: How often the scheduler looks for due deadlines and for messages to send.
     deadline_poll_seconds: float = Field(default=5.0, gt=0, le=300)
     outbox_poll_seconds: float = Field(default=2.0, gt=0, le=300)
+    #: How often SQLite's query planner statistics are refreshed (``storage.refresh_statistics``).
+    statistics_hours: float = Field(default=24.0, gt=0, le=24 * 7)
     #: The funding policy (categories served, notice, funding sources); None: config/funding.toml.
     funding_policy_path: Path | None = None
     #: Largest request body the API accepts, in bytes.

@@ -20,6 +20,7 @@ from config.settings import Settings
 from dispatch.clock import Clock
 from dispatch.deadlines.runner import run_due
 from dispatch.outbox.worker import OutboxWorker, channels_from_settings
+from dispatch.storage import refresh_statistics
 
 log = logging.getLogger("sprachpool.scheduler")
 
@@ -28,7 +29,8 @@ BATCH = 50
 
 
 class BackgroundJobs:
-    """Deadlines and outbox delivery, each on its own interval, never overlapping itself."""
+    """Deadlines, outbox delivery and the planner's statistics, each on its own interval,
+    never overlapping itself."""
 
     def __init__(self, engine: Engine, *, settings: Settings, clock: Clock) -> None:
         self.engine = engine
@@ -57,6 +59,14 @@ class BackgroundJobs:
             next_run_time=None,
         )
 
+        self.scheduler.add_job(
+            self.refresh_statistics,
+            "interval",
+            hours=settings.statistics_hours,
+            id="statistics",
+            next_run_time=None,
+        )
+
     @property
     def running(self) -> bool:
         return bool(self.scheduler.running)
@@ -67,6 +77,13 @@ class BackgroundJobs:
         except Exception:
             log.exception("deadline run failed")
             return 0
+
+    def refresh_statistics(self) -> bool:
+        try:
+            return refresh_statistics(self.engine)
+        except Exception:
+            log.exception("refreshing the planner's statistics failed")
+            return False
 
     def deliver_messages(self) -> int:
         """Deliver batch after batch while batches come back full, then wait for the next poll.
