@@ -1462,13 +1462,13 @@ def _travel_mip_pass(
     In place, for a component solved whole whose preferences or travel tier is not proven:
     its last tiers get what the first solve leaves (on the congested city's 4,490-pair
     component, preferences 3,200 where 7,600 are possible with the same requests filled,
-    and 1,369 km where 1,258 are). Per day, with every filled request kept filled and
-    each mediator's cap the weekly minutes left less their work on the other days, these
-    models are nearly assignment problems: a MIP solver linked into OR-Tools (HiGHS)
-    proves them in 0.1-0.5 s where CP-SAT did not in 3 s. A first solve maximises the
-    preferences tier, a second minimises travel with it held. A day's plan is taken only
-    when (preferences, travel) is lexicographically better, so filled priority is kept
-    exactly. Wall clock only: the MIP solver has no deterministic time. Returns the
+    and 1,369 km where 1,258 are with preferences free). Per day, with every filled
+    request kept filled and each mediator's cap the weekly minutes left less their work on
+    the other days, these models are nearly assignment problems: a MIP solver linked into
+    OR-Tools (HiGHS) proves them in 0.1-0.5 s where CP-SAT did not in 3 s. A first solve
+    maximises the preferences tier, a second minimises travel with it held. A day's plan is
+    taken only when (preferences, travel) is lexicographically better, so filled priority
+    is kept exactly. Wall clock only: the MIP solver has no deterministic time. Returns the
     number of days improved.
     """
     local = component.pairs
