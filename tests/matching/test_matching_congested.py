@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -279,10 +280,11 @@ def test_travel_pass_hands_a_job_to_the_mediator_next_door() -> None:
     assert _run_travel_pass(problem, {0: 0}) == {0: 1}
 
 
+@pytest.mark.parametrize("travel_pass", ["cp_sat", "mip"])
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), requests=st.integers(10, 80), mediators=st.integers(3, 15))
-def test_travel_pass_keeps_every_filled_request_and_never_loses_a_tier(
-    seed: int, requests: int, mediators: int
+def test_travel_passes_keep_every_filled_request_and_never_lose_a_tier(
+    travel_pass: str, seed: int, requests: int, mediators: int
 ) -> None:
     """From the status quo's plan: the same requests filled, preferences no lower, and
     travel no longer where preferences are equal; the weekly caps hold (`check`)."""
@@ -291,7 +293,8 @@ def test_travel_pass_keeps_every_filled_request_and_never_loses_a_tier(
     )
     pool = Pool(problem.mediators)
     before = status_quo_plan(problem, pool).holder
-    after = _run_travel_pass(problem, before)
+    run = _run_travel_pass if travel_pass == "cp_sat" else _run_travel_mip_pass
+    after = run(problem, before)
     assert set(after) == set(before)
     assert check(problem, plan_solution(problem, pool, after, "FEASIBLE")).feasible
     assert preferences_and_travel(problem, pool, after) >= preferences_and_travel(
@@ -335,23 +338,3 @@ def test_travel_mip_pass_sends_a_job_a_little_farther_to_free_the_mediator_next_
     before = {0: 0, 1: 1}
     assert _run_travel_pass(problem, before) == before
     assert _run_travel_mip_pass(problem, before) == {0: 2, 1: 0}
-
-
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 10_000), requests=st.integers(10, 80), mediators=st.integers(3, 15))
-def test_travel_mip_pass_keeps_every_filled_request_and_never_loses_a_tier(
-    seed: int, requests: int, mediators: int
-) -> None:
-    """From the status quo's plan: the same requests filled, preferences no lower, and
-    travel no longer where preferences are equal; the weekly caps hold (`check`)."""
-    problem = generate(
-        "city", seed=seed, preset=True, mediator_count=mediators, request_count=requests
-    )
-    pool = Pool(problem.mediators)
-    before = status_quo_plan(problem, pool).holder
-    after = _run_travel_mip_pass(problem, before)
-    assert set(after) == set(before)
-    assert check(problem, plan_solution(problem, pool, after, "FEASIBLE")).feasible
-    assert preferences_and_travel(problem, pool, after) >= preferences_and_travel(
-        problem, pool, before
-    )
