@@ -332,7 +332,8 @@ def scarcity(
             reads=reads,
             not_for_client=marks.get(other.id, ()),
         )
-        sets.append([m for m in found if m not in out_of.get(other.id, set())])
+        said_no = out_of.get(other.id, set())
+        sets.append([m for m in found if m not in said_no])
     return matching.scarcity(sets)
 
 

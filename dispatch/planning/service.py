@@ -347,21 +347,25 @@ def among_ids(column: Any, dialect: str, name: str = "ids") -> sa.ColumnElement[
 
     One parameter for the whole list, not one per id: SQLAlchemy expands an
     IN list anew on every execution, which cost more than the query. SQLite
-    reads the list from a JSON array, PostgreSQL from an integer array.
+    reads the list from a JSON array, PostgreSQL from an integer array
+    written as text (``{1,2,3}``) and cast by the server: psycopg adapts a
+    Python list element by element in Python, 0.7 ms for a few hundred ids,
+    3 ms of a filing's 11 ms of CPU.
     """
     if dialect == "postgresql":
-        return cast(
-            sa.ColumnElement[bool],
-            column == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.Integer))),
-        )
+        array = sa.cast(sa.bindparam(name, type_=sa.String), postgresql.ARRAY(sa.Integer))
+        return cast(sa.ColumnElement[bool], column == sa.any_(array))
     listed: Any = sa.select(sa.column("value")).select_from(
         sa.func.json_each(sa.bindparam(name, type_=sa.String))
     )
     return cast(sa.ColumnElement[bool], column.in_(listed))
 
 
-def ids_parameter(ids: list[int], dialect: str) -> object:
-    return ids if dialect == "postgresql" else json.dumps(ids)
+def ids_parameter(ids: list[int], dialect: str) -> str:
+    """`ids` as `among_ids` reads them: a PostgreSQL array's text, or a JSON array."""
+    if dialect == "postgresql":
+        return "{" + ",".join(map(str, ids)) + "}"
+    return json.dumps(ids)
 
 
 @cache
