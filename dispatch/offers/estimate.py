@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from functools import cache
 from typing import Any
@@ -396,11 +396,12 @@ def estimates(
     """The estimate of every mediator in `mediator_ids`, for an offer sent `now`."""
     slot = time_slot(now, tz)
     found = habits(session, mediator_ids, now=now, tz=tz)
-    newcomer = estimate(0, NO_RECORD, policy=policy, slot=slot)
+    # Everyone without a record gets the priors: worked out once, not once per newcomer.
+    prior = estimate(0, NO_RECORD, policy=policy, slot=slot)
     return {
         m: estimate(m, found[m], policy=policy, slot=slot)
         if m in found
-        else replace(newcomer, mediator_id=m)
+        else Estimate(m, prior.answer_chance, prior.yes_chance, prior.median_minutes, 0)
         for m in mediator_ids
     }
 
