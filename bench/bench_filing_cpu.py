@@ -42,30 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.requests, args.repeat, args.mediators) < 1 or args.warmup < 0:
         parser.error("--requests, --repeat and --mediators must be positive")
 
-    from pydantic import SecretStr
-    from sqlmodel import Session
-
-    from config.settings import Settings
-    from dispatch.requests import flows, service
     from dispatch.requests.schemas import RequestCreate
-    from dispatch.storage import make_engine, unit_of_work
-    from dispatch.users import service as users
 
     print(f"code: {bench_intake.code_version()}; python {sys.version.split()[0]}")
     with bench_intake.sqlite_database() as url:
         prepared = bench_intake.seed(url, args.mediators)
-        settings = Settings(
-            database_url=url,
-            environment="test",
-            secret_key=SecretStr("bench-" * 8),
-            run_background_jobs=False,
-        )
-        engine = make_engine(url)
         now = datetime.now(UTC)
-        with Session(engine, expire_on_commit=False) as session:
-            actor = users.user_for_token(session.connection(), token=prepared.token, now=now)
-            session.commit()
-        assert actor is not None, "the seeded token signs in"
+        engine, file_one = bench_intake.in_process_filer(url, prepared.token, now)
         rng = random.Random(5)
         total = args.warmup + args.requests * (args.repeat + (1 if args.profile else 0))
         bodies = [
@@ -76,16 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
         def file() -> None:
             i = next(numbers)
-            with unit_of_work(engine, immediate=True) as session:
-                request, replayed = flows.file_request(
-                    session,
-                    data=bodies[i],
-                    actor=actor,
-                    now=now,
-                    settings=settings,
-                    idempotency_key=f"cpu-{i}",
-                )
-                service.to_public(session, request, actor=actor, new=not replayed)
+            file_one(bodies[i], f"cpu-{i}")
 
         for _ in range(args.warmup):
             file()

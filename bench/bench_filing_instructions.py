@@ -38,44 +38,6 @@ import bench_intake  # noqa: E402  (the bench's own seed and request mix)
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 
 
-def _filer(url: str) -> tuple[Any, Any, Any]:
-    """(engine, settings, file(body, key)) for the database at `url`."""
-    from pydantic import SecretStr
-
-    from config.settings import Settings
-    from dispatch.requests import flows, service
-    from dispatch.storage import make_engine, unit_of_work
-
-    settings = Settings(
-        database_url=url,
-        environment="test",
-        secret_key=SecretStr("bench-" * 8),
-        run_background_jobs=False,
-    )
-    engine = make_engine(url)
-
-    def file(body: Any, key: str, actor: Any) -> None:
-        with unit_of_work(engine, immediate=True) as session:
-            request, replayed = flows.file_request(
-                session, data=body, actor=actor, now=NOW, settings=settings, idempotency_key=key
-            )
-            service.to_public(session, request, actor=actor, new=not replayed)
-
-    return engine, settings, file
-
-
-def _actor(engine: Any, token: str) -> Any:
-    from sqlmodel import Session
-
-    from dispatch.users import service as users
-
-    with Session(engine, expire_on_commit=False) as session:
-        actor = users.user_for_token(session.connection(), token=token, now=NOW)
-        session.commit()
-    assert actor is not None, "the seeded token signs in"
-    return actor
-
-
 def _bodies(seed: int, count: int, place_ids: list[int]) -> list[Any]:
     from dispatch.requests.schemas import RequestCreate
 
@@ -96,10 +58,9 @@ def prepare(directory: Path, mediators: int, history: int, past: tuple[int, int]
         prepared = bench_intake.seed(url, mediators, today=NOW.date())
         weeks, per_week = past
         bench_intake.add_past_offers(url, weeks=weeks, per_week=per_week, now=NOW)
-        engine, _, file = _filer(url)
-        actor = _actor(engine, prepared.token)
+        engine, file = bench_intake.in_process_filer(url, prepared.token, NOW)
         for i, body in enumerate(_bodies(5, history, prepared.place_ids)):
-            file(body, f"history-{i}", actor)
+            file(body, f"history-{i}")
         engine.dispose()
         template = directory / "template.db"
         shutil.copy(url.removeprefix("sqlite:///"), template)
@@ -113,18 +74,17 @@ def measure(template: Path, warmup: int, requests: int) -> None:
     meta = json.loads(template.with_suffix(".json").read_text())
     database = template.with_name("run.db")
     shutil.copy(template, database)
-    engine, _, file = _filer(f"sqlite:///{database}")
-    actor = _actor(engine, meta["token"])
+    engine, file = bench_intake.in_process_filer(f"sqlite:///{database}", meta["token"], NOW)
     bodies = _bodies(99, warmup + requests, meta["place_ids"])
     for i in range(warmup):
-        file(bodies[i], f"warm-{i}", actor)
+        file(bodies[i], f"warm-{i}")
 
     def counting(switch: str) -> None:
         subprocess.run(["callgrind_control", "-i", switch, str(os.getpid())], check=True)
 
     counting("on")
     for i in range(warmup, warmup + requests):
-        file(bodies[i], f"measured-{i}", actor)
+        file(bodies[i], f"measured-{i}")
     counting("off")
     engine.dispose()
 

@@ -310,6 +310,42 @@ def add_past_offers(url: str, *, weeks: int, per_week: int, now: datetime, seed:
     return len(offers)
 
 
+def in_process_filer(url: str, token: str, now: datetime) -> tuple[Any, Any]:
+    """(engine, file(body, key)): the filing flow at `now` without HTTP, as the token's user.
+
+    For the benches that measure a filing alone (`bench_filing_cpu.py`,
+    `bench_filing_instructions.py`): the route's unit of work, flow and answer.
+    """
+    from pydantic import SecretStr
+    from sqlmodel import Session
+
+    from config.settings import Settings
+    from dispatch.requests import flows, service
+    from dispatch.storage import make_engine, unit_of_work
+    from dispatch.users import service as users
+
+    settings = Settings(
+        database_url=url,
+        environment="test",
+        secret_key=SecretStr("bench-" * 8),
+        run_background_jobs=False,
+    )
+    engine = make_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        actor = users.user_for_token(session.connection(), token=token, now=now)
+        session.commit()
+    assert actor is not None, "the seeded token signs in"
+
+    def file(body: Any, key: str) -> None:
+        with unit_of_work(engine, immediate=True) as session:
+            request, replayed = flows.file_request(
+                session, data=body, actor=actor, now=now, settings=settings, idempotency_key=key
+            )
+            service.to_public(session, request, actor=actor, new=not replayed)
+
+    return engine, file
+
+
 @contextmanager
 def sqlite_database() -> Iterator[str]:
     directory = tempfile.mkdtemp(prefix="sprachpool-bench-")
