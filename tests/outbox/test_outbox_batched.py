@@ -55,12 +55,16 @@ def test_a_batch_writes_its_messages_when_it_ends_and_an_inner_batch_joins_it(
 
 
 def test_a_batch_that_fails_writes_nothing_and_a_key_twice_is_refused(engine: Engine) -> None:
-    with pytest.raises(RuntimeError), unit_of_work(engine) as session, outbox.batched(session):
-        enqueue_offer_sms(session, "offer:1:sms")
-        raise RuntimeError("the wave failed")
-    assert keys(engine) == []
+    with unit_of_work(engine) as session:
+        with pytest.raises(RuntimeError), outbox.batched(session):
+            enqueue_offer_sms(session, "offer:1:sms")
+            raise RuntimeError("the wave failed")
+        # Within the same transaction: the failed batch inserted nothing, and is over.
+        assert session.exec(select(Message.id)).first() is None
+        enqueue_offer_sms(session, "offer:2:sms")
+    assert keys(engine) == ["offer:2:sms"]
     refused = pytest.raises(sa.exc.IntegrityError)
     with refused, unit_of_work(engine) as session, outbox.batched(session):
         enqueue_offer_sms(session, "offer:1:sms")
         enqueue_offer_sms(session, "offer:1:sms")
-    assert keys(engine) == []
+    assert keys(engine) == ["offer:2:sms"]
