@@ -109,10 +109,10 @@ LNS_TIERS = 3
 the day solves look after the rest."""
 POLISH_SHARE = 0.05
 POLISH_MAX_S = 6.0
+"""Of a day-split component's time, what the LNS leaves to the polish (moves and swaps)."""
 TRAVEL_SHARE = 0.05
 TRAVEL_ROUNDS = 4
 """Of a day-split component's time, what the LNS leaves to `_travel_pass`, and its rounds."""
-"""Of a day-split component's time, what the LNS leaves to the polish (moves and swaps)."""
 MIP_SOLVERS = ("HIGHS", "SCIP")
 """`_travel_mip_pass`'s solver: the first of these linked into OR-Tools' linear solver."""
 MIP_MAX_S = 4.0

@@ -94,10 +94,6 @@ class Habits:
         self.unanswered += unanswered
 
 
-#: A mediator with no record: the priors alone (read, never added to).
-NO_RECORD = Habits()
-
-
 @dataclass(frozen=True)
 class Estimate:
     mediator_id: int
@@ -397,7 +393,7 @@ def estimates(
     slot = time_slot(now, tz)
     found = habits(session, mediator_ids, now=now, tz=tz)
     # Everyone without a record gets the priors: worked out once, not once per newcomer.
-    prior = estimate(0, NO_RECORD, policy=policy, slot=slot)
+    prior = estimate(0, Habits(), policy=policy, slot=slot)
     return {
         m: estimate(m, found[m], policy=policy, slot=slot)
         if m in found
