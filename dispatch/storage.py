@@ -280,6 +280,39 @@ def insert_rows(session: Session, instances: Sequence[SQLModel]) -> None:
     session.connection().execute(sa.insert(statement.table), rows)
 
 
+def insert_rows_with_ids(session: Session, instances: Sequence[Row], *, match: str) -> None:
+    """Insert new row objects of one model in one statement; each gets its id, as `insert_row`.
+
+    For rows the unit of work goes on using as objects (a wave's offers: their
+    ids go into the messages). The ORM's flush asks for the ids back in the
+    order the rows were given, which SQLite cannot promise for several rows at
+    once, so it sent one INSERT per offer; here the ids come back in any order
+    with `match`, a column whose value differs from row to row, and find their
+    objects by it. Afterwards each object is the session's row, as after
+    `insert_row`.
+    """
+    if not instances:
+        return
+    statement, key = _insert(type(instances[0]))
+    table = statement.table
+    columns = [column.key for column in table.columns if column.key != key]
+    rows = [{name: instance.__dict__[name] for name in columns} for instance in instances]
+    if len({row[match] for row in rows}) != len(rows):
+        raise ValueError(f"insert_rows_with_ids: {match} repeats, so the ids cannot be matched")
+    by_match = {row[match]: instance for row, instance in zip(rows, instances, strict=True)}
+    returned = session.connection().execute(
+        sa.insert(table).returning(table.c[key], table.c[match]), rows
+    )
+    kept = session.info.get(KEEP_LOADED)
+    for new_id, value in returned:
+        instance = by_match[value]
+        instance.__dict__[key] = new_id
+        make_transient_to_detached(instance)
+        session.add(instance)
+        if kept is not None:
+            kept.append(instance)
+
+
 @cache
 def _by_id(model: type[SQLModel]) -> sa.Select[Any]:
     """The model's row by its id, every column, built once."""

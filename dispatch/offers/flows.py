@@ -55,7 +55,7 @@ from dispatch.planning import service as planning
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.security import hash_token
 from dispatch.series import service as series
-from dispatch.storage import new_row
+from dispatch.storage import insert_rows_with_ids, new_row
 from dispatch.users.models import Role, User
 
 log = logging.getLogger("sprachpool.dispatch")
@@ -306,8 +306,7 @@ def send_next_wave(
         )
         for mediator_id in chosen
     ]
-    session.add_all(offers)
-    session.flush()
+    insert_rows_with_ids(session, offers, match="token_hash")  # each token is new
     with outbox.batched(session):
         for offer in offers:
             messages.offer(
