@@ -37,11 +37,12 @@ proven bound on the tier; after each solve the tier's value is locked in as
 a constraint before the next. The second solve (preferences over all the
 lower tiers) is the blend that finds plans good on every lower tier at
 once. Large components spanning several days are improved from the hint by
-LNS per language (a day, or the week), then two polishes (`_solve_by_day`,
-`_exchange`); a component solved whole whose travel tier is not proven
-first gets one MIP per day over all its filled requests' pairs
-(`_travel_mip_pass`, HiGHS through OR-Tools' linear solver: preferences,
-then travel). Whole-day solves before the LNS are possible (`DAY_SHARE`)
+LNS per language (a day, or the week), then a travel pass per day (CP-SAT),
+one MIP per day over a few pairs per filled request (`_travel_mip_pass`,
+HiGHS through highspy: preferences, then travel) and two polishes
+(`_solve_by_day`, `_exchange`); a component solved whole whose travel tier
+is not proven first gets the same MIP per day over all its filled requests'
+pairs. Whole-day solves before the LNS are possible (`DAY_SHARE`)
 but off, since they gained next to nothing once the hint was filled.
 Without the tie-break a strict search moves mediators freely
 within its own tier: measured on the city, the preferences search undid
@@ -66,11 +67,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
+import highspy
 import numpy as np
 import numpy.typing as npt
-from ortools.linear_solver import pywraplp
 from ortools.sat.python import cp_model
 
 from matching.candidates import FloatArray, IntArray, Jobs, Pairs, feasible_pairs, problem_jobs
@@ -113,12 +113,26 @@ POLISH_MAX_S = 6.0
 TRAVEL_SHARE = 0.05
 TRAVEL_ROUNDS = 4
 """Of a day-split component's time, what the LNS leaves to `_travel_pass`, and its rounds."""
-MIP_SOLVERS = ("HIGHS", "SCIP")
-"""`_travel_mip_pass`'s solver: the first of these linked into OR-Tools' linear solver."""
+FEASIBLE_SOLUTION = highspy.SolutionStatus.kSolutionStatusFeasible
+"""HiGHS's status of a solution that satisfies every row: a plan to read back."""
 MIP_MAX_S = 4.0
 """At most this long for `_travel_mip_pass` on one component (the city's two whole
 components take 0.8 and 1.5 s at load 4)."""
 MIP_MIN_S = 0.05
+MIP_SPLIT_SHARE = 0.45
+MIP_SPLIT_MAX_S = 18.0
+"""Of a day-split component's time, what the LNS leaves to `_travel_mip_pass` (wall clock
+only; deterministic runs give it to the LNS). On the congested city the LNS gained as much
+filled priority in the 12-14 s left as in 21-26 s (56-58); the pass's first round over
+the city's five days took 17 s uncut (load 2.5), so it is often cut."""
+MIP_SPLIT_NEAREST = 6
+MIP_SPLIT_ROUNDS = 3
+MIP_EXCHANGE_FIRST_S = 2.0
+"""At most this long for the exchange polish before `_travel_mip_pass` on a day-split
+component (it settled in 1.1 s on the city)."""
+"""On a day-split component, `_travel_mip_pass` offers each filled request its own pair,
+those better for it alone and this many nearest; another round (at most this many) while
+the last improved a day, as the new pairs have better ones of their own."""
 EXCHANGE_PASSES = 4
 EXCHANGE_MIN_S = 1.0
 """The exchange polish runs at least this long (wall clock) even when the LNS used its time."""
@@ -395,12 +409,10 @@ class _Built:
 
 @dataclass
 class _Mip:
-    """A MIP over a model's pair variables (pywraplp, untyped)."""
+    """A MIP over a model's first `count` (pair) variables, in HiGHS."""
 
-    solver: Any
-    x: list[Any]
-    hints: bool
-    """The solver takes the current plan as a hint."""
+    highs: highspy.Highs
+    count: int
 
 
 @dataclass
@@ -1096,8 +1108,11 @@ def _solve_by_day(
     the congested city's week model spent its whole minute in presolve.
     Whole-day solves take each day's caps from `_day_caps`; the LNS takes
     each neighbourhood's from the current plan. Neither proves a bound for
-    the week, so each tier reports its trivial bound. `counters` (when given) gets what each stage
-    gained in filled priority and how long it took, for the stats.
+    the week, so each tier reports its trivial bound. After the LNS come
+    `_travel_pass` (CP-SAT), on the wall clock the polishes and `_travel_mip_pass`
+    over a few pairs per filled request (HiGHS), and the polishes. `counters` (when
+    given) gets what each stage gained in filled priority and how long it took, for the
+    stats.
     """
     counters = {} if counters is None else counters
     priority_of = jobs.priority[pairs.request[component.pairs]]
@@ -1159,7 +1174,8 @@ def _solve_by_day(
                 neighbourhoods.append((int(today), free))
     polish_reserve = min(POLISH_MAX_S, allowance * POLISH_SHARE)
     travel_reserve = allowance * TRAVEL_SHARE
-    lns_allowance = allowance - polish_reserve - travel_reserve
+    mip_reserve = 0.0 if budget.deterministic else min(MIP_SPLIT_MAX_S, allowance * MIP_SPLIT_SHARE)
+    lns_allowance = allowance - polish_reserve - travel_reserve - mip_reserve
     improved = True
     passes = 0
     fixed_requests = np.array(sorted(fixed), dtype=np.int64)
@@ -1253,7 +1269,7 @@ def _solve_by_day(
         weights,
         day_of,
         budget,
-        max(0.0, allowance - polish_reserve - (started_left - budget.left())),
+        max(0.0, allowance - polish_reserve - mip_reserve - (started_left - budget.left())),
         num_workers=num_workers,
         seed=seed,
         log=log,
@@ -1263,13 +1279,55 @@ def _solve_by_day(
     travel_tier = TIERS.index("travel")
     counters["travel_pass_gain"] = travel_after[travel_tier] - travel_before[travel_tier]
     counters["travel_pass_seconds"] = round(time.perf_counter() - stage_started, 2)
+    exchanges = 0
+    if not budget.deterministic:
+        # The polishes first (the exchange settles in about a second on the city), so
+        # HiGHS starts from their plan; they run again after it on what it leaves.
+        stage_started = time.perf_counter()
+        _polish(problem, pool, jobs, pairs, tiers, local, chosen, fixed)
+        exchanges += _exchange(
+            problem,
+            pool,
+            jobs,
+            pairs,
+            tiers,
+            local,
+            chosen,
+            fixed,
+            day_of,
+            time.perf_counter() + MIP_EXCHANGE_FIRST_S,
+        )
+        mip_before = _plan_tiers(jobs, pairs, tiers, component, chosen, weights)[0]
+        counters["travel_mip_split_days"] = _travel_mip_pass(
+            pool,
+            jobs,
+            pairs,
+            tiers,
+            component,
+            chosen,
+            fixed,
+            weights,
+            day_of,
+            time.perf_counter()
+            + max(0.0, allowance - polish_reserve - (started_left - budget.left())),
+            MIP_SPLIT_NEAREST,
+        )
+        mip_after = _plan_tiers(jobs, pairs, tiers, component, chosen, weights)[0]
+        preference_tier = TIERS.index("preferences")
+        counters["travel_mip_split_preferences"] = (
+            mip_after[preference_tier] - mip_before[preference_tier]
+        )
+        counters["travel_mip_split_travel"] = mip_after[travel_tier] - mip_before[travel_tier]
+        counters["travel_mip_split_seconds"] = round(time.perf_counter() - stage_started, 2)
     _polish(problem, pool, jobs, pairs, tiers, local, chosen, fixed)
     deadline = None
     if not budget.deterministic:
         deadline = time.perf_counter() + max(
             EXCHANGE_MIN_S, allowance - (started_left - budget.left())
         )
-    exchanges = _exchange(problem, pool, jobs, pairs, tiers, local, chosen, fixed, day_of, deadline)
+    exchanges += _exchange(
+        problem, pool, jobs, pairs, tiers, local, chosen, fixed, day_of, deadline
+    )
     totals, trivial = _plan_tiers(jobs, pairs, tiers, component, chosen, weights)
     results = [
         _TierResult(
@@ -1382,23 +1440,22 @@ def _travel_pass(
 
 
 def _mip_from_model(model: cp_model.CpModel, count: int) -> _Mip | None:
-    """A `_build` model's rows over its first `count` (pair) variables, as a MIP.
+    """A `_build` model's rows over its first `count` (pair) variables, as a HiGHS MIP.
 
     `_build` is the one place that states the rules (one mediator a request, one job of
     each clique of overlapping jobs, time to travel, the minutes cap, fixed pairs); this
     reads them back. Rows with other variables (tier 4's fair-share excess, always
-    satisfiable) are left out. None when no MIP solver is linked into OR-Tools or a row
-    is of a kind `_build` does not write.
+    satisfiable) are left out. None when a row is of a kind `_build` does not write.
+    HiGHS through highspy rather than OR-Tools' `pywraplp`: OR-Tools 9.15's HiGHS (1.12)
+    crashes the process on a hint and took 10-14 s on a city day that highspy's HiGHS
+    (1.16) proves in 0.3-2.4 s.
     """
-    solver, name = None, ""
-    for name in MIP_SOLVERS:
-        solver = pywraplp.Solver.CreateSolver(name)
-        if solver is not None:
-            break
-    if solver is None:
-        return None
-    x = [solver.BoolVar("") for _ in range(count)]
-    infinity = solver.infinity()
+    infinity = highspy.kHighsInf
+    starts: list[int] = [0]
+    index: list[int] = []
+    value: list[float] = []
+    lower: list[float] = []
+    upper: list[float] = []
     for constraint in model.proto.constraints:
         coefficients: list[int] | None = None
         if constraint.has_at_most_one():
@@ -1421,28 +1478,63 @@ def _mip_from_model(model: cp_model.CpModel, count: int) -> _Mip | None:
             return None
         if min(literals, default=0) < 0:
             return None  # a negated literal
-        row = solver.Constraint(low, high)
-        for at, literal in enumerate(literals):
-            row.SetCoefficient(x[literal], 1.0 if coefficients is None else coefficients[at])
-    # OR-Tools 9.15's HiGHS interface crashes the process (a segfault) on SetHint,
-    # through pywraplp and model_builder alike: HiGHS starts without the plan.
-    return _Mip(solver, x, hints=name != "HIGHS")
+        index.extend(literals)
+        value.extend([1.0] * len(literals) if coefficients is None else coefficients)
+        starts.append(len(index))
+        lower.append(low)
+        upper.append(high)
+    lp = highspy.HighsLp()
+    lp.num_col_ = count
+    lp.num_row_ = len(lower)
+    lp.col_cost_ = np.zeros(count)
+    lp.col_lower_ = np.zeros(count)
+    lp.col_upper_ = np.ones(count)
+    lp.row_lower_ = np.array(lower, dtype=np.float64)
+    lp.row_upper_ = np.array(upper, dtype=np.float64)
+    matrix = highspy.HighsSparseMatrix()
+    matrix.format_ = highspy.MatrixFormat.kRowwise
+    matrix.num_col_ = count
+    matrix.num_row_ = len(lower)
+    matrix.start_ = np.array(starts, dtype=np.int32)
+    matrix.index_ = np.array(index, dtype=np.int32)
+    matrix.value_ = np.array(value, dtype=np.float64)
+    lp.a_matrix_ = matrix
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * count
+    highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy's __init__ has no hints
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("random_seed", 0)
+    highs.passModel(lp)
+    return _Mip(highs, count)
 
 
 def _mip_minimise(mip: _Mip, coefficients: IntArray, start: IntArray, seconds: float) -> IntArray:
-    """The best plan found for min coefficients . x within `seconds`, else `start`."""
-    objective = mip.solver.Objective()
-    objective.Clear()
-    for k in np.flatnonzero(coefficients).tolist():
-        objective.SetCoefficient(mip.x[k], float(coefficients[k]))
-    objective.SetMinimization()
-    if mip.hints:
-        mip.solver.SetHint(mip.x, start.astype(np.float64).tolist())
-    mip.solver.SetTimeLimit(max(1, round(seconds * 1000)))
-    if mip.solver.Solve() not in (pywraplp.Solver.OPTIMAL, pywraplp.Solver.FEASIBLE):
+    """The best plan found for min coefficients . x within `seconds` from `start`, else `start`.
+
+    `start` (a feasible plan) is HiGHS's first incumbent, so a solve cut by its time
+    limit still returns at least it.
+    """
+    every = np.arange(mip.count, dtype=np.int32)
+    mip.highs.changeColsCost(mip.count, every, coefficients.astype(np.float64))
+    solution = highspy.HighsSolution()
+    solution.col_value = start.astype(np.float64).tolist()
+    mip.highs.setSolution(solution)
+    mip.highs.setOptionValue("time_limit", max(MIP_MIN_S, seconds))
+    mip.highs.run()
+    if mip.highs.getInfo().primal_solution_status != int(FEASIBLE_SOLUTION):
         return start
-    found = np.array([v.solution_value() > 0.5 for v in mip.x], dtype=np.int64)
+    values = np.array(mip.highs.getSolution().col_value, dtype=np.float64)
+    if len(values) != mip.count:
+        return start
+    found = (values > 0.5).astype(np.int64)
     return found if int(coefficients @ found) < int(coefficients @ start) else start
+
+
+def _hold(mip: _Mip, coefficients: IntArray, least: int) -> None:
+    """Later solves keep coefficients . x at least `least`."""
+    at = np.flatnonzero(coefficients).astype(np.int32)
+    mip.highs.addRow(
+        float(least), highspy.kHighsInf, len(at), at, coefficients[at].astype(np.float64)
+    )
 
 
 def _travel_mip_pass(
@@ -1456,20 +1548,24 @@ def _travel_mip_pass(
     weights: Weights,
     day_of: IntArray,
     deadline: float,
+    nearest: int | None = None,
 ) -> int:
-    """Each day's filled requests over all their pairs, as a MIP: preferences, then travel.
+    """Each day's filled requests as a MIP: preferences, then travel; in place.
 
-    In place, for a component solved whole whose preferences or travel tier is not proven:
-    its last tiers get what the first solve leaves (on the congested city's 4,490-pair
-    component, preferences 3,200 where 7,600 are possible with the same requests filled,
-    and 1,369 km where 1,258 are with preferences free). Per day, with every filled
-    request kept filled and each mediator's cap the weekly minutes left less their work on
-    the other days, these models are nearly assignment problems: a MIP solver linked into
-    OR-Tools (HiGHS) proves them in 0.1-0.5 s where CP-SAT did not in 3 s. A first solve
-    maximises the preferences tier, a second minimises travel with it held. A day's plan is
-    taken only when (preferences, travel) is lexicographically better, so filled priority
-    is kept exactly. Wall clock only: the MIP solver has no deterministic time. Returns the
-    number of days improved.
+    For a component solved whole whose preferences or travel tier is not proven, over
+    all the filled requests' pairs: its last tiers get what the first solve leaves (on
+    the congested city's 4,490-pair component, preferences 3,200 where 7,600 are possible
+    with the same requests filled, and 1,369 km where 1,258 are with preferences free).
+    For a day-split component, after its LNS, over each request's own pair, those better
+    for it alone (as in `_travel_pass`) and its `nearest` nearest: a city day's 8,000-9,000
+    pairs did not improve in 3 s, these (about 2,000) are mostly proven in 0.3-2.4 s.
+    Per day, with every filled request kept filled and each mediator's cap the weekly
+    minutes left less their work on the other days, these models are nearly assignment
+    problems: HiGHS proves them where CP-SAT did not in 3 s. A first solve maximises the
+    preferences tier, a second minimises travel with it held, each from the current plan.
+    A day's plan is taken only when (preferences, travel) is lexicographically better, so
+    filled priority is kept exactly. Wall clock only: HiGHS has no deterministic time.
+    Returns the number of days improved.
     """
     local = component.pairs
     request, mediator = pairs.request[local], pairs.mediator[local]
@@ -1478,47 +1574,69 @@ def _travel_mip_pass(
     filled[request[chosen == 1]] = True
     day = day_of[request]
     days = np.unique(day[filled[request]])
+    rank = np.zeros(len(local), dtype=np.int64)
+    if nearest is not None:
+        # Each pair's rank by distance among its request's pairs (local is grouped by request).
+        order = np.lexsort((pairs.distance_km[local], request))
+        first = np.r_[0, np.flatnonzero(np.diff(request[order])) + 1]
+        rank[order] = np.arange(len(local)) - np.repeat(first, np.diff(np.r_[first, len(local)]))
     improved = 0
-    for number, today in enumerate(days):
-        share = (deadline - time.perf_counter()) / (len(days) - number)
-        if share <= MIP_MIN_S:
-            break
-        on_day = day == today
-        worked_s = np.zeros(len(pool))
-        outside = (chosen == 1) & ~on_day
-        np.add.at(worked_s, mediator[outside], seconds[outside])
-        caps = pool.minutes_left - worked_s / 60.0
-        inside = np.flatnonzero(on_day & filled[request])
-        current = {int(request[k]): int(mediator[k]) for k in inside if chosen[k] == 1}
-        part = _Component(np.unique(request[inside]), local[inside])
-        built = _build(pool, jobs, pairs, tiers, part, fixed, weights, current, caps)
-        count = len(inside)
-        # Every request of the day's model stays filled.
-        cuts = np.flatnonzero(np.diff(request[inside])) + 1
-        for group in np.split(np.arange(count), cuts):
-            built.model.proto.constraints.add().bool_or.literals.extend(group.tolist())
-        mip = _mip_from_model(built.model, count)
-        if mip is None:
-            break
-        preference, travel = tiers.preferences[local[inside]], tiers.travel[local[inside]]
-        start = chosen[inside].copy()
-        best = start
-        if int(preference @ start) < built.tiers[1].trivial_bound:
-            best = _mip_minimise(mip, -preference, start, share / 2)
-        # Travel, with the preferences tier held where the first solve left it.
-        held = mip.solver.Constraint(float(preference @ best), mip.solver.infinity())
-        for k in np.flatnonzero(preference).tolist():
-            held.SetCoefficient(mip.x[k], float(preference[k]))
-        best = _mip_minimise(
-            mip, travel, best, max(MIP_MIN_S, deadline - time.perf_counter()) / (len(days) - number)
-        )
-        kept = int(best.sum()) == len(part.requests) and np.array_equal(
-            np.unique(request[inside][best == 1]), part.requests
-        )
-        gained = (int(preference @ best), -int(travel @ best))
-        if kept and gained > (int(preference @ start), -int(travel @ start)):
-            chosen[inside] = best
-            improved += 1
+    changed, rounds = True, 0
+    while changed and rounds < (1 if nearest is None else MIP_SPLIT_ROUNDS):
+        # A next round offers the pairs better than the new ones, so moves can chain.
+        changed, rounds = False, rounds + 1
+        useful = filled[request]
+        if nearest is not None:
+            held = np.full(len(jobs.seconds), -1, dtype=np.int64)
+            held[request[chosen == 1]] = local[chosen == 1]
+            now = held[request]
+            preference, travel = tiers.preferences[local], tiers.travel[local]
+            better = (preference > tiers.preferences[now]) | (
+                (preference == tiers.preferences[now]) & (travel < tiers.travel[now])
+            )
+            useful &= (chosen == 1) | better | (rank < nearest)
+        for number, today in enumerate(days):
+            share = (deadline - time.perf_counter()) / (len(days) - number)
+            if share <= MIP_MIN_S:
+                return improved
+            on_day = day == today
+            worked_s = np.zeros(len(pool))
+            outside = (chosen == 1) & ~on_day
+            np.add.at(worked_s, mediator[outside], seconds[outside])
+            caps = pool.minutes_left - worked_s / 60.0
+            inside = np.flatnonzero(on_day & useful)
+            current = {int(request[k]): int(mediator[k]) for k in inside if chosen[k] == 1}
+            part = _Component(np.unique(request[inside]), local[inside])
+            built = _build(pool, jobs, pairs, tiers, part, fixed, weights, current, caps)
+            count = len(inside)
+            # Every request of the day's model stays filled.
+            cuts = np.flatnonzero(np.diff(request[inside])) + 1
+            for group in np.split(np.arange(count), cuts):
+                built.model.proto.constraints.add().bool_or.literals.extend(group.tolist())
+            mip = _mip_from_model(built.model, count)
+            if mip is None:
+                return improved
+            preference, travel = tiers.preferences[local[inside]], tiers.travel[local[inside]]
+            start = chosen[inside].copy()
+            best = start
+            if int(preference @ start) < built.tiers[1].trivial_bound:
+                best = _mip_minimise(mip, -preference, start, share / 2)
+            # Travel, with the preferences tier held where the first solve left it.
+            _hold(mip, preference, int(preference @ best))
+            best = _mip_minimise(
+                mip,
+                travel,
+                best,
+                max(MIP_MIN_S, deadline - time.perf_counter()) / (len(days) - number),
+            )
+            kept = int(best.sum()) == len(part.requests) and np.array_equal(
+                np.unique(request[inside][best == 1]), part.requests
+            )
+            gained = (int(preference @ best), -int(travel @ best))
+            if kept and gained > (int(preference @ start), -int(travel @ start)):
+                chosen[inside] = best
+                improved += 1
+                changed = True
     return improved
 
 
@@ -1772,6 +1890,7 @@ def optimize(
             chosen, results = solved
             travel_tier = TIERS.index("travel")
             if results[travel_tier].status != "OPTIMAL" and not budget.deterministic:
+                mip_started = time.perf_counter()
                 improved_days = _travel_mip_pass(
                     pool,
                     jobs,
@@ -1783,6 +1902,9 @@ def optimize(
                     weights,
                     day_of,
                     time.perf_counter() + min(MIP_MAX_S, max(0.0, budget.left()) / 4),
+                )
+                counters["travel_mip_seconds"] = round(
+                    counters.get("travel_mip_seconds", 0.0) + time.perf_counter() - mip_started, 2
                 )
                 if improved_days:
                     mip_days += improved_days

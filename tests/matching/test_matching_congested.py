@@ -22,6 +22,7 @@ from matching.greedy import (
 )
 from matching.model import Location, Problem
 from matching.optimize import (
+    MIP_SPLIT_NEAREST,
     Weights,
     _Budget,
     _Component,
@@ -280,7 +281,7 @@ def test_travel_pass_hands_a_job_to_the_mediator_next_door() -> None:
     assert _run_travel_pass(problem, {0: 0}) == {0: 1}
 
 
-@pytest.mark.parametrize("travel_pass", ["cp_sat", "mip"])
+@pytest.mark.parametrize("travel_pass", ["cp_sat", "mip", "mip_nearest"])
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), requests=st.integers(10, 80), mediators=st.integers(3, 15))
 def test_travel_passes_keep_every_filled_request_and_never_lose_a_tier(
@@ -293,8 +294,11 @@ def test_travel_passes_keep_every_filled_request_and_never_lose_a_tier(
     )
     pool = Pool(problem.mediators)
     before = status_quo_plan(problem, pool).holder
-    run = _run_travel_pass if travel_pass == "cp_sat" else _run_travel_mip_pass
-    after = run(problem, before)
+    if travel_pass == "cp_sat":
+        after = _run_travel_pass(problem, before)
+    else:
+        nearest = MIP_SPLIT_NEAREST if travel_pass == "mip_nearest" else None
+        after = _run_travel_mip_pass(problem, before, nearest)
     assert set(after) == set(before)
     assert check(problem, plan_solution(problem, pool, after, "FEASIBLE")).feasible
     assert preferences_and_travel(problem, pool, after) >= preferences_and_travel(
@@ -302,8 +306,11 @@ def test_travel_passes_keep_every_filled_request_and_never_lose_a_tier(
     )
 
 
-def _run_travel_mip_pass(problem: Problem, holder: dict[int, int]) -> dict[int, int]:
-    """The per-day MIP travel pass on a given plan, the whole problem one component."""
+def _run_travel_mip_pass(
+    problem: Problem, holder: dict[int, int], nearest: int | None = None
+) -> dict[int, int]:
+    """The per-day MIP travel pass on a given plan, the whole problem one component
+    (`nearest`: the day-split component's pair set)."""
     pool = Pool(problem.mediators)
     pairs = feasible_pairs(problem, pool)
     local = np.arange(len(pairs), dtype=np.int64)
@@ -315,7 +322,7 @@ def _run_travel_mip_pass(problem: Problem, holder: dict[int, int]) -> dict[int, 
     _travel_mip_pass(
         pool, problem_jobs(problem), pairs, pair_tiers(problem, pool, pairs, Weights()),
         _Component(np.unique(pairs.request), local), chosen, {}, Weights(), day_of,
-        time.perf_counter() + 30.0,
+        time.perf_counter() + 30.0, nearest,
     )  # fmt: skip
     return {int(pairs.request[k]): int(pairs.mediator[k]) for k in np.flatnonzero(chosen)}
 
@@ -338,3 +345,37 @@ def test_travel_mip_pass_sends_a_job_a_little_farther_to_free_the_mediator_next_
     before = {0: 0, 1: 1}
     assert _run_travel_pass(problem, before) == before
     assert _run_travel_mip_pass(problem, before) == {0: 2, 1: 0}
+
+
+def test_day_split_mip_pass_offers_the_nearest_pairs_as_well_as_the_better_ones() -> None:
+    """The case above with the day-split component's pair set: m3 is no better for r1
+    than m1, so only as one of r1's nearest pairs can r1 go there and free m1 for r2."""
+    problem = Problem(
+        (
+            mediator("m1", languages={"ar": "native", "tr": "native"}, home=HOME),
+            mediator("m2", languages={"tr": "native"}, home=Location(51.9000, 8.3000)),
+            mediator("m3", home=HOSPITAL),
+        ),
+        (
+            request("r1", "09:00", "10:00", location=TOWN_HALL),
+            request("r2", "09:00", "10:00", language="tr", location=JOB_CENTRE),
+        ),
+    )
+    before = {0: 0, 1: 1}
+    assert _run_travel_mip_pass(problem, before, 0) == before
+    assert _run_travel_mip_pass(problem, before, MIP_SPLIT_NEAREST) == {0: 2, 1: 0}
+
+
+def test_day_split_component_gets_the_mip_travel_pass_on_the_wall_clock_only() -> None:
+    """HiGHS has no deterministic time: a deterministic run leaves the pass out."""
+    problem = generate("town", seed=4, preset=True, mediator_count=12, request_count=60)
+    pool = Pool(problem.mediators)
+    timed = optimize(problem, time_limit_s=3, num_workers=1, pool=pool, day_split_pairs=0)
+    split = timed.stats["components_split_by_day"]
+    assert isinstance(split, int) and split >= 1
+    assert "travel_mip_split_days" in timed.stats
+    assert check(problem, timed).feasible
+    steady = optimize(
+        problem, time_limit_s=3, num_workers=1, pool=pool, day_split_pairs=0, deterministic=True
+    )
+    assert "travel_mip_split_days" not in steady.stats
