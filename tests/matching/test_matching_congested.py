@@ -327,11 +327,10 @@ def _run_travel_mip_pass(
     return {int(pairs.request[k]): int(pairs.mediator[k]) for k in np.flatnonzero(chosen)}
 
 
-def test_travel_mip_pass_sends_a_job_a_little_farther_to_free_the_mediator_next_door() -> None:
-    """m1 (next door to both) holds r1, so r2 (Turkish) goes to far-away m2. Handing r1 to
-    m3 (4 km off) frees m1 for r2: 4.3 + 1.3 km instead of 0.6 + 23. The CP-SAT pass
-    cannot, as r1 only moves to pairs nearer for r1 itself; the MIP over all pairs does."""
-    problem = Problem(
+def _next_door_problem() -> Problem:
+    """m1 lives next door to both jobs and speaks both languages; m2 (Turkish) far away;
+    m3 (Arabic) 4 km from r1's town hall."""
+    return Problem(
         (
             mediator("m1", languages={"ar": "native", "tr": "native"}, home=HOME),
             mediator("m2", languages={"tr": "native"}, home=Location(51.9000, 8.3000)),
@@ -342,6 +341,13 @@ def test_travel_mip_pass_sends_a_job_a_little_farther_to_free_the_mediator_next_
             request("r2", "09:00", "10:00", language="tr", location=JOB_CENTRE),
         ),
     )
+
+
+def test_travel_mip_pass_sends_a_job_a_little_farther_to_free_the_mediator_next_door() -> None:
+    """m1 (next door to both) holds r1, so r2 (Turkish) goes to far-away m2. Handing r1 to
+    m3 (4 km off) frees m1 for r2: 4.3 + 1.3 km instead of 0.6 + 23. The CP-SAT pass
+    cannot, as r1 only moves to pairs nearer for r1 itself; the MIP over all pairs does."""
+    problem = _next_door_problem()
     before = {0: 0, 1: 1}
     assert _run_travel_pass(problem, before) == before
     assert _run_travel_mip_pass(problem, before) == {0: 2, 1: 0}
@@ -350,17 +356,7 @@ def test_travel_mip_pass_sends_a_job_a_little_farther_to_free_the_mediator_next_
 def test_day_split_mip_pass_offers_the_nearest_pairs_as_well_as_the_better_ones() -> None:
     """The case above with the day-split component's pair set: m3 is no better for r1
     than m1, so only as one of r1's nearest pairs can r1 go there and free m1 for r2."""
-    problem = Problem(
-        (
-            mediator("m1", languages={"ar": "native", "tr": "native"}, home=HOME),
-            mediator("m2", languages={"tr": "native"}, home=Location(51.9000, 8.3000)),
-            mediator("m3", home=HOSPITAL),
-        ),
-        (
-            request("r1", "09:00", "10:00", location=TOWN_HALL),
-            request("r2", "09:00", "10:00", language="tr", location=JOB_CENTRE),
-        ),
-    )
+    problem = _next_door_problem()
     before = {0: 0, 1: 1}
     assert _run_travel_mip_pass(problem, before, 0) == before
     assert _run_travel_mip_pass(problem, before, MIP_SPLIT_NEAREST) == {0: 2, 1: 0}
