@@ -251,15 +251,26 @@ def insert_row(session: Session, instance: Row) -> Row:
     given, not read back.
     """
     statement, key = _insert(type(instance))
-    state = instance.__dict__
-    row = {column.key: state[column.key] for column in statement.table.columns if column.key != key}
-    state[key] = session.connection().execute(statement, row).scalar_one()
+    [row] = _values(statement, key, [instance])
+    instance.__dict__[key] = session.connection().execute(statement, row).scalar_one()
+    _adopt(session, instance)
+    return instance
+
+
+def _values(statement: sa.Insert, key: str, instances: Sequence[SQLModel]) -> list[dict[str, Any]]:
+    """Each new row object's column values as its INSERT takes them (without the id)."""
+    columns = [column.key for column in statement.table.columns if column.key != key]
+    return [{name: instance.__dict__[name] for name in columns} for instance in instances]
+
+
+def _adopt(session: Session, instance: SQLModel) -> None:
+    """A row just inserted by a plain statement (its id set) becomes the session's row,
+    as the ORM leaves one it flushed, and is kept for the unit of work."""
     make_transient_to_detached(instance)
     session.add(instance)
     kept = session.info.get(KEEP_LOADED)
     if kept is not None:
         kept.append(instance)
-    return instance
 
 
 def insert_rows(session: Session, instances: Sequence[SQLModel]) -> None:
@@ -275,9 +286,7 @@ def insert_rows(session: Session, instances: Sequence[SQLModel]) -> None:
     if not instances:
         return
     statement, key = _insert(type(instances[0]))
-    columns = [column.key for column in statement.table.columns if column.key != key]
-    rows = [{name: instance.__dict__[name] for name in columns} for instance in instances]
-    session.connection().execute(sa.insert(statement.table), rows)
+    session.connection().execute(sa.insert(statement.table), _values(statement, key, instances))
 
 
 def insert_rows_with_ids(session: Session, instances: Sequence[Row], *, match: str) -> None:
@@ -294,23 +303,18 @@ def insert_rows_with_ids(session: Session, instances: Sequence[Row], *, match: s
     if not instances:
         return
     statement, key = _insert(type(instances[0]))
-    table = statement.table
-    columns = [column.key for column in table.columns if column.key != key]
-    rows = [{name: instance.__dict__[name] for name in columns} for instance in instances]
-    if len({row[match] for row in rows}) != len(rows):
-        raise ValueError(f"insert_rows_with_ids: {match} repeats, so the ids cannot be matched")
+    rows = _values(statement, key, instances)
     by_match = {row[match]: instance for row, instance in zip(rows, instances, strict=True)}
+    if len(by_match) != len(rows):
+        raise ValueError(f"insert_rows_with_ids: {match} repeats, so the ids cannot be matched")
+    table = statement.table
     returned = session.connection().execute(
         sa.insert(table).returning(table.c[key], table.c[match]), rows
     )
-    kept = session.info.get(KEEP_LOADED)
     for new_id, value in returned:
         instance = by_match[value]
         instance.__dict__[key] = new_id
-        make_transient_to_detached(instance)
-        session.add(instance)
-        if kept is not None:
-            kept.append(instance)
+        _adopt(session, instance)
 
 
 @cache
