@@ -127,12 +127,12 @@ filled priority in the 12-14 s left as in 21-26 s (56-58); the pass's first roun
 the city's five days took 17 s uncut (load 2.5), so it is often cut."""
 MIP_SPLIT_NEAREST = 6
 MIP_SPLIT_ROUNDS = 3
-MIP_EXCHANGE_FIRST_S = 2.0
-"""At most this long for the exchange polish before `_travel_mip_pass` on a day-split
-component (it settled in 1.1 s on the city)."""
 """On a day-split component, `_travel_mip_pass` offers each filled request its own pair,
 those better for it alone and this many nearest; another round (at most this many) while
 the last improved a day, as the new pairs have better ones of their own."""
+MIP_EXCHANGE_FIRST_S = 2.0
+"""At most this long for the exchange polish before `_travel_mip_pass` on a day-split
+component (it settled in 1.1 s on the city)."""
 EXCHANGE_PASSES = 4
 EXCHANGE_MIN_S = 1.0
 """The exchange polish runs at least this long (wall clock) even when the LNS used its time."""
