@@ -5,7 +5,8 @@ Configured through the environment, because uvicorn imports it by name
 
 - SPRACHPOOL_BENCH_APP=sprachpool (default): the real app on
   SPRACHPOOL_BENCH_DATABASE_URL, already migrated and seeded by the bench;
-  no background jobs, no migrations at start-up.
+  no background jobs, no migrations at start-up; its clock starts at
+  SPRACHPOOL_BENCH_CLOCK_START where given (the bench's BENCH_NOW).
 - SPRACHPOOL_BENCH_APP=trivial: a bare FastAPI app with one POST endpoint
   that takes a small JSON body and answers {"ok": true} -- the baseline
   that shows what the framework and the server cost on their own.
@@ -38,6 +39,8 @@ def _trivial() -> FastAPI:
 
 
 def _sprachpool() -> FastAPI:
+    from datetime import datetime
+
     from pydantic import SecretStr
 
     from config.settings import Settings
@@ -48,6 +51,9 @@ def _sprachpool() -> FastAPI:
         environment="test",
         secret_key=SecretStr("x" * 40),
         run_background_jobs=False,
+        clock_start=datetime.fromisoformat(start)
+        if (start := os.environ.get("SPRACHPOOL_BENCH_CLOCK_START"))
+        else None,
     )
     return create_app(settings, run_migrations=False)
 

@@ -54,7 +54,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +146,7 @@ def measure_intake(
     prepared = intake.seed(url, mediators)
     print(f"  ({backend}: {mediators} mediators seeded in {time.perf_counter() - began:.1f} s)")
     rng = random.Random(seed)
-    now = datetime.now(UTC)
+    now = intake.BENCH_NOW  # the server's clock starts there (intake.server)
     served = [served_body(rng, prepared.place_ids, now) for _ in range(count + 5)]
     jobs = [("served", body) for body in served[5:]] + [
         ("unserved", {**body, "language": UNSERVED_LANGUAGE}) for body in served[5:]

@@ -22,7 +22,6 @@ import random
 import statistics
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,16 +37,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mediators", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", default="", help="file.py:function,... to time under cProfile")
+    parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--pg-url",
+        default=bench_intake.DEFAULT_PG_URL,
+        help=f"a maintenance database on the server; {bench_intake.BENCH_DB} is made beside it",
+    )
     args = parser.parse_args(argv)
     if min(args.requests, args.repeat, args.mediators) < 1 or args.warmup < 0:
         parser.error("--requests, --repeat and --mediators must be positive")
 
     from dispatch.requests.schemas import RequestCreate
 
-    print(f"code: {bench_intake.code_version()}; python {sys.version.split()[0]}")
-    with bench_intake.sqlite_database() as url:
+    print(f"code: {bench_intake.code_version()}; python {sys.version.split()[0]}; {args.backend}")
+    database = (
+        bench_intake.sqlite_database()
+        if args.backend == "sqlite"
+        else bench_intake.postgres_database(args.pg_url)
+    )
+    with database as url:
         prepared = bench_intake.seed(url, args.mediators)
-        now = datetime.now(UTC)
+        now = bench_intake.BENCH_NOW
         engine, file_one = bench_intake.in_process_filer(url, prepared.token, now)
         rng = random.Random(5)
         total = args.warmup + args.requests * (args.repeat + (1 if args.profile else 0))

@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bench_intake  # noqa: E402  (the bench's own seed and request mix)
 
-NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+NOW = bench_intake.BENCH_NOW
 
 
 def _bodies(seed: int, count: int, place_ids: list[int]) -> list[Any]:

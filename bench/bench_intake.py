@@ -62,7 +62,16 @@ os.environ.setdefault("ENVIRONMENT", "test")
 GOAL_P99_MS = 200.0
 GOAL_THROUGHPUT = 150.0
 BENCH_DB = "sprachpool_bench"
+#: The server's maintenance database, beside which BENCH_DB is made (BENCH_PG_ADMIN_URL).
+DEFAULT_PG_URL = os.environ.get(
+    "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 BERLIN = ZoneInfo("Europe/Berlin")
+#: The instant the benches file at, whatever the hour they run: a Monday, 09:00 in Berlin
+#: (the server's clock starts there, `CLOCK_START`). Filed at the wall clock, a run after
+#: 21:00 Berlin time fell in the quiet hours, where most requests are held for the morning
+#: without a wave: less work, so figures taken at night and by day did not compare.
+BENCH_NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 # Languages of the demo pool, weighted roughly like a German town's demand.
 LANGUAGES = (
     ["ar"] * 6
@@ -131,14 +140,14 @@ def pool_payloads(
 ) -> list[Any]:  # list[MediatorCreate]
     """`count` realistic mediators: the demo pool, varied in name, contact, home and hours.
 
-    Their clearance counts from `today` (default: the real date), so a bench
-    run at the real clock finds them cleared in any year.
+    Their clearance counts from `today` (default: BENCH_NOW's date), so they are
+    cleared on the day the bench files at.
     """
     from dispatch.demo import demo_mediators
     from dispatch.mediators.schemas import MediatorCreate
 
     rng = random.Random(seed)
-    today = today if today is not None else datetime.now(UTC).date()
+    today = today if today is not None else BENCH_NOW.date()
     base = [m.model_dump(mode="json", exclude_unset=True) for m in demo_mediators(today=today)]
     first = [m["name"].split()[0] for m in base]
     last = [m["name"].split()[-1] for m in base]
@@ -167,7 +176,7 @@ class Prepared:
 
 def seed(url: str, mediators: int, *, today: date | None = None) -> Prepared:
     """A fresh database: migrations, `mediators` mediators cleared as of `today` (default:
-    the real date), the demo places, a caseworker and their token."""
+    BENCH_NOW's date), the demo places, a caseworker and their token (issued at BENCH_NOW)."""
     from dispatch.demo import PLACES
     from dispatch.mediators import service as mediator_service
     from dispatch.places.models import Place
@@ -177,7 +186,7 @@ def seed(url: str, mediators: int, *, today: date | None = None) -> Prepared:
 
     migrate(url)
     engine = make_engine(url)
-    now = datetime.now(UTC)
+    now = BENCH_NOW
     try:
         with unit_of_work(engine) as session:
             organisation = users.get_or_create_organisation(
@@ -423,7 +432,12 @@ def server(
     they sped up the trivial endpoint by 15 % and intake not measurably).
     """
     port = free_port()
-    env = dict(os.environ, SPRACHPOOL_BENCH_APP=kind, PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        SPRACHPOOL_BENCH_APP=kind,
+        SPRACHPOOL_BENCH_CLOCK_START=BENCH_NOW.isoformat(),
+        PYTHONUNBUFFERED="1",
+    )
     if database_url:
         env["SPRACHPOOL_BENCH_DATABASE_URL"] = database_url
     # As `sprachpool serve [--workers N]` runs it (see bench/_intake_serve.py).
@@ -536,7 +550,7 @@ def drive(
     seed: int,
 ) -> Result:
     """`clients` threads post `count` requests in all (after `warmup` unrecorded ones)."""
-    now = datetime.now(UTC)
+    now = BENCH_NOW  # the server's clock starts there too
     rng = random.Random(seed)
     run = uuid.uuid4().hex[:8]
     bodies = [request_body(rng, place_ids, now) for _ in range(warmup + count)]
@@ -656,7 +670,7 @@ def one_run(args: argparse.Namespace, run: int) -> dict[str, Result]:
             began = time.perf_counter()
             prepared = seed(url, args.mediators)
             past = add_past_offers(
-                url, weeks=args.past_weeks, per_week=args.past_per_week, now=datetime.now(UTC)
+                url, weeks=args.past_weeks, per_week=args.past_per_week, now=BENCH_NOW
             )
             print(
                 f"  ({backend}: database prepared in {time.perf_counter() - began:.1f} s,"
@@ -730,9 +744,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--pg-url",
-        default=os.environ.get(
-            "BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-        ),
+        default=DEFAULT_PG_URL,
         help=f"a maintenance database on the server; {BENCH_DB} is created next to it",
     )
     parser.add_argument("--json", type=Path, help="also write every run's figures to this file")
