@@ -753,6 +753,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--clients, --requests and --repeat must be positive")
 
     print(f"code: {code_version()}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs")
+    print(f"filed at {BENCH_NOW.astimezone(BERLIN):%A %Y-%m-%d %H:%M} Berlin time (BENCH_NOW)")
     runs = [one_run(args, run) for run in range(args.repeat)]
     if args.repeat > 1:
         print(f"\nmedians of {args.repeat} runs:")
