@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -121,9 +122,15 @@ def create_app(
             jobs = BackgroundJobs(engine, settings=settings, clock=app.state.clock)
             jobs.start()
             app.state.scheduler = jobs
+        # What start-up built (modules, routes, models, catalogs: some 230,000 objects)
+        # lives as long as the process; frozen, Python's full collections skip it. They
+        # walked all of it, stopping every request in flight: under the intake bench five
+        # pauses of up to 186 ms in 1,200 filings, the p99; after the freeze up to 35 ms.
+        gc.freeze()
         try:
             yield
         finally:
+            gc.unfreeze()
             if jobs is not None:
                 jobs.shutdown()
                 app.state.scheduler = None
