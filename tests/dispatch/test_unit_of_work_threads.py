@@ -60,7 +60,7 @@ def test_more_filings_at_once_than_worker_threads_all_commit(
     app: FastAPI, caseworker: Staff, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A filing stuck behind the commit would fail after this wait, not after 30 s.
-    monkeypatch.setattr(storage, "SQLITE_WRITE_WAIT_S", 4.0)
+    monkeypatch.setattr(storage, "WRITER_WAIT_S", 4.0)
 
     responses = file_together(app, caseworker, threads=2)
 
