@@ -112,10 +112,9 @@ def served_body(rng: random.Random, place_ids: list[int], now: datetime) -> dict
     """A request many can serve: a common language, no qualification, 4 h to 14 days ahead."""
     start = sim.working_hours_start(rng, now, 4.0, 14 * 24.0)
     assert start is not None
-    body = sim.moved(intake.request_body(rng, place_ids, now), start)
+    moved = sim.moved(intake.request_body(rng, place_ids, now), start)
+    body = intake.with_urgency(moved, start, now)
     body.pop("qualification", None)
-    # Moved within the funding policy's notice: the caseworker says why (as request_body does).
-    body["urgency_reason"] = "Termin kurzfristig vom Amt angesetzt"
     return {**body, "language": rng.choice(SERVED_LANGUAGES)}
 
 
@@ -540,7 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--repeat, --count, --requests and --pool must be positive")
 
     print(f"code: {intake.code_version()}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs")
-    print(f"filed at {intake.BENCH_NOW.astimezone(intake.BERLIN):%A %Y-%m-%d %H:%M} Berlin time")
+    print(intake.filed_at())
     began = time.perf_counter()
     report: dict[str, Any] = {}
     if args.part in ("intake", "both"):

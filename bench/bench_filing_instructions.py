@@ -33,8 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bench_intake  # noqa: E402  (the bench's own seed and request mix)
-
-NOW = bench_intake.BENCH_NOW
+from bench_intake import BENCH_NOW  # noqa: E402  (the instant every bench files at)
 
 
 def _bodies(seed: int, count: int, place_ids: list[int]) -> list[Any]:
@@ -42,7 +41,7 @@ def _bodies(seed: int, count: int, place_ids: list[int]) -> list[Any]:
 
     rng = random.Random(seed)
     return [
-        RequestCreate.model_validate(bench_intake.request_body(rng, place_ids, NOW))
+        RequestCreate.model_validate(bench_intake.request_body(rng, place_ids, BENCH_NOW))
         for _ in range(count)
     ]
 
@@ -54,10 +53,10 @@ def prepare(directory: Path, mediators: int, history: int, past: tuple[int, int]
     (`bench_intake.add_past_offers`).
     """
     with bench_intake.sqlite_database() as url:
-        prepared = bench_intake.seed(url, mediators, today=NOW.date())
+        prepared = bench_intake.seed(url, mediators, today=BENCH_NOW.date())
         weeks, per_week = past
-        bench_intake.add_past_offers(url, weeks=weeks, per_week=per_week, now=NOW)
-        engine, file = bench_intake.in_process_filer(url, prepared.token, NOW)
+        bench_intake.add_past_offers(url, weeks=weeks, per_week=per_week, now=BENCH_NOW)
+        engine, file = bench_intake.in_process_filer(url, prepared.token, BENCH_NOW)
         for i, body in enumerate(_bodies(5, history, prepared.place_ids)):
             file(body, f"history-{i}")
         engine.dispose()
@@ -73,7 +72,7 @@ def measure(template: Path, warmup: int, requests: int) -> None:
     meta = json.loads(template.with_suffix(".json").read_text())
     database = template.with_name("run.db")
     shutil.copy(template, database)
-    engine, file = bench_intake.in_process_filer(f"sqlite:///{database}", meta["token"], NOW)
+    engine, file = bench_intake.in_process_filer(f"sqlite:///{database}", meta["token"], BENCH_NOW)
     bodies = _bodies(99, warmup + requests, meta["place_ids"])
     for i in range(warmup):
         file(bodies[i], f"warm-{i}")

@@ -495,6 +495,26 @@ def _tail(log: IO[bytes], limit: int = 6000) -> str:
 # --------------------------------------------------------------------------- load
 
 
+def filed_at() -> str:
+    """The header line every filing bench prints: when its requests are filed."""
+    return f"filed at {BENCH_NOW.astimezone(BERLIN):%A %Y-%m-%d %H:%M} Berlin time (BENCH_NOW)"
+
+
+def with_urgency(body: dict[str, object], start: datetime, now: datetime) -> dict[str, object]:
+    """`body` with an urgency reason when its start is within the funding policy's notice.
+
+    As the form asks (config/funding.toml, working days and the state's holidays):
+    without a reason such a request is refused (notice_too_short); a request with
+    enough notice is filed without one, as a caseworker would.
+    """
+    from dispatch.funding.policy import load_policy
+
+    body = {key: value for key, value in body.items() if key != "urgency_reason"}
+    if load_policy().notice_too_short(now=now, start=start, tz=BERLIN):
+        body["urgency_reason"] = "Termin kurzfristig vom Amt angesetzt"
+    return body
+
+
 def request_body(rng: random.Random, place_ids: list[int], now: datetime) -> dict[str, object]:
     """A plausible request: mostly in person at a named place, some by phone or video.
 
@@ -527,10 +547,7 @@ def request_body(rng: random.Random, place_ids: list[int], now: datetime) -> dic
     }
     if mode == "in_person":
         body["place_id"] = rng.choice(place_ids)
-    if start - now < timedelta(days=8):
-        # Within the funding policy's notice (config/funding.toml): a caseworker says why,
-        # as the form asks; without it the request is refused (notice_too_short).
-        body["urgency_reason"] = "Termin kurzfristig vom Amt angesetzt"
+    body = with_urgency(body, start, now)
     if rng.random() < 0.3:
         body["qualification"] = rng.choice(["medical", "school", "authority"])
     if rng.random() < 0.2:
@@ -753,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--clients, --requests and --repeat must be positive")
 
     print(f"code: {code_version()}; python {sys.version.split()[0]}; {os.cpu_count()} CPUs")
-    print(f"filed at {BENCH_NOW.astimezone(BERLIN):%A %Y-%m-%d %H:%M} Berlin time (BENCH_NOW)")
+    print(filed_at())
     runs = [one_run(args, run) for run in range(args.repeat)]
     if args.repeat > 1:
         print(f"\nmedians of {args.repeat} runs:")
