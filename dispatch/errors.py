@@ -14,6 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,20 @@ ERROR_STATUSES: dict[int, str] = {
     410: "The link is no longer valid.",
     413: "The body is larger than the server accepts.",
     422: "Invalid input: `errors` names each wrong field and what is wrong with it.",
+    503: "The database is busy or cannot be reached just now; try again after `Retry-After`.",
 }
+
+#: Seconds a client is asked to wait before it tries again when the database is busy.
+RETRY_AFTER_S = 30
+
+#: Failures of the database, not of the request: a writer's turn or a pooled connection
+#: not had in time, SQLite's "database is locked", PostgreSQL down, restarting, out of
+#: connections or breaking a deadlock. Nothing of the request was committed.
+UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, PoolTimeout)
+UNAVAILABLE_MESSAGE = (
+    "The service is busy or cannot reach its database just now; nothing was saved. "
+    "Please try again in a minute."
+)
 
 
 def responses(*status_codes: int) -> dict[int | str, dict[str, Any]]:
@@ -172,6 +187,17 @@ def install_handlers(app: FastAPI) -> None:
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            error_body(UNAVAILABLE_MESSAGE, "unavailable"),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
+        )
+
+    for failure in UNAVAILABLE:
+        app.add_exception_handler(failure, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:

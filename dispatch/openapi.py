@@ -53,7 +53,8 @@ def api_routes(app: FastAPI) -> Iterator[APIRoute]:
 
 
 def error_statuses(route: APIRoute) -> set[int]:
-    """Every 4xx the route can answer, from what it takes and whom it lets in."""
+    """Every 4xx the route can answer, from what it takes and whom it lets in, and 503
+    where it reads the database (busy or unreachable, `errors.UNAVAILABLE`)."""
     found = {
         int(code) for code in route.responses if str(code).isdigit() and 400 <= int(code) < 500
     }
@@ -71,6 +72,8 @@ def error_statuses(route: APIRoute) -> set[int]:
         found.add(401)
     if _needs(route, deps.coordinator):
         found.add(403)
+    if _needs(route, deps.get_session) or _needs(route, deps.current_user):
+        found.add(503)
     return found
 
 

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.allowances import views as allowance_views
 from dispatch.auditing import views as audit_views
-from dispatch.errors import SprachpoolError
+from dispatch.errors import RETRY_AFTER_S, UNAVAILABLE, SprachpoolError
 from dispatch.jobs import views as jobs
 from dispatch.mediators import views as pool
 from dispatch.organisations import views as organisations_views
@@ -146,6 +146,14 @@ def install(app: FastAPI) -> None:
             return response
         return _error_page(request, 422, "invalid")
 
+    async def unavailable(request: Request, exc: Exception) -> Response:
+        response: Response = await json_handlers[UNAVAILABLE[0]](request, exc)  # logs it
+        if not is_page(request):
+            return response
+        page = _error_page(request, 503, "unavailable")
+        page.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return page
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         response: Response = await json_handlers[Exception](request, exc)  # logs it
         if not is_page(request):
@@ -155,4 +163,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SprachpoolError, domain)
     app.add_exception_handler(StarletteHTTPException, http)
     app.add_exception_handler(RequestValidationError, validation)
+    for failure in UNAVAILABLE:
+        app.add_exception_handler(failure, unavailable)
     app.add_exception_handler(Exception, unexpected)
