@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -57,6 +57,15 @@ ERROR_STATUSES: dict[int, str] = {
 
 #: Seconds a client is asked to wait before it tries again when the database is busy.
 RETRY_AFTER_S = 30
+
+#: A unique key or a reference the database refused at the write: the checks before it
+#: passed, so another unit of work saved something in between (two coordinators adding
+#: the same address at once, a mediator removed while an organisation lists them). The
+#: flows check what a person can get wrong; this is the race that remains after them.
+RACED_MESSAGE = (
+    "Someone else saved a conflicting change at the same moment; nothing was saved. "
+    "Please reload and try again."
+)
 
 #: Failures of the database, not of the request: a writer's turn or a pooled connection
 #: not had in time, SQLite's "database is locked", PostgreSQL down, restarting, out of
@@ -198,6 +207,11 @@ def install_handlers(app: FastAPI) -> None:
 
     for failure in UNAVAILABLE:
         app.add_exception_handler(failure, _unavailable)
+
+    @app.exception_handler(IntegrityError)
+    async def _raced(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity conflict on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(error_body(RACED_MESSAGE, "conflict"), status_code=409)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, _exc: Exception) -> JSONResponse:

@@ -53,8 +53,9 @@ def api_routes(app: FastAPI) -> Iterator[APIRoute]:
 
 
 def error_statuses(route: APIRoute) -> set[int]:
-    """Every 4xx the route can answer, from what it takes and whom it lets in, and 503
-    where it reads the database (busy or unreachable, `errors.UNAVAILABLE`)."""
+    """Every 4xx the route can answer, from what it takes and whom it lets in; 409 where
+    it writes (a race lost at the database, `errors.RACED_MESSAGE`) and 503 where it
+    reads the database (busy or unreachable, `errors.UNAVAILABLE`)."""
     found = {
         int(code) for code in route.responses if str(code).isdigit() and 400 <= int(code) < 500
     }
@@ -74,6 +75,8 @@ def error_statuses(route: APIRoute) -> set[int]:
         found.add(403)
     if _needs(route, deps.get_session) or _needs(route, deps.current_user):
         found.add(503)
+    if _needs(route, deps.get_session) and set(route.methods or ()) - {"GET", "HEAD"}:
+        found.add(409)  # a write another unit of work raced (errors.RACED_MESSAGE)
     return found
 
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.allowances import views as allowance_views
@@ -154,6 +155,12 @@ def install(app: FastAPI) -> None:
         page.headers["Retry-After"] = str(RETRY_AFTER_S)
         return page
 
+    async def raced(request: Request, exc: Exception) -> Response:
+        response: Response = await json_handlers[IntegrityError](request, exc)  # logs it
+        if not is_page(request):
+            return response
+        return _error_page(request, 409, "conflict")
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         response: Response = await json_handlers[Exception](request, exc)  # logs it
         if not is_page(request):
@@ -165,4 +172,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation)
     for failure in UNAVAILABLE:
         app.add_exception_handler(failure, unavailable)
+    app.add_exception_handler(IntegrityError, raced)
     app.add_exception_handler(Exception, unexpected)

@@ -11,14 +11,18 @@ the request nor what to do.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from config.settings import Settings
 from dispatch import storage
@@ -27,9 +31,10 @@ from dispatch.clock import ManualClock
 from dispatch.errors import RETRY_AFTER_S
 from dispatch.requests.models import Request
 from dispatch.storage import make_engine
+from dispatch.users.models import Role, User
 from dispatch.web.auth import SESSION_COOKIE
 from dispatch.web.rendering import LANG_COOKIE
-from tests.conftest import Staff, request_payload
+from tests.conftest import NOW, Staff, request_payload
 
 
 @contextmanager
@@ -146,3 +151,53 @@ def test_a_page_says_so_in_the_readers_language(
     assert page.headers["Retry-After"] == str(RETRY_AFTER_S)
     assert title in page.text
     assert advice in page.text
+
+
+def test_two_coordinators_adding_one_address_at_once_the_second_hears_409_not_500(
+    client: TestClient, engine: Engine, coordinator: Staff, caseworker: Staff
+) -> None:
+    """The flow checks that the address is free, then inserts; in between another saved it.
+
+    On PostgreSQL the other unit of work is held open with the row inserted, so the
+    check sees nothing and the insert waits on the unique index until it commits.
+    SQLite takes its writer's turn before the check, so the race cannot happen there.
+    """
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time: the check and the insert are not split")
+    email = "zugleich@jobcenter.example"
+    other = engine.connect()
+    other.execute(
+        sa.insert(User).values(
+            email=email,
+            name="Erste",
+            role=Role.caseworker,
+            organisation_id=caseworker.organisation_id,
+            locale="de",
+            active=True,
+            failed_logins=0,
+            created_at=NOW,
+        )
+    )
+    answers: list[httpx.Response] = []
+    posting = threading.Thread(
+        target=lambda: answers.append(
+            client.post(
+                "/api/v1/users",
+                json={"email": email, "name": "Zweite", "role": "caseworker", "invite": False},
+                headers=coordinator.headers,
+            )
+        )
+    )
+    posting.start()
+    time.sleep(0.5)  # the POST is waiting on the index for the other transaction
+    other.commit()
+    other.close()
+    posting.join(timeout=30)
+
+    [answer] = answers
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["code"] == "conflict"
+    assert "nothing was saved" in answer.json()["detail"]
+    with engine.connect() as connection:
+        names = connection.scalars(sa.select(col(User.name)).where(col(User.email) == email)).all()
+    assert names == ["Erste"]
