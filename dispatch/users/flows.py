@@ -202,7 +202,7 @@ def forgot_password(session: Session, *, email: str, settings: Settings, now: da
         now=now,
     ):
         return
-    user = session.exec(select(User).where(func.lower(User.email) == email.lower())).first()
+    user = service.user_by_email(session, email)
     if user is None or not user.active:
         return
     links.revoke_sign_in_links(session, user_id=user.id, now=now)

@@ -41,6 +41,10 @@ class User(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     email: str = Field(max_length=254, sa_column_kwargs={"unique": True})
+    #: The address lower-cased (`email_key`): one account per address in any letters,
+    #: kept by the database, so two coordinators adding "Neu@…" and "neu@…" at the same
+    #: moment cannot both get through the lookup before the insert; sign-in looks it up.
+    email_key: str = Field(max_length=254, unique=True, index=True)
     name: str = Field(max_length=200)
     role: Role = Field(sa_type=sa.String(20))
     #: The language their messages are written in (``de`` or ``en``); the web

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, select
 
 from dispatch import audit
 from dispatch.errors import Conflict
@@ -39,6 +39,16 @@ def get_or_create_organisation(session: Session, *, name: str, now: datetime) ->
 STAFF_LOCALES = ("de", "en")
 
 
+def email_key(email: str) -> str:
+    """The form of an address that makes it one account: lower-cased (`User.email_key`)."""
+    return email.strip().lower()
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    """The account of an address, in whatever letters it is typed."""
+    return session.exec(select(User).where(col(User.email_key) == email_key(email))).first()
+
+
 def create_user(
     session: Session,
     *,
@@ -51,15 +61,13 @@ def create_user(
     now: datetime,
     actor: User | None = None,
 ) -> User:
-    if (
-        session.exec(select(User).where(func.lower(User.email) == email.lower())).first()
-        is not None
-    ):
+    if user_by_email(session, email) is not None:
         raise Conflict(
             f"A user with the email {email} exists already.", field="email", reason="email_taken"
         )
     user = User(
         email=email,
+        email_key=email_key(email),
         name=name,
         role=role,
         organisation_id=organisation.id,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlmodel import Session, col, func, select, update
+from sqlmodel import Session, col, select, update
 
 from config.settings import Settings
 from dispatch import audit
@@ -25,6 +25,7 @@ from dispatch.deps import get_clock, get_settings
 from dispatch.errors import Forbidden, NotAuthenticated, SprachpoolError
 from dispatch.security import hash_password, hash_token, verify_password
 from dispatch.storage import unit_of_work
+from dispatch.users import service as users_service
 from dispatch.users.models import Role, User
 from dispatch.web.models import WebSession
 
@@ -78,11 +79,7 @@ def sign_in(session: Session, *, email: str, password: str, now: datetime) -> Us
     caller commits whatever happens.
     """
     email = email.strip()
-    user = (
-        session.exec(select(User).where(func.lower(User.email) == email.lower())).first()
-        if email
-        else None
-    )
+    user = users_service.user_by_email(session, email) if email else None
     if user is None or not user.active:
         verify_password(_DUMMY_HASH, password)
         raise InvalidCredentials("The email address or the password is not right.")

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.deadlines.models import Deadline
@@ -112,21 +112,26 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> N
     engine.dispose()
 
 
-def a_caseworker(session: Session, at: datetime) -> tuple[Organisation, User]:
-    """An organisation and its caseworker, written as rows (the schema of an older revision)."""
-    organisation = Organisation(name="Jobcenter", created_at=at)
-    session.add(organisation)
-    session.flush()
-    user = User(
-        organisation_id=organisation.id,
+def a_caseworker(session: Session, at: datetime) -> tuple[int, int]:
+    """The ids of an organisation and its caseworker, written as rows of an older revision.
+
+    Only the columns every revision has: the models have the newest revision's
+    (the user's `email_key` came with 0013emailkey).
+    """
+    organisation = sa.insert(Organisation).values(name="Jobcenter", created_at=at)
+    organisation_id = session.execute(organisation.returning(col(Organisation.id))).scalar_one()
+    user = sa.insert(User).values(
+        organisation_id=organisation_id,
         email="cw@example.org",
         name="Caseworker",
         role=Role.caseworker,
+        locale="de",
+        active=True,
+        failed_logins=0,
         created_at=at,
     )
-    session.add(user)
-    session.flush()
-    return organisation, user
+    user_id = session.execute(user.returning(col(User.id))).scalar_one()
+    return int(organisation_id), int(user_id)
 
 
 def test_requests_filed_before_the_erasure_deadline_get_one_on_upgrade(
@@ -137,12 +142,12 @@ def test_requests_filed_before_the_erasure_deadline_get_one_on_upgrade(
     engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
     filed = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     with Session(engine) as session:
-        organisation, user = a_caseworker(session, filed)
+        organisation_id, user_id = a_caseworker(session, filed)
         ends = [filed + timedelta(days=7, hours=1), filed + timedelta(days=9, hours=2)]
         requests = [
             Request(
-                organisation_id=organisation.id,
-                created_by_user_id=user.id,
+                organisation_id=organisation_id,
+                created_by_user_id=user_id,
                 language="ti",
                 start=end - timedelta(hours=1),
                 end=end,
@@ -191,7 +196,7 @@ def test_the_answer_totals_are_filled_from_the_offers_on_upgrade(empty_database:
     engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
     sent = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Berlin: "day"
     with Session(engine) as session:
-        organisation, user = a_caseworker(session, sent)
+        organisation_id, user_id = a_caseworker(session, sent)
         kept = Mediator(name="A", created_at=sent, updated_at=sent)
         erased = Mediator(name="", erased_at=sent, created_at=sent, updated_at=sent)
         session.add_all([kept, erased])
@@ -207,8 +212,8 @@ def test_the_answer_totals_are_filled_from_the_offers_on_upgrade(empty_database:
         ) -> None:
             """An offer on a request of its own, answered after `minutes`; `held`: a job too."""
             request = Request(
-                organisation_id=organisation.id,
-                created_by_user_id=user.id,
+                organisation_id=organisation_id,
+                created_by_user_id=user_id,
                 language="ti",
                 start=sent + timedelta(days=2),
                 end=sent + timedelta(days=2, hours=1),
@@ -264,4 +269,57 @@ def test_the_answer_totals_are_filled_from_the_offers_on_upgrade(empty_database:
     assert rows[0].log_minutes == pytest.approx(math.log(10) + math.log(20) + math.log(5))
     assert sum(t.answered for t in tallies) == 3 and sum(t.unanswered for t in tallies) == 1
     assert sum(t.log_minutes for t in tallies) == pytest.approx(rows[0].log_minutes)
+    engine.dispose()
+
+
+def staff_rows(engine: sa.Engine, *emails: str) -> None:
+    """Accounts as rows of revision 0012offeridx (no `email_key` yet)."""
+    at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        organisation_id, _ = a_caseworker(session, at)
+        for email in emails:
+            session.execute(
+                sa.insert(User).values(
+                    organisation_id=organisation_id,
+                    email=email,
+                    name="Staff",
+                    role=Role.coordinator,
+                    locale="de",
+                    active=True,
+                    failed_logins=0,
+                    created_at=at,
+                )
+            )
+        session.commit()
+
+
+def test_each_account_gets_its_address_lower_cased_as_its_key_on_upgrade(
+    empty_database: str,
+) -> None:
+    migrate(empty_database, "0012offeridx")
+    engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
+    staff_rows(engine, "Petra.Schulte@Beckum.DE")
+
+    migrate(empty_database)
+
+    with engine.connect() as connection:
+        keys = connection.execute(sa.text('SELECT email, email_key FROM "user" ORDER BY id'))
+        assert keys.all() == [
+            ("cw@example.org", "cw@example.org"),
+            ("Petra.Schulte@Beckum.DE", "petra.schulte@beckum.de"),
+        ]
+    engine.dispose()
+
+
+def test_an_address_held_twice_in_other_letters_stops_the_upgrade_and_is_named(
+    empty_database: str,
+) -> None:
+    migrate(empty_database, "0012offeridx")
+    engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
+    staff_rows(engine, "Neu@Jobcenter.example", "neu@jobcenter.example")
+
+    with pytest.raises(RuntimeError, match=r"different letters: neu@jobcenter\.example\."):
+        migrate(empty_database)
+
+    assert current_revision(engine) == "0012offeridx"
     engine.dispose()
