@@ -113,25 +113,28 @@ def test_sqlite_runs_with_wal_foreign_keys_and_busy_timeout(tmp_path: Path) -> N
 
 
 def a_caseworker(session: Session, at: datetime) -> tuple[int, int]:
-    """The ids of an organisation and its caseworker, written as rows of an older revision.
-
-    Only the columns every revision has: the models have the newest revision's
-    (the user's `email_key` came with 0013emailkey).
-    """
+    """The ids of an organisation and its caseworker, written as rows of an older revision."""
     organisation = sa.insert(Organisation).values(name="Jobcenter", created_at=at)
     organisation_id = session.execute(organisation.returning(col(Organisation.id))).scalar_one()
+    user_id = a_staff_row(session, organisation_id, "cw@example.org", Role.caseworker, at)
+    return int(organisation_id), user_id
+
+
+def a_staff_row(
+    session: Session, organisation_id: int, email: str, role: Role, at: datetime
+) -> int:
+    """An account with only the columns every revision has (`email_key` came with 0013emailkey)."""
     user = sa.insert(User).values(
         organisation_id=organisation_id,
-        email="cw@example.org",
-        name="Caseworker",
-        role=Role.caseworker,
+        email=email,
+        name="Staff",
+        role=role,
         locale="de",
         active=True,
         failed_logins=0,
         created_at=at,
     )
-    user_id = session.execute(user.returning(col(User.id))).scalar_one()
-    return int(organisation_id), int(user_id)
+    return int(session.execute(user.returning(col(User.id))).scalar_one())
 
 
 def test_requests_filed_before_the_erasure_deadline_get_one_on_upgrade(
@@ -278,18 +281,7 @@ def staff_rows(engine: sa.Engine, *emails: str) -> None:
     with Session(engine) as session:
         organisation_id, _ = a_caseworker(session, at)
         for email in emails:
-            session.execute(
-                sa.insert(User).values(
-                    organisation_id=organisation_id,
-                    email=email,
-                    name="Staff",
-                    role=Role.coordinator,
-                    locale="de",
-                    active=True,
-                    failed_logins=0,
-                    created_at=at,
-                )
-            )
+            a_staff_row(session, organisation_id, email, Role.coordinator, at)
         session.commit()
 
 
