@@ -13,11 +13,11 @@ import math
 import time
 from dataclasses import dataclass
 
-import highspy
 import numpy as np
 
 from matching.bounds import LpRows
 from matching.candidates import FloatArray, IntArray, Jobs, Pairs
+from matching.highs import highspy  # safe in the bench's forked children
 from matching.optimize import _travel_pairs, maximal_cliques
 from matching.rank import Pool
 

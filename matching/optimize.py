@@ -68,7 +68,6 @@ import math
 import time
 from dataclasses import dataclass, field
 
-import highspy
 import numpy as np
 import numpy.typing as npt
 from ortools.sat.python import cp_model
@@ -76,6 +75,7 @@ from ortools.sat.python import cp_model
 from matching.candidates import FloatArray, IntArray, Jobs, Pairs, feasible_pairs, problem_jobs
 from matching.feasibility import exclusions, travel_conflict_array
 from matching.greedy import Planner, careful_plan, plan_solution, status_quo_plan
+from matching.highs import highspy
 from matching.model import LEVEL_RANK, Problem, Solution
 from matching.rank import Pool
 

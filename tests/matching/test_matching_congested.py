@@ -3,6 +3,7 @@ and never below the careful greedy; the congested town is proven."""
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 
 import numpy as np
@@ -20,6 +21,7 @@ from matching.greedy import (
     status_quo,
     status_quo_plan,
 )
+from matching.highs import highspy
 from matching.model import Location, Problem
 from matching.optimize import (
     MIP_SPLIT_NEAREST,
@@ -375,3 +377,38 @@ def test_day_split_component_gets_the_mip_travel_pass_on_the_wall_clock_only() -
         problem, time_limit_s=3, num_workers=1, pool=pool, day_split_pairs=0, deterministic=True
     )
     assert "travel_mip_split_days" not in steady.stats
+
+
+def _highs_mip_on_two_threads() -> str:
+    """A small MIP that HiGHS branches on, on two threads: its scheduler's workers run."""
+    highs = highspy.Highs()  # type: ignore[no-untyped-call]
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("threads", 2)
+    count = 60
+    columns = np.arange(count, dtype=np.int32)
+    for _ in range(count):
+        highs.addVar(0.0, 1.0)
+    highs.changeColsIntegrality(count, columns, np.full(count, highspy.HighsVarType.kInteger))
+    highs.changeColsCost(count, columns, -np.linspace(1.0, 2.0, count))
+    for first in range(0, count - 4, 2):
+        highs.addRow(-highspy.kHighsInf, 2.0, 5, columns[first : first + 5], np.ones(5))
+    highs.run()
+    return str(highs.getModelStatus())
+
+
+def test_a_process_forked_after_highs_ran_can_solve_with_highs() -> None:
+    """HiGHS's worker threads do not survive a fork: a child's first solve that needed
+    them waited forever (the bench's engine and HiGHS peer on the city, forked after
+    the town's bounds had used HiGHS, stopped at their caps). Importing highspy through
+    `matching.highs`, as the engine does, gives each child a scheduler of its own."""
+    assert _highs_mip_on_two_threads() == "HighsModelStatus.kOptimal"
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=lambda: send.send(_highs_mip_on_two_threads()))
+    child.start()
+    try:
+        assert receive.poll(60), "the forked child's HiGHS solve did not finish in 60 s"
+        assert receive.recv() == "HighsModelStatus.kOptimal"
+    finally:
+        child.kill()
+        child.join()
