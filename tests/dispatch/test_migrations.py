@@ -20,6 +20,7 @@ from dispatch.offers import estimate
 from dispatch.offers.models import Assignment, AssignmentSource, MediatorHabit, Offer, OfferStatus
 from dispatch.requests.models import Mode, Request, RequestDeadlineKind
 from dispatch.storage import alembic_config, current_revision, make_engine, migrate
+from dispatch.users import service as users_service
 from dispatch.users.models import Organisation, Role, User
 from tests.conftest import drop_postgres_schema, fresh_postgres_schema_url, require_postgres
 
@@ -290,7 +291,7 @@ def test_each_account_gets_its_address_lower_cased_as_its_key_on_upgrade(
 ) -> None:
     migrate(empty_database, "0012offeridx")
     engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
-    staff_rows(engine, "Petra.Schulte@Beckum.DE")
+    staff_rows(engine, "Petra.Schulte@Beckum.DE", "JÖRG.Müller@Beckum.de")
 
     migrate(empty_database)
 
@@ -299,7 +300,12 @@ def test_each_account_gets_its_address_lower_cased_as_its_key_on_upgrade(
         assert keys.all() == [
             ("cw@example.org", "cw@example.org"),
             ("Petra.Schulte@Beckum.DE", "petra.schulte@beckum.de"),
+            # Not SQLite's lower(), which folds only A-Z: the key the app looks up.
+            ("JÖRG.Müller@Beckum.de", "jörg.müller@beckum.de"),
         ]
+    with Session(engine) as session:
+        found = users_service.user_by_email(session, "jörg.MÜLLER@beckum.de")
+        assert found is not None and found.email == "JÖRG.Müller@Beckum.de"
     engine.dispose()
 
 

@@ -12,6 +12,7 @@ sign-in then found either. The key is filled from the addresses on file. A
 database that already holds such a pair cannot take the unique index: the
 upgrade stops and names the addresses, to be changed first.
 """
+from collections import Counter
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -26,13 +27,17 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     connection = op.get_bind()
-    twice = connection.execute(
-        sa.text('SELECT lower(email) FROM "user" GROUP BY lower(email) HAVING count(*) > 1')
-    ).scalars().all()
+    # The keys as the app makes them (`users.service.email_key`), in Python: SQLite's
+    # lower() folds only A-Z, and an address may hold other letters ("JÖRG@...").
+    keys = {
+        user_id: email.strip().lower()
+        for user_id, email in connection.execute(sa.text('SELECT id, email FROM "user"'))
+    }
+    twice = sorted(key for key, count in Counter(keys.values()).items() if count > 1)
     if twice:
         raise RuntimeError(
             "Several staff accounts share an e-mail address in different letters: "
-            + ", ".join(sorted(twice))
+            + ", ".join(twice)
             + ". Give all but one of each another address (UPDATE \"user\" SET email = ...)"
             " or delete the surplus account, then migrate again."
         )
@@ -48,7 +53,11 @@ def upgrade() -> None:
             server_default='',
         ),
     )
-    connection.execute(sa.text('UPDATE "user" SET email_key = lower(email)'))
+    if keys:
+        connection.execute(
+            sa.text('UPDATE "user" SET email_key = :key WHERE id = :id'),
+            [{"id": user_id, "key": key} for user_id, key in keys.items()],
+        )
     if connection.dialect.name != 'sqlite':  # SQLite keeps the default (it cannot drop one)
         op.alter_column('user', 'email_key', server_default=None)
     op.create_index(op.f('ix_user_email_key'), 'user', ['email_key'], unique=True)
