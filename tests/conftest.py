@@ -9,6 +9,7 @@ CI (CI=true), where it fails: CI must prove both backends.
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -114,6 +115,14 @@ def get_row(session: Session, model: type[T], row_id: int) -> T:
     row = session.get(model, row_id)
     assert row is not None, f"there is no {model.__name__} {row_id}"
     return row
+
+
+def wait_until(condition: Callable[[], bool], *, seconds: float = 5.0) -> None:
+    """Poll `condition` until it holds; fail the test when it has not after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never came true"
+        time.sleep(0.001)
 
 
 def postgres_available(url: str = POSTGRES_URL) -> str | None:

@@ -12,7 +12,6 @@ the request nor what to do.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -34,7 +33,7 @@ from dispatch.storage import make_engine
 from dispatch.users.models import Role, User
 from dispatch.web.auth import SESSION_COOKIE
 from dispatch.web.rendering import LANG_COOKIE
-from tests.conftest import NOW, Staff, request_payload
+from tests.conftest import NOW, Staff, request_payload, wait_until
 
 
 @contextmanager
@@ -153,6 +152,20 @@ def test_a_page_says_so_in_the_readers_language(
     assert advice in page.text
 
 
+def inserts_waiting_on_a_lock(engine: Engine) -> int:
+    """PostgreSQL sessions whose INSERT into "user" waits for another transaction's lock."""
+    with engine.connect() as connection:
+        return int(
+            connection.scalar(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND query LIKE 'INSERT INTO \"user\"%'"
+                )
+            )
+            or 0
+        )
+
+
 def test_two_coordinators_adding_one_address_at_once_the_second_hears_409(
     client: TestClient, engine: Engine, coordinator: Staff, caseworker: Staff
 ) -> None:
@@ -193,7 +206,9 @@ def test_two_coordinators_adding_one_address_at_once_the_second_hears_409(
         )
     )
     posting.start()
-    time.sleep(0.5)  # the POST is waiting on the index for the other transaction
+    # Let the other commit only once the POST's insert waits for it on the index: had
+    # it committed earlier, the POST's lookup would find the account (email_taken).
+    wait_until(lambda: inserts_waiting_on_a_lock(engine) == 1, seconds=20)
     other.commit()
     other.close()
     posting.join(timeout=30)

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 
 from dispatch.storage import HandOverLock
-
-
-def wait_until(condition: Callable[[], bool], *, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never came true"
-        time.sleep(0.001)
+from tests.conftest import wait_until
 
 
 def test_a_released_lock_goes_to_the_waiter_not_back_to_the_releasing_thread() -> None:

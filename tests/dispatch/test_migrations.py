@@ -276,22 +276,23 @@ def test_the_answer_totals_are_filled_from_the_offers_on_upgrade(empty_database:
     engine.dispose()
 
 
-def staff_rows(engine: sa.Engine, *emails: str) -> None:
-    """Accounts as rows of revision 0012offeridx (no `email_key` yet)."""
+def at_0012_with_staff(url: str, *emails: str) -> sa.Engine:
+    """The database at revision 0012offeridx (no `email_key` yet) with these accounts."""
+    migrate(url, "0012offeridx")
+    engine = make_engine(url, poolclass=sa.pool.NullPool)
     at = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     with Session(engine) as session:
         organisation_id, _ = a_caseworker(session, at)
         for email in emails:
             a_staff_row(session, organisation_id, email, Role.coordinator, at)
         session.commit()
+    return engine
 
 
 def test_each_account_gets_its_address_lower_cased_as_its_key_on_upgrade(
     empty_database: str,
 ) -> None:
-    migrate(empty_database, "0012offeridx")
-    engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
-    staff_rows(engine, "Petra.Schulte@Beckum.DE", "JÖRG.Müller@Beckum.de")
+    engine = at_0012_with_staff(empty_database, "Petra.Schulte@Beckum.DE", "JÖRG.Müller@Beckum.de")
 
     migrate(empty_database)
 
@@ -312,9 +313,7 @@ def test_each_account_gets_its_address_lower_cased_as_its_key_on_upgrade(
 def test_an_address_held_twice_in_other_letters_stops_the_upgrade_and_is_named(
     empty_database: str,
 ) -> None:
-    migrate(empty_database, "0012offeridx")
-    engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
-    staff_rows(engine, "Neu@Jobcenter.example", "neu@jobcenter.example")
+    engine = at_0012_with_staff(empty_database, "Neu@Jobcenter.example", "neu@jobcenter.example")
 
     with pytest.raises(RuntimeError, match=r"different letters: neu@jobcenter\.example\."):
         migrate(empty_database)

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from dispatch.storage import POSTGRES_WRITERS, make_engine, postgres_writers, unit_of_work
-from tests.conftest import POSTGRES_URL, require_postgres
+from tests.conftest import POSTGRES_URL, require_postgres, wait_until
 
 
 @pytest.fixture
@@ -24,13 +24,6 @@ def pg() -> Iterator[Engine]:
     engine = make_engine(POSTGRES_URL)
     yield engine
     engine.dispose()
-
-
-def wait_until(condition: Callable[[], bool], *, seconds: float = 5.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the condition never came true"
-        time.sleep(0.001)
 
 
 class Writers:
