@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from dispatch.storage import UTCDateTime
+from dispatch.storage import UTCDateTime, insert_later, write_later
 
 
 class AuditEvent(SQLModel, table=True):
@@ -45,13 +45,16 @@ def record(
     entity_id: int | None,
     details: dict[str, Any] | None = None,
 ) -> None:
-    """Write one event now, in the session's transaction.
+    """Write one event, in the session's transaction: now, or at the end of the
+    ``storage.rows_later`` block around it.
 
     A plain INSERT, not an object for the next flush: nothing reads an event
     back in the transaction that wrote it by its object, and the unit of
-    work's bookkeeping for it cost more than the statement.
+    work's bookkeeping for it cost more than the statement. A step that reads
+    events calls `written` first.
     """
-    session.connection().execute(
+    insert_later(
+        session,
         _INSERT,
         {
             "at": at,
@@ -65,10 +68,16 @@ def record(
     )
 
 
+def written(session: Session) -> None:
+    """Events held back in this transaction (``storage.rows_later``) go in before a read."""
+    write_later(session, _INSERT)
+
+
 def erase_reasons(session: Session, *, entity: str, entity_ids: Collection[int]) -> int:
     """Replace the typed `reason` in the events of these records; returns how many changed."""
     if not entity_ids:
         return 0
+    written(session)
     changed = 0
     for event in session.exec(
         select(AuditEvent).where(

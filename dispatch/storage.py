@@ -297,6 +297,62 @@ def insert_rows(session: Session, instances: Sequence[SQLModel]) -> None:
     session.connection().execute(sa.insert(statement.table), _values(statement, key, instances))
 
 
+#: `Session.info` key of the rows `insert_later` holds back, by table (see `rows_later`).
+_LATER = "sprachpool.rows_later"
+
+
+def insert_later(session: Session, insert: sa.Insert, values: dict[str, Any]) -> None:
+    """Run a plain INSERT of one row now, or at the end of the `rows_later` block around it.
+
+    For append-only rows nothing in the block reads back (an audit event, a
+    deadline); a reader of their table in the block calls `write_later` first.
+    """
+    pending: dict[sa.Insert, list[dict[str, Any]]] | None = session.info.get(_LATER)
+    connection = session.connection()  # the transaction begins: its rollback drops the row
+    if pending is None:
+        connection.execute(insert, values)
+    else:
+        pending.setdefault(insert, []).append(values)
+
+
+def write_later(session: Session, insert: sa.Insert) -> None:
+    """The rows held back for `insert` go in now: a step is about to read their table."""
+    pending: dict[sa.Insert, list[dict[str, Any]]] | None = session.info.get(_LATER)
+    if pending and (rows := pending.pop(insert, None)):
+        session.connection().execute(insert, rows)
+
+
+@contextmanager
+def rows_later(session: Session) -> Iterator[None]:
+    """The rows `insert_later` is given inside are written when the block ends, one statement
+    per table (the driver's executemany).
+
+    Filing a request writes two audit events and three deadlines among its
+    other statements; each INSERT of its own cost a round trip on PostgreSQL
+    and SQLAlchemy's work per statement on both. Ends without writing when the
+    block raises; a rollback inside drops what was held (`_drop_later`).
+    """
+    if _LATER in session.info:
+        yield  # inside a block already: its end writes these too
+        return
+    pending: dict[sa.Insert, list[dict[str, Any]]] = {}
+    session.info[_LATER] = pending
+    try:
+        yield
+    finally:
+        del session.info[_LATER]
+    for insert, rows in pending.items():
+        session.connection().execute(insert, rows)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_later(session: Session) -> None:
+    """Rows held back in a transaction that was rolled back are not written after it."""
+    pending = session.info.get(_LATER)
+    if pending:
+        pending.clear()
+
+
 def insert_rows_with_ids(session: Session, instances: Sequence[Row], *, match: str) -> None:
     """Insert new row objects of one model in one statement; each gets its id, as `insert_row`.
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
 from dispatch.deadlines.models import Deadline
+from dispatch.storage import insert_later, write_later
 
 
 def schedule(
@@ -27,6 +28,8 @@ def schedule(
     scheduled for it yet and the lookup is skipped; the unique key on (kind,
     subject, sequence) still refuses a second row.
     """
+    if not new:
+        write_later(session, _INSERT)
     exists = (
         None
         if new
@@ -55,12 +58,15 @@ def add(
     now: datetime,
     sequence: int = 0,
 ) -> None:
-    """Write a deadline now, without asking whether it exists (the unique key refuses a second).
+    """Write a deadline without asking whether it exists (the unique key refuses a second).
 
     A plain INSERT in the session's transaction, not an object for the next
-    flush: the runner reads deadlines in transactions of its own.
+    flush: the runner reads deadlines in transactions of its own. Now, or at
+    the end of the ``storage.rows_later`` block around it (the steps here that
+    read or change deadlines write those first).
     """
-    session.connection().execute(
+    insert_later(
+        session,
         _INSERT,
         {
             "kind": kind,
@@ -76,6 +82,7 @@ def close(
     session: Session, *, kinds: Iterable[str], subject_id: int, now: datetime, outcome: str
 ) -> None:
     """Mark the subject's open deadlines of these kinds done: their step will not happen."""
+    write_later(session, _INSERT)
     session.exec(
         sa.update(Deadline)
         .where(
@@ -89,6 +96,7 @@ def close(
 
 def move(session: Session, *, kind: str, subject_id: int, sequence: int, due_at: datetime) -> None:
     """An open deadline falls due at another time (its subject moved); a done one stays done."""
+    write_later(session, _INSERT)
     session.exec(
         sa.update(Deadline)
         .where(

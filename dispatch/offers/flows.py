@@ -452,6 +452,7 @@ def warn_unfilled_early(
         round_began = session.exec(
             select(sa.func.max(Assignment.cancelled_at)).where(Assignment.request_id == request.id)
         ).one()
+        audit.written(session)
         told = select(audit.AuditEvent.id).where(
             audit.AuditEvent.action == "request.at_risk",
             audit.AuditEvent.entity == "request",

@@ -18,7 +18,7 @@ from dispatch.offers import service as offer_service
 from dispatch.requests import service
 from dispatch.requests.models import Mode, Request, RequestDeadlineKind
 from dispatch.requests.schemas import RequestChange, RequestCreate
-from dispatch.storage import keep
+from dispatch.storage import keep, rows_later
 from dispatch.users.models import User
 
 
@@ -44,27 +44,29 @@ def file_request(
     if data.mode == Mode.in_person and data.address and not data.place_id and not data.location:
         location, street = service.locate_address(address=data.address, settings=settings)
         data = data.model_copy(update={"location": location, "address": street})
-    request, replayed = service.create_request(
-        session,
-        data=data,
-        actor=actor,
-        now=now,
-        idempotency_key=idempotency_key,
-        funding=funding_policy.policy_of(settings),
-        tz=settings.tz,
-    )
-    if not replayed:
-        # The caseworker's messages about the wave are addressed from this row.
-        keep(session, actor)
-        # A new request has no deadline yet: added without asking (deadlines.schedule would).
-        deadlines.add(
+    # Its audit events and deadlines go in together at the end (one statement each).
+    with rows_later(session):
+        request, replayed = service.create_request(
             session,
-            kind=RequestDeadlineKind.erase_data,
-            subject_id=request.id,
-            due_at=request.end + timedelta(days=settings.request_data_days),
+            data=data,
+            actor=actor,
             now=now,
+            idempotency_key=idempotency_key,
+            funding=funding_policy.policy_of(settings),
+            tz=settings.tz,
         )
-        offers.dispatch_new_request(session, request, now=now, settings=settings)
+        if not replayed:
+            # The caseworker's messages about the wave are addressed from this row.
+            keep(session, actor)
+            # A new request has no deadline yet: added without asking (deadlines.schedule would).
+            deadlines.add(
+                session,
+                kind=RequestDeadlineKind.erase_data,
+                subject_id=request.id,
+                due_at=request.end + timedelta(days=settings.request_data_days),
+                now=now,
+            )
+            offers.dispatch_new_request(session, request, now=now, settings=settings)
     return request, replayed
 
 
