@@ -287,7 +287,8 @@ def run_instance(name: str, workers: int, vroom_level: int | None) -> None:
         except ImportError as error:
             raise SkipPeer(f"highspy not installed ({error})") from error
         proposed: dict[int, int] = {}
-        day_bound = lp_bound = 0.0
+        day_bound = 0.0
+        lp_bound = 0.0 if day_lp else math.inf  # without the day LPs, no bound from them
         statuses = []
         greedy = careful_plan(problem, pool, pairs).holder
         for local in days:
@@ -308,8 +309,6 @@ def run_instance(name: str, workers: int, vroom_level: int | None) -> None:
                     threads=workers,
                 )
                 lp_bound += relaxed.bound
-            else:
-                lp_bound = math.inf
             result = _highs_peer.solve(
                 pool,
                 jobs,

@@ -299,6 +299,7 @@ def insert_rows(session: Session, instances: Sequence[SQLModel]) -> None:
 
 #: `Session.info` key of the rows `insert_later` holds back, by table (see `rows_later`).
 _LATER = "sprachpool.rows_later"
+_Held = dict[sa.Insert, list[dict[str, Any]]]
 
 
 def insert_later(session: Session, insert: sa.Insert, values: dict[str, Any]) -> None:
@@ -307,7 +308,7 @@ def insert_later(session: Session, insert: sa.Insert, values: dict[str, Any]) ->
     For append-only rows nothing in the block reads back (an audit event, a
     deadline); a reader of their table in the block calls `write_later` first.
     """
-    pending: dict[sa.Insert, list[dict[str, Any]]] | None = session.info.get(_LATER)
+    pending: _Held | None = session.info.get(_LATER)
     connection = session.connection()  # the transaction begins: its rollback drops the row
     if pending is None:
         connection.execute(insert, values)
@@ -317,7 +318,7 @@ def insert_later(session: Session, insert: sa.Insert, values: dict[str, Any]) ->
 
 def write_later(session: Session, insert: sa.Insert) -> None:
     """The rows held back for `insert` go in now: a step is about to read their table."""
-    pending: dict[sa.Insert, list[dict[str, Any]]] | None = session.info.get(_LATER)
+    pending: _Held | None = session.info.get(_LATER)
     if pending and (rows := pending.pop(insert, None)):
         session.connection().execute(insert, rows)
 
@@ -335,7 +336,7 @@ def rows_later(session: Session) -> Iterator[None]:
     if _LATER in session.info:
         yield  # inside a block already: its end writes these too
         return
-    pending: dict[sa.Insert, list[dict[str, Any]]] = {}
+    pending: _Held = {}
     session.info[_LATER] = pending
     try:
         yield
