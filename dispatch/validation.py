@@ -245,3 +245,18 @@ Timestamp = Annotated[datetime, PlainSerializer(_local_iso, return_type=str, whe
 
 #: Database ids in paths and bodies: positive and within a 32-bit column.
 MAX_ID = 2_147_483_647
+
+
+def whole_number(typed: str, *, most: int = MAX_ID) -> int | None:
+    """`typed` (a form field, a field's name) as a whole number from 0 to `most`, else None.
+
+    ASCII digits only: `str.isdigit` also says yes to "²" and other digits `int`
+    refuses, which became a ValueError and a server error where the form should
+    have marked its field. The length is checked before `int`, so thirty typed
+    nines are refused as out of range instead of reaching a `timedelta` or the
+    database and overflowing there.
+    """
+    if not (typed.isascii() and typed.isdigit()) or len(typed) > len(str(most)):
+        return None
+    number = int(typed)
+    return number if number <= most else None

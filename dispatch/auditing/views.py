@@ -17,7 +17,7 @@ from dispatch.auditing import service
 from dispatch.deps import SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.users import flows as users
-from dispatch.validation import EARLIEST_DAY, LATEST_DAY, MAX_ID
+from dispatch.validation import EARLIEST_DAY, LATEST_DAY, whole_number
 from dispatch.web.auth import CoordinatorPageUser
 from dispatch.web.rendering import render
 from dispatch.web.schema_forms import EntryForm
@@ -95,10 +95,11 @@ def _id(form: EntryForm, name: str) -> int | None:
     typed = form.get(name)
     if not typed:
         return None
-    if not typed.isdigit() or not 1 <= int(typed) <= MAX_ID:
+    number = whole_number(typed)
+    if not number:
         form.error(name, Text(N_("Please give a record number, e.g. 17.")))
         return None
-    return int(typed)
+    return number
 
 
 @router.get("", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from dispatch.jobs.models import JobReport, ReportState
 from dispatch.mediators.models import Mediator
 from dispatch.requests.models import Request as JobRequest
 from dispatch.users.models import Organisation
+from dispatch.validation import whole_number
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked, OptionalWebUser, StaffPageUser
 from dispatch.web.rendering import render
 from locales import N_
@@ -203,14 +204,14 @@ async def approve(
 ) -> Response:
     """One job (its row's button) or every ticked one; all or none."""
     form = await request.form()
-    raw_ids = [str(value) for value in form.getlist("assignment_id")]
-    if not raw_ids or not all(value.isdigit() and len(value) < 10 for value in raw_ids):
+    ids = [whole_number(str(value)) for value in form.getlist("assignment_id")]
+    if not ids or not all(ids):
         raise InvalidInput("Choose at least one job.", reason="nothing_chosen")
     decision = "reject" if form.get("decision") == "reject" else "approve"
     reason = str(form.get("reason") or "").strip()[:500] or None
     done = service.approve_many(
         session,
-        assignment_ids=[int(value) for value in raw_ids],
+        assignment_ids=[number for number in ids if number],
         actor=user,
         decision=decision,
         reason=reason,

@@ -37,7 +37,7 @@ from dispatch.mediators.schemas import (
 )
 from dispatch.places.models import Place
 from dispatch.users.models import User
-from dispatch.validation import normalise_language
+from dispatch.validation import normalise_language, whole_number
 from dispatch.web import forms, maps
 from dispatch.web import service as pages
 from dispatch.web.account import safe_next
@@ -192,7 +192,8 @@ def parse_slots(
         if not row["start"] and not row["end"]:
             continue
         try:
-            weekday: int | str = int(row["weekday"]) if row["weekday"].isdigit() else row["weekday"]
+            number = whole_number(row["weekday"])
+            weekday: int | str = row["weekday"] if number is None else number
             slots.append(
                 WeeklySlot.model_validate(
                     {"weekday": weekday, "start": row["start"], "end": row["end"]}

@@ -21,6 +21,7 @@ from dispatch.mediators.models import Mediator
 from dispatch.organisations import service
 from dispatch.organisations.schemas import OrganisationCreate, OrganisationUpdate
 from dispatch.users.models import Organisation, OrganisationKind, User
+from dispatch.validation import whole_number
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import render
 from dispatch.web.schema_forms import EntryForm, domain_error, optional_number, validate
@@ -107,7 +108,7 @@ async def _typed(request: Request) -> EntryForm:
         name: str(value).strip()
         for name, value in raw.items()
         if name in ("name", "kind", *POLICY_FIELDS)
-        or (name.startswith("list-") and name[5:].isdigit() and len(name) < 16)
+        or (name.startswith("list-") and whole_number(name[5:]) is not None)
     }
     return EntryForm(values=values)
 

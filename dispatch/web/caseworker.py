@@ -38,7 +38,7 @@ from dispatch.series import flows as series_flows
 from dispatch.series import service as series_service
 from dispatch.series.schemas import MAX_OCCURRENCES, SeriesCancel
 from dispatch.users.models import Role, User
-from dispatch.validation import MAX_ID
+from dispatch.validation import whole_number
 from dispatch.web import forms, maps, service
 from dispatch.web.auth import CsrfChecked, StaffPageUser
 from dispatch.web.rendering import formatter, render
@@ -355,7 +355,7 @@ async def cancel_series(
         now=clock.now(),
         settings=settings,
     )
-    target = int(back) if back.isdigit() and int(back) <= MAX_ID else None
+    target = whole_number(back)
     page = f"/requests/{target}" if target else "/requests"
     return RedirectResponse(f"{page}?series_cancelled={len(cancelled)}", status_code=303)
 

@@ -27,7 +27,7 @@ from dispatch.errors import SprachpoolError
 from dispatch.requests.models import CallDirection, Mode, Request
 from dispatch.requests.schemas import RequestChange, RequestCreate
 from dispatch.series.schemas import MAX_INTERVAL_WEEKS, SeriesCreate
-from dispatch.validation import EARLIEST_DAY, LATEST_DAY
+from dispatch.validation import EARLIEST_DAY, LATEST_DAY, whole_number
 from locales import N_, Text
 
 #: Durations offered in the form, in minutes (the policy caps a request at 8 h).
@@ -333,13 +333,15 @@ def parse_request_form(
         start_time = None
     if start_time is None:
         form.error("time")
-    duration = int(v["duration"]) if v["duration"].isdigit() else None
+    duration = whole_number(v["duration"])
     if duration not in DURATIONS:
         form.error("duration")
-    if day and start_time and duration:
+        duration = None
+    if day and start_time:
         start = datetime.combine(day, start_time, tzinfo=tz)
         body["start"] = start
-        body["end"] = start + timedelta(minutes=duration)
+        if duration:
+            body["end"] = start + timedelta(minutes=duration)
 
     if v["mode"] not in {m.value for m in Mode}:
         form.error("mode")
@@ -356,8 +358,8 @@ def parse_request_form(
             body["address"] = v["address"] or None
             body["location"] = {"lat": lat, "lon": lon} if lat is not None else None
             body["home_visit"] = v["home_visit"] in ("1", "on", "true")
-        elif v["place"].isdigit():
-            body["place_id"] = int(v["place"])
+        elif (place_id := whole_number(v["place"])) is not None:
+            body["place_id"] = place_id
         else:
             form.error("place")
 
@@ -422,7 +424,7 @@ def repeat_of(form: RequestForm) -> tuple[int, date] | None:
     v = form.values
     if not v.get("repeat_weeks"):
         return None
-    weeks = int(v["repeat_weeks"]) if v["repeat_weeks"].isdigit() else None
+    weeks = whole_number(v["repeat_weeks"])
     if weeks not in REPEAT_WEEKS:
         form.error("repeat_weeks")
     try:
@@ -567,13 +569,13 @@ def parse_list_filters(
     if filters.first_day and filters.last_day and filters.last_day < filters.first_day:
         filters.errors["to"] = Text(N_("The end of the period must be on or after its start."))
     if values["caseworker"]:
-        chosen = int(values["caseworker"]) if values["caseworker"].isdigit() else None
+        chosen = whole_number(values["caseworker"])
         if chosen is not None and chosen in caseworkers:
             filters.caseworker = chosen
         else:
             filters.errors["caseworker"] = Text(N_("Please pick a person from the list."))
     if values["page"]:
-        number = int(values["page"]) if values["page"].isdigit() else 0
+        number = whole_number(values["page"]) or 0
         if 1 <= number <= 100_000:
             filters.page = number
         else:

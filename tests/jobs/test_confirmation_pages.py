@@ -127,6 +127,11 @@ def test_the_coordinator_approves_singly_and_needs_a_reason_for_unconfirmed_jobs
         "/dashboard/job-reports/approve", data={"csrf_token": form["csrf_token"]}
     )
     assert nothing.status_code == 422
+    for typed in ("²", "9" * 30):  # "²" passed isdigit() and broke int(): a server error before
+        not_an_id = browser.post(
+            "/dashboard/job-reports/approve", data={**form, "assignment_id": typed}
+        )
+        assert not_an_id.status_code == 422 and "mindestens einen Einsatz" in not_an_id.text
     done = browser.post(
         "/dashboard/job-reports/approve", data={**form, "reason": "Telefonisch bestätigt"}
     )

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import locales
+from dispatch.validation import MAX_ID, whole_number
 from dispatch.web import forms
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -72,3 +73,19 @@ def test_an_error_goes_where_its_location_or_code_says(
     location: tuple[str, ...], code: str, field: str
 ) -> None:
     assert forms.form_field(location, code) == field
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("90", 90), ("0", 0), ("007", 7), ("²", None), ("1²", None), ("١٢", None), ("１２", None)]
+    + [("-1", None), (" 1", None), ("1_0", None), ("", None), ("9" * 30, None)],
+)
+def test_a_whole_number_is_ascii_digits_within_the_id_range(typed: str, number: int | None) -> None:
+    assert whole_number(typed) == number
+    assert whole_number(str(MAX_ID)) == MAX_ID and whole_number(str(MAX_ID + 1)) is None
+
+
+@pytest.mark.parametrize("typed", ["9" * 30, "²", "1²"])
+def test_a_duration_that_is_no_choice_is_marked_not_computed(typed: str) -> None:
+    # Thirty nines went into a timedelta and overflowed; "²" passed isdigit and broke int.
+    assert errors_in("en", duration=typed) == {"duration": "Please pick a duration from the list."}

@@ -114,3 +114,32 @@ def test_a_caseworker_may_not_open_the_organisation_pages(
     web = signed_in(case_person)
     assert web.get("/dashboard/organisations").status_code == 403
     assert web.get(f"/dashboard/organisations/{case_person.organisation_id}").status_code == 403
+
+
+def test_a_list_entry_that_names_no_mediator_id_is_left_out(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    amina = add_mediator(name="Amina Haddad")
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/organisations/new")
+    response = web.post(
+        "/dashboard/organisations/new",
+        data={
+            "csrf_token": csrf_of(page),
+            "name": "Caritas Beckum",
+            "kind": "non_profit",
+            f"list-{amina}": "preferred",
+            # "²" passed isdigit() and broke int(): a server error before.
+            "list-²": "preferred",
+            "list-" + "9" * 30: "excluded",
+        },
+    )
+    assert response.status_code == 303, response.text
+    saved = organisation_named(engine, "Caritas Beckum")
+    assert saved is not None
+    with Session(engine) as session:
+        lists = service.mediator_lists(session, organisation_id=saved.id)
+    assert lists == {"preferred": [amina], "excluded": []}

@@ -42,6 +42,13 @@ def test_a_weekly_series_is_filed_from_the_form_and_cancelled_from_the_third_on(
     assert "Die Serie ist angelegt: 5 Termine." in page.text
     assert page.text.count("Alle ab diesem Tag stornieren") == 5
     third = stored[2]
+    for typed in ("²", "9" * 30):  # no request to go back to: the list ("²" broke int())
+        nowhere = web.post(
+            f"/series/{third.series_id}/cancel",
+            data={"csrf_token": csrf_of(page), "from": "2027-01-05", "back": typed},
+        )
+        assert nowhere.status_code == 303, nowhere.text
+        assert nowhere.headers["location"] == "/requests?series_cancelled=0"
     cancelled = web.post(
         f"/series/{third.series_id}/cancel",
         data={"csrf_token": csrf_of(page), "from": "2026-12-15", "back": f"{stored[0].id}"},
