@@ -27,6 +27,7 @@ from dispatch.offers.models import Offer
 from dispatch.outbox.models import Message, MessageStatus
 from dispatch.storage import insert_rows, new_row
 from dispatch.users.models import User
+from dispatch.validation import whole_number
 from notifications import templates
 from notifications.channels import ChannelName
 
@@ -321,8 +322,8 @@ def record_provider_status(
     """
     provider_status = provider_status.strip().lower()
     progress = _TWILIO_PROGRESS.get(provider_status)
-    if progress is None or not provider_id:
-        return None
+    if progress is None or not provider_id or not provider_id.isprintable():
+        return None  # a NUL in a looked-up id was a server error on PostgreSQL
     message = session.exec(
         select(Message).where(Message.provider_id == provider_id).with_for_update()
     ).first()
@@ -335,7 +336,9 @@ def record_provider_status(
         message.status = MessageStatus.delivered
         message.error = None
     elif provider_status in _TWILIO_NOT_DELIVERED:
-        code = f" (Twilio error {error_code})" if error_code else ""
+        # Twilio's codes are numbers (30003): anything else is left out of the reason.
+        number = whole_number(error_code or "")
+        code = f" (Twilio error {number})" if number is not None else ""
         fail_with_fallback(
             session,
             message,

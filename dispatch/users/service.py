@@ -45,7 +45,14 @@ def email_key(email: str) -> str:
 
 
 def user_by_email(session: Session, email: str) -> User | None:
-    """The account of an address, in whatever letters it is typed."""
+    """The account of an address, in whatever letters it is typed.
+
+    An address with a control character belongs to nobody (addresses are checked
+    when an account is made) and is not looked up: PostgreSQL refuses a NUL in a
+    text parameter, and the sign-in form answered one with a server error.
+    """
+    if not email.isprintable():
+        return None
     return session.exec(select(User).where(col(User.email_key) == email_key(email))).first()
 
 

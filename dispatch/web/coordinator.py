@@ -23,6 +23,7 @@ from dispatch.mediators import service as mediators
 from dispatch.offers import flows as offers
 from dispatch.offers import policy as offer_policy
 from dispatch.offers import service as offer_service
+from dispatch.outbox.models import MessageStatus
 from dispatch.planning import service as planning
 from dispatch.requests import service as requests
 from dispatch.requests.models import Request as RequestRecord
@@ -481,9 +482,13 @@ def messages(
     session: SessionDep,
     user: CoordinatorPageUser,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    status: Annotated[str, Query(max_length=12)] = "",
+    status: Annotated[MessageStatus | Literal[""], Query()] = "",
 ) -> HTMLResponse:
-    """The outbox, newest first: what was sent to whom and whether it arrived."""
+    """The outbox, newest first: what was sent to whom and whether it arrived.
+
+    `status` is one of the statuses or empty (all): a free text went to the database,
+    and PostgreSQL refused a NUL in it with a server error.
+    """
     rows, total = service.message_log(
         session,
         status=status or None,

@@ -124,6 +124,22 @@ def test_an_unknown_sid_is_acknowledged_and_ignored(client: TestClient, engine: 
     assert all_messages(engine) == []
 
 
+def test_a_signed_report_with_control_characters_is_acknowledged_and_harms_nothing(
+    client: TestClient, engine: Engine, sent_sms: tuple[int, str]
+) -> None:
+    # Signed with the right token, so only Twilio or the token's holder could send them; a
+    # NUL in the id or in the error code reached PostgreSQL and answered with a server error.
+    message_id, sid = sent_sms
+    for params in (
+        report("SM\x00" + "0" * 31, "delivered"),
+        report(sid, "failed", ErrorCode="30003\x00" + "x" * 20_000),
+    ):
+        assert client.post(PATH, data=params, headers=signed(params)).status_code == 204
+    message = message_row(engine, message_id)
+    assert (message.status, message.provider_status) == (MessageStatus.failed, "failed")
+    assert message.error is not None and message.error.startswith("failed by the provider —")
+
+
 @pytest.mark.parametrize(
     "headers",
     [

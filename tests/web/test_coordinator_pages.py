@@ -321,6 +321,11 @@ def test_statistics_page_export_and_message_log(
     log = web.get("/dashboard/messages")
     assert "Sprachpool: Einsatz Somali" in log.text and "+4915112345678" in log.text
     assert "Noch keine Nachrichten." in web.get("/dashboard/messages?status=failed").text
+    assert "Sprachpool: Einsatz Somali" in web.get("/dashboard/messages?status=").text
+    # Not a status (a NUL went to PostgreSQL as it was, and it answered with a server error):
+    for typed in ("gesendet", "\x00"):
+        refused = web.get("/dashboard/messages", params={"status": typed})
+        assert refused.status_code == 422 and "Ungültige Eingabe" in refused.text
 
 
 def test_freeing_an_assignment_on_the_dashboard_tells_the_caseworker_and_marks_the_offer(

@@ -153,6 +153,10 @@ def test_forgot_password_answers_the_same_and_sends_a_link_to_an_account(
         "/login/forgot", data={"csrf_token": csrf_of(form), "email": "niemand@example.org"}
     )
     assert known.status_code == unknown.status_code == 200
+    nul = web.post(  # checked as an address before any lookup (PostgreSQL refuses a NUL)
+        "/login/forgot", data={"csrf_token": csrf_of(form), "email": case_person.email + "\x00"}
+    )
+    assert nul.status_code == 422
     strip = re.compile(r'value="[^"]*"')
     assert strip.sub("", known.text) == strip.sub("", unknown.text)
     assert "Falls es zu dieser Adresse ein Konto gibt" in known.text
