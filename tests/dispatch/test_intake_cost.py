@@ -216,10 +216,11 @@ def counted(engine: Engine) -> Iterator[list[str]]:
 
 #: Statements for one POST that sends a wave of three offers by SMS (each mediator
 #: has one channel), the pool and the year's allowance totals kept: the token's user,
-#: idempotency, the organisation, insert request and audit, the wave (the pool's and
-#: the ledger's tokens in one read, absences, jobs, lists, past offers for "who
-#: answers", the chosen mediators, their reply codes in one read, the offers, their
-#: messages, deadline, audit), the erasure deadline of the request's data. A request
+#: idempotency, the organisation, insert request, the wave (the pool's and the
+#: ledger's tokens in one read, absences, jobs, lists, past offers for "who answers",
+#: the chosen mediators, their reply codes in one read, the offers, their messages),
+#: then, at the end, the audit events and the deadlines (the wave's and the erasure
+#: of the request's data), one INSERT per table. A request
 #: filed in this transaction has no earlier wave, nobody asked, no assignment, no
 #: deadline or message under its id: none of that is read (34 and 28 before).
 #: A wave's offers are one INSERT on both, their ids matched by token hash
