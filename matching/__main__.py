@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 
@@ -70,6 +71,44 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+#: The most `--congestion` takes: ten times a preset's requests (150,000 on the region).
+MOST_CONGESTION = 10.0
+
+
+def _congestion(text: str) -> float:
+    """A number above 0 and at most `MOST_CONGESTION`; argparse words the refusal."""
+    return _bounded_float(text, most=MOST_CONGESTION)
+
+
+def _seconds(text: str) -> float:
+    """A time limit: a finite number of seconds above 0."""
+    return _bounded_float(text, most=math.inf)
+
+
+def _bounded_float(text: str, *, most: float) -> float:
+    """`text` as a finite float in (0, most]: nan, inf or a negative scale made a traceback
+    (a count of requests from infinity) or a silent one-request week."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and 0 < value <= most):
+        limit = "" if math.isinf(most) else f" and at most {most:g}"
+        raise argparse.ArgumentTypeError(f"must be above 0{limit}: {text!r}")
+    return value
+
+
+def _workers(text: str) -> int:
+    """CP-SAT's workers: a whole number from 1 to 64."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"must be from 1 to 64: {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m matching", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,11 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     solve.add_argument("problem")
     solve.add_argument(
         "--time-limit",
-        type=float,
+        type=_seconds,
         default=None,
         help="seconds (default: the problem's time_limit_s, else 10)",
     )
-    solve.add_argument("--workers", type=int, default=8)
+    solve.add_argument("--workers", type=_workers, default=8)
     solve.add_argument("--seed", type=int, default=0)
     solve.add_argument(
         "--deterministic",
@@ -105,7 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     maker.add_argument("--seed", type=int, default=0)
     maker.add_argument(
-        "--congestion", type=float, default=1.0, help="scales the number of requests"
+        "--congestion",
+        type=_congestion,
+        default=1.0,
+        help=f"scales the number of requests (above 0, at most {MOST_CONGESTION:g})",
     )
     maker.set_defaults(run=_generate)
     args = parser.parse_args(argv)

@@ -108,3 +108,14 @@ def test_generate_preset_gives_the_congested_week() -> None:
     assert len(problem.requests) == 150 and len(problem.mediators) == 80
     expected = generate("town", seed=1, preset=True, congestion=0.5)
     assert [r.language for r in problem.requests] == [r.language for r in expected.requests]
+
+
+def test_out_of_range_numbers_are_refused_with_the_argument_named() -> None:
+    # A negative, infinite or undefined scale made a traceback or a one-request week.
+    for congestion in ("-1", "0", "nan", "inf", "1e309", "11"):
+        refused = run("generate", "--preset", "town", "--congestion", congestion)
+        assert refused.returncode == 2 and refused.stdout == ""
+        assert "argument --congestion: must be above 0 and at most 10" in refused.stderr
+    for option, value in (("--workers", "0"), ("--time-limit", "nan"), ("--time-limit", "-5")):
+        refused = run("solve", "problem.json", option, value)
+        assert refused.returncode == 2 and f"argument {option}: must be" in refused.stderr
