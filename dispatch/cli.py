@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import getpass
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -136,12 +137,41 @@ def _workers(text: str) -> int:
     return count
 
 
+def _seconds(text: str) -> float:
+    """`optimize --time-limit`: seconds above 0 and at most 120 (the API's limit), or a clear
+    error; nan, inf and negative numbers went on to the solver."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(seconds) and 0 < seconds <= 120):
+        raise argparse.ArgumentTypeError("above 0 and at most 120")
+    return seconds
+
+
 def cmd_user_add(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from dispatch.organisations.schemas import OrganisationCreate
     from dispatch.users import service as users
     from dispatch.users.models import Role
+    from dispatch.users.schemas import UserCreate
     from dispatch.web.auth import MIN_PASSWORD_LENGTH
     from dispatch.web.links import issue_sign_in_link
 
+    # The API's rules for an account and an organisation's name, so an address the
+    # service cannot write to (or a name the pages cannot show) is not let in here either.
+    account = {"email": args.email, "name": args.name or args.email, "role": args.role}
+    try:
+        checked = UserCreate.model_validate({**account, "locale": args.locale})
+        organisation_name = OrganisationCreate.model_validate({"name": args.organisation}).name
+    except ValidationError as exc:
+        for error in exc.errors():
+            option = "organisation" if exc.title == OrganisationCreate.__name__ else None
+            if option is None:  # the name defaults to the address: say which was typed
+                option = "name" if error["loc"] == ("name",) and args.name else "email"
+            print(f"error: --{option}: {error['msg']}", file=sys.stderr)
+        return 2
     password = None
     if args.password:
         password = getpass.getpass("password: ")
@@ -152,20 +182,20 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         return 2
     now = SystemClock().now()
     with unit_of_work(_engine()) as session:
-        organisation = users.get_or_create_organisation(session, name=args.organisation, now=now)
+        organisation = users.get_or_create_organisation(session, name=organisation_name, now=now)
         user = users.create_user(
             session,
-            email=args.email,
-            name=args.name or args.email,
-            role=Role(args.role),
+            email=checked.email,
+            name=checked.name,
+            role=Role(checked.role),
             organisation=organisation,
             password=password,
-            locale=args.locale,
+            locale=checked.locale,
             now=now,
         )
         token = users.issue_token(session, user=user, now=now)
         link = issue_sign_in_link(session, user=user, now=now) if args.link else None
-    print(f"user {args.email} ({args.role}, {args.organisation}) created")
+    print(f"user {checked.email} ({checked.role}, {organisation_name}) created")
     print(f"API token (shown once, store it now): {token}")
     if link is not None:
         base = get_settings().public_base_url.rstrip("/")
@@ -332,7 +362,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     optimize.add_argument("--from", dest="start", help="first day (default: tomorrow)")
     optimize.add_argument("--days", type=int, default=7, choices=range(1, 15), metavar="1-14")
-    optimize.add_argument("--time-limit", type=float, default=10.0)
+    optimize.add_argument(
+        "--time-limit", type=_seconds, default=10.0, help="seconds, above 0 and at most 120"
+    )
     optimize.set_defaults(func=cmd_optimize)
     return parser
 

@@ -282,6 +282,32 @@ def test_cli_mistakes_get_a_clear_message(tmp_path: Path, args: list[str]) -> No
     assert "error" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (["--email", "x"], "error: --email: is not a valid email address"),
+        (["--email", "fm@jobcenter.example\x01"], "error: --email: must not contain control"),
+        (["--email", "fm@jobcenter.example", "--name", "N" * 201], "error: --name: String"),
+        (["--email", "fm@jobcenter.example", "--organisation", "O" * 201], "--organisation: "),
+    ],
+)
+def test_user_add_checks_the_account_as_the_api_does(
+    tmp_path: Path, typed: list[str], message: str
+) -> None:
+    # It took any text as an address (an account no mail could reach) and any name.
+    args = ["--role", "caseworker", "--organisation", "Jobcenter Kreis Warendorf", *typed]
+    result = run_cli("user", "add", *args, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "sp_" not in result.stdout
+
+
+def test_optimize_refuses_a_time_limit_it_cannot_keep(tmp_path: Path) -> None:
+    for seconds in ("nan", "inf", "0", "-5", "121"):
+        result = run_cli("optimize", "--time-limit", seconds, cwd=tmp_path)
+        assert result.returncode == 2
+        assert "argument --time-limit: above 0 and at most 120" in result.stderr
+
+
 def test_commands_other_than_serve_do_not_repeat_the_secret_key_warning(tmp_path: Path) -> None:
     local_default = {"ENVIRONMENT": "local", "SECRET_KEY": "change-me"}
     result = run_cli("migrate", cwd=tmp_path, env_extra=local_default)
