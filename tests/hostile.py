@@ -1,5 +1,6 @@
-"""Hostile values for every form a crawl of the pages reaches (`test_hostile_forms`, the offer
-pages' own).
+"""Hostile values for every form a crawl of the pages reaches: the staff's pages and a
+mediator's link (`tests/web/test_hostile_forms.py`), the offer pages and the confirmation
+pages (`test_hostile_offer_pages.py`, `test_hostile_confirmation_pages.py`).
 
 The pages are crawled from a start page as a person would click through them; every
 field of every form found is then sent, one at a time, with values a person or a script
