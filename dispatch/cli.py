@@ -161,15 +161,15 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     # The API's rules for an account and an organisation's name, so an address the
     # service cannot write to (or a name the pages cannot show) is not let in here either.
-    account = {"email": args.email, "name": args.name or args.email, "role": args.role}
+    typed = {"email": args.email, "name": args.name or args.email, "role": args.role}
     try:
-        checked = UserCreate.model_validate({**account, "locale": args.locale})
+        checked = UserCreate.model_validate({**typed, "locale": args.locale})
         organisation_name = OrganisationCreate.model_validate({"name": args.organisation}).name
     except ValidationError as exc:
         for error in exc.errors():
-            option = "organisation" if exc.title == OrganisationCreate.__name__ else None
-            if option is None:  # the name defaults to the address: say which was typed
-                option = "name" if error["loc"] == ("name",) and args.name else "email"
+            # The name defaults to the address: name the option that was typed.
+            option = error["loc"][0] if exc.title == UserCreate.__name__ else "organisation"
+            option = "email" if option == "name" and not args.name else option
             print(f"error: --{option}: {error['msg']}", file=sys.stderr)
         return 2
     password = None
