@@ -89,6 +89,40 @@ def resolve(locale: str | None, available: tuple[str, ...] = LOCALES) -> str:
     return base if base in available else DEFAULT_LOCALE
 
 
+#: How much of an Accept-Language header is looked at: browsers send a handful of ranges.
+ACCEPT_LANGUAGE_MOST_RANGES = 20
+ACCEPT_LANGUAGE_MOST_CHARS = 500
+
+
+def from_accept_language(header: str | None, available: tuple[str, ...]) -> str | None:
+    """The first of `available` a browser's Accept-Language asks for, by its weights; else None.
+
+    For a page that cannot tell whose it is (a mediator's link that no longer
+    works): a phone set to Arabic sends ``ar``, and the page can answer in
+    Arabic. Ranges are read as `resolve` reads a locale (``uk-UA`` is ``uk``,
+    ``prs`` is ``fa``); ``*``, a weight of 0 and anything malformed ask for
+    nothing. Only the header's start is read, so a hostile one costs nothing.
+    """
+    wanted: list[tuple[float, int, str]] = []
+    ranges = (header or "")[:ACCEPT_LANGUAGE_MOST_CHARS].split(",")
+    for order, part in enumerate(ranges[:ACCEPT_LANGUAGE_MOST_RANGES]):
+        tag, _, params = part.partition(";")
+        weight = 1.0
+        name, _, value = params.partition("=")
+        if name.strip().lower() == "q":
+            try:
+                weight = float(value.strip())
+            except ValueError:
+                continue
+            if not 0.0 < weight <= 1.0:  # also nan
+                continue
+        base = tag.strip().replace("_", "-").split("-")[0].lower()
+        base = ALIASES.get(base, base)
+        if base in available:
+            wanted.append((-weight, order, base))
+    return min(wanted)[2] if wanted else None
+
+
 @cache
 def catalog_text(locale: str) -> bytes:
     """The ``.po`` file of a locale, as shipped in the package."""

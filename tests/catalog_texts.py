@@ -144,3 +144,12 @@ def foreign_on_page(html: str, page_locale: str, other_locale: str) -> list[tupl
         for foreign in foreign_texts(page_locale, other_locale)
         if foreign.pattern.search(text)
     ]
+
+
+def assert_only_in(html: str, locale: str) -> None:
+    """The page is declared in `locale` (right to left where the script is) and shows no
+    German or English catalog text: an untranslated text would show its fallback."""
+    rtl = ' dir="rtl"' if locales.translator(locale).direction == "rtl" else ""
+    assert f'<html lang="{locale}"{rtl}>' in html
+    for other in {"de", "en"} - {locale}:
+        assert foreign_on_page(html, locale, other) == [], other

@@ -30,6 +30,7 @@ from dispatch.offers.service import Outcome
 from dispatch.requests import conflicts
 from dispatch.requests.models import Mode
 from dispatch.web.links import issue_mediator_link
+from dispatch.web.rendering import visitor_lang
 from locales import N_
 from notifications.ics import make_ics
 
@@ -248,8 +249,8 @@ def _page(
     tone: str | None = None,
     extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    # The mediator's own language; an unknown link belongs to nobody we know: German.
-    t = locales.translator(view.mediator.message_locale if view else None)
+    # The mediator's own language; an unknown link belongs to nobody we know: the browser's.
+    t = locales.translator(view.mediator.message_locale if view else visitor_lang(http_request))
     context: dict[str, Any] = {
         "base": f"/o/{token}",
         "coordinator_phone": settings.coordinator_phone,

@@ -30,7 +30,7 @@ from dispatch.users import views as users_views
 from dispatch.web import account, caseworker, coordinator, maps, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
 from dispatch.web.links import LinkInvalid
-from dispatch.web.rendering import HERE, formatter, render
+from dispatch.web.rendering import HERE, formatter, render, visitor_lang
 from locales import N_
 
 #: Addresses that are not pages: their errors stay JSON.
@@ -80,9 +80,10 @@ def is_page(request: Request) -> bool:
 def _error_page(
     request: Request, status_code: int, kind: str, error: SprachpoolError | None = None
 ) -> Response:
+    lang = visitor_lang(request)
     message = None
     if error is not None and error.reason in REASONS:
-        fmt = formatter(request)
+        fmt = formatter(request, lang)
         params = dict(error.params)
         if "status" in params:
             params["status"] = fmt.status(str(params["status"]))
@@ -92,6 +93,7 @@ def _error_page(
         "error.html",
         {"kind": kind, "status_code": status_code, "message": message},
         status_code=status_code,
+        lang=lang,
     )
 
 

@@ -65,6 +65,26 @@ def page_lang(request: Request) -> str:
     return lang if lang in LANGS else locales.DEFAULT_LOCALE
 
 
+#: Pages a mediator opens from a message: an offer (``/o/``) and their own page (``/m/``).
+MEDIATOR_LINK_PATHS = ("/o/", "/m/")
+
+
+def visitor_lang(request: Request) -> str:
+    """The language of a page that cannot tell who asked (an error, a link nobody owns).
+
+    The language switch's choice where one was made. On a mediator's link
+    without one, the browser's among the mediator languages: a link that no
+    longer works names no mediator, and whoever opened it reads their phone's
+    language better than German. Staff pages stay German or English.
+    """
+    if LANG_COOKIE in request.cookies or not request.url.path.startswith(MEDIATOR_LINK_PATHS):
+        return page_lang(request)
+    asked = locales.from_accept_language(
+        request.headers.get("accept-language"), locales.MEDIATOR_LOCALES
+    )
+    return asked or locales.DEFAULT_LOCALE
+
+
 @dataclass(frozen=True)
 class Formatter:
     """Words, dates, times, numbers and names in the page's language and the town's zone."""
@@ -171,8 +191,9 @@ class Formatter:
         return self.t.gettext(msgid) if msgid else str(code)
 
 
-def formatter(request: Request) -> Formatter:
-    return Formatter(lang=page_lang(request), tz=get_settings(request).tz)
+def formatter(request: Request, lang: str | None = None) -> Formatter:
+    """Formatting for `request`'s page: in `lang`, else in the page's language."""
+    return Formatter(lang=lang or page_lang(request), tz=get_settings(request).tz)
 
 
 def render(

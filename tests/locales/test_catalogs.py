@@ -27,10 +27,12 @@ PAGE_TEMPLATES = [
 ]
 MESSAGE_TEMPLATES = sorted((ROOT / "notifications" / "templates").glob("*.txt"))
 #: Where the texts a mediator reads come from (besides the shared words checked on the
-#: rendered pages in tests/web/test_mediator_languages.py).
+#: rendered pages in tests/offers/test_mediator_languages.py): the error page too, which
+#: a link that no longer works or a form that expired shows in the phone's language.
 MEDIATOR_SOURCES = {
     "dispatch/offers/templates/offer.html",
     "dispatch/web/templates/mediator/page.html",
+    "dispatch/web/templates/error.html",
     "dispatch/offers/views.py",
     "notifications/templates/_parts.txt",
     *(f"notifications/templates/{s.kind}.txt" for s in SPECS.values() if s.audience == "mediator"),

@@ -11,17 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 import locales
-from tests.catalog_texts import foreign_on_page, foreign_texts
+from tests.catalog_texts import assert_only_in, foreign_texts
 from tests.conftest import Staff, request_payload
 from tests.offers.conftest import Outbox
-
-
-def assert_only_in(html: str, locale: str) -> None:
-    """The page is declared in `locale` and shows no German or English catalog text."""
-    rtl = ' dir="rtl"' if locales.translator(locale).direction == "rtl" else ""
-    assert f'<html lang="{locale}"{rtl}>' in html
-    for other in {"de", "en"} - {locale}:
-        assert foreign_on_page(html, locale, other) == [], other
 
 
 def assert_message_only_in(text: str, locale: str) -> None:

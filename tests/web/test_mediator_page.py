@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -19,6 +20,7 @@ from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
 from dispatch.users.models import User
 from dispatch.web.links import MEDIATOR_LINK_LIFETIME, issue_mediator_link, issue_sign_in_link
+from tests.catalog_texts import assert_only_in
 from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of, update_row
 
@@ -117,3 +119,54 @@ def test_english_speaking_mediator_gets_english(
     path = _link(engine, clock, add_mediator(message_locale="en"))
     page = web.get(path)
     assert '<html lang="en">' in page.text and "Your next jobs" in page.text
+
+
+@pytest.mark.parametrize("locale", [lc for lc in locales.MEDIATOR_LOCALES if lc != "de"])
+def test_a_link_that_no_longer_works_answers_in_the_phones_language(
+    locale: str,
+    web: TestClient,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+) -> None:
+    """An expired link names nobody: the page speaks what the phone asks for."""
+    path = _link(engine, clock, add_mediator(message_locale=locale))
+    clock.advance(MEDIATOR_LINK_LIFETIME + timedelta(minutes=1))
+    phone = {"Accept-Language": f"{locale}-XX,{locale};q=0.9,de;q=0.5"}
+    expired = web.get(path, headers=phone)
+    t = locales.translator(locale)
+    assert expired.status_code == 410
+    assert t.gettext("This link no longer works") in expired.text
+    assert_only_in(expired.text, locale)
+    unknown_offer = web.get("/o/not-a-token", headers=phone)
+    assert unknown_offer.status_code == 404
+    assert t.gettext("Unknown link") in unknown_offer.text
+    assert_only_in(unknown_offer.text, locale)
+
+
+def test_a_refused_form_on_the_own_page_answers_in_the_phones_language(
+    web: TestClient, add_mediator: Callable[..., int], engine: Engine, clock: ManualClock
+) -> None:
+    path = _link(engine, clock, add_mediator(message_locale="uk"))
+    refused = web.post(path + "/pause", data={}, headers={"Accept-Language": "uk"})
+    assert refused.status_code == 403
+    assert locales.translator("uk").gettext("This form has expired") in refused.text
+    assert_only_in(refused.text, "uk")
+
+
+def test_error_pages_keep_german_without_a_wish_and_the_switchs_choice_over_the_phone(
+    web: TestClient,
+) -> None:
+    assert '<html lang="de">' in web.get("/m/not-a-token").text
+    assert '<html lang="de">' in web.get("/m/not-a-token", headers={"Accept-Language": "fr"}).text
+    web.cookies.set("sp_lang", "en")
+    chosen = web.get("/m/not-a-token", headers={"Accept-Language": "ar"})
+    assert chosen.status_code == 410 and '<html lang="en">' in chosen.text
+    assert "This link no longer works" in chosen.text
+
+
+def test_staff_error_pages_stay_in_german_or_english_whatever_the_browser_asks(
+    web: TestClient,
+) -> None:
+    missing = web.get("/no-such-page", headers={"Accept-Language": "ar"})
+    assert missing.status_code == 404 and '<html lang="de">' in missing.text
