@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from config.settings import get_settings
 from dispatch.clock import SystemClock
+from dispatch.planning import MOST_PLAN_SECONDS
 from dispatch.storage import make_engine, migrate, unit_of_work
 
 
@@ -138,14 +139,14 @@ def _workers(text: str) -> int:
 
 
 def _seconds(text: str) -> float:
-    """`optimize --time-limit`: seconds above 0 and at most 120 (the API's limit), or a clear
+    """`optimize --time-limit`: seconds above 0 and at most the API's limit, or a clear
     error; nan, inf and negative numbers went on to the solver."""
     try:
         seconds = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(seconds) and 0 < seconds <= 120):
-        raise argparse.ArgumentTypeError("above 0 and at most 120")
+    if not (math.isfinite(seconds) and 0 < seconds <= MOST_PLAN_SECONDS):
+        raise argparse.ArgumentTypeError(f"above 0 and at most {MOST_PLAN_SECONDS}")
     return seconds
 
 
@@ -363,7 +364,10 @@ def build_parser() -> argparse.ArgumentParser:
     optimize.add_argument("--from", dest="start", help="first day (default: tomorrow)")
     optimize.add_argument("--days", type=int, default=7, choices=range(1, 15), metavar="1-14")
     optimize.add_argument(
-        "--time-limit", type=_seconds, default=10.0, help="seconds, above 0 and at most 120"
+        "--time-limit",
+        type=_seconds,
+        default=10.0,
+        help=f"seconds, above 0 and at most {MOST_PLAN_SECONDS}",
     )
     optimize.set_defaults(func=cmd_optimize)
     return parser

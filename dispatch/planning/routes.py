@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dispatch import errors
 from dispatch.allowances import service as allowances
 from dispatch.deps import ClockDep, CoordinatorUser, IdPath, SessionDep, SettingsDep
-from dispatch.planning import service
+from dispatch.planning import MOST_PLAN_SECONDS, service
 from dispatch.requests.service import get_request
 from dispatch.validation import AwareDatetime
 
@@ -49,7 +49,7 @@ class OptimizeBody(BaseModel):
 
     start: AwareDatetime = Field(alias="from")
     end: AwareDatetime = Field(alias="to")
-    time_limit_s: Annotated[float, Field(gt=0, le=120, allow_inf_nan=False)] = 10.0
+    time_limit_s: Annotated[float, Field(gt=0, le=MOST_PLAN_SECONDS, allow_inf_nan=False)] = 10.0
     previous: Annotated[list[ProposedPair], Field(max_length=20_000)] = []
     """An earlier plan's assignments (as returned): kept where nothing better
     in a higher tier needs the change, so a re-plan does not shuffle mediators."""

@@ -234,6 +234,17 @@ def test_optimize_refuses_a_bad_period(client: TestClient, coordinator: Staff) -
         headers=coordinator.headers,
     )
     assert too_long.status_code == 422
+    for seconds in (0, -5, 121):  # the command line's `optimize --time-limit` keeps the same
+        slow = client.post(
+            "/api/v1/optimize",
+            json={
+                "from": "2026-12-01T00:00:00+01:00",
+                "to": "2026-12-02T00:00:00+01:00",
+                "time_limit_s": seconds,
+            },
+            headers=coordinator.headers,
+        )
+        assert slow.status_code == 422 and "time_limit_s" in slow.text, slow.text
 
 
 def test_a_re_plan_keeps_the_earlier_proposal_when_nothing_above_travel_gains(
