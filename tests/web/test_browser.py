@@ -147,8 +147,11 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-def new_page(browser: Browser, server: Server, viewport: ViewportSize = DESKTOP) -> Page:
-    context = browser.new_context(base_url=server.url, viewport=viewport, locale="de-DE")
+def new_page(
+    browser: Browser, server: Server, viewport: ViewportSize = DESKTOP, locale: str = "de-DE"
+) -> Page:
+    """A browser tab; `locale` is the device's language (its Accept-Language)."""
+    context = browser.new_context(base_url=server.url, viewport=viewport, locale=locale)
     return context.new_page()
 
 
@@ -571,3 +574,26 @@ def test_the_offer_page_speaks_arabic_right_to_left_to_an_arabic_speaker(
     expect(phone.get_by_role("heading", name=arabic.gettext("Your job"))).to_be_visible()
     assert foreign_on_page(phone.content(), "ar", "de") == []
     shoot(phone, "13-offer-arabic-accepted-phone")
+
+
+@pytest.mark.parametrize(("locale", "hour"), [("ar", 13), ("fa", 14), ("de", 15)])
+def test_a_mediators_pages_fit_the_phone_in_either_direction(
+    browser: Browser, server: Server, locale: str, hour: int
+) -> None:
+    """No sideways scrolling on a phone, right to left as left to right; the skip link is out
+    of sight until the keyboard reaches it. (Parked 999 px off to the left, it made every
+    Arabic and Farsi page of the common layout 1,374 px wide on a 375 px phone.)"""
+    offer = offer_link(server, file_broadcast(server, language="ar", day=4, hour=hour), locale)
+    _mediator_id, own = own_page_link(server, locale)
+    phone = new_page(browser, server, PHONE, locale=locale)  # a phone set to their language
+    for path in (offer, own, "/m/a-link-that-expired"):
+        phone.goto(path)
+        expect(phone.locator("html")).to_have_attribute("lang", locale)
+        wide = phone.evaluate("document.documentElement.scrollWidth")
+        assert wide <= PHONE["width"], (path, wide)
+    phone.goto(own)
+    skip = phone.locator("a.skip")
+    expect(skip).not_to_be_in_viewport()
+    phone.keyboard.press("Tab")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_in_viewport(ratio=1)
