@@ -410,9 +410,23 @@ def page_routes(app: FastAPI) -> set[str]:
     return found - NOT_PAGES
 
 
+def phone_overflow(page: Page) -> int:
+    """How far the page on screen would scroll sideways on a phone, in CSS pixels."""
+    size = page.viewport_size
+    page.set_viewport_size(PHONE)
+    try:
+        return int(page.evaluate("document.documentElement.scrollWidth")) - PHONE["width"]
+    finally:
+        if size is not None:
+            page.set_viewport_size(size)
+
+
 def test_every_page_in_german_shows_no_english_and_in_english_no_german(
     browser: Browser, server: Server
 ) -> None:
+    """Every page in each staff language, and each of them also fits a phone: a wide table
+    scrolls in its box, a form's fields shrink (fourteen pages scrolled sideways, the staff
+    list by 1,000 px)."""
     request_id = file_broadcast(server, language="ar", day=2, hour=10)
     series_request_id = file_weekly_series(server, language="uk")
     with unit_of_work(server.engine) as session:
@@ -430,6 +444,7 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
         place_id = session.exec(select(Place.id)).first()
         organisation_id = session.exec(select(Organisation.id)).first()
     problems: list[tuple[str, str, str, str]] = []
+    too_wide: list[tuple[str, str, int]] = []
     for lang in ("de", "en"):
         t = locales.translator(lang)
         seen: set[str] = set()
@@ -440,6 +455,9 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
         ) -> None:
             """The page on screen, as `route`: in `lang` and nothing of the other language."""
             expect(page.locator("html")).to_have_attribute("lang", lang)
+            overflow = phone_overflow(page)
+            if overflow > 0:
+                too_wide.append((lang, route, overflow))
             problems.extend(
                 (lang, route, text, foreign)
                 for text, foreign in foreign_on_page(page.content(), lang, OTHER[lang])
@@ -549,6 +567,7 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
         shoot(page, f"14-offer-{lang}")
         assert page_routes(server.app) - seen == set(), f"pages not walked in {lang}"
     assert problems == []
+    assert too_wide == []
 
 
 def test_the_offer_page_speaks_arabic_right_to_left_to_an_arabic_speaker(
