@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+import locales
 from dispatch import throttle
 from dispatch.deps import ClockDep, SessionDep, SettingsDep
 from dispatch.users import flows as user_flows
@@ -216,7 +217,8 @@ def switch_language(
     response = RedirectResponse(safe_next(next, "/"), status_code=303)
     if code in LANGS and user is not None:
         users.set_locale(session, user_id=user.id, locale=code)
-    if code in LANGS:
+    # Any mediator language: a mediator's page offers theirs (staff pages keep to LANGS).
+    if code in locales.MEDIATOR_LOCALES:
         response.set_cookie(
             LANG_COOKIE,
             code,

@@ -60,13 +60,26 @@ def templates_for(locale: str) -> Jinja2Templates:
     )
 
 
-def page_lang(request: Request) -> str:
-    lang = request.cookies.get(LANG_COOKIE, locales.DEFAULT_LOCALE)
-    return lang if lang in LANGS else locales.DEFAULT_LOCALE
-
-
 #: Pages a mediator opens from a message: an offer (``/o/``) and their own page (``/m/``).
 MEDIATOR_LINK_PATHS = ("/o/", "/m/")
+
+
+def switch_choices(request: Request) -> tuple[str, ...]:
+    """The languages the header's switch offers here: German and English on staff pages,
+    every mediator language on a mediator's link."""
+    return locales.MEDIATOR_LOCALES if request.url.path.startswith(MEDIATOR_LINK_PATHS) else LANGS
+
+
+def chosen_lang(request: Request) -> str | None:
+    """The language the switch chose, where this page offers it (a mediator's Arabic
+    is no staff page's language: those stay German or English)."""
+    code = request.cookies.get(LANG_COOKIE)
+    return code if code in switch_choices(request) else None
+
+
+def page_lang(request: Request) -> str:
+    """The language of a page for anyone: the switch's choice, else German."""
+    return chosen_lang(request) or locales.DEFAULT_LOCALE
 
 
 def visitor_lang(request: Request) -> str:
@@ -77,12 +90,33 @@ def visitor_lang(request: Request) -> str:
     longer works names no mediator, and whoever opened it reads their phone's
     language better than German. Staff pages stay German or English.
     """
-    if LANG_COOKIE in request.cookies or not request.url.path.startswith(MEDIATOR_LINK_PATHS):
-        return page_lang(request)
+    chosen = chosen_lang(request)
+    if chosen is not None or not request.url.path.startswith(MEDIATOR_LINK_PATHS):
+        return chosen or locales.DEFAULT_LOCALE
     asked = locales.from_accept_language(
         request.headers.get("accept-language"), locales.MEDIATOR_LOCALES
     )
     return asked or locales.DEFAULT_LOCALE
+
+
+def switch_links(request: Request, current: str, own: str | None) -> list[tuple[str, str, str]]:
+    """(code, the language's name in itself, its direction) for each language the switch
+    offers besides the page's: German and English, and on a mediator's page their own
+    language, so that whoever switched to German finds the way back to Arabic."""
+    offered = [own] if own is not None and own in switch_choices(request) else []
+    offered += [code for code in LANGS if code not in offered]
+    return [
+        (code, _autonym(code), locales.translator(code).direction)
+        for code in offered
+        if code != current
+    ]
+
+
+@cache
+def _autonym(code: str) -> str:
+    """ "Deutsch", "English", "العربية", "Українська": a language as its speakers write it."""
+    name = locales.language_name(code, code)
+    return name[:1].upper() + name[1:]
 
 
 @dataclass(frozen=True)
@@ -210,13 +244,12 @@ def render(
     `lang` is the page's language when no switch was chosen (a mediator's own
     locale, any of locales.MEDIATOR_LOCALES; right to left where the script is).
     """
-    if lang is None or LANG_COOKIE in request.cookies:
-        lang = page_lang(request)
-    else:
-        lang = locales.resolve(lang)
-    fmt = Formatter(lang=lang, tz=get_settings(request).tz)
+    own = locales.resolve(lang) if lang is not None else None
+    shown = chosen_lang(request) or own or locales.DEFAULT_LOCALE
+    fmt = Formatter(lang=shown, tz=get_settings(request).tz)
     values: dict[str, Any] = {
         "lang": fmt.lang,
+        "switch_links": switch_links(request, fmt.lang, own),
         "dir": fmt.t.direction,
         "f": fmt,
         "csrf_token": form_token(request),

@@ -170,3 +170,32 @@ def test_staff_error_pages_stay_in_german_or_english_whatever_the_browser_asks(
 ) -> None:
     missing = web.get("/no-such-page", headers={"Accept-Language": "ar"})
     assert missing.status_code == 404 and '<html lang="de">' in missing.text
+
+
+def test_a_mediator_who_switched_to_german_finds_the_way_back_to_their_language(
+    web: TestClient, add_mediator: Callable[..., int], engine: Engine, clock: ManualClock
+) -> None:
+    """The header's switch offered only German or English: a tap on "Deutsch" on an
+    Arabic page left no way back but clearing the cookies."""
+    path = _link(engine, clock, add_mediator(name="Amina Haddad", message_locale="ar"))
+    arabic = web.get(path).text
+    assert '<html lang="ar" dir="rtl">' in arabic
+    assert 'href="/lang/de?next=' in arabic and 'href="/lang/en?next=' in arabic
+    assert 'href="/lang/ar?' not in arabic
+    german = web.get("/lang/de", params={"next": path}, follow_redirects=True)
+    assert '<html lang="de">' in german.text and "Hallo Amina" in german.text
+    assert 'hreflang="ar" dir="rtl">العربية</a>' in german.text
+    again = web.get("/lang/ar", params={"next": path}, follow_redirects=True)
+    assert '<html lang="ar" dir="rtl">' in again.text
+    # Arabic is no staff page's language: those stay German (or English) for this browser.
+    staff = web.get("/login")
+    assert '<html lang="de">' in staff.text and 'href="/lang/ar' not in staff.text
+
+
+def test_the_switchs_choice_of_a_mediator_language_holds_on_their_error_pages(
+    web: TestClient,
+) -> None:
+    web.cookies.set("sp_lang", "tr")
+    gone = web.get("/m/not-a-token", headers={"Accept-Language": "ar"})
+    assert gone.status_code == 410 and '<html lang="tr">' in gone.text
+    assert_only_in(gone.text, "tr")
