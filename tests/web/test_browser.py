@@ -616,3 +616,23 @@ def test_a_mediators_pages_fit_the_phone_in_either_direction(
     phone.keyboard.press("Tab")
     expect(skip).to_be_focused()
     expect(skip).to_be_in_viewport(ratio=1)
+
+
+def test_the_coordinators_header_leaves_a_phone_screen_to_the_page(
+    browser: Browser, server: Server
+) -> None:
+    """The navigation is one row that scrolls sideways on a phone: its fourteen links,
+    wrapped, took 315 of a phone's 667 pixels on every page."""
+    phone = new_page(browser, server, PHONE)
+    sign_in(phone, "koordination@beckum.example")
+    expect(phone).to_have_url(re.compile(r"/dashboard$"))
+    header = phone.locator("header.top").bounding_box()
+    assert header is not None and header["height"] <= PHONE["height"] / 5, header
+    links = phone.locator("header.top nav a")
+    assert links.count() >= 14
+    expect(links.last).not_to_be_in_viewport()  # further along the row
+    links.last.scroll_into_view_if_needed()
+    expect(links.last).to_be_in_viewport()
+    links.last.click()
+    expect(phone).to_have_url(re.compile(r"/requests$"))
+    assert phone_overflow(phone) <= 0
