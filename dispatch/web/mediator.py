@@ -11,7 +11,7 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dispatch.deps import ClockDep, SessionDep
+from dispatch.deps import ClockDep, SessionDep, get_settings
 from dispatch.mediators import service as mediators
 from dispatch.mediators.schemas import MediatorUpdate
 from dispatch.web import links, service
@@ -39,6 +39,7 @@ def personal_page(
             "jobs": service.upcoming_jobs(session, mediator_id=mediator.id, now=now),
             "token": token,
             "done": done,
+            "coordinator_phone": get_settings(request).coordinator_phone,
         },
         lang=mediator.message_locale,
     )

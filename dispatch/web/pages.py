@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispatch.allowances import views as allowance_views
 from dispatch.auditing import views as audit_views
+from dispatch.deps import get_settings
 from dispatch.errors import RETRY_AFTER_S, UNAVAILABLE, SprachpoolError
 from dispatch.jobs import views as jobs
 from dispatch.mediators import views as pool
@@ -30,7 +31,7 @@ from dispatch.users import views as users_views
 from dispatch.web import account, caseworker, coordinator, maps, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
 from dispatch.web.links import LinkInvalid
-from dispatch.web.rendering import HERE, formatter, render, visitor_lang
+from dispatch.web.rendering import HERE, MEDIATOR_LINK_PATHS, formatter, render, visitor_lang
 from locales import N_
 
 #: Addresses that are not pages: their errors stay JSON.
@@ -91,7 +92,14 @@ def _error_page(
     return render(
         request,
         "error.html",
-        {"kind": kind, "status_code": status_code, "message": message},
+        {
+            "kind": kind,
+            "status_code": status_code,
+            "message": message,
+            # A mediator whose link failed learns whom to call (staff know).
+            "mediator_link": request.url.path.startswith(MEDIATOR_LINK_PATHS),
+            "coordinator_phone": get_settings(request).coordinator_phone,
+        },
         status_code=status_code,
         lang=lang,
     )

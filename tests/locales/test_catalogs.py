@@ -33,6 +33,7 @@ MEDIATOR_SOURCES = {
     "dispatch/offers/templates/offer.html",
     "dispatch/web/templates/mediator/page.html",
     "dispatch/web/templates/error.html",
+    "dispatch/web/templates/_coordinator_contact.html",
     "dispatch/offers/views.py",
     "notifications/templates/_parts.txt",
     *(f"notifications/templates/{s.kind}.txt" for s in SPECS.values() if s.audience == "mediator"),

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -199,3 +200,28 @@ def test_the_switchs_choice_of_a_mediator_language_holds_on_their_error_pages(
     gone = web.get("/m/not-a-token", headers={"Accept-Language": "ar"})
     assert gone.status_code == 410 and '<html lang="tr">' in gone.text
     assert_only_in(gone.text, "tr")
+
+
+def test_a_mediator_whose_link_failed_sees_whom_to_call(
+    web: TestClient,
+    app: FastAPI,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page said "ask the coordinator" and left them to find the number."""
+    office = "+4925219990000"
+    monkeypatch.setattr(
+        app.state, "settings", app.state.settings.model_copy(update={"coordinator_phone": office})
+    )
+    path = _link(engine, clock, add_mediator(message_locale="ar"))
+    own = web.get(path).text
+    assert f'href="tel:{office}"' in own
+    assert_only_in(own, "ar")
+    refused = web.post(path + "/pause", data={}, headers={"Accept-Language": "ar"})
+    assert refused.status_code == 403 and f'href="tel:{office}"' in refused.text
+    assert locales.translator("ar").gettext("Coordinator:") in refused.text
+    assert_only_in(refused.text, "ar")
+    staff = web.get("/no-such-page")
+    assert staff.status_code == 404 and "tel:" not in staff.text  # staff know the number
