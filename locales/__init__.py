@@ -82,10 +82,15 @@ class Text:
     params: Mapping[str, Any] | None = None
 
 
+def _language_of(tag: str) -> str:
+    """``de-DE`` → ``de``, ``uk_UA`` → ``uk``, ``prs`` → ``fa``: the catalog a tag reads."""
+    base = tag.replace("_", "-").split("-")[0].strip().lower()
+    return ALIASES.get(base, base)
+
+
 def resolve(locale: str | None, available: tuple[str, ...] = LOCALES) -> str:
     """``de-DE`` → ``de``, ``prs`` → ``fa``; anything not in `available` → German."""
-    base = (locale or "").replace("_", "-").split("-")[0].strip().lower()
-    base = ALIASES.get(base, base)
+    base = _language_of(locale or "")
     return base if base in available else DEFAULT_LOCALE
 
 
@@ -116,8 +121,7 @@ def from_accept_language(header: str | None, available: tuple[str, ...]) -> str 
                 continue
             if not 0.0 < weight <= 1.0:  # also nan
                 continue
-        base = tag.strip().replace("_", "-").split("-")[0].lower()
-        base = ALIASES.get(base, base)
+        base = _language_of(tag)
         if base in available:
             wanted.append((-weight, order, base))
     return min(wanted)[2] if wanted else None

@@ -31,7 +31,7 @@ from dispatch.users import views as users_views
 from dispatch.web import account, caseworker, coordinator, maps, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
 from dispatch.web.links import LinkInvalid
-from dispatch.web.rendering import HERE, MEDIATOR_LINK_PATHS, formatter, render, visitor_lang
+from dispatch.web.rendering import HERE, formatter, on_mediator_link, render, visitor_lang
 from locales import N_
 
 #: Addresses that are not pages: their errors stay JSON.
@@ -97,7 +97,7 @@ def _error_page(
             "status_code": status_code,
             "message": message,
             # A mediator whose link failed learns whom to call (staff know).
-            "mediator_link": request.url.path.startswith(MEDIATOR_LINK_PATHS),
+            "mediator_link": on_mediator_link(request),
             "coordinator_phone": get_settings(request).coordinator_phone,
         },
         status_code=status_code,

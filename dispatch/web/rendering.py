@@ -64,10 +64,15 @@ def templates_for(locale: str) -> Jinja2Templates:
 MEDIATOR_LINK_PATHS = ("/o/", "/m/")
 
 
+def on_mediator_link(request: Request) -> bool:
+    """Whether `request` is for a page a mediator opened from a message."""
+    return request.url.path.startswith(MEDIATOR_LINK_PATHS)
+
+
 def switch_choices(request: Request) -> tuple[str, ...]:
     """The languages the header's switch offers here: German and English on staff pages,
     every mediator language on a mediator's link."""
-    return locales.MEDIATOR_LOCALES if request.url.path.startswith(MEDIATOR_LINK_PATHS) else LANGS
+    return locales.MEDIATOR_LOCALES if on_mediator_link(request) else LANGS
 
 
 def chosen_lang(request: Request) -> str | None:
@@ -91,7 +96,7 @@ def visitor_lang(request: Request) -> str:
     language better than German. Staff pages stay German or English.
     """
     chosen = chosen_lang(request)
-    if chosen is not None or not request.url.path.startswith(MEDIATOR_LINK_PATHS):
+    if chosen is not None or not on_mediator_link(request):
         return chosen or locales.DEFAULT_LOCALE
     asked = locales.from_accept_language(
         request.headers.get("accept-language"), locales.MEDIATOR_LOCALES
