@@ -636,3 +636,20 @@ def test_the_coordinators_header_leaves_a_phone_screen_to_the_page(
     links.last.click()
     expect(phone).to_have_url(re.compile(r"/requests$"))
     assert phone_overflow(phone) <= 0
+
+
+def test_a_page_far_along_the_phones_navigation_opens_with_its_link_in_sight(
+    browser: Browser, server: Server
+) -> None:
+    """The row would open at its first link, hiding where the coordinator is; the row
+    scrolls so that the current page's link is in sight, and the page itself stays
+    at its top."""
+    phone = new_page(browser, server, PHONE)
+    sign_in(phone, "koordination@beckum.example")
+    for path in ("/dashboard/audit", "/requests", "/dashboard"):
+        phone.goto(server.url + path)
+        current = phone.locator("header.top nav a[aria-current=page]")
+        expect(current).to_have_count(1)
+        expect(current).to_be_in_viewport(ratio=0.95)
+        assert phone.evaluate("window.scrollY") == 0, path
+        assert phone_overflow(phone) <= 0, path
