@@ -703,8 +703,13 @@ def assignment_cancelled_caseworker(
     request: Request,
     assignment: Assignment,
     now: datetime,
+    after_change: bool = False,
 ) -> None:
-    """The mediator confirmed to you is not coming; we are looking again (names nobody)."""
+    """The mediator confirmed to you is not coming; we are looking again (names nobody).
+
+    `after_change`: the caseworker's own change released them, which the message
+    says, so it does not read as though the mediator had dropped out.
+    """
     _to_caseworker(
         session,
         settings,
@@ -712,6 +717,41 @@ def assignment_cancelled_caseworker(
         key=f"unassigned:{assignment.id}",
         now=now,
         request=request,
+        after_change=after_change or None,
+    )
+
+
+def request_changed_caseworker(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    changed: list[str],
+    changed_by: str,
+    news: str | None,
+    now: datetime,
+) -> None:
+    """Someone else (the coordinator, a colleague) changed your request: what, and what holds now.
+
+    `news` says what became of the dispatch: ``kept`` (the mediator stays),
+    ``released`` (they cannot serve the new terms; we are asking others),
+    ``searching`` (offers go out for the new terms); None when there is
+    nothing to add (a request nobody can take hears so in its own message).
+    The key carries the moment, so every change is told once.
+    """
+    fields = job_fields(session, request)
+    _to_caseworker(
+        session,
+        settings,
+        kind="request_changed_caseworker",
+        key=f"request-changed:{request.id}:{now.isoformat()}",
+        now=now,
+        request=request,
+        mode=fields["mode"],
+        place=fields["place"],
+        changed=sorted({CHANGE_WORDS.get(name, "details") for name in changed}),
+        changed_by=changed_by,
+        news=news,
     )
 
 

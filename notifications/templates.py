@@ -166,9 +166,11 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               f"{WHEN} mediator_name mediator_phone request_link request_number",
               "place recipient_name replaces client_ref"),
         # The confirmed mediator is not coming and the request is offered again;
-        # never names them (they may have been erased).
+        # never names them (they may have been erased). `after_change`: the caseworker's own
+        # change released them.
         _spec("assignment_cancelled_caseworker", "email", "caseworker",
-              "language start end request_link request_number", "client_ref recipient_name"),
+              "language start end request_link request_number",
+              "client_ref recipient_name after_change"),
         # `dropped_out`: the confirmed mediator is not coming, and nobody else was found.
         _spec("request_unfilled_caseworker", "email", "caseworker",
               "language start end request_link request_number",
@@ -179,6 +181,11 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               "client_ref recipient_name contact"),
         _spec("request_cancelled_caseworker", "email", "caseworker",
               "language start end request_link request_number", "client_ref recipient_name reason"),
+        # Someone else (the coordinator, a colleague) changed the request: what changed, the
+        # terms now, what became of its mediator (`news`: kept, released, searching).
+        _spec("request_changed_caseworker", "email", "caseworker",
+              f"{WHEN} changed changed_by request_link request_number",
+              "place client_ref recipient_name news"),
         # Einsatzbestätigung: confirm or dispute the mediator's report (`reminder`: 3 days late).
         _spec("job_confirmation_caseworker", "email", "caseworker",
               "language start end mode mediator_name actual_start actual_end outcome "

@@ -880,12 +880,22 @@ def cancel_assignment(
 
 
 def _dispatch_again(
-    session: Session, request: Request, assignment: Assignment, *, now: datetime, settings: Settings
+    session: Session,
+    request: Request,
+    assignment: Assignment,
+    *,
+    now: datetime,
+    settings: Settings,
+    after_change: bool = False,
+    tell_caseworker: bool = True,
 ) -> None:
     """After a lost mediator: the request goes out at once; the caseworker is told what holds now.
 
     Either the next wave went out (they hear the mediator is not coming and
     that we are looking), or nobody is left (one message says both).
+    `after_change`: the caseworker's own change released the mediator (the
+    message says so); `tell_caseworker` False: someone else's change, of
+    which the caseworker hears in the change's own message.
     """
     request.status = RequestStatus.open
     request.filled_at = None
@@ -893,9 +903,14 @@ def _dispatch_again(
     session.add(request)
     session.flush()
     send_next_wave(session, request, now=now, settings=settings, after_dropout=True)
-    if request.status == RequestStatus.offered:
+    if request.status == RequestStatus.offered and tell_caseworker:
         messages.assignment_cancelled_caseworker(
-            session, settings, request=request, assignment=assignment, now=now
+            session,
+            settings,
+            request=request,
+            assignment=assignment,
+            now=now,
+            after_change=after_change,
         )
 
 
@@ -1245,7 +1260,16 @@ def after_request_change(
             entity_id=assignment.id,
             details={"reason": "request changed", "codes": sorted({r.code for r in reasons})},
         )
-        _dispatch_again(session, request, assignment, now=now, settings=settings)
+        by_owner = actor.id == request.created_by_user_id
+        _dispatch_again(
+            session,
+            request,
+            assignment,
+            now=now,
+            settings=settings,
+            after_change=True,
+            tell_caseworker=by_owner,
+        )
         return "released"
     if not terms or request.status not in (
         RequestStatus.open,

@@ -11,12 +11,13 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from config.settings import Settings
+from dispatch import messages
 from dispatch.deadlines import service as deadlines
 from dispatch.funding import policy as funding_policy
 from dispatch.offers import flows as offers
 from dispatch.offers import service as offer_service
 from dispatch.requests import service
-from dispatch.requests.models import Mode, Request, RequestDeadlineKind
+from dispatch.requests.models import Mode, Request, RequestDeadlineKind, RequestStatus
 from dispatch.requests.schemas import RequestChange, RequestCreate
 from dispatch.storage import keep, rows_later
 from dispatch.users.models import User
@@ -134,4 +135,31 @@ def change_request(
         now=now,
         settings=settings,
     )
+    if actor.id != request.created_by_user_id:
+        messages.request_changed_caseworker(
+            session,
+            settings,
+            request=request,
+            changed=sorted(changed),
+            changed_by=actor.name,
+            news=_news_for_caseworker(outcome, request),
+            now=now,
+        )
     return request, outcome
+
+
+def _news_for_caseworker(outcome: str, request: Request) -> str | None:
+    """What the change message adds about the dispatch (see `messages.request_changed_caseworker`).
+
+    A request that nobody can take any more is told in its own message (the
+    unfilled one), so the change message then adds nothing.
+    """
+    if outcome == "kept":
+        return "kept"
+    if request.status == RequestStatus.unfilled:
+        return None
+    if outcome == "released":
+        return "released"
+    if outcome in ("dispatched again", "held"):
+        return "searching"
+    return None

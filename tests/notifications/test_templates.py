@@ -70,6 +70,9 @@ SAMPLE: dict[str, Any] = {
     "connection": "https://meet.example/sprachpool-4711",
     "next_step": "professional_interpreter",
     "contact": "Dolmetscherdienst Münsterland, 0251 987650",
+    "changed_by": "Petra Schulte-Großekathöfer",
+    "after_change": True,
+    "news": "released",
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
@@ -361,6 +364,7 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "sms_help", "sms_paused", "sms_resumed", "sms_accept_ok", "sms_decline_ok",
         "sms_unknown_code", "signin_link", "staff_invitation", "job_confirmation_caseworker",
         "request_changed_mediator", "released_after_change_mediator",
+        "request_changed_caseworker",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:
