@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -127,6 +128,18 @@ def test_every_message_is_all_in_the_readers_language(pair: tuple[TemplateSpec, 
         assert [f.text for f in foreign_texts(locale, other) if f.pattern.search(text)] == []
     if "language" in fields:
         assert locales.language_name("ti", locale) in text
+
+
+@pytest.mark.parametrize("pair", spec_locales(), ids=ids)
+def test_no_two_sentences_run_together(pair: tuple[TemplateSpec, str]) -> None:
+    """A sentence that ends where the next begins ("anfragen.Eingeladen von") is a
+    template whose tags ate the line break between them."""
+    spec, locale = pair
+    fields = all_fields(spec)
+    for omitted in (set(), spec.optional):
+        shown = {name: value for name, value in fields.items() if name not in omitted}
+        body = render(spec.kind, spec.channel, locale, **shown).body
+        assert re.findall(r"\w[.!?:][A-ZÄÖÜÇŞİĞА-ЯЁІЇЄҐ][a-zäöüßçşığа-яёіїєґ]", body) == [], body
 
 
 @pytest.mark.parametrize("pair", spec_locales(), ids=ids)
