@@ -117,10 +117,16 @@ def create_user(
 def invite(
     session: Session, *, user_id: int, actor: User, settings: Settings, now: datetime
 ) -> Invitation:
-    """Send a (new) sign-in link; older unused links expire. Brings a deactivated account back."""
+    """Send a (new) sign-in link; older unused links expire. Brings a deactivated account back.
+
+    A deactivated account comes back without its old password: whoever it was
+    shut off for (someone who left, a password others knew) is not let in again
+    by what they knew; the link to the address on file sets a new one.
+    """
     user = get_user(session, user_id=user_id)
     if not user.active:
         user.active = True
+        user.password_hash = None
         session.add(user)
     links.revoke_sign_in_links(session, user_id=user.id, now=now)
     path = links.issue_sign_in_link(session, user=user, now=now, lifetime=INVITATION_LIFETIME)

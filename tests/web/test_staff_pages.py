@@ -245,6 +245,34 @@ def test_deactivating_signs_the_person_out_at_once(
     assert sign_in(other_web, case_person, password=PASSWORD).status_code == 401
 
 
+def test_a_deactivated_account_invited_again_comes_back_only_through_the_new_link(
+    signed_in: Callable[[Person], TestClient],
+    other_web: TestClient,
+    coord_person: Person,
+    case_person: Person,
+    engine: Engine,
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/staff")
+    web.post(f"/dashboard/staff/{case_person.id}/deactivate", data={"csrf_token": csrf_of(page)})
+    page = web.get("/dashboard/staff")
+
+    again = web.post(
+        f"/dashboard/staff/{case_person.id}/invite", data={"csrf_token": csrf_of(page)}
+    )
+
+    assert again.status_code == 303
+    assert sign_in(other_web, case_person, password=PASSWORD).status_code == 401
+    [mail] = mails_to(engine, case_person.email, "staff_invitation")
+    form = other_web.get(link_path(mail))
+    done = other_web.post(
+        link_path(mail), data={"csrf_token": csrf_of(form), "password": NEW_PASSWORD}
+    )
+    assert done.status_code == 303
+    other_web.cookies.clear()
+    assert sign_in(other_web, case_person, password=NEW_PASSWORD).status_code == 303
+
+
 def test_a_caseworker_may_not_open_the_staff_page(
     signed_in: Callable[[Person], TestClient], case_person: Person
 ) -> None:
