@@ -108,14 +108,18 @@ def already_asked(session: Session, request_id: int) -> set[int]:
 
     Offers of waves sent before the request's terms last changed (time, place,
     language, mode) were for another job: their mediators may be asked again,
-    unless they held the job.
+    unless they held the job. So may those whose offer was withdrawn because
+    someone else took the job first: they never said no, and when that one
+    gives the job back they are the first people to ask.
     """
     # One statement: the request's terms wave as a sub-select (intake counts statements).
     terms_wave = select(Request.terms_wave).where(Request.id == request_id).scalar_subquery()
     asked = set(
         session.exec(
             select(Offer.mediator_id).where(
-                Offer.request_id == request_id, col(Offer.wave) > terms_wave
+                Offer.request_id == request_id,
+                col(Offer.wave) > terms_wave,
+                col(Offer.status) != OfferStatus.withdrawn,
             )
         )
     )

@@ -179,6 +179,28 @@ def test_a_mediator_giving_the_job_back_tells_the_caseworker(
     assert holder not in [c["mediator_id"] for c in ranking["candidates"]]
 
 
+def test_a_job_given_back_is_offered_again_to_those_who_lost_it_to_the_first_yes(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    """Their offers were withdrawn when the first one accepted; they never said no."""
+    make_pool(2)
+    created = file_request(client, caseworker)
+    token, holder = accept_first_offer(client, outbox, created["id"])
+    (other,) = {o.mediator_id for o in outbox.offers(created["id"])} - {holder}
+
+    client.post(f"/o/{token}/cancel", data={"reason": ""}, follow_redirects=False)
+
+    shown = view(client, coordinator, created["id"])
+    assert shown["status"] == "offered"
+    asked_again = [o for o in shown["offers"] if o["status"] == "pending"]
+    assert [o["mediator_id"] for o in asked_again] == [other]
+    assert caseworker_mail(outbox, "request_unfilled_caseworker") == []
+
+
 def test_running_out_after_a_drop_out_is_told_in_one_message_each_time(
     client: TestClient,
     caseworker: Staff,
@@ -188,6 +210,9 @@ def test_running_out_after_a_drop_out_is_told_in_one_message_each_time(
 ) -> None:
     first, second = make_pool(2)
     created = file_request(client, caseworker)  # both are asked in the first wave
+    offers = outbox.offers(created["id"])
+    declined = client.post(f"/o/{token_of(outbox, offers[1].id)}/decline", data={})
+    assert declined.status_code in (200, 303)
     _, holder = accept_first_offer(client, outbox, created["id"])
     other = second if holder == first else first
     assignment_id = view(client, coordinator, created["id"])["assignment"]["id"]

@@ -128,7 +128,10 @@ def test_an_erased_mediators_job_goes_out_again_at_once_and_the_caseworker_is_to
     held = client.get(f"/api/v1/requests/{scene.held}", headers=coordinator.headers).json()
     assert held["status"] == "offered" and held["assignment"] is None
     second_wave = [o for o in outbox.offers(scene.held) if o.wave == 2]
-    assert [(o.mediator_id, o.status) for o in second_wave] == [(scene.spare, "pending")]
+    # The other speaker lost the job to Selam's yes and never said no: asked again, as
+    # the spare may be.
+    assert second_wave and {o.status for o in second_wave} == {"pending"}
+    assert {o.mediator_id for o in second_wave} <= {scene.other, scene.spare}
     with Session(engine) as session:
         due = session.exec(
             select(Deadline).where(
