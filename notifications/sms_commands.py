@@ -3,9 +3,11 @@
 Understood (case-insensitive, surrounding punctuation and extra spaces ignored):
 
 - ``JA <code>`` / ``NEIN <code>``: accept or decline the offer with that short
-  code. Also ``YES``/``NO`` and the words for yes/no in the mediator locales
-  (``EVET``/``HAYIR``, ``ДА``/``НЕТ``, ``ТАК``/``НІ``, ``نعم``/``لا``,
-  ``بله``/``نه``). ``JA-K7Q2``, ``ja:k7q2`` and ``Ja, K7Q2!`` work too.
+  code; words after a NEIN's code (a reason) are ignored, a JA with words after
+  its code gets the help text (they may be a condition). Also ``YES``/``NO``
+  and the words for yes/no in the mediator locales (``EVET``/``HAYIR``,
+  ``ДА``/``НЕТ``, ``ТАК``/``НІ``, ``نعم``/``لا``, ``بله``/``نه``).
+  ``JA-K7Q2``, ``ja:k7q2`` and ``Ja, K7Q2!`` work too.
 - bare ``JA`` / ``NEIN``: the same without a code; the webhook applies it only
   when the sender has exactly one pending offer.
 - ``STOP`` / ``STOPP`` / ``PAUSE``: pause the mediator; ``START`` / ``WEITER``:
@@ -79,7 +81,30 @@ def parse_inbound(text: str) -> Command:
         kind: CommandKind = "accept" if keyword in ACCEPT_WORDS else "decline"
         if not rest:
             return Command(kind)
-        code = _normalise_code("".join(rest))
-        if len(rest) <= 2 and _CODE.match(code):  # "JA K7 Q2" from a phone's auto-spacing
+        code, used = _code_of(rest)
+        # Words after the code: a no stays a no ("NEIN 4711 keine Zeit"); a yes with more
+        # to say ("JA 4711 aber erst ab 10") may carry a condition nobody would read,
+        # so it is not taken: the help text asks for the plain reply.
+        if code is not None and (used == len(rest) or kind == "decline"):
             return Command(kind, code)
     return HELP
+
+
+def _code_of(words: list[str]) -> tuple[str | None, int]:
+    """The code at the start of `words` and how many words it took.
+
+    A word of four or more with a digit is a whole code, so "4711 ok" is code
+    4711 and not 4711OK; two words make one code when a phone's auto-spacing
+    split it ("K7 Q2"); a lone word is taken as it is, so an unknown one
+    ("JA danke") can be answered as an unknown code.
+    """
+    first = _normalise_code(words[0])
+    if _CODE.match(first) and len(first) >= 4 and any(char.isdigit() for char in first):
+        return first, 1
+    if len(words) >= 2:
+        joined = _normalise_code(words[0] + words[1])
+        if _CODE.match(joined):
+            return joined, 2
+    if _CODE.match(first):
+        return first, 1
+    return None, 0

@@ -34,6 +34,9 @@ from notifications.sms_commands import Command, parse_inbound
         ("Ні K7Q2", Command("decline", "K7Q2")),
         ("لا K7Q2", Command("decline", "K7Q2")),
         ("نه K7Q2", Command("decline", "K7Q2")),
+        ("NEIN 4711 keine Zeit", Command("decline", "4711")),  # a reason after the code
+        ("nein 4711, bin krank", Command("decline", "4711")),
+        ("No K7 Q2 sorry", Command("decline", "K7Q2")),
     ],
 )
 def test_accept_and_decline_with_a_code(text: str, command: Command) -> None:
@@ -72,6 +75,8 @@ def test_start_resumes(text: str) -> None:
         "START K7Q2",
         "JA K7Q2 und ich bringe meine Tochter mit",
         "JA K7Q2?!%",
+        "JA 4711 ok",  # not code 4711OK: a yes with more words waits for a plain one
+        "JA 4711 aber erst ab 10",
         "Vielleicht",
         "😀",
     ],
