@@ -259,6 +259,8 @@ class RequestForm:
             "notes": request.notes or "",
             "unknown_to_client": "1" if request.unknown_to_client else "",
             "broadcast": "1" if request.policy and request.policy.get("broadcast") else "",
+            "category": request.category,
+            "urgency_reason": request.urgency_reason or "",
         }
         return cls(values=values)
 
@@ -467,6 +469,8 @@ def change_from(data: RequestCreate) -> RequestChange:
             "call_direction",
             "connection",
             "unknown_to_client",
+            "category",
+            "urgency_reason",
         }
     )
     if data.mode == Mode.in_person:
