@@ -482,9 +482,17 @@ def change_request(
     """
     sent = data.model_dump(exclude_unset=True)
     first = next((name for name in CHANGEABLE if name in sent), "start")
-    if request.status in (RequestStatus.cancelled, RequestStatus.completed) or now >= request.start:
+    if request.status == RequestStatus.cancelled:
         raise InvalidInput(
-            f"This request is {request.status} and started at {request.start.isoformat()}; "
+            f"This request is cancelled; {first} can no longer be changed.",
+            field=first,
+            reason="request_cancelled",
+        )
+    if request.status == RequestStatus.completed or now >= request.start:
+        # In the town's time, as the caseworker knows the appointment.
+        local = request.start.astimezone(tz or ZoneInfo("Europe/Berlin"))
+        raise InvalidInput(
+            f"This request started at {local.isoformat(timespec='minutes')}; "
             f"{first} can no longer be changed.",
             field=first,
             reason="request_started",

@@ -163,6 +163,7 @@ CODE_MESSAGES = {
         "the last day. Is this another appointment? Then tick “file anyway”."
     ),
     "request_started": N_("This appointment has already started; it can no longer be changed."),
+    "request_cancelled": N_("This request is cancelled; it can no longer be changed."),
     # A typed address (dispatch/requests/service.py: locate_address) and the map.
     "address_unconfirmed": N_(
         "Please search the address and confirm the match, or set the point on the map."
