@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -27,7 +27,13 @@ from dispatch.errors import SprachpoolError
 from dispatch.requests.models import CallDirection, Mode, Request
 from dispatch.requests.schemas import RequestChange, RequestCreate
 from dispatch.series.schemas import MAX_INTERVAL_WEEKS, SeriesCreate
-from dispatch.validation import EARLIEST_DAY, LATEST_DAY, whole_number
+from dispatch.validation import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    real_time_after,
+    wall_clock,
+    whole_number,
+)
 from locales import N_, Text
 
 #: Durations offered in the form, in minutes (the policy caps a request at 8 h).
@@ -143,6 +149,10 @@ CODE_MESSAGES = {
     "string_too_long": N_("This is too long: at most %(max_length)s characters."),
     "end_before_start": N_("Please pick a duration from the list."),
     "slot_order": N_("This time ends (%(end)s) before or when it starts (%(start)s)."),
+    "time_skipped": N_(
+        "This time does not exist on this day: the clocks go forward from 02:00 to 03:00. "
+        "Please pick another time."
+    ),
     "time_of_day": N_("Please give a time of day between 00:00 and 24:00, e.g. 08:00."),
     "weekday": N_("Please pick a weekday from the list."),
     # The funding policy (config/funding.toml): a refused category, by its next step.
@@ -341,10 +351,13 @@ def parse_request_form(
         form.error("duration")
         duration = None
     if day and start_time:
-        start = datetime.combine(day, start_time, tzinfo=tz)
-        body["start"] = start
-        if duration:
-            body["end"] = start + timedelta(minutes=duration)
+        start = wall_clock(day, start_time, tz)
+        if start is None:
+            form.error("time", message_for("time_skipped"))
+        else:
+            body["start"] = start
+            if duration:
+                body["end"] = real_time_after(start, timedelta(minutes=duration), tz)
 
     if v["mode"] not in {m.value for m in Mode}:
         form.error("mode")
@@ -400,8 +413,8 @@ def parse_request_form(
     except ValidationError as exc:
         for error in exc.errors():
             location = tuple(error["loc"])
-            if location[:1] == ("end",) and "start" not in body:
-                continue  # the date or time is wrong, not the duration
+            if location[:1] in (("start",), ("end",)) and "start" not in body:
+                continue  # the date or the time is wrong and marked, not the other one
             name = form_field(location, error["type"])
             form.error(
                 name,
