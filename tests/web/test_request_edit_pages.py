@@ -155,3 +155,25 @@ def test_the_same_request_twice_asks_file_anyway(
     assert anyway.status_code == 303
     with Session(engine) as session:
         assert len(session.exec(select(Request)).all()) == 2
+
+
+def test_the_request_page_shows_what_was_filed_for_the_mediator_and_the_budget(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    file_request: Callable[..., Request],
+) -> None:
+    stored = file_request(
+        case_person,
+        category="school_parents",
+        urgency_reason="Zeugniskonferenz",
+        qualification="medical",
+        gender={"value": "f", "strength": "required"},
+    )
+    web = signed_in(case_person)
+    facts = web.get(f"/requests/{stored.id}").text.split("Verlauf")[0]
+    assert "Einsatzbereich" in facts and "Schule: Elterngespräch" in facts
+    assert "Zeugniskonferenz" in facts and "Medizin" in facts
+    assert "nur eine Frau" in facts
+    assert web.get(f"/lang/en?next=/requests/{stored.id}").status_code == 303
+    english = web.get(f"/requests/{stored.id}").text
+    assert "School: parent meeting" in english and "a woman only" in english
