@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from typing import Annotated, Any
 
 import annotated_types
@@ -185,6 +185,37 @@ def within_calendar(day: date) -> date:
     if not EARLIEST_DAY <= day <= LATEST_DAY:
         raise _out_of_range()
     return day
+
+
+def wall_clock(day: date, at: time, tz: tzinfo) -> datetime | None:
+    """`at` on `day` on the town's clocks; None when the clocks skip it that day.
+
+    At the change to summer time 02:00-03:00 does not exist: such a time is
+    refused rather than silently moved. At the change back 02:00-03:00 comes
+    twice; the first time (still summer time) is meant. The result carries a
+    fixed offset, as a time sent to the API does: Python compares and
+    subtracts datetimes of one zone on the clock face, not in real time.
+    """
+    moment = datetime.combine(day, at, tzinfo=tz)
+    if moment.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != moment.replace(tzinfo=None):
+        return None
+    return fixed_offset(moment)
+
+
+def real_time_after(start: datetime, duration: timedelta, tz: tzinfo) -> datetime:
+    """`duration` after `start` in real time, on the town's clocks (with a fixed offset).
+
+    Python adds to a datetime of a zone on the clock face, so across a change
+    of the clocks 1 h on the face would be 0 h or 2 h of an appointment.
+    """
+    return fixed_offset((start.astimezone(UTC) + duration).astimezone(tz))
+
+
+def fixed_offset(moment: datetime) -> datetime:
+    """The same moment with its zone's offset at that moment as a fixed one."""
+    offset = moment.utcoffset()
+    assert offset is not None  # aware
+    return moment.astimezone(timezone(offset))
 
 
 def _aware(value: datetime) -> datetime:

@@ -58,30 +58,49 @@ def check_intake(
     """
     if override_reason and actor.role == Role.coordinator:
         return
-    if not policy.is_served(category):
-        refused = policy.refused[category]
-        step = NEXT_STEP_TEXT[refused.next_step]
-        contact = f" ({refused.contact})" if refused.contact else ""
-        raise NotServed(
-            f"The pool cannot take this request: its funding does not cover the category "
-            f"'{CATEGORY_NAMES[category]}'. {step}{contact}",
-            field="category",
-            reason="not_served",
-            params={
-                "category": category.value,
-                "next_step": refused.next_step.value,
-                "contact": refused.contact,
-            },
-        )
-    if not urgency_reason and policy.notice_too_short(now=now, start=start, tz=tz):
-        days = policy.min_notice_working_days
-        raise NoticeTooShort(
-            f"The pool asks for {days} working days' notice; for a job sooner than that, "
-            "say why it is urgent in urgency_reason.",
-            field="urgency_reason",
-            reason="notice_too_short",
-            params={"days": days},
-        )
+    check_category(policy=policy, category=category)
+    check_notice(policy=policy, start=start, urgency_reason=urgency_reason, now=now, tz=tz)
+
+
+def check_category(*, policy: FundingPolicy, category: Category) -> None:
+    """A category the pool's funding does not cover answers ``not_served`` with the next step."""
+    if policy.is_served(category):
+        return
+    refused = policy.refused[category]
+    step = NEXT_STEP_TEXT[refused.next_step]
+    contact = f" ({refused.contact})" if refused.contact else ""
+    raise NotServed(
+        f"The pool cannot take this request: its funding does not cover the category "
+        f"'{CATEGORY_NAMES[category]}'. {step}{contact}",
+        field="category",
+        reason="not_served",
+        params={
+            "category": category.value,
+            "next_step": refused.next_step.value,
+            "contact": refused.contact,
+        },
+    )
+
+
+def check_notice(
+    *,
+    policy: FundingPolicy,
+    start: datetime,
+    urgency_reason: str | None,
+    now: datetime,
+    tz: ZoneInfo,
+) -> None:
+    """A start sooner than the policy's notice needs an urgency reason (``notice_too_short``)."""
+    if urgency_reason or not policy.notice_too_short(now=now, start=start, tz=tz):
+        return
+    days = policy.min_notice_working_days
+    raise NoticeTooShort(
+        f"The pool asks for {days} working days' notice; for a job sooner than that, "
+        "say why it is urgent in urgency_reason.",
+        field="urgency_reason",
+        reason="notice_too_short",
+        params={"days": days},
+    )
 
 
 def charge(

@@ -114,9 +114,19 @@ def change_request(
     service.get_request(session, request_id=request_id, actor=actor)
     request = offer_service.lock_request(session, request_id)
     before_start, before_end = request.start, request.end
-    changed = service.change_request(session, request=request, data=data, actor=actor, now=now)
+    changed = service.change_request(
+        session,
+        request=request,
+        data=data,
+        actor=actor,
+        now=now,
+        funding=funding_policy.policy_of(settings),
+        tz=settings.tz,
+    )
     if not changed:
         return request, "unchanged"
+    if not changed.keys() - service.OFFICE_ONLY:
+        return request, "kept"  # the category or the urgency reason: nothing for a mediator
     if request.end != before_end:
         deadlines.move(
             session,

@@ -234,6 +234,16 @@ class RequestChange(BaseModel):
     call_direction: CallDirection | None = None
     connection: Connection | None = None
     unknown_to_client: bool | None = None
+    category: Category | None = Field(
+        default=None,
+        description="A new Einsatzbereich: checked by the funding policy as at filing (422 "
+        "not_served); the funding source follows it by the policy's rules.",
+    )
+    urgency_reason: Annotated[str, Line(500)] | None = Field(
+        default=None,
+        description="Why the job cannot wait: needed when a new `start` is sooner than the "
+        "policy's minimum notice (else 422 with code notice_too_short).",
+    )
 
     @model_validator(mode="after")
     def _required_stay(self) -> RequestChange:
@@ -245,6 +255,7 @@ class RequestChange(BaseModel):
             "mode",
             "home_visit",
             "unknown_to_client",
+            "category",
         ):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise PydanticCustomError(

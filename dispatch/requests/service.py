@@ -411,9 +411,16 @@ CHANGEABLE = (
     "contact_phone",
     "notes",
     "unknown_to_client",
+    "category",
+    "urgency_reason",
 )
 #: Fields whose earlier values the history keeps (no personal data among them).
-HISTORY_VALUES = frozenset({"start", "end", "language", "min_level", "mode", "place_id"})
+HISTORY_VALUES = frozenset(
+    {"start", "end", "language", "min_level", "mode", "place_id", "category"}
+)
+#: What only the office and the pool's budget care about: a change of these alone tells
+#: no mediator anything and offers nothing again.
+OFFICE_ONLY = frozenset({"category", "urgency_reason"})
 
 
 def _current(request: Request) -> dict[str, Any]:
@@ -436,6 +443,8 @@ def _current(request: Request) -> dict[str, Any]:
         "contact_phone": request.contact_phone,
         "notes": request.notes,
         "unknown_to_client": request.unknown_to_client,
+        "category": request.category,
+        "urgency_reason": request.urgency_reason,
     }
 
 
@@ -446,7 +455,14 @@ def _plain(value: object) -> object:
 
 
 def change_request(
-    session: Session, *, request: Request, data: RequestChange, actor: User, now: datetime
+    session: Session,
+    *,
+    request: Request,
+    data: RequestChange,
+    actor: User,
+    now: datetime,
+    funding: FundingPolicy | None = None,
+    tz: ZoneInfo | None = None,
 ) -> dict[str, tuple[object, object]]:
     """Apply a change to a request the caller has locked; returns {field: (before, after)}.
 
@@ -454,12 +470,29 @@ def change_request(
     schema and limits as a new one. A request that has started (or ended,
     or was cancelled) cannot be changed; the error names the first field
     the change would have touched.
+
+    With `funding` (and the town's `tz`) the policy holds for a change as at
+    filing, for what the change touches: a new category the pool does not
+    serve is refused with its next step, and a new start sooner than the
+    notice needs an urgency reason, so that moving a request is no way around
+    the notice. A caseworker who corrects the category expects the right
+    budget to pay: the funding source follows the new category by the
+    policy's rules (a coordinator may charge another one afterwards). A
+    coordinator's override at filing still holds for a coordinator's change.
     """
     sent = data.model_dump(exclude_unset=True)
     first = next((name for name in CHANGEABLE if name in sent), "start")
-    if request.status in (RequestStatus.cancelled, RequestStatus.completed) or now >= request.start:
+    if request.status == RequestStatus.cancelled:
         raise InvalidInput(
-            f"This request is {request.status} and started at {request.start.isoformat()}; "
+            f"This request is cancelled; {first} can no longer be changed.",
+            field=first,
+            reason="request_cancelled",
+        )
+    if request.status == RequestStatus.completed or now >= request.start:
+        # In the town's time, as the caseworker knows the appointment.
+        local = request.start.astimezone(tz or ZoneInfo("Europe/Berlin"))
+        raise InvalidInput(
+            f"This request started at {local.isoformat(timespec='minutes')}; "
             f"{first} can no longer be changed.",
             field=first,
             reason="request_started",
@@ -480,6 +513,19 @@ def change_request(
         raise InvalidInput(f"{field}: {error['msg']}", field=field, reason=error["type"]) from exc
     if merged.start != request.start or merged.end != request.end:
         check_times(start=merged.start, end=merged.end, now=now)
+    category_changed = merged.category.value != request.category
+    overridden = actor.role == Role.coordinator and bool(request.policy_override_reason)
+    if funding is not None and not overridden:
+        if category_changed:
+            funding_service.check_category(policy=funding, category=merged.category)
+        if merged.start != request.start:
+            funding_service.check_notice(
+                policy=funding,
+                start=merged.start,
+                urgency_reason=merged.urgency_reason,
+                now=now,
+                tz=tz or ZoneInfo("Europe/Berlin"),
+            )
     after = merged.model_dump(include=set(CHANGEABLE))
     if merged.place_id is not None and merged.location is None:
         place = active_place(session, merged.place_id)
@@ -503,6 +549,17 @@ def change_request(
     request.contact_name, request.contact_phone = merged.contact_name, merged.contact_phone
     request.notes = merged.notes
     request.unknown_to_client = merged.unknown_to_client
+    request.category, request.urgency_reason = merged.category.value, merged.urgency_reason
+    charged: dict[str, object] = {}
+    if category_changed:
+        source = funding_service.charge(
+            policy=funding or funding_policy.load_policy(),
+            request=request,
+            organisation=get_row(session, Organisation, request.organisation_id),
+        )
+        if source != request.funding_source:
+            charged = {"funding_source": {"from": request.funding_source, "to": source}}
+            request.funding_source = source
     request.updated_at = now
     session.add(request)
     audit.record(
@@ -517,6 +574,7 @@ def change_request(
             "fields": list(changed),
             "before": {k: _plain(v[0]) for k, v in changed.items() if k in HISTORY_VALUES},
             "after": {k: _plain(v[1]) for k, v in changed.items() if k in HISTORY_VALUES},
+            **charged,
         },
     )
     session.flush()

@@ -28,6 +28,7 @@ from dispatch.series import service
 from dispatch.series.models import Series
 from dispatch.series.schemas import SeriesCreate
 from dispatch.users.models import User
+from dispatch.validation import real_time_after
 
 
 def file_series(
@@ -69,7 +70,8 @@ def file_series(
     funding = funding_policy.policy_of(settings)
     filed: list[Request] = []
     for number, start in enumerate(starts):
-        occurrence = RequestCreate.model_validate({**body, "start": start, "end": start + duration})
+        end = real_time_after(start, duration, settings.tz)
+        occurrence = RequestCreate.model_validate({**body, "start": start, "end": end})
         request, _replayed = requests.create_request(
             session,
             data=occurrence,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,7 @@ from dispatch.requests.models import Request, RequestStatus
 from dispatch.series.models import Series
 from dispatch.series.schemas import MAX_OCCURRENCES, SeriesCreate, SeriesPublic
 from dispatch.users.models import Role, User
+from dispatch.validation import fixed_offset, wall_clock
 
 #: What the series keeps of the body: the terms, not the contact, notes, connection or
 #: address (those stay on the occurrences only, so the series holds no more personal data).
@@ -49,12 +50,18 @@ def occurrence_starts(
     The wall-clock time in the town's zone is kept, not the UTC instant, so
     a 09:00 appointment stays at 09:00 across the change to and from summer
     time. At most one more than MAX_OCCURRENCES is computed (enough to refuse).
+    An occurrence whose time the clocks skip that day (02:00-03:00 at the change to
+    summer time) starts at the moment it names, an hour later on the clock.
     """
     local = first.astimezone(tz)
     starts: list[datetime] = []
     day = local.date()
     while day <= until and len(starts) <= MAX_OCCURRENCES:
-        starts.append(datetime.combine(day, local.time(), tzinfo=tz))
+        skipped = datetime.combine(day, local.time(), tzinfo=tz)
+        starts.append(
+            wall_clock(day, local.time(), tz)
+            or fixed_offset(skipped.astimezone(UTC).astimezone(tz))
+        )
         day += timedelta(weeks=interval_weeks)
     return starts
 

@@ -462,6 +462,7 @@ def _request_page(
             "occurrences": occurrences,
             "series_filed": series_filed,
             "series_cancelled": series_cancelled,
+            "categories": CATEGORY_NAMES,
         },
         status_code=422 if feedback_error else 200,
         user=user,

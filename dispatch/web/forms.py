@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -27,7 +27,13 @@ from dispatch.errors import SprachpoolError
 from dispatch.requests.models import CallDirection, Mode, Request
 from dispatch.requests.schemas import RequestChange, RequestCreate
 from dispatch.series.schemas import MAX_INTERVAL_WEEKS, SeriesCreate
-from dispatch.validation import EARLIEST_DAY, LATEST_DAY, whole_number
+from dispatch.validation import (
+    EARLIEST_DAY,
+    LATEST_DAY,
+    real_time_after,
+    wall_clock,
+    whole_number,
+)
 from locales import N_, Text
 
 #: Durations offered in the form, in minutes (the policy caps a request at 8 h).
@@ -143,6 +149,10 @@ CODE_MESSAGES = {
     "string_too_long": N_("This is too long: at most %(max_length)s characters."),
     "end_before_start": N_("Please pick a duration from the list."),
     "slot_order": N_("This time ends (%(end)s) before or when it starts (%(start)s)."),
+    "time_skipped": N_(
+        "This time does not exist on this day: the clocks go forward from 02:00 to 03:00. "
+        "Please pick another time."
+    ),
     "time_of_day": N_("Please give a time of day between 00:00 and 24:00, e.g. 08:00."),
     "weekday": N_("Please pick a weekday from the list."),
     # The funding policy (config/funding.toml): a refused category, by its next step.
@@ -163,6 +173,7 @@ CODE_MESSAGES = {
         "the last day. Is this another appointment? Then tick “file anyway”."
     ),
     "request_started": N_("This appointment has already started; it can no longer be changed."),
+    "request_cancelled": N_("This request is cancelled; it can no longer be changed."),
     # A typed address (dispatch/requests/service.py: locate_address) and the map.
     "address_unconfirmed": N_(
         "Please search the address and confirm the match, or set the point on the map."
@@ -259,6 +270,8 @@ class RequestForm:
             "notes": request.notes or "",
             "unknown_to_client": "1" if request.unknown_to_client else "",
             "broadcast": "1" if request.policy and request.policy.get("broadcast") else "",
+            "category": request.category,
+            "urgency_reason": request.urgency_reason or "",
         }
         return cls(values=values)
 
@@ -338,10 +351,13 @@ def parse_request_form(
         form.error("duration")
         duration = None
     if day and start_time:
-        start = datetime.combine(day, start_time, tzinfo=tz)
-        body["start"] = start
-        if duration:
-            body["end"] = start + timedelta(minutes=duration)
+        start = wall_clock(day, start_time, tz)
+        if start is None:
+            form.error("time", message_for("time_skipped"))
+        else:
+            body["start"] = start
+            if duration:
+                body["end"] = real_time_after(start, timedelta(minutes=duration), tz)
 
     if v["mode"] not in {m.value for m in Mode}:
         form.error("mode")
@@ -397,8 +413,8 @@ def parse_request_form(
     except ValidationError as exc:
         for error in exc.errors():
             location = tuple(error["loc"])
-            if location[:1] == ("end",) and "start" not in body:
-                continue  # the date or time is wrong, not the duration
+            if location[:1] in (("start",), ("end",)) and "start" not in body:
+                continue  # the date or the time is wrong and marked, not the other one
             name = form_field(location, error["type"])
             form.error(
                 name,
@@ -467,6 +483,8 @@ def change_from(data: RequestCreate) -> RequestChange:
             "call_direction",
             "connection",
             "unknown_to_client",
+            "category",
+            "urgency_reason",
         }
     )
     if data.mode == Mode.in_person:

@@ -158,3 +158,36 @@ def test_the_categories_list_says_what_is_served(client: TestClient, caseworker:
     assert by_key["legal"]["served"] is False
     assert by_key["legal"]["next_step"] == "professional_interpreter"
     assert by_key["kita"]["served"] is True and by_key["kita"]["next_step"] is None
+
+
+def test_moving_a_request_inside_the_notice_needs_an_urgency_reason(
+    client: TestClient, caseworker: Staff
+) -> None:
+    """Filed in time, then moved to tomorrow: the notice holds for a new start as at filing."""
+    created = post(client, caseworker, **IN_TIME).json()
+    path = f"/api/v1/requests/{created['id']}"
+    tomorrow = {"start": "2026-12-01T09:00:00+01:00"}
+    moved = client.patch(path, json=tomorrow, headers=caseworker.headers)
+    assert moved.status_code == 422
+    assert moved.json()["code"] == "notice_too_short"
+    assert "5 working days" in moved.json()["detail"]
+    assert moved.json()["errors"][0]["field"] == "urgency_reason"
+    kept = client.get(path, headers=caseworker.headers).json()
+    assert kept["start"] == created["start"]
+    urgent = {**tomorrow, "urgency_reason": "Anhörung vorgezogen"}
+    allowed = client.patch(path, json=urgent, headers=caseworker.headers)
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["urgency_reason"] == "Anhörung vorgezogen"
+
+
+def test_a_new_category_is_checked_and_charged_by_the_policy(
+    client: TestClient, caseworker: Staff
+) -> None:
+    created = post(client, caseworker, category="school_parents", **IN_TIME).json()
+    path = f"/api/v1/requests/{created['id']}"
+    refused = client.patch(path, json={"category": "legal"}, headers=caseworker.headers)
+    assert refused.status_code == 422 and refused.json()["code"] == "not_served"
+    changed = client.patch(path, json={"category": "job_centre"}, headers=caseworker.headers)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["category"] == "job_centre"
+    assert changed.json()["funding_source"] == "requester_pays"

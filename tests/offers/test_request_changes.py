@@ -217,7 +217,19 @@ def test_a_request_that_started_cannot_be_changed_and_the_error_names_the_field(
     response = patch(client, caseworker, view["id"], notes="zu spät", language="ar")
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "language"
+    assert "started at 2026-12-01T09:00+01:00" in response.json()["detail"]
     assert not outbox.messages("request_changed_mediator")
+
+
+def test_a_cancelled_request_cannot_be_changed_and_says_it_is_cancelled(
+    client: TestClient, caseworker: Staff, outbox: Outbox
+) -> None:
+    created = file_request(client, caseworker)
+    path = f"/api/v1/requests/{created['id']}/cancel"
+    assert client.post(path, headers=caseworker.headers).status_code == 200
+    response = patch(client, caseworker, created["id"], notes="doch nicht")
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == "This request is cancelled; notes can no longer be changed."
 
 
 def test_bad_changes_are_refused_with_the_field(

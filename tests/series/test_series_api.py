@@ -180,6 +180,25 @@ def test_occurrences_keep_the_local_time_across_the_clock_change(
     assert [o["end"][11:16] for o in series["occurrences"]] == ["10:30"] * 4
 
 
+def test_an_occurrence_in_the_hour_the_clocks_skip_starts_an_hour_later_and_lasts_as_long(
+    client: TestClient, caseworker: Staff
+) -> None:
+    """Weekly at 02:30 for an hour: on 28 March 2027 02:30 does not exist in Berlin."""
+    series = file_series(
+        client,
+        caseworker,
+        start="2027-03-21T02:30:00+01:00",
+        end="2027-03-21T03:30:00+01:00",
+        until="2027-04-04",
+    )
+    spans = [(o["start"], o["end"]) for o in series["occurrences"]]
+    assert spans == [
+        ("2027-03-21T02:30:00+01:00", "2027-03-21T03:30:00+01:00"),
+        ("2027-03-28T03:30:00+02:00", "2027-03-28T04:30:00+02:00"),
+        ("2027-04-04T02:30:00+02:00", "2027-04-04T03:30:00+02:00"),
+    ]
+
+
 def test_cancel_from_the_third_on_tells_the_assigned_mediator(
     client: TestClient,
     caseworker: Staff,

@@ -3,6 +3,7 @@ location names, said in the reader's language by the error's code."""
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -89,3 +90,35 @@ def test_a_whole_number_is_ascii_digits_within_the_id_range(typed: str, number: 
 def test_a_duration_that_is_no_choice_is_marked_not_computed(typed: str) -> None:
     # Thirty nines went into a timedelta and overflowed; "²" passed isdigit and broke int.
     assert errors_in("en", duration=typed) == {"duration": "Please pick a duration from the list."}
+
+
+def test_a_time_the_clocks_skip_is_refused_beside_the_time() -> None:
+    """28 March 2027: the clocks in Berlin go from 02:00 straight to 03:00."""
+    errors = errors_in("de", date="2027-03-28", time="02:30", duration="60")
+    assert list(errors) == ["time"]
+    assert "gibt es an diesem Tag nicht" in errors["time"]
+
+
+@pytest.mark.parametrize(
+    ("day", "at", "start", "end"),
+    [
+        # Summer time starts at 02:00: an hour from 01:30 ends at 03:30 on the clock.
+        ("2027-03-28", "01:30", "2027-03-28T01:30:00+01:00", "2027-03-28T03:30:00+02:00"),
+        # 02:00-03:00 comes twice on 31 October; the first (summer time) is meant.
+        ("2027-10-31", "02:30", "2027-10-31T02:30:00+02:00", "2027-10-31T02:30:00+01:00"),
+    ],
+)
+def test_an_hour_across_the_clock_change_is_an_hour(
+    day: str, at: str, start: str, end: str
+) -> None:
+    form, data = forms.parse_request_form(
+        {**GOOD, "date": day, "time": at, "duration": "60"}, tz=BERLIN
+    )
+    assert form.errors == {} and data is not None
+    assert (data.start.isoformat(), data.end.isoformat()) == (start, end)
+    assert data.end.astimezone(UTC) - data.start.astimezone(UTC) == timedelta(hours=1)
+
+
+@pytest.mark.parametrize("typed", ["", "25:00", "9"])
+def test_a_wrong_time_marks_the_time_only_not_the_valid_date(typed: str) -> None:
+    assert list(errors_in("de", time=typed)) == ["time"]

@@ -86,6 +86,24 @@ def test_a_started_request_cannot_be_changed_on_the_page(
     assert "Ändern" not in web.get(f"/requests/{stored.id}").text.split("Verlauf")[0]
 
 
+def test_a_cancelled_request_says_so_on_the_edit_page(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    file_request: Callable[..., Request],
+) -> None:
+    stored = file_request(case_person)
+    web = signed_in(case_person)
+    page = web.get(f"/requests/{stored.id}/edit")
+    assert (
+        web.post(f"/requests/{stored.id}/cancel", data={"csrf_token": csrf_of(page)}).status_code
+        == 303
+    )
+    refused = web.post(f"/requests/{stored.id}/edit", data={"csrf_token": csrf_of(page), **FORM})
+    assert refused.status_code == 422
+    assert "Diese Anfrage ist abgesagt" in refused.text
+    assert "hat bereits begonnen" not in refused.text
+
+
 def test_copy_fills_the_new_request_form(
     signed_in: Callable[[Person], TestClient],
     case_person: Person,
@@ -137,3 +155,25 @@ def test_the_same_request_twice_asks_file_anyway(
     assert anyway.status_code == 303
     with Session(engine) as session:
         assert len(session.exec(select(Request)).all()) == 2
+
+
+def test_the_request_page_shows_what_was_filed_for_the_mediator_and_the_budget(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    file_request: Callable[..., Request],
+) -> None:
+    stored = file_request(
+        case_person,
+        category="school_parents",
+        urgency_reason="Zeugniskonferenz",
+        qualification="medical",
+        gender={"value": "f", "strength": "required"},
+    )
+    web = signed_in(case_person)
+    facts = web.get(f"/requests/{stored.id}").text.split("Verlauf")[0]
+    assert "Einsatzbereich" in facts and "Schule: Elterngespräch" in facts
+    assert "Zeugniskonferenz" in facts and "Medizin" in facts
+    assert "nur eine Frau" in facts
+    assert web.get(f"/lang/en?next=/requests/{stored.id}").status_code == 303
+    english = web.get(f"/requests/{stored.id}").text
+    assert "School: parent meeting" in english and "a woman only" in english
