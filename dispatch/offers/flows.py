@@ -765,6 +765,28 @@ def offer_later_occurrences(
             send_next_wave(session, occurrence, now=now, settings=settings, only=mediator_id)
 
 
+def decline_open_offers(
+    session: Session, *, mediator_id: int, now: datetime, settings: Settings, via: str
+) -> int:
+    """A mediator who paused themselves says no to every offer still open to them.
+
+    Left open, each would hold a place in its wave until it ran out, and a
+    late yes could still take a job from someone who asked for no more.
+    Each counts as a decline, so a wave left with no open offer sends the
+    next one now. Requests are locked in id order (see `release_erased_mediator`).
+    """
+    open_offers = session.exec(
+        select(Offer)
+        .where(Offer.mediator_id == mediator_id, Offer.status == OfferStatus.pending)
+        .order_by(col(Offer.request_id))
+    ).all()
+    declined = 0
+    for offer in open_offers:
+        outcome = decline_offer(session, offer, now=now, settings=settings, via=via)
+        declined += outcome == Outcome.declined
+    return declined
+
+
 def decline_offer(
     session: Session,
     offer: Offer,

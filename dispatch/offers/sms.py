@@ -58,6 +58,10 @@ def handle_inbound(
                 entity_id=mediator.id,
                 details={"via": "sms"},
             )
+        if pause:
+            flows.decline_open_offers(
+                session, mediator_id=mediator.id, now=now, settings=settings, via="sms"
+            )
         return messages.sms_paused(locale) if pause else messages.sms_resumed(locale)
     if command.kind == "help":
         return messages.sms_help(locale, contact_phone=settings.coordinator_phone)

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from dispatch.deps import ClockDep, SessionDep, get_settings
 from dispatch.mediators import service as mediators
 from dispatch.mediators.schemas import MediatorUpdate
+from dispatch.offers import flows as offers
 from dispatch.web import links, service
 from dispatch.web.auth import CsrfChecked
 from dispatch.web.rendering import render
@@ -45,7 +46,9 @@ def personal_page(
     )
 
 
-def _set_paused(token: str, session: SessionDep, clock: ClockDep, *, paused: bool) -> Response:
+def _set_paused(
+    request: Request, token: str, session: SessionDep, clock: ClockDep, *, paused: bool
+) -> Response:
     now = clock.now()
     mediator = links.mediator_for_link(session, token=token, now=now)
     mediators.update_mediator(
@@ -55,15 +58,20 @@ def _set_paused(token: str, session: SessionDep, clock: ClockDep, *, paused: boo
         actor=None,
         now=now,
     )
+    if paused:
+        offers.decline_open_offers(
+            session, mediator_id=mediator.id, now=now, settings=get_settings(request), via="page"
+        )
     return RedirectResponse(f"/m/{token}?done={'paused' if paused else 'resumed'}", status_code=303)
 
 
 @router.post("/{token}/pause", dependencies=[CsrfChecked])
-def pause(token: str, session: SessionDep, clock: ClockDep) -> Response:
-    """No new offers until the mediator resumes; jobs already accepted stay."""
-    return _set_paused(token, session, clock, paused=True)
+def pause(request: Request, token: str, session: SessionDep, clock: ClockDep) -> Response:
+    """No new offers until the mediator resumes, and the open ones are declined; jobs
+    already accepted stay."""
+    return _set_paused(request, token, session, clock, paused=True)
 
 
 @router.post("/{token}/resume", dependencies=[CsrfChecked])
-def resume(token: str, session: SessionDep, clock: ClockDep) -> Response:
-    return _set_paused(token, session, clock, paused=False)
+def resume(request: Request, token: str, session: SessionDep, clock: ClockDep) -> Response:
+    return _set_paused(request, token, session, clock, paused=False)

@@ -103,6 +103,32 @@ def test_stop_pauses_and_start_resumes_with_a_confirmation(
         assert get_row(session, Mediator, mediator_id).paused is False
 
 
+def test_stop_declines_the_offers_still_open_so_the_job_goes_on_to_others(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    make_pool(2)
+    created = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
+    phone, other = list(outbox.links())
+    code = code_for(outbox, phone)
+
+    status, reply = sms(client, phone, "STOP")
+
+    assert status == 200 and "pausiert" in reply
+    offers = client.get(f"/api/v1/requests/{created['id']}", headers=coordinator.headers).json()
+    by_phone = {o["mediator_id"]: o["status"] for o in offers["offers"]}
+    assert sorted(by_phone.values()) == ["declined", "pending"]
+    status, reply = sms(client, phone, f"JA {code}")  # a yes after STOP takes nothing
+    assert "gehört Ihnen" not in reply
+    status, reply = sms(client, other, f"JA {code_for(outbox, other)}")
+    assert "gehört Ihnen" in reply
+
+
 def test_anything_else_gets_help_and_strangers_change_nothing(
     client: TestClient, make_pool: Callable[..., list[int]]
 ) -> None:

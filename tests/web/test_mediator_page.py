@@ -10,12 +10,14 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 import locales
+from config.settings import Settings
 from dispatch.clock import ManualClock
 from dispatch.mediators.models import Mediator
-from dispatch.offers.models import Assignment, AssignmentSource
+from dispatch.offers.flows import dispatch_new_request
+from dispatch.offers.models import Assignment, AssignmentSource, Offer, OfferStatus
 from dispatch.places.models import Place
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
@@ -225,3 +227,31 @@ def test_a_mediator_whose_link_failed_sees_whom_to_call(
     assert_only_in(refused.text, "ar")
     staff = web.get("/no-such-page")
     assert staff.status_code == 404 and "tel:" not in staff.text  # staff know the number
+
+
+def test_pausing_on_the_page_declines_the_offers_still_open(
+    web: TestClient,
+    add_mediator: Callable[..., int],
+    case_person: Person,
+    file_request: Callable[..., Request],
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+) -> None:
+    """Like STOP by SMS: an open offer would hold its place in the wave until it ran out."""
+    tuesdays = [{"weekday": "tue", "start": "08:00", "end": "16:00"}]
+    mediator_id = add_mediator(name="Amina Haddad", availability=tuesdays)
+    job = file_request(case_person)  # Tuesday 09:00
+    with unit_of_work(engine) as session:
+        dispatch_new_request(
+            session, get_row(session, Request, job.id), now=clock.now(), settings=settings
+        )
+    with Session(engine) as session:
+        offer = session.exec(select(Offer).where(Offer.request_id == job.id)).one()
+    assert offer.mediator_id == mediator_id and offer.status == OfferStatus.pending
+    path = _link(engine, clock, mediator_id)
+
+    web.post(path + "/pause", data={"csrf_token": csrf_of(web.get(path))})
+
+    with Session(engine) as session:
+        assert get_row(session, Offer, offer.id).status == OfferStatus.declined
