@@ -122,6 +122,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Deleted and overwritten content is zeroed, not left in free pages of the file:
+    # an erased mediator's name must not stay readable to whoever copies the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -136,6 +139,41 @@ def _enter_writer_queue(connection: sa.Connection) -> None:
     queue: _WriterQueue | None = connection.get_execution_options().get("sprachpool_writer_queue")
     if queue is not None:
         queue.enter()
+
+
+#: `Session.info` key: the unit of work erased personal data (see `wipe_after_commit`).
+WIPE_AFTER_COMMIT = "sprachpool.wipe_after_commit"
+
+
+def wipe_after_commit(session: Session) -> None:
+    """This unit of work erases personal data: once it commits, no copy may stay in the file.
+
+    SQLite in WAL mode writes changed pages to the write-ahead log first; the
+    old page images, with what was erased, stay in the log until a checkpoint
+    and in the log file until it is overwritten. After an erasure commits, the
+    unit of work checkpoints and truncates the log, and `secure_delete` has
+    zeroed the freed space, so the database files hold no copy. PostgreSQL keeps
+    dead rows until (auto)vacuum; that is the server's to schedule.
+    """
+    session.info[WIPE_AFTER_COMMIT] = True
+
+
+def _wipe_log(engine: Engine) -> None:
+    """Checkpoint SQLite's write-ahead log into the database and truncate it.
+
+    Best effort: a reader still on an older snapshot keeps the pages it reads
+    until it ends (the next checkpoint takes them). Runs on a raw connection so
+    that no writer-queue bookkeeping of a transaction applies.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        cursor.close()
+    finally:
+        raw.close()
 
 
 #: `Session.info` key of the rows a unit of work keeps (see `_keep_loaded`).
@@ -632,6 +670,8 @@ def unit_of_work(engine: Engine, *, immediate: bool = False) -> Iterator[Session
             except BaseException:
                 session.rollback()
                 raise
+            if session.info.get(WIPE_AFTER_COMMIT):
+                _wipe_log(engine)
     finally:
         if queue is not None:
             queue.leave()

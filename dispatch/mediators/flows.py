@@ -23,6 +23,7 @@ from dispatch.offers import service as offer_service
 from dispatch.offers.models import Assignment, Offer
 from dispatch.outbox import service as outbox
 from dispatch.requests import conflicts
+from dispatch.storage import wipe_after_commit
 from dispatch.users.models import User
 from dispatch.web.links import revoke_mediator_links
 
@@ -65,4 +66,5 @@ def erase_mediator(
     audit.erase_reasons(session, entity="offer", entity_ids=offer_ids)
     audit.erase_reasons(session, entity="assignment", entity_ids=assignment_ids)
     session.flush()
+    wipe_after_commit(session)
     return mediator

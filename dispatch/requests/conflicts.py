@@ -23,6 +23,7 @@ from dispatch.offers.models import Assignment
 from dispatch.outbox import service as outbox
 from dispatch.requests.models import ClientExclusion, Request
 from dispatch.series.models import Series
+from dispatch.storage import wipe_after_commit
 
 MARKED_BY = ("caseworker", "mediator")
 
@@ -207,6 +208,7 @@ def forget_client(
         details={"requests": carried},
     )
     session.flush()
+    wipe_after_commit(session)
     return int(carried)
 
 

@@ -35,7 +35,7 @@ from dispatch.requests.schemas import (
     RequestCreate,
     RequestPublic,
 )
-from dispatch.storage import UTCDateTime, get_row, insert_row, new_row
+from dispatch.storage import UTCDateTime, get_row, insert_row, new_row, wipe_after_commit
 from dispatch.users.models import Organisation, Role, User
 from dispatch.validation import Location
 
@@ -824,6 +824,7 @@ def erase_request_data(session: Session, *, request: Request, now: datetime) -> 
     if erased:
         request.updated_at = now
         session.add(request)
+        wipe_after_commit(session)
         audit.record(
             session,
             at=now,

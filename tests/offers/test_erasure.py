@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -283,3 +285,38 @@ def test_a_namesake_of_the_erased_mediator_still_gets_the_job_offered(
     assert all(m.status == "pending" for m in to_namesake)
     (email,) = [m for m in to_namesake if m.channel == "email"]
     assert f"Hallo {SELAM['name']}" in email.body  # their own name, left alone
+
+
+def test_after_erasure_the_sqlite_files_hold_no_copy_of_the_mediator(
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    outbox: Outbox,
+    engine: Engine,
+) -> None:
+    """Freed pages and the write-ahead log kept the erased name, phone and e-mail: whoever
+    copied the database file could read them (`strings sprachpool.db`)."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL keeps dead rows until vacuum: the server's to schedule")
+    unique = {
+        "name": "Zerihun Wolde-Kidanemariam",
+        "phone": "+4915112348765",
+        "email": "zerihun.wk@example.org",
+    }
+    zerihun = add_mediator(client, coordinator, 7, **unique)
+    held = file(client, caseworker)
+    token = link_of(outbox, held, unique["phone"])
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    with engine.connect() as connection:  # as a running server's log gets checkpointed
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        # Deleted rows are zeroed, not left in the file's free pages.
+        assert connection.exec_driver_sql("PRAGMA secure_delete").scalar() == 1
+
+    erased = client.delete(f"/api/v1/mediators/{zerihun}", headers=coordinator.headers)
+
+    assert erased.status_code == 200, erased.text
+    database = Path(str(engine.url.database))
+    files = [path for path in (database, Path(f"{database}-wal")) if path.exists()]
+    content = b"".join(path.read_bytes() for path in files)
+    for trace in unique.values():
+        assert trace.encode() not in content, trace
