@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -29,7 +30,8 @@ from dispatch import audit, messages
 from dispatch.allowances import service as allowances
 from dispatch.deadlines import service as deadlines
 from dispatch.errors import Conflict, InvalidInput, NotFound
-from dispatch.mediators.models import Mediator
+from dispatch.mediators.models import Mediator, MediatorLanguage
+from dispatch.mediators.service import clearance_gaps
 from dispatch.offers import estimate, links, service
 from dispatch.offers.models import (
     Assignment,
@@ -1059,6 +1061,40 @@ def release_erased_mediator(
 # --- the coordinator's override ------------------------------------------------------
 
 
+def _may_be_assigned(
+    session: Session, request: Request, mediator: Mediator, *, tz: ZoneInfo
+) -> None:
+    """What even the coordinator's override may not set aside.
+
+    The override is there for what the coordinator knows better than the
+    engine: a mediator reached by phone who will come outside their slots, a
+    journey that is tight, a week already full. It is not there for a mediator
+    who does not speak the language at all, nor for one who is not cleared
+    (training, pledge, police certificate, still listed on the day): the pool's
+    funders and the clients rely on that, and a slip of the list would send
+    such a person.
+    """
+    speaks = session.exec(
+        select(MediatorLanguage.mediator_id).where(
+            MediatorLanguage.mediator_id == mediator.id,
+            sa.func.lower(col(MediatorLanguage.language)) == request.language.lower(),
+        )
+    ).first()
+    if speaks is None:
+        raise Conflict(
+            f"{mediator.name} does not speak the language of this request.",
+            reason="mediator_lacks_language",
+            params={"name": mediator.name},
+        )
+    if clearance_gaps(mediator, today=request.start.astimezone(tz).date()):
+        raise Conflict(
+            f"{mediator.name} is not cleared for jobs on that day (training, pledge, "
+            "police certificate, listed until); complete their clearance first.",
+            reason="mediator_not_cleared",
+            params={"name": mediator.name},
+        )
+
+
 def assign_directly(
     session: Session,
     *,
@@ -1092,6 +1128,7 @@ def assign_directly(
             reason="mediator_inactive",
             params={"name": mediator.name},
         )
+    _may_be_assigned(session, request, mediator, tz=settings.tz)
     if request.status in (RequestStatus.cancelled, RequestStatus.completed):
         raise Conflict(
             f"This request is {request.status}; it cannot be assigned.",

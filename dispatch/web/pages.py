@@ -48,6 +48,11 @@ REASONS = {
     "request_not_assignable": N_("This request is %(status)s; it cannot be assigned."),
     "request_over": N_("This request is over; it cannot be assigned any more."),
     "mediator_busy": N_("%(name)s already has a job at that time."),
+    "mediator_lacks_language": N_("%(name)s does not speak the language of this request."),
+    "mediator_not_cleared": N_(
+        "%(name)s is not cleared for jobs on that day (training, pledge, police certificate, "
+        "listed until); complete their clearance first."
+    ),
     "already_holds": N_("%(name)s already holds this request."),
     "unknown_language": N_("This language is not served by the pool."),
     "unknown_mediator": N_("There is no mediator with id %(id)s."),

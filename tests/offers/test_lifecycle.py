@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -16,7 +17,7 @@ from dispatch.clock import ManualClock
 from dispatch.deadlines.models import Deadline
 from dispatch.offers.models import Assignment
 from tests.conftest import Staff, request_payload
-from tests.offers.conftest import Outbox, put_on_lists
+from tests.offers.conftest import Outbox, put_on_lists, tigrinya_speaker
 
 
 def file_request(client: TestClient, staff: Staff, **overrides: object) -> dict[str, Any]:
@@ -369,6 +370,41 @@ def test_coordinator_override_and_drop_out(
             f"/api/v1/requests/{created['id']}/assign", json=bad, headers=coordinator.headers
         )
         assert 400 <= answer.status_code < 500, (bad, answer.text)
+
+
+@pytest.mark.parametrize(
+    ("fields", "said"),
+    [
+        ({"languages": [{"language": "fa", "level": "native"}]}, "does not speak the language"),
+        ({"police_certificate_seen_on": None}, "is not cleared for jobs on that day"),
+        ({"listed_until": "2026-11-30"}, "is not cleared"),  # the job is on Tuesday
+    ],
+)
+def test_the_override_may_not_send_someone_without_the_language_or_the_clearance(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    fields: dict[str, object],
+    said: str,
+) -> None:
+    make_pool(2)
+    created = file_request(client, caseworker)  # Tigrinya, Tuesday 09:00
+    added = client.post(
+        "/api/v1/mediators", json=tigrinya_speaker(9, **fields), headers=coordinator.headers
+    )
+    assert added.status_code == 201, added.text
+
+    response = client.post(
+        f"/api/v1/requests/{created['id']}/assign",
+        json={"mediator_id": added.json()["id"]},
+        headers=coordinator.headers,
+    )
+
+    assert response.status_code == 409, response.text
+    assert said in response.json()["detail"]
+    shown = client.get(f"/api/v1/requests/{created['id']}", headers=coordinator.headers).json()
+    assert shown["status"] == "offered" and shown["assignment"] is None
 
 
 def test_deadlines_are_rows_that_fire_once(

@@ -163,6 +163,26 @@ def test_override_of_an_unknown_mediator_is_a_4xx_page(
     )
 
 
+def test_override_of_someone_without_the_language_says_so_in_german(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    add_mediator: Callable[..., int],
+) -> None:
+    request = file_request(case_person)  # Arabic
+    farsi = add_mediator(name="Nasrin Ahmadi", languages=[{"language": "fa", "level": "native"}])
+    web = signed_in(coord_person)
+
+    response = web.post(
+        f"/dashboard/requests/{request.id}/assign",
+        data={"csrf_token": csrf_of(web.get("/dashboard")), "mediator_id": str(farsi)},
+    )
+
+    assert response.status_code == 409
+    assert "Nasrin Ahmadi spricht die Sprache dieser Anfrage nicht." in response.text
+
+
 def test_pool_search_language_filter_pause_and_resume(
     signed_in: Callable[[Person], TestClient],
     coord_person: Person,
