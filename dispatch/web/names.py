@@ -44,3 +44,42 @@ TRAVEL = {
     "foot": N_("on foot"),
     "transit": N_("public transport"),
 }
+#: What each kind of message is (notifications/templates.py), as the outbox page names it.
+MESSAGE_KIND = {
+    "offer": N_("Offer to a mediator"),
+    "offer_withdrawn": N_("Offer withdrawn"),
+    "assignment_confirmed_mediator": N_("Job confirmed to the mediator"),
+    "cancelled_mediator": N_("Job cancelled, to the mediator"),
+    "request_changed_mediator": N_("Job changed, to the mediator"),
+    "released_after_change_mediator": N_("Mediator released after a change"),
+    "reminder_24h": N_("Reminder the day before"),
+    "reminder_2h": N_("Reminder two hours before"),
+    "completion_request": N_("Request to report the job"),
+    "assignment_confirmed_caseworker": N_("Mediator confirmed to the caseworker"),
+    "assignment_cancelled_caseworker": N_("Mediator not coming, to the caseworker"),
+    "request_unfilled_caseworker": N_("Nobody found, to the caseworker"),
+    "request_at_risk_caseworker": N_("Probably nobody, to the caseworker"),
+    "request_cancelled_caseworker": N_("Request cancelled, to the caseworker"),
+    "request_changed_caseworker": N_("Request changed, to the caseworker"),
+    "job_confirmation_caseworker": N_("Job confirmation for the caseworker"),
+    "alert_unfilled_coordinator": N_("Alert: nobody found"),
+    "alert_late_cancellation_coordinator": N_("Alert: late cancellation"),
+    "alert_at_risk_coordinator": N_("Alert: probably nobody"),
+    "signin_link": N_("Sign-in link"),
+    "staff_invitation": N_("Invitation to a staff member"),
+    "sms_help": N_("SMS reply: help"),
+    "sms_paused": N_("SMS reply: paused"),
+    "sms_resumed": N_("SMS reply: resumed"),
+    "sms_accept_ok": N_("SMS reply: accepted"),
+    "sms_decline_ok": N_("SMS reply: declined"),
+    "sms_unknown_code": N_("SMS reply: unknown code"),
+}
+#: Who a message went to (Message.recipient_kind).
+RECIPIENT_KIND = {
+    "mediator": N_("mediator"),
+    "user": N_("staff member"),
+    "coordinator": N_("coordinator"),
+}
+#: How an offer reached its mediator (Offer.channel: one channel, several joined by
+#: commas, or "direct" for the coordinator's override).
+CHANNEL = {"sms": N_("SMS"), "email": N_("E-mail"), "direct": N_("assigned directly")}

@@ -225,6 +225,16 @@ class Formatter:
     def travel(self, mode: str) -> str:
         return self._named(names.TRAVEL, mode)
 
+    def message_kind(self, kind: str) -> str:
+        return self._named(names.MESSAGE_KIND, kind)
+
+    def recipient_kind(self, kind: str) -> str:
+        return self._named(names.RECIPIENT_KIND, kind)
+
+    def channels(self, channels: str) -> str:
+        """An offer's channels ("sms,email") in words; "direct" as the override it was."""
+        return ", ".join(self._named(names.CHANNEL, part) for part in channels.split(",") if part)
+
     def _named(self, table: Mapping[str, str], code: object) -> str:
         msgid = table.get(str(code))
         return self.t.gettext(msgid) if msgid else str(code)

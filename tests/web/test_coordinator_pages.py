@@ -22,6 +22,8 @@ from dispatch.offers.models import Assignment, AssignmentSource
 from dispatch.outbox.models import Message
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
+from dispatch.web import names
+from notifications.templates import SPECS
 from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of, update_row
 
@@ -389,6 +391,15 @@ def test_freeing_an_assignment_on_the_dashboard_tells_the_caseworker_and_marks_t
     assert "angenommen" not in detail.text
     candidates = detail.text.split('id="candidates"')[1].split("Nicht in Frage")[0]
     assert "Helen Tekle" not in candidates  # not proposed for it again
+    # Codes in words: the override's channel, the message's kind and recipient.
+    assert "direkt zugewiesen" in detail.text and "DIRECT" not in detail.text
+    log = web.get("/dashboard/messages").text
+    assert "Sprachmittlung kommt nicht, an Sachbearbeitung" in log and "Mitarbeitende" in log
+    assert "assignment_cancelled_caseworker" not in log
+
+
+def test_every_kind_of_message_has_a_name_on_the_outbox_page() -> None:
+    assert {kind for kind, _ in SPECS} <= set(names.MESSAGE_KIND)
 
 
 @pytest.mark.parametrize(
