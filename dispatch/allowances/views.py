@@ -24,6 +24,7 @@ MonthText = Annotated[str, Query(max_length=20)]
 #: The month field's errors in the reader's language (the service's reason codes).
 MONTH_ERRORS = {
     "month_format": N_("Give the month as YYYY-MM, e.g. 2026-10."),
+    "month_out_of_range": N_("Give a month from %(earliest)s to %(latest)s."),
     "month_not_over": N_(
         "The month %(month)s is not over yet; its statement can be made from %(from)s on."
     ),

@@ -76,6 +76,34 @@ def test_month_not_over_is_shown_beside_the_field(
     assert default.status_code == 200 and 'value="2026-10"' in default.text
 
 
+def test_month_outside_the_calendar_is_shown_beside_the_field_in_the_pages_language(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    for month in ("0000-01", "9999-12"):
+        page = web.get(f"/dashboard/allowances?month={month}")
+        assert page.status_code == 422
+        assert 'id="month-error"' in page.text
+        assert "Bitte einen Monat von 1900-01 bis 2199-12 angeben." in page.text
+    web.get("/lang/en")
+    english = web.get("/dashboard/allowances?month=9999-12")
+    assert english.status_code == 422
+    assert "Give a month from 1900-01 to 2199-12." in english.text
+
+
+def test_statement_or_payment_of_a_month_outside_the_calendar_is_an_error_page(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/allowances/9999-12/mediators/1")
+    assert page.status_code == 422
+    assert "Bitte einen Monat von 1900-01 bis 2199-12 angeben." in page.text
+    form = web.get("/dashboard/allowances?month=2026-10")
+    paid = web.post("/dashboard/allowances/0000-01/paid", data={"csrf_token": csrf_of(form)})
+    assert paid.status_code == 422
+    assert "Bitte einen Monat von 1900-01 bis 2199-12 angeben." in paid.text
+
+
 def test_printable_statement_for_signature(
     signed_in: Callable[[Person], TestClient],
     coord_person: Person,
