@@ -12,12 +12,15 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
+from fastapi.responses import Response
 from openpyxl import Workbook
 
 import locales
 from dispatch.allowances.models import LineKind
 from dispatch.allowances.service import Statement
+from dispatch.web.spreadsheets import XLSX_TYPE
 from locales import N_
 
 COLUMNS = (
@@ -111,3 +114,19 @@ def statement_xlsx(s: Statement, *, lang: str = "de") -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def statement_download(s: Statement, *, kind: Literal["csv", "xlsx"], lang: str = "de") -> Response:
+    """The statement as a file to save: the API's export and the coordinator's page serve
+    the same file (the page with its reader's headers)."""
+    if kind == "xlsx":
+        content: str | bytes = statement_xlsx(s, lang=lang)
+        media_type = XLSX_TYPE
+    else:
+        content, media_type = statement_csv(s, lang=lang), "text/csv; charset=utf-8"
+    filename = f"sprachpool-allowances-{s.month.key}.{kind}"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
