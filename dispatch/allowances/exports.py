@@ -20,7 +20,7 @@ from openpyxl import Workbook
 import locales
 from dispatch.allowances.models import LineKind
 from dispatch.allowances.service import Statement
-from dispatch.web.spreadsheets import XLSX_TYPE
+from dispatch.web.spreadsheets import XLSX_TYPE, formula_safe, text_stays_text
 from locales import N_
 
 COLUMNS = (
@@ -55,7 +55,7 @@ def _rows(s: Statement, lang: str) -> Iterator[list[Cell]]:
             yield [
                 s.month.key,
                 mediator.mediator_id,
-                _safe(mediator.name),
+                mediator.name,
                 line.job_date,
                 line.request_id,
                 t.language(line.language) if line.language else "",
@@ -69,19 +69,17 @@ def _rows(s: Statement, lang: str) -> Iterator[list[Cell]]:
             ]
 
 
-def _safe(text: str) -> str:
-    """Spreadsheets run text that starts with = + - @ as a formula; such text is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def german_cell(value: Cell) -> str:
-    """A cell as German Excel reads it: decimal comma, day.month.year."""
+    """A cell as German Excel reads it: decimal comma, day.month.year, text that looks
+    like a formula quoted."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return f"{value:f}".replace(".", ",")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
+    if isinstance(value, str):
+        return formula_safe(value)
     return str(value)
 
 
@@ -99,7 +97,8 @@ def statement_csv(s: Statement, *, lang: str = "de") -> str:
 
 
 def statement_xlsx(s: Statement, *, lang: str = "de") -> bytes:
-    """One sheet, numbers as numbers (euros with two decimals), dates as dates."""
+    """One sheet, numbers as numbers (euros with two decimals), dates as dates, text as
+    it is (a string cell is never a formula)."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -110,6 +109,7 @@ def statement_xlsx(s: Statement, *, lang: str = "de") -> bytes:
         cell.number_format = "#,##0.00"
     for cell in sheet["D"][1:] + sheet["M"][1:]:
         cell.number_format = "DD.MM.YYYY"
+    text_stays_text(sheet)
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)

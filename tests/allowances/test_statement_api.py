@@ -195,6 +195,20 @@ def test_xlsx_has_numbers_and_dates(
     assert [Decimal(str(row[11])) for row in rows[1:]] == [Decimal("36.00"), Decimal("15.00")]
 
 
+def test_xlsx_shows_a_name_as_typed_even_when_it_looks_like_a_formula(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    mediator_id = _mediator(client, coordinator, name="=Jülide Öztürk")
+    _october(engine, caseworker, mediator_id)
+    response = client.get(
+        "/api/v1/export/allowances.xlsx?month=2026-10", headers=coordinator.headers
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    # The CSV quotes it ("'=Jülide Öztürk"); a string cell of an .xlsx is never a formula.
+    assert sheet["C2"].value == "=Jülide Öztürk" and sheet["C2"].data_type == "s"
+
+
 def test_a_paid_month_is_frozen_and_a_correction_is_a_new_line(
     client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
 ) -> None:

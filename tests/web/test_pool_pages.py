@@ -287,6 +287,27 @@ def test_pool_export_opens_in_german_excel(
     assert sheet["A1"].value == "Name" and sheet["G2"].value == 7.5
 
 
+def test_pool_xlsx_shows_names_and_phones_as_typed_without_apostrophes(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="=1+2")
+    with unit_of_work(engine) as session:
+        phone = get_row(session, Mediator, mediator_id).phone
+    assert phone is not None and phone.startswith("+49")
+    xlsx = signed_in(coord_person).get("/dashboard/pool/export.xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    name = sheet.cell(2, header.index("Name") + 1)
+    phone_cell = sheet.cell(2, header.index("Telefon") + 1)
+    assert phone_cell.value == phone and phone_cell.data_type == "s"
+    assert name.value == "=1+2" and name.data_type == "s"  # text, not a formula
+
+
 def test_a_caseworker_gets_403_on_the_pool_pages(
     signed_in: Callable[[Person], TestClient], case_person: Person
 ) -> None:
