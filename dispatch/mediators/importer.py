@@ -1,7 +1,10 @@
 """CSV import of the pool: `sprachpool mediators import FILE.csv`.
 
 The format (UTF-8, comma-separated, header row; see
-examples/mediators.csv) uses one column per field and small inline lists:
+examples/mediators.csv) uses one column per field and small inline lists.
+What German Excel saves is read as well: semicolons (or tabs) between the
+cells, found from the header row, and Windows-1252 instead of UTF-8
+(`decode`):
 
     languages      ar:native; de:fluent
     availability   Mo 08:00-12:00; Mi 14:00-18:00   (Mo Di Mi Do Fr Sa So or mon..sun)
@@ -238,9 +241,34 @@ def _problem(line: int, error: ErrorDetails) -> Problem:
     return Problem(line=line, code=error["type"], params=params, column=column)
 
 
+#: What may stand between the cells: German Excel saves semicolons, others commas or tabs.
+SEPARATORS = (",", ";", "\t")
+
+
+def separator(header: str) -> str:
+    """The separator the header row uses most (a comma when it has none: one column)."""
+    return max(SEPARATORS, key=header.count)
+
+
+def decode(content: bytes) -> str | None:
+    """The file's text: UTF-8 (with or without BOM, as Excel saves "CSV UTF-8"), else
+    Windows-1252, which German Excel's plain "CSV" is; None when it is neither.
+
+    UTF-8 is tried first because Windows-1252 reads nearly any bytes: a UTF-8 "ü"
+    would come out as "Ã¼". Text in Windows-1252 with umlauts is almost never
+    valid UTF-8, so the order tells them apart.
+    """
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[Problem]]:
     """Parse and validate every row; returns good rows and problems by line."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), delimiter=separator(text.partition("\n")[0]))
     header = [name.strip() for name in (reader.fieldnames or [])]
     reader.fieldnames = header
     missing = REQUIRED - set(header)

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from dispatch.clock import ManualClock
-from dispatch.mediators.importer import import_csv, problem_text
+from dispatch.mediators.importer import decode, import_csv, problem_text
 from dispatch.mediators.models import Mediator, MediatorLanguage
 from locales import translator
 from tests.conftest import ROOT
@@ -129,6 +129,33 @@ def test_header_must_name_known_columns(engine: Engine, clock: ManualClock) -> N
     assert problem_text(report.errors[0], translator("de")).startswith(
         "Zeile 1: Unbekannte Spalte(n) shoe_size;"
     )
+
+
+def test_semicolons_or_tabs_between_cells_are_read_from_the_header_row(
+    engine: Engine, clock: ManualClock
+) -> None:
+    # German Excel saves "CSV" with semicolons; a cell with a semicolon is then quoted.
+    semicolons = (
+        'name;phone;languages;max_travel_km\nAmina Haddad;+4915112340001;"ar:native; de:fluent";8\n'
+    )
+    tabs = "name\tphone\tlanguages\nMehmet Yılmaz\t+4915112340002\ttr:native, de:fluent\n"
+    with Session(engine) as session:
+        for text in (semicolons, tabs):
+            report = import_csv(session, text=text, now=clock.now())
+            assert report.errors == [] and report.created == 1, report.errors
+        session.commit()
+        languages = sorted(
+            f"{row.language}:{row.level}" for row in session.exec(select(MediatorLanguage))
+        )
+    assert languages == ["ar:native", "de:fluent", "de:fluent", "tr:native"]
+
+
+def test_a_file_is_read_as_utf8_else_as_windows_1252() -> None:
+    text = "name;languages\r\nJülide Öztürk;tr:native\r\n"
+    assert decode(text.encode("utf-8")) == text
+    assert decode(("\ufeff" + text).encode("utf-8")) == text  # Excel's "CSV UTF-8"
+    assert decode(text.encode("cp1252")) == text  # Excel's plain "CSV" on German Windows
+    assert decode(b"name\n\x81\x8d\n") is None  # neither: refused, not guessed
 
 
 def test_cli_import_exits_nonzero_and_writes_nothing_for_a_bad_file(tmp_path: Path) -> None:

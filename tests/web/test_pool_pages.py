@@ -3,6 +3,7 @@ the CSV upload with a preview, and the exports for German Excel."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Callable
@@ -225,14 +226,39 @@ def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(
         "/dashboard/pool/import/confirm", data={"csrf_token": csrf_of(page), "text": bad}
     )
     assert forced.status_code == 422
-    not_utf8 = web.post(
+    unreadable = web.post(
         "/dashboard/pool/import",
         data={"csrf_token": csrf_of(page)},
-        files={"file": ("pool.csv", "name,languages\nMüller,ti:native\n".encode("cp1252"))},
+        files={"file": ("pool.csv", b"name,languages\n\x81\x8d,ti:native\n")},
     )
-    assert not_utf8.status_code == 422 and "CSV UTF-8" in not_utf8.text
+    assert unreadable.status_code == 422 and "CSV UTF-8" in unreadable.text
     with unit_of_work(engine) as session:
         assert session.exec(select(Mediator)).all() == []
+
+
+def test_a_csv_as_german_excel_saves_it_is_previewed_and_imported(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    # Excel's plain "CSV" on a German Windows: semicolons, Windows-1252, CRLF.
+    saved = "name;phone;languages\r\nJürgen Müller;+4915112340001;ti:native\r\n"
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/pool/import")
+    preview = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", saved.encode("cp1252"), "text/csv")},
+    )
+    assert preview.status_code == 200, preview.text
+    assert "Jürgen Müller" in preview.text and "1 werden hinzugefügt" in preview.text
+    text = re.search(r'name="text" value="([^"]*)"', preview.text, re.S)
+    assert text is not None
+    done = web.post(
+        "/dashboard/pool/import/confirm",
+        data={"csrf_token": csrf_of(preview), "text": html.unescape(text[1])},
+    )
+    assert done.status_code == 303, done.text
+    with unit_of_work(engine) as session:
+        assert [m.name for m in session.exec(select(Mediator))] == ["Jürgen Müller"]
 
 
 def test_filters_by_clearance_level_subject_and_area(
