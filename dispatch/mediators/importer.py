@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -67,6 +68,13 @@ REQUIRED = {"name", "languages"}
 MAX_ROWS = 10_000
 
 
+NO_SUCH_DAY = N_(
+    "“%(value)s” is not a day of the calendar; please give a day as YYYY-MM-DD, e.g. 2026-12-01."
+)
+NO_SUCH_MOMENT = N_(
+    "“%(value)s” is not a valid date and time; please give one as YYYY-MM-DDTHH:MM:SS with "
+    "its offset, e.g. 2026-10-01T10:00:00+02:00."
+)
 #: What each problem's code says, with its params (the msgids are English; see locales/).
 PROBLEM_MESSAGES = {
     "header_missing": N_("The header row lacks the column(s) %(columns)s."),
@@ -90,6 +98,11 @@ PROBLEM_MESSAGES = {
     "unknown_qualification": N_("“%(value)s” is not a known subject; use one of %(known)s."),
     "language_repeated": N_("Each language may be listed once."),
     "date_format": N_("Please give a day as YYYY-MM-DD, e.g. 2026-12-01."),
+    # The right shape but no such day (2026-13-01, 2026-02-30) or time (25:00).
+    "date_from_datetime_parsing": NO_SUCH_DAY,
+    "date_parsing": NO_SUCH_DAY,
+    "datetime_from_date_parsing": NO_SUCH_MOMENT,
+    "datetime_parsing": NO_SUCH_MOMENT,
     "date_out_of_range": N_("Please give a day between %(earliest)s and %(latest)s."),
     "datetime_format": N_(
         "Please give a date and time with its offset, e.g. 2026-10-01T10:00:00+02:00."
@@ -127,6 +140,9 @@ class Problem:
     code: str
     params: Mapping[str, str | int] = field(default_factory=dict)
     column: str | None = None
+    #: The values the cell may take, when it must be one of them (a level, a travel mode):
+    #: listed in the reader's language ("basic, fluent oder native").
+    choices: tuple[str, ...] = ()
 
 
 @dataclass
@@ -158,7 +174,10 @@ class _Filled(dict[str, str | int]):
 def problem_text(problem: Problem, translator: Translator) -> str:
     """A problem in the reader's words, with its line and column."""
     template = translator.gettext(PROBLEM_MESSAGES.get(problem.code, CHECK_VALUE))
-    message = template % _Filled(problem.params)
+    params = _Filled(problem.params)
+    if problem.choices:
+        params["expected"] = translator.one_of(problem.choices)
+    message = template % params
     if problem.column:
         return translator.gettext(
             "Line %(line)s, column %(column)s: %(message)s",
@@ -238,9 +257,13 @@ def _problem(line: int, error: ErrorDetails) -> Problem:
     if isinstance(error.get("input"), (str, int, float)):
         params.setdefault("value", str(error["input"])[:40])
     column = FIELD_COLUMN.get(column or error["type"], column)
-    return Problem(line=line, code=error["type"], params=params, column=column)
+    choices = tuple(_QUOTED.findall(str(params.get("expected", ""))))
+    return Problem(line=line, code=error["type"], params=params, column=column, choices=choices)
 
 
+#: The choices in pydantic's `expected` of an enum or literal error: "'basic', 'fluent' or
+#: 'native'" is English; the values between the quotes are listed again in the reader's words.
+_QUOTED = re.compile(r"'([^']*)'")
 #: What may stand between the cells: German Excel saves semicolons, others commas or tabs.
 SEPARATORS = (",", ";", "\t")
 

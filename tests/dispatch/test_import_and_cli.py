@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from dispatch.clock import ManualClock
-from dispatch.mediators.importer import decode, import_csv, problem_text
+from dispatch.mediators.importer import decode, import_csv, problem_text, read_rows
 from dispatch.mediators.models import Mediator, MediatorLanguage
 from locales import translator
 from tests.conftest import ROOT
@@ -156,6 +156,35 @@ def test_a_file_is_read_as_utf8_else_as_windows_1252() -> None:
     assert decode(("\ufeff" + text).encode("utf-8")) == text  # Excel's "CSV UTF-8"
     assert decode(text.encode("cp1252")) == text  # Excel's plain "CSV" on German Windows
     assert decode(b"name\n\x81\x8d\n") is None  # neither: refused, not guessed
+
+
+def test_an_impossible_day_or_time_says_which_format_is_expected() -> None:
+    text = (
+        "name,languages,trained_on,consent_at\nA,ar:native,2026-13-01,2026-12-01T25:00:00+01:00\n"
+    )
+    _, problems = read_rows(text)
+    german = sorted(problem_text(problem, translator("de")) for problem in problems)
+    assert german == [
+        "Zeile 2, Spalte consent_at: „2026-12-01T25:00:00+01:00“ ist kein gültiger Zeitpunkt; "
+        "bitte als JJJJ-MM-TTTHH:MM:SS mit Zeitzone angeben, z. B. 2026-10-01T10:00:00+02:00.",
+        "Zeile 2, Spalte trained_on: „2026-13-01“ ist kein Tag im Kalender; "
+        "bitte einen Tag als JJJJ-MM-TT angeben, z. B. 2026-12-01.",
+    ]
+
+
+def test_a_value_outside_the_choices_lists_them_in_the_readers_language() -> None:
+    _, problems = read_rows("name,languages,travel_mode\nA,ar:expert,jet\n")
+    german = [problem_text(problem, translator("de")) for problem in problems]
+    assert german == [
+        "Zeile 2, Spalte languages: „expert“ ist keine der möglichen Angaben: "
+        "basic, fluent oder native.",
+        "Zeile 2, Spalte travel_mode: „jet“ ist keine der möglichen Angaben: "
+        "car, bike, foot oder transit.",
+    ]
+    english = problem_text(problems[0], translator("en"))
+    assert english == (
+        "Line 2, column languages: “expert” is not one of the choices: basic, fluent or native."
+    )
 
 
 def test_cli_import_exits_nonzero_and_writes_nothing_for_a_bad_file(tmp_path: Path) -> None:
