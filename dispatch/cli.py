@@ -206,16 +206,16 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 def cmd_mediators_import(args: argparse.Namespace) -> int:
     import locales
-    from dispatch.mediators.importer import import_csv, problem_text
+    from dispatch.mediators.importer import decode, import_csv, problem_text
 
     tr = locales.translator(args.locale, locales.STAFF_LOCALES)
     path = Path(args.file)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = decode(path.read_bytes())
     except FileNotFoundError:
         print(tr.gettext("error: %(path)s does not exist", path=path), file=sys.stderr)
         return 2
-    except UnicodeDecodeError:
+    if text is None:
         message = tr.gettext(
             "error: %(path)s is not UTF-8 text; save the sheet as “CSV UTF-8”", path=path
         )

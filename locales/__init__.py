@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext as gettext_module
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache, cached_property
@@ -35,6 +35,7 @@ from typing import Any, Literal
 import jinja2
 from babel import Locale
 from babel.dates import format_date, format_time, get_day_names
+from babel.lists import format_list
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -207,6 +208,10 @@ class Translator:
         if isinstance(text, str):
             return self.gettext(text)
         return self.gettext(text.msgid, **(text.params or {}))
+
+    def one_of(self, choices: Sequence[str]) -> str:
+        """Choices as this locale lists alternatives: "basic, fluent oder native"."""
+        return format_list(list(choices), style="or", locale=self.cldr)
 
     def language(self, tag: str | None) -> str:
         return language_name(tag, self.locale) if tag else "–"

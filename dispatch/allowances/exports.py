@@ -12,12 +12,15 @@ import io
 from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
+from fastapi.responses import Response
 from openpyxl import Workbook
 
 import locales
 from dispatch.allowances.models import LineKind
 from dispatch.allowances.service import Statement
+from dispatch.web.spreadsheets import XLSX_TYPE, formula_safe, text_stays_text
 from locales import N_
 
 COLUMNS = (
@@ -52,7 +55,7 @@ def _rows(s: Statement, lang: str) -> Iterator[list[Cell]]:
             yield [
                 s.month.key,
                 mediator.mediator_id,
-                _safe(mediator.name),
+                mediator.name,
                 line.job_date,
                 line.request_id,
                 t.language(line.language) if line.language else "",
@@ -66,19 +69,17 @@ def _rows(s: Statement, lang: str) -> Iterator[list[Cell]]:
             ]
 
 
-def _safe(text: str) -> str:
-    """Spreadsheets run text that starts with = + - @ as a formula; such text is quoted."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def german_cell(value: Cell) -> str:
-    """A cell as German Excel reads it: decimal comma, day.month.year."""
+    """A cell as German Excel reads it: decimal comma, day.month.year, text that looks
+    like a formula quoted."""
     if value is None:
         return ""
     if isinstance(value, Decimal):
         return f"{value:f}".replace(".", ",")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
+    if isinstance(value, str):
+        return formula_safe(value)
     return str(value)
 
 
@@ -96,7 +97,8 @@ def statement_csv(s: Statement, *, lang: str = "de") -> str:
 
 
 def statement_xlsx(s: Statement, *, lang: str = "de") -> bytes:
-    """One sheet, numbers as numbers (euros with two decimals), dates as dates."""
+    """One sheet, numbers as numbers (euros with two decimals), dates as dates, text as
+    it is (a string cell is never a formula)."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -107,7 +109,24 @@ def statement_xlsx(s: Statement, *, lang: str = "de") -> bytes:
         cell.number_format = "#,##0.00"
     for cell in sheet["D"][1:] + sheet["M"][1:]:
         cell.number_format = "DD.MM.YYYY"
+    text_stays_text(sheet)
     sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def statement_download(s: Statement, *, kind: Literal["csv", "xlsx"], lang: str = "de") -> Response:
+    """The statement as a file to save: the API's export and the coordinator's page serve
+    the same file (the page with its reader's headers)."""
+    if kind == "xlsx":
+        content: str | bytes = statement_xlsx(s, lang=lang)
+        media_type = XLSX_TYPE
+    else:
+        content, media_type = statement_csv(s, lang=lang), "text/csv; charset=utf-8"
+    filename = f"sprachpool-allowances-{s.month.key}.{kind}"
+    return Response(
+        content,
+        media_type=media_type,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -17,6 +17,7 @@ from dispatch.allowances.schemas import (
 from dispatch.deps import ClockDep, CoordinatorUser, SessionDep, SettingsDep
 from dispatch.errors import responses
 from dispatch.funding.policy import policy_of
+from dispatch.web.spreadsheets import XLSX_TYPE
 
 router = APIRouter(prefix="/api/v1", tags=["allowances"])
 
@@ -78,17 +79,6 @@ def mark_paid(
     return statement_public(service.statement(session, month=parsed, rules=rules, tz=settings.tz))
 
 
-def _download(body: str | bytes, *, media_type: str, filename: str) -> Response:
-    return Response(
-        body,
-        media_type=media_type,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
-
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
 @router.get(
     "/export/allowances.csv",
     response_class=Response,
@@ -105,18 +95,16 @@ def export_csv(
     month: MonthQuery,
 ) -> Response:
     """The month statement as CSV for German Excel: semicolons, decimal commas, a BOM."""
-    s = _statement(session, settings, clock, month)
-    return _download(
-        exports.statement_csv(s),
-        media_type="text/csv; charset=utf-8",
-        filename=f"sprachpool-allowances-{s.month.key}.csv",
-    )
+    return exports.statement_download(_statement(session, settings, clock, month), kind="csv")
 
 
 @router.get(
     "/export/allowances.xlsx",
     response_class=Response,
-    responses={200: {"content": {XLSX: {}}, "description": "the same as .xlsx"}, **responses(422)},
+    responses={
+        200: {"content": {XLSX_TYPE: {}}, "description": "the same as .xlsx"},
+        **responses(422),
+    },
 )
 def export_xlsx(
     session: SessionDep,
@@ -126,12 +114,7 @@ def export_xlsx(
     month: MonthQuery,
 ) -> Response:
     """The month statement as an Excel workbook."""
-    s = _statement(session, settings, clock, month)
-    return _download(
-        exports.statement_xlsx(s),
-        media_type=XLSX,
-        filename=f"sprachpool-allowances-{s.month.key}.xlsx",
-    )
+    return exports.statement_download(_statement(session, settings, clock, month), kind="xlsx")
 
 
 @router.get("/funding", response_model=list[BudgetPublic])

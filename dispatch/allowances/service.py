@@ -49,6 +49,7 @@ from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.places.models import Place
 from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.users.models import User
+from dispatch.validation import EARLIEST_DAY, LATEST_DAY
 from matching.feasibility import great_circle_km, travel_speed_kmh
 from matching.model import ROAD_FACTOR, Location
 
@@ -68,8 +69,10 @@ def rules_for(path: Path) -> Rules:
     return _rules_from(path, path.stat().st_mtime)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Month:
+    """A calendar month; months compare by year, then month."""
+
     year: int
     month: int
 
@@ -93,6 +96,12 @@ class Month:
         )
 
 
+#: The first and last month the API accepts: the calendar of every other date
+#: (dispatch.validation), so a month's first day and the day after it always exist.
+EARLIEST_MONTH = Month(EARLIEST_DAY.year, EARLIEST_DAY.month)
+LATEST_MONTH = Month(LATEST_DAY.year, LATEST_DAY.month)
+
+
 def parse_month(text: str | None, *, today: date, require_over: bool = True) -> Month:
     """A month "YYYY-MM"; for a statement it must be over (its claims are complete)."""
     found = MONTH_PATTERN.match(text or "")
@@ -101,6 +110,14 @@ def parse_month(text: str | None, *, today: date, require_over: bool = True) -> 
             "Give the month as YYYY-MM, e.g. 2026-10.", field="month", reason="month_format"
         )
     month = Month(int(found[1]), int(found[2]))
+    # Compared as (year, month): the first day of year 0 or 10000 cannot even be made.
+    if not EARLIEST_MONTH <= month <= LATEST_MONTH:
+        raise InvalidInput(
+            f"Give a month from {EARLIEST_MONTH.key} to {LATEST_MONTH.key}.",
+            field="month",
+            reason="month_out_of_range",
+            params={"earliest": EARLIEST_MONTH.key, "latest": LATEST_MONTH.key},
+        )
     if require_over and month.after > today:
         raise InvalidInput(
             f"The month {month.key} is not over yet; its statement can be made from "

@@ -3,7 +3,7 @@ statement per mediator for signature."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -24,6 +24,7 @@ MonthText = Annotated[str, Query(max_length=20)]
 #: The month field's errors in the reader's language (the service's reason codes).
 MONTH_ERRORS = {
     "month_format": N_("Give the month as YYYY-MM, e.g. 2026-10."),
+    "month_out_of_range": N_("Give a month from %(earliest)s to %(latest)s."),
     "month_not_over": N_(
         "The month %(month)s is not over yet; its statement can be made from %(from)s on."
     ),
@@ -67,6 +68,24 @@ def month_page(
         user=user,
         status_code=200 if error is None else 422,
     )
+
+
+@router.get("/export.{kind}")
+def export_month(
+    request: Request,
+    kind: Literal["csv", "xlsx"],
+    session: SessionDep,
+    _user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    month: MonthText = "",
+) -> Response:
+    """The page's download buttons: the API's export of the month, signed in by the
+    session (a browser sends no bearer token), with the headers in the page's language."""
+    parsed = service.parse_month(month, today=clock.now().astimezone(settings.tz).date())
+    rules = service.rules_for(settings.allowance_file)
+    statement = service.statement(session, month=parsed, rules=rules, tz=settings.tz)
+    return exports.statement_download(statement, kind=kind, lang=page_lang(request))
 
 
 @router.post("/{month}/paid", dependencies=[CsrfChecked])

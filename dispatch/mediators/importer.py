@@ -1,7 +1,10 @@
 """CSV import of the pool: `sprachpool mediators import FILE.csv`.
 
 The format (UTF-8, comma-separated, header row; see
-examples/mediators.csv) uses one column per field and small inline lists:
+examples/mediators.csv) uses one column per field and small inline lists.
+What German Excel saves is read as well: semicolons (or tabs) between the
+cells, found from the header row, and Windows-1252 instead of UTF-8
+(`decode`):
 
     languages      ar:native; de:fluent
     availability   Mo 08:00-12:00; Mi 14:00-18:00   (Mo Di Mi Do Fr Sa So or mon..sun)
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,6 +68,13 @@ REQUIRED = {"name", "languages"}
 MAX_ROWS = 10_000
 
 
+NO_SUCH_DAY = N_(
+    "“%(value)s” is not a day of the calendar; please give a day as YYYY-MM-DD, e.g. 2026-12-01."
+)
+NO_SUCH_MOMENT = N_(
+    "“%(value)s” is not a valid date and time; please give one as YYYY-MM-DDTHH:MM:SS with "
+    "its offset, e.g. 2026-10-01T10:00:00+02:00."
+)
 #: What each problem's code says, with its params (the msgids are English; see locales/).
 PROBLEM_MESSAGES = {
     "header_missing": N_("The header row lacks the column(s) %(columns)s."),
@@ -87,6 +98,11 @@ PROBLEM_MESSAGES = {
     "unknown_qualification": N_("“%(value)s” is not a known subject; use one of %(known)s."),
     "language_repeated": N_("Each language may be listed once."),
     "date_format": N_("Please give a day as YYYY-MM-DD, e.g. 2026-12-01."),
+    # The right shape but no such day (2026-13-01, 2026-02-30) or time (25:00).
+    "date_from_datetime_parsing": NO_SUCH_DAY,
+    "date_parsing": NO_SUCH_DAY,
+    "datetime_from_date_parsing": NO_SUCH_MOMENT,
+    "datetime_parsing": NO_SUCH_MOMENT,
     "date_out_of_range": N_("Please give a day between %(earliest)s and %(latest)s."),
     "datetime_format": N_(
         "Please give a date and time with its offset, e.g. 2026-10-01T10:00:00+02:00."
@@ -124,6 +140,9 @@ class Problem:
     code: str
     params: Mapping[str, str | int] = field(default_factory=dict)
     column: str | None = None
+    #: The values the cell may take, when it must be one of them (a level, a travel mode):
+    #: listed in the reader's language ("basic, fluent oder native").
+    choices: tuple[str, ...] = ()
 
 
 @dataclass
@@ -155,7 +174,10 @@ class _Filled(dict[str, str | int]):
 def problem_text(problem: Problem, translator: Translator) -> str:
     """A problem in the reader's words, with its line and column."""
     template = translator.gettext(PROBLEM_MESSAGES.get(problem.code, CHECK_VALUE))
-    message = template % _Filled(problem.params)
+    params = _Filled(problem.params)
+    if problem.choices:
+        params["expected"] = translator.one_of(problem.choices)
+    message = template % params
     if problem.column:
         return translator.gettext(
             "Line %(line)s, column %(column)s: %(message)s",
@@ -235,12 +257,41 @@ def _problem(line: int, error: ErrorDetails) -> Problem:
     if isinstance(error.get("input"), (str, int, float)):
         params.setdefault("value", str(error["input"])[:40])
     column = FIELD_COLUMN.get(column or error["type"], column)
-    return Problem(line=line, code=error["type"], params=params, column=column)
+    choices = tuple(_QUOTED.findall(str(params.get("expected", ""))))
+    return Problem(line=line, code=error["type"], params=params, column=column, choices=choices)
+
+
+#: The choices in pydantic's `expected` of an enum or literal error: "'basic', 'fluent' or
+#: 'native'" is English; the values between the quotes are listed again in the reader's words.
+_QUOTED = re.compile(r"'([^']*)'")
+#: What may stand between the cells: German Excel saves semicolons, others commas or tabs.
+SEPARATORS = (",", ";", "\t")
+
+
+def separator(header: str) -> str:
+    """The separator the header row uses most (a comma when it has none: one column)."""
+    return max(SEPARATORS, key=header.count)
+
+
+def decode(content: bytes) -> str | None:
+    """The file's text: UTF-8 (with or without BOM, as Excel saves "CSV UTF-8"), else
+    Windows-1252, which German Excel's plain "CSV" is; None when it is neither.
+
+    UTF-8 is tried first because Windows-1252 reads nearly any bytes: a UTF-8 "ü"
+    would come out as "Ã¼". Text in Windows-1252 with umlauts is almost never
+    valid UTF-8, so the order tells them apart.
+    """
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[Problem]]:
     """Parse and validate every row; returns good rows and problems by line."""
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text), delimiter=separator(text.partition("\n")[0]))
     header = [name.strip() for name in (reader.fieldnames or [])]
     reader.fieldnames = header
     missing = REQUIRED - set(header)

@@ -529,14 +529,6 @@ def import_page(request: Request, user: CoordinatorPageUser) -> HTMLResponse:
     return _upload_page(request, user)
 
 
-def _read_upload(content: bytes) -> str | None:
-    """The file's text: UTF-8 (with or without BOM, as Excel saves "CSV UTF-8")."""
-    try:
-        return content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
-
-
 @router.post("/import", dependencies=[CsrfChecked])
 async def preview_import(
     request: Request, session: SessionDep, user: CoordinatorPageUser
@@ -549,7 +541,7 @@ async def preview_import(
             content = await upload.read(MAX_UPLOAD_BYTES + 1)
     if content is not None and len(content) > MAX_UPLOAD_BYTES:
         return _upload_page(request, user, errors=[forms_text(request, "too_big")], status_code=422)
-    text = _read_upload(content) if content else ""
+    text = importer.decode(content) if content else ""
     if text is None:
         return _upload_page(
             request, user, errors=[forms_text(request, "not_utf8")], status_code=422

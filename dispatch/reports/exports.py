@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from fastapi.responses import Response
+
 import locales
 from dispatch.allowances.exports import Cell, german_csv
 from dispatch.reports.service import FundersReport, Row
@@ -55,3 +57,13 @@ def _rows(report: FundersReport, lang: str) -> Iterator[list[Cell]]:
 
 def funders_csv(report: FundersReport, *, lang: str = "de") -> str:
     return german_csv(_rows(report, lang))
+
+
+def funders_download(report: FundersReport, *, lang: str = "de") -> Response:
+    """The report as a CSV file to save, for the API and the coordinator's page alike."""
+    name = f"sprachpool-funders-{report.period.first.isoformat()}-{report.period.last.isoformat()}"
+    return Response(
+        funders_csv(report, lang=lang),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )

@@ -8,11 +8,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from dispatch.allowances import service as allowances
-from dispatch.allowances.budgets import source_names
 from dispatch.deps import ClockDep, CoordinatorUser, SessionDep, SettingsDep
 from dispatch.errors import responses
-from dispatch.funding.policy import policy_of
 from dispatch.reports import exports, service
 from dispatch.stats.routes import FromDay, ToDay
 
@@ -27,14 +24,9 @@ def _report(
     end: date | None,
     lang: str,
 ) -> service.FundersReport:
-    span = service.period(start, end, today=clock.now().astimezone(settings.tz).date())
-    return service.compute(
-        session,
-        span=span,
-        rules=allowances.rules_for(settings.allowance_file),
-        tz=settings.tz,
-        lang=lang,
-        source_names=source_names(policy_of(settings)),
+    today = clock.now().astimezone(settings.tz).date()
+    return service.for_period(
+        session, first=start, last=end, today=today, settings=settings, lang=lang
     )
 
 
@@ -67,10 +59,4 @@ def funders_csv(
     end: ToDay = None,
 ) -> Response:
     """The funders' report as CSV for German Excel (semicolons, decimal commas, a BOM)."""
-    report = _report(session, settings, clock, start, end, "de")
-    name = f"sprachpool-funders-{report.period.first.isoformat()}-{report.period.last.isoformat()}"
-    return Response(
-        exports.funders_csv(report),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
-    )
+    return exports.funders_download(_report(session, settings, clock, start, end, "de"))

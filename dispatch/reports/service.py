@@ -23,10 +23,12 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 import locales
+from config.settings import Settings
 from dispatch.allowances import service as allowances
+from dispatch.allowances.budgets import source_names
 from dispatch.allowances.calculator import Rules
 from dispatch.allowances.models import LineKind
-from dispatch.funding.policy import CATEGORY_NAMES, Category, OrganisationType
+from dispatch.funding.policy import CATEGORY_NAMES, Category, OrganisationType, policy_of
 from dispatch.funding.service import organisation_type
 from dispatch.requests.models import Request
 from dispatch.stats import service as stats
@@ -115,6 +117,27 @@ class FundersReport:
 def period(first: date | None, last: date | None, *, today: date) -> stats.Period:
     """The report's period; by default the calendar year up to today."""
     return stats.period(first or date(today.year, 1, 1), last or today, today=today)
+
+
+def for_period(
+    session: Session,
+    *,
+    first: date | None,
+    last: date | None,
+    today: date,
+    settings: Settings,
+    lang: str,
+) -> FundersReport:
+    """The report of the asked-for period (the year so far by default) under the pool's
+    allowance rules and funding sources: the API, its CSV, the page and its CSV alike."""
+    return compute(
+        session,
+        span=period(first, last, today=today),
+        rules=allowances.rules_for(settings.allowance_file),
+        tz=settings.tz,
+        lang=lang,
+        source_names=source_names(policy_of(settings)),
+    )
 
 
 def compute(

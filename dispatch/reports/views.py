@@ -5,13 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from dispatch.allowances import service as allowances
-from dispatch.allowances.budgets import source_names
 from dispatch.deps import ClockDep, SessionDep, SettingsDep
-from dispatch.funding.policy import policy_of
-from dispatch.reports import service
+from dispatch.reports import exports, service
 from dispatch.reports.service import Row
 from dispatch.validation import Day
 from dispatch.web.auth import CoordinatorPageUser
@@ -54,6 +51,10 @@ def _charts(report: service.FundersReport, fmt: Formatter) -> dict[str, object]:
     return {"charts": charts, "heights": {name: height(c) for name, c in charts.items()}}
 
 
+FromQuery = Annotated[Day | None, Query(alias="from")]
+ToQuery = Annotated[Day | None, Query(alias="to")]
+
+
 @router.get("/funders", response_class=HTMLResponse)
 def funders(
     request: Request,
@@ -61,22 +62,37 @@ def funders(
     user: CoordinatorPageUser,
     clock: ClockDep,
     settings: SettingsDep,
-    start: Annotated[Day | None, Query(alias="from")] = None,
-    end: Annotated[Day | None, Query(alias="to")] = None,
+    start: FromQuery = None,
+    end: ToQuery = None,
 ) -> HTMLResponse:
     """The Förderbericht for a period (the year so far unless asked), to print or download."""
-    span = service.period(start, end, today=clock.now().astimezone(settings.tz).date())
-    report = service.compute(
-        session,
-        span=span,
-        rules=allowances.rules_for(settings.allowance_file),
-        tz=settings.tz,
-        lang=page_lang(request),
-        source_names=source_names(policy_of(settings)),
+    today = clock.now().astimezone(settings.tz).date()
+    report = service.for_period(
+        session, first=start, last=end, today=today, settings=settings, lang=page_lang(request)
     )
     return render(
         request,
         "coordinator/funders.html",
-        {"r": report, "span": span, **_charts(report, formatter(request))},
+        {"r": report, "span": report.period, **_charts(report, formatter(request))},
         user=user,
     )
+
+
+@router.get("/funders.csv")
+def funders_csv(
+    request: Request,
+    session: SessionDep,
+    _user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    start: FromQuery = None,
+    end: ToQuery = None,
+) -> Response:
+    """The page's CSV button: the API's export, signed in by the session (a browser sends
+    no bearer token), with the headers in the page's language."""
+    today = clock.now().astimezone(settings.tz).date()
+    lang = page_lang(request)
+    report = service.for_period(
+        session, first=start, last=end, today=today, settings=settings, lang=lang
+    )
+    return exports.funders_download(report, lang=lang)

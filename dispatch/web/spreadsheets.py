@@ -6,8 +6,10 @@ takes a file for ANSI unless it starts with a byte order mark; it reads
 semicolon-separated, UTF-8 with BOM, numbers with a decimal comma and times
 as "01.12.2026 09:00" in the town's zone. The .xlsx (openpyxl) holds the same
 cells typed (numbers as numbers, dates as dates), so nothing needs parsing.
-Cells that start like a formula are quoted, so a name such as "=HYPERLINK(…)"
-stays text.
+In the CSV, cells that start like a formula are quoted with an apostrophe, so a
+name such as "=HYPERLINK(…)" stays text. The .xlsx needs no such quote: a
+string cell is never run as a formula, so its text is written as it is (a phone
+"+4915100000001" stays that, not "'+4915100000001").
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 #: What a cell may start with that a spreadsheet would run as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -63,18 +66,31 @@ def csv_cell(value: Cell) -> str:
         return value.strftime("%d.%m.%Y %H:%M")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
-    return _safe_text(value)
+    return formula_safe(value)
 
 
-def _safe_text(value: str) -> str:
+def formula_safe(value: str) -> str:
+    """Text for a CSV cell: quoted when a spreadsheet would run it as a formula."""
     return "'" + value if value.startswith(FORMULA_START) else value
+
+
+def text_stays_text(ws: Worksheet) -> None:
+    """Store every text cell of the sheet as a string cell, as it is.
+
+    openpyxl takes a text that starts with "=" for a formula; a string cell is
+    never one in Excel or LibreOffice, so no apostrophe is needed (it would show).
+    """
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
 
 
 def german_csv(sheet: Sheet) -> str:
     """Semicolon-separated, CRLF, with a BOM: German Excel opens it right."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_safe_text(h) for h in sheet.headers])
+    writer.writerow([formula_safe(h) for h in sheet.headers])
     for row in sheet.rows:
         writer.writerow([csv_cell(value) for value in row])
     return "\ufeff" + out.getvalue()
@@ -86,7 +102,7 @@ def xlsx_bytes(sheet: Sheet) -> bytes:
     ws = book.active
     assert ws is not None
     ws.title = sheet.title[:31]
-    ws.append([_safe_text(h) for h in sheet.headers])
+    ws.append(sheet.headers)
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in sheet.rows:
@@ -97,6 +113,7 @@ def xlsx_bytes(sheet: Sheet) -> bytes:
                 cell.number_format = "DD.MM.YYYY HH:MM"
             elif isinstance(value, date):
                 cell.number_format = "DD.MM.YYYY"
+    text_stays_text(ws)
     for number, column in enumerate(ws.columns, start=1):
         width = max(len(str(c.value or "")) for c in column)
         ws.column_dimensions[get_column_letter(number)].width = min(max(10, width + 2), 60)
@@ -109,8 +126,6 @@ def xlsx_bytes(sheet: Sheet) -> bytes:
 def _xlsx_cell(value: Cell) -> Cell:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None, microsecond=0)
-    if isinstance(value, str):
-        return _safe_text(value)
     return value
 
 

@@ -127,6 +127,28 @@ def test_a_month_not_yet_over_or_mistyped_is_refused(
     assert response.status_code == 422
 
 
+def test_a_month_outside_the_calendar_is_refused_not_a_server_error(
+    client: TestClient, coordinator: Staff
+) -> None:
+    # Years 0 and 9999 are four digits, so they pass the format; their months'
+    # bounds (year 0, year 10000) do not exist. The calendar is 1900-01 to 2199-12.
+    asked = [
+        client.get("/api/v1/allowances?month=9999-12", headers=coordinator.headers),
+        client.get("/api/v1/allowances?month=0000-01", headers=coordinator.headers),
+        client.get("/api/v1/allowances?month=1899-12", headers=coordinator.headers),
+        client.get("/api/v1/export/allowances.csv?month=9999-12", headers=coordinator.headers),
+        client.get("/api/v1/export/allowances.xlsx?month=0000-12", headers=coordinator.headers),
+        client.post("/api/v1/allowances/9999-12/paid", headers=coordinator.headers),
+        client.post("/api/v1/allowances/0000-01/paid", headers=coordinator.headers),
+    ]
+    for response in asked:
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"] == "Give a month from 1900-01 to 2199-12."
+        assert response.json()["errors"][0]["field"] == "month"
+    first = client.get("/api/v1/allowances?month=1900-01", headers=coordinator.headers)
+    assert first.status_code == 200 and first.json()["mediators"] == []
+
+
 def test_only_coordinators_see_allowances(client: TestClient, caseworker: Staff) -> None:
     assert client.get(OCTOBER, headers=caseworker.headers).status_code == 403
     export = "/api/v1/export/allowances.csv?month=2026-10"
@@ -171,6 +193,20 @@ def test_xlsx_has_numbers_and_dates(
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][11] == "Betrag (EUR)"
     assert [Decimal(str(row[11])) for row in rows[1:]] == [Decimal("36.00"), Decimal("15.00")]
+
+
+def test_xlsx_shows_a_name_as_typed_even_when_it_looks_like_a_formula(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    mediator_id = _mediator(client, coordinator, name="=Jülide Öztürk")
+    _october(engine, caseworker, mediator_id)
+    response = client.get(
+        "/api/v1/export/allowances.xlsx?month=2026-10", headers=coordinator.headers
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet is not None
+    # The CSV quotes it ("'=Jülide Öztürk"); a string cell of an .xlsx is never a formula.
+    assert sheet["C2"].value == "=Jülide Öztürk" and sheet["C2"].data_type == "s"
 
 
 def test_a_paid_month_is_frozen_and_a_correction_is_a_new_line(

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from dispatch.clock import ManualClock
-from dispatch.mediators.importer import import_csv, problem_text
+from dispatch.mediators.importer import decode, import_csv, problem_text, read_rows
 from dispatch.mediators.models import Mediator, MediatorLanguage
 from locales import translator
 from tests.conftest import ROOT
@@ -128,6 +128,62 @@ def test_header_must_name_known_columns(engine: Engine, clock: ManualClock) -> N
     ]
     assert problem_text(report.errors[0], translator("de")).startswith(
         "Zeile 1: Unbekannte Spalte(n) shoe_size;"
+    )
+
+
+def test_semicolons_or_tabs_between_cells_are_read_from_the_header_row(
+    engine: Engine, clock: ManualClock
+) -> None:
+    # German Excel saves "CSV" with semicolons; a cell with a semicolon is then quoted.
+    semicolons = (
+        'name;phone;languages;max_travel_km\nAmina Haddad;+4915112340001;"ar:native; de:fluent";8\n'
+    )
+    tabs = "name\tphone\tlanguages\nMehmet Yılmaz\t+4915112340002\ttr:native, de:fluent\n"
+    with Session(engine) as session:
+        for text in (semicolons, tabs):
+            report = import_csv(session, text=text, now=clock.now())
+            assert report.errors == [] and report.created == 1, report.errors
+        session.commit()
+        languages = sorted(
+            f"{row.language}:{row.level}" for row in session.exec(select(MediatorLanguage))
+        )
+    assert languages == ["ar:native", "de:fluent", "de:fluent", "tr:native"]
+
+
+def test_a_file_is_read_as_utf8_else_as_windows_1252() -> None:
+    text = "name;languages\r\nJülide Öztürk;tr:native\r\n"
+    assert decode(text.encode("utf-8")) == text
+    assert decode(("\ufeff" + text).encode("utf-8")) == text  # Excel's "CSV UTF-8"
+    assert decode(text.encode("cp1252")) == text  # Excel's plain "CSV" on German Windows
+    assert decode(b"name\n\x81\x8d\n") is None  # neither: refused, not guessed
+
+
+def test_an_impossible_day_or_time_says_which_format_is_expected() -> None:
+    text = (
+        "name,languages,trained_on,consent_at\nA,ar:native,2026-13-01,2026-12-01T25:00:00+01:00\n"
+    )
+    _, problems = read_rows(text)
+    german = sorted(problem_text(problem, translator("de")) for problem in problems)
+    assert german == [
+        "Zeile 2, Spalte consent_at: „2026-12-01T25:00:00+01:00“ ist kein gültiger Zeitpunkt; "
+        "bitte als JJJJ-MM-TTTHH:MM:SS mit Zeitzone angeben, z. B. 2026-10-01T10:00:00+02:00.",
+        "Zeile 2, Spalte trained_on: „2026-13-01“ ist kein Tag im Kalender; "
+        "bitte einen Tag als JJJJ-MM-TT angeben, z. B. 2026-12-01.",
+    ]
+
+
+def test_a_value_outside_the_choices_lists_them_in_the_readers_language() -> None:
+    _, problems = read_rows("name,languages,travel_mode\nA,ar:expert,jet\n")
+    german = [problem_text(problem, translator("de")) for problem in problems]
+    assert german == [
+        "Zeile 2, Spalte languages: „expert“ ist keine der möglichen Angaben: "
+        "basic, fluent oder native.",
+        "Zeile 2, Spalte travel_mode: „jet“ ist keine der möglichen Angaben: "
+        "car, bike, foot oder transit.",
+    ]
+    english = problem_text(problems[0], translator("en"))
+    assert english == (
+        "Line 2, column languages: “expert” is not one of the choices: basic, fluent or native."
     )
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from collections.abc import Callable
 
+import httpx
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 
 from dispatch.requests.models import Mode
@@ -76,6 +81,34 @@ def test_month_not_over_is_shown_beside_the_field(
     assert default.status_code == 200 and 'value="2026-10"' in default.text
 
 
+def test_month_outside_the_calendar_is_shown_beside_the_field_in_the_pages_language(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    for month in ("0000-01", "9999-12"):
+        page = web.get(f"/dashboard/allowances?month={month}")
+        assert page.status_code == 422
+        assert 'id="month-error"' in page.text
+        assert "Bitte einen Monat von 1900-01 bis 2199-12 angeben." in page.text
+    web.get("/lang/en")
+    english = web.get("/dashboard/allowances?month=9999-12")
+    assert english.status_code == 422
+    assert "Give a month from 1900-01 to 2199-12." in english.text
+
+
+def test_statement_or_payment_of_a_month_outside_the_calendar_is_an_error_page(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/allowances/9999-12/mediators/1")
+    assert page.status_code == 422
+    assert "Bitte einen Monat von 1900-01 bis 2199-12 angeben." in page.text
+    form = web.get("/dashboard/allowances?month=2026-10")
+    paid = web.post("/dashboard/allowances/0000-01/paid", data={"csrf_token": csrf_of(form)})
+    assert paid.status_code == 422
+    assert "Bitte einen Monat von 1900-01 bis 2199-12 angeben." in paid.text
+
+
 def test_printable_statement_for_signature(
     signed_in: Callable[[Person], TestClient],
     coord_person: Person,
@@ -114,6 +147,90 @@ def test_funders_page_with_charts(
     assert page.text.count("<svg") >= 3
     # 2 jobs, 51,00 € together: 25,50 € a job.
     assert "25,50\xa0€" in page.text
+
+
+def _download_links(page: httpx.Response) -> list[str]:
+    """Every link on the page that downloads a file, as the browser follows it."""
+    return [
+        href.replace("&amp;", "&") for href in re.findall(r'href="([^"]+)" download', page.text)
+    ]
+
+
+def test_month_page_download_buttons_give_the_files_to_the_signed_in_coordinator(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad", travel_mode="car")
+    _october_job(engine, case_person, mediator_id)
+    web = signed_in(coord_person)  # a browser: a session cookie, no bearer token
+    page = web.get("/dashboard/allowances?month=2026-10")
+    csv_link, xlsx_link = _download_links(page)
+    assert csv_link == "/dashboard/allowances/export.csv?month=2026-10"
+    assert xlsx_link == "/dashboard/allowances/export.xlsx?month=2026-10"
+
+    as_csv = web.get(csv_link)
+    assert as_csv.status_code == 200, as_csv.text
+    assert "sprachpool-allowances-2026-10.csv" in as_csv.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Monat" and rows[0][2] == "Name"
+    assert [row[2] for row in rows[1:]] == ["Amina Haddad", "Amina Haddad"]
+
+    as_xlsx = web.get(xlsx_link)
+    assert as_xlsx.status_code == 200, as_xlsx.text
+    sheet = load_workbook(io.BytesIO(as_xlsx.content)).active
+    assert sheet is not None
+    assert sheet["A1"].value == "Monat" and sheet["C2"].value == "Amina Haddad"
+
+
+def test_funders_page_csv_button_gives_the_file_to_the_signed_in_coordinator(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad", travel_mode="car")
+    _october_job(engine, case_person, mediator_id)
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/reports/funders?from=2026-10-01&to=2026-10-31")
+    [link] = _download_links(page)
+    assert link == "/dashboard/reports/funders.csv?from=2026-10-01&to=2026-10-31"
+    download = web.get(link)
+    assert download.status_code == 200, download.text
+    assert "sprachpool-funders-2026-10-01-2026-10-31.csv" in download.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Bereich"
+    # The total row: 2 jobs, 51,00 EUR.
+    assert rows[1][3] == "2" and rows[1][5] == "51,00"
+
+
+def test_no_coordinator_page_links_to_the_token_only_api(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    for url in ("/dashboard/allowances?month=2026-10", "/dashboard/reports/funders"):
+        page = web.get(url)
+        assert page.status_code == 200
+        assert 'href="/api/' not in page.text, url
+
+
+def test_caseworkers_and_strangers_do_not_download_allowances(
+    signed_in: Callable[[Person], TestClient], case_person: Person, web: TestClient
+) -> None:
+    downloads = (
+        "/dashboard/allowances/export.csv?month=2026-10",
+        "/dashboard/allowances/export.xlsx?month=2026-10",
+        "/dashboard/reports/funders.csv",
+    )
+    for url in downloads:
+        stranger = web.get(url, follow_redirects=False)
+        assert stranger.status_code == 303 and stranger.headers["location"].startswith("/login")
+    caseworker = signed_in(case_person)
+    for url in downloads:
+        assert caseworker.get(url).status_code == 403, url
 
 
 def test_caseworkers_do_not_see_allowances(

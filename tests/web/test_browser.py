@@ -313,6 +313,8 @@ NOT_PAGES = {
     "/lang/{code}",
     "/dashboard/export/assignments.{kind}",
     "/dashboard/pool/export.{kind}",
+    "/dashboard/allowances/export.{kind}",
+    "/dashboard/reports/funders.csv",
     "/o/{token}/calendar.ics",
     "/map.svg",
 }

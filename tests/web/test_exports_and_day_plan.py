@@ -14,7 +14,7 @@ from dispatch.clock import ManualClock
 from dispatch.offers.models import Assignment, AssignmentSource
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
-from dispatch.web.spreadsheets import Sheet, csv_cell, german_csv
+from dispatch.web.spreadsheets import Cell, Sheet, csv_cell, german_csv, xlsx_bytes
 from tests.web.conftest import Person, update_row
 
 
@@ -51,6 +51,16 @@ def test_cells_as_german_excel_reads_them() -> None:
     assert csv_cell("=SUM(A1)") == "'=SUM(A1)"
     text = german_csv(Sheet("T", "t", ["Name", "Zahl"], [["Müller; Anna", 1.25]]))
     assert text == '\ufeffName;Zahl\r\n"Müller; Anna";1,25\r\n'
+
+
+def test_xlsx_text_is_stored_as_typed_and_never_as_a_formula() -> None:
+    # The CSV quotes "=1+2" with an apostrophe; an .xlsx string cell needs no quote.
+    typed: list[Cell] = ["=1+2", "+4915100000001", "-Anna", "@home"]
+    sheet = load_workbook(io.BytesIO(xlsx_bytes(Sheet("T", "t", ["=Kopf"] * 4, [typed])))).active
+    assert sheet is not None
+    assert [cell.value for cell in sheet[2]] == typed
+    assert [cell.data_type for cell in sheet[2]] == ["s"] * 4
+    assert sheet["A1"].value == "=Kopf" and sheet["A1"].data_type == "s"
 
 
 def test_the_assignments_export_has_german_headers_names_and_local_times(

@@ -3,6 +3,7 @@ the CSV upload with a preview, and the exports for German Excel."""
 
 from __future__ import annotations
 
+import html
 import io
 import re
 from collections.abc import Callable
@@ -225,14 +226,39 @@ def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(
         "/dashboard/pool/import/confirm", data={"csrf_token": csrf_of(page), "text": bad}
     )
     assert forced.status_code == 422
-    not_utf8 = web.post(
+    unreadable = web.post(
         "/dashboard/pool/import",
         data={"csrf_token": csrf_of(page)},
-        files={"file": ("pool.csv", "name,languages\nMüller,ti:native\n".encode("cp1252"))},
+        files={"file": ("pool.csv", b"name,languages\n\x81\x8d,ti:native\n")},
     )
-    assert not_utf8.status_code == 422 and "CSV UTF-8" in not_utf8.text
+    assert unreadable.status_code == 422 and "CSV UTF-8" in unreadable.text
     with unit_of_work(engine) as session:
         assert session.exec(select(Mediator)).all() == []
+
+
+def test_a_csv_as_german_excel_saves_it_is_previewed_and_imported(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    # Excel's plain "CSV" on a German Windows: semicolons, Windows-1252, CRLF.
+    saved = "name;phone;languages\r\nJürgen Müller;+4915112340001;ti:native\r\n"
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/pool/import")
+    preview = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", saved.encode("cp1252"), "text/csv")},
+    )
+    assert preview.status_code == 200, preview.text
+    assert "Jürgen Müller" in preview.text and "1 werden hinzugefügt" in preview.text
+    text = re.search(r'name="text" value="([^"]*)"', preview.text, re.S)
+    assert text is not None
+    done = web.post(
+        "/dashboard/pool/import/confirm",
+        data={"csrf_token": csrf_of(preview), "text": html.unescape(text[1])},
+    )
+    assert done.status_code == 303, done.text
+    with unit_of_work(engine) as session:
+        assert [m.name for m in session.exec(select(Mediator))] == ["Jürgen Müller"]
 
 
 def test_filters_by_clearance_level_subject_and_area(
@@ -285,6 +311,27 @@ def test_pool_export_opens_in_german_excel(
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
     assert sheet is not None
     assert sheet["A1"].value == "Name" and sheet["G2"].value == 7.5
+
+
+def test_pool_xlsx_shows_names_and_phones_as_typed_without_apostrophes(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="=1+2")
+    with unit_of_work(engine) as session:
+        phone = get_row(session, Mediator, mediator_id).phone
+    assert phone is not None and phone.startswith("+49")
+    xlsx = signed_in(coord_person).get("/dashboard/pool/export.xlsx")
+    assert xlsx.status_code == 200
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    assert sheet is not None
+    header = [cell.value for cell in sheet[1]]
+    name = sheet.cell(2, header.index("Name") + 1)
+    phone_cell = sheet.cell(2, header.index("Telefon") + 1)
+    assert phone_cell.value == phone and phone_cell.data_type == "s"
+    assert name.value == "=1+2" and name.data_type == "s"  # text, not a formula
 
 
 def test_a_caseworker_gets_403_on_the_pool_pages(
