@@ -126,6 +126,10 @@ PROBLEM_MESSAGES = {
     "no_contact": N_("A mediator needs a phone number or an email address."),
     "sms_without_phone": N_("SMS is chosen, but there is no phone number."),
     "email_without_address": N_("Email is chosen, but there is no email address."),
+    "phone_taken": N_(
+        "This number already belongs to %(name)s in the pool: SMS replies from it could "
+        "not tell who answered."
+    ),
 }
 CHECK_VALUE = N_("Please check this entry.")
 #: The CSV column an error of the API's field (or of the whole row, by code) is about.

@@ -167,6 +167,30 @@ def list_mediators(
     return [to_public(m, details[m.id]) for m in rows], total
 
 
+def _check_phone_free(session: Session, mediator: Mediator) -> None:
+    """One number, one person in the pool.
+
+    An SMS reply (JA, NEIN, STOP) is known only by the number it came from:
+    with two mediators on one number, a yes could take a job for the wrong
+    person and a STOP pause someone who never sent it.
+    """
+    query = select(Mediator).where(
+        Mediator.phone == mediator.phone, col(Mediator.erased_at).is_(None)
+    )
+    if mediator.id is not None:
+        query = query.where(col(Mediator.id) != mediator.id)
+    with session.no_autoflush:
+        holder = session.exec(query).first()
+    if holder is not None:
+        raise InvalidInput(
+            f"The number {mediator.phone} already belongs to {holder.name} in the pool; "
+            "SMS replies from it could not tell who answered.",
+            field="phone",
+            reason="phone_taken",
+            params={"name": holder.name},
+        )
+
+
 def _check_reachable(mediator: Mediator) -> None:
     """A mediator must be reachable on each channel they want messages on."""
     if not mediator.phone and not mediator.email:
@@ -236,6 +260,8 @@ def _apply(
         mediator.home_lat = data.home.lat if data.home else None
         mediator.home_lon = data.home.lon if data.home else None
     _check_reachable(mediator)
+    if "phone" in sent and mediator.phone:
+        _check_phone_free(session, mediator)
     mediator.updated_at = now
     session.add(mediator)
     session.flush()

@@ -91,6 +91,10 @@ SERVICE_MESSAGES = {
     ),
     "outside_area": N_("This address lies outside the pool's area; please check it."),
     "absence_order": N_("The absence must end on or after its first day."),
+    "phone_taken": N_(
+        "This number already belongs to %(name)s in the pool: SMS replies from it could "
+        "not tell who answered."
+    ),
 }
 SCALARS = (
     "name",
@@ -351,7 +355,7 @@ def _form_page(
 
 def _service_error(form: MediatorForm, exc: InvalidInput) -> None:
     message = SERVICE_MESSAGES.get(exc.reason or "")
-    form.error(exc.field or "name", Text(message) if message else None)
+    form.error(exc.field or "name", Text(message, exc.params) if message else None)
 
 
 # --- the list ---------------------------------------------------------------------------

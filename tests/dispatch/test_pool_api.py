@@ -61,6 +61,35 @@ def test_patch_cannot_null_a_required_field(client: TestClient, coordinator: Sta
     assert response.json()["errors"][0]["field"] == "name"
 
 
+def test_one_number_belongs_to_one_mediator(client: TestClient, coordinator: Staff) -> None:
+    """An SMS reply is known by its number alone: two people on one number could take
+    or pause each other's work."""
+    amina = create(client, coordinator, phone="+49 151 1234 0001")
+    other = create(client, coordinator, name="Omar Said", phone="+4915112340002", email="o@x.org")
+
+    again = client.post(
+        "/api/v1/mediators",
+        json=mediator_payload(name="Nour", phone="+4915112340001", email="n@x.org"),
+        headers=coordinator.headers,
+    )
+    moved = client.patch(
+        f"/api/v1/mediators/{other['id']}",
+        json={"phone": "+49 151 1234 0001"},  # the same number, written with spaces
+        headers=coordinator.headers,
+    )
+    kept = client.patch(
+        f"/api/v1/mediators/{amina['id']}",
+        json={"phone": "+4915112340001", "paused": True},
+        headers=coordinator.headers,
+    )
+
+    for refused in (again, moved):
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"][0]["field"] == "phone"
+        assert "already belongs to Amina Haddad" in refused.json()["detail"]
+    assert kept.status_code == 200, kept.text  # their own number, sent again
+
+
 def test_list_filters_by_language_and_active(client: TestClient, coordinator: Staff) -> None:
     create(client, coordinator, name="Amina", phone="+4915112340001")
     create(

@@ -90,6 +90,24 @@ def test_a_coordinator_adds_a_mediator_with_two_languages_and_edits_the_phone(
         assert get_row(session, Mediator, mediator_id).phone == "+4915112340100"
 
 
+def test_a_number_already_in_the_pool_is_refused_beside_the_phone_naming_its_holder(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    form = web.get("/dashboard/pool/new")
+    first = web.post("/dashboard/pool/new", data={"csrf_token": csrf_of(form), **NEW_MEDIATOR})
+    assert first.status_code == 303, first.text
+
+    again = web.post(
+        "/dashboard/pool/new",
+        data={**NEW_MEDIATOR, "name": "Hiwet Tekle", "csrf_token": csrf_of(form)},
+    )
+
+    assert again.status_code == 422
+    assert "Diese Nummer gehört schon Helen Tekle im Pool" in again.text
+    assert 'value="Hiwet Tekle"' in again.text  # what was typed is kept
+
+
 def test_bad_input_is_shown_beside_the_field_and_kept(
     signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
 ) -> None:
