@@ -188,7 +188,30 @@ class RequestCreate(BaseModel):
                 "a home visit is in person at an address, not at a place",
             )
         check_connection_fits(self.mode, self.connection)
+        check_connection_given(self.mode, self.call_direction, self.connection)
         return self
+
+
+def check_connection_given(
+    mode: Mode, call_direction: CallDirection | None, connection: str | None
+) -> None:
+    """A mediator who is to call or join needs the number or link to do it with.
+
+    Phone with the mediator calling, or video unless the office calls: without
+    a number or link the assigned mediator has nothing to dial or open. When
+    the office calls, it needs only the mediator's number, which it gets with
+    the confirmation.
+    """
+    if connection is not None or mode == Mode.in_person:
+        return
+    if call_direction == CallDirection.mediator_calls or (
+        mode == Mode.video and call_direction != CallDirection.office_calls
+    ):
+        raise PydanticCustomError(
+            "connection_missing",
+            "the mediator needs the office's phone number (phone) or the video link (video) "
+            "to call or join; or choose that the office calls",
+        )
 
 
 def check_connection_fits(mode: Mode, connection: str | None) -> None:

@@ -111,6 +111,7 @@ MODEL_ERROR_FIELD = {
     "connection_link": "connection",
     "connection_phone": "connection",
     "connection_not_in_person": "connection",
+    "connection_missing": "connection",
 }
 
 #: What the form says beside a field that is wrong, whatever the error.
@@ -154,6 +155,10 @@ CODE_MESSAGES = {
         "Please pick another time."
     ),
     "time_of_day": N_("Please give a time of day between 00:00 and 24:00, e.g. 08:00."),
+    "connection_missing": N_(
+        "The mediator needs this to call or join: the office's phone number, or the video "
+        "link starting with https://. Or choose above that the office calls."
+    ),
     "weekday": N_("Please pick a weekday from the list."),
     # The funding policy (config/funding.toml): a refused category, by its next step.
     "not_served:professional_interpreter": N_(
@@ -416,9 +421,14 @@ def parse_request_form(
             if location[:1] in (("start",), ("end",)) and "start" not in body:
                 continue  # the date or the time is wrong and marked, not the other one
             name = form_field(location, error["type"])
+            # A field's own message, unless the error is about the whole request and says
+            # more than the field's (a video link missing, not one mistyped).
+            says_more = not location and error["type"] in CODE_MESSAGES
             form.error(
                 name,
-                None if name in FIELD_MESSAGES else message_for(error["type"], error.get("ctx")),
+                None
+                if name in FIELD_MESSAGES and not says_more
+                else message_for(error["type"], error.get("ctx")),
             )
         return form, None
     return form, (None if form.errors else data)

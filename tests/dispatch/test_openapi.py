@@ -214,7 +214,11 @@ def test_other_error_answers_are_declared_with_their_body(
         (
             "POST",
             requests,
-            client.post(requests, json=request_payload(mode="video"), headers=headers),
+            client.post(
+                requests,
+                json=request_payload(mode="video", call_direction="office_calls"),
+                headers=headers,
+            ),
         ),
         ("POST", requests, client.post(requests, json=request_payload(start="x"), headers=headers)),
         (

@@ -97,3 +97,42 @@ def test_a_connection_must_fit_the_mode(client: TestClient, caseworker: Staff) -
         )
         assert response.status_code == 422, (body, response.text)
         assert field in [e["field"] for e in response.json()["errors"]], response.json()
+
+
+def test_a_job_the_mediator_is_to_call_or_join_needs_the_number_or_link(
+    client: TestClient, caseworker: Staff
+) -> None:
+    def filed(**fields: object) -> int:
+        response = client.post(
+            "/api/v1/requests", json=request_payload(**fields), headers=caseworker.headers
+        )
+        return int(response.status_code)
+
+    refused = client.post(
+        "/api/v1/requests",
+        json=request_payload(mode="phone", call_direction="mediator_calls"),
+        headers=caseworker.headers,
+    )
+    assert refused.status_code == 422
+    assert "needs the office's phone number" in refused.json()["detail"]
+    assert filed(mode="video") == 422  # a video job nobody sends a link for
+    assert filed(mode="video", call_direction="office_calls") == 201
+    assert (
+        filed(
+            mode="phone",
+            call_direction="office_calls",
+            start="2026-12-01T11:00:00+01:00",
+            end="2026-12-01T12:00:00+01:00",
+        )
+        == 201
+    )
+    assert (
+        filed(
+            mode="video",
+            call_direction="mediator_calls",
+            connection=VIDEO_LINK,
+            start="2026-12-01T13:00:00+01:00",
+            end="2026-12-01T14:00:00+01:00",
+        )
+        == 201
+    )

@@ -235,7 +235,7 @@ def test_a_cancelled_request_cannot_be_changed_and_says_it_is_cancelled(
 def test_bad_changes_are_refused_with_the_field(
     client: TestClient, caseworker: Staff, outbox: Outbox
 ) -> None:
-    created = file_request(client, caseworker, mode="video")
+    created = file_request(client, caseworker, mode="video", call_direction="office_calls")
     for body, field in (
         ({"start": None}, "body"),
         ({"connection": "+4925212900"}, "connection"),

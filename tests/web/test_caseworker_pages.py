@@ -56,6 +56,21 @@ def test_caseworker_files_a_phone_request_and_sees_it_listed(
     assert "Di 01.12. 09:00–10:30" in listing.text and "Tigrinya" in listing.text
 
 
+def test_a_video_appointment_the_mediator_joins_needs_its_link(
+    signed_in: Callable[[Person], TestClient], case_person: Person
+) -> None:
+    """Filed without it, the assigned mediator would have nothing to open."""
+    web = signed_in(case_person)
+
+    refused = post_form(web, **{**GOOD, "mode": "video", "call_direction": "mediator_calls"})
+    office_calls = post_form(web, **{**GOOD, "mode": "video", "call_direction": "office_calls"})
+
+    assert refused.status_code == 422
+    assert "Das braucht die Sprachmittlung zum Anrufen oder Einwählen" in refused.text
+    assert 'value="mediator_calls" selected' in refused.text  # what was chosen stays
+    assert office_calls.status_code == 303
+
+
 def test_nobody_in_the_pool_shows_unfilled_with_the_next_step(
     signed_in: Callable[[Person], TestClient], case_person: Person, place: Place
 ) -> None:

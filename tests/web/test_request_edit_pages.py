@@ -57,7 +57,7 @@ def test_a_wrong_connection_is_shown_beside_the_field_and_what_was_typed_stays(
     case_person: Person,
     file_request: Callable[..., Request],
 ) -> None:
-    stored = file_request(case_person, mode="video")
+    stored = file_request(case_person, mode="video", call_direction="office_calls")
     web = signed_in(case_person)
     page = web.get(f"/requests/{stored.id}/edit")
     fields = {**FORM, "mode": "video", "connection": "meet.example/abc"}
