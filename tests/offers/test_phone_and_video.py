@@ -136,3 +136,21 @@ def test_a_job_the_mediator_is_to_call_or_join_needs_the_number_or_link(
         )
         == 201
     )
+
+
+def test_the_accepted_page_of_a_phone_job_does_not_ask_the_mediator_to_come(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    make_pool(3)
+    file_request(client, caseworker, call_direction="office_calls")  # by phone
+    token = next(iter(outbox.links().values()))
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+
+    page = client.get(f"/o/{token}").text
+
+    assert "Ich bin sicher dabei – bestätigen" in page
+    assert "Ich kann es doch nicht übernehmen" in page
+    assert "Ich komme sicher" not in page and "Ich kann doch nicht" not in page
