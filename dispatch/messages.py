@@ -943,6 +943,12 @@ def sms_help(locale: str | None, *, contact_phone: str | None) -> str:
     return _reply("sms_help", locale, contact_phone=contact_phone)
 
 
+def sms_give_back(locale: str | None, *, contact_phone: str | None) -> str:
+    """NEIN to a job already accepted: a text cannot give it back (nobody would know why,
+    and a stray NEIN to a reminder must not cancel a job), so say how to."""
+    return _reply("sms_give_back", locale, contact_phone=contact_phone)
+
+
 def sms_paused(locale: str | None) -> str:
     return _reply("sms_paused", locale)
 

@@ -74,6 +74,8 @@ def handle_inbound(
         # JA to the day-before reminder: the mediator reconfirms.
         if command.kind == "accept" and service.reconfirm(session, offer, now=now, via="sms"):
             return messages.sms_accept_ok(session, locale, request=request)
+        if command.kind == "decline":
+            return messages.sms_give_back(locale, contact_phone=settings.coordinator_phone)
         return messages.sms_help(locale, contact_phone=settings.coordinator_phone)
     if command.kind == "accept":
         outcome = flows.accept_offer(session, offer, now=now, settings=settings, via="sms")

@@ -377,7 +377,7 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "sms_help", "sms_paused", "sms_resumed", "sms_accept_ok", "sms_decline_ok",
         "sms_unknown_code", "signin_link", "staff_invitation", "job_confirmation_caseworker",
         "request_changed_mediator", "released_after_change_mediator",
-        "request_changed_caseworker",
+        "request_changed_caseworker", "sms_give_back",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:

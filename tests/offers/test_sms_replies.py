@@ -129,6 +129,27 @@ def test_stop_declines_the_offers_still_open_so_the_job_goes_on_to_others(
     assert "gehört Ihnen" in reply
 
 
+def test_nein_to_a_job_already_accepted_says_how_to_give_it_back_and_keeps_it(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    make_pool(1)
+    created = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
+    [phone] = list(outbox.links())
+    code = code_for(outbox, phone)
+    sms(client, phone, f"JA {code}")
+
+    status, reply = sms(client, phone, f"NEIN {code}")
+
+    assert status == 200 and "über den Link in der Bestätigung zurück" in reply
+    view = client.get(f"/api/v1/requests/{created['id']}", headers=caseworker.headers).json()
+    assert view["status"] == "assigned"
+
+
 def test_anything_else_gets_help_and_strangers_change_nothing(
     client: TestClient, make_pool: Callable[..., list[int]]
 ) -> None:
