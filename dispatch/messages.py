@@ -949,6 +949,11 @@ def sms_give_back(locale: str | None, *, contact_phone: str | None) -> str:
     return _reply("sms_give_back", locale, contact_phone=contact_phone)
 
 
+def sms_which_offer(locale: str | None, *, open_offers: int) -> str:
+    """A JA or NEIN without a code: with several offers open, which one? With none, none."""
+    return _reply("sms_which_offer", locale, open_offers=open_offers)
+
+
 def sms_paused(locale: str | None) -> str:
     return _reply("sms_paused", locale)
 

@@ -155,6 +155,7 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               "recipient_name reminder"),
         _spec("sms_help", "sms", "mediator", "", "contact_phone", max_segments=2),
         _spec("sms_give_back", "sms", "mediator", "", "contact_phone", max_segments=2),
+        _spec("sms_which_offer", "sms", "mediator", "open_offers", max_segments=2),
         _spec("sms_paused", "sms", "mediator", max_segments=1),
         _spec("sms_resumed", "sms", "mediator", max_segments=1),
         _spec("sms_accept_ok", "sms", "mediator", "language start", "place late",

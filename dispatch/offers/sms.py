@@ -66,6 +66,9 @@ def handle_inbound(
     if command.kind == "help":
         return messages.sms_help(locale, contact_phone=settings.coordinator_phone)
     offer = _offer_for(session, mediator, command.code, now=now)
+    if offer is None and command.code is None:
+        # A bare JA or NEIN that fits no single offer: say why, not "code unknown".
+        return messages.sms_which_offer(locale, open_offers=_open_offers(session, mediator, now))
     if offer is None:
         return messages.sms_unknown_code(locale, code=command.code)
     request = session.get(Request, offer.request_id)
@@ -92,6 +95,19 @@ def handle_inbound(
     if outcome in (Outcome.declined, Outcome.already_answered):
         return messages.sms_decline_ok(locale)
     return messages.sms_offer_withdrawn(session, locale, request=request)
+
+
+def _open_offers(session: Session, mediator: Mediator, now: datetime) -> int:
+    """How many offers are open to the mediator now."""
+    return len(
+        session.exec(
+            select(Offer.id).where(
+                Offer.mediator_id == mediator.id,
+                Offer.status == OfferStatus.pending,
+                col(Offer.expires_at) > now,
+            )
+        ).all()
+    )
 
 
 def _offer_for(

@@ -69,6 +69,7 @@ MESSAGE_KIND = {
     "staff_invitation": N_("Invitation to a staff member"),
     "sms_help": N_("SMS reply: help"),
     "sms_give_back": N_("SMS reply: how to give a job back"),
+    "sms_which_offer": N_("SMS reply: which offer?"),
     "sms_paused": N_("SMS reply: paused"),
     "sms_resumed": N_("SMS reply: resumed"),
     "sms_accept_ok": N_("SMS reply: accepted"),

@@ -74,6 +74,7 @@ SAMPLE: dict[str, Any] = {
     "changed_by": "Petra Schulte-Großekathöfer",
     "after_change": True,
     "news": "released",
+    "open_offers": 2,
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
@@ -377,7 +378,7 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "sms_help", "sms_paused", "sms_resumed", "sms_accept_ok", "sms_decline_ok",
         "sms_unknown_code", "signin_link", "staff_invitation", "job_confirmation_caseworker",
         "request_changed_mediator", "released_after_change_mediator",
-        "request_changed_caseworker", "sms_give_back",
+        "request_changed_caseworker", "sms_give_back", "sms_which_offer",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:

@@ -84,9 +84,20 @@ def test_a_bare_ja_works_only_with_exactly_one_open_offer(
     )
     [phone] = set(outbox.links())
     status, reply = sms(client, phone, "JA")
-    assert status == 200 and "unbekannt" in reply  # two offers: which one? nothing happens
+    # Two offers: which one? Nothing happens, and the reply says why (not "code unknown").
+    assert status == 200 and "mehrere offene Anfragen" in reply and "JA 4711" in reply
     status, reply = sms(client, phone, "JA 0000")
     assert "unbekannt" in reply
+    status, reply = sms(client, "+4915100000099", "NEIN")  # not in the pool: the help text
+    assert "JA und Code" in reply
+
+
+def test_a_bare_nein_with_no_open_offer_says_there_is_none(
+    client: TestClient, make_pool: Callable[..., list[int]]
+) -> None:
+    make_pool(1)
+    status, reply = sms(client, "+4915100000001", "NEIN")
+    assert status == 200 and reply.endswith("Sie haben gerade keine offene Anfrage.")
 
 
 def test_stop_pauses_and_start_resumes_with_a_confirmation(
