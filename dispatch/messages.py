@@ -491,6 +491,8 @@ CHANGE_WORDS = {
     "contact_name": "contact",
     "contact_phone": "contact",
     "notes": "notes",
+    "category": "category",
+    "urgency_reason": "details",
 }
 
 

@@ -126,7 +126,12 @@ def change_request(
     if not changed:
         return request, "unchanged"
     if not changed.keys() - service.OFFICE_ONLY:
-        return request, "kept"  # the category or the urgency reason: nothing for a mediator
+        # The category or the urgency reason: nothing for a mediator; the office hears of
+        # someone else's change (the category says which budget pays).
+        _tell_caseworker(
+            session, request, changed, "unchanged", actor=actor, now=now, settings=settings
+        )
+        return request, "kept"
     if request.end != before_end:
         deadlines.move(
             session,
@@ -145,17 +150,32 @@ def change_request(
         now=now,
         settings=settings,
     )
-    if actor.id != request.created_by_user_id:
-        messages.request_changed_caseworker(
-            session,
-            settings,
-            request=request,
-            changed=sorted(changed),
-            changed_by=actor.name,
-            news=_news_for_caseworker(outcome, request),
-            now=now,
-        )
+    _tell_caseworker(session, request, changed, outcome, actor=actor, now=now, settings=settings)
     return request, outcome
+
+
+def _tell_caseworker(
+    session: Session,
+    request: Request,
+    changed: dict[str, tuple[object, object]],
+    outcome: str,
+    *,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """Someone other than whoever filed the request changed it: they hear what and who."""
+    if actor.id == request.created_by_user_id:
+        return
+    messages.request_changed_caseworker(
+        session,
+        settings,
+        request=request,
+        changed=sorted(changed),
+        changed_by=actor.name,
+        news=_news_for_caseworker(outcome, request),
+        now=now,
+    )
 
 
 def _news_for_caseworker(outcome: str, request: Request) -> str | None:

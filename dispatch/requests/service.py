@@ -461,8 +461,8 @@ def change_request(
     data: RequestChange,
     actor: User,
     now: datetime,
-    funding: FundingPolicy | None = None,
-    tz: ZoneInfo | None = None,
+    funding: FundingPolicy,
+    tz: ZoneInfo,
 ) -> dict[str, tuple[object, object]]:
     """Apply a change to a request the caller has locked; returns {field: (before, after)}.
 
@@ -471,7 +471,7 @@ def change_request(
     or was cancelled) cannot be changed; the error names the first field
     the change would have touched.
 
-    With `funding` (and the town's `tz`) the policy holds for a change as at
+    The `funding` policy holds for a change as at
     filing, for what the change touches: a new category the pool does not
     serve is refused with its next step, and a new start sooner than the
     notice needs an urgency reason, so that moving a request is no way around
@@ -490,7 +490,7 @@ def change_request(
         )
     if request.status == RequestStatus.completed or now >= request.start:
         # In the town's time, as the caseworker knows the appointment.
-        local = request.start.astimezone(tz or ZoneInfo("Europe/Berlin"))
+        local = request.start.astimezone(tz)
         raise InvalidInput(
             f"This request started at {local.isoformat(timespec='minutes')}; "
             f"{first} can no longer be changed.",
@@ -515,7 +515,7 @@ def change_request(
         check_times(start=merged.start, end=merged.end, now=now)
     category_changed = merged.category.value != request.category
     overridden = actor.role == Role.coordinator and bool(request.policy_override_reason)
-    if funding is not None and not overridden:
+    if not overridden:
         if category_changed:
             funding_service.check_category(policy=funding, category=merged.category)
         if merged.start != request.start:
@@ -524,7 +524,7 @@ def change_request(
                 start=merged.start,
                 urgency_reason=merged.urgency_reason,
                 now=now,
-                tz=tz or ZoneInfo("Europe/Berlin"),
+                tz=tz,
             )
     after = merged.model_dump(include=set(CHANGEABLE))
     if merged.place_id is not None and merged.location is None:
@@ -553,7 +553,7 @@ def change_request(
     charged: dict[str, object] = {}
     if category_changed:
         source = funding_service.charge(
-            policy=funding or funding_policy.load_policy(),
+            policy=funding,
             request=request,
             organisation=get_row(session, Organisation, request.organisation_id),
         )

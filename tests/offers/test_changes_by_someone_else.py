@@ -156,3 +156,23 @@ def test_a_mediator_released_by_the_caseworkers_own_change_is_not_told_as_a_drop
     assert "nach Ihrer Änderung kann die Sprachmittlung" in told.body
     assert "kommt leider nicht" not in told.body
     assert caseworker_mail(outbox, "request_changed_caseworker") == []
+
+
+def test_a_new_service_area_set_by_the_coordinator_is_told_since_it_says_who_pays(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    clock: ManualClock,
+) -> None:
+    view, _ = accepted_request(client, caseworker, make_pool, outbox)
+    clock.advance(timedelta(minutes=5))
+
+    response = patch(client, coordinator, view["id"], category="school_parents")
+
+    assert response.status_code == 200, response.text
+    mail = one_change_mail(outbox, caseworker)
+    assert "Geändert: Einsatzbereich" in mail.body
+    assert "Wir suchen" not in mail.body and "nicht übernehmen" not in mail.body
+    assert outbox.messages("request_changed_mediator") == []  # nothing for the mediator
