@@ -9,9 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from config.settings import Settings
 from dispatch.clock import ManualClock
+from dispatch.offers.flows import dispatch_new_request
 from dispatch.places.models import Place
 from dispatch.requests.models import Request
+from dispatch.storage import unit_of_work
 from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of
 
@@ -177,3 +180,26 @@ def test_the_request_page_shows_what_was_filed_for_the_mediator_and_the_budget(
     assert web.get(f"/lang/en?next=/requests/{stored.id}").status_code == 303
     english = web.get(f"/requests/{stored.id}").text
     assert "School: parent meeting" in english and "a woman only" in english
+
+
+def test_the_history_counts_one_mediator_in_the_singular(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    file_request: Callable[..., Request],
+    add_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+) -> None:
+    add_mediator(availability=[{"weekday": "tue", "start": "08:00", "end": "16:00"}])
+    stored = file_request(case_person)  # Arabic, Tuesday 09:00: one speaker is free
+    with unit_of_work(engine) as session:
+        dispatch_new_request(
+            session, get_row(session, Request, stored.id), now=clock.now(), settings=settings
+        )
+    web = signed_in(case_person)
+
+    history = web.get(f"/requests/{stored.id}").text.split("Verlauf")[1]
+
+    assert "an 1 Sprachmittler*in angeboten" in history
+    assert "Sprachmittler*innen angeboten" not in history
