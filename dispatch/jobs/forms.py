@@ -7,6 +7,7 @@ schema's error location and code, never by the wording.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -68,16 +69,27 @@ class ReportForm:
             self.errors[field_name] = MESSAGES.get(code or "", MESSAGES.get(field_name, ""))
 
 
+def _western(text: str) -> str:
+    """Digits of any script as 0-9, and the Arabic decimal separator (U+066B) as a point.
+
+    A mediator whose phone writes Arabic or Persian types ١٢٫٥ or ۱۲٫۵ for 12.5 (their SMS
+    codes are read the same way, see notifications/sms_commands.py).
+    """
+    return "".join(
+        str(unicodedata.digit(char)) if char.isdigit() else char for char in text.strip()
+    ).replace("\u066b", ".")
+
+
 def _time_on(day: date, text: str, tz: ZoneInfo) -> datetime | None:
     try:
-        moment = time.fromisoformat(text.strip())
+        moment = time.fromisoformat(_western(text))
     except ValueError:
         return None
     return datetime.combine(day, moment.replace(tzinfo=None), tzinfo=tz)
 
 
 def _amount(text: str) -> str:
-    return text.strip().replace(",", ".") or "0"
+    return _western(text).replace(",", ".") or "0"
 
 
 def parse_report_form(
@@ -94,7 +106,7 @@ def parse_report_form(
     payload: dict[str, Any] = {
         "actual_start": start,
         "actual_end": end,
-        "waiting_minutes": form.values["waiting_minutes"] or "0",
+        "waiting_minutes": _western(form.values["waiting_minutes"]) or "0",
         "travel_km": _amount(form.values["travel_km"]),
         "ticket_cost": _amount(form.values["ticket_cost"]),
         "outcome": form.values["outcome"] or None,

@@ -4,6 +4,7 @@ approvals; on SQLite and PostgreSQL. A refused answer writes nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -144,3 +145,25 @@ def test_a_caseworker_may_not_open_the_approvals(
     web: TestClient, case_person: Person, signed_in: Callable[[Person], TestClient]
 ) -> None:
     assert signed_in(case_person).get("/dashboard/job-reports").status_code == 403
+
+
+def test_the_report_form_reads_arabic_and_persian_digits(
+    client: TestClient, job_over: Job, engine: Engine
+) -> None:
+    """A phone that writes Arabic types ١٢٫٥ for 12.5; the SMS codes were read so already."""
+    done = client.post(
+        f"/o/{job_over.report_token}/report",
+        data={
+            "actual_start": "٠٩:٠٠",
+            "actual_end": "۱۰:۳۵",  # Persian digits
+            "waiting_minutes": "٥",
+            "travel_km": "١٢٫٥",
+            "outcome": "done",
+        },
+        follow_redirects=False,
+    )
+
+    assert done.status_code == 303, done.text
+    with Session(engine) as session:
+        stored = session.exec(select(JobReport)).one()
+    assert (stored.waiting_minutes, stored.travel_km) == (5, Decimal("12.5"))
