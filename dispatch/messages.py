@@ -357,6 +357,7 @@ def offer(
             "notes": request.notes,
             "organisation": _organisation_name(session, request),
             "recipient_name": mediator.name,
+            "unknown_to_client": request.unknown_to_client or None,
         },
     )
 

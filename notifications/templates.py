@@ -119,7 +119,7 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("offer", "sms", "mediator", f"{WHEN} link code", "place subject",
               max_segments=2, droppable=("subject",), shortenable=("place",)),
         _spec("offer", "email", "mediator", f"{WHEN} link code expires_at",
-              "place subject notes organisation recipient_name"),
+              "place subject notes organisation recipient_name unknown_to_client"),
         _spec("offer_withdrawn", "sms", "mediator", "language start"),
         _spec("offer_withdrawn", "email", "mediator", "language start", "recipient_name"),
         _spec("assignment_confirmed_mediator", "sms", "mediator", f"{WHEN} link", "place",

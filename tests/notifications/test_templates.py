@@ -75,6 +75,7 @@ SAMPLE: dict[str, Any] = {
     "after_change": True,
     "news": "released",
     "open_offers": 2,
+    "unknown_to_client": True,
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))

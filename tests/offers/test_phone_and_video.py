@@ -154,3 +154,27 @@ def test_the_accepted_page_of_a_phone_job_does_not_ask_the_mediator_to_come(
     assert "Ich bin sicher dabei – bestätigen" in page
     assert "Ich kann es doch nicht übernehmen" in page
     assert "Ich komme sicher" not in page and "Ich kann doch nicht" not in page
+
+
+def test_the_offer_email_says_the_mediator_must_not_know_the_family(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    """The condition stood on the offer's page only; a mediator who read the e-mail and
+    answered by SMS never saw it."""
+    make_pool(2, channels=["email"])
+    file_request(client, caseworker, call_direction="office_calls", unknown_to_client=True)
+    file_request(
+        client,
+        caseworker,
+        call_direction="office_calls",
+        start="2026-12-01T13:00:00+01:00",
+        end="2026-12-01T14:00:00+01:00",
+    )
+
+    first, second = {m.request_id: m for m in outbox.messages("offer", "email")}.values()
+
+    assert "Sie dürfen die Familie und das Umfeld der Person nicht kennen." in first.body
+    assert "Familie" not in second.body
