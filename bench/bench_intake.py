@@ -547,6 +547,9 @@ def request_body(rng: random.Random, place_ids: list[int], now: datetime) -> dic
     }
     if mode == "in_person":
         body["place_id"] = rng.choice(place_ids)
+    elif mode == "video":
+        # Since 2026-12-01 a video job needs its link unless the office calls.
+        body["connection"] = f"https://meet.example.org/jc-{rng.randrange(10**6):06d}"
     body = with_urgency(body, start, now)
     if rng.random() < 0.3:
         body["qualification"] = rng.choice(["medical", "school", "authority"])
