@@ -591,7 +591,7 @@ def reminder_2h(
         now=now,
         request=request,
         offer=offer,
-        sms=when_where,
+        sms={**when_where, "link": link},
         email={
             **when_where,
             "link": link,

@@ -131,7 +131,9 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               max_segments=2, shortenable=("place",)),
         _spec("reminder_24h", "email", "mediator", f"{WHEN} link code",
               "place address recipient_name call_direction connection"),
-        _spec("reminder_2h", "sms", "mediator", "language start mode", "place",
+        # The link: the office's number or the video link, the address, for whoever has
+        # SMS alone (neither goes by SMS).
+        _spec("reminder_2h", "sms", "mediator", "language start mode link", "place",
               max_segments=2, shortenable=("place",)),
         _spec("reminder_2h", "email", "mediator", "language start mode link",
               "place address recipient_name call_direction connection"),

@@ -178,3 +178,60 @@ def test_the_offer_email_says_the_mediator_must_not_know_the_family(
 
     assert "Sie dürfen die Familie und das Umfeld der Person nicht kennen." in first.body
     assert "Familie" not in second.body
+
+
+def sms_tokens(outbox: Outbox, kind: str = "offer") -> list[str]:
+    tokens = []
+    for message in outbox.messages(kind, "sms"):
+        match = LINK.search(message.body)
+        assert match is not None
+        tokens.append(match.group(1))
+    return tokens
+
+
+def test_a_mediator_on_sms_alone_finds_the_office_number_by_the_link_in_each_sms(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+) -> None:
+    """No number goes by SMS (the contract lists what an SMS may carry); each message to
+    the assigned mediator, the two-hour reminder too, carries a link to the page with it."""
+    make_pool(2, channels=["sms"])
+    file_request(client, caseworker, call_direction="mediator_calls", connection="+49 2521 29-0")
+    first, _ = sms_tokens(outbox)
+    assert client.post(f"/o/{first}/accept", follow_redirects=False).status_code == 303
+    advance(hours=23, minutes=1)  # Tuesday 07:01: two hours before the job
+    [reminder] = outbox.messages("reminder_2h", "sms")
+    assert "Telefon. Viel Erfolg! Infos: " in reminder.body
+    [token] = sms_tokens(outbox, "reminder_2h")
+    page = client.get(f"/o/{token}").text
+    assert "tel:+492521290" in page
+    assert all("492521290" not in m.body for m in outbox.messages(channel="sms"))
+
+
+def test_an_sms_never_carries_the_office_number_or_a_video_link(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    make_pool(1, channels=["sms"])
+    file_request(client, caseworker, call_direction="office_calls", connection="+49 2521 29-0")
+    [token] = sms_tokens(outbox)
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    [phone] = outbox.messages("assignment_confirmed_mediator", "sms")
+    assert "+492521290" not in phone.body
+    file_request(
+        client,
+        caseworker,
+        mode="video",
+        connection=VIDEO_LINK,
+        start="2026-12-02T09:00:00+01:00",
+        end="2026-12-02T10:00:00+01:00",
+    )
+    [_, token] = sms_tokens(outbox)
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    confirmations = outbox.messages("assignment_confirmed_mediator", "sms")
+    assert len(confirmations) == 2 and VIDEO_LINK not in confirmations[1].body
