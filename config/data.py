@@ -52,6 +52,9 @@ class Policy:
     quiet_end: str = "07:00"
     #: A job starting within this many hours after the quiet hours cannot wait for them.
     quiet_urgent_hours: float = 4.0
+    #: A reminder due in the quiet hours waits for their end if that leaves this many
+    #: minutes before the start.
+    reminder_quiet_lead_minutes: int = 30
     #: A wave is as large as it takes for someone to accept before it ends with this chance.
     target_chance: float = 0.55
     #: Beta priors (successes, failures) for a newcomer: answers at all, and says yes.
@@ -131,6 +134,7 @@ def default_policy() -> Policy:
         quiet_start=data["quiet_hours"]["start"],
         quiet_end=data["quiet_hours"]["end"],
         quiet_urgent_hours=data["quiet_hours"]["urgent_within_hours"],
+        reminder_quiet_lead_minutes=data["reminders"]["quiet_hours_lead_minutes"],
         target_chance=data["estimate"]["target_chance"],
         prior_answers=tuple(data["estimate"]["prior_answers"]),
         prior_yes=tuple(data["estimate"]["prior_yes"]),

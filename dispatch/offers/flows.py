@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -47,6 +47,7 @@ from dispatch.offers.policy import (
     offer_deadline,
     policy_for,
     quiet_hours,
+    reminder_time,
     still_seeking,
     urgent_at_night,
     wave_band,
@@ -732,7 +733,7 @@ def start_assignment(
         replaces=service.dispatch_round(session, request.id) > 0,
         now=now,
     )
-    schedule_assignment_deadlines(session, request, assignment, now=now)
+    schedule_assignment_deadlines(session, request, assignment, now=now, tz=settings.tz)
     if request.series_id is not None:
         offer_later_occurrences(
             session, request, mediator_id=mediator.id, now=now, settings=settings
@@ -1272,7 +1273,9 @@ def after_request_change(
         )
         if not reasons:
             if {"start", "end"} & terms:
-                schedule_assignment_deadlines(session, request, assignment, now=now, moved=True)
+                schedule_assignment_deadlines(
+                    session, request, assignment, now=now, tz=settings.tz, moved=True
+                )
             if offer is not None:
                 link = links.job_link(
                     session,
@@ -1363,16 +1366,21 @@ def schedule_assignment_deadlines(
     assignment: Assignment,
     *,
     now: datetime,
+    tz: tzinfo,
     moved: bool = False,
 ) -> None:
     """Reminders before the start, the reconfirmation check, the report request after the end.
+
+    A reminder due in the quiet hours goes at their end when it can (`reminder_time`).
 
     `moved`: the job's time changed, so the open ones fall due at the new
     times; one whose time has already come at the new time is left as it is.
     """
     policy = policy_for(session, request)
     due: dict[tuple[str, int], datetime] = {
-        (OfferDeadlineKind.reminder, hours): request.start - timedelta(hours=hours)
+        (OfferDeadlineKind.reminder, hours): reminder_time(
+            policy, request.start - timedelta(hours=hours), request.start, tz
+        )
         for hours in policy.reminder_hours
     }
     due[(OfferDeadlineKind.reconfirm_check, 0)] = request.start - timedelta(

@@ -123,6 +123,23 @@ def awake_expiry(policy: Policy, sent: datetime, lifetime: timedelta, tz: tzinfo
     return moment + left
 
 
+def reminder_time(policy: Policy, due: datetime, start: datetime, tz: tzinfo) -> datetime:
+    """When a reminder due at `due` goes: out of the quiet hours where it can.
+
+    A reminder two hours before an 08:00 job would wake the mediator at 06:00;
+    it goes at the quiet hours' end instead, as long as that leaves
+    `reminder_quiet_lead_minutes` before the start. A job earlier than that
+    needs the mediator up in the quiet hours anyway, and a reminder that comes
+    too late to act on is worth less than one that comes early.
+    """
+    quiet = quiet_hours(policy, due, tz)
+    if quiet is None:
+        return due
+    if quiet[1] > start - timedelta(minutes=policy.reminder_quiet_lead_minutes):
+        return due
+    return quiet[1]
+
+
 def urgent_at_night(policy: Policy, request: Request, quiet_end: datetime) -> bool:
     """The job starts too soon after the quiet hours to wait for the morning."""
     return request.start < quiet_end + timedelta(hours=policy.quiet_urgent_hours)

@@ -19,6 +19,7 @@ from dispatch.clock import ManualClock
 from dispatch.offers import policy as offer_policy
 from tests.conftest import Staff, request_payload
 from tests.offers.conftest import Outbox
+from tests.offers.test_changes_reach_the_caseworker import accept_first_offer
 from tests.offers.test_lifecycle import file_request
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -138,3 +139,59 @@ def test_waking_minutes_weeks_ahead_are_those_counted_night_by_night(
     until = since + timedelta(minutes=span_minutes)
     expected = awake_minutes_day_by_day(policy, since, until, tz)
     assert offer_policy.awake_minutes(policy, since, until, tz) == pytest.approx(expected, abs=1e-9)
+
+
+def two_hour_reminders(outbox: Outbox) -> list[datetime]:
+    return [m.created_at.astimezone(BERLIN) for m in outbox.messages("reminder_2h", "sms")]
+
+
+def test_the_reminder_before_an_early_job_waits_for_the_quiet_hours_to_end(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+) -> None:
+    make_pool(1, channels=["sms"])
+    created = file_request(
+        client, caseworker, start="2026-12-01T08:00:00+01:00", end="2026-12-01T09:00:00+01:00"
+    )
+    accept_first_offer(client, outbox, created["id"])
+    advance(hours=22, minutes=30)  # Tuesday 06:30: two hours before was 06:00
+    assert two_hour_reminders(outbox) == []
+    advance(minutes=30)  # 07:00, the quiet hours' end
+    assert two_hour_reminders(outbox) == [datetime(2026, 12, 1, 7, 0, tzinfo=BERLIN)]
+
+
+def test_a_job_too_early_for_that_is_reminded_at_its_own_time(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    advance: Callable[..., int],
+) -> None:
+    make_pool(1, channels=["sms"])
+    created = file_request(
+        client, caseworker, start="2026-12-01T07:15:00+01:00", end="2026-12-01T08:15:00+01:00"
+    )
+    accept_first_offer(client, outbox, created["id"])
+    advance(hours=21, minutes=15)  # Tuesday 05:15: 07:00 would leave 15 minutes
+    assert two_hour_reminders(outbox) == [datetime(2026, 12, 1, 5, 15, tzinfo=BERLIN)]
+
+
+@pytest.mark.parametrize(
+    ("due", "start", "sent"),
+    [
+        (local(30, 20, 59), local(30, 22, 59), local(30, 20, 59)),  # awake: as due
+        (local(30, 21, 0), local(30, 23, 0), local(30, 21, 0)),  # job at night: as due
+        (local(30, 5, 0), local(30, 7, 30), local(30, 7, 0)),  # 30 minutes left: moved
+        (local(30, 5, 0), local(30, 7, 29), local(30, 5, 0)),  # 29 left: as due
+        (local(29, 8, 0), local(30, 8, 0), local(29, 8, 0)),  # the day before, awake
+        (local(29, 6, 0), local(30, 6, 0), local(29, 7, 0)),  # the day before, at night
+    ],
+)
+def test_a_reminder_due_in_the_quiet_hours_goes_at_their_end_when_that_leaves_time(
+    due: datetime, start: datetime, sent: datetime
+) -> None:
+    policy = config_data.default_policy()
+    assert offer_policy.reminder_time(policy, due, start, BERLIN) == sent
