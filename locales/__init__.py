@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext as gettext_module
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -160,6 +161,16 @@ def language_name(tag: str, locale: str) -> str:
 
 
 @cache
+def western_digits(text: str) -> str:
+    """Digits of any script as 0-9 (Arabic ١٢, Persian ۱۲, full-width １２ as 12).
+
+    A mediator whose phone writes Arabic or Persian types their SMS reply code
+    and the numbers of their report in those digits; the parsers read them
+    after this. Everything that is not a digit stays as it is.
+    """
+    return "".join(str(unicodedata.digit(char)) if char.isdigit() else char for char in text)
+
+
 def _cldr_locale(locale: str) -> Locale:
     return Locale.parse(FORMAT_LOCALES.get(locale, locale))
 

@@ -36,6 +36,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Literal
 
+from locales import western_digits
+
 CommandKind = Literal["accept", "decline", "stop", "start", "help"]
 
 ACCEPT_WORDS = frozenset({"JA", "YES", "EVET", "ДА", "ТАК", "نعم", "بله", "آره"})
@@ -59,10 +61,7 @@ HELP = Command("help")
 
 
 def _normalise_code(raw: str) -> str:
-    digits = "".join(
-        str(unicodedata.digit(char)) if char.isdigit() else char for char in raw.upper()
-    )
-    return digits.translate(_CYRILLIC_LOOKALIKES)
+    return western_digits(raw.upper()).translate(_CYRILLIC_LOOKALIKES)
 
 
 def parse_inbound(text: str) -> Command:

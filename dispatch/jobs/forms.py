@@ -7,7 +7,6 @@ schema's error location and code, never by the wording.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any
@@ -17,7 +16,7 @@ from pydantic import ValidationError
 
 from dispatch.jobs.models import JobOutcome
 from dispatch.jobs.schemas import JobReportIn
-from locales import N_
+from locales import N_, western_digits
 
 FIELDS = ("actual_start", "actual_end", "waiting_minutes", "travel_km", "ticket_cost", "outcome")
 
@@ -75,9 +74,7 @@ def _western(text: str) -> str:
     A mediator whose phone writes Arabic or Persian types ١٢٫٥ or ۱۲٫۵ for 12.5 (their SMS
     codes are read the same way, see notifications/sms_commands.py).
     """
-    return "".join(
-        str(unicodedata.digit(char)) if char.isdigit() else char for char in text.strip()
-    ).replace("\u066b", ".")
+    return western_digits(text.strip()).replace("\u066b", ".")
 
 
 def _time_on(day: date, text: str, tz: ZoneInfo) -> datetime | None:
