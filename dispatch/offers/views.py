@@ -456,12 +456,32 @@ def give_back(
     clock: ClockDep,
     settings: SettingsDep,
     reason: Annotated[str | None, Form(max_length=300)] = None,
+    sure: Annotated[str | None, Form(max_length=10)] = None,
 ) -> Response:
-    """The mediator cannot come after all: the request is offered again at once."""
+    """The mediator cannot come after all: the request is offered again at once.
+
+    Asked once more first (`sure`): the button sits under the one that confirms,
+    a slip of the thumb would hand the job to others, and it cannot be undone.
+    """
     now = clock.now()
     view = _require(http_request, token, session, now, settings, LinkState.accepted)
     if isinstance(view, Response):
         return view
+    if sure != "yes" and now < view.request.start:
+        return _page(
+            http_request,
+            token,
+            view,
+            settings=settings,
+            session=session,
+            status_code=200,
+            title=N_("Give the job back?"),
+            message=N_(
+                "It is offered to others at once, and you cannot take it back. Are you sure?"
+            ),
+            tone="bad",
+            extra={"asking_give_back": True, "give_back_reason": _clean(reason) or ""},
+        )
     if now >= view.request.start:
         return _page(
             http_request,

@@ -165,7 +165,9 @@ def test_a_mediator_giving_the_job_back_tells_the_caseworker(
     created = file_request(client, caseworker)
     token, holder = accept_first_offer(client, outbox, created["id"])
 
-    gave_back = client.post(f"/o/{token}/cancel", data={"reason": ""}, follow_redirects=False)
+    gave_back = client.post(
+        f"/o/{token}/cancel", data={"reason": "", "sure": "yes"}, follow_redirects=False
+    )
 
     assert gave_back.status_code == 303
     assert len(caseworker_mail(outbox, "assignment_cancelled_caseworker")) == 1
@@ -192,7 +194,7 @@ def test_a_job_given_back_is_offered_again_to_those_who_lost_it_to_the_first_yes
     token, holder = accept_first_offer(client, outbox, created["id"])
     (other,) = {o.mediator_id for o in outbox.offers(created["id"])} - {holder}
 
-    client.post(f"/o/{token}/cancel", data={"reason": ""}, follow_redirects=False)
+    client.post(f"/o/{token}/cancel", data={"reason": "", "sure": "yes"}, follow_redirects=False)
 
     shown = view(client, coordinator, created["id"])
     assert shown["status"] == "offered"

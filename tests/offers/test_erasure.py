@@ -198,7 +198,7 @@ def test_erasure_leaves_no_trace_of_the_mediator_and_nothing_old_goes_out(
     assert client.post(f"/o/{earlier_token}/accept", follow_redirects=False).status_code == 303
     gave_back = client.post(
         f"/o/{earlier_token}/cancel",
-        data={"reason": "Selam Ghebremedhin hat einen Arzttermin"},
+        data={"reason": "Selam Ghebremedhin hat einen Arzttermin", "sure": "yes"},
         follow_redirects=False,
     )
     assert gave_back.status_code == 303

@@ -112,7 +112,9 @@ def test_the_totals_follow_every_answer_as_the_offers_record_it(
     )
     token = next(t for t in outbox.links().values() if t not in seen)
     assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
-    client.post(f"/o/{token}/cancel", data={"reason": "krank"}, follow_redirects=False)
+    client.post(
+        f"/o/{token}/cancel", data={"reason": "krank", "sure": "yes"}, follow_redirects=False
+    )
 
     kept = stored(engine)
     assert_same(kept, from_the_offers(engine, settings))

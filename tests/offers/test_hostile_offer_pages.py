@@ -34,12 +34,23 @@ def test_no_offer_page_form_answers_a_hostile_value_with_a_server_error(
     for token in (first, second, third):
         if client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303:
             break
+    # The accepted page: confirm, and give back (which asks first; a hostile `sure` too).
+    accepted_forms = forms_on(crawl(client, f"/o/{token}"))
+    for form in accepted_forms:
+        failures += server_errors(client, form)
+    for sure in ("", "no", "YES", "y" * 5000, "\x00", "ja"):
+        answer = client.post(f"/o/{token}/cancel", data={"sure": sure}, follow_redirects=False)
+        if answer.status_code >= 500:
+            failures.append(f"POST /o/{token}/cancel sure={sure[:20]!r}: {answer.status_code}")
+        elif answer.status_code != 303:
+            assert 200 <= answer.status_code < 500
     advance(hours=27)  # Tuesday 12:01: the job (09:00-10:00) is over, the report asked for
     [report] = outbox.links("completion_request").values()
     report_forms = forms_on(crawl(client, f"/o/{report}"))
     for form in report_forms:
         failures += server_errors(client, form)
     assert not failures, "\n".join(failures)
-    actions = {form.action for form in offer_forms + report_forms}
+    actions = {form.action for form in offer_forms + accepted_forms + report_forms}
     assert {f"/o/{first}/accept", f"/o/{first}/decline"} <= actions, actions
+    assert f"/o/{token}/cancel" in actions, actions
     assert any(action.endswith("/report") for action in actions), actions

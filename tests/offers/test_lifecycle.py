@@ -15,7 +15,7 @@ from config.settings import Settings
 from dispatch.audit import AuditEvent
 from dispatch.clock import ManualClock
 from dispatch.deadlines.models import Deadline
-from dispatch.offers.models import Assignment
+from dispatch.offers.models import Assignment, OfferStatus
 from tests.conftest import Staff, request_payload
 from tests.offers.conftest import Outbox, put_on_lists, tigrinya_speaker
 
@@ -287,9 +287,16 @@ def test_a_mediator_gives_a_job_back_and_it_goes_out_again_without_them(
     )
     holder, token = next(iter(outbox.links().items()))
     assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    asked = client.post(f"/o/{token}/cancel", data={"reason": "Kind krank"})
+    assert asked.status_code == 200 and "Einsatz zurückgeben?" in asked.text
+    kept = outbox.offers(created["id"])  # nothing given back yet: no second wave
+    assert [o.status for o in kept].count(OfferStatus.accepted) == 1 and {o.wave for o in kept} == {1}
+    assert 'name="reason" value="Kind krank"' in asked.text
     assert (
         client.post(
-            f"/o/{token}/cancel", data={"reason": "Kind krank"}, follow_redirects=False
+            f"/o/{token}/cancel",
+            data={"reason": "Kind krank", "sure": "yes"},
+            follow_redirects=False,
         ).status_code
         == 303
     )
