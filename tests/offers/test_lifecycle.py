@@ -290,7 +290,8 @@ def test_a_mediator_gives_a_job_back_and_it_goes_out_again_without_them(
     asked = client.post(f"/o/{token}/cancel", data={"reason": "Kind krank"})
     assert asked.status_code == 200 and "Einsatz zurückgeben?" in asked.text
     kept = outbox.offers(created["id"])  # nothing given back yet: no second wave
-    assert [o.status for o in kept].count(OfferStatus.accepted) == 1 and {o.wave for o in kept} == {1}
+    assert [o.status for o in kept].count(OfferStatus.accepted) == 1
+    assert {o.wave for o in kept} == {1}
     assert 'name="reason" value="Kind krank"' in asked.text
     assert (
         client.post(
