@@ -189,6 +189,13 @@ class RequestCreate(BaseModel):
             )
         check_connection_fits(self.mode, self.connection)
         check_connection_given(self.mode, self.call_direction, self.connection)
+        if self.mode == Mode.phone and self.call_direction is None:
+            # Who calls, said outright: the only reading that works, as the messages
+            # always read it. With a number the mediator calls it; without one the
+            # office calls the mediator, whose number it gets with the confirmation.
+            self.call_direction = (
+                CallDirection.mediator_calls if self.connection else CallDirection.office_calls
+            )
         return self
 
 

@@ -235,3 +235,37 @@ def test_an_sms_never_carries_the_office_number_or_a_video_link(
     assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
     confirmations = outbox.messages("assignment_confirmed_mediator", "sms")
     assert len(confirmations) == 2 and VIDEO_LINK not in confirmations[1].body
+
+
+def test_a_phone_job_that_says_nothing_of_who_calls_says_it_after_filing(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    """Without a number the office calls the mediator (it gets their number with the
+    confirmation); with one the mediator calls it. The mediator is told either way."""
+    make_pool(1, channels=["email"])
+    silent = file_request(client, caseworker)
+    assert silent["call_direction"] == "office_calls"
+    [token] = email_tokens(outbox)
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    [confirmation] = outbox.messages("assignment_confirmed_mediator", "email")
+    assert "Die Dienststelle ruft Sie an." in confirmation.body
+    numbered = file_request(
+        client,
+        caseworker,
+        connection="+49 2521 29-0",
+        start="2026-12-02T09:00:00+01:00",
+        end="2026-12-02T10:00:00+01:00",
+    )
+    assert numbered["call_direction"] == "mediator_calls"
+    video = file_request(
+        client,
+        caseworker,
+        mode="video",
+        connection=VIDEO_LINK,
+        start="2026-12-03T09:00:00+01:00",
+        end="2026-12-03T10:00:00+01:00",
+    )
+    assert video["call_direction"] is None  # a link is joined, nobody calls
