@@ -209,15 +209,16 @@ def _job(
             contact=request.contact_name or (place.contact_hint if place else None),
             contact_phone=request.contact_phone,
             notes=request.notes,
-            connection=_connection(request, t=t),
+            connection=connection_for(request, t=t),
         )
     return job
 
 
-def _connection(request: Any, *, t: locales.Translator) -> dict[str, str] | None:
+def connection_for(request: Any, *, t: locales.Translator) -> dict[str, str] | None:
     """Phone and video: what the mediator who holds the job does to be connected.
 
-    `href` is the link or the number to tap; `text` says who calls whom.
+    `href` is the link or the number to tap; `text` says who calls whom. The job's
+    page and the mediator's own page show it (the assigned mediator only).
     """
     if request.mode == Mode.in_person:
         return None

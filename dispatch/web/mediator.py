@@ -11,10 +11,12 @@ from typing import Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+import locales
 from dispatch.deps import ClockDep, SessionDep, get_settings
 from dispatch.mediators import service as mediators
 from dispatch.mediators.schemas import MediatorUpdate
 from dispatch.offers import flows as offers
+from dispatch.offers.views import connection_for
 from dispatch.web import links, service
 from dispatch.web.auth import CsrfChecked
 from dispatch.web.rendering import render
@@ -32,12 +34,16 @@ def personal_page(
 ) -> HTMLResponse:
     now = clock.now()
     mediator = links.mediator_for_link(session, token=token, now=now)
+    jobs = service.upcoming_jobs(session, mediator_id=mediator.id, now=now)
+    t = locales.translator(mediator.message_locale)
     return render(
         request,
         "mediator/page.html",
         {
             "mediator": mediator,
-            "jobs": service.upcoming_jobs(session, mediator_id=mediator.id, now=now),
+            "jobs": jobs,
+            # A phone or video job: whom to call or which link to join (their own jobs only).
+            "connections": {row.request.id: connection_for(row.request, t=t) for row in jobs},
             "token": token,
             "done": done,
             "coordinator_phone": get_settings(request).coordinator_phone,

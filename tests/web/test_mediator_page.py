@@ -76,6 +76,41 @@ def test_link_shows_upcoming_jobs_and_pauses_and_resumes(
         assert get_row(session, Mediator, mediator_id).paused is False
 
 
+def test_the_page_says_whom_to_call_or_which_link_to_join_for_remote_jobs(
+    web: TestClient,
+    add_mediator: Callable[..., int],
+    case_person: Person,
+    file_request: Callable[..., Request],
+    engine: Engine,
+    clock: ManualClock,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad")
+    phone = file_request(case_person, mode="phone", connection="+49 2521 29-0")
+    video = file_request(
+        case_person,
+        mode="video",
+        connection="https://meet.example/jc-4711",
+        start=clock.now() + timedelta(days=2),
+    )
+    for job in (phone, video):
+        with unit_of_work(engine) as session:
+            session.add(
+                Assignment(
+                    request_id=job.id,
+                    mediator_id=mediator_id,
+                    source=AssignmentSource.coordinator,
+                    created_at=clock.now(),
+                )
+            )
+        update_row(engine, job, status=RequestStatus.assigned)
+    page = web.get(_link(engine, clock, mediator_id)).text
+    arabic = locales.translator("ar")
+    assert arabic.gettext("Please call the office at the start:") in page
+    assert 'href="tel:+492521290"' in page
+    assert arabic.gettext("Video meeting:") in page
+    assert 'href="https://meet.example/jc-4711"' in page
+
+
 def test_pause_without_the_form_token_is_refused(
     web: TestClient, add_mediator: Callable[..., int], engine: Engine, clock: ManualClock
 ) -> None:
