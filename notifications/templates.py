@@ -387,6 +387,8 @@ def _calendar_file(
     if method is None:
         return ()
     location = values.get("address") or values.get("place") or ""
+    if values.get("mode") == "video" and values.get("connection"):
+        location = values["connection"]  # calendars offer to open a link there
     data = make_ics(
         uid=values["event_uid"],
         start=values["start"],

@@ -629,6 +629,12 @@ def calendar(
         ]
         if p
     ) or (t.gettext(MODE_NAMES[f"{request.mode}"]) if request.mode != Mode.in_person else "")
+    # Phone and video: whom to call or which link to join, in the event itself; a
+    # video link as its location too, where calendars offer to open it.
+    connection = connection_for(request, t=t)
+    if request.mode == Mode.video and request.connection:
+        where = request.connection
+    how = f"{connection['text']} {connection.get('label', '')}".strip() if connection else ""
     data = make_ics(
         uid=f"assignment-{view.assignment.id}@sprachpool",
         start=request.start,
@@ -637,7 +643,7 @@ def calendar(
             "Language mediation: %(language)s", language=t.language(request.language)
         ),
         location=where,
-        description=request.notes or "",
+        description="\n\n".join(text for text in (how, request.notes) if text),
         url=f"{settings.public_base_url.rstrip('/')}/o/{token}",
         dtstamp=now,
     )

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fastapi.testclient import TestClient
+from icalendar import Calendar
 
 from tests.conftest import Staff, request_payload
 from tests.offers.conftest import LINK, Outbox
@@ -269,3 +271,41 @@ def test_a_phone_job_that_says_nothing_of_who_calls_says_it_after_filing(
         end="2026-12-03T10:00:00+01:00",
     )
     assert video["call_direction"] is None  # a link is joined, nobody calls
+
+
+def _event(ics: str | bytes) -> Any:
+    [event] = Calendar.from_ical(ics).walk("VEVENT")
+    return event
+
+
+def test_the_calendar_files_say_whom_to_call_and_where_to_join(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    make_pool(1, channels=["email"])
+    file_request(client, caseworker, mode="video", connection=VIDEO_LINK)
+    [video_token] = email_tokens(outbox)
+    assert client.post(f"/o/{video_token}/accept", follow_redirects=False).status_code == 303
+    [confirmation] = outbox.messages("assignment_confirmed_mediator", "email")
+    assert confirmation.ics is not None
+    assert str(_event(confirmation.ics)["LOCATION"]) == VIDEO_LINK
+    assert str(_event(client.get(f"/o/{video_token}/calendar.ics").content)["LOCATION"]) == (
+        VIDEO_LINK
+    )
+    file_request(
+        client,
+        caseworker,
+        connection="+49 2521 29-0",
+        notes="Bitte Aktenzeichen bereithalten",
+        start="2026-12-02T09:00:00+01:00",
+        end="2026-12-02T10:00:00+01:00",
+    )
+    [_, phone_token] = email_tokens(outbox)
+    assert client.post(f"/o/{phone_token}/accept", follow_redirects=False).status_code == 303
+    event = _event(client.get(f"/o/{phone_token}/calendar.ics").content)
+    assert str(event["DESCRIPTION"]) == (
+        "Bitte rufen Sie zu Beginn die Dienststelle an: +492521290\n\n"
+        "Bitte Aktenzeichen bereithalten"
+    )
