@@ -17,6 +17,7 @@ they are here too, at the end.
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +64,30 @@ def job_fields(session: Session, request: Request) -> dict[str, Any]:
         "mode": "home_visit" if home_visit else f"{request.mode}",
         "place": place_name,
     }
+
+
+#: "59269 Beckum" in "Lindenstraße 3, 59269 Beckum": a German postcode and the town after it.
+_AREA = re.compile(r"(?:^|,)\s*(\d{5}\s+[^\W\d][^,]*?)\s*$")
+
+
+def area_of(address: str | None) -> str | None:
+    """The postcode and town of an address ("59269 Beckum"), or None when it has none.
+
+    An offer for a job at an address (a home visit, or in person with no place)
+    names its area, so whoever is asked can judge the way there before saying
+    yes; the street reaches only the one who holds the job. Addresses the
+    geocoder settled are written "street, postcode town" (`geocoding.short_address`).
+    """
+    match = _AREA.search(address or "")
+    return " ".join(match.group(1).split()) if match else None
+
+
+def offer_place(session: Session, request: Request) -> str | None:
+    """What an offer says for where: the place's name, or the address's area."""
+    place = place_of(session, request)
+    if place is not None:
+        return place.name
+    return area_of(request.address) if request.mode == Mode.in_person else None
 
 
 def connection_fields(request: Request) -> dict[str, Any]:
@@ -339,7 +364,7 @@ def offer(
     `fresh`: the offer was created in this transaction, so no message can carry
     its key yet and the lookup for one is skipped (the unique key still holds).
     """
-    fields = job_fields(session, request)
+    fields = {**job_fields(session, request), "place": offer_place(session, request)}
     common = {**fields, "link": link, "code": offer.short_code, "subject": request.qualification}
     _to_mediator(
         session,

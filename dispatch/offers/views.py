@@ -188,6 +188,11 @@ def _job(
         else (
             " · ".join(
                 ([t.gettext("Home visit")] if request.home_visit else [])
+                + (
+                    []
+                    if detailed
+                    else [area for area in [messages.area_of(request.address)] if area]
+                )
                 + ([] if detailed else [t.gettext("Address after accepting")])
             )
             or None

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 
 from config.settings import Settings
+from dispatch.messages import area_of
 from tests.conftest import Staff
 from tests.offers.conftest import Outbox
 from tests.offers.test_lifecycle import file_request
@@ -41,11 +43,13 @@ def test_the_street_of_a_home_visit_reaches_the_assigned_mediator_only(
     assert created["home_visit"] is True and created["status"] == "offered"
 
     offers = outbox.messages("offer")
-    assert offers and all("Hausbesuch" in m.body for m in offers)  # said before anyone accepts
+    # Said before anyone accepts, with the area, so the way there can be judged.
+    assert offers and all("Hausbesuch" in m.body and "59269 Beckum" in m.body for m in offers)
+    assert all("Hausbesuch: 59269 Beckum" in m.body for m in outbox.messages("offer", "sms"))
     first, *others = email_tokens(outbox)
     pending = client.get(f"/o/{first}").text
     assert STREET not in pending and "openstreetmap" not in pending
-    assert "Hausbesuch · Adresse nach Zusage" in pending
+    assert "Hausbesuch · 59269 Beckum · Adresse nach Zusage" in pending
     assert client.post(f"/o/{first}/accept", follow_redirects=False).status_code == 303
     mine = client.get(f"/o/{first}").text
     assert STREET in mine and "openstreetmap" in mine and "Hausbesuch" in mine
@@ -116,3 +120,20 @@ def test_erasing_the_request_data_reaches_the_messages_sent_about_it(
         assert STREET not in text and "+4925212900" not in text, message.kind
     confirmation = next(m for m in after if m.id == holding[0].id)
     assert "(gelöscht)" in confirmation.body  # the message stays, the street does not
+
+
+@pytest.mark.parametrize(
+    ("address", "area"),
+    [
+        ("Lindenstraße 3, 59269 Beckum", "59269 Beckum"),
+        ("Weststraße 46, 59269  Beckum-Neubeckum ", "59269 Beckum-Neubeckum"),
+        ("Hauptstraße 1", None),  # no postcode: nothing to say but the street
+        ("Am Markt 1, Beckum", None),
+        ("46, Weststraße, Beckum, Kreis Warendorf, 59269, Deutschland", None),
+        (None, None),
+    ],
+)
+def test_an_offer_names_the_area_of_an_address_and_never_its_street(
+    address: str | None, area: str | None
+) -> None:
+    assert area_of(address) == area
