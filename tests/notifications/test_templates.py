@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from babel.dates import get_day_names
 
 import locales
 from notifications.segments import sms_segments
@@ -394,3 +395,17 @@ def test_an_unknown_kind_or_channel_is_refused() -> None:
         render("birthday_greeting", "sms", "de")
     with pytest.raises(TemplateError):
         render("assignment_confirmed_caseworker", "sms", "de")
+
+
+@pytest.mark.parametrize("locale", ["ru", "uk"])
+def test_the_offer_s_deadline_never_puts_a_weekday_after_a_preposition_that_needs_its_genitive(
+    locale: str,
+) -> None:
+    """ "до среда" is wrong (до takes the genitive, "до среды"); the weekday as CLDR gives it is
+    in the nominative, so the sentence says "до 08:00 (среда, ...)" instead."""
+    spec = SPECS[("offer", "email")]
+    weekdays = get_day_names("wide", locale=locale).values()
+    for day in range(7):
+        expires = datetime(2026, 11, 30, 7, 0, tzinfo=UTC) + timedelta(days=day)
+        body = render("offer", "email", locale, **{**all_fields(spec), "expires_at": expires}).body
+        assert not any(f"до {weekday}" in body for weekday in weekdays), body
