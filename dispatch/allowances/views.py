@@ -45,9 +45,13 @@ def month_page(
     today = clock.now().astimezone(settings.tz).date()
     chosen = month or service.last_month(today).key
     rules = service.rules_for(settings.allowance_file)
-    statement, error = None, None
+    statement, error, preview = None, None, False
     try:
-        parsed = service.parse_month(chosen, today=today)
+        parsed = service.parse_month(chosen, today=today, require_over=False)
+        # The running month as a preview (what is approved so far); a later one is refused.
+        preview = parsed.after > today
+        if preview and parsed.first > today:
+            service.parse_month(chosen, today=today)
     except InvalidInput as invalid:
         error = formatter(request).gettext(
             MONTH_ERRORS[invalid.reason or "month_format"], **dict(invalid.params or {})
@@ -62,6 +66,9 @@ def month_page(
             "s": statement,
             "rules_name": rules.name_in(page_lang(request)),
             "error": error,
+            # Not over: no export, no paying, no statement to sign until its claims are in.
+            "preview": preview and statement is not None,
+            "preview_from": parsed.after if preview and statement is not None else None,
             "paid": paid,
             "sources": source_names(policy_of(settings)),
         },

@@ -69,14 +69,42 @@ def test_month_page_pays_and_freezes(
     assert "alle freigegebenen Einsätze sind ausgezahlt" in again.text
 
 
-def test_month_not_over_is_shown_beside_the_field(
+def test_the_running_month_is_a_preview_without_paying_or_exports(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad", travel_mode="car")
+    done_job(  # 45 min by phone on 3 November: 2 half hours = 15.00 EUR
+        engine,
+        caseworker=Staff(case_person.id, case_person.organisation_id, ""),
+        mediator_id=mediator_id,
+        start="2026-11-03T14:00:00+01:00",
+        end="2026-11-03T14:45:00+01:00",
+        mode=Mode.phone,
+    )
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/allowances?month=2026-11")  # today is 30 November
+    assert page.status_code == 200, page.text
+    assert "Amina Haddad" in page.text and "15,00\xa0€" in page.text
+    assert "Vorschau der bisher freigegebenen Einsätze" in page.text
+    assert "ab Dienstag, 1. Dezember 2026" in page.text
+    assert "als ausgezahlt markieren" not in page.text and "export.csv" not in page.text
+    assert "/dashboard/allowances/2026-11/mediators/" not in page.text
+    paying = web.post("/dashboard/allowances/2026-11/paid", data={"csrf_token": csrf_of(page)})
+    assert paying.status_code == 422  # still refused by the service
+
+
+def test_a_month_to_come_is_shown_beside_the_field(
     signed_in: Callable[[Person], TestClient], coord_person: Person
 ) -> None:
     web = signed_in(coord_person)
-    page = web.get("/dashboard/allowances?month=2026-11")
+    page = web.get("/dashboard/allowances?month=2026-12")
     assert page.status_code == 422
     assert 'id="month-error"' in page.text and "noch nicht vorbei" in page.text
-    assert 'value="2026-11"' in page.text
+    assert 'value="2026-12"' in page.text
     default = web.get("/dashboard/allowances")
     assert default.status_code == 200 and 'value="2026-10"' in default.text
 

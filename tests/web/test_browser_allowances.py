@@ -91,7 +91,7 @@ def test_coordinator_pays_october_prints_a_statement_and_reads_the_report(
     expect(page.get_by_role("status")).to_contain_text("als ausgezahlt markiert")
     expect(page.get_by_role("button", name="als ausgezahlt markieren")).to_have_count(0)
 
-    page.goto("/dashboard/allowances?month=2026-11")  # not over yet
+    page.goto("/dashboard/allowances?month=2026-12")  # not over yet (not begun)
     expect(page.locator("#month-error")).to_contain_text("noch nicht vorbei")
 
     page.get_by_role("link", name=t.gettext("Funders' report")).click()
