@@ -300,6 +300,8 @@ def create_request(
         if value is not None and actor.role != Role.coordinator:
             raise InvalidInput(f"Only a coordinator may set {field}.", field=field)
     if funding is not None:
+        if tz is None:  # the notice is counted in the town's working days, never a guess
+            raise TypeError("create_request: a funding policy needs the town's tz")
         funding_service.check_intake(
             policy=funding,
             category=data.category,
@@ -308,7 +310,7 @@ def create_request(
             override_reason=data.override_reason,
             actor=actor,
             now=now,
-            tz=tz or ZoneInfo("Europe/Berlin"),
+            tz=tz,
         )
     charged_by = funding or funding_policy.load_policy()
     if data.funding_source is not None and data.funding_source not in charged_by.sources:
