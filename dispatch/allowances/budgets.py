@@ -25,18 +25,15 @@ from sqlmodel import Session, col, select
 from dispatch.allowances import service
 from dispatch.allowances.calculator import JobFacts, Rules, allowance
 from dispatch.funding.policy import FundingPolicy
-from dispatch.jobs.models import JobReport, ReportState
+from dispatch.jobs.models import JobReport
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment
 from dispatch.places.models import Place
 from dispatch.requests.models import Mode, Request, RequestStatus
-from matching.feasibility import great_circle_km
-from matching.model import ROAD_FACTOR
 
 ZERO = Decimal(0)
 CENT = Decimal("0.01")
-#: Reports that settle a job: approved ones are spent, rejected ones cost nothing.
-SETTLED = (ReportState.approved, ReportState.rejected)
+SETTLED = service.SETTLED
 
 
 @dataclass(frozen=True)
@@ -64,12 +61,14 @@ class Budget:
         return bool(self.budget) and self.forecast > self.budget
 
 
-def _estimated_km(mediator: Mediator, request: Request, place: Place | None) -> Decimal:
+def _estimated_km(
+    mediator: Mediator, request: Request, place: Place | None, assignment: Assignment
+) -> Decimal:
     """Road km there and back as the engine estimates them (great circle x 1.3), by car only."""
-    home, there = service.home_of(mediator), service.job_location(request, place)
-    if mediator.travel_mode != "car" or home is None or there is None:
+    road_km = service.road_km_from_home(mediator, request, place, assignment)
+    if mediator.travel_mode != "car" or road_km is None:
         return ZERO
-    return Decimal(str(round(2 * great_circle_km(home, there) * ROAD_FACTOR, 1)))
+    return Decimal(str(round(road_km, 1)))
 
 
 def committed_by_source(
@@ -104,13 +103,13 @@ def committed_by_source(
             waiting = report.waiting_minutes
         else:
             minutes = int((request.end - request.start).total_seconds() // 60)
-            km = _estimated_km(mediator, request, place)
+            km = _estimated_km(mediator, request, place, assignment)
             waiting = 0
         facts = JobFacts(
             outcome="done",
             minutes=minutes,
             waiting_minutes=waiting,
-            travel_minutes=service.travel_minutes_of(km, mediator, request, place),
+            travel_minutes=service.travel_minutes_of(km, mediator, request, place, assignment),
             km=km,
             in_person=request.mode == Mode.in_person,
         )

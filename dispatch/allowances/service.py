@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from config.settings import Settings
 from dispatch.allowances import ledger  # noqa: F401  (its listeners renew the token)
@@ -54,6 +54,8 @@ from matching.feasibility import great_circle_km, travel_speed_kmh
 from matching.model import ROAD_FACTOR, Location
 
 ZERO = Decimal(0)
+#: Reports that settle a job: approved ones are paid, rejected ones cost nothing.
+SETTLED = (ReportState.approved, ReportState.rejected)
 MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 #: The source of a job whose request names none.
 NO_SOURCE = ""
@@ -169,8 +171,21 @@ def home_of(mediator: Mediator) -> Location | None:
     return Location(mediator.home_lat, mediator.home_lon)
 
 
+def road_km_from_home(
+    mediator: Mediator, request: Request, place: Place | None, assignment: Assignment
+) -> float | None:
+    """Road km there and back from the mediator's home to the job as the engine estimates
+    them (great circle x 1.3): kept on the assignment once the mediator was erased."""
+    if assignment.home_road_km is not None:
+        return assignment.home_road_km
+    home, there = home_of(mediator), job_location(request, place)
+    if home is None or there is None:
+        return None
+    return 2 * great_circle_km(home, there) * ROAD_FACTOR
+
+
 def travel_minutes_of(
-    km: Decimal, mediator: Mediator, request: Request, place: Place | None
+    km: Decimal, mediator: Mediator, request: Request, place: Place | None, assignment: Assignment
 ) -> int:
     """Travel time there and back: from the reported km at the mediator's travel mode's
     speed, or without km (a ticket, on foot) from the home-to-place distance as the
@@ -180,10 +195,34 @@ def travel_minutes_of(
     speed = travel_speed_kmh(mediator.travel_mode)
     if km > 0:
         return math.ceil(float(km) / speed * 60)
-    home, there = home_of(mediator), job_location(request, place)
-    if home is None or there is None:
+    road_km = road_km_from_home(mediator, request, place, assignment)
+    if road_km is None:
         return 0
-    return math.ceil(2 * great_circle_km(home, there) * ROAD_FACTOR / speed * 60)
+    return math.ceil(road_km / speed * 60)
+
+
+def keep_home_distances(session: Session, *, mediator_id: int) -> None:
+    """Before the mediator's home is erased: keep on each of their in-person assignments
+    the estimated way from home, so that their allowances (paid, open and committed), the
+    budgets and the funders' report keep their euros after the erasure."""
+    places = {place.id: place for place in session.exec(select(Place))}
+    rows = session.exec(
+        select(Assignment, Request, Mediator)
+        .join(Request, col(Request.id) == col(Assignment.request_id))
+        .join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
+        .where(
+            col(Assignment.mediator_id) == mediator_id,
+            col(Assignment.home_road_km).is_(None),
+            col(Request.mode) == Mode.in_person,
+        )
+    )
+    for assignment, request, mediator in rows:
+        place = places.get(request.place_id) if request.place_id else None
+        road_km = road_km_from_home(mediator, request, place, assignment)
+        if road_km is not None:
+            assignment.home_road_km = road_km
+            session.add(assignment)
+    session.flush()
 
 
 def job_amounts(
@@ -199,9 +238,10 @@ def job_amounts(
     places = {place.id: place for place in session.exec(select(Place))}
     found: list[JobAmount] = []
     approved = (
-        select(JobReport, Request, Mediator)
+        select(JobReport, Request, Mediator, Assignment)
         .join(Request, col(Request.id) == col(JobReport.request_id))
         .join(Mediator, col(Mediator.id) == col(JobReport.mediator_id))
+        .join(Assignment, col(Assignment.id) == col(JobReport.assignment_id))
         .where(
             col(JobReport.state) == ReportState.approved,
             col(JobReport.actual_start) >= start,
@@ -210,7 +250,7 @@ def job_amounts(
     )
     if mediator_id is not None:
         approved = approved.where(col(JobReport.mediator_id) == mediator_id)
-    for report, request, mediator in session.exec(approved):
+    for report, request, mediator, assignment in session.exec(approved):
         place = places.get(request.place_id) if request.place_id else None
         worked = max(0, int((report.actual_end - report.actual_start).total_seconds() // 60))
         km = Decimal(report.travel_km or 0)
@@ -218,7 +258,7 @@ def job_amounts(
             outcome=cast(Outcome, str(report.outcome)),
             minutes=worked,
             waiting_minutes=report.waiting_minutes,
-            travel_minutes=travel_minutes_of(km, mediator, request, place),
+            travel_minutes=travel_minutes_of(km, mediator, request, place, assignment),
             km=km,
             ticket_cost=Decimal(report.ticket_cost or 0),
             in_person=request.mode == Mode.in_person,
@@ -286,7 +326,7 @@ def _late_cancellations(
         facts = JobFacts(
             outcome="cancelled_late",
             minutes=booked,
-            travel_minutes=travel_minutes_of(ZERO, mediator, request, place),
+            travel_minutes=travel_minutes_of(ZERO, mediator, request, place, assignment),
             in_person=request.mode == Mode.in_person,
         )
         paid = allowance(facts, rules)
@@ -649,3 +689,82 @@ def at_annual_limit(session: Session, *, rules: Rules, tz: ZoneInfo, now: dateti
         if totals[mediator.id] >= limit_of(mediator, rules)
         and mediator.annual_limit_override_year != year
     }
+
+
+# --- what is still owed ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Owed:
+    """What Sprachpool still owes a mediator: why erasing them needs a second yes.
+
+    Once erased, their name and contact are gone and the town cannot pay them
+    through Sprachpool any more.
+    """
+
+    euros: Decimal
+    """Approved jobs and paid late cancellations, less what the paid months paid them."""
+    open_jobs: int
+    """Jobs that took place (or began) whose Einsatzbestätigung is not yet approved or
+    rejected: their allowance is not known yet."""
+
+    @property
+    def anything(self) -> bool:
+        return self.euros > 0 or self.open_jobs > 0
+
+
+def owed_to(
+    session: Session, *, mediator_id: int, rules: Rules, tz: ZoneInfo, now: datetime
+) -> Owed:
+    """What the mediator is still owed, over every month (also the one not yet over)."""
+    start, _ = EARLIEST_MONTH.bounds(tz)
+    _, end = LATEST_MONTH.bounds(tz)
+    amounts = job_amounts(
+        session, start=start, end=end, rules=rules, tz=tz, mediator_id=mediator_id
+    )
+    paid = session.exec(
+        select(func.coalesce(func.sum(AllowanceLine.amount), 0)).where(
+            col(AllowanceLine.mediator_id) == mediator_id
+        )
+    ).one()
+    settled = select(JobReport.assignment_id).where(col(JobReport.state).in_(SETTLED))
+    open_jobs = session.exec(
+        select(func.count())
+        .select_from(Assignment)
+        .join(Request, col(Request.id) == col(Assignment.request_id))
+        .where(
+            col(Assignment.mediator_id) == mediator_id,
+            col(Assignment.cancelled_at).is_(None),
+            col(Assignment.no_show).is_(False),
+            col(Request.status).in_([RequestStatus.assigned, RequestStatus.completed]),
+            col(Request.start) <= now,
+            col(Assignment.id).not_in(settled),
+        )
+    ).one()
+    euros = sum((job.amount for job in amounts), ZERO) - Decimal(paid)
+    return Owed(euros=euros, open_jobs=open_jobs)
+
+
+class AllowanceOwed(Conflict):
+    """Erasing a mediator Sprachpool still owes money, without saying so is meant."""
+
+    #: The query parameter (API) and the form field (page) that say it is meant.
+    FIELD = "confirm_unpaid"
+
+    def __init__(self, owed: Owed) -> None:
+        parts = []
+        if owed.euros > 0:
+            parts.append(f"{owed.euros:.2f} EUR of approved allowances not yet paid")
+        if owed.open_jobs:
+            jobs = "1 job" if owed.open_jobs == 1 else f"{owed.open_jobs} jobs"
+            parts.append(f"{jobs} done whose report or confirmation is still open")
+        super().__init__(
+            f"Sprachpool still owes this mediator {' and '.join(parts)}. Once erased, they "
+            "cannot be paid through Sprachpool (their name and contact are gone). Pay the "
+            f"allowance first, or erase anyway with {self.FIELD}=true.",
+            field=self.FIELD,
+            reason="allowance_owed",
+            params={"euros": f"{owed.euros:.2f}", "open_jobs": owed.open_jobs},
+            extra={"owed_euros": f"{max(owed.euros, ZERO):.2f}", "open_jobs": owed.open_jobs},
+        )
+        self.owed = owed

@@ -1,4 +1,6 @@
-"""Queries of the audit trail, filtered by record, person and period."""
+"""Queries of the audit trail, filtered by record, person, period, and by the history of
+one mediator or one request (the events about them and about their offers, jobs and
+job reports)."""
 
 from __future__ import annotations
 
@@ -6,11 +8,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from dispatch.audit import AuditEvent
 from dispatch.auditing.schemas import AuditEventPublic, AuditPage
 from dispatch.errors import InvalidInput
+from dispatch.jobs.models import JobReport
+from dispatch.mediators.models import Mediator
+from dispatch.offers.models import Assignment, Offer
+from dispatch.requests.models import Request
 from dispatch.users.models import User
 
 MAX_PER_PAGE = 200
@@ -28,6 +36,61 @@ class AuditFilter:
     actor_id: int | None = None
     start: date | None = None
     end: date | None = None
+    mediator_id: int | None = None
+    """A mediator's history: events about them, their offers, jobs and job reports, and
+    what they did themselves (by their link or SMS)."""
+    request_id: int | None = None
+    """A request's history: events about it, its offers, its jobs and their reports."""
+
+
+def _about(entity: str, ids: SelectOfScalar[int]) -> sa.ColumnElement[bool]:
+    return sa.and_(col(AuditEvent.entity) == entity, col(AuditEvent.entity_id).in_(ids))
+
+
+def _history_of_mediator(mediator_id: int) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(col(AuditEvent.entity) == "mediator", col(AuditEvent.entity_id) == mediator_id),
+        sa.and_(col(AuditEvent.actor_kind) == "mediator", col(AuditEvent.actor_id) == mediator_id),
+        _about("offer", select(col(Offer.id)).where(col(Offer.mediator_id) == mediator_id)),
+        _about(
+            "assignment",
+            select(col(Assignment.id)).where(col(Assignment.mediator_id) == mediator_id),
+        ),
+        _about(
+            "job_report", select(col(JobReport.id)).where(col(JobReport.mediator_id) == mediator_id)
+        ),
+    )
+
+
+def _history_of_request(request_id: int) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(col(AuditEvent.entity) == "request", col(AuditEvent.entity_id) == request_id),
+        _about("offer", select(col(Offer.id)).where(col(Offer.request_id) == request_id)),
+        _about(
+            "assignment", select(col(Assignment.id)).where(col(Assignment.request_id) == request_id)
+        ),
+        _about(
+            "job_report", select(col(JobReport.id)).where(col(JobReport.request_id) == request_id)
+        ),
+    )
+
+
+def _check_exists(session: Session, where: AuditFilter) -> None:
+    """A history of nobody is a typing error, not an empty page: say so by its field."""
+    if where.mediator_id is not None and session.get(Mediator, where.mediator_id) is None:
+        raise InvalidInput(
+            f"There is no mediator with id {where.mediator_id}.",
+            field="mediator_id",
+            reason="unknown_mediator",
+            params={"id": where.mediator_id},
+        )
+    if where.request_id is not None and session.get(Request, where.request_id) is None:
+        raise InvalidInput(
+            f"There is no request with id {where.request_id}.",
+            field="request_id",
+            reason="unknown_request",
+            params={"id": where.request_id},
+        )
 
 
 def _midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -44,7 +107,12 @@ def events(
             field="to",
             reason="period_order",
         )
+    _check_exists(session, where)
     query = select(AuditEvent)
+    if where.mediator_id is not None:
+        query = query.where(_history_of_mediator(where.mediator_id))
+    if where.request_id is not None:
+        query = query.where(_history_of_request(where.request_id))
     if where.entity:
         query = query.where(col(AuditEvent.entity) == where.entity)
     if where.entity_id is not None:

@@ -4,7 +4,9 @@ The mediator's own record is only where it starts: their name and number
 also stand in the caseworkers' confirmations and the coordinator's alerts
 in the outbox, in reasons typed on their offers and assignments and in the
 audit events about them, and their links still open pages. Their jobs to
-come must not be stranded either: they go back to dispatch at once.
+come must not be stranded either: they go back to dispatch at once. What the
+town still owes them must not be lost without anyone noticing: erasing a
+mediator with allowances unpaid or jobs not yet settled needs a second yes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch import audit
+from dispatch.allowances import service as allowances
+from dispatch.allowances.service import AllowanceOwed, Owed
 from dispatch.mediators import service
 from dispatch.mediators.models import Mediator
 from dispatch.offers import estimate
@@ -28,22 +32,53 @@ from dispatch.users.models import User
 from dispatch.web.links import revoke_mediator_links
 
 
+def owed_to(session: Session, *, mediator_id: int, now: datetime, settings: Settings) -> Owed:
+    """What Sprachpool still owes the mediator under the pool's allowance rules."""
+    return allowances.owed_to(
+        session,
+        mediator_id=mediator_id,
+        rules=allowances.rules_for(settings.allowance_file),
+        tz=settings.tz,
+        now=now,
+    )
+
+
 def erase_mediator(
-    session: Session, *, mediator_id: int, actor: User, now: datetime, settings: Settings
+    session: Session,
+    *,
+    mediator_id: int,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+    unpaid_confirmed: bool = False,
 ) -> Mediator:
     """Erase the mediator and every trace of them; their future jobs are offered again.
 
+    While Sprachpool still owes them money (`owed_to`), only with
+    `unpaid_confirmed`: otherwise `AllowanceOwed`, and nothing is changed.
+
     Order matters: the traces (name, phone, email) are read before the
-    record is emptied, the record is emptied (and the mediator taken out of
-    the pool) before anything is dispatched again, and the outbox is
-    scrubbed last, after the caseworkers' new messages (which name nobody).
-    Erasing twice changes nothing.
+    record is emptied, the way from home to each job is kept before the home
+    goes (their allowances keep their euros), the record is emptied (and the
+    mediator taken out of the pool) before anything is dispatched again, and
+    the outbox is scrubbed last, after the caseworkers' new messages (which
+    name nobody). Erasing twice changes nothing.
     """
     mediator = service.get_mediator(session, mediator_id=mediator_id)
     if mediator.erased_at is not None:
         return mediator
+    owed = owed_to(session, mediator_id=mediator_id, now=now, settings=settings)
+    if owed.anything and not unpaid_confirmed:
+        raise AllowanceOwed(owed)
     traces = [t for t in (mediator.name, mediator.phone, mediator.email) if t]
-    service.erase_mediator(session, mediator_id=mediator_id, actor=actor, now=now)
+    allowances.keep_home_distances(session, mediator_id=mediator_id)
+    # The log keeps that the coordinator erased them knowing what was owed: amounts, no person.
+    details = (
+        {"unpaid_euros": f"{max(owed.euros, 0):.2f}", "open_jobs": owed.open_jobs}
+        if owed.anything
+        else None
+    )
+    service.erase_mediator(session, mediator_id=mediator_id, actor=actor, now=now, details=details)
     offers.release_erased_mediator(
         session, mediator_id=mediator_id, actor=actor, now=now, settings=settings
     )

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from dispatch import errors
 from dispatch.deps import ClockDep, CoordinatorUser, IdPath, SessionDep, SettingsDep
 from dispatch.mediators import flows, service
 from dispatch.mediators.schemas import MediatorCreate, MediatorPage, MediatorPublic, MediatorUpdate
@@ -66,16 +67,34 @@ def update_mediator(
     return service.public(session, mediator)
 
 
-@router.delete("/{mediator_id}", response_model=MediatorPublic)
+@router.delete("/{mediator_id}", response_model=MediatorPublic, responses=errors.responses(409))
 def erase_mediator(
     mediator_id: IdPath,
     session: SessionDep,
     user: CoordinatorUser,
     clock: ClockDep,
     settings: SettingsDep,
+    confirm_unpaid: Annotated[
+        bool,
+        Query(
+            description="Erase even though Sprachpool still owes the mediator money: "
+            "approved allowances not yet paid, or jobs done whose report or confirmation is "
+            "still open. Once erased they cannot be paid through Sprachpool. Without it such "
+            "an erasure answers 409 with `owed_euros` and `open_jobs`, and nothing is erased."
+        ),
+    ] = False,
 ) -> MediatorPublic:
-    """Deactivate the mediator and erase their personal data everywhere; their jobs go out again."""
+    """Deactivate the mediator and erase their personal data everywhere; their jobs go out again.
+
+    While allowances are owed to them, only with `confirm_unpaid=true` (409 otherwise).
+    Their paid and owed amounts stay in the statements, budgets and the funders' report,
+    under a pseudonym."""
     mediator = flows.erase_mediator(
-        session, mediator_id=mediator_id, actor=user, now=clock.now(), settings=settings
+        session,
+        mediator_id=mediator_id,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+        unpaid_confirmed=confirm_unpaid,
     )
     return service.public(session, mediator)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, delete, func, select
 
@@ -323,7 +324,14 @@ def update_mediator(
     return mediator
 
 
-def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: datetime) -> Mediator:
+def erase_mediator(
+    session: Session,
+    *,
+    mediator_id: int,
+    actor: User,
+    now: datetime,
+    details: dict[str, Any] | None = None,
+) -> Mediator:
     """Deactivate the mediator and erase the personal data of their own record (GDPR Art. 17).
 
     What stays is what statistics and accounting need and what identifies
@@ -365,6 +373,7 @@ def erase_mediator(session: Session, *, mediator_id: int, actor: User, now: date
         action="mediator.erase",
         entity="mediator",
         entity_id=mediator.id,
+        details=details,
     )
     session.flush()
     return mediator

@@ -23,6 +23,7 @@ from starlette.datastructures import FormData
 from config import data as config_data
 from config.settings import Settings
 from dispatch import geocoding
+from dispatch.allowances.service import AllowanceOwed
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators import flows, importer, service
@@ -43,6 +44,7 @@ from dispatch.web import service as pages
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, render
+from dispatch.web.schema_forms import EntryForm
 from dispatch.web.spreadsheets import Cell, Sheet, sheet_response
 from locales import N_, Text
 
@@ -875,6 +877,41 @@ def pause_mediator(
 # --- erasure ------------------------------------------------------------------------------
 
 
+#: Beside the "erase anyway" box when it was left empty while money is owed.
+UNPAID_NOT_CONFIRMED = N_(
+    "Sprachpool still owes this mediator money. Tick the box to erase anyway, or keep them "
+    "and pay the allowance first."
+)
+
+
+def _erase_page(
+    request: Request,
+    session: Session,
+    user: User,
+    mediator_id: int,
+    *,
+    now: datetime,
+    settings: Settings,
+    form: EntryForm | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    mediator = _live(session, mediator_id)
+    upcoming = pages.upcoming_jobs(session, mediator_id=mediator_id, now=now)
+    return render(
+        request,
+        "coordinator/mediator_erase.html",
+        {
+            "m": mediator,
+            "jobs": [row for row in upcoming if row.request.start > now],
+            "running": [row for row in upcoming if row.request.start <= now],
+            "owed": flows.owed_to(session, mediator_id=mediator_id, now=now, settings=settings),
+            "form": form or EntryForm(),
+        },
+        status_code=status_code,
+        user=user,
+    )
+
+
 @router.get("/{mediator_id}/erase", response_class=HTMLResponse)
 def confirm_erase(
     request: Request,
@@ -882,32 +919,44 @@ def confirm_erase(
     session: SessionDep,
     user: CoordinatorPageUser,
     clock: ClockDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
-    """What erasing will do, before it is done: what goes, and which jobs go out again."""
-    mediator = _live(session, mediator_id)
-    upcoming = pages.upcoming_jobs(session, mediator_id=mediator_id, now=clock.now())
-    return render(
-        request,
-        "coordinator/mediator_erase.html",
-        {
-            "m": mediator,
-            "jobs": [row for row in upcoming if row.request.start > clock.now()],
-            "running": [row for row in upcoming if row.request.start <= clock.now()],
-        },
-        user=user,
-    )
+    """What erasing will do, before it is done: what goes, which jobs go out again, and
+    what Sprachpool still owes the mediator (then erasing needs a ticked box)."""
+    return _erase_page(request, session, user, mediator_id, now=clock.now(), settings=settings)
 
 
 @router.post("/{mediator_id}/erase", dependencies=[CsrfChecked])
 def erase(
+    request: Request,
     mediator_id: IdPath,
     session: SessionDep,
     user: CoordinatorPageUser,
     clock: ClockDep,
     settings: SettingsDep,
+    confirm_unpaid: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
     _live(session, mediator_id)
-    flows.erase_mediator(
-        session, mediator_id=mediator_id, actor=user, now=clock.now(), settings=settings
-    )
+    try:
+        flows.erase_mediator(
+            session,
+            mediator_id=mediator_id,
+            actor=user,
+            now=clock.now(),
+            settings=settings,
+            unpaid_confirmed=confirm_unpaid == "yes",
+        )
+    except AllowanceOwed as exc:
+        form = EntryForm()
+        form.error(exc.FIELD, Text(UNPAID_NOT_CONFIRMED))
+        return _erase_page(
+            request,
+            session,
+            user,
+            mediator_id,
+            now=clock.now(),
+            settings=settings,
+            form=form,
+            status_code=422,
+        )
     return RedirectResponse("/dashboard/pool?erased=true", status_code=303)

@@ -134,6 +134,11 @@ class Assignment(SQLModel, table=True):
     travel_km: float | None = None
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     no_show: bool = False
+    #: Road km there and back from the mediator's home to the job, as the allowance
+    #: estimates the travel of a job reported without km; kept here when the mediator is
+    #: erased (their home goes), so the job's allowance stays what it was. A distance, not
+    #: a point; None: estimated from the home while there is one.
+    home_road_km: float | None = None
 
 
 class OfferDeadlineKind(StrEnum):

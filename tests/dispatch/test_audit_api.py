@@ -7,7 +7,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 
 from dispatch.clock import ManualClock
-from tests.conftest import Staff
+from tests.conftest import Staff, mediator_payload, request_payload
 
 PLACE = {"name": "Rathaus Beckum", "lat": 51.7553, "lon": 8.0403}
 
@@ -87,3 +87,50 @@ def test_bad_filters_are_refused_by_field(client: TestClient, coordinator: Staff
 def test_only_coordinators_read_the_log(client: TestClient, caseworker: Staff) -> None:
     assert client.get("/api/v1/audit", headers=caseworker.headers).status_code == 403
     assert client.get("/api/v1/audit").status_code == 401
+
+
+def test_a_mediators_and_a_requests_history_by_the_api(
+    client: TestClient, coordinator: Staff, caseworker: Staff
+) -> None:
+    first = client.post("/api/v1/mediators", json=mediator_payload(), headers=coordinator.headers)
+    other = client.post(
+        "/api/v1/mediators",
+        json=mediator_payload(name="Helen Tekle", phone="+4915112340002"),
+        headers=coordinator.headers,
+    )
+    mediator_id, other_id = first.json()["id"], other.json()["id"]
+    client.patch(
+        f"/api/v1/mediators/{mediator_id}", json={"paused": True}, headers=coordinator.headers
+    )
+    filed = client.post("/api/v1/requests", json=request_payload(), headers=caseworker.headers)
+    request_id = filed.json()["id"]
+
+    theirs = client.get(
+        "/api/v1/audit", params={"mediator_id": mediator_id}, headers=coordinator.headers
+    ).json()
+    assert [(e["action"], e["entity_id"]) for e in theirs["items"]] == [
+        ("mediator.update", mediator_id),
+        ("mediator.create", mediator_id),
+    ]
+    assert other_id not in {e["entity_id"] for e in theirs["items"]}
+    requests = client.get(
+        "/api/v1/audit", params={"request_id": request_id}, headers=coordinator.headers
+    ).json()
+    assert {(e["entity"], e["entity_id"]) for e in requests["items"]} >= {("request", request_id)}
+    assert all(e["entity"] in ("request", "offer", "assignment") for e in requests["items"])
+
+
+def test_a_history_of_nobody_or_of_a_word_is_refused_by_field(
+    client: TestClient, coordinator: Staff
+) -> None:
+    for params, field, detail in (
+        ({"mediator_id": "abc"}, "mediator_id", None),
+        ({"mediator_id": "0"}, "mediator_id", None),
+        ({"mediator_id": "99999"}, "mediator_id", "There is no mediator with id 99999."),
+        ({"request_id": "99999"}, "request_id", "There is no request with id 99999."),
+    ):
+        response = client.get("/api/v1/audit", params=params, headers=coordinator.headers)
+        assert response.status_code == 422, params
+        assert field in {e["field"] for e in response.json()["errors"]}, response.text
+        if detail:
+            assert response.json()["detail"] == detail

@@ -241,8 +241,9 @@ def test_the_answer_totals_are_filled_from_the_offers_on_upgrade(empty_database:
             session.add(row)
             session.flush()
             if held:
-                session.add(
-                    Assignment(
+                # Only the columns every revision has (`home_road_km` came with 0014homekm).
+                session.execute(
+                    sa.insert(Assignment).values(
                         request_id=request.id,
                         mediator_id=mediator.id,
                         source=AssignmentSource.offer,

@@ -15,11 +15,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from config.settings import Settings
+from dispatch.jobs.models import ReportState
 from dispatch.mediators.models import Absence, Mediator, MediatorLanguage
 from dispatch.places.models import Place
+from dispatch.requests.models import Mode
 from dispatch.storage import unit_of_work
 from dispatch.web import maps
-from tests.conftest import get_row
+from tests.allowances.factories import done_job
+from tests.conftest import Staff, get_row
 from tests.web.conftest import Person, csrf_of
 
 NEW_MEDIATOR = {
@@ -409,3 +412,73 @@ def test_a_click_on_the_map_sets_the_home_to_save(
     )
     assert outside.status_code == 422
     assert "Bitte klicken Sie in den Kreis" in outside.text
+
+
+def test_erasing_a_mediator_still_owed_money_warns_and_needs_the_box_ticked(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    web = signed_in(coord_person)
+    mediator_id = add_mediator(name="Yonas Habte")
+    caseworker = Staff(
+        user_id=case_person.id, organisation_id=case_person.organisation_id, token=""
+    )
+    # Approved, not yet paid: 90 min by phone = 3 half hours x 7.50 = 22.50 EUR.
+    done_job(
+        engine,
+        caseworker=caseworker,
+        mediator_id=mediator_id,
+        start="2026-11-03T09:00:00+01:00",
+        end="2026-11-03T10:30:00+01:00",
+        mode=Mode.phone,
+    )
+    # Done last week and reported, not yet confirmed.
+    done_job(
+        engine,
+        caseworker=caseworker,
+        mediator_id=mediator_id,
+        start="2026-11-24T09:00:00+01:00",
+        end="2026-11-24T10:00:00+01:00",
+        mode=Mode.phone,
+        state=ReportState.reported,
+    )
+
+    confirm = web.get(f"/dashboard/pool/{mediator_id}/erase")
+
+    text = html.unescape(confirm.text)
+    assert "Sprachpool schuldet Yonas Habte noch Geld" in text
+    assert "22,50\xa0€ an genehmigten Aufwandsentschädigungen sind noch nicht ausgezahlt." in text
+    assert "1 Einsatz hat stattgefunden" in text
+    box = "Trotzdem löschen; die Aufwandsentschädigung von 22,50\xa0€ und die der offenen Einsätze"
+    assert box in text
+    refused = web.post(
+        f"/dashboard/pool/{mediator_id}/erase", data={"csrf_token": csrf_of(confirm)}
+    )
+    assert refused.status_code == 422
+    assert 'id="confirm_unpaid-error"' in refused.text
+    assert "Setzen Sie das Häkchen" in html.unescape(refused.text)
+    with unit_of_work(engine) as session:
+        assert get_row(session, Mediator, mediator_id).erased_at is None
+
+    done = web.post(
+        f"/dashboard/pool/{mediator_id}/erase",
+        data={"csrf_token": csrf_of(refused), "confirm_unpaid": "yes"},
+    )
+
+    assert done.status_code == 303
+    with unit_of_work(engine) as session:
+        assert get_row(session, Mediator, mediator_id).erased_at is not None
+
+
+def test_erasing_a_mediator_owed_nothing_shows_no_warning(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+) -> None:
+    web = signed_in(coord_person)
+    mediator_id = add_mediator(name="Yonas Habte")
+    confirm = web.get(f"/dashboard/pool/{mediator_id}/erase")
+    assert "schuldet" not in confirm.text and "confirm_unpaid" not in confirm.text
