@@ -201,17 +201,27 @@ def travel_minutes_of(
     return math.ceil(road_km / speed * 60)
 
 
-def keep_home_distances(session: Session, *, mediator_id: int) -> None:
-    """Before the mediator's home is erased: keep on each of their in-person assignments
-    the estimated way from home, so that their allowances (paid, open and committed), the
-    budgets and the funders' report keep their euros after the erasure."""
+def keep_home_distances(
+    session: Session, *, mediator_id: int | None = None, request_id: int | None = None
+) -> None:
+    """Before a mediator's home or a home visit's point is erased: keep on each in-person
+    assignment concerned (the mediator's, or the request's) the estimated way from home,
+    so that the allowances (paid, open and committed), the budgets and the funders'
+    report keep their euros after the erasure."""
+    if (mediator_id is None) == (request_id is None):
+        raise TypeError("keep_home_distances: a mediator_id or a request_id")
+    concerned = (
+        col(Assignment.mediator_id) == mediator_id
+        if mediator_id is not None
+        else col(Assignment.request_id) == request_id
+    )
     places = {place.id: place for place in session.exec(select(Place))}
     rows = session.exec(
         select(Assignment, Request, Mediator)
         .join(Request, col(Request.id) == col(Assignment.request_id))
         .join(Mediator, col(Mediator.id) == col(Assignment.mediator_id))
         .where(
-            col(Assignment.mediator_id) == mediator_id,
+            concerned,
             col(Assignment.home_road_km).is_(None),
             col(Request.mode) == Mode.in_person,
         )

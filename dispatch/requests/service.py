@@ -17,6 +17,7 @@ import locales
 from config import data as config_data
 from config.settings import Settings
 from dispatch import audit, geocoding, idempotency
+from dispatch.allowances import service as allowances
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.funding import policy as funding_policy
 from dispatch.funding import service as funding_service
@@ -818,6 +819,10 @@ def erase_request_data(session: Session, *, request: Request, now: datetime) -> 
     erased = [name for name in ERASED_FIELDS if getattr(request, name) is not None]
     for name in erased:
         setattr(request, name, None)
+    if request.home_visit and request.location_lat is not None:
+        # The allowance of a job reported without km counts the way from the mediator's
+        # home to this point: kept as a distance on the assignment before the point goes.
+        allowances.keep_home_distances(session, request_id=request.id)
     if request.home_visit:
         for name in ("address", "location_lat", "location_lon"):
             if getattr(request, name) is not None:

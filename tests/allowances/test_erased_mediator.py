@@ -13,10 +13,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from dispatch.clock import ManualClock
 from dispatch.jobs.models import ReportState
-from dispatch.requests.models import Mode
+from dispatch.requests import service as requests
+from dispatch.requests.models import Mode, Request
+from dispatch.storage import unit_of_work
 from tests.allowances.factories import done_job
-from tests.conftest import Staff, mediator_payload
+from tests.conftest import Staff, get_row, mediator_payload
 
 ERASE_ANYWAY = {"confirm_unpaid": "true"}
 
@@ -184,3 +187,38 @@ def test_a_mediator_paid_in_full_is_erased_without_a_second_yes(
     erased = client.delete(f"/api/v1/mediators/{mediator_id}", headers=coordinator.headers)
 
     assert erased.status_code == 200, erased.text
+
+
+def test_erasing_a_home_visit_s_street_and_point_keeps_its_allowance(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine, clock: ManualClock
+) -> None:
+    """A home visit loses its point when its request's data are erased; a job reported
+    without km still pays the way there, kept as a distance on the assignment first."""
+    body = mediator_payload(name="Yohannes Berhe", travel_mode="bike")
+    created = client.post("/api/v1/mediators", json=body, headers=coordinator.headers)
+    mediator_id = int(created.json()["id"])
+    request_id, _ = done_job(
+        engine,
+        caseworker=caseworker,
+        mediator_id=mediator_id,
+        start="2026-10-14T09:00:00+02:00",
+        end="2026-10-14T10:00:00+02:00",
+    )
+    with unit_of_work(engine) as session:  # 3.3 km north of the mediator's home
+        request = get_row(session, Request, request_id)
+        request.home_visit, request.address = True, "Nordstraße 1, 59269 Beckum"
+        request.location_lat, request.location_lon = 51.7861, 8.0452
+        session.add(request)
+
+    def october() -> tuple[str, str]:
+        shown = client.get("/api/v1/allowances?month=2026-10", headers=coordinator.headers)
+        assert shown.status_code == 200, shown.text
+        return shown.json()["euros"], shown.json()["open_euros"]
+
+    assert october() == ("30.00", "30.00")  # 60 + 35 min by bike: 4 half hours
+    with unit_of_work(engine) as session:
+        erased = requests.erase_request_data(
+            session, request=get_row(session, Request, request_id), now=clock.now()
+        )
+    assert {"address", "location_lat", "location_lon"} <= set(erased)
+    assert october() == ("30.00", "30.00")
