@@ -313,6 +313,29 @@ def create_mediator(
     return mediator
 
 
+def set_paused(
+    session: Session, mediator: Mediator, *, paused: bool, now: datetime, via: str
+) -> bool:
+    """The mediator pauses or resumes themselves (by SMS or on their page); audited as
+    such, so their history says "paused", not "changed". False when already so."""
+    if mediator.paused == paused:
+        return False
+    mediator.paused = paused
+    mediator.updated_at = now
+    session.add(mediator)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="mediator",
+        actor_id=mediator.id,
+        action="mediator.pause" if paused else "mediator.resume",
+        entity="mediator",
+        entity_id=mediator.id,
+        details={"via": via},
+    )
+    return True
+
+
 def update_mediator(
     session: Session, *, mediator_id: int, data: MediatorUpdate, actor: User | None, now: datetime
 ) -> Mediator:

@@ -8,7 +8,8 @@ import phonenumbers
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
-from dispatch import audit, messages
+from dispatch import messages
+from dispatch.mediators import service as mediators
 from dispatch.mediators.models import Mediator
 from dispatch.offers import flows, service
 from dispatch.offers.models import Offer, OfferStatus
@@ -44,20 +45,7 @@ def handle_inbound(
     locale = mediator.message_locale
     if command.kind in ("stop", "start"):
         pause = command.kind == "stop"
-        if mediator.paused != pause:
-            mediator.paused = pause
-            mediator.updated_at = now
-            session.add(mediator)
-            audit.record(
-                session,
-                at=now,
-                actor_kind="mediator",
-                actor_id=mediator.id,
-                action="mediator.pause" if pause else "mediator.resume",
-                entity="mediator",
-                entity_id=mediator.id,
-                details={"via": "sms"},
-            )
+        mediators.set_paused(session, mediator, paused=pause, now=now, via="sms")
         if pause:
             flows.decline_open_offers(
                 session, mediator_id=mediator.id, now=now, settings=settings, via="sms"

@@ -14,7 +14,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 import locales
 from dispatch.deps import ClockDep, SessionDep, get_settings
 from dispatch.mediators import service as mediators
-from dispatch.mediators.schemas import MediatorUpdate
 from dispatch.offers import flows as offers
 from dispatch.offers.views import connection_for
 from dispatch.web import links, service
@@ -57,13 +56,7 @@ def _set_paused(
 ) -> Response:
     now = clock.now()
     mediator = links.mediator_for_link(session, token=token, now=now)
-    mediators.update_mediator(
-        session,
-        mediator_id=mediator.id,
-        data=MediatorUpdate(paused=paused),
-        actor=None,
-        now=now,
-    )
+    mediators.set_paused(session, mediator, paused=paused, now=now, via="page")
     if paused:
         offers.decline_open_offers(
             session, mediator_id=mediator.id, now=now, settings=get_settings(request), via="page"

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 import locales
 from config.settings import Settings
+from dispatch.audit import AuditEvent
 from dispatch.clock import ManualClock
 from dispatch.mediators.models import Mediator
 from dispatch.offers.flows import dispatch_new_request
@@ -74,6 +75,16 @@ def test_link_shows_upcoming_jobs_and_pauses_and_resumes(
     web.post(path + "/resume", data={"csrf_token": csrf_of(page)})
     with Session(engine) as session:
         assert get_row(session, Mediator, mediator_id).paused is False
+        # Their history says they paused and resumed, by their page (not "changed").
+        events = session.exec(
+            select(AuditEvent)
+            .where(AuditEvent.entity_id == mediator_id)
+            .order_by(col(AuditEvent.id))
+        ).all()
+        assert [(e.action, e.actor_kind, e.details) for e in events][-2:] == [
+            ("mediator.pause", "mediator", {"via": "page"}),
+            ("mediator.resume", "mediator", {"via": "page"}),
+        ]
 
 
 def test_the_page_says_whom_to_call_or_which_link_to_join_for_remote_jobs(
