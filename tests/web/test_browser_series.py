@@ -16,7 +16,7 @@ from dispatch.requests.models import Request
 from dispatch.storage import unit_of_work
 from dispatch.users.models import User
 from tests.web import test_browser as browser_fixtures
-from tests.web.test_browser import Server, fill_request, new_page, shoot, sign_in
+from tests.web.test_browser import PHONE, Server, fill_request, new_page, shoot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -84,6 +84,15 @@ def test_file_a_weekly_series_and_cancel_from_the_third_on(
     mediator_id = assign_someone_offered(server, offered_for=filed[0].id, to=filed[3].id)
     page.reload()
     shoot(page, "14-series-filed")
+    # On a phone every row's buttons are on the screen, not beyond a table scrolled sideways.
+    phone = new_page(browser, server, PHONE)
+    sign_in(phone, "peters@jobcenter.example")
+    phone.goto(page.url)
+    for button in phone.locator("#series tbody tr button").all():
+        box = button.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert phone.locator("#series tbody tr button").count() == 10
+    phone.close()
 
     rows.nth(2).get_by_role("button", name="Alle ab diesem Tag stornieren").click()
     expect(page.get_by_role("status")).to_contain_text("3 Termine der Serie sind storniert")
