@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     #: the connection, and a home visit's street and point (``requests/scheduled.py``).
     request_data_days: int = Field(default=90, ge=1, le=3650)
 
+    #: How many working (not revoked) API tokens a staff member may hold when they make
+    #: one on their account page (`/account`): each is a key to the API, and one left in
+    #: a forgotten script keeps working until revoked, so at the limit the page asks them
+    #: to revoke one first. `sprachpool user add` (an administrator's tool) is not limited.
+    max_api_tokens_per_user: int = Field(default=5, ge=1, le=100)
+
     #: Where coordinator alerts go (unfilled requests, late cancellations).
     coordinator_email: str | None = None
     coordinator_phone: str | None = None

@@ -96,6 +96,7 @@ ACTIONS = {
     "sign_in_link.use": N_("signed in with a link"),
     "session.start": N_("signed in"),
     "token.issue": N_("API token issued"),
+    "token.revoke": N_("API token revoked"),
 }
 ACTOR_KINDS = {
     "system": N_("Sprachpool (automatic)"),

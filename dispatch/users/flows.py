@@ -11,6 +11,7 @@ the address, whether or not it has an account: ``dispatch/throttle.py``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select, update
@@ -85,6 +86,29 @@ def public_users(session: Session, users: list[User]) -> list[UserPublic]:
 
 def public_user(session: Session, user: User) -> UserPublic:
     return public_users(session, [user])[0]
+
+
+@dataclass(frozen=True)
+class OwnAccount:
+    """What a staff member's own account page shows: who they are and their API tokens."""
+
+    user: UserPublic
+    #: Newest first, revoked ones too.
+    tokens: list[ApiToken]
+    #: How many working tokens they may hold (``Settings.max_api_tokens_per_user``).
+    token_limit: int
+
+    @property
+    def active_tokens(self) -> int:
+        return sum(1 for token in self.tokens if token.revoked_at is None)
+
+
+def own_account(session: Session, *, user: User, token_limit: int) -> OwnAccount:
+    return OwnAccount(
+        user=public_user(session, user),
+        tokens=service.list_tokens(session, user_id=user.id),
+        token_limit=token_limit,
+    )
 
 
 def create_user(

@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from dispatch import audit
-from dispatch.errors import Conflict
+from dispatch.errors import Conflict, NotFound
 from dispatch.security import hash_password, hash_token, new_api_token
 from dispatch.storage import loaded_row
 from dispatch.users.models import ApiToken, Organisation, Role, User
@@ -107,21 +107,94 @@ def set_locale(session: Session, *, user_id: int, locale: str) -> None:
         session.add(user)
 
 
-def issue_token(session: Session, *, user: User, now: datetime) -> str:
-    """A new API token for `user`; the plain token is returned once, never stored."""
+def issue_token(session: Session, *, user: User, now: datetime, actor: User | None = None) -> str:
+    """A new API token for `user`; the plain token is returned once, never stored.
+
+    `actor` is who asked for it (the user on their account page); without one,
+    the system did (``user add``, the demo).
+    """
     token = new_api_token()
-    session.add(
-        ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:10], created_at=now)
-    )
+    row = ApiToken(user_id=user.id, token_hash=hash_token(token), prefix=token[:10], created_at=now)
+    session.add(row)
+    session.flush()
     audit.record(
         session,
         at=now,
-        actor_kind="system",
-        actor_id=None,
+        actor_kind="user" if actor is not None else "system",
+        actor_id=actor.id if actor is not None else None,
         action="token.issue",
         entity="user",
         entity_id=user.id,
+        details={"token_id": row.id},
     )
+    return token
+
+
+def list_tokens(session: Session, *, user_id: int) -> list[ApiToken]:
+    """A user's tokens, newest first; revoked ones too, so they see when each stopped."""
+    return list(
+        session.exec(
+            select(ApiToken)
+            .where(ApiToken.user_id == user_id)
+            .order_by(col(ApiToken.created_at).desc(), col(ApiToken.id).desc())
+        )
+    )
+
+
+def active_token_count(session: Session, *, user_id: int) -> int:
+    return session.exec(
+        select(sa.func.count())
+        .select_from(ApiToken)
+        .where(ApiToken.user_id == user_id, col(ApiToken.revoked_at).is_(None))
+    ).one()
+
+
+def issue_own_token(session: Session, *, user: User, limit: int, now: datetime) -> str:
+    """A token a staff member makes for themselves, while they hold fewer than `limit`.
+
+    Their account row is locked first (PostgreSQL; SQLite's write lock does it for
+    the whole request), so two clicks at the same moment cannot both pass the count.
+    """
+    session.exec(select(User.id).where(User.id == user.id).with_for_update()).one()
+    if active_token_count(session, user_id=user.id) >= limit:
+        raise Conflict(
+            f"You hold {limit} working API tokens, the most allowed; revoke one first.",
+            reason="token_limit",
+            params={"limit": limit},
+        )
+    return issue_token(session, user=user, now=now, actor=user)
+
+
+def revoke_own_token(session: Session, *, user: User, token_id: int, now: datetime) -> ApiToken:
+    """Revoke one of the user's own tokens: the API refuses it from the next request on.
+
+    Another person's token is answered as one that does not exist, so trying ids
+    tells nothing about them. A token revoked already stays as it was (a second
+    click changes nothing).
+    """
+    token = session.exec(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+    ).first()
+    if token is None:
+        raise NotFound(
+            f"You have no API token with id {token_id}.",
+            reason="unknown_token",
+            params={"id": token_id},
+        )
+    if token.revoked_at is None:
+        token.revoked_at = now
+        session.add(token)
+        audit.record(
+            session,
+            at=now,
+            actor_kind="user",
+            actor_id=user.id,
+            action="token.revoke",
+            entity="user",
+            entity_id=user.id,
+            details={"token_id": token.id},
+        )
+        session.flush()
     return token
 
 

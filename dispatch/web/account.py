@@ -1,4 +1,5 @@
-"""Pages for everyone: sign-in, sign-out, one-time sign-in links, language switch, start page."""
+"""Pages for everyone: sign-in, sign-out, one-time sign-in links, language switch, start page,
+and a staff member's own account with their API tokens."""
 
 from __future__ import annotations
 
@@ -7,16 +8,19 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 import locales
+from config.settings import Settings
 from dispatch import throttle
-from dispatch.deps import ClockDep, SessionDep, SettingsDep
+from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
+from dispatch.errors import Conflict
 from dispatch.users import flows as user_flows
 from dispatch.users import service as users
 from dispatch.users.models import Role, User
 from dispatch.validation import EMAIL
 from dispatch.web import auth, links
-from dispatch.web.auth import CsrfChecked, OptionalWebUser
+from dispatch.web.auth import CsrfChecked, OptionalWebUser, StaffPageUser
 from dispatch.web.rendering import LANG_COOKIE, LANGS, render
 
 router = APIRouter(include_in_schema=False)
@@ -229,3 +233,74 @@ def switch_language(
             path="/",
         )
     return response
+
+
+# --- my account: API tokens ------------------------------------------------
+
+
+def _account_page(
+    request: Request,
+    session: Session,
+    user: User,
+    settings: Settings,
+    *,
+    new_token: str | None = None,
+    revoked: int | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The account page; `new_token` is the plain token just made, shown this once.
+
+    It goes into this page only: not into an address (a redirect would put it in
+    the browser's history and the server's log), not into the database. Pages are
+    sent with ``Cache-Control: no-store`` (rendering), so it is not kept either.
+    """
+    account = user_flows.own_account(
+        session, user=user, token_limit=settings.max_api_tokens_per_user
+    )
+    return render(
+        request,
+        "account.html",
+        {"account": account, "new_token": new_token, "revoked": revoked, "error": error},
+        status_code=status_code,
+        user=user,
+    )
+
+
+@router.get("/account", response_class=HTMLResponse)
+def my_account(
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    settings: SettingsDep,
+    revoked: int | None = None,
+) -> HTMLResponse:
+    return _account_page(request, session, user, settings, revoked=revoked)
+
+
+@router.post("/account/tokens", dependencies=[CsrfChecked])
+def create_token(
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    """A new API token, shown once on the answer (no redirect: see `_account_page`)."""
+    try:
+        token = users.issue_own_token(
+            session, user=user, limit=settings.max_api_tokens_per_user, now=clock.now()
+        )
+    except Conflict as exc:
+        return _account_page(
+            request, session, user, settings, error=exc.reason, status_code=exc.status_code
+        )
+    return _account_page(request, session, user, settings, new_token=token)
+
+
+@router.post("/account/tokens/{token_id}/revoke", dependencies=[CsrfChecked])
+def revoke_token(
+    token_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep
+) -> Response:
+    users.revoke_own_token(session, user=user, token_id=token_id, now=clock.now())
+    return RedirectResponse(f"/account?revoked={token_id}", status_code=303)

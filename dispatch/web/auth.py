@@ -278,7 +278,7 @@ def web_user(request: Request) -> User:
 
 
 def staff_page_user(request: Request) -> User:
-    """Caseworkers and coordinators: the request form and list."""
+    """Caseworkers and coordinators: the request form and list, their own account page."""
     return web_user(request)
 
 

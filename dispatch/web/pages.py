@@ -75,6 +75,10 @@ REASONS = {
     "no_show_not_possible": N_(
         "A no-show can be recorded once the job has started, and only for a mediator who holds it."
     ),
+    "unknown_token": N_(
+        "You have no API token with the number %(id)s; nothing was revoked. "
+        "Your account page lists yours."
+    ),
     "no_report": N_("The mediator has not reported this job yet; feedback is possible after that."),
 }
 

@@ -513,6 +513,7 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
                 "/dashboard/organisations/{organisation_id}",
             ),
             ("/dashboard/staff", "/dashboard/staff"),
+            ("/account", "/account"),
             ("/dashboard/audit", "/dashboard/audit"),
             ("/dashboard/audit?entity_id=abc&from=2026-12-05&to=2026-12-01", "/dashboard/audit"),
             ("/dashboard/job-reports", "/dashboard/job-reports"),
@@ -530,6 +531,12 @@ def test_every_page_in_german_shows_no_english_and_in_english_no_german(
         page.get_by_role("button", name=t.gettext("Change the funding source")).click()
         expect(page.locator("#reason-error")).to_be_visible()
         check("/dashboard/requests/{request_id}")
+        page.goto("/account")  # a new token, shown once, and one revoked
+        page.get_by_role("button", name=t.gettext("Create a new token")).click()
+        expect(page.get_by_label(t.gettext("New API token"))).to_have_value(re.compile("^sp_"))
+        check("/account")
+        page.get_by_role("button", name=t.gettext("Revoke")).first.click()
+        check("/account")
         page.goto("/dashboard/staff")  # an invitation with a wrong address
         page.get_by_label(t.gettext("Email address")).fill("kein-at")
         page.get_by_role("button", name=t.gettext("Send invitation")).click()

@@ -2,8 +2,9 @@
 
 A coordinator adds a place (address search against a local stand-in of Nominatim)
 and an organisation, invites a caseworker, who sets a password from the emailed
-link and files a request; a forgotten password comes back by a link from the
-login page; the audit log shows who did it. Screenshots: `staff-*.png` (see
+link, files a request and makes an API token for her software on her account page;
+a forgotten password comes back by a link from the login page; the audit log shows
+who did it. Screenshots: `staff-*.png` (see
 tests/web/test_browser.py for where they go).
 """
 
@@ -134,6 +135,17 @@ def test_coordinator_sets_up_a_place_an_organisation_and_a_caseworker_who_files(
     fill_request(caseworker, language="Arabisch", place="Familienzentrum Nord")
     caseworker.get_by_role("button", name="Anfrage senden").click()
     expect(caseworker).to_have_url(re.compile(r"/requests\?filed=\d+"))
+
+    # Invited through the web, she makes the API token for her organisation's software.
+    caseworker.get_by_role("link", name="Mein Konto").click()
+    expect(caseworker.get_by_role("heading", name="Mein Konto")).to_be_visible()
+    caseworker.get_by_role("button", name="Neuen Token erstellen").click()
+    token = caseworker.get_by_label("Neuer API-Token").input_value()
+    shoot(caseworker, "staff-08-account-token")
+    software = caseworker.request.get(
+        "/api/v1/places", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert software.status == 200
 
     used = new_page(browser, server)  # the link a second time: a friendly page, nothing changes
     used.goto(newest_link(server, "clara@caritas.example", "staff_invitation"))
