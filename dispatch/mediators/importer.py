@@ -92,6 +92,11 @@ PROBLEM_MESSAGES = {
     "phone_format": N_("Please use the international format, e.g. +49 151 12345678."),
     "phone_invalid": N_("“%(value)s” is not a valid phone number."),
     "email_invalid": N_("Please give a valid email address."),
+    "email_local_part_not_ascii": N_(
+        "Please write the part before the @ with Latin letters without accents, digits and "
+        "signs such as . _ - + only: mail to other letters there cannot be delivered "
+        "reliably. After the @, letters such as ä, ö, ü are fine."
+    ),
     "unknown_language": N_(
         "“%(value)s” is not a language of the pool; use a tag such as ar, uk or fa."
     ),

@@ -200,6 +200,12 @@ CODE_MESSAGES = {
     ),
     "map_outside": N_("Please click inside the circle: the pool serves only that area."),
     "set_point": N_("Please set the point on the map below: click where the appointment is."),
+    # An e-mail address (dispatch.validation.normalise_email).
+    "email_local_part_not_ascii": N_(
+        "Please write the part before the @ with Latin letters without accents, digits and "
+        "signs such as . _ - + only: mail to other letters there cannot be delivered "
+        "reliably. After the @, letters such as ä, ö, ü are fine."
+    ),
     "until_not_after_first": N_(
         "The last day of the series must lie after the first appointment (%(first)s)."
     ),

@@ -141,6 +141,28 @@ def test_bad_input_is_shown_beside_the_field_and_kept(
         assert session.exec(select(Mediator)).all() == []
 
 
+def test_an_address_with_umlauts_is_taken_after_the_at_and_explained_before_it(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    web = signed_in(coord_person)
+    form = web.get("/dashboard/pool/new")
+    refused = web.post(
+        "/dashboard/pool/new",
+        data={**NEW_MEDIATOR, "csrf_token": csrf_of(form), "email": "jörg@bäckerei-müller.de"},
+    )
+    assert refused.status_code == 422
+    assert 'id="email-error"' in refused.text
+    assert "vor dem @ nur lateinische Buchstaben ohne Akzente" in html.unescape(refused.text)
+    assert 'value="jörg@bäckerei-müller.de"' in refused.text
+    created = web.post(
+        "/dashboard/pool/new",
+        data={**NEW_MEDIATOR, "csrf_token": csrf_of(form), "email": "info@bäckerei-müller.de"},
+    )
+    assert created.status_code == 303, created.text
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Mediator.email)).one() == "info@bäckerei-müller.de"
+
+
 def test_an_absence_by_days_is_added_and_removed(
     signed_in: Callable[[Person], TestClient],
     coord_person: Person,
@@ -252,6 +274,25 @@ def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(
     assert unreadable.status_code == 422 and "CSV UTF-8" in unreadable.text
     with unit_of_work(engine) as session:
         assert session.exec(select(Mediator)).all() == []
+
+
+def test_a_csv_row_with_umlauts_before_the_at_is_named_with_the_reason(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/pool/import")
+    text = (
+        "name,phone,email,languages\nJörg,,jörg@köln.de,ti:native\nKöln,,info@köln.de,ti:native\n"
+    )
+    refused = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", text.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    errors = html.unescape(refused.text)
+    assert "Zeile 2, Spalte email: Bitte schreiben Sie vor dem @ nur" in errors
+    assert "Zeile 3" not in errors
 
 
 def test_a_csv_as_german_excel_saves_it_is_previewed_and_imported(
