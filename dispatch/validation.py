@@ -136,12 +136,39 @@ Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
 class Location(BaseModel):
-    """A point on the map: a mediator's home, a place, a request's address."""
+    """A point on the map: a mediator's home, a place, a request's address.
+
+    As given out; what the API takes is a `Point`.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     lat: Latitude
     lon: Longitude
+
+
+def refuse_null_island(lat: float | None, lon: float | None) -> None:
+    """Refuse exactly (0, 0): what a broken client or geocoder sends for "no point".
+
+    It lies in the Gulf of Guinea, and travel times to it would be nonsense.
+    Stored points are not checked when they are read, so an old one still shows.
+    """
+    if lat == 0 and lon == 0:
+        raise PydanticCustomError(
+            "null_island",
+            "is latitude 0, longitude 0 (in the Gulf of Guinea), which a broken client or "
+            "geocoder sends for a missing point; send the real point",
+        )
+
+
+def _not_null_island(point: Location) -> Location:
+    refuse_null_island(point.lat, point.lon)
+    return point
+
+
+#: A point the API takes: a `Location`, but not (0, 0). How far it may lie from the pool
+#: depends on the settings: `dispatch.geocoding.check_within_reach`, in the services.
+Point = Annotated[Location, AfterValidator(_not_null_island)]
 
 
 #: The part before the @: no spaces, quotes, angle brackets or list separators.

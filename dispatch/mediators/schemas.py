@@ -18,6 +18,7 @@ from dispatch.validation import (
     Line,
     Location,
     Phone,
+    Point,
     Qualification,
     Timestamp,
 )
@@ -132,7 +133,7 @@ class MediatorFields(BaseModel):
     languages: Annotated[list[LanguageSkill], Field(max_length=20)] | None = None
     german_level: Level | None = None
     gender: Gender | None = None
-    home: Home | None = None
+    home: Point | None = None
     travel_mode: TravelMode | None = None
     max_travel_km: Annotated[float, Field(gt=0, le=500, allow_inf_nan=False)] | None = None
     max_hours_per_week: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] | None = None

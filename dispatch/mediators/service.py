@@ -8,8 +8,10 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, col, delete, func, select
 
+from config.settings import Settings
 from dispatch import audit
 from dispatch.errors import InvalidInput, NotFound
+from dispatch.geocoding import check_within_reach
 from dispatch.mediators.models import (
     CLEARANCE_FIELDS,
     Absence,
@@ -216,10 +218,20 @@ def _check_reachable(mediator: Mediator) -> None:
         mediator.channels = ["sms"] if mediator.phone else ["email"]
 
 
+def check_fields(data: MediatorFields, *, settings: Settings) -> None:
+    """The checks of the fields sent that the schema cannot make alone, as they depend on
+    the deployment: a home within reach of the pool. The CSV import's preview runs them
+    too, so a file that would be refused says so before it is confirmed."""
+    sent = data.model_fields_set
+    if "home" in sent and data.home is not None:
+        check_within_reach(data.home.lat, data.home.lon, settings=settings, field="home")
+
+
 def _apply(
-    session: Session, mediator: Mediator, data: MediatorFields, *, now: datetime
+    session: Session, mediator: Mediator, data: MediatorFields, *, now: datetime, settings: Settings
 ) -> list[str]:
     """Copy the fields that were sent onto the mediator; list what changed."""
+    check_fields(data, settings=settings)
     sent = data.model_fields_set
     scalar = {
         "name",
@@ -300,12 +312,17 @@ def _apply(
 
 
 def create_mediator(
-    session: Session, *, data: MediatorCreate, actor: User | None, now: datetime
+    session: Session,
+    *,
+    data: MediatorCreate,
+    actor: User | None,
+    now: datetime,
+    settings: Settings,
 ) -> Mediator:
     mediator = Mediator(name=data.name, created_at=now, updated_at=now)
     if "channels" not in data.model_fields_set:
         mediator.channels = []
-    fields = _apply(session, mediator, data, now=now)
+    fields = _apply(session, mediator, data, now=now, settings=settings)
     _audit_change(
         session, mediator_id=mediator.id, actor=actor, now=now, fields=fields, action="create"
     )
@@ -313,12 +330,18 @@ def create_mediator(
 
 
 def update_mediator(
-    session: Session, *, mediator_id: int, data: MediatorUpdate, actor: User | None, now: datetime
+    session: Session,
+    *,
+    mediator_id: int,
+    data: MediatorUpdate,
+    actor: User | None,
+    now: datetime,
+    settings: Settings,
 ) -> Mediator:
     mediator = get_mediator(session, mediator_id=mediator_id)
     if mediator.erased_at is not None:
         raise InvalidInput("This mediator was erased; add them again as a new mediator.")
-    fields = _apply(session, mediator, data, now=now)
+    fields = _apply(session, mediator, data, now=now, settings=settings)
     _audit_change(session, mediator_id=mediator.id, actor=actor, now=now, fields=fields)
     return mediator
 

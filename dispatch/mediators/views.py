@@ -90,6 +90,10 @@ SERVICE_MESSAGES = {
         "The address search does not answer right now; please give the point."
     ),
     "outside_area": N_("This address lies outside the pool's area; please check it."),
+    "point_too_far": N_(
+        "This point lies %(distance_km)s km from the pool's centre; points more than "
+        "%(max_km)s km away are refused. Are latitude and longitude swapped?"
+    ),
     "absence_order": N_("The absence must end on or after its first day."),
     "phone_taken": N_(
         "This number already belongs to %(name)s in the pool: SMS replies from it could "
@@ -535,7 +539,10 @@ def import_page(request: Request, user: CoordinatorPageUser) -> HTMLResponse:
 
 @router.post("/import", dependencies=[CsrfChecked])
 async def preview_import(
-    request: Request, session: SessionDep, user: CoordinatorPageUser
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    settings: SettingsDep,
 ) -> Response:
     """Read the file and show what would be added, updated or refused; nothing is written."""
     content = None
@@ -552,7 +559,7 @@ async def preview_import(
         )
     if not text:
         return _upload_page(request, user, errors=[forms_text(request, "no_file")], status_code=422)
-    rows, problems = importer.read_rows(text)
+    rows, problems = importer.read_rows(text, settings=settings)
     if problems:
         errors = _problem_texts(request, problems)
         return _upload_page(request, user, text=text, errors=errors, status_code=422)
@@ -570,10 +577,11 @@ def confirm_import(
     session: SessionDep,
     user: CoordinatorPageUser,
     clock: ClockDep,
+    settings: SettingsDep,
     text: Annotated[str, Form(max_length=MAX_UPLOAD_BYTES)] = "",
 ) -> Response:
     """Write the previewed file: all of it, or (a row refused by the database) nothing."""
-    report = importer.import_csv(session, text=text, now=clock.now(), actor=user)
+    report = importer.import_csv(session, text=text, now=clock.now(), settings=settings, actor=user)
     if not report.ok:
         session.rollback()
         errors = _problem_texts(request, report.errors)
@@ -620,7 +628,9 @@ async def create_mediator(
     form, data = await run_in_threadpool(
         parse_mediator_form, await request.form(), settings=settings, new=True
     )
-    return _save(request, session, user, form, data, mediator=None, now=clock.now())
+    return _save(
+        request, session, user, form, data, mediator=None, now=clock.now(), settings=settings
+    )
 
 
 def _save(
@@ -632,17 +642,25 @@ def _save(
     *,
     mediator: MediatorPublic | None,
     now: datetime,
+    settings: Settings,
 ) -> Response:
     """Add (no `mediator`) or change a mediator from a checked form; else the form again."""
     if data is not None:
         try:
             if mediator is None:
                 assert isinstance(data, MediatorCreate)
-                saved_id = service.create_mediator(session, data=data, actor=user, now=now).id
+                saved_id = service.create_mediator(
+                    session, data=data, actor=user, now=now, settings=settings
+                ).id
             else:
                 assert isinstance(data, MediatorUpdate)
                 service.update_mediator(
-                    session, mediator_id=mediator.id, data=data, actor=user, now=now
+                    session,
+                    mediator_id=mediator.id,
+                    data=data,
+                    actor=user,
+                    now=now,
+                    settings=settings,
                 )
                 saved_id = mediator.id
         except InvalidInput as exc:
@@ -684,7 +702,9 @@ async def save_mediator(
     form, data = await run_in_threadpool(
         parse_mediator_form, await request.form(), settings=settings, new=False
     )
-    return _save(request, session, user, form, data, mediator=mediator, now=clock.now())
+    return _save(
+        request, session, user, form, data, mediator=mediator, now=clock.now(), settings=settings
+    )
 
 
 # --- one person ---------------------------------------------------------------------------
@@ -782,6 +802,7 @@ async def save_availability(
         data=MediatorUpdate(availability=slots),
         actor=user,
         now=clock.now(),
+        settings=settings,
     )
     return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=availability", status_code=303)
 
@@ -856,6 +877,7 @@ def pause_mediator(
     session: SessionDep,
     user: CoordinatorPageUser,
     clock: ClockDep,
+    settings: SettingsDep,
     paused: Annotated[Literal["true", "false"], Form()],
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -866,6 +888,7 @@ def pause_mediator(
         data=MediatorUpdate(paused=paused == "true"),
         actor=user,
         now=clock.now(),
+        settings=settings,
     )
     return RedirectResponse(
         safe_next(next, f"/dashboard/pool?changed={mediator_id}"), status_code=303

@@ -57,6 +57,7 @@ def _set_paused(
         data=MediatorUpdate(paused=paused),
         actor=None,
         now=now,
+        settings=get_settings(request),
     )
     if paused:
         offers.decline_open_offers(

@@ -43,6 +43,8 @@ TELLING_CODES = frozenset(
         "string_too_long",
         "control_characters",
         "email_local_part_not_ascii",
+        "null_island",
+        "point_too_far",
     }
 )
 
