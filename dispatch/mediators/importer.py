@@ -137,6 +137,10 @@ PROBLEM_MESSAGES = {
     "greater_than_equal": N_("Please give a number of at least %(ge)s."),
     "less_than_equal": N_("Please give a number of at most %(le)s."),
     # The mediator service's refusals (its reason codes), which only the database can check.
+    "day_in_future": N_(
+        "This day lies in the future, but it records when something happened: today at the "
+        "latest. Please check the year."
+    ),
     "no_contact": N_("A mediator needs a phone number or an email address."),
     "sms_without_phone": N_("SMS is chosen, but there is no phone number."),
     "email_without_address": N_("Email is chosen, but there is no email address."),
@@ -308,11 +312,11 @@ def decode(content: bytes) -> str | None:
 
 
 def read_rows(
-    text: str, *, settings: Settings
+    text: str, *, settings: Settings, now: datetime
 ) -> tuple[list[tuple[int, MediatorCreate]], list[Problem]]:
     """Parse and validate every row, by the schema and the service's own field checks
-    (`service.check_fields`: a home within reach, ...); returns good rows and problems
-    by line."""
+    (`service.check_fields`: a home within reach, no clearance day after today);
+    returns good rows and problems by line."""
     reader = csv.DictReader(io.StringIO(text), delimiter=separator(text.partition("\n")[0]))
     header = [name.strip() for name in (reader.fieldnames or [])]
     reader.fieldnames = header
@@ -345,7 +349,7 @@ def read_rows(
             errors.extend(_problems(line, exc))
             continue
         try:
-            service.check_fields(data, settings=settings)
+            service.check_fields(data, settings=settings, now=now)
         except SprachpoolError as exc:
             errors.append(_refusal(line, exc))
             continue
@@ -397,7 +401,7 @@ def import_csv(
     When a row is refused by a rule only the database can check, the report
     has errors and the caller rolls back: nothing of the file stays.
     """
-    rows, errors = read_rows(text, settings=settings)
+    rows, errors = read_rows(text, settings=settings, now=now)
     report = ImportReport(errors=errors)
     if errors:
         return report

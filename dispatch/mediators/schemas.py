@@ -154,13 +154,21 @@ class MediatorFields(BaseModel):
     #: Offers for urgent jobs may come in the quiet hours (21:00-07:00 by default).
     night_messages: bool | None = None
     consent_at: AwareDatetime | None = None
-    trained_on: Annotated[Day | None, Field(description="basic training completed")] = None
+    trained_on: Annotated[
+        Day | None, Field(description="basic training completed; not after today")
+    ] = None
     pledge_signed_on: Annotated[
-        Day | None, Field(description="confidentiality pledge (Schweigepflichterklärung) signed")
+        Day | None,
+        Field(
+            description="confidentiality pledge (Schweigepflichterklärung) signed; not after today"
+        ),
     ] = None
     police_certificate_seen_on: Annotated[
         Day | None,
-        Field(description="extended police certificate (erweitertes Führungszeugnis) seen"),
+        Field(
+            description="extended police certificate (erweitertes Führungszeugnis) seen; "
+            "not after today"
+        ),
     ] = None
     listed_until: Annotated[
         Day | None, Field(description="last day the mediator is listed; no offers after it")

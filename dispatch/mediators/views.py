@@ -94,6 +94,10 @@ SERVICE_MESSAGES = {
         "This point lies %(distance_km)s km from the pool's centre; points more than "
         "%(max_km)s km away are refused. Are latitude and longitude swapped?"
     ),
+    "day_in_future": N_(
+        "This day lies in the future, but it records when something happened: today at the "
+        "latest. Please check the year."
+    ),
     "absence_order": N_("The absence must end on or after its first day."),
     "phone_taken": N_(
         "This number already belongs to %(name)s in the pool: SMS replies from it could "
@@ -542,6 +546,7 @@ async def preview_import(
     request: Request,
     session: SessionDep,
     user: CoordinatorPageUser,
+    clock: ClockDep,
     settings: SettingsDep,
 ) -> Response:
     """Read the file and show what would be added, updated or refused; nothing is written."""
@@ -559,7 +564,7 @@ async def preview_import(
         )
     if not text:
         return _upload_page(request, user, errors=[forms_text(request, "no_file")], status_code=422)
-    rows, problems = importer.read_rows(text, settings=settings)
+    rows, problems = importer.read_rows(text, settings=settings, now=clock.now())
     if problems:
         errors = _problem_texts(request, problems)
         return _upload_page(request, user, text=text, errors=errors, status_code=422)

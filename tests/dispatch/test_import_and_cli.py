@@ -22,7 +22,7 @@ from dispatch.clock import ManualClock
 from dispatch.mediators.importer import decode, import_csv, problem_text, read_rows
 from dispatch.mediators.models import Mediator, MediatorLanguage
 from locales import translator
-from tests.conftest import ROOT
+from tests.conftest import NOW, ROOT
 
 #: The pool's settings as a deployment has them by default (Beckum, its area and reach).
 TOWN = Settings(_env_file=None)  # type: ignore[call-arg]
@@ -168,7 +168,7 @@ def test_an_impossible_day_or_time_says_which_format_is_expected() -> None:
     text = (
         "name,languages,trained_on,consent_at\nA,ar:native,2026-13-01,2026-12-01T25:00:00+01:00\n"
     )
-    _, problems = read_rows(text, settings=TOWN)
+    _, problems = read_rows(text, settings=TOWN, now=NOW)
     german = sorted(problem_text(problem, translator("de")) for problem in problems)
     assert german == [
         "Zeile 2, Spalte consent_at: „2026-12-01T25:00:00+01:00“ ist kein gültiger Zeitpunkt; "
@@ -179,7 +179,7 @@ def test_an_impossible_day_or_time_says_which_format_is_expected() -> None:
 
 
 def test_a_value_outside_the_choices_lists_them_in_the_readers_language() -> None:
-    _, problems = read_rows("name,languages,travel_mode\nA,ar:expert,jet\n", settings=TOWN)
+    _, problems = read_rows("name,languages,travel_mode\nA,ar:expert,jet\n", settings=TOWN, now=NOW)
     german = [problem_text(problem, translator("de")) for problem in problems]
     assert german == [
         "Zeile 2, Spalte languages: „expert“ ist keine der möglichen Angaben: "

@@ -183,6 +183,31 @@ def test_a_home_at_0_0_or_hundreds_of_km_away_is_refused_beside_it(
         assert session.exec(select(Mediator)).all() == []
 
 
+def test_a_clearance_day_in_the_future_is_refused_beside_it_and_kept(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    """Today is 30 November 2026: a certificate "seen" in 2062 is a typo for 2026."""
+    web = signed_in(coord_person)
+    form = web.get("/dashboard/pool/new")
+    refused = web.post(
+        "/dashboard/pool/new",
+        data={
+            **NEW_MEDIATOR,
+            "csrf_token": csrf_of(form),
+            "police_certificate_seen_on": "2062-09-20",
+            "listed_until": "2030-09-30",
+        },
+    )
+    assert refused.status_code == 422
+    text = refused.text
+    assert 'id="police_certificate_seen_on-error"' in text
+    assert "Dieser Tag liegt in der Zukunft" in text
+    assert 'value="2062-09-20"' in text and 'value="2030-09-30"' in text
+    assert 'id="listed_until-error"' not in text
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Mediator)).all() == []
+
+
 def test_an_absence_by_days_is_added_and_removed(
     signed_in: Callable[[Person], TestClient],
     coord_person: Person,
@@ -336,6 +361,27 @@ def test_a_csv_with_a_home_at_0_0_or_far_away_is_refused_at_the_preview(
     assert "Zeile 2, Spalte home_lat, home_lon: Breite 0, Länge 0 liegt im Golf" in errors
     assert "Zeile 3, Spalte home_lat, home_lon: Dieser Punkt liegt 375 km" in errors
     assert "Zeile 4" not in errors
+
+
+def test_a_csv_with_a_clearance_day_in_the_future_is_refused_at_the_preview(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/pool/import")
+    text = (
+        "name,phone,languages,trained_on,listed_until\n"
+        "Zukunft,+4915112340091,ti:native,2062-09-12,2027-09-30\n"
+        "Heute,+4915112340092,ti:native,2026-11-30,2031-09-30\n"
+    )
+    refused = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", text.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    errors = html.unescape(refused.text)
+    assert "Zeile 2, Spalte trained_on: Dieser Tag liegt in der Zukunft" in errors
+    assert "Zeile 3" not in errors
 
 
 def test_a_csv_as_german_excel_saves_it_is_previewed_and_imported(
