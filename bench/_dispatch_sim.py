@@ -497,11 +497,6 @@ def simulate(
     prepared = seed_database(url, 0)  # staff, token, places; the pool comes next
     assert prepared.place_ids == town_place_ids(), "the arrivals name places by id"
     engine = make_engine(url)
-    with unit_of_work(engine) as session:
-        for data in town_pool(pool):
-            mediator_service.create_mediator(
-                session, data=data, actor=None, now=arrivals[0].at - timedelta(days=30)
-            )
     settings = Settings(
         database_url=url,
         environment="test",
@@ -511,6 +506,15 @@ def simulate(
         run_background_jobs=False,
         _env_file=None,
     )  # type: ignore[call-arg]
+    with unit_of_work(engine) as session:
+        for data in town_pool(pool):
+            mediator_service.create_mediator(
+                session,
+                data=data,
+                actor=None,
+                now=arrivals[0].at - timedelta(days=30),
+                settings=settings,
+            )
     with unit_of_work(engine) as session:
         caseworker = session.exec(select(User)).one()
         caseworker_id = caseworker.id

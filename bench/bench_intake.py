@@ -177,6 +177,7 @@ class Prepared:
 def seed(url: str, mediators: int, *, today: date | None = None) -> Prepared:
     """A fresh database: migrations, `mediators` mediators cleared as of `today` (default:
     BENCH_NOW's date), the demo places, a caseworker and their token (issued at BENCH_NOW)."""
+    from config.settings import Settings
     from dispatch.demo import PLACES
     from dispatch.mediators import service as mediator_service
     from dispatch.places.models import Place
@@ -187,6 +188,7 @@ def seed(url: str, mediators: int, *, today: date | None = None) -> Prepared:
     migrate(url)
     engine = make_engine(url)
     now = BENCH_NOW
+    town = Settings(database_url=url, _env_file=None)  # type: ignore[call-arg]
     try:
         with unit_of_work(engine) as session:
             organisation = users.get_or_create_organisation(
@@ -217,7 +219,9 @@ def seed(url: str, mediators: int, *, today: date | None = None) -> Prepared:
             session.flush()
             place_ids = [p.id for p in places]
             for data in pool_payloads(mediators, today=today):
-                mediator_service.create_mediator(session, data=data, actor=None, now=now)
+                mediator_service.create_mediator(
+                    session, data=data, actor=None, now=now, settings=town
+                )
     finally:
         engine.dispose()
     return Prepared(url=url, token=token, place_ids=place_ids)  # type: ignore[arg-type]

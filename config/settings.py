@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     pool_centre_lat: float = Field(default=51.7556, ge=-90, le=90)
     pool_centre_lon: float = Field(default=8.0408, ge=-180, le=180)
     pool_radius_km: float = Field(default=30.0, gt=0, le=500)
+    #: Points given to the API or the pages (places, homes, a request's point) farther than
+    #: this from the pool's centre are refused: a swapped latitude and longitude, a point
+    #: from another country, a geocoder's stray match. Generous, unlike POOL_RADIUS_KM,
+    #: which only flags: a home in the next region is fine, one 500 km away a typo.
+    point_max_distance_km: float = Field(default=300.0, gt=0, le=20_000)
     #: Days after a request's end when its personal data are erased: the contact, the notes,
     #: the connection, and a home visit's street and point (``requests/scheduled.py``).
     request_data_days: int = Field(default=90, ge=1, le=3650)
@@ -99,6 +104,11 @@ class Settings(BaseSettings):
             if self.clock_start.tzinfo is None:
                 raise ValueError("CLOCK_START needs a timezone offset")
         ZoneInfo(self.timezone)  # fails fast on a typo
+        if self.point_max_distance_km < self.pool_radius_km:
+            raise ValueError(
+                "POINT_MAX_DISTANCE_KM must be at least POOL_RADIUS_KM: points in the pool's "
+                "own area would be refused"
+            )
         if not self.allowance_file.is_file():
             raise ValueError(f"ALLOWANCE_FILE {self.allowance_file} is not a file")
         return self

@@ -46,7 +46,7 @@ def _demo_access_block(base_url: str) -> str:
     )
 
     with unit_of_work(_engine()) as session:
-        access = seed_demo(session, now=SystemClock().now())
+        access = seed_demo(session, now=SystemClock().now(), settings=get_settings())
     seeded = " (pool seeded: 40 mediators, 8 places)" if access.seeded else ""
     return "\n".join(
         [
@@ -223,7 +223,7 @@ def cmd_mediators_import(args: argparse.Namespace) -> int:
         return 2
     engine = _engine()
     with unit_of_work(engine) as session:
-        report = import_csv(session, text=text, now=SystemClock().now())
+        report = import_csv(session, text=text, now=SystemClock().now(), settings=get_settings())
         if not report.ok or args.dry_run:
             session.rollback()
     if not report.ok:

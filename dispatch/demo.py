@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 
 from sqlmodel import Session, select
 
+from config.settings import Settings
 from dispatch.mediators import service as mediators
 from dispatch.mediators.schemas import MediatorCreate
 from dispatch.places.models import Place
@@ -277,7 +278,7 @@ def demo_mediators(seed: int = 7, *, today: date = date(2026, 11, 30)) -> list[M
     return pool
 
 
-def seed_demo(session: Session, *, now: datetime) -> DemoAccess:
+def seed_demo(session: Session, *, now: datetime, settings: Settings) -> DemoAccess:
     """Seed the demo once; on every call issue fresh tokens for the demo staff."""
     coordinator = session.exec(select(User).where(User.email == COORDINATOR_EMAIL)).first()
     seeded = coordinator is None
@@ -329,7 +330,7 @@ def seed_demo(session: Session, *, now: datetime) -> DemoAccess:
                 )
             )
         for data in demo_mediators(today=now.date()):
-            mediators.create_mediator(session, data=data, actor=None, now=now)
+            mediators.create_mediator(session, data=data, actor=None, now=now, settings=settings)
     caseworker = session.exec(select(User).where(User.email == CASEWORKER_EMAIL)).one()
     return DemoAccess(
         coordinator_token=users.issue_token(session, user=coordinator, now=now),

@@ -22,6 +22,7 @@ from geopy.exc import GeopyError
 from geopy.geocoders import Nominatim
 
 from config.settings import Settings
+from dispatch.errors import InvalidInput
 from matching.feasibility import great_circle_km
 from matching.model import Location
 
@@ -112,7 +113,9 @@ class NominatimGeocoder:
             raise GeocoderUnavailable(str(exc)) from exc
         except (ValueError, TypeError) as exc:  # a malformed answer from the provider
             raise GeocoderUnavailable(f"unreadable answer: {exc}") from exc
-        return [_match(location.raw) for location in (found or [])]
+        matches = [_match(location.raw) for location in (found or [])]
+        # (0, 0) is a provider's "no point", never an address (dispatch.validation.Point).
+        return [m for m in matches if (m.lat, m.lon) != (0, 0)]
 
 
 def _match(raw: dict[str, object]) -> GeocodeMatch:
@@ -141,6 +144,25 @@ def _match(raw: dict[str, object]) -> GeocodeMatch:
 
 def pool_area(settings: Settings) -> PoolArea:
     return PoolArea(settings.pool_centre_lat, settings.pool_centre_lon, settings.pool_radius_km)
+
+
+def check_within_reach(lat: float, lon: float, *, settings: Settings, field: str) -> None:
+    """Refuse a point farther than POINT_MAX_DISTANCE_KM from the pool's centre (`field`
+    names it in the error): a swapped latitude and longitude or a point from another
+    country would make every travel time to it nonsense. Points between the pool's area
+    and this limit are fine (a home in the next town); only the typed address search
+    flags them."""
+    centre = Location(settings.pool_centre_lat, settings.pool_centre_lon)
+    distance = great_circle_km(centre, Location(lat, lon))
+    if distance > settings.point_max_distance_km:
+        shown = {"distance_km": round(distance), "max_km": round(settings.point_max_distance_km)}
+        raise InvalidInput(
+            "This point lies {distance_km} km from the pool's centre; points more than "
+            "{max_km} km away are refused (latitude and longitude swapped?).".format(**shown),
+            field=field,
+            reason="point_too_far",
+            params=shown,
+        )
 
 
 def geocoder_from_settings(settings: Settings) -> Geocoder | None:

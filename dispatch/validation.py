@@ -13,6 +13,7 @@ language by the code, never by the wording.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
@@ -24,6 +25,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from config import data
+from notifications.addresses import ascii_domain
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
@@ -134,7 +136,10 @@ Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 
 
 class Location(BaseModel):
-    """A point on the map: a mediator's home, a place, a request's address."""
+    """A point on the map: a mediator's home, a place, a request's address.
+
+    As given out; what the API takes is a `Point`.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -142,16 +147,83 @@ class Location(BaseModel):
     lon: Longitude
 
 
-EMAIL = re.compile(
-    r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+$"
+def refuse_null_island(lat: float | None, lon: float | None) -> None:
+    """Refuse exactly (0, 0): what a broken client or geocoder sends for "no point".
+
+    It lies in the Gulf of Guinea, and travel times to it would be nonsense.
+    Stored points are not checked when they are read, so an old one still shows.
+    """
+    if lat == 0 and lon == 0:
+        raise PydanticCustomError(
+            "null_island",
+            "is latitude 0, longitude 0 (in the Gulf of Guinea), which a broken client or "
+            "geocoder sends for a missing point; send the real point",
+        )
+
+
+def _not_null_island(point: Location) -> Location:
+    refuse_null_island(point.lat, point.lon)
+    return point
+
+
+#: A point the API takes: a `Location`, but not (0, 0). How far it may lie from the pool
+#: depends on the settings: `dispatch.geocoding.check_within_reach`, in the services.
+Point = Annotated[Location, AfterValidator(_not_null_island)]
+
+
+#: The part before the @: no spaces, quotes, angle brackets or list separators.
+EMAIL_LOCAL_PART = re.compile(r"[^@\s<>\"',;]{1,64}")
+#: A domain as the mail system sees it (the ASCII form, xn--... for umlauts): two labels at least.
+EMAIL_DOMAIN = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,62}[A-Za-z0-9])?)+"
 )
 
 
+def _invalid_email() -> PydanticCustomError:
+    return PydanticCustomError("email_invalid", "is not a valid email address")
+
+
 def normalise_email(value: str) -> str:
+    """An address with an ASCII part before the @ and a domain that may have umlauts.
+
+    The domain is kept as typed (in Unicode's composed form, so one spelling is
+    stored) and checked in its ASCII form, which mail goes to
+    (`notifications.addresses.ascii_address`). A non-ASCII part before the @
+    (jörg@...) would need SMTPUTF8 on every server along the way, which the pool
+    cannot count on: it is refused with a message that says so.
+    """
     value = value.strip()
-    if len(value) > 254 or not EMAIL.match(value):
-        raise PydanticCustomError("email_invalid", "is not a valid email address")
-    return value
+    local, at, domain = value.rpartition("@")
+    if not at or len(value) > 254 or _CONTROL_ONE_LINE.search(value):
+        raise _invalid_email()
+    if not local.isascii():
+        raise PydanticCustomError(
+            "email_local_part_not_ascii",
+            "may have only Latin letters without accents, digits and signs such as . _ - + "
+            "before the @: mail to other letters there cannot be delivered reliably "
+            "(after the @, letters such as ä, ö, ü are fine)",
+        )
+    domain = unicodedata.normalize("NFC", domain)
+    if not EMAIL_LOCAL_PART.fullmatch(local):
+        raise _invalid_email()
+    try:
+        mail_domain = ascii_domain(domain)
+    except ValueError as exc:
+        raise _invalid_email() from exc
+    if len(mail_domain) > 253 or not EMAIL_DOMAIN.fullmatch(mail_domain):
+        raise _invalid_email()
+    if len(local) + 1 + len(mail_domain) > 254:
+        raise _invalid_email()
+    return f"{local}@{domain}"
+
+
+def is_email(value: str) -> bool:
+    """Whether `normalise_email` takes the value (for forms outside the schemas)."""
+    try:
+        normalise_email(value)
+    except PydanticCustomError:
+        return False
+    return True
 
 
 Email = Annotated[str, AfterValidator(normalise_email)]

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Literal
 
+from notifications.addresses import ascii_address, ascii_sender
 from notifications.channels import (
     Attachment,
     ChannelName,
@@ -60,10 +61,16 @@ def _attach(mail: EmailMessage, attachment: Attachment) -> None:
 
 
 def build_email(message: OutgoingMessage, from_addr: str) -> EmailMessage:
-    """multipart/alternative (plain + HTML), in multipart/mixed when there are attachments."""
+    """multipart/alternative (plain + HTML), in multipart/mixed when there are attachments.
+
+    Addresses go into the headers with their domains in ASCII (xn--...): a Unicode
+    domain would need SMTPUTF8, and Python would write it as an encoded word,
+    which no mail server reads as an address.
+    """
+    from_addr = ascii_sender(from_addr)
     mail = EmailMessage()
     mail["From"] = from_addr
-    mail["To"] = message.to
+    mail["To"] = ascii_address(message.to)
     mail["Subject"] = message.subject or ""
     mail["Date"] = formatdate(localtime=False, usegmt=True)
     mail["Message-ID"] = message_id_for(message.idempotency_key, from_addr)
@@ -124,12 +131,16 @@ class SmtpEmailChannel:
 
     def send(self, message: OutgoingMessage) -> SendResult:
         require_channel(self, message)
-        mail = build_email(message, self.from_addr)
+        try:
+            sender, recipient = ascii_sender(self.from_addr), ascii_address(message.to)
+        except ValueError as error:  # a domain without an ASCII form: no retry mends it
+            raise PermanentSendError(f"not a deliverable address: {error}") from error
+        mail = build_email(message, sender)
         try:
             with self._connect() as smtp:
                 if self.username:
                     smtp.login(self.username, self.password or "")
-                smtp.send_message(mail, from_addr=self.from_addr, to_addrs=[message.to])
+                smtp.send_message(mail, from_addr=sender, to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as error:
             code, raw = next(iter(error.recipients.values()), (550, b"refused"))
             raise _classify_reply(code, _reply_text(raw), "recipient refused") from error

@@ -17,11 +17,12 @@ from dispatch.jobs.forms import OUTCOME_NAMES
 from dispatch.jobs.models import JobReport, ReportState
 from dispatch.mediators.models import Mediator
 from dispatch.requests.models import Request as JobRequest
-from dispatch.users.models import Organisation
+from dispatch.users.models import Organisation, User
 from dispatch.validation import whole_number
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked, OptionalWebUser, StaffPageUser
 from dispatch.web.rendering import render
-from locales import N_
+from dispatch.web.schema_forms import EntryForm
+from locales import N_, Text
 
 router = APIRouter(include_in_schema=False)
 
@@ -178,6 +179,47 @@ def confirm_in_list(
 # --- the coordinator's approvals --------------------------------------------------------
 
 
+#: What the approvals page says beside the field a refused decision is about (msgids).
+APPROVAL_MESSAGES = {
+    "reason_required": N_(
+        "This job is not confirmed by the requester: approving or rejecting it needs a reason."
+    ),
+    "reason_required_chosen": N_(
+        "No. %(number)s is not confirmed by the requester: approving the chosen jobs needs "
+        "a reason."
+    ),
+    "nothing_chosen": N_("Please choose at least one job."),
+}
+
+
+def _approvals_page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    show: Literal["open", "done"] = "open",
+    approved: int | None = None,
+    form: EntryForm | None = None,
+    chosen: frozenset[int] = frozenset(),
+    status_code: int = 200,
+) -> HTMLResponse:
+    pairs, total = service.list_reports(session, actor=user, states=TABS[show], limit=300)
+    return render(
+        request,
+        "jobs/approvals.html",
+        {
+            "rows": _rows(session, pairs),
+            "total": total,
+            "show": show,
+            "approved": approved,
+            "form": form or EntryForm(),
+            "chosen": chosen,
+        },
+        status_code=status_code,
+        user=user,
+    )
+
+
 @router.get("/dashboard/job-reports", response_class=HTMLResponse)
 def job_reports(
     request: Request,
@@ -186,13 +228,7 @@ def job_reports(
     show: Literal["open", "done"] = "open",
     approved: int | None = None,
 ) -> HTMLResponse:
-    pairs, total = service.list_reports(session, actor=user, states=TABS[show], limit=300)
-    return render(
-        request,
-        "jobs/approvals.html",
-        {"rows": _rows(session, pairs), "total": total, "show": show, "approved": approved},
-        user=user,
-    )
+    return _approvals_page(request, session, user, show=show, approved=approved)
 
 
 @router.post("/dashboard/job-reports/approve", dependencies=[CsrfChecked])
@@ -202,19 +238,47 @@ async def approve(
     user: CoordinatorPageUser,
     clock: ClockDep,
 ) -> Response:
-    """One job (its row's button) or every ticked one; all or none."""
+    """One job (its row's form, marked `single`) or every ticked one; all or none.
+
+    A refusal the coordinator can mend (no job ticked, no reason for a job the
+    requester has not confirmed) brings the page back with the message beside
+    the field, the ticks and the typed reason kept; before, it ended on the
+    general error page and the choice was lost.
+    """
     form = await request.form()
     ids = [whole_number(str(value)) for value in form.getlist("assignment_id")]
+    typed = str(form.get("reason") or "")
+    single = form.get("single") == "1" and len(ids) == 1 and ids[0] is not None
+    # The field a message goes beside: the row's own reason, or the one for the ticked jobs.
+    field = f"reason-{ids[0]}" if single else "bulk-reason"
+    entry = EntryForm(values={field: typed})
+    chosen = frozenset(number for number in ids if number)
     if not ids or not all(ids):
-        raise InvalidInput("Choose at least one job.", reason="nothing_chosen")
+        entry.error("bulk", Text(APPROVAL_MESSAGES["nothing_chosen"]))
+        return _approvals_page(request, session, user, form=entry, status_code=422)
     decision = "reject" if form.get("decision") == "reject" else "approve"
-    reason = str(form.get("reason") or "").strip()[:500] or None
-    done = service.approve_many(
-        session,
-        assignment_ids=[number for number in ids if number],
-        actor=user,
-        decision=decision,
-        reason=reason,
-        now=clock.now(),
-    )
+    try:
+        done = service.approve_many(
+            session,
+            assignment_ids=[number for number in ids if number],
+            actor=user,
+            decision=decision,
+            reason=typed.strip()[:500] or None,
+            now=clock.now(),
+        )
+    except InvalidInput as exc:
+        if exc.reason != "reason_required":
+            raise
+        session.rollback()  # all or none: the jobs approved before the refused one stay open
+        if single:
+            entry.error(field, Text(APPROVAL_MESSAGES["reason_required"]))
+        else:
+            job = service.report_for(
+                session, assignment_id=int(exc.params["assignment_id"]), actor=user
+            )
+            entry.error(
+                field,
+                Text(APPROVAL_MESSAGES["reason_required_chosen"], {"number": job.request_id}),
+            )
+        return _approvals_page(request, session, user, form=entry, chosen=chosen, status_code=422)
     return RedirectResponse(f"/dashboard/job-reports?approved={len(done)}", status_code=303)

@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlmodel import Session, col, select
 
+from config.settings import Settings
 from dispatch.errors import SprachpoolError
 from dispatch.mediators import service
 from dispatch.mediators.models import Mediator
@@ -92,6 +93,11 @@ PROBLEM_MESSAGES = {
     "phone_format": N_("Please use the international format, e.g. +49 151 12345678."),
     "phone_invalid": N_("“%(value)s” is not a valid phone number."),
     "email_invalid": N_("Please give a valid email address."),
+    "email_local_part_not_ascii": N_(
+        "Please write the part before the @ with Latin letters without accents, digits and "
+        "signs such as . _ - + only: mail to other letters there cannot be delivered "
+        "reliably. After the @, letters such as ä, ö, ü are fine."
+    ),
     "unknown_language": N_(
         "“%(value)s” is not a language of the pool; use a tag such as ar, uk or fa."
     ),
@@ -119,10 +125,22 @@ PROBLEM_MESSAGES = {
     "enum": N_("“%(value)s” is not one of the choices: %(expected)s."),
     "literal_error": N_("“%(value)s” is not one of the choices: %(expected)s."),
     "float_parsing": N_("Please give a number, e.g. 51.7553."),
+    "null_island": N_(
+        "Latitude 0, longitude 0 lies in the Gulf of Guinea: what a device or an address "
+        "search sends when it has no point. Please give the real point."
+    ),
+    "point_too_far": N_(
+        "This point lies %(distance_km)s km from the pool's centre; points more than "
+        "%(max_km)s km away are refused. Are latitude and longitude swapped?"
+    ),
     "greater_than": N_("Please give a number greater than %(gt)s."),
     "greater_than_equal": N_("Please give a number of at least %(ge)s."),
     "less_than_equal": N_("Please give a number of at most %(le)s."),
     # The mediator service's refusals (its reason codes), which only the database can check.
+    "day_in_future": N_(
+        "This day lies in the future, but it records when something happened: today at the "
+        "latest. Please check the year."
+    ),
     "no_contact": N_("A mediator needs a phone number or an email address."),
     "sms_without_phone": N_("SMS is chosen, but there is no phone number."),
     "email_without_address": N_("Email is chosen, but there is no email address."),
@@ -293,8 +311,12 @@ def decode(content: bytes) -> str | None:
     return None
 
 
-def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[Problem]]:
-    """Parse and validate every row; returns good rows and problems by line."""
+def read_rows(
+    text: str, *, settings: Settings, now: datetime
+) -> tuple[list[tuple[int, MediatorCreate]], list[Problem]]:
+    """Parse and validate every row, by the schema and the service's own field checks
+    (`service.check_fields`: a home within reach, no clearance day after today);
+    returns good rows and problems by line."""
     reader = csv.DictReader(io.StringIO(text), delimiter=separator(text.partition("\n")[0]))
     header = [name.strip() for name in (reader.fieldnames or [])]
     reader.fieldnames = header
@@ -326,6 +348,11 @@ def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[Problem
         except ValidationError as exc:
             errors.extend(_problems(line, exc))
             continue
+        try:
+            service.check_fields(data, settings=settings, now=now)
+        except SprachpoolError as exc:
+            errors.append(_refusal(line, exc))
+            continue
         if data.phone:
             if data.phone in phones:
                 twice: dict[str, str | int] = {
@@ -337,6 +364,12 @@ def read_rows(text: str) -> tuple[list[tuple[int, MediatorCreate]], list[Problem
             phones[data.phone] = line
         good.append((line, data))
     return good, errors
+
+
+def _refusal(line: int, exc: SprachpoolError) -> Problem:
+    """A service's refusal of a row, in the column of its field."""
+    column = FIELD_COLUMN.get(exc.field or "", exc.field)
+    return Problem(line, exc.reason or "invalid", exc.params, column)
 
 
 def existing_by_phone(session: Session, rows: list[MediatorCreate]) -> dict[str, Mediator]:
@@ -356,14 +389,19 @@ def existing_by_phone(session: Session, rows: list[MediatorCreate]) -> dict[str,
 
 
 def import_csv(
-    session: Session, *, text: str, now: datetime, actor: User | None = None
+    session: Session,
+    *,
+    text: str,
+    now: datetime,
+    settings: Settings,
+    actor: User | None = None,
 ) -> ImportReport:
     """Validate the whole file, then write it in the caller's transaction.
 
     When a row is refused by a rule only the database can check, the report
     has errors and the caller rolls back: nothing of the file stays.
     """
-    rows, errors = read_rows(text)
+    rows, errors = read_rows(text, settings=settings, now=now)
     report = ImportReport(errors=errors)
     if errors:
         return report
@@ -374,13 +412,17 @@ def import_csv(
             if match is not None:
                 update = MediatorUpdate.model_validate(data.model_dump(exclude_unset=True))
                 service.update_mediator(
-                    session, mediator_id=match.id, data=update, actor=actor, now=now
+                    session,
+                    mediator_id=match.id,
+                    data=update,
+                    actor=actor,
+                    now=now,
+                    settings=settings,
                 )
                 report.updated += 1
             else:
-                service.create_mediator(session, data=data, actor=actor, now=now)
+                service.create_mediator(session, data=data, actor=actor, now=now, settings=settings)
                 report.created += 1
         except SprachpoolError as exc:  # a rule checked only against the database
-            problem = Problem(line, exc.reason or "invalid", exc.params, exc.field)
-            report.errors.append(problem)
+            report.errors.append(_refusal(line, exc))
     return report

@@ -40,9 +40,15 @@ def list_mediators(
 
 @router.post("", response_model=MediatorPublic, status_code=status.HTTP_201_CREATED)
 def create_mediator(
-    data: MediatorCreate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+    data: MediatorCreate,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> MediatorPublic:
-    mediator = service.create_mediator(session, data=data, actor=user, now=clock.now())
+    mediator = service.create_mediator(
+        session, data=data, actor=user, now=clock.now(), settings=settings
+    )
     return service.public(session, mediator)
 
 
@@ -60,9 +66,15 @@ def update_mediator(
     session: SessionDep,
     user: CoordinatorUser,
     clock: ClockDep,
+    settings: SettingsDep,
 ) -> MediatorPublic:
     mediator = service.update_mediator(
-        session, mediator_id=mediator_id, data=data, actor=user, now=clock.now()
+        session,
+        mediator_id=mediator_id,
+        data=data,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
     )
     return service.public(session, mediator)
 

@@ -18,6 +18,7 @@ from dispatch.validation import (
     Line,
     Location,
     Phone,
+    Point,
     Qualification,
     Timestamp,
 )
@@ -132,7 +133,7 @@ class MediatorFields(BaseModel):
     languages: Annotated[list[LanguageSkill], Field(max_length=20)] | None = None
     german_level: Level | None = None
     gender: Gender | None = None
-    home: Home | None = None
+    home: Point | None = None
     travel_mode: TravelMode | None = None
     max_travel_km: Annotated[float, Field(gt=0, le=500, allow_inf_nan=False)] | None = None
     max_hours_per_week: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] | None = None
@@ -153,13 +154,21 @@ class MediatorFields(BaseModel):
     #: Offers for urgent jobs may come in the quiet hours (21:00-07:00 by default).
     night_messages: bool | None = None
     consent_at: AwareDatetime | None = None
-    trained_on: Annotated[Day | None, Field(description="basic training completed")] = None
+    trained_on: Annotated[
+        Day | None, Field(description="basic training completed; not after today")
+    ] = None
     pledge_signed_on: Annotated[
-        Day | None, Field(description="confidentiality pledge (Schweigepflichterklärung) signed")
+        Day | None,
+        Field(
+            description="confidentiality pledge (Schweigepflichterklärung) signed; not after today"
+        ),
     ] = None
     police_certificate_seen_on: Annotated[
         Day | None,
-        Field(description="extended police certificate (erweitertes Führungszeugnis) seen"),
+        Field(
+            description="extended police certificate (erweitertes Führungszeugnis) seen; "
+            "not after today"
+        ),
     ] = None
     listed_until: Annotated[
         Day | None, Field(description="last day the mediator is listed; no offers after it")

@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlmodel import Session, col, delete, func, select
 
+from config.settings import Settings
 from dispatch import audit
 from dispatch.errors import InvalidInput, NotFound
+from dispatch.geocoding import check_within_reach
 from dispatch.mediators.models import (
     CLEARANCE_FIELDS,
     Absence,
@@ -217,10 +219,42 @@ def _check_reachable(mediator: Mediator) -> None:
         mediator.channels = ["sms"] if mediator.phone else ["email"]
 
 
+#: The clearance days that record something done (training, pledge, certificate seen):
+#: never after today. `listed_until` looks ahead and may be any day.
+RECORDED_DAYS = ("trained_on", "pledge_signed_on", "police_certificate_seen_on")
+
+
+def check_fields(data: MediatorFields, *, settings: Settings, now: datetime) -> None:
+    """The checks of the fields sent that the schema cannot make alone, as they depend on
+    the deployment or the clock: a home within reach of the pool, and no record of
+    something done (a clearance day, the consent) dated after today in the town, which
+    is a typo (2062 for 2026). The CSV import's preview runs them too, so a file that
+    would be refused says so before it is confirmed."""
+    sent = data.model_fields_set
+    if "home" in sent and data.home is not None:
+        check_within_reach(data.home.lat, data.home.lon, settings=settings, field="home")
+    today = now.astimezone(settings.tz).date()
+    recorded: list[tuple[str, date | None]] = [
+        (name, getattr(data, name)) for name in RECORDED_DAYS
+    ]
+    # The consent's day in the town, so a client's clock a minute ahead is no "future".
+    consent = data.consent_at.astimezone(settings.tz).date() if data.consent_at else None
+    for name, day in [*recorded, ("consent_at", consent)]:
+        if name in sent and day is not None and day > today:
+            raise InvalidInput(
+                f"{name}: {day.isoformat()} lies after today ({today.isoformat()}); it records "
+                "when something happened, so it cannot be in the future.",
+                field=name,
+                reason="day_in_future",
+                params={"day": day.isoformat(), "today": today.isoformat()},
+            )
+
+
 def _apply(
-    session: Session, mediator: Mediator, data: MediatorFields, *, now: datetime
+    session: Session, mediator: Mediator, data: MediatorFields, *, now: datetime, settings: Settings
 ) -> list[str]:
     """Copy the fields that were sent onto the mediator; list what changed."""
+    check_fields(data, settings=settings, now=now)
     sent = data.model_fields_set
     scalar = {
         "name",
@@ -301,12 +335,17 @@ def _apply(
 
 
 def create_mediator(
-    session: Session, *, data: MediatorCreate, actor: User | None, now: datetime
+    session: Session,
+    *,
+    data: MediatorCreate,
+    actor: User | None,
+    now: datetime,
+    settings: Settings,
 ) -> Mediator:
     mediator = Mediator(name=data.name, created_at=now, updated_at=now)
     if "channels" not in data.model_fields_set:
         mediator.channels = []
-    fields = _apply(session, mediator, data, now=now)
+    fields = _apply(session, mediator, data, now=now, settings=settings)
     _audit_change(
         session, mediator_id=mediator.id, actor=actor, now=now, fields=fields, action="create"
     )
@@ -337,12 +376,18 @@ def set_paused(
 
 
 def update_mediator(
-    session: Session, *, mediator_id: int, data: MediatorUpdate, actor: User | None, now: datetime
+    session: Session,
+    *,
+    mediator_id: int,
+    data: MediatorUpdate,
+    actor: User | None,
+    now: datetime,
+    settings: Settings,
 ) -> Mediator:
     mediator = get_mediator(session, mediator_id=mediator_id)
     if mediator.erased_at is not None:
         raise InvalidInput("This mediator was erased; add them again as a new mediator.")
-    fields = _apply(session, mediator, data, now=now)
+    fields = _apply(session, mediator, data, now=now, settings=settings)
     _audit_change(session, mediator_id=mediator.id, actor=actor, now=now, fields=fields)
     return mediator
 

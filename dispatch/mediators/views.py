@@ -92,6 +92,14 @@ SERVICE_MESSAGES = {
         "The address search does not answer right now; please give the point."
     ),
     "outside_area": N_("This address lies outside the pool's area; please check it."),
+    "point_too_far": N_(
+        "This point lies %(distance_km)s km from the pool's centre; points more than "
+        "%(max_km)s km away are refused. Are latitude and longitude swapped?"
+    ),
+    "day_in_future": N_(
+        "This day lies in the future, but it records when something happened: today at the "
+        "latest. Please check the year."
+    ),
     "absence_order": N_("The absence must end on or after its first day."),
     "phone_taken": N_(
         "This number already belongs to %(name)s in the pool: SMS replies from it could "
@@ -537,7 +545,11 @@ def import_page(request: Request, user: CoordinatorPageUser) -> HTMLResponse:
 
 @router.post("/import", dependencies=[CsrfChecked])
 async def preview_import(
-    request: Request, session: SessionDep, user: CoordinatorPageUser
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> Response:
     """Read the file and show what would be added, updated or refused; nothing is written."""
     content = None
@@ -554,7 +566,7 @@ async def preview_import(
         )
     if not text:
         return _upload_page(request, user, errors=[forms_text(request, "no_file")], status_code=422)
-    rows, problems = importer.read_rows(text)
+    rows, problems = importer.read_rows(text, settings=settings, now=clock.now())
     if problems:
         errors = _problem_texts(request, problems)
         return _upload_page(request, user, text=text, errors=errors, status_code=422)
@@ -572,10 +584,11 @@ def confirm_import(
     session: SessionDep,
     user: CoordinatorPageUser,
     clock: ClockDep,
+    settings: SettingsDep,
     text: Annotated[str, Form(max_length=MAX_UPLOAD_BYTES)] = "",
 ) -> Response:
     """Write the previewed file: all of it, or (a row refused by the database) nothing."""
-    report = importer.import_csv(session, text=text, now=clock.now(), actor=user)
+    report = importer.import_csv(session, text=text, now=clock.now(), settings=settings, actor=user)
     if not report.ok:
         session.rollback()
         errors = _problem_texts(request, report.errors)
@@ -622,7 +635,9 @@ async def create_mediator(
     form, data = await run_in_threadpool(
         parse_mediator_form, await request.form(), settings=settings, new=True
     )
-    return _save(request, session, user, form, data, mediator=None, now=clock.now())
+    return _save(
+        request, session, user, form, data, mediator=None, now=clock.now(), settings=settings
+    )
 
 
 def _save(
@@ -634,17 +649,25 @@ def _save(
     *,
     mediator: MediatorPublic | None,
     now: datetime,
+    settings: Settings,
 ) -> Response:
     """Add (no `mediator`) or change a mediator from a checked form; else the form again."""
     if data is not None:
         try:
             if mediator is None:
                 assert isinstance(data, MediatorCreate)
-                saved_id = service.create_mediator(session, data=data, actor=user, now=now).id
+                saved_id = service.create_mediator(
+                    session, data=data, actor=user, now=now, settings=settings
+                ).id
             else:
                 assert isinstance(data, MediatorUpdate)
                 service.update_mediator(
-                    session, mediator_id=mediator.id, data=data, actor=user, now=now
+                    session,
+                    mediator_id=mediator.id,
+                    data=data,
+                    actor=user,
+                    now=now,
+                    settings=settings,
                 )
                 saved_id = mediator.id
         except InvalidInput as exc:
@@ -686,7 +709,9 @@ async def save_mediator(
     form, data = await run_in_threadpool(
         parse_mediator_form, await request.form(), settings=settings, new=False
     )
-    return _save(request, session, user, form, data, mediator=mediator, now=clock.now())
+    return _save(
+        request, session, user, form, data, mediator=mediator, now=clock.now(), settings=settings
+    )
 
 
 # --- one person ---------------------------------------------------------------------------
@@ -784,6 +809,7 @@ async def save_availability(
         data=MediatorUpdate(availability=slots),
         actor=user,
         now=clock.now(),
+        settings=settings,
     )
     return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=availability", status_code=303)
 
@@ -858,6 +884,7 @@ def pause_mediator(
     session: SessionDep,
     user: CoordinatorPageUser,
     clock: ClockDep,
+    settings: SettingsDep,
     paused: Annotated[Literal["true", "false"], Form()],
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -868,6 +895,7 @@ def pause_mediator(
         data=MediatorUpdate(paused=paused == "true"),
         actor=user,
         now=clock.now(),
+        settings=settings,
     )
     return RedirectResponse(
         safe_next(next, f"/dashboard/pool?changed={mediator_id}"), status_code=303

@@ -3,7 +3,14 @@ from __future__ import annotations
 from fastapi import APIRouter, status
 
 from dispatch import errors
-from dispatch.deps import ClockDep, CoordinatorUser, CurrentUser, IdPath, SessionDep
+from dispatch.deps import (
+    ClockDep,
+    CoordinatorUser,
+    CurrentUser,
+    IdPath,
+    SessionDep,
+    SettingsDep,
+)
 from dispatch.places import service
 from dispatch.places.schemas import PlaceCreate, PlacePublic, PlaceUpdate
 
@@ -27,9 +34,13 @@ def list_places(
     responses=errors.responses(409),
 )
 def create_place(
-    data: PlaceCreate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+    data: PlaceCreate,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> PlacePublic:
-    place = service.create_place(session, data=data, actor=user, now=clock.now())
+    place = service.create_place(session, data=data, actor=user, now=clock.now(), settings=settings)
     return PlacePublic.model_validate(place)
 
 
@@ -40,9 +51,16 @@ def get_place(place_id: IdPath, session: SessionDep, _user: CurrentUser) -> Plac
 
 @router.patch("/{place_id}", response_model=PlacePublic, responses=errors.responses(409))
 def update_place(
-    place_id: IdPath, data: PlaceUpdate, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+    place_id: IdPath,
+    data: PlaceUpdate,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> PlacePublic:
-    place = service.update_place(session, place_id=place_id, data=data, actor=user, now=clock.now())
+    place = service.update_place(
+        session, place_id=place_id, data=data, actor=user, now=clock.now(), settings=settings
+    )
     return PlacePublic.model_validate(place)
 
 

@@ -2,9 +2,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
-from dispatch.validation import Latitude, Line, Longitude, Timestamp
+from dispatch.validation import Latitude, Line, Longitude, Timestamp, refuse_null_island
+
+
+def _not_null_island(lon: float | None, info: ValidationInfo) -> float | None:
+    """(0, 0) is refused beside the latitude and longitude's second half, the longitude."""
+    refuse_null_island(info.data.get("lat"), lon)
+    return lon
 
 
 class PlaceCreate(BaseModel):
@@ -16,6 +22,8 @@ class PlaceCreate(BaseModel):
     lon: Longitude
     contact_hint: Annotated[str, Line(300)] | None = None
 
+    _point = field_validator("lon")(_not_null_island)
+
 
 class PlaceUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -26,6 +34,8 @@ class PlaceUpdate(BaseModel):
     lon: Longitude | None = None
     contact_hint: Annotated[str, Line(300)] | None = None
     active: bool | None = None
+
+    _point = field_validator("lon")(_not_null_island)
 
 
 class PlacePublic(BaseModel):

@@ -6,8 +6,10 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from config.settings import Settings
 from dispatch import audit
 from dispatch.errors import Conflict, NotFound
+from dispatch.geocoding import check_within_reach
 from dispatch.places.models import Place
 from dispatch.places.schemas import PlaceCreate, PlaceUpdate
 from dispatch.users.models import User
@@ -37,8 +39,11 @@ def _name_is_free(session: Session, name: str, *, except_id: int | None = None) 
         )
 
 
-def create_place(session: Session, *, data: PlaceCreate, actor: User, now: datetime) -> Place:
+def create_place(
+    session: Session, *, data: PlaceCreate, actor: User, now: datetime, settings: Settings
+) -> Place:
     _name_is_free(session, data.name)
+    check_within_reach(data.lat, data.lon, settings=settings, field="lat")
     place = Place(**data.model_dump(), created_at=now, updated_at=now)
     session.add(place)
     session.flush()
@@ -55,7 +60,13 @@ def create_place(session: Session, *, data: PlaceCreate, actor: User, now: datet
 
 
 def update_place(
-    session: Session, *, place_id: int, data: PlaceUpdate, actor: User, now: datetime
+    session: Session,
+    *,
+    place_id: int,
+    data: PlaceUpdate,
+    actor: User,
+    now: datetime,
+    settings: Settings,
 ) -> Place:
     place = get_place(session, place_id=place_id)
     changes = data.model_dump(exclude_unset=True)
@@ -64,6 +75,13 @@ def update_place(
     for field in ("name", "lat", "lon", "active"):
         if field in changes and changes[field] is None:
             changes.pop(field)
+    if "lat" in changes or "lon" in changes:
+        check_within_reach(
+            changes.get("lat", place.lat),
+            changes.get("lon", place.lon),
+            settings=settings,
+            field="lat",
+        )
     for field, value in changes.items():
         setattr(place, field, value)
     place.updated_at = now

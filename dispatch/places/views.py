@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
-from dispatch.errors import Conflict
+from dispatch.errors import Conflict, InvalidInput
 from dispatch.geocoding import (
     Candidate,
     GeocoderUnavailable,
@@ -176,11 +176,13 @@ async def add_place(
     if data is None:
         return _page(request, user, settings, form, status_code=422)
     try:
-        place = service.create_place(session, data=data, actor=user, now=clock.now())
-    except Conflict as exc:
+        place = service.create_place(
+            session, data=data, actor=user, now=clock.now(), settings=settings
+        )
+    except (Conflict, InvalidInput) as exc:
         session.rollback()
         domain_error(form, exc)
-        return _page(request, user, settings, form, status_code=409)
+        return _page(request, user, settings, form, status_code=exc.status_code)
     return RedirectResponse(f"/dashboard/places?saved={place.id}", status_code=303)
 
 
@@ -226,11 +228,13 @@ async def save_place(
     if data is None:
         return _page(request, user, settings, form, place=place, status_code=422)
     try:
-        service.update_place(session, place_id=place_id, data=data, actor=user, now=clock.now())
-    except Conflict as exc:
+        service.update_place(
+            session, place_id=place_id, data=data, actor=user, now=clock.now(), settings=settings
+        )
+    except (Conflict, InvalidInput) as exc:
         session.rollback()
         domain_error(form, exc)
-        return _page(request, user, settings, form, place=place, status_code=409)
+        return _page(request, user, settings, form, place=place, status_code=exc.status_code)
     return RedirectResponse(f"/dashboard/places?saved={place_id}", status_code=303)
 
 

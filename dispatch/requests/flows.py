@@ -14,6 +14,7 @@ from config.settings import Settings
 from dispatch import messages
 from dispatch.deadlines import service as deadlines
 from dispatch.funding import policy as funding_policy
+from dispatch.geocoding import check_within_reach
 from dispatch.offers import flows as offers
 from dispatch.offers import service as offer_service
 from dispatch.requests import service
@@ -45,6 +46,10 @@ def file_request(
     if data.mode == Mode.in_person and data.address and not data.place_id and not data.location:
         location, street = service.locate_address(address=data.address, settings=settings)
         data = data.model_copy(update={"location": location, "address": street})
+    if data.location is not None:
+        check_within_reach(
+            data.location.lat, data.location.lon, settings=settings, field="location"
+        )
     # Its audit events and deadlines go in together at the end (one statement each).
     with rows_later(session):
         request, replayed = service.create_request(
@@ -110,6 +115,10 @@ def change_request(
         location, street = service.locate_address(address=sent["address"], settings=settings)
         data = RequestChange.model_validate(
             {**sent, "location": location.model_dump(), "address": street}
+        )
+    if data.location is not None:
+        check_within_reach(
+            data.location.lat, data.location.lon, settings=settings, field="location"
         )
     service.get_request(session, request_id=request_id, actor=actor)
     request = offer_service.lock_request(session, request_id)

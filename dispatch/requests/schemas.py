@@ -26,6 +26,7 @@ from dispatch.validation import (
     Line,
     Location,
     Phone,
+    Point,
     Qualification,
     Text,
     Timestamp,
@@ -99,7 +100,7 @@ class RequestCreate(BaseModel):
     end: AwareDatetime
     mode: Mode
     place_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
-    location: Location | None = Field(
+    location: Point | None = Field(
         default=None, description="The point, when the client already has it (else `address`)."
     )
     address: Annotated[str, Line(300)] | None = Field(
@@ -253,7 +254,7 @@ class RequestChange(BaseModel):
     end: AwareDatetime | None = None
     mode: Mode | None = None
     place_id: Annotated[int, Field(ge=1, le=MAX_ID)] | None = None
-    location: Location | None = None
+    location: Point | None = None
     address: Annotated[str, Line(300)] | None = Field(
         default=None, description="A new street address; without `location` it is geocoded."
     )

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from config.settings import Settings
 from dispatch import idempotency
 from dispatch.funding import policy as funding_policy
+from dispatch.geocoding import check_within_reach
 from dispatch.offers import flows as offers
 from dispatch.requests import flows as request_flows
 from dispatch.requests import service as requests
@@ -53,6 +54,10 @@ def file_series(
         )
         if earlier is not None:
             return earlier, [], True
+    if data.location is not None:
+        check_within_reach(
+            data.location.lat, data.location.lon, settings=settings, field="location"
+        )
     starts = service.plan(data, tz=settings.tz, now=now)
     organisation_id = requests.organisation_for(session, actor, data.organisation_id)
     series, replayed = service.create_series(

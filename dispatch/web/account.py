@@ -18,7 +18,7 @@ from dispatch.errors import Conflict
 from dispatch.users import flows as user_flows
 from dispatch.users import service as users
 from dispatch.users.models import Role, User
-from dispatch.validation import EMAIL
+from dispatch.validation import is_email
 from dispatch.web import auth, links
 from dispatch.web.auth import CsrfChecked, OptionalWebUser, StaffPageUser
 from dispatch.web.rendering import LANG_COOKIE, LANGS, render
@@ -182,7 +182,7 @@ def forgot_password(
     counted in the database, so the limit holds across workers and restarts."""
     now = clock.now()
     email = email.strip()
-    if not EMAIL.match(email):
+    if not is_email(email):
         return render(
             request, "login_forgot.html", {"email": email, "error": "email"}, status_code=422
         )

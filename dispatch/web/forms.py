@@ -198,8 +198,23 @@ CODE_MESSAGES = {
         "The address search is not available right now. Please pick a known place above, "
         "or set the point on the map below."
     ),
+    # A point given as numbers (dispatch.validation.Point, dispatch.geocoding).
+    "null_island": N_(
+        "Latitude 0, longitude 0 lies in the Gulf of Guinea: what a device or an address "
+        "search sends when it has no point. Please give the real point."
+    ),
+    "point_too_far": N_(
+        "This point lies %(distance_km)s km from the pool's centre; points more than "
+        "%(max_km)s km away are refused. Are latitude and longitude swapped?"
+    ),
     "map_outside": N_("Please click inside the circle: the pool serves only that area."),
     "set_point": N_("Please set the point on the map below: click where the appointment is."),
+    # An e-mail address (dispatch.validation.normalise_email).
+    "email_local_part_not_ascii": N_(
+        "Please write the part before the @ with Latin letters without accents, digits and "
+        "signs such as . _ - + only: mail to other letters there cannot be delivered "
+        "reliably. After the @, letters such as ä, ö, ü are fine."
+    ),
     "until_not_after_first": N_(
         "The last day of the series must lie after the first appointment (%(first)s)."
     ),

@@ -37,7 +37,15 @@ ENTRY_MESSAGES = {
 
 #: Errors that say more than a field's own message ("at most 90" beats "give the latitude").
 TELLING_CODES = frozenset(
-    {"greater_than_equal", "less_than_equal", "string_too_long", "control_characters"}
+    {
+        "greater_than_equal",
+        "less_than_equal",
+        "string_too_long",
+        "control_characters",
+        "email_local_part_not_ascii",
+        "null_island",
+        "point_too_far",
+    }
 )
 
 

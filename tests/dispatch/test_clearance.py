@@ -3,12 +3,13 @@ or after the listed-until day, a mediator gets no offers; the reason names what 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from dispatch.clock import ManualClock
 from dispatch.mediators import service
 from dispatch.storage import unit_of_work
 from tests.conftest import CLEARED, Staff, mediator_payload, request_payload
@@ -126,3 +127,56 @@ def test_the_watch_lists_who_expires_soon_and_who_waits(
             (waiting, ["training"]),
             (lapsed, ["listed_until"]),
         ]
+
+
+# --- days that record something done are not in the future -------------------------------
+
+
+def test_a_clearance_day_after_today_is_refused_naming_the_field(
+    client: TestClient, coordinator: Staff
+) -> None:
+    """Today is Monday 30 November 2026 in Beckum; 2026-12-01 is a typo for a day done."""
+    for field in ("trained_on", "pledge_signed_on", "police_certificate_seen_on"):
+        body = mediator_payload(**{field: "2026-12-01"})
+        response = client.post("/api/v1/mediators", json=body, headers=coordinator.headers)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"] == [
+            {
+                "field": field,
+                "message": f"{field}: 2026-12-01 lies after today (2026-11-30); it records "
+                "when something happened, so it cannot be in the future.",
+            }
+        ]
+    today = mediator_payload(police_certificate_seen_on="2026-11-30", listed_until="2031-12-31")
+    created = client.post("/api/v1/mediators", json=today, headers=coordinator.headers)
+    assert created.status_code == 201, created.text  # today, and a listing far ahead, are fine
+    changed = client.patch(
+        f"/api/v1/mediators/{created.json()['id']}",
+        json={"trained_on": "2062-09-12"},
+        headers=coordinator.headers,
+    )
+    assert changed.status_code == 422 and changed.json()["errors"][0]["field"] == "trained_on"
+
+
+def test_a_consent_given_after_today_is_refused(client: TestClient, coordinator: Staff) -> None:
+    later_today = mediator_payload(consent_at="2026-11-30T23:30:00+01:00")
+    assert (
+        client.post("/api/v1/mediators", json=later_today, headers=coordinator.headers)
+    ).status_code == 201
+    tomorrow = mediator_payload(phone="+4915112340002", consent_at="2026-12-01T00:30:00+01:00")
+    response = client.post("/api/v1/mediators", json=tomorrow, headers=coordinator.headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "consent_at"
+
+
+def test_today_is_the_towns_day_from_the_services_clock(
+    client: TestClient, coordinator: Staff, clock: ManualClock
+) -> None:
+    """At 00:30 on 1 December in Beckum it is still 30 November in UTC: the 1st is today."""
+    clock.set(datetime(2026, 11, 30, 23, 30, tzinfo=UTC))
+    body = mediator_payload(trained_on="2026-12-01")
+    response = client.post("/api/v1/mediators", json=body, headers=coordinator.headers)
+    assert response.status_code == 201, response.text
+    too_early = mediator_payload(phone="+4915112340002", trained_on="2026-12-02")
+    refused = client.post("/api/v1/mediators", json=too_early, headers=coordinator.headers)
+    assert refused.status_code == 422

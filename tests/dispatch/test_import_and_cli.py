@@ -17,12 +17,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from config.settings import Settings
 from dispatch.clock import ManualClock
 from dispatch.mediators.importer import decode, import_csv, problem_text, read_rows
 from dispatch.mediators.models import Mediator, MediatorLanguage
 from locales import translator
-from tests.conftest import ROOT
+from tests.conftest import NOW, ROOT
 
+#: The pool's settings as a deployment has them by default (Beckum, its area and reach).
+TOWN = Settings(_env_file=None)  # type: ignore[call-arg]
 HEADER = "name,phone,email,languages,availability,max_travel_km\n"
 
 
@@ -55,7 +58,7 @@ def run_cli(
 def test_good_file_imports_every_row(engine: Engine, clock: ManualClock) -> None:
     text = (ROOT / "examples" / "mediators.csv").read_text(encoding="utf-8")
     with Session(engine) as session:
-        report = import_csv(session, text=text, now=clock.now())
+        report = import_csv(session, text=text, now=clock.now(), settings=TOWN)
         session.commit()
         assert report.errors == [] and report.created == 3
         names = sorted(m.name for m in session.exec(select(Mediator)))
@@ -70,9 +73,9 @@ def test_reimport_updates_by_phone_number(engine: Engine, clock: ManualClock) ->
     first = HEADER + "Amina Haddad,+4915112340001,,ar:native,Mo 08:00-12:00,8\n"
     second = HEADER + "Amina Haddad-Nasser,+49 151 1234 0001,,ar:native; de:fluent,,10\n"
     with Session(engine) as session:
-        assert import_csv(session, text=first, now=clock.now()).created == 1
+        assert import_csv(session, text=first, now=clock.now(), settings=TOWN).created == 1
         session.commit()
-        report = import_csv(session, text=second, now=clock.now())
+        report = import_csv(session, text=second, now=clock.now(), settings=TOWN)
         session.commit()
         assert (report.created, report.updated) == (0, 1)
         mediator = session.exec(select(Mediator)).one()
@@ -91,7 +94,7 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
         "Same Phone,+4915112340001,,ru:native,,\n"
     )
     with Session(engine) as session:
-        report = import_csv(session, text=text, now=clock.now())
+        report = import_csv(session, text=text, now=clock.now(), settings=TOWN)
         session.rollback()
         assert session.exec(select(Mediator)).all() == []
     found = [(problem.line, problem.column, problem.code) for problem in report.errors]
@@ -121,7 +124,10 @@ def test_bad_rows_are_reported_by_line_and_nothing_is_imported(
 def test_header_must_name_known_columns(engine: Engine, clock: ManualClock) -> None:
     with Session(engine) as session:
         report = import_csv(
-            session, text="name,languages,shoe_size\nA,ar:native,44\n", now=clock.now()
+            session,
+            text="name,languages,shoe_size\nA,ar:native,44\n",
+            now=clock.now(),
+            settings=TOWN,
         )
     assert [(p.line, p.code, p.params["columns"]) for p in report.errors] == [
         (1, "header_unknown", "shoe_size")
@@ -141,7 +147,7 @@ def test_semicolons_or_tabs_between_cells_are_read_from_the_header_row(
     tabs = "name\tphone\tlanguages\nMehmet Yılmaz\t+4915112340002\ttr:native, de:fluent\n"
     with Session(engine) as session:
         for text in (semicolons, tabs):
-            report = import_csv(session, text=text, now=clock.now())
+            report = import_csv(session, text=text, now=clock.now(), settings=TOWN)
             assert report.errors == [] and report.created == 1, report.errors
         session.commit()
         languages = sorted(
@@ -162,7 +168,7 @@ def test_an_impossible_day_or_time_says_which_format_is_expected() -> None:
     text = (
         "name,languages,trained_on,consent_at\nA,ar:native,2026-13-01,2026-12-01T25:00:00+01:00\n"
     )
-    _, problems = read_rows(text)
+    _, problems = read_rows(text, settings=TOWN, now=NOW)
     german = sorted(problem_text(problem, translator("de")) for problem in problems)
     assert german == [
         "Zeile 2, Spalte consent_at: „2026-12-01T25:00:00+01:00“ ist kein gültiger Zeitpunkt; "
@@ -173,7 +179,7 @@ def test_an_impossible_day_or_time_says_which_format_is_expected() -> None:
 
 
 def test_a_value_outside_the_choices_lists_them_in_the_readers_language() -> None:
-    _, problems = read_rows("name,languages,travel_mode\nA,ar:expert,jet\n")
+    _, problems = read_rows("name,languages,travel_mode\nA,ar:expert,jet\n", settings=TOWN, now=NOW)
     german = [problem_text(problem, translator("de")) for problem in problems]
     assert german == [
         "Zeile 2, Spalte languages: „expert“ ist keine der möglichen Angaben: "

@@ -52,6 +52,18 @@ def test_an_address_nobody_knows_is_a_422_with_its_code(
     assert body["candidates"] == []
 
 
+def test_a_match_at_0_0_is_no_match(
+    client: TestClient, caseworker: Staff, fake_nominatim: FakeNominatim
+) -> None:
+    """A provider's "no point" is not taken for an address in the Gulf of Guinea."""
+    fake_nominatim.add("Kaputt 1", lat=0, lon=0, road="Kaputt", house_number="1")
+    response = client.post(
+        "/api/v1/requests", json=in_person(address="Kaputt 1"), headers=caseworker.headers
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "address_not_found"
+
+
 def test_an_ambiguous_address_lists_the_candidates_to_send_back(
     client: TestClient, caseworker: Staff, fake_nominatim: FakeNominatim
 ) -> None:

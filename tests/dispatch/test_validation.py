@@ -106,6 +106,53 @@ def test_bad_mediator_fields_are_named(
     assert field in error_fields(response), response.json()
 
 
+@pytest.mark.parametrize("address", ["info@bäckerei-müller.de", "kontakt@köln.de"])
+def test_an_address_with_umlauts_in_its_domain_is_kept_as_typed(
+    client: TestClient, coordinator: Staff, caseworker: Staff, address: str
+) -> None:
+    mediator = client.post(
+        "/api/v1/mediators", json=mediator_payload(email=address), headers=coordinator.headers
+    )
+    assert mediator.status_code == 201, mediator.text
+    assert mediator.json()["email"] == address
+    staff = client.post(
+        "/api/v1/users",
+        json={"email": address, "name": "Bäckerei Müller", "role": "caseworker"},
+        headers=coordinator.headers,
+    )
+    assert staff.status_code == 201, staff.text
+    assert staff.json()["email"] == address
+
+
+def test_an_address_with_umlauts_before_the_at_is_refused_saying_why(
+    client: TestClient, coordinator: Staff
+) -> None:
+    response = client.post(
+        "/api/v1/mediators",
+        json=mediator_payload(email="jörg@example.de"),
+        headers=coordinator.headers,
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "email"
+    assert "before the @" in error["message"] and "cannot be delivered" in error["message"]
+
+
+@pytest.mark.parametrize(
+    "address", ["info@bäckerei..de", "info@-köln.de", "info@köln", "info@☃.de"]
+)
+def test_an_address_whose_domain_has_no_ascii_form_is_refused(
+    client: TestClient, coordinator: Staff, address: str
+) -> None:
+    response = client.post(
+        "/api/v1/mediators", json=mediator_payload(email=address), headers=coordinator.headers
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {"field": "email", "message": "is not a valid email address"}
+    ]
+
+
 def test_sms_channel_without_phone_is_refused(client: TestClient, coordinator: Staff) -> None:
     response = client.post(
         "/api/v1/mediators",

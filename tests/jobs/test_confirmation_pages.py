@@ -141,6 +141,66 @@ def test_the_coordinator_approves_singly_and_needs_a_reason_for_unconfirmed_jobs
     assert "Telefonisch bestätigt" in decided.text and "freigegeben" in decided.text
 
 
+def test_approving_an_unconfirmed_job_without_a_reason_marks_the_rows_reason_field(
+    client: TestClient,
+    job_over: Job,
+    engine: Engine,
+    coord_person: Person,
+    signed_in: Callable[[Person], TestClient],
+) -> None:
+    """The approvals page comes back with the message beside the row's reason, not the
+    general error page."""
+    assert report(client, job_over).status_code == 201
+    browser = signed_in(coord_person)
+    page = browser.get("/dashboard/job-reports")
+    field = f"reason-{job_over.assignment_id}"
+    refused = browser.post(
+        "/dashboard/job-reports/approve",
+        data={
+            "csrf_token": csrf_of(page),
+            "assignment_id": str(job_over.assignment_id),
+            "single": "1",
+            "reason": "  ",
+        },
+    )
+    assert refused.status_code == 422
+    assert f'id="job-{job_over.assignment_id}"' in refused.text  # the approvals, not an error page
+    assert f'id="{field}-error"' in refused.text
+    assert f'aria-describedby="{field}-error" aria-invalid="true"' in refused.text
+    assert "braucht eine Begründung" in refused.text
+    assert state(engine) == "reported"
+
+
+def test_approving_the_chosen_jobs_without_a_reason_keeps_the_ticks(
+    client: TestClient,
+    job_over: Job,
+    engine: Engine,
+    coord_person: Person,
+    signed_in: Callable[[Person], TestClient],
+) -> None:
+    assert report(client, job_over).status_code == 201
+    browser = signed_in(coord_person)
+    page = browser.get("/dashboard/job-reports")
+    refused = browser.post(
+        "/dashboard/job-reports/approve",
+        data={"csrf_token": csrf_of(page), "assignment_id": str(job_over.assignment_id)},
+    )
+    assert refused.status_code == 422
+    assert 'id="bulk-reason-error"' in refused.text
+    assert f"Stelle hat Nr. {job_over.request_id} nicht bestätigt" in refused.text
+    assert f'value="{job_over.assignment_id}" form="bulk"' in refused.text
+    assert "checked" in refused.text.split(f'value="{job_over.assignment_id}" form="bulk"')[1][:80]
+    nothing = browser.post("/dashboard/job-reports/approve", data={"csrf_token": csrf_of(page)})
+    assert nothing.status_code == 422 and 'id="bulk-error"' in nothing.text
+    assert state(engine) == "reported"
+    browser.get("/lang/en")
+    english = browser.post(
+        "/dashboard/job-reports/approve",
+        data={"csrf_token": csrf_of(page), "assignment_id": str(job_over.assignment_id)},
+    )
+    assert f"No. {job_over.request_id} is not confirmed by the requester" in english.text
+
+
 def test_a_caseworker_may_not_open_the_approvals(
     web: TestClient, case_person: Person, signed_in: Callable[[Person], TestClient]
 ) -> None:

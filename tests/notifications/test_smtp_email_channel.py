@@ -55,6 +55,30 @@ def plain_channel(server: SmtpServer, **kwargs: Any) -> SmtpEmailChannel:
     return SmtpEmailChannel(server.host, server.port, from_addr=FROM, **kwargs)
 
 
+def test_mail_to_a_domain_with_umlauts_goes_to_its_ascii_form(smtp_server: SmtpServer) -> None:
+    """The envelope and the To header carry xn--...: without SMTPUTF8 a server reads no other."""
+    plain_channel(smtp_server).send(email(to="info@bäckerei-müller.de"))
+
+    [mail] = smtp_server.mails
+    assert mail.rcpt_tos == ["info@xn--bckerei-mller-bfb28a.de"]
+    assert mail.message["To"] == "info@xn--bckerei-mller-bfb28a.de"
+
+
+def test_a_sender_with_umlauts_in_its_domain_is_sent_in_ascii(smtp_server: SmtpServer) -> None:
+    channel = SmtpEmailChannel(
+        smtp_server.host,
+        smtp_server.port,
+        from_addr="Sprachpool Köln <sprachpool@köln.de>",
+        security="none",
+    )
+    channel.send(email())
+
+    [mail] = smtp_server.mails
+    assert mail.mail_from == "sprachpool@xn--kln-sna.de"
+    assert mail.message["From"].addresses[0].addr_spec == "sprachpool@xn--kln-sna.de"
+    assert mail.message["Message-ID"].endswith("@xn--kln-sna.de>")
+
+
 def test_channel_satisfies_the_channel_protocol(smtp_server: SmtpServer) -> None:
     assert isinstance(plain_channel(smtp_server), Channel)
 

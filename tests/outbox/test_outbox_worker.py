@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from config.settings import Settings
@@ -18,6 +19,7 @@ from notifications.channels import ChannelName, OutgoingMessage, SendResult
 from notifications.log_channel import LogChannel
 from notifications.smtp_email import SmtpEmailChannel
 from notifications.twilio_sms import TwilioSmsChannel
+from tests.conftest import Staff, mediator_payload
 from tests.notifications.provider_stand_ins import FakeTwilio, SmtpServer
 from tests.outbox.outbox_factories import (
     OFFER_EMAIL,
@@ -92,6 +94,33 @@ def test_a_committed_message_is_sent_once_with_the_status_callback(
     assert message.provider_status == "queued"
     assert message.attempts == 1
     assert message.sent_at == worker.clock.now()
+
+
+def test_an_offer_to_a_domain_with_umlauts_reaches_the_mail_server(
+    client: TestClient,
+    coordinator: Staff,
+    engine: Engine,
+    worker: OutboxWorker,
+    smtp_server: SmtpServer,
+    enqueue_offer: Callable[..., int],
+) -> None:
+    """Typed in the pool as info@bäckerei-müller.de, kept so, delivered to its ASCII form."""
+    created = client.post(
+        "/api/v1/mediators",
+        json=mediator_payload(email="info@bäckerei-müller.de", channels=["email"]),
+        headers=coordinator.headers,
+    )
+    assert created.status_code == 201, created.text
+    message_id = enqueue_offer(created.json()["id"], channel="email")
+
+    assert worker.run_once() == 1
+
+    message = message_row(engine, message_id)
+    assert message.status == MessageStatus.sent, message.error
+    assert message.recipient == "info@bäckerei-müller.de"
+    [mail] = smtp_server.mails
+    assert mail.rcpt_tos == ["info@xn--bckerei-mller-bfb28a.de"]
+    assert mail.message["To"] == "info@xn--bckerei-mller-bfb28a.de"
 
 
 def test_not_due_messages_wait(

@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from config.settings import Settings
 from dispatch.clock import ManualClock
 from dispatch.mediators import service as mediators
 from dispatch.mediators.schemas import MediatorCreate
@@ -136,14 +137,18 @@ def place(engine: Engine, clock: ManualClock) -> Place:
 
 
 @pytest.fixture
-def add_mediator(engine: Engine, clock: ManualClock) -> Callable[..., int]:
+def add_mediator(engine: Engine, clock: ManualClock, settings: Settings) -> Callable[..., int]:
     phones = iter(range(10, 10_000))
 
     def add(**overrides: object) -> int:
         body = mediator_payload(phone=f"+49151123{next(phones):05d}", **overrides)
         with unit_of_work(engine) as session:
             return mediators.create_mediator(
-                session, data=MediatorCreate.model_validate(body), actor=None, now=clock.now()
+                session,
+                data=MediatorCreate.model_validate(body),
+                actor=None,
+                now=clock.now(),
+                settings=settings,
             ).id
 
     return add

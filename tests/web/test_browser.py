@@ -78,8 +78,21 @@ def running_server(directory: Path, **settings_overrides: Any) -> Iterator[Serve
     migrate(database)
     clock = ManualClock(NOW)
     engine = make_engine(database)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    settings = Settings(
+        database_url=database,
+        environment="test",
+        secret_key=SecretStr("browser-" + "s" * 40),
+        public_base_url=f"http://127.0.0.1:{port}",
+        run_background_jobs=False,
+        funding_policy_path=OPEN_FUNDING_POLICY,
+        _env_file=None,  # type: ignore[call-arg]
+        **settings_overrides,
+    )
     with unit_of_work(engine) as session:
-        seed_demo(session, now=clock.now())
+        seed_demo(session, now=clock.now(), settings=settings)
         for email, role, organisation in (
             ("peters@jobcenter.example", Role.caseworker, "Jobcenter Kreis Warendorf"),
             (
@@ -101,19 +114,6 @@ def running_server(directory: Path, **settings_overrides: Any) -> Iterator[Serve
                 password=PASSWORD,
                 now=clock.now(),
             )
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    settings = Settings(
-        database_url=database,
-        environment="test",
-        secret_key=SecretStr("browser-" + "s" * 40),
-        public_base_url=f"http://127.0.0.1:{port}",
-        run_background_jobs=False,
-        funding_policy_path=OPEN_FUNDING_POLICY,
-        _env_file=None,  # type: ignore[call-arg]
-        **settings_overrides,
-    )
     app = create_app(settings, engine=engine, clock=clock, run_migrations=False)
     uv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -249,3 +249,21 @@ def test_a_click_on_the_map_sets_the_point_to_save(
     assert saved[0] == 303
     [place] = places_in(engine)
     assert (place.lat, place.lon) == pytest.approx((51.7601, 8.0499), abs=2e-3)
+
+
+def test_a_point_at_0_0_or_hundreds_of_km_away_is_refused_beside_it(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    web = signed_in(coord_person)
+    status, text = post_form(
+        web, "/dashboard/places/new", name="Nirgendwo", lat="0", lon="0", action="save"
+    )
+    assert status == 422 and 'id="lon-error"' in text
+    assert "Breite 0, Länge 0 liegt im Golf von Guinea" in text
+    status, text = post_form(
+        web, "/dashboard/places/new", name="Vertauscht", lat="8.0458", lon="51.7571", action="save"
+    )
+    assert status == 422 and 'id="lat-error"' in text
+    assert "Dieser Punkt liegt 6275 km vom Mittelpunkt des Pool-Gebiets entfernt" in text
+    assert 'value="Vertauscht"' in text
+    assert places_in(engine) == []

@@ -144,6 +144,73 @@ def test_bad_input_is_shown_beside_the_field_and_kept(
         assert session.exec(select(Mediator)).all() == []
 
 
+def test_an_address_with_umlauts_is_taken_after_the_at_and_explained_before_it(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    web = signed_in(coord_person)
+    form = web.get("/dashboard/pool/new")
+    refused = web.post(
+        "/dashboard/pool/new",
+        data={**NEW_MEDIATOR, "csrf_token": csrf_of(form), "email": "jörg@bäckerei-müller.de"},
+    )
+    assert refused.status_code == 422
+    assert 'id="email-error"' in refused.text
+    assert "vor dem @ nur lateinische Buchstaben ohne Akzente" in html.unescape(refused.text)
+    assert 'value="jörg@bäckerei-müller.de"' in refused.text
+    created = web.post(
+        "/dashboard/pool/new",
+        data={**NEW_MEDIATOR, "csrf_token": csrf_of(form), "email": "info@bäckerei-müller.de"},
+    )
+    assert created.status_code == 303, created.text
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Mediator.email)).one() == "info@bäckerei-müller.de"
+
+
+def test_a_home_at_0_0_or_hundreds_of_km_away_is_refused_beside_it(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    web = signed_in(coord_person)
+    form = web.get("/dashboard/pool/new")
+    for lat, lon, words in (
+        ("0", "0", "Breite 0, Länge 0 liegt im Golf von Guinea"),
+        ("52,52", "13,40", "Dieser Punkt liegt 375 km vom Mittelpunkt des Pool-Gebiets entfernt"),
+    ):
+        refused = web.post(
+            "/dashboard/pool/new",
+            data={**NEW_MEDIATOR, "csrf_token": csrf_of(form), "home_lat": lat, "home_lon": lon},
+        )
+        assert refused.status_code == 422
+        assert 'id="home-error"' in refused.text and words in refused.text
+        assert f'value="{lat}"' in refused.text
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Mediator)).all() == []
+
+
+def test_a_clearance_day_in_the_future_is_refused_beside_it_and_kept(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    """Today is 30 November 2026: a certificate "seen" in 2062 is a typo for 2026."""
+    web = signed_in(coord_person)
+    form = web.get("/dashboard/pool/new")
+    refused = web.post(
+        "/dashboard/pool/new",
+        data={
+            **NEW_MEDIATOR,
+            "csrf_token": csrf_of(form),
+            "police_certificate_seen_on": "2062-09-20",
+            "listed_until": "2030-09-30",
+        },
+    )
+    assert refused.status_code == 422
+    text = refused.text
+    assert 'id="police_certificate_seen_on-error"' in text
+    assert "Dieser Tag liegt in der Zukunft" in text
+    assert 'value="2062-09-20"' in text and 'value="2030-09-30"' in text
+    assert 'id="listed_until-error"' not in text
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Mediator)).all() == []
+
+
 def test_an_absence_by_days_is_added_and_removed(
     signed_in: Callable[[Person], TestClient],
     coord_person: Person,
@@ -257,6 +324,69 @@ def test_a_csv_with_a_bad_row_imports_nothing_and_names_the_row(
         assert session.exec(select(Mediator)).all() == []
 
 
+def test_a_csv_row_with_umlauts_before_the_at_is_named_with_the_reason(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/pool/import")
+    text = (
+        "name,phone,email,languages\nJörg,,jörg@köln.de,ti:native\nKöln,,info@köln.de,ti:native\n"
+    )
+    refused = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", text.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    errors = html.unescape(refused.text)
+    assert "Zeile 2, Spalte email: Bitte schreiben Sie vor dem @ nur" in errors
+    assert "Zeile 3" not in errors
+
+
+def test_a_csv_with_a_home_at_0_0_or_far_away_is_refused_at_the_preview(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/pool/import")
+    text = (
+        "name,phone,languages,home_lat,home_lon\n"
+        "Null,+4915112340091,ti:native,0,0\n"
+        "Berlin,+4915112340092,ti:native,52.52,13.40\n"
+        "Beckum,+4915112340093,ti:native,51.7561,8.0452\n"
+    )
+    refused = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", text.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    errors = html.unescape(refused.text)
+    assert "Zeile 2, Spalte home_lat, home_lon: Breite 0, Länge 0 liegt im Golf" in errors
+    assert "Zeile 3, Spalte home_lat, home_lon: Dieser Punkt liegt 375 km" in errors
+    assert "Zeile 4" not in errors
+
+
+def test_a_csv_with_a_clearance_day_in_the_future_is_refused_at_the_preview(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/pool/import")
+    text = (
+        "name,phone,languages,trained_on,listed_until\n"
+        "Zukunft,+4915112340091,ti:native,2062-09-12,2027-09-30\n"
+        "Heute,+4915112340092,ti:native,2026-11-30,2031-09-30\n"
+    )
+    refused = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", text.encode(), "text/csv")},
+    )
+    assert refused.status_code == 422
+    errors = html.unescape(refused.text)
+    assert "Zeile 2, Spalte trained_on: Dieser Tag liegt in der Zukunft" in errors
+    assert "Zeile 3" not in errors
+
+
 def test_a_csv_as_german_excel_saves_it_is_previewed_and_imported(
     signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
 ) -> None:
@@ -295,7 +425,7 @@ def test_filters_by_clearance_level_subject_and_area(
         languages=[{"language": "ar", "level": "basic"}],
         trained_on=None,
         qualifications=[],
-        home={"lat": 52.5, "lon": 13.4},
+        home={"lat": 50.94, "lon": 6.96},  # Cologne, 110 km away
     )
 
     def names(query: str) -> list[str]:

@@ -138,6 +138,11 @@ def test_invitation_errors_are_shown_beside_the_fields_and_kept(
     web.get("/lang/en")
     status, text = invite(web, name="X", email="x@", role="caseworker")
     assert status == 422 and "Please give a valid email address" in text
+    status, text = invite(web, name="Jörg", email="jörg@köln.de", role="caseworker")
+    assert status == 422 and 'id="email-error"' in text
+    assert "before the @ with Latin letters without accents" in text
+    status, _ = invite(web, name="Köln", email="info@köln.de", role="caseworker")
+    assert status == 303
 
 
 def test_forgot_password_answers_the_same_and_sends_a_link_to_an_account(
