@@ -135,6 +135,18 @@ def confirmations(
     done: Literal["confirmed", "disputed"] | None = None,
 ) -> HTMLResponse:
     """The jobs that wait for this organisation's word, and the ones answered lately."""
+    return _confirmations_page(request, session, user, done=done)
+
+
+def _confirmations_page(
+    request: Request,
+    session: Session,
+    user: User,
+    *,
+    done: str | None = None,
+    reason_missing: int | None = None,
+) -> HTMLResponse:
+    """`reason_missing`: the job whose dispute came without a reason (its field marked)."""
     waiting, _ = service.list_reports(session, actor=user, states=(ReportState.reported,))
     answered_rows, _ = service.list_reports(
         session,
@@ -149,13 +161,16 @@ def confirmations(
             "waiting": _rows(session, waiting),
             "answered": _rows(session, answered_rows),
             "done": done,
+            "reason_missing": reason_missing,
         },
         user=user,
+        status_code=200 if reason_missing is None else 422,
     )
 
 
 @router.post("/confirmations/{assignment_id}", dependencies=[CsrfChecked])
 def confirm_in_list(
+    request: Request,
     assignment_id: IdPath,
     session: SessionDep,
     user: StaffPageUser,
@@ -164,15 +179,22 @@ def confirm_in_list(
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     report = service.report_for(session, assignment_id=assignment_id, actor=user)
-    service.confirm(
-        session,
-        report=report,
-        organisation_id=user.organisation_id,
-        actor=user,
-        decision=decision,
-        reason=reason.strip() or None,
-        now=clock.now(),
-    )
+    try:
+        service.confirm(
+            session,
+            report=report,
+            organisation_id=user.organisation_id,
+            actor=user,
+            decision=decision,
+            reason=reason.strip() or None,
+            now=clock.now(),
+        )
+    except InvalidInput as refused:
+        if refused.field != "reason":
+            raise
+        # A dispute of blanks passes the browser's `required`: the list again, the field marked.
+        session.rollback()
+        return _confirmations_page(request, session, user, reason_missing=assignment_id)
     return RedirectResponse(f"/confirmations?done={report.state}", status_code=303)
 
 

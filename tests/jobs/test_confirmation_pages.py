@@ -109,6 +109,30 @@ def test_the_caseworker_confirms_from_the_list(
     assert "Kein Einsatz wartet auf Ihre Bestätigung." in after.text
 
 
+def test_disputing_from_the_list_without_a_reason_marks_that_job_s_field(
+    client: TestClient,
+    job_over: Job,
+    engine: Engine,
+    case_person: Person,
+    signed_in: Callable[[Person], TestClient],
+) -> None:
+    """Blanks pass the browser's `required`; the list comes back, the job's field marked."""
+    assert report(client, job_over).status_code == 201
+    browser = signed_in(case_person)
+    listed = browser.get("/confirmations")
+    refused = browser.post(
+        f"/confirmations/{job_over.assignment_id}",
+        data={"csrf_token": csrf_of(listed), "decision": "dispute", "reason": "   "},
+    )
+    assert refused.status_code == 422
+    assert (
+        'aria-invalid="true"' in refused.text
+        and "Bitte sagen Sie, was nicht stimmt." in refused.text
+    )
+    assert f"job-{job_over.assignment_id}" in refused.text  # still waiting, in the list
+    assert state(engine) == "reported"
+
+
 def test_the_coordinator_approves_singly_and_needs_a_reason_for_unconfirmed_jobs(
     client: TestClient,
     job_over: Job,
