@@ -23,8 +23,21 @@ from geopy.geocoders import Nominatim
 
 from config.settings import Settings
 from dispatch.errors import InvalidInput
+from locales import N_
 from matching.feasibility import great_circle_km
 from matching.model import Location
+
+#: What a refused point says, by its reason code, for the forms and the import (msgids).
+POINT_MESSAGES = {
+    "null_island": N_(
+        "Latitude 0, longitude 0 lies in the Gulf of Guinea: what a device or an address "
+        "search sends when it has no point. Please give the real point."
+    ),
+    "point_too_far": N_(
+        "This point lies %(distance_km)s km from the pool's centre; points more than "
+        "%(max_km)s km away are refused. Are latitude and longitude swapped?"
+    ),
+}
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from pydantic_core import ErrorDetails
 from sqlmodel import Session, col, select
 
 from config.settings import Settings
+from dispatch import geocoding
 from dispatch.errors import SprachpoolError
 from dispatch.mediators import service
 from dispatch.mediators.models import Mediator
@@ -125,14 +126,7 @@ PROBLEM_MESSAGES = {
     "enum": N_("“%(value)s” is not one of the choices: %(expected)s."),
     "literal_error": N_("“%(value)s” is not one of the choices: %(expected)s."),
     "float_parsing": N_("Please give a number, e.g. 51.7553."),
-    "null_island": N_(
-        "Latitude 0, longitude 0 lies in the Gulf of Guinea: what a device or an address "
-        "search sends when it has no point. Please give the real point."
-    ),
-    "point_too_far": N_(
-        "This point lies %(distance_km)s km from the pool's centre; points more than "
-        "%(max_km)s km away are refused. Are latitude and longitude swapped?"
-    ),
+    **geocoding.POINT_MESSAGES,
     "greater_than": N_("Please give a number greater than %(gt)s."),
     "greater_than_equal": N_("Please give a number of at least %(ge)s."),
     "less_than_equal": N_("Please give a number of at most %(le)s."),

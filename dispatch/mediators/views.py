@@ -92,10 +92,7 @@ SERVICE_MESSAGES = {
         "The address search does not answer right now; please give the point."
     ),
     "outside_area": N_("This address lies outside the pool's area; please check it."),
-    "point_too_far": N_(
-        "This point lies %(distance_km)s km from the pool's centre; points more than "
-        "%(max_km)s km away are refused. Are latitude and longitude swapped?"
-    ),
+    **geocoding.POINT_MESSAGES,
     "day_in_future": N_(
         "This day lies in the future, but it records when something happened: today at the "
         "latest. Please check the year."

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 import locales
 from config import data as config_data
+from dispatch import geocoding
 from dispatch.errors import SprachpoolError
 from dispatch.requests.models import CallDirection, Mode, Request
 from dispatch.requests.schemas import RequestChange, RequestCreate
@@ -199,14 +200,7 @@ CODE_MESSAGES = {
         "or set the point on the map below."
     ),
     # A point given as numbers (dispatch.validation.Point, dispatch.geocoding).
-    "null_island": N_(
-        "Latitude 0, longitude 0 lies in the Gulf of Guinea: what a device or an address "
-        "search sends when it has no point. Please give the real point."
-    ),
-    "point_too_far": N_(
-        "This point lies %(distance_km)s km from the pool's centre; points more than "
-        "%(max_km)s km away are refused. Are latitude and longitude swapped?"
-    ),
+    **geocoding.POINT_MESSAGES,
     "map_outside": N_("Please click inside the circle: the pool serves only that area."),
     "set_point": N_("Please set the point on the map below: click where the appointment is."),
     # An e-mail address (dispatch.validation.normalise_email).
