@@ -232,3 +232,13 @@ def test_the_page_speaks_english_after_the_switch(
     page = web.get(revoke(web, made.id).headers["location"])
     assert f"The token {made.prefix}… is revoked; the API refuses it from now on." in page.text
     assert "You have no API token with the number 999999" in revoke(web, 999_999).text
+
+
+def test_a_mangled_notice_in_the_account_page_s_address_is_a_page_not_a_server_error(
+    signed_in: Callable[[Person], TestClient], case_person: Person
+) -> None:
+    web = signed_in(case_person)
+    for value in ("abc", "-1", "9" * 40, "%00"):
+        answer = web.get(f"/account?revoked={value}")
+        assert 200 <= answer.status_code < 500, (value, answer.status_code)
+        assert "text/html" in answer.headers["content-type"], value
