@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -27,6 +28,8 @@ from dispatch.web.links import MEDIATOR_LINK_LIFETIME, issue_mediator_link, issu
 from tests.catalog_texts import assert_only_in
 from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of, update_row
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def _link(engine: Engine, clock: ManualClock, mediator_id: int) -> str:
@@ -61,6 +64,8 @@ def test_link_shows_upcoming_jobs_and_pauses_and_resumes(
     arabic = locales.translator("ar")  # the mediator's message_locale: the page speaks it
     assert page.status_code == 200 and arabic.gettext("Hello %(name)s", name="Amina") in page.text
     assert '<html lang="ar" dir="rtl">' in page.text
+    # The job's day in full, weekday first, as an Arabic reader writes it.
+    assert arabic.date(job.start.astimezone(BERLIN).date(), "full") in page.text
     assert (
         "Rathaus Beckum" in page.text and "Frau Peters" in page.text and "Bürgerbüro" in page.text
     )
