@@ -722,6 +722,11 @@ class Owed:
     def anything(self) -> bool:
         return self.euros > 0 or self.open_jobs > 0
 
+    @property
+    def key(self) -> str:
+        """What a page showed ("22.50/1"), to tell whether it changed before the yes."""
+        return f"{max(self.euros, Decimal(0)):.2f}/{self.open_jobs}"
+
 
 def owed_to(
     session: Session, *, mediator_id: int, rules: Rules, tz: ZoneInfo, now: datetime

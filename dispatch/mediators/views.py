@@ -909,6 +909,13 @@ UNPAID_NOT_CONFIRMED = N_(
 )
 
 
+#: Beside the box when what is owed changed after the page was opened (a job approved).
+UNPAID_CHANGED = N_(
+    "What Sprachpool owes this mediator changed since this page was opened; the amount "
+    "above is the new one. Please check it and tick the box again."
+)
+
+
 def _erase_page(
     request: Request,
     session: Session,
@@ -960,20 +967,25 @@ def erase(
     clock: ClockDep,
     settings: SettingsDep,
     confirm_unpaid: Annotated[str, Form(max_length=10)] = "",
+    owed_shown: Annotated[str, Form(max_length=40)] = "",
 ) -> Response:
     _live(session, mediator_id)
+    now = clock.now()
+    # The yes covers what the page showed: a job approved meanwhile asks again.
+    owed = flows.owed_to(session, mediator_id=mediator_id, now=now, settings=settings)
+    changed = owed.anything and confirm_unpaid == "yes" and owed_shown != owed.key
     try:
         flows.erase_mediator(
             session,
             mediator_id=mediator_id,
             actor=user,
-            now=clock.now(),
+            now=now,
             settings=settings,
-            unpaid_confirmed=confirm_unpaid == "yes",
+            unpaid_confirmed=confirm_unpaid == "yes" and not changed,
         )
     except AllowanceOwed as exc:
         form = EntryForm()
-        form.error(exc.FIELD, Text(UNPAID_NOT_CONFIRMED))
+        form.error(exc.FIELD, Text(UNPAID_CHANGED if changed else UNPAID_NOT_CONFIRMED))
         return _erase_page(
             request,
             session,

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from config.settings import Settings
-from dispatch.jobs.models import ReportState
+from dispatch.jobs.models import JobReport, ReportState
 from dispatch.mediators.models import Absence, Mediator, MediatorLanguage
 from dispatch.places.models import Place
 from dispatch.requests.models import Mode
@@ -584,9 +584,25 @@ def test_erasing_a_mediator_still_owed_money_warns_and_needs_the_box_ticked(
     with unit_of_work(engine) as session:
         assert get_row(session, Mediator, mediator_id).erased_at is None
 
+    # Meanwhile the reported job is approved: 60 min by phone, 15.00 EUR more. The yes
+    # given to the page that showed 22,50 EUR does not cover it.
+    with unit_of_work(engine) as session:
+        report = session.exec(select(JobReport).where(JobReport.state == "reported")).one()
+        report.state, report.approved_at = ReportState.approved, report.reported_at
+        session.add(report)
+    stale = web.post(
+        f"/dashboard/pool/{mediator_id}/erase",
+        data={"csrf_token": csrf_of(refused), "confirm_unpaid": "yes", "owed_shown": "22.50/1"},
+    )
+    assert stale.status_code == 422
+    assert "hat sich geändert, seit die Seite geöffnet wurde" in html.unescape(stale.text)
+    assert "37,50\xa0€" in stale.text
+    with unit_of_work(engine) as session:
+        assert get_row(session, Mediator, mediator_id).erased_at is None
+
     done = web.post(
         f"/dashboard/pool/{mediator_id}/erase",
-        data={"csrf_token": csrf_of(refused), "confirm_unpaid": "yes"},
+        data={"csrf_token": csrf_of(stale), "confirm_unpaid": "yes", "owed_shown": "37.50/0"},
     )
 
     assert done.status_code == 303
