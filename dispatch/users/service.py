@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -15,6 +16,7 @@ from dispatch.errors import Conflict, NotFound
 from dispatch.security import hash_password, hash_token, new_api_token
 from dispatch.storage import loaded_row
 from dispatch.users.models import ApiToken, Organisation, Role, User
+from notifications.addresses import ascii_address
 
 
 def get_or_create_organisation(session: Session, *, name: str, now: datetime) -> Organisation:
@@ -40,8 +42,13 @@ STAFF_LOCALES = ("de", "en")
 
 
 def email_key(email: str) -> str:
-    """The form of an address that makes it one account: lower-cased (`User.email_key`)."""
-    return email.strip().lower()
+    """The form of an address that makes it one account (`User.email_key`): lower-cased,
+    its domain in the ASCII form mail goes to, so "info@bäckerei-müller.de", the same typed
+    with decomposed umlauts, and "info@xn--bckerei-mller-bfb28a.de" are one account."""
+    typed = email.strip()
+    with suppress(ValueError):  # not an address mail could go to: it matches only itself
+        typed = ascii_address(typed)
+    return typed.lower()
 
 
 def user_by_email(session: Session, email: str) -> User | None:

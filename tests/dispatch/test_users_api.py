@@ -130,3 +130,22 @@ def test_caseworkers_may_not_manage_staff(client: TestClient, caseworker: Staff)
         body = {"email": "x@y.example", "name": "X", "role": "coordinator"}
         response = client.request(method, path, json=body, headers=caseworker.headers)
         assert response.status_code == 403, (method, path)
+
+
+def test_one_address_is_one_account_however_its_domain_is_spelled(
+    client: TestClient, coordinator: Staff, caseworker: Staff
+) -> None:
+    """With umlauts, with decomposed umlauts (as some keyboards send them) or in the
+    ASCII form mail goes to: the same mailbox, so the same account."""
+    body = {"name": "Bäckerei", "role": "caseworker", "organisation_id": caseworker.organisation_id}
+    first = client.post(
+        "/api/v1/users",
+        json={**body, "email": "info@bäckerei-müller.de"},
+        headers=coordinator.headers,
+    )
+    assert first.status_code == 201, first.text
+    for spelling in ("INFO@xn--bckerei-mller-bfb28a.de", "info@ba\u0308ckerei-mu\u0308ller.de"):
+        again = client.post(
+            "/api/v1/users", json={**body, "email": spelling}, headers=coordinator.headers
+        )
+        assert again.status_code == 409, (spelling, again.text)
