@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -95,17 +96,33 @@ def erase_mediator(
             "an erasure answers 409 with `owed_euros` and `open_jobs`, and nothing is erased."
         ),
     ] = False,
+    owed_euros: Annotated[
+        Decimal | None,
+        Query(
+            ge=0,
+            le=1_000_000,
+            max_digits=9,
+            decimal_places=2,
+            description="With `confirm_unpaid`: the amount the caller confirms (the 409's "
+            "`owed_euros`). When Sprachpool owes a different amount by now (a job approved "
+            "meanwhile), 409 again with the new one, and nothing is erased.",
+        ),
+    ] = None,
 ) -> MediatorPublic:
     """Deactivate the mediator and erase their personal data everywhere; their jobs go out again.
 
     While allowances are owed to them, only with `confirm_unpaid=true` (409 otherwise).
     Their paid and owed amounts stay in the statements, budgets and the funders' report,
     under a pseudonym."""
+    now = clock.now()
+    if confirm_unpaid and owed_euros is not None:
+        owed = flows.owed_to(session, mediator_id=mediator_id, now=now, settings=settings)
+        confirm_unpaid = owed_euros == max(owed.euros, Decimal(0))
     mediator = flows.erase_mediator(
         session,
         mediator_id=mediator_id,
         actor=user,
-        now=clock.now(),
+        now=now,
         settings=settings,
         unpaid_confirmed=confirm_unpaid,
     )

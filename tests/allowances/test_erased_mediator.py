@@ -222,3 +222,34 @@ def test_erasing_a_home_visit_s_street_and_point_keeps_its_allowance(
         )
     assert {"address", "location_lat", "location_lon"} <= set(erased)
     assert october() == ("30.00", "30.00")
+
+
+def test_the_amount_confirmed_must_be_what_is_owed_when_the_erasure_is_made(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    mediator_id = _mediator(client, coordinator)
+    _phone_job(engine, caseworker, mediator_id, "2026-11-03")  # approved: 15.00
+    refused = client.delete(f"/api/v1/mediators/{mediator_id}", headers=coordinator.headers)
+    assert refused.json()["owed_euros"] == "15.00"
+    _phone_job(engine, caseworker, mediator_id, "2026-11-04")  # approved meanwhile: 15.00
+
+    stale = client.delete(
+        f"/api/v1/mediators/{mediator_id}",
+        params={**ERASE_ANYWAY, "owed_euros": "15.00"},
+        headers=coordinator.headers,
+    )
+
+    assert stale.status_code == 409, stale.text
+    assert stale.json()["owed_euros"] == "30.00"
+    mangled = client.delete(
+        f"/api/v1/mediators/{mediator_id}",
+        params={**ERASE_ANYWAY, "owed_euros": "viel"},
+        headers=coordinator.headers,
+    )
+    assert mangled.status_code == 422, mangled.text
+    erased = client.delete(
+        f"/api/v1/mediators/{mediator_id}",
+        params={**ERASE_ANYWAY, "owed_euros": "30.00"},
+        headers=coordinator.headers,
+    )
+    assert erased.status_code == 200, erased.text
