@@ -36,7 +36,11 @@ class MediatorStatementPublic(BaseModel):
     hours: Decimal
     km: Decimal
     euros: Euros
-    open_euros: Euros
+    open_euros: Euros = Field(description="to be paid through Sprachpool (0 once erased)")
+    not_paid_erased_euros: Euros = Field(
+        description="erased with this unpaid (confirmed at the erasure): not to be paid "
+        "through Sprachpool, never marked paid"
+    )
     by_funding_source: dict[str, Euros]
     year_total: Euros = Field(description="allowances of the calendar year so far")
     annual_limit: Euros
@@ -68,6 +72,7 @@ def mediator_public(m: MediatorStatement) -> MediatorStatementPublic:
         km=m.km,
         euros=m.total,
         open_euros=m.open,
+        not_paid_erased_euros=m.not_paid_erased,
         by_funding_source=m.by_source,
         year_total=m.year_total,
         annual_limit=m.annual_limit,

@@ -387,6 +387,9 @@ class MediatorStatement:
     year_total: Decimal = ZERO
     annual_limit: Decimal = ZERO
     warn_share: Decimal = Decimal("0.8")
+    #: Erased: what was not paid before cannot be paid through Sprachpool any more (the
+    #: coordinator confirmed that when erasing); it is shown apart, never marked paid.
+    erased: bool = False
 
     @property
     def jobs(self) -> int:
@@ -397,8 +400,18 @@ class MediatorStatement:
         return sum((line.amount for line in self.lines), ZERO)
 
     @property
-    def open(self) -> Decimal:
+    def unpaid(self) -> Decimal:
         return sum((line.amount for line in self.lines if line.paid_at is None), ZERO)
+
+    @property
+    def open(self) -> Decimal:
+        """What is to be paid through Sprachpool: nothing for an erased mediator."""
+        return ZERO if self.erased else self.unpaid
+
+    @property
+    def not_paid_erased(self) -> Decimal:
+        """What an erased mediator was not paid (the erasure's confirmed amount)."""
+        return self.unpaid if self.erased else ZERO
 
     @property
     def worked_minutes(self) -> int:
@@ -561,6 +574,7 @@ def statement(session: Session, *, month: Month, rules: Rules, tz: ZoneInfo) -> 
                 year_total=year_totals.get(mediator_id, ZERO),
                 annual_limit=limit_of(mediator, rules),
                 warn_share=rules.warn_share,
+                erased=mediator.erased_at is not None,
             )
         )
     statements.sort(key=lambda s: (s.name.casefold(), s.mediator_id))
@@ -577,11 +591,15 @@ def _worked(line: AllowanceLine, amounts: list[JobAmount]) -> int:
 def mark_paid(
     session: Session, *, month: Month, rules: Rules, tz: ZoneInfo, actor: User, now: datetime
 ) -> AllowanceMonth:
-    """Freeze the month: write every open amount as a new line (corrections included)."""
+    """Freeze the month: write every open amount as a new line (corrections included).
+
+    An erased mediator's unpaid lines are not written: they cannot be paid through
+    Sprachpool (see `MediatorStatement.erased`)."""
     current = statement(session, month=month, rules=rules, tz=tz)
     lines = [
         (mediator.mediator_id, line)
         for mediator in current.mediators
+        if not mediator.erased
         for line in mediator.lines
         if line.paid_at is None
     ]

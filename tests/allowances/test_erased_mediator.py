@@ -253,3 +253,39 @@ def test_the_amount_confirmed_must_be_what_is_owed_when_the_erasure_is_made(
         headers=coordinator.headers,
     )
     assert erased.status_code == 200, erased.text
+
+
+def test_what_an_erased_mediator_was_not_paid_is_never_marked_paid(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    """The erasure's box said it would not be paid through Sprachpool: it is shown apart,
+    and marking the month paid pays the others only."""
+    erased_id = _mediator(client, coordinator)
+    body = mediator_payload(name="Amina Haddad", phone="+4915112345699")
+    other = client.post("/api/v1/mediators", json=body, headers=coordinator.headers)
+    assert other.status_code == 201, other.text
+    other_id = int(other.json()["id"])
+    for mediator_id in (erased_id, other_id):  # 60 min by phone in October: 15.00 each
+        _phone_job(engine, caseworker, mediator_id, "2026-10-14")
+    erased = client.delete(
+        f"/api/v1/mediators/{erased_id}", params=ERASE_ANYWAY, headers=coordinator.headers
+    )
+    assert erased.status_code == 200, erased.text
+
+    october = client.get("/api/v1/allowances?month=2026-10", headers=coordinator.headers)
+
+    figures = {m["mediator_id"]: m for m in october.json()["mediators"]}
+    assert (figures[erased_id]["open_euros"], figures[erased_id]["not_paid_erased_euros"]) == (
+        "0.00",
+        "15.00",
+    )
+    assert figures[other_id]["open_euros"] == "15.00"
+    assert (october.json()["euros"], october.json()["open_euros"]) == ("30.00", "15.00")
+    paid = client.post("/api/v1/allowances/2026-10/paid", headers=coordinator.headers)
+    assert paid.status_code == 200, paid.text
+    after = {m["mediator_id"]: m for m in paid.json()["mediators"]}  # the statement after
+    assert [line["paid_at"] is not None for line in after[other_id]["lines"]] == [True]
+    assert [line["paid_at"] for line in after[erased_id]["lines"]] == [None]
+    assert paid.json()["open_euros"] == "0.00"
+    again = client.post("/api/v1/allowances/2026-10/paid", headers=coordinator.headers)
+    assert again.status_code == 409  # nothing payable left; the erased one's stays unpaid

@@ -292,3 +292,30 @@ def test_dashboard_card_per_funding_source(
     # The tests' policy: 20.000 € a year; 45 min by phone = 2 half hours = 15,00 € spent.
     assert "Kommunaler Haushalt" in card
     assert "20.000,00\xa0€" in card and "15,00\xa0€" in card
+
+
+def test_an_erased_mediator_s_unpaid_allowance_shows_apart_and_is_not_offered_for_paying(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    mediator_id = add_mediator(name="Amina Haddad", travel_mode="car")
+    _october_job(engine, case_person, mediator_id)  # 51,00 € approved, not paid
+    web = signed_in(coord_person)
+    erase_page = web.get(f"/dashboard/pool/{mediator_id}/erase")
+    shown = re.search(r'name="owed_shown" value="([^"]+)"', erase_page.text)
+    assert shown is not None
+    erased = web.post(
+        f"/dashboard/pool/{mediator_id}/erase",
+        data={
+            "csrf_token": csrf_of(erase_page),
+            "confirm_unpaid": "yes",
+            "owed_shown": shown.group(1),
+        },
+    )
+    assert erased.status_code == 303, erased.text
+    page = web.get("/dashboard/allowances?month=2026-10")
+    assert "51,00\xa0€ nicht ausgezahlt: gelöscht" in page.text
+    assert "als ausgezahlt markieren" not in page.text
