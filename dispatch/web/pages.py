@@ -55,8 +55,7 @@ REASONS = {
     ),
     "already_holds": N_("%(name)s already holds this request."),
     "unknown_language": N_("This language is not served by the pool."),
-    "unknown_mediator": N_("There is no mediator with id %(id)s."),
-    "period_order": N_("The end of the period must be on or after its start."),
+    **audit_views.REFUSED,  # an unknown mediator or request, a period's order
     "period_too_long": N_("A period covers at most %(days)s days."),
     **allowance_views.MONTH_ERRORS,
     "nothing_to_pay": N_("Nothing of %(month)s is open: every approved job is paid."),
@@ -64,10 +63,7 @@ REASONS = {
     "already_decided": N_("This job was already decided; nothing was changed."),
     "other_organisation": N_("This job belongs to another organisation."),
     "dispute_reason_missing": N_("Please say what does not match."),
-    "reason_required": N_(
-        "This job is not confirmed by the requester: approving or rejecting it needs a reason."
-    ),
-    "nothing_chosen": N_("Please choose at least one job."),
+    **jobs.APPROVAL_MESSAGES,  # an approval without its reason, nothing chosen
     "not_markable": N_(
         "Only a request with a file or client reference can be marked, once the job has "
         "started and a mediator served it."

@@ -37,6 +37,20 @@ def _link(engine: Engine, clock: ManualClock, mediator_id: int) -> str:
         return issue_mediator_link(session, mediator_id=mediator_id, now=clock.now())
 
 
+def _hold(engine: Engine, clock: ManualClock, job: Request, mediator_id: int) -> None:
+    """The coordinator gave the job to the mediator."""
+    with unit_of_work(engine) as session:
+        session.add(
+            Assignment(
+                request_id=job.id,
+                mediator_id=mediator_id,
+                source=AssignmentSource.coordinator,
+                created_at=clock.now(),
+            )
+        )
+    update_row(engine, job, status=RequestStatus.assigned)
+
+
 def test_link_shows_upcoming_jobs_and_pauses_and_resumes(
     web: TestClient,
     add_mediator: Callable[..., int],
@@ -48,16 +62,7 @@ def test_link_shows_upcoming_jobs_and_pauses_and_resumes(
 ) -> None:
     mediator_id = add_mediator(name="Amina Haddad")
     job = file_request(case_person, mode="in_person", place_id=place.id, contact_name="Frau Peters")
-    with unit_of_work(engine) as session:
-        session.add(
-            Assignment(
-                request_id=job.id,
-                mediator_id=mediator_id,
-                source=AssignmentSource.coordinator,
-                created_at=clock.now(),
-            )
-        )
-    update_row(engine, job, status=RequestStatus.assigned)
+    _hold(engine, clock, job, mediator_id)
     path = _link(engine, clock, mediator_id)
     assert path.startswith("/m/")
     page = web.get(path)
@@ -109,16 +114,7 @@ def test_the_page_says_whom_to_call_or_which_link_to_join_for_remote_jobs(
         start=clock.now() + timedelta(days=2),
     )
     for job in (phone, video):
-        with unit_of_work(engine) as session:
-            session.add(
-                Assignment(
-                    request_id=job.id,
-                    mediator_id=mediator_id,
-                    source=AssignmentSource.coordinator,
-                    created_at=clock.now(),
-                )
-            )
-        update_row(engine, job, status=RequestStatus.assigned)
+        _hold(engine, clock, job, mediator_id)
     page = web.get(_link(engine, clock, mediator_id)).text
     arabic = locales.translator("ar")
     assert arabic.gettext("Please call the office at the start:") in page
