@@ -740,11 +740,6 @@ class Owed:
     def anything(self) -> bool:
         return self.euros > 0 or self.open_jobs > 0
 
-    @property
-    def key(self) -> str:
-        """What a page showed ("22.50/1"), to tell whether it changed before the yes."""
-        return f"{max(self.euros, Decimal(0)):.2f}/{self.open_jobs}"
-
 
 def owed_to(
     session: Session, *, mediator_id: int, rules: Rules, tz: ZoneInfo, now: datetime
@@ -784,7 +779,7 @@ class AllowanceOwed(Conflict):
     #: The query parameter (API) and the form field (page) that say it is meant.
     FIELD = "confirm_unpaid"
 
-    def __init__(self, owed: Owed) -> None:
+    def __init__(self, owed: Owed, *, stale: bool = False) -> None:
         parts = []
         if owed.euros > 0:
             parts.append(f"{owed.euros:.2f} EUR of approved allowances not yet paid")
@@ -801,3 +796,5 @@ class AllowanceOwed(Conflict):
             extra={"owed_euros": f"{max(owed.euros, ZERO):.2f}", "open_jobs": owed.open_jobs},
         )
         self.owed = owed
+        #: The yes was given to another amount than is owed now (a job approved meanwhile).
+        self.stale = stale

@@ -12,6 +12,7 @@ mediator with allowances unpaid or jobs not yet settled needs a second yes.
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
@@ -51,11 +52,14 @@ def erase_mediator(
     now: datetime,
     settings: Settings,
     unpaid_confirmed: bool = False,
+    confirmed_euros: Decimal | None = None,
 ) -> Mediator:
     """Erase the mediator and every trace of them; their future jobs are offered again.
 
     While Sprachpool still owes them money (`owed_to`), only with
-    `unpaid_confirmed`: otherwise `AllowanceOwed`, and nothing is changed.
+    `unpaid_confirmed`: otherwise `AllowanceOwed`, and nothing is changed. With
+    `confirmed_euros` (what the caller was shown) the yes covers that amount only: owed
+    differently by now (a job approved meanwhile), `AllowanceOwed` with `stale` set.
 
     Order matters: the traces (name, phone, email) are read before the
     record is emptied, the way from home to each job is kept before the home
@@ -68,8 +72,9 @@ def erase_mediator(
     if mediator.erased_at is not None:
         return mediator
     owed = owed_to(session, mediator_id=mediator_id, now=now, settings=settings)
-    if owed.anything and not unpaid_confirmed:
-        raise AllowanceOwed(owed)
+    stale = confirmed_euros is not None and confirmed_euros != max(owed.euros, Decimal(0))
+    if owed.anything and (not unpaid_confirmed or stale):
+        raise AllowanceOwed(owed, stale=unpaid_confirmed and stale)
     traces = [t for t in (mediator.name, mediator.phone, mediator.email) if t]
     allowances.keep_home_distances(session, mediator_id=mediator_id)
     # The log keeps that the coordinator erased them knowing what was owed: amounts, no person.

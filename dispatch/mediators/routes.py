@@ -114,16 +114,13 @@ def erase_mediator(
     While allowances are owed to them, only with `confirm_unpaid=true` (409 otherwise).
     Their paid and owed amounts stay in the statements, budgets and the funders' report,
     under a pseudonym."""
-    now = clock.now()
-    if confirm_unpaid and owed_euros is not None:
-        owed = flows.owed_to(session, mediator_id=mediator_id, now=now, settings=settings)
-        confirm_unpaid = owed_euros == max(owed.euros, Decimal(0))
     mediator = flows.erase_mediator(
         session,
         mediator_id=mediator_id,
         actor=user,
-        now=now,
+        now=clock.now(),
         settings=settings,
         unpaid_confirmed=confirm_unpaid,
+        confirmed_euros=owed_euros,
     )
     return service.public(session, mediator)

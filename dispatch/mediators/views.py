@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
@@ -958,6 +959,17 @@ def confirm_erase(
     return _erase_page(request, session, user, mediator_id, now=clock.now(), settings=settings)
 
 
+def _euros(shown: str) -> Decimal | None:
+    """The amount the erase page showed (its hidden field; none: no pin); a mangled one
+    matches no amount, so the page asks again."""
+    if not shown.strip():
+        return None
+    try:
+        return Decimal(shown)
+    except InvalidOperation:
+        return Decimal(-1)
+
+
 @router.post("/{mediator_id}/erase", dependencies=[CsrfChecked])
 def erase(
     request: Request,
@@ -967,25 +979,23 @@ def erase(
     clock: ClockDep,
     settings: SettingsDep,
     confirm_unpaid: Annotated[str, Form(max_length=10)] = "",
-    owed_shown: Annotated[str, Form(max_length=40)] = "",
+    owed_euros: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     _live(session, mediator_id)
-    now = clock.now()
-    # The yes covers what the page showed: a job approved meanwhile asks again.
-    owed = flows.owed_to(session, mediator_id=mediator_id, now=now, settings=settings)
-    changed = owed.anything and confirm_unpaid == "yes" and owed_shown != owed.key
     try:
         flows.erase_mediator(
             session,
             mediator_id=mediator_id,
             actor=user,
-            now=now,
+            now=clock.now(),
             settings=settings,
-            unpaid_confirmed=confirm_unpaid == "yes" and not changed,
+            unpaid_confirmed=confirm_unpaid == "yes",
+            # The yes covers what the page showed: a job approved meanwhile asks again.
+            confirmed_euros=_euros(owed_euros),
         )
     except AllowanceOwed as exc:
         form = EntryForm()
-        form.error(exc.FIELD, Text(UNPAID_CHANGED if changed else UNPAID_NOT_CONFIRMED))
+        form.error(exc.FIELD, Text(UNPAID_CHANGED if exc.stale else UNPAID_NOT_CONFIRMED))
         return _erase_page(
             request,
             session,

@@ -305,14 +305,14 @@ def test_an_erased_mediator_s_unpaid_allowance_shows_apart_and_is_not_offered_fo
     _october_job(engine, case_person, mediator_id)  # 51,00 € approved, not paid
     web = signed_in(coord_person)
     erase_page = web.get(f"/dashboard/pool/{mediator_id}/erase")
-    shown = re.search(r'name="owed_shown" value="([^"]+)"', erase_page.text)
+    shown = re.search(r'name="owed_euros" value="([^"]+)"', erase_page.text)
     assert shown is not None
     erased = web.post(
         f"/dashboard/pool/{mediator_id}/erase",
         data={
             "csrf_token": csrf_of(erase_page),
             "confirm_unpaid": "yes",
-            "owed_shown": shown.group(1),
+            "owed_euros": shown.group(1),
         },
     )
     assert erased.status_code == 303, erased.text

@@ -592,7 +592,7 @@ def test_erasing_a_mediator_still_owed_money_warns_and_needs_the_box_ticked(
         session.add(report)
     stale = web.post(
         f"/dashboard/pool/{mediator_id}/erase",
-        data={"csrf_token": csrf_of(refused), "confirm_unpaid": "yes", "owed_shown": "22.50/1"},
+        data={"csrf_token": csrf_of(refused), "confirm_unpaid": "yes", "owed_euros": "22.50"},
     )
     assert stale.status_code == 422
     assert "hat sich geändert, seit die Seite geöffnet wurde" in html.unescape(stale.text)
@@ -600,9 +600,15 @@ def test_erasing_a_mediator_still_owed_money_warns_and_needs_the_box_ticked(
     with unit_of_work(engine) as session:
         assert get_row(session, Mediator, mediator_id).erased_at is None
 
+    for mangled in ("viel", "NaN", "1e999999"):  # a tampered amount asks again, no 500
+        asked = web.post(
+            f"/dashboard/pool/{mediator_id}/erase",
+            data={"csrf_token": csrf_of(stale), "confirm_unpaid": "yes", "owed_euros": mangled},
+        )
+        assert asked.status_code == 422, (mangled, asked.status_code)
     done = web.post(
         f"/dashboard/pool/{mediator_id}/erase",
-        data={"csrf_token": csrf_of(stale), "confirm_unpaid": "yes", "owed_shown": "37.50/0"},
+        data={"csrf_token": csrf_of(stale), "confirm_unpaid": "yes", "owed_euros": "37.50"},
     )
 
     assert done.status_code == 303
