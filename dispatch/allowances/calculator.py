@@ -86,8 +86,13 @@ class Rules:
     work: WorkRules
     travel: TravelRules
     cancellation: CancellationRules
-    #: The yearly limit of a mediator unless set on the mediator (Ehrenamtspauschale).
-    annual_limit: Decimal = Decimal(840)
+    #: The yearly limit of a mediator unless set on the mediator: the Ehrenamtspauschale
+    #: (§ 3 Nr. 26a EStG), 960 EUR since 2026; for a year after every `limits_until` entry.
+    annual_limit: Decimal = Decimal(960)
+    #: (last year, limit) pairs, earliest first: the law changes the figure now and then
+    #: (840 EUR until 2025), and a year is measured against its own figure, so a statement
+    #: of December 2025 shows 840 EUR while offers in 2026 go up to 960 EUR.
+    limits_until: tuple[tuple[int, Decimal], ...] = ()
     #: The share of the limit at which the coordinator is warned.
     warn_share: Decimal = Decimal("0.8")
     #: The share of a funding source's budget (spent + committed) that warns the coordinator.
@@ -99,6 +104,15 @@ class Rules:
     def name_in(self, locale: str) -> str:
         """The name a page in `locale` shows: its own entry in `names`, else `name`."""
         return dict(self.names).get(locale, self.name)
+
+    def annual_limit_in(self, year: int) -> Decimal:
+        """The default yearly limit of `year`: the entry of the first listed year not
+        before it (`until = { 2025 = "840" }` covers 2025 and the years before), else
+        `annual_limit`."""
+        for last_year, limit in self.limits_until:
+            if year <= last_year:
+                return limit
+        return self.annual_limit
 
 
 @dataclass(frozen=True)
@@ -213,6 +227,22 @@ def _minutes(table: dict[str, Any], key: str, default: int | None) -> int | None
     return value
 
 
+def _limits_until(table: dict[str, Any]) -> tuple[tuple[int, Decimal], ...]:
+    """`until = { 2020 = "720", 2025 = "840" }`: each year's figure, up to that year."""
+    until = table.get("until", {})
+    if not isinstance(until, dict):
+        raise RulesError('annual_limit.until: a table of years, e.g. until = { 2025 = "840" }')
+    pairs = []
+    for year, _ in until.items():
+        if not (str(year).isdigit() and 1900 <= int(year) <= 2199):
+            raise RulesError(f"annual_limit.until: {year!r} is not a year from 1900 to 2199")
+        try:
+            pairs.append((int(year), _money(until, year)))
+        except RulesError as error:
+            raise RulesError(f"annual_limit.until.{error}") from None
+    return tuple(sorted(pairs))
+
+
 def rules_from_dict(data: dict[str, Any]) -> Rules:
     """Rules from a parsed TOML file; every wrong value is a `RulesError` naming its key."""
     work = data.get("work", {})
@@ -263,7 +293,8 @@ def rules_from_dict(data: dict[str, Any]) -> Rules:
             work_minutes_cap=_minutes(cancel, "work_minutes_cap", 0) or 0,
             pays_travel=bool(cancel.get("pays_travel", False)),
         ),
-        annual_limit=_money(limit, "default", Decimal(840)),
+        annual_limit=_money(limit, "default", Decimal(960)),
+        limits_until=_limits_until(limit),
         warn_share=warn_share,
         budget_warn_share=budget_share,
     )

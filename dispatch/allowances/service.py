@@ -572,7 +572,7 @@ def statement(session: Session, *, month: Month, rules: Rules, tz: ZoneInfo) -> 
                 name=mediator.name,
                 lines=lines,
                 year_total=year_totals.get(mediator_id, ZERO),
-                annual_limit=limit_of(mediator, rules),
+                annual_limit=limit_of(mediator, rules, year=month.year),
                 warn_share=rules.warn_share,
                 erased=mediator.erased_at is not None,
             )
@@ -651,10 +651,11 @@ def mark_paid(
 # --- the yearly limit -----------------------------------------------------------------------
 
 
-def limit_of(mediator: Mediator, rules: Rules) -> Decimal:
-    return (
-        Decimal(mediator.annual_limit) if mediator.annual_limit is not None else rules.annual_limit
-    )
+def limit_of(mediator: Mediator, rules: Rules, *, year: int) -> Decimal:
+    """The mediator's own limit, else the rules' figure for `year` (the law's changes)."""
+    if mediator.annual_limit is not None:
+        return Decimal(mediator.annual_limit)
+    return rules.annual_limit_in(year)
 
 
 def year_totals_for(
@@ -714,7 +715,7 @@ def at_annual_limit(session: Session, *, rules: Rules, tz: ZoneInfo, now: dateti
     return {
         mediator.id
         for mediator in mediators
-        if totals[mediator.id] >= limit_of(mediator, rules)
+        if totals[mediator.id] >= limit_of(mediator, rules, year=year)
         and mediator.annual_limit_override_year != year
     }
 

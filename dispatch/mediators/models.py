@@ -50,7 +50,8 @@ class Mediator(SQLModel, table=True):
     active: bool = True
     #: Paused by the mediator (SMS STOP, own page) or the coordinator.
     paused: bool = False
-    #: Yearly allowance limit in euros; None: the allowance rules' default (840).
+    #: Yearly allowance limit in euros; None: the allowance rules' figure of the year
+    #: (the Ehrenamtspauschale, 960 in 2026).
     annual_limit: Decimal | None = Field(default=None, sa_type=sa.Numeric(8, 2))
     #: The coordinator let this mediator take paid jobs beyond the limit in this year.
     annual_limit_override_year: int | None = None

@@ -137,8 +137,8 @@ class MediatorFields(BaseModel):
     travel_mode: TravelMode | None = None
     max_travel_km: Annotated[float, Field(gt=0, le=500, allow_inf_nan=False)] | None = None
     max_hours_per_week: Annotated[float, Field(gt=0, le=60, allow_inf_nan=False)] | None = None
-    #: Yearly allowance limit in euros (840 Ehrenamtspauschale, 3000 Übungsleiterpauschale);
-    #: null: the allowance rules' default.
+    #: Yearly allowance limit in euros (960 Ehrenamtspauschale, 3300 Übungsleiterpauschale);
+    #: null: the allowance rules' figure of the year.
     annual_limit: (
         Annotated[Decimal, Field(ge=0, le=100_000, max_digits=8, decimal_places=2)] | None
     ) = None

@@ -157,3 +157,48 @@ def test_the_kept_year_totals_give_way_to_an_approval_at_once(
     assert _reasons(client, coordinator, second_request, mediator_id) == ["annual_limit"]
     detail = client.get(f"/api/v1/requests/{second_request}", headers=coordinator.headers)
     assert detail.json()["offers"] == []
+
+
+def _default_limit_mediator_with(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine, days: list[str]
+) -> int:
+    """A mediator on the rules' default limit with a 10-hour phone job on each day:
+    20 started half hours x 7.50 = 150.00 EUR a job."""
+    n = days[0][-2:]
+    body = mediator_payload(
+        name=f"Mediator {n}", phone=f"+491511234{n}99", email=f"m{n}@example.org"
+    )
+    created = client.post("/api/v1/mediators", json=body, headers=coordinator.headers)
+    assert created.status_code == 201, created.text
+    mediator_id = int(created.json()["id"])
+    for day in days:
+        done_job(
+            engine,
+            caseworker=caseworker,
+            mediator_id=mediator_id,
+            start=f"{day}T08:00:00+01:00",
+            end=f"{day}T18:00:00+01:00",
+            mode=Mode.phone,
+        )
+    return mediator_id
+
+
+def test_the_default_limit_is_the_years_own_960_since_2026_and_840_before(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    # The Ehrenamtspauschale (§ 3 Nr. 26a EStG) rose from 840 to 960 EUR on 1 January
+    # 2026. Six jobs of 150.00 EUR = 900.00 EUR in November 2026: over the old figure,
+    # under this year's, so the mediator is still offered paid jobs.
+    november = ["2026-11-02", "2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-09"]
+    this_year = _default_limit_mediator_with(client, coordinator, caseworker, engine, november)
+    request_id = _new_request(client, caseworker)
+    assert _reasons(client, coordinator, request_id, this_year) == []
+
+    # The same 900.00 EUR in December 2025 reached that year's 840.00: the statement of a
+    # month of 2025 measures the year against 2025's limit.
+    december = ["2025-12-01", "2025-12-02", "2025-12-03", "2025-12-04", "2025-12-05", "2025-12-08"]
+    last_year = _default_limit_mediator_with(client, coordinator, caseworker, engine, december)
+    statement = client.get("/api/v1/allowances?month=2025-12", headers=coordinator.headers)
+    [row] = statement.json()["mediators"]
+    assert row["mediator_id"] == last_year and row["year_total"] == "900.00"
+    assert row["annual_limit"] == "840.00" and row["at_limit"] is True

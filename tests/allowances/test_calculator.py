@@ -138,7 +138,32 @@ def test_default_rules_read_and_pay_km() -> None:
     rules = load_rules(CONFIG / "allowance.toml")
     facts = JobFacts("done", minutes=60, travel_minutes=20, km=Decimal(15))
     assert allowance(facts, rules).total == euros("27.00")
-    assert rules.annual_limit == Decimal(840)
+
+
+@pytest.mark.parametrize(
+    "name", ["default", "berlin", "bielefeld", "heinsberg", "miltenberg", "wuerzburg"]
+)
+def test_the_yearly_limit_is_the_laws_figure_of_each_year(name: str) -> None:
+    # The Ehrenamtspauschale (§ 3 Nr. 26a EStG): 720 EUR 2013-2020, 840 EUR 2021-2025,
+    # 960 EUR since 2026. A year after the last change keeps the current figure.
+    rules = load_rules(CONFIG / "allowance.toml") if name == "default" else preset(name)
+    assert [rules.annual_limit_in(year) for year in (2019, 2020, 2021, 2025, 2026, 2031)] == [
+        Decimal(720),
+        Decimal(720),
+        Decimal(840),
+        Decimal(840),
+        Decimal(960),
+        Decimal(960),
+    ]
+
+
+def test_without_a_history_every_year_has_the_default_limit() -> None:
+    rules = rules_from_dict({"work": {"rate": "7.50", "unit_minutes": 30}})
+    assert {rules.annual_limit_in(year) for year in (2020, 2026)} == {Decimal(960)}
+    mine = rules_from_dict(
+        {"work": {"rate": "7.50", "unit_minutes": 30}, "annual_limit": {"default": "500"}}
+    )
+    assert {mine.annual_limit_in(year) for year in (2020, 2026)} == {Decimal(500)}
 
 
 def test_a_ticket_is_refunded_at_cost() -> None:
@@ -161,6 +186,10 @@ def test_a_minimum_lifts_a_short_job() -> None:
         {"work": {"rate": "-1", "unit_minutes": 30}},
         {"work": {"rate": "7.50", "unit_minutes": 30, "rounding": "up"}},
         {"work": {"rate": "7.50", "unit_minutes": 30}, "annual_limit": {"warn_share": "1.5"}},
+        {"work": {"rate": "7.50", "unit_minutes": 30}, "annual_limit": {"until": {"2025": 840.0}}},
+        {"work": {"rate": "7.50", "unit_minutes": 30}, "annual_limit": {"until": {"20x5": "840"}}},
+        {"work": {"rate": "7.50", "unit_minutes": 30}, "annual_limit": {"until": {"1850": "840"}}},
+        {"work": {"rate": "7.50", "unit_minutes": 30}, "annual_limit": {"until": "840"}},
         {"work": {"rate": "7.50", "unit_minutes": 30}, "names": {"fr": "Règles"}},
         {"work": {"rate": "7.50", "unit_minutes": 30}, "names": "Regeln"},
     ],

@@ -104,7 +104,7 @@ def test_statement_per_mediator_by_funding_source_with_hand_computed_euros(
     # The year so far: October's 51.00 + November's job of 60 min = 2 half hours
     # x 7.50 = 15.00 (in person, but no km and no place: no travel time) = 66.00 EUR.
     assert mediator["year_total"] == "66.00"
-    assert mediator["annual_limit"] == "840.00"
+    assert mediator["annual_limit"] == "960.00"  # the Ehrenamtspauschale of 2026
     assert mediator["limit_warning"] is False
 
 
