@@ -27,9 +27,16 @@ from config.settings import Settings
 from dispatch import audit
 from dispatch.allowances import service as allowances
 from dispatch.deadlines import service as deadlines
+from dispatch.deadlines.models import Deadline
 from dispatch.errors import Conflict, NotFound
 from dispatch.offers.links import revoke_links
-from dispatch.offers.models import ASSIGNMENT_DEADLINES, Assignment, Offer, OfferStatus
+from dispatch.offers.models import (
+    ASSIGNMENT_DEADLINES,
+    Assignment,
+    Offer,
+    OfferDeadlineKind,
+    OfferStatus,
+)
 from dispatch.planning import service as planning
 from dispatch.requests import conflicts
 from dispatch.requests.models import Request, RequestStatus
@@ -137,6 +144,34 @@ def pending_count(session: Session, request_id: int) -> int:
             .where(Offer.request_id == request_id, Offer.status == OfferStatus.pending)
         ).one()
     )
+
+
+#: The deadlines that hold a request's next offers back, by why: the quiet hours
+#: (`wave_due`) or a series occurrence's lead time (`first_wave`).
+HOLDING = {OfferDeadlineKind.wave_due: "quiet_hours", OfferDeadlineKind.first_wave: "series"}
+
+
+def offers_held(
+    session: Session, request_ids: Sequence[int], *, now: datetime
+) -> dict[int, tuple[datetime, str]]:
+    """When each request's next offers go out and why they wait ("quiet_hours" or
+    "series"), for those waiting: a caseworker who files at 22:30 sees "07:00", not
+    "being dispatched" with nobody asked all night."""
+    if not request_ids:
+        return {}
+    held: dict[int, tuple[datetime, str]] = {}
+    for subject_id, kind, due_at in session.exec(
+        select(Deadline.subject_id, Deadline.kind, Deadline.due_at)
+        .where(
+            col(Deadline.kind).in_(list(HOLDING)),
+            col(Deadline.subject_id).in_(list(request_ids)),
+            col(Deadline.done_at).is_(None),
+            col(Deadline.due_at) > now,
+        )
+        .order_by(col(Deadline.due_at).desc())
+    ):
+        held[subject_id] = (due_at, HOLDING[OfferDeadlineKind(kind)])
+    return held
 
 
 def last_wave(session: Session, request_id: int) -> int:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, func, select
 
 from dispatch.mediators.models import Mediator
+from dispatch.offers import service as offers
 from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.outbox.models import Message
 from dispatch.places.models import Place
@@ -47,6 +48,10 @@ class RequestRow:
     assignment: Assignment | None = None
     mediator: Mediator | None = None
     at_risk: bool = False
+    #: When the next offers go out, for a request that waits for them, and why
+    #: ("quiet_hours", "series"; `offers.service.offers_held`).
+    offers_from: datetime | None = None
+    offers_wait: str | None = None
 
     @property
     def next_step(self) -> str | None:
@@ -113,6 +118,9 @@ def request_rows(session: Session, requests: list[Request], *, now: datetime) ->
     ):
         row = by_id[assignment.request_id]
         row.assignment, row.mediator = assignment, mediator
+    waiting = [r.id for r in requests if r.status in (RequestStatus.open, RequestStatus.offered)]
+    for request_id, (due_at, why) in offers.offers_held(session, waiting, now=now).items():
+        by_id[request_id].offers_from, by_id[request_id].offers_wait = due_at, why
     for row in rows:
         row.place = places.get(row.request.place_id) if row.request.place_id else None
         row.organisation_name = organisations.get(row.request.organisation_id, "")

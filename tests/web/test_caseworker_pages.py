@@ -244,3 +244,29 @@ def test_a_day_at_the_end_of_the_calendar_is_a_form_error(
         rf'<p class="field-error" id="date-error">.*?{re.escape(message)}',
         response.text,
     )
+
+
+def test_a_request_filed_at_night_says_when_its_first_offers_go_out(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    clock: ManualClock,
+) -> None:
+    # Mediators get no messages from 21:00 to 07:00: a request filed on Monday at 22:30 is
+    # held until Tuesday 07:00. "Being dispatched …" with nobody asked would leave the
+    # caseworker wondering all night whether anything happens.
+    add_mediator(
+        languages=[{"language": "ti", "level": "native"}],
+        availability=[{"weekday": "wed", "start": "08:00", "end": "16:00"}],
+    )
+    clock.advance(timedelta(hours=14, minutes=30))  # Monday 22:30
+    web = signed_in(case_person)
+    response = post_form(web, **{**GOOD, "date": "2026-12-02"})
+    assert response.status_code == 303, response.text
+    request_id = response.headers["location"].split("filed=")[1]
+    waiting = (
+        "Die ersten Anfragen gehen Di 01.12. 07:00 hinaus"
+        " (nachts erhalten Sprachmittler*innen keine Nachrichten)."
+    )
+    assert waiting in web.get(f"/requests/{request_id}").text
+    assert waiting in web.get("/requests").text
