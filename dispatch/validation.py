@@ -363,3 +363,22 @@ def whole_number(typed: str, *, most: int = MAX_ID) -> int | None:
         return None
     number = int(typed)
     return number if number <= most else None
+
+
+_CLOCK = re.compile(r"([0-9]{1,2})[:.,h]([0-9]{2})|([0-9]{2})([0-9]{2})")
+
+
+def clock_time(typed: str) -> time | None:
+    """A time of day as a person types it, else None: 09:30, 9:30, 9.30, 9,30 or 0930.
+
+    A phone's browser without a time picker (a data-saving or an older one) shows the
+    form's time field as a text box, and the person types the time as they write it.
+    Not `time.fromisoformat`: it reads "15.45" as 15:00 and 0.45 seconds, a report
+    three quarters of an hour short, and refuses "9:30".
+    """
+    match = _CLOCK.fullmatch(typed.strip())
+    if match is None:
+        return None
+    hour = int(match[1] or match[3])
+    minute = int(match[2] or match[4])
+    return time(hour, minute) if hour < 24 and minute < 60 else None

@@ -8,7 +8,7 @@ schema's error location and code, never by the wording.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from dispatch.jobs.models import JobOutcome
 from dispatch.jobs.schemas import JobReportIn
+from dispatch.validation import clock_time
 from locales import N_, western_digits
 
 FIELDS = ("actual_start", "actual_end", "waiting_minutes", "travel_km", "ticket_cost", "outcome")
@@ -78,11 +79,8 @@ def _western(text: str) -> str:
 
 
 def _time_on(day: date, text: str, tz: ZoneInfo) -> datetime | None:
-    try:
-        moment = time.fromisoformat(_western(text))
-    except ValueError:
-        return None
-    return datetime.combine(day, moment.replace(tzinfo=None), tzinfo=tz)
+    moment = clock_time(_western(text))
+    return None if moment is None else datetime.combine(day, moment, tzinfo=tz)
 
 
 def _amount(text: str) -> str:

@@ -25,7 +25,7 @@ from config import data as config_data
 from config.settings import Settings
 from dispatch import geocoding
 from dispatch.allowances.service import AllowanceOwed
-from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
+from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators import flows, importer, service
 from dispatch.mediators.models import CLEARANCE_FIELDS, Level, TravelMode
@@ -352,8 +352,7 @@ def _form_page(
         {
             "form": form,
             "m": mediator,
-            "map_input": maps.MAP_INPUT,
-            "map_size": maps.area_map(get_settings(request)).size,
+            "map_pictures": maps.MAP_PICTURES,
             **_choices(request),
         },
         status_code=status_code,

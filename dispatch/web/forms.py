@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from dispatch.series.schemas import MAX_INTERVAL_WEEKS, SeriesCreate
 from dispatch.validation import (
     EARLIEST_DAY,
     LATEST_DAY,
+    clock_time,
     real_time_after,
     wall_clock,
     whole_number,
@@ -352,12 +353,7 @@ def parse_request_form(
         # Caught here: a day at the end of the calendar cannot even take a time zone.
         form.error("date", message_for("start_in_past" if day < EARLIEST_DAY else "start_too_far"))
         day = None
-    try:
-        start_time = (
-            time.fromisoformat(v["time"]) if re.fullmatch(r"\d{1,2}:\d{2}", v["time"]) else None
-        )
-    except ValueError:
-        start_time = None
+    start_time = clock_time(v["time"])
     if start_time is None:
         form.error("time")
     duration = whole_number(v["duration"])

@@ -5,11 +5,16 @@ submits the form with ``map.x`` and ``map.y``, which :func:`clicked_point` turns
 into a point through the projection of ``dispatch/areamap.py``. The page then
 marks the point (``/map.svg?mark=lat,lon``) and asks to confirm it. It works
 without JavaScript; nothing else is needed.
+
+A browser sends a click in the pixels the picture is shown at, so the map is never
+scaled to fit: it comes in two sizes (:data:`MAP_PICTURES`), each drawn as it is and
+sent under its own name, and the stylesheet shows the one that fits the screen.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from html import escape
 from typing import Annotated, Literal
 
@@ -28,23 +33,43 @@ router = APIRouter(include_in_schema=False)
 MAP_INPUT = "map"
 
 
-def area_map(settings: Settings) -> AreaMap:
-    return AreaMap(settings.pool_centre_lat, settings.pool_centre_lon, settings.pool_radius_km)
+@dataclass(frozen=True)
+class MapPicture:
+    """One size of the map as a form's image button (class ``area-map-<screen>``)."""
+
+    #: The form control's: the browser sends "<name>.x" and "<name>.y".
+    name: str
+    #: Pixels a side, as drawn and as shown.
+    size: int
+    #: "wide" or "phone": the stylesheet shows one of them, by the screen's width.
+    screen: str
+
+
+#: The phone's fits a 360 px screen inside the form's margins and frames.
+MAP_PICTURES = (MapPicture(MAP_INPUT, 480, "wide"), MapPicture("map_phone", 280, "phone"))
+
+
+def area_map(settings: Settings, size: int | None = None) -> AreaMap:
+    """The pool's area as a picture of ``size`` pixels a side (the wide map's by default)."""
+    shape = AreaMap(settings.pool_centre_lat, settings.pool_centre_lon, settings.pool_radius_km)
+    return shape if size is None else replace(shape, size=size)
 
 
 def clicked_point(
     raw: Mapping[str, str], settings: Settings
 ) -> tuple[float, float] | Literal["outside"] | None:
     """The point a click on the map chose; "outside" off the pool's circle; None: no click."""
-    x, y = raw.get(f"{MAP_INPUT}.x"), raw.get(f"{MAP_INPUT}.y")
-    if x is None or y is None or (x, y) == ("0", "0"):
-        # (0, 0) is what a browser sends when Enter submits through the map: no click.
-        return None
-    try:
-        point = area_map(settings).click(float(x), float(y))
-    except ValueError:
-        return "outside"
-    return point if point is not None else "outside"
+    for picture in MAP_PICTURES:
+        x, y = raw.get(f"{picture.name}.x"), raw.get(f"{picture.name}.y")
+        if x is None or y is None or (x, y) == ("0", "0"):
+            # (0, 0) is what a browser sends when Enter submits through the map: no click.
+            continue
+        try:
+            point = area_map(settings, picture.size).click(float(x), float(y))
+        except ValueError:
+            return "outside"
+        return point if point is not None else "outside"
+    return None
 
 
 def _mark(text: str | None) -> tuple[float, float] | None:
@@ -100,16 +125,22 @@ def draw(
     return "".join(parts)
 
 
+SMALLEST = min(picture.size for picture in MAP_PICTURES)
+LARGEST = max(picture.size for picture in MAP_PICTURES)
+
+
 @router.get("/map.svg", dependencies=[Depends(staff_page_user)])
 def map_picture(
     session: SessionDep,
     settings: SettingsDep,
     mark: Annotated[str | None, Query(max_length=60)] = None,
+    size: Annotated[int | None, Query(ge=SMALLEST, le=LARGEST)] = None,
 ) -> Response:
-    """The map of the pool's area with its places; `mark=lat,lon` shows a chosen point."""
+    """The map of the pool's area with its places; `mark=lat,lon` shows a chosen point;
+    `size` in pixels, so that a smaller map keeps its names legible."""
     places = [(p.name, p.lat, p.lon) for p in list_places(session)]
     return Response(
-        draw(area_map(settings), places, _mark(mark)),
+        draw(area_map(settings, size), places, _mark(mark)),
         media_type="image/svg+xml",
         headers={"Cache-Control": "private, max-age=60"},
     )

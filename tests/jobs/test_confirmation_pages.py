@@ -4,6 +4,7 @@ approvals; on SQLite and PostgreSQL. A refused answer writes nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
@@ -251,3 +252,21 @@ def test_the_report_form_reads_arabic_and_persian_digits(
     with Session(engine) as session:
         stored = session.exec(select(JobReport)).one()
     assert (stored.waiting_minutes, stored.travel_km) == (5, Decimal("12.5"))
+
+
+def test_the_report_form_reads_a_time_typed_without_a_time_picker(
+    client: TestClient, job_over: Job, engine: Engine
+) -> None:
+    """A data-saving or older phone browser shows the time fields as text boxes: 9.05 and
+    10.45 as people write them. Read as ISO, 10.45 was 10:00 (and 0.45 seconds), the job
+    three quarters of an hour shorter than worked, and 9.05 was refused."""
+    done = client.post(
+        f"/o/{job_over.report_token}/report",
+        data={"actual_start": "9.05", "actual_end": "10.45", "outcome": "done"},
+        follow_redirects=False,
+    )
+
+    assert done.status_code == 303, done.text
+    with Session(engine) as session:
+        stored = session.exec(select(JobReport)).one()
+    assert stored.actual_end - stored.actual_start == timedelta(minutes=100)

@@ -148,10 +148,18 @@ def browser() -> Iterator[Browser]:
 
 
 def new_page(
-    browser: Browser, server: Server, viewport: ViewportSize = DESKTOP, locale: str = "de-DE"
+    browser: Browser,
+    server: Server,
+    viewport: ViewportSize = DESKTOP,
+    locale: str = "de-DE",
+    *,
+    javascript: bool = True,
 ) -> Page:
-    """A browser tab; `locale` is the device's language (its Accept-Language)."""
-    context = browser.new_context(base_url=server.url, viewport=viewport, locale=locale)
+    """A browser tab; `locale` is the device's language (its Accept-Language); `javascript`
+    off is a basic phone, a data-saving browser or an office that blocks scripts."""
+    context = browser.new_context(
+        base_url=server.url, viewport=viewport, locale=locale, java_script_enabled=javascript
+    )
     return context.new_page()
 
 
@@ -366,23 +374,33 @@ def file_weekly_series(server: Server, *, language: str) -> int:
         return int(filed[0].id)
 
 
-def offer_link(server: Server, request_id: int, locale: str) -> str:
-    """The offer link of the first mediator asked, who reads `locale`."""
+def offer_sms(server: Server, request_id: int) -> list[tuple[int, str, str]]:
+    """Each offer SMS of a request as sent: the mediator, the link in it, their language."""
     with unit_of_work(server.engine) as session:
-        message = session.exec(
+        sent = session.exec(
             select(Message)
             .where(Message.kind == "offer", Message.channel == "sms")
             .where(Message.request_id == request_id)
             .order_by(col(Message.id))
-        ).first()
-        assert message is not None, "someone was asked"
-        mediator = session.get(Mediator, message.recipient_id)
+        ).all()
+        found = []
+        for message in sent:
+            link = re.search(r"/o/[A-Za-z0-9_\-]+", message.body)
+            assert link is not None and message.recipient_id is not None, message.body
+            found.append((message.recipient_id, link[0], message.locale))
+        assert found, "someone was asked"
+        return found
+
+
+def offer_link(server: Server, request_id: int, locale: str) -> str:
+    """The offer link of the first mediator asked, who reads `locale`."""
+    mediator_id, link, _ = offer_sms(server, request_id)[0]
+    with unit_of_work(server.engine) as session:
+        mediator = session.get(Mediator, mediator_id)
         assert mediator is not None
         mediator.message_locale = locale
         session.add(mediator)
-        link = re.search(r"/o/[A-Za-z0-9_\-]+", message.body)
-        assert link is not None
-        return link[0]
+    return link
 
 
 def own_page_link(server: Server, locale: str) -> tuple[int, str]:

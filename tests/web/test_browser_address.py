@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, ViewportSize, expect
 
 import locales
 from dispatch.web.maps import area_map
+from matching.feasibility import great_circle_km
+from matching.model import Location
 from tests.geocoder_stand_in import FakeNominatim
 from tests.web import test_browser as base
 from tests.web.test_browser import Server, fill_request, new_page, running_server, shoot, sign_in
@@ -24,6 +27,8 @@ browser = base.browser
 
 CASEWORKER = "peters@jobcenter.example"
 DE = locales.translator("de")
+#: A common small phone, narrower than the PHONE of the other tests.
+PHONE_360: ViewportSize = {"width": 360, "height": 640}
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +108,7 @@ def test_without_a_geocoder_a_click_on_the_map_sets_the_point(
         expect(page.get_by_role("button", name=DE.gettext("Search address"))).to_have_count(0)
         shape = area_map(server.settings)
         x, y = shape.to_pixel(51.7601, 8.0499)
-        page.locator("input.area-map-picture").click(position={"x": x, "y": y})
+        page.locator("input.area-map-picture:visible").click(position={"x": x, "y": y})
 
         expect(page.locator("#point-set")).to_be_visible()
         shoot(page, "14-address-04-map-point")
@@ -114,5 +119,39 @@ def test_without_a_geocoder_a_click_on_the_map_sets_the_point(
         expect(page.locator("img.area-map-small")).to_have_attribute(
             "src", re.compile(r"mark=51\.76\d*,8\.0[45]\d*")
         )
+    finally:
+        server.settings.geocoder_url = _nominatim_server.base_url
+
+
+def test_the_map_fits_a_phone_and_a_click_on_it_sets_the_point_without_javascript(
+    browser: Browser, server: Server, _nominatim_server: FakeNominatim
+) -> None:
+    """At 480 px the map ran 150 px past a 360 px phone's edge. Whatever size it is shown
+    at, a click must land where it shows, with no script to translate it."""
+    server.settings.geocoder_url = None
+    try:
+        page = new_page(browser, server, PHONE_360, javascript=False)
+        sign_in(page, CASEWORKER)
+        at_an_address(page, "Lindenstraße 3, Beckum")
+        picture = page.locator("input.area-map-picture:visible")
+        expect(picture).to_have_count(1)
+        box = picture.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_360["width"], box
+        assert PHONE_360["width"] / 2 <= box["height"] <= PHONE_360["height"] / 2, box
+        size = int(picture.get_attribute("width") or 0)
+        assert box["width"] <= size + 2  # drawn at its own size (and a border): not scaled
+        x, y = replace(area_map(server.settings), size=size).to_pixel(51.7601, 8.0499)
+        picture.click(position={"x": x, "y": y})
+
+        expect(page.locator("#point-set")).to_be_visible()
+        shoot(page, "14-address-05-map-point-phone")
+        page.get_by_role("button", name=DE.gettext("Send request")).click()
+        filed_request_page(page)
+        shown = page.locator("img.area-map-small").get_attribute("src") or ""
+        mark = re.search(r"mark=([\d.]+),([\d.]+)", shown)
+        assert mark is not None
+        set_at = Location(float(mark[1]), float(mark[2]))
+        assert great_circle_km(set_at, Location(51.7601, 8.0499)) < 0.3, set_at
     finally:
         server.settings.geocoder_url = _nominatim_server.base_url

@@ -3,13 +3,13 @@ location names, said in the reader's language by the error's code."""
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 import locales
-from dispatch.validation import MAX_ID, whole_number
+from dispatch.validation import MAX_ID, clock_time, whole_number
 from dispatch.web import forms
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -84,6 +84,26 @@ def test_an_error_goes_where_its_location_or_code_says(
 def test_a_whole_number_is_ascii_digits_within_the_id_range(typed: str, number: int | None) -> None:
     assert whole_number(typed) == number
     assert whole_number(str(MAX_ID)) == MAX_ID and whole_number(str(MAX_ID + 1)) is None
+
+
+@pytest.mark.parametrize(
+    ("typed", "moment"),
+    [("09:30", time(9, 30)), ("9:30", time(9, 30)), (" 9.30 ", time(9, 30))]
+    + [("15.45", time(15, 45)), ("15,45", time(15, 45)), ("0930", time(9, 30))]
+    + [("00:00", time(0, 0)), ("23:59", time(23, 59)), ("24:00", None), ("9:60", None)]
+    + [("9", None), ("930", None), ("9:3", None), ("09:30:00", None), ("٠٩:٣٠", None)],
+)
+def test_a_time_is_read_as_people_type_it_without_a_time_picker(
+    typed: str, moment: time | None
+) -> None:
+    """A browser with no time picker shows a text box; ISO read "15.45" as 15:00."""
+    assert clock_time(typed) == moment
+
+
+def test_a_time_typed_with_a_point_files_the_request_at_that_time() -> None:
+    form, data = forms.parse_request_form({**GOOD, "time": "9.30"}, tz=BERLIN)
+    assert form.errors == {} and data is not None
+    assert data.start.isoformat() == "2026-12-01T09:30:00+01:00"
 
 
 @pytest.mark.parametrize("typed", ["9" * 30, "²", "1²"])

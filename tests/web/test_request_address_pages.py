@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import pytest
@@ -12,7 +13,7 @@ from sqlmodel import Session, select
 from config.settings import Settings
 from dispatch.areamap import AreaMap
 from dispatch.requests.models import Request
-from dispatch.web.maps import area_map
+from dispatch.web.maps import MAP_PICTURES, area_map
 from tests.geocoder_stand_in import FakeNominatim
 from tests.web.conftest import Person
 from tests.web.test_caseworker_pages import GOOD, post_form
@@ -167,6 +168,28 @@ def test_without_a_geocoder_the_point_is_set_on_the_map_and_confirmed(
     assert (request.location_lat, request.location_lon) == pytest.approx((51.76, 8.05), abs=1e-3)
 
 
+def test_a_click_on_the_phones_smaller_map_is_read_in_its_own_pixels(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    engine: Engine,
+    settings: Settings,
+) -> None:
+    """The same spot is at other pixels of the phone's map: read as the wide map's, it
+    would set a point kilometres off."""
+    settings.geocoder_url = None
+    phone = next(picture for picture in MAP_PICTURES if picture.screen == "phone")
+    x, y = area_map(settings, phone.size).to_pixel(51.7600, 8.0500)
+    click = {f"{phone.name}.x": f"{x:.0f}", f"{phone.name}.y": f"{y:.0f}"}
+
+    point = post_form(signed_in(case_person), **AT_AN_ADDRESS, address="Lindenstraße 3", **click)
+    assert point.status_code == 200 and nothing_stored(engine)
+    set_at = re.search(
+        r'name="lat" value="([\d.]+)".*?name="lon" value="([\d.]+)"', point.text, re.S
+    )
+    assert set_at is not None
+    assert (float(set_at[1]), float(set_at[2])) == pytest.approx((51.76, 8.05), abs=2e-3)
+
+
 def test_a_point_set_for_another_address_is_not_taken(
     signed_in: Callable[[Person], TestClient],
     case_person: Person,
@@ -192,6 +215,15 @@ def test_the_map_shows_the_places_and_the_point(
     assert picture.status_code == 200
     assert picture.headers["content-type"].startswith("image/svg+xml")
     assert "Jobcenter Beckum" in picture.text and 'fill="#d62828"' in picture.text
+
+
+def test_the_map_is_drawn_at_the_size_asked_for_within_its_sizes(
+    signed_in: Callable[[Person], TestClient], case_person: Person
+) -> None:
+    web = signed_in(case_person)
+    small = web.get("/map.svg?mark=51.76,8.05&size=280")
+    assert small.status_code == 200 and 'width="280" height="280"' in small.text
+    assert web.get("/map.svg?size=5000").status_code == 422
 
 
 def test_the_map_is_for_signed_in_staff(web: TestClient) -> None:
