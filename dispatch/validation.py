@@ -382,3 +382,24 @@ def clock_time(typed: str) -> time | None:
     hour = int(match[1] or match[3])
     minute = int(match[2] or match[4])
     return time(hour, minute) if hour < 24 and minute < 60 else None
+
+
+_DAY_DOTTED = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
+
+
+def calendar_day(typed: str) -> date | None:
+    """A day as a person types it, else None: 2026-12-03 (what a date picker sends) or
+    3.12.2026 / 03.12.2026 (how it is written in Germany).
+
+    A browser without a date picker (a data-saving or an older one) shows the form's date
+    field as a text box; "03.12.2026" is what a caseworker types there. A two-digit year
+    is refused: "03.12.26" could be a typo of any century's day.
+    """
+    text = typed.strip()
+    dotted = _DAY_DOTTED.fullmatch(text)
+    try:
+        if dotted is not None:
+            return date(int(dotted[3]), int(dotted[2]), int(dotted[1]))
+        return date.fromisoformat(text)
+    except ValueError:
+        return None

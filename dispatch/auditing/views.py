@@ -24,7 +24,7 @@ from dispatch.deps import SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
 from dispatch.mediators.models import Mediator
 from dispatch.users import flows as users
-from dispatch.validation import EARLIEST_DAY, LATEST_DAY, whole_number
+from dispatch.validation import EARLIEST_DAY, LATEST_DAY, calendar_day, whole_number
 from dispatch.web.auth import CoordinatorPageUser
 from dispatch.web.rendering import render
 from dispatch.web.schema_forms import EntryForm
@@ -117,10 +117,7 @@ def _day(form: EntryForm, name: str) -> date | None:
     typed = form.get(name)
     if not typed:
         return None
-    try:
-        day = date.fromisoformat(typed)
-    except ValueError:
-        day = None
+    day = calendar_day(typed)
     if day is None or not EARLIEST_DAY <= day <= LATEST_DAY:
         form.error(name, Text(N_("Please give a valid date.")))
         return None

@@ -39,7 +39,7 @@ from dispatch.mediators.schemas import (
 )
 from dispatch.places.models import Place
 from dispatch.users.models import User
-from dispatch.validation import normalise_language, whole_number
+from dispatch.validation import calendar_day, normalise_language, whole_number
 from dispatch.web import forms, maps
 from dispatch.web import service as pages
 from dispatch.web.account import safe_next
@@ -827,10 +827,11 @@ def add_absence(
     errors: dict[str, Text] = {}
     days: dict[str, date] = {}
     for name, value in typed.items():
-        try:
-            days[name] = date.fromisoformat(value)
-        except ValueError:
+        day = calendar_day(value)
+        if day is None:
             errors[name] = Text(FIELD_MESSAGES["absence_start"])
+        else:
+            days[name] = day
     if not errors and days["last"] < days["first"]:
         errors["last"] = Text(SERVICE_MESSAGES["absence_order"])
     absence = None

@@ -31,6 +31,7 @@ from dispatch.series.schemas import MAX_INTERVAL_WEEKS, SeriesCreate
 from dispatch.validation import (
     EARLIEST_DAY,
     LATEST_DAY,
+    calendar_day,
     clock_time,
     real_time_after,
     wall_clock,
@@ -344,10 +345,9 @@ def parse_request_form(
         form.error("language")
     body["language"] = language or v["language"][:12]
 
-    day = start_time = None
-    try:
-        day = date.fromisoformat(v["date"])
-    except ValueError:
+    start_time = None
+    day = calendar_day(v["date"])
+    if day is None:
         form.error("date")
     if day is not None and not EARLIEST_DAY <= day <= LATEST_DAY:
         # Caught here: a day at the end of the calendar cannot even take a time zone.
@@ -458,10 +458,7 @@ def repeat_of(form: RequestForm) -> tuple[int, date] | None:
     weeks = whole_number(v["repeat_weeks"])
     if weeks not in REPEAT_WEEKS:
         form.error("repeat_weeks")
-    try:
-        until: date | None = date.fromisoformat(v.get("until", ""))
-    except ValueError:
-        until = None
+    until = calendar_day(v.get("until", ""))
     if until is None or not EARLIEST_DAY <= until <= LATEST_DAY:
         form.error("until")
     if weeks is None or until is None or form.errors.get("repeat_weeks"):
@@ -588,10 +585,7 @@ def parse_list_filters(
             filters.errors["language"] = Text(FIELD_MESSAGES["language"])
     for name in ("from", "to"):
         if values[name]:
-            try:
-                day = date.fromisoformat(values[name])
-            except ValueError:
-                day = None
+            day = calendar_day(values[name])
             if day is None or not EARLIEST_DAY <= day <= LATEST_DAY:
                 filters.errors[name] = Text(FIELD_MESSAGES["date"])
                 continue

@@ -3,13 +3,13 @@ location names, said in the reader's language by the error's code."""
 
 from __future__ import annotations
 
-from datetime import UTC, time, timedelta
+from datetime import UTC, date, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 import locales
-from dispatch.validation import MAX_ID, clock_time, whole_number
+from dispatch.validation import MAX_ID, calendar_day, clock_time, whole_number
 from dispatch.web import forms
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -104,6 +104,28 @@ def test_a_time_typed_with_a_point_files_the_request_at_that_time() -> None:
     form, data = forms.parse_request_form({**GOOD, "time": "9.30"}, tz=BERLIN)
     assert form.errors == {} and data is not None
     assert data.start.isoformat() == "2026-12-01T09:30:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [("2026-12-03", date(2026, 12, 3)), ("03.12.2026", date(2026, 12, 3))]
+    + [(" 3.12.2026 ", date(2026, 12, 3)), ("29.02.2028", date(2028, 2, 29))]
+    + [("29.02.2027", None), ("03.12.26", None), ("3.12.", None), ("12/03/2026", None)]
+    + [("32.12.2026", None), ("٠٣.١٢.٢٠٢٦", None), ("", None)],
+)
+def test_a_day_is_read_as_people_type_it_without_a_date_picker(
+    typed: str, day: date | None
+) -> None:
+    """A browser with no date picker shows a text box, and a German types 03.12.2026."""
+    assert calendar_day(typed) == day
+
+
+def test_a_day_typed_the_german_way_files_the_request_and_its_repeats() -> None:
+    typed = {**GOOD, "date": "1.12.2026", "repeat_weeks": "1", "until": "15.12.2026"}
+    form, data = forms.parse_request_form(typed, tz=BERLIN)
+    assert form.errors == {} and data is not None
+    assert data.start.isoformat() == "2026-12-01T09:00:00+01:00"
+    assert forms.repeat_of(form) == (1, date(2026, 12, 15))
 
 
 @pytest.mark.parametrize("typed", ["9" * 30, "²", "1²"])
