@@ -23,7 +23,7 @@ server = test_browser.server
 browser = test_browser.browser
 
 
-def _october(server: Server) -> str:
+def october_jobs(server: Server) -> str:
     """Two approved October jobs of one demo mediator; returns the mediator's name."""
     with unit_of_work(server.engine) as session:
         caseworker = session.exec(
@@ -59,7 +59,7 @@ def _october(server: Server) -> str:
 def test_coordinator_pays_october_prints_a_statement_and_reads_the_report(
     browser: Browser, server: Server
 ) -> None:
-    name = _october(server)
+    name = october_jobs(server)
     t = locales.translator("de")
     page = new_page(browser, server)
     sign_in(page, "koordination@beckum.example")
