@@ -155,8 +155,10 @@ def _to_mediator(
     sms: dict[str, Any] | None,
     email: dict[str, Any] | None,
     fresh: bool = False,
+    not_before: datetime | None = None,
 ) -> None:
-    """On each of the mediator's channels, in their language (`fresh`: see `enqueue`)."""
+    """On each of the mediator's channels, in their language (`fresh`, `not_before`: see
+    `enqueue`)."""
     for channel, address in mediator_channels(mediator):
         fields, other = (sms, email) if channel == "sms" else (email, sms)
         if fields is None:
@@ -176,6 +178,7 @@ def _to_mediator(
             offer_id=offer.id if offer else None,
             fallback=other,
             fresh=fresh,
+            not_before=not_before,
             **fields,
         )
 
@@ -452,6 +455,38 @@ def cancelled_mediator(
             "place": fields["place"],
             "recipient_name": mediator.name,
         },
+    )
+
+
+def offer_withdrawn(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    offer: Offer,
+    language: str,
+    start: datetime,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> None:
+    """Your offer is no longer open (someone else took the job, or it was cancelled or changed).
+
+    `language` and `start` are the ones the offer named, which a change may have
+    moved since. `not_before`: the news waits for the end of the quiet hours.
+    The offer was withdrawn in this transaction, once, so its key is new (`fresh`).
+    """
+    _to_mediator(
+        session,
+        mediator,
+        kind="offer_withdrawn",
+        key=f"withdrawn:{offer.id}",
+        now=now,
+        request=request,
+        offer=offer,
+        sms={"language": language, "start": start},
+        email={"language": language, "start": start, "recipient_name": mediator.name},
+        fresh=True,
+        not_before=not_before,
     )
 
 

@@ -652,7 +652,7 @@ def accept_offer(
         policy=policy_for(session, request),
         tz=settings.tz,
     )
-    service.withdraw_pending(session, request_id=request_id, now=now)
+    withdrawn = service.withdraw_pending(session, request_id=request_id, now=now)
     deadlines.close(
         session,
         kinds=(OfferDeadlineKind.wave_due,),
@@ -672,6 +672,7 @@ def accept_offer(
         created_at=now,
     )
     start_assignment(session, request, accepted, assignment, now=now, settings=settings)
+    tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
     audit.record(
         session,
         at=now,
@@ -690,6 +691,59 @@ def _outcome_after_lost_race(session: Session, offer_id: int) -> Outcome:
     offer = session.get(Offer, offer_id)
     assert offer is not None
     return service.late_outcome(session, offer)
+
+
+def tell_withdrawn(
+    session: Session,
+    request: Request,
+    offer_ids: list[int],
+    *,
+    now: datetime,
+    settings: Settings,
+    language: str | None = None,
+    start: datetime | None = None,
+    asked_again: frozenset[int] = frozenset(),
+) -> None:
+    """Whoever still had one of these offers open hears that it is no longer open.
+
+    Users of such pools ask that everyone who was asked is told when the job is
+    filled (PRACTICE.md), and a cancellation informs whoever is affected
+    (SPEC): someone keeping the morning free for a job should not find out by
+    a click. `language` and `start`: what the offers named, when a change
+    has moved the request since; `asked_again`: mediators who have just been
+    offered the changed job, which tells them enough. In the quiet hours the news waits for the
+    morning, unless the mediator allows night messages (it asks nothing of them).
+    """
+    if not offer_ids:
+        return
+    withdrawn = session.exec(select(Offer).where(col(Offer.id).in_(offer_ids))).all()
+    mediators = {
+        m.id: m
+        for m in session.exec(
+            select(Mediator).where(col(Mediator.id).in_({o.mediator_id for o in withdrawn}))
+        )
+    }
+    quiet = quiet_hours(policy_for(session, request), now, settings.tz)
+    with outbox.batched(session):
+        for offer in sorted(withdrawn, key=lambda o: o.id):
+            mediator = mediators.get(offer.mediator_id)
+            if (
+                mediator is None
+                or mediator.erased_at is not None
+                or mediator.id in asked_again
+                or offer.expires_at <= now  # ran out: the offer said until when
+            ):
+                continue
+            messages.offer_withdrawn(
+                session,
+                mediator=mediator,
+                request=request,
+                offer=offer,
+                language=language or request.language,
+                start=start or request.start,
+                now=now,
+                not_before=quiet[1] if quiet is not None and not mediator.night_messages else None,
+            )
 
 
 def start_assignment(
@@ -948,12 +1002,7 @@ def withdraw_cancelled_request(
     becomes `withdrawn` like the pending ones. The caseworker hears of it
     when someone else (the coordinator) cancelled their request.
     """
-    for pending in session.exec(
-        select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)
-    ):
-        pending.status = OfferStatus.withdrawn
-        pending.responded_at = now
-        session.add(pending)
+    withdrawn = service.withdraw_pending(session, request_id=request.id, now=now)
     assignments = list(
         session.exec(
             select(Assignment).where(
@@ -984,6 +1033,7 @@ def withdraw_cancelled_request(
                 )
                 .values(status=OfferStatus.withdrawn)
             )
+    tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
     if actor.id != request.created_by_user_id:
         messages.request_cancelled_caseworker(session, settings, request=request, now=now)
 
@@ -1171,7 +1221,7 @@ def assign_directly(
             messages.cancelled_mediator(
                 session, mediator=previous, request=request, assignment=current, now=now
             )
-    service.withdraw_pending(session, request_id=request_id, now=now)
+    withdrawn = service.withdraw_pending(session, request_id=request_id, now=now)
     # The mediator gets a link like everyone else's, so the page, the
     # reminders and the report after the job work the same way.
     offer = Offer(
@@ -1201,6 +1251,7 @@ def assign_directly(
         created_at=now,
     )
     start_assignment(session, request, offer, assignment, now=now, settings=settings)
+    tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
     audit.record(
         session,
         at=now,
@@ -1339,7 +1390,7 @@ def after_request_change(
         RequestStatus.unfilled,
     ):
         return "unchanged"
-    service.withdraw_pending(session, request_id=request.id, now=now)
+    withdrawn = service.withdraw_pending(session, request_id=request.id, now=now)
     deadlines.close(
         session,
         kinds=(OfferDeadlineKind.wave_expiry,),
@@ -1356,7 +1407,18 @@ def after_request_change(
         # An occurrence of a series not offered yet waits for its lead time at the new time.
         dispatch_or_hold(session, request, now=now, settings=settings)
         return "held" if request.status == RequestStatus.open else "dispatched again"
-    send_next_wave(session, request, now=now, settings=settings)
+    wave = send_next_wave(session, request, now=now, settings=settings)
+    # Those asked again hear of the new terms by the new offer; the others, that the old is off.
+    tell_withdrawn(
+        session,
+        request,
+        withdrawn,
+        now=now,
+        settings=settings,
+        language=str(changed["language"][0]) if "language" in changed else None,
+        start=before_start,
+        asked_again=frozenset(o.mediator_id for o in wave.offers),
+    )
     return "dispatched again"
 
 
