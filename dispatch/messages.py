@@ -500,11 +500,13 @@ def request_changed_mediator(
     changed: list[str],
     link: str,
     now: datetime,
+    by_coordination: bool = False,
 ) -> None:
     """Your job changed and is still yours: what changed, and the job as it is now.
 
     The calendar file updates the event by its UID. The key carries the
-    moment, so every change is told once.
+    moment, so every change is told once. `by_coordination`: the coordinator
+    changed it (or its place), so it does not say the caseworker did.
     """
     fields = job_fields(session, request)
     place = place_of(session, request)
@@ -530,6 +532,9 @@ def request_changed_mediator(
             "event_uid": f"assignment-{assignment.id}@sprachpool",
             "address": request.address or (place.address if place else None),
             "notes": request.notes,
+            "contact_name": request.contact_name or (place.contact_hint if place else None),
+            "contact_phone": request.contact_phone,
+            "changed_by": "coordination" if by_coordination else None,
             "recipient_name": mediator.name,
             **connection_fields(request),
         },

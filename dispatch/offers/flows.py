@@ -1314,7 +1314,6 @@ def after_request_change(
     if assignment is not None:
         mediator = session.get(Mediator, assignment.mediator_id)
         assert mediator is not None
-        offer = session.get(Offer, assignment.offer_id) if assignment.offer_id else None
         reasons = (
             planning.serve_exclusions(
                 session, request=request, mediator_id=mediator.id, now=now, tz=settings.tz
@@ -1327,25 +1326,15 @@ def after_request_change(
                 schedule_assignment_deadlines(
                     session, request, assignment, now=now, tz=settings.tz, moved=True
                 )
-            if offer is not None:
-                link = links.job_link(
-                    session,
-                    request,
-                    offer_id=offer.id,
-                    purpose="change",
-                    now=now,
-                    settings=settings,
-                )
-                messages.request_changed_mediator(
-                    session,
-                    mediator=mediator,
-                    request=request,
-                    offer=offer,
-                    assignment=assignment,
-                    changed=sorted(changed),
-                    link=link,
-                    now=now,
-                )
+            tell_holder_of_change(
+                session,
+                request,
+                assignment,
+                changed=sorted(changed),
+                by_coordination=actor.role == Role.coordinator,
+                now=now,
+                settings=settings,
+            )
             return "kept"
         service.end_assignment(
             session,
@@ -1420,6 +1409,39 @@ def after_request_change(
         asked_again=frozenset(o.mediator_id for o in wave.offers),
     )
     return "dispatched again"
+
+
+def tell_holder_of_change(
+    session: Session,
+    request: Request,
+    assignment: Assignment,
+    *,
+    changed: list[str],
+    by_coordination: bool,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """The mediator who keeps the job hears what changed (request fields, see
+    ``messages.CHANGE_WORDS``) and by whom, and the job as it is now, with a link of its own."""
+    mediator = session.get(Mediator, assignment.mediator_id)
+    if mediator is None or assignment.offer_id is None:
+        return
+    offer = session.get(Offer, assignment.offer_id)
+    assert offer is not None
+    link = links.job_link(
+        session, request, offer_id=offer.id, purpose="change", now=now, settings=settings
+    )
+    messages.request_changed_mediator(
+        session,
+        mediator=mediator,
+        request=request,
+        offer=offer,
+        assignment=assignment,
+        changed=changed,
+        link=link,
+        now=now,
+        by_coordination=by_coordination,
+    )
 
 
 def schedule_assignment_deadlines(
