@@ -1444,6 +1444,49 @@ def tell_holder_of_change(
     )
 
 
+def tell_holders_at_place(
+    session: Session, *, place_id: int, changed: list[str], now: datetime, settings: Settings
+) -> int:
+    """The coordinator changed a place: each mediator holding a job there to come hears it.
+
+    Their confirmation named the place's name, address and whom to ask there
+    (and its calendar file, the address): one that still names the old would
+    send them to the wrong door. `changed` in request fields (``place_id`` for
+    the name or the point, ``address``, ``contact_name``); a job with its own
+    address or contact does not hear of the place's. Returns how many were told.
+    """
+    held = session.exec(
+        select(Request.id)
+        .where(
+            Request.place_id == place_id,
+            Request.status == RequestStatus.assigned,
+            col(Request.start) > now,
+        )
+        .order_by(col(Request.id))
+    ).all()
+    told = 0
+    for request_id in held:  # locked in id order, as everywhere
+        request = service.lock_request(session, request_id)
+        assignment = service.live_assignment(session, request_id)
+        if request.status != RequestStatus.assigned or assignment is None:
+            continue
+        # What the job says itself (its own address, whom to ask) stays as it was.
+        own = {"address": request.address, "contact_name": request.contact_name}
+        shown = [name for name in changed if not own.get(name)]
+        if shown:
+            tell_holder_of_change(
+                session,
+                request,
+                assignment,
+                changed=shown,
+                by_coordination=True,
+                now=now,
+                settings=settings,
+            )
+            told += 1
+    return told
+
+
 def schedule_assignment_deadlines(
     session: Session,
     request: Request,

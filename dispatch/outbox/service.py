@@ -167,10 +167,13 @@ def _fallback_fields(kind: str, channel: str, fields: Mapping[str, Any]) -> dict
 
 
 def _encode(value: Any) -> Any:
+    """A field as JSON keeps it; a list (what changed, as codes) stays a list, not its repr."""
     if isinstance(value, datetime):
         return {_DATETIME_TAG: value.isoformat()}
     if isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, (list, tuple)):
+        return [_encode(item) for item in value]
     return str(value)
 
 
