@@ -1038,6 +1038,40 @@ def withdraw_cancelled_request(
         messages.request_cancelled_caseworker(session, settings, request=request, now=now)
 
 
+def withdraw_open_offers(
+    session: Session, *, mediator_id: int, now: datetime, settings: Settings
+) -> int:
+    """A mediator the coordinator took out of the pool (deactivated, paused) holds no offer open.
+
+    Left open, an offer could still be accepted by someone the coordinator no
+    longer sends, and would hold a place in its wave until it ran out. Each is
+    withdrawn (not declined: the mediator said nothing), they are told it is no
+    longer open, and a wave left with none open sends the next one now.
+    Requests are locked in id order (see `release_erased_mediator`). Returns
+    how many were withdrawn.
+    """
+    pending_for = sorted(
+        set(
+            session.exec(
+                select(Offer.request_id).where(
+                    Offer.mediator_id == mediator_id, Offer.status == OfferStatus.pending
+                )
+            )
+        )
+    )
+    count = 0
+    for request_id in pending_for:
+        request = service.lock_request(session, request_id)
+        withdrawn = service.withdraw_pending(
+            session, request_id=request_id, now=now, mediator_id=mediator_id
+        )
+        session.flush()
+        tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
+        escalate_if_wave_over(session, request, now=now, settings=settings)
+        count += len(withdrawn)
+    return count
+
+
 def release_erased_mediator(
     session: Session, *, mediator_id: int, actor: User, now: datetime, settings: Settings
 ) -> None:
