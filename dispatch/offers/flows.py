@@ -711,8 +711,9 @@ def tell_withdrawn(
     (SPEC): someone keeping the morning free for a job should not find out by
     a click. `language` and `start`: what the offers named, when a change
     has moved the request since; `asked_again`: mediators who have just been
-    offered the changed job, which tells them enough. In the quiet hours the news waits for the
-    morning, unless the mediator allows night messages (it asks nothing of them).
+    offered the changed job, or given it, which tells them enough. In the quiet
+    hours the news waits for the morning, unless the mediator allows night
+    messages (it asks nothing of them).
     """
     if not offer_ids:
         return
@@ -1285,7 +1286,15 @@ def assign_directly(
         created_at=now,
     )
     start_assignment(session, request, offer, assignment, now=now, settings=settings)
-    tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
+    # The one assigned had perhaps an offer open too: their confirmation says what holds.
+    tell_withdrawn(
+        session,
+        request,
+        withdrawn,
+        now=now,
+        settings=settings,
+        asked_again=frozenset({mediator_id}),
+    )
     audit.record(
         session,
         at=now,

@@ -97,6 +97,30 @@ def test_an_override_tells_those_whose_offer_was_open(
     assert {m.recipient for m in no_longer_open(outbox)} == phones(outbox, asked)
 
 
+def test_an_override_to_someone_with_an_open_offer_confirms_it_to_them_and_nothing_else(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    make_pool(5)
+    created = file_request(client, caseworker)
+    asked = {o.mediator_id for o in outbox.offers(created["id"])}
+    chosen = min(asked)
+
+    assigned = client.post(
+        f"/api/v1/requests/{created['id']}/assign",
+        json={"mediator_id": chosen},
+        headers=coordinator.headers,
+    )
+
+    assert assigned.status_code in (200, 201), assigned.text
+    assert {m.recipient for m in no_longer_open(outbox)} == phones(outbox, asked - {chosen})
+    (confirmed,) = outbox.messages("assignment_confirmed_mediator", "sms")
+    assert confirmed.recipient_id == chosen
+
+
 def test_a_change_nobody_can_serve_tells_those_asked_of_the_job_their_offer_named(
     client: TestClient,
     caseworker: Staff,
