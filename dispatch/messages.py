@@ -155,8 +155,10 @@ def _to_mediator(
     sms: dict[str, Any] | None,
     email: dict[str, Any] | None,
     fresh: bool = False,
+    not_before: datetime | None = None,
 ) -> None:
-    """On each of the mediator's channels, in their language (`fresh`: see `enqueue`)."""
+    """On each of the mediator's channels, in their language (`fresh`, `not_before`: see
+    `enqueue`)."""
     for channel, address in mediator_channels(mediator):
         fields, other = (sms, email) if channel == "sms" else (email, sms)
         if fields is None:
@@ -176,6 +178,7 @@ def _to_mediator(
             offer_id=offer.id if offer else None,
             fallback=other,
             fresh=fresh,
+            not_before=not_before,
             **fields,
         )
 
@@ -455,6 +458,38 @@ def cancelled_mediator(
     )
 
 
+def offer_withdrawn(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    offer: Offer,
+    language: str,
+    start: datetime,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> None:
+    """Your offer is no longer open (someone else took the job, or it was cancelled or changed).
+
+    `language` and `start` are the ones the offer named, which a change may have
+    moved since. `not_before`: the news waits for the end of the quiet hours.
+    The offer was withdrawn in this transaction, once, so its key is new (`fresh`).
+    """
+    _to_mediator(
+        session,
+        mediator,
+        kind="offer_withdrawn",
+        key=f"withdrawn:{offer.id}",
+        now=now,
+        request=request,
+        offer=offer,
+        sms={"language": language, "start": start},
+        email={"language": language, "start": start, "recipient_name": mediator.name},
+        fresh=True,
+        not_before=not_before,
+    )
+
+
 def request_changed_mediator(
     session: Session,
     *,
@@ -465,11 +500,13 @@ def request_changed_mediator(
     changed: list[str],
     link: str,
     now: datetime,
+    by_coordination: bool = False,
 ) -> None:
     """Your job changed and is still yours: what changed, and the job as it is now.
 
     The calendar file updates the event by its UID. The key carries the
-    moment, so every change is told once.
+    moment, so every change is told once. `by_coordination`: the coordinator
+    changed it (or its place), so it does not say the caseworker did.
     """
     fields = job_fields(session, request)
     place = place_of(session, request)
@@ -495,6 +532,9 @@ def request_changed_mediator(
             "event_uid": f"assignment-{assignment.id}@sprachpool",
             "address": request.address or (place.address if place else None),
             "notes": request.notes,
+            "contact_name": request.contact_name or (place.contact_hint if place else None),
+            "contact_phone": request.contact_phone,
+            "changed_by": "coordination" if by_coordination else None,
             "recipient_name": mediator.name,
             **connection_fields(request),
         },

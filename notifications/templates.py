@@ -137,12 +137,14 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               max_segments=2, shortenable=("place",)),
         _spec("reminder_2h", "email", "mediator", "language start mode link",
               "place address recipient_name call_direction connection"),
-        # The job changed and stays the mediator's; `changed`: codes of what changed.
+        # The job changed and stays the mediator's; `changed`: codes of what changed;
+        # `changed_by`: "coordination" when the coordinator changed it (or its place).
         _spec("request_changed_mediator", "sms", "mediator", "language start end link",
               max_segments=2),
         _spec("request_changed_mediator", "email", "mediator",
               f"{WHEN} link event_uid changed",
-              "place address notes recipient_name call_direction connection"),
+              "place address notes recipient_name call_direction connection "
+              "contact_name contact_phone changed_by"),
         # The job changed so that it no longer fits: released (start and end as they were).
         _spec("released_after_change_mediator", "sms", "mediator", "language start"),
         _spec("released_after_change_mediator", "email", "mediator",

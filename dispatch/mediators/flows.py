@@ -1,4 +1,5 @@
-"""Erasing a mediator everywhere their data went (GDPR Art. 17), in one transaction.
+"""Changing a mediator with what follows, and erasing them everywhere their data went
+(GDPR Art. 17), in one transaction.
 
 The mediator's own record is only where it starts: their name and number
 also stand in the caseworkers' confirmations and the coordinator's alerts
@@ -22,6 +23,7 @@ from dispatch.allowances import service as allowances
 from dispatch.allowances.service import AllowanceOwed, Owed
 from dispatch.mediators import service
 from dispatch.mediators.models import Mediator
+from dispatch.mediators.schemas import MediatorUpdate
 from dispatch.offers import estimate
 from dispatch.offers import flows as offers
 from dispatch.offers import service as offer_service
@@ -31,6 +33,29 @@ from dispatch.requests import conflicts
 from dispatch.storage import wipe_after_commit
 from dispatch.users.models import User
 from dispatch.web.links import revoke_mediator_links
+
+
+def update_mediator(
+    session: Session,
+    *,
+    mediator_id: int,
+    data: MediatorUpdate,
+    actor: User | None,
+    now: datetime,
+    settings: Settings,
+) -> Mediator:
+    """Change the mediator; one taken out of the pool here (deactivated or paused by the
+    coordinator, on a page, by the API or an import) no longer holds offers open
+    (``offers.withdraw_open_offers``). The jobs they hold stay theirs: the coordinator
+    decides about those (the dashboard's "free" button)."""
+    mediator = service.get_mediator(session, mediator_id=mediator_id)
+    was_in_pool = mediator.active and not mediator.paused
+    mediator = service.update_mediator(
+        session, mediator_id=mediator_id, data=data, actor=actor, now=now, settings=settings
+    )
+    if was_in_pool and not (mediator.active and not mediator.paused):
+        offers.withdraw_open_offers(session, mediator_id=mediator.id, now=now, settings=settings)
+    return mediator
 
 
 def owed_to(session: Session, *, mediator_id: int, now: datetime, settings: Settings) -> Owed:

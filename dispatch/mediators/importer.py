@@ -38,7 +38,7 @@ from sqlmodel import Session, col, select
 from config.settings import Settings
 from dispatch import geocoding
 from dispatch.errors import SprachpoolError
-from dispatch.mediators import service
+from dispatch.mediators import flows, service
 from dispatch.mediators.models import Mediator
 from dispatch.mediators.schemas import MediatorCreate, MediatorUpdate
 from dispatch.users.models import User
@@ -405,7 +405,7 @@ def import_csv(
             match = existing.get(data.phone) if data.phone else None
             if match is not None:
                 update = MediatorUpdate.model_validate(data.model_dump(exclude_unset=True))
-                service.update_mediator(
+                flows.update_mediator(
                     session,
                     mediator_id=match.id,
                     data=update,

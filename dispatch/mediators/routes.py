@@ -69,7 +69,7 @@ def update_mediator(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> MediatorPublic:
-    mediator = service.update_mediator(
+    mediator = flows.update_mediator(
         session,
         mediator_id=mediator_id,
         data=data,

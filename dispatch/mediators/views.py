@@ -658,7 +658,7 @@ def _save(
                 ).id
             else:
                 assert isinstance(data, MediatorUpdate)
-                service.update_mediator(
+                flows.update_mediator(
                     session,
                     mediator_id=mediator.id,
                     data=data,
@@ -887,7 +887,7 @@ def pause_mediator(
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """Pause (no offers until resumed) or resume a mediator."""
-    service.update_mediator(
+    flows.update_mediator(
         session,
         mediator_id=mediator_id,
         data=MediatorUpdate(paused=paused == "true"),

@@ -652,7 +652,7 @@ def accept_offer(
         policy=policy_for(session, request),
         tz=settings.tz,
     )
-    service.withdraw_pending(session, request_id=request_id, now=now)
+    withdrawn = service.withdraw_pending(session, request_id=request_id, now=now)
     deadlines.close(
         session,
         kinds=(OfferDeadlineKind.wave_due,),
@@ -672,6 +672,7 @@ def accept_offer(
         created_at=now,
     )
     start_assignment(session, request, accepted, assignment, now=now, settings=settings)
+    tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
     audit.record(
         session,
         at=now,
@@ -690,6 +691,60 @@ def _outcome_after_lost_race(session: Session, offer_id: int) -> Outcome:
     offer = session.get(Offer, offer_id)
     assert offer is not None
     return service.late_outcome(session, offer)
+
+
+def tell_withdrawn(
+    session: Session,
+    request: Request,
+    offer_ids: list[int],
+    *,
+    now: datetime,
+    settings: Settings,
+    language: str | None = None,
+    start: datetime | None = None,
+    asked_again: frozenset[int] = frozenset(),
+) -> None:
+    """Whoever still had one of these offers open hears that it is no longer open.
+
+    Users of such pools ask that everyone who was asked is told when the job is
+    filled (PRACTICE.md), and a cancellation informs whoever is affected
+    (SPEC): someone keeping the morning free for a job should not find out by
+    a click. `language` and `start`: what the offers named, when a change
+    has moved the request since; `asked_again`: mediators who have just been
+    offered the changed job, or given it, which tells them enough. In the quiet
+    hours the news waits for the morning, unless the mediator allows night
+    messages (it asks nothing of them).
+    """
+    if not offer_ids:
+        return
+    withdrawn = session.exec(select(Offer).where(col(Offer.id).in_(offer_ids))).all()
+    mediators = {
+        m.id: m
+        for m in session.exec(
+            select(Mediator).where(col(Mediator.id).in_({o.mediator_id for o in withdrawn}))
+        )
+    }
+    quiet = quiet_hours(policy_for(session, request), now, settings.tz)
+    with outbox.batched(session):
+        for offer in sorted(withdrawn, key=lambda o: o.id):
+            mediator = mediators.get(offer.mediator_id)
+            if (
+                mediator is None
+                or mediator.erased_at is not None
+                or mediator.id in asked_again
+                or offer.expires_at <= now  # ran out: the offer said until when
+            ):
+                continue
+            messages.offer_withdrawn(
+                session,
+                mediator=mediator,
+                request=request,
+                offer=offer,
+                language=language or request.language,
+                start=start or request.start,
+                now=now,
+                not_before=quiet[1] if quiet is not None and not mediator.night_messages else None,
+            )
 
 
 def start_assignment(
@@ -948,12 +1003,7 @@ def withdraw_cancelled_request(
     becomes `withdrawn` like the pending ones. The caseworker hears of it
     when someone else (the coordinator) cancelled their request.
     """
-    for pending in session.exec(
-        select(Offer).where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)
-    ):
-        pending.status = OfferStatus.withdrawn
-        pending.responded_at = now
-        session.add(pending)
+    withdrawn = service.withdraw_pending(session, request_id=request.id, now=now)
     assignments = list(
         session.exec(
             select(Assignment).where(
@@ -984,8 +1034,43 @@ def withdraw_cancelled_request(
                 )
                 .values(status=OfferStatus.withdrawn)
             )
+    tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
     if actor.id != request.created_by_user_id:
         messages.request_cancelled_caseworker(session, settings, request=request, now=now)
+
+
+def withdraw_open_offers(
+    session: Session, *, mediator_id: int, now: datetime, settings: Settings
+) -> int:
+    """A mediator the coordinator took out of the pool (deactivated, paused) holds no offer open.
+
+    Left open, an offer could still be accepted by someone the coordinator no
+    longer sends, and would hold a place in its wave until it ran out. Each is
+    withdrawn (not declined: the mediator said nothing), they are told it is no
+    longer open, and a wave left with none open sends the next one now.
+    Requests are locked in id order (see `release_erased_mediator`). Returns
+    how many were withdrawn.
+    """
+    pending_for = sorted(
+        set(
+            session.exec(
+                select(Offer.request_id).where(
+                    Offer.mediator_id == mediator_id, Offer.status == OfferStatus.pending
+                )
+            )
+        )
+    )
+    count = 0
+    for request_id in pending_for:
+        request = service.lock_request(session, request_id)
+        withdrawn = service.withdraw_pending(
+            session, request_id=request_id, now=now, mediator_id=mediator_id
+        )
+        session.flush()
+        tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
+        escalate_if_wave_over(session, request, now=now, settings=settings)
+        count += len(withdrawn)
+    return count
 
 
 def release_erased_mediator(
@@ -1171,7 +1256,7 @@ def assign_directly(
             messages.cancelled_mediator(
                 session, mediator=previous, request=request, assignment=current, now=now
             )
-    service.withdraw_pending(session, request_id=request_id, now=now)
+    withdrawn = service.withdraw_pending(session, request_id=request_id, now=now)
     # The mediator gets a link like everyone else's, so the page, the
     # reminders and the report after the job work the same way.
     offer = Offer(
@@ -1201,6 +1286,15 @@ def assign_directly(
         created_at=now,
     )
     start_assignment(session, request, offer, assignment, now=now, settings=settings)
+    # The one assigned had perhaps an offer open too: their confirmation says what holds.
+    tell_withdrawn(
+        session,
+        request,
+        withdrawn,
+        now=now,
+        settings=settings,
+        asked_again=frozenset({mediator_id}),
+    )
     audit.record(
         session,
         at=now,
@@ -1263,7 +1357,6 @@ def after_request_change(
     if assignment is not None:
         mediator = session.get(Mediator, assignment.mediator_id)
         assert mediator is not None
-        offer = session.get(Offer, assignment.offer_id) if assignment.offer_id else None
         reasons = (
             planning.serve_exclusions(
                 session, request=request, mediator_id=mediator.id, now=now, tz=settings.tz
@@ -1276,25 +1369,15 @@ def after_request_change(
                 schedule_assignment_deadlines(
                     session, request, assignment, now=now, tz=settings.tz, moved=True
                 )
-            if offer is not None:
-                link = links.job_link(
-                    session,
-                    request,
-                    offer_id=offer.id,
-                    purpose="change",
-                    now=now,
-                    settings=settings,
-                )
-                messages.request_changed_mediator(
-                    session,
-                    mediator=mediator,
-                    request=request,
-                    offer=offer,
-                    assignment=assignment,
-                    changed=sorted(changed),
-                    link=link,
-                    now=now,
-                )
+            tell_holder_of_change(
+                session,
+                request,
+                assignment,
+                changed=sorted(changed),
+                by_coordination=actor.role == Role.coordinator,
+                now=now,
+                settings=settings,
+            )
             return "kept"
         service.end_assignment(
             session,
@@ -1339,7 +1422,7 @@ def after_request_change(
         RequestStatus.unfilled,
     ):
         return "unchanged"
-    service.withdraw_pending(session, request_id=request.id, now=now)
+    withdrawn = service.withdraw_pending(session, request_id=request.id, now=now)
     deadlines.close(
         session,
         kinds=(OfferDeadlineKind.wave_expiry,),
@@ -1356,8 +1439,95 @@ def after_request_change(
         # An occurrence of a series not offered yet waits for its lead time at the new time.
         dispatch_or_hold(session, request, now=now, settings=settings)
         return "held" if request.status == RequestStatus.open else "dispatched again"
-    send_next_wave(session, request, now=now, settings=settings)
+    wave = send_next_wave(session, request, now=now, settings=settings)
+    # Those asked again hear of the new terms by the new offer; the others, that the old is off.
+    tell_withdrawn(
+        session,
+        request,
+        withdrawn,
+        now=now,
+        settings=settings,
+        language=str(changed["language"][0]) if "language" in changed else None,
+        start=before_start,
+        asked_again=frozenset(o.mediator_id for o in wave.offers),
+    )
     return "dispatched again"
+
+
+def tell_holder_of_change(
+    session: Session,
+    request: Request,
+    assignment: Assignment,
+    *,
+    changed: list[str],
+    by_coordination: bool,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """The mediator who keeps the job hears what changed (request fields, see
+    ``messages.CHANGE_WORDS``) and by whom, and the job as it is now, with a link of its own."""
+    mediator = session.get(Mediator, assignment.mediator_id)
+    if mediator is None or assignment.offer_id is None:
+        return
+    offer = session.get(Offer, assignment.offer_id)
+    assert offer is not None
+    link = links.job_link(
+        session, request, offer_id=offer.id, purpose="change", now=now, settings=settings
+    )
+    messages.request_changed_mediator(
+        session,
+        mediator=mediator,
+        request=request,
+        offer=offer,
+        assignment=assignment,
+        changed=changed,
+        link=link,
+        now=now,
+        by_coordination=by_coordination,
+    )
+
+
+def tell_holders_at_place(
+    session: Session, *, place_id: int, changed: list[str], now: datetime, settings: Settings
+) -> int:
+    """The coordinator changed a place: each mediator holding a job there to come hears it.
+
+    Their confirmation named the place's name, address and whom to ask there
+    (and its calendar file, the address): one that still names the old would
+    send them to the wrong door. `changed` in request fields (``place_id`` for
+    the name or the point, ``address``, ``contact_name``); a job with its own
+    address or contact does not hear of the place's. Returns how many were told.
+    """
+    held = session.exec(
+        select(Request.id)
+        .where(
+            Request.place_id == place_id,
+            Request.status == RequestStatus.assigned,
+            col(Request.start) > now,
+        )
+        .order_by(col(Request.id))
+    ).all()
+    told = 0
+    for request_id in held:  # locked in id order, as everywhere
+        request = service.lock_request(session, request_id)
+        assignment = service.live_assignment(session, request_id)
+        if request.status != RequestStatus.assigned or assignment is None:
+            continue
+        # What the job says itself (its own address, whom to ask) stays as it was.
+        own = {"address": request.address, "contact_name": request.contact_name}
+        shown = [name for name in changed if not own.get(name)]
+        if shown:
+            tell_holder_of_change(
+                session,
+                request,
+                assignment,
+                changed=shown,
+                by_coordination=True,
+                now=now,
+                settings=settings,
+            )
+            told += 1
+    return told
 
 
 def schedule_assignment_deadlines(

@@ -492,14 +492,18 @@ _STATUS_UPDATE = (
 
 def withdraw_pending(
     session: Session, *, request_id: int, now: datetime, mediator_id: int | None = None
-) -> None:
-    """The request's pending offers (or one mediator's) are no longer open."""
+) -> list[int]:
+    """The request's pending offers (or one mediator's) are no longer open; returns their ids,
+    so whoever held them can be told (``flows.tell_withdrawn``)."""
     query = sa.update(Offer).where(
         col(Offer.request_id) == request_id, col(Offer.status) == OfferStatus.pending
     )
     if mediator_id is not None:
         query = query.where(col(Offer.mediator_id) == mediator_id)
-    session.exec(query.values(status=OfferStatus.withdrawn, responded_at=now))
+    withdrawn = session.execute(
+        query.values(status=OfferStatus.withdrawn, responded_at=now).returning(col(Offer.id))
+    )
+    return sorted(withdrawn.scalars())
 
 
 def late_outcome(session: Session, offer: Offer) -> Outcome:

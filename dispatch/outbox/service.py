@@ -53,6 +53,7 @@ def enqueue(
     offer_id: int | None = None,
     fallback: Mapping[str, Any] | None = None,
     fresh: bool = False,
+    not_before: datetime | None = None,
     **fields: Any,
 ) -> Message | None:
     """Render and store one message; the same `key` twice stores it once.
@@ -64,6 +65,9 @@ def enqueue(
     `fresh` says the key names a row created in this transaction (a new offer's
     id): no message can carry it yet, so the lookup is skipped; the key's unique
     constraint still refuses a second one.
+
+    `not_before`: the message waits until then (news that can wait for the
+    end of the quiet hours); without it, it goes at once.
 
     `fallback` optionally gives the fields of the other channel's version
     (e.g. the email fields for an SMS), for when this one fails for good;
@@ -95,7 +99,7 @@ def enqueue(
         html=rendered.html,
         ics=ics,
         status=MessageStatus.pending,
-        next_attempt_at=now,
+        next_attempt_at=max(now, not_before) if not_before is not None else now,
         request_id=request_id,
         offer_id=offer_id,
         created_at=now,
@@ -163,10 +167,13 @@ def _fallback_fields(kind: str, channel: str, fields: Mapping[str, Any]) -> dict
 
 
 def _encode(value: Any) -> Any:
+    """A field as JSON keeps it; a list (what changed, as codes) stays a list, not its repr."""
     if isinstance(value, datetime):
         return {_DATETIME_TAG: value.isoformat()}
     if isinstance(value, (str, int, float, bool)):
         return value
+    if isinstance(value, (list, tuple)):
+        return [_encode(item) for item in value]
     return str(value)
 
 

@@ -11,7 +11,7 @@ from dispatch.deps import (
     SessionDep,
     SettingsDep,
 )
-from dispatch.places import service
+from dispatch.places import flows, service
 from dispatch.places.schemas import PlaceCreate, PlacePublic, PlaceUpdate
 
 router = APIRouter(prefix="/api/v1/places", tags=["places"])
@@ -58,7 +58,7 @@ def update_place(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> PlacePublic:
-    place = service.update_place(
+    place = flows.change_place(
         session, place_id=place_id, data=data, actor=user, now=clock.now(), settings=settings
     )
     return PlacePublic.model_validate(place)

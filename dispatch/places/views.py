@@ -24,7 +24,7 @@ from dispatch.geocoding import (
     pool_area,
     search_area,
 )
-from dispatch.places import service
+from dispatch.places import flows, service
 from dispatch.places.models import Place
 from dispatch.places.schemas import PlaceCreate, PlaceUpdate
 from dispatch.web import maps
@@ -227,7 +227,7 @@ async def save_place(
     if data is None:
         return _page(request, user, settings, form, place=place, status_code=422)
     try:
-        service.update_place(
+        flows.change_place(
             session, place_id=place_id, data=data, actor=user, now=clock.now(), settings=settings
         )
     except (Conflict, InvalidInput) as exc:

@@ -41,6 +41,18 @@ def accepted_request(
     return view, int(view["assignment"]["mediator_id"])
 
 
+def accepted_by_email(
+    client: TestClient, caseworker: Staff, make_pool: Callable[..., list[int]], outbox: Outbox
+) -> dict[str, Any]:
+    """A Tigrinya phone job on Tuesday 09:00, offered by email and accepted by the first asked."""
+    make_pool(3, channels=["email"])
+    created = file_request(client, caseworker)
+    match = LINK.search(outbox.messages("offer", "email")[0].body)
+    assert match is not None
+    assert client.post(f"/o/{match.group(1)}/accept", follow_redirects=False).status_code == 303
+    return created
+
+
 def patch(client: TestClient, staff: Staff, request_id: int, **body: object) -> Any:
     return client.patch(f"/api/v1/requests/{request_id}", json=body, headers=staff.headers)
 
@@ -89,12 +101,7 @@ def test_an_email_to_the_mediator_names_what_changed_and_updates_the_calendar(
     outbox: Outbox,
     clock: ManualClock,
 ) -> None:
-    make_pool(3, channels=["email"])
-    created = file_request(client, caseworker)
-    match = LINK.search(outbox.messages("offer", "email")[0].body)
-    assert match is not None
-    token = match.group(1)
-    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    created = accepted_by_email(client, caseworker, make_pool, outbox)
     clock.advance(timedelta(minutes=5))
     response = patch(client, caseworker, created["id"], notes="Raum 12, bitte klingeln")
     assert response.status_code == 200, response.text
@@ -102,6 +109,29 @@ def test_an_email_to_the_mediator_names_what_changed_and_updates_the_calendar(
     assert len(mail) == 1
     assert "Hinweise" in mail[0].body and "Raum 12" in mail[0].body
     assert mail[0].ics is not None and "METHOD:REQUEST" in mail[0].ics
+    assert "die Sachbearbeitung hat den Einsatz geändert" in mail[0].body
+
+
+def test_a_new_contact_reaches_the_mediator_with_the_contact_and_who_changed_it(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    clock: ManualClock,
+) -> None:
+    created = accepted_by_email(client, caseworker, make_pool, outbox)
+    clock.advance(timedelta(minutes=5))
+
+    response = patch(
+        client, coordinator, created["id"], contact_name="Frau Weber", contact_phone="+4925211234"
+    )
+
+    assert response.status_code == 200, response.text
+    (mail,) = outbox.messages("request_changed_mediator", "email")
+    assert "Geändert: Ansprechperson" in mail.body
+    assert "Ansprechperson: Frau Weber, Tel. +4925211234" in mail.body
+    assert "die Koordination hat den Einsatz geändert" in mail.body
 
 
 def test_a_new_language_releases_the_mediator_and_offers_the_job_again(

@@ -18,13 +18,13 @@ from config.settings import Settings
 from dispatch.clock import ManualClock
 from dispatch.mediators.models import AvailabilitySlot, Mediator
 from dispatch.offers import flows as offer_flows
-from dispatch.offers.models import Assignment, AssignmentSource
+from dispatch.offers.models import Assignment, AssignmentSource, Offer
 from dispatch.outbox.models import Message
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
 from dispatch.web import names
 from notifications.templates import SPECS
-from tests.conftest import get_row
+from tests.conftest import Staff, get_row, request_payload
 from tests.web.conftest import Person, csrf_of, update_row
 
 TUESDAY = [{"weekday": "tue", "start": "08:00", "end": "16:00"}]
@@ -222,6 +222,37 @@ def test_pool_search_language_filter_pause_and_resume(
     with Session(engine) as session:
         assert get_row(session, Mediator, oleks).paused is False
         assert get_row(session, Mediator, amina).paused is False
+
+
+def test_pausing_on_the_pool_page_withdraws_their_open_offer_and_tells_them(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    client: TestClient,
+    caseworker: Staff,
+    engine: Engine,
+) -> None:
+    asked = add_mediator(name="Amina Haddad", message_locale="de")
+    filed = client.post(
+        "/api/v1/requests",
+        json=request_payload(
+            language="ar", start="2026-11-30T13:00:00+01:00", end="2026-11-30T14:00:00+01:00"
+        ),
+        headers=caseworker.headers,
+    )
+    assert filed.status_code == 201 and filed.json()["status"] == "offered", filed.text
+    web = signed_in(coord_person)
+
+    web.post(
+        f"/dashboard/pool/{asked}/pause",
+        data={"csrf_token": csrf_of(web.get("/dashboard/pool")), "paused": "true"},
+    )
+
+    with Session(engine) as session:
+        offers = list(session.exec(select(Offer).where(Offer.mediator_id == asked)))
+        told = list(session.exec(select(Message).where(Message.kind == "offer_withdrawn")))
+    assert [o.status for o in offers] == ["withdrawn"]
+    assert {m.recipient_id for m in told} == {asked}
 
 
 def test_availability_is_edited_with_errors_beside_the_row(

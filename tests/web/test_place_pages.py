@@ -11,8 +11,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from config.settings import Settings
+from dispatch.outbox.models import Message
 from dispatch.places.models import Place
 from dispatch.web.maps import area_map
+from tests.conftest import Staff, request_payload
 from tests.geocoder_stand_in import FakeNominatim
 from tests.web.conftest import Person, csrf_of
 
@@ -267,3 +269,52 @@ def test_a_point_at_0_0_or_hundreds_of_km_away_is_refused_beside_it(
     assert "Dieser Punkt liegt 6275 km vom Mittelpunkt des Pool-Gebiets entfernt" in text
     assert 'value="Vertauscht"' in text
     assert places_in(engine) == []
+
+
+def test_saving_the_page_with_a_new_contact_tells_the_holder_of_a_job_there_that_alone(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    place: Place,
+    add_mediator: Callable[..., int],
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    engine: Engine,
+) -> None:
+    holder = add_mediator(message_locale="de")
+    filed = client.post(
+        "/api/v1/requests",
+        json=request_payload(language="ar", mode="in_person", place_id=place.id),
+        headers=caseworker.headers,
+    )
+    assert filed.status_code == 201, filed.text
+    assigned = client.post(
+        f"/api/v1/requests/{filed.json()['id']}/assign",
+        json={"mediator_id": holder},
+        headers=coordinator.headers,
+    )
+    assert assigned.status_code in (200, 201), assigned.text
+    web = signed_in(coord_person)
+    unchanged = {
+        "name": place.name,
+        "address": place.address or "",
+        "lat": str(place.lat),
+        "lon": str(place.lon),
+        "action": "save",
+    }
+
+    post_form(web, f"/dashboard/places/{place.id}", **unchanged, contact_hint="Bürgerbüro")
+    post_form(web, f"/dashboard/places/{place.id}", **unchanged, contact_hint="Empfang, Raum 3")
+
+    with Session(engine) as session:
+        told = list(
+            session.exec(
+                select(Message).where(
+                    Message.kind == "request_changed_mediator", Message.channel == "email"
+                )
+            )
+        )
+    assert [m.recipient_id for m in told] == [holder]
+    assert "die Koordination hat den Einsatz geändert" in told[0].body  # not the caseworker
+    assert "Geändert: Ansprechperson\n" in told[0].body
+    assert "Ansprechperson: Empfang, Raum 3" in told[0].body
