@@ -910,9 +910,7 @@ def cancel_assignment(
     shows `returned` or `revoked`, the caseworker hears that the mediator
     confirmed to them is not coming, and the request goes out again at once.
     """
-    assignment = session.get(Assignment, assignment_id)
-    if assignment is None:
-        raise NotFound(f"There is no assignment with id {assignment_id}.")
+    assignment = service.get_assignment(session, assignment_id)
     request = service.lock_request(session, assignment.request_id)
     session.refresh(assignment)
     if assignment.cancelled_at is not None:

@@ -181,6 +181,13 @@ def last_wave(session: Session, request_id: int) -> int:
     )
 
 
+def get_assignment(session: Session, assignment_id: int) -> Assignment:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound(f"There is no assignment with id {assignment_id}.")
+    return assignment
+
+
 def live_assignment(session: Session, request_id: int) -> Assignment | None:
     return session.exec(
         select(Assignment).where(

@@ -39,7 +39,7 @@ from dispatch.series import service as series_service
 from dispatch.series.schemas import MAX_OCCURRENCES, SeriesCancel
 from dispatch.users.models import Role, User
 from dispatch.validation import whole_number
-from dispatch.web import forms, maps, service
+from dispatch.web import forms, maps, service, sure
 from dispatch.web.auth import CsrfChecked, StaffPageUser
 from dispatch.web.rendering import formatter, render
 from locales import N_
@@ -310,11 +310,18 @@ def _day_start(day: date | None, settings: SettingsDep) -> datetime | None:
 @router.post("/requests/{request_id}/cancel", dependencies=[CsrfChecked])
 def cancel(
     request_id: IdPath,
+    request: Request,
     session: SessionDep,
     user: StaffPageUser,
     clock: ClockDep,
     settings: SettingsDep,
+    answer: sure.Sure = None,
 ) -> Response:
+    if not sure.is_sure(answer):
+        requests.get_request(session, request_id=request_id, actor=user)  # not another's
+        return sure.ask(
+            request, sure.CANCEL_REQUEST, back=f"/requests/{request_id}", user=user, n=request_id
+        )
     request_flows.cancel_request(
         session,
         request_id=request_id,
@@ -334,6 +341,7 @@ async def cancel_series(
     user: StaffPageUser,
     clock: ClockDep,
     settings: SettingsDep,
+    answer: sure.Sure = None,
 ) -> Response:
     """ "Cancel all from this date on": every occurrence from the day given, each like a
     single request (its mediator released and told); back to the request page it came from."""
@@ -344,7 +352,18 @@ async def cancel_series(
         )
     except ValidationError as exc:
         raise InvalidInput("from: give the day as YYYY-MM-DD.", field="from") from exc
-    back = f"{raw.get('back', '')}"
+    target = whole_number(f"{raw.get('back', '')}")
+    page = f"/requests/{target}" if target else "/requests"
+    if not sure.is_sure(answer):
+        series_service.get_series(session, series_id=series_id, actor=user)  # not another's
+        return sure.ask(
+            request,
+            sure.CANCEL_SERIES,
+            back=page,
+            user=user,
+            fields={"from": body.from_day.isoformat(), "back": f"{target or ''}"},
+            day=body.from_day,
+        )
     _series, cancelled = series_flows.cancel_from(
         session,
         series_id=series_id,
@@ -354,8 +373,6 @@ async def cancel_series(
         now=clock.now(),
         settings=settings,
     )
-    target = whole_number(back)
-    page = f"/requests/{target}" if target else "/requests"
     return RedirectResponse(f"{page}?series_cancelled={len(cancelled)}", status_code=303)
 
 
@@ -491,22 +508,41 @@ def after_the_job(session: Session, stored: RequestRow, *, now: datetime) -> dic
     }
 
 
+def _after_the_job(request_id: int) -> str:
+    """The request page's "After the job" section, where its forms are."""
+    return f"/requests/{request_id}#after-the-job"
+
+
 @router.post("/requests/{request_id}/no-show", dependencies=[CsrfChecked])
 def record_no_show(
-    request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep
+    request_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    answer: sure.Sure = None,
 ) -> Response:
     """The mediator did not come (reuses the API's service: audited, deadlines closed)."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
+    if not sure.is_sure(answer):
+        return sure.ask(request, sure.RECORD_NO_SHOW, back=_after_the_job(request_id), user=user)
     offer_service.record_no_show(session, request=stored, actor=user, now=clock.now())
     return RedirectResponse(f"/requests/{request_id}?done=no_show#after-the-job", status_code=303)
 
 
 @router.post("/requests/{request_id}/not-for-client", dependencies=[CsrfChecked])
 def not_for_client(
-    request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep
+    request_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    answer: sure.Sure = None,
 ) -> Response:
     """Not again for this client: the engine leaves this mediator out for the reference."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
+    if not sure.is_sure(answer):
+        return sure.ask(request, sure.NOT_FOR_CLIENT, back=_after_the_job(request_id), user=user)
     conflicts.mark_not_for_client(
         session, request=stored, marked_by="caseworker", actor_id=user.id, now=clock.now()
     )
@@ -517,12 +553,25 @@ def not_for_client(
 
 @router.post("/requests/{request_id}/erase-client", dependencies=[CsrfChecked])
 def erase_client(
-    request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep
+    request_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    answer: sure.Sure = None,
 ) -> Response:
     """A client asks to be forgotten (GDPR Art. 17): the request's case reference leaves
     every request of its organisation, their series and e-mails, and its marks go
     (the API's ``POST /api/v1/clients/erase``, from the page where the reference is seen)."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
+    if stored.client_ref is not None and not sure.is_sure(answer):
+        return sure.ask(
+            request,
+            sure.ERASE_CLIENT,
+            back=f"/requests/{request_id}",
+            user=user,
+            ref=stored.client_ref,
+        )
     if stored.client_ref is not None:
         conflicts.forget_client(
             session,

@@ -33,7 +33,7 @@ from dispatch.series import service as series_service
 from dispatch.stats import service as stats
 from dispatch.users.models import User
 from dispatch.validation import MAX_ID, Day
-from dispatch.web import charts, service
+from dispatch.web import charts, service, sure
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, page_lang, render
@@ -281,12 +281,22 @@ def assign(
 @router.post("/assignments/{assignment_id}/cancel", dependencies=[CsrfChecked])
 def free_assignment(
     assignment_id: IdPath,
+    request: Request,
     session: SessionDep,
     user: CoordinatorPageUser,
     clock: ClockDep,
     settings: SettingsDep,
+    answer: sure.Sure = None,
 ) -> Response:
     """The mediator dropped out: the request is offered again at once."""
+    if not sure.is_sure(answer):
+        held = offer_service.get_assignment(session, assignment_id)
+        return sure.ask(
+            request,
+            sure.CANCEL_ASSIGNMENT,
+            back=f"/dashboard/requests/{held.request_id}",
+            user=user,
+        )
     freed = offers.cancel_assignment(
         session,
         assignment_id=assignment_id,

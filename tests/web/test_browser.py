@@ -329,7 +329,9 @@ NOT_PAGES = {
 OTHER = {"de": "en", "en": "de"}
 
 
-def file_broadcast(server: Server, *, language: str, day: int, hour: int) -> int:
+def file_broadcast(
+    server: Server, *, language: str, day: int, hour: int, client_ref: str | None = None
+) -> int:
     """A request for everyone who can take it (so every speaker has an offer to open)."""
     start = NOW.replace(hour=hour, minute=0) + timedelta(days=day)
     with unit_of_work(server.engine) as session:
@@ -342,6 +344,7 @@ def file_broadcast(server: Server, *, language: str, day: int, hour: int) -> int
                 end=start + timedelta(hours=1),
                 mode=Mode.phone,
                 broadcast=True,
+                client_ref=client_ref,
             ),
             actor=actor,
             now=server.clock.now(),

@@ -46,6 +46,13 @@ def status_of(server: Server, request_id: int) -> RequestStatus:
         return row.status
 
 
+def client_ref_of(server: Server, request_id: int) -> str | None:
+    with unit_of_work(server.engine) as session:
+        row = session.get(Request, request_id)
+        assert row is not None
+        return row.client_ref
+
+
 def test_a_mediator_without_javascript_declines_accepts_gives_back_pauses_and_reports(
     browser: Browser, server: Server
 ) -> None:
@@ -144,6 +151,11 @@ def test_a_caseworker_without_javascript_signs_in_files_at_an_address_edits_canc
     expect(page.locator("h1")).to_contain_text("10:00")
 
     page.get_by_role("button", name=DE.gettext("Cancel request")).click()
+    expect(page.locator("#question")).to_have_text(
+        DE.gettext("Really cancel request no. %(n)s?", n=request_id)
+    )
+    assert status_of(server, request_id) != RequestStatus.cancelled  # asked first
+    page.get_by_role("button", name=DE.gettext("Yes, cancel the request")).click()
     expect(page).to_have_url(re.compile(rf"/requests\?cancelled={request_id}$"))
     assert status_of(server, request_id) == RequestStatus.cancelled
 
@@ -151,3 +163,40 @@ def test_a_caseworker_without_javascript_signs_in_files_at_an_address_edits_canc
     expect(page).to_have_url(re.compile(r"/login"))
     page.goto("/requests")
     expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_a_caseworker_without_javascript_is_asked_before_a_reference_is_erased(
+    browser: Browser, server: Server
+) -> None:
+    """GDPR erasure cannot be undone: with scripts blocked, a page asks the question first."""
+    reference = "JC-2026-0999"
+    request_id = file_broadcast(server, language="ar", day=2, hour=11, client_ref=reference)
+    page = new_page(browser, server, javascript=False)
+    base.sign_in(page, CASEWORKER)
+    page.goto(f"/requests/{request_id}")
+    erase = page.get_by_role("button", name=DE.gettext("Erase this reference everywhere (GDPR)"))
+
+    erase.click()
+
+    expect(page.get_by_role("heading", name=DE.gettext("Are you sure?"))).to_be_visible()
+    expect(page.locator("#question")).to_have_text(
+        DE.gettext(
+            "Erase the reference %(ref)s from every request of the organisation, its series and "
+            "e-mails? This cannot be undone.",
+            ref=reference,
+        )
+    )
+    assert client_ref_of(server, request_id) == reference  # asked, nothing erased yet
+    page.get_by_role("link", name=DE.gettext("No, go back")).click()
+    expect(page).to_have_url(re.compile(rf"/requests/{request_id}$"))
+    assert client_ref_of(server, request_id) == reference
+    erase.click()
+    page.get_by_role("button", name=DE.gettext("Yes, erase the reference everywhere")).click()
+    expect(page).to_have_url(re.compile(rf"/requests/{request_id}\?done=client_erased$"))
+    expect(page.get_by_role("status")).to_contain_text(
+        DE.gettext(
+            "The reference is erased from every request of the organisation, from its series "
+            "and from the e-mails about them."
+        )
+    )
+    assert client_ref_of(server, request_id) is None

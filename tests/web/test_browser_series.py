@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Dialog, expect
 from sqlmodel import col, select
 
 from dispatch.offers import flows as offer_flows
@@ -60,7 +60,13 @@ def test_file_a_weekly_series_and_cancel_from_the_third_on(
     browser: Browser, server: Server
 ) -> None:
     page = new_page(browser, server)
-    page.on("dialog", lambda dialog: dialog.accept())  # "Really cancel ...?"
+    questions: list[str] = []
+
+    def answer_yes(dialog: Dialog) -> None:  # "Really cancel ...?"
+        questions.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", answer_yes)
     sign_in(page, "peters@jobcenter.example")
     fill_request(page, language="Arabisch (ar)")  # Tuesday 1 December, 09:00-10:30, by phone
     page.get_by_label("Wiederholen").select_option(label="jede Woche")
@@ -97,6 +103,8 @@ def test_file_a_weekly_series_and_cancel_from_the_third_on(
     rows.nth(2).get_by_role("button", name="Alle ab diesem Tag stornieren").click()
     expect(page.get_by_role("status")).to_contain_text("3 Termine der Serie sind storniert")
     expect(page.locator("#series tbody tr .status-cancelled")).to_have_count(3)
+    # Asked once, in the dialog; the yes said there (sure=yes) is not asked again on a page.
+    assert questions == ["Wirklich alle Termine der Serie ab Di 15.12. stornieren?"]
     expect(rows.nth(0).get_by_role("button", name="Diesen stornieren")).to_be_visible()
     expect(rows.nth(2).get_by_role("button")).to_have_count(0)
     shoot(page, "14-series-cancelled-from-third")
@@ -112,4 +120,5 @@ def test_file_a_weekly_series_and_cancel_from_the_third_on(
     # One appointment alone: "cancel this one" on the second.
     rows.nth(1).get_by_role("button", name="Diesen stornieren").click()
     expect(page).to_have_url(re.compile(r"/requests\?cancelled="))
+    assert questions[1:] == [f"Anfrage Nr. {filed[1].id} wirklich stornieren?"]
     assert [r.status for r in occurrences(server)][1] == "cancelled"

@@ -192,14 +192,14 @@ def test_cancel_and_other_organisations_requests_stay_hidden(
         and f"/requests/{theirs.id}/cancel" not in listing.text
     )
     token = csrf_of(listing)
-    refused = web.post(f"/requests/{theirs.id}/cancel", data={"csrf_token": token})
+    refused = web.post(f"/requests/{theirs.id}/cancel", data={"csrf_token": token, "sure": "yes"})
     assert refused.status_code == 404 and "Nicht gefunden" in refused.text
-    done = web.post(f"/requests/{mine.id}/cancel", data={"csrf_token": token})
+    done = web.post(f"/requests/{mine.id}/cancel", data={"csrf_token": token, "sure": "yes"})
     assert done.headers["location"] == f"/requests?cancelled={mine.id}"
     with Session(engine) as session:
         assert get_row(session, Request, mine.id).status == RequestStatus.cancelled
         assert get_row(session, Request, theirs.id).status == RequestStatus.open
-    again = web.post(f"/requests/{mine.id}/cancel", data={"csrf_token": token})
+    again = web.post(f"/requests/{mine.id}/cancel", data={"csrf_token": token, "sure": "yes"})
     assert again.status_code == 409 and "kann nicht mehr storniert werden" in again.text
 
 

@@ -129,7 +129,8 @@ def test_request_detail_shows_offers_candidates_reasons_and_overrides(
     with Session(engine) as session:
         held = session.exec(select(Assignment).where(Assignment.cancelled_at == None)).one()  # noqa: E711
     freed = web.post(
-        f"/dashboard/assignments/{held.id}/cancel", data={"csrf_token": csrf_of(after)}
+        f"/dashboard/assignments/{held.id}/cancel",
+        data={"csrf_token": csrf_of(after), "sure": "yes"},
     )
     assert freed.headers["location"] == f"/dashboard/requests/{request.id}?freed=1"
     with Session(engine) as session:
@@ -409,7 +410,10 @@ def test_freeing_an_assignment_on_the_dashboard_tells_the_caseworker_and_marks_t
     with Session(engine) as session:
         held = session.exec(select(Assignment).where(Assignment.mediator_id == helen)).one()
 
-    freed = web.post(f"/dashboard/assignments/{held.id}/cancel", data={"csrf_token": csrf_of(page)})
+    freed = web.post(
+        f"/dashboard/assignments/{held.id}/cancel",
+        data={"csrf_token": csrf_of(page), "sure": "yes"},
+    )
 
     assert freed.status_code == 303
     with Session(engine) as session:

@@ -98,7 +98,9 @@ def test_a_cancelled_request_says_so_on_the_edit_page(
     web = signed_in(case_person)
     page = web.get(f"/requests/{stored.id}/edit")
     assert (
-        web.post(f"/requests/{stored.id}/cancel", data={"csrf_token": csrf_of(page)}).status_code
+        web.post(
+            f"/requests/{stored.id}/cancel", data={"csrf_token": csrf_of(page), "sure": "yes"}
+        ).status_code
         == 303
     )
     refused = web.post(f"/requests/{stored.id}/edit", data={"csrf_token": csrf_of(page), **FORM})

@@ -45,13 +45,18 @@ def test_a_weekly_series_is_filed_from_the_form_and_cancelled_from_the_third_on(
     for typed in ("²", "9" * 30):  # no request to go back to: the list ("²" broke int())
         nowhere = web.post(
             f"/series/{third.series_id}/cancel",
-            data={"csrf_token": csrf_of(page), "from": "2027-01-05", "back": typed},
+            data={"csrf_token": csrf_of(page), "from": "2027-01-05", "back": typed, "sure": "yes"},
         )
         assert nowhere.status_code == 303, nowhere.text
         assert nowhere.headers["location"] == "/requests?series_cancelled=0"
     cancelled = web.post(
         f"/series/{third.series_id}/cancel",
-        data={"csrf_token": csrf_of(page), "from": "2026-12-15", "back": f"{stored[0].id}"},
+        data={
+            "csrf_token": csrf_of(page),
+            "from": "2026-12-15",
+            "back": f"{stored[0].id}",
+            "sure": "yes",
+        },
     )
     assert cancelled.status_code == 303
     assert cancelled.headers["location"] == f"/requests/{stored[0].id}?series_cancelled=3"
@@ -94,7 +99,8 @@ def test_another_organisation_cannot_cancel_the_series(
     sign_in(other_web, stranger)
     page = other_web.get("/requests")
     refused = other_web.post(
-        f"/series/{series_id}/cancel", data={"csrf_token": csrf_of(page), "from": "2026-12-01"}
+        f"/series/{series_id}/cancel",
+        data={"csrf_token": csrf_of(page), "from": "2026-12-01", "sure": "yes"},
     )
     assert refused.status_code == 404
     assert "cancelled" not in {r.status for r in occurrences(engine)}

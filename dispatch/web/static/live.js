@@ -17,9 +17,21 @@
         .catch(function () { /* offline for a moment: try again next time */ });
     }, seconds * 1000);
   });
+  // An action that cannot be undone asks first. Said yes to here, the form says so
+  // (sure=yes), so the server does not ask again; without a script the server asks
+  // on a page of its own (dispatch/web/sure.py).
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) { event.preventDefault(); }
+    if (!question) { return; }
+    if (!window.confirm(question)) { event.preventDefault(); return; }
+    var sure = form.querySelector("input[name='sure']");
+    if (!sure) {
+      sure = document.createElement("input");
+      sure.type = "hidden";
+      sure.name = "sure";
+      form.appendChild(sure);
+    }
+    sure.value = "yes";
   });
 })();
