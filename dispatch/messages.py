@@ -192,10 +192,13 @@ def _to_coordinator(
     now: datetime,
     request: Request,
     email: dict[str, Any],
-    sms: dict[str, Any],
+    sms: dict[str, Any] | None,
     fresh: bool = False,
 ) -> None:
-    """To COORDINATOR_EMAIL and, if set, COORDINATOR_PHONE, in German (`fresh`: see `enqueue`)."""
+    """To COORDINATOR_EMAIL and, if set, COORDINATOR_PHONE, in German (`fresh`: see `enqueue`).
+
+    `sms` None: by email only (news that can wait for the coordinator's desk).
+    """
     if settings.coordinator_email:
         enqueue(
             session,
@@ -211,7 +214,7 @@ def _to_coordinator(
             fresh=fresh,
             **email,
         )
-    if settings.coordinator_phone:
+    if settings.coordinator_phone and sms is not None:
         enqueue(
             session,
             key=f"{key}:sms",
@@ -704,6 +707,30 @@ def completion_request(
     )
 
 
+def job_rejected_mediator(
+    session: Session, *, mediator: Mediator, request: Request, report: JobReport, now: datetime
+) -> None:
+    """The coordinator rejected your report: this job is not paid, and why (by email only:
+    the coordinator's words may name the client, which no SMS does)."""
+    _to_mediator(
+        session,
+        mediator,
+        kind="job_rejected_mediator",
+        key=f"rejected:{report.id}",
+        now=now,
+        request=request,
+        offer=None,
+        sms={"language": request.language, "start": request.start},
+        email={
+            "language": request.language,
+            "start": request.start,
+            "end": request.end,
+            "reason": report.approval_reason,
+            "recipient_name": mediator.name,
+        },
+    )
+
+
 # --- to the caseworker who filed the request ------------------------------------------------
 
 
@@ -904,9 +931,11 @@ def _alert_coordinator(
     request: Request,
     now: datetime,
     fresh: bool = False,
+    by_sms: bool = True,
     **email: Any,
 ) -> None:
-    """An alert about one request: the e-mail names the job and its organisation; a short SMS."""
+    """An alert about one request: the e-mail names the job and its organisation; a short SMS
+    unless `by_sms` is False. `email` may name its own `link` (another page than the request's)."""
     language = request.language
     link = dashboard_link(settings, request)
     _to_coordinator(
@@ -924,7 +953,7 @@ def _alert_coordinator(
             "link": link,
             **email,
         },
-        sms={"language": language, "start": request.start, "link": link},
+        sms={"language": language, "start": request.start, "link": link} if by_sms else None,
         fresh=fresh,
     )
 
@@ -996,6 +1025,33 @@ def alert_at_risk_coordinator(
         now=now,
         reason="not_reconfirmed",
         mediator_name=mediator.name if mediator else None,
+    )
+
+
+def alert_disputed_coordinator(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    report: JobReport,
+    mediator_name: str,
+    now: datetime,
+) -> None:
+    """The requester disputed a report: the coordinator decides on it (email only).
+
+    Before, a dispute showed only on the approvals page, where nobody looked for it.
+    """
+    _alert_coordinator(
+        session,
+        settings,
+        kind="alert_disputed_coordinator",
+        key=f"disputed:{report.id}:coordinator",
+        request=request,
+        now=now,
+        by_sms=False,
+        mediator_name=mediator_name,
+        dispute_reason=report.dispute_reason or "-",
+        link=f"{settings.public_base_url.rstrip('/')}/dashboard/job-reports",
     )
 
 

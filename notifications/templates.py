@@ -157,6 +157,11 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               max_segments=2),
         _spec("completion_request", "email", "mediator", "language start link",
               "recipient_name reminder"),
+        # The coordinator rejected the report: the job is not paid; `reason` in the email only
+        # (the coordinator's words may name the client).
+        _spec("job_rejected_mediator", "sms", "mediator", "language start", max_segments=2),
+        _spec("job_rejected_mediator", "email", "mediator", "language start end",
+              "recipient_name reason"),
         _spec("sms_help", "sms", "mediator", "", "contact_phone", max_segments=2),
         _spec("sms_give_back", "sms", "mediator", "", "contact_phone", max_segments=2),
         _spec("sms_which_offer", "sms", "mediator", "open_offers", max_segments=2),
@@ -207,6 +212,9 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("alert_at_risk_coordinator", "email", "coordinator",
               "language start end organisation reason link", "mediator_name"),
         _spec("alert_at_risk_coordinator", "sms", "coordinator", "language start link"),
+        # The requester disputed a report: the coordinator decides (by email: nothing urgent).
+        _spec("alert_disputed_coordinator", "email", "coordinator",
+              "language start end organisation mediator_name dispute_reason link"),
         # to any staff member
         _spec("signin_link", "email", "staff", "link valid_minutes", "recipient_name"),
         _spec("staff_invitation", "email", "staff", "link valid_hours role login",

@@ -22,6 +22,7 @@ from dispatch.audit import AuditEvent
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.funding.policy import CATEGORY_NAMES, policy_of
+from dispatch.jobs import flows as job_flows
 from dispatch.jobs import service as job_service
 from dispatch.jobs import views as job_views
 from dispatch.messages import CHANGE_WORDS
@@ -541,6 +542,7 @@ def give_feedback(
     session: SessionDep,
     user: StaffPageUser,
     clock: ClockDep,
+    settings: SettingsDep,
     decision: Annotated[Literal["confirm", "dispute"], Form()] = "confirm",
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -553,7 +555,7 @@ def give_feedback(
     if report is None:
         raise Conflict("The mediator has not reported this job yet.", reason="no_report")
     try:
-        job_service.confirm(
+        job_flows.confirm(
             session,
             report=report,
             organisation_id=stored.organisation_id,
@@ -561,6 +563,7 @@ def give_feedback(
             decision=decision,
             reason=reason.strip() or None,
             now=now,
+            settings=settings,
         )
     except InvalidInput:
         session.rollback()
