@@ -707,16 +707,23 @@ def completion_request(
     )
 
 
-def job_rejected_mediator(
-    session: Session, *, mediator: Mediator, request: Request, report: JobReport, now: datetime
+def _about_a_past_job(
+    session: Session,
+    mediator: Mediator,
+    *,
+    kind: str,
+    key: str,
+    request: Request,
+    now: datetime,
+    **email: Any,
 ) -> None:
-    """The coordinator rejected your report: this job is not paid, and why (by email only:
-    the coordinator's words may name the client, which no SMS does)."""
+    """News about a job that is over: the SMS names it by language and day, the email by its
+    times too, with `email`'s extra fields."""
     _to_mediator(
         session,
         mediator,
-        kind="job_rejected_mediator",
-        key=f"rejected:{report.id}",
+        kind=kind,
+        key=key,
         now=now,
         request=request,
         offer=None,
@@ -725,9 +732,45 @@ def job_rejected_mediator(
             "language": request.language,
             "start": request.start,
             "end": request.end,
-            "reason": report.approval_reason,
             "recipient_name": mediator.name,
+            **email,
         },
+    )
+
+
+def job_rejected_mediator(
+    session: Session, *, mediator: Mediator, request: Request, report: JobReport, now: datetime
+) -> None:
+    """The coordinator rejected your report: this job is not paid, and why (by email only:
+    the coordinator's words may name the client, which no SMS does)."""
+    _about_a_past_job(
+        session,
+        mediator,
+        kind="job_rejected_mediator",
+        key=f"rejected:{report.id}",
+        request=request,
+        now=now,
+        reason=report.approval_reason,
+    )
+
+
+def no_show_mediator(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    assignment: Assignment,
+    now: datetime,
+) -> None:
+    """The requester recorded that nobody came: said neutrally (they may have been ill), and
+    that the coordination will get in touch; before, they never heard of it."""
+    _about_a_past_job(
+        session,
+        mediator,
+        kind="no_show_mediator",
+        key=f"no-show:{assignment.id}",
+        request=request,
+        now=now,
     )
 
 
@@ -1052,6 +1095,29 @@ def alert_disputed_coordinator(
         mediator_name=mediator_name,
         dispute_reason=report.dispute_reason or "-",
         link=f"{settings.public_base_url.rstrip('/')}/dashboard/job-reports",
+    )
+
+
+def alert_no_show_coordinator(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    assignment: Assignment,
+    mediator: Mediator | None,
+    now: datetime,
+) -> None:
+    """The requester recorded that the mediator did not come: the coordination gets in touch
+    with them (email only; the mediator is told so)."""
+    _alert_coordinator(
+        session,
+        settings,
+        kind="alert_no_show_coordinator",
+        key=f"no-show:{assignment.id}:coordinator",
+        request=request,
+        now=now,
+        by_sms=False,
+        mediator_name=mediator.name if mediator else "-",
     )
 
 

@@ -162,6 +162,9 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("job_rejected_mediator", "sms", "mediator", "language start", max_segments=2),
         _spec("job_rejected_mediator", "email", "mediator", "language start end",
               "recipient_name reason"),
+        # The requester recorded a no-show: told neutrally, the coordination will get in touch.
+        _spec("no_show_mediator", "sms", "mediator", "language start", max_segments=2),
+        _spec("no_show_mediator", "email", "mediator", "language start end", "recipient_name"),
         _spec("sms_help", "sms", "mediator", "", "contact_phone", max_segments=2),
         _spec("sms_give_back", "sms", "mediator", "", "contact_phone", max_segments=2),
         _spec("sms_which_offer", "sms", "mediator", "open_offers", max_segments=2),
@@ -215,6 +218,8 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         # The requester disputed a report: the coordinator decides (by email: nothing urgent).
         _spec("alert_disputed_coordinator", "email", "coordinator",
               "language start end organisation mediator_name dispute_reason link"),
+        _spec("alert_no_show_coordinator", "email", "coordinator",
+              "language start end organisation mediator_name link"),
         # to any staff member
         _spec("signin_link", "email", "staff", "link valid_minutes", "recipient_name"),
         _spec("staff_invitation", "email", "staff", "link valid_hours role login",

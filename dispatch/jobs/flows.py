@@ -18,9 +18,10 @@ from dispatch.jobs.models import ConfirmationLink, JobDeadlineKind, JobReport, R
 from dispatch.jobs.schemas import JobReportIn
 from dispatch.mediators.models import Mediator
 from dispatch.offers import links
+from dispatch.offers import service as offer_service
 from dispatch.offers.models import Assignment, Offer
 from dispatch.requests.models import Request
-from dispatch.users.models import User
+from dispatch.users.models import Role, User
 
 
 def report_job(
@@ -221,3 +222,24 @@ def tell_if_rejected(session: Session, *, report: JobReport, now: datetime) -> N
     messages.job_rejected_mediator(
         session, mediator=mediator, request=request, report=report, now=now
     )
+
+
+def record_no_show(
+    session: Session, *, request: Request, actor: User, now: datetime, settings: Settings
+) -> Assignment:
+    """The mediator did not come (``offers.service.record_no_show``), and both sides hear it.
+
+    The mediator is told in neutral words (they may have been ill) that the coordination
+    will get in touch; the coordination is alerted, unless a coordinator recorded it.
+    """
+    assignment = offer_service.record_no_show(session, request=request, actor=actor, now=now)
+    mediator = session.get(Mediator, assignment.mediator_id)
+    if mediator is not None:
+        messages.no_show_mediator(
+            session, mediator=mediator, request=request, assignment=assignment, now=now
+        )
+    if actor.role != Role.coordinator:
+        messages.alert_no_show_coordinator(
+            session, settings, request=request, assignment=assignment, mediator=mediator, now=now
+        )
+    return assignment

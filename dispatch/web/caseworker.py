@@ -27,7 +27,6 @@ from dispatch.jobs import service as job_service
 from dispatch.jobs import views as job_views
 from dispatch.messages import CHANGE_WORDS
 from dispatch.offers import flows as offers
-from dispatch.offers import service as offer_service
 from dispatch.places.service import list_places
 from dispatch.requests import conflicts
 from dispatch.requests import flows as request_flows
@@ -494,11 +493,17 @@ def after_the_job(session: Session, stored: RequestRow, *, now: datetime) -> dic
 
 @router.post("/requests/{request_id}/no-show", dependencies=[CsrfChecked])
 def record_no_show(
-    request_id: IdPath, session: SessionDep, user: StaffPageUser, clock: ClockDep
+    request_id: IdPath,
+    session: SessionDep,
+    user: StaffPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> Response:
-    """The mediator did not come (reuses the API's service: audited, deadlines closed)."""
+    """The mediator did not come (the API's flow: audited, deadlines closed, both told)."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
-    offer_service.record_no_show(session, request=stored, actor=user, now=clock.now())
+    job_flows.record_no_show(
+        session, request=stored, actor=user, now=clock.now(), settings=settings
+    )
     return RedirectResponse(f"/requests/{request_id}?done=no_show#after-the-job", status_code=303)
 
 

@@ -131,3 +131,34 @@ def test_a_confirmed_report_alerts_nobody(
     )
     assert confirmed.status_code == 200, confirmed.text
     assert outbox.messages("alert_disputed_coordinator") == []
+
+
+def test_a_no_show_tells_the_mediator_gently_and_alerts_the_coordination(
+    client: TestClient, job_over: Job, caseworker: Staff, outbox: Outbox, engine: Engine
+) -> None:
+    wants_email_too(engine, job_over)
+    recorded = client.post(
+        f"/api/v1/requests/{job_over.request_id}/no-show", headers=caseworker.headers
+    )
+    assert recorded.status_code == 200, recorded.text
+
+    [sms] = outbox.messages("no_show_mediator", "sms")
+    assert sms.recipient_id == job_over.mediator_id
+    assert "niemand" in sms.body and "Koordination meldet sich bei Ihnen" in sms.body
+    assert CLIENT_REF not in sms.body
+    [mail] = outbox.messages("no_show_mediator", "email")
+    assert "Krankheit" in mail.body and CLIENT_REF not in mail.body
+    [alert] = outbox.messages("alert_no_show_coordinator")
+    assert alert.channel == "email" and alert.recipient == "integration@beckum.test"
+    assert "Nicht erschienen" in (alert.subject or "") and "Mediator 1" in alert.body
+
+
+def test_a_no_show_the_coordinator_records_alerts_nobody_but_the_mediator(
+    client: TestClient, job_over: Job, coordinator: Staff, outbox: Outbox
+) -> None:
+    recorded = client.post(
+        f"/api/v1/requests/{job_over.request_id}/no-show", headers=coordinator.headers
+    )
+    assert recorded.status_code == 200, recorded.text
+    assert len(outbox.messages("no_show_mediator", "sms")) == 1
+    assert outbox.messages("alert_no_show_coordinator") == []

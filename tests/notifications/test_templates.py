@@ -382,7 +382,8 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "sms_unknown_code", "signin_link", "staff_invitation", "job_confirmation_caseworker",
         "request_changed_mediator", "released_after_change_mediator",
         "request_changed_caseworker", "sms_give_back", "sms_which_offer",
-        "job_rejected_mediator", "alert_disputed_coordinator",
+        "job_rejected_mediator", "alert_disputed_coordinator", "no_show_mediator",
+        "alert_no_show_coordinator",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:
