@@ -461,6 +461,31 @@ def cancelled_mediator(
     )
 
 
+def series_cancelled_mediator(
+    session: Session, *, mediator: Mediator, jobs: list[tuple[Request, Assignment]], now: datetime
+) -> None:
+    """Several of your jobs in one series are cancelled at once: one message with every date
+    (its calendar file withdraws them all), where one per job made a phone buzz five times."""
+    first, first_assignment = jobs[0]
+    _to_mediator(
+        session,
+        mediator,
+        kind="series_cancelled_mediator",
+        key=f"series-cancelled:{first_assignment.id}",
+        now=now,
+        request=first,
+        offer=None,
+        sms={"language": first.language, "starts": [request.start for request, _ in jobs]},
+        email={
+            "language": first.language,
+            "starts": [request.start for request, _ in jobs],
+            "ends": [request.end for request, _ in jobs],
+            "event_uids": [f"assignment-{assignment.id}@sprachpool" for _, assignment in jobs],
+            "recipient_name": mediator.name,
+        },
+    )
+
+
 def offer_withdrawn(
     session: Session,
     *,
@@ -959,6 +984,24 @@ def request_cancelled_caseworker(
         now=now,
         request=request,
         reason=request.cancel_reason,
+    )
+
+
+def series_cancelled_caseworker(
+    session: Session, settings: Settings, *, requests: list[Request], now: datetime
+) -> None:
+    """Someone else cancelled several occurrences of your series: one email with every date
+    and the reason, named by the first occurrence (its page shows the series)."""
+    first = requests[0]
+    _to_caseworker(
+        session,
+        settings,
+        kind="series_cancelled_caseworker",
+        key=f"series-cancelled:{first.id}",
+        now=now,
+        request=first,
+        starts=[request.start for request in requests],
+        reason=first.cancel_reason,
     )
 
 

@@ -31,7 +31,7 @@ import locales
 from config import data as config_data
 from locales import N_
 from notifications.channels import Attachment, ChannelName
-from notifications.ics import make_ics
+from notifications.ics import cancel_many, make_ics
 from notifications.segments import sms_segments
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -152,6 +152,10 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("cancelled_mediator", "sms", "mediator", "language start"),
         _spec("cancelled_mediator", "email", "mediator", "language start end event_uid",
               "place recipient_name"),
+        # Several jobs of a series cancelled at once: one message, every date (`starts`).
+        _spec("series_cancelled_mediator", "sms", "mediator", "language starts"),
+        _spec("series_cancelled_mediator", "email", "mediator", "language starts ends event_uids",
+              "recipient_name"),
         # `reminder`: the report is three days late.
         _spec("completion_request", "sms", "mediator", "language start link", "reminder",
               max_segments=2),
@@ -195,6 +199,10 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               "client_ref recipient_name contact"),
         _spec("request_cancelled_caseworker", "email", "caseworker",
               "language start end request_link request_number", "client_ref recipient_name reason"),
+        # Someone else cancelled several occurrences of a series at once: one email, every date.
+        _spec("series_cancelled_caseworker", "email", "caseworker",
+              "language start end starts request_link request_number",
+              "client_ref recipient_name reason"),
         # Someone else (the coordinator, a colleague) changed the request: what changed, the
         # terms now, what became of its mediator (`news`: kept, released, searching).
         _spec("request_changed_caseworker", "email", "caseworker",
@@ -233,6 +241,7 @@ ICS_KINDS: dict[str, Literal["REQUEST", "CANCEL"]] = {
     "cancelled_mediator": "CANCEL",
     "request_changed_mediator": "REQUEST",
     "released_after_change_mediator": "CANCEL",
+    "series_cancelled_mediator": "CANCEL",
 }
 #: The first confirmation is the event's version 0; a change or a withdrawal a later one.
 ICS_FIRST = frozenset({"assignment_confirmed_mediator"})
@@ -401,6 +410,11 @@ def _calendar_file(
     method = ICS_KINDS.get(kind)
     if method is None:
         return ()
+    content_type = f"text/calendar; method={method}; charset=utf-8"
+    if "event_uids" in values:  # several jobs in one message: each is withdrawn
+        events = list(zip(values["event_uids"], values["starts"], values["ends"], strict=True))
+        data = cancel_many(events=events, summary=subject, description=body, dtstamp=now)
+        return (Attachment("einsatz.ics", content_type, data),)
     location = values.get("address") or values.get("place") or ""
     if values.get("mode") == "video" and values.get("connection"):
         location = values["connection"]  # calendars offer to open a link there
@@ -416,7 +430,6 @@ def _calendar_file(
         method=method,
         sequence=0 if kind in ICS_FIRST else 1,
     )
-    content_type = f"text/calendar; method={method}; charset=utf-8"
     return (Attachment("einsatz.ics", content_type, data),)
 
 
