@@ -192,10 +192,13 @@ def _to_coordinator(
     now: datetime,
     request: Request,
     email: dict[str, Any],
-    sms: dict[str, Any],
+    sms: dict[str, Any] | None,
     fresh: bool = False,
 ) -> None:
-    """To COORDINATOR_EMAIL and, if set, COORDINATOR_PHONE, in German (`fresh`: see `enqueue`)."""
+    """To COORDINATOR_EMAIL and, if set, COORDINATOR_PHONE, in German (`fresh`: see `enqueue`).
+
+    `sms` None: by email only (news that can wait for the coordinator's desk).
+    """
     if settings.coordinator_email:
         enqueue(
             session,
@@ -211,7 +214,7 @@ def _to_coordinator(
             fresh=fresh,
             **email,
         )
-    if settings.coordinator_phone:
+    if settings.coordinator_phone and sms is not None:
         enqueue(
             session,
             key=f"{key}:sms",
@@ -453,6 +456,31 @@ def cancelled_mediator(
             "end": request.end,
             "event_uid": f"assignment-{assignment.id}@sprachpool",
             "place": fields["place"],
+            "recipient_name": mediator.name,
+        },
+    )
+
+
+def series_cancelled_mediator(
+    session: Session, *, mediator: Mediator, jobs: list[tuple[Request, Assignment]], now: datetime
+) -> None:
+    """Several of your jobs in one series are cancelled at once: one message with every date
+    (its calendar file withdraws them all), where one per job made a phone buzz five times."""
+    first, first_assignment = jobs[0]
+    _to_mediator(
+        session,
+        mediator,
+        kind="series_cancelled_mediator",
+        key=f"series-cancelled:{first_assignment.id}",
+        now=now,
+        request=first,
+        offer=None,
+        sms={"language": first.language, "starts": [request.start for request, _ in jobs]},
+        email={
+            "language": first.language,
+            "starts": [request.start for request, _ in jobs],
+            "ends": [request.end for request, _ in jobs],
+            "event_uids": [f"assignment-{assignment.id}@sprachpool" for _, assignment in jobs],
             "recipient_name": mediator.name,
         },
     )
@@ -704,6 +732,73 @@ def completion_request(
     )
 
 
+def _about_a_past_job(
+    session: Session,
+    mediator: Mediator,
+    *,
+    kind: str,
+    key: str,
+    request: Request,
+    now: datetime,
+    **email: Any,
+) -> None:
+    """News about a job that is over: the SMS names it by language and day, the email by its
+    times too, with `email`'s extra fields."""
+    _to_mediator(
+        session,
+        mediator,
+        kind=kind,
+        key=key,
+        now=now,
+        request=request,
+        offer=None,
+        sms={"language": request.language, "start": request.start},
+        email={
+            "language": request.language,
+            "start": request.start,
+            "end": request.end,
+            "recipient_name": mediator.name,
+            **email,
+        },
+    )
+
+
+def job_rejected_mediator(
+    session: Session, *, mediator: Mediator, request: Request, report: JobReport, now: datetime
+) -> None:
+    """The coordinator rejected your report: this job is not paid, and why (by email only:
+    the coordinator's words may name the client, which no SMS does)."""
+    _about_a_past_job(
+        session,
+        mediator,
+        kind="job_rejected_mediator",
+        key=f"rejected:{report.id}",
+        request=request,
+        now=now,
+        reason=report.approval_reason,
+    )
+
+
+def no_show_mediator(
+    session: Session,
+    *,
+    mediator: Mediator,
+    request: Request,
+    assignment: Assignment,
+    now: datetime,
+) -> None:
+    """The requester recorded that nobody came: said neutrally (they may have been ill), and
+    that the coordination will get in touch; before, they never heard of it."""
+    _about_a_past_job(
+        session,
+        mediator,
+        kind="no_show_mediator",
+        key=f"no-show:{assignment.id}",
+        request=request,
+        now=now,
+    )
+
+
 # --- to the caseworker who filed the request ------------------------------------------------
 
 
@@ -892,6 +987,24 @@ def request_cancelled_caseworker(
     )
 
 
+def series_cancelled_caseworker(
+    session: Session, settings: Settings, *, requests: list[Request], now: datetime
+) -> None:
+    """Someone else cancelled several occurrences of your series: one email with every date
+    and the reason, named by the first occurrence (its page shows the series)."""
+    first = requests[0]
+    _to_caseworker(
+        session,
+        settings,
+        kind="series_cancelled_caseworker",
+        key=f"series-cancelled:{first.id}",
+        now=now,
+        request=first,
+        starts=[request.start for request in requests],
+        reason=first.cancel_reason,
+    )
+
+
 # --- alerts to the coordinator ------------------------------------------------------
 
 
@@ -904,9 +1017,11 @@ def _alert_coordinator(
     request: Request,
     now: datetime,
     fresh: bool = False,
+    by_sms: bool = True,
     **email: Any,
 ) -> None:
-    """An alert about one request: the e-mail names the job and its organisation; a short SMS."""
+    """An alert about one request: the e-mail names the job and its organisation; a short SMS
+    unless `by_sms` is False. `email` may name its own `link` (another page than the request's)."""
     language = request.language
     link = dashboard_link(settings, request)
     _to_coordinator(
@@ -924,7 +1039,7 @@ def _alert_coordinator(
             "link": link,
             **email,
         },
-        sms={"language": language, "start": request.start, "link": link},
+        sms={"language": language, "start": request.start, "link": link} if by_sms else None,
         fresh=fresh,
     )
 
@@ -996,6 +1111,56 @@ def alert_at_risk_coordinator(
         now=now,
         reason="not_reconfirmed",
         mediator_name=mediator.name if mediator else None,
+    )
+
+
+def alert_disputed_coordinator(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    report: JobReport,
+    mediator_name: str,
+    now: datetime,
+) -> None:
+    """The requester disputed a report: the coordinator decides on it (email only).
+
+    Before, a dispute showed only on the approvals page, where nobody looked for it.
+    """
+    _alert_coordinator(
+        session,
+        settings,
+        kind="alert_disputed_coordinator",
+        key=f"disputed:{report.id}:coordinator",
+        request=request,
+        now=now,
+        by_sms=False,
+        mediator_name=mediator_name,
+        dispute_reason=report.dispute_reason or "-",
+        link=f"{settings.public_base_url.rstrip('/')}/dashboard/job-reports",
+    )
+
+
+def alert_no_show_coordinator(
+    session: Session,
+    settings: Settings,
+    *,
+    request: Request,
+    assignment: Assignment,
+    mediator: Mediator | None,
+    now: datetime,
+) -> None:
+    """The requester recorded that the mediator did not come: the coordination gets in touch
+    with them (email only; the mediator is told so)."""
+    _alert_coordinator(
+        session,
+        settings,
+        kind="alert_no_show_coordinator",
+        key=f"no-show:{assignment.id}:coordinator",
+        request=request,
+        now=now,
+        by_sms=False,
+        mediator_name=mediator.name if mediator else "-",
     )
 
 

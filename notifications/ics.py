@@ -9,6 +9,7 @@ that withdraws the same UID with a higher SEQUENCE.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -66,5 +67,37 @@ def make_ics(
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", method)
     calendar.add_component(event)
+    data: bytes = calendar.to_ical()  # typed Any by icalendar
+    return data
+
+
+def cancel_many(
+    *,
+    events: Sequence[tuple[str, datetime, datetime]],
+    summary: str,
+    description: str,
+    dtstamp: datetime,
+) -> bytes:
+    """One file that withdraws several events at once, (uid, start, end) each.
+
+    A series cancelled in one go is told in one message; its file takes every
+    date out of the calendar, as a cancellation of each would have.
+    """
+    calendar = Calendar()
+    calendar.add("version", "2.0")
+    calendar.add("prodid", PRODID)
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "CANCEL")
+    for uid, start, end in events:
+        event = Event()
+        event.add("uid", uid)
+        event.add("dtstamp", _utc(dtstamp))
+        event.add("dtstart", _utc(start))
+        event.add("dtend", _utc(end))
+        event.add("sequence", 1)
+        event.add("summary", summary)
+        event.add("description", description)
+        event.add("status", "CANCELLED")
+        calendar.add_component(event)
     data: bytes = calendar.to_ical()  # typed Any by icalendar
     return data

@@ -31,7 +31,7 @@ import locales
 from config import data as config_data
 from locales import N_
 from notifications.channels import Attachment, ChannelName
-from notifications.ics import make_ics
+from notifications.ics import cancel_many, make_ics
 from notifications.segments import sms_segments
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -152,11 +152,23 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("cancelled_mediator", "sms", "mediator", "language start"),
         _spec("cancelled_mediator", "email", "mediator", "language start end event_uid",
               "place recipient_name"),
+        # Several jobs of a series cancelled at once: one message, every date (`starts`).
+        _spec("series_cancelled_mediator", "sms", "mediator", "language starts"),
+        _spec("series_cancelled_mediator", "email", "mediator", "language starts ends event_uids",
+              "recipient_name"),
         # `reminder`: the report is three days late.
         _spec("completion_request", "sms", "mediator", "language start link", "reminder",
               max_segments=2),
         _spec("completion_request", "email", "mediator", "language start link",
               "recipient_name reminder"),
+        # The coordinator rejected the report: the job is not paid; `reason` in the email only
+        # (the coordinator's words may name the client).
+        _spec("job_rejected_mediator", "sms", "mediator", "language start", max_segments=2),
+        _spec("job_rejected_mediator", "email", "mediator", "language start end",
+              "recipient_name reason"),
+        # The requester recorded a no-show: told neutrally, the coordination will get in touch.
+        _spec("no_show_mediator", "sms", "mediator", "language start", max_segments=2),
+        _spec("no_show_mediator", "email", "mediator", "language start end", "recipient_name"),
         _spec("sms_help", "sms", "mediator", "", "contact_phone", max_segments=2),
         _spec("sms_give_back", "sms", "mediator", "", "contact_phone", max_segments=2),
         _spec("sms_which_offer", "sms", "mediator", "open_offers", max_segments=2),
@@ -187,6 +199,10 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               "client_ref recipient_name contact"),
         _spec("request_cancelled_caseworker", "email", "caseworker",
               "language start end request_link request_number", "client_ref recipient_name reason"),
+        # Someone else cancelled several occurrences of a series at once: one email, every date.
+        _spec("series_cancelled_caseworker", "email", "caseworker",
+              "language start end starts request_link request_number",
+              "client_ref recipient_name reason"),
         # Someone else (the coordinator, a colleague) changed the request: what changed, the
         # terms now, what became of its mediator (`news`: kept, released, searching).
         _spec("request_changed_caseworker", "email", "caseworker",
@@ -207,6 +223,11 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("alert_at_risk_coordinator", "email", "coordinator",
               "language start end organisation reason link", "mediator_name"),
         _spec("alert_at_risk_coordinator", "sms", "coordinator", "language start link"),
+        # The requester disputed a report: the coordinator decides (by email: nothing urgent).
+        _spec("alert_disputed_coordinator", "email", "coordinator",
+              "language start end organisation mediator_name dispute_reason link"),
+        _spec("alert_no_show_coordinator", "email", "coordinator",
+              "language start end organisation mediator_name link"),
         # to any staff member
         _spec("signin_link", "email", "staff", "link valid_minutes", "recipient_name"),
         _spec("staff_invitation", "email", "staff", "link valid_hours role login",
@@ -220,6 +241,7 @@ ICS_KINDS: dict[str, Literal["REQUEST", "CANCEL"]] = {
     "cancelled_mediator": "CANCEL",
     "request_changed_mediator": "REQUEST",
     "released_after_change_mediator": "CANCEL",
+    "series_cancelled_mediator": "CANCEL",
 }
 #: The first confirmation is the event's version 0; a change or a withdrawal a later one.
 ICS_FIRST = frozenset({"assignment_confirmed_mediator"})
@@ -388,6 +410,11 @@ def _calendar_file(
     method = ICS_KINDS.get(kind)
     if method is None:
         return ()
+    content_type = f"text/calendar; method={method}; charset=utf-8"
+    if "event_uids" in values:  # several jobs in one message: each is withdrawn
+        events = list(zip(values["event_uids"], values["starts"], values["ends"], strict=True))
+        data = cancel_many(events=events, summary=subject, description=body, dtstamp=now)
+        return (Attachment("einsatz.ics", content_type, data),)
     location = values.get("address") or values.get("place") or ""
     if values.get("mode") == "video" and values.get("connection"):
         location = values["connection"]  # calendars offer to open a link there
@@ -403,7 +430,6 @@ def _calendar_file(
         method=method,
         sequence=0 if kind in ICS_FIRST else 1,
     )
-    content_type = f"text/calendar; method={method}; charset=utf-8"
     return (Attachment("einsatz.ics", content_type, data),)
 
 

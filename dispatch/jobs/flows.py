@@ -14,12 +14,14 @@ from config.settings import Settings
 from dispatch import messages
 from dispatch.deadlines import service as deadlines
 from dispatch.jobs import service
-from dispatch.jobs.models import JobDeadlineKind, JobReport
+from dispatch.jobs.models import ConfirmationLink, JobDeadlineKind, JobReport, ReportState
 from dispatch.jobs.schemas import JobReportIn
 from dispatch.mediators.models import Mediator
 from dispatch.offers import links
+from dispatch.offers import service as offer_service
 from dispatch.offers.models import Assignment, Offer
 from dispatch.requests.models import Request
+from dispatch.users.models import Role, User
 
 
 def report_job(
@@ -125,3 +127,119 @@ def expect_report(session: Session, *, assignment: Assignment, now: datetime) ->
         due_at=now + service.OVERDUE_AFTER,
         now=now,
     )
+
+
+def confirm(
+    session: Session,
+    *,
+    report: JobReport,
+    organisation_id: int,
+    actor: User | None,
+    decision: str,
+    reason: str | None,
+    now: datetime,
+    settings: Settings,
+    link: ConfirmationLink | None = None,
+) -> JobReport:
+    """The requester confirms or disputes (``service.confirm``); a dispute reaches the
+    coordinator, who has to decide on it, by email."""
+    decided = service.confirm(
+        session,
+        report=report,
+        organisation_id=organisation_id,
+        actor=actor,
+        decision=decision,
+        reason=reason,
+        now=now,
+        link=link,
+    )
+    if decided.state == ReportState.disputed:
+        request = session.get(Request, decided.request_id)
+        mediator = session.get(Mediator, decided.mediator_id)
+        assert request is not None
+        messages.alert_disputed_coordinator(
+            session,
+            settings,
+            request=request,
+            report=decided,
+            mediator_name=mediator.name if mediator else "-",
+            now=now,
+        )
+    return decided
+
+
+def approve(
+    session: Session,
+    *,
+    report: JobReport,
+    actor: User,
+    decision: str,
+    reason: str | None,
+    now: datetime,
+) -> JobReport:
+    """The coordinator's decision on one report (``service.approve``); a rejection is told."""
+    decided = service.approve(
+        session, report=report, actor=actor, decision=decision, reason=reason, now=now
+    )
+    tell_if_rejected(session, report=decided, now=now)
+    return decided
+
+
+def approve_many(
+    session: Session,
+    *,
+    assignment_ids: list[int],
+    actor: User,
+    decision: str,
+    reason: str | None,
+    now: datetime,
+) -> list[JobReport]:
+    """Several decisions at once, all or none (``service.approve_many``); rejections are told."""
+    done = service.approve_many(
+        session,
+        assignment_ids=assignment_ids,
+        actor=actor,
+        decision=decision,
+        reason=reason,
+        now=now,
+    )
+    for report in done:
+        tell_if_rejected(session, report=report, now=now)
+    return done
+
+
+def tell_if_rejected(session: Session, *, report: JobReport, now: datetime) -> None:
+    """A rejected report is a job the mediator will not be paid for: they hear it, and why.
+
+    Without this they would only notice a missing line on their monthly statement.
+    """
+    if report.state != ReportState.rejected:
+        return
+    mediator = session.get(Mediator, report.mediator_id)
+    request = session.get(Request, report.request_id)
+    if mediator is None or request is None:
+        return
+    messages.job_rejected_mediator(
+        session, mediator=mediator, request=request, report=report, now=now
+    )
+
+
+def record_no_show(
+    session: Session, *, request: Request, actor: User, now: datetime, settings: Settings
+) -> Assignment:
+    """The mediator did not come (``offers.service.record_no_show``), and both sides hear it.
+
+    The mediator is told in neutral words (they may have been ill) that the coordination
+    will get in touch; the coordination is alerted, unless a coordinator recorded it.
+    """
+    assignment = offer_service.record_no_show(session, request=request, actor=actor, now=now)
+    mediator = session.get(Mediator, assignment.mediator_id)
+    if mediator is not None:
+        messages.no_show_mediator(
+            session, mediator=mediator, request=request, assignment=assignment, now=now
+        )
+    if actor.role != Role.coordinator:
+        messages.alert_no_show_coordinator(
+            session, settings, request=request, assignment=assignment, mediator=mediator, now=now
+        )
+    return assignment

@@ -91,11 +91,12 @@ def confirm(
     session: SessionDep,
     user: CurrentUser,
     clock: ClockDep,
+    settings: SettingsDep,
 ) -> JobReportPublic:
     """The requesting organisation confirms the report, or disputes it with a reason."""
     report = service.report_for(session, assignment_id=assignment_id, actor=user)
     return service.to_public(
-        service.confirm(
+        flows.confirm(
             session,
             report=report,
             organisation_id=user.organisation_id,
@@ -103,6 +104,7 @@ def confirm(
             decision=body.decision,
             reason=body.reason,
             now=clock.now(),
+            settings=settings,
         )
     )
 
@@ -122,7 +124,7 @@ def approve(
     """Approve the job for payment (a reason when it is unconfirmed or disputed), or reject it."""
     report = service.report_for(session, assignment_id=assignment_id, actor=user)
     return service.to_public(
-        service.approve(
+        flows.approve(
             session,
             report=report,
             actor=user,
@@ -140,7 +142,7 @@ def approve_many(
     body: BulkApproveIn, session: SessionDep, user: CoordinatorUser, clock: ClockDep
 ) -> JobReportPage:
     """Approve (or reject) several jobs at once: all of them, or none when one is refused."""
-    done = service.approve_many(
+    done = flows.approve_many(
         session,
         assignment_ids=body.assignment_ids,
         actor=user,

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from dispatch.deps import ClockDep, IdPath, SessionDep
+from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
-from dispatch.jobs import service
+from dispatch.jobs import flows, service
 from dispatch.jobs.forms import OUTCOME_NAMES
 from dispatch.jobs.models import JobReport, ReportState
 from dispatch.mediators.models import Mediator
@@ -96,12 +96,13 @@ def answer_link(
     session: SessionDep,
     clock: ClockDep,
     viewer: OptionalWebUser,
+    settings: SettingsDep,
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     now = clock.now()
     link, report = service.open_link(session, token=token, now=now, viewer=viewer)
     try:
-        service.confirm(
+        flows.confirm(
             session,
             report=report,
             organisation_id=link.organisation_id,
@@ -109,6 +110,7 @@ def answer_link(
             decision=decision,
             reason=reason.strip() or None,
             now=now,
+            settings=settings,
             link=link,
         )
     except InvalidInput:
@@ -175,12 +177,13 @@ def confirm_in_list(
     session: SessionDep,
     user: StaffPageUser,
     clock: ClockDep,
+    settings: SettingsDep,
     decision: Annotated[Literal["confirm", "dispute"], Form()] = "confirm",
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     report = service.report_for(session, assignment_id=assignment_id, actor=user)
     try:
-        service.confirm(
+        flows.confirm(
             session,
             report=report,
             organisation_id=user.organisation_id,
@@ -188,6 +191,7 @@ def confirm_in_list(
             decision=decision,
             reason=reason.strip() or None,
             now=clock.now(),
+            settings=settings,
         )
     except InvalidInput as refused:
         if refused.field != "reason":
@@ -280,7 +284,7 @@ async def approve(
         return _approvals_page(request, session, user, form=entry, status_code=422)
     decision = "reject" if form.get("decision") == "reject" else "approve"
     try:
-        done = service.approve_many(
+        done = flows.approve_many(
             session,
             assignment_ids=[number for number in ids if number],
             actor=user,

@@ -993,13 +993,21 @@ def _dispatch_again(
 
 
 def withdraw_cancelled_request(
-    session: Session, request: Request, *, actor: User, now: datetime, settings: Settings
+    session: Session,
+    request: Request,
+    *,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+    tell: bool = True,
 ) -> None:
     """The request was cancelled: its offers are withdrawn and its mediator released.
 
     The assigned mediator is told and their deadlines retire; the held offer
     becomes `withdrawn` like the pending ones. The caseworker hears of it
-    when someone else (the coordinator) cancelled their request.
+    when someone else (the coordinator) cancelled their request. `tell` False:
+    the caller tells the mediator and the caseworker itself, in one message for
+    several requests (a series); those whose offers were open are told here.
     """
     withdrawn = service.withdraw_pending(session, request_id=request.id, now=now)
     assignments = list(
@@ -1016,7 +1024,7 @@ def withdraw_cancelled_request(
     session.flush()
     for assignment in assignments:
         mediator = session.get(Mediator, assignment.mediator_id)
-        if mediator is not None:
+        if mediator is not None and tell:
             messages.cancelled_mediator(
                 session, mediator=mediator, request=request, assignment=assignment, now=now
             )
@@ -1033,7 +1041,7 @@ def withdraw_cancelled_request(
                 .values(status=OfferStatus.withdrawn)
             )
     tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
-    if actor.id != request.created_by_user_id:
+    if tell and actor.id != request.created_by_user_id:
         messages.request_cancelled_caseworker(session, settings, request=request, now=now)
 
 

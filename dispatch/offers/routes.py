@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from dispatch import errors
 from dispatch.deps import ClockDep, CoordinatorUser, CurrentUser, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
-from dispatch.offers import flows, service
+from dispatch.jobs import flows as job_flows
+from dispatch.offers import flows
 from dispatch.offers.sms import handle_inbound
 from dispatch.outbox.webhooks import TwilioForm
 from dispatch.requests import service as requests
@@ -91,11 +92,18 @@ def cancel_assignment(
     "/requests/{request_id}/no-show", response_model=RequestPublic, responses=errors.responses(409)
 )
 def no_show(
-    request_id: IdPath, session: SessionDep, user: CurrentUser, clock: ClockDep
+    request_id: IdPath,
+    session: SessionDep,
+    user: CurrentUser,
+    clock: ClockDep,
+    settings: SettingsDep,
 ) -> RequestPublic:
-    """The mediator did not come (caseworker of the organisation, or coordinator)."""
+    """The mediator did not come (caseworker of the organisation, or coordinator); the
+    mediator and the coordination are told."""
     request = requests.get_request(session, request_id=request_id, actor=user)
-    service.record_no_show(session, request=request, actor=user, now=clock.now())
+    job_flows.record_no_show(
+        session, request=request, actor=user, now=clock.now(), settings=settings
+    )
     return requests.to_public(session, request, actor=user)
 
 

@@ -180,6 +180,8 @@ def _encode(value: Any) -> Any:
 def _decode(value: Any) -> Any:
     if isinstance(value, dict) and set(value) == {_DATETIME_TAG}:
         return datetime.fromisoformat(value[_DATETIME_TAG])
+    if isinstance(value, list):  # the days of a series, as `_encode` wrote them
+        return [_decode(item) for item in value]
     return value
 
 

@@ -84,12 +84,19 @@ def cancel_request(
     reason: str | None,
     now: datetime,
     settings: Settings,
+    tell: bool = True,
 ) -> Request:
-    """Cancel the request: its offers are withdrawn, its mediator (if any) released and told."""
+    """Cancel the request: its offers are withdrawn, its mediator (if any) released and told.
+
+    `tell` False: the caller tells the mediator and the caseworker (a series, in one
+    message for all its dates; see ``offers.withdraw_cancelled_request``).
+    """
     request = service.cancel_request(
         session, request_id=request_id, actor=actor, reason=reason, now=now
     )
-    offers.withdraw_cancelled_request(session, request, actor=actor, now=now, settings=settings)
+    offers.withdraw_cancelled_request(
+        session, request, actor=actor, now=now, settings=settings, tell=tell
+    )
     return request
 
 

@@ -17,10 +17,13 @@ from datetime import date, datetime
 from sqlmodel import Session
 
 from config.settings import Settings
-from dispatch import idempotency
+from dispatch import idempotency, messages
 from dispatch.funding import policy as funding_policy
 from dispatch.geocoding import check_within_reach
+from dispatch.mediators.models import Mediator
 from dispatch.offers import flows as offers
+from dispatch.offers import service as offer_service
+from dispatch.offers.models import Assignment
 from dispatch.requests import flows as request_flows
 from dispatch.requests import service as requests
 from dispatch.requests.models import Request
@@ -107,27 +110,77 @@ def cancel_from(
     """Cancel every occurrence on `from_day` or later that can still be cancelled.
 
     Each is cancelled like a single request (``requests.flows.cancel_request``):
-    its offers are withdrawn and its mediator released and told. Occurrences
-    that are over, or were cancelled before, stay as they are.
+    its offers are withdrawn and its mediator released. Occurrences that are
+    over, or were cancelled before, stay as they are. Whoever is affected hears
+    it once, with every date (`tell_series_cancelled`).
     """
     series = service.get_series(session, series_id=series_id, actor=actor)
-    cancelled: list[int] = []
+    cancelled: list[Request] = []
+    released: list[tuple[Request, Assignment]] = []
     for request in service.occurrences(session, series.id):
         if request.start.astimezone(settings.tz).date() < from_day:
             continue
         if request.status not in requests.CANCELLABLE or request.start <= now:
             continue
+        held = offer_service.live_assignment(session, request.id)
         request_flows.cancel_request(
-            session, request_id=request.id, actor=actor, reason=reason, now=now, settings=settings
+            session,
+            request_id=request.id,
+            actor=actor,
+            reason=reason,
+            now=now,
+            settings=settings,
+            tell=False,
         )
-        cancelled.append(request.id)
+        cancelled.append(request)
+        if held is not None:
+            released.append((request, held))
+    tell_series_cancelled(
+        session, cancelled=cancelled, released=released, actor=actor, now=now, settings=settings
+    )
     service.mark_cancelled_from(
         session,
         series=series,
         from_day=from_day,
         reason=reason,
-        cancelled=cancelled,
+        cancelled=[request.id for request in cancelled],
         actor=actor,
         now=now,
     )
-    return series, cancelled
+    return series, [request.id for request in cancelled]
+
+
+def tell_series_cancelled(
+    session: Session,
+    *,
+    cancelled: list[Request],
+    released: list[tuple[Request, Assignment]],
+    actor: User,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """One message per person, however many dates: each mediator for the jobs they held,
+    the caseworker (when someone else cancelled) for every occurrence.
+
+    One date alone is told as a single request's cancellation would be.
+    """
+    by_mediator: dict[int, list[tuple[Request, Assignment]]] = {}
+    for request, assignment in released:
+        by_mediator.setdefault(assignment.mediator_id, []).append((request, assignment))
+    for mediator_id, jobs in by_mediator.items():
+        mediator = session.get(Mediator, mediator_id)
+        if mediator is None:
+            continue
+        if len(jobs) == 1:
+            request, assignment = jobs[0]
+            messages.cancelled_mediator(
+                session, mediator=mediator, request=request, assignment=assignment, now=now
+            )
+        else:
+            messages.series_cancelled_mediator(session, mediator=mediator, jobs=jobs, now=now)
+    if not cancelled or actor.id == cancelled[0].created_by_user_id:
+        return
+    if len(cancelled) == 1:
+        messages.request_cancelled_caseworker(session, settings, request=cancelled[0], now=now)
+    else:
+        messages.series_cancelled_caseworker(session, settings, requests=cancelled, now=now)

@@ -22,11 +22,11 @@ from dispatch.audit import AuditEvent
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep, get_settings
 from dispatch.errors import Conflict, InvalidInput
 from dispatch.funding.policy import CATEGORY_NAMES, policy_of
+from dispatch.jobs import flows as job_flows
 from dispatch.jobs import service as job_service
 from dispatch.jobs import views as job_views
 from dispatch.messages import CHANGE_WORDS
 from dispatch.offers import flows as offers
-from dispatch.offers import service as offer_service
 from dispatch.places.service import list_places
 from dispatch.requests import conflicts
 from dispatch.requests import flows as request_flows
@@ -520,13 +520,16 @@ def record_no_show(
     session: SessionDep,
     user: StaffPageUser,
     clock: ClockDep,
+    settings: SettingsDep,
     answer: sure.Sure = None,
 ) -> Response:
-    """The mediator did not come (reuses the API's service: audited, deadlines closed)."""
+    """The mediator did not come (the API's flow: audited, deadlines closed, both told)."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
     if not sure.is_sure(answer):
         return sure.ask(request, sure.RECORD_NO_SHOW, back=_after_the_job(request_id), user=user)
-    offer_service.record_no_show(session, request=stored, actor=user, now=clock.now())
+    job_flows.record_no_show(
+        session, request=stored, actor=user, now=clock.now(), settings=settings
+    )
     return RedirectResponse(f"/requests/{request_id}?done=no_show#after-the-job", status_code=303)
 
 
@@ -590,6 +593,7 @@ def give_feedback(
     session: SessionDep,
     user: StaffPageUser,
     clock: ClockDep,
+    settings: SettingsDep,
     decision: Annotated[Literal["confirm", "dispute"], Form()] = "confirm",
     reason: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
@@ -602,7 +606,7 @@ def give_feedback(
     if report is None:
         raise Conflict("The mediator has not reported this job yet.", reason="no_report")
     try:
-        job_service.confirm(
+        job_flows.confirm(
             session,
             report=report,
             organisation_id=stored.organisation_id,
@@ -610,6 +614,7 @@ def give_feedback(
             decision=decision,
             reason=reason.strip() or None,
             now=now,
+            settings=settings,
         )
     except InvalidInput:
         session.rollback()

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar, Event
 
-from notifications.ics import make_ics
+from notifications.ics import cancel_many, make_ics
 
 BERLIN = ZoneInfo("Europe/Berlin")
 STAMP = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -132,3 +132,23 @@ def test_an_event_must_end_after_it_starts() -> None:
     start = datetime(2026, 7, 1, 9, 0, tzinfo=timezone(timedelta(hours=2)))
     with pytest.raises(ValueError):
         event(start=start, end=start)
+
+
+def test_one_file_withdraws_several_events_each_by_its_uid() -> None:
+    first = datetime(2026, 12, 8, 9, 0, tzinfo=BERLIN)
+    events = [
+        (
+            f"assignment-{n}@sprachpool",
+            first + timedelta(weeks=n),
+            first + timedelta(weeks=n, hours=1),
+        )
+        for n in range(3)
+    ]
+    data = cancel_many(events=events, summary="Abgesagt", description="Serie", dtstamp=STAMP)
+
+    calendar = Calendar.from_ical(data)
+    assert calendar["METHOD"] == "CANCEL"
+    withdrawn = list(calendar.walk("VEVENT"))
+    assert [str(e["UID"]) for e in withdrawn] == [uid for uid, _, _ in events]
+    assert all(e["STATUS"] == "CANCELLED" and e["SEQUENCE"] == 1 for e in withdrawn)
+    assert withdrawn[2].decoded("DTSTART") == datetime(2026, 12, 22, 8, 0, tzinfo=UTC)

@@ -77,6 +77,10 @@ SAMPLE: dict[str, Any] = {
     "news": "released",
     "open_offers": 2,
     "unknown_to_client": True,
+    "dispute_reason": "Sie kam erst um 09:30",
+    "starts": [START, START + timedelta(days=7)],
+    "ends": [END, END + timedelta(days=7)],
+    "event_uids": ["assignment-42@sprachpool", "assignment-43@sprachpool"],
 }
 
 ALL = sorted(SPECS.values(), key=lambda spec: (spec.kind, spec.channel))
@@ -381,6 +385,8 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "sms_unknown_code", "signin_link", "staff_invitation", "job_confirmation_caseworker",
         "request_changed_mediator", "released_after_change_mediator",
         "request_changed_caseworker", "sms_give_back", "sms_which_offer",
+        "job_rejected_mediator", "alert_disputed_coordinator", "no_show_mediator",
+        "alert_no_show_coordinator", "series_cancelled_mediator", "series_cancelled_caseworker",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:

@@ -13,9 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from config.settings import Settings
+from dispatch.clock import ManualClock
 from dispatch.deadlines.models import Deadline
 from dispatch.offers.models import OfferDeadlineKind
 from dispatch.outbox.models import Message
+from dispatch.outbox.service import enqueue_fallback
 from tests.conftest import BERLIN, Staff, request_payload
 from tests.offers.conftest import LINK, Outbox
 
@@ -233,6 +236,77 @@ def test_cancel_from_the_third_on_tells_the_assigned_mediator(
     assert single.status_code == 200 and single.json()["status"] == "cancelled"
     again = client.get(f"/api/v1/series/{series['id']}", headers=caseworker.headers).json()
     assert statuses(again) == ["offered", "cancelled", "cancelled", "cancelled", "cancelled"]
+
+
+def cancel_from_the_second_with_three_held(
+    client: TestClient, caseworker: Staff, coordinator: Staff, pool: list[int]
+) -> int:
+    """One mediator holds 8, 15 and 22 December; the coordinator cancels from the 8th on.
+    Returns who held them."""
+    series = file_series(client, caseworker)
+    for occurrence in [o["id"] for o in series["occurrences"]][1:4]:
+        assigned = client.post(
+            f"/api/v1/requests/{occurrence}/assign",
+            json={"mediator_id": pool[2]},
+            headers=coordinator.headers,
+        )
+        assert assigned.status_code in (200, 201), assigned.text
+    response = client.post(
+        f"/api/v1/series/{series['id']}/cancel",
+        json={"from": "2026-12-08", "reason": "Kurs endet früher"},
+        headers=coordinator.headers,
+    )
+    assert response.status_code == 200, response.text
+    assert statuses(response.json()) == ["offered"] + ["cancelled"] * 4
+    return pool[2]
+
+
+def test_a_series_cancelled_by_the_coordinator_is_told_once_per_person_with_every_date(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+) -> None:
+    holder = cancel_from_the_second_with_three_held(
+        client, caseworker, coordinator, make_pool(3, channels=["sms", "email"])
+    )
+
+    assert outbox.messages("cancelled_mediator") == []
+    [sms] = outbox.messages("series_cancelled_mediator", "sms")
+    assert sms.recipient_id == holder
+    assert all(day in sms.body for day in ("08.12.", "15.12.", "22.12.")), sms.body
+    assert "29.12." not in sms.body
+    [mail] = outbox.messages("series_cancelled_mediator", "email")
+    assert mail.ics is not None and mail.ics.count("BEGIN:VEVENT") == 3
+    assert "METHOD:CANCEL" in mail.ics
+    assert outbox.messages("request_cancelled_caseworker") == []
+    [told] = outbox.messages("series_cancelled_caseworker", "email")
+    assert told.recipient_id == caseworker.user_id
+    for day in ("8. Dezember", "15. Dezember", "22. Dezember", "29. Dezember"):
+        assert day in told.body, told.body
+    assert "Kurs endet früher" in told.body and "1. Dezember" not in told.body
+
+
+def test_a_series_summary_sms_that_fails_becomes_an_email_with_every_date(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+) -> None:
+    cancel_from_the_second_with_three_held(client, caseworker, coordinator, make_pool(3))
+    [sms] = outbox.messages("series_cancelled_mediator", "sms")
+    assert outbox.messages("series_cancelled_mediator", "email") == []
+
+    with Session(engine) as session:
+        fallback = enqueue_fallback(session, sms, settings=settings, now=clock.now())
+        assert fallback is not None
+        assert all(day in fallback.body for day in ("8. Dezember", "15. Dezember", "22. Dez"))
+        assert fallback.ics is not None and fallback.ics.count("BEGIN:VEVENT") == 3
 
 
 def test_whoever_takes_an_occurrence_is_asked_first_for_the_later_ones(
