@@ -153,7 +153,7 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("cancelled_mediator", "email", "mediator", "language start end event_uid",
               "place recipient_name"),
         # Several jobs of a series cancelled at once: one message, every date (`starts`).
-        _spec("series_cancelled_mediator", "sms", "mediator", "language starts"),
+        _spec("series_cancelled_mediator", "sms", "mediator", "language starts", max_segments=2),
         _spec("series_cancelled_mediator", "email", "mediator", "language starts ends event_uids",
               "recipient_name"),
         # `reminder`: the report is three days late.

@@ -415,3 +415,19 @@ def test_the_offer_s_deadline_never_puts_a_weekday_after_a_preposition_that_need
         expires = datetime(2026, 11, 30, 7, 0, tzinfo=UTC) + timedelta(days=day)
         body = render("offer", "email", locale, **{**all_fields(spec), "expires_at": expires}).body
         assert not any(f"до {weekday}" in body for weekday in weekdays), body
+
+
+@pytest.mark.parametrize("locale", SPECS["series_cancelled_mediator", "sms"].locales)
+def test_a_cancelled_half_year_series_fits_two_sms_segments_naming_its_first_and_last_day(
+    locale: str,
+) -> None:
+    # 26 weekly dates listed one by one made a 442-character SMS (seven UCS-2 segments in
+    # Ukrainian); from four dates on the SMS names the count, the first and the last day
+    # (the email lists every date).
+    starts = [START + timedelta(days=7 * week) for week in range(26)]
+    fields = {**all_fields(SPECS["series_cancelled_mediator", "sms"]), "starts": starts}
+    text = render("series_cancelled_mediator", "sms", locale, **fields).body
+    assert sms_segments(text)[1] <= 2, text
+    translate = locales.translator(locale)
+    assert translate.day(starts[0]) in text and translate.day(starts[-1]) in text
+    assert "26" in locales.western_digits(text)
