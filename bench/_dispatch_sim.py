@@ -366,6 +366,7 @@ def add_history(
     only a policy that reads them (the default's estimate) gains from them.
     They hang off one past request, cancelled, outside the week's figures.
     """
+    from dispatch.offers import estimate
     from dispatch.offers.models import Offer, OfferStatus
     from dispatch.requests import service as requests_service
     from dispatch.requests.models import RequestStatus
@@ -411,6 +412,12 @@ def add_history(
                         }[action],
                     )
                 )
+        # Offers written as rows, not answered through the flows: the running totals the
+        # estimate reads (`MediatorHabit`, since 5c37607) are computed from them, as the
+        # migration does for a pool's existing records. Without it every mediator looked
+        # like a newcomer and the default's waves grew (0.44 -> 0.60 of broadcast's).
+        session.flush()
+        estimate.rebuild(session, tz=BERLIN)
 
 
 class _Oracle:
