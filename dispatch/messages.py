@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlmodel import Session
 
@@ -246,28 +246,39 @@ def _to_caseworker(
 
     Every change a caseworker has to act on reaches them this way: a
     confirmation (again, when the mediator changed), a mediator who is not
-    coming, nobody found, a cancellation by the coordinator.
+    coming, nobody found, a cancellation by the coordinator. The key names the
+    recipient, so a colleague who took the request over (``users.flows.hand_over``)
+    is told what the leaver was. A caseworker who has left and handed it to nobody
+    yet cannot read it: the coordination gets it (COORDINATOR_EMAIL), without a name
+    in the greeting, rather than nobody.
     """
     creator = session.get(User, request.created_by_user_id)
-    if creator is None or not creator.email or not creator.active:
+    if creator is not None and creator.active and creator.email:
+        to, recipient_kind, recipient_id = creator.email, "user", creator.id
+        locale, name = creator.locale or STAFF_LOCALE, creator.name
+        key = f"{key}:caseworker:{creator.id}"
+    elif settings.coordinator_email:
+        to, recipient_kind, recipient_id = settings.coordinator_email, "coordinator", None
+        locale, name = STAFF_LOCALE, None
+        key = f"{key}:caseworker:coordination"
+    else:
         return
-    locale = creator.locale or STAFF_LOCALE
     fields.setdefault("request_link", request_link(settings, request))
     enqueue(
         session,
-        key=f"{key}:caseworker",
+        key=key,
         kind=kind,
         channel="email",
-        to=creator.email,
-        recipient_kind="user",
-        recipient_id=creator.id,
+        to=to,
+        recipient_kind=recipient_kind,
+        recipient_id=recipient_id,
         locale=locale,
         now=now,
         request_id=request.id,
         fresh=fresh,
         request_number=request.id,
         client_ref=request.client_ref,
-        recipient_name=creator.name,
+        recipient_name=name,
         language=request.language,
         start=request.start,
         end=request.end,
@@ -294,6 +305,30 @@ def _to_staff(
         now=now,
         recipient_name=user.name,
         **fields,
+    )
+
+
+def work_handed_over(
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    from_name: str,
+    requests: int,
+    series: int,
+    now: datetime,
+) -> None:
+    """A colleague's open requests are now `user`'s: how many, and where they are."""
+    _to_staff(
+        session,
+        kind="requests_handed_over_caseworker",
+        key=f"handover:{now.isoformat()}:{requests}:{series}",
+        user=user,
+        now=now,
+        from_name=from_name,
+        requests=requests,
+        series=series,
+        link=f"{settings.public_base_url.rstrip('/')}/requests",
     )
 
 
@@ -599,10 +634,12 @@ def released_after_change_mediator(
     start: datetime,
     end: datetime,
     now: datetime,
+    why: Literal["coordination", "place_moved"] | None = None,
 ) -> None:
     """The job was changed so that it no longer fits you: you are released (the old times).
 
-    The calendar file withdraws the event as a cancellation does.
+    The calendar file withdraws the event as a cancellation does. `why` says who
+    changed it, when not the caseworker: the coordination, or it moved the place.
     """
     fields = job_fields(session, request)
     _to_mediator(
@@ -620,6 +657,7 @@ def released_after_change_mediator(
             "end": end,
             "event_uid": f"assignment-{assignment.id}@sprachpool",
             "recipient_name": mediator.name,
+            "why": why,
         },
     )
 

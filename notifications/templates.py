@@ -147,8 +147,9 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               "contact_name contact_phone changed_by"),
         # The job changed so that it no longer fits: released (start and end as they were).
         _spec("released_after_change_mediator", "sms", "mediator", "language start"),
+        # `why`: who changed it ("coordination"; none: the caseworker), or "place_moved".
         _spec("released_after_change_mediator", "email", "mediator",
-              "language start end event_uid", "recipient_name"),
+              "language start end event_uid", "recipient_name why"),
         _spec("cancelled_mediator", "sms", "mediator", "language start"),
         _spec("cancelled_mediator", "email", "mediator", "language start end event_uid",
               "place recipient_name"),
@@ -212,6 +213,9 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("job_confirmation_caseworker", "email", "caseworker",
               "language start end mode mediator_name actual_start actual_end outcome "
               "confirm_link request_link request_number", "client_ref recipient_name reminder"),
+        # A colleague left: their open requests (and running series) are now this caseworker's.
+        _spec("requests_handed_over_caseworker", "email", "caseworker",
+              "from_name requests series link", "recipient_name"),
         # to the coordinator
         _spec("alert_unfilled_coordinator", "email", "coordinator",
               "language start end organisation link", "reason"),

@@ -89,6 +89,7 @@ ACTIONS = {
     "user.create": N_("account created"),
     "user.invite": N_("invited (sign-in link sent)"),
     "user.deactivate": N_("deactivated"),
+    "user.hand_over": N_("open requests handed to a colleague"),
     "user.forgot_password": N_("asked for a sign-in link"),
     "user.password": N_("password set"),
     "user.lock": N_("locked after wrong passwords"),

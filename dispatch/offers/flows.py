@@ -55,11 +55,13 @@ from dispatch.offers.policy import (
 from dispatch.offers.service import Outcome
 from dispatch.outbox import service as outbox
 from dispatch.planning import service as planning
-from dispatch.requests.models import Request, RequestStatus
+from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.security import hash_token
 from dispatch.series import service as series
 from dispatch.storage import insert_rows_with_ids, new_row
 from dispatch.users.models import Role, User
+from matching import Location
+from matching.feasibility import DISTANCE_TOLERANCE_KM, great_circle_km
 
 log = logging.getLogger("sprachpool.dispatch")
 
@@ -1400,6 +1402,7 @@ def after_request_change(
             start=before_start,
             end=before_end,
             now=now,
+            why="coordination" if actor.role == Role.coordinator else None,
         )
         audit.record(
             session,
@@ -1534,6 +1537,133 @@ def tell_holders_at_place(
             )
             told += 1
     return told
+
+
+def follow_moved_place(
+    session: Session,
+    *,
+    place_id: int,
+    old: tuple[float, float],
+    new: tuple[float, float],
+    actor: User,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """The coordinator moved a place's point (a wrong pin put right, the office moved): its
+    jobs to come move with it.
+
+    A request filed at a place took the place's point then, so without this the
+    engine would keep matching, and the allowance keep counting kilometres, to the old
+    one. Requests with a point of their own (a typed address) are not at the old point
+    and stay as they are. Of an in-person job, a mediator holding it who reached the
+    old point but cannot reach the new one (their longest way) is released with a
+    message saying why, and the request goes out again, its caseworker told; one who
+    still can hears of the change (``tell_holders_at_place``). An offer still open to
+    someone the new point is too far for is withdrawn, and a wave left with none open
+    sends the next one now. Requests are locked in id order.
+    """
+    moving = session.exec(
+        select(Request.id)
+        .where(
+            Request.place_id == place_id,
+            col(Request.start) > now,
+            col(Request.status).in_(
+                [
+                    RequestStatus.open,
+                    RequestStatus.offered,
+                    RequestStatus.assigned,
+                    RequestStatus.unfilled,
+                ]
+            ),
+            Request.location_lat == old[0],
+            Request.location_lon == old[1],
+        )
+        .order_by(col(Request.id))
+    ).all()
+    for request_id in moving:
+        request = service.lock_request(session, request_id)
+        request.location_lat, request.location_lon = new
+        request.updated_at = now
+        session.add(request)
+        session.flush()
+        if request.mode != Mode.in_person:
+            continue
+        assignment = service.live_assignment(session, request_id)
+        if request.status == RequestStatus.assigned and assignment is not None:
+            holder = session.get(Mediator, assignment.mediator_id)
+            assert holder is not None
+            if _out_of_reach_now(holder, old, new):
+                _release_after_move(
+                    session, request, assignment, holder, actor=actor, now=now, settings=settings
+                )
+        elif request.status == RequestStatus.offered:
+            waiting = session.exec(
+                select(Mediator)
+                .join(Offer, col(Offer.mediator_id) == col(Mediator.id))
+                .where(Offer.request_id == request_id, Offer.status == OfferStatus.pending)
+                .order_by(col(Mediator.id))
+            ).all()
+            for mediator in waiting:
+                if _out_of_reach_now(mediator, old, new):
+                    withdrawn = service.withdraw_pending(
+                        session, request_id=request_id, now=now, mediator_id=mediator.id
+                    )
+                    session.flush()
+                    tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
+            escalate_if_wave_over(session, request, now=now, settings=settings)
+
+
+def _out_of_reach_now(
+    mediator: Mediator, old: tuple[float, float], new: tuple[float, float]
+) -> bool:
+    """The mediator's longest way (``max_travel_km``, the engine's `travel_radius` rule)
+    reached the old point and does not reach the new one. One it did not reach before
+    was put there by hand (an override) and stays."""
+    if mediator.home_lat is None or mediator.home_lon is None or mediator.max_travel_km is None:
+        return False
+    home = Location(mediator.home_lat, mediator.home_lon)
+    limit = mediator.max_travel_km + DISTANCE_TOLERANCE_KM
+    return (
+        great_circle_km(home, Location(*old)) <= limit
+        and great_circle_km(home, Location(*new)) > limit
+    )
+
+
+def _release_after_move(
+    session: Session,
+    request: Request,
+    assignment: Assignment,
+    holder: Mediator,
+    *,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+) -> None:
+    """The holder can no longer reach the job: released, told why, the request out again."""
+    service.end_assignment(
+        session, assignment, now=now, offer_status=OfferStatus.revoked, reason="place moved"
+    )
+    messages.released_after_change_mediator(
+        session,
+        mediator=holder,
+        request=request,
+        assignment=assignment,
+        start=request.start,
+        end=request.end,
+        now=now,
+        why="place_moved",
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="assignment.cancel",
+        entity="assignment",
+        entity_id=assignment.id,
+        details={"reason": "place moved", "codes": ["travel_radius"]},
+    )
+    _dispatch_again(session, request, assignment, now=now, settings=settings)
 
 
 def schedule_assignment_deadlines(

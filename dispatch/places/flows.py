@@ -33,7 +33,8 @@ def change_place(
     now: datetime,
     settings: Settings,
 ) -> Place:
-    """Change the place; whoever holds a job there to come is told what changed.
+    """Change the place; whoever holds a job there to come is told what changed, and a
+    moved point takes its jobs to come along (``offers.follow_moved_place``).
 
     Only what really changed counts: the page sends every field each time.
     """
@@ -45,6 +46,16 @@ def change_place(
     changed = sorted(
         {AS_REQUEST_FIELD[name] for name, old in before.items() if getattr(place, name) != old}
     )
+    if (place.lat, place.lon) != (before["lat"], before["lon"]):
+        offers.follow_moved_place(
+            session,
+            place_id=place.id,
+            old=(before["lat"], before["lon"]),
+            new=(place.lat, place.lon),
+            actor=actor,
+            now=now,
+            settings=settings,
+        )
     if changed:
         offers.tell_holders_at_place(
             session, place_id=place.id, changed=changed, now=now, settings=settings

@@ -1,4 +1,4 @@
-"""Staff accounts: invitations, new links, forgotten passwords, leaving.
+"""Staff accounts: invitations, new links, forgotten passwords, leaving and handing over.
 
 A coordinator invites a colleague by email: the message carries a single-use
 sign-in link (48 hours; only its hash is stored, see ``dispatch/web/links.py``)
@@ -7,6 +7,11 @@ expire. Whoever forgot their password asks for a link on the login page: the
 answer is the same whether or not the address exists, and an address gets at
 most FORGOT_PER_HOUR links an hour (counted in the database by a keyed hash of
 the address, whether or not it has an account: ``dispatch/throttle.py``).
+
+A caseworker who leaves takes nothing with them: the requests that still need
+someone at their organisation go to the colleague the coordinator names
+(``hand_over``), and until someone takes them the coordination gets their news
+(``messages._to_caseworker``).
 """
 
 from __future__ import annotations
@@ -14,13 +19,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, func, select, update
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, or_, select, update
 
 from config.settings import Settings
 from dispatch import audit, messages, throttle
 from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.jobs import flows as jobs
+from dispatch.jobs.models import ConfirmationLink, JobReport, ReportState
+from dispatch.requests.models import Request, RequestStatus
+from dispatch.series.models import Series
 from dispatch.users import service
-from dispatch.users.models import ApiToken, Organisation, User
+from dispatch.users.models import ApiToken, Organisation, Role, User
 from dispatch.users.schemas import Invitation, UserCreate, UserPublic
 from dispatch.web import links
 from dispatch.web.models import AccessLink, LinkPurpose, WebSession
@@ -178,14 +188,25 @@ def invite(
     )
 
 
-def deactivate(session: Session, *, user_id: int, actor: User, now: datetime) -> User:
-    """The account stops working at once: sessions end, tokens and links are revoked."""
+def deactivate(
+    session: Session,
+    *,
+    user_id: int,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+    hand_to: int | None = None,
+) -> User:
+    """The account stops working at once: sessions end, tokens and links are revoked, the
+    one-click confirmation links in their mailbox too. With `hand_to`, their open work
+    goes to that colleague (``hand_over``), checked before anything changes."""
     user = get_user(session, user_id=user_id)
     if user.id == actor.id:
         raise Conflict(
             "You cannot deactivate your own account; ask another coordinator.",
             reason="own_account",
         )
+    successor = _successor(session, user, hand_to, field="hand_to") if hand_to else None
     user.active = False
     session.add(user)
     session.exec(
@@ -199,6 +220,15 @@ def deactivate(session: Session, *, user_id: int, actor: User, now: datetime) ->
         .values(revoked_at=now)
     )
     links.revoke_sign_in_links(session, user_id=user.id, now=now)
+    session.exec(
+        update(ConfirmationLink)
+        .where(
+            col(ConfirmationLink.user_id) == user.id,
+            col(ConfirmationLink.used_at).is_(None),
+            col(ConfirmationLink.expires_at) > now,
+        )
+        .values(expires_at=now)
+    )
     audit.record(
         session,
         at=now,
@@ -209,7 +239,183 @@ def deactivate(session: Session, *, user_id: int, actor: User, now: datetime) ->
         entity_id=user.id,
     )
     session.flush()
+    if successor is not None:
+        _hand_over(session, user, successor, actor=actor, now=now, settings=settings)
     return user
+
+
+# --- handing over -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    """What a hand-over moved: requests (each date of a series counts) and series."""
+
+    requests: int
+    series: int
+    to_user_id: int
+
+
+def _needing_their_caseworker(now: datetime) -> sa.ColumnElement[bool]:
+    """A request someone at the organisation still has to follow: not yet decided, out
+    for offers, assigned (before or after the job, until the mediator reports), nobody
+    found yet for a time still ahead, or a report waiting for its Einsatzbestätigung."""
+    awaiting = select(JobReport.request_id).where(col(JobReport.state) == ReportState.reported)
+    return or_(
+        col(Request.status).in_(
+            [RequestStatus.open, RequestStatus.offered, RequestStatus.assigned]
+        ),
+        sa.and_(col(Request.status) == RequestStatus.unfilled, col(Request.end) > now),
+        col(Request.id).in_(awaiting),
+    )
+
+
+def open_work(session: Session, *, user_ids: list[int], now: datetime) -> dict[int, int]:
+    """How many requests still need each of these caseworkers (only those with any)."""
+    if not user_ids:
+        return {}
+    rows = session.exec(
+        select(Request.created_by_user_id, func.count(col(Request.id)))
+        .where(col(Request.created_by_user_id).in_(user_ids), _needing_their_caseworker(now))
+        .group_by(col(Request.created_by_user_id))
+    ).all()
+    return dict(rows)
+
+
+def colleagues(session: Session, user: User) -> list[User]:
+    """Who could take over a caseworker's work: the active caseworkers of their organisation."""
+    return list(
+        session.exec(
+            select(User)
+            .where(
+                User.organisation_id == user.organisation_id,
+                col(User.role) == Role.caseworker,
+                col(User.active).is_(True),
+                User.id != user.id,
+            )
+            .order_by(col(User.name), col(User.id))
+        )
+    )
+
+
+def _successor(session: Session, user: User, to_user_id: int, *, field: str) -> User:
+    """The colleague named to take over, if they may: otherwise a 422 on `field`."""
+    successor = session.get(User, to_user_id)
+    if successor is None or successor.id not in {c.id for c in colleagues(session, user)}:
+        raise InvalidInput(
+            "Work can only be handed to an active caseworker of the same organisation.",
+            field=field,
+            reason="not_a_colleague",
+        )
+    return successor
+
+
+def hand_over(
+    session: Session,
+    *,
+    user_id: int,
+    to_user_id: int,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+) -> HandedOver:
+    """Give a caseworker's open work to a colleague (on leave, or gone since)."""
+    user = get_user(session, user_id=user_id)
+    successor = _successor(session, user, to_user_id, field="to_user_id")
+    return _hand_over(session, user, successor, actor=actor, now=now, settings=settings)
+
+
+def _hand_over(
+    session: Session,
+    user: User,
+    successor: User,
+    *,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+) -> HandedOver:
+    """The colleague becomes the one who filed each open request and each running series:
+    every later message about them reaches the colleague, and a job waiting for its
+    confirmation is asked of them with a fresh link. The requests' idempotency keys
+    are dropped: they were the leaver's retries, and could clash with the colleague's.
+    The colleague is told once what they took over."""
+    request_ids = list(
+        session.exec(
+            select(Request.id)
+            .where(Request.created_by_user_id == user.id, _needing_their_caseworker(now))
+            .order_by(col(Request.id))
+        )
+    )
+    series_ids = list(
+        session.exec(
+            select(Series.id).where(
+                Series.created_by_user_id == user.id,
+                or_(
+                    col(Series.id).in_(
+                        select(Request.series_id).where(col(Request.id).in_(request_ids))
+                    ),
+                    col(Series.until) >= now.date(),
+                ),
+            )
+        )
+    )
+    if request_ids:
+        session.exec(
+            update(Request)
+            .where(col(Request.id).in_(request_ids))
+            .values(
+                created_by_user_id=successor.id,
+                idempotency_key=None,
+                idempotency_fingerprint=None,
+            )
+        )
+    if series_ids:
+        session.exec(
+            update(Series)
+            .where(col(Series.id).in_(series_ids))
+            .values(
+                created_by_user_id=successor.id,
+                idempotency_key=None,
+                idempotency_fingerprint=None,
+            )
+        )
+    session.flush()
+    session.expire_all()
+    for report in session.exec(
+        select(JobReport)
+        .where(
+            col(JobReport.request_id).in_(request_ids),
+            col(JobReport.state) == ReportState.reported,
+        )
+        .order_by(col(JobReport.id))
+    ).all():
+        request = session.get(Request, report.request_id)
+        assert request is not None
+        jobs.ask_for_confirmation(
+            session, report=report, request=request, now=now, settings=settings
+        )
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="user.hand_over",
+        entity="user",
+        entity_id=user.id,
+        details={"to": successor.id, "requests": len(request_ids), "series": len(series_ids)},
+    )
+    if request_ids or series_ids:
+        messages.work_handed_over(
+            session,
+            settings,
+            user=successor,
+            from_name=user.name,
+            requests=len(request_ids),
+            series=len(series_ids),
+            now=now,
+        )
+    session.flush()
+    return HandedOver(requests=len(request_ids), series=len(series_ids), to_user_id=successor.id)
 
 
 def forgot_password(session: Session, *, email: str, settings: Settings, now: datetime) -> None:

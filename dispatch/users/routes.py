@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
 
 from dispatch import errors
 from dispatch.deps import ClockDep, CoordinatorUser, IdPath, SessionDep, SettingsDep
 from dispatch.users import flows
-from dispatch.users.schemas import Invitation, UserCreate, UserPublic
+from dispatch.users.schemas import (
+    HandedOverPublic,
+    HandOverIn,
+    Invitation,
+    UserCreate,
+    UserPublic,
+)
+from dispatch.validation import MAX_ID
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -51,8 +60,52 @@ def invite_user(
 
 @router.delete("/{user_id}", response_model=UserPublic, responses=errors.responses(409))
 def deactivate_user(
-    user_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+    user_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    hand_to: Annotated[
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_ID,
+            description="An active caseworker of the same organisation who takes over the "
+            "open requests and running series; without, the coordination gets their news.",
+        ),
+    ] = None,
 ) -> UserPublic:
     """The account stops working at once (sessions, tokens and links); the record stays."""
-    gone = flows.deactivate(session, user_id=user_id, actor=user, now=clock.now())
+    gone = flows.deactivate(
+        session,
+        user_id=user_id,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+        hand_to=hand_to,
+    )
     return flows.public_user(session, gone)
+
+
+@router.post("/{user_id}/hand-over", response_model=HandedOverPublic)
+def hand_over(
+    user_id: IdPath,
+    data: HandOverIn,
+    session: SessionDep,
+    user: CoordinatorUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> HandedOverPublic:
+    """A caseworker's open requests and running series go to a colleague, who is told
+    once; jobs waiting for their confirmation are asked of the colleague anew."""
+    moved = flows.hand_over(
+        session,
+        user_id=user_id,
+        to_user_id=data.to_user_id,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+    )
+    return HandedOverPublic(
+        requests=moved.requests, series=moved.series, to_user_id=moved.to_user_id
+    )

@@ -47,3 +47,19 @@ class Invitation(BaseModel):
     user: UserPublic
     email: str
     expires_at: Timestamp
+
+
+class HandOverIn(BaseModel):
+    """Whom a caseworker's open work goes to: an active caseworker of their organisation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to_user_id: Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class HandedOverPublic(BaseModel):
+    """What a hand-over moved: each date of a series counts as a request."""
+
+    requests: int
+    series: int
+    to_user_id: int

@@ -1,4 +1,5 @@
-"""The coordinator's staff page: invite a caseworker or coordinator, send a new link, deactivate.
+"""The coordinator's staff page: invite a caseworker or coordinator, send a new link, deactivate,
+hand a caseworker's open requests to a colleague.
 
 The invitation form is checked by the API's own UserCreate; the email with the
 single-use link goes through the outbox like every other message.
@@ -6,18 +7,20 @@ single-use link goes through the outbox like every other message.
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
-from dispatch.errors import SprachpoolError
+from dispatch.errors import InvalidInput, SprachpoolError
 from dispatch.organisations import service as organisations
 from dispatch.users import flows
 from dispatch.users.models import Role, User
-from dispatch.users.schemas import UserCreate
+from dispatch.users.schemas import UserCreate, UserPublic
+from dispatch.validation import MAX_ID
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import render
 from dispatch.web.schema_forms import EntryForm, domain_error, validate
@@ -43,14 +46,20 @@ def _page(
     *,
     status_code: int = 200,
     done: dict[str, Any] | None = None,
+    now: datetime,
 ) -> HTMLResponse:
     accounts = flows.public_users(session, flows.list_users(session))
+    work = flows.open_work(
+        session, user_ids=[a.id for a in accounts if a.role == Role.caseworker], now=now
+    )
     return render(
         request,
         "staff/staff.html",
         {
             "form": form,
             "accounts": accounts,
+            "work": work,
+            "successors": {a.id: _successors(accounts, a) for a in accounts if work.get(a.id)},
             "organisations": organisations.list_organisations(session),
             "roles": list(Role),
             "done": done or {},
@@ -60,17 +69,31 @@ def _page(
     )
 
 
+def _successors(accounts: list[UserPublic], leaver: UserPublic) -> list[UserPublic]:
+    """The colleagues who could take over `leaver`'s work (``flows.colleagues``' rule)."""
+    return [
+        a
+        for a in accounts
+        if a.organisation_id == leaver.organisation_id
+        and a.role == Role.caseworker
+        and a.active
+        and a.id != leaver.id
+    ]
+
+
 @router.get("", response_class=HTMLResponse)
 def staff(
     request: Request,
     session: SessionDep,
     user: CoordinatorPageUser,
+    clock: ClockDep,
     invited: int | None = None,
     deactivated: int | None = None,
+    handed: int | None = None,
 ) -> HTMLResponse:
     blank = EntryForm(values={"role": Role.caseworker.value, "locale": "de", "organisation_id": ""})
-    done = {"invited": invited, "deactivated": deactivated}
-    return _page(request, session, user, blank, done=done)
+    done = {"invited": invited, "deactivated": deactivated, "handed": handed}
+    return _page(request, session, user, blank, done=done, now=clock.now())
 
 
 @router.post("", dependencies=[CsrfChecked])
@@ -92,7 +115,7 @@ async def invite_new(
     }
     data = validate(form, UserCreate, body, field_messages=FIELD_MESSAGES)
     if data is None:
-        return _page(request, session, user, form, status_code=422)
+        return _page(request, session, user, form, status_code=422, now=clock.now())
     try:
         created = flows.create_user(
             session, data=data, actor=user, settings=settings, now=clock.now()
@@ -100,7 +123,7 @@ async def invite_new(
     except SprachpoolError as exc:
         session.rollback()
         domain_error(form, exc)
-        return _page(request, session, user, form, status_code=exc.status_code)
+        return _page(request, session, user, form, status_code=exc.status_code, now=clock.now())
     return RedirectResponse(f"/dashboard/staff?invited={created.id}", status_code=303)
 
 
@@ -116,9 +139,62 @@ def send_new_link(
     return RedirectResponse(f"/dashboard/staff?invited={user_id}", status_code=303)
 
 
+#: A colleague chosen from the page's list: an id, or empty for nobody yet.
+Colleague = Annotated[str, Form(max_length=12, pattern=r"^\d*$")]
+
+
 @router.post("/{user_id}/deactivate", dependencies=[CsrfChecked])
 def deactivate(
-    user_id: IdPath, session: SessionDep, user: CoordinatorPageUser, clock: ClockDep
+    user_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    hand_to: Colleague = "",
 ) -> Response:
-    flows.deactivate(session, user_id=user_id, actor=user, now=clock.now())
+    """With `hand_to`, the colleague takes over the open requests at once; without, the
+    coordination gets their news until someone does (the page offers it afterwards)."""
+    flows.deactivate(
+        session,
+        user_id=user_id,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+        hand_to=_colleague_id(hand_to, field="hand_to"),
+    )
     return RedirectResponse(f"/dashboard/staff?deactivated={user_id}", status_code=303)
+
+
+@router.post("/{user_id}/hand-over", dependencies=[CsrfChecked])
+def hand_over(
+    user_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    to_user_id: Colleague,
+) -> Response:
+    """A caseworker's open requests go to the colleague picked from the list."""
+    flows.hand_over(
+        session,
+        user_id=user_id,
+        to_user_id=_colleague_id(to_user_id, field="to_user_id") or 0,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
+    )
+    return RedirectResponse(f"/dashboard/staff?handed={user_id}", status_code=303)
+
+
+def _colleague_id(value: str, *, field: str) -> int | None:
+    """The picked colleague's id (empty: nobody yet); a number no record can have is
+    refused like any other id that is not a colleague."""
+    if not value:
+        return None
+    if int(value) > MAX_ID:
+        raise InvalidInput(
+            "Work can only be handed to an active caseworker of the same organisation.",
+            field=field,
+            reason="not_a_colleague",
+        )
+    return int(value)

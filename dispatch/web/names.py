@@ -71,6 +71,7 @@ MESSAGE_KIND = {
     "alert_no_show_coordinator": N_("Alert: no-show"),
     "series_cancelled_mediator": N_("Jobs of a series cancelled, to the mediator"),
     "series_cancelled_caseworker": N_("Series cancelled, to the caseworker"),
+    "requests_handed_over_caseworker": N_("Requests handed over, to the colleague"),
     "signin_link": N_("Sign-in link"),
     "staff_invitation": N_("Invitation to a staff member"),
     "sms_help": N_("SMS reply: help"),

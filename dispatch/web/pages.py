@@ -76,6 +76,10 @@ REASONS = {
         "Your account page lists yours."
     ),
     "no_report": N_("The mediator has not reported this job yet; feedback is possible after that."),
+    "own_account": N_("You cannot deactivate your own account; ask another coordinator."),
+    "not_a_colleague": N_(
+        "Open requests can only go to an active caseworker of the same organisation."
+    ),
 }
 
 

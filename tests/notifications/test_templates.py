@@ -78,6 +78,10 @@ SAMPLE: dict[str, Any] = {
     "open_offers": 2,
     "unknown_to_client": True,
     "dispute_reason": "Sie kam erst um 09:30",
+    "from_name": "Jens Brüggemann-Özdemir",
+    "why": "place_moved",
+    "requests": 6,
+    "series": 2,
     "starts": [START, START + timedelta(days=7)],
     "ends": [END, END + timedelta(days=7)],
     "event_uids": ["assignment-42@sprachpool", "assignment-43@sprachpool"],
@@ -387,6 +391,7 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "request_changed_caseworker", "sms_give_back", "sms_which_offer",
         "job_rejected_mediator", "alert_disputed_coordinator", "no_show_mediator",
         "alert_no_show_coordinator", "series_cancelled_mediator", "series_cancelled_caseworker",
+        "requests_handed_over_caseworker",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:

@@ -1,4 +1,5 @@
-"""The staff page and the account pages: invite, the link page, forgotten passwords, deactivate."""
+"""The staff page and the account pages: invite, the link page, forgotten passwords, deactivate,
+hand over."""
 
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ from config.settings import Settings
 from dispatch.app import create_app
 from dispatch.clock import ManualClock
 from dispatch.outbox.models import Message
+from dispatch.requests.models import Request
 from dispatch.throttle import ThrottleHit
 from dispatch.users import flows
 from dispatch.users.models import User
 from dispatch.web.account import FORGOT_WINDOW
+from tests.conftest import get_row
 from tests.web.conftest import PASSWORD, Person, csrf_of, sign_in
 
 NEW_PASSWORD = "mein-eigenes-passwort"
@@ -248,6 +251,80 @@ def test_deactivating_signs_the_person_out_at_once(
     assert response.status_code == 303
     assert other_web.get("/requests").status_code == 303  # back to the sign-in page
     assert sign_in(other_web, case_person, password=PASSWORD).status_code == 401
+
+
+def owner(engine: Engine, request: Request) -> int:
+    with Session(engine) as session:
+        return get_row(session, Request, request.id).created_by_user_id
+
+
+def test_a_leaving_caseworker_s_open_requests_go_to_the_colleague_picked_on_the_page(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    make_person: Callable[..., Person],
+    file_request: Callable[..., Request],
+    engine: Engine,
+) -> None:
+    colleague = make_person("caseworker", "Jobcenter Kreis Warendorf")
+    make_person("caseworker", "Stadt Beckum – Sozialamt")  # another office: not offered
+    first, second = file_request(case_person), file_request(case_person)
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/staff")
+    assert "2 offene Anfragen" in page.text
+    choices = re.findall(
+        rf'<select id="hand-to-{case_person.id}" name="hand_to">(.*?)</select>', page.text, re.S
+    )
+    assert re.findall(r'<option value="(\d*)"', choices[0]) == [str(colleague.id), ""]
+
+    done = web.post(
+        f"/dashboard/staff/{case_person.id}/deactivate",
+        data={"csrf_token": csrf_of(page), "hand_to": str(colleague.id)},
+    )
+
+    assert done.status_code == 303
+    assert owner(engine, first) == owner(engine, second) == colleague.id
+    [told] = mails_to(engine, colleague.email, "requests_handed_over_caseworker")
+    assert "2 offene Anfragen von Caseworker Test" in told.body
+
+
+def test_a_caseworker_who_left_without_a_successor_can_hand_over_later(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    make_person: Callable[..., Person],
+    file_request: Callable[..., Request],
+    engine: Engine,
+) -> None:
+    request = file_request(case_person)
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/staff")
+    gone = web.post(
+        f"/dashboard/staff/{case_person.id}/deactivate",
+        data={"csrf_token": csrf_of(page), "hand_to": ""},
+    )
+    shown = web.get(gone.headers["location"])
+    assert "bleibt bei der Koordination" in shown.text
+    assert "bis eine Kollegin oder ein Kollege der Organisation eingeladen ist" in shown.text
+    newcomer = make_person("caseworker", "Jobcenter Kreis Warendorf")
+    page = web.get("/dashboard/staff")
+    for hostile in ("abc", str(coord_person.id), "99999999999"):
+        refused = web.post(
+            f"/dashboard/staff/{case_person.id}/hand-over",
+            data={"csrf_token": csrf_of(page), "to_user_id": hostile},
+        )
+        assert refused.status_code == 422, (hostile, refused.text)
+    assert "aktive Sachbearbeitung derselben Organisation" in refused.text
+    assert owner(engine, request) == case_person.id
+
+    handed = web.post(
+        f"/dashboard/staff/{case_person.id}/hand-over",
+        data={"csrf_token": csrf_of(page), "to_user_id": str(newcomer.id)},
+    )
+
+    assert handed.status_code == 303
+    assert owner(engine, request) == newcomer.id
+    assert "sind übergeben" in web.get(handed.headers["location"]).text
 
 
 def test_a_deactivated_account_invited_again_comes_back_only_through_the_new_link(
