@@ -120,9 +120,10 @@ def hold_two_jobs(
 def patch(
     client: TestClient, coordinator: Staff, mediator_id: int, change: dict[str, object]
 ) -> Response:
-    return client.patch(
+    response: Response = client.patch(
         f"/api/v1/mediators/{mediator_id}", json=change, headers=coordinator.headers
     )
+    return response
 
 
 @pytest.mark.parametrize("change", [{"active": False}, {"paused": True}])
