@@ -1065,8 +1065,12 @@ def withdraw_open_offers(
     (see `release_erased_mediator`). Returns how many offers were withdrawn.
     """
     pending_for = service.open_offer_requests(session, mediator_id=mediator_id)
-    held = service.held_jobs_to_come(session, mediator_id=mediator_id, now=now)
-    for request_id in sorted(set(pending_for) | ({r for r, _ in held} if release_jobs else set())):
+    held = (
+        service.held_jobs_to_come(session, mediator_id=mediator_id, now=now) if release_jobs else []
+    )
+    # Every request touched is locked before any changes, in one id order, so that this and
+    # an erasure or another pause never wait on each other in a circle.
+    for request_id in sorted(set(pending_for) | {request_id for request_id, _ in held}):
         service.lock_request(session, request_id)
     count = 0
     for request_id in pending_for:
