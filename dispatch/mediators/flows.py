@@ -21,6 +21,7 @@ from config.settings import Settings
 from dispatch import audit
 from dispatch.allowances import service as allowances
 from dispatch.allowances.service import AllowanceOwed, Owed
+from dispatch.errors import InvalidInput
 from dispatch.mediators import service
 from dispatch.mediators.models import Mediator
 from dispatch.mediators.schemas import MediatorUpdate
@@ -46,16 +47,55 @@ def update_mediator(
 ) -> Mediator:
     """Change the mediator; one taken out of the pool here (deactivated or paused by the
     coordinator, on a page, by the API or an import) no longer holds offers open
-    (``offers.withdraw_open_offers``). The jobs they hold stay theirs: the coordinator
-    decides about those (the dashboard's "free" button)."""
+    (``offers.withdraw_open_offers``).
+
+    The jobs they hold stay theirs unless `data.release_jobs`: the coordinator decides,
+    as a holiday after a job is fine but an ill mediator's jobs would be stranded. Releasing
+    is for a mediator out of the pool after the change (taken out now, or already out, so
+    that a repeated request does the same); asked of one who stays in the pool it is
+    refused (`InvalidInput`) before anything changes, since their jobs would stay theirs
+    against what the caller asked."""
     mediator = service.get_mediator(session, mediator_id=mediator_id)
-    was_in_pool = mediator.active and not mediator.paused
+    was_in_pool = in_pool(mediator)
+    if data.release_jobs and _in_pool_after(mediator, data):
+        raise InvalidInput(
+            "release_jobs: the mediator stays in the pool with this change, so their jobs "
+            "stay theirs; send it with active false or paused true.",
+            field="release_jobs",
+            reason="release_jobs_in_pool",
+        )
     mediator = service.update_mediator(
         session, mediator_id=mediator_id, data=data, actor=actor, now=now, settings=settings
     )
-    if was_in_pool and not (mediator.active and not mediator.paused):
-        offers.withdraw_open_offers(session, mediator_id=mediator.id, now=now, settings=settings)
+    if data.release_jobs or (was_in_pool and not in_pool(mediator)):
+        offers.withdraw_open_offers(
+            session,
+            mediator_id=mediator.id,
+            now=now,
+            settings=settings,
+            release_jobs=data.release_jobs,
+            actor=actor,
+        )
     return mediator
+
+
+def in_pool(mediator: Mediator) -> bool:
+    """Whether the mediator gets offers at all (the other rules aside)."""
+    return mediator.active and not mediator.paused
+
+
+def _in_pool_after(mediator: Mediator, data: MediatorUpdate) -> bool:
+    """Whether the mediator will be in the pool once `data` is applied (a null for
+    `active` or `paused` is refused by the service)."""
+    sent = data.model_fields_set
+    active = data.active if "active" in sent and data.active is not None else mediator.active
+    paused = data.paused if "paused" in sent and data.paused is not None else mediator.paused
+    return active and not paused
+
+
+def jobs_held(session: Session, *, mediator_id: int, now: datetime) -> int:
+    """How many jobs the mediator holds that have not started yet."""
+    return len(offer_service.held_jobs_to_come(session, mediator_id=mediator_id, now=now))
 
 
 def owed_to(session: Session, *, mediator_id: int, now: datetime, settings: Settings) -> Owed:

@@ -8,7 +8,13 @@ from fastapi import APIRouter, Query, status
 from dispatch import errors
 from dispatch.deps import ClockDep, CoordinatorUser, IdPath, SessionDep, SettingsDep
 from dispatch.mediators import flows, service
-from dispatch.mediators.schemas import MediatorCreate, MediatorPage, MediatorPublic, MediatorUpdate
+from dispatch.mediators.schemas import (
+    MediatorChanged,
+    MediatorCreate,
+    MediatorPage,
+    MediatorPublic,
+    MediatorUpdate,
+)
 from dispatch.validation import LanguageTag, Line
 
 router = APIRouter(prefix="/api/v1/mediators", tags=["mediators"])
@@ -60,7 +66,7 @@ def get_mediator(
     return service.public(session, service.get_mediator(session, mediator_id=mediator_id))
 
 
-@router.patch("/{mediator_id}", response_model=MediatorPublic)
+@router.patch("/{mediator_id}", response_model=MediatorChanged)
 def update_mediator(
     mediator_id: IdPath,
     data: MediatorUpdate,
@@ -68,16 +74,18 @@ def update_mediator(
     user: CoordinatorUser,
     clock: ClockDep,
     settings: SettingsDep,
-) -> MediatorPublic:
+) -> MediatorChanged:
+    """Change the mediator. Taken out of the pool (`active` false, `paused` true), they
+    get no more offers and their open ones are withdrawn; the jobs they hold stay theirs
+    unless `release_jobs` is true. `jobs_held` says how many they still hold."""
+    now = clock.now()
     mediator = flows.update_mediator(
-        session,
-        mediator_id=mediator_id,
-        data=data,
-        actor=user,
-        now=clock.now(),
-        settings=settings,
+        session, mediator_id=mediator_id, data=data, actor=user, now=now, settings=settings
     )
-    return service.public(session, mediator)
+    return MediatorChanged(
+        **service.public(session, mediator).model_dump(),
+        jobs_held=flows.jobs_held(session, mediator_id=mediator.id, now=now),
+    )
 
 
 @router.delete("/{mediator_id}", response_model=MediatorPublic, responses=errors.responses(409))

@@ -191,7 +191,18 @@ class MediatorCreate(MediatorFields):
 
 
 class MediatorUpdate(MediatorFields):
-    pass
+    release_jobs: bool = Field(
+        default=False,
+        description="With a change that takes the mediator out of the pool (`active` false "
+        "or `paused` true), or of one already out of it: the jobs they hold that have not "
+        "started yet go to other mediators at once, as when a mediator drops out (they are "
+        "told, each caseworker hears the mediator is not coming, the request is dispatched "
+        "again). Without it they keep those jobs. With a mediator who stays in the pool: 422.",
+    )
+
+
+#: What an update asks for besides changing the mediator's fields: not audited as a change.
+UPDATE_INSTRUCTIONS = frozenset({"release_jobs"})
 
 
 class MediatorPublic(BaseModel):
@@ -224,6 +235,16 @@ class MediatorPublic(BaseModel):
     erased_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class MediatorChanged(MediatorPublic):
+    """The mediator after an update, with what the coordinator decides about next."""
+
+    jobs_held: int = Field(
+        description="Jobs the mediator still holds that have not started yet (0 after "
+        "`release_jobs`). One taken out of the pool may still hold some: a holiday after a "
+        "job is fine; an ill mediator's jobs are stranded until someone releases them."
+    )
 
 
 class MediatorPage(BaseModel):

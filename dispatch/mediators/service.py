@@ -22,6 +22,7 @@ from dispatch.mediators.models import (
     MediatorLanguage,
 )
 from dispatch.mediators.schemas import (
+    UPDATE_INSTRUCTIONS,
     AbsenceIn,
     Home,
     LanguageSkill,
@@ -255,7 +256,7 @@ def _apply(
 ) -> list[str]:
     """Copy the fields that were sent onto the mediator; list what changed."""
     check_fields(data, settings=settings, now=now)
-    sent = data.model_fields_set
+    sent = data.model_fields_set - UPDATE_INSTRUCTIONS
     scalar = {
         "name",
         "phone",

@@ -754,6 +754,7 @@ def _mediator_page(
             "history": pages.mediator_history(
                 session, mediator_id=mediator_id, now=now, tz=settings.tz
             ),
+            "jobs_held": flows.jobs_held(session, mediator_id=mediator_id, now=now),
             "weekdays": range(7),
             "clearance_fields": CLEARANCE_FIELDS,
         },
@@ -876,8 +877,67 @@ def remove_absence(
     return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=absence", status_code=303)
 
 
+def _jobs_held(
+    session: Session, *, mediator_id: int, now: datetime
+) -> tuple[list[pages.RequestRow], list[pages.RequestRow]]:
+    """The jobs the mediator holds: those to come (they could still go to someone else)
+    and those under way (they stay as they are)."""
+    upcoming = pages.upcoming_jobs(session, mediator_id=mediator_id, now=now)
+    return (
+        [row for row in upcoming if row.request.start > now],
+        [row for row in upcoming if row.request.start <= now],
+    )
+
+
+def _assignment_ids(rows: list[pages.RequestRow]) -> list[int]:
+    """The jobs a page lists, as its hidden field carries them: their assignments' ids."""
+    return [row.assignment.id for row in rows if row.assignment is not None]
+
+
+def _same_jobs(shown: str, rows: list[pages.RequestRow]) -> bool:
+    """Whether the jobs the page listed (its hidden field) are those held now; a mangled
+    field matches none, so the page asks again."""
+    parts = shown.split()
+    if not all(part.isascii() and part.isdigit() and len(part) < 12 for part in parts):
+        return False
+    return {int(part) for part in parts} == set(_assignment_ids(rows))
+
+
+def _pause_page(
+    request: Request,
+    session: Session,
+    user: User,
+    mediator_id: int,
+    *,
+    now: datetime,
+    back: str,
+    next: str,
+    changed: bool,
+) -> HTMLResponse:
+    """Before a mediator who holds jobs to come is paused: those jobs, and whether they keep
+    them or others get them. Nothing has changed yet (status 200); asked again because the
+    jobs changed since the page was opened: 409."""
+    jobs, running = _jobs_held(session, mediator_id=mediator_id, now=now)
+    return render(
+        request,
+        "coordinator/mediator_pause.html",
+        {
+            "m": _live(session, mediator_id),
+            "jobs": jobs,
+            "running": running,
+            "shown": " ".join(str(i) for i in _assignment_ids(jobs)),
+            "next": next,
+            "back": back,
+            "changed": changed,
+        },
+        status_code=409 if changed else 200,
+        user=user,
+    )
+
+
 @router.post("/{mediator_id}/pause", dependencies=[CsrfChecked])
 def pause_mediator(
+    request: Request,
     mediator_id: IdPath,
     session: SessionDep,
     user: CoordinatorPageUser,
@@ -885,14 +945,40 @@ def pause_mediator(
     settings: SettingsDep,
     paused: Annotated[Literal["true", "false"], Form()],
     next: Annotated[str, Form(max_length=500)] = "",
+    jobs: Annotated[Literal["keep", "release"] | None, Form()] = None,
+    shown: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    """Pause (no offers until resumed) or resume a mediator."""
+    """Pause (no offers until resumed) or resume a mediator.
+
+    A mediator who holds jobs to come is not paused at the first click: the answer lists
+    those jobs and asks whether they keep them (a holiday after them is fine) or others
+    get them now (`jobs`: ill, moved away); without scripts alike, as it is a page. Others
+    get the jobs the page listed (`shown`): held differently by now (a job taken or lost
+    meanwhile), the page asks again and nothing changes. Resuming never asks.
+    """
+    now = clock.now()
+    pause = paused == "true"
+    if pause:
+        held, _ = _jobs_held(session, mediator_id=mediator_id, now=now)
+        stale = jobs == "release" and not _same_jobs(shown, held)
+        if held and (jobs is None or stale):
+            back = safe_next(next, f"/dashboard/pool/{mediator_id}")
+            return _pause_page(
+                request,
+                session,
+                user,
+                mediator_id,
+                now=now,
+                back=back,
+                next=next,
+                changed=stale,
+            )
     flows.update_mediator(
         session,
         mediator_id=mediator_id,
-        data=MediatorUpdate(paused=paused == "true"),
+        data=MediatorUpdate(paused=pause, release_jobs=pause and jobs == "release"),
         actor=user,
-        now=clock.now(),
+        now=now,
         settings=settings,
     )
     return RedirectResponse(
@@ -929,14 +1015,14 @@ def _erase_page(
     status_code: int = 200,
 ) -> HTMLResponse:
     mediator = _live(session, mediator_id)
-    upcoming = pages.upcoming_jobs(session, mediator_id=mediator_id, now=now)
+    jobs, running = _jobs_held(session, mediator_id=mediator_id, now=now)
     return render(
         request,
         "coordinator/mediator_erase.html",
         {
             "m": mediator,
-            "jobs": [row for row in upcoming if row.request.start > now],
-            "running": [row for row in upcoming if row.request.start <= now],
+            "jobs": jobs,
+            "running": running,
             "owed": flows.owed_to(session, mediator_id=mediator_id, now=now, settings=settings),
             "form": form or EntryForm(),
         },

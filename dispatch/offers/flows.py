@@ -1048,7 +1048,13 @@ def withdraw_cancelled_request(
 
 
 def withdraw_open_offers(
-    session: Session, *, mediator_id: int, now: datetime, settings: Settings
+    session: Session,
+    *,
+    mediator_id: int,
+    now: datetime,
+    settings: Settings,
+    release_jobs: bool = False,
+    actor: User | None = None,
 ) -> int:
     """A mediator the coordinator took out of the pool (deactivated, paused) holds no offer open.
 
@@ -1056,18 +1062,18 @@ def withdraw_open_offers(
     longer sends, and would hold a place in its wave until it ran out. Each is
     withdrawn (not declined: the mediator said nothing), they are told it is no
     longer open, and a wave left with none open sends the next one now.
-    Requests are locked in id order (see `release_erased_mediator`). Returns
-    how many were withdrawn.
+    With `release_jobs` their jobs to come go to others as well
+    (`release_held_jobs`). Every request involved is locked first, in id order
+    (see `release_erased_mediator`). Returns how many offers were withdrawn.
     """
-    pending_for = sorted(
-        set(
-            session.exec(
-                select(Offer.request_id).where(
-                    Offer.mediator_id == mediator_id, Offer.status == OfferStatus.pending
-                )
-            )
-        )
+    pending_for = service.open_offer_requests(session, mediator_id=mediator_id)
+    held = (
+        service.held_jobs_to_come(session, mediator_id=mediator_id, now=now) if release_jobs else []
     )
+    # Every request touched is locked before any changes, in one id order, so that this and
+    # an erasure or another pause never wait on each other in a circle.
+    for request_id in sorted(set(pending_for) | {request_id for request_id, _ in held}):
+        service.lock_request(session, request_id)
     count = 0
     for request_id in pending_for:
         request = service.lock_request(session, request_id)
@@ -1078,7 +1084,45 @@ def withdraw_open_offers(
         tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
         escalate_if_wave_over(session, request, now=now, settings=settings)
         count += len(withdrawn)
+    if release_jobs:
+        release_held_jobs(session, mediator_id=mediator_id, actor=actor, now=now, settings=settings)
     return count
+
+
+def release_held_jobs(
+    session: Session, *, mediator_id: int, actor: User | None, now: datetime, settings: Settings
+) -> int:
+    """The coordinator gives the jobs to come of a mediator they took out of the pool (ill,
+    moved away) to others, each as a drop-out (`cancel_assignment`): the mediator is told
+    the job is no longer theirs, the caseworker that the mediator confirmed to them is not
+    coming, the request goes out again at once, and the audit log keeps who did it.
+
+    Requests are handled in id order (see `release_erased_mediator`); a job that started or
+    was cancelled since it was listed stays as it is. Returns how many jobs went out again.
+    """
+    released = 0
+    for request_id, assignment_id in service.held_jobs_to_come(
+        session, mediator_id=mediator_id, now=now
+    ):
+        request = service.lock_request(session, request_id)
+        assignment = service.get_assignment(session, assignment_id)
+        session.refresh(assignment)  # as it is now the request is locked
+        if (
+            assignment.cancelled_at is not None
+            or request.status != RequestStatus.assigned
+            or request.start <= now
+        ):
+            continue
+        cancel_assignment(
+            session,
+            assignment_id=assignment_id,
+            now=now,
+            settings=settings,
+            actor=actor,
+            reason=service.TAKEN_OUT_OF_THE_POOL,
+        )
+        released += 1
+    return released
 
 
 def release_erased_mediator(
@@ -1092,27 +1136,8 @@ def release_erased_mediator(
     to them is not coming, without a name. They get no message: their
     addresses are gone. Every open deadline of their assignments is closed.
     """
-    pending_for = sorted(
-        set(
-            session.exec(
-                select(Offer.request_id).where(
-                    Offer.mediator_id == mediator_id, Offer.status == OfferStatus.pending
-                )
-            )
-        )
-    )
-    held = sorted(
-        session.exec(
-            select(Assignment.request_id, Assignment.id)
-            .join(Request, col(Request.id) == col(Assignment.request_id))
-            .where(
-                Assignment.mediator_id == mediator_id,
-                col(Assignment.cancelled_at).is_(None),
-                col(Request.status) == RequestStatus.assigned,
-                col(Request.start) > now,
-            )
-        ).all()
-    )
+    pending_for = service.open_offer_requests(session, mediator_id=mediator_id)
+    held = service.held_jobs_to_come(session, mediator_id=mediator_id, now=now)
     # Requests are locked in id order, so two erasures never wait on each other in a circle.
     for request_id in sorted(set(pending_for) | {request_id for request_id, _ in held}):
         request = service.lock_request(session, request_id)

@@ -42,6 +42,8 @@ from dispatch.requests import conflicts
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.users.models import User
 
+#: Why a job was taken back from a mediator the coordinator took out of the pool.
+TAKEN_OUT_OF_THE_POOL = "mediator taken out of the pool"
 #: Reasons the service itself writes on an assignment; anything else a person typed.
 SYSTEM_CANCEL_REASONS = frozenset(
     {
@@ -51,6 +53,7 @@ SYSTEM_CANCEL_REASONS = frozenset(
         "cancelled by the mediator",
         "mediator dropped out",
         "cancelled on the dashboard",
+        TAKEN_OUT_OF_THE_POOL,
     }
 )
 ERASED_TEXT = "[erased]"
@@ -194,6 +197,38 @@ def live_assignment(session: Session, request_id: int) -> Assignment | None:
             Assignment.request_id == request_id, col(Assignment.cancelled_at).is_(None)
         )
     ).first()
+
+
+def open_offer_requests(session: Session, *, mediator_id: int) -> list[int]:
+    """The requests on which the mediator has an offer open, in id order."""
+    return sorted(
+        set(
+            session.exec(
+                select(Offer.request_id).where(
+                    Offer.mediator_id == mediator_id, Offer.status == OfferStatus.pending
+                )
+            )
+        )
+    )
+
+
+def held_jobs_to_come(
+    session: Session, *, mediator_id: int, now: datetime
+) -> list[tuple[int, int]]:
+    """The jobs the mediator holds that have not started yet, as (request id, assignment id)
+    pairs in request-id order: the order in which a flow releasing them locks the requests."""
+    return sorted(
+        session.exec(
+            select(Assignment.request_id, Assignment.id)
+            .join(Request, col(Request.id) == col(Assignment.request_id))
+            .where(
+                Assignment.mediator_id == mediator_id,
+                col(Assignment.cancelled_at).is_(None),
+                col(Request.status) == RequestStatus.assigned,
+                col(Request.start) > now,
+            )
+        ).all()
+    )
 
 
 def dispatch_round(session: Session, request_id: int) -> int:

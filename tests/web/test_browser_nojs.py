@@ -12,6 +12,7 @@ from playwright.sync_api import Browser, Page, expect
 
 import locales
 from dispatch.deadlines import runner as deadlines
+from dispatch.mediators.models import Mediator
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.storage import unit_of_work
 from tests.geocoder_stand_in import FakeNominatim
@@ -200,3 +201,45 @@ def test_a_caseworker_without_javascript_is_asked_before_a_reference_is_erased(
         )
     )
     assert client_ref_of(server, request_id) is None
+
+
+def test_a_coordinator_without_javascript_pauses_a_mediator_and_offers_their_job_to_others(
+    browser: Browser, server: Server
+) -> None:
+    """Pausing someone who holds a job to come asks first, in a page with plain forms."""
+    request_id = file_broadcast(server, language="ar", day=3, hour=10)
+    (mediator_id, link, locale), *_ = offer_sms(server, request_id)
+    their = locales.translator(locale)
+    phone = basic_phone(browser, server)
+    phone.goto(link)
+    phone.get_by_role("button", name=their.gettext("Accept – I will take it")).click()
+    expect(phone.get_by_role("heading", name=their.gettext("Your job"))).to_be_visible()
+    page = new_page(browser, server, javascript=False)
+    base.sign_in(page, "koordination@beckum.example")
+    page.goto(f"/dashboard/pool/{mediator_id}")
+    with unit_of_work(server.engine) as session:
+        mediator = session.get(Mediator, mediator_id)
+        assert mediator is not None
+        name = mediator.name
+
+    page.get_by_role("button", name=DE.gettext("Pause"), exact=True).click()
+
+    expect(
+        page.get_by_role("heading", name=DE.gettext("Pause %(name)s?", name=name))
+    ).to_be_visible()
+    expect(page.locator("#held-jobs tbody tr")).to_have_count(1)
+    assert status_of(server, request_id) == RequestStatus.assigned  # asked, nothing changed
+    page.get_by_role("link", name=DE.gettext("Don't pause")).click()
+    expect(page).to_have_url(re.compile(rf"/dashboard/pool/{mediator_id}$"))
+    page.get_by_role("button", name=DE.gettext("Pause"), exact=True).click()
+    offer = DE.ngettext(
+        "Pause and offer this job to others", "Pause and offer these %(num)s jobs to others", 1
+    )
+    page.get_by_role("button", name=offer).click()
+
+    expect(page).to_have_url(re.compile(rf"/dashboard/pool/{mediator_id}$"))
+    expect(page.get_by_role("button", name=DE.gettext("Resume"))).to_be_visible()
+    assert status_of(server, request_id) != RequestStatus.assigned
+    # Back in the pool, for the tests after this one.
+    page.get_by_role("button", name=DE.gettext("Resume")).click()
+    expect(page.get_by_role("button", name=DE.gettext("Pause"), exact=True)).to_be_visible()
