@@ -17,6 +17,7 @@ Concurrency rules, on SQLite and PostgreSQL alike:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -698,7 +699,7 @@ def _outcome_after_lost_race(session: Session, offer_id: int) -> Outcome:
 def tell_withdrawn(
     session: Session,
     request: Request,
-    offer_ids: list[int],
+    withdrawn: Sequence[service.WithdrawnOffer],
     *,
     now: datetime,
     settings: Settings,
@@ -717,9 +718,8 @@ def tell_withdrawn(
     hours the news waits for the morning, unless the mediator allows night
     messages (it asks nothing of them).
     """
-    if not offer_ids:
+    if not withdrawn:
         return
-    withdrawn = session.exec(select(Offer).where(col(Offer.id).in_(offer_ids))).all()
     mediators = {
         m.id: m
         for m in session.exec(
@@ -728,7 +728,7 @@ def tell_withdrawn(
     }
     quiet = quiet_hours(policy_for(session, request), now, settings.tz)
     with outbox.batched(session):
-        for offer in sorted(withdrawn, key=lambda o: o.id):
+        for offer in withdrawn:
             mediator = mediators.get(offer.mediator_id)
             if (
                 mediator is None
@@ -741,7 +741,7 @@ def tell_withdrawn(
                 session,
                 mediator=mediator,
                 request=request,
-                offer=offer,
+                offer_id=offer.id,
                 language=language or request.language,
                 start=start or request.start,
                 now=now,

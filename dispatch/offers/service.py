@@ -532,20 +532,38 @@ _STATUS_UPDATE = (
 )
 
 
+@dataclass(frozen=True)
+class WithdrawnOffer:
+    """An offer just withdrawn, with what telling its mediator needs (``flows.tell_withdrawn``),
+    as the withdrawing UPDATE returned it: no second query for the rows it changed."""
+
+    id: int
+    mediator_id: int
+    expires_at: datetime
+
+
 def withdraw_pending(
     session: Session, *, request_id: int, now: datetime, mediator_id: int | None = None
-) -> list[int]:
-    """The request's pending offers (or one mediator's) are no longer open; returns their ids,
-    so whoever held them can be told (``flows.tell_withdrawn``)."""
+) -> list[WithdrawnOffer]:
+    """The request's pending offers (or one mediator's) are no longer open; returns them in
+    id order, so whoever held them can be told (``flows.tell_withdrawn``)."""
     query = sa.update(Offer).where(
         col(Offer.request_id) == request_id, col(Offer.status) == OfferStatus.pending
     )
     if mediator_id is not None:
         query = query.where(col(Offer.mediator_id) == mediator_id)
     withdrawn = session.execute(
-        query.values(status=OfferStatus.withdrawn, responded_at=now).returning(col(Offer.id))
+        query.values(status=OfferStatus.withdrawn, responded_at=now).returning(
+            col(Offer.id), col(Offer.mediator_id), col(Offer.expires_at)
+        )
     )
-    return sorted(withdrawn.scalars())
+    return sorted(
+        (
+            WithdrawnOffer(id=id_, mediator_id=held_by, expires_at=until)
+            for id_, held_by, until in withdrawn
+        ),
+        key=lambda offer: offer.id,
+    )
 
 
 def late_outcome(session: Session, offer: Offer) -> Outcome:

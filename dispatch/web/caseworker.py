@@ -39,7 +39,8 @@ from dispatch.series import service as series_service
 from dispatch.series.schemas import MAX_OCCURRENCES, SeriesCancel
 from dispatch.users.models import Role, User
 from dispatch.validation import whole_number
-from dispatch.web import forms, maps, service, sure
+from dispatch.web import forms, maps, questions, service, sure
+from dispatch.web.account import safe_next
 from dispatch.web.auth import CsrfChecked, StaffPageUser
 from dispatch.web.rendering import formatter, render
 from locales import N_
@@ -316,11 +317,19 @@ def cancel(
     clock: ClockDep,
     settings: SettingsDep,
     answer: sure.Sure = None,
+    next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
+    """Cancel a request, once the person said yes. `next`: the page the form was on (the
+    list with its filters, another appointment of the series), where "No" leads back."""
     if not sure.is_sure(answer):
         requests.get_request(session, request_id=request_id, actor=user)  # not another's
         return sure.ask(
-            request, sure.CANCEL_REQUEST, back=f"/requests/{request_id}", user=user, n=request_id
+            request,
+            questions.CANCEL_REQUEST,
+            back=safe_next(next, f"/requests/{request_id}"),
+            user=user,
+            fields={"next": next} if next else None,
+            n=request_id,
         )
     request_flows.cancel_request(
         session,
@@ -358,7 +367,7 @@ async def cancel_series(
         series_service.get_series(session, series_id=series_id, actor=user)  # not another's
         return sure.ask(
             request,
-            sure.CANCEL_SERIES,
+            questions.CANCEL_SERIES,
             back=page,
             user=user,
             fields={"from": body.from_day.isoformat(), "back": f"{target or ''}"},
@@ -526,7 +535,9 @@ def record_no_show(
     """The mediator did not come (the API's flow: audited, deadlines closed, both told)."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
     if not sure.is_sure(answer):
-        return sure.ask(request, sure.RECORD_NO_SHOW, back=_after_the_job(request_id), user=user)
+        return sure.ask(
+            request, questions.RECORD_NO_SHOW, back=_after_the_job(request_id), user=user
+        )
     job_flows.record_no_show(
         session, request=stored, actor=user, now=clock.now(), settings=settings
     )
@@ -545,7 +556,9 @@ def not_for_client(
     """Not again for this client: the engine leaves this mediator out for the reference."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
     if not sure.is_sure(answer):
-        return sure.ask(request, sure.NOT_FOR_CLIENT, back=_after_the_job(request_id), user=user)
+        return sure.ask(
+            request, questions.NOT_FOR_CLIENT, back=_after_the_job(request_id), user=user
+        )
     conflicts.mark_not_for_client(
         session, request=stored, marked_by="caseworker", actor_id=user.id, now=clock.now()
     )
@@ -570,7 +583,7 @@ def erase_client(
     if stored.client_ref is not None and not sure.is_sure(answer):
         return sure.ask(
             request,
-            sure.ERASE_CLIENT,
+            questions.ERASE_CLIENT,
             back=f"/requests/{request_id}",
             user=user,
             ref=stored.client_ref,

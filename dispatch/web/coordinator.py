@@ -33,7 +33,7 @@ from dispatch.series import service as series_service
 from dispatch.stats import service as stats
 from dispatch.users.models import User
 from dispatch.validation import MAX_ID, Day
-from dispatch.web import charts, service, sure
+from dispatch.web import charts, questions, service, sure
 from dispatch.web.account import safe_next
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import formatter, page_lang, render
@@ -293,7 +293,7 @@ def free_assignment(
         held = offer_service.get_assignment(session, assignment_id)
         return sure.ask(
             request,
-            sure.CANCEL_ASSIGNMENT,
+            questions.CANCEL_ASSIGNMENT,
             back=f"/dashboard/requests/{held.request_id}",
             user=user,
         )

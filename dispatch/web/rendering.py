@@ -29,7 +29,7 @@ import locales
 from dispatch.deps import get_settings
 from dispatch.planning import reasons
 from dispatch.users.models import User
-from dispatch.web import names
+from dispatch.web import names, questions
 from dispatch.web.auth import VISITOR_COOKIE, form_token, secure_cookies
 
 HERE = Path(__file__).parent
@@ -55,9 +55,11 @@ def page_environment(loader: jinja2.BaseLoader, locale: str) -> jinja2.Environme
 
 @cache
 def templates_for(locale: str) -> Jinja2Templates:
-    return Jinja2Templates(
-        env=page_environment(jinja2.FileSystemLoader(HERE / "templates"), locale)
-    )
+    env = page_environment(jinja2.FileSystemLoader(HERE / "templates"), locale)
+    # A form's data-confirm takes its words from the question the page without scripts
+    # asks (sure.py): ``f.question(questions.CANCEL_REQUEST, n=r.id)``.
+    env.globals["questions"] = questions
+    return Jinja2Templates(env=env)
 
 
 #: Pages a mediator opens from a message: an offer (``/o/``) and their own page (``/m/``).
@@ -147,6 +149,13 @@ class Formatter:
     def text(self, text: locales.Text | str) -> str:
         """A `locales.Text` (or a msgid) in the page's language."""
         return self.t.text(text)
+
+    def question(self, question: questions.Question, /, **values: str | int | date) -> str:
+        """An "are you sure?" question (dispatch/web/questions.py) in the page's language,
+        a day among the `values` written short: the words of a form's ``data-confirm``
+        and of the page that asks without scripts (sure.py) alike."""
+        shown = {name: self.day(v) if isinstance(v, date) else v for name, v in values.items()}
+        return self.t.gettext(question.text, **shown)
 
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.tz)

@@ -8,10 +8,14 @@ job as their offer named it, once, and in the quiet hours not before the morning
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from dispatch.clock import ManualClock
 from dispatch.outbox.models import Message
@@ -73,6 +77,46 @@ def test_a_cancelled_request_tells_everyone_whose_offer_was_open(
     again = client.post(f"/api/v1/requests/{created['id']}/cancel", headers=caseworker.headers)
     assert again.status_code in (200, 409)
     assert len(no_longer_open(outbox)) == len(asked)  # once
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    """The SQL that `engine` runs meanwhile."""
+    seen: list[str] = []
+
+    def note(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+
+
+def test_the_news_comes_from_what_the_withdrawal_returned_not_a_second_read(
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    engine: Engine,
+) -> None:
+    """The UPDATE that withdraws the offers returns their mediators and expiries, which is
+    all the news needs: nothing reads the same offers again by their ids."""
+    make_pool(5)
+    created = file_request(client, caseworker)
+    asked = {o.mediator_id for o in outbox.offers(created["id"])}
+
+    with statements(engine) as seen:
+        cancelled = client.post(
+            f"/api/v1/requests/{created['id']}/cancel", headers=caseworker.headers
+        )
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert sorted(m.recipient or "" for m in no_longer_open(outbox)) == sorted(
+        phones(outbox, asked)
+    )
+    assert [s for s in seen if re.search(r"FROM offer\s+WHERE offer\.id IN", s)] == []
 
 
 def test_an_override_tells_those_whose_offer_was_open(

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html.parser import HTMLParser
+from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -25,6 +27,8 @@ from sqlmodel import Session, select
 from dispatch.clock import ManualClock
 from dispatch.offers.models import Assignment
 from dispatch.requests.models import Request, RequestStatus
+from dispatch.web import rendering
+from dispatch.web.rendering import LANG_COOKIE
 from tests.conftest import get_row
 from tests.web.conftest import Person, csrf_of
 from tests.web.test_coordinator_pages import TUESDAY
@@ -59,11 +63,15 @@ class _Forms(HTMLParser):
             self.inside = False
 
 
-def form_to(page: httpx.Response, action: str, nth: int = 0) -> Form:
-    """The `nth` form on `page` that posts to `action`."""
+def forms_of(page: httpx.Response) -> list[Form]:
     parser = _Forms()
     parser.feed(page.text)
-    found = [form for form in parser.forms if form.attributes.get("action") == action]
+    return parser.forms
+
+
+def form_to(page: httpx.Response, action: str, nth: int = 0) -> Form:
+    """The `nth` form on `page` that posts to `action`."""
+    found = [form for form in forms_of(page) if form.attributes.get("action") == action]
     assert len(found) > nth, f"the page has a form that posts to {action}"
     return found[nth]
 
@@ -83,6 +91,13 @@ def asks_first(web: TestClient, page: httpx.Response, action: str, nth: int = 0)
     assert "data-confirm" not in yes.attributes
     assert yes.fields == {**form.fields, "csrf_token": yes.fields["csrf_token"], "sure": "yes"}
     return asked
+
+
+def no_leads_to(asked: httpx.Response) -> str:
+    """Where the "No, go back" of the page that asked leads."""
+    back = re.search(r'<a class="button" href="([^"]*)">', asked.text)
+    assert back is not None, "the page has a way back"
+    return html.unescape(back[1])
 
 
 def say_yes(web: TestClient, asked: httpx.Response, action: str) -> httpx.Response:
@@ -109,10 +124,41 @@ def test_a_request_is_cancelled_from_the_list_only_after_a_yes(
     asked = asks_first(web, web.get("/requests"), action)
 
     assert status_of(engine, filed.id) == RequestStatus.open
-    assert f'href="/requests/{filed.id}"' in asked.text  # "No" goes back to the request
+    assert no_leads_to(asked) == "/requests"  # back to the list
     done = say_yes(web, asked, action)
     assert done.headers["location"] == f"/requests?cancelled={filed.id}"
     assert status_of(engine, filed.id) == RequestStatus.cancelled
+
+
+def test_no_leads_back_to_the_list_as_it_was_filtered(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    file_request: Callable[..., Request],
+) -> None:
+    filed = file_request(case_person)
+    web = signed_in(case_person)
+
+    asked = asks_first(
+        web, web.get("/requests?status=open&show=all"), f"/requests/{filed.id}/cancel"
+    )
+
+    assert no_leads_to(asked) == "/requests?status=open&show=all"
+
+
+def test_no_leads_to_the_request_when_the_way_back_points_elsewhere(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    file_request: Callable[..., Request],
+) -> None:
+    filed = file_request(case_person)
+    web = signed_in(case_person)
+    token = csrf_of(web.get("/requests"))
+
+    for elsewhere in ("https://evil.example/", "//evil.example/requests", "/\\evil.example"):
+        asked = web.post(
+            f"/requests/{filed.id}/cancel", data={"csrf_token": token, "next": elsewhere}
+        )
+        assert asked.status_code == 200 and no_leads_to(asked) == f"/requests/{filed.id}"
 
 
 def test_another_organisations_request_is_not_asked_about(
@@ -147,10 +193,69 @@ def test_a_series_is_cancelled_from_a_day_on_only_after_a_yes(
 
     assert "ab Di 15.12." in asked.text
     assert [r.status for r in occurrences(engine)] == [r.status for r in stored]
-    assert f'href="/requests/{first.id}"' in asked.text
+    assert no_leads_to(asked) == f"/requests/{first.id}"
     done = say_yes(web, asked, action)
     assert done.headers["location"] == f"/requests/{first.id}?series_cancelled=3"
     assert [r.status for r in occurrences(engine)][2:] == [RequestStatus.cancelled] * 3
+
+
+def test_no_on_another_appointment_of_the_series_leads_back_to_the_page_it_was_on(
+    signed_in: Callable[[Person], TestClient], case_person: Person, engine: Engine
+) -> None:
+    web = signed_in(case_person)
+    form = web.get("/requests/new")
+    filed = web.post("/requests/new", data={"csrf_token": csrf_of(form), **SERIES_FORM})
+    first, _, third, *_ = occurrences(engine)
+
+    asked = asks_first(web, web.get(filed.headers["location"]), f"/requests/{third.id}/cancel")
+
+    assert no_leads_to(asked) == f"/requests/{first.id}#series"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("de", "wirklich stornieren"), ("en", "Really cancel")]
+)
+def test_every_form_of_a_page_asks_without_scripts_what_its_script_asks(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    engine: Engine,
+    lang: str,
+    words: str,
+) -> None:
+    """The request page of a series has the most: its own "Cancel request", and each
+    appointment's "Cancel this one" and "Cancel all from this date on"."""
+    web = signed_in(case_person)
+    web.cookies.set(LANG_COOKIE, lang)
+    form = web.get("/requests/new")
+    filed = web.post("/requests/new", data={"csrf_token": csrf_of(form), **SERIES_FORM})
+    first, *_ = occurrences(engine)
+    page = web.get(filed.headers["location"])
+    asking = [form for form in forms_of(page) if "data-confirm" in form.attributes]
+    actions = [form.attributes["action"] for form in asking]
+    assert f"/requests/{first.id}/cancel" in actions
+    assert f"/series/{first.series_id}/cancel" in actions
+    assert words in asking[0].attributes["data-confirm"]
+
+    for index, action in enumerate(actions):
+        asks_first(web, page, action, nth=actions[:index].count(action))
+
+
+def test_every_question_in_a_template_is_the_one_the_page_without_scripts_asks() -> None:
+    """Written out in a template, a question could say something else than the page that
+    asks it without scripts (dispatch/web/questions.py keeps both)."""
+    templates = Path(rendering.__file__).parent / "templates"
+    questions = [
+        (page.relative_to(templates), asked)
+        for page in sorted(templates.rglob("*.html"))
+        for asked in re.findall(r'data-confirm="([^"]*)"', page.read_text(encoding="utf-8"))
+    ]
+
+    assert len(questions) >= 8
+    assert [
+        (page, asked)
+        for page, asked in questions
+        if not re.fullmatch(r"\{\{ f\.question\(questions\.[A-Z_]+(, [^{}]*)?\) \}\}", asked)
+    ] == []
 
 
 def test_the_coordinator_cancels_an_assignment_only_after_a_yes(
