@@ -90,6 +90,7 @@ ACTIONS = {
     "user.invite": N_("invited (sign-in link sent)"),
     "user.deactivate": N_("deactivated"),
     "user.hand_over": N_("open requests handed to a colleague"),
+    "user.erase": N_("name and email address erased"),
     "user.forgot_password": N_("asked for a sign-in link"),
     "user.password": N_("password set"),
     "user.lock": N_("locked after wrong passwords"),

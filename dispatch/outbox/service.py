@@ -364,6 +364,8 @@ def record_provider_status(
 ERASED = "(gelöscht)"
 #: Why a message about an erased person never went out.
 ERASED_UNSENT = "not sent: the mediator it was to or about was erased"
+#: Why a message to an erased staff member never went out.
+ERASED_STAFF_UNSENT = "not sent: the staff member it was to was erased"
 
 
 def erase_traces(
@@ -422,6 +424,51 @@ def erase_traces(
             message.error = ERASED_UNSENT
         session.add(message)
         changed += 1
+    session.flush()
+    return changed
+
+
+def erase_staff_traces(session: Session, *, user_id: int, traces: Collection[str]) -> int:
+    """Erase a staff member from every message that carried their data; returns how many.
+
+    Messages to them (sign-in links, their requests' news) are emptied as a
+    mediator's are; a pending one is cancelled. Messages that name them to
+    others (a colleague told who changed a request or handed work over, an
+    invitation naming who invited) keep their words but lose the name and
+    address, wherever they stand. Only messages whose text holds a trace are
+    looked at, found by the database first.
+    """
+    changed = 0
+    to_them = session.exec(
+        select(Message).where(Message.recipient_kind == "user", Message.recipient_id == user_id)
+    ).all()
+    for message in to_them:
+        message.recipient = None
+        message.body = "[erased]"
+        message.subject = message.html = message.ics = message.error = None
+        message.fallback_fields = None
+        if message.status == MessageStatus.pending:
+            message.status = MessageStatus.cancelled
+            message.error = ERASED_STAFF_UNSENT
+        session.add(message)
+        changed += 1
+    patterns = _trace_patterns(traces)
+    words = [t.strip() for t in traces if t and len(t.strip()) > 1]
+    if not patterns or not words:
+        session.flush()
+        return changed
+    naming = session.exec(
+        select(Message).where(
+            sa.or_(*(col(Message.body).contains(word, autoescape=True) for word in words)),
+            sa.not_(
+                sa.and_(col(Message.recipient_kind) == "user", col(Message.recipient_id) == user_id)
+            ),
+        )
+    ).all()
+    for message in naming:
+        if _scrub_message(message, patterns):
+            session.add(message)
+            changed += 1
     session.flush()
     return changed
 

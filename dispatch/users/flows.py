@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, func, or_, select, update
+from sqlmodel import Session, col, delete, func, or_, select, update
 
 from config.settings import Settings
 from dispatch import audit, messages, throttle
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.jobs import flows as jobs
 from dispatch.jobs.models import ConfirmationLink, JobReport, ReportState
+from dispatch.outbox.service import ERASED, erase_staff_traces
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.series.models import Series
 from dispatch.users import service
@@ -86,6 +87,7 @@ def public_users(session: Session, users: list[User]) -> list[UserPublic]:
             organisation_name=organisations.get(u.organisation_id, ""),
             locale=u.locale,
             active=u.active,
+            erased=u.erased_at is not None,
             has_password=u.password_hash is not None,
             last_invited_at=invited.get(u.id),
             created_at=u.created_at,
@@ -158,6 +160,11 @@ def invite(
     by what they knew; the link to the address on file sets a new one.
     """
     user = get_user(session, user_id=user_id)
+    if user.erased_at is not None:
+        raise Conflict(
+            "This account was erased; invite the person as a new account.",
+            reason="account_erased",
+        )
     if not user.active:
         user.active = True
         user.password_hash = None
@@ -241,6 +248,67 @@ def deactivate(
     session.flush()
     if successor is not None:
         _hand_over(session, user, successor, actor=actor, now=now, settings=settings)
+    return user
+
+
+# --- erasing ------------------------------------------------------------------------------
+
+#: The name an erased staff member's record keeps (``outbox.ERASED``, as in messages).
+ERASED_NAME = ERASED
+
+
+def erase(session: Session, *, user_id: int, actor: User, now: datetime) -> User:
+    """Erase a staff member who left: their name and address, everywhere they went.
+
+    Only a deactivated account (leaving comes first: sessions, tokens, links end)
+    and only once nothing open still needs them (``open_work``: hand it over
+    first), so no request loses the person its news go to. The record stays,
+    nameless, so the requests they filed, the reports they confirmed and the audit
+    log keep pointing at someone; its address becomes one that cannot receive
+    mail and cannot be signed in with. Messages to them are emptied, messages naming
+    them lose the name (``outbox.erase_staff_traces``). Erasing twice changes nothing.
+    """
+    user = get_user(session, user_id=user_id)
+    if user.erased_at is not None:
+        return user
+    if user.id == actor.id:
+        raise Conflict(
+            "You cannot erase your own account; ask another coordinator.",
+            reason="own_account_erase",
+        )
+    if user.active:
+        raise Conflict("Deactivate the account before erasing it.", reason="erase_active_account")
+    open_requests = open_work(session, user_ids=[user.id], now=now).get(user.id, 0)
+    if open_requests:
+        raise Conflict(
+            f"{open_requests} open requests still need this caseworker; hand them to a "
+            "colleague first.",
+            reason="erase_open_work",
+            params={"num": open_requests},
+        )
+    traces = [user.name, user.email]
+    placeholder = f"erased-{user.id}@erased.invalid"
+    user.name = ERASED_NAME
+    user.email = user.email_key = placeholder
+    user.password_hash = None
+    user.failed_logins = 0
+    user.locked_until = None
+    user.erased_at = now
+    session.add(user)
+    session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
+    session.exec(delete(AccessLink).where(col(AccessLink.user_id) == user.id))
+    session.flush()
+    erase_staff_traces(session, user_id=user.id, traces=traces)
+    audit.record(
+        session,
+        at=now,
+        actor_kind="user",
+        actor_id=actor.id,
+        action="user.erase",
+        entity="user",
+        entity_id=user.id,
+    )
+    session.flush()
     return user
 
 

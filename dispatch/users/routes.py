@@ -109,3 +109,13 @@ def hand_over(
     return HandedOverPublic(
         requests=moved.requests, series=moved.series, to_user_id=moved.to_user_id
     )
+
+
+@router.post("/{user_id}/erase", response_model=UserPublic, responses=errors.responses(409))
+def erase_user(
+    user_id: IdPath, session: SessionDep, user: CoordinatorUser, clock: ClockDep
+) -> UserPublic:
+    """Erase a deactivated staff member's name and address everywhere (messages too); only
+    once no open request still needs them (hand it over first). The record stays, nameless."""
+    gone = flows.erase(session, user_id=user_id, actor=user, now=clock.now())
+    return flows.public_user(session, gone)

@@ -34,6 +34,10 @@ class UserPublic(BaseModel):
     organisation_name: str
     locale: str
     active: bool
+    erased: bool = Field(
+        default=False,
+        description="Name and address erased (GDPR Art. 17); the record stays, nameless.",
+    )
     has_password: bool
     last_invited_at: Timestamp | None = Field(
         description="When the newest sign-in link was sent (invitation or forgotten password)."

@@ -21,6 +21,7 @@ from dispatch.users import flows
 from dispatch.users.models import Role, User
 from dispatch.users.schemas import UserCreate, UserPublic
 from dispatch.validation import MAX_ID
+from dispatch.web import questions, sure
 from dispatch.web.auth import CoordinatorPageUser, CsrfChecked
 from dispatch.web.rendering import render
 from dispatch.web.schema_forms import EntryForm, domain_error, validate
@@ -90,9 +91,10 @@ def staff(
     invited: int | None = None,
     deactivated: int | None = None,
     handed: int | None = None,
+    erased: int | None = None,
 ) -> HTMLResponse:
     blank = EntryForm(values={"role": Role.caseworker.value, "locale": "de", "organisation_id": ""})
-    done = {"invited": invited, "deactivated": deactivated, "handed": handed}
+    done = {"invited": invited, "deactivated": deactivated, "handed": handed, "erased": erased}
     return _page(request, session, user, blank, done=done, now=clock.now())
 
 
@@ -198,3 +200,22 @@ def _colleague_id(value: str, *, field: str) -> int | None:
             reason="not_a_colleague",
         )
     return int(value)
+
+
+@router.post("/{user_id}/erase", dependencies=[CsrfChecked])
+def erase(
+    user_id: IdPath,
+    request: Request,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    answer: sure.Sure = None,
+) -> Response:
+    """A deactivated account whose work is handed over loses its name and address."""
+    if not sure.is_sure(answer):
+        leaver = flows.get_user(session, user_id=user_id)
+        return sure.ask(
+            request, questions.ERASE_STAFF, back="/dashboard/staff", user=user, name=leaver.name
+        )
+    flows.erase(session, user_id=user_id, actor=user, now=clock.now())
+    return RedirectResponse(f"/dashboard/staff?erased={user_id}", status_code=303)

@@ -77,6 +77,12 @@ REASONS = {
     ),
     "no_report": N_("The mediator has not reported this job yet; feedback is possible after that."),
     "own_account": N_("You cannot deactivate your own account; ask another coordinator."),
+    "own_account_erase": N_("You cannot erase your own account; ask another coordinator."),
+    "erase_active_account": N_("Deactivate the account before erasing it."),
+    "erase_open_work": N_(
+        "%(num)s open requests still need this caseworker; hand them to a colleague first."
+    ),
+    "account_erased": N_("This account was erased; invite the person as a new account."),
     "not_a_colleague": N_(
         "Open requests can only go to an active caseworker of the same organisation."
     ),

@@ -46,3 +46,10 @@ CANCEL_ASSIGNMENT = Question(
     N_("Really cancel this assignment? The request is dispatched again."),
     N_("Yes, cancel the assignment"),
 )
+ERASE_STAFF = Question(
+    N_(
+        "Erase %(name)s's name and email address from Sprachpool and from every message? "
+        "This cannot be undone."
+    ),
+    N_("Yes, erase the person's data"),
+)

@@ -327,6 +327,35 @@ def test_a_caseworker_who_left_without_a_successor_can_hand_over_later(
     assert "sind übergeben" in web.get(handed.headers["location"]).text
 
 
+def test_a_person_who_left_is_erased_from_the_staff_page_after_being_asked(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    engine: Engine,
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/staff")
+    assert f'/dashboard/staff/{case_person.id}/erase"' not in page.text  # still active
+    web.post(f"/dashboard/staff/{case_person.id}/deactivate", data={"csrf_token": csrf_of(page)})
+    page = web.get("/dashboard/staff")
+    assert f'/dashboard/staff/{case_person.id}/erase"' in page.text
+
+    asked = web.post(f"/dashboard/staff/{case_person.id}/erase", data={"csrf_token": csrf_of(page)})
+
+    assert asked.status_code == 200
+    assert "Name und E-Mail-Adresse von Caseworker Test" in asked.text
+    with Session(engine) as session:
+        assert session.get(User, case_person.id).erased_at is None  # type: ignore[union-attr]
+    done = web.post(
+        f"/dashboard/staff/{case_person.id}/erase",
+        data={"csrf_token": csrf_of(asked), "sure": "yes"},
+    )
+    assert done.status_code == 303
+    shown = web.get(done.headers["location"]).text
+    assert "sind aus Sprachpool und seinen Nachrichten gelöscht" in shown
+    assert case_person.email not in shown and "(gelöscht)" in shown
+
+
 def test_a_deactivated_account_invited_again_comes_back_only_through_the_new_link(
     signed_in: Callable[[Person], TestClient],
     other_web: TestClient,

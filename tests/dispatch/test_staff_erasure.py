@@ -1,0 +1,128 @@
+"""A staff member who left can be erased: their name and address go from the record and from
+every message, once nothing open still needs them (GDPR Art. 17). On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from dispatch.audit import AuditEvent
+from dispatch.outbox.models import Message
+from dispatch.users.models import User
+from tests.conftest import Staff, get_row, request_payload
+
+
+@pytest.fixture
+def colleague(make_staff: Callable[..., Staff]) -> Staff:
+    return make_staff("caseworker", "Jobcenter Kreis Warendorf")
+
+
+def rename(engine: Engine, staff: Staff, name: str) -> str:
+    """Give the account a name of its own (the fixtures all share one); returns its address."""
+    with Session(engine) as session:
+        user = get_row(session, User, staff.user_id)
+        user.name = name
+        session.add(user)
+        session.commit()
+        return user.email
+
+
+def file(client: TestClient, staff: Staff, **overrides: object) -> int:
+    response = client.post(
+        "/api/v1/requests", json=request_payload(**overrides), headers=staff.headers
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def messages(engine: Engine) -> list[Message]:
+    with Session(engine) as session:
+        return list(session.exec(select(Message).order_by(col(Message.id))))
+
+
+def test_an_erased_staff_member_is_gone_from_the_record_and_every_message(
+    client: TestClient,
+    caseworker: Staff,
+    colleague: Staff,
+    coordinator: Staff,
+    engine: Engine,
+) -> None:
+    address = rename(engine, caseworker, "Jana Brüggemann")
+    invited = client.post(f"/api/v1/users/{caseworker.user_id}/invite", headers=coordinator.headers)
+    assert invited.status_code == 200, invited.text
+    theirs = file(client, colleague)
+    changed = client.patch(
+        f"/api/v1/requests/{theirs}", json={"notes": "Bitte Raum 3"}, headers=caseworker.headers
+    )
+    assert changed.status_code == 200, changed.text
+    [naming] = [m for m in messages(engine) if m.kind == "request_changed_caseworker"]
+    assert "Jana Brüggemann" in naming.body
+    assert (
+        client.delete(
+            f"/api/v1/users/{caseworker.user_id}", headers=coordinator.headers
+        ).status_code
+        == 200
+    )
+
+    erased = client.post(f"/api/v1/users/{caseworker.user_id}/erase", headers=coordinator.headers)
+
+    assert erased.status_code == 200, erased.text
+    shown = erased.json()
+    assert shown["erased"] is True and shown["name"] == "(gelöscht)"
+    assert address not in shown["email"] and shown["email"].endswith(".invalid")
+    everything = messages(engine)
+    assert not any(
+        "Jana Brüggemann" in (m.body + (m.subject or "") + (m.html or "")) for m in everything
+    )
+    assert not any(address in (m.recipient or "") + m.body for m in everything)
+    [to_them] = [m for m in everything if m.kind == "staff_invitation"]
+    assert to_them.recipient is None and to_them.body == "[erased]"
+    [naming] = [m for m in everything if m.kind == "request_changed_caseworker"]
+    assert "(gelöscht)" in naming.body and naming.recipient is not None
+    with Session(engine) as session:
+        actions = session.exec(
+            select(AuditEvent.action).where(AuditEvent.entity_id == caseworker.user_id)
+        ).all()
+    assert "user.erase" in actions
+    # The account cannot come back by a link, and erasing again changes nothing.
+    again = client.post(f"/api/v1/users/{caseworker.user_id}/invite", headers=coordinator.headers)
+    assert again.status_code == 409
+    twice = client.post(f"/api/v1/users/{caseworker.user_id}/erase", headers=coordinator.headers)
+    assert twice.status_code == 200 and twice.json() == shown
+
+
+def test_only_someone_who_left_and_whose_open_work_was_handed_over_can_be_erased(
+    client: TestClient,
+    caseworker: Staff,
+    colleague: Staff,
+    coordinator: Staff,
+    engine: Engine,
+) -> None:
+    request_id = file(client, caseworker)
+    path = f"/api/v1/users/{caseworker.user_id}/erase"
+    still_here = client.post(path, headers=coordinator.headers)
+    assert still_here.status_code == 409, still_here.text
+    assert client.post(path, headers=colleague.headers).status_code == 403
+    own = client.post(f"/api/v1/users/{coordinator.user_id}/erase", headers=coordinator.headers)
+    assert own.status_code == 409
+    client.delete(f"/api/v1/users/{caseworker.user_id}", headers=coordinator.headers)
+
+    open_work = client.post(path, headers=coordinator.headers)
+
+    assert open_work.status_code == 409
+    assert "hand them to a colleague first" in open_work.json()["detail"]
+    with Session(engine) as session:
+        assert get_row(session, User, caseworker.user_id).erased_at is None
+    handed = client.post(
+        f"/api/v1/users/{caseworker.user_id}/hand-over",
+        json={"to_user_id": colleague.user_id},
+        headers=coordinator.headers,
+    )
+    assert handed.json()["requests"] == 1
+    assert client.post(path, headers=coordinator.headers).status_code == 200
+    mine = client.get(f"/api/v1/requests/{request_id}", headers=colleague.headers)
+    assert mine.status_code == 200
