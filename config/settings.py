@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     #: Days after a request's end when its personal data are erased: the contact, the notes,
     #: the connection, and a home visit's street and point (``requests/scheduled.py``).
     request_data_days: int = Field(default=90, ge=1, le=3650)
+    #: Days after a staff account is deactivated when its name and address are erased
+    #: (``users/scheduled.py``), once no open request needs it; invited back, it stays.
+    staff_data_days: int = Field(default=180, ge=1, le=3650)
 
     #: How many working (not revoked) API tokens a staff member may hold when they make
     #: one on their account page (`/account`): each is a key to the API, and one left in

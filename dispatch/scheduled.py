@@ -9,5 +9,6 @@ timed work adds its line here.
 from dispatch.jobs import scheduled as jobs
 from dispatch.offers import scheduled as offers
 from dispatch.requests import scheduled as requests
+from dispatch.users import scheduled as users
 
-__all__ = ["jobs", "offers", "requests"]
+__all__ = ["jobs", "offers", "requests", "users"]

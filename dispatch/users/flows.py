@@ -24,6 +24,8 @@ from sqlmodel import Session, col, delete, func, or_, select, update
 
 from config.settings import Settings
 from dispatch import audit, messages, throttle
+from dispatch.deadlines import service as deadlines
+from dispatch.deadlines.models import Deadline
 from dispatch.errors import Conflict, InvalidInput, NotFound
 from dispatch.jobs import flows as jobs
 from dispatch.jobs.models import ConfirmationLink, JobReport, ReportState
@@ -31,7 +33,7 @@ from dispatch.outbox.service import ERASED, erase_staff_traces
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.series.models import Series
 from dispatch.users import service
-from dispatch.users.models import ApiToken, Organisation, Role, User
+from dispatch.users.models import ApiToken, Organisation, Role, User, UserDeadlineKind
 from dispatch.users.schemas import Invitation, UserCreate, UserPublic
 from dispatch.web import links
 from dispatch.web.models import AccessLink, LinkPurpose, WebSession
@@ -169,6 +171,13 @@ def invite(
         user.active = True
         user.password_hash = None
         session.add(user)
+        deadlines.close(
+            session,
+            kinds=[UserDeadlineKind.erase_account],
+            subject_id=user.id,
+            now=now,
+            outcome="invited back",
+        )
     links.revoke_sign_in_links(session, user_id=user.id, now=now)
     path = links.issue_sign_in_link(session, user=user, now=now, lifetime=INVITATION_LIFETIME)
     messages.staff_invitation(
@@ -246,6 +255,9 @@ def deactivate(
         entity_id=user.id,
     )
     session.flush()
+    schedule_erasure(
+        session, user=user, due_at=now + timedelta(days=settings.staff_data_days), now=now
+    )
     if successor is not None:
         _hand_over(session, user, successor, actor=actor, now=now, settings=settings)
     return user
@@ -257,7 +269,25 @@ def deactivate(
 ERASED_NAME = ERASED
 
 
-def erase(session: Session, *, user_id: int, actor: User, now: datetime) -> User:
+def schedule_erasure(session: Session, *, user: User, due_at: datetime, now: datetime) -> None:
+    """Erase the account's name and address at `due_at` (``users/scheduled.py``); each
+    deactivation (or wait for open work) is a deadline of its own."""
+    count = session.exec(
+        select(func.count(col(Deadline.id))).where(
+            Deadline.kind == UserDeadlineKind.erase_account, Deadline.subject_id == user.id
+        )
+    ).one()
+    deadlines.schedule(
+        session,
+        kind=UserDeadlineKind.erase_account,
+        subject_id=user.id,
+        due_at=due_at,
+        now=now,
+        sequence=count,
+    )
+
+
+def erase(session: Session, *, user_id: int, actor: User | None, now: datetime) -> User:
     """Erase a staff member who left: their name and address, everywhere they went.
 
     Only a deactivated account (leaving comes first: sessions, tokens, links end)
@@ -267,11 +297,12 @@ def erase(session: Session, *, user_id: int, actor: User, now: datetime) -> User
     log keep pointing at someone; its address becomes one that cannot receive
     mail and cannot be signed in with. Messages to them are emptied, messages naming
     them lose the name (``outbox.erase_staff_traces``). Erasing twice changes nothing.
+    `actor` None: the retention period ran out (``STAFF_DATA_DAYS``).
     """
     user = get_user(session, user_id=user_id)
     if user.erased_at is not None:
         return user
-    if user.id == actor.id:
+    if actor is not None and user.id == actor.id:
         raise Conflict(
             "You cannot erase your own account; ask another coordinator.",
             reason="own_account_erase",
@@ -299,11 +330,18 @@ def erase(session: Session, *, user_id: int, actor: User, now: datetime) -> User
     session.exec(delete(AccessLink).where(col(AccessLink.user_id) == user.id))
     session.flush()
     erase_staff_traces(session, user_id=user.id, traces=traces)
+    deadlines.close(
+        session,
+        kinds=[UserDeadlineKind.erase_account],
+        subject_id=user.id,
+        now=now,
+        outcome="erased",
+    )
     audit.record(
         session,
         at=now,
-        actor_kind="user",
-        actor_id=actor.id,
+        actor_kind="user" if actor is not None else "system",
+        actor_id=actor.id if actor is not None else None,
         action="user.erase",
         entity="user",
         entity_id=user.id,

@@ -37,6 +37,13 @@ class Organisation(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
 
 
+class UserDeadlineKind(StrEnum):
+    """The timed steps of a staff account (handlers in ``dispatch/users/scheduled.py``)."""
+
+    #: ``STAFF_DATA_DAYS`` after deactivation: erase the name and address.
+    erase_account = "user_account_erase"
+
+
 class User(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     organisation_id: int = Field(foreign_key="organisation.id", index=True)

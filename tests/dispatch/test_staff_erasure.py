@@ -10,10 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from config.settings import Settings
 from dispatch.audit import AuditEvent
 from dispatch.outbox.models import Message
 from dispatch.users.models import User
 from tests.conftest import Staff, get_row, request_payload
+from tests.offers import conftest as offers_fixtures
 
 
 @pytest.fixture
@@ -126,3 +128,62 @@ def test_only_someone_who_left_and_whose_open_work_was_handed_over_can_be_erased
     assert client.post(path, headers=coordinator.headers).status_code == 200
     mine = client.get(f"/api/v1/requests/{request_id}", headers=colleague.headers)
     assert mine.status_code == 200
+
+
+advance = offers_fixtures.advance
+
+
+def erased_at(engine: Engine, staff: Staff) -> object:
+    with Session(engine) as session:
+        return get_row(session, User, staff.user_id).erased_at
+
+
+def test_someone_who_left_is_erased_when_the_retention_period_ends_once_nothing_needs_them(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    advance: Callable[..., int],
+    engine: Engine,
+    settings: Settings,
+) -> None:
+    assert settings.staff_data_days == 180
+    request_id = file(client, caseworker, start="2027-06-01T09:00:00+02:00",
+                      end="2027-06-01T10:00:00+02:00")  # fmt: skip
+    client.delete(f"/api/v1/users/{caseworker.user_id}", headers=coordinator.headers)
+
+    advance(days=179)
+    assert erased_at(engine, caseworker) is None
+    advance(days=1, minutes=1)
+    # Their request (early June) still needs them: nobody took it over. A week at a time.
+    assert erased_at(engine, caseworker) is None
+    client.post(f"/api/v1/requests/{request_id}/cancel", json={}, headers=coordinator.headers)
+    advance(days=7)
+
+    assert erased_at(engine, caseworker) is not None
+    with Session(engine) as session:
+        event = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "user.erase", AuditEvent.entity_id == caseworker.user_id
+            )
+        ).one()
+    assert event.actor_kind == "system"
+
+
+def test_an_account_invited_back_is_not_erased_when_its_old_period_ends(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    advance: Callable[..., int],
+    engine: Engine,
+) -> None:
+    client.delete(f"/api/v1/users/{caseworker.user_id}", headers=coordinator.headers)
+    advance(days=30)
+    client.post(f"/api/v1/users/{caseworker.user_id}/invite", headers=coordinator.headers)
+
+    advance(days=200)
+
+    assert erased_at(engine, caseworker) is None
+    # Leaving again starts a period of its own.
+    client.delete(f"/api/v1/users/{caseworker.user_id}", headers=coordinator.headers)
+    advance(days=181)
+    assert erased_at(engine, caseworker) is not None
