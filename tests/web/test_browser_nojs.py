@@ -229,6 +229,7 @@ def test_a_coordinator_without_javascript_pauses_a_mediator_and_offers_their_job
     ).to_be_visible()
     expect(page.locator("#held-jobs tbody tr")).to_have_count(1)
     assert status_of(server, request_id) == RequestStatus.assigned  # asked, nothing changed
+    base.shoot(page, "30-pool-pause-with-jobs")
     page.get_by_role("link", name=DE.gettext("Don't pause")).click()
     expect(page).to_have_url(re.compile(rf"/dashboard/pool/{mediator_id}$"))
     page.get_by_role("button", name=DE.gettext("Pause"), exact=True).click()

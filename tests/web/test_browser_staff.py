@@ -57,6 +57,13 @@ def newest_link(server: Server, email: str, kind: str) -> str:
     return match[1]
 
 
+def messages_to(server: Server, email: str, kind: str) -> list[Message]:
+    with Session(server.engine) as session:
+        return list(
+            session.exec(select(Message).where(Message.recipient == email, Message.kind == kind))
+        )
+
+
 def first_mediator(server: Server) -> str:
     with Session(server.engine) as session:
         return (
@@ -162,6 +169,29 @@ def test_coordinator_sets_up_a_place_an_organisation_and_a_caseworker_who_files(
 
     caseworker.goto("/dashboard/staff")  # a caseworker on a coordinator's address
     expect(caseworker.get_by_role("heading", name="Kein Zugriff")).to_be_visible()
+
+    # Clara leaves: her request goes to a colleague, then her name and address go.
+    coordinator.get_by_role("link", name="Mitarbeitende").click()
+    coordinator.get_by_label("Name", exact=True).fill("Cem Caritas")
+    coordinator.get_by_label("E-Mail-Adresse").fill("cem@caritas.example")
+    coordinator.get_by_label("Organisation", exact=True).select_option(label="Caritas Beckum")
+    coordinator.get_by_role("radio", name="Sachbearbeiter/in").check()
+    coordinator.get_by_role("button", name="Einladung schicken").click()
+    clara = coordinator.get_by_role("row", name=re.compile("Clara Caritas"))
+    expect(clara).to_contain_text("1 offene Anfrage")
+    clara.get_by_label("Offene Anfragen gehen an").select_option(label="Cem Caritas")
+    shoot(coordinator, "staff-09-hand-over")
+    clara.get_by_role("button", name=re.compile("Deaktivieren")).click()
+    expect(coordinator.get_by_role("status")).to_contain_text("ist deaktiviert")
+    [handed] = messages_to(server, "cem@caritas.example", "requests_handed_over_caseworker")
+    assert "1 offene Anfrage von Clara Caritas" in handed.body
+    coordinator.once("dialog", lambda dialog: dialog.accept())
+    coordinator.get_by_role("row", name=re.compile("Clara Caritas")).get_by_role(
+        "button", name=re.compile("Daten löschen")
+    ).click()
+    expect(coordinator.get_by_role("status")).to_contain_text("sind aus Sprachpool")
+    expect(coordinator.get_by_role("row", name=re.compile("Clara Caritas"))).to_have_count(0)
+    shoot(coordinator, "staff-10-erased")
 
 
 def test_a_forgotten_password_comes_back_by_a_link(browser: Browser, server: Server) -> None:
