@@ -465,26 +465,15 @@ def _hand_over(
             )
         )
     )
+    moved: dict[str, int | None] = {
+        "created_by_user_id": successor.id,
+        "idempotency_key": None,
+        "idempotency_fingerprint": None,
+    }
     if request_ids:
-        session.exec(
-            update(Request)
-            .where(col(Request.id).in_(request_ids))
-            .values(
-                created_by_user_id=successor.id,
-                idempotency_key=None,
-                idempotency_fingerprint=None,
-            )
-        )
+        session.exec(update(Request).where(col(Request.id).in_(request_ids)).values(**moved))
     if series_ids:
-        session.exec(
-            update(Series)
-            .where(col(Series.id).in_(series_ids))
-            .values(
-                created_by_user_id=successor.id,
-                idempotency_key=None,
-                idempotency_fingerprint=None,
-            )
-        )
+        session.exec(update(Series).where(col(Series.id).in_(series_ids)).values(**moved))
     session.flush()
     session.expire_all()
     for report in session.exec(
