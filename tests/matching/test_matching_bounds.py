@@ -136,7 +136,8 @@ def test_any_duals_bound_the_best_plan_and_sweeps_only_lower_the_bound(
     lp = lp_of(problem)
     duals = np.random.default_rng(seed).uniform(-1.0, 3.0, len(lp.upper))
     plain, swept = dual_bound(lp, duals), dual_bound(lp, duals, sweeps=2)
-    assert best <= swept <= plain + 1e-9
+    # In floating point a bound may land a rounding below the plan (2 > 1.9999999999999996).
+    assert best <= swept + 1e-9 and swept <= plain + 1e-9
 
 
 def test_duals_on_rows_with_halved_weekly_caps_fall_below_a_plan_and_are_caught() -> None:
