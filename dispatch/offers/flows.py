@@ -367,7 +367,7 @@ def _scarce(
     policy: Policy,
     now: datetime,
     settings: Settings,
-    limit_reached: frozenset[int],
+    limit_reached: planning.LimitsReached,
     reads: service.WaveReads,
 ) -> list[int]:
     """Candidates other open requests around this job can hardly do without, least needed first.

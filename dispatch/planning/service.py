@@ -11,7 +11,7 @@ import dataclasses
 import json
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -499,6 +499,25 @@ def period_rows(
     return PeriodRows(tag, start, end, absences, jobs)
 
 
+@dataclass(frozen=True)
+class LimitsReached:
+    """Whom the engine leaves out of paid jobs, as `dispatch.allowances.service.limit_reached`
+    finds them: who reached their annual limit this year (and was not let go beyond it),
+    and per mediator with their own monthly limit the months (year, month) whose
+    allowances reached it."""
+
+    annual: frozenset[int] = frozenset()
+    monthly: Mapping[int, frozenset[tuple[int, int]]] = dataclasses.field(default_factory=dict)
+
+    def __contains__(self, mediator_id: object) -> bool:
+        """Whether the mediator is at either limit (for some month)."""
+        return mediator_id in self.annual or mediator_id in self.monthly
+
+
+#: Nobody at a limit.
+NO_LIMITS = LimitsReached()
+
+
 def pool_snapshot(
     session: Session,
     *,
@@ -507,7 +526,7 @@ def pool_snapshot(
     tz: ZoneInfo,
     skip_request_ids: frozenset[int] = frozenset(),
     language: str | None = None,
-    limit_reached: frozenset[int] = frozenset(),
+    limit_reached: LimitsReached = NO_LIMITS,
     rows: PeriodRows | None = None,
 ) -> PoolSnapshot:
     """Active mediators as the engine sees them for jobs in [start, end).
@@ -525,7 +544,8 @@ def pool_snapshot(
     The members themselves come from `pool_members` (kept under the pool's
     token); their absences and jobs are read each time. Their availability covers
     every day of the weeks the period touches (Monday to Sunday).
-    `limit_reached` are the mediators at their annual allowance limit (no paid jobs).
+    `limit_reached`: the mediators at their annual allowance limit, and the months at
+    their own monthly limit (no paid jobs then).
     `rows`: their absences and jobs already read (`period_rows`) for a period
     that holds this one, for several snapshots of one language around one job.
     """
@@ -577,7 +597,8 @@ def pool_snapshot(
                 busy=tuple(sorted(busy[m.id], key=lambda b: b.start)) if m.id in busy else (),
                 committed_minutes=committed.get(m.id, 0),
                 load_minutes=load.get(m.id, 0),
-                at_annual_limit=m.id in limit_reached,
+                at_annual_limit=m.id in limit_reached.annual,
+                months_at_monthly_limit=limit_reached.monthly.get(m.id, frozenset()),
             )
     return PoolSnapshot(mediators=mediators, names=idle.names, idle=idle, booked=booked)
 
@@ -824,7 +845,7 @@ def candidates(
     request: Request,
     now: datetime,
     tz: ZoneInfo,
-    limit_reached: frozenset[int] = frozenset(),
+    limit_reached: LimitsReached = NO_LIMITS,
 ) -> dict[str, Any]:
     """Ranked candidates with their score parts, and why the others are out.
 
@@ -913,7 +934,7 @@ def plan_period(
     time_limit_s: float,
     seed: int = 0,
     previous: Iterable[tuple[int, int]] = (),
-    limit_reached: frozenset[int] = frozenset(),
+    limit_reached: LimitsReached = NO_LIMITS,
 ) -> dict[str, Any]:
     """A proposal for every open request starting in [start, end), for review.
 

@@ -105,7 +105,7 @@ def _mark_scarce(
     *,
     now: datetime,
     settings: Settings,
-    limit_reached: frozenset[int],
+    limit_reached: planning.LimitsReached,
 ) -> None:
     """Mark the candidates other open requests around this job lean on (`needed_elsewhere`,
     `scarce` at the policy's threshold): dispatch asks them last, and a coordinator
