@@ -47,7 +47,7 @@ from dispatch.jobs.models import JobReport, ReportState
 from dispatch.mediators.models import Mediator, versions
 from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.places.models import Place
-from dispatch.planning.service import LimitsReached
+from dispatch.planning.limits import LimitsReached
 from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.users.models import User
 from dispatch.validation import EARLIEST_DAY, LATEST_DAY

@@ -38,6 +38,7 @@ from dispatch.offers.models import (
     OfferStatus,
 )
 from dispatch.planning import service as planning
+from dispatch.planning.limits import LimitsReached
 from dispatch.requests import conflicts
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.users.models import User
@@ -284,7 +285,7 @@ def ranked_with_preferred(
     *,
     now: datetime,
     settings: Settings,
-    limit_reached: planning.LimitsReached | None = None,
+    limit_reached: LimitsReached | None = None,
     rows: planning.PeriodRows | None = None,
     reads: WaveReads | None = None,
 ) -> tuple[list[int], frozenset[int]]:
@@ -313,7 +314,7 @@ def _speakers_snapshot(
     session: Session,
     request: Request,
     settings: Settings,
-    limit_reached: planning.LimitsReached,
+    limit_reached: LimitsReached,
     rows: planning.PeriodRows | None,
 ) -> planning.PoolSnapshot:
     """The pool for ranking `request`: only its language's speakers can be offered the job."""
@@ -338,7 +339,7 @@ def scarcity(
     most: int,
     now: datetime,
     settings: Settings,
-    limit_reached: planning.LimitsReached,
+    limit_reached: LimitsReached,
     reads: WaveReads | None = None,
 ) -> dict[int, float]:
     """How much the other open requests around this job lean on each of its candidates.
@@ -425,7 +426,7 @@ def candidate_ids(
     *,
     now: datetime,
     settings: Settings,
-    limit_reached: planning.LimitsReached,
+    limit_reached: LimitsReached,
     rows: planning.PeriodRows | None,
     reads: WaveReads,
     not_for_client: tuple[str, ...],

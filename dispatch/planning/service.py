@@ -11,7 +11,7 @@ import dataclasses
 import json
 import threading
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache, lru_cache
@@ -33,6 +33,7 @@ from dispatch.mediators.models import (
 )
 from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.places.models import Place
+from dispatch.planning.limits import NO_LIMITS, LimitsReached
 from dispatch.planning.reasons import describe
 from dispatch.requests import conflicts
 from dispatch.requests.models import Mode, Request, RequestStatus
@@ -497,25 +498,6 @@ def period_rows(
         )
     )
     return PeriodRows(tag, start, end, absences, jobs)
-
-
-@dataclass(frozen=True)
-class LimitsReached:
-    """Whom the engine leaves out of paid jobs, as `dispatch.allowances.service.limit_reached`
-    finds them: who reached their annual limit this year (and was not let go beyond it),
-    and per mediator with their own monthly limit the months (year, month) whose
-    allowances reached it."""
-
-    annual: frozenset[int] = frozenset()
-    monthly: Mapping[int, frozenset[tuple[int, int]]] = dataclasses.field(default_factory=dict)
-
-    def __contains__(self, mediator_id: object) -> bool:
-        """Whether the mediator is at either limit (for some month)."""
-        return mediator_id in self.annual or mediator_id in self.monthly
-
-
-#: Nobody at a limit.
-NO_LIMITS = LimitsReached()
 
 
 def pool_snapshot(
