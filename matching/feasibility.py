@@ -335,6 +335,20 @@ def rule_annual_limit(request: Request, mediator: Mediator) -> Exclusion | None:
     return None
 
 
+def rule_monthly_limit(request: Request, mediator: Mediator) -> Exclusion | None:
+    """A mediator whose allowances of the job's month reached their own monthly limit gets
+    no more paid jobs in that month (the month of the job's start, in its own time zone)."""
+    month = (request.start.year, request.start.month)
+    if request.paid and month in mediator.months_at_monthly_limit:
+        return Exclusion(mediator.id, "monthly_limit", {"month": month_key(*month)})
+    return None
+
+
+def month_key(year: int, month: int) -> str:
+    """A month as the reasons name it: "2026-12"."""
+    return f"{year:04d}-{month:02d}"
+
+
 def rule_reach_in_time(request: Request, mediator: Mediator, now: datetime) -> Exclusion | None:
     """Asked at `now`, the mediator can still get from home to an in-person job."""
     if not request.in_person or request.location is None or mediator.home is None:
@@ -361,6 +375,7 @@ PAIR_RULES: tuple[PairRule, ...] = (
     rule_gender,
     rule_minutes_cap,
     rule_annual_limit,
+    rule_monthly_limit,
 )
 """Every rule about one pair alone; conflicts between jobs come on top."""
 
@@ -377,6 +392,7 @@ RULE_BY_CODE: dict[str, PairRule] = {
     "gender": rule_gender,
     "minutes_cap": rule_minutes_cap,
     "annual_limit": rule_annual_limit,
+    "monthly_limit": rule_monthly_limit,
 }
 
 

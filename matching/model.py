@@ -3,8 +3,8 @@
 The field names follow the problem format in SPEC.md ("The matching problem
 format"). A few fields are extensions the service needs and the JSON format
 does not carry (`committed_minutes`, `load_minutes`, `excluded_mediators`, `not_for_client`,
-`at_annual_limit`, `Mediator.clearance`, `Request.paid`, `Problem.previous`); their
-defaults leave the SPEC's meaning unchanged.
+`at_annual_limit`, `months_at_monthly_limit`, `Mediator.clearance`, `Request.paid`,
+`Problem.previous`); their defaults leave the SPEC's meaning unchanged.
 """
 
 from __future__ import annotations
@@ -114,6 +114,10 @@ class Mediator:
     at_annual_limit: bool = False
     """The year's allowances reached the mediator's annual limit and the coordinator
     has not overridden it: no more paid jobs (extension)."""
+    months_at_monthly_limit: frozenset[tuple[int, int]] = frozenset()
+    """The calendar months (year, month) whose allowances reached the mediator's own
+    monthly limit: no more paid jobs starting in them, in the job's own time zone
+    (extension; a Bürgergeld recipient keeps only so much a month)."""
     clearance: Clearance | None = None
     """None: the problem does not track clearance (the SPEC's JSON format); else checked."""
 
@@ -148,7 +152,7 @@ class Request:
     (extension)."""
     paid: bool = True
     """The job pays its mediator an allowance (extension); an unpaid one may go to a
-    mediator at the annual limit."""
+    mediator at the annual or monthly limit."""
     label: str | None = None
     """A place name for reasons ("the job centre"); optional."""
 

@@ -53,6 +53,7 @@ from matching.feasibility import (
     rule_excluded,
     rule_gender,
     rule_minutes_cap,
+    rule_monthly_limit,
     rule_not_for_this_client,
     rule_qualification,
     too_late_params,
@@ -78,7 +79,15 @@ TRAVEL_SCALE_KM = 30.0
 LOAD_SCALE_MINUTES = 40 * 60.0
 """Recent work of this many minutes or more earns no load points."""
 SAME_PARAMS_FOR_ALL = frozenset(
-    {"availability", "qualification", "gender", "excluded", "not_for_this_client", "annual_limit"}
+    {
+        "availability",
+        "qualification",
+        "gender",
+        "excluded",
+        "not_for_this_client",
+        "annual_limit",
+        "monthly_limit",
+    }
 )
 """Exclusions whose params depend on the request only, made once per ranking."""
 LEVEL_NAMES: dict[int, str] = {rank: name for name, rank in LEVEL_RANK.items()}
@@ -182,6 +191,13 @@ class Pool:
         self.at_annual_limit: BoolArray = np.array(
             [m.at_annual_limit for m in self.mediators], dtype=bool
         )
+        self.months_at_monthly_limit: dict[int, frozenset[tuple[int, int]]] = {
+            i: m.months_at_monthly_limit
+            for i, m in enumerate(self.mediators)
+            if m.months_at_monthly_limit
+        }
+        """By pool position, only those with a month at their monthly limit (few have one)."""
+        self._monthly_limit_masks: dict[tuple[int, int], BoolArray] = {}
         self.tracks_clearance = any(m.clearance is not None for m in self.mediators)
         """False for problems without clearance data: the check is skipped."""
         self.clearance_missing: BoolArray = np.array(
@@ -211,7 +227,8 @@ class Pool:
         """This pool with some mediators' bookings changed, without indexing it again.
 
         `changes` maps positions in this pool to the mediator there with other
-        `busy`, `committed_minutes`, `load_minutes` or `at_annual_limit`; in
+        `busy`, `committed_minutes`, `load_minutes`, `at_annual_limit` or
+        `months_at_monthly_limit`; in
         everything else (id, languages, home, availability, ...) they must equal
         the one they replace. The result ranks exactly as `Pool` of the changed
         list would (tested), but shares every array that only depends on what
@@ -243,6 +260,13 @@ class Pool:
         pool.load_minutes[positions] = [m.load_minutes + m.committed_minutes for m in changed]
         pool.at_annual_limit = self.at_annual_limit.copy()
         pool.at_annual_limit[positions] = [m.at_annual_limit for m in changed]
+        pool.months_at_monthly_limit = dict(self.months_at_monthly_limit)
+        for position, mediator in changes.items():
+            if mediator.months_at_monthly_limit:
+                pool.months_at_monthly_limit[position] = mediator.months_at_monthly_limit
+            else:
+                pool.months_at_monthly_limit.pop(position, None)
+        pool._monthly_limit_masks = {}
         return pool
 
     def __len__(self) -> int:
@@ -253,6 +277,17 @@ class Pool:
         if mask is None:
             mask = np.array([qualification in m.qualifications for m in self.mediators], dtype=bool)
             self._qualification_masks[qualification] = mask
+        return mask
+
+    def monthly_limit_mask(self, month: tuple[int, int]) -> BoolArray:
+        """Who of the pool reached their monthly limit in `month` (year, month), made once
+        per month from the few who have a month at their limit."""
+        mask = self._monthly_limit_masks.get(month)
+        if mask is None:
+            mask = np.zeros(len(self.mediators), dtype=bool)
+            at_limit = [i for i, months in self.months_at_monthly_limit.items() if month in months]
+            mask[at_limit] = True
+            self._monthly_limit_masks[month] = mask
         return mask
 
     def speakers(self, language: str) -> _Speakers:
@@ -336,6 +371,9 @@ class Pool:
         failing["minutes_cap"] = self.minutes_left[index] + 1e-9 < request.minutes
         if request.paid and self.at_annual_limit.any():
             failing["annual_limit"] = self.at_annual_limit[index]
+        if request.paid and self.months_at_monthly_limit:
+            month = (request.start.year, request.start.month)
+            failing["monthly_limit"] = self.monthly_limit_mask(month)[index]
         if now is not None and travels:
             needed_s = distance * ROAD_FACTOR / self.speed_kmh[index] * 3600.0
             has_home = ~np.isnan(self.home_lat[index])
@@ -475,6 +513,7 @@ _SAME_FOR_ALL_RULES: dict[str, Callable[[Request, Mediator], Exclusion | None]] 
     "qualification": rule_qualification,
     "gender": rule_gender,
     "annual_limit": rule_annual_limit,
+    "monthly_limit": rule_monthly_limit,
 }
 assert set(_SAME_FOR_ALL_RULES) == SAME_PARAMS_FOR_ALL
 _ROUNDING_NOISE = 1e-9

@@ -95,6 +95,9 @@ class Rules:
     limits_until: tuple[tuple[int, Decimal], ...] = ()
     #: The share of the limit at which the coordinator is warned.
     warn_share: Decimal = Decimal("0.8")
+    #: The monthly limit the mediator form suggests (250 EUR free under SGB II § 11b for
+    #: a mediator on Bürgergeld); None: no suggestion. A mediator has one only when set.
+    monthly_limit_suggested: Decimal | None = None
     #: The share of a funding source's budget (spent + committed) that warns the coordinator.
     budget_warn_share: Decimal = Decimal("0.8")
     #: The name in each page language (`names = { de = "...", en = "..." }`), where it is
@@ -243,6 +246,17 @@ def _limits_until(table: dict[str, Any]) -> tuple[tuple[int, Decimal], ...]:
     return tuple(sorted(pairs))
 
 
+def _suggested_monthly_limit(table: dict[str, Any]) -> Decimal | None:
+    if not isinstance(table, dict):
+        raise RulesError('monthly_limit: a table, e.g. suggested = "250"')
+    if table.get("suggested") is None:
+        return None
+    try:
+        return _money(table, "suggested")
+    except RulesError as error:
+        raise RulesError(f"monthly_limit.{error}") from None
+
+
 def rules_from_dict(data: dict[str, Any]) -> Rules:
     """Rules from a parsed TOML file; every wrong value is a `RulesError` naming its key."""
     work = data.get("work", {})
@@ -295,6 +309,7 @@ def rules_from_dict(data: dict[str, Any]) -> Rules:
         ),
         annual_limit=_money(limit, "default", Decimal(960)),
         limits_until=_limits_until(limit),
+        monthly_limit_suggested=_suggested_monthly_limit(data.get("monthly_limit", {})),
         warn_share=warn_share,
         budget_warn_share=budget_share,
     )

@@ -1,4 +1,4 @@
-"""The ledger's token: the yearly totals behind ``annual_limit`` are kept under it.
+"""The ledger's token: the totals behind ``annual_limit`` and ``monthly_limit`` are kept under it.
 
 The engine leaves out of paid offers whoever reached their yearly allowance
 limit (issue 15), which needs every approved job and every paid late

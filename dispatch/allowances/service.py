@@ -47,6 +47,7 @@ from dispatch.jobs.models import JobReport, ReportState
 from dispatch.mediators.models import Mediator, versions
 from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.places.models import Place
+from dispatch.planning.limits import LimitsReached
 from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.users.models import User
 from dispatch.validation import EARLIEST_DAY, LATEST_DAY
@@ -672,25 +673,28 @@ def year_totals_for(
     return dict(totals)
 
 
-def limit_reached(session: Session, *, settings: Settings, now: datetime) -> frozenset[int]:
-    """The mediators the engine leaves out of paid offers now (see `at_annual_limit`).
+def limit_reached(session: Session, *, settings: Settings, now: datetime) -> LimitsReached:
+    """Whom the engine leaves out of paid offers now: at the annual limit (see
+    `at_annual_limit`) or, for jobs in a month at their own monthly limit, in that
+    month (see `months_at_monthly_limit`).
 
     Kept under the ledger's and the pool's tokens (``dispatch.allowances.ledger``)
-    for the year and the rules, so filing a request does not add up the year's
+    for the month and the rules, so filing a request does not add up the year's
     jobs again; without a token the totals are computed each time.
     """
     rules = rules_for(settings.allowance_file)
-    year = now.astimezone(settings.tz).year
+    local = now.astimezone(settings.tz)
+    month = Month(local.year, local.month)
     tokens = versions(session)
     if tokens.pool is None or tokens.ledger is None:
-        return frozenset(at_annual_limit(session, rules=rules, tz=settings.tz, now=now))
-    key = (tokens.pool, tokens.ledger, year, str(settings.tz))
+        return _limits_reached(session, rules=rules, tz=settings.tz, now=now)
+    key = (tokens.pool, tokens.ledger, month.key, str(settings.tz))
     with _limits_lock:
         kept = _limits.get(key)
         if kept is not None and kept[0] is rules:
             _limits.move_to_end(key)
             return kept[1]
-    found = frozenset(at_annual_limit(session, rules=rules, tz=settings.tz, now=now))
+    found = _limits_reached(session, rules=rules, tz=settings.tz, now=now)
     with _limits_lock:
         _limits[key] = (rules, found)
         while len(_limits) > LIMITS_KEPT:
@@ -698,9 +702,18 @@ def limit_reached(session: Session, *, settings: Settings, now: datetime) -> fro
     return found
 
 
-#: How many (tokens, year) answers are kept; old tokens are never asked for again.
+def _limits_reached(
+    session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime
+) -> LimitsReached:
+    return LimitsReached(
+        annual=frozenset(at_annual_limit(session, rules=rules, tz=tz, now=now)),
+        monthly=months_at_monthly_limit(session, rules=rules, tz=tz, now=now),
+    )
+
+
+#: How many (tokens, month) answers are kept; old tokens are never asked for again.
 LIMITS_KEPT = 16
-_limits: OrderedDict[tuple[str, str, int, str], tuple[Rules, frozenset[int]]] = OrderedDict()
+_limits: OrderedDict[tuple[str, str, str, str], tuple[Rules, LimitsReached]] = OrderedDict()
 _limits_lock = threading.Lock()
 
 
@@ -718,6 +731,52 @@ def at_annual_limit(session: Session, *, rules: Rules, tz: ZoneInfo, now: dateti
         if totals[mediator.id] >= limit_of(mediator, rules, year=year)
         and mediator.annual_limit_override_year != year
     }
+
+
+def month_totals_for(
+    session: Session, *, start: Month, end: Month, rules: Rules, tz: ZoneInfo, mediator_id: int
+) -> dict[Month, Decimal]:
+    """A mediator's allowances by calendar month from `start` to `end` (both included):
+    the amounts the year total adds up (approved jobs, paid late cancellations)."""
+    first, _ = start.bounds(tz)
+    _, after = end.bounds(tz)
+    totals: dict[Month, Decimal] = defaultdict(lambda: ZERO)
+    for job in job_amounts(
+        session, start=first, end=after, rules=rules, tz=tz, mediator_id=mediator_id
+    ):
+        totals[Month(job.job_date.year, job.job_date.month)] += job.amount
+    return dict(totals)
+
+
+def months_at_monthly_limit(
+    session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime
+) -> dict[int, frozenset[tuple[int, int]]]:
+    """Per mediator with their own monthly limit: the months, from the current one on,
+    whose allowances (as the year total counts them) reached it. The engine offers
+    them no paid jobs in those months; earlier months take no more offers anyway."""
+    limits = {
+        mediator.id: Decimal(mediator.monthly_limit)
+        for mediator in session.exec(
+            select(Mediator).where(
+                col(Mediator.monthly_limit).is_not(None), col(Mediator.erased_at).is_(None)
+            )
+        )
+        if mediator.monthly_limit is not None
+    }
+    if not limits:
+        return {}
+    local = now.astimezone(tz)
+    start, _ = Month(local.year, local.month).bounds(tz)
+    _, end = LATEST_MONTH.bounds(tz)
+    totals: dict[tuple[int, int, int], Decimal] = defaultdict(lambda: ZERO)
+    for job in job_amounts(session, start=start, end=end, rules=rules, tz=tz):
+        if job.mediator_id in limits:
+            totals[(job.mediator_id, job.job_date.year, job.job_date.month)] += job.amount
+    found: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for (mediator_id, year, month), total in totals.items():
+        if total >= limits[mediator_id]:
+            found[mediator_id].add((year, month))
+    return {mediator_id: frozenset(months) for mediator_id, months in found.items()}
 
 
 # --- what is still owed ---------------------------------------------------------------------

@@ -55,6 +55,10 @@ class Mediator(SQLModel, table=True):
     annual_limit: Decimal | None = Field(default=None, sa_type=sa.Numeric(8, 2))
     #: The coordinator let this mediator take paid jobs beyond the limit in this year.
     annual_limit_override_year: int | None = None
+    #: The mediator's own limit on a calendar month's allowances in euros; None: none.
+    #: Some ask for one (on Bürgergeld, 250 a month stay free); only the figure is kept,
+    #: never why.
+    monthly_limit: Decimal | None = Field(default=None, sa_type=sa.Numeric(8, 2))
     #: Offers for urgent jobs may reach them in the quiet hours (policy, default 21-07).
     night_messages: bool = False
     consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

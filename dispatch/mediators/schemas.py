@@ -144,6 +144,23 @@ class MediatorFields(BaseModel):
     ) = None
     #: The coordinator lets the mediator take paid jobs beyond the limit in this year.
     annual_limit_override_year: Annotated[int, Field(ge=2000, le=2100)] | None = None
+    #: The mediator's own limit on a calendar month's allowances in euros (250 for one
+    #: on Bürgergeld who asks for it, SGB II § 11b); null: no monthly limit.
+    monthly_limit: (
+        Annotated[
+            Decimal,
+            Field(
+                gt=0,
+                le=100_000,
+                max_digits=8,
+                decimal_places=2,
+                description="The mediator's own limit on a calendar month's allowances in "
+                "euros: no paid offers for jobs in a month whose approved allowances reached "
+                "it. Null: no monthly limit. Only the figure is kept, never why.",
+            ),
+        ]
+        | None
+    ) = None
     qualifications: Annotated[list[Qualification], Field(max_length=10)] | None = None
     channels: Annotated[list[Channel], Field(max_length=2)] | None = None
     message_locale: MessageLocale | None = None
@@ -219,6 +236,7 @@ class MediatorPublic(BaseModel):
     max_hours_per_week: float | None
     annual_limit: Decimal | None
     annual_limit_override_year: int | None
+    monthly_limit: Decimal | None
     qualifications: list[str]
     channels: list[str]
     message_locale: str

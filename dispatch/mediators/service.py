@@ -93,6 +93,7 @@ def to_public(mediator: Mediator, details: MediatorDetails) -> MediatorPublic:
         max_hours_per_week=mediator.max_hours_per_week,
         annual_limit=mediator.annual_limit,
         annual_limit_override_year=mediator.annual_limit_override_year,
+        monthly_limit=mediator.monthly_limit,
         qualifications=list(mediator.qualifications or []),
         channels=list(mediator.channels or []),
         message_locale=mediator.message_locale,
@@ -268,6 +269,7 @@ def _apply(
         "max_hours_per_week",
         "annual_limit",
         "annual_limit_override_year",
+        "monthly_limit",
         "qualifications",
         "channels",
         "message_locale",
@@ -420,6 +422,8 @@ def erase_mediator(
         "home_lon",
         "max_travel_km",
         "max_hours_per_week",
+        # Asked for by people on Bürgergeld: it tells of their benefits, not of accounting.
+        "monthly_limit",
         "consent_at",
         *CLEARANCE_FIELDS,
     ):

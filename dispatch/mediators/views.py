@@ -24,7 +24,7 @@ from starlette.datastructures import FormData
 from config import data as config_data
 from config.settings import Settings
 from dispatch import geocoding
-from dispatch.allowances.service import AllowanceOwed
+from dispatch.allowances.service import AllowanceOwed, Month, month_totals_for, rules_for
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators import flows, importer, service
@@ -74,6 +74,7 @@ FIELD_MESSAGES = {
     "travel_mode": N_("Please pick an option from the list."),
     "max_travel_km": N_("Please give a distance between 1 and 500 km."),
     "max_hours_per_week": N_("Please give between 1 and 60 hours."),
+    "monthly_limit": N_("Please give an amount in euros above 0 and up to 100,000, e.g. 250."),
     "qualifications": N_("Please pick an option from the list."),
     "home": N_("Please give both latitude and longitude, e.g. 51.7553 and 8.0403."),
     "address": N_("This address was not found; please check it or give the point."),
@@ -114,6 +115,7 @@ SCALARS = (
     "travel_mode",
     "max_travel_km",
     "max_hours_per_week",
+    "monthly_limit",
     "address",
     "home_lat",
     "home_lon",
@@ -156,6 +158,12 @@ class MediatorForm:
         for name in ("max_travel_km", "max_hours_per_week"):
             number = getattr(mediator, name)
             values[name] = "" if number is None else f"{number:g}"
+        if mediator.monthly_limit is not None:
+            # 250.00 is shown as 250; cents only where there are some.
+            limit = mediator.monthly_limit
+            values["monthly_limit"] = str(
+                limit.quantize(Decimal(1)) if limit == limit.to_integral() else limit
+            )
         if mediator.home is not None:
             values["home_lat"], values["home_lon"] = str(mediator.home.lat), str(mediator.home.lon)
         return cls(
@@ -272,6 +280,8 @@ def parse_mediator_form(
     body["travel_mode"] = v["travel_mode"] or "car"
     for name in ("max_travel_km", "max_hours_per_week"):
         body[name] = _number(v[name]) if v[name] else None
+    # Euros stay exact: "250,50" goes to the schema's Decimal as "250.50", never as a float.
+    body["monthly_limit"] = v["monthly_limit"].replace(",", ".") if v["monthly_limit"] else None
     body["channels"] = form.lists["channels"]
     body["qualifications"] = form.lists["qualifications"]
     click = maps.clicked_point(text, settings)
@@ -344,6 +354,7 @@ def _form_page(
     form: MediatorForm,
     *,
     mediator: MediatorPublic | None,
+    settings: Settings,
     status_code: int = 200,
 ) -> HTMLResponse:
     return render(
@@ -352,6 +363,7 @@ def _form_page(
         {
             "form": form,
             "m": mediator,
+            "suggested_monthly_limit": rules_for(settings.allowance_file).monthly_limit_suggested,
             "map_pictures": maps.MAP_PICTURES,
             **_choices(request),
         },
@@ -616,8 +628,10 @@ def _problem_texts(request: Request, problems: list[importer.Problem]) -> list[s
 
 
 @router.get("/new", response_class=HTMLResponse)
-def new_mediator(request: Request, user: CoordinatorPageUser) -> HTMLResponse:
-    return _form_page(request, user, MediatorForm.of(None), mediator=None)
+def new_mediator(
+    request: Request, user: CoordinatorPageUser, settings: SettingsDep
+) -> HTMLResponse:
+    return _form_page(request, user, MediatorForm.of(None), mediator=None, settings=settings)
 
 
 @router.post("/new", dependencies=[CsrfChecked])
@@ -675,7 +689,9 @@ def _save(
             return RedirectResponse(f"/dashboard/pool/{saved_id}?saved={saved}", status_code=303)
     # A click on the map only sets the point: the form comes back to be saved.
     status_code = 200 if form.point_set and not form.errors and not form.slot_errors else 422
-    return _form_page(request, user, form, mediator=mediator, status_code=status_code)
+    return _form_page(
+        request, user, form, mediator=mediator, settings=settings, status_code=status_code
+    )
 
 
 def _live(session: Session, mediator_id: int) -> MediatorPublic:
@@ -687,10 +703,16 @@ def _live(session: Session, mediator_id: int) -> MediatorPublic:
 
 @router.get("/{mediator_id}/edit", response_class=HTMLResponse)
 def edit_mediator(
-    request: Request, mediator_id: IdPath, session: SessionDep, user: CoordinatorPageUser
+    request: Request,
+    mediator_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    settings: SettingsDep,
 ) -> HTMLResponse:
     mediator = _live(session, mediator_id)
-    return _form_page(request, user, MediatorForm.of(mediator), mediator=mediator)
+    return _form_page(
+        request, user, MediatorForm.of(mediator), mediator=mediator, settings=settings
+    )
 
 
 @router.post("/{mediator_id}/edit", dependencies=[CsrfChecked])
@@ -731,6 +753,19 @@ def _mediator_page(
 ) -> HTMLResponse:
     public = _live(session, mediator_id)
     today = now.astimezone(settings.tz).date()
+    month = Month(today.year, today.month)
+    month_total = (
+        month_totals_for(
+            session,
+            start=month,
+            end=month,
+            rules=rules_for(settings.allowance_file),
+            tz=settings.tz,
+            mediator_id=mediator_id,
+        ).get(month, Decimal(0))
+        if public.monthly_limit is not None
+        else None
+    )
     return render(
         request,
         "coordinator/mediator.html",
@@ -757,6 +792,7 @@ def _mediator_page(
             "jobs_held": flows.jobs_held(session, mediator_id=mediator_id, now=now),
             "weekdays": range(7),
             "clearance_fields": CLEARANCE_FIELDS,
+            "month_total": month_total,
         },
         status_code=status_code,
         user=user,

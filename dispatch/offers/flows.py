@@ -56,6 +56,7 @@ from dispatch.offers.policy import (
 from dispatch.offers.service import Outcome
 from dispatch.outbox import service as outbox
 from dispatch.planning import service as planning
+from dispatch.planning.limits import LimitsReached
 from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.security import hash_token
 from dispatch.series import service as series
@@ -367,7 +368,7 @@ def _scarce(
     policy: Policy,
     now: datetime,
     settings: Settings,
-    limit_reached: frozenset[int],
+    limit_reached: LimitsReached,
     reads: service.WaveReads,
 ) -> list[int]:
     """Candidates other open requests around this job can hardly do without, least needed first.

@@ -38,6 +38,7 @@ from dispatch.offers.models import (
     OfferStatus,
 )
 from dispatch.planning import service as planning
+from dispatch.planning.limits import LimitsReached
 from dispatch.requests import conflicts
 from dispatch.requests.models import Request, RequestStatus
 from dispatch.users.models import User
@@ -284,13 +285,13 @@ def ranked_with_preferred(
     *,
     now: datetime,
     settings: Settings,
-    limit_reached: frozenset[int] | None = None,
+    limit_reached: LimitsReached | None = None,
     rows: planning.PeriodRows | None = None,
     reads: WaveReads | None = None,
 ) -> tuple[list[int], frozenset[int]]:
     """`ranked_candidates`, and which of them come first by preference (client, organisation).
 
-    `limit_reached`: the mediators at their annual limit, when the caller already knows them;
+    `limit_reached`: who is at their annual or a monthly limit, when the caller knows it;
     `rows`: the speakers' absences and jobs, read for a period around this job;
     `reads`: what this wave run read already (rows, when they cover this job, and lists).
     """
@@ -313,7 +314,7 @@ def _speakers_snapshot(
     session: Session,
     request: Request,
     settings: Settings,
-    limit_reached: frozenset[int],
+    limit_reached: LimitsReached,
     rows: planning.PeriodRows | None,
 ) -> planning.PoolSnapshot:
     """The pool for ranking `request`: only its language's speakers can be offered the job."""
@@ -338,7 +339,7 @@ def scarcity(
     most: int,
     now: datetime,
     settings: Settings,
-    limit_reached: frozenset[int],
+    limit_reached: LimitsReached,
     reads: WaveReads | None = None,
 ) -> dict[int, float]:
     """How much the other open requests around this job lean on each of its candidates.
@@ -425,7 +426,7 @@ def candidate_ids(
     *,
     now: datetime,
     settings: Settings,
-    limit_reached: frozenset[int],
+    limit_reached: LimitsReached,
     rows: planning.PeriodRows | None,
     reads: WaveReads,
     not_for_client: tuple[str, ...],

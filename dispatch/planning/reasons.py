@@ -153,6 +153,14 @@ def _annual_limit(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
     return t.gettext("allowances this year reached the annual limit")
 
 
+def _monthly_limit(params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    year, month = (int(part) for part in str(params["month"]).split("-"))
+    return t.gettext(
+        "allowances in %(month)s reached the mediator's monthly limit",
+        month=t.date(date(year, month, 1), "LLLL y"),
+    )
+
+
 def _too_late(params: Params, t: Translator, _tz: ZoneInfo) -> str:
     return t.gettext(
         "%(travel)s min away, the job starts in %(left)s min",
@@ -184,6 +192,7 @@ SENTENCES: dict[str, Callable[[Params, Translator, ZoneInfo], str]] = {
     "gender": _gender,
     "minutes_cap": _minutes_cap,
     "annual_limit": _annual_limit,
+    "monthly_limit": _monthly_limit,
     "too_late": _too_late,
     "taken_back": _taken_back,
     "gave_back": _gave_back,

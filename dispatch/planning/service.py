@@ -33,6 +33,7 @@ from dispatch.mediators.models import (
 )
 from dispatch.offers.models import Assignment, Offer, OfferStatus
 from dispatch.places.models import Place
+from dispatch.planning.limits import NO_LIMITS, LimitsReached
 from dispatch.planning.reasons import describe
 from dispatch.requests import conflicts
 from dispatch.requests.models import Mode, Request, RequestStatus
@@ -507,7 +508,7 @@ def pool_snapshot(
     tz: ZoneInfo,
     skip_request_ids: frozenset[int] = frozenset(),
     language: str | None = None,
-    limit_reached: frozenset[int] = frozenset(),
+    limit_reached: LimitsReached = NO_LIMITS,
     rows: PeriodRows | None = None,
 ) -> PoolSnapshot:
     """Active mediators as the engine sees them for jobs in [start, end).
@@ -525,7 +526,8 @@ def pool_snapshot(
     The members themselves come from `pool_members` (kept under the pool's
     token); their absences and jobs are read each time. Their availability covers
     every day of the weeks the period touches (Monday to Sunday).
-    `limit_reached` are the mediators at their annual allowance limit (no paid jobs).
+    `limit_reached`: the mediators at their annual allowance limit, and the months at
+    their own monthly limit (no paid jobs then).
     `rows`: their absences and jobs already read (`period_rows`) for a period
     that holds this one, for several snapshots of one language around one job.
     """
@@ -577,7 +579,8 @@ def pool_snapshot(
                 busy=tuple(sorted(busy[m.id], key=lambda b: b.start)) if m.id in busy else (),
                 committed_minutes=committed.get(m.id, 0),
                 load_minutes=load.get(m.id, 0),
-                at_annual_limit=m.id in limit_reached,
+                at_annual_limit=m.id in limit_reached.annual,
+                months_at_monthly_limit=limit_reached.monthly.get(m.id, frozenset()),
             )
     return PoolSnapshot(mediators=mediators, names=idle.names, idle=idle, booked=booked)
 
@@ -824,7 +827,7 @@ def candidates(
     request: Request,
     now: datetime,
     tz: ZoneInfo,
-    limit_reached: frozenset[int] = frozenset(),
+    limit_reached: LimitsReached = NO_LIMITS,
 ) -> dict[str, Any]:
     """Ranked candidates with their score parts, and why the others are out.
 
@@ -913,7 +916,7 @@ def plan_period(
     time_limit_s: float,
     seed: int = 0,
     previous: Iterable[tuple[int, int]] = (),
-    limit_reached: frozenset[int] = frozenset(),
+    limit_reached: LimitsReached = NO_LIMITS,
 ) -> dict[str, Any]:
     """A proposal for every open request starting in [start, end), for review.
 

@@ -25,6 +25,7 @@ from dispatch.offers import policy as offer_policy
 from dispatch.offers import service as offer_service
 from dispatch.outbox.models import MessageStatus
 from dispatch.planning import service as planning
+from dispatch.planning.limits import LimitsReached
 from dispatch.requests import service as requests
 from dispatch.requests.models import Request as RequestRecord
 from dispatch.requests.models import RequestStatus
@@ -105,7 +106,7 @@ def _mark_scarce(
     *,
     now: datetime,
     settings: Settings,
-    limit_reached: frozenset[int],
+    limit_reached: LimitsReached,
 ) -> None:
     """Mark the candidates other open requests around this job lean on (`needed_elsewhere`,
     `scarce` at the policy's threshold): dispatch asks them last, and a coordinator

@@ -192,6 +192,9 @@ def test_a_minimum_lifts_a_short_job() -> None:
         {"work": {"rate": "7.50", "unit_minutes": 30}, "annual_limit": {"until": "840"}},
         {"work": {"rate": "7.50", "unit_minutes": 30}, "names": {"fr": "Règles"}},
         {"work": {"rate": "7.50", "unit_minutes": 30}, "names": "Regeln"},
+        {"work": {"rate": "7.50", "unit_minutes": 30}, "monthly_limit": {"suggested": "-250"}},
+        {"work": {"rate": "7.50", "unit_minutes": 30}, "monthly_limit": {"suggested": 250.0}},
+        {"work": {"rate": "7.50", "unit_minutes": 30}, "monthly_limit": "250"},
     ],
 )
 def test_wrong_rules_are_refused(data: dict[str, Any]) -> None:
@@ -207,6 +210,16 @@ def test_negative_facts_are_refused() -> None:
 def test_every_preset_reads() -> None:
     for path in sorted((CONFIG / "allowance_presets").glob("*.toml")):
         assert load_rules(path).name
+
+
+def test_the_suggested_monthly_limit_is_the_bürgergeld_figure_in_every_file() -> None:
+    # SGB II § 11b Abs. 2 Satz 3: 250 EUR a month since 1 July 2023; the form shows it.
+    files = [CONFIG / "allowance.toml", *sorted((CONFIG / "allowance_presets").glob("*.toml"))]
+    for path in files:
+        assert load_rules(path).monthly_limit_suggested == Decimal("250"), path.name
+    # Without the table there is nothing to suggest.
+    bare = rules_from_dict({"work": {"rate": "7.50", "unit_minutes": 30}})
+    assert bare.monthly_limit_suggested is None
 
 
 def test_the_rules_name_is_shown_in_the_page_language() -> None:

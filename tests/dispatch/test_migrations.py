@@ -201,13 +201,30 @@ def test_the_answer_totals_are_filled_from_the_offers_on_upgrade(empty_database:
     sent = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday, 09:00 in Berlin: "day"
     with Session(engine) as session:
         organisation_id, user_id = a_caseworker(session, sent)
-        kept = Mediator(name="A", created_at=sent, updated_at=sent)
-        erased = Mediator(name="", erased_at=sent, created_at=sent, updated_at=sent)
-        session.add_all([kept, erased])
-        session.flush()
+        # Only the columns every revision has (`monthly_limit` came with 0015monthly).
+        kept, erased = (
+            session.execute(
+                sa.insert(Mediator)
+                .values(
+                    name=name,
+                    travel_mode="car",
+                    qualifications=[],
+                    channels=["sms"],
+                    message_locale="de",
+                    active=True,
+                    paused=False,
+                    night_messages=False,
+                    erased_at=erased_at,
+                    created_at=sent,
+                    updated_at=sent,
+                )
+                .returning(col(Mediator.id))
+            ).scalar_one()
+            for name, erased_at in (("A", None), ("", sent))
+        )
 
         def offer(
-            mediator: Mediator,
+            mediator_id: int,
             status: str,
             minutes: int | None,
             *,
@@ -229,7 +246,7 @@ def test_the_answer_totals_are_filled_from_the_offers_on_upgrade(empty_database:
             session.flush()
             row = Offer(
                 request_id=request.id,
-                mediator_id=mediator.id,
+                mediator_id=mediator_id,
                 wave=wave,
                 token_hash=f"{request.id}".ljust(64, "x"),
                 short_code="1000",
@@ -245,7 +262,7 @@ def test_the_answer_totals_are_filled_from_the_offers_on_upgrade(empty_database:
                 session.execute(
                     sa.insert(Assignment).values(
                         request_id=request.id,
-                        mediator_id=mediator.id,
+                        mediator_id=mediator_id,
                         source=AssignmentSource.offer,
                         offer_id=row.id,
                         created_at=sent,
@@ -261,7 +278,7 @@ def test_the_answer_totals_are_filled_from_the_offers_on_upgrade(empty_database:
         offer(kept, "accepted", 3, held=True, wave=0)  # the coordinator assigned: nobody asked
         offer(erased, "declined", 4)
         session.commit()
-        kept_id = kept.id
+        kept_id = kept
 
     migrate(empty_database)
 

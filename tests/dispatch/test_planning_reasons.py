@@ -21,6 +21,7 @@ from matching.feasibility import (
     rule_language,
     rule_level,
     rule_minutes_cap,
+    rule_monthly_limit,
     rule_qualification,
     rule_travel_radius,
 )
@@ -97,6 +98,14 @@ def test_travel_radius_qualification_gender_and_cap() -> None:
         request(start="09:00", end="10:30"), mediator(max_minutes=600, committed_minutes=540)
     )
     assert say(capped) == "over 600 min in the period (540 + 90)"
+
+
+def test_the_monthly_limit_names_the_month() -> None:
+    full = rule_monthly_limit(request(), mediator(months_at_monthly_limit=frozenset({(2026, 12)})))
+    assert say(full) == "allowances in December 2026 reached the mediator's monthly limit"
+    assert say(full, DE) == (
+        "Aufwandsentschädigungen im Dezember 2026 haben die eigene Monatsgrenze erreicht"
+    )
 
 
 def test_a_mediator_at_the_job_with_no_time_left() -> None:

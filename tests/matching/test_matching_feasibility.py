@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+
 from matching.feasibility import (
     Job,
     check,
@@ -16,6 +18,7 @@ from matching.feasibility import (
     rule_language,
     rule_level,
     rule_minutes_cap,
+    rule_monthly_limit,
     rule_not_for_this_client,
     rule_qualification,
     rule_travel_radius,
@@ -221,6 +224,27 @@ def test_mediator_at_the_annual_limit_gets_no_paid_job() -> None:
     assert codes(request(), at_limit) == ["annual_limit"]
     assert rule_annual_limit(request(paid=False), at_limit) is None
     assert rule_annual_limit(request(), mediator()) is None
+
+
+def test_mediator_at_the_monthly_limit_gets_no_paid_job_in_that_month_only() -> None:
+    december_full = mediator(months_at_monthly_limit=frozenset({(2026, 12)}))
+    assert codes(request(), december_full) == ["monthly_limit"]
+    reason = rule_monthly_limit(request(), december_full)
+    assert reason is not None and reason.params == {"month": "2026-12"}
+    # January is another month; an unpaid job pays nothing; no limit reached, no reason.
+    assert rule_monthly_limit(request(day=31), december_full) is None
+    assert rule_monthly_limit(request(paid=False), december_full) is None
+    assert rule_monthly_limit(request(), mediator()) is None
+
+
+def test_the_month_is_the_one_of_the_job_start_in_its_own_zone() -> None:
+    # 1 January 00:30 in the town is still December in UTC: the town's month counts.
+    new_year = request(start="00:30", end="01:30", day=31)
+    assert new_year.start.astimezone(UTC).month == 12
+    december_full = mediator(months_at_monthly_limit=frozenset({(2026, 12)}))
+    assert rule_monthly_limit(new_year, december_full) is None
+    january_full = mediator(months_at_monthly_limit=frozenset({(2027, 1)}))
+    assert rule_monthly_limit(new_year, january_full) is not None
 
 
 def test_job_exactly_filling_the_cap_fits() -> None:

@@ -111,12 +111,24 @@ def test_candidates_carry_plain_python_values() -> None:
 def test_a_kept_pool_with_some_mediators_booked_ranks_as_a_pool_built_afresh() -> None:
     problem = generate("town", seed=7)
     idle = [
-        replace(m, busy=(), committed_minutes=0, load_minutes=0, at_annual_limit=False)
+        replace(
+            m,
+            busy=(),
+            committed_minutes=0,
+            load_minutes=0,
+            at_annual_limit=False,
+            months_at_monthly_limit=frozenset(),
+        )
         for m in problem.mediators
     ]
-    # Some at their annual limit too, so every booking column is exercised.
+    # Some at their annual or monthly limit too, so every booking column is exercised.
+    month = (problem.requests[0].start.year, problem.requests[0].start.month)
     actual = [
-        replace(m, at_annual_limit=True) if k % 7 == 0 else m
+        replace(m, at_annual_limit=True)
+        if k % 7 == 0
+        else replace(m, months_at_monthly_limit=frozenset({month}))
+        if k % 5 == 0
+        else m
         for k, m in enumerate(problem.mediators)
     ]
     changes = {k: m for k, m in enumerate(actual) if m != idle[k]}

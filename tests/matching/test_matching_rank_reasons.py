@@ -39,6 +39,7 @@ CODE_ORDER = (
     "gender",
     "minutes_cap",
     "annual_limit",
+    "monthly_limit",
     "too_late",
 )
 """The order of one mediator's reasons in `Ranking.excluded` (the vectorised check's)."""
@@ -55,6 +56,9 @@ def varied(
     rng = random.Random(f"reasons-{size}-{seed}")
     days = sorted({r.start.date() for r in problem.requests})
     cleared = Clearance(days[0], days[0], days[0], days[-1])
+    # A month of the instance's jobs, and one before it (which must change nothing).
+    months = {(days[0].year, days[0].month), (days[-1].year, days[-1].month)}
+    month_choices = [frozenset(), frozenset(months), frozenset({(days[0].year - 1, 12)})]
 
     def clearance() -> Clearance:
         draw = rng.random()
@@ -69,6 +73,9 @@ def varied(
             m,
             committed_minutes=rng.choice([0, 0, 0, 300, 550, 885]),
             at_annual_limit=rng.random() < 0.05,
+            months_at_monthly_limit=rng.choice(month_choices)
+            if rng.random() < 0.1
+            else frozenset(),
             clearance=clearance(),
             home=None if rng.random() < 0.03 else m.home,
             max_travel_km=None
@@ -202,6 +209,7 @@ def test_every_reason_of_one_mediator_in_the_ranking_order() -> None:
         committed_minutes=30,
         gender="m",
         at_annual_limit=True,
+        months_at_monthly_limit=frozenset({(2026, 12)}),
         availability=(),
         busy=(busy("08:00", "08:55", HOSPITAL, "at the hospital"),),
         clearance=Clearance(listed_until=at("09:00").date() - timedelta(days=1)),

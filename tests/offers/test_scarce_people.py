@@ -13,6 +13,7 @@ from config.settings import Settings
 from dispatch.clock import ManualClock
 from dispatch.offers import estimate
 from dispatch.offers import service as offer_service
+from dispatch.planning.limits import NO_LIMITS
 from dispatch.requests import conflicts
 from dispatch.requests.models import Request
 from dispatch.storage import unit_of_work
@@ -169,7 +170,7 @@ def test_the_other_requests_weighed_are_those_starting_nearest_to_the_job(
                 most=most,
                 now=clock.now(),
                 settings=settings,
-                limit_reached=frozenset(),
+                limit_reached=NO_LIMITS,
             )
 
     assert lean(1) == {x: 0.5, y: 0.5}  # only the nearest request is weighed
@@ -231,14 +232,18 @@ def test_each_other_request_s_candidates_are_whom_its_ranking_lists(
         marks = conflicts.not_for_clients(session, requests)
         for request in requests:
             ranked, _ = offer_service.ranked_with_preferred(
-                session, request, now=clock.now(), settings=settings, limit_reached=frozenset()
+                session,
+                request,
+                now=clock.now(),
+                settings=settings,
+                limit_reached=NO_LIMITS,
             )
             ids = offer_service.candidate_ids(
                 session,
                 request,
                 now=clock.now(),
                 settings=settings,
-                limit_reached=frozenset(),
+                limit_reached=NO_LIMITS,
                 rows=None,
                 reads=offer_service.WaveReads(),
                 not_for_client=marks[request.id],

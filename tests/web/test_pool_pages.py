@@ -8,6 +8,7 @@ import io
 import re
 from collections.abc import Callable
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -92,6 +93,47 @@ def test_a_coordinator_adds_a_mediator_with_two_languages_and_edits_the_phone(
     assert changed.status_code == 303, changed.text
     with unit_of_work(engine) as session:
         assert get_row(session, Mediator, mediator_id).phone == "+4915112340100"
+
+
+def test_a_monthly_limit_is_set_shown_changed_and_cleared_in_the_form(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, engine: Engine
+) -> None:
+    web = signed_in(coord_person)
+    form = web.get("/dashboard/pool/new")
+    # The figure of the allowance rules is the hint (config/allowance.toml [monthly_limit]).
+    assert "250,00\xa0€: SGB II § 11b" in form.text
+    created = web.post(
+        "/dashboard/pool/new",
+        data={"csrf_token": csrf_of(form), **NEW_MEDIATOR, "monthly_limit": "250"},
+    )
+    assert created.status_code == 303, created.text
+    mediator_id = int(re.findall(r"/dashboard/pool/(\d+)", created.headers["location"])[0])
+    page = web.get(f"/dashboard/pool/{mediator_id}")
+    assert "0,00\xa0€ von 250,00\xa0€ in diesem Monat" in page.text
+    edit = web.get(f"/dashboard/pool/{mediator_id}/edit")
+    assert 'name="monthly_limit" inputmode="decimal" maxlength="12" value="250"' in edit.text
+    changed = web.post(
+        f"/dashboard/pool/{mediator_id}/edit",
+        data={**NEW_MEDIATOR, "monthly_limit": "199,50", "csrf_token": csrf_of(edit)},
+    )
+    assert changed.status_code == 303, changed.text
+    with unit_of_work(engine) as session:
+        assert get_row(session, Mediator, mediator_id).monthly_limit == Decimal("199.50")
+    assert 'value="199.50"' in web.get(f"/dashboard/pool/{mediator_id}/edit").text
+    refused = web.post(
+        f"/dashboard/pool/{mediator_id}/edit",
+        data={**NEW_MEDIATOR, "monthly_limit": "viel", "csrf_token": csrf_of(edit)},
+    )
+    assert refused.status_code == 422
+    assert 'id="monthly_limit-error"' in refused.text and 'value="viel"' in refused.text
+    cleared = web.post(
+        f"/dashboard/pool/{mediator_id}/edit",
+        data={**NEW_MEDIATOR, "monthly_limit": "", "csrf_token": csrf_of(edit)},
+    )
+    assert cleared.status_code == 303, cleared.text
+    with unit_of_work(engine) as session:
+        assert get_row(session, Mediator, mediator_id).monthly_limit is None
+    assert "Monatsgrenze</dt>" not in web.get(f"/dashboard/pool/{mediator_id}").text
 
 
 def test_a_number_already_in_the_pool_is_refused_beside_the_phone_naming_its_holder(

@@ -1,7 +1,7 @@
 """user: erased_at, when a staff member's personal data was erased
 
-Revision ID: 0015stafferase
-Revises: 0014homekm
+Revision ID: 0016stafferase
+Revises: 0015monthly
 Create Date: 2026-12-02
 
 A caseworker or coordinator who left can have their name and address erased
@@ -15,8 +15,8 @@ from alembic import op
 
 from dispatch.storage import UTCDateTime
 
-revision: str = '0015stafferase'
-down_revision: str | None = '0014homekm'
+revision: str = '0016stafferase'
+down_revision: str | None = '0015monthly'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
