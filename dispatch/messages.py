@@ -261,6 +261,7 @@ def _to_caseworker(
         to, recipient_kind, recipient_id = settings.coordinator_email, "coordinator", None
         locale, name = STAFF_LOCALE, None
         key = f"{key}:caseworker:coordination"
+        fields["forwarded_for"] = creator.name if creator is not None else None
     else:
         return
     fields.setdefault("request_link", request_link(settings, request))

@@ -98,6 +98,13 @@ class RenderedMessage:
     attachments: tuple[Attachment, ...] = field(default=())
 
 
+def _caseworker_spec(kind: str, required: str, optional: str = "") -> TemplateSpec:
+    """An email about a request to whoever filed it. `forwarded_for` names a caseworker
+    who left with nobody taking over: the coordination reads it in their stead
+    (``dispatch.messages._to_caseworker``), and the greeting says why."""
+    return _spec(kind, "email", "caseworker", required, f"{optional} forwarded_for")
+
+
 def _spec(
     kind: str,
     channel: ChannelName,
@@ -181,36 +188,36 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("sms_unknown_code", "sms", "mediator", "", "code", max_segments=1),
         # to caseworkers
         # `replaces`: a new mediator instead of the one confirmed before.
-        _spec("assignment_confirmed_caseworker", "email", "caseworker",
+        _caseworker_spec("assignment_confirmed_caseworker",
               f"{WHEN} mediator_name mediator_phone request_link request_number",
               "place recipient_name replaces client_ref"),
         # The confirmed mediator is not coming and the request is offered again;
         # never names them (they may have been erased). `after_change`: the caseworker's own
         # change released them.
-        _spec("assignment_cancelled_caseworker", "email", "caseworker",
+        _caseworker_spec("assignment_cancelled_caseworker",
               "language start end request_link request_number",
               "client_ref recipient_name after_change"),
         # `dropped_out`: the confirmed mediator is not coming, and nobody else was found.
-        _spec("request_unfilled_caseworker", "email", "caseworker",
+        _caseworker_spec("request_unfilled_caseworker",
               "language start end request_link request_number",
               "client_ref recipient_name dropped_out"),
         # Told early: the request will probably not be filled in time; the policy's next step.
-        _spec("request_at_risk_caseworker", "email", "caseworker",
+        _caseworker_spec("request_at_risk_caseworker",
               "language start end request_link request_number next_step",
               "client_ref recipient_name contact"),
-        _spec("request_cancelled_caseworker", "email", "caseworker",
+        _caseworker_spec("request_cancelled_caseworker",
               "language start end request_link request_number", "client_ref recipient_name reason"),
         # Someone else cancelled several occurrences of a series at once: one email, every date.
-        _spec("series_cancelled_caseworker", "email", "caseworker",
+        _caseworker_spec("series_cancelled_caseworker",
               "language start end starts request_link request_number",
               "client_ref recipient_name reason"),
         # Someone else (the coordinator, a colleague) changed the request: what changed, the
         # terms now, what became of its mediator (`news`: kept, released, searching).
-        _spec("request_changed_caseworker", "email", "caseworker",
+        _caseworker_spec("request_changed_caseworker",
               f"{WHEN} changed changed_by request_link request_number",
               "place client_ref recipient_name news"),
         # Einsatzbestätigung: confirm or dispute the mediator's report (`reminder`: 3 days late).
-        _spec("job_confirmation_caseworker", "email", "caseworker",
+        _caseworker_spec("job_confirmation_caseworker",
               "language start end mode mediator_name actual_start actual_end outcome "
               "confirm_link request_link request_number", "client_ref recipient_name reminder"),
         # A colleague left: their open requests (and running series) are now this caseworker's.

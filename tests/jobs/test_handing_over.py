@@ -171,6 +171,7 @@ def test_without_a_colleague_the_coordination_hears_the_news_until_someone_takes
     client.post(f"/api/v1/requests/{first}/cancel", json={}, headers=coordinator.headers)
     [news] = outbox.messages("request_cancelled_caseworker", "email")
     assert news.recipient == COORDINATION
+    assert "weil caseworker test nicht mehr mit Sprachpool arbeitet" in news.body
 
     newcomer = make_staff("caseworker", "Jobcenter Kreis Warendorf")
     handed = client.post(

@@ -80,6 +80,7 @@ SAMPLE: dict[str, Any] = {
     "dispute_reason": "Sie kam erst um 09:30",
     "from_name": "Jens Brüggemann-Özdemir",
     "why": "place_moved",
+    "forwarded_for": "Jana Brüggemann",
     "requests": 6,
     "series": 2,
     "starts": [START, START + timedelta(days=7)],
