@@ -20,6 +20,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -1413,42 +1414,22 @@ def after_request_change(
                 settings=settings,
             )
             return "kept"
-        service.end_assignment(
-            session,
-            assignment,
-            now=now,
-            offer_status=OfferStatus.revoked,
-            reason="request changed",
-        )
-        messages.released_after_change_mediator(
-            session,
-            mediator=mediator,
-            request=request,
-            assignment=assignment,
-            start=before_start,
-            end=before_end,
-            now=now,
-            why="coordination" if actor.role == Role.coordinator else None,
-        )
-        audit.record(
-            session,
-            at=now,
-            actor_kind="user",
-            actor_id=actor.id,
-            action="assignment.cancel",
-            entity="assignment",
-            entity_id=assignment.id,
-            details={"reason": "request changed", "codes": sorted({r.code for r in reasons})},
-        )
-        by_owner = actor.id == request.created_by_user_id
-        _dispatch_again(
+        _release_after_change(
             session,
             request,
             assignment,
+            mediator,
+            actor=actor,
             now=now,
             settings=settings,
+            reason="request changed",
+            codes=sorted({r.code for r in reasons}),
+            told_start=before_start,
+            told_end=before_end,
+            why="coordination" if actor.role == Role.coordinator else None,
             after_change=True,
-            tell_caseworker=by_owner,
+            # Someone else's change: the caseworker hears of it in the change's own message.
+            tell_caseworker=actor.id == request.created_by_user_id,
         )
         return "released"
     if not terms or request.status not in (
@@ -1619,8 +1600,19 @@ def follow_moved_place(
             holder = session.get(Mediator, assignment.mediator_id)
             assert holder is not None
             if _out_of_reach_now(holder, old, new):
-                _release_after_move(
-                    session, request, assignment, holder, actor=actor, now=now, settings=settings
+                _release_after_change(
+                    session,
+                    request,
+                    assignment,
+                    holder,
+                    actor=actor,
+                    now=now,
+                    settings=settings,
+                    reason="place moved",
+                    codes=["travel_radius"],
+                    told_start=request.start,
+                    told_end=request.end,
+                    why="place_moved",
                 )
         elif request.status == RequestStatus.offered:
             waiting = session.exec(
@@ -1655,7 +1647,7 @@ def _out_of_reach_now(
     )
 
 
-def _release_after_move(
+def _release_after_change(
     session: Session,
     request: Request,
     assignment: Assignment,
@@ -1664,20 +1656,29 @@ def _release_after_move(
     actor: User,
     now: datetime,
     settings: Settings,
+    reason: str,
+    codes: list[str],
+    told_start: datetime,
+    told_end: datetime,
+    why: Literal["coordination", "place_moved"] | None,
+    after_change: bool = False,
+    tell_caseworker: bool = True,
 ) -> None:
-    """The holder can no longer reach the job: released, told why, the request out again."""
+    """A change left the holder unable to serve the job: released and told why (with the
+    times they knew, `told_start`/`told_end`), audited with the engine's `codes`, and the
+    request out again (`after_change`, `tell_caseworker`: see `_dispatch_again`)."""
     service.end_assignment(
-        session, assignment, now=now, offer_status=OfferStatus.revoked, reason="place moved"
+        session, assignment, now=now, offer_status=OfferStatus.revoked, reason=reason
     )
     messages.released_after_change_mediator(
         session,
         mediator=holder,
         request=request,
         assignment=assignment,
-        start=request.start,
-        end=request.end,
+        start=told_start,
+        end=told_end,
         now=now,
-        why="place_moved",
+        why=why,
     )
     audit.record(
         session,
@@ -1687,9 +1688,17 @@ def _release_after_move(
         action="assignment.cancel",
         entity="assignment",
         entity_id=assignment.id,
-        details={"reason": "place moved", "codes": ["travel_radius"]},
+        details={"reason": reason, "codes": codes},
     )
-    _dispatch_again(session, request, assignment, now=now, settings=settings)
+    _dispatch_again(
+        session,
+        request,
+        assignment,
+        now=now,
+        settings=settings,
+        after_change=after_change,
+        tell_caseworker=tell_caseworker,
+    )
 
 
 def schedule_assignment_deadlines(

@@ -368,6 +368,28 @@ ERASED_UNSENT = "not sent: the mediator it was to or about was erased"
 ERASED_STAFF_UNSENT = "not sent: the staff member it was to was erased"
 
 
+def _empty_messages_to(
+    session: Session, *, recipient_kind: str, recipient_id: int, why: str
+) -> int:
+    """Every message to an erased person loses address, text, calendar file and fallback
+    fields; one still pending is cancelled (`why`). Returns how many."""
+    to_them = session.exec(
+        select(Message).where(
+            Message.recipient_kind == recipient_kind, Message.recipient_id == recipient_id
+        )
+    ).all()
+    for message in to_them:
+        message.recipient = None
+        message.body = "[erased]"
+        message.subject = message.html = message.ics = message.error = None
+        message.fallback_fields = None
+        if message.status == MessageStatus.pending:
+            message.status = MessageStatus.cancelled
+            message.error = why
+        session.add(message)
+    return len(to_them)
+
+
 def erase_traces(
     session: Session,
     *,
@@ -387,24 +409,9 @@ def erase_traces(
     message a worker is sending at this moment is beyond reach.
     """
     unsent = (MessageStatus.pending,)
-    changed = 0
-    to_them = list(
-        session.exec(
-            select(Message).where(
-                Message.recipient_kind == "mediator", Message.recipient_id == mediator_id
-            )
-        )
+    changed = _empty_messages_to(
+        session, recipient_kind="mediator", recipient_id=mediator_id, why=ERASED_UNSENT
     )
-    for message in to_them:
-        message.recipient = None
-        message.body = "[erased]"
-        message.subject = message.html = message.ics = message.error = None
-        message.fallback_fields = None
-        if message.status in unsent:
-            message.status = MessageStatus.cancelled
-            message.error = ERASED_UNSENT
-        session.add(message)
-        changed += 1
     patterns = _trace_patterns(traces)
     if not patterns or not request_ids:
         return changed
@@ -438,20 +445,9 @@ def erase_staff_traces(session: Session, *, user_id: int, traces: Collection[str
     address, wherever they stand. Only messages whose text holds a trace are
     looked at, found by the database first.
     """
-    changed = 0
-    to_them = session.exec(
-        select(Message).where(Message.recipient_kind == "user", Message.recipient_id == user_id)
-    ).all()
-    for message in to_them:
-        message.recipient = None
-        message.body = "[erased]"
-        message.subject = message.html = message.ics = message.error = None
-        message.fallback_fields = None
-        if message.status == MessageStatus.pending:
-            message.status = MessageStatus.cancelled
-            message.error = ERASED_STAFF_UNSENT
-        session.add(message)
-        changed += 1
+    changed = _empty_messages_to(
+        session, recipient_kind="user", recipient_id=user_id, why=ERASED_STAFF_UNSENT
+    )
     patterns = _trace_patterns(traces)
     words = [t.strip() for t in traces if t and len(t.strip()) > 1]
     if not patterns or not words:

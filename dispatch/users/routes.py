@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
@@ -106,9 +107,7 @@ def hand_over(
         now=clock.now(),
         settings=settings,
     )
-    return HandedOverPublic(
-        requests=moved.requests, series=moved.series, to_user_id=moved.to_user_id
-    )
+    return HandedOverPublic(**asdict(moved))
 
 
 @router.post("/{user_id}/erase", response_model=UserPublic, responses=errors.responses(409))
