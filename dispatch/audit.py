@@ -73,8 +73,13 @@ def written(session: Session) -> None:
     write_later(session, _INSERT)
 
 
-def erase_reasons(session: Session, *, entity: str, entity_ids: Collection[int]) -> int:
-    """Replace the typed `reason` in the events of these records; returns how many changed."""
+def erase_reasons(
+    session: Session, *, entity: str, entity_ids: Collection[int], keep: Collection[str] = ()
+) -> int:
+    """Replace the typed `reason` in the events of these records; returns how many changed.
+
+    Reasons in `keep` are the service's own words (why a job changed hands), which name
+    nobody: they stay, so the record still says what happened."""
     if not entity_ids:
         return 0
     written(session)
@@ -85,7 +90,8 @@ def erase_reasons(session: Session, *, entity: str, entity_ids: Collection[int])
         )
     ):
         details = dict(event.details or {})
-        if details.get("reason") not in (None, "mediator erased"):
+        reason = details.get("reason")
+        if reason is not None and reason not in keep:
             details["reason"] = "[erased]"
             event.details = details
             session.add(event)

@@ -168,8 +168,9 @@ def erase_mediator(
         )
     )
     outbox.erase_traces(session, mediator_id=mediator_id, request_ids=request_ids, traces=traces)
-    audit.erase_reasons(session, entity="offer", entity_ids=offer_ids)
-    audit.erase_reasons(session, entity="assignment", entity_ids=assignment_ids)
+    kept = offer_service.SYSTEM_CANCEL_REASONS
+    audit.erase_reasons(session, entity="offer", entity_ids=offer_ids, keep=kept)
+    audit.erase_reasons(session, entity="assignment", entity_ids=assignment_ids, keep=kept)
     session.flush()
     wipe_after_commit(session)
     return mediator

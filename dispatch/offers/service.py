@@ -45,7 +45,14 @@ from dispatch.users.models import User
 
 #: Why a job was taken back from a mediator the coordinator took out of the pool.
 TAKEN_OUT_OF_THE_POOL = "mediator taken out of the pool"
-#: Reasons the service itself writes on an assignment; anything else a person typed.
+#: Why a holder was released after their request changed so that they no longer fit.
+REQUEST_CHANGED = "request changed"
+#: Why a holder was released after the coordinator moved the job's place out of reach.
+PLACE_MOVED = "place moved"
+#: Reasons the service itself writes on an assignment and in its events (cancelled,
+#: assigned over the dashboard); anything else a person typed. Erasing a mediator keeps
+#: these (they name nobody, and the record of why a job changed hands is the town's) and
+#: replaces the rest.
 SYSTEM_CANCEL_REASONS = frozenset(
     {
         "mediator erased",
@@ -54,7 +61,10 @@ SYSTEM_CANCEL_REASONS = frozenset(
         "cancelled by the mediator",
         "mediator dropped out",
         "cancelled on the dashboard",
+        "assigned on the dashboard",
         TAKEN_OUT_OF_THE_POOL,
+        REQUEST_CHANGED,
+        PLACE_MOVED,
     }
 )
 ERASED_TEXT = "[erased]"

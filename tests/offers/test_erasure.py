@@ -320,3 +320,91 @@ def test_after_erasure_the_sqlite_files_hold_no_copy_of_the_mediator(
     content = b"".join(path.read_bytes() for path in files)
     for trace in unique.values():
         assert trace.encode() not in content, trace
+
+
+def assignment_reasons(engine: Engine, mediator_id: int) -> dict[int, tuple[str | None, object]]:
+    """Per assignment of the mediator: its cancel reason and the reason its cancel event says."""
+    from dispatch.audit import AuditEvent
+
+    with Session(engine) as session:
+        held = session.exec(select(Assignment).where(Assignment.mediator_id == mediator_id)).all()
+        found: dict[int, tuple[str | None, object]] = {}
+        for assignment in held:
+            event = session.exec(
+                select(AuditEvent).where(
+                    AuditEvent.entity == "assignment",
+                    AuditEvent.entity_id == assignment.id,
+                    AuditEvent.action == "assignment.cancel",
+                )
+            ).one()
+            found[assignment.id] = (assignment.cancel_reason, (event.details or {}).get("reason"))
+        return found
+
+
+def test_erasure_keeps_the_reasons_sprachpool_wrote_and_erases_what_the_mediator_typed(
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    outbox: Outbox,
+    engine: Engine,
+) -> None:
+    """Why a job was taken back is part of the record the funders and the town audit; only
+    the words a person typed may name someone."""
+    selam = add_mediator(
+        client,
+        coordinator,
+        1,
+        **SELAM,
+        availability=[{"weekday": "tue", "start": "06:00", "end": "12:00"}],
+    )
+    add_mediator(client, coordinator, 2)
+    # One job given back with words of her own.
+    typed = file(client, caseworker, broadcast=True)
+    token = link_of(outbox, typed, SELAM["phone"])
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    gave_back = client.post(
+        f"/o/{token}/cancel",
+        data={"reason": "Selam Ghebremedhin hat einen Arzttermin", "sure": "yes"},
+        follow_redirects=False,
+    )
+    assert gave_back.status_code == 303
+    # One taken from her because the caseworker moved it past the hours she is free.
+    changed = file(client, caseworker, broadcast=True)
+    token = link_of(outbox, changed, SELAM["phone"])
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    moved = client.patch(
+        f"/api/v1/requests/{changed}",
+        json={"start": "2026-12-01T14:00:00+01:00", "end": "2026-12-01T15:30:00+01:00"},
+        headers=caseworker.headers,
+    )
+    assert moved.status_code == 200, moved.text
+    # One taken back when the coordinator paused her with her jobs offered to others.
+    released = file(
+        client, caseworker, start="2026-12-01T11:00:00+01:00", end="2026-12-01T11:45:00+01:00"
+    )
+    token = link_of(outbox, released, SELAM["phone"])
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    paused = client.patch(
+        f"/api/v1/mediators/{selam}",
+        json={"paused": True, "release_jobs": True},
+        headers=coordinator.headers,
+    )
+    assert paused.status_code == 200, paused.text
+    before = assignment_reasons(engine, selam)
+    assert sorted(str(reason) for reason, _ in before.values()) == [
+        "Selam Ghebremedhin hat einen Arzttermin",
+        "mediator taken out of the pool",
+        "request changed",
+    ]
+
+    assert client.delete(f"/api/v1/mediators/{selam}", headers=coordinator.headers).is_success
+
+    after = assignment_reasons(engine, selam)
+    assert sorted(after.values(), key=str) == sorted(
+        [
+            ("[erased]", "[erased]"),
+            ("mediator taken out of the pool", "mediator taken out of the pool"),
+            ("request changed", "request changed"),
+        ],
+        key=str,
+    )
