@@ -240,6 +240,19 @@ def test_ucs2_offer_sms_shorten_the_place_no_further_than_needed(locale: str) ->
     assert LONG_PLACE[: MIN_KEPT - 1] in text
 
 
+@pytest.mark.parametrize("locale", ["de", "en", "tr", "ar", "uk", "ru", "fa"])
+def test_every_offer_sms_says_how_to_decline_by_reply(locale: str) -> None:
+    """A mediator who cannot come should say so, not stay silent until the wave runs out:
+    the SMS names the NEIN reply in every language, within its two segments (the UCS-2
+    ones as "JA/NEIN <code>", the room for a second code is not there)."""
+    text = render("offer", "sms", locale, **all_fields(SPECS["offer", "sms"])).body
+
+    code = re.escape(str(SAMPLE["code"]))
+    assert re.search(rf"\bJA\b(/NEIN)? {code}", text), text
+    assert re.search(rf"\bNEIN {code}", text), text
+    assert sms_segments(text)[1] <= 2
+
+
 def test_short_place_names_are_never_shortened() -> None:
     fields = all_fields(SPECS["offer", "sms"]) | {"place": "Rathaus"}
     for locale in MEDIATOR_LOCALES:
