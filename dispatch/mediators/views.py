@@ -390,7 +390,7 @@ def pool(
     q: Annotated[str, Query(max_length=100)] = "",
     language: Annotated[str, Query(max_length=12)] = "",
     level: Literal["", "basic", "fluent", "native"] = "",
-    state: Literal["all", "available", "paused"] = "all",
+    state: Literal["all", "available", "paused", "left"] = "all",
     qualification: Annotated[str, Query(max_length=40)] = "",
     clearance: Literal["", "cleared", "waiting", "expiring"] = "",
     near: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
@@ -409,8 +409,8 @@ def pool(
         session,
         language=tag,
         min_level=Level(level) if level and tag else None,
-        active=True,
-        paused={"all": None, "available": False, "paused": True}[state],
+        active=state != "left",
+        paused={"all": None, "available": False, "paused": True, "left": None}[state],
         search=q.strip() or None,
         limit=500,
     )
@@ -949,10 +949,11 @@ def _pause_page(
     back: str,
     next: str,
     changed: bool,
+    leaving: bool,
 ) -> HTMLResponse:
-    """Before a mediator who holds jobs to come is paused: those jobs, and whether they keep
-    them or others get them. Nothing has changed yet (status 200); asked again because the
-    jobs changed since the page was opened: 409."""
+    """Before a mediator who holds jobs to come is paused (or, `leaving`, taken out of the
+    pool): those jobs, and whether they keep them or others get them. Nothing has changed
+    yet (status 200); asked again because the jobs changed since the page was opened: 409."""
     jobs, running = _jobs_held(session, mediator_id=mediator_id, now=now)
     return render(
         request,
@@ -965,9 +966,58 @@ def _pause_page(
             "next": next,
             "back": back,
             "changed": changed,
+            "leaving": leaving,
         },
         status_code=409 if changed else 200,
         user=user,
+    )
+
+
+def _take_out_or_back(
+    request: Request,
+    session: Session,
+    user: User,
+    mediator_id: int,
+    *,
+    out: bool,
+    change: dict[str, bool],
+    leaving: bool,
+    jobs: Literal["keep", "release"] | None,
+    shown: str,
+    next: str,
+    now: datetime,
+    settings: Settings,
+) -> Response:
+    """Pausing and taking out of the pool alike: one who holds jobs to come is asked first
+    (`_pause_page`) whether they keep them or others get the jobs the page listed
+    (`shown`); held differently by now, the page asks again and nothing changes. Coming
+    back never asks."""
+    if out:
+        held, _ = _jobs_held(session, mediator_id=mediator_id, now=now)
+        stale = jobs == "release" and not _same_jobs(shown, held)
+        if held and (jobs is None or stale):
+            back = safe_next(next, f"/dashboard/pool/{mediator_id}")
+            return _pause_page(
+                request,
+                session,
+                user,
+                mediator_id,
+                now=now,
+                back=back,
+                next=next,
+                changed=stale,
+                leaving=leaving,
+            )
+    flows.update_mediator(
+        session,
+        mediator_id=mediator_id,
+        data=MediatorUpdate.model_validate({**change, "release_jobs": out and jobs == "release"}),
+        actor=user,
+        now=now,
+        settings=settings,
+    )
+    return RedirectResponse(
+        safe_next(next, f"/dashboard/pool?changed={mediator_id}"), status_code=303
     )
 
 
@@ -988,37 +1038,59 @@ def pause_mediator(
 
     A mediator who holds jobs to come is not paused at the first click: the answer lists
     those jobs and asks whether they keep them (a holiday after them is fine) or others
-    get them now (`jobs`: ill, moved away); without scripts alike, as it is a page. Others
-    get the jobs the page listed (`shown`): held differently by now (a job taken or lost
-    meanwhile), the page asks again and nothing changes. Resuming never asks.
+    get them now (`jobs`: ill, moved away); without scripts alike, as it is a page.
     """
-    now = clock.now()
     pause = paused == "true"
-    if pause:
-        held, _ = _jobs_held(session, mediator_id=mediator_id, now=now)
-        stale = jobs == "release" and not _same_jobs(shown, held)
-        if held and (jobs is None or stale):
-            back = safe_next(next, f"/dashboard/pool/{mediator_id}")
-            return _pause_page(
-                request,
-                session,
-                user,
-                mediator_id,
-                now=now,
-                back=back,
-                next=next,
-                changed=stale,
-            )
-    flows.update_mediator(
+    return _take_out_or_back(
+        request,
         session,
-        mediator_id=mediator_id,
-        data=MediatorUpdate(paused=pause, release_jobs=pause and jobs == "release"),
-        actor=user,
-        now=now,
+        user,
+        mediator_id,
+        out=pause,
+        change={"paused": pause},
+        leaving=False,
+        jobs=jobs,
+        shown=shown,
+        next=next,
+        now=clock.now(),
         settings=settings,
     )
-    return RedirectResponse(
-        safe_next(next, f"/dashboard/pool?changed={mediator_id}"), status_code=303
+
+
+@router.post("/{mediator_id}/membership", dependencies=[CsrfChecked])
+def pool_membership(
+    request: Request,
+    mediator_id: IdPath,
+    session: SessionDep,
+    user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+    active: Annotated[Literal["true", "false"], Form()],
+    next: Annotated[str, Form(max_length=500)] = "",
+    jobs: Annotated[Literal["keep", "release"] | None, Form()] = None,
+    shown: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Take a mediator out of the pool (`active` false: they stopped, moved away) or back in.
+
+    Unlike a pause, which is for a while, someone out of the pool is no longer listed,
+    exported or reminded of their clearance; their record stays (what they are owed is
+    still paid, their jobs still count) until the coordinator erases it. Jobs to come are
+    asked about as for a pause.
+    """
+    leave = active == "false"
+    return _take_out_or_back(
+        request,
+        session,
+        user,
+        mediator_id,
+        out=leave,
+        change={"active": not leave},
+        leaving=True,
+        jobs=jobs,
+        shown=shown,
+        next=next,
+        now=clock.now(),
+        settings=settings,
     )
 
 

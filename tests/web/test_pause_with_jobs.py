@@ -1,6 +1,7 @@
-"""Pausing a mediator who holds jobs to come: the page asks first whether they keep them or
-others get them, with plain forms (no script needed); a mediator without jobs to come is
-paused at once, and a job under way is never touched.
+"""Pausing a mediator who holds jobs to come, or taking them out of the pool: the page asks
+first whether they keep them or others get them, with plain forms (no script needed); a
+mediator without jobs to come is paused (or taken out) at once, and a job under way is
+never touched.
 """
 
 from __future__ import annotations
@@ -114,6 +115,11 @@ def status_of(engine: Engine, request: Request) -> RequestStatus:
 def is_paused(engine: Engine, mediator_id: int) -> bool:
     with Session(engine) as session:
         return get_row(session, Mediator, mediator_id).paused
+
+
+def in_the_pool(engine: Engine, mediator_id: int) -> bool:
+    with Session(engine) as session:
+        return get_row(session, Mediator, mediator_id).active
 
 
 _FORM = re.compile(r"<form\b([^>]*)>(.*?)</form>", re.S)
@@ -335,3 +341,110 @@ def test_a_mangled_list_of_jobs_asks_again_and_gives_nothing_away(
 
     assert asked.status_code == 409 and 'id="held-jobs"' in asked.text
     assert not is_paused(engine, scene.holder) and messages(engine, *TOLD) == []
+
+
+# --- out of the pool ------------------------------------------------------------------------
+
+
+def ask_to_take_out(web: TestClient, scene: Scene) -> httpx.Response:
+    return press(web, web.get(f"/dashboard/pool/{scene.holder}"), "Aus dem Pool nehmen")
+
+
+def test_taking_a_mediator_with_jobs_out_of_the_pool_asks_first_and_changes_nothing(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, scene: Scene, engine: Engine
+) -> None:
+    web = signed_in(coord_person)
+
+    asked = ask_to_take_out(web, scene)
+
+    assert asked.status_code == 200
+    assert "<h1>Amina Haddad aus dem Pool nehmen?</h1>" in asked.text
+    assert "Aus dem Pool nehmen; Amina Haddad behält diese Einsätze" in asked.text
+    assert "Aus dem Pool nehmen und diese 2 Einsätze anderen anbieten" in asked.text
+    assert "Nicht aus dem Pool nehmen" in asked.text
+    assert in_the_pool(engine, scene.holder) and not is_paused(engine, scene.holder)
+    assert messages(engine, *TOLD) == []
+
+    kept = press(web, asked, "Aus dem Pool nehmen; Amina Haddad behält diese Einsätze")
+
+    assert kept.status_code == 303 and not in_the_pool(engine, scene.holder)
+    assert messages(engine, *TOLD) == []
+    page = web.get(f"/dashboard/pool/{scene.holder}").text
+    assert "Nicht mehr im Pool, hat aber noch 2 kommende Einsätze." in page
+
+
+def test_a_mediator_taken_out_of_the_pool_leaves_the_list_and_can_be_taken_back(
+    signed_in: Callable[[Person], TestClient], coord_person: Person, scene: Scene, engine: Engine
+) -> None:
+    """Someone who left (moved away, stopped) should not clutter the pool, its export and
+    the clearance reminders for years, yet stay until what they are owed is paid."""
+    web = signed_in(coord_person)
+
+    out = press(
+        web,
+        ask_to_take_out(web, scene),
+        "Aus dem Pool nehmen und diese 2 Einsätze anderen anbieten",
+    )
+
+    assert out.status_code == 303
+    assert not in_the_pool(engine, scene.holder) and not is_paused(engine, scene.holder)
+    assert {(m.recipient_id, m.request_id) for m in messages(engine, "cancelled_mediator")} == {
+        (scene.holder, scene.tuesday.id),
+        (scene.holder, scene.wednesday.id),
+    }
+    assert "Amina Haddad" not in web.get("/dashboard/pool").text
+    assert "Amina Haddad" not in web.get("/dashboard/pool/export.csv").text
+    left = web.get("/dashboard/pool?state=left").text
+    assert "Amina Haddad" in left and "nicht mehr im Pool" in left
+    page = web.get(f"/dashboard/pool/{scene.holder}").text
+    assert "nicht mehr im Pool" in page and "Pausieren" not in page
+    assert 'id="jobs-held"' not in page  # the job under way is not one to come
+
+    back = press(web, web.get(f"/dashboard/pool/{scene.holder}"), "Wieder in den Pool aufnehmen")
+
+    assert back.status_code == 303
+    assert in_the_pool(engine, scene.holder) and not is_paused(engine, scene.holder)
+    assert "Amina Haddad" in web.get("/dashboard/pool").text
+
+
+def test_a_mediator_with_no_job_to_come_is_taken_out_at_once(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    scene: Scene,
+    engine: Engine,
+    clock: ManualClock,
+) -> None:
+    clock.advance(timedelta(days=2, hours=1))
+    web = signed_in(coord_person)
+
+    out = press(web, web.get(f"/dashboard/pool/{scene.holder}"), "Aus dem Pool nehmen")
+
+    assert out.status_code == 303 and not in_the_pool(engine, scene.holder)
+    assert messages(engine, *TOLD) == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"active": "yes"},
+        {"active": "false", "jobs": "all"},
+        {},
+        {"active": "false", "next": "x" * 600},
+    ],
+)
+def test_hostile_values_for_leaving_the_pool_are_refused_and_nothing_changes(
+    fields: dict[str, str],
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    scene: Scene,
+    engine: Engine,
+) -> None:
+    web = signed_in(coord_person)
+    token = csrf_of(web.get(f"/dashboard/pool/{scene.holder}"))
+
+    refused = web.post(
+        f"/dashboard/pool/{scene.holder}/membership", data={"csrf_token": token, **fields}
+    )
+
+    assert refused.status_code == 422
+    assert in_the_pool(engine, scene.holder) and messages(engine, *TOLD) == []
