@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     #: Days after a staff account is deactivated when its name and address are erased
     #: (``users/scheduled.py``), once no open request needs it; invited back, it stays.
     staff_data_days: int = Field(default=180, ge=1, le=3650)
+    #: Days after a mediator is taken out of the pool (`active` false) when their data are
+    #: erased as by the coordinator's "erase" (``mediators/scheduled.py``), once nothing is
+    #: owed to them; taken back in, they stay. A year: the last year's allowances can still
+    #: be looked up by name while the person may ask for them.
+    mediator_data_days: int = Field(default=365, ge=1, le=3650)
 
     #: How many working (not revoked) API tokens a staff member may hold when they make
     #: one on their account page (`/account`): each is a key to the API, and one left in

@@ -7,8 +7,9 @@ timed work adds its line here.
 """
 
 from dispatch.jobs import scheduled as jobs
+from dispatch.mediators import scheduled as mediators
 from dispatch.offers import scheduled as offers
 from dispatch.requests import scheduled as requests
 from dispatch.users import scheduled as users
 
-__all__ = ["jobs", "offers", "requests", "users"]
+__all__ = ["jobs", "mediators", "offers", "requests", "users"]

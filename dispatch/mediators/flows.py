@@ -12,18 +12,20 @@ mediator with allowances unpaid or jobs not yet settled needs a second yes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from config.settings import Settings
 from dispatch import audit
 from dispatch.allowances import service as allowances
 from dispatch.allowances.service import AllowanceOwed, Owed
+from dispatch.deadlines import service as deadlines
+from dispatch.deadlines.models import Deadline
 from dispatch.errors import InvalidInput
 from dispatch.mediators import service
-from dispatch.mediators.models import Mediator
+from dispatch.mediators.models import Mediator, MediatorDeadlineKind
 from dispatch.mediators.schemas import MediatorUpdate
 from dispatch.offers import estimate
 from dispatch.offers import flows as offers
@@ -64,9 +66,25 @@ def update_mediator(
             field="release_jobs",
             reason="release_jobs_in_pool",
         )
+    was_active = mediator.active
     mediator = service.update_mediator(
         session, mediator_id=mediator_id, data=data, actor=actor, now=now, settings=settings
     )
+    if was_active and not mediator.active:
+        schedule_erasure(
+            session,
+            mediator_id=mediator.id,
+            due_at=now + timedelta(days=settings.mediator_data_days),
+            now=now,
+        )
+    elif mediator.active and not was_active:
+        deadlines.close(
+            session,
+            kinds=[MediatorDeadlineKind.erase_data],
+            subject_id=mediator.id,
+            now=now,
+            outcome="back in the pool",
+        )
     if data.release_jobs or (was_in_pool and not in_pool(mediator)):
         offers.withdraw_open_offers(
             session,
@@ -77,6 +95,39 @@ def update_mediator(
             actor=actor,
         )
     return mediator
+
+
+def schedule_erasure(
+    session: Session, *, mediator_id: int, due_at: datetime, now: datetime
+) -> None:
+    """Erase the mediator's data at `due_at` (``mediators/scheduled.py``); each time out of
+    the pool (or wait for what is owed) is a deadline of its own."""
+    count = session.exec(
+        select(func.count(col(Deadline.id))).where(
+            Deadline.kind == MediatorDeadlineKind.erase_data, Deadline.subject_id == mediator_id
+        )
+    ).one()
+    deadlines.schedule(
+        session,
+        kind=MediatorDeadlineKind.erase_data,
+        subject_id=mediator_id,
+        due_at=due_at,
+        now=now,
+        sequence=count,
+    )
+
+
+def erasure_due(session: Session, *, mediator_id: int) -> datetime | None:
+    """When the mediator's data are to be erased for their time out of the pool, if so."""
+    return session.exec(
+        select(Deadline.due_at)
+        .where(
+            Deadline.kind == MediatorDeadlineKind.erase_data,
+            Deadline.subject_id == mediator_id,
+            col(Deadline.done_at).is_(None),
+        )
+        .order_by(col(Deadline.due_at))
+    ).first()
 
 
 def in_pool(mediator: Mediator) -> bool:
@@ -113,7 +164,7 @@ def erase_mediator(
     session: Session,
     *,
     mediator_id: int,
-    actor: User,
+    actor: User | None,
     now: datetime,
     settings: Settings,
     unpaid_confirmed: bool = False,
@@ -131,7 +182,8 @@ def erase_mediator(
     goes (their allowances keep their euros), the record is emptied (and the
     mediator taken out of the pool) before anything is dispatched again, and
     the outbox is scrubbed last, after the caseworkers' new messages (which
-    name nobody). Erasing twice changes nothing.
+    name nobody). Erasing twice changes nothing. `actor` None: their time out of the
+    pool ran out (``MEDIATOR_DATA_DAYS``, ``mediators/scheduled.py``).
     """
     mediator = service.get_mediator(session, mediator_id=mediator_id)
     if mediator.erased_at is not None:
@@ -149,6 +201,13 @@ def erase_mediator(
         else None
     )
     service.erase_mediator(session, mediator_id=mediator_id, actor=actor, now=now, details=details)
+    deadlines.close(
+        session,
+        kinds=[MediatorDeadlineKind.erase_data],
+        subject_id=mediator_id,
+        now=now,
+        outcome="erased",
+    )
     offers.release_erased_mediator(
         session, mediator_id=mediator_id, actor=actor, now=now, settings=settings
     )

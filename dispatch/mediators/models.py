@@ -32,6 +32,13 @@ class TravelMode(StrEnum):
     transit = "transit"
 
 
+class MediatorDeadlineKind(StrEnum):
+    """The timed steps of a mediator's record (handlers in ``dispatch/mediators/scheduled.py``)."""
+
+    #: ``MEDIATOR_DATA_DAYS`` after being taken out of the pool: erase their data.
+    erase_data = "mediator_data_erase"
+
+
 class Mediator(SQLModel, table=True):
     id: int = Field(default=None, primary_key=True)
     name: str = Field(max_length=200)

@@ -399,7 +399,7 @@ def erase_mediator(
     session: Session,
     *,
     mediator_id: int,
-    actor: User,
+    actor: User | None,
     now: datetime,
     details: dict[str, Any] | None = None,
 ) -> Mediator:
@@ -441,8 +441,8 @@ def erase_mediator(
     audit.record(
         session,
         at=now,
-        actor_kind="user",
-        actor_id=actor.id,
+        actor_kind="user" if actor is not None else "system",
+        actor_id=actor.id if actor is not None else None,
         action="mediator.erase",
         entity="mediator",
         entity_id=mediator.id,

@@ -790,6 +790,7 @@ def _mediator_page(
                 session, mediator_id=mediator_id, now=now, tz=settings.tz
             ),
             "jobs_held": flows.jobs_held(session, mediator_id=mediator_id, now=now),
+            "erasure_due": flows.erasure_due(session, mediator_id=mediator_id),
             "weekdays": range(7),
             "clearance_fields": CLEARANCE_FIELDS,
             "month_total": month_total,

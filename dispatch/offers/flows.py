@@ -1128,7 +1128,7 @@ def release_held_jobs(
 
 
 def release_erased_mediator(
-    session: Session, *, mediator_id: int, actor: User, now: datetime, settings: Settings
+    session: Session, *, mediator_id: int, actor: User | None, now: datetime, settings: Settings
 ) -> None:
     """An erased mediator's work goes back to dispatch at once, as after a drop-out.
 
@@ -1161,8 +1161,8 @@ def release_erased_mediator(
             audit.record(
                 session,
                 at=now,
-                actor_kind="user",
-                actor_id=actor.id,
+                actor_kind="user" if actor is not None else "system",
+                actor_id=actor.id if actor is not None else None,
                 action="assignment.cancel",
                 entity="assignment",
                 entity_id=assignment.id,

@@ -408,3 +408,103 @@ def test_erasure_keeps_the_reasons_sprachpool_wrote_and_erases_what_the_mediator
         ],
         key=str,
     )
+
+
+# --- out of the pool for a year: erased without being asked ---------------------------------
+
+
+def take_out(client: TestClient, coordinator: Staff, mediator_id: int, out: bool = True) -> None:
+    response = client.patch(
+        f"/api/v1/mediators/{mediator_id}", json={"active": not out}, headers=coordinator.headers
+    )
+    assert response.status_code == 200, response.text
+
+
+def erased(engine: Engine, mediator_id: int) -> bool:
+    from dispatch.mediators.models import Mediator
+
+    with Session(engine) as session:
+        return get_row(session, Mediator, mediator_id).erased_at is not None
+
+
+def test_a_mediator_out_of_the_pool_is_erased_after_mediator_data_days(
+    client: TestClient,
+    coordinator: Staff,
+    engine: Engine,
+    settings: Settings,
+    advance: Callable[..., int],
+) -> None:
+    """Someone who left is not kept by name for ever; nobody has to remember to erase them."""
+    from dispatch.audit import AuditEvent
+
+    assert settings.mediator_data_days == 365
+    selam = add_mediator(client, coordinator, 1, **SELAM)
+    take_out(client, coordinator, selam)
+
+    advance(days=364)
+    assert not erased(engine, selam)
+    advance(days=1, minutes=1)
+
+    assert erased(engine, selam)
+    with Session(engine) as session:
+        event = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "mediator.erase", AuditEvent.entity_id == selam
+            )
+        ).one()
+    assert event.actor_kind == "system" and event.actor_id is None
+    with engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(sa.select(table)):
+                text = " ".join(str(value) for value in row)
+                assert not [t for t in TRACES if t.lower() in text.lower()], table.name
+
+
+def test_a_mediator_taken_back_into_the_pool_is_not_erased_when_the_old_period_ends(
+    client: TestClient,
+    coordinator: Staff,
+    engine: Engine,
+    advance: Callable[..., int],
+) -> None:
+    selam = add_mediator(client, coordinator, 1, **SELAM)
+    take_out(client, coordinator, selam)
+    advance(days=100)
+    take_out(client, coordinator, selam, out=False)
+
+    advance(days=300)
+
+    assert not erased(engine, selam)
+    # Out again: a new year from now.
+    take_out(client, coordinator, selam)
+    advance(days=364)
+    assert not erased(engine, selam)
+    advance(days=2)
+    assert erased(engine, selam)
+
+
+def test_a_mediator_whose_job_is_not_settled_waits_a_week_at_a_time(
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    outbox: Outbox,
+    engine: Engine,
+    advance: Callable[..., int],
+) -> None:
+    """Erased, they could no longer be paid through Sprachpool: a job done but never
+    reported keeps them until the coordinator decides it."""
+    selam = add_mediator(client, coordinator, 1, **SELAM)
+    held = file(client, caseworker)  # Tuesday 09:00-10:30
+    token = link_of(outbox, held, SELAM["phone"])
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    take_out(client, coordinator, selam)  # their last job stays theirs
+
+    advance(days=365, minutes=1)
+    assert not erased(engine, selam)
+    advance(days=7)
+    assert not erased(engine, selam)
+    no_show = client.post(f"/api/v1/requests/{held}/no-show", headers=coordinator.headers)
+    assert no_show.status_code == 200, no_show.text
+
+    advance(days=7)
+
+    assert erased(engine, selam)

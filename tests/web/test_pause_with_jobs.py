@@ -399,12 +399,15 @@ def test_a_mediator_taken_out_of_the_pool_leaves_the_list_and_can_be_taken_back(
     page = web.get(f"/dashboard/pool/{scene.holder}").text
     assert "nicht mehr im Pool" in page and "Pausieren" not in page
     assert 'id="jobs-held"' not in page  # the job under way is not one to come
+    # MEDIATOR_DATA_DAYS later, unless taken back:
+    assert "Die Daten werden am Dienstag, 30. November 2027 gelöscht" in page
 
     back = press(web, web.get(f"/dashboard/pool/{scene.holder}"), "Wieder in den Pool aufnehmen")
 
     assert back.status_code == 303
     assert in_the_pool(engine, scene.holder) and not is_paused(engine, scene.holder)
     assert "Amina Haddad" in web.get("/dashboard/pool").text
+    assert 'id="erasure-due"' not in web.get(f"/dashboard/pool/{scene.holder}").text
 
 
 def test_a_mediator_with_no_job_to_come_is_taken_out_at_once(
