@@ -336,12 +336,24 @@ def rule_annual_limit(request: Request, mediator: Mediator) -> Exclusion | None:
 
 
 def rule_monthly_limit(request: Request, mediator: Mediator) -> Exclusion | None:
-    """A mediator whose allowances of the job's month reached their own monthly limit gets
-    no more paid jobs in that month (the month of the job's start, in its own time zone)."""
+    """A paid job goes only to a mediator whose own monthly limit has room for it: not
+    when the job's month (of its start, in its own time zone) reached the limit, nor
+    when the job's expected allowance is more than what is left of it."""
+    if not request.paid or mediator.monthly_limit_cents is None:
+        return None
     month = (request.start.year, request.start.month)
-    if request.paid and month in mediator.months_at_monthly_limit:
-        return Exclusion(mediator.id, "monthly_limit", {"month": month_key(*month)})
-    return None
+    left = mediator.monthly_limit_cents - mediator.monthly_counted_cents.get(month, 0)
+    if left > 0 and request.expected_allowance_cents <= left:
+        return None
+    return Exclusion(
+        mediator.id,
+        "monthly_limit",
+        {
+            "month": month_key(*month),
+            "left_cents": max(0, left),
+            "job_cents": request.expected_allowance_cents,
+        },
+    )
 
 
 def month_key(year: int, month: int) -> str:

@@ -3,8 +3,9 @@
 The field names follow the problem format in SPEC.md ("The matching problem
 format"). A few fields are extensions the service needs and the JSON format
 does not carry (`committed_minutes`, `load_minutes`, `excluded_mediators`, `not_for_client`,
-`at_annual_limit`, `months_at_monthly_limit`, `Mediator.clearance`, `Request.paid`,
-`Problem.previous`); their defaults leave the SPEC's meaning unchanged.
+`at_annual_limit`, `monthly_limit_cents`, `monthly_counted_cents`, `Mediator.clearance`,
+`Request.paid`, `Request.expected_allowance_cents`, `Problem.previous`); their defaults
+leave the SPEC's meaning unchanged.
 """
 
 from __future__ import annotations
@@ -114,10 +115,13 @@ class Mediator:
     at_annual_limit: bool = False
     """The year's allowances reached the mediator's annual limit and the coordinator
     has not overridden it: no more paid jobs (extension)."""
-    months_at_monthly_limit: frozenset[tuple[int, int]] = frozenset()
-    """The calendar months (year, month) whose allowances reached the mediator's own
-    monthly limit: no more paid jobs starting in them, in the job's own time zone
+    monthly_limit_cents: int | None = None
+    """The mediator's own monthly allowance limit in cents; None: they have none
     (extension; a Bürgergeld recipient keeps only so much a month)."""
+    monthly_counted_cents: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    """Per calendar month (year, month), in the jobs' own time zone: the cents already
+    counted against the monthly limit (jobs paid, and jobs held at what they are
+    expected to pay); a month not listed counts nothing yet (extension)."""
     clearance: Clearance | None = None
     """None: the problem does not track clearance (the SPEC's JSON format); else checked."""
 
@@ -153,6 +157,10 @@ class Request:
     paid: bool = True
     """The job pays its mediator an allowance (extension); an unpaid one may go to a
     mediator at the annual or monthly limit."""
+    expected_allowance_cents: int = 0
+    """What the job is expected to pay its mediator, in cents, whoever takes it
+    (extension): a paid job goes only to a mediator whose monthly limit has that much
+    left in the job's month."""
     label: str | None = None
     """A place name for reasons ("the job centre"); optional."""
 

@@ -86,7 +86,6 @@ SAME_PARAMS_FOR_ALL = frozenset(
         "excluded",
         "not_for_this_client",
         "annual_limit",
-        "monthly_limit",
     }
 )
 """Exclusions whose params depend on the request only, made once per ranking."""
@@ -191,13 +190,11 @@ class Pool:
         self.at_annual_limit: BoolArray = np.array(
             [m.at_annual_limit for m in self.mediators], dtype=bool
         )
-        self.months_at_monthly_limit: dict[int, frozenset[tuple[int, int]]] = {
-            i: m.months_at_monthly_limit
-            for i, m in enumerate(self.mediators)
-            if m.months_at_monthly_limit
+        self.monthly_limited: dict[int, Mediator] = {
+            i: m for i, m in enumerate(self.mediators) if m.monthly_limit_cents is not None
         }
-        """By pool position, only those with a month at their monthly limit (few have one)."""
-        self._monthly_limit_masks: dict[tuple[int, int], BoolArray] = {}
+        """By pool position, only those with their own monthly limit (few have one)."""
+        self._monthly_left: dict[tuple[int, int], FloatArray] = {}
         self.tracks_clearance = any(m.clearance is not None for m in self.mediators)
         """False for problems without clearance data: the check is skipped."""
         self.clearance_missing: BoolArray = np.array(
@@ -227,8 +224,8 @@ class Pool:
         """This pool with some mediators' bookings changed, without indexing it again.
 
         `changes` maps positions in this pool to the mediator there with other
-        `busy`, `committed_minutes`, `load_minutes`, `at_annual_limit` or
-        `months_at_monthly_limit`; in
+        `busy`, `committed_minutes`, `load_minutes`, `at_annual_limit`,
+        `monthly_limit_cents` or `monthly_counted_cents`; in
         everything else (id, languages, home, availability, ...) they must equal
         the one they replace. The result ranks exactly as `Pool` of the changed
         list would (tested), but shares every array that only depends on what
@@ -260,13 +257,13 @@ class Pool:
         pool.load_minutes[positions] = [m.load_minutes + m.committed_minutes for m in changed]
         pool.at_annual_limit = self.at_annual_limit.copy()
         pool.at_annual_limit[positions] = [m.at_annual_limit for m in changed]
-        pool.months_at_monthly_limit = dict(self.months_at_monthly_limit)
+        pool.monthly_limited = dict(self.monthly_limited)
         for position, mediator in changes.items():
-            if mediator.months_at_monthly_limit:
-                pool.months_at_monthly_limit[position] = mediator.months_at_monthly_limit
+            if mediator.monthly_limit_cents is not None:
+                pool.monthly_limited[position] = mediator
             else:
-                pool.months_at_monthly_limit.pop(position, None)
-        pool._monthly_limit_masks = {}
+                pool.monthly_limited.pop(position, None)
+        pool._monthly_left = {}
         return pool
 
     def __len__(self) -> int:
@@ -279,16 +276,17 @@ class Pool:
             self._qualification_masks[qualification] = mask
         return mask
 
-    def monthly_limit_mask(self, month: tuple[int, int]) -> BoolArray:
-        """Who of the pool reached their monthly limit in `month` (year, month), made once
-        per month from the few who have a month at their limit."""
-        mask = self._monthly_limit_masks.get(month)
-        if mask is None:
-            mask = np.zeros(len(self.mediators), dtype=bool)
-            at_limit = [i for i, months in self.months_at_monthly_limit.items() if month in months]
-            mask[at_limit] = True
-            self._monthly_limit_masks[month] = mask
-        return mask
+    def monthly_left(self, month: tuple[int, int]) -> FloatArray:
+        """Cents left under each one's monthly limit in `month` (year, month), inf for
+        those without a limit: made once per month from the few who have one."""
+        left = self._monthly_left.get(month)
+        if left is None:
+            left = np.full(len(self.mediators), np.inf, dtype=np.float64)
+            for i, m in self.monthly_limited.items():
+                assert m.monthly_limit_cents is not None
+                left[i] = m.monthly_limit_cents - m.monthly_counted_cents.get(month, 0)
+            self._monthly_left[month] = left
+        return left
 
     def speakers(self, language: str) -> _Speakers:
         tag = language.lower()
@@ -371,9 +369,9 @@ class Pool:
         failing["minutes_cap"] = self.minutes_left[index] + 1e-9 < request.minutes
         if request.paid and self.at_annual_limit.any():
             failing["annual_limit"] = self.at_annual_limit[index]
-        if request.paid and self.months_at_monthly_limit:
-            month = (request.start.year, request.start.month)
-            failing["monthly_limit"] = self.monthly_limit_mask(month)[index]
+        if request.paid and self.monthly_limited:
+            left = self.monthly_left((request.start.year, request.start.month))[index]
+            failing["monthly_limit"] = (left <= 0) | (left < request.expected_allowance_cents)
         if now is not None and travels:
             needed_s = distance * ROAD_FACTOR / self.speed_kmh[index] * 3600.0
             has_home = ~np.isnan(self.home_lat[index])
@@ -513,7 +511,6 @@ _SAME_FOR_ALL_RULES: dict[str, Callable[[Request, Mediator], Exclusion | None]] 
     "qualification": rule_qualification,
     "gender": rule_gender,
     "annual_limit": rule_annual_limit,
-    "monthly_limit": rule_monthly_limit,
 }
 assert set(_SAME_FOR_ALL_RULES) == SAME_PARAMS_FOR_ALL
 _ROUNDING_NOISE = 1e-9
@@ -772,6 +769,16 @@ class _Exclusions:
         if any(r is None for r in reasons):
             keep = np.array([r is not None for r in reasons], dtype=bool)
         return [r.params for r in reasons if r is not None], keep
+
+    def _monthly_limit(self, sub: IntArray) -> Built:
+        """The rule itself per mediator: few have a monthly limit."""
+        request = self.request
+        params = []
+        for mediator in self._mediators(sub):
+            reason = rule_monthly_limit(request, mediator)
+            assert reason is not None
+            params.append(reason.params)
+        return params, None
 
     def _too_late(self, sub: IntArray) -> Built:
         request, now = self.request, self.now

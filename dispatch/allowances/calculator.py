@@ -205,6 +205,19 @@ def allowance(facts: JobFacts, rules: Rules) -> Allowance:
     return Allowance(paid_minutes=paid, work=work, travel=travel, total=total)
 
 
+def expected_allowance(*, minutes: int, in_person: bool, rules: Rules) -> Decimal:
+    """What a job booked for `minutes` is expected to pay whoever takes it: the work part
+    for the booked time (first block, units, minimum) and, in person, the flat travel
+    sum. Travel time, km, tickets and waiting depend on the mediator and the day and are
+    left out, so the estimate is at most what the job will pay when done as booked."""
+    return allowance(JobFacts(outcome="done", minutes=minutes, in_person=in_person), rules).total
+
+
+def cents(amount: Decimal) -> int:
+    """Euros as whole cents (amounts are rounded to the cent already)."""
+    return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
 # --- reading a rules file -----------------------------------------------------------------
 
 

@@ -46,6 +46,10 @@ class MediatorStatementPublic(BaseModel):
     annual_limit: Euros
     limit_warning: bool = Field(description="the year total reached the warning share")
     at_limit: bool
+    monthly_limit: Euros | None = Field(
+        description="the mediator's own monthly limit (null: none); `euros` is what the "
+        "month reached against it"
+    )
     lines: list[LinePublic]
 
 
@@ -78,6 +82,7 @@ def mediator_public(m: MediatorStatement) -> MediatorStatementPublic:
         annual_limit=m.annual_limit,
         limit_warning=m.limit_warning,
         at_limit=m.year_total >= m.annual_limit,
+        monthly_limit=m.monthly_limit,
         lines=[
             LinePublic(
                 assignment_id=line.assignment_id,

@@ -38,6 +38,8 @@ from dispatch.allowances.calculator import (
     Outcome,
     Rules,
     allowance,
+    cents,
+    expected_allowance,
     load_rules,
 )
 from dispatch.allowances.models import AllowanceLine, AllowanceMonth, LineKind
@@ -388,6 +390,9 @@ class MediatorStatement:
     year_total: Decimal = ZERO
     annual_limit: Decimal = ZERO
     warn_share: Decimal = Decimal("0.8")
+    #: The mediator's own monthly limit (None: they have none); `total` is what the
+    #: month reached against it.
+    monthly_limit: Decimal | None = None
     #: Erased: what was not paid before cannot be paid through Sprachpool any more (the
     #: coordinator confirmed that when erasing); it is shown apart, never marked paid.
     erased: bool = False
@@ -575,6 +580,9 @@ def statement(session: Session, *, month: Month, rules: Rules, tz: ZoneInfo) -> 
                 year_total=year_totals.get(mediator_id, ZERO),
                 annual_limit=limit_of(mediator, rules, year=month.year),
                 warn_share=rules.warn_share,
+                monthly_limit=None
+                if mediator.monthly_limit is None
+                else Decimal(mediator.monthly_limit),
                 erased=mediator.erased_at is not None,
             )
         )
@@ -675,8 +683,8 @@ def year_totals_for(
 
 def limit_reached(session: Session, *, settings: Settings, now: datetime) -> LimitsReached:
     """Whom the engine leaves out of paid offers now: at the annual limit (see
-    `at_annual_limit`) or, for jobs in a month at their own monthly limit, in that
-    month (see `months_at_monthly_limit`).
+    `at_annual_limit`), and each mediator's own monthly limit with what each month
+    counts against it (see `monthly_counts`): a paid job goes only where it fits.
 
     Kept under the ledger's and the pool's tokens (``dispatch.allowances.ledger``)
     for the month and the rules, so filing a request does not add up the year's
@@ -705,9 +713,13 @@ def limit_reached(session: Session, *, settings: Settings, now: datetime) -> Lim
 def _limits_reached(
     session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime
 ) -> LimitsReached:
+    monthly = monthly_counts(session, rules=rules, tz=tz, now=now)
     return LimitsReached(
         annual=frozenset(at_annual_limit(session, rules=rules, tz=tz, now=now)),
-        monthly=months_at_monthly_limit(session, rules=rules, tz=tz, now=now),
+        monthly_limits=monthly.limits,
+        monthly_counted=monthly.counted,
+        held=monthly.held,
+        rules=rules,
     )
 
 
@@ -748,14 +760,25 @@ def month_totals_for(
     return dict(totals)
 
 
-def months_at_monthly_limit(
-    session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime
-) -> dict[int, frozenset[tuple[int, int]]]:
-    """Per mediator with their own monthly limit: the months, from the current one on,
-    whose allowances (as the year total counts them) reached it. The engine offers
-    them no paid jobs in those months; earlier months take no more offers anyway."""
+@dataclass(frozen=True)
+class MonthlyCounts:
+    """See `monthly_counts`; amounts in cents."""
+
+    limits: dict[int, int]
+    counted: dict[int, dict[tuple[int, int], int]]
+    #: Request id -> (mediator id, month, cents) of each held job counted.
+    held: dict[int, tuple[int, tuple[int, int], int]]
+
+
+def monthly_counts(session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime) -> MonthlyCounts:
+    """Per mediator with their own monthly limit: the limit in cents, and per month from
+    the current one on the cents counted against it. Counted are the amounts the year
+    total adds up (approved jobs, paid late cancellations) and every job held but not
+    settled (to come, or done while its Einsatzbestätigung is neither approved nor
+    rejected) at what it is expected to pay (`expected_allowance`), in the month of its
+    booked start. Jobs given back, called off or not turned up to count nothing."""
     limits = {
-        mediator.id: Decimal(mediator.monthly_limit)
+        mediator.id: cents(Decimal(mediator.monthly_limit))
         for mediator in session.exec(
             select(Mediator).where(
                 col(Mediator.monthly_limit).is_not(None), col(Mediator.erased_at).is_(None)
@@ -764,19 +787,40 @@ def months_at_monthly_limit(
         if mediator.monthly_limit is not None
     }
     if not limits:
-        return {}
+        return MonthlyCounts({}, {}, {})
     local = now.astimezone(tz)
     start, _ = Month(local.year, local.month).bounds(tz)
     _, end = LATEST_MONTH.bounds(tz)
-    totals: dict[tuple[int, int, int], Decimal] = defaultdict(lambda: ZERO)
+    counted: dict[int, dict[tuple[int, int], int]] = defaultdict(lambda: defaultdict(int))
     for job in job_amounts(session, start=start, end=end, rules=rules, tz=tz):
         if job.mediator_id in limits:
-            totals[(job.mediator_id, job.job_date.year, job.job_date.month)] += job.amount
-    found: dict[int, set[tuple[int, int]]] = defaultdict(set)
-    for (mediator_id, year, month), total in totals.items():
-        if total >= limits[mediator_id]:
-            found[mediator_id].add((year, month))
-    return {mediator_id: frozenset(months) for mediator_id, months in found.items()}
+            month = (job.job_date.year, job.job_date.month)
+            counted[job.mediator_id][month] += cents(job.amount)
+    settled = select(JobReport.assignment_id).where(col(JobReport.state).in_(SETTLED))
+    held = session.exec(
+        select(Assignment.mediator_id, Request)
+        .join(Request, col(Request.id) == col(Assignment.request_id))
+        .where(
+            col(Assignment.mediator_id).in_(list(limits)),
+            col(Assignment.cancelled_at).is_(None),
+            col(Assignment.no_show).is_(False),
+            col(Request.status).in_([RequestStatus.assigned, RequestStatus.completed]),
+            col(Request.start) >= start,
+            col(Assignment.id).not_in(settled),
+        )
+    )
+    held_jobs: dict[int, tuple[int, tuple[int, int], int]] = {}
+    for mediator_id, booked in held:
+        minutes = int((booked.end - booked.start).total_seconds() // 60)
+        in_person = booked.mode == Mode.in_person
+        expected = expected_allowance(minutes=minutes, in_person=in_person, rules=rules)
+        local_start = booked.start.astimezone(tz)
+        month = (local_start.year, local_start.month)
+        counted[mediator_id][month] += cents(expected)
+        held_jobs[booked.id] = (mediator_id, month, cents(expected))
+    return MonthlyCounts(
+        limits, {mediator_id: dict(months) for mediator_id, months in counted.items()}, held_jobs
+    )
 
 
 # --- what is still owed ---------------------------------------------------------------------

@@ -311,7 +311,11 @@ def ranked_with_preferred(
         rows = reads.rows_for(request.language, request.start, request.end)
     snapshot = _speakers_snapshot(session, request, settings, limit_reached, rows)
     engine_request = planning.engine_request(
-        session, request, tz=settings.tz, lists_read=reads.lists if reads is not None else None
+        session,
+        request,
+        tz=settings.tz,
+        lists_read=reads.lists if reads is not None else None,
+        limits=limit_reached,
     )
     ranking = matching.rank(engine_request, snapshot.engine_pool(), now=now)
     order = [c.mediator_id for c in ranking.candidates]
@@ -456,6 +460,7 @@ def candidate_ids(
         lists_read=reads.lists,
         ordering=False,
         not_for_client=not_for_client,
+        limits=limit_reached,
     )
     return [int(m) for m in matching.feasible_ids(engine_request, snapshot.engine_pool(), now=now)]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from locales import N_, Translator
@@ -155,9 +156,18 @@ def _annual_limit(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
 
 def _monthly_limit(params: Params, t: Translator, _tz: ZoneInfo) -> str:
     year, month = (int(part) for part in str(params["month"]).split("-"))
+    named = t.date(date(year, month, 1), "LLLL y")
+    left = int(params.get("left_cents", 0))
+    if left <= 0:
+        return t.gettext(
+            "allowances in %(month)s reached the mediator's monthly limit", month=named
+        )
     return t.gettext(
-        "allowances in %(month)s reached the mediator's monthly limit",
-        month=t.date(date(year, month, 1), "LLLL y"),
+        "a job expected to pay %(job)s would take %(month)s over the mediator's monthly "
+        "limit (%(left)s left)",
+        job=t.currency(Decimal(int(params["job_cents"])) / 100),
+        month=named,
+        left=t.currency(Decimal(left) / 100),
     )
 
 

@@ -526,8 +526,8 @@ def pool_snapshot(
     The members themselves come from `pool_members` (kept under the pool's
     token); their absences and jobs are read each time. Their availability covers
     every day of the weeks the period touches (Monday to Sunday).
-    `limit_reached`: the mediators at their annual allowance limit, and the months at
-    their own monthly limit (no paid jobs then).
+    `limit_reached`: the mediators at their annual allowance limit, and their own
+    monthly limits with what each month counts against them.
     `rows`: their absences and jobs already read (`period_rows`) for a period
     that holds this one, for several snapshots of one language around one job.
     """
@@ -580,7 +580,8 @@ def pool_snapshot(
                 committed_minutes=committed.get(m.id, 0),
                 load_minutes=load.get(m.id, 0),
                 at_annual_limit=m.id in limit_reached.annual,
-                months_at_monthly_limit=limit_reached.monthly.get(m.id, frozenset()),
+                monthly_limit_cents=limit_reached.monthly_limits.get(m.id),
+                monthly_counted_cents=limit_reached.counted_without(m.id, skip_request_ids),
             )
     return PoolSnapshot(mediators=mediators, names=idle.names, idle=idle, booked=booked)
 
@@ -739,6 +740,7 @@ def engine_request(
     lists_read: dict[int, list[Any]] | None = None,
     ordering: bool = True,
     not_for_client: tuple[str, ...] | None = None,
+    limits: LimitsReached = NO_LIMITS,
 ) -> matching.Request:
     """A request as the engine sees it, with continuity and the organisation's lists.
 
@@ -751,6 +753,8 @@ def engine_request(
     two statements a request, for a caller who wants whom, not in what order
     (``matching.feasible_ids``). `not_for_client`: the client's marks, when
     the caller read them already (``conflicts.not_for_clients``).
+    `limits`: the allowance limits the pool was built with; the job's expected
+    allowance (for the monthly limits' headroom) comes from their rules.
     """
     served_before, lists_query = _engine_request_queries()
     # Continuity in a series first: whoever holds another occurrence of it.
@@ -802,6 +806,9 @@ def engine_request(
         not_for_client=conflicts.not_for_client(session, request)
         if not_for_client is None
         else not_for_client,
+        expected_allowance_cents=limits.expected_cents(
+            minutes=_minutes(request.start, request.end), in_person=request.mode == Mode.in_person
+        ),
     )
 
 
@@ -844,7 +851,9 @@ def candidates(
         limit_reached=limit_reached,
     )
     ranking = matching.rank(
-        engine_request(session, request, tz=tz), snapshot.engine_pool(), now=now
+        engine_request(session, request, tz=tz, limits=limit_reached),
+        snapshot.engine_pool(),
+        now=now,
     )
     pool_size = session.exec(select(sa.func.count()).select_from(Mediator).where(*_in_pool())).one()
     # The engine saw speakers only; its summary reads this count.
@@ -961,7 +970,9 @@ def plan_period(
             kept_proposals.setdefault(str(request_id), str(mediator_id))
     problem = matching.Problem(
         mediators=tuple(snapshot.mediators),
-        requests=tuple(engine_request(session, r, tz=tz) for r in open_requests),
+        requests=tuple(
+            engine_request(session, r, tz=tz, limits=limit_reached) for r in open_requests
+        ),
         time_limit_s=time_limit_s,
         previous=kept_proposals,
     )

@@ -13,6 +13,8 @@ from dispatch.allowances.calculator import (
     Rules,
     RulesError,
     allowance,
+    cents,
+    expected_allowance,
     load_rules,
     rules_from_dict,
 )
@@ -228,3 +230,30 @@ def test_the_rules_name_is_shown_in_the_page_language() -> None:
     assert default.name_in("en") == "Sprachpool default (after Bielefeld)"
     # A preset's name is a proper name, the same in every language.
     assert preset("wuerzburg").name_in("de") == preset("wuerzburg").name_in("en") == "Würzburg"
+
+
+# --- what a job is expected to pay (the monthly limit's headroom) ---------------------------
+
+
+def test_a_jobs_expected_allowance_is_its_booked_time_without_the_mediators_travel() -> None:
+    # 3 h booked = 6 started half hours x 7.50 = 45.00; travel time and km are the
+    # mediator's and left out, whoever takes it.
+    assert expected_allowance(minutes=180, in_person=True, rules=preset("bielefeld")) == euros(
+        "45.00"
+    )
+    # Heinsberg: 25 EUR for the first 2 h, then 10 per started hour: 2 h 10 min = 35.00.
+    assert expected_allowance(minutes=130, in_person=False, rules=preset("heinsberg")) == euros(
+        "35.00"
+    )
+
+
+def test_a_flat_travel_sum_is_expected_for_an_in_person_job_only() -> None:
+    berlin = preset("berlin")
+    in_person = expected_allowance(minutes=45, in_person=True, rules=berlin)
+    by_phone = expected_allowance(minutes=45, in_person=False, rules=berlin)
+    assert in_person - by_phone == berlin.travel.flat > 0
+
+
+def test_euros_become_whole_cents() -> None:
+    assert cents(euros("45.00")) == 4500
+    assert cents(euros("0.30")) == 30

@@ -101,10 +101,28 @@ def test_travel_radius_qualification_gender_and_cap() -> None:
 
 
 def test_the_monthly_limit_names_the_month() -> None:
-    full = rule_monthly_limit(request(), mediator(months_at_monthly_limit=frozenset({(2026, 12)})))
+    full = rule_monthly_limit(
+        request(),
+        mediator(monthly_limit_cents=250_00, monthly_counted_cents={(2026, 12): 250_00}),
+    )
     assert say(full) == "allowances in December 2026 reached the mediator's monthly limit"
     assert say(full, DE) == (
         "Aufwandsentschädigungen im Dezember 2026 haben die eigene Monatsgrenze erreicht"
+    )
+
+
+def test_a_job_over_what_is_left_of_the_month_names_both_amounts() -> None:
+    over = rule_monthly_limit(
+        request(expected_allowance_cents=45_00),
+        mediator(monthly_limit_cents=250_00, monthly_counted_cents={(2026, 12): 240_00}),
+    )
+    assert say(over) == (
+        "a job expected to pay €45.00 would take December 2026 over the mediator's "
+        "monthly limit (€10.00 left)"
+    )
+    assert say(over, DE) == (
+        "ein Einsatz mit voraussichtlich 45,00\xa0€ brächte den Dezember 2026 über die "
+        "eigene Monatsgrenze (noch 10,00\xa0€ frei)"
     )
 
 

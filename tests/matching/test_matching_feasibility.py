@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC
 
 from matching.feasibility import (
@@ -226,24 +227,50 @@ def test_mediator_at_the_annual_limit_gets_no_paid_job() -> None:
     assert rule_annual_limit(request(), mediator()) is None
 
 
+def limited(counted: dict[tuple[int, int], int], limit: int = 250_00) -> Mediator:
+    """A mediator with their own monthly limit (cents) and what each month counts already."""
+    return mediator(monthly_limit_cents=limit, monthly_counted_cents=counted)
+
+
 def test_mediator_at_the_monthly_limit_gets_no_paid_job_in_that_month_only() -> None:
-    december_full = mediator(months_at_monthly_limit=frozenset({(2026, 12)}))
+    december_full = limited({(2026, 12): 250_00})
     assert codes(request(), december_full) == ["monthly_limit"]
     reason = rule_monthly_limit(request(), december_full)
-    assert reason is not None and reason.params == {"month": "2026-12"}
-    # January is another month; an unpaid job pays nothing; no limit reached, no reason.
+    assert reason is not None
+    assert reason.params == {"month": "2026-12", "left_cents": 0, "job_cents": 0}
+    # January is another month; an unpaid job pays nothing; no limit, no reason.
     assert rule_monthly_limit(request(day=31), december_full) is None
     assert rule_monthly_limit(request(paid=False), december_full) is None
     assert rule_monthly_limit(request(), mediator()) is None
+
+
+def test_paid_job_over_what_is_left_of_the_month_is_not_offered() -> None:
+    # Limit 250, 240 counted in December: a job expected to pay 45 would take it to 285.
+    nearly_full = limited({(2026, 12): 240_00})
+    job = request(start="09:00", end="12:00", expected_allowance_cents=45_00)
+    assert codes(job, nearly_full) == ["monthly_limit"]
+    reason = rule_monthly_limit(job, nearly_full)
+    assert reason is not None
+    assert reason.params == {"month": "2026-12", "left_cents": 10_00, "job_cents": 45_00}
+    # The same job in a month with nothing counted, or unpaid, is offered.
+    assert rule_monthly_limit(replace(job, paid=False), nearly_full) is None
+    assert rule_monthly_limit(job, limited({(2026, 11): 240_00})) is None
+
+
+def test_paid_job_that_fits_what_is_left_of_the_month_is_offered() -> None:
+    nearly_full = limited({(2026, 12): 240_00})
+    assert rule_monthly_limit(request(expected_allowance_cents=10_00), nearly_full) is None
+    assert rule_monthly_limit(request(expected_allowance_cents=7_50), nearly_full) is None
+    assert rule_monthly_limit(request(expected_allowance_cents=10_01), nearly_full) is not None
 
 
 def test_the_month_is_the_one_of_the_job_start_in_its_own_zone() -> None:
     # 1 January 00:30 in the town is still December in UTC: the town's month counts.
     new_year = request(start="00:30", end="01:30", day=31)
     assert new_year.start.astimezone(UTC).month == 12
-    december_full = mediator(months_at_monthly_limit=frozenset({(2026, 12)}))
+    december_full = limited({(2026, 12): 250_00})
     assert rule_monthly_limit(new_year, december_full) is None
-    january_full = mediator(months_at_monthly_limit=frozenset({(2027, 1)}))
+    january_full = limited({(2027, 1): 250_00})
     assert rule_monthly_limit(new_year, january_full) is not None
 
 

@@ -7,11 +7,19 @@ from datetime import timedelta
 
 import pytest
 
-from matching.feasibility import pair_feasible
+from matching.feasibility import Exclusion, pair_feasible
 from matching.generate import generate
 from matching.model import GenderPreference
 from matching.rank import Pool, rank
-from tests.matching.matching_factories import HOSPITAL, JOB_CENTRE, at, busy, mediator, request
+from tests.matching.matching_factories import (
+    HOSPITAL,
+    JOB_CENTRE,
+    at,
+    busy,
+    mediator,
+    request,
+    slot,
+)
 
 
 def test_candidates_best_first_with_visible_parts() -> None:
@@ -87,6 +95,51 @@ def test_with_a_clock_a_mediator_who_cannot_arrive_in_time_is_excluded() -> None
     assert ranking.excluded_codes == {"m1": ["too_late"]}
 
 
+def monthly_pool() -> Pool:
+    """Limit 250 EUR each: 240 counted in December, 100 counted, and no limit at all;
+    free on 1 December and on 1 January."""
+    free = (slot("08:00", "16:00"), slot("08:00", "16:00", day=31))
+    counted = {"m1": 240_00, "m2": 100_00}
+    return Pool(
+        [
+            mediator(
+                "m1",
+                availability=free,
+                monthly_limit_cents=250_00,
+                monthly_counted_cents={(2026, 12): counted["m1"]},
+            ),
+            mediator(
+                "m2",
+                availability=free,
+                monthly_limit_cents=250_00,
+                monthly_counted_cents={(2026, 12): counted["m2"]},
+            ),
+            mediator("m3", availability=free),
+        ]
+    )
+
+
+def test_ranking_leaves_out_whom_a_paid_job_would_take_over_their_monthly_limit() -> None:
+    ranking = rank(request(expected_allowance_cents=45_00), monthly_pool())
+    assert sorted(c.mediator_id for c in ranking.candidates) == ["m2", "m3"]
+    assert ranking.excluded == [
+        Exclusion(
+            "m1", "monthly_limit", {"month": "2026-12", "left_cents": 10_00, "job_cents": 45_00}
+        )
+    ]
+
+
+def test_ranking_offers_a_job_that_fits_what_is_left_of_the_month() -> None:
+    pool = monthly_pool()
+    for job in (
+        request(expected_allowance_cents=10_00),
+        request(expected_allowance_cents=45_00, paid=False),
+        request(expected_allowance_cents=45_00, day=31),  # January counts nothing yet
+    ):
+        assert sorted(c.mediator_id for c in rank(job, pool).candidates) == ["m1", "m2", "m3"]
+        assert rank(job, pool).excluded == []
+
+
 def test_vectorised_pool_agrees_with_the_rule_functions() -> None:
     problem = generate("town", seed=3)
     pool = Pool(problem.mediators)
@@ -117,7 +170,8 @@ def test_a_kept_pool_with_some_mediators_booked_ranks_as_a_pool_built_afresh() -
             committed_minutes=0,
             load_minutes=0,
             at_annual_limit=False,
-            months_at_monthly_limit=frozenset(),
+            monthly_limit_cents=None,
+            monthly_counted_cents={},
         )
         for m in problem.mediators
     ]
@@ -126,7 +180,9 @@ def test_a_kept_pool_with_some_mediators_booked_ranks_as_a_pool_built_afresh() -
     actual = [
         replace(m, at_annual_limit=True)
         if k % 7 == 0
-        else replace(m, months_at_monthly_limit=frozenset({month}))
+        else replace(
+            m, monthly_limit_cents=250_00, monthly_counted_cents={month: 200_00 + 1_000 * (k % 3)}
+        )
         if k % 5 == 0
         else m
         for k, m in enumerate(problem.mediators)
@@ -137,8 +193,8 @@ def test_a_kept_pool_with_some_mediators_booked_ranks_as_a_pool_built_afresh() -
     rank(problem.requests[0], prepared)  # the prepared pool has indexed a language already
     booked, fresh = prepared.booked(changes), Pool(actual)
     now = problem.requests[0].start - timedelta(hours=2)
-    for req in problem.requests[:120]:
-        req = replace(req, paid=True)
+    for k, req in enumerate(problem.requests[:120]):
+        req = replace(req, paid=True, expected_allowance_cents=25_00 + 5_00 * (k % 6))
         got, want = rank(req, booked, now=now), rank(req, fresh, now=now)
         assert got.candidates == want.candidates, req.id
         assert got.excluded == want.excluded, req.id

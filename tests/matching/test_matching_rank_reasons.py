@@ -58,7 +58,15 @@ def varied(
     cleared = Clearance(days[0], days[0], days[0], days[-1])
     # A month of the instance's jobs, and one before it (which must change nothing).
     months = {(days[0].year, days[0].month), (days[-1].year, days[-1].month)}
-    month_choices = [frozenset(), frozenset(months), frozenset({(days[0].year - 1, 12)})]
+    earlier = (days[0].year - 1, 12)
+    # What each month counts against a limit of 250 EUR: nothing, some, nearly all, all.
+    counted_choices: list[dict[tuple[int, int], int]] = [
+        {},
+        dict.fromkeys(months, 15000),
+        dict.fromkeys(months, 23000),
+        dict.fromkeys(months, 25000),
+        {earlier: 250_00},
+    ]
 
     def clearance() -> Clearance:
         draw = rng.random()
@@ -73,9 +81,8 @@ def varied(
             m,
             committed_minutes=rng.choice([0, 0, 0, 300, 550, 885]),
             at_annual_limit=rng.random() < 0.05,
-            months_at_monthly_limit=rng.choice(month_choices)
-            if rng.random() < 0.1
-            else frozenset(),
+            monthly_limit_cents=250_00 if rng.random() < 0.15 else None,
+            monthly_counted_cents=rng.choice(counted_choices),
             clearance=clearance(),
             home=None if rng.random() < 0.03 else m.home,
             max_travel_km=None
@@ -108,6 +115,7 @@ def varied(
             changes["location"] = None
         if rng.random() < 0.1:
             changes["paid"] = False
+        changes["expected_allowance_cents"] = rng.choice([0, 15_00, 20_00, 45_00, 100_00])
         now = None
         if rng.random() < 0.6:
             now = r.start - timedelta(
@@ -209,7 +217,8 @@ def test_every_reason_of_one_mediator_in_the_ranking_order() -> None:
         committed_minutes=30,
         gender="m",
         at_annual_limit=True,
-        months_at_monthly_limit=frozenset({(2026, 12)}),
+        monthly_limit_cents=250_00,
+        monthly_counted_cents={(2026, 12): 250_00},
         availability=(),
         busy=(busy("08:00", "08:55", HOSPITAL, "at the hospital"),),
         clearance=Clearance(listed_until=at("09:00").date() - timedelta(days=1)),

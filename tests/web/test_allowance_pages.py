@@ -319,3 +319,29 @@ def test_an_erased_mediator_s_unpaid_allowance_shows_apart_and_is_not_offered_fo
     page = web.get("/dashboard/allowances?month=2026-10")
     assert "51,00\xa0€ nicht ausgezahlt: gelöscht" in page.text
     assert "als ausgezahlt markieren" not in page.text
+
+
+def test_the_month_and_its_statement_show_a_mediators_own_monthly_limit(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    limited = add_mediator(name="Amina Haddad", travel_mode="car", monthly_limit="250")
+    unlimited = add_mediator(name="Omar Said", travel_mode="car", email="omar@example.org")
+    for mediator_id in (limited, unlimited):
+        _october_job(engine, case_person, mediator_id)
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/allowances?month=2026-10")
+    # Only the one with a limit: 51,00 € of 250,00 € in October.
+    assert page.text.count("Monatsgrenze: 250,00\xa0€ – erreicht: 51,00\xa0€") == 1
+    statement = web.get(f"/dashboard/allowances/2026-10/mediators/{limited}")
+    assert "Monatsgrenze: 250,00\xa0€ – erreicht: 51,00\xa0€" in statement.text
+    other = web.get(f"/dashboard/allowances/2026-10/mediators/{unlimited}")
+    assert "Monatsgrenze" not in other.text
+    web.get("/lang/en")
+    english = web.get(f"/dashboard/allowances/2026-10/mediators/{limited}")
+    assert "Monthly limit: €250.00 – reached: €51.00" in english.text
+    api = web.get("/dashboard/allowances?month=2026-10")
+    assert "Monthly limit: €250.00 – reached: €51.00" in api.text
