@@ -214,6 +214,8 @@ def erase(
     """A deactivated account whose work is handed over loses its name and address."""
     if not sure.is_sure(answer):
         leaver = flows.get_user(session, user_id=user_id)
+        if leaver.erased_at is None:  # refused now rather than after the yes
+            flows.check_erasable(session, user=leaver, actor=user, now=clock.now())
         return sure.ask(
             request, questions.ERASE_STAFF, back="/dashboard/staff", user=user, name=leaver.name
         )
