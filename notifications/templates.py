@@ -242,6 +242,7 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               "language start end organisation mediator_name link"),
         # to any staff member
         _spec("signin_link", "email", "staff", "link valid_minutes", "recipient_name"),
+        _spec("staff_erasure_waiting_coordinator", "email", "coordinator", "name requests link"),
         _spec("staff_invitation", "email", "staff", "link valid_hours role login",
               "recipient_name inviter_name"),
     ]

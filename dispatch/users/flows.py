@@ -170,6 +170,7 @@ def invite(
     if not user.active:
         user.active = True
         user.password_hash = None
+        user.erasure_waiting_since = None
         session.add(user)
         deadlines.close(
             session,
@@ -311,6 +312,7 @@ def erase(session: Session, *, user_id: int, actor: User | None, now: datetime) 
     user.failed_logins = 0
     user.locked_until = None
     user.erased_at = now
+    user.erasure_waiting_since = None
     session.add(user)
     session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
     session.exec(delete(AccessLink).where(col(AccessLink.user_id) == user.id))

@@ -49,7 +49,8 @@ def _page(
     done: dict[str, Any] | None = None,
     now: datetime,
 ) -> HTMLResponse:
-    accounts = flows.public_users(session, flows.list_users(session))
+    users = flows.list_users(session)
+    accounts = flows.public_users(session, users)
     work = flows.open_work(
         session, user_ids=[a.id for a in accounts if a.role == Role.caseworker], now=now
     )
@@ -60,6 +61,8 @@ def _page(
             "form": form,
             "accounts": accounts,
             "work": work,
+            # Whose automatic erasure waits for open work nobody took over (users/scheduled.py).
+            "erasure_waits": {u.id for u in users if u.erasure_waiting_since is not None},
             "successors": {a.id: _successors(accounts, a) for a in accounts if work.get(a.id)},
             "organisations": organisations.list_organisations(session),
             "roles": list(Role),

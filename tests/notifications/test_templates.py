@@ -81,6 +81,7 @@ SAMPLE: dict[str, Any] = {
     "from_name": "Jens Brüggemann-Özdemir",
     "why": "place_moved",
     "forwarded_for": "Jana Brüggemann",
+    "name": "Jana Brüggemann",
     "requests": 6,
     "series": 2,
     "starts": [START, START + timedelta(days=7)],
@@ -392,7 +393,7 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "request_changed_caseworker", "sms_give_back", "sms_which_offer",
         "job_rejected_mediator", "alert_disputed_coordinator", "no_show_mediator",
         "alert_no_show_coordinator", "series_cancelled_mediator", "series_cancelled_caseworker",
-        "requests_handed_over_caseworker",
+        "requests_handed_over_caseworker", "staff_erasure_waiting_coordinator",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:
