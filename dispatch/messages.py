@@ -333,6 +333,35 @@ def work_handed_over(
     )
 
 
+def staff_erasure_waiting(
+    session: Session,
+    settings: Settings,
+    *,
+    user: User,
+    requests: int,
+    since: datetime,
+    now: datetime,
+) -> None:
+    """To COORDINATOR_EMAIL: the automatic erasure of `user`, who left, waits for `requests`
+    open requests nobody took over; once per waiting period (`since` is in the key)."""
+    if not settings.coordinator_email:
+        return
+    enqueue(
+        session,
+        key=f"staff_erasure_waiting:{user.id}:{since.isoformat()}:email",
+        kind="staff_erasure_waiting_coordinator",
+        channel="email",
+        to=settings.coordinator_email,
+        recipient_kind="coordinator",
+        recipient_id=None,
+        locale=STAFF_LOCALE,
+        now=now,
+        name=user.name,
+        requests=requests,
+        link=f"{settings.public_base_url.rstrip('/')}/dashboard/staff",
+    )
+
+
 def staff_invitation(
     session: Session,
     settings: Settings,

@@ -101,7 +101,8 @@ class RenderedMessage:
 def _caseworker_spec(kind: str, required: str, optional: str = "") -> TemplateSpec:
     """An email about a request to whoever filed it. `forwarded_for` names a caseworker
     who left with nobody taking over: the coordination reads it in their stead
-    (``dispatch.messages._to_caseworker``), and the greeting says why."""
+    (``dispatch.messages._to_caseworker``): the text says why first, and speaks of
+    "X's request" where the caseworker reads "your request" (``_staff_parts.txt``)."""
     return _spec(kind, "email", "caseworker", required, f"{optional} forwarded_for")
 
 
@@ -241,6 +242,7 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               "language start end organisation mediator_name link"),
         # to any staff member
         _spec("signin_link", "email", "staff", "link valid_minutes", "recipient_name"),
+        _spec("staff_erasure_waiting_coordinator", "email", "coordinator", "name requests link"),
         _spec("staff_invitation", "email", "staff", "link valid_hours role login",
               "recipient_name inviter_name"),
     ]

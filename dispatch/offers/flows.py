@@ -898,6 +898,20 @@ def decline_offer(
 # --- changes after the accept -----------------------------------------------------
 
 
+def check_assignment_cancellable(
+    assignment: Assignment, request: Request, *, now: datetime
+) -> None:
+    """Refuse (409) an assignment that can no longer be cancelled (``cancel_assignment``)."""
+    if assignment.cancelled_at is not None:
+        raise Conflict("This assignment was already cancelled.", reason="assignment_cancelled")
+    if request.status != RequestStatus.assigned or now >= request.start:
+        raise Conflict(
+            f"This request is {request.status} and has started or ended; "
+            "its assignment can no longer be cancelled.",
+            reason="assignment_not_cancellable",
+        )
+
+
 def cancel_assignment(
     session: Session,
     *,
@@ -917,14 +931,7 @@ def cancel_assignment(
     assignment = service.get_assignment(session, assignment_id)
     request = service.lock_request(session, assignment.request_id)
     session.refresh(assignment)
-    if assignment.cancelled_at is not None:
-        raise Conflict("This assignment was already cancelled.", reason="assignment_cancelled")
-    if request.status != RequestStatus.assigned or now >= request.start:
-        raise Conflict(
-            f"This request is {request.status} and has started or ended; "
-            "its assignment can no longer be cancelled.",
-            reason="assignment_not_cancellable",
-        )
+    check_assignment_cancellable(assignment, request, now=now)
     mediator = session.get(Mediator, assignment.mediator_id)
     assert mediator is not None
     service.end_assignment(

@@ -677,8 +677,8 @@ def unconfirmed(session: Session, offer: Offer) -> bool:
     return assignment is not None and assignment.reconfirmed_at is None
 
 
-def record_no_show(session: Session, *, request: Request, actor: User, now: datetime) -> Assignment:
-    """The caseworker reports that the mediator did not come."""
+def no_show_assignment(session: Session, *, request: Request, now: datetime) -> Assignment:
+    """The assignment a no-show can be recorded for now, or 409 (``record_no_show``)."""
     assignment = live_assignment(session, request.id)
     if assignment is None or request.status not in (
         RequestStatus.assigned,
@@ -692,6 +692,12 @@ def record_no_show(session: Session, *, request: Request, actor: User, now: date
         raise Conflict(
             "A no-show can be reported once the job has started.", reason="no_show_not_possible"
         )
+    return assignment
+
+
+def record_no_show(session: Session, *, request: Request, actor: User, now: datetime) -> Assignment:
+    """The caseworker reports that the mediator did not come."""
+    assignment = no_show_assignment(session, request=request, now=now)
     assignment.no_show = True
     session.add(assignment)
     close_assignment_deadlines(session, assignment_id=assignment.id, now=now, outcome="no-show")

@@ -50,6 +50,18 @@ def markable(session: Session, request: Request, *, now: datetime) -> Assignment
     return served_by(session, request)
 
 
+def markable_or_refused(session: Session, request: Request, *, now: datetime) -> Assignment:
+    """The assignment to mark, or 409 when the request cannot be marked now."""
+    assignment = markable(session, request, now=now)
+    if assignment is None or request.client_ref is None:
+        raise NotAfterTheJob(
+            "Only a request with a client reference, after its start and with a mediator, "
+            "can be marked 'not again for this client'.",
+            reason="not_markable",
+        )
+    return assignment
+
+
 def is_marked(session: Session, *, request: Request, mediator_id: int) -> bool:
     if request.client_ref is None:
         return False
@@ -79,13 +91,8 @@ def mark_not_for_client(
     one that has not started or one nobody served is refused (409).
     """
     assert marked_by in MARKED_BY
-    assignment = markable(session, request, now=now)
-    if assignment is None or request.client_ref is None:
-        raise NotAfterTheJob(
-            "Only a request with a client reference, after its start and with a mediator, "
-            "can be marked 'not again for this client'.",
-            reason="not_markable",
-        )
+    assignment = markable_or_refused(session, request, now=now)
+    assert request.client_ref is not None  # markable_or_refused saw it
     existing = session.exec(
         select(ClientExclusion).where(
             ClientExclusion.organisation_id == request.organisation_id,

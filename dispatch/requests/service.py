@@ -667,6 +667,16 @@ def list_requests(
     return rows, total
 
 
+def check_cancellable(request: Request) -> None:
+    """Refuse (409) a request that can no longer be cancelled (``cancel_request``)."""
+    if request.status not in CANCELLABLE:
+        raise Conflict(
+            f"This request is {request.status} and can no longer be cancelled.",
+            reason="request_not_cancellable",
+            params={"status": f"{request.status}"},
+        )
+
+
 def cancel_request(
     session: Session, *, request_id: int, actor: User, reason: str | None, now: datetime
 ) -> Request:
@@ -675,12 +685,7 @@ def cancel_request(
     # Locked, so a mediator's accept in the same moment either lands first
     # (and its assignment is cancelled by the flow) or finds the request cancelled.
     session.refresh(request, with_for_update=True)
-    if request.status not in CANCELLABLE:
-        raise Conflict(
-            f"This request is {request.status} and can no longer be cancelled.",
-            reason="request_not_cancellable",
-            params={"status": f"{request.status}"},
-        )
+    check_cancellable(request)
     request.status = RequestStatus.cancelled
     request.cancelled_at = now
     request.cancel_reason = reason

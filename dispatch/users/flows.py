@@ -170,6 +170,7 @@ def invite(
     if not user.active:
         user.active = True
         user.password_hash = None
+        user.erasure_waiting_since = None
         session.add(user)
         deadlines.close(
             session,
@@ -302,21 +303,7 @@ def erase(session: Session, *, user_id: int, actor: User | None, now: datetime) 
     user = get_user(session, user_id=user_id)
     if user.erased_at is not None:
         return user
-    if actor is not None and user.id == actor.id:
-        raise Conflict(
-            "You cannot erase your own account; ask another coordinator.",
-            reason="own_account_erase",
-        )
-    if user.active:
-        raise Conflict("Deactivate the account before erasing it.", reason="erase_active_account")
-    open_requests = open_work(session, user_ids=[user.id], now=now).get(user.id, 0)
-    if open_requests:
-        raise Conflict(
-            f"{open_requests} open requests still need this caseworker; hand them to a "
-            "colleague first.",
-            reason="erase_open_work",
-            params={"num": open_requests},
-        )
+    check_erasable(session, user=user, actor=actor, now=now)
     traces = [user.name, user.email]
     placeholder = f"erased-{user.id}@erased.invalid"
     user.name = ERASED_NAME
@@ -325,6 +312,7 @@ def erase(session: Session, *, user_id: int, actor: User | None, now: datetime) 
     user.failed_logins = 0
     user.locked_until = None
     user.erased_at = now
+    user.erasure_waiting_since = None
     session.add(user)
     session.exec(delete(WebSession).where(col(WebSession.user_id) == user.id))
     session.exec(delete(AccessLink).where(col(AccessLink.user_id) == user.id))
@@ -348,6 +336,26 @@ def erase(session: Session, *, user_id: int, actor: User | None, now: datetime) 
     )
     session.flush()
     return user
+
+
+def check_erasable(session: Session, *, user: User, actor: User | None, now: datetime) -> None:
+    """Refuse (409) what ``erase`` would refuse: one's own account, an active one, one
+    whose open work still needs it. The page asks "are you sure?" only after this."""
+    if actor is not None and user.id == actor.id:
+        raise Conflict(
+            "You cannot erase your own account; ask another coordinator.",
+            reason="own_account_erase",
+        )
+    if user.active:
+        raise Conflict("Deactivate the account before erasing it.", reason="erase_active_account")
+    open_requests = open_work(session, user_ids=[user.id], now=now).get(user.id, 0)
+    if open_requests:
+        raise Conflict(
+            f"{open_requests} open requests still need this caseworker; hand them to a "
+            "colleague first.",
+            reason="erase_open_work",
+            params={"num": open_requests},
+        )
 
 
 # --- handing over -------------------------------------------------------------------------

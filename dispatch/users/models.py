@@ -64,6 +64,10 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UTCDateTime)
     #: When their name and address were erased (``users.flows.erase``); the record stays.
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Since when the automatic erasure waits for open work nobody took over
+    #: (``users/scheduled.py``); the coordination was told then, once. None again when
+    #: the account comes back.
+    erasure_waiting_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ApiToken(SQLModel, table=True):

@@ -49,7 +49,8 @@ def _page(
     done: dict[str, Any] | None = None,
     now: datetime,
 ) -> HTMLResponse:
-    accounts = flows.public_users(session, flows.list_users(session))
+    users = flows.list_users(session)
+    accounts = flows.public_users(session, users)
     work = flows.open_work(
         session, user_ids=[a.id for a in accounts if a.role == Role.caseworker], now=now
     )
@@ -60,6 +61,8 @@ def _page(
             "form": form,
             "accounts": accounts,
             "work": work,
+            # Whose automatic erasure waits for open work nobody took over (users/scheduled.py).
+            "erasure_waits": {u.id for u in users if u.erasure_waiting_since is not None},
             "successors": {a.id: _successors(accounts, a) for a in accounts if work.get(a.id)},
             "organisations": organisations.list_organisations(session),
             "roles": list(Role),
@@ -214,6 +217,8 @@ def erase(
     """A deactivated account whose work is handed over loses its name and address."""
     if not sure.is_sure(answer):
         leaver = flows.get_user(session, user_id=user_id)
+        if leaver.erased_at is None:  # refused now rather than after the yes
+            flows.check_erasable(session, user=leaver, actor=user, now=clock.now())
         return sure.ask(
             request, questions.ERASE_STAFF, back="/dashboard/staff", user=user, name=leaver.name
         )

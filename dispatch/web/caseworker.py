@@ -27,6 +27,7 @@ from dispatch.jobs import service as job_service
 from dispatch.jobs import views as job_views
 from dispatch.messages import CHANGE_WORDS
 from dispatch.offers import flows as offers
+from dispatch.offers import service as offer_service
 from dispatch.places.service import list_places
 from dispatch.requests import conflicts
 from dispatch.requests import flows as request_flows
@@ -322,7 +323,8 @@ def cancel(
     """Cancel a request, once the person said yes. `next`: the page the form was on (the
     list with its filters, another appointment of the series), where "No" leads back."""
     if not sure.is_sure(answer):
-        requests.get_request(session, request_id=request_id, actor=user)  # not another's
+        stored = requests.get_request(session, request_id=request_id, actor=user)  # not another's
+        requests.check_cancellable(stored)  # refused now rather than after the yes
         return sure.ask(
             request,
             questions.CANCEL_REQUEST,
@@ -535,6 +537,7 @@ def record_no_show(
     """The mediator did not come (the API's flow: audited, deadlines closed, both told)."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
     if not sure.is_sure(answer):
+        offer_service.no_show_assignment(session, request=stored, now=clock.now())
         return sure.ask(
             request, questions.RECORD_NO_SHOW, back=_after_the_job(request_id), user=user
         )
@@ -556,6 +559,7 @@ def not_for_client(
     """Not again for this client: the engine leaves this mediator out for the reference."""
     stored = requests.get_request(session, request_id=request_id, actor=user)
     if not sure.is_sure(answer):
+        conflicts.markable_or_refused(session, stored, now=clock.now())
         return sure.ask(
             request, questions.NOT_FOR_CLIENT, back=_after_the_job(request_id), user=user
         )

@@ -292,6 +292,11 @@ def free_assignment(
     """The mediator dropped out: the request is offered again at once."""
     if not sure.is_sure(answer):
         held = offer_service.get_assignment(session, assignment_id)
+        offers.check_assignment_cancellable(  # refused now rather than after the yes
+            held,
+            requests.get_request(session, request_id=held.request_id, actor=user),
+            now=clock.now(),
+        )
         return sure.ask(
             request,
             questions.CANCEL_ASSIGNMENT,

@@ -74,6 +74,7 @@ MESSAGE_KIND = {
     "requests_handed_over_caseworker": N_("Requests handed over, to the colleague"),
     "signin_link": N_("Sign-in link"),
     "staff_invitation": N_("Invitation to a staff member"),
+    "staff_erasure_waiting_coordinator": N_("Alert: an erasure waits for open requests"),
     "sms_help": N_("SMS reply: help"),
     "sms_give_back": N_("SMS reply: how to give a job back"),
     "sms_which_offer": N_("SMS reply: which offer?"),

@@ -4,6 +4,7 @@ every message, once nothing open still needs them (GDPR Art. 17). On SQLite and 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,6 +13,8 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.audit import AuditEvent
+from dispatch.clock import ManualClock
+from dispatch.deadlines import runner as deadlines
 from dispatch.outbox.models import Message
 from dispatch.users.models import User
 from tests.conftest import Staff, get_row, request_payload
@@ -187,3 +190,44 @@ def test_an_account_invited_back_is_not_erased_when_its_old_period_ends(
     client.delete(f"/api/v1/users/{caseworker.user_id}", headers=coordinator.headers)
     advance(days=181)
     assert erased_at(engine, caseworker) is not None
+
+
+def test_an_erasure_that_waits_for_open_work_tells_the_coordination_once_per_waiting_period(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    clock: ManualClock,
+    engine: Engine,
+    settings: Settings,
+) -> None:
+    settings = settings.model_copy(update={"coordinator_email": "integration@beckum.example"})
+
+    def advance(**delta: float) -> None:
+        clock.advance(timedelta(**delta))
+        deadlines.run_due(engine, clock=clock, settings=settings)
+
+    rename(engine, caseworker, "Jana Brüggemann")
+    file(client, caseworker, start="2027-09-01T09:00:00+02:00",
+         end="2027-09-01T10:00:00+02:00")  # fmt: skip
+    client.delete(f"/api/v1/users/{caseworker.user_id}", headers=coordinator.headers)
+
+    def told() -> list[Message]:
+        return [m for m in messages(engine) if m.kind == "staff_erasure_waiting_coordinator"]
+
+    advance(days=179)
+    assert told() == []
+    advance(days=1, minutes=1)  # due: the request still needs her
+    advance(days=7)  # the second weekly run
+    advance(days=7)  # the third
+
+    assert erased_at(engine, caseworker) is None
+    [news] = told()
+    assert news.recipient == settings.coordinator_email and news.channel == "email"
+    assert news.subject == "Löschung wartet: Jana Brüggemann"
+    assert "1 offene Anfrage braucht Jana Brüggemann noch" in news.body
+    assert f"{settings.public_base_url.rstrip('/')}/dashboard/staff" in news.body
+
+    # Invited back, the wait is over: leaving again starts a period of its own.
+    client.post(f"/api/v1/users/{caseworker.user_id}/invite", headers=coordinator.headers)
+    with Session(engine) as session:
+        assert get_row(session, User, caseworker.user_id).erasure_waiting_since is None

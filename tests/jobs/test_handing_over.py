@@ -172,6 +172,8 @@ def test_without_a_colleague_the_coordination_hears_the_news_until_someone_takes
     [news] = outbox.messages("request_cancelled_caseworker", "email")
     assert news.recipient == COORDINATION
     assert "weil caseworker test nicht mehr mit Sprachpool arbeitet" in news.body
+    assert "die Anfrage von caseworker test storniert" in news.body
+    assert "Ihre Anfrage" not in news.body
 
     newcomer = make_staff("caseworker", "Jobcenter Kreis Warendorf")
     handed = client.post(

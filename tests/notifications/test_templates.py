@@ -81,6 +81,7 @@ SAMPLE: dict[str, Any] = {
     "from_name": "Jens Brüggemann-Özdemir",
     "why": "place_moved",
     "forwarded_for": "Jana Brüggemann",
+    "name": "Jana Brüggemann",
     "requests": 6,
     "series": 2,
     "starts": [START, START + timedelta(days=7)],
@@ -405,7 +406,7 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "request_changed_caseworker", "sms_give_back", "sms_which_offer",
         "job_rejected_mediator", "alert_disputed_coordinator", "no_show_mediator",
         "alert_no_show_coordinator", "series_cancelled_mediator", "series_cancelled_caseworker",
-        "requests_handed_over_caseworker",
+        "requests_handed_over_caseworker", "staff_erasure_waiting_coordinator",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:
@@ -450,3 +451,50 @@ def test_a_cancelled_half_year_series_fits_two_sms_segments_naming_its_first_and
     translate = locales.translator(locale)
     assert translate.day(starts[0]) in text and translate.day(starts[-1]) in text
     assert "26" in locales.western_digits(text)
+
+
+FORWARDABLE = [spec for spec in ALL if "forwarded_for" in spec.optional]
+#: How a German text speaks to the one whose request it is.
+ADDRESSING_THE_REQUESTER = re.compile(
+    r"Ihre Anfrage|Ihrer Anfrage|Ihre Serie|Ihrer Serie|Ihrer Änderung|Ihnen bestätigt"
+    r"|von Ihnen angefragt"
+)
+
+
+@pytest.mark.parametrize("every_field", [False, True], ids=["required", "all"])
+@pytest.mark.parametrize("spec", FORWARDABLE, ids=lambda spec: spec.kind)
+def test_a_forwarded_copy_speaks_of_the_leaver_s_request_not_of_the_reader_s(
+    spec: TemplateSpec, every_field: bool
+) -> None:
+    fields = all_fields(spec) if every_field else required_fields(spec)
+    fields["forwarded_for"] = "Jana Brüggemann"
+
+    message = render(spec.kind, "email", "de", **fields)
+
+    assert ADDRESSING_THE_REQUESTER.findall(f"{message.subject}\n{message.body}") == []
+    assert message.subject and message.subject.endswith("(Anfrage von Jana Brüggemann)")
+    assert message.body.startswith("Sie erhalten diese Nachricht, weil Jana Brüggemann")
+    english = render(spec.kind, "email", "en", **fields)
+    assert "your request" not in english.body.lower()
+    assert english.subject and english.subject.endswith("(Jana Brüggemann's request)")
+
+
+@pytest.mark.parametrize("spec", FORWARDABLE, ids=lambda spec: spec.kind)
+def test_the_caseworker_s_own_message_still_says_ihre_anfrage(spec: TemplateSpec) -> None:
+    fields = required_fields(spec)
+
+    message = render(spec.kind, "email", "de", **fields)
+
+    assert "Ihre Anfrage" in message.body
+    assert "Anfrage von" not in f"{message.subject}\n{message.body}"
+    assert "Sie erhalten diese Nachricht" not in message.body
+
+
+def test_the_forwarded_cancellation_reads_as_expected() -> None:
+    message = render(
+        "request_cancelled_caseworker", "email", "de",
+        **required_fields(SPECS["request_cancelled_caseworker", "email"]),
+        forwarded_for="Jana Brüggemann",
+    )  # fmt: skip
+
+    assert "die Koordination hat die Anfrage von Jana Brüggemann storniert" in message.body

@@ -356,6 +356,66 @@ def test_a_person_who_left_is_erased_from_the_staff_page_after_being_asked(
     assert case_person.email not in shown and "(gelöscht)" in shown
 
 
+def test_erasing_a_person_whose_requests_still_need_them_is_refused_without_asking(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    engine: Engine,
+) -> None:
+    file_request(case_person)
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/staff")
+    web.post(f"/dashboard/staff/{case_person.id}/deactivate", data={"csrf_token": csrf_of(page)})
+
+    asked = web.post(f"/dashboard/staff/{case_person.id}/erase", data={"csrf_token": csrf_of(page)})
+
+    assert asked.status_code == 409
+    assert 'id="question"' not in asked.text
+    assert "offene Anfragen brauchen diese Sachbearbeitung noch" in asked.text
+    with Session(engine) as session:
+        assert session.get(User, case_person.id).erased_at is None  # type: ignore[union-attr]
+
+
+def test_the_staff_page_says_when_an_erasure_waits_for_open_requests(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    engine: Engine,
+    clock: ManualClock,
+) -> None:
+    file_request(case_person)
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/staff")
+    web.post(f"/dashboard/staff/{case_person.id}/deactivate", data={"csrf_token": csrf_of(page)})
+    assert "Löschung wartet" not in web.get("/dashboard/staff").text
+    with Session(engine) as session:  # as users/scheduled.py marks it when the time came
+        leaver = get_row(session, User, case_person.id)
+        leaver.erasure_waiting_since = clock.now()
+        session.add(leaver)
+        session.commit()
+
+    page = web.get("/dashboard/staff")
+
+    assert "Löschung wartet: 1 offene Anfrage" in page.text
+
+
+def test_erasing_one_s_own_account_is_refused_without_asking(
+    signed_in: Callable[[Person], TestClient], coord_person: Person
+) -> None:
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/staff")
+
+    asked = web.post(
+        f"/dashboard/staff/{coord_person.id}/erase", data={"csrf_token": csrf_of(page)}
+    )
+
+    assert asked.status_code == 409
+    assert 'id="question"' not in asked.text
+    assert "Sie können Ihr eigenes Konto nicht löschen" in asked.text
+
+
 def test_a_deactivated_account_invited_again_comes_back_only_through_the_new_link(
     signed_in: Callable[[Person], TestClient],
     other_web: TestClient,

@@ -304,3 +304,74 @@ def test_an_unknown_assignment_is_not_asked_about(
         "/dashboard/assignments/4711/cancel", data={"csrf_token": csrf_of(web.get("/requests"))}
     )
     assert answer.status_code == 404 and 'id="question"' not in answer.text
+
+
+def refused_without_asking(answer: httpx.Response, says: str) -> None:
+    """The answer to a form posted without scripts is the refusal the action itself gives,
+    not a question whose yes would only be refused."""
+    assert answer.status_code == 409, answer.text
+    assert 'id="question"' not in answer.text
+    assert says in html.unescape(answer.text)
+
+
+def test_a_request_that_can_no_longer_be_cancelled_is_refused_without_asking(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    file_request: Callable[..., Request],
+) -> None:
+    filed = file_request(case_person)
+    web = signed_in(case_person)
+    action = f"/requests/{filed.id}/cancel"
+    csrf = csrf_of(web.get("/requests"))
+    web.post(action, data={"csrf_token": csrf, "sure": "yes"})
+
+    again = web.post(action, data={"csrf_token": csrf})
+
+    refused_without_asking(again, "kann nicht mehr storniert werden")
+
+
+def test_a_no_show_before_anyone_holds_the_job_is_refused_without_asking(
+    signed_in: Callable[[Person], TestClient],
+    case_person: Person,
+    file_request: Callable[..., Request],
+) -> None:
+    filed = file_request(case_person, client_ref="JC-2026-0417")
+    web = signed_in(case_person)
+    csrf = csrf_of(web.get(f"/requests/{filed.id}"))
+
+    no_show = web.post(f"/requests/{filed.id}/no-show", data={"csrf_token": csrf})
+    not_again = web.post(f"/requests/{filed.id}/not-for-client", data={"csrf_token": csrf})
+
+    refused_without_asking(no_show, "Ein Nichterscheinen lässt sich erst ab Beginn")
+    refused_without_asking(not_again, "Vermerken lässt sich nur eine Anfrage")
+
+
+def test_an_assignment_cancelled_before_is_refused_without_asking(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    file_request: Callable[..., Request],
+    add_mediator: Callable[..., int],
+    engine: Engine,
+    clock: ManualClock,
+) -> None:
+    helen = add_mediator(
+        name="Helen Tekle", languages=[{"language": "ti", "level": "native"}], availability=TUESDAY
+    )
+    request = file_request(
+        case_person, language="ti", start=clock.now() + timedelta(days=1, hours=1)
+    )
+    web = signed_in(coord_person)
+    csrf = csrf_of(web.get(f"/dashboard/requests/{request.id}"))
+    web.post(
+        f"/dashboard/requests/{request.id}/assign",
+        data={"csrf_token": csrf, "mediator_id": str(helen)},
+    )
+    with Session(engine) as session:
+        held = session.exec(select(Assignment).where(Assignment.mediator_id == helen)).one()
+    action = f"/dashboard/assignments/{held.id}/cancel"
+    web.post(action, data={"csrf_token": csrf, "sure": "yes"})
+
+    again = web.post(action, data={"csrf_token": csrf})
+
+    refused_without_asking(again, "Diese Zuweisung ist schon aufgehoben.")
