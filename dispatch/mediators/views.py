@@ -24,7 +24,13 @@ from starlette.datastructures import FormData
 from config import data as config_data
 from config.settings import Settings
 from dispatch import geocoding
-from dispatch.allowances.service import AllowanceOwed, Month, month_totals_for, rules_for
+from dispatch.allowances.service import (
+    AllowanceOwed,
+    Month,
+    month_totals_for,
+    monthly_counts,
+    rules_for,
+)
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators import flows, importer, service
@@ -754,18 +760,16 @@ def _mediator_page(
     public = _live(session, mediator_id)
     today = now.astimezone(settings.tz).date()
     month = Month(today.year, today.month)
-    month_total = (
-        month_totals_for(
-            session,
-            start=month,
-            end=month,
-            rules=rules_for(settings.allowance_file),
-            tz=settings.tz,
-            mediator_id=mediator_id,
+    month_total = month_counted = None
+    if public.monthly_limit is not None:
+        rules = rules_for(settings.allowance_file)
+        month_total = month_totals_for(
+            session, start=month, end=month, rules=rules, tz=settings.tz, mediator_id=mediator_id
         ).get(month, Decimal(0))
-        if public.monthly_limit is not None
-        else None
-    )
+        # What the engine counts against the limit: held jobs at what they are expected to pay.
+        counts = monthly_counts(session, rules=rules, tz=settings.tz, now=now)
+        cents = counts.counted.get(mediator_id, {}).get((month.year, month.month), 0)
+        month_counted = Decimal(cents) / 100
     return render(
         request,
         "coordinator/mediator.html",
@@ -794,6 +798,7 @@ def _mediator_page(
             "weekdays": range(7),
             "clearance_fields": CLEARANCE_FIELDS,
             "month_total": month_total,
+            "month_counted": month_counted,
         },
         status_code=status_code,
         user=user,

@@ -7,8 +7,9 @@ import html
 import io
 import re
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,11 +18,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from config.settings import Settings
+from dispatch.clock import ManualClock
 from dispatch.jobs.models import JobReport, ReportState
 from dispatch.mediators.models import Absence, Mediator, MediatorLanguage
+from dispatch.offers import flows as offer_flows
 from dispatch.places.models import Place
 from dispatch.requests.models import Mode
 from dispatch.storage import unit_of_work
+from dispatch.users.models import User
 from dispatch.web import maps
 from tests.allowances.factories import done_job
 from tests.conftest import Staff, get_row
@@ -93,6 +97,40 @@ def test_a_coordinator_adds_a_mediator_with_two_languages_and_edits_the_phone(
     assert changed.status_code == 303, changed.text
     with unit_of_work(engine) as session:
         assert get_row(session, Mediator, mediator_id).phone == "+4915112340100"
+
+
+def test_the_mediator_page_counts_the_jobs_held_this_month_against_the_monthly_limit(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    file_request: Callable[..., Any],
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+) -> None:
+    """The engine counts a held job at what it is expected to pay; the page says so, or the
+    coordinator wonders why someone at 0 of 250 gets no offers."""
+    mediator_id = add_mediator(name="Amina Haddad", monthly_limit="250")
+    web = signed_in(coord_person)
+    assert "von 250,00\xa0€ in diesem Monat</dd>" in web.get(f"/dashboard/pool/{mediator_id}").text
+    job = file_request(case_person, start=clock.now() + timedelta(hours=2), minutes=180)
+    with unit_of_work(engine) as session:
+        offer_flows.assign_directly(
+            session,
+            request_id=job.id,
+            mediator_id=mediator_id,
+            actor=get_row(session, User, coord_person.id),
+            now=clock.now(),
+            settings=settings,
+        )
+
+    page = web.get(f"/dashboard/pool/{mediator_id}").text
+
+    shown = re.search(r"0,00\xa0€ von 250,00\xa0€ in diesem Monat; mit den Einsätzen, die "
+                      r"die Person hat, etwa (\d+),(\d\d)\xa0€", page)  # fmt: skip
+    assert shown is not None, page
+    assert Decimal(f"{shown[1]}.{shown[2]}") > 0
 
 
 def test_a_monthly_limit_is_set_shown_changed_and_cleared_in_the_form(
