@@ -72,6 +72,11 @@ def N_(message: str) -> str:
     return message
 
 
+def NP_(singular: str, plural: str) -> tuple[str, str]:
+    """`N_` for a text with a plural: shown through ``ngettext`` with its ``num``."""
+    return singular, plural
+
+
 @dataclass(frozen=True)
 class Text:
     """A text to show later, in the reader's language: an ``N_``-marked msgid and its values.

@@ -350,9 +350,9 @@ def check_erasable(session: Session, *, user: User, actor: User | None, now: dat
         raise Conflict("Deactivate the account before erasing it.", reason="erase_active_account")
     open_requests = open_work(session, user_ids=[user.id], now=now).get(user.id, 0)
     if open_requests:
+        needs = "request still needs" if open_requests == 1 else "requests still need"
         raise Conflict(
-            f"{open_requests} open requests still need this caseworker; hand them to a "
-            "colleague first.",
+            f"{open_requests} open {needs} this caseworker; hand them to a colleague first.",
             reason="erase_open_work",
             params={"num": open_requests},
         )

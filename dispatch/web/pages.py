@@ -32,13 +32,13 @@ from dispatch.web import account, caseworker, coordinator, maps, mediator
 from dispatch.web.auth import CsrfRefused, SignInRequired
 from dispatch.web.links import LinkInvalid
 from dispatch.web.rendering import HERE, formatter, on_mediator_link, render, visitor_lang
-from locales import N_
+from locales import N_, NP_
 
 #: Addresses that are not pages: their errors stay JSON.
 NOT_PAGES = ("/api/", "/webhooks/", "/health", "/docs", "/redoc", "/openapi.json")
 
 #: What an error page says for a domain error's reason code (its params fill the text).
-REASONS = {
+REASONS: dict[str, str | tuple[str, str]] = {
     "request_not_cancellable": N_("This request is %(status)s and can no longer be cancelled."),
     "assignment_cancelled": N_("This assignment was already cancelled."),
     "assignment_not_cancellable": N_(
@@ -79,8 +79,9 @@ REASONS = {
     "own_account": N_("You cannot deactivate your own account; ask another coordinator."),
     "own_account_erase": N_("You cannot erase your own account; ask another coordinator."),
     "erase_active_account": N_("Deactivate the account before erasing it."),
-    "erase_open_work": N_(
-        "%(num)s open requests still need this caseworker; hand them to a colleague first."
+    "erase_open_work": NP_(
+        "%(num)s open request still needs this caseworker; hand it to a colleague first.",
+        "%(num)s open requests still need this caseworker; hand them to a colleague first.",
     ),
     "account_erased": N_("This account was erased; invite the person as a new account."),
     "not_a_colleague": N_(
@@ -103,7 +104,11 @@ def _error_page(
         params = dict(error.params)
         if "status" in params:
             params["status"] = fmt.status(str(params["status"]))
-        message = fmt.gettext(REASONS[error.reason], **params)
+        text = REASONS[error.reason]
+        if isinstance(text, tuple):
+            message = fmt.ngettext(*text, int(params.get("num", 1)), **params)
+        else:
+            message = fmt.gettext(text, **params)
     return render(
         request,
         "error.html",
