@@ -688,6 +688,20 @@ def serve_exclusions(
     request's own assignment counts for nothing. A mediator who does not
     speak its language (or left the pool) is not even in the snapshot.
     """
+    return serve_exclusions_of(
+        session, request=request, mediator_ids=[mediator_id], now=now, tz=tz
+    )[mediator_id]
+
+
+def serve_exclusions_of(
+    session: Session,
+    *,
+    request: Request,
+    mediator_ids: Iterable[int],
+    now: datetime,
+    tz: ZoneInfo,
+) -> dict[int, list[matching.Exclusion]]:
+    """`serve_exclusions` for several mediators at once, from one snapshot of the pool."""
     snapshot = pool_snapshot(
         session,
         start=request.start,
@@ -696,10 +710,17 @@ def serve_exclusions(
         skip_request_ids=frozenset({request.id}),
         language=request.language,
     )
-    found = next((m for m in snapshot.mediators if m.id == str(mediator_id)), None)
-    if found is None:
-        return [matching.Exclusion(str(mediator_id), "language", {"language": request.language})]
-    return matching.exclusions(engine_request(session, request, tz=tz), found, now=now)
+    by_id = {m.id: m for m in snapshot.mediators}
+    job = engine_request(session, request, tz=tz, ordering=False)
+    found: dict[int, list[matching.Exclusion]] = {}
+    for mediator_id in mediator_ids:
+        mediator = by_id.get(str(mediator_id))
+        found[mediator_id] = (
+            matching.exclusions(job, mediator, now=now)
+            if mediator is not None
+            else [matching.Exclusion(str(mediator_id), "language", {"language": request.language})]
+        )
+    return found
 
 
 @cache
