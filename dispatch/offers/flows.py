@@ -1544,13 +1544,6 @@ def tell_holders_at_place(
     return told
 
 
-#: The engine's rules about one pair that a place's point decides: the longest way, and
-#: the time to travel between the job and the mediator's other jobs.
-RULES_OF_THE_POINT = frozenset({"travel_radius", "busy"})
-#: For an open offer, also whether the mediator can still get there in time from home.
-RULES_OF_THE_POINT_OFFERED = RULES_OF_THE_POINT | {"too_late"}
-
-
 def follow_moved_place(
     session: Session,
     *,
@@ -1571,19 +1564,18 @@ def follow_moved_place(
     checked against each other where both now are.
 
     Of an in-person job, the mediator holding it is checked by the engine's rules that
-    the point decides (`RULES_OF_THE_POINT`: their longest way, and the time to travel
-    between it and their other jobs, ``planning.serve_exclusions``). One that the move
-    breaks releases them with a message saying why, and the request goes out again,
+    the point decides (``planning.point_exclusions``: their longest way, `travel_radius`,
+    and the time to travel between it and the jobs they hold, `busy`). One that the move
+    breaks releases them with a message saying which, and the request goes out again,
     its caseworker told; one they did not meet at the old point either (an override put
     them there) does not; whoever stays hears of the change (``tell_holders_at_place``).
     Getting there in time from home (`too_late`) does not release a holder: it only
     fails within the journey's time before the start, when they have set out or are about
     to, from somewhere the engine does not know, and the job sent out again then would
-    have even less time than they have; they hear of the new point and can say they
-    cannot come. An offer still open that the move makes one the engine would not make
-    (`RULES_OF_THE_POINT_OFFERED`, too late included: nobody is on the way yet) is
-    withdrawn, and a wave left with none open sends the next one now. Requests are
-    locked in id order.
+    have even less time than they have; they hear of the new point and can still say
+    they cannot come. An open offer the move breaks by these rules, too late included
+    (nobody is on the way yet), is withdrawn, and a wave left with none open sends the
+    next one now. Requests are locked in id order.
     """
     moving = session.exec(
         select(Request.id)
@@ -1635,7 +1627,7 @@ def follow_moved_place(
             session, request, list(before[request.id]), now=now, settings=settings
         )
         broken = {
-            mediator_id: sorted(codes - before[request.id][mediator_id])
+            mediator_id: sorted(codes - before[request.id].get(mediator_id, set()))
             for mediator_id, codes in now_failed.items()
         }
         assignment = service.live_assignment(session, request.id)
@@ -1677,17 +1669,12 @@ def _failed_rules_of_the_point(
     now: datetime,
     settings: Settings,
 ) -> dict[int, set[str]]:
-    """Which of `RULES_OF_THE_POINT_OFFERED` each mediator fails for `request` where it is
-    now, by the engine (``planning.serve_exclusions_of``), with their other jobs."""
-    if not mediator_ids:
-        return {}
-    found = planning.serve_exclusions_of(
+    """The codes of the engine's rules of the point (``planning.point_exclusions``) each
+    mediator fails for `request` where it is now."""
+    found = planning.point_exclusions(
         session, request=request, mediator_ids=mediator_ids, now=now, tz=settings.tz
     )
-    return {
-        mediator_id: {r.code for r in reasons} & RULES_OF_THE_POINT_OFFERED
-        for mediator_id, reasons in found.items()
-    }
+    return {mediator_id: {r.code for r in reasons} for mediator_id, reasons in found.items()}
 
 
 def _release_after_change(

@@ -281,3 +281,29 @@ def test_a_holder_put_beyond_their_longest_way_by_an_override_stays_when_the_pla
 
     assert holder_of(engine, job["id"]) == near
     assert outbox.messages("released_after_change_mediator") == []
+
+
+def test_a_paused_holder_who_kept_their_job_is_released_when_the_place_moves_beyond_their_way(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    place_id: int,
+    engine: Engine,
+) -> None:
+    """Out of the pool for new work, still the holder: checked all the same."""
+    holder, *_ = make_pool(3, travel_mode="car", max_travel_km=10)
+    job = file_request(client, caseworker, **in_person(place_id, "09:00", "10:30"))
+    assign(client, coordinator, job["id"], holder)
+    paused = client.patch(
+        f"/api/v1/mediators/{holder}", json={"paused": True}, headers=coordinator.headers
+    )
+    assert paused.status_code == 200, paused.text
+
+    change(client, coordinator, place_id, **NORTH_25_KM)
+
+    assert holder_of(engine, job["id"]) is None
+    assert release_codes(engine) == [["travel_radius"]]
+    [released] = outbox.messages("released_after_change_mediator", "sms")
+    assert released.recipient_id == holder
