@@ -664,12 +664,14 @@ def released_after_change_mediator(
     start: datetime,
     end: datetime,
     now: datetime,
-    why: Literal["coordination", "place_moved"] | None = None,
+    why: Literal["coordination", "place_moved", "place_moved_busy"] | None = None,
 ) -> None:
     """The job was changed so that it no longer fits you: you are released (the old times).
 
     The calendar file withdraws the event as a cancellation does. `why` says who
-    changed it, when not the caseworker: the coordination, or it moved the place.
+    changed it, when not the caseworker: the coordination, or it moved the place
+    (beyond the distance you travel; `place_moved_busy`: too far from another of your
+    jobs to travel between them in time).
     """
     fields = job_fields(session, request)
     _to_mediator(

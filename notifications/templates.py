@@ -155,7 +155,8 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
               "contact_name contact_phone changed_by"),
         # The job changed so that it no longer fits: released (start and end as they were).
         _spec("released_after_change_mediator", "sms", "mediator", "language start"),
-        # `why`: who changed it ("coordination"; none: the caseworker), or "place_moved".
+        # `why`: who changed it ("coordination"; none: the caseworker), or "place_moved"
+        # (beyond the distance they travel), "place_moved_busy" (too far from another job).
         _spec("released_after_change_mediator", "email", "mediator",
               "language start end event_uid", "recipient_name why"),
         _spec("cancelled_mediator", "sms", "mediator", "language start"),

@@ -63,8 +63,6 @@ from dispatch.security import hash_token
 from dispatch.series import service as series
 from dispatch.storage import insert_rows_with_ids, new_row
 from dispatch.users.models import Role, User
-from matching import Location
-from matching.feasibility import DISTANCE_TOLERANCE_KM, great_circle_km
 
 log = logging.getLogger("sprachpool.dispatch")
 
@@ -1569,12 +1567,22 @@ def follow_moved_place(
     A request filed at a place took the place's point then, so without this the
     engine would keep matching, and the allowance keep counting kilometres, to the old
     one. Requests with a point of their own (a typed address) are not at the old point
-    and stay as they are. Of an in-person job, a mediator holding it who reached the
-    old point but cannot reach the new one (their longest way) is released with a
-    message saying why, and the request goes out again, its caseworker told; one who
-    still can hears of the change (``tell_holders_at_place``). An offer still open to
-    someone the new point is too far for is withdrawn, and a wave left with none open
-    sends the next one now. Requests are locked in id order.
+    and stay as they are. All of them move first, so that two jobs at the place are
+    checked against each other where both now are.
+
+    Of an in-person job, the mediator holding it is checked by the engine's rules that
+    the point decides (``planning.point_exclusions``: their longest way, `travel_radius`,
+    and the time to travel between it and the jobs they hold, `busy`). One that the move
+    breaks releases them with a message saying which, and the request goes out again,
+    its caseworker told; one they did not meet at the old point either (an override put
+    them there) does not; whoever stays hears of the change (``tell_holders_at_place``).
+    Getting there in time from home (`too_late`) does not release a holder: it only
+    fails within the journey's time before the start, when they have set out or are about
+    to, from somewhere the engine does not know, and the job sent out again then would
+    have even less time than they have; they hear of the new point and can still say
+    they cannot come. An open offer the move breaks by these rules, too late included
+    (nobody is on the way yet), is withdrawn, and a wave left with none open sends the
+    next one now. Requests are locked in id order.
     """
     moving = session.exec(
         select(Request.id)
@@ -1594,19 +1602,47 @@ def follow_moved_place(
         )
         .order_by(col(Request.id))
     ).all()
-    for request_id in moving:
-        request = service.lock_request(session, request_id)
+    requests = [service.lock_request(session, request_id) for request_id in moving]
+    # Who each in-person job is with, and what of the point's rules they failed at the old one.
+    before: dict[int, dict[int, set[str]]] = {}
+    for request in requests:
+        if request.mode != Mode.in_person:
+            continue
+        assignment = service.live_assignment(session, request.id)
+        if request.status == RequestStatus.assigned and assignment is not None:
+            before[request.id] = _failed_rules_of_the_point(
+                session, request, [assignment.mediator_id], now=now, settings=settings
+            )
+        elif request.status == RequestStatus.offered:
+            waiting = session.exec(
+                select(Offer.mediator_id)
+                .where(Offer.request_id == request.id, Offer.status == OfferStatus.pending)
+                .order_by(col(Offer.mediator_id))
+            ).all()
+            before[request.id] = _failed_rules_of_the_point(
+                session, request, waiting, now=now, settings=settings
+            )
+    for request in requests:
         request.location_lat, request.location_lon = new
         request.updated_at = now
         session.add(request)
-        session.flush()
-        if request.mode != Mode.in_person:
+    session.flush()
+    for request in requests:
+        if request.id not in before:
             continue
-        assignment = service.live_assignment(session, request_id)
+        now_failed = _failed_rules_of_the_point(
+            session, request, list(before[request.id]), now=now, settings=settings
+        )
+        broken = {
+            mediator_id: sorted(codes - before[request.id].get(mediator_id, set()))
+            for mediator_id, codes in now_failed.items()
+        }
+        assignment = service.live_assignment(session, request.id)
         if request.status == RequestStatus.assigned and assignment is not None:
-            holder = session.get(Mediator, assignment.mediator_id)
-            assert holder is not None
-            if _out_of_reach_now(holder, old, new):
+            codes = sorted(set(broken.get(assignment.mediator_id, [])) - {"too_late"})
+            if codes:
+                holder = session.get(Mediator, assignment.mediator_id)
+                assert holder is not None
                 _release_after_change(
                     session,
                     request,
@@ -1616,42 +1652,36 @@ def follow_moved_place(
                     now=now,
                     settings=settings,
                     reason=service.PLACE_MOVED,
-                    codes=["travel_radius"],
+                    codes=codes,
                     told_start=request.start,
                     told_end=request.end,
-                    why="place_moved",
+                    why="place_moved" if "travel_radius" in codes else "place_moved_busy",
                 )
         elif request.status == RequestStatus.offered:
-            waiting = session.exec(
-                select(Mediator)
-                .join(Offer, col(Offer.mediator_id) == col(Mediator.id))
-                .where(Offer.request_id == request_id, Offer.status == OfferStatus.pending)
-                .order_by(col(Mediator.id))
-            ).all()
-            for mediator in waiting:
-                if _out_of_reach_now(mediator, old, new):
+            for mediator_id, codes in broken.items():
+                if codes:
                     withdrawn = service.withdraw_pending(
-                        session, request_id=request_id, now=now, mediator_id=mediator.id
+                        session, request_id=request.id, now=now, mediator_id=mediator_id
                     )
                     session.flush()
                     tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
             escalate_if_wave_over(session, request, now=now, settings=settings)
 
 
-def _out_of_reach_now(
-    mediator: Mediator, old: tuple[float, float], new: tuple[float, float]
-) -> bool:
-    """The mediator's longest way (``max_travel_km``, the engine's `travel_radius` rule)
-    reached the old point and does not reach the new one. One it did not reach before
-    was put there by hand (an override) and stays."""
-    if mediator.home_lat is None or mediator.home_lon is None or mediator.max_travel_km is None:
-        return False
-    home = Location(mediator.home_lat, mediator.home_lon)
-    limit = mediator.max_travel_km + DISTANCE_TOLERANCE_KM
-    return (
-        great_circle_km(home, Location(*old)) <= limit
-        and great_circle_km(home, Location(*new)) > limit
+def _failed_rules_of_the_point(
+    session: Session,
+    request: Request,
+    mediator_ids: Sequence[int],
+    *,
+    now: datetime,
+    settings: Settings,
+) -> dict[int, set[str]]:
+    """The codes of the engine's rules of the point (``planning.point_exclusions``) each
+    mediator fails for `request` where it is now."""
+    found = planning.point_exclusions(
+        session, request=request, mediator_ids=mediator_ids, now=now, tz=settings.tz
     )
+    return {mediator_id: {r.code for r in reasons} for mediator_id, reasons in found.items()}
 
 
 def _release_after_change(
@@ -1667,7 +1697,7 @@ def _release_after_change(
     codes: list[str],
     told_start: datetime,
     told_end: datetime,
-    why: Literal["coordination", "place_moved"] | None,
+    why: Literal["coordination", "place_moved", "place_moved_busy"] | None,
     after_change: bool = False,
     tell_caseworker: bool = True,
 ) -> None:

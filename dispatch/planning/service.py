@@ -39,7 +39,7 @@ from dispatch.requests import conflicts
 from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.series import service as series
 from dispatch.users.models import OrganisationMediator
-from matching.feasibility import rule_busy
+from matching.feasibility import rule_busy, rule_reach_in_time, rule_travel_radius
 
 #: Recent work that counts for fairness ("who has had little lately").
 LOAD_WINDOW = timedelta(days=28)
@@ -635,6 +635,42 @@ def _idle_mediators(
     return built
 
 
+def _held_jobs_as_busy(
+    session: Session, *, mediator_ids: Sequence[int], request: Request, tz: ZoneInfo
+) -> dict[int, list[matching.Busy]]:
+    """The jobs each mediator holds within `TRAVEL_HORIZON` of `request` (not it), as the
+    engine's busy blocks, in order of their start."""
+    busy: dict[int, list[matching.Busy]] = defaultdict(list)
+    for mediator_id, *job in session.execute(
+        sa.select(col(Assignment.mediator_id), *_HELD_JOB_COLUMNS)
+        .join(Request, col(Request.id) == col(Assignment.request_id))
+        .outerjoin(Place, col(Place.id) == col(Request.place_id))
+        .where(
+            col(Assignment.mediator_id).in_(mediator_ids),
+            col(Assignment.cancelled_at).is_(None),
+            col(Request.status).in_(LIVE),
+            col(Request.id) != request.id,
+            col(Request.end) > request.start - TRAVEL_HORIZON,
+            col(Request.start) < request.end + TRAVEL_HORIZON,
+        )
+        .order_by(col(Request.start))
+    ):
+        busy[mediator_id].append(_busy_block(job, tz))
+    return busy
+
+
+def _engine_job(request: Request, tz: ZoneInfo) -> matching.Request:
+    """The request as the engine sees it for the rules of time and place alone."""
+    return matching.Request(
+        id=str(request.id),
+        language=request.language,
+        start=request.start.astimezone(tz),
+        end=request.end.astimezone(tz),
+        mode=request.mode,
+        location=_location(request) if request.mode == Mode.in_person else None,
+    )
+
+
 def held_job_clash(
     session: Session, *, mediator_id: int, request: Request, tz: ZoneInfo
 ) -> matching.Exclusion | None:
@@ -644,40 +680,70 @@ def held_job_clash(
     held in-person job near it there is time to travel. The exclusion's
     params give the held job's times and, for a travel clash, the minutes.
     """
+    busy = _held_jobs_as_busy(session, mediator_ids=[mediator_id], request=request, tz=tz)
+    if not busy:
+        return None
     travel_mode = session.exec(
         select(Mediator.travel_mode).where(Mediator.id == mediator_id)
     ).first()
-    busy = [
-        _busy_block(job, tz)
-        for job in session.execute(
-            sa.select(*_HELD_JOB_COLUMNS)
-            .join(Assignment, col(Assignment.request_id) == col(Request.id))
-            .outerjoin(Place, col(Place.id) == col(Request.place_id))
-            .where(
-                col(Assignment.mediator_id) == mediator_id,
-                col(Assignment.cancelled_at).is_(None),
-                col(Request.status).in_(LIVE),
-                col(Request.id) != request.id,
-                col(Request.end) > request.start - TRAVEL_HORIZON,
-                col(Request.start) < request.end + TRAVEL_HORIZON,
-            )
-            .order_by(col(Request.start))
-        )
-    ]
-    if not busy:
-        return None
     mediator = matching.Mediator(
-        id=str(mediator_id), languages={}, travel_mode=travel_mode or "car", busy=tuple(busy)
+        id=str(mediator_id),
+        languages={},
+        travel_mode=travel_mode or "car",
+        busy=tuple(busy[mediator_id]),
     )
-    job = matching.Request(
-        id=str(request.id),
-        language=request.language,
-        start=request.start.astimezone(tz),
-        end=request.end.astimezone(tz),
-        mode=request.mode,
-        location=_location(request) if request.mode == Mode.in_person else None,
-    )
-    return rule_busy(job, mediator)
+    return rule_busy(_engine_job(request, tz), mediator)
+
+
+#: The engine's rules about one pair that the job's point decides: the mediator's
+#: longest way, the travel between it and the jobs they hold, getting there from home.
+RULES_OF_THE_POINT = (rule_travel_radius, rule_busy)
+
+
+def point_exclusions(
+    session: Session,
+    *,
+    request: Request,
+    mediator_ids: Sequence[int],
+    now: datetime,
+    tz: ZoneInfo,
+) -> dict[int, list[matching.Exclusion]]:
+    """Why each mediator could not take `request` where it is now, by the engine's rules
+    its point decides (`RULES_OF_THE_POINT`, and `too_late` asked at `now`); empty: none.
+
+    Their jobs held around it are busy blocks as in the engine's snapshot, absences are
+    not (they block the time wherever the job is). Read from the mediator's record, so
+    it holds for anyone on file, in the pool or paused.
+    """
+    if not mediator_ids:
+        return {}
+    busy = _held_jobs_as_busy(session, mediator_ids=mediator_ids, request=request, tz=tz)
+    job = _engine_job(request, tz)
+    found: dict[int, list[matching.Exclusion]] = {}
+    for mediator_id, home_lat, home_lon, travel_mode, max_travel_km in session.execute(
+        sa.select(
+            col(Mediator.id),
+            col(Mediator.home_lat),
+            col(Mediator.home_lon),
+            col(Mediator.travel_mode),
+            col(Mediator.max_travel_km),
+        ).where(col(Mediator.id).in_(mediator_ids))
+    ):
+        mediator = matching.Mediator(
+            id=str(mediator_id),
+            languages={},
+            home=matching.Location(home_lat, home_lon)
+            if home_lat is not None and home_lon is not None
+            else None,
+            travel_mode=travel_mode or "car",
+            max_travel_km=max_travel_km,
+            busy=tuple(busy.get(mediator_id, ())),
+        )
+        reasons = [r for rule in RULES_OF_THE_POINT if (r := rule(job, mediator)) is not None]
+        if (late := rule_reach_in_time(job, mediator, now)) is not None:
+            reasons.append(late)
+        found[mediator_id] = reasons
+    return found
 
 
 def serve_exclusions(

@@ -498,3 +498,24 @@ def test_the_forwarded_cancellation_reads_as_expected() -> None:
     )  # fmt: skip
 
     assert "die Koordination hat die Anfrage von Jana Brüggemann storniert" in message.body
+
+
+@pytest.mark.parametrize("locale", sorted(MEDIATOR_LOCALES))
+@pytest.mark.parametrize("why", [None, "coordination", "place_moved", "place_moved_busy"])
+def test_a_release_after_a_change_says_why_in_the_mediator_s_language(
+    locale: str, why: str | None
+) -> None:
+    """Each reason reads in the mediator's own words, and each reads differently."""
+    spec = SPECS[("released_after_change_mediator", "email")]
+    fields = {**all_fields(spec), "language": "ti", "why": why}
+
+    body = render(spec.kind, spec.channel, locale, **fields).body
+
+    for other in {"de", "en"} - {locale}:
+        assert [f.text for f in foreign_texts(locale, other) if f.pattern.search(body)] == []
+    others = {
+        render(spec.kind, spec.channel, locale, **{**fields, "why": reason}).body
+        for reason in (None, "coordination", "place_moved", "place_moved_busy")
+        if reason != why
+    }
+    assert body not in others
