@@ -260,8 +260,12 @@ def pool_members(session: Session, *, language: str | None = None) -> tuple[Pool
     return members
 
 
-def _load_members(session: Session, language: str | None) -> tuple[PoolMember, ...]:
-    in_pool = _in_pool(language)
+def _load_members(
+    session: Session, language: str | None, *, where: list[sa.ColumnElement[bool]] | None = None
+) -> tuple[PoolMember, ...]:
+    """The pool's members as `pool_members` gives them; `where` instead of "in the pool"
+    (`_in_pool`) loads others the same way (a holder who is paused)."""
+    in_pool = where if where is not None else _in_pool(language)
     rows = session.execute(
         sa.select(
             col(Mediator.id),
@@ -510,6 +514,7 @@ def pool_snapshot(
     language: str | None = None,
     limit_reached: LimitsReached = NO_LIMITS,
     rows: PeriodRows | None = None,
+    members: tuple[PoolMember, ...] | None = None,
 ) -> PoolSnapshot:
     """Active mediators as the engine sees them for jobs in [start, end).
 
@@ -530,10 +535,14 @@ def pool_snapshot(
     monthly limits with what each month counts against them.
     `rows`: their absences and jobs already read (`period_rows`) for a period
     that holds this one, for several snapshots of one language around one job.
+    `members`: these instead of the pool's (`language` then only says which jobs and
+    absences to read); nothing of them is kept.
     """
     week_start, _ = _week_bounds(start, tz)
     _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
-    members = pool_members(session, language=language)
+    given = members is not None
+    if members is None:
+        members = pool_members(session, language=language)
     if not members:
         return PoolSnapshot(mediators=[], names={})
     if rows is None:
@@ -569,7 +578,7 @@ def pool_snapshot(
     # language's week then serves every request of that week (built once, not per day).
     first -= timedelta(days=first.weekday())
     last += timedelta(days=6 - last.weekday())
-    idle = _idle_mediators(session, members, language, first, last, tz)
+    idle = _idle_mediators(session, members, language, first, last, tz, keep=not given)
     mediators = list(idle.mediators)
     booked: dict[int, matching.Mediator] = {}
     for position, m in enumerate(members):
@@ -600,6 +609,8 @@ def _idle_mediators(
     first: date,
     last: date,
     tz: ZoneInfo,
+    *,
+    keep: bool = True,
 ) -> IdleMediators:
     """`members` as the engine's mediators for the days [first, last], with nothing booked.
 
@@ -608,7 +619,7 @@ def _idle_mediators(
     work or the annual limit: intake ranks the new request and the open ones
     around it, mostly on the same few days and languages.
     """
-    token = pool_version(session)
+    token = pool_version(session) if keep else None
     key = (token, language.lower() if language is not None else None, first, last, tz)
     if token is not None and (found := _idle.get(key)) is not None:
         return found
@@ -752,8 +763,10 @@ def serve_exclusions(
     """Why this one mediator could not take `request` as it stands now (empty: they can).
 
     The engine's own rules, with the mediator's other jobs and absences; the
-    request's own assignment counts for nothing. A mediator who does not
-    speak its language (or left the pool) is not even in the snapshot.
+    request's own assignment counts for nothing. One out of the pool (paused, or
+    taken out, and kept their jobs) is read as the engine would read them in it: being
+    out of the pool is no reason to lose a job they were let keep. Only an erased
+    mediator has nothing to be read by.
     """
     snapshot = pool_snapshot(
         session,
@@ -764,6 +777,21 @@ def serve_exclusions(
         language=request.language,
     )
     found = next((m for m in snapshot.mediators if m.id == str(mediator_id)), None)
+    if found is None:
+        holder = _load_members(
+            session,
+            None,
+            where=[col(Mediator.id) == mediator_id, col(Mediator.erased_at).is_(None)],
+        )
+        if holder:
+            [found] = pool_snapshot(
+                session,
+                start=request.start,
+                end=request.end,
+                tz=tz,
+                skip_request_ids=frozenset({request.id}),
+                members=holder,
+            ).mediators
     if found is None:
         return [matching.Exclusion(str(mediator_id), "language", {"language": request.language})]
     return matching.exclusions(engine_request(session, request, tz=tz), found, now=now)

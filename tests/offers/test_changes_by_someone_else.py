@@ -152,8 +152,8 @@ def test_a_mediator_released_by_the_caseworkers_own_change_is_not_told_as_a_drop
 
     assert response.status_code == 200, response.text
     (told,) = caseworker_mail(outbox, "assignment_cancelled_caseworker")
-    assert told.subject is not None and told.subject.startswith("Nach Ihrer Änderung suchen wir")
-    assert "nach Ihrer Änderung kann die Sprachmittlung" in told.body
+    assert told.subject is not None and told.subject.startswith("Nach der Änderung suchen wir")
+    assert "nachdem Ihre Anfrage geändert wurde, kann die Sprachmittlung" in told.body
     assert "kommt leider nicht" not in told.body
     assert caseworker_mail(outbox, "request_changed_caseworker") == []
 

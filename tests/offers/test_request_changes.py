@@ -304,3 +304,50 @@ def test_every_email_to_the_caseworker_names_the_request_and_its_reference(
     [mail] = outbox.messages("assignment_confirmed_caseworker")
     assert f"Anfrage Nr. {view['id']}, Aktenzeichen JC-2026-0417" in mail.body
     assert f"https://sprachpool.test/requests/{view['id']}" in mail.body
+
+
+def test_a_paused_holder_who_kept_the_job_keeps_it_when_its_time_moves(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    clock: ManualClock,
+) -> None:
+    """Paused for a holiday after the job, they kept it; a later start they can serve is no
+    reason to take it from them (it used to read as "does not speak the language")."""
+    view, mediator_id = accepted_request(client, caseworker, make_pool, outbox)
+    paused = client.patch(
+        f"/api/v1/mediators/{mediator_id}", json={"paused": True}, headers=coordinator.headers
+    )
+    assert paused.status_code == 200, paused.text
+    clock.advance(timedelta(minutes=5))
+
+    response = patch(client, caseworker, view["id"], start="2026-12-01T10:00:00+01:00")
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "assigned" and body["assignment"]["mediator_id"] == mediator_id
+    assert outbox.messages("released_after_change_mediator") == []
+
+
+def test_a_paused_holder_is_still_released_when_the_new_language_is_not_theirs(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    clock: ManualClock,
+) -> None:
+    view, mediator_id = accepted_request(client, caseworker, make_pool, outbox)
+    paused = client.patch(
+        f"/api/v1/mediators/{mediator_id}", json={"paused": True}, headers=coordinator.headers
+    )
+    assert paused.status_code == 200, paused.text
+
+    response = patch(client, caseworker, view["id"], language="ar")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["assignment"] is None
+    released = outbox.messages("released_after_change_mediator")
+    assert [m.recipient_id for m in released] == [mediator_id]
