@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from matching.feasibility import LimitPeriod, limit_periods
 from matching.model import Problem
 from matching.rank import Pool
 
@@ -33,6 +34,10 @@ class Jobs:
     lon: FloatArray
     seconds: IntArray
     priority: IntArray
+    cents: IntArray
+    """What a paid job is expected to pay (0 for an unpaid one), against allowance limits."""
+    periods: tuple[tuple[LimitPeriod, ...], ...]
+    """The periods (month, year) each job's cents count in (`limit_periods`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +84,10 @@ def problem_jobs(problem: Problem) -> Jobs:
             [round((r.end - r.start).total_seconds()) for r in requests], dtype=np.int64
         ),
         priority=np.array([r.priority for r in requests], dtype=np.int64),
+        cents=np.array(
+            [r.expected_allowance_cents if r.paid else 0 for r in requests], dtype=np.int64
+        ),
+        periods=tuple(limit_periods(r) for r in requests),
     )
 
 

@@ -328,32 +328,64 @@ def rule_minutes_cap(
     )
 
 
+LimitPeriod = tuple[str, int, int]
+"""A period an allowance limit counts in, named by the limit's exclusion code:
+("monthly_limit", year, month) or ("annual_limit", year, 0)."""
+
+
+def limit_periods(request: Request) -> tuple[LimitPeriod, ...]:
+    """The periods a paid job's expected allowance counts in: the month and the year of
+    its start, in its own time zone; none for an unpaid job."""
+    if not request.paid:
+        return ()
+    year, month = request.start.year, request.start.month
+    return (("monthly_limit", year, month), ("annual_limit", year, 0))
+
+
+def cents_left(mediator: Mediator, period: LimitPeriod) -> int | None:
+    """What is left of the mediator's limit in the period, in cents; None: no limit there."""
+    code, year, month = period
+    if code == "monthly_limit":
+        if mediator.monthly_limit_cents is None:
+            return None
+        return mediator.monthly_limit_cents - mediator.monthly_counted_cents.get((year, month), 0)
+    return mediator.annual_left_cents.get(year)
+
+
+def limit_params(period: LimitPeriod, left: int, job_cents: int) -> Params:
+    """The month ("2026-12") or the year (2026), what is left (never below 0) and what the
+    job (or a plan's jobs together) would add, in cents."""
+    code, year, month = period
+    named: Params = {"month": month_key(year, month)} if code == "monthly_limit" else {"year": year}
+    return {**named, "left_cents": max(0, left), "job_cents": job_cents}
+
+
+def _headroom(request: Request, mediator: Mediator, period: LimitPeriod) -> Exclusion | None:
+    """The paid job fits what is left of the limit in the period: not when the limit is
+    reached there, nor when the job's expected allowance is more than what is left."""
+    left = cents_left(mediator, period)
+    if left is None or (left > 0 and request.expected_allowance_cents <= left):
+        return None
+    return Exclusion(
+        mediator.id, period[0], limit_params(period, left, request.expected_allowance_cents)
+    )
+
+
 def rule_annual_limit(request: Request, mediator: Mediator) -> Exclusion | None:
-    """A mediator whose allowances reached their annual limit gets no more paid jobs."""
-    if request.paid and mediator.at_annual_limit:
-        return Exclusion(mediator.id, "annual_limit")
-    return None
+    """A paid job goes only to a mediator whose annual limit has room for it in the job's
+    year (a year the coordinator let them go beyond has no limit)."""
+    if not request.paid:
+        return None
+    return _headroom(request, mediator, ("annual_limit", request.start.year, 0))
 
 
 def rule_monthly_limit(request: Request, mediator: Mediator) -> Exclusion | None:
     """A paid job goes only to a mediator whose own monthly limit has room for it: not
     when the job's month (of its start, in its own time zone) reached the limit, nor
     when the job's expected allowance is more than what is left of it."""
-    if not request.paid or mediator.monthly_limit_cents is None:
+    if not request.paid:
         return None
-    month = (request.start.year, request.start.month)
-    left = mediator.monthly_limit_cents - mediator.monthly_counted_cents.get(month, 0)
-    if left > 0 and request.expected_allowance_cents <= left:
-        return None
-    return Exclusion(
-        mediator.id,
-        "monthly_limit",
-        {
-            "month": month_key(*month),
-            "left_cents": max(0, left),
-            "job_cents": request.expected_allowance_cents,
-        },
-    )
+    return _headroom(request, mediator, ("monthly_limit", request.start.year, request.start.month))
 
 
 def month_key(year: int, month: int) -> str:
@@ -484,6 +516,24 @@ def mediator_conflicts(mediator: Mediator, requests: Sequence[Request]) -> list[
     return clashes
 
 
+def limit_violations(mediator: Mediator, requests: Sequence[Request]) -> list[Violation]:
+    """A mediator's paid jobs together over what is left of a limit in a month or a year
+    (each job alone is the pair rules' business): the limit's code, the period, what is
+    left and the jobs' cents together."""
+    jobs_in: dict[LimitPeriod, list[int]] = {}
+    for request in requests:
+        for period in limit_periods(request):
+            jobs_in.setdefault(period, []).append(request.expected_allowance_cents)
+    found = []
+    for period, amounts in jobs_in.items():
+        left = cents_left(mediator, period)
+        if len(amounts) > 1 and left is not None and sum(amounts) > left:
+            found.append(
+                Violation(period[0], None, mediator.id, limit_params(period, left, sum(amounts)))
+            )
+    return found
+
+
 def check(problem: Problem, solution: Solution) -> CheckReport:
     """Verify every rule of the SPEC on a whole solution and compute its figures."""
     requests = {r.id: r for r in problem.requests}
@@ -559,6 +609,8 @@ def check(problem: Problem, solution: Solution) -> CheckReport:
                     },
                 )
             )
+
+        violations += limit_violations(mediator, assigned)
 
     listed = set(holder) | set(solution.unassigned)
     missing = [r.id for r in problem.requests if r.id not in listed]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 import numpy as np
 
 from matching.candidates import IntArray, Jobs, Pairs, feasible_pairs, problem_jobs
-from matching.feasibility import travel_conflict_array
+from matching.feasibility import LimitPeriod, cents_left, travel_conflict_array
 from matching.model import Assignment, Problem, Solution
 from matching.rank import Pool
 
@@ -32,15 +32,21 @@ class Planner:
         self.holder: dict[int, int] = {}
         self._jobs_of: dict[int, list[int]] = {}
         self._seconds_of: dict[int, int] = {}
+        self._limited = pool.limited
+        self._cents_in: dict[tuple[int, LimitPeriod], int] = {}
+        """(mediator, period) -> the cents their paid jobs there count, for those with a limit."""
 
     def fits(self, request: int, mediator: int) -> bool:
-        """The request adds no overlap, travel or minutes-cap conflict to the mediator."""
+        """The request adds no overlap, travel, minutes-cap or allowance-limit conflict to
+        the mediator."""
         taken = self._jobs_of.get(mediator)
         if not taken:
-            return True  # the pair rules already checked the job alone against the cap
+            return True  # the pair rules already checked the job alone against the limits
         jobs = self.jobs
         seconds = self._seconds_of[mediator] + int(jobs.seconds[request])
         if seconds > self.pool.minutes_left[mediator] * 60.0 + 1e-6:
+            return False
+        if not self._cents_fit(request, mediator):
             return False
         index = np.array(taken, dtype=np.int64)
         clash = travel_conflict_array(
@@ -56,6 +62,25 @@ class Planner:
         )
         return not bool(clash.any())
 
+    def _cents_fit(self, request: int, mediator: int) -> bool:
+        """The job's cents fit what is left of the mediator's limits in its periods."""
+        cents = int(self.jobs.cents[request])
+        limited = self._limited.get(mediator)
+        if not cents or limited is None:
+            return True
+        for period in self.jobs.periods[request]:
+            left = cents_left(limited, period)
+            if left is not None and self._cents_in.get((mediator, period), 0) + cents > left:
+                return False
+        return True
+
+    def _count_cents(self, request: int, mediator: int, sign: int) -> None:
+        cents = int(self.jobs.cents[request])
+        if cents and mediator in self._limited:
+            for period in self.jobs.periods[request]:
+                key = (mediator, period)
+                self._cents_in[key] = self._cents_in.get(key, 0) + sign * cents
+
     def jobs_of(self, mediator: int) -> list[int]:
         """The requests the mediator holds now."""
         return list(self._jobs_of.get(mediator, ()))
@@ -66,11 +91,13 @@ class Planner:
         self._seconds_of[mediator] = self._seconds_of.get(mediator, 0) + int(
             self.jobs.seconds[request]
         )
+        self._count_cents(request, mediator, 1)
 
     def unassign(self, request: int) -> None:
         mediator = self.holder.pop(request)
         self._jobs_of[mediator].remove(request)
         self._seconds_of[mediator] -= int(self.jobs.seconds[request])
+        self._count_cents(request, mediator, -1)
 
     def assign_fixed(self, pairs: Pairs) -> None:
         """Fixed pairs first, where they are feasible at all."""

@@ -3,7 +3,7 @@
 The field names follow the problem format in SPEC.md ("The matching problem
 format"). A few fields are extensions the service needs and the JSON format
 does not carry (`committed_minutes`, `load_minutes`, `excluded_mediators`, `not_for_client`,
-`at_annual_limit`, `monthly_limit_cents`, `monthly_counted_cents`, `Mediator.clearance`,
+`annual_left_cents`, `monthly_limit_cents`, `monthly_counted_cents`, `Mediator.clearance`,
 `Request.paid`, `Request.expected_allowance_cents`, `Problem.previous`); their defaults
 leave the SPEC's meaning unchanged.
 """
@@ -112,9 +112,11 @@ class Mediator:
     """Minutes already worked or assigned in the cap period; count toward max_minutes."""
     load_minutes: int = 0
     """Recent work, used only to spread work fairly."""
-    at_annual_limit: bool = False
-    """The year's allowances reached the mediator's annual limit and the coordinator
-    has not overridden it: no more paid jobs (extension)."""
+    annual_left_cents: Mapping[int, int] = field(default_factory=dict)
+    """Per calendar year, in the jobs' own time zone: the cents left under the mediator's
+    annual limit (the limit less jobs paid and jobs held at what they are expected to
+    pay; 0 or less: reached). A year not listed has no limit, e.g. the coordinator let
+    them go beyond it that year (extension)."""
     monthly_limit_cents: int | None = None
     """The mediator's own monthly allowance limit in cents; None: they have none
     (extension; a Bürgergeld recipient keeps only so much a month)."""
@@ -159,8 +161,9 @@ class Request:
     mediator at the annual or monthly limit."""
     expected_allowance_cents: int = 0
     """What the job is expected to pay its mediator, in cents, whoever takes it
-    (extension): a paid job goes only to a mediator whose monthly limit has that much
-    left in the job's month."""
+    (extension): a paid job goes only to a mediator whose monthly and annual limits have
+    that much left in the job's month and year, and a plan gives a mediator no more paid
+    jobs in a month or year than what is left there."""
     label: str | None = None
     """A place name for reasons ("the job centre"); optional."""
 

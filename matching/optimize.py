@@ -66,17 +66,18 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
-from ortools.sat.python import cp_model
+from ortools.sat.python import cp_model, cp_model_helper
 
 from matching.candidates import FloatArray, IntArray, Jobs, Pairs, feasible_pairs, problem_jobs
-from matching.feasibility import exclusions, travel_conflict_array
+from matching.feasibility import LimitPeriod, cents_left, exclusions, travel_conflict_array
 from matching.greedy import Planner, careful_plan, plan_solution, status_quo_plan
 from matching.highs import highspy
-from matching.model import LEVEL_RANK, Problem, Solution
+from matching.model import LEVEL_RANK, Mediator, Problem, Solution
 from matching.rank import Pool
 
 DEFAULT_TIME_LIMIT_S = 10.0
@@ -462,9 +463,13 @@ def _build(
     weights: Weights,
     hint: dict[int, int],
     minutes_left: FloatArray | None = None,
+    cents_used: Mapping[tuple[int, LimitPeriod], int] | None = None,
 ) -> _Built:
+    """The component's model; `minutes_left` and `cents_used` (the cents a mediator's jobs
+    outside the component count in a period) for a neighbourhood of a larger plan."""
     model = cp_model.CpModel()
     minutes_left = pool.minutes_left if minutes_left is None else minutes_left
+    limited = pool.limited
     proto = model.proto
     local = component.pairs
     request = pairs.request[local]
@@ -519,6 +524,9 @@ def _build(
             constraint.vars.extend(group.tolist())
             constraint.coeffs.extend(seconds.tolist())
             constraint.domain.extend((0, cap_s))
+        # A mediator's paid jobs in a month or a year fit what is left of their limits there.
+        if m in limited:
+            _add_limits(proto, limited[m], m, job, group, jobs, cents_used or {})
         # Work above the fair share costs (tier 4), so it spreads over mediators.
         if len(group) > 1 and int(seconds.sum()) > share_s:
             upper = math.ceil((int(seconds.sum()) - share_s) / FAIRNESS_UNIT_S)
@@ -601,6 +609,52 @@ def _build(
         values[k] == 1 for k in range(count) if fixed.get(int(request[k])) == int(mediator[k])
     )
     return _Built(model, built_tiers, searches, keeps_fixed, values, clique_count, travel_count)
+
+
+def _add_limits(
+    proto: cp_model_helper.CpModelProto,
+    mediator: Mediator,
+    m: int,
+    job: IntArray,
+    group: IntArray,
+    jobs: Jobs,
+    cents_used: Mapping[tuple[int, LimitPeriod], int],
+) -> None:
+    """Per period with a limit: the cents of the mediator's jobs there (variables `group`,
+    requests `job`) at most what is left, less what their jobs outside count."""
+    variables: dict[LimitPeriod, list[tuple[int, int]]] = {}
+    for k, r in zip(group.tolist(), job.tolist(), strict=True):
+        cents = int(jobs.cents[r])
+        if cents:
+            for period in jobs.periods[r]:
+                variables.setdefault(period, []).append((k, cents))
+    for period, terms in variables.items():
+        left = cents_left(mediator, period)
+        if left is None:
+            continue
+        cap = left - cents_used.get((m, period), 0)
+        if sum(cents for _, cents in terms) <= cap:
+            continue
+        constraint = proto.constraints.add().linear
+        constraint.vars.extend(k for k, _ in terms)
+        constraint.coeffs.extend(cents for _, cents in terms)
+        constraint.domain.extend((0, max(0, cap)))
+
+
+def _cents_used(
+    pool: Pool, jobs: Jobs, request: IntArray, mediator: IntArray, on: npt.NDArray[np.bool_]
+) -> dict[tuple[int, LimitPeriod], int]:
+    """The cents the pairs `on` count in each period of the mediators with a limit."""
+    limited = pool.limited
+    used: dict[tuple[int, LimitPeriod], int] = {}
+    if not limited:
+        return used
+    for r, m in zip(request[on].tolist(), mediator[on].tolist(), strict=True):
+        cents = int(jobs.cents[r])
+        if cents and m in limited:
+            for period in jobs.periods[r]:
+                used[(m, period)] = used.get((m, period), 0) + cents
+    return used
 
 
 def _set_objective(model: cp_model.CpModel, tier: _Tier) -> None:
@@ -1133,7 +1187,12 @@ def _solve_by_day(
     for number, today in enumerate(days if day_allowance > 0 else ()):
         inside = np.flatnonzero(day == today)
         part = _Component(np.unique(request[inside]), local[inside])
-        built = _build(pool, jobs, pairs, tiers, part, fixed, weights, hint, caps[number])
+        # Days before this one are planned, later ones still at the hint: what each day may
+        # add to a limit is what those leave, so the days' plans together keep it.
+        outside = chosen == 1
+        outside[inside] = False
+        used = _cents_used(pool, jobs, request, mediator, outside)
+        built = _build(pool, jobs, pairs, tiers, part, fixed, weights, hint, caps[number], used)
         cliques += built.cliques
         travel += built.travel_pairs
         spent = started_left - budget.left()
@@ -1221,7 +1280,8 @@ def _solve_by_day(
             keep.update(fixed)
             current = {int(request[k]): int(mediator[k]) for k in inside if chosen[k] == 1}
             part = _Component(np.unique(request[inside]), local[inside])
-            built = _build(pool, jobs, pairs, tiers, part, keep, weights, current, caps)
+            used = _cents_used(pool, jobs, request, mediator, outside)
+            built = _build(pool, jobs, pairs, tiers, part, keep, weights, current, caps, used)
             left = lns_allowance - (started_left - budget.left())
             before = _plan_tiers(jobs, pairs, tiers, part, chosen[inside], weights)[0][:LNS_TIERS]
             solved = _solve_tiers(
@@ -1413,7 +1473,8 @@ def _travel_pass(
             caps = pool.minutes_left - worked_s / 60.0
             current = {int(request[k]): int(mediator[k]) for k in inside if chosen[k] == 1}
             part = _Component(np.unique(request[inside]), local[inside])
-            built = _build(pool, jobs, pairs, tiers, part, fixed, weights, current, caps)
+            used = _cents_used(pool, jobs, request, mediator, outside)
+            built = _build(pool, jobs, pairs, tiers, part, fixed, weights, current, caps, used)
             # Every request of the day's model stays filled.
             cuts = np.flatnonzero(np.diff(request[inside])) + 1
             for group in np.split(np.arange(len(inside)), cuts):
@@ -1604,10 +1665,11 @@ def _travel_mip_pass(
             outside = (chosen == 1) & ~on_day
             np.add.at(worked_s, mediator[outside], seconds[outside])
             caps = pool.minutes_left - worked_s / 60.0
+            used = _cents_used(pool, jobs, request, mediator, outside)
             inside = np.flatnonzero(on_day & useful)
             current = {int(request[k]): int(mediator[k]) for k in inside if chosen[k] == 1}
             part = _Component(np.unique(request[inside]), local[inside])
-            built = _build(pool, jobs, pairs, tiers, part, fixed, weights, current, caps)
+            built = _build(pool, jobs, pairs, tiers, part, fixed, weights, current, caps, used)
             count = len(inside)
             # Every request of the day's model stays filled.
             cuts = np.flatnonzero(np.diff(request[inside])) + 1

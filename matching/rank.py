@@ -85,7 +85,6 @@ SAME_PARAMS_FOR_ALL = frozenset(
         "gender",
         "excluded",
         "not_for_this_client",
-        "annual_limit",
     }
 )
 """Exclusions whose params depend on the request only, made once per ranking."""
@@ -187,14 +186,17 @@ class Pool:
             [m.load_minutes + m.committed_minutes for m in self.mediators], dtype=np.float64
         )
         self.genders: list[str | None] = [m.gender for m in self.mediators]
-        self.at_annual_limit: BoolArray = np.array(
-            [m.at_annual_limit for m in self.mediators], dtype=bool
-        )
         self.monthly_limited: dict[int, Mediator] = {
             i: m for i, m in enumerate(self.mediators) if m.monthly_limit_cents is not None
         }
         """By pool position, only those with their own monthly limit (few have one)."""
         self._monthly_left: dict[tuple[int, int], FloatArray] = {}
+        self.annual_limited: dict[int, Mediator] = {
+            i: m for i, m in enumerate(self.mediators) if m.annual_left_cents
+        }
+        """By pool position, only those whose annual limit is tracked (the service gives it
+        to those near it)."""
+        self._annual_left: dict[int, FloatArray] = {}
         self.tracks_clearance = any(m.clearance is not None for m in self.mediators)
         """False for problems without clearance data: the check is skipped."""
         self.clearance_missing: BoolArray = np.array(
@@ -224,7 +226,7 @@ class Pool:
         """This pool with some mediators' bookings changed, without indexing it again.
 
         `changes` maps positions in this pool to the mediator there with other
-        `busy`, `committed_minutes`, `load_minutes`, `at_annual_limit`,
+        `busy`, `committed_minutes`, `load_minutes`, `annual_left_cents`,
         `monthly_limit_cents` or `monthly_counted_cents`; in
         everything else (id, languages, home, availability, ...) they must equal
         the one they replace. The result ranks exactly as `Pool` of the changed
@@ -255,15 +257,19 @@ class Pool:
         ]
         pool.load_minutes = self.load_minutes.copy()
         pool.load_minutes[positions] = [m.load_minutes + m.committed_minutes for m in changed]
-        pool.at_annual_limit = self.at_annual_limit.copy()
-        pool.at_annual_limit[positions] = [m.at_annual_limit for m in changed]
         pool.monthly_limited = dict(self.monthly_limited)
+        pool.annual_limited = dict(self.annual_limited)
         for position, mediator in changes.items():
             if mediator.monthly_limit_cents is not None:
                 pool.monthly_limited[position] = mediator
             else:
                 pool.monthly_limited.pop(position, None)
+            if mediator.annual_left_cents:
+                pool.annual_limited[position] = mediator
+            else:
+                pool.annual_limited.pop(position, None)
         pool._monthly_left = {}
+        pool._annual_left = {}
         return pool
 
     def __len__(self) -> int:
@@ -287,6 +293,24 @@ class Pool:
                 left[i] = m.monthly_limit_cents - m.monthly_counted_cents.get(month, 0)
             self._monthly_left[month] = left
         return left
+
+    def annual_left(self, year: int) -> FloatArray:
+        """Cents left under each one's annual limit in `year`, inf where it is not tracked:
+        made once per year from those whose limit is."""
+        left = self._annual_left.get(year)
+        if left is None:
+            left = np.full(len(self.mediators), np.inf, dtype=np.float64)
+            for i, m in self.annual_limited.items():
+                left[i] = m.annual_left_cents.get(year, np.inf)
+            self._annual_left[year] = left
+        return left
+
+    @property
+    def limited(self) -> Mapping[int, Mediator]:
+        """By pool position, those with an allowance limit in some period (for plans)."""
+        if not self.annual_limited:
+            return self.monthly_limited
+        return {**self.annual_limited, **self.monthly_limited}
 
     def speakers(self, language: str) -> _Speakers:
         tag = language.lower()
@@ -367,8 +391,9 @@ class Pool:
             wanted = request.gender.value
             failing["gender"] = np.array([self.genders[i] != wanted for i in index], dtype=bool)
         failing["minutes_cap"] = self.minutes_left[index] + 1e-9 < request.minutes
-        if request.paid and self.at_annual_limit.any():
-            failing["annual_limit"] = self.at_annual_limit[index]
+        if request.paid and self.annual_limited:
+            left = self.annual_left(request.start.year)[index]
+            failing["annual_limit"] = (left <= 0) | (left < request.expected_allowance_cents)
         if request.paid and self.monthly_limited:
             left = self.monthly_left((request.start.year, request.start.month))[index]
             failing["monthly_limit"] = (left <= 0) | (left < request.expected_allowance_cents)
@@ -510,7 +535,6 @@ _SAME_FOR_ALL_RULES: dict[str, Callable[[Request, Mediator], Exclusion | None]] 
     "availability": rule_availability,
     "qualification": rule_qualification,
     "gender": rule_gender,
-    "annual_limit": rule_annual_limit,
 }
 assert set(_SAME_FOR_ALL_RULES) == SAME_PARAMS_FOR_ALL
 _ROUNDING_NOISE = 1e-9
@@ -772,10 +796,19 @@ class _Exclusions:
 
     def _monthly_limit(self, sub: IntArray) -> Built:
         """The rule itself per mediator: few have a monthly limit."""
+        return self._rule_per_mediator(rule_monthly_limit, sub)
+
+    def _annual_limit(self, sub: IntArray) -> Built:
+        """The rule itself per mediator: few are near their annual limit."""
+        return self._rule_per_mediator(rule_annual_limit, sub)
+
+    def _rule_per_mediator(
+        self, rule: Callable[[Request, Mediator], Exclusion | None], sub: IntArray
+    ) -> Built:
         request = self.request
         params = []
         for mediator in self._mediators(sub):
-            reason = rule_monthly_limit(request, mediator)
+            reason = rule(request, mediator)
             assert reason is not None
             params.append(reason.params)
         return params, None

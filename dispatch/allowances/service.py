@@ -682,9 +682,10 @@ def year_totals_for(
 
 
 def limit_reached(session: Session, *, settings: Settings, now: datetime) -> LimitsReached:
-    """Whom the engine leaves out of paid offers now: at the annual limit (see
-    `at_annual_limit`), and each mediator's own monthly limit with what each month
-    counts against it (see `monthly_counts`): a paid job goes only where it fits.
+    """What the engine needs to leave mediators out of paid offers that would take them
+    over a limit: what is left of each one's annual limit per year (see `annual_counts`),
+    and each mediator's own monthly limit with what each month counts against it (see
+    `monthly_counts`): a paid job goes only where it fits.
 
     Kept under the ledger's and the pool's tokens (``dispatch.allowances.ledger``)
     for the month and the rules, so filing a request does not add up the year's
@@ -714,8 +715,10 @@ def _limits_reached(
     session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime
 ) -> LimitsReached:
     monthly = monthly_counts(session, rules=rules, tz=tz, now=now)
+    annual = annual_counts(session, rules=rules, tz=tz, now=now)
     return LimitsReached(
-        annual=frozenset(at_annual_limit(session, rules=rules, tz=tz, now=now)),
+        annual_left=annual.left,
+        annual_held=annual.held,
         monthly_limits=monthly.limits,
         monthly_counted=monthly.counted,
         held=monthly.held,
@@ -729,20 +732,87 @@ _limits: OrderedDict[tuple[str, str, str, str], tuple[Rules, LimitsReached]] = O
 _limits_lock = threading.Lock()
 
 
-def at_annual_limit(session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime) -> set[int]:
-    """Mediators whose year total reached their limit and whom the coordinator has not
-    let go beyond it this year: the engine offers them no paid jobs."""
+@dataclass(frozen=True)
+class AnnualCounts:
+    """See `annual_counts`; amounts in cents."""
+
+    left: dict[int, dict[int, int]]
+    #: Request id -> (mediator id, year, cents) of each held job counted.
+    held: dict[int, tuple[int, int, int]]
+
+
+def annual_counts(session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime) -> AnnualCounts:
+    """Per mediator (not erased), per year from the current one on, what is left of their
+    annual limit (`limit_of`, the year's own figure) in cents: the limit less the year
+    total (approved jobs, paid late cancellations) and less every job held but not
+    settled at what it is expected to pay, in the year of its booked start. Given for the
+    current and the next year, and any later year a job is held in; a year the
+    coordinator let the mediator go beyond (`annual_limit_override_year`) has no entry."""
     year = now.astimezone(tz).year
-    totals = year_totals_for(session, year=year, rules=rules, tz=tz)
-    if not totals:
-        return set()
-    mediators = session.exec(select(Mediator).where(col(Mediator.id).in_(list(totals))))
-    return {
-        mediator.id
-        for mediator in mediators
-        if totals[mediator.id] >= limit_of(mediator, rules, year=year)
-        and mediator.annual_limit_override_year != year
-    }
+    held = held_jobs(session, rules=rules, tz=tz, start=datetime(year, 1, 1, tzinfo=tz))
+    years = sorted({year, year + 1} | {job.start.year for job in held})
+    counted: dict[tuple[int, int], int] = defaultdict(int)
+    for each in years:
+        for mediator_id, total in year_totals_for(session, year=each, rules=rules, tz=tz).items():
+            counted[(mediator_id, each)] += cents(total)
+    held_jobs_counted: dict[int, tuple[int, int, int]] = {}
+    for job in held:
+        counted[(job.mediator_id, job.start.year)] += job.cents
+        held_jobs_counted[job.request_id] = (job.mediator_id, job.start.year, job.cents)
+    left: dict[int, dict[int, int]] = {}
+    for mediator in session.exec(select(Mediator).where(col(Mediator.erased_at).is_(None))):
+        left[mediator.id] = {
+            each: cents(limit_of(mediator, rules, year=each)) - counted.get((mediator.id, each), 0)
+            for each in years
+            if mediator.annual_limit_override_year != each
+        }
+    return AnnualCounts(left, held_jobs_counted)
+
+
+@dataclass(frozen=True)
+class HeldJob:
+    """A job held and not settled, at what it is expected to pay (`held_jobs`)."""
+
+    request_id: int
+    mediator_id: int
+    start: datetime
+    """The booked start in the town's zone."""
+    cents: int
+
+
+def held_jobs(
+    session: Session,
+    *,
+    rules: Rules,
+    tz: ZoneInfo,
+    start: datetime,
+    mediator_ids: list[int] | None = None,
+) -> list[HeldJob]:
+    """Every job booked to start from `start` on that a mediator (of `mediator_ids`, or
+    anyone) holds and that is not settled (to come, or done while its Einsatzbestätigung
+    is neither approved nor rejected), at what it is expected to pay
+    (`expected_allowance`). Jobs given back, called off or not turned up to are not."""
+    settled = select(JobReport.assignment_id).where(col(JobReport.state).in_(SETTLED))
+    query = (
+        select(Assignment.mediator_id, Request)
+        .join(Request, col(Request.id) == col(Assignment.request_id))
+        .where(
+            col(Assignment.cancelled_at).is_(None),
+            col(Assignment.no_show).is_(False),
+            col(Request.status).in_([RequestStatus.assigned, RequestStatus.completed]),
+            col(Request.start) >= start,
+            col(Assignment.id).not_in(settled),
+        )
+    )
+    if mediator_ids is not None:
+        query = query.where(col(Assignment.mediator_id).in_(mediator_ids))
+    found = []
+    for mediator_id, booked in session.exec(query):
+        minutes = int((booked.end - booked.start).total_seconds() // 60)
+        in_person = booked.mode == Mode.in_person
+        expected = expected_allowance(minutes=minutes, in_person=in_person, rules=rules)
+        found.append(HeldJob(booked.id, mediator_id, booked.start.astimezone(tz), cents(expected)))
+    return found
 
 
 def month_totals_for(
@@ -796,30 +866,15 @@ def monthly_counts(session: Session, *, rules: Rules, tz: ZoneInfo, now: datetim
         if job.mediator_id in limits:
             month = (job.job_date.year, job.job_date.month)
             counted[job.mediator_id][month] += cents(job.amount)
-    settled = select(JobReport.assignment_id).where(col(JobReport.state).in_(SETTLED))
-    held = session.exec(
-        select(Assignment.mediator_id, Request)
-        .join(Request, col(Request.id) == col(Assignment.request_id))
-        .where(
-            col(Assignment.mediator_id).in_(list(limits)),
-            col(Assignment.cancelled_at).is_(None),
-            col(Assignment.no_show).is_(False),
-            col(Request.status).in_([RequestStatus.assigned, RequestStatus.completed]),
-            col(Request.start) >= start,
-            col(Assignment.id).not_in(settled),
-        )
-    )
-    held_jobs: dict[int, tuple[int, tuple[int, int], int]] = {}
-    for mediator_id, booked in held:
-        minutes = int((booked.end - booked.start).total_seconds() // 60)
-        in_person = booked.mode == Mode.in_person
-        expected = expected_allowance(minutes=minutes, in_person=in_person, rules=rules)
-        local_start = booked.start.astimezone(tz)
-        month = (local_start.year, local_start.month)
-        counted[mediator_id][month] += cents(expected)
-        held_jobs[booked.id] = (mediator_id, month, cents(expected))
+    held_jobs_counted: dict[int, tuple[int, tuple[int, int], int]] = {}
+    for held in held_jobs(session, rules=rules, tz=tz, start=start, mediator_ids=list(limits)):
+        month = (held.start.year, held.start.month)
+        counted[held.mediator_id][month] += held.cents
+        held_jobs_counted[held.request_id] = (held.mediator_id, month, held.cents)
     return MonthlyCounts(
-        limits, {mediator_id: dict(months) for mediator_id, months in counted.items()}, held_jobs
+        limits,
+        {mediator_id: dict(months) for mediator_id, months in counted.items()},
+        held_jobs_counted,
     )
 
 

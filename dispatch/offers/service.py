@@ -341,6 +341,7 @@ def _speakers_snapshot(
         language=request.language,
         limit_reached=limit_reached,
         rows=rows,
+        most_cents=planning.expected_cents(limit_reached, request),
     )
 
 

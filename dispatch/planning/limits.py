@@ -12,11 +12,16 @@ from dispatch.allowances.calculator import Rules, cents, expected_allowance
 
 @dataclass(frozen=True)
 class LimitsReached:
-    """Who reached their annual limit this year (and was not let go beyond it), and each
-    mediator's own monthly limit with what each month from the current one on counts
-    against it (approved jobs, and held ones at what they are expected to pay)."""
+    """Each mediator's annual limit as what is left of it per year, and each mediator's
+    own monthly limit with what each month from the current one on counts against it
+    (approved jobs, and held ones at what they are expected to pay)."""
 
-    annual: frozenset[int] = frozenset()
+    #: Mediator id -> year -> cents left under the annual limit (the limit less approved
+    #: jobs and held ones at their estimate; 0 or less: reached). A year the coordinator
+    #: let the mediator go beyond is not listed: no limit that year.
+    annual_left: Mapping[int, Mapping[int, int]] = field(default_factory=dict)
+    #: Request id -> (mediator id, year, cents) of each held job counted in `annual_left`.
+    annual_held: Mapping[int, tuple[int, int, int]] = field(default_factory=dict)
     #: Mediator id -> their own monthly limit in cents (only those who have one).
     monthly_limits: Mapping[int, int] = field(default_factory=dict)
     #: Mediator id -> (year, month) -> cents counted against that limit.
@@ -27,9 +32,25 @@ class LimitsReached:
     #: The allowance rules the amounts come from: they estimate what a job will pay.
     rules: Rules | None = None
 
-    def __contains__(self, mediator_id: object) -> bool:
-        """Whether the engine must know of the mediator's limits (annual or monthly)."""
-        return mediator_id in self.annual or mediator_id in self.monthly_limits
+    @property
+    def annual(self) -> frozenset[int]:
+        """Who reached their annual limit in some year (and was not let go beyond it)."""
+        return frozenset(
+            mediator_id
+            for mediator_id, years in self.annual_left.items()
+            if any(left <= 0 for left in years.values())
+        )
+
+    def tracks(self, mediator_id: int, most_cents: int | None) -> bool:
+        """Whether the engine must know of the mediator's limits for jobs that together pay
+        at most `most_cents` (None: unknown): a monthly limit always, the annual one when
+        so much could reach it in some year."""
+        if mediator_id in self.monthly_limits:
+            return True
+        years = self.annual_left.get(mediator_id)
+        if not years:
+            return False
+        return most_cents is None or any(left < max(most_cents, 1) for left in years.values())
 
     def counted_without(
         self, mediator_id: int, request_ids: frozenset[int]
@@ -49,10 +70,29 @@ class LimitsReached:
             less[month] = less.get(month, 0) - amount
         return less
 
+    def annual_left_without(
+        self, mediator_id: int, request_ids: frozenset[int]
+    ) -> Mapping[int, int]:
+        """What is left of the mediator's years, the held jobs of `request_ids` given back."""
+        left = self.annual_left.get(mediator_id, {})
+        mine = [
+            (year, amount)
+            for request_id in request_ids
+            if (job := self.annual_held.get(request_id)) is not None and job[0] == mediator_id
+            for _, year, amount in (job,)
+        ]
+        if not mine:
+            return left
+        more = dict(left)
+        for year, amount in mine:
+            if year in more:
+                more[year] += amount
+        return more
+
     def expected_cents(self, *, minutes: int, in_person: bool) -> int:
-        """What a job is expected to pay, in cents, for the monthly limits' headroom (0
-        when nobody has a monthly limit: the figure would change nothing)."""
-        if self.rules is None or not self.monthly_limits:
+        """What a job is expected to pay, in cents, for the limits' headroom (0 without
+        rules or limits: the figure would change nothing)."""
+        if self.rules is None or not (self.monthly_limits or self.annual_left):
             return 0
         return cents(expected_allowance(minutes=minutes, in_person=in_person, rules=self.rules))
 

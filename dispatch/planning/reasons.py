@@ -150,8 +150,20 @@ def _minutes_cap(params: Params, t: Translator, _tz: ZoneInfo) -> str:
     )
 
 
-def _annual_limit(_params: Params, t: Translator, _tz: ZoneInfo) -> str:
-    return t.gettext("allowances this year reached the annual limit")
+def _annual_limit(params: Params, t: Translator, _tz: ZoneInfo) -> str:
+    left = int(params.get("left_cents", 0))
+    if left <= 0:
+        if "year" not in params:
+            return t.gettext("allowances this year reached the annual limit")
+        return t.gettext(
+            "allowances in %(year)s reached the annual limit", year=str(params["year"])
+        )
+    return t.gettext(
+        "a job expected to pay %(job)s would take %(year)s over the annual limit (%(left)s left)",
+        job=t.currency(Decimal(int(params["job_cents"])) / 100),
+        year=str(params["year"]),
+        left=t.currency(Decimal(left) / 100),
+    )
 
 
 def _monthly_limit(params: Params, t: Translator, _tz: ZoneInfo) -> str:

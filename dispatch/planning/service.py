@@ -514,6 +514,7 @@ def pool_snapshot(
     language: str | None = None,
     limit_reached: LimitsReached = NO_LIMITS,
     rows: PeriodRows | None = None,
+    most_cents: int | None = None,
     members: tuple[PoolMember, ...] | None = None,
 ) -> PoolSnapshot:
     """Active mediators as the engine sees them for jobs in [start, end).
@@ -531,8 +532,11 @@ def pool_snapshot(
     The members themselves come from `pool_members` (kept under the pool's
     token); their absences and jobs are read each time. Their availability covers
     every day of the weeks the period touches (Monday to Sunday).
-    `limit_reached`: the mediators at their annual allowance limit, and their own
-    monthly limits with what each month counts against them.
+    `limit_reached`: what is left of each mediator's annual allowance limit per year,
+    and their own monthly limits with what each month counts against them.
+    `most_cents`: the most the jobs to place pay together (None: unknown); an annual
+    limit with more left than that in every year cannot bind and is not given, so the
+    kept index of idle mediators serves most of them.
     `rows`: their absences and jobs already read (`period_rows`) for a period
     that holds this one, for several snapshots of one language around one job.
     `members`: these instead of the pool's (`language` then only says which jobs and
@@ -582,13 +586,16 @@ def pool_snapshot(
     mediators = list(idle.mediators)
     booked: dict[int, matching.Mediator] = {}
     for position, m in enumerate(members):
-        if m.id in busy or m.id in committed or m.id in load or m.id in limit_reached:
+        tracked = limit_reached.tracks(m.id, most_cents)
+        if m.id in busy or m.id in committed or m.id in load or tracked:
             mediators[position] = booked[position] = dataclasses.replace(
                 mediators[position],
                 busy=tuple(sorted(busy[m.id], key=lambda b: b.start)) if m.id in busy else (),
                 committed_minutes=committed.get(m.id, 0),
                 load_minutes=load.get(m.id, 0),
-                at_annual_limit=m.id in limit_reached.annual,
+                annual_left_cents=limit_reached.annual_left_without(m.id, skip_request_ids)
+                if tracked
+                else {},
                 monthly_limit_cents=limit_reached.monthly_limits.get(m.id),
                 monthly_counted_cents=limit_reached.counted_without(m.id, skip_request_ids),
             )
@@ -900,9 +907,7 @@ def engine_request(
         not_for_client=conflicts.not_for_client(session, request)
         if not_for_client is None
         else not_for_client,
-        expected_allowance_cents=limits.expected_cents(
-            minutes=_minutes(request.start, request.end), in_person=request.mode == Mode.in_person
-        ),
+        expected_allowance_cents=expected_cents(limits, request),
     )
 
 
@@ -919,6 +924,13 @@ def summary(ranking: matching.Ranking, language: str, *, t: locales.Translator) 
                 language=t.language(language),
             ),
         )
+    )
+
+
+def expected_cents(limits: LimitsReached, request: Request) -> int:
+    """What `request` is expected to pay its mediator, in cents, by the limits' rules."""
+    return limits.expected_cents(
+        minutes=_minutes(request.start, request.end), in_person=request.mode == Mode.in_person
     )
 
 
@@ -943,6 +955,7 @@ def candidates(
         skip_request_ids=frozenset({request.id}),
         language=request.language,
         limit_reached=limit_reached,
+        most_cents=expected_cents(limit_reached, request),
     )
     ranking = matching.rank(
         engine_request(session, request, tz=tz, limits=limit_reached),
@@ -1054,7 +1067,12 @@ def plan_period(
         raise NotFound("There are no open requests in this period.")
     horizon_end = max(r.end for r in open_requests)
     snapshot = pool_snapshot(
-        session, start=start, end=horizon_end, tz=tz, limit_reached=limit_reached
+        session,
+        start=start,
+        end=horizon_end,
+        tz=tz,
+        limit_reached=limit_reached,
+        most_cents=sum(expected_cents(limit_reached, r) for r in open_requests),
     )
     open_ids = {r.id for r in open_requests}
     pool_ids = {m.id for m in snapshot.mediators}

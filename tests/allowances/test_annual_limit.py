@@ -127,13 +127,17 @@ def test_the_kept_year_totals_give_way_to_an_approval_at_once(
         end="2026-10-05T11:00:00+02:00",
         mode=Mode.phone,
     )
-    # The second job is reported, not yet approved: 30.00 of 60.00 count.
+    # The second job was booked for an hour and took two; reported, not yet approved, it
+    # counts at what its booking was expected to pay (15.00): 45.00 of 60.00 count, and a
+    # job of an hour (15.00) still fits.
     _, second = done_job(
         engine,
         caseworker=caseworker,
         mediator_id=mediator_id,
         start="2026-10-12T09:00:00+02:00",
-        end="2026-10-12T11:00:00+02:00",
+        end="2026-10-12T10:00:00+02:00",
+        actual_start="2026-10-12T09:00:00+02:00",
+        actual_end="2026-10-12T11:00:00+02:00",
         mode=Mode.phone,
         state=ReportState.reported,
     )
@@ -202,3 +206,74 @@ def test_the_default_limit_is_the_years_own_960_since_2026_and_840_before(
     [row] = statement.json()["mediators"]
     assert row["mediator_id"] == last_year and row["year_total"] == "900.00"
     assert row["annual_limit"] == "840.00" and row["at_limit"] is True
+
+
+def _reason_params(
+    client: TestClient, coordinator: Staff, request_id: int, mediator_id: int
+) -> list[dict[str, object]]:
+    body = client.get(
+        f"/api/v1/requests/{request_id}/candidates", headers=coordinator.headers
+    ).json()
+    for excluded in body["excluded"]:
+        if excluded["mediator_id"] == mediator_id:
+            return [reason["params"] for reason in excluded["reasons"]]
+    return []
+
+
+def test_a_job_over_what_is_left_of_the_year_is_not_offered_one_that_fits_is(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    # Limit 75.00, 60.00 approved: 15.00 left. An hour by phone (15.00) fits; two do not.
+    mediator_id = _mediator_with_october_jobs(client, coordinator, caseworker, engine, "75.00")
+    fits = _new_request(client, caseworker)
+    assert _reasons(client, coordinator, fits, mediator_id) == []
+    body = request_payload(
+        language="ar", start="2026-12-14T09:00:00+01:00", end="2026-12-14T11:00:00+01:00"
+    )
+    response = client.post("/api/v1/requests", json=body, headers=caseworker.headers)
+    over = int(response.json()["id"])
+    assert _reasons(client, coordinator, over, mediator_id) == ["annual_limit"]
+    assert _reason_params(client, coordinator, over, mediator_id) == [
+        {"year": 2026, "left_cents": 15_00, "job_cents": 30_00}
+    ]
+
+
+def test_jobs_held_and_not_yet_settled_count_at_their_estimate(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    # Limit 75.00, 60.00 approved, and a job of an hour by phone held for Monday
+    # 14 December (15.00 expected): nothing is left for another paid job this year.
+    mediator_id = _mediator_with_october_jobs(client, coordinator, caseworker, engine, "75.00")
+    held, _ = done_job(
+        engine,
+        caseworker=caseworker,
+        mediator_id=mediator_id,
+        start="2026-12-14T09:00:00+01:00",
+        end="2026-12-14T10:00:00+01:00",
+        mode=Mode.phone,
+        state=None,
+    )
+    request_id = _new_request(client, caseworker)
+    assert _reasons(client, coordinator, request_id, mediator_id) == ["annual_limit"]
+    # The held request itself does not count against itself when it is placed again.
+    assert _reasons(client, coordinator, held, mediator_id) == []
+    # The coordinator lets the mediator go beyond the limit this year: offered again.
+    override = client.patch(
+        f"/api/v1/mediators/{mediator_id}",
+        json={"annual_limit_override_year": 2026},
+        headers=coordinator.headers,
+    )
+    assert override.status_code == 200, override.text
+    assert _reasons(client, coordinator, request_id, mediator_id) == []
+
+
+def test_a_job_in_the_next_year_counts_against_the_next_years_limit(
+    client: TestClient, coordinator: Staff, caseworker: Staff, engine: Engine
+) -> None:
+    # 2026's limit is reached; a job on 4 January 2027 has all of 2027's 60.00 left.
+    mediator_id = _mediator_with_october_jobs(client, coordinator, caseworker, engine, "60.00")
+    assert _reasons(client, coordinator, _new_request(client, caseworker), mediator_id) == [
+        "annual_limit"
+    ]
+    january = _new_request_on(client, caseworker, "2027-01-04")
+    assert _reasons(client, coordinator, january, mediator_id) == []

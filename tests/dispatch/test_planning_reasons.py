@@ -14,6 +14,7 @@ from dispatch.planning import reasons
 from dispatch.planning.service import summary
 from matching.feasibility import (
     exclusions,
+    rule_annual_limit,
     rule_availability,
     rule_busy,
     rule_clearance,
@@ -123,6 +124,25 @@ def test_a_job_over_what_is_left_of_the_month_names_both_amounts() -> None:
     assert say(over, DE) == (
         "ein Einsatz mit voraussichtlich 45,00\xa0€ brächte den Dezember 2026 über die "
         "eigene Monatsgrenze (noch 10,00\xa0€ frei)"
+    )
+
+
+def test_the_annual_limit_names_the_year() -> None:
+    full = rule_annual_limit(request(), mediator(annual_left_cents={2026: 0}))
+    assert say(full) == "allowances in 2026 reached the annual limit"
+    assert say(full, DE) == "Aufwandsentschädigungen 2026 haben die Jahresgrenze erreicht"
+
+
+def test_a_job_over_what_is_left_of_the_year_names_both_amounts() -> None:
+    over = rule_annual_limit(
+        request(expected_allowance_cents=45_00), mediator(annual_left_cents={2026: 30_00})
+    )
+    assert say(over) == (
+        "a job expected to pay €45.00 would take 2026 over the annual limit (€30.00 left)"
+    )
+    assert say(over, DE) == (
+        "ein Einsatz mit voraussichtlich 45,00\xa0€ brächte 2026 über die Jahresgrenze "
+        "(noch 30,00\xa0€ frei)"
     )
 
 

@@ -221,10 +221,39 @@ def test_job_over_the_minutes_cap_excluded_with_the_sum() -> None:
 
 
 def test_mediator_at_the_annual_limit_gets_no_paid_job() -> None:
-    at_limit = mediator(at_annual_limit=True)
+    at_limit = mediator(annual_left_cents={2026: 0})
     assert codes(request(), at_limit) == ["annual_limit"]
+    reason = rule_annual_limit(request(), at_limit)
+    assert reason is not None
+    assert reason.params == {"year": 2026, "left_cents": 0, "job_cents": 0}
     assert rule_annual_limit(request(paid=False), at_limit) is None
     assert rule_annual_limit(request(), mediator()) is None
+
+
+def test_paid_job_over_what_is_left_of_the_year_is_not_offered() -> None:
+    # 30 EUR left of the year: a job expected to pay 45 would go over the annual limit.
+    nearly_full = mediator(annual_left_cents={2026: 30_00})
+    job = request(start="09:00", end="12:00", expected_allowance_cents=45_00)
+    assert codes(job, nearly_full) == ["annual_limit"]
+    reason = rule_annual_limit(job, nearly_full)
+    assert reason is not None
+    assert reason.params == {"year": 2026, "left_cents": 30_00, "job_cents": 45_00}
+    assert rule_annual_limit(replace(job, paid=False), nearly_full) is None
+
+
+def test_paid_job_that_fits_what_is_left_of_the_year_is_offered() -> None:
+    nearly_full = mediator(annual_left_cents={2026: 30_00})
+    assert rule_annual_limit(request(expected_allowance_cents=30_00), nearly_full) is None
+    assert rule_annual_limit(request(expected_allowance_cents=30_01), nearly_full) is not None
+
+
+def test_a_job_in_the_next_year_counts_against_that_years_limit() -> None:
+    # 1 January 2027: this year's limit is reached, the next year's is not (or not tracked:
+    # the coordinator let the mediator go beyond it).
+    new_year = request(day=31, expected_allowance_cents=45_00)
+    assert rule_annual_limit(new_year, mediator(annual_left_cents={2026: 0})) is None
+    assert rule_annual_limit(new_year, mediator(annual_left_cents={2026: 0, 2027: 960_00})) is None
+    assert rule_annual_limit(new_year, mediator(annual_left_cents={2027: 40_00})) is not None
 
 
 def limited(counted: dict[tuple[int, int], int], limit: int = 250_00) -> Mediator:

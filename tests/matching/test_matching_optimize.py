@@ -19,9 +19,26 @@ from matching.feasibility import (
 )
 from matching.generate import generate
 from matching.greedy import careful_greedy, status_quo
-from matching.model import Busy, Interval, Location, Mediator, Problem, Request
+from matching.model import (
+    Assignment,
+    Busy,
+    Interval,
+    Location,
+    Mediator,
+    Problem,
+    Request,
+    Solution,
+)
 from matching.optimize import TIERS, Weights, optimize
-from tests.matching.matching_factories import HOSPITAL, JOB_CENTRE, TOWN_HALL, at, mediator, request
+from tests.matching.matching_factories import (
+    HOSPITAL,
+    JOB_CENTRE,
+    TOWN_HALL,
+    at,
+    mediator,
+    request,
+    slot,
+)
 
 PLACES = (TOWN_HALL, JOB_CENTRE, HOSPITAL, Location(51.70, 8.10))
 CLOCK = [f"{h:02d}:{m:02d}" for h in range(8, 14) for m in (0, 30)]
@@ -52,6 +69,8 @@ def small_problems(draw: st.DrawFn) -> Problem:
                 max_minutes=draw(st.sampled_from([None, 60, 120])),
                 availability=(Interval(at(start), at("14:00")),),
                 busy=busy_blocks,
+                monthly_limit_cents=draw(st.sampled_from([None, None, 60_00, 100_00])),
+                annual_left_cents=draw(st.sampled_from([{}, {}, {2026: 80_00}])),
             )
         )
     requests = []
@@ -65,6 +84,8 @@ def small_problems(draw: st.DrawFn) -> Problem:
             mode=mode,
             location=draw(st.sampled_from(PLACES)) if mode == "in_person" else None,
             priority=draw(st.integers(1, 3)),
+            paid=draw(st.sampled_from([True, True, False])),
+            expected_allowance_cents=draw(st.sampled_from([15_00, 30_00, 45_00])),
             preferred_mediators=(draw(st.sampled_from([m.id for m in mediators])),)
             if draw(st.booleans())
             else (),
@@ -111,6 +132,12 @@ def brute_force_best(problem: Problem) -> tuple[int, int, int]:
 
 def _fits(med: Mediator, reqs: list[Request]) -> bool:
     if med.max_minutes is not None and sum(r.minutes for r in reqs) > med.max_minutes:
+        return False
+    # The small problems lie on one morning: one month, one year.
+    paid = sum(r.expected_allowance_cents for r in reqs if r.paid)
+    if med.monthly_limit_cents is not None and paid > med.monthly_limit_cents:
+        return False
+    if paid > med.annual_left_cents.get(2026, paid):
         return False
     return not any(
         travel_conflict(request_job(a), request_job(b), med.travel_mode)
@@ -320,3 +347,88 @@ def test_request_nobody_can_take_is_listed_unassigned() -> None:
     solution = optimize(problem, num_workers=1)
     assert solution.unassigned == ("r1",)
     assert solution.status == "OPTIMAL"
+
+
+# --- allowance limits across a plan ---------------------------------------------------
+
+
+def limited(left_cents: int, limit: str) -> dict[str, object]:
+    """A mediator's fields with `left_cents` left under their monthly or annual limit in
+    December 2026."""
+    if limit == "monthly":
+        counted = {(2026, 12): 250_00 - left_cents}
+        return {"monthly_limit_cents": 250_00, "monthly_counted_cents": counted}
+    return {"annual_left_cents": {2026: left_cents}}
+
+
+def two_paid_jobs(left_cents: int, limit: str, *, second_day: int = 0) -> Problem:
+    """Two paid jobs of 45 EUR each in December, both m1's best pick (nearest, preferred);
+    m2 lives farther away and has no limit."""
+    days = (slot("08:00", "16:00"), slot("08:00", "16:00", day=second_day))
+    near = mediator("m1", home=TOWN_HALL, availability=days, **limited(left_cents, limit))
+    far = mediator("m2", home=HOSPITAL, availability=days)
+    jobs = (
+        request("r1", start="09:00", end="12:00", expected_allowance_cents=45_00),
+        request("r2", start="13:00", end="16:00", day=second_day, expected_allowance_cents=45_00),
+    )
+    return Problem((near, far), tuple(replace(r, preferred_mediators=("m1",)) for r in jobs))
+
+
+def jobs_of(solution: Solution, mediator_id: str) -> list[str]:
+    return sorted(a.request for a in solution.assignments if a.mediator == mediator_id)
+
+
+@pytest.mark.parametrize("limit", ["monthly", "annual"])
+def test_two_paid_jobs_over_what_is_left_go_to_the_limited_mediator_once(limit: str) -> None:
+    # 60 EUR left: either job alone fits, both (90 EUR) do not.
+    problem = two_paid_jobs(60_00, limit)
+    for solution in (
+        optimize(problem, time_limit_s=5, num_workers=1),
+        careful_greedy(problem),
+        status_quo(problem),
+    ):
+        assert len(jobs_of(solution, "m1")) == 1
+        assert jobs_of(solution, "m2") != []
+        assert check(problem, solution).feasible
+
+
+@pytest.mark.parametrize("limit", ["monthly", "annual"])
+def test_two_paid_jobs_within_what_is_left_both_go_to_the_limited_mediator(limit: str) -> None:
+    problem = two_paid_jobs(100_00, limit)
+    solution = optimize(problem, time_limit_s=5, num_workers=1)
+    assert jobs_of(solution, "m1") == ["r1", "r2"]
+    assert check(problem, solution).feasible
+
+
+@pytest.mark.parametrize("limit", ["monthly", "annual"])
+def test_a_plan_split_by_day_keeps_the_limit_across_its_days(limit: str) -> None:
+    # The jobs a week apart, and every component planned day by day (LNS, travel pass).
+    problem = two_paid_jobs(60_00, limit, second_day=7)
+    solution = optimize(problem, time_limit_s=5, num_workers=1, day_split_pairs=0)
+    assert solution.stats["components_split_by_day"] == 1
+    assert len(jobs_of(solution, "m1")) == 1
+    assert check(problem, solution).feasible
+    both = two_paid_jobs(100_00, limit, second_day=7)
+    solution = optimize(both, time_limit_s=5, num_workers=1, day_split_pairs=0)
+    assert jobs_of(solution, "m1") == ["r1", "r2"]
+
+
+def test_unpaid_jobs_count_nothing_against_the_limits() -> None:
+    problem = two_paid_jobs(60_00, "monthly")
+    unpaid = replace(problem, requests=tuple(replace(r, paid=False) for r in problem.requests))
+    assert jobs_of(optimize(unpaid, time_limit_s=5, num_workers=1), "m1") == ["r1", "r2"]
+
+
+@pytest.mark.parametrize(
+    ("limit", "period"), [("monthly", {"month": "2026-12"}), ("annual", {"year": 2026})]
+)
+def test_a_plan_over_what_is_left_fails_the_check_with_the_limits_code(
+    limit: str, period: dict[str, object]
+) -> None:
+    both_to_m1 = (Assignment("r1", "m1"), Assignment("r2", "m1"))
+    over = check(two_paid_jobs(60_00, limit), Solution(both_to_m1, (), "FEASIBLE"))
+    assert not over.feasible
+    assert [(v.code, v.mediator_id, dict(v.params)) for v in over.violations] == [
+        (f"{limit}_limit", "m1", {**period, "left_cents": 60_00, "job_cents": 90_00})
+    ]
+    assert check(two_paid_jobs(90_00, limit), Solution(both_to_m1, (), "FEASIBLE")).feasible

@@ -140,6 +140,38 @@ def test_ranking_offers_a_job_that_fits_what_is_left_of_the_month() -> None:
         assert rank(job, pool).excluded == []
 
 
+def annual_pool() -> Pool:
+    """30 EUR left of 2026 under the annual limit, 300 left, and not tracked (the
+    coordinator let them go beyond it); free on 1 December and on 1 January."""
+    free = (slot("08:00", "16:00"), slot("08:00", "16:00", day=31))
+    return Pool(
+        [
+            mediator("m1", availability=free, annual_left_cents={2026: 30_00, 2027: 960_00}),
+            mediator("m2", availability=free, annual_left_cents={2026: 300_00}),
+            mediator("m3", availability=free),
+        ]
+    )
+
+
+def test_ranking_leaves_out_whom_a_paid_job_would_take_over_their_annual_limit() -> None:
+    ranking = rank(request(expected_allowance_cents=45_00), annual_pool())
+    assert sorted(c.mediator_id for c in ranking.candidates) == ["m2", "m3"]
+    assert ranking.excluded == [
+        Exclusion("m1", "annual_limit", {"year": 2026, "left_cents": 30_00, "job_cents": 45_00})
+    ]
+
+
+def test_ranking_offers_a_job_that_fits_what_is_left_of_the_year() -> None:
+    pool = annual_pool()
+    for job in (
+        request(expected_allowance_cents=30_00),
+        request(expected_allowance_cents=45_00, paid=False),
+        request(expected_allowance_cents=45_00, day=31),  # 2027 has its own limit
+    ):
+        assert sorted(c.mediator_id for c in rank(job, pool).candidates) == ["m1", "m2", "m3"]
+        assert rank(job, pool).excluded == []
+
+
 def test_vectorised_pool_agrees_with_the_rule_functions() -> None:
     problem = generate("town", seed=3)
     pool = Pool(problem.mediators)
@@ -169,7 +201,7 @@ def test_a_kept_pool_with_some_mediators_booked_ranks_as_a_pool_built_afresh() -
             busy=(),
             committed_minutes=0,
             load_minutes=0,
-            at_annual_limit=False,
+            annual_left_cents={},
             monthly_limit_cents=None,
             monthly_counted_cents={},
         )
@@ -178,7 +210,7 @@ def test_a_kept_pool_with_some_mediators_booked_ranks_as_a_pool_built_afresh() -
     # Some at their annual or monthly limit too, so every booking column is exercised.
     month = (problem.requests[0].start.year, problem.requests[0].start.month)
     actual = [
-        replace(m, at_annual_limit=True)
+        replace(m, annual_left_cents={month[0]: 30_00 * (k % 3)})
         if k % 7 == 0
         else replace(
             m, monthly_limit_cents=250_00, monthly_counted_cents={month: 200_00 + 1_000 * (k % 3)}

@@ -67,6 +67,14 @@ def varied(
         dict.fromkeys(months, 25000),
         {earlier: 250_00},
     ]
+    # What each year has left under the annual limit: none, little, some; another year's.
+    years = {days[0].year, days[-1].year}
+    annual_choices: list[dict[int, int]] = [
+        dict.fromkeys(years, 0),
+        dict.fromkeys(years, 30_00),
+        dict.fromkeys(years, 300_00),
+        {days[0].year - 1: 0},
+    ]
 
     def clearance() -> Clearance:
         draw = rng.random()
@@ -80,7 +88,7 @@ def varied(
         replace(
             m,
             committed_minutes=rng.choice([0, 0, 0, 300, 550, 885]),
-            at_annual_limit=rng.random() < 0.05,
+            annual_left_cents=rng.choice(annual_choices) if rng.random() < 0.1 else {},
             monthly_limit_cents=250_00 if rng.random() < 0.15 else None,
             monthly_counted_cents=rng.choice(counted_choices),
             clearance=clearance(),
@@ -216,7 +224,7 @@ def test_every_reason_of_one_mediator_in_the_ranking_order() -> None:
         max_minutes=60,
         committed_minutes=30,
         gender="m",
-        at_annual_limit=True,
+        annual_left_cents={2026: 0},
         monthly_limit_cents=250_00,
         monthly_counted_cents={(2026, 12): 250_00},
         availability=(),
