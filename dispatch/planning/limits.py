@@ -4,8 +4,10 @@ snapshot reads, kept apart from both so neither imports the other for it."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from dispatch.allowances.calculator import Rules, cents, expected_allowance
 
@@ -41,16 +43,33 @@ class LimitsReached:
             if any(left <= 0 for left in years.values())
         )
 
-    def tracks(self, mediator_id: int, most_cents: int | None) -> bool:
-        """Whether the engine must know of the mediator's limits for jobs that together pay
-        at most `most_cents` (None: unknown): a monthly limit always, the annual one when
-        so much could reach it in some year."""
-        if mediator_id in self.monthly_limits:
-            return True
-        years = self.annual_left.get(mediator_id)
-        if not years:
-            return False
-        return most_cents is None or any(left < max(most_cents, 1) for left in years.values())
+    def tracked(self, most_cents: int | None) -> frozenset[int]:
+        """Whose limits the engine must know for jobs that together pay at most
+        `most_cents` (None: unknown): a monthly limit always, the annual one when so much
+        could reach it in some year.
+
+        A pool snapshot asks once (not per mediator: every mediator has an annual
+        limit, and intake takes several snapshots per request), answered from the
+        mediators ordered by their least year left.
+        """
+        least, ids = self._by_least_left
+        reach = len(ids) if most_cents is None else bisect_left(least, max(most_cents, 1))
+        return self._monthly_ids.union(ids[:reach])
+
+    @cached_property
+    def _monthly_ids(self) -> frozenset[int]:
+        return frozenset(self.monthly_limits)
+
+    @cached_property
+    def _by_least_left(self) -> tuple[list[int], list[int]]:
+        """The least left of any year per mediator with a year listed, ascending, with
+        their ids in the same order."""
+        pairs = sorted(
+            (min(years.values()), mediator_id)
+            for mediator_id, years in self.annual_left.items()
+            if years
+        )
+        return [least for least, _ in pairs], [mediator_id for _, mediator_id in pairs]
 
     def counted_without(
         self, mediator_id: int, request_ids: frozenset[int]

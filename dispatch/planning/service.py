@@ -585,8 +585,9 @@ def pool_snapshot(
     idle = _idle_mediators(session, members, language, first, last, tz, keep=not given)
     mediators = list(idle.mediators)
     booked: dict[int, matching.Mediator] = {}
+    limited = limit_reached.tracked(most_cents)
     for position, m in enumerate(members):
-        tracked = limit_reached.tracks(m.id, most_cents)
+        tracked = m.id in limited
         if m.id in busy or m.id in committed or m.id in load or tracked:
             mediators[position] = booked[position] = dataclasses.replace(
                 mediators[position],
