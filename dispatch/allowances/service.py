@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 
 from config.settings import Settings
@@ -759,12 +760,21 @@ def annual_counts(session: Session, *, rules: Rules, tz: ZoneInfo, now: datetime
     for job in held:
         counted[(job.mediator_id, job.start.year)] += job.cents
         held_jobs_counted[job.request_id] = (job.mediator_id, job.start.year, job.cents)
+    # The limits as `limit_of` gives them, from three columns rather than whole records:
+    # this runs again after every change to the ledger (an accepted offer), for the pool.
+    default = {each: cents(rules.annual_limit_in(each)) for each in years}
     left: dict[int, dict[int, int]] = {}
-    for mediator in session.exec(select(Mediator).where(col(Mediator.erased_at).is_(None))):
-        left[mediator.id] = {
-            each: cents(limit_of(mediator, rules, year=each)) - counted.get((mediator.id, each), 0)
+    for mediator_id, own, override_year in session.execute(
+        sa.select(
+            col(Mediator.id), col(Mediator.annual_limit), col(Mediator.annual_limit_override_year)
+        ).where(col(Mediator.erased_at).is_(None))
+    ):
+        own_cents = cents(Decimal(own)) if own is not None else None
+        left[mediator_id] = {
+            each: (default[each] if own_cents is None else own_cents)
+            - counted.get((mediator_id, each), 0)
             for each in years
-            if mediator.annual_limit_override_year != each
+            if override_year != each
         }
     return AnnualCounts(left, held_jobs_counted)
 
