@@ -231,3 +231,33 @@ def test_an_erasure_that_waits_for_open_work_tells_the_coordination_once_per_wai
     client.post(f"/api/v1/users/{caseworker.user_id}/invite", headers=coordinator.headers)
     with Session(engine) as session:
         assert get_row(session, User, caseworker.user_id).erasure_waiting_since is None
+
+
+def test_the_coordinations_waiting_notice_loses_the_name_once_the_person_is_erased(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    clock: ManualClock,
+    engine: Engine,
+    settings: Settings,
+) -> None:
+    settings = settings.model_copy(update={"coordinator_email": "integration@beckum.example"})
+
+    def advance(**delta: float) -> None:
+        clock.advance(timedelta(**delta))
+        deadlines.run_due(engine, clock=clock, settings=settings)
+
+    rename(engine, caseworker, "Jana Brüggemann")
+    request_id = file(client, caseworker, start="2027-09-01T09:00:00+02:00",
+                      end="2027-09-01T10:00:00+02:00")  # fmt: skip
+    client.delete(f"/api/v1/users/{caseworker.user_id}", headers=coordinator.headers)
+    advance(days=180, minutes=1)  # waits, and the coordination is told, by name
+    [news] = [m for m in messages(engine) if m.kind == "staff_erasure_waiting_coordinator"]
+    assert "Jana Brüggemann" in f"{news.subject} {news.body}"
+    client.post(f"/api/v1/requests/{request_id}/cancel", json={}, headers=coordinator.headers)
+
+    advance(days=7)
+
+    assert erased_at(engine, caseworker) is not None
+    [news] = [m for m in messages(engine) if m.kind == "staff_erasure_waiting_coordinator"]
+    assert "Brüggemann" not in f"{news.subject} {news.body}"
