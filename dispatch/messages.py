@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from sqlmodel import Session
@@ -330,6 +331,42 @@ def work_handed_over(
         requests=requests,
         series=series,
         link=f"{settings.public_base_url.rstrip('/')}/requests",
+    )
+
+
+def mediator_erasure_waiting(
+    session: Session,
+    settings: Settings,
+    *,
+    mediator_id: int,
+    euros: Decimal,
+    open_jobs: int,
+    jobs_to_come: int,
+    since: datetime,
+    now: datetime,
+) -> None:
+    """To COORDINATOR_EMAIL: the automatic erasure of a mediator out of the pool waits for
+    what is owed to them or their jobs; once per waiting period (`since` is in the key).
+
+    It names nobody, only the link to their page: erasing the mediator later finds no
+    message about them without a request to scrub, and this one needs none.
+    """
+    if not settings.coordinator_email:
+        return
+    enqueue(
+        session,
+        key=f"mediator_erasure_waiting:{mediator_id}:{since.isoformat()}:email",
+        kind="mediator_erasure_waiting_coordinator",
+        channel="email",
+        to=settings.coordinator_email,
+        recipient_kind="coordinator",
+        recipient_id=None,
+        locale=STAFF_LOCALE,
+        now=now,
+        euros=euros,
+        open_jobs=open_jobs,
+        jobs_to_come=jobs_to_come,
+        link=f"{settings.public_base_url.rstrip('/')}/dashboard/pool/{mediator_id}",
     )
 
 

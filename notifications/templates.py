@@ -244,6 +244,12 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         # to any staff member
         _spec("signin_link", "email", "staff", "link valid_minutes", "recipient_name"),
         _spec("staff_erasure_waiting_coordinator", "email", "coordinator", "name requests link"),
+        _spec(
+            "mediator_erasure_waiting_coordinator",
+            "email",
+            "coordinator",
+            "euros open_jobs jobs_to_come link",
+        ),
         _spec("staff_invitation", "email", "staff", "link valid_hours role login",
               "recipient_name inviter_name"),
     ]
@@ -320,6 +326,7 @@ def _environment(locale: str) -> jinja2.Environment:
         subject=lambda v: t.qualification(v),
         language=kept(lambda v: _language_name(v, t)),
         reason=lambda v: t.gettext(REASONS[v]) if v in REASONS else v,
+        euros=lambda v: t.currency(v),
     )
     return env
 

@@ -78,6 +78,8 @@ def update_mediator(
             now=now,
         )
     elif mediator.active and not was_active:
+        mediator.erasure_waiting_since = None
+        session.add(mediator)
         deadlines.close(
             session,
             kinds=[MediatorDeadlineKind.erase_data],

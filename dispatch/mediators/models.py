@@ -78,6 +78,9 @@ class Mediator(SQLModel, table=True):
     police_certificate_seen_on: date | None = None
     listed_until: date | None = None
     erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: Since when the automatic erasure after `MEDIATOR_DATA_DAYS` out of the pool waits
+    #: (money owed, a job not settled or to come); the coordination is told once for it.
+    erasure_waiting_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
 

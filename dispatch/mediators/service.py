@@ -434,6 +434,7 @@ def erase_mediator(
     mediator.active = False
     mediator.paused = True
     mediator.erased_at = now
+    mediator.erasure_waiting_since = None
     mediator.updated_at = now
     session.add(mediator)
     for table in (MediatorLanguage, AvailabilitySlot, Absence):

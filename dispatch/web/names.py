@@ -75,6 +75,7 @@ MESSAGE_KIND = {
     "signin_link": N_("Sign-in link"),
     "staff_invitation": N_("Invitation to a staff member"),
     "staff_erasure_waiting_coordinator": N_("Alert: an erasure waits for open requests"),
+    "mediator_erasure_waiting_coordinator": N_("Alert: a mediator's erasure waits"),
     "sms_help": N_("SMS reply: help"),
     "sms_give_back": N_("SMS reply: how to give a job back"),
     "sms_which_offer": N_("SMS reply: which offer?"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -83,6 +84,9 @@ SAMPLE: dict[str, Any] = {
     "forwarded_for": "Jana Brüggemann",
     "name": "Jana Brüggemann",
     "requests": 6,
+    "euros": Decimal("1234.50"),
+    "open_jobs": 2,
+    "jobs_to_come": 3,
     "series": 2,
     "starts": [START, START + timedelta(days=7)],
     "ends": [END, END + timedelta(days=7)],
@@ -407,6 +411,7 @@ def test_mediator_messages_exist_in_every_mediator_locale_and_staff_ones_in_de_e
         "job_rejected_mediator", "alert_disputed_coordinator", "no_show_mediator",
         "alert_no_show_coordinator", "series_cancelled_mediator", "series_cancelled_caseworker",
         "requests_handed_over_caseworker", "staff_erasure_waiting_coordinator",
+        "mediator_erasure_waiting_coordinator",
     }  # fmt: skip
     assert {spec.kind for spec in ALL} == kinds
     for spec in ALL:

@@ -508,3 +508,53 @@ def test_a_mediator_whose_job_is_not_settled_waits_a_week_at_a_time(
     advance(days=7)
 
     assert erased(engine, selam)
+
+
+def test_a_waiting_erasure_tells_the_coordination_once_without_naming_the_mediator(
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    outbox: Outbox,
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+) -> None:
+    """Nobody should find out a year later that someone was kept because a job was never
+    settled; the notice links to the mediator's page instead of naming them, so it keeps
+    nothing of them once they are erased."""
+    from datetime import timedelta
+
+    from dispatch.deadlines import runner as deadlines
+
+    settings = settings.model_copy(update={"coordinator_email": "integration@beckum.example"})
+
+    def advance(**delta: float) -> None:
+        clock.advance(timedelta(**delta))
+        deadlines.run_due(engine, clock=clock, settings=settings)
+
+    selam = add_mediator(client, coordinator, 1, **SELAM)
+    held = file(client, caseworker)
+    token = link_of(outbox, held, SELAM["phone"])
+    assert client.post(f"/o/{token}/accept", follow_redirects=False).status_code == 303
+    take_out(client, coordinator, selam)
+
+    advance(days=365, minutes=1)
+    advance(days=7)
+    advance(days=7)
+
+    assert not erased(engine, selam)
+    notices = outbox.messages("mediator_erasure_waiting_coordinator", "email")
+    assert len(notices) == 1
+    [notice] = notices
+    assert notice.recipient == "integration@beckum.example"
+    assert f"/dashboard/pool/{selam}" in notice.body
+    assert "1 Einsatz" in notice.body
+    assert not any(trace in f"{notice.subject} {notice.body}" for trace in TRACES)
+    page = client.get(f"/api/v1/mediators/{selam}", headers=coordinator.headers)
+    assert page.status_code == 200
+
+    # Taken back and out again: a new waiting period may tell again.
+    take_out(client, coordinator, selam, out=False)
+    take_out(client, coordinator, selam)
+    advance(days=366)
+    assert len(outbox.messages("mediator_erasure_waiting_coordinator", "email")) == 2
