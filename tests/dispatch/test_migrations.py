@@ -338,3 +338,68 @@ def test_an_address_held_twice_in_other_letters_stops_the_upgrade_and_is_named(
 
     assert current_revision(engine) == "0012offeridx"
     engine.dispose()
+
+
+def test_mediators_out_of_the_pool_before_the_erasure_deadline_get_one_on_upgrade(
+    empty_database: str,
+) -> None:
+    """0019 gives a mediator taken out of the pool before 0018 the deadline leaving gives
+    now (`MEDIATOR_DATA_DAYS` from their record's last change, at or after they left);
+    one still in the pool, one erased and one with a deadline already are left alone."""
+    from dispatch.mediators.models import MediatorDeadlineKind
+
+    migrate(empty_database, "0018mediatorwait")
+    engine = make_engine(empty_database, poolclass=sa.pool.NullPool)
+    left = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    with Session(engine) as session:
+        ids = {
+            name: session.execute(
+                sa.insert(Mediator)
+                .values(
+                    name=name,
+                    travel_mode="car",
+                    qualifications=[],
+                    channels=["sms"],
+                    message_locale="de",
+                    active=active,
+                    paused=False,
+                    night_messages=False,
+                    erased_at=erased_at,
+                    created_at=left - timedelta(days=400),
+                    updated_at=left,
+                )
+                .returning(col(Mediator.id))
+            ).scalar_one()
+            for name, active, erased_at in (
+                ("left", False, None),
+                ("in the pool", True, None),
+                ("erased", False, left),
+                ("scheduled", False, None),
+            )
+        }
+        kept_due = left + timedelta(days=30)
+        session.add(
+            Deadline(
+                kind=MediatorDeadlineKind.erase_data,
+                subject_id=ids["scheduled"],
+                due_at=kept_due,
+                created_at=left,
+            )
+        )
+        session.commit()
+
+    migrate(empty_database)
+
+    with Session(engine) as session:
+        deadlines = {
+            deadline.subject_id: deadline
+            for deadline in session.exec(
+                select(Deadline).where(Deadline.kind == MediatorDeadlineKind.erase_data)
+            )
+        }
+    assert set(deadlines) == {ids["left"], ids["scheduled"]}
+    days = Settings().mediator_data_days
+    assert deadlines[ids["left"]].due_at == left + timedelta(days=days)
+    assert deadlines[ids["left"]].done_at is None
+    assert deadlines[ids["scheduled"]].due_at == kept_due
+    engine.dispose()
