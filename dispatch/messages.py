@@ -334,6 +334,27 @@ def work_handed_over(
     )
 
 
+def _to_coordination(
+    session: Session, settings: Settings, *, key: str, kind: str, now: datetime, **fields: Any
+) -> None:
+    """An e-mail to COORDINATOR_EMAIL about no request (an erasure that waits); none when
+    it is not set. `_to_coordinator` is the one for news about a request."""
+    if not settings.coordinator_email:
+        return
+    enqueue(
+        session,
+        key=f"{key}:email",
+        kind=kind,
+        channel="email",
+        to=settings.coordinator_email,
+        recipient_kind="coordinator",
+        recipient_id=None,
+        locale=STAFF_LOCALE,
+        now=now,
+        **fields,
+    )
+
+
 def mediator_erasure_waiting(
     session: Session,
     settings: Settings,
@@ -351,17 +372,11 @@ def mediator_erasure_waiting(
     It names nobody, only the link to their page: erasing the mediator later finds no
     message about them without a request to scrub, and this one needs none.
     """
-    if not settings.coordinator_email:
-        return
-    enqueue(
+    _to_coordination(
         session,
-        key=f"mediator_erasure_waiting:{mediator_id}:{since.isoformat()}:email",
+        settings,
+        key=f"mediator_erasure_waiting:{mediator_id}:{since.isoformat()}",
         kind="mediator_erasure_waiting_coordinator",
-        channel="email",
-        to=settings.coordinator_email,
-        recipient_kind="coordinator",
-        recipient_id=None,
-        locale=STAFF_LOCALE,
         now=now,
         euros=euros,
         open_jobs=open_jobs,
@@ -381,17 +396,11 @@ def staff_erasure_waiting(
 ) -> None:
     """To COORDINATOR_EMAIL: the automatic erasure of `user`, who left, waits for `requests`
     open requests nobody took over; once per waiting period (`since` is in the key)."""
-    if not settings.coordinator_email:
-        return
-    enqueue(
+    _to_coordination(
         session,
-        key=f"staff_erasure_waiting:{user.id}:{since.isoformat()}:email",
+        settings,
+        key=f"staff_erasure_waiting:{user.id}:{since.isoformat()}",
         kind="staff_erasure_waiting_coordinator",
-        channel="email",
-        to=settings.coordinator_email,
-        recipient_kind="coordinator",
-        recipient_id=None,
-        locale=STAFF_LOCALE,
         now=now,
         name=user.name,
         requests=requests,
