@@ -206,18 +206,20 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
 def cmd_mediators_import(args: argparse.Namespace) -> int:
     import locales
-    from dispatch.mediators.importer import decode, import_csv, problem_text
+    from dispatch.mediators.importer import import_csv, problem_text, read_upload
 
     tr = locales.translator(args.locale, locales.STAFF_LOCALES)
     path = Path(args.file)
     try:
-        text = decode(path.read_bytes())
+        text = read_upload(path.read_bytes())
     except FileNotFoundError:
         print(tr.gettext("error: %(path)s does not exist", path=path), file=sys.stderr)
         return 2
     if text is None:
         message = tr.gettext(
-            "error: %(path)s is not UTF-8 text; save the sheet as “CSV UTF-8”", path=path
+            "error: %(path)s is neither text nor an Excel workbook (.xlsx); save the sheet as "
+            "“Excel workbook” or “CSV UTF-8”",
+            path=path,
         )
         print(message, file=sys.stderr)
         return 2
@@ -238,11 +240,19 @@ def cmd_mediators_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    counts = {"created": report.created, "updated": report.updated}
+    counts = {"created": report.created, "updated": report.updated, "same": report.unchanged}
     if args.dry_run:
-        print(tr.gettext("would import: %(created)s new, %(updated)s updated", **counts))
+        print(
+            tr.gettext(
+                "would import: %(created)s new, %(updated)s updated, %(same)s unchanged", **counts
+            )
+        )
     else:
-        print(tr.gettext("imported: %(created)s new, %(updated)s updated", **counts))
+        print(
+            tr.gettext(
+                "imported: %(created)s new, %(updated)s updated, %(same)s unchanged", **counts
+            )
+        )
     return 0
 
 

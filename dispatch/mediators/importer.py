@@ -4,7 +4,9 @@ The format (UTF-8, comma-separated, header row; see
 examples/mediators.csv) uses one column per field and small inline lists.
 What German Excel saves is read as well: semicolons (or tabs) between the
 cells, found from the header row, and Windows-1252 instead of UTF-8
-(`decode`):
+(`decode`), and an Excel workbook's first sheet (`workbook_text`). Days may be
+written as Excel writes them in German (01.12.2026), numbers with a decimal comma,
+and a cell the CSV export quoted with an apostrophe ('+49 …) is read without it.
 
     languages      ar:native; de:fluent
     availability   Mo 08:00-12:00; Mi 14:00-18:00   (Mo Di Mi Do Fr Sa So or mon..sun)
@@ -14,7 +16,9 @@ cells, found from the header row, and Windows-1252 instead of UTF-8
 Every row is validated with the same rules as the API before anything is
 written; one bad row means nothing of the file is imported. A row whose
 phone number matches a mediator already in the pool updates that mediator,
-so the coordinator can re-import an edited list.
+so the coordinator can re-import an edited list: `pool_rows` writes the pool in
+this format (the "import file" download), and a row that changes nothing is
+left alone (`changed_fields`), so a re-import touches only what was edited.
 
 What is wrong is a `Problem`: the line, the column, a code and its params,
 never a sentence (as the engine's reasons); the upload page and the command
@@ -26,11 +30,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+import zipfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time, tzinfo
 from typing import Any
 
+import phonenumbers
+from openpyxl import load_workbook
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from sqlmodel import Session, col, select
@@ -40,8 +47,9 @@ from dispatch import geocoding
 from dispatch.errors import SprachpoolError
 from dispatch.mediators import flows, service
 from dispatch.mediators.models import Mediator
-from dispatch.mediators.schemas import MediatorCreate, MediatorUpdate
+from dispatch.mediators.schemas import MediatorCreate, MediatorPublic, MediatorUpdate
 from dispatch.users.models import User
+from dispatch.web.spreadsheets import FORMULA_START, Cell
 from locales import N_, Translator
 
 COLUMNS = [
@@ -68,6 +76,19 @@ COLUMNS = [
 ]
 REQUIRED = {"name", "languages"}
 MAX_ROWS = 10_000
+#: The columns of the import file the pool is exported to (`pool_rows`): all but the
+#: home's. A home is where someone lives; it stays in Sprachpool rather than in a file
+#: that is saved and mailed around, and a row without it leaves the home as it is.
+EXPORT_COLUMNS = [name for name in COLUMNS if name not in ("home_lat", "home_lon")]
+DAY_COLUMNS = ("trained_on", "pledge_signed_on", "police_certificate_seen_on", "listed_until")
+NUMBER_COLUMNS = ("home_lat", "home_lon", "max_travel_km", "max_hours_per_week")
+#: The weekdays as the export writes them (the import reads these and mon..sun).
+WEEKDAY_SHORT = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
+#: An .xlsx is a zip; what its parts may hold unpacked, so a small upload cannot unpack
+#: into gigabytes (zipfile reads no more of a part than its declared size).
+MAX_WORKBOOK_BYTES = 50_000_000
+#: The columns read of a workbook's sheet: the known ones and room for a few unknown.
+MAX_WORKBOOK_COLUMNS = len(COLUMNS) + 20
 
 
 NO_SUCH_DAY = N_(
@@ -165,6 +186,8 @@ class Problem:
 class ImportReport:
     created: int = 0
     updated: int = 0
+    #: Rows of a mediator in the pool that say what the pool holds: left alone.
+    unchanged: int = 0
     errors: list[Problem] = field(default_factory=list)
 
     @property
@@ -208,7 +231,36 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.replace(",", ";").split(";") if part.strip()]
 
 
+#: A day as German Excel writes one into a CSV: 1.12.2026 or 01.12.2026.
+_GERMAN_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+#: A number with a decimal comma, as German Excel writes 12.5.
+_DECIMAL_COMMA = re.compile(r"-?\d+,\d+")
+
+
+def _cell(row: dict[str, str], name: str) -> str:
+    """The cell's text, without the apostrophe the CSV export put before a cell that starts
+    like a formula (``spreadsheets.formula_safe``): "'+49 151 …" is "+49 151 …"."""
+    value = (row.get(name) or "").strip()
+    if value.startswith("'") and value[1:2] and value[1] in FORMULA_START:
+        return value[1:]
+    return value
+
+
+def _plain(name: str, value: str) -> str:
+    """A day or number as the schema reads it, from how German Excel writes it."""
+    if name in DAY_COLUMNS and (day := _GERMAN_DAY.fullmatch(value)):
+        d, m, y = (int(part) for part in day.groups())
+        try:
+            return date(y, m, d).isoformat()
+        except ValueError:
+            raise RowError("date_parsing", name, value=value) from None
+    if name in NUMBER_COLUMNS and _DECIMAL_COMMA.fullmatch(value):
+        return value.replace(",", ".")
+    return value
+
+
 def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
+    row = {name: _plain(name, _cell(row, name)) for name in row}
     fields: dict[str, Any] = {}
     for name in (
         "name",
@@ -289,6 +341,71 @@ def separator(header: str) -> str:
     return max(SEPARATORS, key=header.count)
 
 
+def read_upload(content: bytes) -> str | None:
+    """The file's rows as CSV text: an Excel workbook (.xlsx) by `workbook_text`, any other
+    file by `decode`; None when it is neither a workbook nor text."""
+    if content.startswith(b"PK\x03\x04"):  # a zip, as every .xlsx is
+        return workbook_text(content)
+    return decode(content)
+
+
+def workbook_text(content: bytes) -> str | None:
+    """The first sheet of an Excel workbook as CSV text for `read_rows`; None when the file
+    is no workbook openpyxl can read, or unpacks to more than `MAX_WORKBOOK_BYTES`.
+
+    Cells come as Excel typed them: a day as a day (written 2026-12-01), a whole
+    number without ".0", a time as 08:00. Empty rows stay, so the lines named in
+    problems are the sheet's row numbers; reading stops past `MAX_ROWS`.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            if sum(part.file_size for part in archive.infolist()) > MAX_WORKBOOK_BYTES:
+                return None
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    # openpyxl raises what its zip and XML readers raise on a broken file, of many kinds;
+    # any of them means the same to the uploader: not a workbook we can read.
+    except Exception:
+        return None
+    try:
+        if not book.worksheets:
+            return None
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(max_col=MAX_WORKBOOK_COLUMNS, values_only=True)
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        width = 0
+        for number, values in enumerate(rows):
+            cells = [_workbook_cell(value) for value in values]
+            if number == 0:
+                width = max((i + 1 for i, cell in enumerate(cells) if cell), default=0)
+            while len(cells) > width and not cells[-1]:
+                cells.pop()
+            writer.writerow(cells)
+            if number > MAX_ROWS:
+                break
+        return out.getvalue()
+    except Exception:  # a sheet that breaks while it is read: as above
+        return None
+    finally:
+        book.close()
+
+
+def _workbook_cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        if value.time() == time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def decode(content: bytes) -> str | None:
     """The file's text: UTF-8 (with or without BOM, as Excel saves "CSV UTF-8"), else
     Windows-1252, which German Excel's plain "CSV" is; None when it is neither.
@@ -366,6 +483,82 @@ def _refusal(line: int, exc: SprachpoolError) -> Problem:
     return Problem(line, exc.reason or "invalid", exc.params, column)
 
 
+def as_held(session: Session, existing: Mapping[str, Mediator]) -> dict[int, MediatorPublic]:
+    """What the pool holds of the mediators rows would update, by id (for `changed_fields`),
+    read in one go."""
+    details = service.load_details(session, [m.id for m in existing.values()])
+    return {m.id: service.to_public(m, details[m.id]) for m in existing.values()}
+
+
+def pool_rows(items: Iterable[MediatorPublic], *, tz: tzinfo) -> list[list[Cell]]:
+    """The pool in the import's format, a row per mediator under `EXPORT_COLUMNS`: saved
+    from Excel and uploaded again, it updates each of them by phone number.
+
+    Days are days and numbers are numbers, so German Excel shows them its way and
+    writes them back so (01.12.2026, 12,5), which `read_rows` reads. Phone numbers
+    are written with spaces (+49 151 1234567), which Excel keeps as text instead
+    of turning them into a number. The consent is an ISO time with its offset, in `tz`
+    (the town's zone).
+    """
+    rows: list[list[Cell]] = []
+    for m in items:
+        values: dict[str, Cell] = {
+            "name": m.name,
+            "phone": _spaced(m.phone),
+            "email": m.email,
+            "languages": "; ".join(f"{s.language}:{s.level}" for s in m.languages),
+            "german_level": m.german_level,
+            "gender": m.gender,
+            "travel_mode": m.travel_mode,
+            "max_travel_km": m.max_travel_km,
+            "max_hours_per_week": m.max_hours_per_week,
+            "qualifications": "; ".join(m.qualifications),
+            "channels": "; ".join(m.channels),
+            "message_locale": m.message_locale,
+            "availability": "; ".join(
+                f"{WEEKDAY_SHORT[s.weekday]} {s.start}-{s.end}" for s in m.availability
+            ),
+            "consent_at": m.consent_at.astimezone(tz).isoformat() if m.consent_at else None,
+            "trained_on": m.trained_on,
+            "pledge_signed_on": m.pledge_signed_on,
+            "police_certificate_seen_on": m.police_certificate_seen_on,
+            "listed_until": m.listed_until,
+        }
+        rows.append([values[name] for name in EXPORT_COLUMNS])
+    return rows
+
+
+def _spaced(phone: str | None) -> str | None:
+    if phone is None:
+        return None
+    return phonenumbers.format_number(
+        phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.INTERNATIONAL
+    )
+
+
+def changed_fields(current: MediatorPublic, data: MediatorCreate) -> list[str]:
+    """The fields a row would change of the mediator it updates (those it fills in); none
+    when it says what the pool already holds."""
+    changed = []
+    for name in sorted(data.model_fields_set):
+        if _comparable(name, getattr(data, name)) != _comparable(name, getattr(current, name)):
+            changed.append(name)
+    return changed
+
+
+def _comparable(name: str, value: Any) -> Any:
+    """A field's value in a form a row's and the pool's compare in: lists in no order."""
+    if name == "home":
+        return None if value is None else (float(value.lat), float(value.lon))
+    if name == "languages":
+        return sorted((s.language, s.level) for s in value or [])
+    if name == "availability":
+        return sorted((s.weekday, s.start, s.end) for s in value or [])
+    if isinstance(value, list):
+        return sorted(str(getattr(v, "value", v)) for v in value)
+    return getattr(value, "value", value)  # an enum's member as the text the pool holds
+
+
 def existing_by_phone(session: Session, rows: list[MediatorCreate]) -> dict[str, Mediator]:
     """The mediators already in the pool whom rows would update, by phone number."""
     phones = [data.phone for data in rows if data.phone]
@@ -400,11 +593,16 @@ def import_csv(
     if errors:
         return report
     existing = existing_by_phone(session, [data for _, data in rows])
+    held = as_held(session, existing)
     for line, data in rows:
         try:
             match = existing.get(data.phone) if data.phone else None
-            if match is not None:
-                update = MediatorUpdate.model_validate(data.model_dump(exclude_unset=True))
+            changed = changed_fields(held[match.id], data) if match is not None else []
+            if match is not None and not changed:
+                report.unchanged += 1
+            elif match is not None:
+                # Only what changed, so the record's history names the edited fields.
+                update = MediatorUpdate.model_validate(data.model_dump(include=set(changed)))
                 flows.update_mediator(
                     session,
                     mediator_id=match.id,

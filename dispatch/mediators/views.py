@@ -34,7 +34,7 @@ from dispatch.allowances.service import (
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators import flows, importer, service
-from dispatch.mediators.models import CLEARANCE_FIELDS, Level, TravelMode
+from dispatch.mediators.models import CLEARANCE_FIELDS, Level, Mediator, TravelMode
 from dispatch.mediators.schemas import (
     MESSAGE_LOCALES,
     AbsenceIn,
@@ -525,7 +525,7 @@ def pool_sheet(items: list[MediatorPublic], *, request: Request, today: date) ->
 class PreviewRow:
     line: int
     name: str
-    action: Literal["add", "update"]
+    action: Literal["add", "update", "same"]
 
 
 def _upload_page(
@@ -547,6 +547,7 @@ def _upload_page(
             "columns": importer.COLUMNS,
             "added": sum(1 for r in rows or [] if r.action == "add"),
             "updated": sum(1 for r in rows or [] if r.action == "update"),
+            "same": sum(1 for r in rows or [] if r.action == "same"),
         },
         status_code=status_code,
         user=user,
@@ -574,7 +575,7 @@ async def preview_import(
             content = await upload.read(MAX_UPLOAD_BYTES + 1)
     if content is not None and len(content) > MAX_UPLOAD_BYTES:
         return _upload_page(request, user, errors=[forms_text(request, "too_big")], status_code=422)
-    text = importer.decode(content) if content else ""
+    text = importer.read_upload(content) if content else ""
     if text is None:
         return _upload_page(
             request, user, errors=[forms_text(request, "not_utf8")], status_code=422
@@ -586,11 +587,44 @@ async def preview_import(
         errors = _problem_texts(request, problems)
         return _upload_page(request, user, text=text, errors=errors, status_code=422)
     existing = importer.existing_by_phone(session, [data for _, data in rows])
+    held = importer.as_held(session, existing)
     preview = [
-        PreviewRow(line=line, name=data.name, action="update" if data.phone in existing else "add")
+        PreviewRow(line=line, name=data.name, action=_action(data, existing, held))
         for line, data in rows
     ]
     return _upload_page(request, user, text=text, rows=preview)
+
+
+def _action(
+    data: MediatorCreate,
+    existing: dict[str, Mediator],
+    held: dict[int, MediatorPublic],
+) -> Literal["add", "update", "same"]:
+    match = existing.get(data.phone) if data.phone else None
+    if match is None:
+        return "add"
+    return "update" if importer.changed_fields(held[match.id], data) else "same"
+
+
+@router.get("/import-file.{kind}")
+def export_import_file(
+    request: Request,
+    kind: Literal["csv", "xlsx"],
+    session: SessionDep,
+    _user: CoordinatorPageUser,
+    clock: ClockDep,
+    settings: SettingsDep,
+) -> Response:
+    """The pool in the upload's own format, to edit in Excel and upload again."""
+    items, _ = service.list_mediators(session, active=True, limit=10_000)
+    today = clock.now().astimezone(settings.tz).date()
+    sheet = Sheet(
+        title=formatter(request).gettext("Pool"),
+        filename=f"sprachpool-pool-import-{today}",
+        headers=list(importer.EXPORT_COLUMNS),
+        rows=importer.pool_rows(items, tz=settings.tz),
+    )
+    return sheet_response(sheet, kind=kind)
 
 
 @router.post("/import/confirm", dependencies=[CsrfChecked])
@@ -614,8 +648,11 @@ def confirm_import(
 
 
 UPLOAD_MESSAGES = {
-    "no_file": N_("Please choose a CSV file."),
-    "not_utf8": N_("The file is not UTF-8; in Excel, save it as “CSV UTF-8”."),
+    "no_file": N_("Please choose a CSV file or an Excel workbook."),
+    "not_utf8": N_(
+        "The file can be read neither as a CSV nor as an Excel workbook (.xlsx); in Excel, "
+        "save it as “Excel workbook” or “CSV UTF-8”."
+    ),
     "too_big": N_("The file is too large; please split it."),
 }
 

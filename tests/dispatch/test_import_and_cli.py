@@ -407,3 +407,23 @@ def test_serve_refuses_a_worker_count_it_cannot_run(tmp_path: Path, workers: str
     result = run_cli("serve", "--workers", workers, cwd=tmp_path)
     assert result.returncode == 2
     assert "--workers" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cli_imports_an_excel_workbook(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["name", "phone", "languages", "max_travel_km"])
+    sheet.append(["Helen Tekle", "+49 151 12340001", "ti:native", 12.5])
+    book.save(tmp_path / "pool.xlsx")
+    result = run_cli("mediators", "import", str(tmp_path / "pool.xlsx"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "importiert: 1 neu, 0 aktualisiert, 0 unverändert" in result.stdout
+    again = run_cli("mediators", "import", str(tmp_path / "pool.xlsx"), cwd=tmp_path)
+    assert "importiert: 0 neu, 0 aktualisiert, 1 unverändert" in again.stdout
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'sprachpool.db'}")
+    with engine.connect() as connection:
+        row = connection.execute(sa.text("SELECT name, max_travel_km FROM mediator")).one()
+    assert tuple(row) == ("Helen Tekle", 12.5)
