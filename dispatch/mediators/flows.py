@@ -12,8 +12,10 @@ mediator with allowances unpaid or jobs not yet settled needs a second yes.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -25,17 +27,100 @@ from dispatch.deadlines import service as deadlines
 from dispatch.deadlines.models import Deadline
 from dispatch.errors import InvalidInput
 from dispatch.mediators import service
-from dispatch.mediators.models import Mediator, MediatorDeadlineKind
-from dispatch.mediators.schemas import MediatorUpdate
+from dispatch.mediators.models import CLEARANCE_FIELDS, Absence, Mediator, MediatorDeadlineKind
+from dispatch.mediators.schemas import AbsenceIn, MediatorUpdate
 from dispatch.offers import estimate
 from dispatch.offers import flows as offers
 from dispatch.offers import service as offer_service
 from dispatch.offers.models import Assignment, Offer
 from dispatch.outbox import service as outbox
+from dispatch.planning import service as planning
 from dispatch.requests import conflicts
+from dispatch.requests.models import Request
 from dispatch.storage import wipe_after_commit
 from dispatch.users.models import User
 from dispatch.web.links import revoke_mediator_links
+
+#: The fields the engine's rules read of a mediator (`planning.serve_exclusions`): a change
+#: to one of them may leave an offer sent before it for a job they no longer fit.
+FIT_FIELDS = frozenset(
+    {
+        "languages",
+        "german_level",
+        "gender",
+        "home",
+        "travel_mode",
+        "max_travel_km",
+        "max_hours_per_week",
+        "qualifications",
+        "availability",
+        "absences",
+        *CLEARANCE_FIELDS,
+    }
+)
+
+
+@dataclass(frozen=True)
+class UnfitJob:
+    """A job to come the mediator holds, and why the engine's rules would not give it to
+    them as their details stand now (codes and params, as on the candidates' list)."""
+
+    request: Request
+    reasons: list[dict[str, Any]]
+
+
+def held_jobs_unfit(
+    session: Session, *, mediator_id: int, now: datetime, settings: Settings
+) -> list[UnfitJob]:
+    """The jobs to come the mediator holds that their details no longer fit, soonest first.
+
+    A change to their details leaves the jobs they hold theirs: they said yes to
+    them, and whether they can still go (a holiday entered after the yes, a
+    language taken off by mistake) is for the coordinator to ask. Their page lists
+    these so nobody is surprised on the day; cancelling the assignment gives the job
+    to others. A job the coordinator gave them against a rule is listed too.
+    """
+    unfit = []
+    for request_id, _ in offer_service.held_jobs_to_come(session, mediator_id=mediator_id, now=now):
+        request = session.get(Request, request_id)
+        assert request is not None  # held_jobs_to_come read it just now
+        reasons = planning.serve_exclusions(
+            session, request=request, mediator_id=mediator_id, now=now, tz=settings.tz
+        )
+        # Close to the start a holder may be on the way already: "too late" is no news.
+        found = [
+            {"code": r.code, "params": dict(r.params)} for r in reasons if r.code != "too_late"
+        ]
+        if found:
+            unfit.append(UnfitJob(request=request, reasons=found))
+    return sorted(unfit, key=lambda job: job.request.start)
+
+
+def add_absence(
+    session: Session,
+    *,
+    mediator_id: int,
+    absence: AbsenceIn,
+    actor: User,
+    now: datetime,
+    settings: Settings,
+) -> Absence:
+    """One absence more (a holiday); an offer they hold open for a job in it is withdrawn
+    (`offers.withdraw_unfit_offers`): they will not be there."""
+    mediator = service.get_mediator(session, mediator_id=mediator_id)
+    fit_before = (
+        offers.open_offer_fit(session, mediator_id=mediator_id, now=now, settings=settings)
+        if in_pool(mediator)
+        else {}
+    )
+    row = service.add_absence(
+        session, mediator_id=mediator_id, absence=absence, actor=actor, now=now
+    )
+    if fit_before:
+        offers.withdraw_unfit_offers(
+            session, mediator_id=mediator_id, before=fit_before, now=now, settings=settings
+        )
+    return row
 
 
 def update_mediator(
@@ -67,6 +152,13 @@ def update_mediator(
             reason="release_jobs_in_pool",
         )
     was_active = mediator.active
+    # What the engine reads of them is changing: their open offers are checked after.
+    checks_fit = was_in_pool and bool(data.model_fields_set & FIT_FIELDS)
+    fit_before = (
+        offers.open_offer_fit(session, mediator_id=mediator_id, now=now, settings=settings)
+        if checks_fit
+        else {}
+    )
     mediator = service.update_mediator(
         session, mediator_id=mediator_id, data=data, actor=actor, now=now, settings=settings
     )
@@ -95,6 +187,10 @@ def update_mediator(
             settings=settings,
             release_jobs=data.release_jobs,
             actor=actor,
+        )
+    elif fit_before:
+        offers.withdraw_unfit_offers(
+            session, mediator_id=mediator.id, before=fit_before, now=now, settings=settings
         )
     return mediator
 

@@ -831,6 +831,9 @@ def _mediator_page(
                 session, mediator_id=mediator_id, now=now, tz=settings.tz
             ),
             "jobs_held": flows.jobs_held(session, mediator_id=mediator_id, now=now),
+            "unfit_jobs": flows.held_jobs_unfit(
+                session, mediator_id=mediator_id, now=now, settings=settings
+            ),
             "erasure_due": flows.erasure_due(session, mediator_id=mediator_id),
             "weekdays": range(7),
             "clearance_fields": CLEARANCE_FIELDS,
@@ -880,7 +883,7 @@ async def save_availability(
             errors=errors,
             status_code=422,
         )
-    service.update_mediator(
+    flows.update_mediator(
         session,
         mediator_id=mediator_id,
         data=MediatorUpdate(availability=slots),
@@ -936,8 +939,13 @@ def add_absence(
             absence_errors=errors,
             status_code=422,
         )
-    service.add_absence(
-        session, mediator_id=mediator_id, absence=absence, actor=user, now=clock.now()
+    flows.add_absence(
+        session,
+        mediator_id=mediator_id,
+        absence=absence,
+        actor=user,
+        now=clock.now(),
+        settings=settings,
     )
     return RedirectResponse(f"/dashboard/pool/{mediator_id}?saved=absence", status_code=303)
 

@@ -1096,6 +1096,57 @@ def withdraw_open_offers(
     return count
 
 
+def open_offer_fit(
+    session: Session, *, mediator_id: int, now: datetime, settings: Settings
+) -> dict[int, frozenset[str]]:
+    """Why the mediator could not take each request they hold an offer open on, by the
+    engine's rules as they stand (`planning.serve_exclusions`): reason codes by request id,
+    empty where they fit. Each of those requests is locked first, in id order, so what is
+    read here still holds when `withdraw_unfit_offers` compares it after a change."""
+    fit: dict[int, frozenset[str]] = {}
+    for request_id in service.open_offer_requests(session, mediator_id=mediator_id):
+        request = service.lock_request(session, request_id)
+        reasons = planning.serve_exclusions(
+            session, request=request, mediator_id=mediator_id, now=now, tz=settings.tz
+        )
+        fit[request_id] = frozenset(r.code for r in reasons)
+    return fit
+
+
+def withdraw_unfit_offers(
+    session: Session,
+    *,
+    mediator_id: int,
+    before: dict[int, frozenset[str]],
+    now: datetime,
+    settings: Settings,
+) -> int:
+    """Offers the mediator no longer fits after a change of their details are withdrawn.
+
+    The coordinator changed what the engine reads of them (a language taken off, a
+    clearance that now runs out before the job, a smaller radius): an offer sent
+    under the old details must not be accepted under the new ones. An offer is
+    withdrawn when a rule fails now that did not fail for it `before`
+    (`open_offer_fit`), so a change that has nothing to do with it leaves it open.
+    The mediator is told it is no longer open, and a wave left with none open goes
+    on at once, as when they leave the pool. Returns how many were withdrawn.
+    """
+    after = open_offer_fit(session, mediator_id=mediator_id, now=now, settings=settings)
+    count = 0
+    for request_id, reasons in after.items():
+        if not reasons - before.get(request_id, frozenset()):
+            continue
+        request = service.lock_request(session, request_id)
+        withdrawn = service.withdraw_pending(
+            session, request_id=request_id, now=now, mediator_id=mediator_id
+        )
+        session.flush()
+        tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
+        escalate_if_wave_over(session, request, now=now, settings=settings)
+        count += len(withdrawn)
+    return count
+
+
 def release_held_jobs(
     session: Session, *, mediator_id: int, actor: User | None, now: datetime, settings: Settings
 ) -> int:

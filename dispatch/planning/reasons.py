@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -103,8 +103,25 @@ def _availability(params: Params, t: Translator, tz: ZoneInfo) -> str:
 
 
 def _busy(params: Params, t: Translator, tz: ZoneInfo) -> str:
-    """A busy block (a job elsewhere, or an absence) in the way; the label is a place."""
-    values = {"start": _clock(params["start"], t, tz), "end": _clock(params["end"], t, tz)}
+    """A busy block (a job elsewhere, or an absence) in the way; the label is a place.
+
+    An absence is entered by whole days (midnight to midnight): it is named by its
+    days, as "00:00-00:00" would say nothing. A block over several days names the
+    day beside each time."""
+    start = datetime.fromisoformat(str(params["start"])).astimezone(tz)
+    end = datetime.fromisoformat(str(params["end"])).astimezone(tz)
+    if start.time() == time(0) and end.time() == time(0) and end > start:
+        first, last = start.date(), (end - timedelta(days=1)).date()
+        if first == last:
+            return t.gettext("away all day on %(day)s", day=t.day(first))
+        return t.gettext("away from %(first)s to %(last)s", first=t.day(first), last=t.day(last))
+    if start.date() != end.date():
+        values = {
+            "start": f"{t.day(start)} {t.time(start)}",
+            "end": f"{t.day(end)} {t.time(end)}",
+        }
+    else:
+        values = {"start": t.time(start), "end": t.time(end)}
     place = str(params.get("label") or "")
     if "travel_minutes" in params:
         minutes = math.ceil(float(params["travel_minutes"]))

@@ -84,6 +84,23 @@ def test_busy_says_where_and_how_far() -> None:
     assert say(far, DE) == "belegt 08:00–08:55 in the hospital, 69 Min. entfernt"
 
 
+def test_an_absence_is_named_by_its_days_and_a_block_over_midnight_by_day_and_time() -> None:
+    def busy_from(start: str, end: str, t: locales.Translator = EN) -> str:
+        return reasons.describe("busy", {"start": start, "end": end, "label": ""}, t=t, tz=BERLIN)
+
+    # An absence entered for Tuesday 1 December, midnight to midnight in Beckum.
+    one_day = ("2026-12-01T00:00:00+01:00", "2026-12-02T00:00:00+01:00")
+    assert busy_from(*one_day) == "away all day on Tue 1 Dec"
+    assert busy_from(*one_day, DE) == "ganztägig abwesend am Di 01.12."
+    # Given in UTC, still read in Beckum's days.
+    assert busy_from("2026-11-30T23:00:00+00:00", "2026-12-03T23:00:00+00:00", DE) == (
+        "abwesend von Di 01.12. bis Do 03.12."
+    )
+    assert busy_from("2026-12-01T22:00:00+01:00", "2026-12-02T06:00:00+01:00") == (
+        "busy Tue 1 Dec 22:00-Wed 2 Dec 06:00"
+    )
+
+
 def test_travel_radius_qualification_gender_and_cap() -> None:
     radius = rule_travel_radius(request(location=HOSPITAL), mediator(max_travel_km=1))
     assert say(radius) == "lives 4.8 km away, travels at most 1 km"
