@@ -468,9 +468,16 @@ def export_pool(
     settings: SettingsDep,
 ) -> Response:
     """The whole pool for German Excel (semicolons, BOM, German headers) or as .xlsx."""
-    items, _ = service.list_mediators(session, active=True, limit=10_000)
-    today = clock.now().astimezone(settings.tz).date()
+    items, today = _pool_today(session, clock.now(), settings)
     return sheet_response(pool_sheet(items, request=request, today=today), kind=kind)
+
+
+def _pool_today(
+    session: Session, now: datetime, settings: Settings
+) -> tuple[list[MediatorPublic], date]:
+    """Who is in the pool (paused too), for a download, and the town's day it is for."""
+    items, _ = service.list_mediators(session, active=True, limit=10_000)
+    return items, now.astimezone(settings.tz).date()
 
 
 def pool_sheet(items: list[MediatorPublic], *, request: Request, today: date) -> Sheet:
@@ -616,8 +623,7 @@ def export_import_file(
     settings: SettingsDep,
 ) -> Response:
     """The pool in the upload's own format, to edit in Excel and upload again."""
-    items, _ = service.list_mediators(session, active=True, limit=10_000)
-    today = clock.now().astimezone(settings.tz).date()
+    items, today = _pool_today(session, clock.now(), settings)
     sheet = Sheet(
         title=formatter(request).gettext("Pool"),
         filename=f"sprachpool-pool-import-{today}",

@@ -1083,17 +1083,27 @@ def withdraw_open_offers(
         service.lock_request(session, request_id)
     count = 0
     for request_id in pending_for:
-        request = service.lock_request(session, request_id)
-        withdrawn = service.withdraw_pending(
-            session, request_id=request_id, now=now, mediator_id=mediator_id
+        count += _withdraw_theirs(
+            session, request_id=request_id, mediator_id=mediator_id, now=now, settings=settings
         )
-        session.flush()
-        tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
-        escalate_if_wave_over(session, request, now=now, settings=settings)
-        count += len(withdrawn)
     if release_jobs:
         release_held_jobs(session, mediator_id=mediator_id, actor=actor, now=now, settings=settings)
     return count
+
+
+def _withdraw_theirs(
+    session: Session, *, request_id: int, mediator_id: int, now: datetime, settings: Settings
+) -> int:
+    """The mediator's open offer on the request is withdrawn and they are told; a wave left
+    with none open goes on. Returns how many were withdrawn (0 or 1)."""
+    request = service.lock_request(session, request_id)
+    withdrawn = service.withdraw_pending(
+        session, request_id=request_id, now=now, mediator_id=mediator_id
+    )
+    session.flush()
+    tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
+    escalate_if_wave_over(session, request, now=now, settings=settings)
+    return len(withdrawn)
 
 
 def open_offer_fit(
@@ -1136,14 +1146,9 @@ def withdraw_unfit_offers(
     for request_id, reasons in after.items():
         if not reasons - before.get(request_id, frozenset()):
             continue
-        request = service.lock_request(session, request_id)
-        withdrawn = service.withdraw_pending(
-            session, request_id=request_id, now=now, mediator_id=mediator_id
+        count += _withdraw_theirs(
+            session, request_id=request_id, mediator_id=mediator_id, now=now, settings=settings
         )
-        session.flush()
-        tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
-        escalate_if_wave_over(session, request, now=now, settings=settings)
-        count += len(withdrawn)
     return count
 
 
