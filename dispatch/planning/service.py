@@ -472,24 +472,35 @@ class PeriodRows:
 
 
 def period_rows(
-    session: Session, *, start: datetime, end: datetime, tz: ZoneInfo, language: str | None
+    session: Session,
+    *,
+    start: datetime,
+    end: datetime,
+    tz: ZoneInfo,
+    language: str | None,
+    mediator_ids: list[int] | None = None,
 ) -> PeriodRows:
     """The absences and held jobs of the pool (or `language`'s speakers) around [start, end).
 
     Two statements. Read once for the union of several periods, they serve a
     `pool_snapshot` of each (scarcity ranks up to eight requests near one job).
+    `mediator_ids`: only these mediators' instead, whatever they speak (a snapshot of
+    given members, such as a paused holder read alone).
     """
     tag = language.lower() if language is not None else None
-    members = pool_members(session, language=language)
-    if not members:
+    ids: list[int] | None = mediator_ids
+    if ids is None:
+        members = pool_members(session, language=language)
+        if not members:
+            return PeriodRows(tag, start, end, [], [])
+        ids = [m.id for m in members] if language is not None else None
+    elif not ids:
         return PeriodRows(tag, start, end, [], [])
     week_start, _ = _week_bounds(start, tz)
     _, week_end = _week_bounds(end - timedelta(seconds=1), tz)
     dialect = session.get_bind().dialect.name
-    absences_query, jobs_query = _period_queries(speakers=language is not None, dialect=dialect)
-    params: dict[str, Any] = (
-        {"ids": ids_parameter([m.id for m in members], dialect)} if language is not None else {}
-    )
+    absences_query, jobs_query = _period_queries(speakers=ids is not None, dialect=dialect)
+    params: dict[str, Any] = {"ids": ids_parameter(ids, dialect)} if ids is not None else {}
     absences = list(session.execute(absences_query, {**params, "start": start, "end": end}))
     jobs = list(
         session.execute(
@@ -550,7 +561,11 @@ def pool_snapshot(
     if not members:
         return PoolSnapshot(mediators=[], names={})
     if rows is None:
-        rows = period_rows(session, start=start, end=end, tz=tz, language=language)
+        # Given members: only their rows (a paused holder alone reads no one else's jobs).
+        only = [m.id for m in members] if given else None
+        rows = period_rows(
+            session, start=start, end=end, tz=tz, language=language, mediator_ids=only
+        )
     elif rows.language != (language.lower() if language is not None else None) or not (
         rows.start <= start and end <= rows.end
     ):

@@ -359,6 +359,32 @@ def test_the_snapshot_carries_jobs_absences_cap_and_load(
     assert dawit.committed_minutes == 0  # his job is next week
 
 
+def test_a_snapshot_of_given_members_reads_only_their_rows_and_matches_the_pools(
+    engine: Engine, pool: dict[str, int]
+) -> None:
+    """A paused holder is read alone (`serve_exclusions`): their own absences and jobs, as the
+    whole pool's snapshot has them, and no one else's."""
+    start, end = PERIODS[1]
+    helen = pool["helen"]
+    with Session(engine) as session:
+        rows = planning.period_rows(
+            session, start=start, end=end, tz=BERLIN, language=None, mediator_ids=[helen]
+        )
+        assert {row[0] for row in rows.absences} | {row[0] for row in rows.jobs} == {helen}
+        whole = planning.pool_snapshot(session, start=start, end=end, tz=BERLIN, language="ti")
+        alone = planning.pool_snapshot(
+            session,
+            start=start,
+            end=end,
+            tz=BERLIN,
+            members=tuple(
+                m for m in planning.pool_members(session, language="ti") if m.id == helen
+            ),
+        )
+    [read_alone] = alone.mediators
+    assert read_alone == next(m for m in whole.mediators if m.id == str(helen))
+
+
 def test_paused_inactive_and_erased_speakers_are_left_out(
     engine: Engine, pool: dict[str, int]
 ) -> None:
