@@ -216,3 +216,44 @@ def test_a_workbook_is_read_with_its_row_numbers_and_typed_cells() -> None:
         (2, "Amina", 8.0, "2026-09-01")
     ]
     assert [(p.line, p.column) for p in problems] == [(4, "languages")]
+
+
+def test_a_workbook_with_an_entity_bomb_is_refused() -> None:
+    """XML entities that would expand to gigabytes (billion laughs) are not expanded; the
+    same entities used once are read, so it is the expansion that is refused."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["name", "languages"])
+    sheet.append(["x", "ar:native"])
+    out = io.BytesIO()
+    book.save(out)
+    with zipfile.ZipFile(io.BytesIO(out.getvalue())) as archive:
+        parts = {name: archive.read(name) for name in archive.namelist()}
+    entities = b'<!ENTITY lol "lol">' + b"".join(
+        b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10)
+        for i in range(1, 10)
+    )
+    body = parts["xl/worksheets/sheet1.xml"]
+    body = body.split(b"?>", 1)[1] if body.startswith(b"<?xml") else body
+
+    def with_entity(name: bytes) -> bytes:
+        changed = dict(parts)
+        changed["xl/worksheets/sheet1.xml"] = (
+            b'<?xml version="1.0"?><!DOCTYPE worksheet ['
+            + entities
+            + b"]>"
+            + body.replace(b"<t>x</t>", b"<t>&" + name + b";</t>", 1)
+        )
+        packed = io.BytesIO()
+        with zipfile.ZipFile(packed, "w") as archive:
+            for part, data in changed.items():
+                archive.writestr(part, data)
+        return packed.getvalue()
+
+    assert importer.read_upload(with_entity(b"lol1")) == (
+        "name,languages\n" + "lol" * 10 + ",ar:native\n"
+    )
+    assert importer.read_upload(with_entity(b"lol9")) is None  # 3 GB of "lol"
