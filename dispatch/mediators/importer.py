@@ -18,7 +18,9 @@ written; one bad row means nothing of the file is imported. A row whose
 phone number matches a mediator already in the pool updates that mediator,
 so the coordinator can re-import an edited list: `pool_rows` writes the pool in
 this format (the "import file" download), and a row that changes nothing is
-left alone (`changed_fields`), so a re-import touches only what was edited.
+left alone (`changed_fields`), so a re-import touches only what was edited. In a
+column the file has, an empty cell clears the value where it may be empty
+(`CLEARABLE`): what the file says is what the pool holds.
 
 What is wrong is a `Problem`: the line, the column, a code and its params,
 never a sentence (as the engine's reasons); the upload page and the command
@@ -82,6 +84,25 @@ MAX_ROWS = 10_000
 EXPORT_COLUMNS = [name for name in COLUMNS if name not in ("home_lat", "home_lon")]
 DAY_COLUMNS = ("trained_on", "pledge_signed_on", "police_certificate_seen_on", "listed_until")
 NUMBER_COLUMNS = ("home_lat", "home_lon", "max_travel_km", "max_hours_per_week")
+#: What an empty cell sets, in a column the file has: the value cleared (a row that updates
+#: a mediator then removes it: the import file says what the pool is to hold). A column the
+#: file does not have leaves the value as it is. Name, languages, the phone (it finds whom
+#: a row updates), channels, travel mode and message language always need a value: an
+#: empty cell of theirs leaves it as it is. An empty `availability` clears the weekly
+#: times (no offers then), empty `home_lat` and `home_lon` together the home.
+CLEARABLE: dict[str, None | list[Any]] = {
+    "email": None,
+    "german_level": None,
+    "gender": None,
+    "max_travel_km": None,
+    "max_hours_per_week": None,
+    "qualifications": [],
+    "consent_at": None,
+    "trained_on": None,
+    "pledge_signed_on": None,
+    "police_certificate_seen_on": None,
+    "listed_until": None,
+}
 #: The weekdays as the export writes them (the import reads these and mon..sun).
 WEEKDAY_SHORT = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 #: An .xlsx is a zip; what its parts may hold unpacked, so a small upload cannot unpack
@@ -281,6 +302,8 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
         value = (row.get(name) or "").strip()
         if value:
             fields[name] = value
+        elif name in row and name in CLEARABLE:
+            fields[name] = CLEARABLE[name]
     if (row.get("languages") or "").strip():
         skills = []
         for part in _split(row["languages"]):
@@ -294,9 +317,15 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
         if not (lat and lon):
             raise RowError("home_pair", "home_lat, home_lon")
         fields["home"] = {"lat": lat, "lon": lon}
+    elif "home_lat" in row and "home_lon" in row:
+        fields["home"] = None
     for name in ("qualifications", "channels"):
         if (row.get(name) or "").strip():
             fields[name] = [part.lower() for part in _split(row[name])]
+        elif name in row and name in CLEARABLE:
+            fields[name] = CLEARABLE[name]
+    if "availability" in row and not row["availability"]:
+        fields["availability"] = []
     if (row.get("availability") or "").strip():
         slots = []
         for part in [p.strip() for p in row["availability"].split(";") if p.strip()]:
@@ -544,6 +573,11 @@ def changed_fields(current: MediatorPublic, data: MediatorCreate) -> list[str]:
         if _comparable(name, getattr(data, name)) != _comparable(name, getattr(current, name)):
             changed.append(name)
     return changed
+
+
+def changed_columns(current: MediatorPublic, data: MediatorCreate) -> list[str]:
+    """`changed_fields` as the file's columns name them (the home is two columns)."""
+    return [FIELD_COLUMN.get(name, name) for name in changed_fields(current, data)]
 
 
 def _comparable(name: str, value: Any) -> Any:

@@ -533,6 +533,8 @@ class PreviewRow:
     line: int
     name: str
     action: Literal["add", "update", "same"]
+    #: The columns an update changes (a cleared cell too), so a slip shows before the import.
+    columns: tuple[str, ...] = ()
 
 
 def _upload_page(
@@ -595,22 +597,23 @@ async def preview_import(
         return _upload_page(request, user, text=text, errors=errors, status_code=422)
     existing = importer.existing_by_phone(session, [data for _, data in rows])
     held = importer.as_held(session, existing)
-    preview = [
-        PreviewRow(line=line, name=data.name, action=_action(data, existing, held))
-        for line, data in rows
-    ]
+    preview = [_preview_row(line, data, existing, held) for line, data in rows]
     return _upload_page(request, user, text=text, rows=preview)
 
 
-def _action(
+def _preview_row(
+    line: int,
     data: MediatorCreate,
     existing: dict[str, Mediator],
     held: dict[int, MediatorPublic],
-) -> Literal["add", "update", "same"]:
+) -> PreviewRow:
     match = existing.get(data.phone) if data.phone else None
     if match is None:
-        return "add"
-    return "update" if importer.changed_fields(held[match.id], data) else "same"
+        return PreviewRow(line=line, name=data.name, action="add")
+    columns = tuple(importer.changed_columns(held[match.id], data))
+    return PreviewRow(
+        line=line, name=data.name, action="update" if columns else "same", columns=columns
+    )
 
 
 @router.get("/import-file.{kind}")

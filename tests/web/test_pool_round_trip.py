@@ -138,6 +138,7 @@ def test_a_workbook_edited_in_excel_changes_only_the_edited_row(
     preview = _preview(web, "pool.xlsx", edited.getvalue())
     assert preview.status_code == 200, preview.text
     assert "0 werden hinzugefügt, 1 aktualisiert" in preview.text
+    assert "aktualisiert: <code>listed_until, max_hours_per_week</code>" in preview.text
     assert "1 Zeile stimmt mit dem Pool überein und bleibt, wie sie ist." in preview.text
     assert _confirm(web, preview).status_code == 303
     after = _pool(engine)
@@ -151,6 +152,48 @@ def test_a_workbook_edited_in_excel_changes_only_the_edited_row(
     assert [(event.details or {}).get("fields") for event in _updates(engine)] == [
         ["listed_until", "max_hours_per_week"]
     ]
+
+
+def test_an_emptied_cell_clears_the_value_and_a_missing_column_keeps_it(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    add_mediator: Callable[..., int],
+    engine: Engine,
+) -> None:
+    _two_mediators(add_mediator)
+    before = _pool(engine)
+    web = signed_in(coord_person)
+    book = load_workbook(io.BytesIO(web.get("/dashboard/pool/import-file.xlsx").content))
+    sheet = book.worksheets[0]
+    columns = [cell.value for cell in sheet[1]]
+    amina = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "Amina Haddad")
+    for name in ("german_level", "gender", "max_travel_km", "qualifications", "listed_until"):
+        amina[columns.index(name)].value = None
+    edited = io.BytesIO()
+    book.save(edited)
+
+    preview = _preview(web, "pool.xlsx", edited.getvalue())
+    assert preview.status_code == 200, preview.text
+    assert (
+        "aktualisiert: <code>gender, german_level, listed_until, max_travel_km, "
+        "qualifications</code>"
+    ) in preview.text
+    assert _confirm(web, preview).status_code == 303
+    after = _pool(engine)["Amina Haddad"]
+    assert (after["german_level"], after["gender"], after["max_travel_km"]) == (None, None, None)
+    assert (after["qualifications"], after["listed_until"]) == ([], None)
+    # The home is not in the file: it stays.
+    assert after["home"] == before["Amina Haddad"]["home"] is not None
+
+    # An e-mail address her chosen channels need cannot be emptied: the import says why
+    # (her channels are in the pool, not in this file, so the preview cannot tell yet).
+    helen = "name,phone,email,languages\nHelen Tekle,+4915112300011,,ti:native; am:fluent\n"
+    preview = _preview(web, "pool.csv", helen.encode())
+    assert "aktualisiert: <code>email</code>" in preview.text
+    refused = _confirm(web, preview)
+    assert refused.status_code == 422
+    assert "Zeile 2, Spalte email: E-Mail ist gewählt" in html.unescape(refused.text)
+    assert _pool(engine)["Helen Tekle"]["email"] == "amina@example.org"
 
 
 def test_what_german_excel_writes_into_a_csv_is_read_as_meant() -> None:
