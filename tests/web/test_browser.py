@@ -321,6 +321,7 @@ NOT_PAGES = {
     "/lang/{code}",
     "/dashboard/export/assignments.{kind}",
     "/dashboard/pool/export.{kind}",
+    "/dashboard/pool/import-file.{kind}",
     "/dashboard/allowances/export.{kind}",
     "/dashboard/reports/funders.csv",
     "/o/{token}/calendar.ics",
