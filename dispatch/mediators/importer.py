@@ -89,8 +89,9 @@ NUMBER_COLUMNS = ("home_lat", "home_lon", "max_travel_km", "max_hours_per_week")
 #: file does not have leaves the value as it is. Name, languages, the phone (it finds whom
 #: a row updates), channels, travel mode and message language always need a value: an
 #: empty cell of theirs leaves it as it is. An empty `availability` clears the weekly
-#: times (no offers then), empty `home_lat` and `home_lon` together the home.
+#: times (no offers then); empty `home_lat` and `home_lon` together clear the home.
 CLEARABLE: dict[str, None | list[Any]] = {
+    "availability": [],
     "email": None,
     "german_level": None,
     "gender": None,
@@ -302,8 +303,6 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
         value = (row.get(name) or "").strip()
         if value:
             fields[name] = value
-        elif name in row and name in CLEARABLE:
-            fields[name] = CLEARABLE[name]
     if (row.get("languages") or "").strip():
         skills = []
         for part in _split(row["languages"]):
@@ -322,10 +321,6 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
     for name in ("qualifications", "channels"):
         if (row.get(name) or "").strip():
             fields[name] = [part.lower() for part in _split(row[name])]
-        elif name in row and name in CLEARABLE:
-            fields[name] = CLEARABLE[name]
-    if "availability" in row and not row["availability"]:
-        fields["availability"] = []
     if (row.get("availability") or "").strip():
         slots = []
         for part in [p.strip() for p in row["availability"].split(";") if p.strip()]:
@@ -335,6 +330,10 @@ def _row_to_fields(row: dict[str, str]) -> dict[str, Any]:
                 raise RowError("availability_format", "availability", value=part)
             slots.append({"weekday": day, "start": start.strip(), "end": end.strip()})
         fields["availability"] = slots
+    # An empty cell of a column the file has: the value cleared, where it may be empty.
+    for name, empty in CLEARABLE.items():
+        if name in row and not row[name]:
+            fields[name] = empty
     return fields
 
 

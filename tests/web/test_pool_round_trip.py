@@ -73,6 +73,19 @@ def _preview(web: TestClient, name: str, content: bytes) -> Any:
     )
 
 
+def _edited_in_excel(web: TestClient, name: str, **cells: int | datetime | None) -> bytes:
+    """The pool's import file as a workbook, with `name`'s row changed in these cells."""
+    book = load_workbook(io.BytesIO(web.get("/dashboard/pool/import-file.xlsx").content))
+    sheet = book.worksheets[0]
+    columns = [cell.value for cell in sheet[1]]
+    row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == name)
+    for column, value in cells.items():
+        row[columns.index(column)].value = value
+    edited = io.BytesIO()
+    book.save(edited)
+    return edited.getvalue()
+
+
 def _confirm(web: TestClient, preview: Any) -> Any:
     text = re.search(r'name="text" value="([^"]*)"', preview.text, re.S)
     assert text is not None, preview.text
@@ -125,17 +138,12 @@ def test_a_workbook_edited_in_excel_changes_only_the_edited_row(
     _two_mediators(add_mediator)
     before = _pool(engine)
     web = signed_in(coord_person)
-    book = load_workbook(io.BytesIO(web.get("/dashboard/pool/import-file.xlsx").content))
-    sheet = book.worksheets[0]
-    columns = [cell.value for cell in sheet[1]]
-    helen = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "Helen Tekle")
     # Typed as Excel keeps them: a number, and a day as a date-time at midnight.
-    helen[columns.index("max_hours_per_week")].value = 12
-    helen[columns.index("listed_until")].value = datetime(2028, 3, 31)
-    edited = io.BytesIO()
-    book.save(edited)
+    edited = _edited_in_excel(
+        web, "Helen Tekle", max_hours_per_week=12, listed_until=datetime(2028, 3, 31)
+    )
 
-    preview = _preview(web, "pool.xlsx", edited.getvalue())
+    preview = _preview(web, "pool.xlsx", edited)
     assert preview.status_code == 200, preview.text
     assert "0 werden hinzugefügt, 1 aktualisiert" in preview.text
     assert "aktualisiert: <code>listed_until, max_hours_per_week</code>" in preview.text
@@ -163,16 +171,10 @@ def test_an_emptied_cell_clears_the_value_and_a_missing_column_keeps_it(
     _two_mediators(add_mediator)
     before = _pool(engine)
     web = signed_in(coord_person)
-    book = load_workbook(io.BytesIO(web.get("/dashboard/pool/import-file.xlsx").content))
-    sheet = book.worksheets[0]
-    columns = [cell.value for cell in sheet[1]]
-    amina = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "Amina Haddad")
-    for name in ("german_level", "gender", "max_travel_km", "qualifications", "listed_until"):
-        amina[columns.index(name)].value = None
-    edited = io.BytesIO()
-    book.save(edited)
+    emptied = ("german_level", "gender", "max_travel_km", "qualifications", "listed_until")
+    edited = _edited_in_excel(web, "Amina Haddad", **dict.fromkeys(emptied))
 
-    preview = _preview(web, "pool.xlsx", edited.getvalue())
+    preview = _preview(web, "pool.xlsx", edited)
     assert preview.status_code == 200, preview.text
     assert (
         "aktualisiert: <code>gender, german_level, listed_until, max_travel_km, "
@@ -233,10 +235,21 @@ def test_a_file_that_is_not_a_workbook_is_refused_with_a_clear_message(
 def test_a_workbook_that_would_unpack_too_large_is_not_read(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["name", "languages"])
+    sheet.append(["Amina", "ar:native"])
     packed = io.BytesIO()
-    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * 5_000)
-    monkeypatch.setattr(importer, "MAX_WORKBOOK_BYTES", 4_000)
+    book.save(packed)
+    with zipfile.ZipFile(packed) as archive:
+        unpacked = sum(part.file_size for part in archive.infolist())
+    # A good workbook, read while it unpacks within the cap, refused one byte above it.
+    monkeypatch.setattr(importer, "MAX_WORKBOOK_BYTES", unpacked)
+    assert importer.read_upload(packed.getvalue()) == "name,languages\nAmina,ar:native\n"
+    monkeypatch.setattr(importer, "MAX_WORKBOOK_BYTES", unpacked - 1)
     assert importer.read_upload(packed.getvalue()) is None
 
 
