@@ -622,9 +622,27 @@ def import_csv(
     has errors and the caller rolls back: nothing of the file stays.
     """
     rows, errors = read_rows(text, settings=settings, now=now)
-    report = ImportReport(errors=errors)
     if errors:
-        return report
+        return ImportReport(errors=errors)
+    return write_rows(session, rows, now=now, settings=settings, actor=actor)
+
+
+def write_rows(
+    session: Session,
+    rows: list[tuple[int, MediatorCreate]],
+    *,
+    now: datetime,
+    settings: Settings,
+    actor: User | None = None,
+) -> ImportReport:
+    """Write rows `read_rows` passed, in the caller's transaction; a row the database
+    refuses is in the report's errors, and the caller rolls back.
+
+    The upload's preview calls it too and always rolls back: a rule only the
+    pool can check (an e-mail address the person's channels in the pool need)
+    shows on the preview, before anyone confirms.
+    """
+    report = ImportReport()
     existing = existing_by_phone(session, [data for _, data in rows])
     held = as_held(session, existing)
     for line, data in rows:

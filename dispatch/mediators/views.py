@@ -576,7 +576,12 @@ async def preview_import(
     clock: ClockDep,
     settings: SettingsDep,
 ) -> Response:
-    """Read the file and show what would be added, updated or refused; nothing is written."""
+    """Read the file and show what would be added, updated or refused; nothing is written.
+
+    The rows are written and rolled back (as `sprachpool mediators import
+    --dry-run` does), so what the database would refuse is shown here, not
+    only after "import".
+    """
     content = None
     async with request.form() as form:
         upload = form.get("file")
@@ -591,14 +596,36 @@ async def preview_import(
         )
     if not text:
         return _upload_page(request, user, errors=[forms_text(request, "no_file")], status_code=422)
-    rows, problems = importer.read_rows(text, settings=settings, now=clock.now())
+    now = clock.now()
+    rows, problems = importer.read_rows(text, settings=settings, now=now)
     if problems:
         errors = _problem_texts(request, problems)
         return _upload_page(request, user, text=text, errors=errors, status_code=422)
+    # A file of hundreds of rows takes a while to write: off the event loop.
+    preview, refused = await run_in_threadpool(
+        _dry_run, session, rows, now=now, settings=settings, actor=user
+    )
+    if refused:
+        errors = _problem_texts(request, refused)
+        return _upload_page(request, user, text=text, errors=errors, status_code=422)
+    return _upload_page(request, user, text=text, rows=preview)
+
+
+def _dry_run(
+    session: Session,
+    rows: list[tuple[int, MediatorCreate]],
+    *,
+    now: datetime,
+    settings: Settings,
+    actor: User,
+) -> tuple[list[PreviewRow], list[importer.Problem]]:
+    """What each row would do, and what the database would refuse: written, then rolled back."""
     existing = importer.existing_by_phone(session, [data for _, data in rows])
     held = importer.as_held(session, existing)
     preview = [_preview_row(line, data, existing, held) for line, data in rows]
-    return _upload_page(request, user, text=text, rows=preview)
+    report = importer.write_rows(session, rows, now=now, settings=settings, actor=actor)
+    session.rollback()
+    return preview, report.errors
 
 
 def _preview_row(

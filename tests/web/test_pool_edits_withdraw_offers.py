@@ -9,6 +9,7 @@ mediator hears that it is no longer open.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -19,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.clock import ManualClock
+from dispatch.mediators.models import Mediator
 from dispatch.offers import flows as offer_flows
 from dispatch.offers.models import Offer, OfferStatus
 from dispatch.outbox.models import Message
@@ -142,3 +144,46 @@ def test_a_job_they_hold_stays_theirs_and_their_page_says_it_no_longer_fits(
     assert "ganztägig abwesend am Di 01.12." in warning
     with Session(engine) as session:
         assert get_row(session, Request, job.id).status == RequestStatus.assigned
+
+
+def test_an_import_withdraws_on_confirm_and_its_preview_tells_nobody(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    file_request: Callable[..., Request],
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+) -> None:
+    for name in ("Amina Haddad", "Karim Aziz"):
+        add_mediator(name=name, availability=WEEK, message_locale="de")
+    job = file_request(case_person, start=datetime.fromisoformat("2026-12-01T09:00:00+01:00"))
+    first, _ = offered(engine, settings, clock, job)
+    with Session(engine) as session:
+        mediator = get_row(session, Mediator, first.mediator_id)
+        # The file takes the job's language off them: they now speak Tigrinya only.
+        csv = f"name,phone,languages\n{mediator.name},{mediator.phone},ti:native\n"
+    web = signed_in(coord_person)
+    page = web.get("/dashboard/pool/import")
+    preview = web.post(
+        "/dashboard/pool/import",
+        data={"csrf_token": csrf_of(page)},
+        files={"file": ("pool.csv", csv.encode())},
+    )
+    assert preview.status_code == 200, preview.text
+    assert "aktualisiert: <code>languages</code>" in preview.text
+
+    # The preview wrote the row and rolled it back: the offer is open, nobody was told.
+    assert statuses(engine, job)[0].status == OfferStatus.pending
+    assert withdrawn_told(engine) == []
+
+    text = re.search(r'name="text" value="([^"]*)"', preview.text, re.S)
+    assert text is not None
+    done = web.post(
+        "/dashboard/pool/import/confirm",
+        data={"csrf_token": csrf_of(preview), "text": html.unescape(text[1])},
+    )
+    assert done.status_code == 303, done.text
+    assert statuses(engine, job)[0].status == OfferStatus.withdrawn
+    assert set(withdrawn_told(engine)) == {first.mediator_id}

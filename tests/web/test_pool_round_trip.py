@@ -187,14 +187,13 @@ def test_an_emptied_cell_clears_the_value_and_a_missing_column_keeps_it(
     # The home is not in the file: it stays.
     assert after["home"] == before["Amina Haddad"]["home"] is not None
 
-    # An e-mail address her chosen channels need cannot be emptied: the import says why
-    # (her channels are in the pool, not in this file, so the preview cannot tell yet).
+    # An e-mail address her chosen channels need cannot be emptied. Her channels are in
+    # the pool, not in this file; the preview tries the rows and says why already.
     helen = "name,phone,email,languages\nHelen Tekle,+4915112300011,,ti:native; am:fluent\n"
     preview = _preview(web, "pool.csv", helen.encode())
-    assert "aktualisiert: <code>email</code>" in preview.text
-    refused = _confirm(web, preview)
-    assert refused.status_code == 422
-    assert "Zeile 2, Spalte email: E-Mail ist gewählt" in html.unescape(refused.text)
+    assert preview.status_code == 422
+    assert "Zeile 2, Spalte email: E-Mail ist gewählt" in html.unescape(preview.text)
+    assert "/dashboard/pool/import/confirm" not in preview.text
     assert _pool(engine)["Helen Tekle"]["email"] == "amina@example.org"
 
 
