@@ -1334,6 +1334,18 @@ def sms_decline_ok(locale: str | None) -> str:
     return _reply("sms_decline_ok", locale)
 
 
+def sms_cannot_take(session: Session, locale: str | None, *, request: Request, why: str) -> str:
+    """JA to an offer still open that the engine's rules no longer let them take:
+    `why` "busy" (a job they hold) or "over_limit" (their allowance limit)."""
+    return _reply(
+        "sms_cannot_take",
+        locale,
+        language=job_fields(session, request)["language"],
+        start=request.start,
+        why=why,
+    )
+
+
 def sms_offer_withdrawn(session: Session, locale: str | None, *, request: Request) -> str:
     """The answer came too late: the offer is no longer open."""
     return _reply(

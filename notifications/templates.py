@@ -187,6 +187,9 @@ SPECS: dict[tuple[str, ChannelName], TemplateSpec] = {
         _spec("sms_accept_ok", "sms", "mediator", "language start", "place late",
               max_segments=2, shortenable=("place",)),
         _spec("sms_decline_ok", "sms", "mediator", max_segments=1),
+        # JA to an offer the engine's rules no longer let them take: `why` "busy" (a job
+        # they hold is in the way) or "over_limit" (their allowance limit).
+        _spec("sms_cannot_take", "sms", "mediator", "language start why", max_segments=2),
         _spec("sms_unknown_code", "sms", "mediator", "", "code", max_segments=1),
         # to caseworkers
         # `replaces`: a new mediator instead of the one confirmed before.

@@ -55,6 +55,9 @@ FIT_FIELDS = frozenset(
         "qualifications",
         "availability",
         "absences",
+        "annual_limit",
+        "annual_limit_override_year",
+        "monthly_limit",
         *CLEARANCE_FIELDS,
     }
 )
@@ -80,12 +83,23 @@ def held_jobs_unfit(
     these so nobody is surprised on the day; cancelling the assignment gives the job
     to others. A job the coordinator gave them against a rule is listed too.
     """
-    unfit = []
-    for request_id, _ in offer_service.held_jobs_to_come(session, mediator_id=mediator_id, now=now):
+    unfit: list[UnfitJob] = []
+    held = offer_service.held_jobs_to_come(session, mediator_id=mediator_id, now=now)
+    if not held:
+        return unfit
+    # A limit lowered below what their jobs pay shows here too (each job given back
+    # from the totals before it is weighed, as when it is placed again).
+    limit = allowances.limit_reached(session, settings=settings, now=now)
+    for request_id, _ in held:
         request = session.get(Request, request_id)
         assert request is not None  # held_jobs_to_come read it just now
         reasons = planning.serve_exclusions(
-            session, request=request, mediator_id=mediator_id, now=now, tz=settings.tz
+            session,
+            request=request,
+            mediator_id=mediator_id,
+            now=now,
+            tz=settings.tz,
+            limit_reached=limit,
         )
         # Close to the start a holder may be on the way already: "too late" is no news.
         found = [

@@ -617,6 +617,15 @@ def accept_offer(
         is not None
     ):
         return Outcome.busy
+    # The limits' rules: another job taken since this offer went out may have used the room.
+    limits = allowances.limit_reached(session, settings=settings, now=now)
+    if (
+        planning.limit_clash(
+            mediator_id=mediator_id, request=request, tz=settings.tz, limit_reached=limits
+        )
+        is not None
+    ):
+        return Outcome.over_limit
     won = session.exec(
         sa.update(Request)
         .where(
@@ -1114,10 +1123,20 @@ def open_offer_fit(
     empty where they fit. Each of those requests is locked first, in id order, so what is
     read here still holds when `withdraw_unfit_offers` compares it after a change."""
     fit: dict[int, frozenset[str]] = {}
-    for request_id in service.open_offer_requests(session, mediator_id=mediator_id):
+    requests = service.open_offer_requests(session, mediator_id=mediator_id)
+    if not requests:
+        return fit
+    # An open offer is not held, so the limits have not counted it: a lowered limit counts.
+    limit = allowances.limit_reached(session, settings=settings, now=now)
+    for request_id in requests:
         request = service.lock_request(session, request_id)
         reasons = planning.serve_exclusions(
-            session, request=request, mediator_id=mediator_id, now=now, tz=settings.tz
+            session,
+            request=request,
+            mediator_id=mediator_id,
+            now=now,
+            tz=settings.tz,
+            limit_reached=limit,
         )
         fit[request_id] = frozenset(r.code for r in reasons)
     return fit

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 import matching
 from config.settings import Settings
+from dispatch.allowances import service as allowances
 from dispatch.mediators.models import Mediator
 from dispatch.offers.models import Assignment, Offer, OfferLink, OfferStatus
 from dispatch.offers.policy import still_seeking
@@ -105,7 +106,8 @@ class LinkView:
     mediator: Mediator
     assignment: Assignment | None
     state: LinkState
-    #: A pending offer only: why a job the mediator already holds rules this one out.
+    #: A pending offer only: why a job the mediator already holds, or what their jobs
+    #: leave under an allowance limit, rules this one out.
     clash: matching.Exclusion | None = None
     #: The offer's time ran out, but nobody holds the request yet: a yes still takes it
     #: (pending), or took it (accepted).
@@ -169,6 +171,11 @@ def view_link(
             mediator_id=offer.mediator_id,
             request=request,
             tz=settings.tz,
+        ) or planning.limit_clash(
+            mediator_id=offer.mediator_id,
+            request=request,
+            tz=settings.tz,
+            limit_reached=allowances.limit_reached(session, settings=settings, now=now),
         )
     late = (state == LinkState.pending and offer.expires_at <= now) or (
         state == LinkState.accepted

@@ -81,6 +81,8 @@ class Outcome(StrEnum):
     withdrawn = "withdrawn"
     already_answered = "already_answered"
     busy = "busy"
+    #: Taking it would go over the mediator's monthly or annual allowance limit.
+    over_limit = "over_limit"
     revoked = "revoked"
 
 

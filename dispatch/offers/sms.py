@@ -78,6 +78,9 @@ def handle_inbound(
                 and taken.responded_at > taken.expires_at
             )
             return messages.sms_accept_ok(session, locale, request=request, late=late)
+        if outcome in (Outcome.busy, Outcome.over_limit):
+            # Still open, but not for them: "no longer open" would not be true.
+            return messages.sms_cannot_take(session, locale, request=request, why=outcome.value)
         return messages.sms_offer_withdrawn(session, locale, request=request)
     outcome = flows.decline_offer(session, offer, now=now, settings=settings, via="sms")
     if outcome in (Outcome.declined, Outcome.already_answered):

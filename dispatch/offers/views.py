@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 import locales
+import matching
 from dispatch import messages
 from dispatch.deps import ClockDep, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput
@@ -109,6 +111,14 @@ OUTCOME_TEXT: dict[Outcome, tuple[int, str, str | None]] = {
         N_("You already have a job"),
         N_("You already have another job at this time. Please contact the coordinator."),
     ),
+    Outcome.over_limit: (
+        409,
+        N_("Over your limit"),
+        N_(
+            "With the jobs you already have, this job would take your allowances over your "
+            "limit. So you cannot take it; the coordinator can tell you more."
+        ),
+    ),
     Outcome.revoked: (410, *PAGE_TEXT[LinkState.revoked][:2]),
 }
 #: A late yes: the offer ran out, but nobody holds the job (msgids).
@@ -128,9 +138,12 @@ UNKNOWN_LINK = (
 
 
 def _clash_text(view: LinkView, *, t: locales.Translator, tz: Any) -> str | None:
-    """Why the mediator cannot take a pending offer: a job they hold overlaps, or is too far."""
+    """Why the mediator cannot take a pending offer: a job they hold overlaps, or is too far,
+    or their jobs leave no room under an allowance limit."""
     if view.clash is None:
         return None
+    if view.clash.code in ("monthly_limit", "annual_limit"):
+        return _limit_text(view.clash, t=t)
     params = view.clash.params
     start = datetime.fromisoformat(str(params["start"])).astimezone(tz)
     end = datetime.fromisoformat(str(params["end"])).astimezone(tz)
@@ -151,6 +164,30 @@ def _clash_text(view: LinkView, *, t: locales.Translator, tz: Any) -> str | None
         "You already have a job at this time (%(day)s, %(start)s to %(end)s). So you cannot "
         "take this job as well.",
         **held,
+    )
+
+
+def _limit_text(clash: matching.Exclusion, *, t: locales.Translator) -> str:
+    params = clash.params
+    job = t.currency(Decimal(int(params["job_cents"])) / 100)
+    left = t.currency(Decimal(int(params["left_cents"])) / 100)
+    if clash.code == "monthly_limit":
+        year, month = (int(part) for part in str(params["month"]).split("-"))
+        return t.gettext(
+            "This job is expected to pay about %(job)s. With the jobs you already have, it "
+            "would take your allowances for %(month)s over your monthly limit (%(left)s left). "
+            "So you cannot take it; the coordinator can tell you more.",
+            job=job,
+            month=t.date(date(year, month, 1), "LLLL y"),
+            left=left,
+        )
+    return t.gettext(
+        "This job is expected to pay about %(job)s. With the jobs you already have, it "
+        "would take your allowances for %(year)s over the annual limit (%(left)s left). So "
+        "you cannot take it; the coordinator can tell you more.",
+        job=job,
+        year=str(params["year"]),
+        left=left,
     )
 
 

@@ -39,7 +39,13 @@ from dispatch.requests import conflicts
 from dispatch.requests.models import Mode, Request, RequestStatus
 from dispatch.series import service as series
 from dispatch.users.models import OrganisationMediator
-from matching.feasibility import rule_busy, rule_reach_in_time, rule_travel_radius
+from matching.feasibility import (
+    rule_annual_limit,
+    rule_busy,
+    rule_monthly_limit,
+    rule_reach_in_time,
+    rule_travel_radius,
+)
 
 #: Recent work that counts for fairness ("who has had little lately").
 LOAD_WINDOW = timedelta(days=28)
@@ -729,6 +735,32 @@ def held_job_clash(
     return rule_busy(_engine_job(request, tz), mediator)
 
 
+def limit_clash(
+    *, mediator_id: int, request: Request, tz: ZoneInfo, limit_reached: LimitsReached
+) -> matching.Exclusion | None:
+    """Why the mediator's allowance limits leave no room for `request`, by the engine's
+    limit rules (the month's own limit first, then the year's); None: room enough, or
+    the job pays nothing under the rules.
+
+    Asked at the offer's button as `held_job_clash` is: each of two offers may fit
+    what is left under a monthly limit when sent, but not both once one is taken.
+    Held jobs count at their estimate; the request's own, if held, is given back.
+    """
+    job_cents = expected_cents(limit_reached, request)
+    if job_cents <= 0 or mediator_id not in limit_reached.tracked(job_cents):
+        return None
+    given_back = frozenset({request.id})
+    mediator = matching.Mediator(
+        id=str(mediator_id),
+        languages={},
+        monthly_limit_cents=limit_reached.monthly_limits.get(mediator_id),
+        monthly_counted_cents=limit_reached.counted_without(mediator_id, given_back),
+        annual_left_cents=limit_reached.annual_left_without(mediator_id, given_back),
+    )
+    job = dataclasses.replace(_engine_job(request, tz), expected_allowance_cents=job_cents)
+    return rule_monthly_limit(job, mediator) or rule_annual_limit(job, mediator)
+
+
 #: The engine's rules about one pair that the job's point decides: the mediator's
 #: longest way, the travel between it and the jobs they hold, getting there from home.
 RULES_OF_THE_POINT = (rule_travel_radius, rule_busy)
@@ -781,7 +813,13 @@ def point_exclusions(
 
 
 def serve_exclusions(
-    session: Session, *, request: Request, mediator_id: int, now: datetime, tz: ZoneInfo
+    session: Session,
+    *,
+    request: Request,
+    mediator_id: int,
+    now: datetime,
+    tz: ZoneInfo,
+    limit_reached: LimitsReached = NO_LIMITS,
 ) -> list[matching.Exclusion]:
     """Why this one mediator could not take `request` as it stands now (empty: they can).
 
@@ -790,7 +828,10 @@ def serve_exclusions(
     taken out, and kept their jobs) is read as the engine would read them in it: being
     out of the pool is no reason to lose a job they were let keep. Only an erased
     mediator has nothing to be read by.
+    `limit_reached`: the allowance limits (none by default); a job they hold is
+    given back from the totals first, as for any request placed again.
     """
+    most_cents = expected_cents(limit_reached, request)
     snapshot = pool_snapshot(
         session,
         start=request.start,
@@ -798,6 +839,8 @@ def serve_exclusions(
         tz=tz,
         skip_request_ids=frozenset({request.id}),
         language=request.language,
+        limit_reached=limit_reached,
+        most_cents=most_cents,
     )
     found = next((m for m in snapshot.mediators if m.id == str(mediator_id)), None)
     if found is None:
@@ -814,10 +857,13 @@ def serve_exclusions(
                 tz=tz,
                 skip_request_ids=frozenset({request.id}),
                 members=holder,
+                limit_reached=limit_reached,
+                most_cents=most_cents,
             ).mediators
     if found is None:
         return [matching.Exclusion(str(mediator_id), "language", {"language": request.language})]
-    return matching.exclusions(engine_request(session, request, tz=tz), found, now=now)
+    engine = engine_request(session, request, tz=tz, limits=limit_reached)
+    return matching.exclusions(engine, found, now=now)
 
 
 @cache

@@ -83,6 +83,7 @@ MESSAGE_KIND = {
     "sms_resumed": N_("SMS reply: resumed"),
     "sms_accept_ok": N_("SMS reply: accepted"),
     "sms_decline_ok": N_("SMS reply: declined"),
+    "sms_cannot_take": N_("SMS reply: cannot take the job"),
     "sms_unknown_code": N_("SMS reply: unknown code"),
 }
 #: Who a message went to (Message.recipient_kind).

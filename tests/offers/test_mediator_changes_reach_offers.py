@@ -2,7 +2,8 @@
 
 An offer was sent under the details the engine read then. When the coordinator
 takes a language off, moves the end of their listing before the job, narrows
-their hours or enters a holiday over it, an offer still open must not be
+their hours, enters a holiday over it or lowers their allowance limit below what
+the job pays, an offer still open must not be
 accepted under the new details: it is withdrawn, the mediator is told, and a
 wave left with none open goes on at once. A change that leaves them fit for the
 job (a language more, a longer reach, a new e-mail address) withdraws nothing.
@@ -29,6 +30,9 @@ UNFIT: dict[str, dict[str, object]] = {
     "absence": {
         "absences": [{"start": "2026-12-01T00:00:00+01:00", "end": "2026-12-02T00:00:00+01:00"}]
     },
+    # A paid job of 90 minutes does not fit under a monthly limit of 5 euros.
+    "monthly limit": {"monthly_limit": "5.00"},
+    "annual limit": {"annual_limit": "5.00"},
 }
 
 

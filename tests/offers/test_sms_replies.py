@@ -40,8 +40,13 @@ def sms(client: TestClient, sender: str, text: str, *, token: str = AUTH_TOKEN) 
     return response.status_code, reply
 
 
-def code_for(outbox: Outbox, phone: str) -> str:
-    body = next(m.body for m in outbox.messages("offer", "sms") if m.recipient == phone)
+def code_for(outbox: Outbox, phone: str, offer_id: int | None = None) -> str:
+    """The reply code in the offer SMS to `phone` (of `offer_id`, when they have several)."""
+    body = next(
+        m.body
+        for m in outbox.messages("offer", "sms")
+        if m.recipient == phone and offer_id in (None, m.offer_id)
+    )
     match = re.search(r"\bJA (\d{4})\b", body)  # not a link token that happens to end in "JA"
     assert match, body
     return match.group(1)

@@ -12,6 +12,7 @@ import html
 import re
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,7 +21,9 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch.clock import ManualClock
+from dispatch.mediators import flows as mediator_flows
 from dispatch.mediators.models import Mediator
+from dispatch.mediators.schemas import MediatorUpdate
 from dispatch.offers import flows as offer_flows
 from dispatch.offers.models import Offer, OfferStatus
 from dispatch.outbox.models import Message
@@ -187,3 +190,49 @@ def test_an_import_withdraws_on_confirm_and_its_preview_tells_nobody(
     assert done.status_code == 303, done.text
     assert statuses(engine, job)[0].status == OfferStatus.withdrawn
     assert set(withdrawn_told(engine)) == {first.mediator_id}
+
+
+def test_a_monthly_limit_lowered_below_a_held_job_shows_on_their_page(
+    signed_in: Callable[[Person], TestClient],
+    coord_person: Person,
+    case_person: Person,
+    add_mediator: Callable[..., int],
+    file_request: Callable[..., Request],
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+) -> None:
+    holder = add_mediator(name="Amina Haddad", availability=WEEK, message_locale="de")
+    job = file_request(case_person, start=datetime.fromisoformat("2026-12-01T09:00:00+01:00"))
+    with unit_of_work(engine) as session:
+        coordinator = get_row(session, User, coord_person.id)
+        offer_flows.assign_directly(
+            session,
+            request_id=job.id,
+            mediator_id=holder,
+            actor=coordinator,
+            now=clock.now(),
+            settings=settings,
+        )
+    web = signed_in(coord_person)
+    url = f"/dashboard/pool/{holder}"
+    assert 'id="jobs-unfit"' not in web.get(url).text
+
+    # She is on Bürgergeld and asks for a limit of 5 euros a month: the job pays more.
+    with unit_of_work(engine) as session:
+        mediator_flows.update_mediator(
+            session,
+            mediator_id=holder,
+            data=MediatorUpdate(monthly_limit=Decimal("5")),
+            actor=get_row(session, User, coord_person.id),
+            now=clock.now(),
+            settings=settings,
+        )
+
+    page = html.unescape(web.get(url).text)
+    assert 'id="jobs-unfit"' in page
+    warning = page[page.index('id="jobs-unfit"') :]
+    warning = warning[: warning.index("</div>")]
+    assert "über die eigene Monatsgrenze" in warning
+    with Session(engine) as session:
+        assert get_row(session, Request, job.id).status == RequestStatus.assigned
