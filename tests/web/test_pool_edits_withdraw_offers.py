@@ -67,6 +67,26 @@ def withdrawn_told(engine: Engine) -> list[int | None]:
         ]
 
 
+def assign(
+    engine: Engine,
+    settings: Settings,
+    clock: ManualClock,
+    request: Request,
+    mediator_id: int,
+    coordinator: Person,
+) -> None:
+    """The coordinator gives the job to the mediator directly."""
+    with unit_of_work(engine) as session:
+        offer_flows.assign_directly(
+            session,
+            request_id=request.id,
+            mediator_id=mediator_id,
+            actor=get_row(session, User, coordinator.id),
+            now=clock.now(),
+            settings=settings,
+        )
+
+
 def _absence(web: TestClient, url: str) -> None:
     page = web.get(url)
     done = web.post(
@@ -123,15 +143,7 @@ def test_a_job_they_hold_stays_theirs_and_their_page_says_it_no_longer_fits(
 ) -> None:
     holder = add_mediator(name="Amina Haddad", availability=WEEK, message_locale="de")
     job = file_request(case_person, start=datetime.fromisoformat("2026-12-01T09:00:00+01:00"))
-    with unit_of_work(engine) as session:
-        offer_flows.assign_directly(
-            session,
-            request_id=job.id,
-            mediator_id=holder,
-            actor=get_row(session, User, coord_person.id),
-            now=clock.now(),
-            settings=settings,
-        )
+    assign(engine, settings, clock, job, holder, coord_person)
     web = signed_in(coord_person)
     url = f"/dashboard/pool/{holder}"
     assert 'id="jobs-unfit"' not in web.get(url).text
@@ -204,16 +216,7 @@ def test_a_monthly_limit_lowered_below_a_held_job_shows_on_their_page(
 ) -> None:
     holder = add_mediator(name="Amina Haddad", availability=WEEK, message_locale="de")
     job = file_request(case_person, start=datetime.fromisoformat("2026-12-01T09:00:00+01:00"))
-    with unit_of_work(engine) as session:
-        coordinator = get_row(session, User, coord_person.id)
-        offer_flows.assign_directly(
-            session,
-            request_id=job.id,
-            mediator_id=holder,
-            actor=coordinator,
-            now=clock.now(),
-            settings=settings,
-        )
+    assign(engine, settings, clock, job, holder, coord_person)
     web = signed_in(coord_person)
     url = f"/dashboard/pool/{holder}"
     assert 'id="jobs-unfit"' not in web.get(url).text
