@@ -611,21 +611,6 @@ def accept_offer(
         if request.status in (RequestStatus.assigned, RequestStatus.completed):
             return Outcome.filled
         return Outcome.withdrawn if request.status == RequestStatus.cancelled else Outcome.expired
-    # The engine's rule: a held job that overlaps, or leaves no time to travel.
-    if (
-        planning.held_job_clash(session, mediator_id=mediator_id, request=request, tz=settings.tz)
-        is not None
-    ):
-        return Outcome.busy
-    # The limits' rules: another job taken since this offer went out may have used the room.
-    limits = allowances.limit_reached(session, settings=settings, now=now)
-    if (
-        planning.limit_clash(
-            mediator_id=mediator_id, request=request, tz=settings.tz, limit_reached=limits
-        )
-        is not None
-    ):
-        return Outcome.over_limit
     won = session.exec(
         sa.update(Request)
         .where(
@@ -637,6 +622,10 @@ def accept_offer(
     if won != 1:
         session.rollback()
         return _outcome_after_lost_race(session, offer_id)
+    clash = _clash_with_held(session, request, mediator_id=mediator_id, now=now, settings=settings)
+    if clash is not None:
+        session.rollback()
+        return clash
     # Read under the request's lock, which expire_wave takes too: whether the offer was
     # already counted as run out.
     was_expired = (
@@ -697,6 +686,37 @@ def accept_offer(
     )
     session.flush()
     return Outcome.accepted
+
+
+def _clash_with_held(
+    session: Session, request: Request, *, mediator_id: int, now: datetime, settings: Settings
+) -> Outcome | None:
+    """Whether the jobs the mediator holds rule `request` out: one that overlaps it or
+    leaves no time to travel (the engine's busy rule), or no room left under an
+    allowance limit (its limit rules: another job taken since this offer went out may
+    have used the room). None: they may take it.
+
+    Asked with the mediator's row locked, after the request's (the order a change of
+    their details takes too): on PostgreSQL their other yeses wait for this one's
+    commit, so each sees the jobs the others gave them. Without the lock, six yeses
+    at once to six overlapping jobs each found none held and all six were taken.
+    (SQLite's writers take turns anyway.)
+    """
+    session.exec(select(Mediator.id).where(Mediator.id == mediator_id).with_for_update()).one()
+    if (
+        planning.held_job_clash(session, mediator_id=mediator_id, request=request, tz=settings.tz)
+        is not None
+    ):
+        return Outcome.busy
+    limits = allowances.limit_reached(session, settings=settings, now=now)
+    if (
+        planning.limit_clash(
+            mediator_id=mediator_id, request=request, tz=settings.tz, limit_reached=limits
+        )
+        is not None
+    ):
+        return Outcome.over_limit
+    return None
 
 
 def _outcome_after_lost_race(session: Session, offer_id: int) -> Outcome:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from dispatch.storage import make_engine
 from dispatch.users.models import User
 from tests.conftest import Staff, get_row, request_payload
 from tests.offers.conftest import Outbox
+from tests.offers.test_changes_reach_the_caseworker import token_of
 
 
 def writer(engine: Engine) -> Session:
@@ -216,3 +218,48 @@ def test_declines_and_the_expiry_job_at_once_send_one_next_wave(
             )
         ).all()
         assert [d.sequence for d in open_waves] == [2]
+
+
+@pytest.mark.parametrize("rule", ["busy", "over_limit"])
+def test_one_mediator_saying_yes_to_many_at_once_gets_only_what_fits(
+    rule: str,
+    client: TestClient,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    racing_engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+) -> None:
+    """Each yes is checked against the jobs the mediator holds (a clash, or the room left
+    under a monthly limit); several at once must not each pass before another commits."""
+    tuesday = datetime.fromisoformat("2026-12-01T09:00:00+01:00")
+    if rule == "busy":
+        make_pool(1)  # six 90-minute jobs on Tuesday ten minutes apart: each clashes with all
+        starts = [tuesday + timedelta(minutes=10 * i) for i in range(6)]
+    else:
+        make_pool(1, monthly_limit="30.00")  # room for one 90-minute job of 22.50 euros
+        starts = [tuesday + timedelta(days=day) for day in (0, 1, 2, 3, 6, 7)]  # weekdays
+    for start in starts:
+        end = start + timedelta(minutes=90)
+        filed = client.post(
+            "/api/v1/requests",
+            json=request_payload(start=start.isoformat(), end=end.isoformat()),
+            headers=caseworker.headers,
+        )
+        assert filed.status_code == 201, filed.text
+    tokens = [token_of(outbox, m.offer_id) for m in outbox.messages("offer", "sms")]
+    assert len(tokens) == 6
+
+    def accept(index: int) -> str:
+        with writer(racing_engine) as session:
+            offer = links.find_offer(session, tokens[index], now=clock.now())
+            assert offer is not None
+            outcome = flows.accept_offer(session, offer, now=clock.now(), settings=settings)
+            session.commit()
+            return outcome.value
+
+    outcomes = Counter(at_once(6, accept))
+    assert outcomes == {"accepted": 1, rule: 5}, outcomes
+    with Session(racing_engine) as session:
+        assert len(session.exec(select(Assignment)).all()) == 1
