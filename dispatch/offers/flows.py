@@ -1335,7 +1335,9 @@ def assign_directly(
     if actor.role != Role.coordinator:
         raise NotFound(f"There is no request with id {request_id}.")
     request = service.lock_request(session, request_id)
-    mediator = session.get(Mediator, mediator_id)
+    # Locked, after the request, as a yes locks it (`_clash_with_held`): the overlap
+    # check below sees a job they take by their own yes at the same moment.
+    mediator = session.get(Mediator, mediator_id, with_for_update=True)
     if mediator is None or mediator.erased_at is not None:
         raise InvalidInput(
             f"There is no mediator with id {mediator_id}.",

@@ -21,6 +21,7 @@ from config.settings import Settings
 from dispatch.clock import ManualClock
 from dispatch.deadlines import runner as deadlines
 from dispatch.deadlines.models import Deadline
+from dispatch.errors import Conflict
 from dispatch.offers import flows, links
 from dispatch.offers.models import Assignment, Offer, OfferDeadlineKind
 from dispatch.requests import flows as request_flows
@@ -261,5 +262,55 @@ def test_one_mediator_saying_yes_to_many_at_once_gets_only_what_fits(
 
     outcomes = Counter(at_once(6, accept))
     assert outcomes == {"accepted": 1, rule: 5}, outcomes
+    with Session(racing_engine) as session:
+        assert len(session.exec(select(Assignment)).all()) == 1
+
+
+def test_a_yes_and_the_coordinator_giving_an_overlapping_job_at_once_leave_one_job(
+    client: TestClient,
+    caseworker: Staff,
+    coordinator: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    racing_engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+) -> None:
+    (mediator,) = make_pool(1)
+    offered = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
+    overlapping = client.post(
+        "/api/v1/requests",
+        json=request_payload(start="2026-12-01T09:30:00+01:00", end="2026-12-01T11:00:00+01:00"),
+        headers=caseworker.headers,
+    ).json()
+    (offer,) = outbox.offers(offered["id"])
+    token = token_of(outbox, offer.id)
+
+    def act(index: int) -> str:
+        with writer(racing_engine) as session:
+            if index == 0:
+                found = links.find_offer(session, token, now=clock.now())
+                assert found is not None
+                outcome = flows.accept_offer(session, found, now=clock.now(), settings=settings)
+                session.commit()
+                return outcome.value
+            try:
+                flows.assign_directly(
+                    session,
+                    request_id=overlapping["id"],
+                    mediator_id=mediator,
+                    actor=get_row(session, User, coordinator.user_id),
+                    now=clock.now(),
+                    settings=settings,
+                )
+            except Conflict:
+                return "refused"
+            session.commit()
+            return "assigned"
+
+    outcomes = sorted(at_once(2, act))
+    assert outcomes in (["accepted", "refused"], ["assigned", "busy"]), outcomes
     with Session(racing_engine) as session:
         assert len(session.exec(select(Assignment)).all()) == 1
