@@ -51,6 +51,7 @@ from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -378,9 +379,10 @@ def postgres_database(admin_url: str) -> Iterator[str]:
 
     run(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
     run(f"CREATE DATABASE {BENCH_DB}")
-    base = admin_url.rsplit("/", 1)[0]
+    # The URL's own options stay (`?host=/var/run/postgresql`: the server's Unix socket).
+    bench_url = make_url(admin_url).set(database=BENCH_DB)
     try:
-        yield f"{base}/{BENCH_DB}"
+        yield bench_url.render_as_string(hide_password=False)
     finally:
         run(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
 
