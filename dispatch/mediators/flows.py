@@ -166,6 +166,9 @@ def update_mediator(
             reason="release_jobs_in_pool",
         )
     was_active = mediator.active
+    if was_in_pool and not _in_pool_after(mediator, data):
+        # Their offers are withdrawn below: the requests locked before their row is written.
+        offers.lock_open_offer_requests(session, mediator_id=mediator_id)
     # What the engine reads of them is changing: their open offers are checked after.
     checks_fit = was_in_pool and bool(data.model_fields_set & FIT_FIELDS)
     fit_before = (

@@ -32,6 +32,7 @@ from dispatch import audit, messages
 from dispatch.allowances import service as allowances
 from dispatch.deadlines import service as deadlines
 from dispatch.errors import Conflict, InvalidInput, NotFound
+from dispatch.mediators import service as mediators_service
 from dispatch.mediators.models import Mediator, MediatorLanguage
 from dispatch.mediators.service import clearance_gaps
 from dispatch.offers import estimate, links, service
@@ -852,6 +853,44 @@ def offer_later_occurrences(
         occurrence = service.lock_request(session, request_id)
         if occurrence.status in (RequestStatus.offered, RequestStatus.unfilled):
             send_next_wave(session, occurrence, now=now, settings=settings, only=mediator_id)
+
+
+def lock_open_offer_requests(session: Session, *, mediator_id: int) -> list[int]:
+    """The requests of the mediator's open offers, locked in id order; before a change
+    that withdraws or declines those offers writes the mediator's own row.
+
+    A yes locks the request, then the mediator (`_clash_with_held`). A pause that
+    wrote the mediator's row first and then waited for the request let a STOP (or
+    the coordinator's pause) and a JA at the same moment wait for each other, until
+    PostgreSQL failed one of them as a deadlock.
+    """
+    requests = service.open_offer_requests(session, mediator_id=mediator_id)
+    for request_id in requests:
+        service.lock_request(session, request_id)
+    return requests
+
+
+def pause_self(
+    session: Session,
+    mediator: Mediator,
+    *,
+    paused: bool,
+    now: datetime,
+    settings: Settings,
+    via: str,
+) -> bool:
+    """The mediator pauses (STOP, or their page) or resumes; pausing declines every offer
+    still open to them (`decline_open_offers`). False when they already were so.
+
+    The requests of their open offers are locked before their own row is written
+    (`lock_open_offer_requests`).
+    """
+    if paused:
+        lock_open_offer_requests(session, mediator_id=mediator.id)
+    changed = mediators_service.set_paused(session, mediator, paused=paused, now=now, via=via)
+    if paused:
+        decline_open_offers(session, mediator_id=mediator.id, now=now, settings=settings, via=via)
+    return changed
 
 
 def decline_open_offers(

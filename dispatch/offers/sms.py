@@ -9,7 +9,6 @@ from sqlmodel import Session, col, select
 
 from config.settings import Settings
 from dispatch import messages
-from dispatch.mediators import service as mediators
 from dispatch.mediators.models import Mediator
 from dispatch.offers import flows, service
 from dispatch.offers.models import Offer, OfferStatus
@@ -45,11 +44,7 @@ def handle_inbound(
     locale = mediator.message_locale
     if command.kind in ("stop", "start"):
         pause = command.kind == "stop"
-        mediators.set_paused(session, mediator, paused=pause, now=now, via="sms")
-        if pause:
-            flows.decline_open_offers(
-                session, mediator_id=mediator.id, now=now, settings=settings, via="sms"
-            )
+        flows.pause_self(session, mediator, paused=pause, now=now, settings=settings, via="sms")
         return messages.sms_paused(locale) if pause else messages.sms_resumed(locale)
     if command.kind == "help":
         return messages.sms_help(locale, contact_phone=settings.coordinator_phone)

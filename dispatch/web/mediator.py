@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 import locales
 from dispatch.deps import ClockDep, SessionDep, get_settings
-from dispatch.mediators import service as mediators
 from dispatch.offers import flows as offers
 from dispatch.offers.views import connection_for
 from dispatch.web import links, service
@@ -56,11 +55,9 @@ def _set_paused(
 ) -> Response:
     now = clock.now()
     mediator = links.mediator_for_link(session, token=token, now=now)
-    mediators.set_paused(session, mediator, paused=paused, now=now, via="page")
-    if paused:
-        offers.decline_open_offers(
-            session, mediator_id=mediator.id, now=now, settings=get_settings(request), via="page"
-        )
+    offers.pause_self(
+        session, mediator, paused=paused, now=now, settings=get_settings(request), via="page"
+    )
     return RedirectResponse(f"/m/{token}?done={'paused' if paused else 'resumed'}", status_code=303)
 
 

@@ -22,6 +22,9 @@ from dispatch.clock import ManualClock
 from dispatch.deadlines import runner as deadlines
 from dispatch.deadlines.models import Deadline
 from dispatch.errors import Conflict
+from dispatch.mediators import flows as mediator_flows
+from dispatch.mediators.models import Mediator
+from dispatch.mediators.schemas import MediatorUpdate
 from dispatch.offers import flows, links
 from dispatch.offers.models import Assignment, Offer, OfferDeadlineKind
 from dispatch.requests import flows as request_flows
@@ -313,4 +316,84 @@ def test_a_yes_and_the_coordinator_giving_an_overlapping_job_at_once_leave_one_j
     outcomes = sorted(at_once(2, act))
     assert outcomes in (["accepted", "refused"], ["assigned", "busy"]), outcomes
     with Session(racing_engine) as session:
+        assert len(session.exec(select(Assignment)).all()) == 1
+
+
+@pytest.mark.parametrize("by", ["stop", "coordinator"])
+def test_a_pause_and_a_yes_at_the_same_moment_both_go_through(
+    by: str,
+    client: TestClient,
+    coordinator: Staff,
+    caseworker: Staff,
+    make_pool: Callable[..., list[int]],
+    outbox: Outbox,
+    racing_engine: Engine,
+    clock: ManualClock,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A yes locks the request, then the mediator; a pause (the mediator's STOP, or the
+    coordinator's) must lock in the same order.
+
+    The yes is held between its two locks until the pause is written (it waits at
+    most 3 s for that). Had the pause written the mediator's row first and then
+    waited for the request, each would wait for the other and PostgreSQL would fail
+    one of them as a deadlock.
+    """
+    (mediator_id,) = make_pool(1)
+    created = client.post(
+        "/api/v1/requests", json=request_payload(), headers=caseworker.headers
+    ).json()
+    (offer,) = outbox.offers(created["id"])
+    token = token_of(outbox, offer.id)
+    yes_holds_the_request, stop_wrote_the_pause = threading.Event(), threading.Event()
+    clash_with_held = flows._clash_with_held
+    # The step after the pause is written: it locks the requests of the open offers.
+    step = "decline_open_offers" if by == "stop" else "withdraw_open_offers"
+    after_the_pause = getattr(flows, step)
+
+    def clash_after_the_stop(*args: Any, **kwargs: Any) -> Any:
+        yes_holds_the_request.set()
+        stop_wrote_the_pause.wait(timeout=3)
+        return clash_with_held(*args, **kwargs)
+
+    def once_the_pause_is_written(session: Session, **kwargs: Any) -> int:
+        session.flush()  # the pause written: the mediator's row is locked
+        stop_wrote_the_pause.set()
+        count: int = after_the_pause(session, **kwargs)
+        return count
+
+    monkeypatch.setattr(flows, "_clash_with_held", clash_after_the_stop)
+    monkeypatch.setattr(flows, step, once_the_pause_is_written)
+
+    def act(index: int) -> str:
+        if index == 1:
+            yes_holds_the_request.wait(timeout=10)
+        with writer(racing_engine) as session:
+            if index == 0:
+                found = links.find_offer(session, token, now=clock.now())
+                assert found is not None
+                outcome = flows.accept_offer(session, found, now=clock.now(), settings=settings)
+                session.commit()
+                return outcome.value
+            if by == "stop":
+                mediator = get_row(session, Mediator, mediator_id)
+                flows.pause_self(
+                    session, mediator, paused=True, now=clock.now(), settings=settings, via="sms"
+                )
+            else:
+                mediator_flows.update_mediator(
+                    session,
+                    mediator_id=mediator_id,
+                    data=MediatorUpdate(paused=True),
+                    actor=get_row(session, User, coordinator.user_id),
+                    now=clock.now(),
+                    settings=settings,
+                )
+            session.commit()
+            return "paused"
+
+    assert at_once(2, act) == ["accepted", "paused"]
+    with Session(racing_engine) as session:
+        assert get_row(session, Mediator, mediator_id).paused
         assert len(session.exec(select(Assignment)).all()) == 1
