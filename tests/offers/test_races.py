@@ -66,6 +66,16 @@ def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
     return results
 
 
+def say_yes(engine: Engine, token: str, *, clock: ManualClock, settings: Settings) -> str:
+    """The mediator's yes by the offer's link, in a unit of work of its own; its outcome."""
+    with writer(engine) as session:
+        offer = links.find_offer(session, token, now=clock.now())
+        assert offer is not None
+        outcome = flows.accept_offer(session, offer, now=clock.now(), settings=settings)
+        session.commit()
+        return outcome.value
+
+
 @pytest.fixture
 def racing_engine(database_url: str, engine: Engine) -> Iterator[Engine]:
     """One connection per thread, so the database, not a pool, decides who waits."""
@@ -91,12 +101,7 @@ def test_fifty_concurrent_accepts_give_exactly_one_assignment(
     assert len(tokens) == 50
 
     def accept(index: int) -> str:
-        with writer(racing_engine) as session:
-            offer = links.find_offer(session, tokens[index], now=clock.now())
-            assert offer is not None
-            outcome = flows.accept_offer(session, offer, now=clock.now(), settings=settings)
-            session.commit()
-            return outcome.value
+        return say_yes(racing_engine, tokens[index], clock=clock, settings=settings)
 
     outcomes = Counter(at_once(50, accept))
     assert outcomes == {"accepted": 1, "filled": 49}, outcomes
@@ -256,12 +261,7 @@ def test_one_mediator_saying_yes_to_many_at_once_gets_only_what_fits(
     assert len(tokens) == 6
 
     def accept(index: int) -> str:
-        with writer(racing_engine) as session:
-            offer = links.find_offer(session, tokens[index], now=clock.now())
-            assert offer is not None
-            outcome = flows.accept_offer(session, offer, now=clock.now(), settings=settings)
-            session.commit()
-            return outcome.value
+        return say_yes(racing_engine, tokens[index], clock=clock, settings=settings)
 
     outcomes = Counter(at_once(6, accept))
     assert outcomes == {"accepted": 1, rule: 5}, outcomes
@@ -292,13 +292,9 @@ def test_a_yes_and_the_coordinator_giving_an_overlapping_job_at_once_leave_one_j
     token = token_of(outbox, offer.id)
 
     def act(index: int) -> str:
+        if index == 0:
+            return say_yes(racing_engine, token, clock=clock, settings=settings)
         with writer(racing_engine) as session:
-            if index == 0:
-                found = links.find_offer(session, token, now=clock.now())
-                assert found is not None
-                outcome = flows.accept_offer(session, found, now=clock.now(), settings=settings)
-                session.commit()
-                return outcome.value
             try:
                 flows.assign_directly(
                     session,
@@ -367,15 +363,10 @@ def test_a_pause_and_a_yes_at_the_same_moment_both_go_through(
     monkeypatch.setattr(flows, step, once_the_pause_is_written)
 
     def act(index: int) -> str:
-        if index == 1:
-            yes_holds_the_request.wait(timeout=10)
+        if index == 0:
+            return say_yes(racing_engine, token, clock=clock, settings=settings)
+        yes_holds_the_request.wait(timeout=10)
         with writer(racing_engine) as session:
-            if index == 0:
-                found = links.find_offer(session, token, now=clock.now())
-                assert found is not None
-                outcome = flows.accept_offer(session, found, now=clock.now(), settings=settings)
-                session.commit()
-                return outcome.value
             if by == "stop":
                 mediator = get_row(session, Mediator, mediator_id)
                 flows.pause_self(
