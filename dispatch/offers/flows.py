@@ -675,6 +675,7 @@ def accept_offer(
     )
     start_assignment(session, request, accepted, assignment, now=now, settings=settings)
     tell_withdrawn(session, request, withdrawn, now=now, settings=settings)
+    _withdraw_ruled_out(session, mediator_id=mediator_id, now=now, settings=settings)
     audit.record(
         session,
         at=now,
@@ -687,6 +688,41 @@ def accept_offer(
     )
     session.flush()
     return Outcome.accepted
+
+
+def _withdraw_ruled_out(
+    session: Session, *, mediator_id: int, now: datetime, settings: Settings
+) -> int:
+    """Their other open offers that the job just taken rules out are withdrawn: one that
+    overlaps it or leaves no time to travel, or one the limits now have no room for.
+
+    Left open, each would hold its place in its wave until it ran out, though the
+    button would refuse the yes (`_clash_with_held`); withdrawn, a wave left with none
+    open goes on at once, and the mediator hears it is no longer open. A request
+    someone else is deciding at this moment (its row locked: their own yes to it, say)
+    is skipped rather than waited for, since this unit of work already holds the
+    mediator's row, which that yes waits for: its button's check refuses it instead.
+    Returns how many were withdrawn.
+    """
+    requests = service.open_offer_requests(session, mediator_id=mediator_id)
+    if not requests:
+        return 0
+    limits = allowances.limit_reached(session, settings=settings, now=now)
+    count = 0
+    for request_id in requests:
+        request = service.lock_request_unless_busy(session, request_id)
+        if request is None:
+            continue
+        ruled_out = planning.held_job_clash(
+            session, mediator_id=mediator_id, request=request, tz=settings.tz
+        ) or planning.limit_clash(
+            mediator_id=mediator_id, request=request, tz=settings.tz, limit_reached=limits
+        )
+        if ruled_out is not None:
+            count += _withdraw_theirs(
+                session, request_id=request_id, mediator_id=mediator_id, now=now, settings=settings
+            )
+    return count
 
 
 def _clash_with_held(

@@ -99,6 +99,17 @@ def lock_request(session: Session, request_id: int) -> Request:
     return request
 
 
+def lock_request_unless_busy(session: Session, request_id: int) -> Request | None:
+    """The request row, locked, or None when another unit of work holds it (PostgreSQL's
+    SKIP LOCKED: for a step that may leave a request to whoever is deciding it now)."""
+    return session.exec(
+        select(Request)
+        .where(Request.id == request_id)
+        .with_for_update(skip_locked=True)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
 def new_short_code(session: Session, mediator_id: int) -> str:
     """Four digits for SMS replies, unique among the mediator's live offers.
 

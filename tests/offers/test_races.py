@@ -264,7 +264,10 @@ def test_one_mediator_saying_yes_to_many_at_once_gets_only_what_fits(
         return say_yes(racing_engine, tokens[index], clock=clock, settings=settings)
 
     outcomes = Counter(at_once(6, accept))
-    assert outcomes == {"accepted": 1, rule: 5}, outcomes
+    # The one taken withdraws the offers it rules out (SQLite: the yeses take turns, so
+    # the others find theirs withdrawn); a yes already waiting for the mediator's row
+    # keeps its request, and the check at the button refuses it (PostgreSQL).
+    assert outcomes["accepted"] == 1 and set(outcomes) <= {"accepted", rule, "withdrawn"}
     with Session(racing_engine) as session:
         assert len(session.exec(select(Assignment)).all()) == 1
 
