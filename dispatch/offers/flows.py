@@ -713,12 +713,7 @@ def _withdraw_ruled_out(
         request = service.lock_request_unless_busy(session, request_id)
         if request is None:
             continue
-        ruled_out = planning.held_job_clash(
-            session, mediator_id=mediator_id, request=request, tz=settings.tz
-        ) or planning.limit_clash(
-            mediator_id=mediator_id, request=request, tz=settings.tz, limit_reached=limits
-        )
-        if ruled_out is not None:
+        if _ruled_out(session, request, mediator_id=mediator_id, limits=limits, tz=settings.tz):
             count += _withdraw_theirs(
                 session, request_id=request_id, mediator_id=mediator_id, now=now, settings=settings
             )
@@ -740,20 +735,23 @@ def _clash_with_held(
     (SQLite's writers take turns anyway.)
     """
     session.exec(select(Mediator.id).where(Mediator.id == mediator_id).with_for_update()).one()
-    if (
-        planning.held_job_clash(session, mediator_id=mediator_id, request=request, tz=settings.tz)
-        is not None
-    ):
-        return Outcome.busy
     limits = allowances.limit_reached(session, settings=settings, now=now)
-    if (
-        planning.limit_clash(
-            mediator_id=mediator_id, request=request, tz=settings.tz, limit_reached=limits
-        )
-        is not None
-    ):
-        return Outcome.over_limit
-    return None
+    return _ruled_out(session, request, mediator_id=mediator_id, limits=limits, tz=settings.tz)
+
+
+def _ruled_out(
+    session: Session, request: Request, *, mediator_id: int, limits: LimitsReached, tz: ZoneInfo
+) -> Outcome | None:
+    """The engine's rules about the jobs a mediator holds, for `request`: `busy` for one
+    that overlaps it or leaves no time to travel, `over_limit` when no room is left under
+    an allowance limit; None: neither."""
+    clash = planning.held_job_clash(session, mediator_id=mediator_id, request=request, tz=tz)
+    if clash is not None:
+        return Outcome.busy
+    limit = planning.limit_clash(
+        mediator_id=mediator_id, request=request, tz=tz, limit_reached=limits
+    )
+    return None if limit is None else Outcome.over_limit
 
 
 def _outcome_after_lost_race(session: Session, offer_id: int) -> Outcome:
