@@ -36,7 +36,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, tzinfo
-from typing import Any
+from typing import Any, Literal
 
 import phonenumbers
 from openpyxl import load_workbook
@@ -204,6 +204,17 @@ class Problem:
     choices: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class RowDone:
+    """What a row did: added a mediator, updated one (the columns it changed, a cleared
+    cell too), or nothing, as it says what the pool already holds."""
+
+    line: int
+    name: str
+    action: Literal["add", "update", "same"]
+    columns: tuple[str, ...] = ()
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -211,6 +222,8 @@ class ImportReport:
     #: Rows of a mediator in the pool that say what the pool holds: left alone.
     unchanged: int = 0
     errors: list[Problem] = field(default_factory=list)
+    #: Each row written, in the file's order (the upload's preview lists them).
+    rows: list[RowDone] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -574,11 +587,6 @@ def changed_fields(current: MediatorPublic, data: MediatorCreate) -> list[str]:
     return changed
 
 
-def changed_columns(current: MediatorPublic, data: MediatorCreate) -> list[str]:
-    """`changed_fields` as the file's columns name them (the home is two columns)."""
-    return [FIELD_COLUMN.get(name, name) for name in changed_fields(current, data)]
-
-
 def _comparable(name: str, value: Any) -> Any:
     """A field's value in a form a row's and the pool's compare in: lists in no order."""
     if name == "home":
@@ -651,6 +659,7 @@ def write_rows(
             changed = changed_fields(held[match.id], data) if match is not None else []
             if match is not None and not changed:
                 report.unchanged += 1
+                report.rows.append(RowDone(line, data.name, "same"))
             elif match is not None:
                 # Only what changed, so the record's history names the edited fields.
                 update = MediatorUpdate.model_validate(data.model_dump(include=set(changed)))
@@ -663,9 +672,13 @@ def write_rows(
                     settings=settings,
                 )
                 report.updated += 1
+                # As the file's columns name them (the home is two columns).
+                columns = tuple(FIELD_COLUMN.get(name, name) for name in changed)
+                report.rows.append(RowDone(line, data.name, "update", columns))
             else:
                 service.create_mediator(session, data=data, actor=actor, now=now, settings=settings)
                 report.created += 1
+                report.rows.append(RowDone(line, data.name, "add"))
         except SprachpoolError as exc:  # a rule checked only against the database
             report.errors.append(_refusal(line, exc))
     return report

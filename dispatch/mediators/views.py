@@ -34,7 +34,7 @@ from dispatch.allowances.service import (
 from dispatch.deps import ClockDep, IdPath, SessionDep, SettingsDep
 from dispatch.errors import InvalidInput, NotFound
 from dispatch.mediators import flows, importer, service
-from dispatch.mediators.models import CLEARANCE_FIELDS, Level, Mediator, TravelMode
+from dispatch.mediators.models import CLEARANCE_FIELDS, Level, TravelMode
 from dispatch.mediators.schemas import (
     MESSAGE_LOCALES,
     AbsenceIn,
@@ -528,21 +528,12 @@ def pool_sheet(items: list[MediatorPublic], *, request: Request, today: date) ->
 # --- the CSV upload -----------------------------------------------------------------------
 
 
-@dataclass
-class PreviewRow:
-    line: int
-    name: str
-    action: Literal["add", "update", "same"]
-    #: The columns an update changes (a cleared cell too), so a slip shows before the import.
-    columns: tuple[str, ...] = ()
-
-
 def _upload_page(
     request: Request,
     user: User,
     *,
     text: str = "",
-    rows: list[PreviewRow] | None = None,
+    rows: list[importer.RowDone] | None = None,
     errors: list[str] | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
@@ -602,13 +593,13 @@ async def preview_import(
         errors = _problem_texts(request, problems)
         return _upload_page(request, user, text=text, errors=errors, status_code=422)
     # A file of hundreds of rows takes a while to write: off the event loop.
-    preview, refused = await run_in_threadpool(
+    report = await run_in_threadpool(
         _dry_run, session, rows, now=now, settings=settings, actor=user
     )
-    if refused:
-        errors = _problem_texts(request, refused)
+    if report.errors:
+        errors = _problem_texts(request, report.errors)
         return _upload_page(request, user, text=text, errors=errors, status_code=422)
-    return _upload_page(request, user, text=text, rows=preview)
+    return _upload_page(request, user, text=text, rows=report.rows)
 
 
 def _dry_run(
@@ -618,29 +609,12 @@ def _dry_run(
     now: datetime,
     settings: Settings,
     actor: User,
-) -> tuple[list[PreviewRow], list[importer.Problem]]:
-    """What each row would do, and what the database would refuse: written, then rolled back."""
-    existing = importer.existing_by_phone(session, [data for _, data in rows])
-    held = importer.as_held(session, existing)
-    preview = [_preview_row(line, data, existing, held) for line, data in rows]
+) -> importer.ImportReport:
+    """What each row would do, and what the database would refuse: written, then rolled
+    back."""
     report = importer.write_rows(session, rows, now=now, settings=settings, actor=actor)
     session.rollback()
-    return preview, report.errors
-
-
-def _preview_row(
-    line: int,
-    data: MediatorCreate,
-    existing: dict[str, Mediator],
-    held: dict[int, MediatorPublic],
-) -> PreviewRow:
-    match = existing.get(data.phone) if data.phone else None
-    if match is None:
-        return PreviewRow(line=line, name=data.name, action="add")
-    columns = tuple(importer.changed_columns(held[match.id], data))
-    return PreviewRow(
-        line=line, name=data.name, action="update" if columns else "same", columns=columns
-    )
+    return report
 
 
 @router.get("/import-file.{kind}")
