@@ -88,12 +88,7 @@ class Outcome(StrEnum):
 
 def lock_request(session: Session, request_id: int) -> Request:
     """The request row, locked for this transaction (PostgreSQL; SQLite is serial)."""
-    request = session.exec(
-        select(Request)
-        .where(Request.id == request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    request = _locked(session, request_id, skip_locked=False)
     if request is None:
         raise NotFound(f"There is no request with id {request_id}.")
     return request
@@ -102,10 +97,14 @@ def lock_request(session: Session, request_id: int) -> Request:
 def lock_request_unless_busy(session: Session, request_id: int) -> Request | None:
     """The request row, locked, or None when another unit of work holds it (PostgreSQL's
     SKIP LOCKED: for a step that may leave a request to whoever is deciding it now)."""
+    return _locked(session, request_id, skip_locked=True)
+
+
+def _locked(session: Session, request_id: int, *, skip_locked: bool) -> Request | None:
     return session.exec(
         select(Request)
         .where(Request.id == request_id)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=skip_locked)
         .execution_options(populate_existing=True)
     ).first()
 
